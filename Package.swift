@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "iommuscope",
+    products: [
+        .library(name: "IOMMUCore", targets: ["IOMMUCore"]),
+        .executable(name: "iommuscope", targets: ["iommuscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The translation core: iommufd objects, IOAS, platforms, domains. No UI, no I/O.
+        .target(name: "IOMMUCore"),
+        // Parser and runner of the scenario language (../shared/SCRIPT.md).
+        .target(name: "ScenarioScript", dependencies: ["IOMMUCore"]),
+        .executableTarget(
+            name: "iommuscope",
+            dependencies: [
+                "IOMMUCore", "ScenarioScript",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            resources: [.copy("Scenarios")]
+        ),
+        .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore"]),
+        .testTarget(
+            name: "ScenarioScriptTests",
+            dependencies: ["ScenarioScript", "IOMMUCore"],
+            resources: [.copy("Scenarios")]
+        ),
+    ]
+)

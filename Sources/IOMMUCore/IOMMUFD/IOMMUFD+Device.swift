@@ -1,0 +1,217 @@
+/// Binding and attaching devices, as VFIO's cdev ioctls drive `drivers/iommu/iommufd/device.c`.
+extension IOMMUFD {
+    // MARK: VFIO_DEVICE_BIND_IOMMUFD
+
+    /// Binds a platform device to this file (`iommufd_device_bind`); returns `out_devid`.
+    public func bind(_ platform: PlatformDevice) throws(Errno) -> ObjectID {
+        // The VFIO device file is bound once (vfio_df_ioctl_bind_iommufd).
+        if devices.contains(where: { $0.platform === platform }) { throw .EINVAL }
+        // Claiming DMA ownership attaches the blocking domain, which a device that requires
+        // its direct (identity) regions refuses (__iommu_device_set_domain).
+        if platform.requiresDirect { throw .EINVAL }
+        return try allocate { id throws(Errno) in Device(id: id, platform: platform) }.id
+    }
+
+    /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys
+    /// its vDEVICE (leaving a tombstone) and frees its id.
+    public func unbind(deviceID: UInt32) throws(Errno) {
+        let device = try object(deviceID, as: Device.self)
+        if objects.contains(where: { ($0 as? SelftestDevice)?.device === device }) { throw .EBUSY }
+        try unbind(device)
+    }
+
+    func unbind(_ device: Device) throws(Errno) {
+        for pasid in device.attachments.keys.sorted(by: >) { detach(device, pasid: pasid) }
+        if let vdevice = device.vdevice {
+            device.vdevice = nil
+            tombstone(vdevice.id)
+        }
+        release(device.id)
+    }
+
+    // MARK: VFIO_DEVICE_ATTACH_IOMMUFD_PT
+
+    /// Attaches a device (at a PASID) to an IOAS or HWPT; returns the HWPT actually attached.
+    /// An attached device is replaced instead, as the VFIO cdev ioctl does.
+    public func attach(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
+        let device = try object(deviceID, as: Device.self)
+        try checkPASID(device, pasid)
+        if device.attachments[pasid] != nil { return try replace(device, ptID: ptID, pasid: pasid) }
+        switch try object(ptID) {
+        case let hwpt as HWPT:
+            try attach(device, to: hwpt, pasid: pasid)
+            return hwpt.id
+        case let ioas as IOAS:
+            return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: false)
+        default:
+            throw .EINVAL
+        }
+    }
+
+    /// `iommufd_device_replace`: moves an attached device to another IOAS or HWPT.
+    public func replace(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
+        let device = try object(deviceID, as: Device.self)
+        try checkPASID(device, pasid)
+        return try replace(device, ptID: ptID, pasid: pasid)
+    }
+
+    private func replace(_ device: Device, ptID: UInt32, pasid: UInt32) throws(Errno) -> ObjectID {
+        switch try object(ptID) {
+        case let hwpt as HWPT:
+            try replace(device, with: hwpt, pasid: pasid)
+            return hwpt.id
+        case let ioas as IOAS:
+            return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: true)
+        default:
+            throw .EINVAL
+        }
+    }
+
+    /// `VFIO_DEVICE_DETACH_IOMMUFD_PT`: back to blocked DMA. Detaching a detached device is a no-op.
+    public func detach(deviceID: UInt32, pasid: UInt32 = noPASID) throws(Errno) {
+        let device = try object(deviceID, as: Device.self)
+        try checkPASID(device, pasid)
+        detach(device, pasid: pasid)
+    }
+
+    private func checkPASID(_ device: Device, _ pasid: UInt32) throws(Errno) {
+        guard pasid != noPASID else { return }
+        let width = device.platform.maxPASIDLog2
+        guard width > 0, UInt64(pasid) < (1 << UInt64(width)) else { throw .EINVAL }
+    }
+
+    // MARK: Attach internals
+
+    /// `iommufd_device_auto_get_domain`: reuse a compatible automatic HWPT of the IOAS (an
+    /// EINVAL from the driver means "incompatible, try the next"), else allocate a new one.
+    private func attachAutomaticDomain(_ device: Device, ioas: IOAS, pasid: UInt32, replacing: Bool) throws(Errno) -> ObjectID {
+        for hwpt in ioas.hwpts where hwpt.isAutomatic {
+            do {
+                if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
+                return hwpt.id
+            } catch .EINVAL {
+                continue
+            }
+        }
+        let hwpt = try allocate { id throws(Errno) -> HWPTPaging in
+            let domain = try device.platform.iommu.allocatePagingDomain(for: device.platform, flags: [], userData: nil)
+            let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: true, flags: [])
+            if replacing {
+                try addDomain(hwpt)
+                do throws(Errno) { try replace(device, with: hwpt, pasid: pasid) } catch { removeDomain(hwpt); throw error }
+            } else {
+                // immediate_attach: attach first, then add the domain to the IOAS.
+                try attach(device, to: hwpt, pasid: pasid)
+                do throws(Errno) { try addDomain(hwpt) } catch { detach(device, pasid: pasid, destroyingAutomatic: false); throw error }
+            }
+            return hwpt
+        }
+        return hwpt.id
+    }
+
+    /// `iommufd_hw_pagetable_attach`.
+    func attach(_ device: Device, to hwpt: HWPT, pasid: UInt32) throws(Errno) {
+        guard device.attachments[pasid] == nil else { throw .EBUSY }
+        try checkPASIDCompatibility(device, hwpt, pasid)
+        let paging = stage2(of: hwpt)
+        let reservesRegions = pasid == noPASID
+        if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
+        do throws(Errno) {
+            try driverAttach(device, hwpt)
+        } catch {
+            if reservesRegions { removeReservations(paging.ioas) { Self.isOwned($0, by: device) } }
+            throw error
+        }
+        device.attachments[pasid] = hwpt
+    }
+
+    /// `iommufd_device_do_replace`.
+    private func replace(_ device: Device, with hwpt: HWPT, pasid: UInt32) throws(Errno) {
+        guard let old = device.attachments[pasid] else { throw .EINVAL }
+        if old === hwpt { return }
+        try checkPASIDCompatibility(device, hwpt, pasid, replacing: true)
+        let newIOAS = stage2(of: hwpt).ioas, oldIOAS = stage2(of: old).ioas
+        let movesIOAS = pasid == noPASID && newIOAS !== oldIOAS
+        if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
+        do throws(Errno) {
+            try driverAttach(device, hwpt)
+        } catch {
+            if movesIOAS { removeReservations(newIOAS) { Self.isOwned($0, by: device) } }
+            throw error
+        }
+        if movesIOAS { removeReservations(oldIOAS) { Self.isOwned($0, by: device) } }
+        device.attachments[pasid] = hwpt
+        destroyIfUnusedAutomatic(old)
+    }
+
+    func detach(_ device: Device, pasid: UInt32, destroyingAutomatic: Bool = true) {
+        guard let hwpt = device.attachments.removeValue(forKey: pasid) else { return }
+        if pasid == noPASID { removeReservations(stage2(of: hwpt).ioas) { Self.isOwned($0, by: device) } }
+        if destroyingAutomatic { destroyIfUnusedAutomatic(hwpt) }
+    }
+
+    /// An automatic HWPT lives only while a device uses it.
+    private func destroyIfUnusedAutomatic(_ hwpt: HWPT) {
+        guard let paging = hwpt as? HWPTPaging, paging.isAutomatic, users(of: paging) == 1 else { return }
+        removeDomain(paging)
+        release(paging.id)
+    }
+
+    /// `iommufd_hwpt_pasid_compat`, plus the PASID flag of the HWPT itself.
+    private func checkPASIDCompatibility(_ device: Device, _ hwpt: HWPT, _ pasid: UInt32, replacing: Bool = false) throws(Errno) {
+        if pasid == noPASID {
+            let otherPASIDs = device.attachments.keys.contains { $0 != noPASID }
+            if !hwpt.pasidCompatible && otherPASIDs { throw .EINVAL }
+        } else {
+            guard hwpt.pasidCompatible else { throw .EINVAL }
+            if let rid = device.attachments[noPASID], !rid.pasidCompatible { throw .EINVAL }
+        }
+    }
+
+    /// The paging HWPT whose IOAS a device's reserved regions go into (`find_hwpt_paging`).
+    func stage2(of hwpt: HWPT) -> HWPTPaging {
+        switch hwpt {
+        case let paging as HWPTPaging: paging
+        case let nested as HWPTNested: nested.stage2
+        default: preconditionFailure("HWPT of unknown kind")
+        }
+    }
+
+    /// `iopt_table_enforce_dev_resv_regions`: every region but DIRECT_RELAXABLE becomes a
+    /// reservation owned by the device; all of them or none.
+    private func reserveRegions(of device: Device, in ioas: IOAS) throws(Errno) {
+        let regions = device.platform.reservedRegions.filter { $0.type != .directRelaxable }
+        do throws(Errno) {
+            for region in regions {
+                try reserve(ioas, region.range, owner: .device(device.id, region.type))
+            }
+            // Drivers must offer sane combinations of regions.
+            let softwareMSI = regions.filter { $0.type == .swMSI }.count
+            let hardwareMSI = regions.filter { $0.type == .msi }.count
+            if (softwareMSI > 0 && hardwareMSI > 0) || softwareMSI > 1 { throw .EINVAL }
+        } catch {
+            removeReservations(ioas) { Self.isOwned($0, by: device) }
+            throw error
+        }
+    }
+
+    static func isOwned(_ owner: ReservationOwner, by device: Device) -> Bool {
+        if case .device(let id, _) = owner { return id == device.id }
+        return false
+    }
+
+    /// The driver's `attach_dev`.
+    private func driverAttach(_ device: Device, _ hwpt: HWPT) throws(Errno) {
+        switch hwpt {
+        case let paging as HWPTPaging:
+            try device.platform.iommu.checkAttach(device.platform, to: paging.domain)
+        case let nested as HWPTNested:
+            var viommu: VIOMMU?
+            if case .viommu(let parent) = nested.parent { viommu = parent }
+            let vdevice = device.vdevice.flatMap { $0.viommu === viommu ? $0 : nil }
+            try device.platform.iommu.checkAttach(device.platform, to: nested.domain, viommu: viommu, vdevice: vdevice)
+        default:
+            throw .EINVAL
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// HWPT allocation, cache invalidation and GET_HW_INFO (`hw_pagetable.c`, `device.c`).
+extension IOMMUFD {
+    /// What `IOMMU_GET_HW_INFO` writes back.
+    public struct HWInfoResult: Sendable, Equatable {
+        public var info: HWInfo
+        /// The bytes of the user's buffer the kernel filled: `min(data_len, sizeof)`.
+        public var copiedLength: UInt32
+        public var capabilities: HWCapabilities
+        public var maxPASIDLog2: UInt8
+    }
+
+    // MARK: IOMMU_HWPT_ALLOC
+
+    /// `IOMMU_HWPT_ALLOC`: a paging HWPT on an IOAS, or a nested HWPT on a nest parent or a vIOMMU.
+    public func hwptAlloc(flags rawFlags: UInt32, deviceID: UInt32, ptID: UInt32, userData: UserData,
+                          faultID: UInt32 = 0) throws(Errno) -> ObjectID {
+        let flags = HWPTAllocFlags(rawValue: rawFlags)
+        if (userData.type == HWPTDataType.none.rawValue) != (userData.length == 0) { throw .EINVAL }
+        let device = try object(deviceID, as: Device.self)
+        guard let pt = try? object(ptID) else { throw .EINVAL }
+        let driver = device.platform.iommu
+        let hwpt: HWPT
+        switch pt {
+        case let ioas as IOAS:
+            let valid: HWPTAllocFlags = [.nestParent, .dirtyTracking, .faultIDValid, .pasid]
+            guard flags.isSubset(of: valid) else { throw .EOPNOTSUPP }
+            if flags.contains(.dirtyTracking) && !driver.capabilities(for: device.platform).contains(.dirtyTracking) {
+                throw .EOPNOTSUPP
+            }
+            if flags.isSuperset(of: [.faultIDValid, .nestParent]) { throw .EOPNOTSUPP }
+            hwpt = try allocate { id throws(Errno) -> HWPTPaging in
+                let domain = try driver.allocatePagingDomain(
+                    for: device.platform, flags: flags.subtracting(.faultIDValid),
+                    userData: userData.length == 0 ? nil : userData)
+                let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: false, flags: flags)
+                try addDomain(hwpt)
+                try checkFault(flags, faultID) { self.removeDomain(hwpt) }
+                return hwpt
+            }
+        case let parent as HWPTPaging:
+            guard flags.isSubset(of: [.faultIDValid, .pasid]), userData.length > 0, driver.allocatesNestedDomains else {
+                throw .EOPNOTSUPP
+            }
+            if parent.isAutomatic || !parent.isNestParent || parent.domain.driver.architecture != driver.architecture {
+                throw .EINVAL
+            }
+            hwpt = try allocate { id throws(Errno) -> HWPTNested in
+                let domain = try driver.allocateNestedDomain(for: device.platform, parent: parent.domain,
+                                                             flags: flags.subtracting(.faultIDValid), userData: userData)
+                try checkFault(flags, faultID) {}
+                return HWPTNested(id: id, parent: .hwpt(parent), domain: domain, pasidCompatible: flags.contains(.pasid))
+            }
+        case let viommu as VIOMMU:
+            guard viommu.driver === driver else { throw .EINVAL }
+            guard flags.isSubset(of: [.faultIDValid, .pasid]), userData.length > 0 else { throw .EOPNOTSUPP }
+            hwpt = try allocate { id throws(Errno) -> HWPTNested in
+                let domain = try driver.allocateNestedDomain(on: viommu, for: device.platform,
+                                                             flags: flags.subtracting(.faultIDValid), userData: userData)
+                try checkFault(flags, faultID) {}
+                return HWPTNested(id: id, parent: .viommu(viommu), domain: domain, pasidCompatible: flags.contains(.pasid))
+            }
+        default:
+            throw .EINVAL
+        }
+        return hwpt.id
+    }
+
+    /// FAULT_ID_VALID names a FAULT object; none are modelled yet, so every id is ENOENT.
+    private func checkFault(_ flags: HWPTAllocFlags, _ faultID: UInt32, undo: () -> Void) throws(Errno) {
+        guard flags.contains(.faultIDValid) else { return }
+        undo()
+        throw .ENOENT
+    }
+
+    // MARK: IOMMU_HWPT_INVALIDATE
+
+    /// `IOMMU_HWPT_INVALIDATE` on a nested HWPT or a vIOMMU. `entries == nil` models a NULL
+    /// `data_uptr`. The outcome's `handled` is the `entry_num` written back: 0 when the core
+    /// fails before the driver runs, else what the driver reports.
+    public func hwptInvalidate(hwptID: UInt32, dataType: UInt32, entryLength: UInt32, entryCount: UInt32,
+                               entries: [InvalidationEntry]?) -> InvalidationOutcome {
+        if entryCount > 0 && (entries == nil || entryLength == 0) {
+            return InvalidationOutcome(handled: 0, error: .EINVAL)
+        }
+        let request = InvalidationArray(type: dataType, entryLength: entryLength, entries: entries ?? [])
+        switch try? object(hwptID) {
+        case nil:
+            return InvalidationOutcome(handled: 0, error: .ENOENT)
+        case let nested as HWPTNested:
+            return nested.domain.driver.invalidate(nested.domain, request)
+        case let viommu as VIOMMU:
+            let vdevices = objects.compactMap { ($0 as? VDevice).flatMap { $0.viommu === viommu ? $0 : nil } }
+            return viommu.driver.invalidate(viommu, request, vdevices: vdevices)
+        default:
+            return InvalidationOutcome(handled: 0, error: .EINVAL)
+        }
+    }
+
+    // MARK: IOMMU_GET_HW_INFO
+
+    /// `IOMMU_GET_HW_INFO` for a bound device. `dataLength` is the user's buffer size.
+    public func getHWInfo(flags rawFlags: UInt32, deviceID: UInt32, dataLength: UInt32,
+                          inDataType: UInt32) throws(Errno) -> HWInfoResult {
+        let flags = HWInfoFlags(rawValue: rawFlags)
+        guard flags.isSubset(of: .inputType) else { throw .EOPNOTSUPP }
+        let requested = flags.contains(.inputType) ? inDataType : HWInfoType.default.rawValue
+        let device = try object(deviceID, as: Device.self)
+        let driver = device.platform.iommu
+        let info = try driver.hardwareInfo(for: device.platform, type: requested)
+        return HWInfoResult(info: info, copiedLength: min(dataLength, info.length),
+                            capabilities: driver.capabilities(for: device.platform),
+                            maxPASIDLog2: device.platform.maxPASIDLog2)
+    }
+}

@@ -1,0 +1,370 @@
+/// The IOAS ioctls and the `io_pagetable.c` rules behind them.
+extension IOMMUFD {
+    /// What `IOMMU_IOAS_IOVA_RANGES` writes back.
+    public struct IOVARanges: Sendable, Equatable {
+        /// Every usable range (the caller's buffer may hold fewer: see `ioasIOVARanges`).
+        public var ranges: [IOVARange]
+        public var iovaAlignment: UInt64
+    }
+
+    // MARK: IOMMU_IOAS_ALLOC
+
+    public func ioasAlloc(flags: UInt32 = 0) throws(Errno) -> ObjectID {
+        guard flags == 0 else { throw .EOPNOTSUPP }
+        return try allocate { id throws(Errno) in IOAS(id: id) }.id
+    }
+
+    // MARK: IOMMU_IOAS_MAP
+
+    /// `IOMMU_IOAS_MAP`: maps `length` bytes of user memory at `userVA`; returns the IOVA.
+    public func ioasMap(flags rawFlags: UInt32, ioasID: UInt32, userVA: UInt64, length: UInt64, iova: UInt64) throws(Errno) -> UInt64 {
+        let flags = IOASMapFlags(rawValue: rawFlags)
+        guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
+        guard iova < .max, length < .max else { throw .EOVERFLOW }
+        guard !flags.isDisjoint(with: [.readable, .writeable]) else { throw .EINVAL }
+        let ioas = try object(ioasID, as: IOAS.self)
+        // iopt_alloc_user_pages: the pages object.
+        guard length > 0, length <= UInt64.max - pageSize else { throw .EINVAL }
+        guard userVA.checkedAdd(length) != nil else { throw .EOVERFLOW }
+        return try mapPieces(ioas, flags: flags, iova: iova, pieces: [(userVA, length)], firstAddress: userVA)
+    }
+
+    /// `iopt_map_pages`: places one area per piece, contiguous in IOVA, all or nothing.
+    private func mapPieces(_ ioas: IOAS, flags: IOASMapFlags, iova requested: UInt64,
+                           pieces: [(userVA: UInt64, length: UInt64)], firstAddress: UInt64) throws(Errno) -> UInt64 {
+        let total = pieces.reduce(UInt64(0)) { $0 &+ $1.length }
+        let alignmentMask = ioas.iovaAlignment - 1
+        for piece in pieces where piece.length & alignmentMask != 0 || piece.length == 0 { throw .EINVAL }
+        var iova = requested
+        if flags.contains(.fixedIOVA) {
+            try checkFixedIOVA(ioas, iova: iova, length: total)
+        } else {
+            iova = try allocateIOVA(ioas, address: firstAddress, length: total)
+        }
+        // iopt_insert_area: the sub-page offset of the pages must respect the alignment too.
+        for piece in pieces where (piece.userVA % pageSize) & alignmentMask != 0 { throw .EINVAL }
+        var prot: IOMMUProt = .cache
+        if flags.contains(.readable) { prot.insert(.read) }
+        if flags.contains(.writeable) { prot.insert(.write) }
+        var placed: [IOVARange] = []
+        var cursor = iova
+        for piece in pieces {
+            let range = IOVARange(start: cursor, length: piece.length)!
+            let area = IOASArea(userVA: piece.userVA, prot: prot)
+            do throws(Errno) {
+                // With domains attached the pages are pinned and mapped now (iopt_fill_domains_pages).
+                try fillDomains(ioas, range: range, area: area)
+            } catch {
+                for done in placed { removeArea(ioas, at: done) }
+                throw error
+            }
+            ioas.areas.insert(range, area)
+            placed.append(range)
+            cursor = range.last &+ 1
+        }
+        return iova
+    }
+
+    /// `iopt_check_iova`: a fixed IOVA must be aligned, free of reservations and of areas.
+    private func checkFixedIOVA(_ ioas: IOAS, iova: UInt64, length: UInt64) throws(Errno) {
+        guard iova.isAligned(to: ioas.iovaAlignment) else { throw .EINVAL }
+        guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
+        if ioas.reservations.contains(where: { $0.range.intersects(range) }) { throw .EINVAL }
+        if ioas.areas.intersects(range) { throw .EEXIST }
+    }
+
+    /// `iopt_alloc_iova`: the kernel's first-fit search, lowest address first, keeping the
+    /// alignment of `address` (the user VA) so that huge pages stay possible.
+    func allocateIOVA(_ ioas: IOAS, address: UInt64, length: UInt64) throws(Errno) -> UInt64 {
+        guard length > 0, length < UInt64.max / 2 else { throw .EOVERFLOW }
+        let pageOffset = address % pageSize
+        var alignment = length.roundedUpToPowerOfTwo
+        if address != 0 { alignment = min(alignment, 1 << UInt64(address.trailingZeroBitCount)) }
+        if alignment >= hugePageSize { alignment = hugePageSize }
+        guard alignment >= ioas.iovaAlignment else { throw .EINVAL }
+
+        /// `__alloc_iova_check_range`: ALIGN_UP(start) | page_offset must leave room for length.
+        func fit(_ start: UInt64, _ last: UInt64) -> UInt64? {
+            guard let aligned = start.alignedUp(to: alignment) else { return nil }
+            let candidate = aligned | pageOffset
+            guard candidate < last, last - candidate >= length - 1 else { return nil }
+            return candidate
+        }
+
+        let bounds = IOVARange(start: pageSize, last: UInt64.max - pageSize)
+        let spans = ioas.allowedRanges.isEmpty
+            ? [bounds]
+            : ioas.allowedRanges.compactMap { range -> IOVARange? in
+                let start = max(range.start, bounds.start), last = min(range.last, bounds.last)
+                return start <= last ? IOVARange(start: start, last: last) : nil
+            }
+        for span in spans {
+            guard let spanStart = fit(span.start, span.last) else { continue }
+            let window = IOVARange(start: spanStart, last: span.last)
+            // Holes of reserved ∪ areas: split the window at reservations, then ask the area tree.
+            for gap in Self.complement(of: ioas.reservations.map(\.range), within: window) {
+                var found: UInt64?
+                ioas.areas.forEachHole(in: gap, minimumLength: length) { hole in
+                    found = fit(hole.start, hole.last)
+                    return found == nil
+                }
+                if let found { return found }
+            }
+        }
+        throw .ENOSPC
+    }
+
+    /// The parts of `window` that no range in `ranges` (in any order, possibly overlapping) covers.
+    static func complement(of ranges: [IOVARange], within window: IOVARange) -> [IOVARange] {
+        var result: [IOVARange] = []
+        var cursor: UInt64? = window.start
+        for range in ranges.sorted() where range.intersects(window) {
+            guard let start = cursor else { break }
+            if range.start > start { result.append(IOVARange(start: start, last: range.start - 1)) }
+            if range.last >= window.last { cursor = nil } else { cursor = max(start, range.last + 1) }
+        }
+        if let start = cursor, start <= window.last { result.append(IOVARange(start: start, last: window.last)) }
+        return result
+    }
+
+    /// Maps an area into every domain of the IOAS, undoing the ones done on failure.
+    private func fillDomains(_ ioas: IOAS, range: IOVARange, area: IOASArea) throws(Errno) {
+        var filled: [PagingDomain] = []
+        for hwpt in ioas.hwpts {
+            do throws(Errno) {
+                try mapArea(range, area, into: hwpt.domain)
+            } catch {
+                for domain in filled { domain.table.unmap(iova: range.start, length: range.last - range.start + 1) }
+                throw error
+            }
+            filled.append(hwpt.domain)
+        }
+    }
+
+    /// `iopt_area_fill_domain`: pins the area's pages and writes them into one domain.
+    func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain) throws(Errno) {
+        let length = range.last - range.start + 1
+        guard let pages = IOVARange(start: area.userVA, length: length), machine.memory.isMapped(pages) else {
+            throw .EFAULT
+        }
+        try domain.table.map(iova: range.start, output: area.userVA, length: length, prot: area.prot)
+    }
+
+    private func removeArea(_ ioas: IOAS, at range: IOVARange) {
+        for hwpt in ioas.hwpts { hwpt.domain.table.unmap(iova: range.start, length: range.last - range.start + 1) }
+        ioas.areas.remove(startingAt: range.start)
+    }
+
+    func removeAllAreas(of ioas: IOAS) {
+        for (range, _) in ioas.areas.entries { removeArea(ioas, at: range) }
+    }
+
+    // MARK: IOMMU_IOAS_UNMAP
+
+    /// `IOMMU_IOAS_UNMAP`: removes whole areas inside the range; returns the bytes unmapped.
+    public func ioasUnmap(ioasID: UInt32, iova: UInt64, length: UInt64) throws(Errno) -> UInt64 {
+        let ioas = try object(ioasID, as: IOAS.self)
+        let range: IOVARange
+        if iova == 0 && length == .max {
+            range = .all
+        } else {
+            guard iova < .max, length < .max else { throw .EOVERFLOW }
+            guard length > 0 else { throw .EINVAL }
+            guard let checked = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
+            range = checked
+        }
+        var unmapped: UInt64 = 0
+        var found = false
+        var failure: Errno?
+        var doomed: [IOVARange] = []
+        ioas.areas.forEach(intersecting: range) { area, _ in
+            // No splitting: an area that sticks out of the range ends the walk with ENOENT;
+            // what came before it is already gone, as in the kernel.
+            guard range.contains(area) else { failure = .ENOENT; return false }
+            doomed.append(area)
+            return true
+        }
+        for area in doomed {
+            removeArea(ioas, at: area)
+            unmapped &+= area.last - area.start + 1
+            found = true
+        }
+        if let failure { throw failure }
+        if !found && range != .all { throw .ENOENT }
+        return unmapped
+    }
+
+    // MARK: IOMMU_IOAS_COPY
+
+    /// `IOMMU_IOAS_COPY`: maps the pages behind a source IOVA range into a destination IOAS.
+    public func ioasCopy(flags rawFlags: UInt32, dstIOASID: UInt32, srcIOASID: UInt32, length: UInt64,
+                         dstIOVA: UInt64, srcIOVA: UInt64) throws(Errno) -> UInt64 {
+        let flags = IOASMapFlags(rawValue: rawFlags)
+        guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
+        guard length < .max, srcIOVA < .max, dstIOVA < .max else { throw .EOVERFLOW }
+        guard !flags.isDisjoint(with: [.readable, .writeable]) else { throw .EINVAL }
+        let source = try object(srcIOASID, as: IOAS.self)
+        guard length > 0 else { throw .EINVAL }
+        guard let range = IOVARange(start: srcIOVA, length: length) else { throw .EOVERFLOW }
+        // iopt_get_pages: the range must be covered by areas without a gap.
+        var pieces: [(userVA: UInt64, length: UInt64)] = []
+        var cursor = range.start
+        var covered = false
+        source.areas.forEach(intersecting: range) { area, value in
+            guard area.start <= cursor else { return false }
+            let last = min(area.last, range.last)
+            pieces.append((value.userVA + (cursor - area.start), last - cursor + 1))
+            if last == range.last { covered = true; return false }
+            cursor = last + 1
+            return true
+        }
+        guard covered else { throw .ENOENT }
+        let destination = try object(dstIOASID, as: IOAS.self)
+        return try mapPieces(destination, flags: flags, iova: dstIOVA, pieces: pieces, firstAddress: pieces[0].userVA)
+    }
+
+    // MARK: IOMMU_IOAS_IOVA_RANGES and IOMMU_IOAS_ALLOW_IOVAS
+
+    /// `IOMMU_IOAS_IOVA_RANGES`: the holes of the reserved tree over the whole 64-bit space.
+    /// The caller compares `ranges.count` with its buffer (`num_iovas`) for EMSGSIZE.
+    public func ioasIOVARanges(ioasID: UInt32) throws(Errno) -> IOVARanges {
+        let ioas = try object(ioasID, as: IOAS.self)
+        return IOVARanges(ranges: Self.complement(of: ioas.reservations.map(\.range), within: .all),
+                          iovaAlignment: ioas.iovaAlignment)
+    }
+
+    /// `IOMMU_IOAS_ALLOW_IOVAS`: replaces the allowed list atomically.
+    /// Each pair is `struct iommu_iova_range {start, last}` as the user wrote it.
+    public func ioasAllowIOVAs(ioasID: UInt32, ranges: [(start: UInt64, last: UInt64)]) throws(Errno) {
+        let ioas = try object(ioasID, as: IOAS.self)
+        var accepted: [IOVARange] = []
+        for pair in ranges {
+            guard pair.start < pair.last else { throw .EINVAL }
+            let range = IOVARange(start: pair.start, last: pair.last)
+            if accepted.contains(where: { $0.intersects(range) }) { throw .EINVAL }
+            accepted.append(range)
+        }
+        for range in accepted where ioas.reservations.contains(where: { $0.range.intersects(range) }) {
+            throw .EADDRINUSE
+        }
+        ioas.allowedRanges = accepted.sorted()
+    }
+
+    // MARK: Reservations
+
+    /// `iopt_reserve_iova`: EADDRINUSE over an area or an allowed range.
+    func reserve(_ ioas: IOAS, _ range: IOVARange, owner: ReservationOwner) throws(Errno) {
+        if ioas.areas.intersects(range) { throw .EADDRINUSE }
+        if ioas.allowedRanges.contains(where: { $0.intersects(range) }) { throw .EADDRINUSE }
+        let index = ioas.reservations.firstIndex { $0.range.start > range.start } ?? ioas.reservations.endIndex
+        ioas.reservations.insert(Reservation(range: range, owner: owner), at: index)
+    }
+
+    /// `iopt_remove_reserved_iova`.
+    func removeReservations(_ ioas: IOAS, where matches: (ReservationOwner) -> Bool) {
+        ioas.reservations.removeAll { matches($0.owner) }
+    }
+
+    // MARK: Alignment and domains
+
+    /// `iopt_calculate_iova_alignment` and `iopt_check_iova_alignment`.
+    func recomputeAlignment(_ ioas: IOAS, extraDomain: PagingDomain? = nil) throws(Errno) {
+        var alignment: UInt64 = ioas.largePagesDisabled ? pageSize : 1
+        for domain in ioas.hwpts.map(\.domain) + (extraDomain.map { [$0] } ?? []) {
+            alignment = max(alignment, domain.minimumPageSize)
+        }
+        if alignment > pageSize { throw .EINVAL }
+        if alignment != ioas.iovaAlignment { try checkAlignment(ioas, alignment) }
+        ioas.iovaAlignment = alignment
+    }
+
+    private func checkAlignment(_ ioas: IOAS, _ alignment: UInt64) throws(Errno) {
+        let mask = alignment - 1
+        for (range, area) in ioas.areas.entries {
+            if range.start & mask != 0 || (range.last &- range.start &+ 1) & mask != 0 || (area.userVA % pageSize) & mask != 0 {
+                throw .EADDRINUSE
+            }
+        }
+    }
+
+    /// `iopt_table_add_domain`: raise the alignment, reserve what lies outside the aperture,
+    /// then mirror every area into the new domain.
+    func addDomain(_ hwpt: HWPTPaging) throws(Errno) {
+        let ioas = hwpt.ioas, domain = hwpt.domain
+        let previousAlignment = ioas.iovaAlignment
+        var alignment = max(ioas.iovaAlignment, domain.minimumPageSize)
+        if ioas.largePagesDisabled { alignment = max(alignment, pageSize) }
+        guard alignment <= pageSize else { throw .EINVAL }
+        if alignment != ioas.iovaAlignment { try checkAlignment(ioas, alignment) }
+        let owner = ReservationOwner.domain(hwpt.id)
+        do throws(Errno) {
+            if domain.aperture.start != 0 {
+                try reserve(ioas, IOVARange(start: 0, last: domain.aperture.start - 1), owner: owner)
+            }
+            if domain.aperture.last != .max {
+                try reserve(ioas, IOVARange(start: domain.aperture.last + 1, last: .max), owner: owner)
+            }
+            for (range, area) in ioas.areas.entries {
+                try mapArea(range, area, into: domain)
+            }
+        } catch {
+            domain.table.unmap(iova: 0, length: .max)
+            removeReservations(ioas) { $0 == owner }
+            ioas.iovaAlignment = previousAlignment
+            throw error
+        }
+        ioas.iovaAlignment = alignment
+        ioas.hwpts.append(hwpt)
+    }
+
+    /// `iopt_table_remove_domain` and the HWPT's destruction.
+    func removeDomain(_ hwpt: HWPTPaging) {
+        let ioas = hwpt.ioas
+        hwpt.domain.table.unmap(iova: 0, length: .max)
+        removeReservations(ioas) { $0 == .domain(hwpt.id) }
+        ioas.hwpts.removeAll { $0 === hwpt }
+        // Removing a domain can only lower the alignment, which every area already meets.
+        try? recomputeAlignment(ioas)
+    }
+
+    // MARK: IOMMU_OPTION
+
+    /// `IOMMU_OPTION`; returns `val64` as written back.
+    public func option(optionID: UInt32, op: UInt16, objectID: UInt32, val64: UInt64) throws(Errno) -> UInt64 {
+        switch OptionID(rawValue: optionID) {
+        case .rlimitMode:
+            guard objectID == 0 else { throw .EOPNOTSUPP }
+            switch OptionOp(rawValue: op) {
+            case .get: return accountsToMM ? 1 : 0
+            case .set:
+                guard slots.isEmpty else { throw .EBUSY }
+                guard val64 <= 1 else { throw .EINVAL }
+                accountsToMM = val64 == 1
+                return val64
+            case nil: throw .EOPNOTSUPP
+            }
+        case .hugePages:
+            let ioas = try object(objectID, as: IOAS.self)
+            switch OptionOp(rawValue: op) {
+            case .get: return ioas.largePagesDisabled ? 0 : 1
+            case .set:
+                switch val64 {
+                case 0:
+                    guard !ioas.largePagesDisabled else { return val64 }
+                    if !ioas.hwpts.isEmpty && !ioas.areas.isEmpty { throw .EINVAL }
+                    ioas.largePagesDisabled = true
+                    do throws(Errno) { try recomputeAlignment(ioas) } catch { ioas.largePagesDisabled = false; throw error }
+                case 1:
+                    ioas.largePagesDisabled = false
+                    try? recomputeAlignment(ioas)
+                default:
+                    throw .EINVAL
+                }
+                return val64
+            case nil: throw .EOPNOTSUPP
+            }
+        case nil:
+            throw .EOPNOTSUPP
+        }
+    }
+}

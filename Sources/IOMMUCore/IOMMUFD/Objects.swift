@@ -1,0 +1,166 @@
+/// The base of every object in an iommufd file's object table (`struct iommufd_object`).
+///
+/// References between objects are the edges themselves (an HWPT's `ioas`, a device's
+/// attachments), so the kernel's `users` count is derived from them, never kept by hand.
+public class IOMMUFDObject {
+    public let id: ObjectID
+    public let type: ObjectType
+
+    init(id: ObjectID, type: ObjectType) {
+        self.id = id
+        self.type = type
+    }
+}
+
+/// One IOVA area: the pages of one MAP (or one piece of a COPY) at an IOVA range.
+public struct IOASArea: Sendable, Equatable {
+    /// The user VA of the area's first byte.
+    public var userVA: UInt64
+    /// `IOMMU_READ`/`IOMMU_WRITE` (and `IOMMU_CACHE`, which iommufd always sets).
+    public var prot: IOMMUProt
+}
+
+/// Who put a reserved range into an IOAS.
+public enum ReservationOwner: Hashable, Sendable {
+    /// A device's reserved region (`owner = idev->dev`).
+    case device(ObjectID, ReservedRegionType)
+    /// The out-of-aperture parts of an attached domain (`owner = domain`).
+    case domain(ObjectID)
+    /// `IOMMU_TEST_OP_ADD_RESERVED` (owner NULL).
+    case test
+}
+
+/// A reserved range of an IOAS (`iopt->reserved_itree` entry).
+public struct Reservation: Sendable, Equatable {
+    public var range: IOVARange
+    public var owner: ReservationOwner
+}
+
+/// `IOMMUFD_OBJ_IOAS` and its `struct io_pagetable`.
+public final class IOAS: IOMMUFDObject {
+    /// `iopt->area_itree`.
+    public internal(set) var areas = IntervalTree<IOASArea>()
+    /// `iopt->reserved_itree`, ascending by start; entries may overlap each other.
+    public internal(set) var reservations: [Reservation] = []
+    /// `iopt->allowed_itree`: disjoint, ascending.
+    public internal(set) var allowedRanges: [IOVARange] = []
+    /// `iopt->iova_alignment`.
+    public internal(set) var iovaAlignment: UInt64 = 1
+    /// `iopt->disable_large_pages` (IOMMU_OPTION_HUGE_PAGES = 0).
+    public internal(set) var largePagesDisabled = false
+    /// `ioas->hwpt_list`: the paging HWPTs whose domains mirror this IOAS, oldest first.
+    public internal(set) var hwpts: [HWPTPaging] = []
+
+    init(id: ObjectID) { super.init(id: id, type: .ioas) }
+}
+
+/// Either kind of HWPT (`struct iommufd_hw_pagetable`).
+public class HWPT: IOMMUFDObject {
+    /// `hwpt->pasid_compat` (IOMMU_HWPT_ALLOC_PASID).
+    public let pasidCompatible: Bool
+
+    init(id: ObjectID, type: ObjectType, pasidCompatible: Bool) {
+        self.pasidCompatible = pasidCompatible
+        super.init(id: id, type: type)
+    }
+}
+
+/// `IOMMUFD_OBJ_HWPT_PAGING`: a paging domain mirroring an IOAS.
+public final class HWPTPaging: HWPT {
+    public let ioas: IOAS
+    public let domain: PagingDomain
+    /// Created by attaching a device to an IOAS, and freed when its last device leaves.
+    public let isAutomatic: Bool
+    public let flags: HWPTAllocFlags
+
+    init(id: ObjectID, ioas: IOAS, domain: PagingDomain, isAutomatic: Bool, flags: HWPTAllocFlags) {
+        self.ioas = ioas
+        self.domain = domain
+        self.isAutomatic = isAutomatic
+        self.flags = flags
+        super.init(id: id, type: .hwptPaging, pasidCompatible: flags.contains(.pasid))
+    }
+
+    public var isNestParent: Bool { flags.contains(.nestParent) }
+}
+
+/// `IOMMUFD_OBJ_HWPT_NESTED`: a guest stage-1 on a nest parent, or on a vIOMMU.
+public final class HWPTNested: HWPT {
+    public enum Parent {
+        case hwpt(HWPTPaging)
+        case viommu(VIOMMU)
+    }
+
+    public let parent: Parent
+    public let domain: NestedDomain
+
+    init(id: ObjectID, parent: Parent, domain: NestedDomain, pasidCompatible: Bool) {
+        self.parent = parent
+        self.domain = domain
+        super.init(id: id, type: .hwptNested, pasidCompatible: pasidCompatible)
+    }
+
+    /// The paging HWPT that provides stage 2 (`find_hwpt_paging` of a nested HWPT).
+    public var stage2: HWPTPaging {
+        switch parent {
+        case .hwpt(let paging): paging
+        case .viommu(let viommu): viommu.parent
+        }
+    }
+}
+
+/// `IOMMUFD_OBJ_DEVICE`: a bound device.
+public final class Device: IOMMUFDObject {
+    public let platform: PlatformDevice
+    /// The HWPT attached per PASID (`noPASID` is the RID).
+    public internal(set) var attachments: [UInt32: HWPT] = [:]
+    /// The device's vDEVICE, if any (`idev->vdev`).
+    public internal(set) weak var vdevice: VDevice?
+
+    init(id: ObjectID, platform: PlatformDevice) {
+        self.platform = platform
+        super.init(id: id, type: .device)
+    }
+}
+
+/// `IOMMUFD_OBJ_VIOMMU`: a virtual IOMMU instance for a guest, on a nest-parent HWPT.
+public final class VIOMMU: IOMMUFDObject {
+    public let viommuType: UInt32
+    public let parent: HWPTPaging
+    /// The physical IOMMU instance behind it (`viommu->iommu_dev`).
+    public let driver: any IOMMUDriver
+    /// Driver data echoed back to the user (the selftest's `out_data`).
+    public let outData: UInt32
+
+    init(id: ObjectID, type: UInt32, parent: HWPTPaging, driver: any IOMMUDriver, outData: UInt32) {
+        self.viommuType = type
+        self.parent = parent
+        self.driver = driver
+        self.outData = outData
+        super.init(id: id, type: .viommu)
+    }
+}
+
+/// `IOMMUFD_OBJ_VDEVICE`: a device as the guest names it on a vIOMMU (its virtual SID/RID).
+public final class VDevice: IOMMUFDObject {
+    public let viommu: VIOMMU
+    public let device: Device
+    public let virtualID: UInt64
+
+    init(id: ObjectID, viommu: VIOMMU, device: Device, virtualID: UInt64) {
+        self.viommu = viommu
+        self.device = device
+        self.virtualID = virtualID
+        super.init(id: id, type: .vdevice)
+    }
+}
+
+/// The selftest's `IOMMUFD_OBJ_SELFTEST` mock device handle (`stdev`).
+public final class SelftestDevice: IOMMUFDObject {
+    public let device: Device
+
+    init(id: ObjectID, device: Device) {
+        self.device = device
+        super.init(id: id, type: .selftest)
+    }
+}

@@ -1,0 +1,60 @@
+/// What kind of translation a paging domain's table performs.
+public enum DomainStage: String, Sendable {
+    case stage1 = "stage-1"
+    case stage2 = "stage-2"
+    /// The selftest mock's single-level xarray.
+    case mock
+}
+
+/// A paging domain (`struct iommu_domain` of type `IOMMU_DOMAIN_UNMANAGED`): a page table an
+/// IOMMU driver allocated, with the geometry and page sizes it advertises.
+public final class PagingDomain {
+    public let driver: any IOMMUDriver
+    public let stage: DomainStage
+    /// `domain->geometry.aperture_start ... aperture_end`.
+    public let aperture: IOVARange
+    /// `domain->pgsize_bitmap`: every page size the table can map.
+    public let pageSizes: UInt64
+    public let table: any IOPageTableOps
+    public let nestParent: Bool
+    public let dirtyTracking: Bool
+
+    public init(driver: any IOMMUDriver, stage: DomainStage, aperture: IOVARange, pageSizes: UInt64,
+                table: any IOPageTableOps, nestParent: Bool = false, dirtyTracking: Bool = false) {
+        precondition(pageSizes != 0)
+        self.driver = driver
+        self.stage = stage
+        self.aperture = aperture
+        self.pageSizes = pageSizes
+        self.table = table
+        self.nestParent = nestParent
+        self.dirtyTracking = dirtyTracking
+    }
+
+    /// The smallest page size, which becomes the IOAS's `iova_alignment` floor.
+    public var minimumPageSize: UInt64 { 1 << UInt64(pageSizes.trailingZeroBitCount) }
+}
+
+/// The guest-owned configuration of a nested domain, as the user's driver data gave it.
+public enum NestedConfiguration: Sendable, Equatable {
+    /// `struct iommu_hwpt_selftest`: the mock's four IOTLB entries, all set to `iotlb`.
+    case selftest(iotlb: [UInt32])
+    /// `struct iommu_hwpt_arm_smmuv3`: the guest's STE words 0 and 1.
+    case armSMMUv3(ste: [UInt64])
+    /// `struct iommu_hwpt_vtd_s1`.
+    case vtdS1(flags: UInt64, pageTableAddress: UInt64, addressWidth: UInt32)
+}
+
+/// A nested domain (`IOMMU_DOMAIN_NESTED`): a guest stage-1 configuration on top of a
+/// nest-parent paging domain that provides stage 2.
+public final class NestedDomain {
+    public let driver: any IOMMUDriver
+    public let parent: PagingDomain
+    public var configuration: NestedConfiguration
+
+    public init(driver: any IOMMUDriver, parent: PagingDomain, configuration: NestedConfiguration) {
+        self.driver = driver
+        self.parent = parent
+        self.configuration = configuration
+    }
+}

@@ -1,0 +1,93 @@
+/// IOMMU protection bits a mapping carries (`IOMMU_READ`, `IOMMU_WRITE`, `IOMMU_CACHE`, `IOMMU_MMIO`).
+public struct IOMMUProt: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let read = IOMMUProt(rawValue: 1 << 0)
+    public static let write = IOMMUProt(rawValue: 1 << 1)
+    public static let cache = IOMMUProt(rawValue: 1 << 2)
+    public static let noExec = IOMMUProt(rawValue: 1 << 3)
+    public static let mmio = IOMMUProt(rawValue: 1 << 4)
+
+    /// "r", "w", "rw" or "-", as translate results print permissions.
+    public var shortDescription: String {
+        let text = (contains(.read) ? "r" : "") + (contains(.write) ? "w" : "")
+        return text.isEmpty ? "-" : text
+    }
+}
+
+/// One run of a domain's translations: `iova ... iova+length-1 -> output ...`.
+public struct DomainMapping: Sendable, Equatable {
+    public var iova: IOVARange
+    public var output: UInt64
+    public var prot: IOMMUProt
+}
+
+/// The seam between a domain and its page-table format, after Linux's `struct io_pgtable_ops`.
+///
+/// A paging domain only ever asks its table to map, unmap and look up; whether the table is an
+/// index of ranges (the selftest mock's xarray) or real descriptors in simulated memory is the
+/// format's business.
+public protocol IOPageTableOps: AnyObject {
+    /// Maps `[iova, iova+length)` to `output` (`map_pages`). `length` is a multiple of the
+    /// smallest page size; EEXIST if anything in the range is already mapped.
+    func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno)
+    /// Unmaps what lies in the range and returns the bytes unmapped (`unmap_pages`).
+    @discardableResult func unmap(iova: UInt64, length: UInt64) -> UInt64
+    /// The output address for `iova`, or nil when unmapped (`iova_to_phys`).
+    func lookup(_ iova: UInt64) -> (output: UInt64, prot: IOMMUProt)?
+    /// The mapped runs that intersect `range`, ascending.
+    func mappings(in range: IOVARange) -> [DomainMapping]
+    /// How many mapped runs the table holds.
+    var mappingCount: Int { get }
+}
+
+/// A page table kept as an index of mapped runs, like the selftest mock domain's xarray.
+///
+/// Lookups and updates are O(log n) in runs; it holds no descriptors, so there is nothing
+/// for a hardware walker to read. Real formats live beside it behind the same protocol.
+public final class FlatPageTable: IOPageTableOps {
+    private var runs = IntervalTree<DomainMapping>()
+
+    public init() {}
+
+    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
+        guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
+        if runs.intersects(range) { throw .EEXIST }
+        runs.insert(range, DomainMapping(iova: range, output: output, prot: prot))
+    }
+
+    public func unmap(iova: UInt64, length: UInt64) -> UInt64 {
+        guard let range = IOVARange(start: iova, length: length) else { return 0 }
+        var doomed: [DomainMapping] = []
+        runs.forEach(intersecting: range) { _, mapping in doomed.append(mapping); return true }
+        var unmapped: UInt64 = 0
+        for mapping in doomed {
+            runs.remove(startingAt: mapping.iova.start)
+            // Keep the parts outside the range, as a page table would keep their PTEs.
+            if mapping.iova.start < range.start {
+                let head = IOVARange(start: mapping.iova.start, last: range.start - 1)
+                runs.insert(head, DomainMapping(iova: head, output: mapping.output, prot: mapping.prot))
+            }
+            if mapping.iova.last > range.last {
+                let tail = IOVARange(start: range.last + 1, last: mapping.iova.last)
+                runs.insert(tail, DomainMapping(iova: tail, output: mapping.output &+ (tail.start - mapping.iova.start), prot: mapping.prot))
+            }
+            let cut = IOVARange(start: max(range.start, mapping.iova.start), last: min(range.last, mapping.iova.last))
+            unmapped &+= cut.last - cut.start + 1
+        }
+        return unmapped
+    }
+
+    public func lookup(_ iova: UInt64) -> (output: UInt64, prot: IOMMUProt)? {
+        guard let (range, mapping) = runs.entry(containing: iova) else { return nil }
+        return (mapping.output &+ (iova - range.start), mapping.prot)
+    }
+
+    public func mappings(in range: IOVARange) -> [DomainMapping] {
+        var found: [DomainMapping] = []
+        runs.forEach(intersecting: range) { _, mapping in found.append(mapping); return true }
+        return found
+    }
+
+    public var mappingCount: Int { runs.count }
+}

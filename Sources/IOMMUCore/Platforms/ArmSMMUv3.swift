@@ -1,0 +1,199 @@
+/// An Arm SMMUv3 instance as `arm-smmu-v3.c` and `arm-smmu-v3-iommufd.c` present it.
+public final class ArmSMMUv3: IOMMUDriver {
+    /// What the hardware implements (the IDR registers), as scenario options set it.
+    public struct Configuration: Sendable, Equatable {
+        /// Input address size of stage 2 (`smmu->ias`), in bits.
+        public var ias: Int = 48
+        /// Output address size (`smmu->oas`, IDR5.OAS), in bits.
+        public var oas: Int = 48
+        /// Translation granules (IDR5.GRAN4K/16K/64K).
+        public var granules: [UInt64] = [4096, 16384, 65536]
+        public var stage1 = true
+        public var stage2 = true
+        /// IDR3.FWB: stage-2 forced write-back.
+        public var s2fwb = false
+        /// Hardware dirty-bit management (IDR0.HTTU = 2) with a coherent walk.
+        public var dirtyTracking = true
+        /// The ITS doorbell (GITS_TRANSLATER) that MSIs are written to.
+        public var its: UInt64 = 0x0809_0040
+
+        public init() {}
+
+        /// IDR5.OAS encodings: 32, 36, 40, 42, 44, 48, 52 bits.
+        public static let outputSizes = [32, 36, 40, 42, 44, 48, 52]
+    }
+
+    /// `MSI_IOVA_BASE`/`MSI_IOVA_LENGTH`: the software-managed MSI window.
+    public static let swMSIWindow = IOVARange(start: 0x0800_0000, length: 0x10_0000)!
+
+    public let name: String
+    public let configuration: Configuration
+    public var architecture: IOMMUArchitecture { .armSMMUv3 }
+    /// SMMUv3 nests only through a vIOMMU: it has no `domain_alloc_nested` op.
+    public var allocatesNestedDomains: Bool { false }
+
+    public init(name: String, configuration: Configuration = Configuration()) {
+        self.name = name
+        self.configuration = configuration
+    }
+
+    /// `ARM_SMMU_FEAT_NESTING`: both stages.
+    public var supportsNesting: Bool { configuration.stage1 && configuration.stage2 }
+
+    public func reservedRegions(for device: PlatformDevice) -> [ReservedRegion] {
+        [ReservedRegion(range: Self.swMSIWindow, type: .swMSI)]
+    }
+
+    public func capabilities(for device: PlatformDevice) -> HWCapabilities {
+        configuration.dirtyTracking ? .dirtyTracking : []
+    }
+
+    /// `struct iommu_hw_info_arm_smmuv3`: the raw IDR0-5, IIDR and AIDR registers.
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+        guard type == HWInfoType.default.rawValue || type == HWInfoType.armSMMUv3.rawValue else { throw .EOPNOTSUPP }
+        let c = configuration
+        var idr0: UInt64 = 0
+        if c.stage2 { idr0 |= 1 << 0 }          // S2P
+        if c.stage1 { idr0 |= 1 << 1 }          // S1P
+        idr0 |= 2 << 2                          // TTF: AArch64 tables
+        idr0 |= 1 << 4                          // COHACC
+        if c.dirtyTracking { idr0 |= 2 << 6 }   // HTTU: access flag and dirty state
+        idr0 |= 1 << 10 | 1 << 12 | 1 << 13 | 1 << 14 // ATS, ASID16, MSI, SEV
+        idr0 |= 1 << 18 | 1 << 19               // VMID16, CD2L
+        idr0 |= 1 << 27                         // ST_LEVEL: two-level stream table
+        let idr1: UInt64 = 20 << 6 | 16         // SSIDSIZE 20, SIDSIZE 16
+        var idr3: UInt64 = 1 << 10              // RIL
+        if c.s2fwb { idr3 |= 1 << 8 }
+        var idr5 = UInt64(Configuration.outputSizes.firstIndex(of: c.oas) ?? 5)
+        if c.granules.contains(4096) { idr5 |= 1 << 4 }
+        if c.granules.contains(16384) { idr5 |= 1 << 5 }
+        if c.granules.contains(65536) { idr5 |= 1 << 6 }
+        return HWInfo(type: .armSMMUv3, length: 40, fields: [
+            ("flags", 0, 4), ("__reserved", 0, 4), ("idr0", idr0, 4), ("idr1", idr1, 4), ("idr2", 0, 4), ("idr3", idr3, 4),
+            ("idr4", 0, 4), ("idr5", idr5, 4), ("iidr", 0x43b, 4), ("aidr", 0x2, 4),
+        ])
+    }
+
+    /// The page sizes one granule gives (`arm_lpae_restrict_pgsizes`), preferring the CPU page.
+    private var pageSizes: UInt64 {
+        let c = configuration
+        if c.granules.contains(4096) { return 4096 | 2 << 20 | 1 << 30 }
+        if c.granules.contains(16384) { return 16384 | 32 << 20 }
+        return 65536 | 512 << 20 | (c.oas > 48 ? 4 << 40 : 0)
+    }
+
+    /// `arm_smmu_domain_alloc_paging_flags` and `arm_smmu_domain_finalise`.
+    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain {
+        guard flags.isSubset(of: [.dirtyTracking, .pasid, .nestParent]), userData == nil else { throw .EOPNOTSUPP }
+        let stage: DomainStage
+        switch flags {
+        case []:
+            guard configuration.stage1 || configuration.stage2 else { throw .EOPNOTSUPP }
+            stage = configuration.stage1 ? .stage1 : .stage2
+        case .nestParent:
+            guard supportsNesting else { throw .EOPNOTSUPP }
+            stage = .stage2
+        case .dirtyTracking, [.dirtyTracking, .pasid], .pasid:
+            guard configuration.stage1 else { throw .EOPNOTSUPP }
+            stage = .stage1
+        default:
+            throw .EOPNOTSUPP
+        }
+        // io-pgtable-arm clamps the input size to 48 bits (52 only with the 64K granule).
+        let limit = pageSizes & 65536 != 0 ? 52 : 48
+        let inputBits = stage == .stage1 ? 48 : min(configuration.ias, limit)
+        return PagingDomain(driver: self, stage: stage, aperture: .addressWidth(inputBits), pageSizes: pageSizes,
+                            table: FlatPageTable(), nestParent: flags.contains(.nestParent),
+                            dirtyTracking: flags.contains(.dirtyTracking))
+    }
+
+    public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
+                                     userData: UserData) throws(Errno) -> NestedDomain {
+        throw .EOPNOTSUPP
+    }
+
+    /// `arm_smmu_attach_dev`: a domain belongs to one SMMU instance.
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
+        guard domain.driver === self else { throw .EINVAL }
+    }
+
+    /// `arm_smmu_attach_dev_nested`: v6.17 requires the device's vDEVICE on the vIOMMU.
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+        guard domain.driver === self else { throw .EINVAL }
+        guard vdevice != nil else { throw .ENOENT }
+    }
+
+    /// Nested SMMUv3 domains have no `cache_invalidate_user`: invalidation goes to the vIOMMU.
+    public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
+        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
+    }
+
+    /// `arm_smmu_get_viommu_size`.
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) {
+        guard supportsNesting else { throw .EOPNOTSUPP }
+        guard device.canWBS || configuration.s2fwb else { throw .EOPNOTSUPP }
+        guard type == VIOMMUType.armSMMUv3.rawValue else { throw .EOPNOTSUPP }
+    }
+
+    /// `arm_vsmmu_init`: the parent must be this SMMU's; user data is ignored.
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
+        guard parent.driver === self else { throw .EINVAL }
+        return 0
+    }
+
+    /// `STRTAB_STE_0_NESTING_ALLOWED`: V, Config, S1Fmt, S1ContextPtr, S1CDMax.
+    public static let ste0NestingAllowed: UInt64 = 0xF80F_FFFF_FFFF_FFFF
+    /// `STRTAB_STE_1_NESTING_ALLOWED`: S1DSS, S1CIR, S1COR, S1CSH, S1STALLD, EATS.
+    public static let ste1NestingAllowed: UInt64 = 0x3800_00FF
+
+    /// `arm_vsmmu_alloc_domain_nested` with `arm_smmu_validate_vste`.
+    public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
+                                     userData: UserData) throws(Errno) -> NestedDomain {
+        guard flags.isEmpty else { throw .EOPNOTSUPP }
+        // struct iommu_hwpt_arm_smmuv3 { __le64 ste[2]; }
+        guard userData.type == HWPTDataType.armSMMUv3.rawValue, userData.length == 16 else { throw .EINVAL }
+        var ste = [userData.word("ste", 0), userData.word("ste", 1)]
+        if ste[0] & 1 == 0 {
+            ste = [0, 0]
+        } else {
+            if ste[0] & ~Self.ste0NestingAllowed != 0 || ste[1] & ~Self.ste1NestingAllowed != 0 { throw .EIO }
+            let config = (ste[0] >> 1) & 0x7
+            guard [0, 4, 5].contains(config) else { throw .EIO }
+            let eats = (ste[1] >> 28) & 0x3
+            ste[1] &= ~(UInt64(0x3) << 28)
+            guard eats <= 1 else { throw .EIO }
+        }
+        return NestedDomain(driver: self, parent: viommu.parent.domain, configuration: .armSMMUv3(ste: ste))
+    }
+
+    /// SMMUv3 command opcodes a guest may issue through `arm_vsmmu_convert_user_cmd`.
+    public enum CommandOpcode: UInt64 {
+        case cfgiCD = 0x05, cfgiCDAll = 0x06
+        case tlbiNHAll = 0x10, tlbiNHASID = 0x11, tlbiNHVA = 0x12, tlbiNHVAA = 0x13
+        case tlbiNSNHAll = 0x30, atcInv = 0x40
+    }
+
+    /// `arm_vsmmu_cache_invalidate`: `struct iommu_viommu_arm_smmuv3_invalidate { __le64 cmd[2]; }`.
+    /// TLBIs are accepted as they are; commands naming a StreamID need the vSID's vDEVICE;
+    /// anything else is EIO, and `entry_num` is the index of the command that failed.
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
+        guard request.type == InvalidateDataType.armSMMUv3.rawValue, !request.entries.isEmpty else {
+            return InvalidationOutcome(handled: 0, error: .EINVAL)
+        }
+        for (index, entry) in request.entries.enumerated() {
+            let word0 = entry["cmd"]?.first ?? 0
+            switch CommandOpcode(rawValue: word0 & 0xff) {
+            case .tlbiNHAll, .tlbiNHASID, .tlbiNHVA, .tlbiNHVAA, .tlbiNSNHAll:
+                continue
+            case .atcInv, .cfgiCD, .cfgiCDAll:
+                let vsid = word0 >> 32
+                if !vdevices.contains(where: { $0.virtualID == vsid }) { return InvalidationOutcome(handled: index, error: .EIO) }
+            case nil:
+                return InvalidationOutcome(handled: index, error: .EIO)
+            }
+        }
+        return InvalidationOutcome(handled: request.entries.count)
+    }
+
+    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+}

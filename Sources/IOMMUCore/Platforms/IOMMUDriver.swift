@@ -1,0 +1,106 @@
+/// Which architecture an IOMMU instance implements.
+public enum IOMMUArchitecture: String, Sendable, CaseIterable {
+    case armSMMUv3 = "arm-smmu-v3"
+    case intelVTd = "intel-vtd"
+    case amdVi = "amd-vi"
+    case mock
+}
+
+/// What `IOMMU_GET_HW_INFO` returns: the driver's info struct as named fields.
+public struct HWInfo: Sendable, Equatable {
+    public var type: HWInfoType
+    /// `sizeof` the kernel's struct, written back as `data_len`.
+    public var length: UInt32
+    /// The struct's fields in declaration order, with their sizes in bytes.
+    public var fields: [(name: String, value: UInt64, size: UInt32)]
+
+    public init(type: HWInfoType, length: UInt32, fields: [(name: String, value: UInt64, size: UInt32)]) {
+        self.type = type
+        self.length = length
+        self.fields = fields
+    }
+
+    public static func == (a: HWInfo, b: HWInfo) -> Bool {
+        a.type == b.type && a.length == b.length && a.fields.map(\.name) == b.fields.map(\.name)
+            && a.fields.map(\.value) == b.fields.map(\.value) && a.fields.map(\.size) == b.fields.map(\.size)
+    }
+}
+
+/// The invalidation request an ioctl passes down (`struct iommu_user_data_array`).
+public struct InvalidationArray: Sendable {
+    public var type: UInt32
+    /// `entry_len` as the user declared it.
+    public var entryLength: UInt32
+    public var entries: [InvalidationEntry]
+
+    public init(type: UInt32, entryLength: UInt32, entries: [InvalidationEntry]) {
+        self.type = type
+        self.entryLength = entryLength
+        self.entries = entries
+    }
+
+    /// `iommu_copy_struct_from_user_array`: the type must match and the entry must reach the
+    /// struct's last mandatory field; a longer entry is fine (its tail is zero).
+    public func checkEntry(type expected: UInt32, minimumLength: UInt32) throws(Errno) {
+        guard type == expected, entryLength >= minimumLength else { throw .EINVAL }
+    }
+}
+
+/// The outcome of a driver's cache invalidation: how many entries it handled, and the error
+/// that stopped it, if any (the ioctl writes `entry_num` back either way).
+public struct InvalidationOutcome: Sendable {
+    public var handled: Int
+    public var error: Errno?
+    public init(handled: Int, error: Errno? = nil) {
+        self.handled = handled
+        self.error = error
+    }
+}
+
+/// An IOMMU driver instance as the iommufd core sees it (`struct iommu_ops` plus the
+/// nesting and vIOMMU ops); one conforming type per architecture.
+public protocol IOMMUDriver: AnyObject {
+    /// The instance name the platform declared.
+    var name: String { get }
+    var architecture: IOMMUArchitecture { get }
+
+    /// `get_resv_regions`: the driver's own regions for a device (firmware's come on top).
+    func reservedRegions(for device: PlatformDevice) -> [ReservedRegion]
+    /// `device_iommu_capable` and the PASID capabilities reported by `GET_HW_INFO`.
+    func capabilities(for device: PlatformDevice) -> HWCapabilities
+    /// `hw_info`: the info struct for the requested `iommu_hw_info_type` (0 = the driver's own).
+    /// A driver without `hw_info` answers type NONE with no data, whatever was asked.
+    func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo
+    /// `domain_alloc_paging_flags`.
+    func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain
+    /// Whether `ops->domain_alloc_nested` exists (nesting on an HWPT_PAGING parent).
+    var allocatesNestedDomains: Bool { get }
+    /// `domain_alloc_nested` on a nest-parent domain.
+    func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
+                              userData: UserData) throws(Errno) -> NestedDomain
+    /// `attach_dev` of a paging domain: EINVAL when the domain cannot serve this device.
+    func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno)
+    /// `attach_dev` of a nested domain; `vdevice` is the device's vDEVICE on the domain's vIOMMU.
+    func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno)
+    /// `cache_invalidate_user` of a nested domain.
+    func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome
+
+    /// `get_viommu_size`: EOPNOTSUPP unless the driver makes a vIOMMU of this type for the device.
+    func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno)
+    /// `viommu_init` on the nest parent; returns the driver data written back (`out_data`).
+    func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32
+    /// `viommu->ops->alloc_domain_nested`.
+    func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
+                              userData: UserData) throws(Errno) -> NestedDomain
+    /// `viommu->ops->cache_invalidate`.
+    func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome
+    /// `vdevice_init`: driver checks of a virtual device id.
+    func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno)
+}
+
+extension IOVARange {
+    /// `[0, 2^bits - 1]`: the aperture of a domain with a `bits`-wide input address.
+    public static func addressWidth(_ bits: Int) -> IOVARange {
+        IOVARange(start: 0, last: bits >= 64 ? .max : (1 << UInt64(bits)) - 1)
+    }
+}

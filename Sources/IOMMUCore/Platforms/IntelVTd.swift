@@ -1,0 +1,150 @@
+/// An Intel VT-d remapping unit as `drivers/iommu/intel/` presents it (scalable mode).
+public final class IntelVTd: IOMMUDriver {
+    public struct Configuration: Sendable, Equatable {
+        /// Address width: 48 (4-level) or 57 (5-level) tables.
+        public var addressWidth: Int = 48
+        /// ECAP.FLTS: first-stage (x86-64 format) translation.
+        public var firstStage = true
+        /// ECAP.SLTS: second-stage translation.
+        public var secondStage = true
+        /// ECAP.SLADS with SMPWC: second-stage access/dirty bits (dirty tracking).
+        public var dirtyTracking = true
+
+        public init() {}
+
+        /// ECAP.NEST: nesting needs both stages in scalable mode.
+        public var nesting: Bool { firstStage && secondStage }
+    }
+
+    /// `IOAPIC_RANGE_START ... IOAPIC_RANGE_END`: the interrupt window, never translated.
+    public static let msiWindow = IOVARange(start: 0xfee0_0000, last: 0xfeef_ffff)
+    /// `IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17`, which v6.17 always reports.
+    public static let errata772415: UInt64 = 1
+
+    public let name: String
+    public let configuration: Configuration
+    public var architecture: IOMMUArchitecture { .intelVTd }
+    public var allocatesNestedDomains: Bool { true }
+
+    public init(name: String, configuration: Configuration = Configuration()) {
+        self.name = name
+        self.configuration = configuration
+    }
+
+    public func reservedRegions(for device: PlatformDevice) -> [ReservedRegion] {
+        [ReservedRegion(range: Self.msiWindow, type: .msi)]
+    }
+
+    public func capabilities(for device: PlatformDevice) -> HWCapabilities {
+        configuration.dirtyTracking ? .dirtyTracking : []
+    }
+
+    /// The capability register (VT-d spec 11.4.2).
+    public var capabilityRegister: UInt64 {
+        let c = configuration
+        var cap: UInt64 = 2                                   // ND: 8-bit domain ids
+        cap |= (c.addressWidth == 57 ? 0b1100 : 0b0100) << 8  // SAGAW: 4-level (and 5-level)
+        cap |= UInt64(c.addressWidth - 1) << 16               // MGAW
+        cap |= 0b11 << 34                                     // SLLPS: 2M and 1G second-stage pages
+        cap |= 1 << 56                                        // FL1GP
+        if c.addressWidth == 57 { cap |= 1 << 60 }            // FL5LP
+        return cap
+    }
+
+    /// The extended capability register (VT-d spec 11.4.3).
+    public var extendedCapabilityRegister: UInt64 {
+        let c = configuration
+        var ecap: UInt64 = 1 << 0 | 1 << 7                    // C (coherent walks), SC (snoop control)
+        ecap |= 1 << 29 | 1 << 31 | 1 << 34 | 1 << 40 | 1 << 43  // PRS, SRS, EAFS, PASID, SMTS
+        if c.nesting { ecap |= 1 << 26 }
+        if c.dirtyTracking { ecap |= 1 << 45 | 1 << 48 }      // SLADS, SMPWC
+        if c.secondStage { ecap |= 1 << 46 }
+        if c.firstStage { ecap |= 1 << 47 }
+        return ecap
+    }
+
+    /// `struct iommu_hw_info_vtd`.
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+        guard type == HWInfoType.default.rawValue || type == HWInfoType.intelVTd.rawValue else { throw .EOPNOTSUPP }
+        return HWInfo(type: .intelVTd, length: 24, fields: [
+            ("flags", Self.errata772415, 4), ("__reserved", 0, 4),
+            ("cap_reg", capabilityRegister, 8), ("ecap_reg", extendedCapabilityRegister, 8),
+        ])
+    }
+
+    /// `intel_iommu_domain_alloc_paging_flags`: first stage when it can, else second stage.
+    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain {
+        guard userData == nil else { throw .EOPNOTSUPP }
+        let c = configuration
+        let width = c.addressWidth
+        if flags.isSubset(of: .pasid) && c.firstStage {
+            // First stage drops the canonical sign bit from the aperture.
+            return PagingDomain(driver: self, stage: .stage1, aperture: .addressWidth(width - 1),
+                                pageSizes: 4096 | 2 << 20 | 1 << 30, table: FlatPageTable())
+        }
+        guard flags.isSubset(of: [.nestParent, .dirtyTracking, .pasid]) else { throw .EOPNOTSUPP }
+        if flags.contains(.nestParent) && !c.nesting { throw .EOPNOTSUPP }
+        if flags.contains(.dirtyTracking) && !c.dirtyTracking { throw .EOPNOTSUPP }
+        guard c.secondStage else { throw .EOPNOTSUPP }
+        return PagingDomain(driver: self, stage: .stage2, aperture: .addressWidth(width),
+                            pageSizes: 4096 | 2 << 20 | 1 << 30, table: FlatPageTable(),
+                            nestParent: flags.contains(.nestParent), dirtyTracking: flags.contains(.dirtyTracking))
+    }
+
+    /// `intel_iommu_domain_alloc_nested`: the guest's first-stage root, stored unchecked.
+    public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
+                                     userData: UserData) throws(Errno) -> NestedDomain {
+        guard configuration.nesting, flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
+        guard userData.type == HWPTDataType.vtdS1.rawValue else { throw .EOPNOTSUPP }
+        guard parent.stage == .stage2, parent.nestParent, parent.driver is IntelVTd else { throw .EINVAL }
+        // struct iommu_hwpt_vtd_s1 { flags; pgtbl_addr; addr_width; __reserved; }: 24 bytes exactly.
+        guard userData.length == 24 else { throw .EINVAL }
+        return NestedDomain(driver: self, parent: parent, configuration: .vtdS1(
+            flags: userData.word("flags"), pageTableAddress: userData.word("pgtbl_addr") & ~0xfff,
+            addressWidth: UInt32(truncatingIfNeeded: userData.word("addr_width"))))
+    }
+
+    /// `paging_domain_compatible`: any VT-d unit can use a domain its widths and stages allow.
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
+        guard domain.driver is IntelVTd else { throw .EINVAL }
+        let c = configuration
+        if domain.stage == .stage1 && !c.firstStage { throw .EINVAL }
+        if domain.stage == .stage2 && !c.secondStage { throw .EINVAL }
+        if domain.dirtyTracking && !c.dirtyTracking { throw .EINVAL }
+        if domain.nestParent && !c.nesting { throw .EINVAL }
+        if domain.aperture.last > IOVARange.addressWidth(c.addressWidth).last { throw .EINVAL }
+    }
+
+    /// `intel_nested_attach_dev` and `intel_pasid_setup_nested`: the stage-1 settings are
+    /// checked only now.
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+        try checkAttach(device, to: domain.parent)
+        guard case .vtdS1(_, _, let width) = domain.configuration else { throw .EINVAL }
+        guard width == 48 || (width == 57 && configuration.addressWidth == 57) else { throw .EINVAL }
+    }
+
+    /// `intel_nested_cache_invalidate_user`: `struct iommu_hwpt_vtd_s1_invalidate` entries.
+    public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
+        guard request.type == InvalidateDataType.vtdS1.rawValue else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
+        for (index, entry) in request.entries.enumerated() {
+            guard request.entryLength == 24 else { return InvalidationOutcome(handled: index, error: .EINVAL) }
+            let address = entry["addr"]?.first ?? 0, pages = entry["npages"]?.first ?? 0
+            let flags = entry["flags"]?.first ?? 0, reserved = entry["__reserved"]?.first ?? 0
+            if flags & ~1 != 0 || reserved != 0 { return InvalidationOutcome(handled: index, error: .EOPNOTSUPP) }
+            if !address.isAligned(to: 4096) || (pages == .max && address != 0) {
+                return InvalidationOutcome(handled: index, error: .EINVAL)
+            }
+        }
+        return InvalidationOutcome(handled: request.entries.count)
+    }
+
+    /// VT-d has no vIOMMU in v6.17.
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) { throw .EOPNOTSUPP }
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 { throw .EOPNOTSUPP }
+    public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
+                                     userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
+        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
+    }
+    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+}

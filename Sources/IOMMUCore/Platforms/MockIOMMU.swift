@@ -1,0 +1,140 @@
+/// The kernel selftest's mock IOMMU (`drivers/iommu/iommufd/selftest.c`), faithful enough that
+/// the kernel's own iommufd selftests replay against this core with the same results.
+public final class MockIOMMU: IOMMUDriver {
+    /// `MOCK_APERTURE_START ... MOCK_APERTURE_LAST`.
+    public static let aperture = IOVARange(start: 1 << 24, last: (1 << 31) - 1)
+    /// `MOCK_IO_PAGE_SIZE`: half a CPU page, so the IOAS alignment becomes 2048.
+    public static let ioPageSize: UInt64 = pageSize / 2
+    /// `MOCK_HUGE_PAGE_SIZE`.
+    public static let hugeIOPageSize: UInt64 = 512 * ioPageSize
+    public static let nestedIOTLBIDMax: UInt32 = 3
+    public static let deviceCacheIDMax: UInt32 = 3
+    /// `IOMMU_TEST_DEV_CACHE_DEFAULT`.
+    public static let deviceCacheDefault: UInt32 = 0xbaddad
+    /// `IOMMU_HW_INFO_SELFTEST_REGVAL`.
+    public static let testRegisterValue: UInt64 = 0xdeadbeef
+    /// `MOCK_PASID_WIDTH`.
+    public static let pasidWidth: UInt8 = 20
+
+    public let name: String
+    public var architecture: IOMMUArchitecture { .mock }
+    public var allocatesNestedDomains: Bool { true }
+    private var deviceCaches: [ObjectIdentifier: [UInt32]] = [:]
+    private var createdDevices = 0
+
+    public init(name: String) { self.name = name }
+
+    /// `mock_dev_create`: a new mock device behind this IOMMU.
+    public func createDevice(flags: MockDeviceFlags) -> PlatformDevice {
+        createdDevices += 1
+        let device = PlatformDevice(name: "\(name)-dev\(createdDevices)", iommu: self, streamID: UInt32(createdDevices),
+                                    mockFlags: flags, maxPASIDLog2: flags.contains(.pasid) ? Self.pasidWidth : 0)
+        deviceCaches[ObjectIdentifier(device)] = Array(repeating: Self.deviceCacheDefault, count: 4)
+        return device
+    }
+
+    /// `mock_dev->cache[]`, which only vIOMMU invalidation changes.
+    public func cache(of device: PlatformDevice) -> [UInt32] {
+        deviceCaches[ObjectIdentifier(device)] ?? Array(repeating: Self.deviceCacheDefault, count: 4)
+    }
+
+    public func reservedRegions(for device: PlatformDevice) -> [ReservedRegion] { [] }
+
+    public func capabilities(for device: PlatformDevice) -> HWCapabilities {
+        device.mockFlags.contains(.noDirty) ? [] : .dirtyTracking
+    }
+
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+        guard type == HWInfoType.default.rawValue || type == HWInfoType.selftest.rawValue else { throw .EOPNOTSUPP }
+        return HWInfo(type: .selftest, length: 8, fields: [("flags", 0, 4), ("test_reg", Self.testRegisterValue, 4)])
+    }
+
+    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain {
+        if userData != nil { throw .EOPNOTSUPP }
+        guard flags.isSubset(of: [.dirtyTracking, .nestParent, .pasid]) else { throw .EOPNOTSUPP }
+        if flags.contains(.dirtyTracking) && device.mockFlags.contains(.noDirty) { throw .EOPNOTSUPP }
+        var pageSizes = Self.ioPageSize
+        if device.mockFlags.contains(.hugeIOVA) { pageSizes |= Self.hugeIOPageSize }
+        return PagingDomain(driver: self, stage: .mock, aperture: Self.aperture, pageSizes: pageSizes, table: FlatPageTable(),
+                            nestParent: flags.contains(.nestParent), dirtyTracking: flags.contains(.dirtyTracking))
+    }
+
+    public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
+                                     userData: UserData) throws(Errno) -> NestedDomain {
+        guard flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
+        guard parent.driver is MockIOMMU else { throw .EINVAL }
+        guard userData.type == HWPTDataType.selftest.rawValue else { throw .EOPNOTSUPP }
+        // struct iommu_hwpt_selftest { __u32 iotlb; }: exactly 4 bytes.
+        guard userData.length == 4 else { throw .EINVAL }
+        let iotlb = UInt32(truncatingIfNeeded: userData.word("iotlb"))
+        return NestedDomain(driver: self, parent: parent, configuration: .selftest(iotlb: Array(repeating: iotlb, count: 4)))
+    }
+
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
+        guard domain.driver is MockIOMMU else { throw .EINVAL }
+        if domain.dirtyTracking && device.mockFlags.contains(.noDirty) { throw .EINVAL }
+    }
+
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+        guard domain.driver is MockIOMMU else { throw .EINVAL }
+        if viommu != nil && vdevice == nil { throw .ENOENT }
+    }
+
+    /// `mock_domain_cache_invalidate_user`: entries `{flags, iotlb_id}` of exactly 8 bytes.
+    public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
+        guard request.type == InvalidateDataType.selftest.rawValue else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
+        guard case .selftest(var iotlb) = domain.configuration else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
+        defer { domain.configuration = .selftest(iotlb: iotlb) }
+        for (index, entry) in request.entries.enumerated() {
+            guard request.entryLength == 8 else { return InvalidationOutcome(handled: index, error: .EINVAL) }
+            let flags = entry["flags"]?.first ?? 0, iotlbID = entry["iotlb_id"]?.first ?? 0
+            if flags & ~1 != 0 { return InvalidationOutcome(handled: index, error: .EOPNOTSUPP) }
+            if iotlbID > UInt64(Self.nestedIOTLBIDMax) { return InvalidationOutcome(handled: index, error: .EINVAL) }
+            if flags & 1 != 0 { iotlb = iotlb.map { _ in 0 } } else { iotlb[Int(iotlbID)] = 0 }
+        }
+        return InvalidationOutcome(handled: request.entries.count)
+    }
+
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) {
+        guard type == VIOMMUType.selftest.rawValue else { throw .EOPNOTSUPP }
+    }
+
+    /// `mock_viommu_init`: `struct iommu_viommu_selftest`'s `in_data` comes back as `out_data`.
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
+        guard let userData, userData.length > 0 else { return 0 }
+        guard userData.type == type, userData.length >= 8, userData.length <= 24 else { throw .EINVAL }
+        return UInt32(truncatingIfNeeded: userData.word("in_data"))
+    }
+
+    public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
+                                     userData: UserData) throws(Errno) -> NestedDomain {
+        guard flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
+        return try allocateNestedDomain(for: device, parent: viommu.parent.domain, flags: flags, userData: userData)
+    }
+
+    /// `mock_viommu_cache_invalidate`: entries `{flags, vdev_id, cache_id}` (12 bytes), read as a
+    /// whole array first, so a short `entry_len` zero-extends each entry.
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
+        let isSelftest = request.type == InvalidateDataType.selftest.rawValue
+        if request.entries.isEmpty && isSelftest { return InvalidationOutcome(handled: 0) }
+        guard isSelftest, !request.entries.isEmpty else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
+        for (index, entry) in request.entries.enumerated() {
+            func field(_ name: String, offset: UInt32) -> UInt64 {
+                request.entryLength >= offset + 4 ? entry[name]?.first ?? 0 : 0
+            }
+            let flags = field("flags", offset: 0), vdevID = field("vdev_id", offset: 4), cacheID = field("cache_id", offset: 8)
+            if flags & ~1 != 0 { return InvalidationOutcome(handled: index, error: .EOPNOTSUPP) }
+            if cacheID > UInt64(Self.deviceCacheIDMax) { return InvalidationOutcome(handled: index, error: .EINVAL) }
+            guard let vdevice = vdevices.first(where: { $0.virtualID == vdevID }) else {
+                return InvalidationOutcome(handled: index, error: .EINVAL)
+            }
+            let key = ObjectIdentifier(vdevice.device.platform)
+            var cache = cache(of: vdevice.device.platform)
+            if flags & 1 != 0 { cache = cache.map { _ in 0 } } else { cache[Int(cacheID)] = 0 }
+            deviceCaches[key] = cache
+        }
+        return InvalidationOutcome(handled: request.entries.count)
+    }
+
+    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+}

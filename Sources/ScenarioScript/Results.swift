@@ -1,0 +1,136 @@
+import IOMMUCore
+
+/// An out field of a command, typed by how the JSON result prints it.
+public enum FieldValue: Equatable, Sendable {
+    /// Object ids and counts: JSON integers.
+    case integer(UInt64)
+    /// Addresses, lengths, descriptors and other 64-bit quantities: `"0x..."`.
+    case address(UInt64)
+    /// `struct iommu_iova_range` lists.
+    case ranges([IOVARange])
+    /// Lists of 64-bit words (`guest_read`'s `value`).
+    case words([UInt64])
+    case text(String)
+
+    /// The single integer it holds, when it holds one.
+    var scalar: UInt64? {
+        switch self {
+        case .integer(let value), .address(let value): value
+        case .words(let words) where words.count == 1: words[0]
+        default: nil
+        }
+    }
+
+    var json: String {
+        switch self {
+        case .integer(let value): String(value)
+        case .address(let value): "\"\(value.hex)\""
+        case .ranges(let ranges): "[" + ranges.map { "{\"start\":\"\($0.start.hex)\",\"last\":\"\($0.last.hex)\"}" }.joined(separator: ",") + "]"
+        case .words(let words): "[" + words.map { "\"\($0.hex)\"" }.joined(separator: ",") + "]"
+        case .text(let text): jsonString(text)
+        }
+    }
+
+    /// How the human-readable output prints it.
+    public var display: String {
+        switch self {
+        case .integer(let value): String(value)
+        case .address(let value): value.hex
+        case .ranges(let ranges): ranges.isEmpty ? "(none)" : ranges.map(\.description).joined(separator: ",")
+        case .words(let words): words.map(\.hex).joined(separator: ",")
+        case .text(let text): text
+        }
+    }
+}
+
+/// How a command ended.
+public enum Status: Equatable, Sendable, CustomStringConvertible {
+    case ok
+    /// The errno the kernel returns.
+    case errno(Errno)
+    /// A translation fault (`translate`).
+    case fault
+    /// A command this version of the core cannot carry out yet.
+    case unsupported(String)
+    /// The scenario itself went wrong at run time: an unbound name, a failed `check`.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .ok: "ok"
+        case .errno(let errno): errno.name
+        case .fault: "fault"
+        case .unsupported: "unsupported"
+        case .failed: "failed"
+        }
+    }
+
+    func satisfies(_ expectation: Expectation) -> Bool {
+        switch (self, expectation) {
+        case (.ok, .ok), (.fault, .fault): true
+        case let (.errno(have), .errno(want)): have == want
+        default: false
+        }
+    }
+}
+
+/// The outcome of one command line.
+public struct CommandResult: Sendable {
+    public var status: Status
+    /// Out fields in uAPI order, the main one first.
+    public var fields: [(name: String, value: FieldValue)]
+
+    public init(status: Status = .ok, fields: [(name: String, value: FieldValue)] = []) {
+        self.status = status
+        self.fields = fields
+    }
+
+    public func field(_ name: String) -> FieldValue? { fields.first { $0.name == name }?.value }
+}
+
+/// A line's result together with what it was expected to do.
+public struct LineReport: Sendable {
+    public var line: Int
+    public var command: String
+    public var result: CommandResult
+    public var expectation: Expectation?
+
+    /// False when `expect=` did not hold, a `check` failed or the line could not run.
+    public var passed: Bool {
+        if case .failed = result.status { return false }
+        guard let expectation else { return true }
+        return result.status.satisfies(expectation)
+    }
+
+    /// One JSON object, as `iommuscope run --json` prints it.
+    public var json: String {
+        var members = ["\"line\":\(line)", "\"cmd\":\(jsonString(command))", "\"status\":\(jsonString(result.status.description))"]
+        for (name, value) in result.fields { members.append("\(jsonString(name)):\(value.json)") }
+        switch result.status {
+        case .unsupported(let reason), .failed(let reason): members.append("\"reason\":\(jsonString(reason))")
+        default: break
+        }
+        if let expectation, !passed { members.append("\"expected\":\(jsonString(expectation.description))") }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+}
+
+func jsonString(_ text: String) -> String {
+    var escaped = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": escaped += "\\\""
+        case "\\": escaped += "\\\\"
+        case "\n": escaped += "\\n"
+        case "\t": escaped += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return escaped + "\""
+}

@@ -1,0 +1,153 @@
+import IOMMUCore
+
+/// A located problem in a scenario file: `FILE:LINE:COLUMN: error: REASON`.
+public struct ScenarioError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var line: Int
+    public var column: Int
+    public var reason: String
+
+    public init(line: Int, column: Int, _ reason: String) {
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
+    public var description: String { "\(line):\(column): error: \(reason)" }
+}
+
+/// A word of a scenario line and the 1-based column it starts at.
+struct Token: Equatable {
+    var text: Substring
+    var column: Int
+}
+
+/// One `KEY=VALUE` argument as written.
+public struct RawArgument: Equatable, Sendable {
+    public var key: String
+    public var value: String
+    public var keyColumn: Int
+    public var valueColumn: Int
+}
+
+/// What `expect=` asks of a line.
+public enum Expectation: Equatable, Sendable, CustomStringConvertible {
+    case ok
+    case errno(Errno)
+    case fault
+
+    public var description: String {
+        switch self {
+        case .ok: "ok"
+        case .errno(let errno): errno.name
+        case .fault: "fault"
+        }
+    }
+}
+
+/// One command line of a scenario, split but not yet evaluated.
+public struct ScenarioLine: Sendable {
+    public var number: Int
+    /// `NAME =` before the command.
+    public var binding: String?
+    public var command: String
+    public var commandColumn: Int
+    /// The name a platform declaration (`iommu NAME`, `device NAME`) gives.
+    public var declaredName: String?
+    public var arguments: [RawArgument]
+    public var expectation: Expectation?
+    /// The command's arguments, checked against its specification.
+    var checked: [String: CheckedValue] = [:]
+}
+
+/// Splits one line into words: whitespace separates them, `#` starts a comment, and braces
+/// group an entry list (`entries={flags=all iotlb_id=2},{iotlb_id=1}`) into one word.
+func tokenize(_ text: Substring, line: Int) throws(ScenarioError) -> [Token] {
+    var tokens: [Token] = []
+    var index = text.startIndex
+    var column = 1
+    while index < text.endIndex {
+        let character = text[index]
+        if character == "#" { break }
+        if character == " " || character == "\t" || character == "\r" {
+            index = text.index(after: index)
+            column += 1
+            continue
+        }
+        let start = index, startColumn = column
+        var depth = 0
+        while index < text.endIndex {
+            let c = text[index]
+            if depth == 0 && (c == " " || c == "\t" || c == "\r" || c == "#") { break }
+            if c == "{" { depth += 1 }
+            if c == "}" {
+                depth -= 1
+                if depth < 0 { throw ScenarioError(line: line, column: column, "unbalanced '}'") }
+            }
+            index = text.index(after: index)
+            column += 1
+        }
+        if depth != 0 { throw ScenarioError(line: line, column: startColumn, "unclosed '{'") }
+        tokens.append(Token(text: text[start..<index], column: startColumn))
+    }
+    return tokens
+}
+
+/// True for names a scenario can bind: a letter or `_`, then letters, digits, `_` or `-`.
+func isIdentifier<S: StringProtocol>(_ text: S) -> Bool {
+    guard let first = text.first, first.isLetter || first == "_" else { return false }
+    return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+}
+
+/// Parses the shape of one line; argument values are checked later against the command.
+func parseLine(_ text: Substring, number: Int) throws(ScenarioError) -> ScenarioLine? {
+    var tokens = try tokenize(text, line: number)
+    guard !tokens.isEmpty else { return nil }
+    var binding: String?
+    if tokens.count >= 2, tokens[1].text == "=" {
+        guard isIdentifier(tokens[0].text), !tokens[0].text.contains("-") else {
+            throw ScenarioError(line: number, column: tokens[0].column, "'\(tokens[0].text)' is not a name that can be bound")
+        }
+        binding = String(tokens[0].text)
+        tokens.removeFirst(2)
+        guard !tokens.isEmpty else { throw ScenarioError(line: number, column: text.count + 1, "missing command after '='") }
+    }
+    let commandToken = tokens.removeFirst()
+    guard isIdentifier(commandToken.text), !commandToken.text.contains("=") else {
+        throw ScenarioError(line: number, column: commandToken.column, "expected a command name, found '\(commandToken.text)'")
+    }
+    var result = ScenarioLine(number: number, binding: binding, command: String(commandToken.text),
+                              commandColumn: commandToken.column, declaredName: nil, arguments: [], expectation: nil)
+    for token in tokens {
+        guard let equals = token.text.firstIndex(of: "=") else {
+            if result.arguments.isEmpty && result.declaredName == nil && isIdentifier(token.text) {
+                result.declaredName = String(token.text)
+                continue
+            }
+            throw ScenarioError(line: number, column: token.column, "expected KEY=VALUE, found '\(token.text)'")
+        }
+        let key = String(token.text[..<equals])
+        let value = String(token.text[token.text.index(after: equals)...])
+        guard isIdentifier(key) else {
+            throw ScenarioError(line: number, column: token.column, "'\(key)' is not an argument name")
+        }
+        let valueColumn = token.column + key.count + 1
+        if key == "expect" {
+            guard result.expectation == nil else { throw ScenarioError(line: number, column: token.column, "expect= given twice") }
+            switch value {
+            case "ok": result.expectation = .ok
+            case "fault": result.expectation = .fault
+            default:
+                guard let errno = Errno(name: value) else {
+                    throw ScenarioError(line: number, column: valueColumn, "expect= takes ok, fault or an errno name such as EINVAL, not '\(value)'")
+                }
+                result.expectation = .errno(errno)
+            }
+            continue
+        }
+        if result.arguments.contains(where: { $0.key == key }) {
+            throw ScenarioError(line: number, column: token.column, "argument '\(key)' given twice")
+        }
+        result.arguments.append(RawArgument(key: key, value: value, keyColumn: token.column, valueColumn: valueColumn))
+    }
+    return result
+}

@@ -1,0 +1,170 @@
+import IOMMUCore
+
+/// One term of an integer sum: a literal, or a bound name with an optional field.
+enum Term: Equatable, Sendable {
+    case literal(UInt64)
+    case name(String, field: String?, column: Int)
+}
+
+/// An integer expression: terms joined by `+` (`0x1000000+4K`, `buf+0x800`, `d1.out_hwpt_id`).
+struct Expression: Equatable, Sendable {
+    var terms: [Term]
+    var column: Int
+
+    /// The value when it names no binding.
+    var constant: UInt64? {
+        var sum: UInt64 = 0
+        for term in terms {
+            guard case .literal(let value) = term, let next = sum.checkedAdd(value) else { return nil }
+            sum = next
+        }
+        return sum
+    }
+}
+
+/// An argument value after its syntax has been checked against the argument's kind.
+enum CheckedValue: Equatable, Sendable {
+    case integer(Expression)
+    /// Flags or an enumerated value: the integer, the names it was written with, and the
+    /// part written as plain numbers.
+    case flags(UInt64, names: [String], literal: UInt64)
+    case ranges([(start: Expression, last: Expression)])
+    case words([Expression])
+    case entries([[String: CheckedValue]])
+    case name(String)
+    case regions([ReservedRegion])
+
+    static func == (a: CheckedValue, b: CheckedValue) -> Bool {
+        switch (a, b) {
+        case let (.integer(x), .integer(y)): x == y
+        case let (.flags(x, n, l), .flags(y, m, k)): x == y && n == m && l == k
+        case let (.ranges(x), .ranges(y)): x.count == y.count && zip(x, y).allSatisfy { $0.start == $1.start && $0.last == $1.last }
+        case let (.words(x), .words(y)): x == y
+        case let (.entries(x), .entries(y)): x == y
+        case let (.name(x), .name(y)): x == y
+        case let (.regions(x), .regions(y)): x == y
+        default: false
+        }
+    }
+}
+
+/// Parses the integer literal syntax: decimal, `0x`, `0b`, `_` separators, a `K M G T` suffix
+/// (powers of 1024) and `u64max`. Returns the reason on failure.
+func parseIntegerLiteral<S: StringProtocol>(_ text: S) -> Result<UInt64, LiteralError> {
+    if text == "u64max" { return .success(.max) }
+    var digits = Substring(text).filter { $0 != "_" }[...]
+    guard !digits.isEmpty else { return .failure(.empty) }
+    var multiplier: UInt64 = 1
+    if let last = digits.last, let shift = ["K": 10, "M": 20, "G": 30, "T": 40][String(last)] {
+        multiplier = 1 << UInt64(shift)
+        digits = digits.dropLast()
+    }
+    var radix = 10
+    if digits.hasPrefix("0x") || digits.hasPrefix("0X") { radix = 16; digits = digits.dropFirst(2) }
+    else if digits.hasPrefix("0b") || digits.hasPrefix("0B") { radix = 2; digits = digits.dropFirst(2) }
+    guard !digits.isEmpty else { return .failure(.malformed(String(text))) }
+    var value: UInt64 = 0
+    for character in digits {
+        guard let digit = character.hexDigitValue, digit < radix else { return .failure(.malformed(String(text))) }
+        guard let shifted = value.checkedMultiply(UInt64(radix)), let next = shifted.checkedAdd(UInt64(digit)) else {
+            return .failure(.overflow(String(text)))
+        }
+        value = next
+    }
+    guard let scaled = value.checkedMultiply(multiplier) else { return .failure(.overflow(String(text))) }
+    return .success(scaled)
+}
+
+enum LiteralError: Error, Equatable {
+    case empty
+    case malformed(String)
+    case overflow(String)
+
+    var reason: String {
+        switch self {
+        case .empty: "missing value"
+        case .malformed(let text): "'\(text)' is not a number"
+        case .overflow(let text): "'\(text)' does not fit in 64 bits"
+        }
+    }
+}
+
+/// Splits `text` at `separator`, keeping the column of each piece.
+func pieces(_ text: Substring, separator: Character, column: Int) -> [(text: Substring, column: Int)] {
+    var result: [(text: Substring, column: Int)] = []
+    var start = text.startIndex, startColumn = column, currentColumn = column
+    var index = text.startIndex
+    while index < text.endIndex {
+        if text[index] == separator {
+            result.append((text[start..<index], startColumn))
+            start = text.index(after: index)
+            startColumn = currentColumn + 1
+        }
+        index = text.index(after: index)
+        currentColumn += 1
+    }
+    result.append((text[start..<text.endIndex], startColumn))
+    return result
+}
+
+/// Parses `TERM[+TERM...]`; `bits` bounds a constant value (32 for a `__u32` field).
+func parseExpression(_ text: Substring, column: Int, line: Int, bits: Int = 64) throws(ScenarioError) -> Expression {
+    var terms: [Term] = []
+    for (piece, pieceColumn) in pieces(text, separator: "+", column: column) {
+        if piece.isEmpty { throw ScenarioError(line: line, column: pieceColumn, "missing value") }
+        if piece.first!.isNumber || piece == "u64max" {
+            switch parseIntegerLiteral(piece) {
+            case .success(let value): terms.append(.literal(value))
+            case .failure(let error): throw ScenarioError(line: line, column: pieceColumn, error.reason)
+            }
+        } else {
+            let parts = piece.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count <= 2, parts.allSatisfy({ isIdentifier($0) }) else {
+                throw ScenarioError(line: line, column: pieceColumn, "'\(piece)' is not a number or a bound name")
+            }
+            terms.append(.name(String(parts[0]), field: parts.count == 2 ? String(parts[1]) : nil, column: pieceColumn))
+        }
+    }
+    let expression = Expression(terms: terms, column: column)
+    if terms.allSatisfy({ if case .literal = $0 { return true }; return false }) {
+        guard let value = expression.constant else {
+            throw ScenarioError(line: line, column: column, "'\(text)' does not fit in 64 bits")
+        }
+        if bits < 64 && value >> UInt64(bits) != 0 {
+            throw ScenarioError(line: line, column: column, "'\(text)' does not fit in \(bits) bits")
+        }
+    }
+    return expression
+}
+
+/// Parses `a|b|3` against a table of names; `bits` bounds the result.
+func parseFlags(_ text: Substring, names: [String: UInt64], column: Int, line: Int, bits: Int,
+                single: Bool = false) throws(ScenarioError) -> CheckedValue {
+    var value: UInt64 = 0, literal: UInt64 = 0
+    var written: [String] = []
+    let parts = pieces(text, separator: "|", column: column)
+    if single && parts.count > 1 {
+        throw ScenarioError(line: line, column: column, "takes one value, not a '|' list")
+    }
+    for (piece, pieceColumn) in parts {
+        if let named = names[String(piece)] {
+            value |= named
+            written.append(String(piece))
+        } else if piece.first?.isNumber == true {
+            switch parseIntegerLiteral(piece) {
+            case .success(let number):
+                value |= number
+                literal |= number
+            case .failure(let error): throw ScenarioError(line: line, column: pieceColumn, error.reason)
+            }
+        } else {
+            let known = names.keys.sorted().joined(separator: ", ")
+            throw ScenarioError(line: line, column: pieceColumn,
+                                piece.isEmpty ? "missing value" : "unknown name '\(piece)' (known: \(known))")
+        }
+    }
+    if bits < 64 && value >> UInt64(bits) != 0 {
+        throw ScenarioError(line: line, column: column, "'\(text)' does not fit in \(bits) bits")
+    }
+    return .flags(value, names: written, literal: literal)
+}
