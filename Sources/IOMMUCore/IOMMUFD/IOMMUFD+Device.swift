@@ -36,32 +36,24 @@ extension IOMMUFD {
     public func attach(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
-        if device.attachments[pasid] != nil { return try replace(device, ptID: ptID, pasid: pasid) }
-        switch try object(ptID) {
-        case let hwpt as HWPT:
-            try attach(device, to: hwpt, pasid: pasid)
-            return hwpt.id
-        case let ioas as IOAS:
-            return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: false)
-        default:
-            throw .EINVAL
-        }
+        return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: device.attachments[pasid] != nil)
     }
 
     /// `iommufd_device_replace`: moves an attached device to another IOAS or HWPT.
     public func replace(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
-        return try replace(device, ptID: ptID, pasid: pasid)
+        return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: true)
     }
 
-    private func replace(_ device: Device, ptID: UInt32, pasid: UInt32) throws(Errno) -> ObjectID {
+    /// `iommufd_device_change_pt`: an HWPT directly, an IOAS through its automatic domain.
+    private func changePageTable(_ device: Device, ptID: UInt32, pasid: UInt32, replacing: Bool) throws(Errno) -> ObjectID {
         switch try object(ptID) {
         case let hwpt as HWPT:
-            try replace(device, with: hwpt, pasid: pasid)
+            if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
             return hwpt.id
         case let ioas as IOAS:
-            return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: true)
+            return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
         default:
             throw .EINVAL
         }

@@ -81,13 +81,4 @@ public final class AMDVi: IOMMUDriver {
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
         InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
     }
-
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) { throw .EOPNOTSUPP }
-    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 { throw .EOPNOTSUPP }
-    public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
-    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
-        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
-    }
-    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
 }

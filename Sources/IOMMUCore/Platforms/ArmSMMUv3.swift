@@ -195,5 +195,4 @@ public final class ArmSMMUv3: IOMMUDriver {
         return InvalidationOutcome(handled: request.entries.count)
     }
 
-    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
 }

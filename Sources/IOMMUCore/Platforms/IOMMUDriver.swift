@@ -98,6 +98,21 @@ public protocol IOMMUDriver: AnyObject {
     func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno)
 }
 
+/// Drivers without a vIOMMU (VT-d and AMD-Vi in v6.17): `get_viommu_size` is absent, so
+/// VIOMMU_ALLOC is EOPNOTSUPP and nothing vIOMMU-based can exist.
+extension IOMMUDriver {
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) { throw .EOPNOTSUPP }
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
+        throw .EOPNOTSUPP
+    }
+    public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
+                                     userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
+        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
+    }
+    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+}
+
 extension IOVARange {
     /// `[0, 2^bits - 1]`: the aperture of a domain with a `bits`-wide input address.
     public static func addressWidth(_ bits: Int) -> IOVARange {

@@ -137,14 +137,5 @@ public final class IntelVTd: IOMMUDriver {
         }
         return InvalidationOutcome(handled: request.entries.count)
     }
-
-    /// VT-d has no vIOMMU in v6.17.
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) { throw .EOPNOTSUPP }
-    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 { throw .EOPNOTSUPP }
-    public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
-    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
-        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
-    }
-    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+    // VT-d has no vIOMMU in v6.17: the IOMMUDriver defaults answer EOPNOTSUPP.
 }

@@ -136,5 +136,4 @@ public final class MockIOMMU: IOMMUDriver {
         return InvalidationOutcome(handled: request.entries.count)
     }
 
-    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
 }
