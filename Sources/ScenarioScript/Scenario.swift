@@ -16,7 +16,7 @@ public struct Scenario: Sendable {
         var errors: [ScenarioError] = []
         var bound: [String: String] = [:]
         var declared: Set<String> = []
-        for (index, text) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, text) in source.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             do throws(ScenarioError) {
                 guard var line = try parseLine(text, number: index + 1) else { continue }
                 try check(&line, bound: bound, declared: declared)

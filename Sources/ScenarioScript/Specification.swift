@@ -63,7 +63,7 @@ func check(_ line: inout ScenarioLine, bound: [String: String], declared: Set<St
             throw ScenarioError(line: line.number, column: line.commandColumn, "'\(name)' is already declared")
         }
     } else if let name = line.declaredName {
-        throw ScenarioError(line: line.number, column: line.commandColumn + line.command.count + 1, "expected KEY=VALUE, found '\(name)'")
+        throw ScenarioError(line: line.number, column: line.declaredNameColumn, "expected KEY=VALUE, found '\(name)'")
     }
     for argument in line.arguments {
         guard let argumentSpec = spec.argument(argument.key) else {
@@ -117,7 +117,13 @@ private func checkValue(_ text: Substring, kind: ArgumentKind, column: Int, line
             }
             let body = rest[rest.index(after: rest.startIndex)..<close]
             var entry: [String: CheckedValue] = [:]
-            for token in try tokenize(body, line: line) {
+            let tokens: [Token]
+            do throws(ScenarioError) {
+                tokens = try tokenize(body, line: line)
+            } catch {
+                throw ScenarioError(line: line, column: restColumn + error.column, error.reason)
+            }
+            for token in tokens {
                 let tokenColumn = restColumn + 1 + token.column - 1
                 guard let equals = token.text.firstIndex(of: "="), let fieldKind = fields[String(token.text[..<equals])] else {
                     let known = fields.keys.sorted().joined(separator: ", ")

@@ -51,8 +51,9 @@ public struct ScenarioLine: Sendable {
     public var binding: String?
     public var command: String
     public var commandColumn: Int
-    /// The name a platform declaration (`iommu NAME`, `device NAME`) gives.
+    /// The name a platform declaration (`iommu NAME`, `device NAME`) gives, and its column.
     public var declaredName: String?
+    public var declaredNameColumn = 0
     public var arguments: [RawArgument]
     public var expectation: Expectation?
     /// The command's arguments, checked against its specification.
@@ -121,6 +122,7 @@ func parseLine(_ text: Substring, number: Int) throws(ScenarioError) -> Scenario
         guard let equals = token.text.firstIndex(of: "=") else {
             if result.arguments.isEmpty && result.declaredName == nil && isIdentifier(token.text) {
                 result.declaredName = String(token.text)
+                result.declaredNameColumn = token.column
                 continue
             }
             throw ScenarioError(line: number, column: token.column, "expected KEY=VALUE, found '\(token.text)'")

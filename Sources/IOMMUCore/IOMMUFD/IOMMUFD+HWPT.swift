@@ -32,6 +32,7 @@ extension IOMMUFD {
                 let domain = try driver.allocatePagingDomain(
                     for: device.platform, flags: flags.subtracting(.faultIDValid),
                     userData: userData.length == 0 ? nil : userData)
+                domain.enforcesCacheCoherency = driver.canEnforceCacheCoherency(for: device.platform)
                 let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: false, flags: flags)
                 try addDomain(hwpt)
                 try checkFault(flags, faultID) { self.removeDomain(hwpt) }

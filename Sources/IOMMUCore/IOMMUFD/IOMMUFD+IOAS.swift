@@ -91,13 +91,21 @@ extension IOMMUFD {
             return candidate
         }
 
+        // interval_tree_for_each_span: maximal used spans of the allowed tree (touching ranges
+        // form one span), clipped to [PAGE_SIZE, ULONG_MAX - PAGE_SIZE].
         let bounds = IOVARange(start: pageSize, last: UInt64.max - pageSize)
-        let spans = ioas.allowedRanges.isEmpty
-            ? [bounds]
-            : ioas.allowedRanges.compactMap { range -> IOVARange? in
-                let start = max(range.start, bounds.start), last = min(range.last, bounds.last)
-                return start <= last ? IOVARange(start: start, last: last) : nil
+        var spans: [IOVARange] = []
+        for range in ioas.allowedRanges {
+            if let previous = spans.last, previous.last != .max, previous.last + 1 == range.start {
+                spans[spans.count - 1].last = range.last
+            } else {
+                spans.append(range)
             }
+        }
+        spans = ioas.allowedRanges.isEmpty ? [bounds] : spans.compactMap { range -> IOVARange? in
+            let start = max(range.start, bounds.start), last = min(range.last, bounds.last)
+            return start <= last ? IOVARange(start: start, last: last) : nil
+        }
         for span in spans {
             guard let spanStart = fit(span.start, span.last) else { continue }
             let window = IOVARange(start: spanStart, last: span.last)

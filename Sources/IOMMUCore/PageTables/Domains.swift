@@ -18,6 +18,9 @@ public final class PagingDomain {
     public let table: any IOPageTableOps
     public let nestParent: Bool
     public let dirtyTracking: Bool
+    /// `enforce_cache_coherency`: set when the HWPT was made for a device that can force
+    /// coherent (snooped / write-back) DMA, after which non-coherent devices may not join it.
+    public internal(set) var enforcesCacheCoherency = false
 
     public init(driver: any IOMMUDriver, stage: DomainStage, aperture: IOVARange, pageSizes: UInt64,
                 table: any IOPageTableOps, nestParent: Bool = false, dirtyTracking: Bool = false) {

@@ -38,6 +38,9 @@ public final class AMDVi: IOMMUDriver {
         return regions
     }
 
+    /// Snoop control (or its AMD equivalent) is always there.
+    public func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool { true }
+
     public func capabilities(for device: PlatformDevice) -> HWCapabilities {
         configuration.dirtyTracking ? .dirtyTracking : []
     }

@@ -44,6 +44,9 @@ public final class ArmSMMUv3: IOMMUDriver {
         [ReservedRegion(range: Self.swMSIWindow, type: .swMSI)]
     }
 
+    /// `arm_smmu_master_canwbs`: the IORT says the device's DMA can be forced write-back.
+    public func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool { device.canWBS }
+
     public func capabilities(for device: PlatformDevice) -> HWCapabilities {
         configuration.dirtyTracking ? .dirtyTracking : []
     }
@@ -112,15 +115,18 @@ public final class ArmSMMUv3: IOMMUDriver {
         throw .EOPNOTSUPP
     }
 
-    /// `arm_smmu_attach_dev`: a domain belongs to one SMMU instance.
+    /// `arm_smmu_attach_dev` and `arm_smmu_attach_prepare`: a domain belongs to one SMMU
+    /// instance, and a coherency-enforcing domain takes only CANWBS masters.
     public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
         guard domain.driver === self else { throw .EINVAL }
+        if domain.enforcesCacheCoherency && !device.canWBS { throw .EINVAL }
     }
 
     /// `arm_smmu_attach_dev_nested`: v6.17 requires the device's vDEVICE on the vIOMMU.
     public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
         guard domain.driver === self else { throw .EINVAL }
         guard vdevice != nil else { throw .ENOENT }
+        if domain.parent.enforcesCacheCoherency && !device.canWBS { throw .EINVAL }
     }
 
     /// Nested SMMUv3 domains have no `cache_invalidate_user`: invalidation goes to the vIOMMU.

@@ -68,6 +68,8 @@ public protocol IOMMUDriver: AnyObject {
     func reservedRegions(for device: PlatformDevice) -> [ReservedRegion]
     /// `device_iommu_capable` and the PASID capabilities reported by `GET_HW_INFO`.
     func capabilities(for device: PlatformDevice) -> HWCapabilities
+    /// `IOMMU_CAP_ENFORCE_CACHE_COHERENCY` for the device.
+    func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool
     /// `hw_info`: the info struct for the requested `iommu_hw_info_type` (0 = the driver's own).
     /// A driver without `hw_info` answers type NONE with no data, whatever was asked.
     func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo

@@ -35,6 +35,9 @@ public final class IntelVTd: IOMMUDriver {
         [ReservedRegion(range: Self.msiWindow, type: .msi)]
     }
 
+    /// Snoop control (or its AMD equivalent) is always there.
+    public func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool { true }
+
     public func capabilities(for device: PlatformDevice) -> HWCapabilities {
         configuration.dirtyTracking ? .dirtyTracking : []
     }

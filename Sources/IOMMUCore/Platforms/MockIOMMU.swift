@@ -40,6 +40,9 @@ public final class MockIOMMU: IOMMUDriver {
 
     public func reservedRegions(for device: PlatformDevice) -> [ReservedRegion] { [] }
 
+    /// The mock never enforces coherency.
+    public func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool { false }
+
     public func capabilities(for device: PlatformDevice) -> HWCapabilities {
         device.mockFlags.contains(.noDirty) ? [] : .dirtyTracking
     }
