@@ -64,10 +64,13 @@ struct Arguments {
         return sum
     }
 
-    /// An integer argument, or `fallback` when it is absent.
+    /// An integer argument, or `fallback` when it is absent. A value computed from bound
+    /// names is held to the width the argument declares, as a literal is at parse time.
     func integer(_ name: String, _ fallback: UInt64 = 0, bits: Int = 64) throws(ScenarioError) -> UInt64 {
+        var width = bits
+        if case .integer(let declared)? = commandTable[line.command]?.argument(name)?.kind { width = min(width, declared) }
         switch line.checked[name] {
-        case .integer(let expression)?: return try evaluate(expression, bits: bits)
+        case .integer(let expression)?: return try evaluate(expression, bits: width)
         case .flags(let value, _, _)?: return value
         default: return fallback
         }

@@ -85,6 +85,8 @@ private struct Harness {
     var nextValue = 0
     var operations = 0
     var checks = 0
+    var largest = 0
+    var smallestAfterGrowth = Int.max
 
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
@@ -118,7 +120,7 @@ private struct Harness {
         case 2, 3, 4: return 1 + rng.below(UInt64(16))
         case 5, 6: return 1 + rng.below(UInt64(4096))
         case 7: return 1 + rng.below(UInt64(1) << 40)
-        case 8: return .max // clipped to the free gap or to u64max
+        case 8 where rng.chance(1, in: 4): return .max // clipped to the free gap or to u64max
         default: return 1 + rng.next() % (UInt64.max - 1)
         }
     }
@@ -157,11 +159,16 @@ private struct Harness {
     // MARK: Operations
 
     mutating func insert() {
-        let start = address()
-        guard let free = model.gap(containing: start) else { return }
+        var start = address()
+        var free = model.gap(containing: start)
+        for _ in 0..<3 where free == nil { // the address was taken: try another one
+            start = address()
+            free = model.gap(containing: start)
+        }
+        guard let free else { return }
         var last: UInt64
         switch rng.below(6) {
-        case 0: last = free.last // touches the next range (or u64max)
+        case 0 where rng.chance(1, in: 3): last = free.last // touches the next range (or u64max)
         case 1: last = start // one address
         default: last = min(start.checkedAdd(length() - 1) ?? .max, free.last)
         }
@@ -246,17 +253,24 @@ private struct Harness {
         #expect(entries.map(\.value) == model.items.map(\.value), "entries values")
     }
 
+    /// Alternates growing phases (mostly inserts) and shrinking phases (mostly removes), so the
+    /// tree passes through both small and deep shapes.
     mutating func step() {
         operations += 1
+        let growing = (operations / 500) % 2 == 0
         switch rng.below(20) {
-        case 0..<7: insert()
-        case 7..<11: remove()
+        case 0..<3: insert()
+        case 3..<7: if growing { insert() } else { remove() }
+        case 7..<9: if growing { insert() } else { remove() }
+        case 9..<11: if growing { remove() } else { remove() }
         case 11, 12: queryEntry()
         case 13: queryIntersects()
         case 14, 15: queryForEach()
         default: queryHoles()
         }
         checkStructure()
+        largest = max(largest, model.items.count)
+        if operations > 500 { smallestAfterGrowth = min(smallestAfterGrowth, model.items.count) }
         if operations % 8 == 0 {
             checkHoles(in: .all, minimumLength: 1)
         }
@@ -264,13 +278,17 @@ private struct Harness {
 }
 
 struct IntervalTreeTests {
-    /// 12 seeds × 2 500 random operations, each followed by a full comparison of count and entries.
+    /// 12 seeds × 3 000 random operations, each followed by a full comparison of count and entries
+    /// (and of every hole of the whole space every 8th operation). The tree grows to ~100-200
+    /// ranges and shrinks back, several times.
     @Test(arguments: 0..<12)
     func matchesNaiveModel(seed: Int) {
         var harness = Harness(seed: 0x1000_0000 &+ UInt64(seed) &* 0x9E37)
-        for _ in 0..<2_500 { harness.step() }
+        for _ in 0..<3_000 { harness.step() }
         // The runs must actually reach interesting states.
         #expect(harness.nextValue > 300)
+        #expect(harness.largest > 60)
+        #expect(harness.smallestAfterGrowth < harness.largest / 4)
         #expect(harness.checks > 300)
     }
 
