@@ -23,10 +23,12 @@ let package = Package(
             ],
             resources: [.copy("Scenarios")]
         ),
-        .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore"]),
+        // Helpers shared by the test targets (a seeded generator for randomised tests).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
         .testTarget(
             name: "ScenarioScriptTests",
-            dependencies: ["ScenarioScript", "IOMMUCore"],
+            dependencies: ["ScenarioScript", "IOMMUCore", "TestSupport"],
             resources: [.copy("Scenarios")]
         ),
     ]

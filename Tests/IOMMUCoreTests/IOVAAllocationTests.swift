@@ -1,28 +1,11 @@
 import Testing
+import TestSupport
 import IOMMUCore
 
 // `IOMMUFD.allocateIOVA` and the IOAS map/unmap/allow/reserve rules around it, checked through
 // the public ioctls against a naive reference of the kernel (../shared/reference/
 // iommufd-semantics.md §2.3, §2.3.1, §2.6, §2.8; io_pagetable.c `iopt_alloc_iova`) that scans
 // every hole linearly. All randomness comes from a seeded SplitMix64.
-
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ numerator: Int, in denominator: Int) -> Bool { below(denominator) < numerator }
-    mutating func pick<T>(_ choices: [T]) -> T { choices[below(choices.count)] }
-}
 
 private let page: UInt64 = 4096
 private let hugePage: UInt64 = 2 << 20

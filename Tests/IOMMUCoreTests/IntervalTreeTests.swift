@@ -1,27 +1,9 @@
 import Testing
+import TestSupport
 import IOMMUCore
 
 // Property tests of `IntervalTree` against a naive model: a sorted array of disjoint ranges.
 // Every random choice comes from a seeded SplitMix64, so a failure replays exactly.
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, deterministic, good enough for test inputs.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..<bound` (bound > 0); the modulo bias is irrelevant here.
-    mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ numerator: Int, in denominator: Int) -> Bool { below(denominator) < numerator }
-}
 
 /// The reference: disjoint inclusive ranges sorted by start, searched linearly.
 private struct NaiveIntervals {
