@@ -65,7 +65,10 @@ func parseIntegerLiteral<S: StringProtocol>(_ text: S) -> Result<UInt64, Literal
     guard !digits.isEmpty else { return .failure(.malformed(String(text))) }
     var value: UInt64 = 0
     for character in digits {
-        guard let digit = character.hexDigitValue, digit < radix else { return .failure(.malformed(String(text))) }
+        // ASCII only: Character.hexDigitValue also reads fullwidth digits.
+        guard character.isASCII, let digit = character.hexDigitValue, digit < radix else {
+            return .failure(.malformed(String(text)))
+        }
         guard let shifted = value.checkedMultiply(UInt64(radix)), let next = shifted.checkedAdd(UInt64(digit)) else {
             return .failure(.overflow(String(text)))
         }
@@ -150,7 +153,7 @@ func parseFlags(_ text: Substring, names: [String: UInt64], column: Int, line: I
         if let named = names[String(piece)] {
             value |= named
             written.append(String(piece))
-        } else if piece.first?.isNumber == true {
+        } else if piece.first?.isNumber == true || piece == "u64max" {
             switch parseIntegerLiteral(piece) {
             case .success(let number):
                 value |= number
