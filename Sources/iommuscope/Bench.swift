@@ -27,7 +27,7 @@ struct BenchIOAS: ParsableCommand {
         let machine = Machine()
         let fd = IOMMUFD(machine: machine)
         let ioas = try fd.ioasAlloc().rawValue
-        let buffer = try machine.memory.mmap(length: 8192, alignment: 8192)
+        let buffer = try machine.mmap(length: 8192, alignment: 8192)
         var label = "ioas"
         if withDomain {
             // A selftest mock domain mirrors every area, as an attached device's domain would.

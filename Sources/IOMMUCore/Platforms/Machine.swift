@@ -3,6 +3,8 @@ public final class Machine {
     public private(set) var iommus: [any IOMMUDriver] = []
     public private(set) var devices: [PlatformDevice] = []
     public var memory = ProcessMemory()
+    /// Host physical memory: VMM memory, page tables and device configuration structures.
+    public let physical = PhysicalMemory()
 
     public init() {}
 
@@ -11,4 +13,9 @@ public final class Machine {
 
     public func iommu(named name: String) -> (any IOMMUDriver)? { iommus.first { $0.name == name } }
     public func device(named name: String) -> PlatformDevice? { devices.first { $0.name == name } }
+
+    /// `mmap` in the VMM process, backed by this machine's memory.
+    public func mmap(length: UInt64, alignment: UInt64) throws(Errno) -> UInt64 {
+        try memory.mmap(length: length, alignment: alignment, physical: physical)
+    }
 }

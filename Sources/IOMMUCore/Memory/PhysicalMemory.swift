@@ -1,0 +1,101 @@
+/// A bus error: an access to host physical memory that nothing backs.
+///
+/// A walker turns it into the architecture's external-abort fault (SMMUv3 `F_WALK_EABT`,
+/// VT-d "entry inaccessible", AMD-Vi a page-table hardware error).
+public struct BusError: Error, Equatable, Sendable {
+    public var address: UInt64
+}
+
+/// Sparse simulated host physical memory in 4K frames, with a frame allocator.
+///
+/// Allocated ranges are recorded as ranges, and a frame gets storage only when first
+/// written, so gigabytes of guest RAM cost nothing until page tables or guests touch them.
+/// Reads and writes are little-endian 64-bit words, as IOMMUs fetch descriptors.
+public final class PhysicalMemory {
+    /// Where the allocator starts handing out frames (above a typical 4 GiB low RAM hole).
+    public static let base: UInt64 = 0x1_0000_0000
+    public static let frameSize: UInt64 = 4096
+
+    private var allocated = IntervalTree<Void>()
+    private var frames: [UInt64: UnsafeMutablePointer<UInt64>] = [:]
+    private var next = PhysicalMemory.base
+    /// MMIO pages (an ITS doorbell): accesses succeed and reads return zero.
+    private var deviceRanges: [IOVARange] = []
+
+    public init() {}
+
+    deinit {
+        for frame in frames.values { frame.deallocate() }
+    }
+
+    /// Bytes of frame storage actually held (touched frames only).
+    public var residentBytes: Int { frames.count * Int(Self.frameSize) }
+
+    /// Allocates `length` bytes (a multiple of 4K) of zeroed, physically contiguous memory
+    /// aligned to `alignment`; returns its physical address.
+    public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Errno) -> UInt64 {
+        guard length > 0, length.isAligned(to: Self.frameSize), alignment.nonzeroBitCount == 1,
+              let start = next.alignedUp(to: max(alignment, Self.frameSize)),
+              let range = IOVARange(start: start, length: length), range.last < 1 << 52 else { throw .ENOMEM }
+        allocated.insert(range, ())
+        next = range.last + 1
+        return start
+    }
+
+    /// Frees an allocation made by `allocate` (the whole range it returned).
+    public func free(_ address: UInt64) {
+        guard let (range, _) = allocated.entry(containing: address), range.start == address else { return }
+        allocated.remove(startingAt: address)
+        var frame = range.start
+        while frame <= range.last {
+            if let storage = frames.removeValue(forKey: frame) { storage.deallocate() }
+            if range.last - frame < Self.frameSize { break }
+            frame += Self.frameSize
+        }
+    }
+
+    /// Declares a device page (MMIO) that accepts accesses, such as the ITS doorbell.
+    public func addDeviceRange(_ range: IOVARange) { deviceRanges.append(range) }
+
+    public func isBacked(_ address: UInt64) -> Bool {
+        allocated.entry(containing: address) != nil || deviceRanges.contains { $0.contains(address) }
+    }
+
+    public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
+        guard address.isAligned(to: 8), isBacked(address) else { throw BusError(address: address) }
+        guard let frame = frames[address.alignedDown(to: Self.frameSize)] else { return 0 }
+        return UInt64(littleEndian: frame[Int((address % Self.frameSize) / 8)])
+    }
+
+    public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {
+        guard address.isAligned(to: 8), allocated.entry(containing: address) != nil else {
+            if deviceRanges.contains(where: { $0.contains(address) }) { return }
+            throw BusError(address: address)
+        }
+        let key = address.alignedDown(to: Self.frameSize)
+        let frame: UnsafeMutablePointer<UInt64>
+        if let existing = frames[key] {
+            frame = existing
+        } else {
+            if value == 0 { return }
+            frame = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(Self.frameSize / 8))
+            frame.initialize(repeating: 0, count: Int(Self.frameSize / 8))
+            frames[key] = frame
+        }
+        frame[Int((address % Self.frameSize) / 8)] = value.littleEndian
+    }
+
+    /// Zeroes `length` bytes at `address` (dropping whole frames' storage).
+    public func zero(_ address: UInt64, length: UInt64) {
+        var cursor = address
+        while cursor < address &+ length {
+            if cursor.isAligned(to: Self.frameSize), address &+ length - cursor >= Self.frameSize {
+                frames.removeValue(forKey: cursor)?.deallocate()
+                cursor += Self.frameSize
+            } else {
+                try? write64(cursor, 0)
+                cursor += 8
+            }
+        }
+    }
+}

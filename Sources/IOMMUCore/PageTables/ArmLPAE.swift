@@ -1,0 +1,195 @@
+/// The Arm VMSAv8-64 long-descriptor format as `io-pgtable-arm.c` builds it for the SMMUv3:
+/// stage 1 (`ARM_64_LPAE_S1`) and stage 2 (`ARM_64_LPAE_S2`), 4K/16K/64K granules, every
+/// IAS/OAS the kernel accepts, concatenated stage-2 root tables by the current rule, and
+/// 52-bit output addresses packed into bits 15:12 with the 64K granule.
+public struct ArmLPAE: PageTableFormat, Equatable {
+    public enum Stage: Int, Sendable { case stage1 = 1, stage2 = 2 }
+
+    public let stage: Stage
+    public let granule: UInt64
+    /// Input and output address sizes after Linux's clamping (48 bits, 52 with 64K).
+    public let ias: Int
+    public let oas: Int
+    /// `IO_PGTABLE_QUIRK_ARM_S2FWB`: stage-2 leaves use the FWB write-back attribute.
+    public let s2fwb: Bool
+    /// `IO_PGTABLE_QUIRK_ARM_HD`: writable stage-1 leaves carry DBM (dirty tracking).
+    public let hardwareDirty: Bool
+
+    public let startLevel: Int
+    /// log2 of the root table's entry count (concatenation included).
+    public let pgdBits: Int
+    /// How many tables the stage-2 root concatenates (1 when it does not).
+    public let concatenatedTables: Int
+    let pageShift: Int
+    let bitsPerLevel: Int
+
+    public init(stage: Stage, granule: UInt64, ias requestedIAS: Int, oas requestedOAS: Int,
+                s2fwb: Bool = false, hardwareDirty: Bool = false) {
+        precondition([4096, 16384, 65536].contains(granule))
+        self.stage = stage
+        self.granule = granule
+        self.s2fwb = s2fwb
+        self.hardwareDirty = hardwareDirty
+        let limit = granule == 65536 ? 52 : 48
+        ias = min(requestedIAS, limit)
+        oas = min(requestedOAS, limit)
+        pageShift = granule.trailingZeroBitCount
+        bitsPerLevel = pageShift - 3
+        let vaBits = ias - pageShift
+        let levelCount = (vaBits + bitsPerLevel - 1) / bitsPerLevel
+        var start = 4 - levelCount
+        var pgd = vaBits - bitsPerLevel * (levelCount - 1)
+        var tables = 1
+        // arm_lpae_concat_mandatory (Arm DDI0487 K.a R_DXBSH/R_SRKBC).
+        if stage == .stage2 {
+            let concatenate: Bool
+            if granule == 16384 && start == 0 { concatenate = oas == 48 || ias == 48 }
+            else if granule == 4096 && start == 0 { concatenate = oas == 40 || oas == 42 }
+            else { concatenate = granule == 16384 && start == 1 && oas == 40 }
+            if concatenate {
+                tables = 1 << pgd
+                pgd += bitsPerLevel
+                start += 1
+            }
+        }
+        startLevel = start
+        pgdBits = pgd
+        concatenatedTables = tables
+    }
+
+    public var name: String {
+        "arm-lpae-s\(stage.rawValue) \(granule / 1024)K ias=\(ias) oas=\(oas)"
+    }
+
+    public var levels: [Int] { Array(startLevel...3) }
+    public var inputBits: Int { ias }
+
+    public var pageSizes: UInt64 {
+        switch granule {
+        case 4096: 4096 | 2 << 20 | 1 << 30
+        case 16384: 16384 | 32 << 20
+        default: 65536 | 512 << 20 | (oas > 48 ? 4 << 40 : 0)
+        }
+    }
+
+    /// `ARM_LPAE_PGD_SIZE`, allocated as whole pages.
+    public var rootTableSize: UInt64 { 8 << UInt64(pgdBits) }
+    public var tableSize: UInt64 { granule }
+
+    /// `ARM_LPAE_LVL_SHIFT`.
+    func shift(level: Int) -> Int { pageShift + (3 - level) * bitsPerLevel }
+
+    public func index(of address: UInt64, level: Int) -> Int {
+        let bits = level == startLevel ? pgdBits : bitsPerLevel
+        return Int((address >> UInt64(shift(level: level))) & ((1 << UInt64(bits)) - 1))
+    }
+
+    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
+
+    public func leafSizes(level: Int) -> [UInt64] {
+        guard level >= startLevel else { return [] }
+        let size = entrySpan(level: level)
+        return pageSizes & size != 0 ? [size] : []
+    }
+
+    public func kind(of descriptor: UInt64, level: Int) -> DescriptorKind {
+        switch descriptor & 0b11 {
+        case 0b11: return level == 3 ? .page : .table
+        case 0b01: return level == 3 || leafSizes(level: level).isEmpty ? .invalid : .block
+        default: return .invalid
+        }
+    }
+
+    /// `iopte_to_paddr`, masked to the leaf's alignment.
+    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+        var address = descriptor & Self.addressMask
+        if granule == 65536 && oas > 48 {
+            address = (address | (address << 36)) & 0x000F_FFFF_FFFF_0000
+        }
+        if kind(of: descriptor, level: level) == .table { return address.alignedDown(to: granule) }
+        return address.alignedDown(to: entrySpan(level: level))
+    }
+
+    /// `ARM_LPAE_PTE_ADDR_MASK`: bits 47:12.
+    static let addressMask: UInt64 = 0x0000_FFFF_FFFF_F000
+
+    /// `paddr_to_iopte`: 52-bit addresses fold bits 51:48 into 15:12.
+    func encodeAddress(_ address: UInt64) -> UInt64 {
+        if granule == 65536 && oas > 48 { return (address | (address >> 36)) & Self.addressMask }
+        return address & Self.addressMask
+    }
+
+    public func encodeTable(_ tableAddress: UInt64, level: Int) -> UInt64 {
+        encodeAddress(tableAddress) | 0b11
+    }
+
+    /// `arm_lpae_prot_to_pte` and `__arm_lpae_init_pte`.
+    public func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64 {
+        var pte: UInt64
+        switch stage {
+        case .stage1:
+            pte = 1 << 11                                                     // nG
+            if !prot.contains(.write) && prot.contains(.read) { pte |= 1 << 7 } // AP_RDONLY
+            else if hardwareDirty { pte |= 1 << 51 }                          // DBM
+            pte |= 1 << 6                                                     // AP_UNPRIV
+            if prot.contains(.mmio) { pte |= 2 << 2 }                         // AttrIndx DEV
+            else if prot.contains(.cache) { pte |= 1 << 2 }                   // AttrIndx CACHE
+        case .stage2:
+            pte = 0
+            if prot.contains(.read) { pte |= 1 << 6 }                         // HAP_READ
+            if prot.contains(.write) { pte |= 2 << 6 }                        // HAP_WRITE
+            if prot.contains(.mmio) { pte |= 0x1 << 2 }                       // MEMATTR_DEV
+            else if prot.contains(.cache) { pte |= (s2fwb ? 0x6 : 0xf) << 2 } // FWB_WB or OIWB
+            else { pte |= 0x5 << 2 }                                          // MEMATTR_NC
+        }
+        pte |= prot.contains(.cache) ? 3 << 8 : 2 << 8                        // SH_IS / SH_OS
+        if prot.contains(.noExec) { pte |= 3 << 53 }                          // XN
+        pte |= 1 << 10                                                        // AF
+        pte |= level == 3 ? 0b11 : 0b01
+        return pte | encodeAddress(output)
+    }
+
+    public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
+        switch kind(of: descriptor, level: level) {
+        case .invalid:
+            return [DescriptorField("valid", 0...0, of: descriptor)]
+        case .table:
+            return [
+                DescriptorField("NSTable", 63...63, of: descriptor), DescriptorField("APTable", 62...61, of: descriptor),
+                DescriptorField("UXNTable", 60...60, of: descriptor), DescriptorField("PXNTable", 59...59, of: descriptor),
+                DescriptorField("next-level table", 51...pageShift, outputAddress(of: descriptor, level: level)),
+            ]
+        case .block, .page:
+            var fields = [DescriptorField("output address", 51...shift(level: level), outputAddress(of: descriptor, level: level))]
+            if stage == .stage1 {
+                fields += [
+                    DescriptorField("AttrIndx", 4...2, of: descriptor), DescriptorField("NS", 5...5, of: descriptor),
+                    DescriptorField("AP", 7...6, of: descriptor),
+                ]
+            } else {
+                fields += [DescriptorField("MemAttr", 5...2, of: descriptor), DescriptorField("S2AP", 7...6, of: descriptor)]
+            }
+            fields += [DescriptorField("SH", 9...8, of: descriptor), DescriptorField("AF", 10...10, of: descriptor)]
+            if stage == .stage1 { fields.append(DescriptorField("nG", 11...11, of: descriptor)) }
+            fields += [
+                DescriptorField("DBM", 51...51, of: descriptor), DescriptorField("Contiguous", 52...52, of: descriptor),
+                DescriptorField(stage == .stage1 ? "PXN" : "XN[0]", 53...53, of: descriptor),
+                DescriptorField(stage == .stage1 ? "UXN" : "XN[1]", 54...54, of: descriptor),
+            ]
+            return fields
+        }
+    }
+
+    // MARK: Register values
+
+    /// TCR.TG0 / VTCR.TG0: 4K = 0, 64K = 1, 16K = 2.
+    public var tg0: UInt64 { granule == 4096 ? 0 : granule == 65536 ? 1 : 2 }
+    /// T0SZ / S2T0SZ.
+    public var t0sz: UInt64 { UInt64(64 - ias) }
+    /// The IPS/PS encoding of the output size.
+    public var physicalSizeEncoding: UInt64 {
+        UInt64([32, 36, 40, 42, 44, 48, 52].firstIndex(of: oas) ?? 5)
+    }
+    /// VTCR.SL0: `~sl & 3` with `sl = start_level + (granule == 4K ? 1 : 0)`.
+    public var sl0: UInt64 { UInt64(~(startLevel + (granule == 4096 ? 1 : 0)) & 3) }
+}

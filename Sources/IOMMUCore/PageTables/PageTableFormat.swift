@@ -1,0 +1,98 @@
+/// What a descriptor is at its level.
+public enum DescriptorKind: String, Sendable {
+    case invalid, table, block, page
+}
+
+/// One named field of a decoded descriptor, for display.
+public struct DescriptorField: Sendable, Equatable {
+    public var name: String
+    /// The field's bits, high to low (`47...12`).
+    public var bits: ClosedRange<Int>
+    public var value: UInt64
+
+    public init(_ name: String, _ bits: ClosedRange<Int>, _ value: UInt64) {
+        self.name = name
+        self.bits = bits
+        self.value = value
+    }
+
+    /// Reads `bits` out of `descriptor`.
+    public init(_ name: String, _ bits: ClosedRange<Int>, of descriptor: UInt64) {
+        let width = bits.count
+        let mask: UInt64 = width >= 64 ? .max : (1 << UInt64(width)) - 1
+        self.init(name, bits, (descriptor >> UInt64(bits.lowerBound)) & mask)
+    }
+}
+
+/// The permissions a walk accumulates or a leaf grants.
+public struct AccessRights: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let read = AccessRights(rawValue: 1)
+    public static let write = AccessRights(rawValue: 2)
+    public static let readWrite: AccessRights = [.read, .write]
+}
+
+/// A page-table format: the geometry of its levels and how Linux encodes and the hardware
+/// decodes its descriptors. One conforming type per architecture format; the generic table
+/// (`DescriptorPageTable`) and the walkers are written once against this protocol.
+///
+/// Levels use the architecture's own numbers, listed in walk order (`levels.first` holds the
+/// root): Arm lookup levels 0-3, VT-d 5/4-1, AMD-Vi 6-1.
+public protocol PageTableFormat: Sendable {
+    /// A short name for display (`arm-lpae-s2 4K ias=40 oas=40`).
+    var name: String { get }
+    /// The levels, root first.
+    var levels: [Int] { get }
+    /// Input address bits the table translates.
+    var inputBits: Int { get }
+    /// Every leaf size the format maps (the domain's `pgsize_bitmap`).
+    var pageSizes: UInt64 { get }
+    /// Bytes of the root table (all concatenated tables on Arm stage 2).
+    var rootTableSize: UInt64 { get }
+    /// Bytes of a table below the root.
+    var tableSize: UInt64 { get }
+
+    /// The entry index of `address` in a table at `level` (the root's index spans all of its
+    /// concatenated tables).
+    func index(of address: UInt64, level: Int) -> Int
+    /// Bytes one entry covers at `level`.
+    func entrySpan(level: Int) -> UInt64
+    /// The leaf sizes Linux maps at `level`, largest first (empty: no leaf there).
+    func leafSizes(level: Int) -> [UInt64]
+
+    func kind(of descriptor: UInt64, level: Int) -> DescriptorKind
+    /// The address a table descriptor points to, or a leaf's output base.
+    func outputAddress(of descriptor: UInt64, level: Int) -> UInt64
+    /// The leaf size a descriptor maps (AMD-Vi encodes non-default sizes in the address).
+    func leafSize(of descriptor: UInt64, level: Int) -> UInt64
+    /// The level of the table a table descriptor points to (AMD-Vi may skip levels).
+    func nextLevel(after level: Int, descriptor: UInt64) -> Int
+    /// The named fields of a descriptor.
+    func fields(of descriptor: UInt64, level: Int) -> [DescriptorField]
+
+    /// What Linux writes for a next-level table at `tableAddress`.
+    func encodeTable(_ tableAddress: UInt64, level: Int) -> UInt64
+    /// What Linux writes for a leaf of `size` at `level` mapping `output` with `prot`.
+    func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64
+    /// How many consecutive entries one leaf of `size` occupies at `level` (AMD-Vi replicates
+    /// non-default page sizes; everyone else writes one entry).
+    func entriesPerLeaf(size: UInt64, level: Int) -> Int
+}
+
+extension PageTableFormat {
+    public func nextLevel(after level: Int, descriptor: UInt64) -> Int {
+        let position = levels.firstIndex(of: level)!
+        return levels[position + 1]
+    }
+
+    public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
+
+    public func leafSize(of descriptor: UInt64, level: Int) -> UInt64 { entrySpan(level: level) }
+
+    public var rootLevel: Int { levels[0] }
+    public var leafLevel: Int { levels[levels.count - 1] }
+
+    /// The smallest page, which fixes the IOAS alignment.
+    public var granule: UInt64 { 1 << UInt64(pageSizes.trailingZeroBitCount) }
+}
