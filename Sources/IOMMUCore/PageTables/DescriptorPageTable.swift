@@ -1,0 +1,205 @@
+/// A page table of real descriptors in simulated host memory, built the way Linux's
+/// io-pgtable code builds it: tables allocated zeroed on demand, each leaf the largest
+/// page size that the IOVA, the output address and the remaining length allow.
+///
+/// It is generic over the format; `lookup` walks the descriptors themselves. A side index
+/// of the runs mapped lets views list mappings without walking every table.
+public final class DescriptorPageTable: IOPageTableOps {
+    public let format: any PageTableFormat
+    public let memory: PhysicalMemory
+    /// The root table's physical address (TTB, SSPTPTR, DTE root pointer).
+    public let root: UInt64
+    private var runs = IntervalTree<DomainMapping>()
+    /// Every table this page table allocated, root first.
+    public private(set) var tables: [UInt64] = []
+
+    public init(format: any PageTableFormat, memory: PhysicalMemory) throws(Errno) {
+        self.format = format
+        self.memory = memory
+        root = try Self.allocateTable(size: format.rootTableSize, in: memory)
+        tables.append(root)
+    }
+
+    /// Tables are whole pages, naturally aligned to their size (`alloc_pages` of that order).
+    private static func allocateTable(size: UInt64, in memory: PhysicalMemory) throws(Errno) -> UInt64 {
+        let length = max(size, PhysicalMemory.frameSize).roundedUpToPowerOfTwo
+        return try memory.allocate(length: length, alignment: length)
+    }
+
+    public var mappingCount: Int { runs.count }
+
+    public func mappings(in range: IOVARange) -> [DomainMapping] {
+        var found: [DomainMapping] = []
+        runs.forEach(intersecting: range) { _, mapping in found.append(mapping); return true }
+        return found
+    }
+
+    // MARK: Map
+
+    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
+        guard let range = IOVARange(start: iova, length: length), output.checkedAdd(length - 1) != nil else { throw .EOVERFLOW }
+        guard range.last >> UInt64(format.inputBits) == 0 || format.inputBits >= 64 else { throw .ERANGE }
+        guard iova.isAligned(to: format.granule), output.isAligned(to: format.granule),
+              length.isAligned(to: format.granule) else { throw .EINVAL }
+        if runs.intersects(range) { throw .EEXIST }
+        var offset: UInt64 = 0
+        while offset < length {
+            let size = largestPage(iova: iova + offset, output: output + offset, remaining: length - offset)
+            do throws(Errno) {
+                try installLeaf(iova: iova + offset, output: output + offset, size: size, prot: prot)
+            } catch {
+                if offset > 0 { clear(IOVARange(start: iova, length: offset)!) }
+                throw error
+            }
+            offset += size
+        }
+        runs.insert(range, DomainMapping(iova: range, output: output, prot: prot))
+    }
+
+    /// `iommu_pgsize`: the largest supported page that fits alignment and length.
+    private func largestPage(iova: UInt64, output: UInt64, remaining: UInt64) -> UInt64 {
+        var sizes = format.pageSizes
+        var best = format.granule
+        while sizes != 0 {
+            let size: UInt64 = 1 << UInt64(sizes.trailingZeroBitCount)
+            sizes &= sizes - 1
+            if size <= remaining && iova.isAligned(to: size) && output.isAligned(to: size) { best = max(best, size) }
+        }
+        return best
+    }
+
+    private func installLeaf(iova: UInt64, output: UInt64, size: UInt64, prot: IOMMUProt) throws(Errno) {
+        var table = root
+        var level = format.rootLevel
+        while true {
+            let slot = table + UInt64(format.index(of: iova, level: level)) * 8
+            let descriptor = read(slot)
+            if format.leafSizes(level: level).contains(size) {
+                let count = format.entriesPerLeaf(size: size, level: level)
+                for entry in 0..<count where read(slot + UInt64(entry) * 8) != 0 { throw .EEXIST }
+                let leaf = format.encodeLeaf(output, size: size, level: level, prot: prot)
+                for entry in 0..<count { write(slot + UInt64(entry) * 8, leaf) }
+                return
+            }
+            guard level != format.leafLevel else { throw .EINVAL }
+            let next = format.nextLevel(after: level, descriptor: 0)
+            switch format.kind(of: descriptor, level: level) {
+            case .table:
+                table = format.outputAddress(of: descriptor, level: level)
+            case .invalid where descriptor == 0:
+                let newTable = try Self.allocateTable(size: format.tableSize, in: memory)
+                tables.append(newTable)
+                write(slot, format.encodeTable(newTable, level: level))
+                table = newTable
+            default:
+                throw .EEXIST
+            }
+            level = next
+        }
+    }
+
+    // MARK: Unmap
+
+    public func unmap(iova: UInt64, length: UInt64) -> UInt64 {
+        guard length > 0 else { return 0 }
+        let range = IOVARange(start: iova, length: length) ?? IOVARange(start: iova, last: .max)
+        var doomed: [DomainMapping] = []
+        runs.forEach(intersecting: range) { _, mapping in doomed.append(mapping); return true }
+        var unmapped: UInt64 = 0
+        for mapping in doomed {
+            runs.remove(startingAt: mapping.iova.start)
+            clear(mapping.iova)
+            // Parts of a run outside the range stay mapped (Linux splits blocks to keep them).
+            if mapping.iova.start < range.start {
+                let head = range.start - mapping.iova.start
+                try? map(iova: mapping.iova.start, output: mapping.output, length: head, prot: mapping.prot)
+            }
+            if mapping.iova.last > range.last {
+                let skip = range.last + 1 - mapping.iova.start
+                try? map(iova: range.last + 1, output: mapping.output + skip, length: mapping.iova.last - range.last, prot: mapping.prot)
+            }
+            let cut = IOVARange(start: max(range.start, mapping.iova.start), last: min(range.last, mapping.iova.last))
+            unmapped &+= cut.last - cut.start + 1
+        }
+        return unmapped
+    }
+
+    /// Zeroes every leaf entry inside `range` (whole leaves: the range follows map calls).
+    private func clear(_ range: IOVARange) {
+        var cursor = range.start
+        while cursor <= range.last {
+            guard let (slot, level, descriptor) = leafSlot(for: cursor) else {
+                // Nothing here: skip to the next granule.
+                guard let next = cursor.checkedAdd(format.granule) else { return }
+                cursor = next
+                continue
+            }
+            let size = format.leafSize(of: descriptor, level: level)
+            let count = format.entriesPerLeaf(size: size, level: level)
+            let first = slot - UInt64(format.index(of: cursor, level: level) % count) * 8
+            for entry in 0..<count { write(first + UInt64(entry) * 8, 0) }
+            guard let next = cursor.alignedDown(to: size).checkedAdd(size) else { return }
+            cursor = next
+        }
+    }
+
+    // MARK: Lookup
+
+    /// One descriptor on the path to an IOVA, as software (not the IOMMU) reads it.
+    public struct PathEntry: Sendable, Equatable {
+        public var level: Int
+        public var table: UInt64
+        public var index: Int
+        public var entryAddress: UInt64
+        public var descriptor: UInt64
+        public var kind: DescriptorKind
+    }
+
+    /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`.
+    public func path(to iova: UInt64) -> [PathEntry] {
+        var entries: [PathEntry] = []
+        var table = root
+        var level = format.rootLevel
+        while true {
+            let index = format.index(of: iova, level: level)
+            let slot = table + UInt64(index) * 8
+            let descriptor = read(slot)
+            let kind = format.kind(of: descriptor, level: level)
+            entries.append(PathEntry(level: level, table: table, index: index, entryAddress: slot, descriptor: descriptor, kind: kind))
+            guard kind == .table, level != format.leafLevel else { return entries }
+            table = format.outputAddress(of: descriptor, level: level)
+            level = format.nextLevel(after: level, descriptor: descriptor)
+        }
+    }
+
+    /// The slot, level and descriptor of the leaf mapping `iova`, found by walking.
+    private func leafSlot(for iova: UInt64) -> (slot: UInt64, level: Int, descriptor: UInt64)? {
+        var table = root
+        var level = format.rootLevel
+        while true {
+            let slot = table + UInt64(format.index(of: iova, level: level)) * 8
+            let descriptor = read(slot)
+            switch format.kind(of: descriptor, level: level) {
+            case .invalid: return nil
+            case .block, .page: return (slot, level, descriptor)
+            case .table:
+                guard level != format.leafLevel else { return nil }
+                table = format.outputAddress(of: descriptor, level: level)
+                level = format.nextLevel(after: level, descriptor: descriptor)
+            }
+        }
+    }
+
+    /// `iova_to_phys`, by walking the descriptors.
+    public func lookup(_ iova: UInt64) -> (output: UInt64, prot: IOMMUProt)? {
+        guard format.inputBits >= 64 || iova >> UInt64(format.inputBits) == 0,
+              let (_, level, descriptor) = leafSlot(for: iova) else { return nil }
+        let size = format.leafSize(of: descriptor, level: level)
+        let prot = runs.entry(containing: iova)?.value.prot ?? [.read, .write]
+        return (format.outputAddress(of: descriptor, level: level) + (iova & (size - 1)), prot)
+    }
+
+    // Page tables live in memory this table allocated, so accesses cannot fault.
+    private func read(_ address: UInt64) -> UInt64 { (try? memory.read64(address)) ?? 0 }
+    private func write(_ address: UInt64, _ value: UInt64) { try? memory.write64(address, value) }
+}
