@@ -87,7 +87,7 @@ extension IOMMUFD {
         }
         let hwpt = try allocate { id throws(Errno) -> HWPTPaging in
             let driver = device.platform.iommu
-            let domain = try driver.allocatePagingDomain(for: device.platform, flags: [], userData: nil)
+            let domain = try driver.allocatePagingDomain(for: device.platform, flags: [], userData: nil, memory: machine.physical)
             // iommufd_hwpt_paging_enforce_cc, before the domain is attached or filled.
             domain.enforcesCacheCoherency = driver.canEnforceCacheCoherency(for: device.platform)
             let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: true, flags: [])

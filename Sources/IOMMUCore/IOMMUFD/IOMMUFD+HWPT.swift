@@ -31,7 +31,7 @@ extension IOMMUFD {
             hwpt = try allocate { id throws(Errno) -> HWPTPaging in
                 let domain = try driver.allocatePagingDomain(
                     for: device.platform, flags: flags.subtracting(.faultIDValid),
-                    userData: userData.length == 0 ? nil : userData)
+                    userData: userData.length == 0 ? nil : userData, memory: machine.physical)
                 domain.enforcesCacheCoherency = driver.canEnforceCacheCoherency(for: device.platform)
                 let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: false, flags: flags)
                 try addDomain(hwpt)

@@ -149,13 +149,27 @@ extension IOMMUFD {
         }
     }
 
-    /// `iopt_area_fill_domain`: pins the area's pages and writes them into one domain.
+    /// `iopt_area_fill_domain`: pins the area's pages and writes them into one domain, one
+    /// physically contiguous run at a time, so the domain can use blocks where the backing
+    /// allows. Unbacked user memory cannot be pinned: EFAULT, with nothing left mapped.
     func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain) throws(Errno) {
         let length = range.last - range.start + 1
-        guard let pages = IOVARange(start: area.userVA, length: length), machine.memory.isMapped(pages) else {
-            throw .EFAULT
+        var offset: UInt64 = 0
+        while offset < length {
+            let userVA = area.userVA &+ offset
+            let run = machine.memory.contiguousLength(at: userVA, limit: length - offset)
+            guard run > 0, let physical = machine.memory.physicalAddress(of: userVA) else {
+                if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
+                throw .EFAULT
+            }
+            do throws(Errno) {
+                try domain.table.map(iova: range.start + offset, output: physical, length: run, prot: area.prot)
+            } catch {
+                if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
+                throw error
+            }
+            offset += run
         }
-        try domain.table.map(iova: range.start, output: area.userVA, length: length, prot: area.prot)
     }
 
     private func removeArea(_ ioas: IOAS, at range: IOVARange) {

@@ -76,8 +76,9 @@ extension IOMMUFD {
                 guard let (range, area) = hwpt.ioas.areas.entry(containing: address) else { throw .EINVAL }
                 expected = area.userVA + (address - range.start)
             }
-            guard machine.memory.isMapped(IOVARange(start: expected, length: page)!) else { throw .EFAULT }
-            guard let (output, _) = hwpt.domain.table.lookup(address), output == expected else { throw .EINVAL }
+            // The mock stores the pinned page's PFN: compare physical addresses, as GUP would.
+            guard let physical = machine.memory.physicalAddress(of: expected) else { throw .EFAULT }
+            guard let (output, _) = hwpt.domain.table.lookup(address), output == physical else { throw .EINVAL }
             offset += page
         }
     }

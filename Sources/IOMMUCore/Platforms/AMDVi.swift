@@ -51,7 +51,8 @@ public final class AMDVi: IOMMUDriver {
     }
 
     /// `amd_iommu_domain_alloc_paging_flags`.
-    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain {
+    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
+                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
         guard flags.isSubset(of: [.dirtyTracking, .pasid]), userData == nil else { throw .EOPNOTSUPP }
         switch flags {
         case [] where !configuration.defaultsToV2, .dirtyTracking:

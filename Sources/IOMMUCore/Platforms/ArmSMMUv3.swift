@@ -77,16 +77,14 @@ public final class ArmSMMUv3: IOMMUDriver {
         ])
     }
 
-    /// The page sizes one granule gives (`arm_lpae_restrict_pgsizes`), preferring the CPU page.
-    private var pageSizes: UInt64 {
-        let c = configuration
-        if c.granules.contains(4096) { return 4096 | 2 << 20 | 1 << 30 }
-        if c.granules.contains(16384) { return 16384 | 32 << 20 }
-        return 65536 | 512 << 20 | (c.oas > 48 ? 4 << 40 : 0)
+    /// The granule `arm_lpae_restrict_pgsizes` picks: the CPU page size when supported.
+    private var granule: UInt64 {
+        configuration.granules.contains(pageSize) ? pageSize : configuration.granules.sorted()[0]
     }
 
     /// `arm_smmu_domain_alloc_paging_flags` and `arm_smmu_domain_finalise`.
-    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain {
+    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
+                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
         guard flags.isSubset(of: [.dirtyTracking, .pasid, .nestParent]), userData == nil else { throw .EOPNOTSUPP }
         let stage: DomainStage
         switch flags {
@@ -102,12 +100,16 @@ public final class ArmSMMUv3: IOMMUDriver {
         default:
             throw .EOPNOTSUPP
         }
-        // io-pgtable-arm clamps the input size to 48 bits (52 only with the 64K granule).
-        let limit = pageSizes & 65536 != 0 ? 52 : 48
-        let inputBits = stage == .stage1 ? 48 : min(configuration.ias, limit)
-        return PagingDomain(driver: self, stage: stage, aperture: .addressWidth(inputBits), pageSizes: pageSizes,
-                            table: FlatPageTable(), nestParent: flags.contains(.nestParent),
-                            dirtyTracking: flags.contains(.dirtyTracking))
+        // arm_smmu_domain_finalise: stage 1 translates a 48-bit VA into the SMMU's IAS; stage 2
+        // the IAS into the OAS. io-pgtable-arm clamps both (48 bits, 52 with the 64K granule).
+        let nestParent = flags.contains(.nestParent), dirty = flags.contains(.dirtyTracking)
+        let format = ArmLPAE(stage: stage == .stage1 ? .stage1 : .stage2, granule: granule,
+                             ias: stage == .stage1 ? 48 : configuration.ias,
+                             oas: stage == .stage1 ? configuration.ias : configuration.oas,
+                             s2fwb: nestParent && configuration.s2fwb, hardwareDirty: dirty)
+        return PagingDomain(driver: self, stage: stage, aperture: .addressWidth(format.ias), pageSizes: format.pageSizes,
+                            table: try DescriptorPageTable(format: format, memory: memory), nestParent: nestParent,
+                            dirtyTracking: dirty)
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,

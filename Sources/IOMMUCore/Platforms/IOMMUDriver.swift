@@ -73,8 +73,9 @@ public protocol IOMMUDriver: AnyObject {
     /// `hw_info`: the info struct for the requested `iommu_hw_info_type` (0 = the driver's own).
     /// A driver without `hw_info` answers type NONE with no data, whatever was asked.
     func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo
-    /// `domain_alloc_paging_flags`.
-    func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain
+    /// `domain_alloc_paging_flags`; the domain's tables live in `memory`.
+    func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
+                              memory: PhysicalMemory) throws(Errno) -> PagingDomain
     /// Whether `ops->domain_alloc_nested` exists (nesting on an HWPT_PAGING parent).
     var allocatesNestedDomains: Bool { get }
     /// `domain_alloc_nested` on a nest-parent domain.

@@ -76,7 +76,8 @@ public final class IntelVTd: IOMMUDriver {
     }
 
     /// `intel_iommu_domain_alloc_paging_flags`: first stage when it can, else second stage.
-    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain {
+    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
+                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
         guard userData == nil else { throw .EOPNOTSUPP }
         let c = configuration
         let width = c.addressWidth

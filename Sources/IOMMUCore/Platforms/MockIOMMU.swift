@@ -52,7 +52,8 @@ public final class MockIOMMU: IOMMUDriver {
         return HWInfo(type: .selftest, length: 8, fields: [("flags", 0, 4), ("test_reg", Self.testRegisterValue, 4)])
     }
 
-    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?) throws(Errno) -> PagingDomain {
+    public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
+                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
         if userData != nil { throw .EOPNOTSUPP }
         guard flags.isSubset(of: [.dirtyTracking, .nestParent, .pasid]) else { throw .EOPNOTSUPP }
         if flags.contains(.dirtyTracking) && device.mockFlags.contains(.noDirty) { throw .EOPNOTSUPP }
