@@ -442,6 +442,29 @@ private let queryCommands: [CommandSpec] = [
         ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "pasid", kind: .integer(bits: 32)), ArgumentSpec(name: "access", kind: .word(["read", "write"])),
     ], outputs: ["iova", "output_address", "page_size", "perm"]) { _, _ throws(ScenarioError) in notYet("translate") },
+    // Project query: the descriptors software reads on the way to an IOVA in a paging HWPT.
+    CommandSpec(name: "walk", arguments: [
+        ArgumentSpec(name: "hwpt_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
+    ], outputs: ["output_address", "page_size", "steps"]) { session, args throws(ScenarioError) in
+        let hwptID = try args.u32("hwpt_id"), iova = try args.integer("iova")
+        guard let hwpt = try? session.iommufd.object(hwptID), let paging = hwpt as? HWPTPaging else {
+            return CommandResult(status: .errno(.ENOENT))
+        }
+        guard let table = paging.domain.table as? DescriptorPageTable else {
+            return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
+        }
+        let path = table.path(to: iova)
+        let steps: [[(name: String, value: FieldValue)]] = path.map { entry in
+            [("level", .integer(UInt64(entry.level))), ("table", .address(entry.table)), ("index", .integer(UInt64(entry.index))),
+             ("entry_address", .address(entry.entryAddress)), ("descriptor", .address(entry.descriptor)), ("kind", .text(entry.kind.rawValue))]
+        }
+        guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {
+            return CommandResult(status: .ok, fields: [("steps", .records(steps))])
+        }
+        let size = table.format.leafSize(of: leaf.descriptor, level: leaf.level)
+        let output = table.format.outputAddress(of: leaf.descriptor, level: leaf.level) + (iova & (size - 1))
+        return CommandResult(fields: [("output_address", .address(output)), ("page_size", .address(size)), ("steps", .records(steps))])
+    },
     // Project command: compares two values; a mismatch fails the run like an unmet expect=.
     CommandSpec(name: "check", arguments: [
         ArgumentSpec(name: "actual", kind: .value, required: true), ArgumentSpec(name: "expected", kind: .value, required: true),

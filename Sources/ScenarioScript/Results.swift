@@ -11,6 +11,20 @@ public enum FieldValue: Equatable, Sendable {
     /// Lists of 64-bit words (`guest_read`'s `value`).
     case words([UInt64])
     case text(String)
+    /// An array of records (a walk's `steps`), each with its fields in order.
+    case records([[(name: String, value: FieldValue)]])
+
+    public static func == (a: FieldValue, b: FieldValue) -> Bool {
+        switch (a, b) {
+        case let (.integer(x), .integer(y)), let (.address(x), .address(y)): x == y
+        case let (.ranges(x), .ranges(y)): x == y
+        case let (.words(x), .words(y)): x == y
+        case let (.text(x), .text(y)): x == y
+        case let (.records(x), .records(y)):
+            x.count == y.count && zip(x, y).allSatisfy { $0.map(\.name) == $1.map(\.name) && $0.map(\.value) == $1.map(\.value) }
+        default: false
+        }
+    }
 
     /// The single integer it holds, when it holds one.
     var scalar: UInt64? {
@@ -28,6 +42,9 @@ public enum FieldValue: Equatable, Sendable {
         case .ranges(let ranges): "[" + ranges.map { "{\"start\":\"\($0.start.hex)\",\"last\":\"\($0.last.hex)\"}" }.joined(separator: ",") + "]"
         case .words(let words): "[" + words.map { "\"\($0.hex)\"" }.joined(separator: ",") + "]"
         case .text(let text): jsonString(text)
+        case .records(let records):
+            "[" + records.map { record in "{" + record.map { "\(jsonString($0.name)):\($0.value.json)" }.joined(separator: ",") + "}" }
+                .joined(separator: ",") + "]"
         }
     }
 
@@ -39,6 +56,8 @@ public enum FieldValue: Equatable, Sendable {
         case .ranges(let ranges): ranges.isEmpty ? "(none)" : ranges.map(\.description).joined(separator: ",")
         case .words(let words): words.map(\.hex).joined(separator: ",")
         case .text(let text): text
+        case .records(let records):
+            records.map { record in record.map { "\($0.name)=\($0.value.display)" }.joined(separator: " ") }.joined(separator: "; ")
         }
     }
 }

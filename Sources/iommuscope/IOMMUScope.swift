@@ -77,7 +77,15 @@ struct Run: ParsableCommand {
     private func humanReadable(_ report: LineReport) -> String {
         let line = String(report.line).leftPadded(to: 4)
         var text = "\(line)  \(report.command.rightPadded(to: 22)) \(report.result.status.description.rightPadded(to: 11))"
-        text += report.result.fields.map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
+        text += report.result.fields.filter { if case .records = $0.value { return false }; return true }
+            .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
+        // Records (a walk's steps) print as an indented table, one row each.
+        for case let (name, .records(records)) in report.result.fields {
+            text += "\n        \(name):"
+            for record in records {
+                text += "\n          " + record.map { "\($0.name) \($0.value.display)" }.joined(separator: "  ")
+            }
+        }
         switch report.result.status {
         case .unsupported(let reason), .failed(let reason): text += "  (\(reason))"
         default: break
