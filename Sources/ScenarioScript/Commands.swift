@@ -433,11 +433,20 @@ private let queryCommands: [CommandSpec] = [
     CommandSpec(name: "guest_write", arguments: [
         ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "value", kind: .words, required: true),
-    ], outputs: []) { _, _ throws(ScenarioError) in notYet("guest_write") },
+    ], outputs: []) { session, args throws(ScenarioError) in
+        let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), values = try args.words("value") ?? []
+        return outcome { () throws(Errno) in try session.iommufd.guestWrite(ioasID: ioas, gpa: gpa, values: values); return [] }
+    },
     CommandSpec(name: "guest_read", arguments: [
         ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "count", kind: .integer(bits: 32)),
-    ], outputs: ["value"]) { _, _ throws(ScenarioError) in notYet("guest_read") },
+    ], outputs: ["value"]) { session, args throws(ScenarioError) in
+        let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), count = try args.u32("count", 1)
+        guard count <= 4096 else { throw args.invalid("count", "count= reads at most 4096 words") }
+        return outcome { () throws(Errno) in
+            [("value", .words(try session.iommufd.guestRead(ioasID: ioas, gpa: gpa, count: Int(count))))]
+        }
+    },
     CommandSpec(name: "translate", arguments: [
         ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "pasid", kind: .integer(bits: 32)), ArgumentSpec(name: "access", kind: .word(["read", "write"])),

@@ -125,7 +125,10 @@ struct Arguments {
             if words[0].terms.count == 1, case .name(let bound, let field, _) = words[0].terms[0],
                let (command, result) = session.bindings[bound],
                let found = result.field(field ?? commandTable[command]?.outputs.first ?? "") {
-                if case .ranges = found { return found }
+                switch found {
+                case .ranges, .words: return found
+                default: break
+                }
             }
             return .words([try evaluate(words[0])])
         case .ranges?:

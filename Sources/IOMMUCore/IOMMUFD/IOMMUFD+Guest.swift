@@ -1,0 +1,38 @@
+/// Guest memory: a guest physical address is an IOVA of the nest parent's IOAS, backed by the
+/// VMM memory the IOAS maps. This is how a guest's CD tables and stage-1 tables come to be
+/// in host memory for the SMMU (or VT-d) to walk.
+extension IOMMUFD {
+    /// The host physical address behind a GPA, or ENOENT where the IOAS maps nothing.
+    public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Errno) -> UInt64 {
+        let ioas = try object(ioasID, as: IOAS.self)
+        guard let (range, area) = ioas.areas.entry(containing: gpa),
+              let physical = machine.memory.physicalAddress(of: area.userVA &+ (gpa - range.start)) else { throw .ENOENT }
+        return physical
+    }
+
+    /// Writes little-endian u64s at a GPA, through the IOAS mapping; ENOENT if unmapped,
+    /// EINVAL if not 8-byte aligned. Every word is checked before any is written.
+    public func guestWrite(ioasID: UInt32, gpa: UInt64, values: [UInt64]) throws(Errno) {
+        guard gpa.isAligned(to: 8), !values.isEmpty else { throw .EINVAL }
+        var targets: [UInt64] = []
+        for index in values.indices {
+            guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .EOVERFLOW }
+            targets.append(try hostPhysicalAddress(ioasID: ioasID, gpa: address))
+        }
+        for (target, value) in zip(targets, values) {
+            do { try machine.physical.write64(target, value) } catch { throw .EFAULT }
+        }
+    }
+
+    /// Reads `count` little-endian u64s at a GPA.
+    public func guestRead(ioasID: UInt32, gpa: UInt64, count: Int) throws(Errno) -> [UInt64] {
+        guard gpa.isAligned(to: 8), count > 0 else { throw .EINVAL }
+        var values: [UInt64] = []
+        for index in 0..<count {
+            guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .EOVERFLOW }
+            let target = try hostPhysicalAddress(ioasID: ioasID, gpa: address)
+            do { values.append(try machine.physical.read64(target)) } catch { throw .EFAULT }
+        }
+        return values
+    }
+}
