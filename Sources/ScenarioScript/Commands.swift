@@ -429,6 +429,13 @@ private let selftestCommands: [CommandSpec] = [
 
 // MARK: Guest side, queries and checks
 
+/// A descriptor fetch as `translate` and `walk` print it (SCRIPT.md's step shape).
+private func stepRecord(_ step: WalkStep) -> [(name: String, value: FieldValue)] {
+    [("stage", .integer(UInt64(step.stage))), ("level", .integer(UInt64(step.level))), ("table", .address(step.table)),
+     ("index", .integer(UInt64(step.index))), ("entry_address", .address(step.entryAddress)),
+     ("descriptor", .address(step.descriptor)), ("kind", .text(step.kind.rawValue))]
+}
+
 private let queryCommands: [CommandSpec] = [
     CommandSpec(name: "guest_write", arguments: [
         ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
@@ -450,7 +457,32 @@ private let queryCommands: [CommandSpec] = [
     CommandSpec(name: "translate", arguments: [
         ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "pasid", kind: .integer(bits: 32)), ArgumentSpec(name: "access", kind: .word(["read", "write"])),
-    ], outputs: ["iova", "output_address", "page_size", "perm"]) { _, _ throws(ScenarioError) in notYet("translate") },
+    ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault"]) { session, args throws(ScenarioError) in
+        let device = try args.u32("dev_id"), iova = try args.integer("iova")
+        let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
+        let access: AccessRights = args.word("access") == "write" ? .write : .read
+        let outcome: Result<Translation, TranslationFault>?
+        do throws(Errno) { outcome = try session.iommufd.translate(deviceID: device, iova: iova, pasid: pasid, access: access) } catch {
+            return CommandResult(status: .errno(error))
+        }
+        switch outcome {
+        case nil:
+            return notYet("translate on this IOMMU")
+        case .success(let translation)?:
+            return CommandResult(fields: [
+                ("iova", .address(iova)), ("output_address", .address(translation.output)),
+                ("page_size", .address(translation.pageSize)), ("perm", .text(translation.rights.shortDescription)),
+                ("iotlb", .text(translation.iotlbHit ? "hit" : "miss")), ("fetches", .integer(UInt64(translation.steps.count))),
+                ("steps", .records(translation.steps.map(stepRecord))),
+            ])
+        case .failure(let fault)?:
+            var record: [(name: String, value: FieldValue)] = [
+                ("stage", .integer(UInt64(fault.stage))), ("level", .integer(UInt64(fault.level))), ("reason", .text(fault.reason)),
+            ]
+            record += fault.details.map { ($0.name, .text($0.value)) }
+            return CommandResult(status: .fault, fields: [("iova", .address(iova)), ("fault", .record(record))])
+        }
+    },
     // Project query: the descriptors software reads on the way to an IOVA in a paging HWPT.
     CommandSpec(name: "walk", arguments: [
         ArgumentSpec(name: "hwpt_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
@@ -463,9 +495,10 @@ private let queryCommands: [CommandSpec] = [
             return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
         }
         let path = table.path(to: iova)
-        let steps: [[(name: String, value: FieldValue)]] = path.map { entry in
-            [("level", .integer(UInt64(entry.level))), ("table", .address(entry.table)), ("index", .integer(UInt64(entry.index))),
-             ("entry_address", .address(entry.entryAddress)), ("descriptor", .address(entry.descriptor)), ("kind", .text(entry.kind.rawValue))]
+        let stage = paging.domain.stage == .stage2 ? 2 : 1
+        let steps = path.map { entry in
+            stepRecord(WalkStep(stage: stage, level: entry.level, table: entry.table, index: entry.index,
+                                entryAddress: entry.entryAddress, descriptor: entry.descriptor, kind: entry.kind))
         }
         guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {
             return CommandResult(status: .ok, fields: [("steps", .records(steps))])

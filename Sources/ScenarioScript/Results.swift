@@ -13,6 +13,8 @@ public enum FieldValue: Equatable, Sendable {
     case text(String)
     /// An array of records (a walk's `steps`), each with its fields in order.
     case records([[(name: String, value: FieldValue)]])
+    /// One record (a translation's `fault`).
+    case record([(name: String, value: FieldValue)])
 
     public static func == (a: FieldValue, b: FieldValue) -> Bool {
         switch (a, b) {
@@ -20,6 +22,7 @@ public enum FieldValue: Equatable, Sendable {
         case let (.ranges(x), .ranges(y)): x == y
         case let (.words(x), .words(y)): x == y
         case let (.text(x), .text(y)): x == y
+        case let (.record(x), .record(y)): x.map(\.name) == y.map(\.name) && x.map(\.value) == y.map(\.value)
         case let (.records(x), .records(y)):
             x.count == y.count && zip(x, y).allSatisfy { $0.map(\.name) == $1.map(\.name) && $0.map(\.value) == $1.map(\.value) }
         default: false
@@ -42,6 +45,7 @@ public enum FieldValue: Equatable, Sendable {
         case .ranges(let ranges): "[" + ranges.map { "{\"start\":\"\($0.start.hex)\",\"last\":\"\($0.last.hex)\"}" }.joined(separator: ",") + "]"
         case .words(let words): "[" + words.map { "\"\($0.hex)\"" }.joined(separator: ",") + "]"
         case .text(let text): jsonString(text)
+        case .record(let record): "{" + record.map { "\(jsonString($0.name)):\($0.value.json)" }.joined(separator: ",") + "}"
         case .records(let records):
             "[" + records.map { record in "{" + record.map { "\(jsonString($0.name)):\($0.value.json)" }.joined(separator: ",") + "}" }
                 .joined(separator: ",") + "]"
@@ -56,6 +60,7 @@ public enum FieldValue: Equatable, Sendable {
         case .ranges(let ranges): ranges.isEmpty ? "(none)" : ranges.map(\.description).joined(separator: ",")
         case .words(let words): words.map(\.hex).joined(separator: ",")
         case .text(let text): text
+        case .record(let record): record.map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
         case .records(let records):
             records.map { record in record.map { "\($0.name)=\($0.value.display)" }.joined(separator: " ") }.joined(separator: "; ")
         }

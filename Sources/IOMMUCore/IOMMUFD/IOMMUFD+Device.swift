@@ -9,7 +9,18 @@ extension IOMMUFD {
         // Claiming DMA ownership attaches the blocking domain, which a device that requires
         // its direct (identity) regions refuses (__iommu_device_set_domain).
         if platform.requiresDirect { throw .EINVAL }
-        return try allocate { id throws(Errno) in Device(id: id, platform: platform) }.id
+        let device = try allocate { id throws(Errno) in Device(id: id, platform: platform) }
+        // Claiming DMA ownership attaches the blocking domain.
+        platform.iommu.install(platform, .blocked, memory: machine.physical)
+        return device.id
+    }
+
+    /// One DMA transaction by a bound device, walked by its IOMMU; nil where the
+    /// architecture's walk is not modelled yet.
+    public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Errno)
+        -> Result<Translation, TranslationFault>? {
+        let device = try object(deviceID, as: Device.self)
+        return device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, memory: machine.physical)
     }
 
     /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys
@@ -118,6 +129,18 @@ extension IOMMUFD {
             throw error
         }
         device.attachments[pasid] = hwpt
+        installConfiguration(device, pasid: pasid)
+    }
+
+    /// Has the driver write the device's STE / PASID entry / DTE for its RID attachment.
+    private func installConfiguration(_ device: Device, pasid: UInt32) {
+        guard pasid == noPASID else { return }
+        let attachment: DeviceAttachment = switch device.attachments[noPASID] {
+        case let paging as HWPTPaging: .paging(paging.domain)
+        case let nested as HWPTNested: .nested(nested.domain)
+        default: .blocked
+        }
+        device.platform.iommu.install(device.platform, attachment, memory: machine.physical)
     }
 
     /// `iommufd_device_do_replace`.
@@ -136,12 +159,14 @@ extension IOMMUFD {
         }
         if movesIOAS { removeReservations(oldIOAS) { Self.isOwned($0, by: device) } }
         device.attachments[pasid] = hwpt
+        installConfiguration(device, pasid: pasid)
         destroyIfUnusedAutomatic(old)
     }
 
     func detach(_ device: Device, pasid: UInt32, destroyingAutomatic: Bool = true) {
         guard let hwpt = device.attachments.removeValue(forKey: pasid) else { return }
         if pasid == noPASID { removeReservations(stage2(of: hwpt).ioas) { Self.isOwned($0, by: device) } }
+        installConfiguration(device, pasid: pasid)
         if destroyingAutomatic { destroyIfUnusedAutomatic(hwpt) }
     }
 

@@ -31,6 +31,12 @@ public struct AccessRights: OptionSet, Sendable, Hashable {
     public static let read = AccessRights(rawValue: 1)
     public static let write = AccessRights(rawValue: 2)
     public static let readWrite: AccessRights = [.read, .write]
+
+    /// "r", "w", "rw" or "-", as translate results print permissions.
+    public var shortDescription: String {
+        let text = (contains(.read) ? "r" : "") + (contains(.write) ? "w" : "")
+        return text.isEmpty ? "-" : text
+    }
 }
 
 /// A page-table format: the geometry of its levels and how Linux encodes and the hardware

@@ -32,6 +32,15 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// SMMUv3 nests only through a vIOMMU: it has no `domain_alloc_nested` op.
     public var allocatesNestedDomains: Bool { false }
 
+    /// STRTAB_BASE: the linear stream table in host memory, allocated at the first install.
+    public internal(set) var streamTable: UInt64?
+    /// Each device's CD table (one CD: no substreams are modelled yet), by StreamID.
+    var contextTables: [UInt32: UInt64] = [:]
+    /// ASIDs of stage-1 domains and VMIDs of stage-2 domains, allocated from 1 as Linux does.
+    var domainTags: [ObjectIdentifier: UInt64] = [:]
+    var nextASID: UInt64 = 1
+    var nextVMID: UInt64 = 1
+
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
         self.configuration = configuration

@@ -57,6 +57,15 @@ public struct InvalidationOutcome: Sendable {
     }
 }
 
+/// What a device is attached to, as its configuration structure (STE, PASID entry, DTE)
+/// must describe it.
+public enum DeviceAttachment {
+    /// Detached: DMA blocked.
+    case blocked
+    case paging(PagingDomain)
+    case nested(NestedDomain)
+}
+
 /// An IOMMU driver instance as the iommufd core sees it (`struct iommu_ops` plus the
 /// nesting and vIOMMU ops); one conforming type per architecture.
 public protocol IOMMUDriver: AnyObject {
@@ -88,6 +97,14 @@ public protocol IOMMUDriver: AnyObject {
     /// `cache_invalidate_user` of a nested domain.
     func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome
 
+    /// Writes the device's configuration structure in host memory after an attach, replace
+    /// or detach, so that a hardware walk starts where the IOMMU starts.
+    func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory)
+    /// One DMA transaction from the device, walked as the hardware walks it; nil where this
+    /// architecture's walk is not modelled yet.
+    func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+                   memory: PhysicalMemory) -> Result<Translation, TranslationFault>?
+
     /// `get_viommu_size`: EOPNOTSUPP unless the driver makes a vIOMMU of this type for the device.
     func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno)
     /// `viommu_init` on the nest parent; returns the driver data written back (`out_data`).
@@ -99,6 +116,13 @@ public protocol IOMMUDriver: AnyObject {
     func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome
     /// `vdevice_init`: driver checks of a virtual device id.
     func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno)
+}
+
+/// Architectures whose configuration structures and walk are not modelled yet.
+extension IOMMUDriver {
+    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {}
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }
 
 /// Drivers without a vIOMMU (VT-d and AMD-Vi in v6.17): `get_viommu_size` is absent, so

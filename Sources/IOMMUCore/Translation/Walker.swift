@@ -1,0 +1,150 @@
+/// One descriptor fetch of a hardware walk.
+public struct WalkStep: Sendable, Equatable {
+    /// 1 or 2.
+    public var stage: Int
+    /// The architecture's own level number.
+    public var level: Int
+    /// The table's base as the stage addresses it (an IPA for a nested stage 1).
+    public var table: UInt64
+    public var index: Int
+    /// The entry's address as the stage addresses it.
+    public var entryAddress: UInt64
+    public var descriptor: UInt64
+    public var kind: DescriptorKind
+
+    public init(stage: Int, level: Int, table: UInt64, index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
+        self.stage = stage
+        self.level = level
+        self.table = table
+        self.index = index
+        self.entryAddress = entryAddress
+        self.descriptor = descriptor
+        self.kind = kind
+    }
+}
+
+/// A translation fault, named as the architecture names it.
+public struct TranslationFault: Error, Sendable, Equatable {
+    public var stage: Int
+    public var level: Int
+    /// `F_TRANSLATION`, `C_BAD_STE`, VT-d reason strings, AMD-Vi `IO_PAGE_FAULT` flags.
+    public var reason: String
+    /// Extra architecture detail: SMMUv3 CLASS, the faulting IPA or descriptor address.
+    public var details: [(name: String, value: String)]
+
+    public init(stage: Int, level: Int, reason: String, details: [(name: String, value: String)] = []) {
+        self.stage = stage
+        self.level = level
+        self.reason = reason
+        self.details = details
+    }
+
+    public static func == (a: TranslationFault, b: TranslationFault) -> Bool {
+        a.stage == b.stage && a.level == b.level && a.reason == b.reason
+            && a.details.map(\.name) == b.details.map(\.name) && a.details.map(\.value) == b.details.map(\.value)
+    }
+}
+
+/// A completed translation.
+public struct Translation: Sendable, Equatable {
+    public var iova: UInt64
+    public var output: UInt64
+    public var pageSize: UInt64
+    public var rights: AccessRights
+    public var steps: [WalkStep]
+    /// The result came from the IOTLB without a walk.
+    public var iotlbHit: Bool
+}
+
+/// What can stop a walk, before the architecture names it.
+public enum WalkFaultKind: Sendable, Equatable {
+    /// The input address is beyond what the table translates.
+    case inputRange
+    /// A descriptor fetch hit no memory.
+    case externalAbort(address: UInt64)
+    case translation
+    case accessFlag
+    case permission
+    case addressSize
+}
+
+/// The architecture's part of a walk: which bits grant rights and what names faults get.
+public protocol WalkRules {
+    /// Rights a table descriptor leaves for the levels below (APTable, VT-d R/W, AMD IR/IW).
+    func tableRights(_ descriptor: UInt64, level: Int) -> AccessRights
+    /// Rights a leaf grants.
+    func leafRights(_ descriptor: UInt64, level: Int) -> AccessRights
+    /// A leaf's own fault before permissions (the Access flag).
+    func leafFault(_ descriptor: UInt64, level: Int) -> WalkFaultKind?
+    /// Output address bits; a larger output is an address-size fault.
+    var outputBits: Int { get }
+    /// The fault as the architecture reports it.
+    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault
+}
+
+/// The one hardware walker: any format, any stage. `fetchAddress` turns the address of an
+/// entry into the host physical address to read; for a nested stage 1 it is a stage-2 walk
+/// of the descriptor's own address (the architecture's rule; QEMU translates only the table
+/// base), whose steps land in `steps` before the fetch they serve.
+public struct StageWalker {
+    public var format: any PageTableFormat
+    public var rules: any WalkRules
+    public var memory: PhysicalMemory
+    public var stage: Int
+
+    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: Int) {
+        self.format = format
+        self.rules = rules
+        self.memory = memory
+        self.stage = stage
+    }
+
+    public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
+                     fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address })
+        throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
+            throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
+        }
+        var table = root
+        var level = format.rootLevel
+        var rights = AccessRights.readWrite
+        while true {
+            let index = format.index(of: input, level: level)
+            let entry = table &+ UInt64(index) * 8
+            let physical = try fetchAddress(entry, &steps)
+            let descriptor: UInt64
+            do {
+                descriptor = try memory.read64(physical)
+            } catch {
+                throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
+            }
+            let kind = format.kind(of: descriptor, level: level)
+            steps.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: entry,
+                                  descriptor: descriptor, kind: kind))
+            switch kind {
+            case .invalid:
+                throw rules.fault(.translation, stage: stage, level: level, access: access)
+            case .table:
+                guard level != format.leafLevel else { throw rules.fault(.translation, stage: stage, level: level, access: access) }
+                rights.formIntersection(rules.tableRights(descriptor, level: level))
+                table = format.outputAddress(of: descriptor, level: level)
+                level = format.nextLevel(after: level, descriptor: descriptor)
+            case .block, .page:
+                let size = format.leafSize(of: descriptor, level: level)
+                let base = format.outputAddress(of: descriptor, level: level)
+                // Architecturally an output address-size fault outranks Access flag and permission.
+                if rules.outputBits < 64 && base >> UInt64(rules.outputBits) != 0 {
+                    throw rules.fault(.addressSize, stage: stage, level: level, access: access)
+                }
+                if let fault = rules.leafFault(descriptor, level: level) {
+                    throw rules.fault(fault, stage: stage, level: level, access: access)
+                }
+                rights.formIntersection(rules.leafRights(descriptor, level: level))
+                guard rights.isSuperset(of: access) else {
+                    throw rules.fault(.permission, stage: stage, level: level, access: access)
+                }
+                return (base + (input & (size - 1)), size, rights)
+            }
+        }
+    }
+}
