@@ -80,7 +80,7 @@ struct Run: ParsableCommand {
         text += report.result.fields.filter { if case .records = $0.value { return false }; return true }
             .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
         // Records (a walk's steps) print as an indented table, one row each.
-        for case let (name, .records(records)) in report.result.fields {
+        for case let (name, .records(records)) in report.result.fields where !records.isEmpty {
             text += "\n        \(name):"
             for record in records {
                 text += "\n          " + record.map { "\($0.name) \($0.value.display)" }.joined(separator: "  ")

@@ -173,7 +173,10 @@ extension IOMMUFD {
     }
 
     private func removeArea(_ ioas: IOAS, at range: IOVARange) {
-        for hwpt in ioas.hwpts { hwpt.domain.table.unmap(iova: range.start, length: range.last - range.start + 1) }
+        for hwpt in ioas.hwpts {
+            hwpt.domain.table.unmap(iova: range.start, length: range.last - range.start + 1)
+            hwpt.domain.driver.flushIOTLB(hwpt.domain, range: range)
+        }
         ioas.areas.remove(startingAt: range.start)
     }
 
@@ -343,6 +346,7 @@ extension IOMMUFD {
     func removeDomain(_ hwpt: HWPTPaging) {
         let ioas = hwpt.ioas
         hwpt.domain.table.unmap(iova: 0, length: .max)
+        hwpt.domain.driver.flushIOTLB(hwpt.domain, range: .all)
         removeReservations(ioas) { $0 == .domain(hwpt.id) }
         ioas.hwpts.removeAll { $0 === hwpt }
         // Removing a domain can only lower the alignment, which every area already meets.

@@ -28,6 +28,22 @@ extension ArmSMMUv3 {
             }
         }
         for (index, word) in words.enumerated() { try? memory.write64(entry + UInt64(index) * 8, word) }
+        // arm_smmu_write_ste ends with CFGI_STE for the StreamID.
+        configurationCache[device.streamID] = nil
+    }
+
+    /// `arm_smmu_tlb_inv_range_domain`: by ASID for stage 1; by VMID for stage 2, where a
+    /// nest parent's unmap also drops the stage-1 entries built over it (TLBI_NH_ALL).
+    public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
+        guard let tag = domainTags[ObjectIdentifier(domain)] else { return }
+        func overlaps(_ entry: IOTLB.Entry) -> Bool {
+            entry.input <= range.last && entry.input &+ (entry.size - 1) >= range.start
+        }
+        if domain.stage == .stage2 {
+            iotlb.invalidate { $0.tag.domain == tag && ($0.tag.addressSpace != nil || overlaps($0)) }
+        } else {
+            iotlb.invalidate { $0.tag == IOTLB.Tag(domain: nil, addressSpace: tag) && overlaps($0) }
+        }
     }
 
     private func streamTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
@@ -38,7 +54,7 @@ extension ArmSMMUv3 {
         return base
     }
 
-    private func tag(for domain: PagingDomain) -> UInt64 {
+    func tag(for domain: PagingDomain) -> UInt64 {
         if let tag = domainTags[ObjectIdentifier(domain)] { return tag }
         let tag: UInt64
         if domain.stage == .stage2 { tag = nextVMID; nextVMID += 1 } else { tag = nextASID; nextASID += 1 }
@@ -99,48 +115,86 @@ extension ArmSMMUv3 {
     }
 
     private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, memory: PhysicalMemory) throws(TranslationFault) -> Translation {
+        var steps: [WalkStep] = []
+        let configuration = try configuration(of: device, memory: memory, steps: &steps)
+        let ste = configuration.ste
+        let tag: IOTLB.Tag
+        switch ste.config! {
+        case .abort:
+            // STE.Config = abort terminates the transaction without recording an event.
+            throw configurationFault("ABORT")
+        case .bypass:
+            return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: [], iotlbHit: false)
+        case .stage1: tag = IOTLB.Tag(domain: nil, addressSpace: configuration.cd!.asid)
+        case .stage2: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
+        case .nested: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: configuration.cd!.asid)
+        }
+        if let hit = iotlb.lookup(tag, iova) {
+            guard hit.rights.isSuperset(of: access) else {
+                throw TranslationFault(stage: ste.config == .stage2 ? 2 : 1, level: 0, reason: "F_PERMISSION", details: [("class", "IN"), ("iotlb", "hit")])
+            }
+            return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
+                               steps: steps, iotlbHit: true)
+        }
+        let result: (output: UInt64, size: UInt64, rights: AccessRights)
+        switch ste.config! {
+        case .stage2:
+            result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, eventClass: "IN",
+                                    memory: memory, steps: &steps)
+        case .stage1:
+            let s1 = configuration.stage1!
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: 1, outputBits: s1.oas, eventClass: "IN"),
+                                     memory: memory, stage: 1)
+            result = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps)
+        default:
+            let s1 = configuration.stage1!, s2 = configuration.stage2!
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: 1, outputBits: s1.oas, eventClass: "IN"),
+                                     memory: memory, stage: 1)
+            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT).
+            let first = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
+                try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, eventClass: "TT", memory: memory, steps: &steps).output
+            }
+            let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, eventClass: "IN",
+                                        memory: memory, steps: &steps)
+            // combine_tlb: the smaller page, both stages' permissions.
+            let size = min(first.size, second.size)
+            result = (second.output, size, first.rights.intersection(second.rights))
+        }
+        let size = result.size
+        iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
+                                 output: result.output.alignedDown(to: size), rights: result.rights))
+        return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
+    }
+
+    /// The StreamID's STE (and CD), from the configuration cache or fetched: the STE from the
+    /// stream table, the CD from host memory, or through stage 2 for a nested STE (CLASS = CD).
+    private func configuration(of device: PlatformDevice, memory: PhysicalMemory,
+                               steps: inout [WalkStep]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
+        if let cached = configurationCache[device.streamID] { return cached }
         guard let base = streamTable, UInt64(device.streamID) >> UInt64(SMMUv3.streamIDBits) == 0 else {
             throw configurationFault("C_BAD_STREAMID")
         }
         let ste = SMMUv3.StreamTableEntry(words: try readWords(base + UInt64(device.streamID) * SMMUv3.steSize, count: 4,
                                                               memory: memory, fault: "F_STE_FETCH"))
         guard ste.valid, let config = ste.config else { throw configurationFault("C_BAD_STE") }
-        var steps: [WalkStep] = []
-        switch config {
-        case .abort:
-            // STE.Config = abort terminates the transaction without recording an event.
-            throw configurationFault("ABORT")
-        case .bypass:
-            return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: [], iotlbHit: false)
-        case .stage2:
+        var cached = SMMUv3.CachedConfiguration(ste: ste)
+        if config == .stage2 || config == .nested {
             guard let s2 = ste.stage2Format else { throw configurationFault("C_BAD_STE") }
-            let result = try stage2Walk(s2, root: ste.s2ttb, ipa: iova, access: access, eventClass: "IN", memory: memory, steps: &steps)
-            return Translation(iova: iova, output: result.output, pageSize: result.size, rights: result.rights, steps: steps, iotlbHit: false)
-        case .stage1:
-            let cd = SMMUv3.ContextDescriptor(words: try readWords(ste.contextPointer, count: 2, memory: memory, fault: "F_CD_FETCH"))
-            let s1 = try stage1Format(cd)
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: 1, outputBits: s1.oas, eventClass: "IN"),
-                                     memory: memory, stage: 1)
-            let result = try walker.walk(root: cd.ttb0, input: iova, access: access, steps: &steps)
-            return Translation(iova: iova, output: result.output, pageSize: result.size, rights: result.rights, steps: steps, iotlbHit: false)
-        case .nested:
-            guard let s2 = ste.stage2Format else { throw configurationFault("C_BAD_STE") }
-            // The CD pointer is an IPA: stage 2 resolves it first (CLASS = CD).
-            let cdAddress = try stage2Walk(s2, root: ste.s2ttb, ipa: ste.contextPointer, access: .read, eventClass: "CD",
-                                           memory: memory, steps: &steps).output
-            let cd = SMMUv3.ContextDescriptor(words: try readWords(cdAddress, count: 2, memory: memory, fault: "F_CD_FETCH"))
-            let s1 = try stage1Format(cd)
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: 1, outputBits: s1.oas, eventClass: "IN"),
-                                     memory: memory, stage: 1)
-            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT).
-            let first = try walker.walk(root: cd.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
-                try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, eventClass: "TT", memory: memory, steps: &steps).output
-            }
-            let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, eventClass: "IN",
-                                        memory: memory, steps: &steps)
-            return Translation(iova: iova, output: second.output, pageSize: min(first.size, second.size),
-                               rights: first.rights.intersection(second.rights), steps: steps, iotlbHit: false)
+            cached.stage2 = s2
         }
+        if config == .stage1 || config == .nested {
+            var cdAddress = ste.contextPointer
+            if config == .nested {
+                // The CD pointer is an IPA: stage 2 resolves it first.
+                cdAddress = try stage2Walk(cached.stage2!, root: ste.s2ttb, ipa: cdAddress, access: .read, eventClass: "CD",
+                                           memory: memory, steps: &steps).output
+            }
+            let cd = SMMUv3.ContextDescriptor(words: try readWords(cdAddress, count: 2, memory: memory, fault: "F_CD_FETCH"))
+            cached.stage1 = try stage1Format(cd)
+            cached.cd = cd
+        }
+        configurationCache[device.streamID] = cached
+        return cached
     }
 
     /// The CD checks QEMU makes (V, AA64, a valid granule and size) as C_BAD_CD; a disabled

@@ -40,6 +40,10 @@ public final class ArmSMMUv3: IOMMUDriver {
     var domainTags: [ObjectIdentifier: UInt64] = [:]
     var nextASID: UInt64 = 1
     var nextVMID: UInt64 = 1
+    /// Translations cached by VMID and ASID.
+    public let iotlb = IOTLB()
+    /// Decoded STE (and CD) per StreamID, as the SMMU caches configuration until CFGI.
+    var configurationCache: [UInt32: SMMUv3.CachedConfiguration] = [:]
 
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
@@ -199,12 +203,28 @@ public final class ArmSMMUv3: IOMMUDriver {
         }
         for (index, entry) in request.entries.enumerated() {
             let word0 = entry["cmd"]?.first ?? 0
+            let vmid = tag(for: viommu.parent.domain)
+            let word1 = entry["cmd"].flatMap { $0.count > 1 ? $0[1] : nil } ?? 0
             switch CommandOpcode(rawValue: word0 & 0xff) {
-            case .tlbiNHAll, .tlbiNHASID, .tlbiNHVA, .tlbiNHVAA, .tlbiNSNHAll:
-                continue
+            case .tlbiNHAll, .tlbiNSNHAll:
+                // NSNH_ALL becomes NH_ALL of the vSMMU's VMID.
+                iotlb.invalidate { $0.tag.domain == vmid && $0.tag.addressSpace != nil }
+            case .tlbiNHASID:
+                iotlb.invalidate { $0.tag == IOTLB.Tag(domain: vmid, addressSpace: word0 >> 48) }
+            case .tlbiNHVA, .tlbiNHVAA:
+                let address = word1 & ~0xfff, asid = word0 >> 48, anyASID = word0 & 0xff == CommandOpcode.tlbiNHVAA.rawValue
+                iotlb.invalidate { entry in
+                    entry.tag.domain == vmid && entry.tag.addressSpace != nil && (anyASID || entry.tag.addressSpace == asid)
+                        && entry.input <= address && address - entry.input < entry.size
+                }
             case .atcInv, .cfgiCD, .cfgiCDAll:
                 let vsid = word0 >> 32
-                if !vdevices.contains(where: { $0.virtualID == vsid }) { return InvalidationOutcome(handled: index, error: .EIO) }
+                guard let vdevice = vdevices.first(where: { $0.virtualID == vsid }) else {
+                    return InvalidationOutcome(handled: index, error: .EIO)
+                }
+                if word0 & 0xff != CommandOpcode.atcInv.rawValue {
+                    configurationCache[vdevice.device.platform.streamID] = nil
+                }
             case nil:
                 return InvalidationOutcome(handled: index, error: .EIO)
             }

@@ -100,6 +100,8 @@ public protocol IOMMUDriver: AnyObject {
     /// Writes the device's configuration structure in host memory after an attach, replace
     /// or detach, so that a hardware walk starts where the IOMMU starts.
     func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory)
+    /// The invalidation Linux issues after unmapping `range` from a domain (`iotlb_sync`).
+    func flushIOTLB(_ domain: PagingDomain, range: IOVARange)
     /// One DMA transaction from the device, walked as the hardware walks it; nil where this
     /// architecture's walk is not modelled yet.
     func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
@@ -121,6 +123,7 @@ public protocol IOMMUDriver: AnyObject {
 /// Architectures whose configuration structures and walk are not modelled yet.
 extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {}
+    public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }

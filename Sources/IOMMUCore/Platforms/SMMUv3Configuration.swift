@@ -58,6 +58,15 @@ public enum SMMUv3 {
         }
     }
 
+    /// What the SMMU keeps of a StreamID's configuration between CFGI commands.
+    struct CachedConfiguration {
+        var ste: StreamTableEntry
+        /// The CD and the stage-1 format it describes (stage-1 and nested configurations).
+        var cd: ContextDescriptor?
+        var stage1: ArmLPAE?
+        var stage2: ArmLPAE?
+    }
+
     /// TG0 / S2TG: 0 = 4K, 1 = 64K, 2 = 16K.
     static func granule(tg: UInt64) -> UInt64? {
         switch tg {
