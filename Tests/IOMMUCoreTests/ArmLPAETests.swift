@@ -80,3 +80,20 @@ struct ArmLPAETests {
         #expect(format.kind(of: 0x1001, level: 0) == .invalid)
     }
 }
+
+extension ArmLPAETests {
+    /// Every descriptor kind decodes into fields without trapping, with the values in place.
+    @Test func decodedFields() {
+        for stage in [ArmLPAE.Stage.stage1, .stage2] {
+            let format = ArmLPAE(stage: stage, granule: 4096, ias: 48, oas: 48)
+            let leaf = format.encodeLeaf(0x8000_0000, size: 4096, level: 3, prot: [.read, .cache])
+            let fields = format.fields(of: leaf, level: 3)
+            #expect(fields.first { $0.name == "output address" }?.value == 0x8000_0000)
+            #expect(fields.first { $0.name == "AF" }?.value == 1)
+            #expect(fields.first { $0.name == "SH" }?.value == 3)
+            let table = format.fields(of: format.encodeTable(0x4000_1000, level: 1), level: 1)
+            #expect(table.first { $0.name == "next-level table" }?.value == 0x4000_1000)
+            #expect(format.fields(of: 0, level: 2).count == 1)
+        }
+    }
+}

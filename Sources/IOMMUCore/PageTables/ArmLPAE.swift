@@ -155,21 +155,21 @@ public struct ArmLPAE: PageTableFormat, Equatable {
             return [DescriptorField("valid", 0...0, of: descriptor)]
         case .table:
             return [
-                DescriptorField("NSTable", 63...63, of: descriptor), DescriptorField("APTable", 62...61, of: descriptor),
+                DescriptorField("NSTable", 63...63, of: descriptor), DescriptorField("APTable", 61...62, of: descriptor),
                 DescriptorField("UXNTable", 60...60, of: descriptor), DescriptorField("PXNTable", 59...59, of: descriptor),
-                DescriptorField("next-level table", 51...pageShift, outputAddress(of: descriptor, level: level)),
+                DescriptorField("next-level table", pageShift...51, outputAddress(of: descriptor, level: level)),
             ]
         case .block, .page:
-            var fields = [DescriptorField("output address", 51...shift(level: level), outputAddress(of: descriptor, level: level))]
+            var fields = [DescriptorField("output address", shift(level: level)...51, outputAddress(of: descriptor, level: level))]
             if stage == .stage1 {
                 fields += [
-                    DescriptorField("AttrIndx", 4...2, of: descriptor), DescriptorField("NS", 5...5, of: descriptor),
-                    DescriptorField("AP", 7...6, of: descriptor),
+                    DescriptorField("AttrIndx", 2...4, of: descriptor), DescriptorField("NS", 5...5, of: descriptor),
+                    DescriptorField("AP", 6...7, of: descriptor),
                 ]
             } else {
-                fields += [DescriptorField("MemAttr", 5...2, of: descriptor), DescriptorField("S2AP", 7...6, of: descriptor)]
+                fields += [DescriptorField("MemAttr", 2...5, of: descriptor), DescriptorField("S2AP", 6...7, of: descriptor)]
             }
-            fields += [DescriptorField("SH", 9...8, of: descriptor), DescriptorField("AF", 10...10, of: descriptor)]
+            fields += [DescriptorField("SH", 8...9, of: descriptor), DescriptorField("AF", 10...10, of: descriptor)]
             if stage == .stage1 { fields.append(DescriptorField("nG", 11...11, of: descriptor)) }
             fields += [
                 DescriptorField("DBM", 51...51, of: descriptor), DescriptorField("Contiguous", 52...52, of: descriptor),

@@ -6,7 +6,7 @@ public enum DescriptorKind: String, Sendable {
 /// One named field of a decoded descriptor, for display.
 public struct DescriptorField: Sendable, Equatable {
     public var name: String
-    /// The field's bits, high to low (`47...12`).
+    /// The field's bits, low to high (`12...47`).
     public var bits: ClosedRange<Int>
     public var value: UInt64
 

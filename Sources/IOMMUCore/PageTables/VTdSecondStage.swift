@@ -1,0 +1,148 @@
+/// Intel VT-d second-stage ("second-level") paging entries (VT-d spec §9.8) as Linux builds
+/// them (`generic_pt/fmt/vtdss.h`, earlier `intel/iommu.c`): 3, 4 or 5 levels for an AGAW of
+/// 39, 48 or 57 bits, 2 MiB and 1 GiB superpages as CAP.SLLPS allows.
+///
+/// Levels are the spec's: 1 = SS-PTE, 2 = SS-PDE, 3 = SS-PDPTE, 4 = SS-PML4E, 5 = SS-PML5E
+/// (`vtdss.h` numbers them from 0). There is no present bit: an entry is present iff R or W.
+public struct VTdSecondStage: PageTableFormat, Equatable {
+    /// CAP.SLLPS (CAP bits 37:34) as far as Linux uses it: bit 0 = 21-bit (2 MiB) pages,
+    /// bit 1 = 30-bit (1 GiB) pages.
+    public struct Superpages: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let twoMiB = Superpages(rawValue: 1 << 0)
+        public static let oneGiB = Superpages(rawValue: 1 << 1)
+        public static let all: Superpages = [.twoMiB, .oneGiB]
+
+        /// From the CAP register value (bits 37:34).
+        public init(capability: UInt64) { self.init(rawValue: UInt8((capability >> 34) & 0b11)) }
+    }
+
+    /// The adjusted guest address width: 39, 48 or 57.
+    public let addressWidth: Int
+    public let superpages: Superpages
+    /// `PT_FEAT_VTDSS_FORCE_COHERENCE` (the domain enforces cache coherency): leaves carry SNP.
+    public let snoop: Bool
+
+    public init(addressWidth: Int = 48, superpages: Superpages = .all, snoop: Bool = false) {
+        precondition([39, 48, 57].contains(addressWidth), "VT-d second stage has 3, 4 or 5 levels (AGAW 39/48/57)")
+        self.addressWidth = addressWidth
+        self.superpages = superpages
+        self.snoop = snoop
+    }
+
+    /// 3, 4 or 5 levels.
+    public init(levels: Int, superpages: Superpages = .all, snoop: Bool = false) {
+        self.init(addressWidth: 12 + 9 * levels, superpages: superpages, snoop: snoop)
+    }
+
+    public var levelCount: Int { (addressWidth - 12) / 9 }
+    /// The context / PASID-entry AW field: levels − 2 (1 = 39-bit, 2 = 48-bit, 3 = 57-bit).
+    public var aw: Int { levelCount - 2 }
+
+    public var name: String {
+        "vtd-ss \(levelCount)-level aw=\(addressWidth)" + (snoop ? " snp" : "")
+    }
+
+    public var levels: [Int] { Array((1...levelCount).reversed()) }
+    public var inputBits: Int { addressWidth }
+
+    public var pageSizes: UInt64 {
+        4096 | (superpages.contains(.twoMiB) ? 2 << 20 : 0) | (superpages.contains(.oneGiB) ? 1 << 30 : 0)
+    }
+
+    public var rootTableSize: UInt64 { 4096 }
+    public var tableSize: UInt64 { 4096 }
+
+    // MARK: Bits (vtdss.h)
+
+    public static let read: UInt64 = 1 << 0
+    public static let write: UInt64 = 1 << 1
+    public static let execute: UInt64 = 1 << 2
+    /// PS: a leaf at SS-PDE (2 MiB) or SS-PDPTE (1 GiB).
+    public static let pageSize: UInt64 = 1 << 7
+    public static let accessed: UInt64 = 1 << 8
+    public static let dirty: UInt64 = 1 << 9
+    public static let snoopBit: UInt64 = 1 << 11
+    public static let transientMapping: UInt64 = 1 << 62
+    /// `VTDSS_FMT_OA`: bits 51:12.
+    public static let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
+
+    func shift(level: Int) -> Int { 12 + 9 * (level - 1) }
+
+    public func index(of address: UInt64, level: Int) -> Int {
+        Int((address >> UInt64(shift(level: level))) & 0x1ff)
+    }
+
+    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
+
+    public func leafSizes(level: Int) -> [UInt64] {
+        switch level {
+        case 1: [4096]
+        case 2: superpages.contains(.twoMiB) ? [2 << 20] : []
+        case 3: superpages.contains(.oneGiB) ? [1 << 30] : []
+        default: []
+        }
+    }
+
+    /// Present iff R|W. PS marks a leaf at levels 2 and 3; PS where no superpage is
+    /// supported (or at levels 4 and 5, where it is reserved) reads as invalid.
+    public func kind(of descriptor: UInt64, level: Int) -> DescriptorKind {
+        guard descriptor & (Self.read | Self.write) != 0 else { return .invalid }
+        if level == 1 { return .page }
+        if descriptor & Self.pageSize != 0 { return leafSizes(level: level).isEmpty ? .invalid : .block }
+        return .table
+    }
+
+    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+        let address = descriptor & Self.addressMask
+        switch kind(of: descriptor, level: level) {
+        case .block, .page: return address.alignedDown(to: entrySpan(level: level))
+        case .table, .invalid: return address
+        }
+    }
+
+    public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
+        let kind = kind(of: descriptor, level: level)
+        var fields = [
+            DescriptorField("R", 0...0, of: descriptor), DescriptorField("W", 1...1, of: descriptor),
+            DescriptorField("X", 2...2, of: descriptor),
+        ]
+        switch kind {
+        case .invalid:
+            return Array(fields.prefix(2))
+        case .table:
+            fields += [
+                DescriptorField("PS", 7...7, of: descriptor), DescriptorField("A", 8...8, of: descriptor),
+                DescriptorField("next-level table", 12...51, outputAddress(of: descriptor, level: level)),
+            ]
+        case .block, .page:
+            fields += [DescriptorField("EMT", 3...5, of: descriptor), DescriptorField("IPAT", 6...6, of: descriptor)]
+            if level > 1 { fields.append(DescriptorField("PS", 7...7, of: descriptor)) }
+            fields += [
+                DescriptorField("A", 8...8, of: descriptor), DescriptorField("D", 9...9, of: descriptor),
+                DescriptorField("SNP", 11...11, of: descriptor),
+                DescriptorField("output address", shift(level: level)...51, outputAddress(of: descriptor, level: level)),
+                DescriptorField("TM", 62...62, of: descriptor),
+            ]
+        }
+        return fields
+    }
+
+    /// `vtdss_pt_install_table`: `pa | R | W`.
+    public func encodeTable(_ tableAddress: UInt64, level: Int) -> UInt64 {
+        (tableAddress & Self.addressMask) | Self.read | Self.write
+    }
+
+    /// `vtdss_pt_iommu_set_prot` + `vtdss_pt_install_leaf_entry`: `pa | R? | W? | SNP? | PS`
+    /// above level 1. Linux refuses a mapping with neither R nor W (-EINVAL); this would
+    /// write an entry that reads as not present.
+    public func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64 {
+        var pte = output & Self.addressMask
+        if prot.contains(.read) { pte |= Self.read }
+        if prot.contains(.write) { pte |= Self.write }
+        if snoop { pte |= Self.snoopBit }
+        if level != 1 { pte |= Self.pageSize }
+        return pte
+    }
+}

@@ -1,0 +1,169 @@
+/// x86-64 4- and 5-level paging as IOMMUs use it: VT-d first stage (spec §9.7, FSPM 0/1)
+/// and AMD-Vi v2 / GCR3 guest tables. Linux builds it in `generic_pt/fmt/x86_64.h` (VT-d and,
+/// since the generic_pt conversion, AMD v2); older kernels build AMD v2 in
+/// `amd/io_pgtable_v2.c`, which writes A|D on tables and D on every leaf.
+///
+/// Levels are the spec's: 1 = PTE, 2 = PDE, 3 = PDPTE, 4 = PML4E, 5 = PML5E. The index math
+/// uses bits 47:12 (56:12). Input addresses are canonical (sign-extended from bit 47 or 56);
+/// Linux's domain aperture is the lower half, `0 ... 2^(inputBits-1) - 1` (`apertureEnd`).
+public struct X86FirstStage: PageTableFormat, Equatable {
+    /// Which Linux code writes the descriptors.
+    public enum Encoding: String, Sendable {
+        /// `generic_pt/fmt/x86_64.h` and the Intel driver's first stage: tables `P|RW|U|A`,
+        /// leaves `P|U|A` (+ `RW|D` if writable).
+        case iommupt
+        /// `amd/io_pgtable_v2.c`: tables `P|RW|U|A|D`, leaves `P|U|A|D` (+ `RW` if writable).
+        case amdIOPgtableV2
+    }
+
+    public let levelCount: Int
+    /// 1 GiB pages: VT-d CAP.FS1GP (bit 56); always on AMD v2 (`AMD_IOMMU_PGSIZES_V2`).
+    public let gigabytePages: Bool
+    public let encoding: Encoding
+
+    public init(levels: Int = 4, gigabytePages: Bool = true, encoding: Encoding = .iommupt) {
+        precondition(levels == 4 || levels == 5, "x86-64 paging has 4 or 5 levels")
+        levelCount = levels
+        self.gigabytePages = gigabytePages
+        self.encoding = encoding
+    }
+
+    /// 48 or 57.
+    public init(addressWidth: Int, gigabytePages: Bool = true, encoding: Encoding = .iommupt) {
+        self.init(levels: (addressWidth - 12) / 9, gigabytePages: gigabytePages, encoding: encoding)
+    }
+
+    public var name: String {
+        "x86-64 \(levelCount)-level" + (encoding == .amdIOPgtableV2 ? " amd-v2" : "") + (gigabytePages ? "" : " no-1G")
+    }
+
+    public var levels: [Int] { Array((1...levelCount).reversed()) }
+    /// 48 or 57: the canonical address width. Only the lower half is Linux's aperture.
+    public var inputBits: Int { 12 + 9 * levelCount }
+    /// VT-d PASID-entry FSPM: 0 = 4-level, 1 = 5-level.
+    public var fspm: Int { levelCount - 4 }
+
+    public var pageSizes: UInt64 { 4096 | 2 << 20 | (gigabytePages ? 1 << 30 : 0) }
+    public var rootTableSize: UInt64 { 4096 }
+    public var tableSize: UInt64 { 4096 }
+
+    // MARK: Canonical addresses
+
+    /// The end of Linux's aperture: the lower canonical half.
+    public var apertureEnd: UInt64 { (1 << UInt64(inputBits - 1)) - 1 }
+
+    /// Bits 63:(inputBits−1) all equal.
+    public func isCanonical(_ address: UInt64) -> Bool {
+        let top = address >> UInt64(inputBits - 1)
+        return top == 0 || top == (.max >> UInt64(inputBits - 1))
+    }
+
+    /// Sign-extends from bit `inputBits − 1`.
+    public func canonical(_ address: UInt64) -> UInt64 {
+        let unused = UInt64(64 - inputBits)
+        return UInt64(bitPattern: Int64(bitPattern: address << unused) >> Int64(unused))
+    }
+
+    // MARK: Bits (x86_64.h, io_pgtable_v2.c)
+
+    public static let present: UInt64 = 1 << 0
+    public static let readWrite: UInt64 = 1 << 1
+    public static let user: UInt64 = 1 << 2
+    public static let writeThrough: UInt64 = 1 << 3
+    public static let cacheDisable: UInt64 = 1 << 4
+    public static let accessed: UInt64 = 1 << 5
+    public static let dirty: UInt64 = 1 << 6
+    /// PS at the PDPTE and PDE; PAT at the PTE.
+    public static let pageSize: UInt64 = 1 << 7
+    public static let global: UInt64 = 1 << 8
+    public static let executeDisable: UInt64 = 1 << 63
+    /// `X86_64_FMT_OA`: bits 51:12.
+    public static let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
+
+    func shift(level: Int) -> Int { 12 + 9 * (level - 1) }
+
+    public func index(of address: UInt64, level: Int) -> Int {
+        Int((address >> UInt64(shift(level: level))) & 0x1ff)
+    }
+
+    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
+
+    public func leafSizes(level: Int) -> [UInt64] {
+        switch level {
+        case 1: [4096]
+        case 2: [2 << 20]
+        case 3: gigabytePages ? [1 << 30] : []
+        default: []
+        }
+    }
+
+    /// P clear: invalid. PS at levels 4 and 5, or at level 3 without 1 GiB pages, is a
+    /// reserved-bit error and reads as invalid.
+    public func kind(of descriptor: UInt64, level: Int) -> DescriptorKind {
+        guard descriptor & Self.present != 0 else { return .invalid }
+        if level == 1 { return .page }
+        if descriptor & Self.pageSize != 0 { return leafSizes(level: level).isEmpty ? .invalid : .block }
+        return .table
+    }
+
+    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+        let address = descriptor & Self.addressMask
+        switch kind(of: descriptor, level: level) {
+        case .block, .page: return address.alignedDown(to: entrySpan(level: level))
+        case .table, .invalid: return address
+        }
+    }
+
+    public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
+        let kind = kind(of: descriptor, level: level)
+        guard kind != .invalid else { return [DescriptorField("P", 0...0, of: descriptor)] }
+        var fields = [
+            DescriptorField("P", 0...0, of: descriptor), DescriptorField("R/W", 1...1, of: descriptor),
+            DescriptorField("U/S", 2...2, of: descriptor), DescriptorField("PWT", 3...3, of: descriptor),
+            DescriptorField("PCD", 4...4, of: descriptor), DescriptorField("A", 5...5, of: descriptor),
+        ]
+        switch kind {
+        case .table:
+            fields += [
+                DescriptorField("PS", 7...7, of: descriptor),
+                DescriptorField("next-level table", 12...51, outputAddress(of: descriptor, level: level)),
+            ]
+        case .page:
+            fields += [
+                DescriptorField("D", 6...6, of: descriptor), DescriptorField("PAT", 7...7, of: descriptor),
+                DescriptorField("G", 8...8, of: descriptor),
+                DescriptorField("output address", 12...51, outputAddress(of: descriptor, level: level)),
+            ]
+        default:
+            fields += [
+                DescriptorField("D", 6...6, of: descriptor), DescriptorField("PS", 7...7, of: descriptor),
+                DescriptorField("G", 8...8, of: descriptor), DescriptorField("PAT", 12...12, of: descriptor),
+                DescriptorField("output address", shift(level: level)...51, outputAddress(of: descriptor, level: level)),
+            ]
+        }
+        fields.append(DescriptorField("XD", 63...63, of: descriptor))
+        return fields
+    }
+
+    /// `x86_64_pt_install_table` / `set_pgtable_attr`.
+    public func encodeTable(_ tableAddress: UInt64, level: Int) -> UInt64 {
+        var entry = (tableAddress & Self.addressMask) | Self.present | Self.readWrite | Self.user | Self.accessed
+        if encoding == .amdIOPgtableV2 { entry |= Self.dirty }
+        return entry
+    }
+
+    /// `x86_64_pt_iommu_set_prot` + `x86_64_pt_install_leaf_entry` / `set_pte_attr`. Read
+    /// access is implied by P; XD is not set (VT-d deprecated it).
+    public func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64 {
+        var pte = (output & Self.addressMask) | Self.present | Self.user | Self.accessed
+        switch encoding {
+        case .iommupt:
+            if prot.contains(.write) { pte |= Self.readWrite | Self.dirty }
+        case .amdIOPgtableV2:
+            pte |= Self.dirty
+            if prot.contains(.write) { pte |= Self.readWrite }
+        }
+        if level != 1 { pte |= Self.pageSize }
+        return pte
+    }
+}
