@@ -7,7 +7,7 @@
 /// them from 0 (`PM_LEVEL_*`, generic_pt `pts->level`): Linux level = spec level − 1.
 /// Linux v1 starts at mode 3 and grows the table (`increase_address_space`); one value of
 /// this type describes one mode.
-public struct AMDv1: PageTableFormat, Equatable {
+public struct AMDv1: RadixLevels, Equatable {
     /// The DTE Mode field: how many levels (1-6).
     public let mode: Int
     /// FC on every PTE: always in `io_pgtable.c`; in generic_pt only with
@@ -41,7 +41,6 @@ public struct AMDv1: PageTableFormat, Equatable {
 
     /// Level 6 (mode 6) indexes bits 63:57 only: 128 entries.
     public var rootTableSize: UInt64 { mode == 6 ? 128 * 8 : 4096 }
-    public var tableSize: UInt64 { 4096 }
 
     // MARK: Bits (amd_iommu_types.h, amdv1.h)
 
@@ -62,16 +61,8 @@ public struct AMDv1: PageTableFormat, Equatable {
     public static func nextLevelField(_ descriptor: UInt64) -> UInt64 { (descriptor >> nextLevelShift) & 7 }
 
     /// `PM_LEVEL_SHIFT(level − 1)`.
-    func shift(level: Int) -> Int { 12 + 9 * (level - 1) }
-
-    /// `PM_LEVEL_INDEX(level − 1, address)`; level 6 has 7 index bits.
-    public func index(of address: UInt64, level: Int) -> Int {
-        let shift = UInt64(shift(level: level))
-        return Int((address >> shift) & (level >= 6 ? 0x7f : 0x1ff))
-    }
 
     /// `PTE_LEVEL_PAGE_SIZE(level − 1)`.
-    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
 
     /// Every power of two a PTE at `level` can map: the default size (NextLevel 0) first,
     /// then the non-default sizes (NextLevel 7, `entrySpan × 2 ... entrySpan × 256`), largest

@@ -4,7 +4,7 @@
 ///
 /// Levels are the spec's: 1 = SS-PTE, 2 = SS-PDE, 3 = SS-PDPTE, 4 = SS-PML4E, 5 = SS-PML5E
 /// (`vtdss.h` numbers them from 0). There is no present bit: an entry is present iff R or W.
-public struct VTdSecondStage: PageTableFormat, Equatable {
+public struct VTdSecondStage: RadixLevels, Equatable {
     /// CAP.SLLPS (CAP bits 37:34) as far as Linux uses it: bit 0 = 21-bit (2 MiB) pages,
     /// bit 1 = 30-bit (1 GiB) pages.
     public struct Superpages: OptionSet, Sendable, Hashable {
@@ -52,7 +52,6 @@ public struct VTdSecondStage: PageTableFormat, Equatable {
     }
 
     public var rootTableSize: UInt64 { 4096 }
-    public var tableSize: UInt64 { 4096 }
 
     // MARK: Bits (vtdss.h)
 
@@ -68,13 +67,6 @@ public struct VTdSecondStage: PageTableFormat, Equatable {
     /// `VTDSS_FMT_OA`: bits 51:12.
     public static let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
 
-    func shift(level: Int) -> Int { 12 + 9 * (level - 1) }
-
-    public func index(of address: UInt64, level: Int) -> Int {
-        Int((address >> UInt64(shift(level: level))) & 0x1ff)
-    }
-
-    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
 
     public func leafSizes(level: Int) -> [UInt64] {
         switch level {

@@ -6,7 +6,7 @@
 /// Levels are the spec's: 1 = PTE, 2 = PDE, 3 = PDPTE, 4 = PML4E, 5 = PML5E. The index math
 /// uses bits 47:12 (56:12). Input addresses are canonical (sign-extended from bit 47 or 56);
 /// Linux's domain aperture is the lower half, `0 ... 2^(inputBits-1) - 1` (`apertureEnd`).
-public struct X86FirstStage: PageTableFormat, Equatable {
+public struct X86FirstStage: RadixLevels, Equatable {
     /// Which Linux code writes the descriptors.
     public enum Encoding: String, Sendable {
         /// `generic_pt/fmt/x86_64.h` and the Intel driver's first stage: tables `P|RW|U|A`,
@@ -45,7 +45,6 @@ public struct X86FirstStage: PageTableFormat, Equatable {
 
     public var pageSizes: UInt64 { 4096 | 2 << 20 | (gigabytePages ? 1 << 30 : 0) }
     public var rootTableSize: UInt64 { 4096 }
-    public var tableSize: UInt64 { 4096 }
 
     // MARK: Canonical addresses
 
@@ -80,13 +79,6 @@ public struct X86FirstStage: PageTableFormat, Equatable {
     /// `X86_64_FMT_OA`: bits 51:12.
     public static let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000
 
-    func shift(level: Int) -> Int { 12 + 9 * (level - 1) }
-
-    public func index(of address: UInt64, level: Int) -> Int {
-        Int((address >> UInt64(shift(level: level))) & 0x1ff)
-    }
-
-    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
 
     public func leafSizes(level: Int) -> [UInt64] {
         switch level {
