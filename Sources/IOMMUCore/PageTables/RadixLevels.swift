@@ -15,4 +15,13 @@ extension RadixLevels {
     public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
 
     public var tableSize: UInt64 { 4096 }
+
+    /// Bits 51:12 hold the next table or the page; a leaf's base is aligned to its size.
+    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+        let address = descriptor & 0x000F_FFFF_FFFF_F000
+        switch kind(of: descriptor, level: level) {
+        case .block, .page: return address.alignedDown(to: entrySpan(level: level))
+        case .table, .invalid: return address
+        }
+    }
 }

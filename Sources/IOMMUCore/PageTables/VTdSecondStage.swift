@@ -86,14 +86,6 @@ public struct VTdSecondStage: RadixLevels, Equatable {
         return .table
     }
 
-    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
-        let address = descriptor & Self.addressMask
-        switch kind(of: descriptor, level: level) {
-        case .block, .page: return address.alignedDown(to: entrySpan(level: level))
-        case .table, .invalid: return address
-        }
-    }
-
     public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
         let kind = kind(of: descriptor, level: level)
         var fields = [
