@@ -82,19 +82,20 @@ public final class DescriptorPageTable: IOPageTableOps {
                 return
             }
             guard level != format.leafLevel else { throw .EINVAL }
-            let next = format.nextLevel(after: level, descriptor: 0)
             switch format.kind(of: descriptor, level: level) {
             case .table:
                 table = format.outputAddress(of: descriptor, level: level)
+                level = format.nextLevel(after: level, descriptor: descriptor)
             case .invalid where descriptor == 0:
                 let newTable = try Self.allocateTable(size: format.tableSize, in: memory)
                 tables.append(newTable)
-                write(slot, format.encodeTable(newTable, level: level))
+                let entry = format.encodeTable(newTable, level: level)
+                write(slot, entry)
                 table = newTable
+                level = format.nextLevel(after: level, descriptor: entry)
             default:
                 throw .EEXIST
             }
-            level = next
         }
     }
 
