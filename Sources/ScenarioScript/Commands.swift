@@ -163,7 +163,10 @@ private let deviceCommands: [CommandSpec] = [
     },
     CommandSpec(name: "device_set_irqs", arguments: [
         ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "count", kind: .integer(bits: 32)),
-    ], outputs: []) { _, _ throws(ScenarioError) in notYet("device_set_irqs (SW_MSI doorbell mapping)") },
+    ], outputs: []) { session, args throws(ScenarioError) in
+        let device = try args.u32("dev_id"), count = try args.u32("count", 1)
+        return outcome { () throws(Errno) in try session.iommufd.setIRQs(deviceID: device, count: count); return [] }
+    },
 ]
 
 // MARK: IOAS

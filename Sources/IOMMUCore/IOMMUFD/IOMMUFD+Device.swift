@@ -123,6 +123,7 @@ extension IOMMUFD {
         let reservesRegions = pasid == noPASID
         if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
         do throws(Errno) {
+            if reservesRegions { try setupSWMSI(for: device, in: paging) }
             try driverAttach(device, hwpt)
         } catch {
             if reservesRegions { removeReservations(paging.ioas) { Self.isOwned($0, by: device) } }
@@ -152,6 +153,7 @@ extension IOMMUFD {
         let movesIOAS = pasid == noPASID && newIOAS !== oldIOAS
         if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
         do throws(Errno) {
+            if pasid == noPASID { try setupSWMSI(for: device, in: stage2(of: hwpt)) }
             try driverAttach(device, hwpt)
         } catch {
             if movesIOAS { removeReservations(newIOAS) { Self.isOwned($0, by: device) } }

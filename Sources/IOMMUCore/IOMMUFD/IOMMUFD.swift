@@ -17,6 +17,8 @@ public final class IOMMUFD {
     var slots: [UInt32: Slot] = [:]
     /// The smallest id that may be free: every id below it is occupied.
     private var lowestFreeHint: UInt32 = 1
+    /// `ictx->sw_msi_list`: every doorbell page mapped in a SW_MSI window, in creation order.
+    public internal(set) var swMSIMaps: [SWMSIMap] = []
     /// IOMMU_OPTION_RLIMIT_MODE: pinned pages are charged to the mm (1) rather than the user (0).
     var accountsToMM = false
 

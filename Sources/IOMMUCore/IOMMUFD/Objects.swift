@@ -72,6 +72,8 @@ public final class HWPTPaging: HWPT {
     /// Created by attaching a device to an IOAS, and freed when its last device leaves.
     public let isAutomatic: Bool
     public let flags: HWPTAllocFlags
+    /// `present_sw_msi`: the doorbell maps already mapped into this HWPT's domain.
+    public internal(set) var presentSWMSI: Set<Int> = []
 
     init(id: ObjectID, ioas: IOAS, domain: PagingDomain, isAutomatic: Bool, flags: HWPTAllocFlags) {
         self.ioas = ioas
@@ -116,6 +118,8 @@ public final class Device: IOMMUFDObject {
     public internal(set) var attachments: [UInt32: HWPT] = [:]
     /// The device's vDEVICE, if any (`idev->vdev`).
     public internal(set) weak var vdevice: VDevice?
+    /// `igroup->required_sw_msi`: the doorbell maps the device's MSIs need.
+    public internal(set) var requiredSWMSI: Set<Int> = []
 
     init(id: ObjectID, platform: PlatformDevice) {
         self.platform = platform

@@ -50,6 +50,9 @@ public final class ArmSMMUv3: IOMMUDriver {
         self.configuration = configuration
     }
 
+    /// MSIs go to the ITS's GITS_TRANSLATER through the SW_MSI window.
+    public var msiDoorbell: UInt64? { configuration.its }
+
     /// `ARM_SMMU_FEAT_NESTING`: both stages.
     public var supportsNesting: Bool { configuration.stage1 && configuration.stage2 }
 

@@ -100,6 +100,9 @@ public protocol IOMMUDriver: AnyObject {
     /// Writes the device's configuration structure in host memory after an attach, replace
     /// or detach, so that a hardware walk starts where the IOMMU starts.
     func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory)
+    /// The physical address MSIs are written to when software maps them (Arm: the ITS
+    /// GITS_TRANSLATER); nil where interrupt remapping hardware handles MSIs.
+    var msiDoorbell: UInt64? { get }
     /// The invalidation Linux issues after unmapping `range` from a domain (`iotlb_sync`).
     func flushIOTLB(_ domain: PagingDomain, range: IOVARange)
     /// One DMA transaction from the device, walked as the hardware walks it; nil where this
@@ -124,6 +127,7 @@ public protocol IOMMUDriver: AnyObject {
 extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
+    public var msiDoorbell: UInt64? { nil }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }
