@@ -5,7 +5,7 @@ import IOMMUCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print one figure per line as 'name: value unit'.",
-        subcommands: [BenchIOAS.self])
+        subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self])
 }
 
 /// Maps and unmaps many areas in one IOAS (fixed and automatic IOVA) to show that IOAS
@@ -59,10 +59,12 @@ struct BenchIOAS: ParsableCommand {
         report("\(label).unmap[\(count)]", since: clock, operations: count + probes)
     }
 
-    private func report(_ name: String, since start: ContinuousClock.Instant, operations: Int) {
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        print("\(name).ns_per_op: \(Int(seconds * 1e9 / Double(operations))) ns")
-        print("\(name).ops_per_s: \(Int(Double(operations) / seconds)) ops/s")
-    }
+}
+
+/// Prints a rate as `name.ns_per_op` and `name.ops_per_s`.
+func report(_ name: String, since start: ContinuousClock.Instant, operations: Int) {
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    print("\(name).ns_per_op: \(Int(seconds * 1e9 / Double(operations))) ns")
+    print("\(name).ops_per_s: \(Int(Double(operations) / seconds)) ops/s")
 }
