@@ -78,6 +78,13 @@ func parseIntegerLiteral<S: StringProtocol>(_ text: S) -> Result<UInt64, Literal
     return .success(scaled)
 }
 
+/// Parses one integer as the scenario language writes it (`0x1000`, `4K`, `u64max`), for
+/// command-line options that take addresses.
+public func parseScenarioInteger(_ text: String) -> UInt64? {
+    if case .success(let value) = parseIntegerLiteral(text) { return value }
+    return nil
+}
+
 enum LiteralError: Error, Equatable {
     case empty
     case malformed(String)

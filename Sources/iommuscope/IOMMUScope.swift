@@ -8,7 +8,7 @@ struct IOMMUScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iommuscope",
         abstract: "Inspect IOMMU domains and page tables on a simulated iommufd.",
-        subcommands: [Show.self, Run.self, Bench.self],
+        subcommands: [Show.self, Run.self, Walk.self, Translate.self, Bench.self],
         defaultSubcommand: Show.self
     )
 }

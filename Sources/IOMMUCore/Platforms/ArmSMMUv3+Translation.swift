@@ -32,6 +32,11 @@ extension ArmSMMUv3 {
         configurationCache[device.streamID] = nil
     }
 
+    public func invalidateAllCaches() {
+        iotlb.invalidate { _ in true }
+        configurationCache.removeAll()
+    }
+
     /// `arm_smmu_tlb_inv_range_domain`: by ASID for stage 1; by VMID for stage 2, where a
     /// nest parent's unmap also drops the stage-1 entries built over it (TLBI_NH_ALL).
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {

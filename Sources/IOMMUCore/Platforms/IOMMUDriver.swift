@@ -100,6 +100,9 @@ public protocol IOMMUDriver: AnyObject {
     /// Writes the device's configuration structure in host memory after an attach, replace
     /// or detach, so that a hardware walk starts where the IOMMU starts.
     func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory)
+    /// Empties every IOTLB and configuration cache (SMMUv3 CFGI_ALL + TLBI_NSNH_ALL, a VT-d
+    /// global invalidation), so the next translation walks from the configuration down.
+    func invalidateAllCaches()
     /// The physical address MSIs are written to when software maps them (Arm: the ITS
     /// GITS_TRANSLATER); nil where interrupt remapping hardware handles MSIs.
     var msiDoorbell: UInt64? { get }
@@ -128,6 +131,7 @@ extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
+    public func invalidateAllCaches() {}
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import IOMMUCore
+import ScenarioScript
+
+/// An address option in the scenario language's integer syntax.
+struct Address: ExpressibleByArgument {
+    var value: UInt64
+    init?(argument: String) {
+        guard let value = parseScenarioInteger(argument) else { return nil }
+        self.value = value
+    }
+}
+
+/// Runs a scenario and hands back its session (reporting failed expectations on stderr).
+func runScenario(_ path: String) throws -> Session {
+    let session = Session()
+    for report in session.run(try loadScenario(path)) where !report.passed {
+        FileHandle.standardError.write(Data("\(path):\(report.line): \(report.command) ended \(report.result.status)\n".utf8))
+    }
+    return session
+}
+
+/// Prints the descriptors of one walk as a table a person can follow.
+func printSteps(_ steps: [WalkStep], format: (any PageTableFormat)?) {
+    print("  #  stg lvl  table               idx    entry address       descriptor          kind")
+    for (number, step) in steps.enumerated() {
+        let row = [String(number + 1).leftPadded(to: 3), "S\(step.stage)".leftPadded(to: 3), String(step.level).leftPadded(to: 3),
+                   step.table.hex.rightPadded(to: 19), ("0x" + String(step.index, radix: 16)).rightPadded(to: 6),
+                   step.entryAddress.hex.rightPadded(to: 19), step.descriptor.hex.rightPadded(to: 19), step.kind.rawValue]
+        print("  " + row.joined(separator: " "))
+        if let format, step.stage == 1 || steps.allSatisfy({ $0.stage == step.stage }), step.kind != .invalid {
+            let fields = format.fields(of: step.descriptor, level: step.level)
+                .map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }.joined(separator: " ")
+            print("       " + fields)
+        }
+    }
+}
+
+struct Walk: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario, then print a paging HWPT's descriptors for a range of IOVAs.")
+
+    @Argument(help: "A scenario file (.iommu).") var file: String
+    @Option(help: "The paging HWPT id.") var hwpt: UInt32
+    @Option(help: "The first IOVA.") var iova: Address
+    @Option(help: "How many pages (leaves or holes) to show.") var count: Int = 8
+
+    func run() throws {
+        let session = try runScenario(file)
+        guard let paging = try? session.iommufd.object(hwpt) as? HWPTPaging,
+              let table = paging.domain.table as? DescriptorPageTable else {
+            throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors")
+        }
+        print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
+        var address = iova.value
+        for _ in 0..<count {
+            let path = table.path(to: address)
+            guard let last = path.last else { break }
+            let size = last.kind == .invalid ? table.format.entrySpan(level: last.level)
+                : table.format.leafSize(of: last.descriptor, level: last.level)
+            let base = address.alignedDown(to: size)
+            let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.level).hex)"
+            print("\nIOVA \(base.hex)-\((base + size - 1).hex)  \(what)")
+            printSteps(path.map { WalkStep(stage: paging.domain.stage == .stage2 ? 2 : 1, level: $0.level, table: $0.table,
+                                           index: $0.index, entryAddress: $0.entryAddress, descriptor: $0.descriptor,
+                                           kind: $0.kind) }, format: table.format)
+            guard let next = base.checkedAdd(size) else { break }
+            address = next
+        }
+    }
+}
+
+struct Translate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario, then issue one DMA from a device and print every descriptor fetch.")
+
+    @Argument(help: "A scenario file (.iommu).") var file: String
+    @Option(help: "The device id (device_bind's out_devid).") var dev: UInt32
+    @Option(help: "The IOVA.") var iova: Address
+    @Flag(help: "A write (default: a read).") var write = false
+    @Flag(help: "Invalidate the IOMMU's caches first, so the translation walks.") var cold = false
+
+    func run() throws {
+        let session = try runScenario(file)
+        if cold { for iommu in session.machine.iommus { iommu.invalidateAllCaches() } }
+        let result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read)
+        switch result {
+        case nil:
+            print("translate is not modelled yet for this device's IOMMU")
+        case .success(let translation)?:
+            printSteps(translation.steps, format: nil)
+            print("\n\(iova.value.hex) -> \(translation.output.hex)  page \(translation.pageSize.hex)  \(translation.rights.shortDescription)"
+                  + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
+        case .failure(let fault)?:
+            print("fault: stage \(fault.stage) level \(fault.level) \(fault.reason) "
+                  + fault.details.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+            throw ExitCode(1)
+        }
+    }
+}
