@@ -66,6 +66,16 @@ public struct SessionSummary {
                 out.append("  usable    " + ranges.ranges.map(\.description).joined(separator: ", "))
             }
         }
+        if !fd.swMSIMaps.isEmpty {
+            out.append("")
+            out.append("SW_MSI doorbells")
+            for map in fd.swMSIMaps {
+                let users = fd.devices.filter { $0.requiredSWMSI.contains(map.id) }.map { "DEVICE \($0.id)" }
+                let hwpts = fd.objects.compactMap { $0 as? HWPTPaging }.filter { $0.presentSWMSI.contains(map.id) }.map { "HWPT \($0.id)" }
+                out.append("  iova \(map.iova.hex) -> doorbell \(map.doorbell.hex)  used by \(users.joined(separator: ", "))"
+                           + "  mapped in \(hwpts.joined(separator: ", "))")
+            }
+        }
         return out.joined(separator: "\n")
     }
 

@@ -62,7 +62,7 @@ struct ShippedScenarioTests {
         let summary = SessionSummary(session: session).text
         #expect(summary.contains("HWPT_PAGING 4  user  stage-2  on smmu0  nest-parent"))
         #expect(summary.contains("VIOMMU 5"))
-        #expect(summary.contains("HWPT_NESTED 8  vSTE 0x40000000b,0x0"))
+        #expect(summary.contains("HWPT_NESTED 8  vSTE 0x4000000b,0x0"))
         #expect(summary.contains("usable    0x0-0x7ffffff, 0x8100000-0xffffffffffff"))
     }
 }
