@@ -432,6 +432,23 @@ private let selftestCommands: [CommandSpec] = [
 
 // MARK: Guest side, queries and checks
 
+/// Stage-1 formats a guest can build with `guest_pgtable`, as its kernel's io-pgtable would.
+let guestTableFormats: [String: any PageTableFormat] = [
+    "arm-s1-4k": ArmLPAE(stage: .stage1, granule: 4096, ias: 48, oas: 48),
+    "arm-s1-16k": ArmLPAE(stage: .stage1, granule: 16384, ias: 48, oas: 48),
+    "arm-s1-64k": ArmLPAE(stage: .stage1, granule: 65536, ias: 48, oas: 48),
+    "x86-4level": X86FirstStage(levels: 4),
+    "x86-5level": X86FirstStage(levels: 5),
+]
+
+private func guestTable(_ session: Session, _ args: Arguments) throws(ScenarioError) -> DescriptorPageTable {
+    let root = try args.integer("root")
+    guard let table = session.guestTables[root] else {
+        throw args.invalid("root", "no guest_pgtable has root \(root.hex)")
+    }
+    return table
+}
+
 /// A descriptor fetch as `translate` and `walk` print it (SCRIPT.md's step shape).
 private func stepRecord(_ step: WalkStep) -> [(name: String, value: FieldValue)] {
     [("stage", .integer(UInt64(step.stage))), ("level", .integer(UInt64(step.level))), ("table", .address(step.table)),
@@ -485,6 +502,44 @@ private let queryCommands: [CommandSpec] = [
             record += fault.details.map { ($0.name, .text($0.value)) }
             return CommandResult(status: .fault, fields: [("iova", .address(iova)), ("fault", .record(record))])
         }
+    },
+    // Project helpers that build a guest's stage-1 tables in its RAM, as a guest kernel would.
+    CommandSpec(name: "guest_pgtable", arguments: [
+        ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true),
+        ArgumentSpec(name: "format", kind: .word(guestTableFormats.keys.sorted()), required: true),
+        ArgumentSpec(name: "pool", kind: .ranges, required: true),
+    ], outputs: ["root"]) { session, args throws(ScenarioError) in
+        let ioas = try args.u32("ioas_id")
+        guard let pool = try args.ranges("pool"), pool.count == 1, pool[0].start < pool[0].last else {
+            throw args.invalid("pool", "pool= is one START-LAST range of guest RAM for the tables")
+        }
+        let memory = GuestTableMemory(iommufd: session.iommufd, ioasID: ioas, pool: IOVARange(start: pool[0].start, last: pool[0].last))
+        return outcome { () throws(Errno) in
+            let table = try DescriptorPageTable(format: guestTableFormats[args.word("format")!]!, memory: memory)
+            session.guestTables[table.root] = table
+            return [("root", .address(table.root))]
+        }
+    },
+    CommandSpec(name: "guest_map", arguments: [
+        ArgumentSpec(name: "root", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "flags", kind: .flags(["readable": 1, "writeable": 2], bits: 32)),
+    ], outputs: []) { session, args throws(ScenarioError) in
+        let table = try guestTable(session, args)
+        let iova = try args.integer("iova"), gpa = try args.integer("gpa"), length = try args.integer("length")
+        let flags = args.has("flags") ? try args.integer("flags") : 3
+        var prot: IOMMUProt = .cache
+        if flags & 1 != 0 { prot.insert(.read) }
+        if flags & 2 != 0 { prot.insert(.write) }
+        return outcome { () throws(Errno) in try table.map(iova: iova, output: gpa, length: length, prot: prot); return [] }
+    },
+    CommandSpec(name: "guest_unmap", arguments: [
+        ArgumentSpec(name: "root", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true),
+    ], outputs: ["length"]) { session, args throws(ScenarioError) in
+        let table = try guestTable(session, args)
+        let iova = try args.integer("iova"), length = try args.integer("length")
+        return CommandResult(fields: [("length", .address(table.unmap(iova: iova, length: length)))])
     },
     // Project query: the descriptors software reads on the way to an IOVA in a paging HWPT.
     CommandSpec(name: "walk", arguments: [

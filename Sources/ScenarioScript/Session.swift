@@ -7,6 +7,8 @@ public final class Session {
     /// Results bound with `NAME =`, with the command that produced them.
     var bindings: [String: (command: String, result: CommandResult)] = [:]
     private var implicitMock: MockIOMMU?
+    /// Guest stage-1 tables built with `guest_pgtable`, by their root GPA.
+    var guestTables: [UInt64: DescriptorPageTable] = [:]
 
     public init() {
         iommufd = IOMMUFD(machine: machine)

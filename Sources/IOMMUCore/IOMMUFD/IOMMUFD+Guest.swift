@@ -36,3 +36,43 @@ extension IOMMUFD {
         return values
     }
 }
+
+/// A guest's RAM as page-table memory: addresses are GPAs, resolved through the IOAS, and
+/// tables come from a pool of guest pages the guest set aside (bump-allocated, zeroed).
+/// This is what the `guest_pgtable` helpers build guest stage-1 tables in.
+public final class GuestTableMemory: TableMemory {
+    public let iommufd: IOMMUFD
+    public let ioasID: UInt32
+    public let pool: IOVARange
+    private var next: UInt64
+
+    public init(iommufd: IOMMUFD, ioasID: UInt32, pool: IOVARange) {
+        self.iommufd = iommufd
+        self.ioasID = ioasID
+        self.pool = pool
+        next = pool.start
+    }
+
+    public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
+        guard let host = try? iommufd.hostPhysicalAddress(ioasID: ioasID, gpa: address) else { throw BusError(address: address) }
+        return try iommufd.machine.physical.read64(host)
+    }
+
+    public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {
+        guard let host = try? iommufd.hostPhysicalAddress(ioasID: ioasID, gpa: address) else { throw BusError(address: address) }
+        try iommufd.machine.physical.write64(host, value)
+    }
+
+    public func allocateTable(size: UInt64) throws(Errno) -> UInt64 {
+        let length = max(size, pageSize).roundedUpToPowerOfTwo
+        guard let start = next.alignedUp(to: length), let range = IOVARange(start: start, length: length),
+              pool.contains(range) else { throw .ENOMEM }
+        var offset: UInt64 = 0
+        while offset < length {
+            do { try write64(start + offset, 0) } catch { throw .EFAULT }
+            offset += 8
+        }
+        next = range.last &+ 1
+        return start
+    }
+}

@@ -1,4 +1,21 @@
-/// A page table of real descriptors in simulated host memory, built the way Linux's
+/// Memory that page-table descriptors live in: host physical memory for the host's domains,
+/// or a guest's RAM (through the IOAS) for the stage-1 tables a guest builds.
+public protocol TableMemory: AnyObject {
+    func read64(_ address: UInt64) throws(BusError) -> UInt64
+    func write64(_ address: UInt64, _ value: UInt64) throws(BusError)
+    /// Zeroed memory for a table of `size` bytes, naturally aligned to its (page-rounded) size.
+    func allocateTable(size: UInt64) throws(Errno) -> UInt64
+}
+
+extension PhysicalMemory: TableMemory {
+    /// Tables are whole pages, naturally aligned to their size (`alloc_pages` of that order).
+    public func allocateTable(size: UInt64) throws(Errno) -> UInt64 {
+        let length = max(size, PhysicalMemory.frameSize).roundedUpToPowerOfTwo
+        return try allocate(length: length, alignment: length)
+    }
+}
+
+/// A page table of real descriptors in simulated memory, built the way Linux's
 /// io-pgtable code builds it: tables allocated zeroed on demand, each leaf the largest
 /// page size that the IOVA, the output address and the remaining length allow.
 ///
@@ -6,24 +23,18 @@
 /// of the runs mapped lets views list mappings without walking every table.
 public final class DescriptorPageTable: IOPageTableOps {
     public let format: any PageTableFormat
-    public let memory: PhysicalMemory
-    /// The root table's physical address (TTB, SSPTPTR, DTE root pointer).
+    public let memory: any TableMemory
+    /// The root table's address (TTB, SSPTPTR, DTE root pointer), in `memory`'s address space.
     public let root: UInt64
     private var runs = IntervalTree<DomainMapping>()
     /// Every table this page table allocated, root first.
     public private(set) var tables: [UInt64] = []
 
-    public init(format: any PageTableFormat, memory: PhysicalMemory) throws(Errno) {
+    public init(format: any PageTableFormat, memory: any TableMemory) throws(Errno) {
         self.format = format
         self.memory = memory
-        root = try Self.allocateTable(size: format.rootTableSize, in: memory)
+        root = try memory.allocateTable(size: format.rootTableSize)
         tables.append(root)
-    }
-
-    /// Tables are whole pages, naturally aligned to their size (`alloc_pages` of that order).
-    private static func allocateTable(size: UInt64, in memory: PhysicalMemory) throws(Errno) -> UInt64 {
-        let length = max(size, PhysicalMemory.frameSize).roundedUpToPowerOfTwo
-        return try memory.allocate(length: length, alignment: length)
     }
 
     public var mappingCount: Int { runs.count }
@@ -87,7 +98,7 @@ public final class DescriptorPageTable: IOPageTableOps {
                 table = format.outputAddress(of: descriptor, level: level)
                 level = format.nextLevel(after: level, descriptor: descriptor)
             case .invalid where descriptor == 0:
-                let newTable = try Self.allocateTable(size: format.tableSize, in: memory)
+                let newTable = try memory.allocateTable(size: format.tableSize)
                 tables.append(newTable)
                 let entry = format.encodeTable(newTable, level: level)
                 write(slot, entry)
