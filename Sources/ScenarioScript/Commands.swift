@@ -552,12 +552,8 @@ private let queryCommands: [CommandSpec] = [
         guard let table = paging.domain.table as? DescriptorPageTable else {
             return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
         }
-        let path = table.path(to: iova)
-        let stage = paging.domain.stage == .stage2 ? 2 : 1
-        let steps = path.map { entry in
-            stepRecord(WalkStep(stage: stage, level: entry.level, table: entry.table, index: entry.index,
-                                entryAddress: entry.entryAddress, descriptor: entry.descriptor, kind: entry.kind))
-        }
+        let path = table.path(to: iova, stage: paging.domain.stage == .stage2 ? 2 : 1)
+        let steps = path.map(stepRecord)
         guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {
             return CommandResult(status: .ok, fields: [("steps", .records(steps))])
         }

@@ -55,16 +55,14 @@ struct Walk: ParsableCommand {
         print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
         var address = iova.value
         for _ in 0..<count {
-            let path = table.path(to: address)
+            let path = table.path(to: address, stage: paging.domain.stage == .stage2 ? 2 : 1)
             guard let last = path.last else { break }
             let size = last.kind == .invalid ? table.format.entrySpan(level: last.level)
                 : table.format.leafSize(of: last.descriptor, level: last.level)
             let base = address.alignedDown(to: size)
             let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.level).hex)"
             print("\nIOVA \(base.hex)-\((base + size - 1).hex)  \(what)")
-            printSteps(path.map { WalkStep(stage: paging.domain.stage == .stage2 ? 2 : 1, level: $0.level, table: $0.table,
-                                           index: $0.index, entryAddress: $0.entryAddress, descriptor: $0.descriptor,
-                                           kind: $0.kind) }, format: table.format)
+            printSteps(path, format: table.format)
             guard let next = base.checkedAdd(size) else { break }
             address = next
         }

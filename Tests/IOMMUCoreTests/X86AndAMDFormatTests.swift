@@ -10,7 +10,7 @@ private func sizes(of bitmap: UInt64) -> [UInt64] {
 }
 
 /// The `count` entries starting at the first of the replicated group holding `entry`.
-private func group(_ table: DescriptorPageTable, _ entry: DescriptorPageTable.PathEntry, count: Int) throws -> [UInt64] {
+private func group(_ table: DescriptorPageTable, _ entry: WalkStep, count: Int) throws -> [UInt64] {
     let first = entry.entryAddress - UInt64(entry.index % count) * 8
     return try (0..<count).map { try table.memory.read64(first + UInt64($0) * 8) }
 }

@@ -157,19 +157,10 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     // MARK: Lookup
 
-    /// One descriptor on the path to an IOVA, as software (not the IOMMU) reads it.
-    public struct PathEntry: Sendable, Equatable {
-        public var level: Int
-        public var table: UInt64
-        public var index: Int
-        public var entryAddress: UInt64
-        public var descriptor: UInt64
-        public var kind: DescriptorKind
-    }
-
-    /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`.
-    public func path(to iova: UInt64) -> [PathEntry] {
-        var entries: [PathEntry] = []
+    /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`, as
+    /// software (not the IOMMU) reads them; `stage` labels the steps.
+    public func path(to iova: UInt64, stage: Int = 1) -> [WalkStep] {
+        var entries: [WalkStep] = []
         var table = root
         var level = format.rootLevel
         while true {
@@ -177,7 +168,8 @@ public final class DescriptorPageTable: IOPageTableOps {
             let slot = table + UInt64(index) * 8
             let descriptor = read(slot)
             let kind = format.kind(of: descriptor, level: level)
-            entries.append(PathEntry(level: level, table: table, index: index, entryAddress: slot, descriptor: descriptor, kind: kind))
+            entries.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: slot,
+                                    descriptor: descriptor, kind: kind))
             guard kind == .table, level != format.leafLevel else { return entries }
             table = format.outputAddress(of: descriptor, level: level)
             level = format.nextLevel(after: level, descriptor: descriptor)
