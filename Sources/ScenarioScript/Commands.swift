@@ -28,9 +28,6 @@ private func outcome(_ body: () throws(Errno) -> [(name: String, value: FieldVal
 
 private func id(_ value: ObjectID) -> FieldValue { .integer(UInt64(value.rawValue)) }
 
-private func notYet(_ what: String) -> CommandResult {
-    CommandResult(status: .unsupported("\(what) is not supported yet: domains do not hold real page tables in this version"))
-}
 
 let allCommands: [CommandSpec] = platformCommands + deviceCommands + ioasCommands + hwptCommands + selftestCommands + queryCommands
 
@@ -487,7 +484,7 @@ private let queryCommands: [CommandSpec] = [
         }
         switch outcome {
         case nil:
-            return notYet("translate on this IOMMU")
+            return CommandResult(status: .unsupported("this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet"))
         case .success(let translation)?:
             return CommandResult(fields: [
                 ("iova", .address(iova)), ("output_address", .address(translation.output)),

@@ -1,5 +1,7 @@
 /// An AMD-Vi IOMMU as `drivers/iommu/amd/iommu.c` (v6.17) presents it: v1 host tables, v2
-/// tables for PASID domains, no hw_info, no nesting.
+/// tables for PASID domains, no hw_info, no nesting. Domains hold real descriptors in host
+/// memory; `install` writes the device table as Linux does and `translate` walks it
+/// (`AMDVi+Translation.swift`, `AMDViDeviceTable.swift`).
 public final class AMDVi: IOMMUDriver {
     public struct Configuration: Sendable, Equatable {
         /// Host page-table levels (EFR.HATS + 4): 4, 5 or 6.
@@ -25,9 +27,39 @@ public final class AMDVi: IOMMUDriver {
     public var architecture: IOMMUArchitecture { .amdVi }
     public var allocatesNestedDomains: Bool { false }
 
+    /// The device table base (`pci_seg->dev_table`), allocated at the first install.
+    public internal(set) var deviceTable: UInt64?
+    /// DomainIDs of paging domains, from 1 in allocation order (`pdom_id_alloc` in
+    /// `protection_domain_init`; Linux frees and reuses ids, the simulator never reuses one).
+    /// Linux's ids are global; here each IOMMU numbers the domains its DTEs name, so a domain
+    /// another AMD-Vi instance allocated gets an id of this one at its first install.
+    var domainIDs: [ObjectIdentifier: UInt16] = [:]
+    var nextDomainID = 1
+    /// Other AMD-Vi instances with devices attached to a domain this one allocated: its
+    /// `iotlb_sync` flushes them too (Linux walks `pdom->iommu_array`).
+    var peers: [ObjectIdentifier: [WeakAMDVi]] = [:]
+    /// What Linux keeps per device (`struct iommu_dev_data`): the attached domain, the DTE's
+    /// DomainID and, for v2 domains, the device's GCR3 table. By DeviceID.
+    var attachedDevices: [UInt16: AMDViAttachment] = [:]
+    /// Translations cached by DomainID (v2 entries also by PASID 0).
+    public let iotlb = IOTLB()
+    /// Decoded DTEs (and GCR3[0]) per DeviceID, as the IOMMU caches them until
+    /// INVALIDATE_DEVTAB_ENTRY.
+    var configurationCache: [UInt16: AMDViDeviceTable.CachedConfiguration] = [:]
+
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
         self.configuration = configuration
+    }
+
+    /// The DomainID of a paging domain this IOMMU allocated.
+    public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[ObjectIdentifier(domain)] }
+
+    /// `pdom_id_alloc`: `ida_alloc_range(1, MAX_DOMAIN_ID - 1)`.
+    func allocateDomainID() throws(Errno) -> UInt16 {
+        guard nextDomainID < 0x10000 else { throw .ENOSPC }
+        defer { nextDomainID += 1 }
+        return UInt16(nextDomainID)
     }
 
     public func reservedRegions(for device: PlatformDevice) -> [ReservedRegion] {
@@ -54,20 +86,32 @@ public final class AMDVi: IOMMUDriver {
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
                                      memory: PhysicalMemory) throws(Errno) -> PagingDomain {
         guard flags.isSubset(of: [.dirtyTracking, .pasid]), userData == nil else { throw .EOPNOTSUPP }
+        let domain: PagingDomain
         switch flags {
         case [] where !configuration.defaultsToV2, .dirtyTracking:
             if flags == .dirtyTracking && !configuration.dirtyTracking { throw .EOPNOTSUPP }
             let levels = configuration.levels
             let aperture: IOVARange = levels < 6 ? .addressWidth(12 + 9 * levels) : .all
-            return PagingDomain(driver: self, stage: .stage2, aperture: aperture, pageSizes: Self.v1PageSizes,
-                                table: FlatPageTable(), dirtyTracking: flags.contains(.dirtyTracking))
+            // Linux starts a v1 table at mode 3 and grows it (`increase_address_space`) as
+            // IOVAs above it are mapped, rewriting the DTE each time. The simulator builds the
+            // table at its final mode from the start: Mode = the configured host levels
+            // (`amd_iommu_hpt_level`, 4-6), which is what the aperture already promises. A
+            // walk therefore always fetches `levels` descriptors down to a 4K page.
+            let format = AMDv1(mode: levels)
+            domain = PagingDomain(driver: self, stage: .stage2, aperture: aperture, pageSizes: Self.v1PageSizes,
+                                  table: try DescriptorPageTable(format: format, memory: memory),
+                                  dirtyTracking: flags.contains(.dirtyTracking))
         case [], .pasid:
-            // v2 (x86-64 format) tables, 4-level: the canonical lower half.
-            return PagingDomain(driver: self, stage: .stage1, aperture: .addressWidth(47),
-                                pageSizes: 4096 | 2 << 20 | 1 << 30, table: FlatPageTable())
+            // v2 (x86-64 format) tables, 4-level (`amd_iommu_gpt_level` without 5-level
+            // support), written by io_pgtable_v2.c: the canonical lower half.
+            let format = X86FirstStage(levels: 4, gigabytePages: true, encoding: .amdIOPgtableV2)
+            domain = PagingDomain(driver: self, stage: .stage1, aperture: .addressWidth(47),
+                                  pageSizes: 4096 | 2 << 20 | 1 << 30, table: try DescriptorPageTable(format: format, memory: memory))
         default:
             throw .EOPNOTSUPP
         }
+        domainIDs[ObjectIdentifier(domain)] = try allocateDomainID()
+        return domain
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
@@ -85,4 +129,9 @@ public final class AMDVi: IOMMUDriver {
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
         InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
     }
+}
+
+/// A reference to another AMD-Vi instance that does not keep it alive.
+struct WeakAMDVi {
+    weak var iommu: AMDVi?
 }

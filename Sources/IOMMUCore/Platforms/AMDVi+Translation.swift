@@ -1,0 +1,313 @@
+/// Per-device state of an attached AMD-Vi device (Linux's `iommu_dev_data`).
+struct AMDViAttachment {
+    var domain: ObjectIdentifier
+    /// The DTE's DomainID: the domain's own for v1, the device's `gcr3_info.domid` for v2.
+    var domainID: UInt16
+    /// Tables of the device's GCR3 table, root first (v2 only).
+    var gcr3Tables: [UInt64] = []
+}
+
+/// The device table Linux installs in host memory and the walk an AMD IOMMU makes from the
+/// DTE through the v1 host table (or the GCR3 table and the v2 table), with an IOTLB tagged
+/// by DomainID. Follows the AMD IOMMU spec where Linux leaves a case unexercised (level
+/// skipping) and QEMU's `amd_iommu.c` for the DTE checks it makes.
+///
+/// Not modelled: PASID-tagged requests (`translate ... pasid=`: the core installs only RID
+/// attachments, so there is no GCR3 entry for another PASID), nested DTEs (Mode ≠ 0 with
+/// GIOV, which v6.17 never writes), ATS, interrupt remapping, Linux's boot-time fill of every
+/// DTE with V|TV (only bound devices issue DMA, and binding writes their DTE), and reserved-bit
+/// checks beyond Mode 7, GLX 3 and a present entry whose encoding the format rejects.
+extension AMDVi {
+    // MARK: Installing DTEs
+
+    /// `amd_iommu_attach_device` / `blocked_domain_attach_device`: `detach_device` first (the
+    /// old domain's IOTLB entries are flushed, a v2 GCR3 table is freed with its DomainID),
+    /// then `set_dte_entry` or `clear_dte_entry`, then INVALIDATE_DEVTAB_ENTRY.
+    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {
+        guard let deviceID = UInt16(exactly: device.streamID), let base = try? deviceTableBase(memory) else { return }
+        if let old = attachedDevices.removeValue(forKey: deviceID) {
+            iotlb.invalidate { $0.tag.domain == UInt64(old.domainID) }
+            for table in old.gcr3Tables { memory.free(table) }
+        }
+        var words = AMDViDeviceTable.blockedWords
+        if case .paging(let domain) = attachment, let table = domain.table as? DescriptorPageTable,
+           let id = localDomainID(for: domain) {
+            if let v1 = table.format as? AMDv1 {
+                words = AMDViDeviceTable.hostWords(root: table.root, mode: v1.mode, domainID: id)
+                attachedDevices[deviceID] = AMDViAttachment(domain: ObjectIdentifier(domain), domainID: id)
+            } else if let v2 = table.format as? X86FirstStage,
+                      let (dte, state) = try? guestConfiguration(device, domain: domain, root: table.root, levels: v2.levelCount,
+                                                                 memory: memory) {
+                words = dte
+                attachedDevices[deviceID] = state
+            }
+        }
+        // A nested attachment cannot happen: v6.17 AMD-Vi allocates no nested domains.
+        let entry = base + UInt64(deviceID) * AMDViDeviceTable.entrySize
+        for (index, word) in words.enumerated() { try? memory.write64(entry + UInt64(index) * 8, word) }
+        configurationCache[deviceID] = nil
+    }
+
+    /// `init_gcr3_table` for a v2 domain: `setup_gcr3_table` (a per-device DomainID, a GCR3
+    /// table of GLX + 1 levels for the device's PASIDs) and `update_gcr3(dev_data, 0, pgd)`.
+    private func guestConfiguration(_ device: PlatformDevice, domain: PagingDomain, root: UInt64, levels: Int,
+                                    memory: PhysicalMemory) throws(Errno) -> ([UInt64], AMDViAttachment) {
+        let pasids: UInt64 = device.maxPASIDLog2 > 0 ? 1 << UInt64(device.maxPASIDLog2) : 1
+        let glx = min(AMDViDeviceTable.gcr3Levels(pasids: pasids), 2)
+        let domainID = try allocateDomainID()
+        let gcr3 = try memory.allocate(length: PhysicalMemory.frameSize)
+        var state = AMDViAttachment(domain: ObjectIdentifier(domain), domainID: domainID, gcr3Tables: [gcr3])
+        // __get_gcr3_pte(pasid 0, alloc): index 0 at every level, tables allocated on the way.
+        var table = gcr3
+        for _ in 0..<glx {
+            let next = try memory.allocate(length: PhysicalMemory.frameSize)
+            state.gcr3Tables.append(next)
+            try? memory.write64(table, next | AMDViDeviceTable.gcr3Valid)
+            table = next
+        }
+        try? memory.write64(table, (root & ~0xfff) | AMDViDeviceTable.gcr3Valid)
+        return (AMDViDeviceTable.guestWords(gcr3Table: gcr3, glx: glx, guestLevels: levels, domainID: domainID), state)
+    }
+
+    /// `amd_iommu_iotlb_sync` → `domain_flush_pages`: INVALIDATE_IOMMU_PAGES for the domain's
+    /// DomainID (v1) or each attached device's DomainID (v2), over the range, on every AMD-Vi
+    /// instance the domain is attached through.
+    public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
+        flushLocally(domain, range: range)
+        for peer in peers[ObjectIdentifier(domain)] ?? [] { peer.iommu?.flushLocally(domain, range: range) }
+    }
+
+    private func flushLocally(_ domain: PagingDomain, range: IOVARange) {
+        var ids = Set(attachedDevices.values.filter { $0.domain == ObjectIdentifier(domain) }.map { UInt64($0.domainID) })
+        if let id = domainIDs[ObjectIdentifier(domain)] { ids.insert(UInt64(id)) }
+        guard !ids.isEmpty else { return }
+        iotlb.invalidate { entry in
+            guard let tag = entry.tag.domain, ids.contains(tag) else { return false }
+            return entry.input <= range.last && entry.input &+ (entry.size - 1) >= range.start
+        }
+    }
+
+    /// The DomainID this IOMMU's DTEs give `domain`: its own allocation, or, for a domain of
+    /// another AMD-Vi instance, one allocated here at the first install (and this instance
+    /// joins the owner's flushes).
+    private func localDomainID(for domain: PagingDomain) -> UInt16? {
+        let key = ObjectIdentifier(domain)
+        if let owner = domain.driver as? AMDVi, owner !== self, !(owner.peers[key] ?? []).contains(where: { $0.iommu === self }) {
+            owner.peers[key, default: []].append(WeakAMDVi(iommu: self))
+        }
+        if let id = domainIDs[key] { return id }
+        guard let id = try? allocateDomainID() else { return nil }
+        domainIDs[key] = id
+        return id
+    }
+
+    private func deviceTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
+        if let deviceTable { return deviceTable }
+        let size = AMDViDeviceTable.entrySize << UInt64(AMDViDeviceTable.deviceIDBits)
+        let base = try memory.allocate(length: size, alignment: size)
+        deviceTable = base
+        return base
+    }
+
+    // MARK: The walk
+
+    /// One untranslated DMA request without a PASID; PASID requests are not modelled (nil).
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
+        guard pasid == nil else { return nil }
+        do throws(TranslationFault) {
+            return try walk(device, iova: iova, access: access, memory: memory).map { .success($0) }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// An event found while reading the DTE or GCR3 table: stage 0, level 0.
+    private func configurationEvent(_ type: String, domain: UInt16?, address: UInt64, access: AccessRights) -> TranslationFault {
+        AMDVi.event(type, stage: 0, level: 0, domain: domain, address: address, flags: EventFlags(access: access))
+    }
+
+    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights,
+                      memory: PhysicalMemory) throws(TranslationFault) -> Translation? {
+        // DeviceIDs are 16 bits; the simulated table has an entry for each.
+        guard let deviceID = UInt16(exactly: device.streamID) else {
+            throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+        }
+        let configuration = try configuration(of: deviceID, iova: iova, access: access, memory: memory)
+        let dte = configuration.dte
+        // V = 0: the DTE is ignored and DMA passes untranslated.
+        guard dte.valid else {
+            return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: [], iotlbHit: false)
+        }
+        let domain = dte.domainID
+        // V = 1, TV = 0 (the blocked domain): no translation information, the walk ends in an
+        // IO_PAGE_FAULT (spec Table 8; the IO_PAGE_FAULT event table).
+        guard dte.translationValid else {
+            throw configurationEvent("IO_PAGE_FAULT", domain: domain, address: iova, access: access)
+        }
+        // DTE.IR/IW head the permission AND; Linux always sets both.
+        guard dte.rights.isSuperset(of: access) else {
+            var flags = EventFlags(access: access)
+            flags.formUnion([.present, .permission])
+            throw AMDVi.event("IO_PAGE_FAULT", stage: 0, level: 0, domain: domain, address: iova, flags: flags)
+        }
+        // A guest table over a host table (GIOV with Mode ≠ 0) is a nested walk: not modelled.
+        if dte.guestValid && dte.guestIOProtection && dte.mode != 0 { return nil }
+        let guest = configuration.guest != nil
+        if !guest && dte.mode == 0 {
+            // Mode 0: translation disabled, access controlled by IR and IW alone.
+            return Translation(iova: iova, output: iova, pageSize: pageSize, rights: dte.rights, steps: [], iotlbHit: false)
+        }
+        let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? 0 : nil)
+        if let hit = iotlb.lookup(tag, iova) {
+            guard hit.rights.isSuperset(of: access) else {
+                var flags = EventFlags(access: access)
+                flags.formUnion([.present, .permission])
+                throw AMDVi.event("IO_PAGE_FAULT", stage: guest ? 1 : 2, level: 0, domain: domain, address: iova, flags: flags,
+                                  extra: [("iotlb", "hit")])
+            }
+            return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
+                               steps: [], iotlbHit: true)
+        }
+        var steps: [WalkStep] = []
+        let result: (output: UInt64, size: UInt64, rights: AccessRights)
+        if let format = configuration.guest, let root = configuration.guestRoot {
+            result = try guestWalk(format, root: root, iova: iova, access: access, domain: domain, memory: memory, steps: &steps)
+        } else if let format = configuration.host {
+            result = try hostWalk(format, root: dte.root, iova: iova, access: access, domain: domain, memory: memory, steps: &steps)
+        } else {
+            return nil
+        }
+        let rights = result.rights.intersection(dte.rights)
+        let size = result.size
+        iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
+                                 output: result.output.alignedDown(to: size), rights: rights))
+        return Translation(iova: iova, output: result.output, pageSize: size, rights: rights, steps: steps, iotlbHit: false)
+    }
+
+    /// The DeviceID's DTE (and, for a guest-translating DTE, GCR3[0]) from the cache, or
+    /// fetched and decoded. A DTE that cannot be read is a DEV_TAB_HARDWARE_ERROR, a reserved
+    /// Mode (7) or GLX (3) an ILLEGAL_DEV_TABLE_ENTRY, a GCR3 entry without V an IO_PAGE_FAULT.
+    private func configuration(of deviceID: UInt16, iova: UInt64, access: AccessRights,
+                               memory: PhysicalMemory) throws(TranslationFault) -> AMDViDeviceTable.CachedConfiguration {
+        if let cached = configurationCache[deviceID] { return cached }
+        let entry = (deviceTable ?? 0) + UInt64(deviceID) * AMDViDeviceTable.entrySize
+        var words: [UInt64] = []
+        for index in 0..<4 {
+            let address = entry + UInt64(index) * 8
+            guard deviceTable != nil, let word = try? memory.read64(address) else {
+                throw configurationEvent("DEV_TAB_HARDWARE_ERROR", domain: nil, address: address, access: access)
+            }
+            words.append(word)
+        }
+        let dte = AMDViDeviceTable.Entry(words: words)
+        var cached = AMDViDeviceTable.CachedConfiguration(dte: dte)
+        if dte.valid && dte.translationValid {
+            switch dte.mode {
+            case 0: break
+            case 1...6: cached.host = AMDv1(mode: dte.mode)
+            default: throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+            }
+            if dte.guestValid && dte.guestIOProtection {
+                guard dte.glx < 3 else {
+                    throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+                }
+                // Host-translated guest tables (Mode ≠ 0 with GIOV) are nested: not modelled.
+                if dte.mode == 0 {
+                    cached.guestRoot = try gcr3Entry(dte, iova: iova, access: access, memory: memory)
+                    cached.guest = X86FirstStage(levels: dte.guestLevels, gigabytePages: true, encoding: .amdIOPgtableV2)
+                }
+            }
+        }
+        configurationCache[deviceID] = cached
+        return cached
+    }
+
+    /// GCR3[PASID 0]: GLX + 1 levels of 512 eight-byte entries, index 0 at each.
+    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, iova: UInt64, access: AccessRights,
+                           memory: PhysicalMemory) throws(TranslationFault) -> UInt64 {
+        var table = dte.gcr3Table
+        for _ in 0...dte.glx {
+            let entry: UInt64
+            do { entry = try memory.read64(table) } catch {
+                throw configurationEvent("PAGE_TAB_HARDWARE_ERROR", domain: dte.domainID, address: table, access: access)
+            }
+            guard entry & AMDViDeviceTable.gcr3Valid != 0 else {
+                throw configurationEvent("IO_PAGE_FAULT", domain: dte.domainID, address: iova, access: access)
+            }
+            table = entry & AMDViDeviceTable.rootMask
+        }
+        return table
+    }
+
+    /// The v1 walk from the DTE's root pointer (stage 2: AMD-Vi's host table). After the
+    /// generic walk, two architecture rules it does not know about:
+    /// - a PDE whose NextLevel skips levels requires the IOVA bits of the skipped levels to
+    ///   be zero, else IO_PAGE_FAULT there (spec §2.2.3; Linux never writes a skip, and its
+    ///   `fetch_pte` treats one as not found). The walk stops at that PDE.
+    /// - a present entry the format rejects (NextLevel ≥ its own level, a leaf where the level
+    ///   maps none) is an IO_PAGE_FAULT with PR|RZ rather than a plain not-present one.
+    private func hostWalk(_ format: AMDv1, root: UInt64, iova: UInt64, access: AccessRights, domain: UInt16,
+                          memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        let rules = AMDViWalkRules(table: .host, domainID: domain, address: iova)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 2)
+        var walked: [WalkStep] = []
+        let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
+        do { outcome = .success(try walker.walk(root: root, input: iova, access: access, steps: &walked)) } catch {
+            outcome = .failure(error)
+        }
+        for (position, step) in walked.enumerated() where step.kind == .table {
+            let next = Int(AMDv1.nextLevelField(step.descriptor))
+            guard next < step.level - 1 else { continue }
+            let skippedBits = UInt64(9 * (step.level - 1 - next)), low = UInt64(12 + 9 * next)
+            let mask: UInt64 = (skippedBits + low >= 64 ? .max : (1 << (skippedBits + low)) - 1) & ~((1 << low) - 1)
+            if iova & mask != 0 {
+                steps += walked.prefix(position + 1)
+                throw AMDVi.event("IO_PAGE_FAULT", stage: 2, level: step.level, domain: domain, address: iova,
+                                  flags: EventFlags(access: access))
+            }
+        }
+        steps += walked
+        return try reservedEncodingChecked(outcome, steps: walked, stage: 2, iova: iova, access: access, domain: domain)
+    }
+
+    /// The v2 walk from GCR3[0] (stage 1: the guest table, here with no host table under
+    /// it). Inputs are canonical 48-bit addresses: the upper half walks with its sign bits
+    /// dropped (the index bits are 47:12), a non-canonical input is an IO_PAGE_FAULT. R/W is
+    /// ANDed through the levels; U/S is not checked (Linux sets it everywhere) and GN stays
+    /// clear: the request carries no PASID, GIOV only borrows PASID 0's table.
+    private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, access: AccessRights, domain: UInt16,
+                           memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        guard format.isCanonical(iova) else {
+            throw AMDVi.event("IO_PAGE_FAULT", stage: 1, level: format.rootLevel, domain: domain, address: iova,
+                              flags: EventFlags(access: access))
+        }
+        let input = iova & ((1 << UInt64(format.inputBits)) - 1)
+        let rules = AMDViWalkRules(table: .guest, domainID: domain, address: iova)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 1)
+        var walked: [WalkStep] = []
+        let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
+        do { outcome = .success(try walker.walk(root: root, input: input, access: access, steps: &walked)) } catch {
+            outcome = .failure(error)
+        }
+        steps += walked
+        return try reservedEncodingChecked(outcome, steps: walked, stage: 1, iova: iova, access: access, domain: domain)
+    }
+
+    /// A walk that stopped at a present but invalid entry faulted on a reserved encoding: PR|RZ.
+    private func reservedEncodingChecked(_ outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>,
+                                         steps: [WalkStep], stage: Int, iova: UInt64, access: AccessRights,
+                                         domain: UInt16) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        switch outcome {
+        case .success(let result):
+            return result
+        case .failure(let fault):
+            if let last = steps.last, last.kind == .invalid, last.descriptor & 1 != 0 {
+                var flags = EventFlags(access: access)
+                flags.formUnion([.present, .reservedZero])
+                throw AMDVi.event("IO_PAGE_FAULT", stage: stage, level: last.level, domain: domain, address: iova, flags: flags)
+            }
+            throw fault
+        }
+    }
+}

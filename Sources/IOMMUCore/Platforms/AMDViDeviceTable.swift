@@ -1,0 +1,225 @@
+/// The AMD-Vi device table as `drivers/iommu/amd/iommu.c` (v6.17) writes it, the GCR3 table
+/// of v2 domains, the IO_PAGE_FAULT flags, and the rules of a walk through the v1 (host) and
+/// v2 (guest, x86-64 format) tables (AMD IOMMU spec 48882 §2.2; field names from
+/// `amd_iommu_types.h`).
+public enum AMDViDeviceTable {
+    /// A DTE is 256 bits (`struct dev_table_entry`, four u64, written whole by `update_dte256`).
+    public static let entrySize: UInt64 = 32
+    /// DeviceIDs are 16-bit PCI requester IDs: a table of 64K DTEs (2 MiB), as Linux sizes it
+    /// for a segment with `last_bdf = 0xffff`.
+    public static let deviceIDBits = 16
+
+    // MARK: DTE[0]
+
+    /// `DTE_FLAG_V`.
+    public static let valid: UInt64 = 1 << 0
+    /// `DTE_FLAG_TV`: bits 127:2 hold translation information.
+    public static let translationValid: UInt64 = 1 << 1
+    /// `DTE_FLAG_HAD`: host access / dirty update (set only while dirty tracking is enabled).
+    public static let hostAccessDirty: UInt64 = 3 << 7
+    /// `DEV_ENTRY_MODE_SHIFT`: Mode (bits 11:9), the number of host table levels; 0 = no
+    /// host translation, 7 reserved.
+    public static let modeShift: UInt64 = 9
+    /// `DTE_HOST_TRP`: the host page-table root pointer, bits 51:12.
+    public static let rootMask: UInt64 = 0x000F_FFFF_FFFF_F000
+    /// `DTE_FLAG_GIOV`: requests without a PASID are translated by the guest table of PASID 0.
+    public static let guestIOProtection: UInt64 = 1 << 54
+    /// `DTE_FLAG_GV`: the GCR3 table fields are valid.
+    public static let guestValid: UInt64 = 1 << 55
+    /// `DTE_GLX` (bits 57:56): GCR3 table levels − 1.
+    public static let glxShift: UInt64 = 56
+    /// `DTE_GCR3_14_12` (bits 60:58).
+    public static let gcr3LowShift: UInt64 = 58
+    /// `DTE_FLAG_IR`, `DTE_FLAG_IW`: the root of the permission AND.
+    public static let readPermission: UInt64 = 1 << 61
+    public static let writePermission: UInt64 = 1 << 62
+
+    // MARK: DTE[1], DTE[2]
+
+    /// `DEV_DOMID_MASK`.
+    public static let domainIDMask: UInt64 = 0xffff
+    /// `DTE_GCR3_30_15` (DTE[1] bits 31:16) and `DTE_GCR3_51_31` (DTE[1] bits 63:43).
+    public static let gcr3MiddleShift: UInt64 = 16
+    public static let gcr3HighShift: UInt64 = 43
+    /// `DTE_GPT_LEVEL_SHIFT` (DTE[2] bits 55:54): 0 = 4-level guest tables, 1 = 5-level.
+    public static let guestLevelShift: UInt64 = 54
+
+    /// `GCR3_VALID`: bit 0 of a GCR3 table entry (each 8 bytes: guest CR3 in 51:12).
+    public static let gcr3Valid: UInt64 = 1
+
+    // MARK: What Linux writes
+
+    /// `clear_dte_entry` / `make_clear_dte` (the blocked domain and every detach since v6.13):
+    /// `data128[0] = DTE_FLAG_V`, `data128[1] = 0`. TV = 0 and DomainID 0: a request needing
+    /// a walk ends in an IO_PAGE_FAULT (spec Table 8 and the IO_PAGE_FAULT event table).
+    public static let blockedWords: [UInt64] = [valid, 0, 0, 0]
+
+    /// `set_dte_entry` for a v1 domain: root | Mode << 9 | IR | IW | V | TV in DTE[0], the
+    /// DomainID in DTE[1] (no PPR, no ATS, no IVHD flags, dirty tracking not enabled).
+    public static func hostWords(root: UInt64, mode: Int, domainID: UInt16) -> [UInt64] {
+        let word0 = (root & rootMask) | (UInt64(mode) & 7) << modeShift | readPermission | writePermission
+            | valid | translationValid
+        return [word0, UInt64(domainID), 0, 0]
+    }
+
+    /// `set_dte_entry` + `set_dte_gcr3_table` for a v2 domain: `iop.mode` is PAGE_MODE_NONE
+    /// (no host table), GV, GLX and the GCR3 table pointer split over DTE[0] and DTE[1],
+    /// GIOV (v2 page-table mode), the guest table level in DTE[2]; the DomainID is the
+    /// device's own (`gcr3_info.domid`).
+    public static func guestWords(gcr3Table: UInt64, glx: Int, guestLevels: Int, domainID: UInt16) -> [UInt64] {
+        var word0 = readPermission | writePermission | valid | translationValid
+        word0 |= guestValid | guestIOProtection | (UInt64(glx) & 3) << glxShift
+        word0 |= ((gcr3Table >> 12) & 0x7) << gcr3LowShift
+        var word1 = UInt64(domainID)
+        word1 |= ((gcr3Table >> 15) & 0xffff) << gcr3MiddleShift
+        word1 |= ((gcr3Table >> 31) & 0x1f_ffff) << gcr3HighShift
+        let word2 = UInt64(guestLevels == 5 ? 1 : 0) << guestLevelShift
+        return [word0, word1, word2, 0]
+    }
+
+    /// `get_gcr3_levels`: GLX for a GCR3 table holding `pasids` PASIDs (9 bits per level).
+    public static func gcr3Levels(pasids: UInt64) -> Int {
+        let order = pasids <= 1 ? 0 : 64 - (pasids - 1).leadingZeroBitCount
+        return order == 0 ? 0 : (order + 8) / 9 - 1
+    }
+
+    /// The 256-bit DTE as the IOMMU decodes it.
+    public struct Entry: Sendable, Equatable {
+        public var words: [UInt64]
+
+        public init(words: [UInt64]) { self.words = words }
+
+        public var valid: Bool { words[0] & AMDViDeviceTable.valid != 0 }
+        public var translationValid: Bool { words[0] & AMDViDeviceTable.translationValid != 0 }
+        public var mode: Int { Int((words[0] >> AMDViDeviceTable.modeShift) & 7) }
+        public var root: UInt64 { words[0] & AMDViDeviceTable.rootMask }
+        /// IR and IW: the rights every walk starts from.
+        public var rights: AccessRights {
+            var rights: AccessRights = []
+            if words[0] & AMDViDeviceTable.readPermission != 0 { rights.insert(.read) }
+            if words[0] & AMDViDeviceTable.writePermission != 0 { rights.insert(.write) }
+            return rights
+        }
+        public var guestValid: Bool { words[0] & AMDViDeviceTable.guestValid != 0 }
+        public var guestIOProtection: Bool { words[0] & AMDViDeviceTable.guestIOProtection != 0 }
+        public var glx: Int { Int((words[0] >> AMDViDeviceTable.glxShift) & 3) }
+        public var gcr3Table: UInt64 {
+            ((words[0] >> AMDViDeviceTable.gcr3LowShift) & 0x7) << 12
+                | ((words[1] >> AMDViDeviceTable.gcr3MiddleShift) & 0xffff) << 15
+                | ((words[1] >> AMDViDeviceTable.gcr3HighShift) & 0x1f_ffff) << 31
+        }
+        public var domainID: UInt16 { UInt16(words[1] & AMDViDeviceTable.domainIDMask) }
+        public var guestLevels: Int { (words[2] >> AMDViDeviceTable.guestLevelShift) & 3 == 1 ? 5 : 4 }
+    }
+
+    /// What the IOMMU keeps of a DeviceID's DTE (and GCR3[0]) until INVALIDATE_DEVTAB_ENTRY.
+    struct CachedConfiguration {
+        var dte: Entry
+        /// The v1 host table (Mode 1-6).
+        var host: AMDv1?
+        /// The v2 guest table of PASID 0 and its root (GV and GIOV with a valid GCR3[0]).
+        var guest: X86FirstStage?
+        var guestRoot: UInt64?
+    }
+}
+
+extension AMDVi {
+    /// The flags word of an AMD-Vi event log entry (IO_PAGE_FAULT and the hardware errors),
+    /// as Linux prints it (`flags=0x%04x`). Bit positions from the AMD IOMMU spec's event
+    /// table (reference §4.3, marked [arch] there).
+    public struct EventFlags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+        /// GN: the request carried a PASID (the event's PASID field is valid).
+        public static let guest = EventFlags(rawValue: 1 << 0)
+        public static let noExecute = EventFlags(rawValue: 1 << 1)
+        public static let user = EventFlags(rawValue: 1 << 2)
+        /// I: an interrupt request.
+        public static let interrupt = EventFlags(rawValue: 1 << 3)
+        /// PR: the translation reached a present entry.
+        public static let present = EventFlags(rawValue: 1 << 4)
+        /// RW: the access was a write.
+        public static let write = EventFlags(rawValue: 1 << 5)
+        /// PE: the entry's IR/IW (or R/W) did not permit the access.
+        public static let permission = EventFlags(rawValue: 1 << 6)
+        /// RZ: a reserved bit or reserved encoding was set.
+        public static let reservedZero = EventFlags(rawValue: 1 << 7)
+        /// TR: an ATS translation request.
+        public static let translationRequest = EventFlags(rawValue: 1 << 8)
+
+        /// `0x0070`.
+        public var text: String {
+            let digits = String(rawValue, radix: 16)
+            return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        }
+
+        /// RW for a write, nothing for a read.
+        public init(access: AccessRights) { self = access.contains(.write) ? .write : [] }
+    }
+
+    /// An event as the simulator reports it: the event type Linux logs as `reason`
+    /// (`IO_PAGE_FAULT`, `PAGE_TAB_HARDWARE_ERROR`, `DEV_TAB_HARDWARE_ERROR`,
+    /// `ILLEGAL_DEV_TABLE_ENTRY`), then the fields of Linux's log line in its order:
+    /// `domain` (where the event has one), `address`, `flags`.
+    static func event(_ type: String, stage: Int, level: Int, domain: UInt16?, address: UInt64,
+                      flags: EventFlags, extra: [(name: String, value: String)] = []) -> TranslationFault {
+        var details: [(name: String, value: String)] = []
+        if let domain { details.append(("domain", EventFlags(rawValue: domain).text)) }
+        details += [("address", address.hex), ("flags", flags.text)]
+        return TranslationFault(stage: stage, level: level, reason: type, details: details + extra)
+    }
+}
+
+/// How AMD-Vi walks name faults and grant rights, for the v1 host table (IR/IW in bits 61 and
+/// 62 of every PDE and PTE, ANDed from the DTE down) and the v2 guest table (x86-64 R/W).
+///
+/// Faults (reference §4.3 and §7 item 9): a non-present entry or an input beyond the table
+/// is IO_PAGE_FAULT with PR = 0 (flags 0x0000 read, 0x0020 write); a present leaf whose
+/// rights refuse the access sets PR|PE (0x0050 read, 0x0070 write); a fetch that hits no
+/// memory is a PAGE_TAB_HARDWARE_ERROR whose address is the entry's. A present entry with a
+/// reserved encoding (RZ) and skipped-level bits are added after the walk by `AMDVi`, which
+/// sees the descriptors.
+struct AMDViWalkRules: WalkRules {
+    enum Table { case host, guest }
+    var table: Table
+    /// The DTE's DomainID, reported with the event.
+    var domainID: UInt16
+    /// The request's address (the IO_PAGE_FAULT's `address`).
+    var address: UInt64
+
+    /// Bits 51:12 hold every address: nothing can exceed the output size.
+    var outputBits: Int { 64 }
+
+    func tableRights(_ descriptor: UInt64, level: Int) -> AccessRights {
+        switch table {
+        case .host:
+            var rights: AccessRights = []
+            if descriptor & AMDv1.readPermission != 0 { rights.insert(.read) }
+            if descriptor & AMDv1.writePermission != 0 { rights.insert(.write) }
+            return rights
+        case .guest:
+            // Present implies read; R/W (bit 1) allows writes below.
+            return descriptor & X86FirstStage.readWrite != 0 ? .readWrite : .read
+        }
+    }
+
+    func leafRights(_ descriptor: UInt64, level: Int) -> AccessRights { tableRights(descriptor, level: level) }
+
+    /// No Access flag fault: the A and D bits are the IOMMU's to set, never a reason to fault.
+    func leafFault(_ descriptor: UInt64, level: Int) -> WalkFaultKind? { nil }
+
+    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault {
+        var flags = AMDVi.EventFlags(access: access)
+        switch kind {
+        case .externalAbort(let entry):
+            return AMDVi.event("PAGE_TAB_HARDWARE_ERROR", stage: stage, level: level, domain: domainID, address: entry, flags: flags)
+        case .permission:
+            flags.formUnion([.present, .permission])
+        case .addressSize:
+            flags.formUnion([.present, .reservedZero])
+        case .inputRange, .translation, .accessFlag:
+            break
+        }
+        return AMDVi.event("IO_PAGE_FAULT", stage: stage, level: level, domain: domainID, address: address, flags: flags)
+    }
+}

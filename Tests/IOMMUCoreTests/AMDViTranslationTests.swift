@@ -1,0 +1,218 @@
+import Testing
+@testable import IOMMUCore
+
+/// The AMD-Vi device table Linux writes and the hardware walk through it: DTE words, v1 and
+/// v2 walks, IO_PAGE_FAULT flags (reference §4 and §7 item 9), level skipping, the IOTLB.
+struct AMDViTranslationTests {
+    /// An AMD-Vi instance, one device at DeviceID `rid`, a domain of `flags` attached.
+    struct Setup {
+        let memory = PhysicalMemory()
+        let iommu: AMDVi
+        let device: PlatformDevice
+        let domain: PagingDomain
+        var table: DescriptorPageTable { domain.table as! DescriptorPageTable }
+
+        init(levels: Int = 4, flags: HWPTAllocFlags = [], rid: UInt32 = 0x100, maxPASIDLog2: UInt8 = 0) throws {
+            var configuration = AMDVi.Configuration()
+            configuration.levels = levels
+            iommu = AMDVi(name: "amd0", configuration: configuration)
+            device = PlatformDevice(name: "nic0", iommu: iommu, streamID: rid, maxPASIDLog2: maxPASIDLog2)
+            iommu.install(device, .blocked, memory: memory)
+            domain = try iommu.allocatePagingDomain(for: device, flags: flags, userData: nil, memory: memory)
+            iommu.install(device, .paging(domain), memory: memory)
+        }
+
+        func dte() throws -> [UInt64] {
+            let base = try #require(iommu.deviceTable) + UInt64(device.streamID) * 32
+            return try (0..<4).map { try memory.read64(base + UInt64($0) * 8) }
+        }
+
+        func translate(_ iova: UInt64, _ access: AccessRights = .read) -> Result<Translation, TranslationFault>? {
+            iommu.translate(device, iova: iova, pasid: nil, access: access, memory: memory)
+        }
+
+        func fault(_ iova: UInt64, _ access: AccessRights = .read) -> TranslationFault? {
+            if case .failure(let fault)? = translate(iova, access) { return fault }
+            return nil
+        }
+
+        func translation(_ iova: UInt64, _ access: AccessRights = .read) -> Translation? {
+            if case .success(let translation)? = translate(iova, access) { return translation }
+            return nil
+        }
+    }
+
+    private func flags(_ fault: TranslationFault?) -> String? { fault?.details.first { $0.name == "flags" }?.value }
+
+    @Test func blockedDTEIsValidOnly() throws {
+        let memory = PhysicalMemory()
+        let iommu = AMDVi(name: "amd0")
+        let device = PlatformDevice(name: "nic0", iommu: iommu, streamID: 0x42)
+        iommu.install(device, .blocked, memory: memory)
+        let base = try #require(iommu.deviceTable)
+        #expect(base.isAligned(to: 2 << 20))
+        #expect(try memory.read64(base + 0x42 * 32) == 1)
+        #expect(try memory.read64(base + 0x42 * 32 + 8) == 0)
+        // V = 1, TV = 0: every request faults, DomainID 0, PR = 0.
+        let fault = try #require({ () -> TranslationFault? in
+            if case .failure(let fault)? = iommu.translate(device, iova: 0x1000, pasid: nil, access: .write, memory: memory) { return fault }
+            return nil
+        }())
+        #expect(fault.reason == "IO_PAGE_FAULT")
+        #expect(fault.details.map(\.name) == ["domain", "address", "flags"])
+        #expect(fault.details.map(\.value) == ["0x0000", "0x1000", "0x0020"])
+    }
+
+    @Test(arguments: [4, 5, 6]) func v1DTEAndFetchCount(levels: Int) throws {
+        let setup = try Setup(levels: levels)
+        let words = try setup.dte()
+        let root = setup.table.root
+        // V | TV | Mode << 9 | root | IR | IW; DomainID 1 in DTE[1].
+        #expect(words == [root | UInt64(levels) << 9 | 3 | 3 << 61, 1, 0, 0])
+        try setup.table.map(iova: 0x4000_0000, output: 0x2_0000_0000, length: 2 << 20, prot: [.read, .write])
+        try setup.table.map(iova: 0x1234_5000, output: 0xabcd_e000, length: 4096, prot: [.read])
+        let big = try #require(setup.translation(0x4000_1234, .write))
+        #expect(big.output == 0x2_0000_1234)
+        #expect(big.pageSize == 2 << 20)
+        #expect(big.steps.map(\.level) == Array((2...levels).reversed()))
+        #expect(big.steps.last?.descriptor == 0x7000_0002_0000_0001)
+        let small = try #require(setup.translation(0x1234_5678))
+        #expect(small.steps.count == levels)
+        #expect(small.steps.suffix(3).map(\.index) == [0, 0x91, 0x145])
+        #expect(small.output == 0xabcd_e678)
+        #expect(small.rights == .read)
+    }
+
+    /// Reference §7 item 9: not present → 0x0000 / 0x0020; write to IW = 0 → 0x0070; read of
+    /// a write-only page → 0x0050.
+    @Test func ioPageFaultFlags() throws {
+        let setup = try Setup()
+        try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read])
+        try setup.table.map(iova: 0x20_0000, output: 0x3_0001_0000, length: 4096, prot: [.write])
+        #expect(flags(setup.fault(0x50_0000)) == "0x0000")
+        #expect(flags(setup.fault(0x50_0000, .write)) == "0x0020")
+        let write = try #require(setup.fault(0x10_0000, .write))
+        #expect(write.reason == "IO_PAGE_FAULT")
+        #expect(write.level == 1)
+        #expect(write.stage == 2)
+        #expect(flags(write) == "0x0070")
+        #expect(flags(setup.fault(0x20_0000, .read)) == "0x0050")
+        #expect(setup.fault(0x50_0000)?.details.first?.value == "0x0001")
+    }
+
+    @Test func inputBeyondTheModeFaults() throws {
+        let setup = try Setup(levels: 4)
+        let fault = try #require(setup.fault(1 << 48))
+        #expect(fault.reason == "IO_PAGE_FAULT")
+        #expect(fault.level == 4)
+        #expect(flags(fault) == "0x0000")
+    }
+
+    @Test func iotlbHitsUntilTheUnmapFlushes() throws {
+        let setup = try Setup()
+        try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read, .write])
+        #expect(setup.translation(0x10_0010)?.iotlbHit == false)
+        let hit = try #require(setup.translation(0x10_0020, .write))
+        #expect(hit.iotlbHit)
+        #expect(hit.steps.isEmpty)
+        #expect(hit.output == 0x3_0000_0020)
+        _ = setup.table.unmap(iova: 0x10_0000, length: 4096)
+        // Without the flush the stale entry still translates, as on hardware.
+        #expect(setup.translation(0x10_0020)?.iotlbHit == true)
+        setup.iommu.flushIOTLB(setup.domain, range: IOVARange(start: 0x10_0000, length: 4096)!)
+        #expect(setup.fault(0x10_0020)?.reason == "IO_PAGE_FAULT")
+    }
+
+    @Test func busErrorIsAPageTableHardwareError() throws {
+        let setup = try Setup()
+        try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read])
+        let leafTable = try #require(setup.table.path(to: 0x10_0000).last?.table)
+        setup.memory.free(leafTable)
+        let fault = try #require(setup.fault(0x10_0000))
+        #expect(fault.reason == "PAGE_TAB_HARDWARE_ERROR")
+        #expect(fault.level == 1)
+        #expect(fault.details.first { $0.name == "address" }?.value == (leafTable + 0x100 * 8).hex)
+    }
+
+    /// A hand-made PDE at level 4 pointing straight to a level-2 table: IOVA bits 38:30 (the
+    /// skipped level 3) must be zero.
+    @Test func levelSkipping() throws {
+        let setup = try Setup(levels: 4)
+        let memory = setup.memory
+        let level2 = try memory.allocate(length: 4096)
+        let level1 = try memory.allocate(length: 4096)
+        // Level 4 entry 1 (IOVA 2^39): NextLevel 2.
+        try memory.write64(setup.table.root + 8, level2 | 2 << 9 | 1 | 3 << 61)
+        try memory.write64(level2 + 3 * 8, level1 | 1 << 9 | 1 | 3 << 61)
+        try memory.write64(level1 + 5 * 8, 0x4_0000_0000 | 1 | 3 << 61)
+        let iova: UInt64 = 1 << 39 | 3 << 21 | 5 << 12 | 0x42
+        let ok = try #require(setup.translation(iova))
+        #expect(ok.output == 0x4_0000_0042)
+        #expect(ok.steps.map(\.level) == [4, 2, 1])
+        // Same indices, but a skipped bit set: fault at the skipping PDE after one fetch.
+        let skipped = iova | 1 << 30
+        let fault = try #require(setup.fault(skipped))
+        #expect(fault.reason == "IO_PAGE_FAULT")
+        #expect(fault.level == 4)
+        #expect(flags(fault) == "0x0000")
+    }
+
+    /// A present PDE whose NextLevel is not below its own level is a reserved encoding: PR|RZ.
+    @Test func reservedNextLevel() throws {
+        let setup = try Setup(levels: 4)
+        try setup.memory.write64(setup.table.root + 8, 0x5_0000_0000 | 5 << 9 | 1 | 3 << 61)
+        let fault = try #require(setup.fault(1 << 39, .write))
+        #expect(fault.level == 4)
+        #expect(flags(fault) == "0x00b0")
+    }
+
+    @Test func v2DomainUsesAGCR3Table() throws {
+        let setup = try Setup(flags: .pasid, maxPASIDLog2: 20)
+        let words = try setup.dte()
+        let dte = AMDViDeviceTable.Entry(words: words)
+        #expect(dte.valid && dte.translationValid && dte.guestValid && dte.guestIOProtection)
+        #expect(dte.mode == 0)
+        #expect(dte.rights == .readWrite)
+        // 2^20 PASIDs: three GCR3 levels (GLX 2); the device gets its own DomainID (2).
+        #expect(dte.glx == 2)
+        #expect(dte.domainID == 2)
+        #expect(dte.guestLevels == 4)
+        var table = dte.gcr3Table
+        for _ in 0..<2 { table = try setup.memory.read64(table) & ~0xfff }
+        #expect(try setup.memory.read64(table) == setup.table.root | 1)
+
+        try setup.table.map(iova: 0x1234_5000, output: 0xabcd_e000, length: 4096, prot: [.read])
+        let walk = try #require(setup.translation(0x1234_5678))
+        #expect(walk.steps.map(\.level) == [4, 3, 2, 1])
+        #expect(walk.steps.allSatisfy { $0.stage == 1 })
+        #expect(walk.output == 0xabcd_e678)
+        let write = try #require(setup.fault(0x1234_5000, .write))
+        #expect(flags(write) == "0x0070")
+        #expect(write.details.first?.value == "0x0002")
+        // Non-canonical input.
+        #expect(flags(setup.fault(0x8000_0000_0000)) == "0x0000")
+        // The unmap flush reaches the device's DomainID.
+        _ = setup.table.unmap(iova: 0x1234_5000, length: 4096)
+        setup.iommu.flushIOTLB(setup.domain, range: .all)
+        #expect(setup.fault(0x1234_5678) != nil)
+    }
+
+    @Test func detachFlushesAndBlocks() throws {
+        let setup = try Setup()
+        try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read])
+        #expect(setup.translation(0x10_0000) != nil)
+        #expect(setup.iommu.iotlb.count == 1)
+        setup.iommu.install(setup.device, .blocked, memory: setup.memory)
+        #expect(setup.iommu.iotlb.count == 0)
+        #expect(try setup.dte() == [1, 0, 0, 0])
+        #expect(setup.fault(0x10_0000)?.stage == 0)
+    }
+
+    @Test func gcr3Levels() {
+        #expect(AMDViDeviceTable.gcr3Levels(pasids: 1) == 0)
+        #expect(AMDViDeviceTable.gcr3Levels(pasids: 512) == 0)
+        #expect(AMDViDeviceTable.gcr3Levels(pasids: 1024) == 1)
+        #expect(AMDViDeviceTable.gcr3Levels(pasids: 1 << 18) == 1)
+        #expect(AMDViDeviceTable.gcr3Levels(pasids: 1 << 20) == 2)
+    }
+}
