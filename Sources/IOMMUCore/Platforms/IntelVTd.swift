@@ -1,4 +1,8 @@
 /// An Intel VT-d remapping unit as `drivers/iommu/intel/` presents it (scalable mode).
+///
+/// Paging domains hold real descriptors: first stage x86-64 paging, second stage the VT-d SS
+/// format. Attaches write the root, context and PASID entries in host memory, and `translate`
+/// walks them as the unit does (`IntelVTd+Translation.swift`, `VTdConfiguration.swift`).
 public final class IntelVTd: IOMMUDriver {
     public struct Configuration: Sendable, Equatable {
         /// Address width: 48 (4-level) or 57 (5-level) tables.
@@ -25,6 +29,20 @@ public final class IntelVTd: IOMMUDriver {
     public let configuration: Configuration
     public var architecture: IOMMUArchitecture { .intelVTd }
     public var allocatesNestedDomains: Bool { true }
+
+    /// RTADDR: the root table in host memory (scalable mode), allocated at the first install.
+    public internal(set) var rootTable: UInt64?
+    /// Each device's PASID directory, by RID.
+    var pasidDirectories: [UInt32: UInt64] = [:]
+    /// Domain ids by domain (`domain_attach_iommu`), from `VTd.firstDomainID`. The domains
+    /// are retained so that an id (and the IOTLB entries tagged with it) never moves to a new
+    /// domain that happens to reuse a freed object's identity.
+    var domainIDs: [ObjectIdentifier: (domain: AnyObject, did: UInt64)] = [:]
+    var nextDomainID = VTd.firstDomainID
+    /// Translations cached by DID (and PASID for first-stage and nested ones).
+    public let iotlb = IOTLB()
+    /// Decoded context and PASID entries per (RID, PASID), until an install invalidates them.
+    var configurationCache: [UInt64: VTd.CachedConfiguration] = [:]
 
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
@@ -76,6 +94,14 @@ public final class IntelVTd: IOMMUDriver {
     }
 
     /// `intel_iommu_domain_alloc_paging_flags`: first stage when it can, else second stage.
+    /// First stage is x86-64 paging (`X86FirstStage`, 4 or 5 levels); second stage the VT-d
+    /// SS format (`VTdSecondStage`) with 2M and 1G superpages as CAP.SLLPS allows and SNP on
+    /// every leaf when the domain will enforce cache coherency. iommufd enforces it on every
+    /// HWPT allocated for a device that can (`iommufd_hwpt_paging_enforce_cc`, before the
+    /// domain is filled), which on VT-d is every device (ECAP.SC), so it is decided here.
+    ///
+    /// Left out: `PT_FEAT_VTDSS_FORCE_WRITEABLE`, which (for ERRATA_772415_SPR17) makes Linux
+    /// refuse read-only mappings on a nest parent; read-only mappings are written as asked.
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
                                      memory: PhysicalMemory) throws(Errno) -> PagingDomain {
         guard userData == nil else { throw .EOPNOTSUPP }
@@ -83,15 +109,18 @@ public final class IntelVTd: IOMMUDriver {
         let width = c.addressWidth
         if flags.isSubset(of: .pasid) && c.firstStage {
             // First stage drops the canonical sign bit from the aperture.
+            let format = X86FirstStage(addressWidth: width, gigabytePages: capabilityRegister >> 56 & 1 != 0)
             return PagingDomain(driver: self, stage: .stage1, aperture: .addressWidth(width - 1),
-                                pageSizes: 4096 | 2 << 20 | 1 << 30, table: FlatPageTable())
+                                pageSizes: format.pageSizes, table: try DescriptorPageTable(format: format, memory: memory))
         }
         guard flags.isSubset(of: [.nestParent, .dirtyTracking, .pasid]) else { throw .EOPNOTSUPP }
         if flags.contains(.nestParent) && !c.nesting { throw .EOPNOTSUPP }
         if flags.contains(.dirtyTracking) && !c.dirtyTracking { throw .EOPNOTSUPP }
         guard c.secondStage else { throw .EOPNOTSUPP }
+        let format = VTdSecondStage(addressWidth: width, superpages: VTdSecondStage.Superpages(capability: capabilityRegister),
+                                    snoop: canEnforceCacheCoherency(for: device))
         return PagingDomain(driver: self, stage: .stage2, aperture: .addressWidth(width),
-                            pageSizes: 4096 | 2 << 20 | 1 << 30, table: FlatPageTable(),
+                            pageSizes: format.pageSizes, table: try DescriptorPageTable(format: format, memory: memory),
                             nestParent: flags.contains(.nestParent), dirtyTracking: flags.contains(.dirtyTracking))
     }
 
@@ -138,6 +167,9 @@ public final class IntelVTd: IOMMUDriver {
             if !address.isAligned(to: 4096) || (pages == .max && address != 0) {
                 return InvalidationOutcome(handled: index, error: .EINVAL)
             }
+            // cache_tag_flush_range over the nested domain's tags: its DID's first-stage
+            // (nested) translations in [addr, addr + npages * 4K).
+            flushNested(domain, address: address, pages: pages)
         }
         return InvalidationOutcome(handled: request.entries.count)
     }

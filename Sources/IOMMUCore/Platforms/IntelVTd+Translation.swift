@@ -1,0 +1,347 @@
+/// The scalable-mode configuration Linux installs for a VT-d device, and the walk the
+/// remapping unit makes from the root entry through the context and PASID entries to the
+/// first- and second-stage tables (VT-d spec chapters 3, 6 and 9; QEMU `intel_iommu.c`).
+///
+/// Fault records. `reason` is the fault reason code as Linux prints it in `[fault reason
+/// 0x%02x]` (`"0x06"`), and the first detail, `string`, is the text `dmar_get_fault_reason`
+/// gives for that code (`"PTE Read access is not set"`). Further details: `fetch_addr` (the
+/// entry a bus error hit), `gpa` (the guest-physical address a second-stage walk of a nested
+/// translation was resolving) and `log`, the line `dmar_fault_do_one` would print. `stage` is
+/// 1 for the first stage, 2 for the second, 0 for the root/context/PASID structures; `level`
+/// is the VT-d level (5/4 ... 1) of the entry that faulted.
+///
+/// Which codes. The codes follow what QEMU's scalable-mode emulation reports, which is what a
+/// Linux guest sees and what `dma_remap_fault_reasons[]` has strings for: the second stage
+/// uses the legacy codes (0x4 "Access beyond MGAW", 0x5 / 0x6 for a missing W / R right,
+/// present or not, 0x7 for an entry below the root that cannot be read, 0x3 for an unreadable
+/// root, 0xC for a present entry with reserved bits), not the SM codes 0x78-0x7B real
+/// scalable-mode hardware would log; root and context entries also use the legacy codes
+/// (0x1, 0x2, 0x8, 0x9); PASID structures and the first stage use the SM codes (0x45/0x46,
+/// 0x50/0x51, 0x58/0x59/0x5B, 0x70-0x73, 0x80, 0x81, 0x85, 0x87).
+extension IntelVTd {
+    // MARK: Installing context and PASID entries
+
+    /// `dmar_domain_attach_device` / `intel_nested_attach_dev` after `device_block_translation`:
+    /// the RID_PASID entry is torn down (zeroed, with the IOTLB flush
+    /// `intel_pasid_tear_down_entry` issues for the old DID) and set up again as
+    /// `intel_pasid_setup_first_level`, `_second_level` or `_nested` writes it. The root,
+    /// context, PASID directory and PASID table come into being on the device's first install,
+    /// as probing and `intel_pasid_get_entry` create them.
+    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {
+        let rid = requesterID(device)
+        guard let entryAddress = try? pasidEntryAddress(device, pasid: VTd.ridPASID, memory: memory) else { return }
+        let old = VTd.PASIDEntry(words: (0..<8).map { read(entryAddress + UInt64($0) * 8, memory) })
+        var words = [UInt64](repeating: 0, count: 8)
+        switch attachment {
+        case .blocked:
+            break
+        case .paging(let domain):
+            words = pagingEntry(domain)?.words ?? words
+        case .nested(let nested):
+            words = nestedEntry(nested)?.words ?? words
+        }
+        for (index, word) in words.enumerated() { try? memory.write64(entryAddress + UInt64(index) * 8, word) }
+        // PASID-cache invalidation for the RID; then the old DID's IOTLB flush: PASID-based
+        // for first-stage (and pass-through) entries, domain-selective for second-stage and nested.
+        configurationCache = configurationCache.filter { $0.key >> 32 != UInt64(rid) }
+        if old.present {
+            let did = old.domainID
+            if old.pgtt == .firstStage || old.pgtt == .passThrough {
+                iotlb.invalidate { $0.tag == IOTLB.Tag(domain: did, addressSpace: UInt64(VTd.ridPASID)) }
+            } else {
+                iotlb.invalidate { $0.tag.domain == did }
+            }
+        }
+    }
+
+    /// `cache_tag_flush_range` after an unmap: the domain's DID over `range`; a nest
+    /// parent's unmap also drops every nested translation built over it (the nested
+    /// domains' DIDs, whatever their input address: a GPA range cannot be traced back).
+    public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
+        if let did = domainIDs[ObjectIdentifier(domain)]?.did {
+            iotlb.invalidate { $0.tag.domain == did && $0.input <= range.last && $0.input &+ ($0.size - 1) >= range.start }
+        }
+        if domain.nestParent {
+            let nested = Set(domainIDs.values.compactMap { ($0.domain as? NestedDomain)?.parent === domain ? $0.did : nil })
+            iotlb.invalidate { $0.tag.domain.map(nested.contains) ?? false }
+        }
+    }
+
+    /// A guest's `iommu_hwpt_vtd_s1_invalidate` entry: the nested domain's translations in
+    /// `[address, address + pages * 4K)`; `pages` = U64_MAX (with address 0) is everything.
+    func flushNested(_ domain: NestedDomain, address: UInt64, pages: UInt64) {
+        guard pages > 0, let did = domainIDs[ObjectIdentifier(domain)]?.did else { return }
+        let (bytes, overflow) = pages.multipliedReportingOverflow(by: 4096)
+        let last = overflow ? .max : (address.checkedAdd(bytes - 1) ?? .max)
+        iotlb.invalidate { entry in
+            entry.tag.domain == did && entry.tag.addressSpace != nil
+                && entry.input <= last && entry.input &+ (entry.size - 1) >= address
+        }
+    }
+
+    /// The device's requester ID: bus in bits 15:8, devfn in 7:0.
+    func requesterID(_ device: PlatformDevice) -> UInt32 { device.streamID & 0xffff }
+
+    /// `domain_attach_iommu`: the domain's DID on this unit, allocated at its first attach.
+    func domainID(for domain: AnyObject) -> UInt64 {
+        if let known = domainIDs[ObjectIdentifier(domain)] { return known.did }
+        let did = nextDomainID
+        nextDomainID += 1
+        domainIDs[ObjectIdentifier(domain)] = (domain, did)
+        return did
+    }
+
+    /// The unit's AGAW (`iommu->agaw`): 2 for 48 bits, 3 for 57.
+    var adjustedGuestAddressWidth: UInt64 { UInt64(configuration.addressWidth - 30) / 9 }
+    private var pageWalkSnoop: Bool { extendedCapabilityRegister >> 48 & 1 != 0 }  // ECAP.SMPWC
+
+    /// `pasid_pte_config_first_level` (PGTT 1) or `pasid_pte_config_second_level` (PGTT 2).
+    /// SSADE stays clear: it follows dirty tracking being enabled, which is not modelled.
+    private func pagingEntry(_ domain: PagingDomain) -> VTd.PASIDEntryFields? {
+        guard let table = domain.table as? DescriptorPageTable else { return nil }
+        if let format = table.format as? X86FirstStage {
+            return VTd.PASIDEntryFields(pgtt: .firstStage, domainID: domainID(for: domain), addressWidth: adjustedGuestAddressWidth,
+                                        pageWalkSnoop: pageWalkSnoop, firstStageTable: table.root, fiveLevel: format.levelCount == 5,
+                                        pageSnoop: domain.enforcesCacheCoherency)
+        }
+        guard let format = table.format as? VTdSecondStage else { return nil }
+        return VTd.PASIDEntryFields(pgtt: .secondStage, domainID: domainID(for: domain), addressWidth: UInt64(format.aw),
+                                    pageWalkSnoop: pageWalkSnoop, secondStageTable: table.root)
+    }
+
+    /// `pasid_pte_config_nestd`: the guest's first-stage root (a GPA) and flags over the
+    /// parent's second stage, with the nested domain's own DID. WPE only with SRE.
+    private func nestedEntry(_ nested: NestedDomain) -> VTd.PASIDEntryFields? {
+        guard case .vtdS1(let flags, let pageTable, let width) = nested.configuration,
+              let table = nested.parent.table as? DescriptorPageTable, let format = table.format as? VTdSecondStage else { return nil }
+        let sre = flags & 1 != 0
+        return VTd.PASIDEntryFields(pgtt: .nested, domainID: domainID(for: nested), addressWidth: UInt64(format.aw),
+                                    pageWalkSnoop: pageWalkSnoop, secondStageTable: table.root, firstStageTable: pageTable,
+                                    fiveLevel: width == 57, pageSnoop: nested.parent.enforcesCacheCoherency,
+                                    supervisorRequests: sre, writeProtect: sre && flags & 4 != 0, extendedAccessFlag: flags & 2 != 0)
+    }
+
+    /// The PASID entry's address for the device, creating the root table, the context table
+    /// and entry, the PASID directory and the PASID table on the way as Linux does.
+    private func pasidEntryAddress(_ device: PlatformDevice, pasid: UInt32, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+        let rid = requesterID(device)
+        let root: UInt64
+        if let rootTable {
+            root = rootTable
+        } else {
+            root = try memory.allocate(length: VTd.rootTableSize)
+            rootTable = root
+        }
+        // iommu_context_addr: devfn 0-127 in the root entry's lower half, 128-255 in the upper.
+        let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
+        let rootEntry = root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0)
+        var contextTable = read(rootEntry, memory)
+        if contextTable & 1 == 0 {
+            contextTable = try memory.allocate(length: PhysicalMemory.frameSize) | 1
+            try? memory.write64(rootEntry, contextTable)
+        }
+        let contextEntry = (contextTable & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
+        let directory: UInt64
+        if let existing = pasidDirectories[rid], read(contextEntry, memory) & 1 != 0 {
+            directory = existing
+        } else {
+            // intel_pasid_alloc_table + device_pasid_table_setup.
+            let geometry = VTd.directoryGeometry(maxPASIDLog2: device.maxPASIDLog2)
+            if let existing = pasidDirectories[rid] {
+                directory = existing
+            } else {
+                directory = try memory.allocate(length: geometry.bytes, alignment: geometry.bytes)
+                pasidDirectories[rid] = directory
+            }
+            let pasidEnabled = device.maxPASIDLog2 > 0 && extendedCapabilityRegister >> 40 & 1 != 0
+            for (index, word) in VTd.contextEntry(directory: directory, sizeCode: geometry.sizeCode, pasidEnabled: pasidEnabled).enumerated() {
+                try? memory.write64(contextEntry + UInt64(index) * 8, word)
+            }
+        }
+        // intel_pasid_get_entry: the directory entry's PASID table on demand.
+        let directoryEntry = directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize
+        var pasidTable = read(directoryEntry, memory)
+        if pasidTable & 1 == 0 {
+            pasidTable = try memory.allocate(length: PhysicalMemory.frameSize) | 1
+            try? memory.write64(directoryEntry, pasidTable)
+        }
+        return (pasidTable & ~0xfff) + UInt64(pasid & 0x3f) * VTd.pasidEntrySize
+    }
+
+    private func read(_ address: UInt64, _ memory: PhysicalMemory) -> UInt64 { (try? memory.read64(address)) ?? 0 }
+
+    // MARK: The walk
+
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
+        do throws(TranslationFault) {
+            return .success(try walk(device, iova: iova, pasid: pasid, access: access, memory: memory))
+        } catch {
+            var fault = error
+            if let string = fault.details.first(where: { $0.name == "string" })?.value, fault.reason.hasPrefix("0x") {
+                // dmar_fault_do_one; the recorded address is page-aligned (dma_frcd_page_addr).
+                let rid = requesterID(device)
+                func byte(_ value: UInt32) -> String { (value < 0x10 ? "0" : "") + String(value, radix: 16) }
+                let source = "\(byte(rid >> 8)):\(byte((rid & 0xff) >> 3)).\(rid & 0x7)"
+                let kind = (access.contains(.write) ? "DMA Write" : "DMA Read") + (pasid.map { " PASID 0x" + String($0, radix: 16) } ?? " NO_PASID")
+                fault.details.append(("log", "DMAR: [\(kind)] Request device [\(source)] fault addr \(iova.alignedDown(to: 4096).hex) [fault reason \(fault.reason)] \(string)"))
+            }
+            return .failure(fault)
+        }
+    }
+
+    private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+                      memory: PhysicalMemory) throws(TranslationFault) -> Translation {
+        if pasid == nil && VTd.interruptRange.contains(iova) {
+            // VT-d 3.14: requests without PASID to 0xFEEx_xxxx are interrupt requests, never
+            // DMA-remapped (a write goes to interrupt remapping as it is); a read there is an
+            // Unsupported Request, which records no DMA-remapping fault.
+            guard access.contains(.write) else {
+                throw TranslationFault(stage: 0, level: 0, reason: "UR",
+                                       details: [("detail", "read of the interrupt address range: Unsupported Request, no fault recorded")])
+            }
+            return Translation(iova: iova, output: iova, pageSize: PhysicalMemory.frameSize, rights: .write, steps: [], iotlbHit: false)
+        }
+        let configuration = try configuration(rid: requesterID(device), pasid: pasid, memory: memory)
+        let entry = configuration.entry
+        let tag: IOTLB.Tag
+        switch configuration.pgtt {
+        case .passThrough:
+            return Translation(iova: iova, output: iova, pageSize: PhysicalMemory.frameSize, rights: .readWrite, steps: [], iotlbHit: false)
+        case .secondStage:
+            tag = IOTLB.Tag(domain: entry.domainID, addressSpace: nil)
+        case .firstStage, .nested:
+            tag = IOTLB.Tag(domain: entry.domainID, addressSpace: UInt64(configuration.pasid))
+        }
+        // A hit that lacks the requested right is walked again (the cached rights may be
+        // stale in the conservative direction; the walk decides the fault).
+        if let hit = iotlb.lookup(tag, iova), hit.rights.isSuperset(of: access) {
+            return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
+                               steps: [], iotlbHit: true)
+        }
+        var steps: [WalkStep] = []
+        let result: (output: UInt64, size: UInt64, rights: AccessRights)
+        switch configuration.pgtt {
+        case .secondStage:
+            result = try secondStageWalk(configuration.secondStage!, root: entry.secondStageTable, input: iova, access: access,
+                                         nested: false, memory: memory, steps: &steps)
+        case .firstStage:
+            result = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
+                                        memory: memory, steps: &steps)
+        default:
+            let s2 = configuration.secondStage!, s2root = entry.secondStageTable
+            // Every first-stage table address is a GPA, translated (for read) before its fetch.
+            let first = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
+                                           memory: memory, steps: &steps) { gpa, steps throws(TranslationFault) in
+                try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, nested: true, memory: memory, steps: &steps).output
+            }
+            let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, nested: true,
+                                             memory: memory, steps: &steps)
+            result = (second.output, min(first.size, second.size), first.rights.intersection(second.rights))
+        }
+        let size = result.size
+        // QEMU (VT-d 3.15): a translation into the interrupt range is blocked.
+        if let page = IOVARange(start: result.output.alignedDown(to: size), length: size), page.intersects(VTd.interruptRange) {
+            throw VTd.fault(.interruptAddress, stage: configuration.pgtt == .firstStage ? 1 : 2, level: steps.last?.level ?? 0)
+        }
+        iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
+                                 output: result.output.alignedDown(to: size), rights: result.rights))
+        return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
+    }
+
+    /// A fault in the root, context or PASID structures.
+    private func configurationFault(_ reason: VTd.FaultReason, _ details: [(name: String, value: String)] = []) -> TranslationFault {
+        VTd.fault(reason, stage: 0, level: 0, details)
+    }
+
+    private func fetch(_ address: UInt64, _ memory: PhysicalMemory, fault: VTd.FaultReason) throws(TranslationFault) -> UInt64 {
+        do { return try memory.read64(address) } catch { throw configurationFault(fault, [("fetch_addr", address.hex)]) }
+    }
+
+    /// The (RID, PASID) configuration from the cache or from memory: root entry, context
+    /// entry, PASID directory entry, PASID entry; a request without PASID uses RID_PASID.
+    private func configuration(rid: UInt32, pasid requested: UInt32?, memory: PhysicalMemory) throws(TranslationFault) -> VTd.CachedConfiguration {
+        let key = UInt64(rid) << 32 | UInt64(requested ?? .max)
+        if let cached = configurationCache[key] { return cached }
+        guard let root = rootTable else { throw configurationFault(.rootTableInvalid) }
+        let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
+        let rootEntry = try fetch(root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory, fault: .rootTableInvalid)
+        guard rootEntry & 1 != 0 else { throw configurationFault(.rootEntryNotPresent) }
+        let contextAddress = (rootEntry & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
+        let context = VTd.ContextEntry(lo: try fetch(contextAddress, memory, fault: .contextTableInvalid),
+                                       hi: try fetch(contextAddress + 8, memory, fault: .contextTableInvalid))
+        guard context.present else { throw configurationFault(.contextEntryNotPresent) }
+        let pasid: UInt32
+        if let requested {
+            guard context.pasidEnabled else { throw configurationFault(.pasidNotEnabled) }
+            pasid = requested
+        } else {
+            pasid = context.ridPASID
+        }
+        guard UInt64(pasid) < context.pasidLimit else { throw configurationFault(.pasidTooLarge) }
+        let directoryEntry = try fetch(context.directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize,
+                                       memory, fault: .directoryAccess)
+        guard directoryEntry & 1 != 0 else { throw configurationFault(.directoryNotPresent) }
+        let entryAddress = (directoryEntry & ~0xfff) + UInt64(pasid & 0x3f) * VTd.pasidEntrySize
+        var words: [UInt64] = []
+        for index in 0..<8 { words.append(try fetch(entryAddress + UInt64(index) * 8, memory, fault: .pasidTableAccess)) }
+        let entry = VTd.PASIDEntry(words: words)
+        guard entry.present else { throw configurationFault(.pasidEntryNotPresent) }
+        guard let pgtt = entry.pgtt else { throw configurationFault(.invalidPASIDEntry) }
+        var cached = VTd.CachedConfiguration(context: context, pasid: pasid, entry: entry, pgtt: pgtt)
+        let cap = capabilityRegister
+        if pgtt == .secondStage || pgtt == .nested {
+            // AW must be a width CAP.SAGAW supports.
+            let aw = entry.addressWidth
+            guard (1...3).contains(aw), (cap >> (8 + aw)) & 1 != 0 else { throw configurationFault(.invalidPASIDEntry) }
+            cached.secondStage = VTdSecondStage(levels: Int(aw) + 2, superpages: VTdSecondStage.Superpages(capability: cap))
+        }
+        if pgtt == .firstStage || pgtt == .nested {
+            let mode = entry.firstStagePagingMode
+            guard mode == 0 || (mode == 1 && (cap >> 60) & 1 != 0) else { throw configurationFault(.invalidPASIDEntry) }
+            cached.firstStage = X86FirstStage(levels: 4 + Int(mode), gigabytePages: (cap >> 56) & 1 != 0)
+        }
+        configurationCache[key] = cached
+        return cached
+    }
+
+    /// A second-stage walk; `nested` marks one resolving a GPA for a nested translation.
+    private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, nested: Bool,
+                                 memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        let rules = VTdWalkRules(stage: 2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 2)
+        let start = steps.count
+        do {
+            return try walker.walk(root: root, input: input, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
+                if let previous = steps[start...].last(where: { $0.stage == 2 }) { try rules.checkTable(previous, access: access) }
+                return entry
+            }
+        } catch {
+            var fault = rules.refine(error, last: steps[start...].last(where: { $0.stage == 2 }), access: access)
+            if nested { fault.details.append(("gpa", input.hex)) }
+            throw fault
+        }
+    }
+
+    /// A first-stage walk: the canonical check, then x86-64 paging; `tableAddress` turns each
+    /// entry's address into the host address to read (a second-stage walk when nested).
+    private func firstStageWalk(_ format: X86FirstStage, root: UInt64, input: UInt64, access: AccessRights,
+                                memory: PhysicalMemory, steps: inout [WalkStep],
+                                tableAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address })
+        throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        let rules = VTdWalkRules(stage: 1, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
+        guard format.isCanonical(input) else { throw rules.fault(.inputRange, stage: 1, level: format.rootLevel, access: access) }
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 1)
+        let start = steps.count
+        // The walk indexes bits 47:12 (56:12); the sign extension above them is checked.
+        let bits = (UInt64(1) << UInt64(format.inputBits)) - 1
+        do {
+            return try walker.walk(root: root, input: input & bits, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
+                if let previous = steps[start...].last(where: { $0.stage == 1 }) { try rules.checkTable(previous, access: access) }
+                return try tableAddress(entry, &steps)
+            }
+        } catch {
+            throw rules.refine(error, last: steps[start...].last(where: { $0.stage == 1 }), access: access)
+        }
+    }
+}

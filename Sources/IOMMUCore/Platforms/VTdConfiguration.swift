@@ -1,0 +1,323 @@
+/// The Intel VT-d scalable-mode structures Linux installs in host memory (`iommu.h`, `pasid.h`,
+/// `pasid.c`), the fault reasons a walk through them reports, and the rules of the walk.
+///
+/// The chain is root table (RTADDR, SMT) → scalable context entry → PASID directory → PASID
+/// table → PASID entry, whose PGTT selects first-stage, second-stage or nested translation.
+public enum VTd {
+    /// One root entry: `lo` = lower context table (devfn 0-127), `hi` = upper (128-255).
+    public static let rootEntrySize: UInt64 = 16
+    /// Root table: 256 entries indexed by bus.
+    public static let rootTableSize: UInt64 = 4096
+    /// A scalable-mode context entry is 256 bits; a 4K context table holds 128 of them
+    /// (`iommu_context_addr` doubles the devfn into a table of 16-byte `context_entry`s).
+    public static let contextEntrySize: UInt64 = 32
+    /// A PASID directory entry (`struct pasid_dir_entry`).
+    public static let directoryEntrySize: UInt64 = 8
+    /// A PASID table entry (`struct pasid_entry`, 512 bits); 64 of them per 4K table.
+    public static let pasidEntrySize: UInt64 = 64
+    /// `PASID_PDE_SHIFT`: PASID bits 19:6 index the directory, 5:0 the table.
+    public static let pasidDirectoryShift: UInt32 = 6
+    /// `PASID_MAX` (`intel_pasid_max_id`).
+    public static let pasidMax: UInt64 = 0x10_0000
+    /// `IOMMU_NO_PASID`: the PASID Linux programs into RID_PASID for requests without PASID.
+    public static let ridPASID: UInt32 = 0
+    /// `FLPT_DEFAULT_DID` is reserved for pass-through and SVA; `IDA_START_DID` is where
+    /// `domain_attach_iommu` starts handing out domain ids (0 is never used).
+    public static let firstDomainID: UInt64 = 2
+    /// `IOAPIC_RANGE_START ... IOAPIC_RANGE_END`: requests without PASID there are interrupt
+    /// requests (VT-d spec 3.14), and no translation may produce an address there.
+    public static let interruptRange = IOVARange(start: 0xfee0_0000, last: 0xfeef_ffff)
+
+    /// PASID-entry PGTT (`PASID_ENTRY_PGTT_*`).
+    public enum PGTT: UInt64, Sendable {
+        case firstStage = 1, secondStage = 2, nested = 3, passThrough = 4
+    }
+
+    // MARK: Context entries
+
+    /// A scalable-mode context entry (VT-d spec 9.4), words 0 and 1 (2 and 3 are reserved).
+    public struct ContextEntry: Sendable, Equatable {
+        public var lo: UInt64
+        public var hi: UInt64
+
+        public init(lo: UInt64, hi: UInt64) {
+            self.lo = lo
+            self.hi = hi
+        }
+
+        public var present: Bool { lo & 1 != 0 }
+        public var faultProcessingDisabled: Bool { (lo >> 1) & 1 != 0 }
+        /// PASIDE: requests with PASID are allowed.
+        public var pasidEnabled: Bool { (lo >> 3) & 1 != 0 }
+        /// PDTS: the directory has 2^(PDTS + 7) entries.
+        public var directorySizeCode: UInt64 { (lo >> 9) & 0x7 }
+        public var directory: UInt64 { lo & ~0xfff }
+        public var ridPASID: UInt32 { UInt32(hi & 0xf_ffff) }
+        /// PASIDs the directory can hold (64 per directory entry).
+        public var pasidLimit: UInt64 { 1 << (directorySizeCode + 7 + UInt64(VTd.pasidDirectoryShift)) }
+    }
+
+    /// `context_entry_set_pasid_table`: the PASID directory with its PDTS, RID_PASID =
+    /// IOMMU_NO_PASID, PASIDE when the device has PASID support, fault processing on, P.
+    /// (DTE and PRE follow ATS and PRI, which the simulated devices do not have.)
+    static func contextEntry(directory: UInt64, sizeCode: UInt64, pasidEnabled: Bool) -> [UInt64] {
+        var lo = directory | (sizeCode & 0x7) << 9 | 1
+        if pasidEnabled { lo |= 1 << 3 }
+        return [lo, UInt64(ridPASID), 0, 0]
+    }
+
+    /// `intel_pasid_alloc_table`: the directory's size in bytes and its PDTS code for a
+    /// device supporting `maxPASIDLog2` PASID bits (0 = no PASID capability).
+    static func directoryGeometry(maxPASIDLog2: UInt8) -> (bytes: UInt64, sizeCode: UInt64) {
+        let maxPASID = maxPASIDLog2 == 0 ? 0 : min(UInt64(1) << UInt64(maxPASIDLog2), pasidMax)
+        let size = maxPASID >> (UInt64(pasidDirectoryShift) - 3)
+        var order: UInt64 = 0
+        while (PhysicalMemory.frameSize << order) < size { order += 1 }
+        // max_pasid = 1 << (order + PAGE_SHIFT + 3); PDTS = log2(max_pasid >> 6) - 7.
+        return (PhysicalMemory.frameSize << order, order + 2)
+    }
+
+    // MARK: PASID entries
+
+    /// A scalable-mode PASID table entry (VT-d spec 9.6), `val[0..7]`.
+    public struct PASIDEntry: Sendable, Equatable {
+        public var words: [UInt64]
+
+        /// `val[0..7]`; missing words read as zero.
+        public init(words: [UInt64]) {
+            self.words = words + [UInt64](repeating: 0, count: max(0, 8 - words.count))
+        }
+
+        public var present: Bool { words[0] & 1 != 0 }
+        public var faultProcessingDisabled: Bool { (words[0] >> 1) & 1 != 0 }
+        /// AW: second-stage levels − 2 (1 = 39-bit, 2 = 48-bit, 3 = 57-bit).
+        public var addressWidth: UInt64 { (words[0] >> 2) & 0x7 }
+        public var pgtt: PGTT? { PGTT(rawValue: (words[0] >> 6) & 0x7) }
+        public var secondStageADEnable: Bool { (words[0] >> 9) & 1 != 0 }
+        public var secondStageTable: UInt64 { words[0] & 0x000F_FFFF_FFFF_F000 }
+        public var domainID: UInt64 { words[1] & 0xffff }
+        /// PWSNP (bit 87) and PGSNP (bit 88).
+        public var pageWalkSnoop: Bool { (words[1] >> 23) & 1 != 0 }
+        public var pageSnoop: Bool { (words[1] >> 24) & 1 != 0 }
+        public var supervisorRequests: Bool { words[2] & 1 != 0 }
+        /// FSPM: 0 = 4-level, 1 = 5-level first-stage paging.
+        public var firstStagePagingMode: UInt64 { (words[2] >> 2) & 0x3 }
+        public var writeProtect: Bool { (words[2] >> 4) & 1 != 0 }
+        public var extendedAccessFlag: Bool { (words[2] >> 7) & 1 != 0 }
+        public var firstStageTable: UInt64 { words[2] & 0x000F_FFFF_FFFF_F000 }
+    }
+
+    /// The PASID-entry words the `pasid_pte_config_*` helpers write.
+    struct PASIDEntryFields {
+        var pgtt: PGTT
+        var domainID: UInt64
+        var addressWidth: UInt64
+        var pageWalkSnoop: Bool
+        var secondStageTable: UInt64 = 0
+        var secondStageAD = false
+        var firstStageTable: UInt64 = 0
+        var fiveLevel = false
+        var pageSnoop = false
+        var supervisorRequests = false
+        var writeProtect = false
+        var extendedAccessFlag = false
+
+        var words: [UInt64] {
+            var words = [UInt64](repeating: 0, count: 8)
+            words[0] = secondStageTable & ~0xfff | (addressWidth & 0x7) << 2 | pgtt.rawValue << 6 | 1
+            if secondStageAD { words[0] |= 1 << 9 }
+            words[1] = domainID & 0xffff
+            if pageWalkSnoop { words[1] |= 1 << 23 }
+            if pageSnoop { words[1] |= 1 << 24 }
+            words[2] = firstStageTable & ~0xfff
+            if fiveLevel { words[2] |= 1 << 2 }
+            if supervisorRequests { words[2] |= 1 << 0 }
+            if writeProtect { words[2] |= 1 << 4 }
+            if extendedAccessFlag { words[2] |= 1 << 7 }
+            return words
+        }
+    }
+
+    /// What the remapping unit keeps of a (RID, PASID) between context- and PASID-cache
+    /// invalidations: the decoded entries and the formats they select.
+    struct CachedConfiguration {
+        var context: ContextEntry
+        var pasid: UInt32
+        var entry: PASIDEntry
+        var pgtt: PGTT
+        var firstStage: X86FirstStage?
+        var secondStage: VTdSecondStage?
+    }
+
+    // MARK: Fault reasons
+
+    /// The fault reasons the simulator reports, with the text Linux prints for each
+    /// (`dmar_get_fault_reason`: `dma_remap_fault_reasons[]` below 0x0E,
+    /// `dma_remap_sm_fault_reasons[]` from 0x30).
+    public enum FaultReason: UInt8, Sendable, CaseIterable {
+        case rootEntryNotPresent = 0x01
+        case contextEntryNotPresent = 0x02
+        case invalidContextEntry = 0x03
+        case beyondMGAW = 0x04
+        case writeNotSet = 0x05
+        case readNotSet = 0x06
+        case nextTableInvalid = 0x07
+        case rootTableInvalid = 0x08
+        case contextTableInvalid = 0x09
+        case reservedPTE = 0x0c
+        case pasidNotEnabled = 0x45
+        case pasidTooLarge = 0x46
+        case directoryAccess = 0x50
+        case directoryNotPresent = 0x51
+        case pasidTableAccess = 0x58
+        case pasidEntryNotPresent = 0x59
+        case invalidPASIDEntry = 0x5b
+        case firstStageAccess = 0x70
+        case firstStageNotPresent = 0x71
+        case firstStageReserved = 0x72
+        case firstStageRootAccess = 0x73
+        case nonCanonical = 0x80
+        case userSupervisor = 0x81
+        case firstStageWrite = 0x85
+        case interruptAddress = 0x87
+
+        /// `[fault reason 0x%02x]` as Linux prints it.
+        public var code: String {
+            let hex = String(rawValue, radix: 16)
+            return "0x" + (hex.count < 2 ? "0" + hex : hex)
+        }
+
+        /// The string `dmar_get_fault_reason` returns for the code.
+        public var linuxString: String {
+            switch self {
+            case .rootEntryNotPresent: "Present bit in root entry is clear"
+            case .contextEntryNotPresent: "Present bit in context entry is clear"
+            case .invalidContextEntry: "Invalid context entry"
+            case .beyondMGAW: "Access beyond MGAW"
+            case .writeNotSet: "PTE Write access is not set"
+            case .readNotSet: "PTE Read access is not set"
+            case .nextTableInvalid: "Next page table ptr is invalid"
+            case .rootTableInvalid: "Root table address invalid"
+            case .contextTableInvalid: "Context table ptr is invalid"
+            case .reservedPTE: "non-zero reserved fields in PTE"
+            case .pasidNotEnabled: "SM: PASID Enable field in Context Entry is clear"
+            case .pasidTooLarge: "SM: PASID is larger than the max in Context Entry"
+            case .directoryAccess: "SM: Error attempting to access the PASID Directory Entry"
+            case .directoryNotPresent: "SM: Present bit in Directory Entry is clear"
+            case .pasidTableAccess: "SM: Error attempting to access PASID Table Entry"
+            case .pasidEntryNotPresent: "SM: Present bit in PASID Table Entry is clear"
+            case .invalidPASIDEntry: "SM: Invalid Scalable-Mode PASID Table Entry"
+            case .firstStageAccess: "SM: Error attempting to access first-level paging entry"
+            case .firstStageNotPresent: "SM: Present bit in first-level paging entry is clear"
+            case .firstStageReserved: "SM: Non-zero reserved field set in first-level paging entry"
+            case .firstStageRootAccess: "SM: Error attempting to access FL-PML4 entry"
+            case .nonCanonical: "SM: Address in first-level translation is not canonical"
+            case .userSupervisor: "SM: U/S set 0 for first-level translation with user privilege"
+            case .firstStageWrite: "SM: No write permission for Write/AtomicOp request"
+            case .interruptAddress: "SM: Invalid address-interrupt address"
+            }
+        }
+    }
+
+    /// A fault record: `reason` is the short code ("0x06"), the first detail its Linux string.
+    static func fault(_ reason: FaultReason, stage: Int, level: Int, _ details: [(name: String, value: String)] = []) -> TranslationFault {
+        TranslationFault(stage: stage, level: level, reason: reason.code, details: [("string", reason.linuxString)] + details)
+    }
+}
+
+/// How VT-d walks a stage and names its faults. Stage 2 (second stage) follows QEMU's
+/// `vtd_iova_to_slpte`: R and W are ANDed down the levels and a missing right is reported
+/// as the legacy 0x5 / 0x6 whether or not the entry was present; stage 1 (first stage) is
+/// x86-64 paging, `vtd_iova_to_flpte`'s checks and codes.
+struct VTdWalkRules: WalkRules {
+    var stage: Int
+    var rootLevel: Int
+    var outputBits: Int
+
+    func tableRights(_ descriptor: UInt64, level: Int) -> AccessRights { rights(descriptor) }
+    func leafRights(_ descriptor: UInt64, level: Int) -> AccessRights { rights(descriptor) }
+
+    private func rights(_ descriptor: UInt64) -> AccessRights {
+        if stage == 2 {
+            var rights: AccessRights = []
+            if descriptor & VTdSecondStage.read != 0 { rights.insert(.read) }
+            if descriptor & VTdSecondStage.write != 0 { rights.insert(.write) }
+            return rights
+        }
+        // Every request is a user request (no privileged-mode requests are modelled).
+        if descriptor & X86FirstStage.user == 0 { return [] }
+        return descriptor & X86FirstStage.readWrite != 0 ? .readWrite : .read
+    }
+
+    /// VT-d has no access-flag fault: hardware sets A (and D) itself.
+    func leafFault(_ descriptor: UInt64, level: Int) -> WalkFaultKind? { nil }
+
+    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault {
+        let write = access.contains(.write)
+        var details: [(name: String, value: String)] = []
+        let reason: VTd.FaultReason
+        if stage == 2 {
+            switch kind {
+            case .inputRange: reason = .beyondMGAW
+            case .translation, .permission, .accessFlag: reason = write ? .writeNotSet : .readNotSet
+            case .externalAbort(let address):
+                // QEMU: an unreadable top-level entry is a bad SSPTPTR, so an invalid context.
+                reason = level == rootLevel ? .invalidContextEntry : .nextTableInvalid
+                details.append(("fetch_addr", address.hex))
+            case .addressSize: reason = .reservedPTE
+            }
+        } else {
+            switch kind {
+            case .inputRange: reason = .nonCanonical
+            case .translation: reason = .firstStageNotPresent
+            case .permission, .accessFlag: reason = .firstStageWrite
+            case .externalAbort(let address):
+                reason = level == rootLevel ? .firstStageRootAccess : .firstStageAccess
+                details.append(("fetch_addr", address.hex))
+            case .addressSize: reason = .firstStageReserved
+            }
+        }
+        return VTd.fault(reason, stage: stage, level: level, details)
+    }
+
+    /// The check hardware makes on a table entry before it fetches the next level (QEMU
+    /// faults at the level whose entry lacks the right, not at the leaf).
+    func checkTable(_ step: WalkStep, access: AccessRights) throws(TranslationFault) {
+        if let reason = deniedReason(step.descriptor, access: access) {
+            throw VTd.fault(reason, stage: stage, level: step.level)
+        }
+    }
+
+    /// The fault a present entry gives this access: second stage, the right it lacks; first
+    /// stage, U/S before R/W.
+    func deniedReason(_ descriptor: UInt64, access: AccessRights) -> VTd.FaultReason? {
+        let write = access.contains(.write)
+        if stage == 2 {
+            let needed = write ? VTdSecondStage.write : VTdSecondStage.read
+            return descriptor & needed == 0 ? (write ? .writeNotSet : .readNotSet) : nil
+        }
+        if descriptor & X86FirstStage.user == 0 { return .userSupervisor }
+        if write && descriptor & X86FirstStage.readWrite == 0 { return .firstStageWrite }
+        return nil
+    }
+
+    /// The walker names an entry that reads as invalid a translation fault; an entry that is
+    /// present but malformed (PS where no page of that size exists) has reserved bits set,
+    /// and a permission fault at the leaf is refined the same way as at a table.
+    func refine(_ fault: TranslationFault, last step: WalkStep?, access: AccessRights) -> TranslationFault {
+        let refinable: [VTd.FaultReason] = [.writeNotSet, .readNotSet, .firstStageNotPresent, .firstStageWrite]
+        guard let step, fault.stage == stage, step.stage == stage, step.level == fault.level,
+              refinable.contains(where: { $0.code == fault.reason }) else { return fault }
+        let present = stage == 2 ? step.descriptor & (VTdSecondStage.read | VTdSecondStage.write) != 0
+                                 : step.descriptor & X86FirstStage.present != 0
+        let extra = Array(fault.details.dropFirst())
+        if step.kind == .invalid {
+            guard present else { return fault }
+            return VTd.fault(stage == 2 ? .reservedPTE : .firstStageReserved, stage: stage, level: step.level, extra)
+        }
+        if let reason = deniedReason(step.descriptor, access: access) {
+            return VTd.fault(reason, stage: stage, level: step.level, extra)
+        }
+        return fault
+    }
+}
