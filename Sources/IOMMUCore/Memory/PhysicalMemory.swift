@@ -42,6 +42,15 @@ public final class PhysicalMemory {
         return start
     }
 
+    /// A table the hardware finds by a base register (a stream table, a device table),
+    /// allocated naturally aligned the first time it is needed.
+    public func allocateOnce(_ base: inout UInt64?, length: UInt64) throws(Errno) -> UInt64 {
+        if let base { return base }
+        let allocated = try allocate(length: length, alignment: length)
+        base = allocated
+        return allocated
+    }
+
     /// Frees an allocation made by `allocate` (the whole range it returned).
     public func free(_ address: UInt64) {
         guard let (range, _) = allocated.entry(containing: address), range.start == address else { return }

@@ -102,11 +102,7 @@ extension AMDVi {
     }
 
     private func deviceTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
-        if let deviceTable { return deviceTable }
-        let size = AMDViDeviceTable.entrySize << UInt64(AMDViDeviceTable.deviceIDBits)
-        let base = try memory.allocate(length: size, alignment: size)
-        deviceTable = base
-        return base
+        try memory.allocateOnce(&deviceTable, length: AMDViDeviceTable.entrySize << UInt64(AMDViDeviceTable.deviceIDBits))
     }
 
     // MARK: The walk

@@ -52,11 +52,7 @@ extension ArmSMMUv3 {
     }
 
     private func streamTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
-        if let streamTable { return streamTable }
-        let size = SMMUv3.steSize << UInt64(SMMUv3.streamIDBits)
-        let base = try memory.allocate(length: size, alignment: size)
-        streamTable = base
-        return base
+        try memory.allocateOnce(&streamTable, length: SMMUv3.steSize << UInt64(SMMUv3.streamIDBits))
     }
 
     func tag(for domain: PagingDomain) -> UInt64 {
