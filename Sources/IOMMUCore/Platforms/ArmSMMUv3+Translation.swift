@@ -140,6 +140,11 @@ extension ArmSMMUv3 {
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
         switch ste.config! {
         case .stage2:
+            // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
+            // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
+            guard iova >> UInt64(configuration.stage2!.ias) == 0 || iova >> UInt64(self.configuration.ias) == 0 else {
+                throw TranslationFault(stage: 1, level: 0, reason: "F_ADDR_SIZE", details: [("class", "IN")])
+            }
             result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, eventClass: "IN",
                                     memory: memory, steps: &steps)
         case .stage1:

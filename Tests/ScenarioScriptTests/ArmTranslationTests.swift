@@ -1,0 +1,37 @@
+import Testing
+import IOMMUCore
+@testable import ScenarioScript
+
+/// Which SMMUv3 event each faulting line of `arm_faults.iommu` reports: the reference's fault
+/// classification table (stage, level, event name, CLASS, IPA).
+struct ArmTranslationTests {
+    static func expectFault(_ faults: [String: [(name: String, value: FieldValue)]], _ line: String,
+                            stage: UInt64, level: UInt64, reason: String, eventClass: String, ipa: String? = nil) {
+        guard let record = faults[line] else {
+            Issue.record("no fault on '\(line)'")
+            return
+        }
+        func field(_ name: String) -> FieldValue? { record.first { $0.name == name }?.value }
+        #expect(field("stage") == .integer(stage), "\(line)")
+        #expect(field("level") == .integer(level), "\(line)")
+        #expect(field("reason") == .text(reason), "\(line)")
+        #expect(field("class") == .text(eventClass), "\(line)")
+        #expect(field("ipa") == ipa.map { .text($0) }, "\(line)")
+    }
+
+    @Test func faultClassification() throws {
+        let (_, faults, _) = try VTdTranslationTests.runAll("arm_faults.iommu")
+        Self.expectFault(faults, "translate dev_id=nic iova=0x50000000 access=write expect=fault",
+                         stage: 1, level: 3, reason: "F_PERMISSION", eventClass: "IN")
+        Self.expectFault(faults, "translate dev_id=nic iova=0x50000000 access=write expect=fault  # stage 2",
+                         stage: 2, level: 3, reason: "F_PERMISSION", eventClass: "IN", ipa: "0x50000000")
+        Self.expectFault(faults, "translate dev_id=nic iova=0x60000000 expect=fault",
+                         stage: 2, level: 2, reason: "F_TRANSLATION", eventClass: "IN", ipa: "0x60000000")
+        Self.expectFault(faults, "translate dev_id=nic1 iova=0x100000000000 expect=fault",
+                         stage: 1, level: 0, reason: "F_ADDR_SIZE", eventClass: "IN")
+        Self.expectFault(faults, "translate dev_id=nic iova=0x10001000 expect=fault",
+                         stage: 1, level: 3, reason: "F_ACCESS", eventClass: "IN")
+        Self.expectFault(faults, "translate dev_id=nic iova=0x30000000 expect=fault",
+                         stage: 2, level: 2, reason: "F_TRANSLATION", eventClass: "TT", ipa: "0x70000000")
+    }
+}
