@@ -9,16 +9,24 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // The translation core: iommufd objects, IOAS, platforms, domains. No UI, no I/O.
         .target(name: "IOMMUCore"),
         // Parser and runner of the scenario language (../shared/SCRIPT.md).
         .target(name: "ScenarioScript", dependencies: ["IOMMUCore"]),
+        // ncursesw as a system library (pkg-config ncursesw; Debian libncurses-dev).
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        // Cell buffer, layout, widgets, input events, themes; a curses and an in-memory backend.
+        .target(name: "TerminalUI", dependencies: ["CNcurses", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // The inspector's views and key map: draws the core's answers, makes no curses calls.
+        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore"],
+                resources: [.copy("Themes")]),
         .executableTarget(
             name: "iommuscope",
             dependencies: [
-                "IOMMUCore", "ScenarioScript",
+                "IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Scenarios")]
@@ -26,6 +34,9 @@ let package = Package(
         // Helpers shared by the test targets (a seeded generator for randomised tests).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript"],
+                    resources: [.copy("Frames")]),
         .testTarget(
             name: "ScenarioScriptTests",
             dependencies: ["ScenarioScript", "IOMMUCore", "TestSupport"],

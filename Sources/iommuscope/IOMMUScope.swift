@@ -8,8 +8,8 @@ struct IOMMUScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iommuscope",
         abstract: "Inspect IOMMU domains and page tables on a simulated iommufd.",
-        subcommands: [Show.self, Run.self, Walk.self, Translate.self, Bench.self],
-        defaultSubcommand: Show.self
+        subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self],
+        defaultSubcommand: TUI.self
     )
 }
 
@@ -39,6 +39,9 @@ struct Show: ParsableCommand {
         abstract: "Run a scenario (the bundled default without FILE) and print its object tree and IOVA ranges.")
 
     @Argument(help: "A scenario file (.iommu).") var file: String?
+
+    init() {}
+    init(file: String?) { self.file = file }
 
     func run() throws {
         let path = try file ?? defaultScenarioPath()

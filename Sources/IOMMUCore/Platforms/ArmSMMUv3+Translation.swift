@@ -32,6 +32,33 @@ extension ArmSMMUv3 {
         configurationCache[device.streamID] = nil
     }
 
+    /// The device's STE and, for a stage-1 STE, its CD (nested CDs live in guest memory).
+    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
+        guard let base = streamTable else { return [] }
+        let address = base + UInt64(device.streamID) * SMMUv3.steSize
+        let words = (0..<4).map { (try? memory.read64(address + UInt64($0) * 8)) ?? 0 }
+        let ste = SMMUv3.StreamTableEntry(words: words)
+        var structures = [ConfigurationStructure(name: "STE", address: address, words: words, fields: [
+            DescriptorField("V", 0...0, of: words[0]), DescriptorField("Config", 1...3, of: words[0]),
+            DescriptorField("S1Fmt", 4...5, of: words[0]), DescriptorField("S1ContextPtr", 6...51, ste.contextPointer),
+            DescriptorField("S1CDMax", 59...63, of: words[0]), DescriptorField("S2VMID", 0...15, ste.vmid),
+            DescriptorField("S2T0SZ", 32...37, UInt64(ste.s2t0sz)), DescriptorField("S2SL0", 38...39, ste.s2sl0),
+            DescriptorField("S2TG", 46...47, ste.s2tg), DescriptorField("S2PS", 48...50, ste.s2ps),
+            DescriptorField("S2TTB", 4...51, ste.s2ttb),
+        ])]
+        if ste.config == .stage1 {
+            let cdWords = (0..<2).map { (try? memory.read64(ste.contextPointer + UInt64($0) * 8)) ?? 0 }
+            let cd = SMMUv3.ContextDescriptor(words: cdWords)
+            structures.append(ConfigurationStructure(name: "CD", address: ste.contextPointer, words: cdWords, fields: [
+                DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
+                DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("V", 31...31, of: cdWords[0]),
+                DescriptorField("IPS", 32...34, cd.ips), DescriptorField("AA64", 41...41, of: cdWords[0]),
+                DescriptorField("ASID", 48...63, cd.asid), DescriptorField("TTB0", 4...51, cd.ttb0),
+            ]))
+        }
+        return structures
+    }
+
     public func invalidateAllCaches() {
         iotlb.invalidate { _ in true }
         configurationCache.removeAll()

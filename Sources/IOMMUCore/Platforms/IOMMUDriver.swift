@@ -57,6 +57,22 @@ public struct InvalidationOutcome: Sendable {
     }
 }
 
+/// A configuration structure the IOMMU reads for a device (an STE, a CD, a PASID entry, a
+/// DTE), read back from memory for display.
+public struct ConfigurationStructure: Sendable, Equatable {
+    public var name: String
+    public var address: UInt64
+    public var words: [UInt64]
+    public var fields: [DescriptorField]
+
+    public init(name: String, address: UInt64, words: [UInt64], fields: [DescriptorField]) {
+        self.name = name
+        self.address = address
+        self.words = words
+        self.fields = fields
+    }
+}
+
 /// What a device is attached to, as its configuration structure (STE, PASID entry, DTE)
 /// must describe it.
 public enum DeviceAttachment {
@@ -100,6 +116,8 @@ public protocol IOMMUDriver: AnyObject {
     /// Writes the device's configuration structure in host memory after an attach, replace
     /// or detach, so that a hardware walk starts where the IOMMU starts.
     func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory)
+    /// The device's configuration structures as they are in memory now, decoded.
+    func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure]
     /// Empties every IOTLB and configuration cache (SMMUv3 CFGI_ALL + TLBI_NSNH_ALL, a VT-d
     /// global invalidation), so the next translation walks from the configuration down.
     func invalidateAllCaches()
@@ -132,6 +150,7 @@ extension IOMMUDriver {
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
     public func invalidateAllCaches() {}
+    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }

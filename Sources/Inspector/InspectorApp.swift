@@ -1,0 +1,279 @@
+import Foundation
+import IOMMUCore
+import ScenarioScript
+import TerminalUI
+
+/// The inspector: a tree pane on the left, one main pane on the right (details, page table,
+/// walk or IOVA map), a title bar with the timeline position and a status line. It handles
+/// the global keys and routes the rest to the focused pane; it draws only what is on screen.
+public final class InspectorApp {
+    public enum Mode: Equatable {
+        case normal
+        case help
+        case command(String)
+        case search(String)
+    }
+
+    public let model: InspectorModel
+    public var theme: Theme
+    public var symbols: Symbols
+    public private(set) var mode: Mode = .normal
+    public private(set) var focus: PaneKind = .tree
+    /// The pane shown on the right.
+    public private(set) var main: PaneKind = .details
+    public private(set) var message: String = "? help  q quit  Tab focus  1-5 panes  : command  / search  [ ] step"
+    public private(set) var lastSearch: String?
+    var tree = ObjectTreePane()
+    var panes: [PaneKind: any InspectorPane]
+    /// The inner areas drawn last frame, for mouse hits.
+    private var areas: [PaneKind: Rect] = [:]
+    public static let minimumSize = (width: 60, height: 16)
+
+    public init(model: InspectorModel, theme: Theme, symbols: Symbols) {
+        self.model = model
+        self.theme = theme
+        self.symbols = symbols
+        panes = [.details: DetailsPane()]
+        for pane in InspectorApp.extraPanes() { panes[pane.kind] = pane }
+    }
+
+    /// Panes beyond the tree and details, as they become available.
+    static func extraPanes() -> [any InspectorPane] { [] }
+
+    var selection: ObjectID? { tree.selectedObject(model) }
+
+    private func context(for kind: PaneKind) -> RenderContext {
+        RenderContext(model: model, selection: selection, theme: theme, symbols: symbols, focused: focus == kind,
+                      search: lastSearch)
+    }
+
+    // MARK: Rendering
+
+    /// Draws a whole frame of `width` x `height`.
+    public func render(width: Int, height: Int) -> CellBuffer {
+        var buffer = CellBuffer(width: width, height: height)
+        buffer.fill(buffer.area, style: theme["background"])
+        guard width >= Self.minimumSize.width, height >= Self.minimumSize.height else {
+            let text = "terminal too small: \(width)x\(height), need \(Self.minimumSize.width)x\(Self.minimumSize.height)"
+            buffer.put(text, x: 0, y: 0, style: theme["warning"])
+            buffer.put("q quits", x: 0, y: min(1, height - 1), style: theme["dim"])
+            return buffer
+        }
+        let (titleBar, rest) = buffer.area.splitRows(1)
+        let (body, statusBar) = rest.splitRows(rest.height - 1)
+        drawTitle(&buffer, titleBar)
+        let treeWidth = max(28, width * 38 / 100)
+        let (left, right) = body.splitColumns(treeWidth)
+        let treeArea = Widgets.panel(&buffer, left, title: "1 Objects", focused: focus == .tree, theme: theme, symbols: symbols)
+        areas[.tree] = treeArea
+        tree.render(into: &buffer, area: treeArea, context: context(for: .tree))
+        let tabs = PaneKind.allCases.dropFirst().filter { panes[$0] != nil }
+            .map { ($0 == main ? "[\($0.rawValue) \($0.title)]" : "\($0.rawValue) \($0.title)") }.joined(separator: " ")
+        let mainArea = Widgets.panel(&buffer, right, title: tabs, focused: focus == main, theme: theme, symbols: symbols)
+        areas[main] = mainArea
+        if var pane = panes[main] {
+            pane.render(into: &buffer, area: mainArea, context: context(for: main))
+            panes[main] = pane
+        }
+        drawStatus(&buffer, statusBar)
+        if mode == .help { drawHelp(&buffer) }
+        return buffer
+    }
+
+    private func drawTitle(_ buffer: inout CellBuffer, _ area: Rect) {
+        buffer.fill(area, style: theme["title_bar"])
+        let position = "line \(model.position)/\(model.lines.count)"
+        var crumbs = ["iommuscope", model.title]
+        if let selection, let object = try? model.session.iommufd.object(selection.rawValue) { crumbs.append("\(object.type) \(object.id)") }
+        buffer.put(" " + crumbs.joined(separator: symbols.breadcrumb), x: 0, y: area.y, style: theme["title_bar"], clip: area)
+        buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
+    }
+
+    private func drawStatus(_ buffer: inout CellBuffer, _ area: Rect) {
+        buffer.fill(area, style: theme["status_bar"])
+        let text: String
+        switch mode {
+        case .command(let input): text = ":" + input + "▏"
+        case .search(let input): text = "/" + input + "▏"
+        default: text = message
+        }
+        buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
+    }
+
+    private func drawHelp(_ buffer: inout CellBuffer) {
+        var rows: [(String, String)] = [
+            ("q / Ctrl-C", "quit (the terminal is restored)"), ("?", "this help (any key closes it)"),
+            ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
+            ("1 … 5", "focus Objects, Details, Page table, Walk, IOVA map"),
+            ("↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
+            (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
+            ("[ ]  { }", "step the scenario back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
+        ]
+        let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
+        if let pane { rows += [("", "")] + pane.keyHelp.map { ($0.key, $0.action) } }
+        let width = min(buffer.width - 4, 92), height = min(buffer.height - 2, rows.count + 4)
+        let box = Rect(x: (buffer.width - width) / 2, y: (buffer.height - height) / 2, width: width, height: height)
+        buffer.fill(box, style: theme["overlay"])
+        let inner = Widgets.panel(&buffer, box, title: "Keys: \(focus.title)", focused: true, theme: theme, symbols: symbols)
+        for (index, row) in rows.prefix(inner.height).enumerated() {
+            let line = Widgets.fit(row.0, width: 24, symbols: symbols) + " " + row.1
+            buffer.put(Widgets.fit(line, width: inner.width, symbols: symbols), x: inner.x, y: inner.y + index,
+                       style: row.0.isEmpty ? theme["overlay"] : theme["overlay"])
+        }
+    }
+
+    // MARK: Input
+
+    /// Handles one event; returns false when the application should quit.
+    public func handle(_ event: InputEvent) -> Bool {
+        switch event {
+        case .resize: return true
+        case .mouse(let mouse): handleMouse(mouse); return true
+        case .key(let key): return handleKey(key)
+        }
+    }
+
+    private func handleKey(_ key: Key) -> Bool {
+        switch mode {
+        case .help:
+            mode = .normal
+            return true
+        case .command(let input):
+            editLine(key, input) { self.mode = .command($0) } submit: { self.runCommand($0) }
+            return true
+        case .search(let input):
+            editLine(key, input) { self.mode = .search($0) } submit: { text in
+                self.lastSearch = text
+                self.search(forward: true)
+            }
+            return true
+        case .normal:
+            break
+        }
+        switch key {
+        case .character("q"), .control("c"): return false
+        case .character("?"): mode = .help
+        case .tab, .backTab: focus = focus == .tree ? main : .tree
+        case .character(let c) where c.isNumber:
+            if let number = c.wholeNumberValue, let kind = PaneKind(rawValue: number), kind == .tree || panes[kind] != nil {
+                if kind != .tree { main = kind }
+                focus = kind
+            }
+        case .character(":"): mode = .command("")
+        case .character("/"): mode = .search("")
+        case .character("n"): search(forward: true)
+        case .character("N"): search(forward: false)
+        case .character("["): step(to: model.position - 1)
+        case .character("]"): step(to: model.position + 1)
+        case .character("{"): step(to: 0)
+        case .character("}"): step(to: model.lines.count)
+        default: routeToFocused(key)
+        }
+        return true
+    }
+
+    private func routeToFocused(_ key: Key) {
+        let action: PaneAction
+        if focus == .tree {
+            action = tree.handle(key, context: context(for: .tree))
+        } else if var pane = panes[focus] {
+            action = pane.handle(key, context: context(for: focus))
+            panes[focus] = pane
+        } else {
+            return
+        }
+        perform(action)
+    }
+
+    private func perform(_ action: PaneAction) {
+        switch action {
+        case .none, .ignored: break
+        case .select(let object): tree.reveal(object, model: model)
+        case .show(let kind):
+            guard panes[kind] != nil else { return }
+            main = kind
+            focus = kind
+        case .message(let text): message = text
+        }
+    }
+
+    private func editLine(_ key: Key, _ input: String, update: (String) -> Void, submit: (String) -> Void) {
+        switch key {
+        case .escape: mode = .normal
+        case .enter:
+            mode = .normal
+            submit(input)
+        case .backspace: update(String(input.dropLast()))
+        case .character(let c): update(input + String(c))
+        default: break
+        }
+    }
+
+    private func search(forward: Bool) {
+        guard let text = lastSearch, !text.isEmpty else { return }
+        let found: Bool
+        if focus == .tree {
+            found = tree.search(text, forward: forward, context: context(for: .tree))
+        } else if var pane = panes[focus] {
+            found = pane.search(text, forward: forward, context: context(for: focus))
+            panes[focus] = pane
+        } else {
+            found = false
+        }
+        message = found ? "/\(text)" : "/\(text): not found"
+    }
+
+    private func step(to target: Int) {
+        model.step(to: target)
+        let report = model.position > 0 ? model.reports.last : nil
+        message = "line \(model.position)/\(model.lines.count)" + (report.map { ": \($0.command) \($0.result.status)" } ?? "")
+    }
+
+    private func runCommand(_ text: String) {
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        switch model.run(command: text) {
+        case nil:
+            message = "nothing to run"
+        case .failure(let errors):
+            message = "error: " + (errors.errors.first?.reason ?? "bad command")
+        case .success(let report)?:
+            let fields = report.result.fields.filter { if case .records = $0.value { return false }; return true }
+                .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
+            message = "\(report.command): \(report.result.status) \(fields)  (\(model.changedSummaryLines.count) changes)"
+        }
+    }
+
+    private func handleMouse(_ mouse: MouseEvent) {
+        guard let (kind, area) = areas.first(where: { $0.value.contains(x: mouse.x, y: mouse.y) }) else { return }
+        focus = kind
+        switch mouse.kind {
+        case .wheelUp: routeToFocused(.up)
+        case .wheelDown: routeToFocused(.down)
+        case .press:
+            let row = mouse.y - area.y
+            if kind == .tree {
+                perform(tree.click(row: row, context: context(for: .tree)))
+            } else if var pane = panes[kind] {
+                let action = pane.click(row: row, context: context(for: kind))
+                panes[kind] = pane
+                perform(action)
+            }
+        }
+    }
+
+    // MARK: The loop
+
+    /// Runs until `q`, Ctrl-C or a termination signal; the caller restores the terminal.
+    public func run(on backend: TerminalBackend, shouldStop: () -> Bool = { false }) {
+        while true {
+            let size = backend.size
+            backend.present(render(width: size.width, height: size.height))
+            guard let event = backend.nextEvent(timeoutMilliseconds: 250) else {
+                if shouldStop() { return }
+                continue
+            }
+            if case .key(.control("l")) = event, let curses = backend as? CursesBackend { curses.invalidate(); continue }
+            if !handle(event) { return }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import IOMMUCore
+import ScenarioScript
+
+/// The scenario as a timeline over the live core: the command lines, and how many of them
+/// have run. Stepping back replays the first lines into a fresh session (the core is
+/// deterministic), so every view always shows the state after exactly `position` lines.
+public final class InspectorModel {
+    public private(set) var lines: [ScenarioLine]
+    public private(set) var position: Int
+    public private(set) var session: Session
+    public private(set) var reports: [LineReport] = []
+    /// The summary lines that changed with the last step or command (highlighted by views).
+    public private(set) var changedSummaryLines: Set<String> = []
+    /// Bumped whenever the model changes, so views can drop cached rows.
+    public private(set) var generation = 0
+    public let title: String
+
+    public init(scenario: Scenario, title: String) {
+        lines = scenario.lines
+        position = scenario.lines.count
+        session = Session()
+        self.title = title
+        reports = session.run(scenario)
+    }
+
+    /// Moves to just after line `target` of the timeline (0 = before the first).
+    public func step(to target: Int) {
+        let clamped = min(max(0, target), lines.count)
+        guard clamped != position else { return }
+        let before = Set(SessionSummary(session: session).text.split(separator: "\n").map(String.init))
+        let fresh = Session()
+        reports = lines[0..<clamped].map { fresh.run($0) }
+        session = fresh
+        position = clamped
+        noteChanges(from: before)
+    }
+
+    /// Runs a typed command against the live model, after the current position (later lines
+    /// of the timeline are dropped, as in an editor's undo history).
+    public func run(command text: String) -> Result<LineReport, ScenarioParseErrors>? {
+        let before = Set(SessionSummary(session: session).text.split(separator: "\n").map(String.init))
+        let report: LineReport?
+        do throws(ScenarioParseErrors) {
+            report = try session.run(command: text)
+        } catch {
+            return .failure(error)
+        }
+        guard let report, let line = try? Scenario(source: text).lines.first else { return nil }
+        lines = Array(lines[0..<position]) + [line]
+        position = lines.count
+        reports.append(report)
+        noteChanges(from: before)
+        return .success(report)
+    }
+
+    private func noteChanges(from before: Set<String>) {
+        let after = Set(SessionSummary(session: session).text.split(separator: "\n").map(String.init))
+        changedSummaryLines = after.subtracting(before)
+        generation += 1
+    }
+
+    /// The report of the last line run, if any.
+    public var lastReport: LineReport? { reports.last }
+}

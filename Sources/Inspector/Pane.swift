@@ -1,0 +1,76 @@
+import IOMMUCore
+import ScenarioScript
+import TerminalUI
+
+/// What a pane asks of the application after handling a key (htop's way: the pane says what
+/// must happen next instead of reaching into other panes).
+public enum PaneAction: Equatable {
+    case none
+    /// The key was not the pane's.
+    case ignored
+    /// Select this object everywhere (follow an edge of the object graph).
+    case select(ObjectID)
+    /// Show this pane, focused.
+    case show(PaneKind)
+    /// A message for the status bar.
+    case message(String)
+}
+
+/// The panes of the inspector, by the number key that focuses them.
+public enum PaneKind: Int, CaseIterable, Sendable {
+    case tree = 1, details = 2, pageTable = 3, walk = 4, iovaMap = 5
+
+    public var title: String {
+        switch self {
+        case .tree: "Objects"
+        case .details: "Details"
+        case .pageTable: "Page table"
+        case .walk: "Walk"
+        case .iovaMap: "IOVA map"
+        }
+    }
+}
+
+/// Everything a pane draws from: the model, the selection, and the look.
+public struct RenderContext {
+    public var model: InspectorModel
+    /// The object selected in the tree (the other panes follow it).
+    public var selection: ObjectID?
+    public var theme: Theme
+    public var symbols: Symbols
+    public var focused: Bool
+    /// The search text of `/`, highlighted where it matches.
+    public var search: String?
+}
+
+/// One pane of the inspector. A pane renders only the rows on screen, from the live core,
+/// and keeps only its own navigation state.
+public protocol InspectorPane {
+    var kind: PaneKind { get }
+    /// The keys this pane adds to the global ones, for the `?` overlay.
+    var keyHelp: [(key: String, action: String)] { get }
+    /// Draws into `area` (inside the pane's border).
+    mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext)
+    /// Handles a key while focused; `area` is the pane's last drawn inner area.
+    mutating func handle(_ key: Key, context: RenderContext) -> PaneAction
+    /// Moves to the next (or previous) row matching `text`; false when nothing matches.
+    mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool
+    /// Handles a click at a row of its area (relative to the inner area's top).
+    mutating func click(row: Int, context: RenderContext) -> PaneAction
+}
+
+extension InspectorPane {
+    public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool { false }
+    public mutating func click(row: Int, context: RenderContext) -> PaneAction { .none }
+}
+
+/// Finds the next index (wrapping) after `start` whose text contains `needle`, case-insensitively.
+func nextMatch(in texts: [String], after start: Int, needle: String, forward: Bool) -> Int? {
+    guard !texts.isEmpty, !needle.isEmpty else { return nil }
+    let lowered = needle.lowercased()
+    for step in 1...texts.count {
+        let index = ((start + (forward ? step : -step)) % texts.count + texts.count) % texts.count
+        if texts[index].lowercased().contains(lowered) { return index }
+    }
+    return nil
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Inspector
+import ScenarioScript
+import TerminalUI
+
+/// The full-screen inspector; without a terminal it prints the summary instead.
+struct TUI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui",
+        abstract: "Open the ncurses inspector on a scenario (the bundled default without FILE).")
+
+    @Argument(help: "A scenario file (.iommu).") var file: String?
+    @Option(help: "A theme: dark, light, mono, or a TOML file.") var theme: String = "dark"
+    @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorChoice?
+    @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
+
+    enum ColorChoice: String, ExpressibleByArgument {
+        case none, sixteen = "16", palette = "256", truecolor
+        var mode: ColorMode { ColorMode(rawValue: rawValue)! }
+    }
+
+    func run() throws {
+        let path = try file ?? defaultScenarioPath()
+        let scenario = try loadScenario(path)
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            // Not a terminal (a pipe, CI): print what the inspector would open on.
+            try Show(file: path).run()
+            return
+        }
+        var chosen = try InspectorThemes.load(theme)
+        let environment = ProcessInfo.processInfo.environment
+        let backend = CursesBackend(colors: colors?.mode, mouse: !noMouse, environment: environment)
+        defer { backend.close() }
+        if backend.colorMode == .none { chosen = chosen.monochrome }
+        let title = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let app = InspectorApp(model: InspectorModel(scenario: scenario, title: title), theme: chosen, symbols: backend.symbols)
+        app.run(on: backend) { backend.terminationWasRequested }
+    }
+}
