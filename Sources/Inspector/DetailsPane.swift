@@ -20,7 +20,7 @@ public struct DetailsPane: InspectorPane {
     public init() {}
 
     public var keyHelp: [(key: String, action: String)] {
-        [("Enter", "follow the edge on this line (→ marks one)")]
+        [("Enter", "follow the edge on this line (an arrow marks one)")]
     }
 
     public func lines(_ context: RenderContext) -> [DetailLine] {
@@ -31,7 +31,7 @@ public struct DetailsPane: InspectorPane {
         var lines: [DetailLine] = []
         func text(_ value: String, _ role: String = "text") { lines.append(DetailLine(text: value, role: role, target: nil)) }
         func edge(_ value: String, _ target: IOMMUFDObject) {
-            lines.append(DetailLine(text: "→ " + value + " \(target.type) \(target.id)", role: "link", target: target.id))
+            lines.append(DetailLine(text: context.symbols.arrow + " " + value + " \(target.type) \(target.id)", role: "link", target: target.id))
         }
         text("\(object.type) \(object.id)", "heading")
         text("users \(fd.users(of: object))  (destroy is EBUSY above 1)")
@@ -91,7 +91,10 @@ public struct DetailsPane: InspectorPane {
             if let vdevice = device.vdevice { edge("vDEVICE", vdevice) }
             for structure in platform.iommu.configurationStructures(for: platform, memory: context.model.session.machine.physical) {
                 text("\(structure.name) @ \(structure.address.hex): " + structure.words.map(\.hex).joined(separator: " "), "heading")
-                text("  " + structure.fields.map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }.joined(separator: " "))
+                let fields = structure.fields.map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }
+                for start in stride(from: 0, to: fields.count, by: 4) {
+                    text("  " + fields[start..<min(fields.count, start + 4)].joined(separator: "  "))
+                }
             }
         default:
             break

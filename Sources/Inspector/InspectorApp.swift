@@ -93,8 +93,8 @@ public final class InspectorApp {
         buffer.fill(area, style: theme["status_bar"])
         let text: String
         switch mode {
-        case .command(let input): text = ":" + input + "▏"
-        case .search(let input): text = "/" + input + "▏"
+        case .command(let input): text = ":" + input + symbols.cursor
+        case .search(let input): text = "/" + input + symbols.cursor
         default: text = message
         }
         buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
@@ -104,8 +104,8 @@ public final class InspectorApp {
         var rows: [(String, String)] = [
             ("q / Ctrl-C", "quit (the terminal is restored)"), ("?", "this help (any key closes it)"),
             ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
-            ("1 … 5", "focus Objects, Details, Page table, Walk, IOVA map"),
-            ("↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
+            ("1 - 5", "focus Objects, Details, Page table, Walk, IOVA map"),
+            (symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
             ("[ ]  { }", "step the scenario back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
         ]

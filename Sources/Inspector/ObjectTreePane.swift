@@ -26,12 +26,13 @@ public struct ObjectTreePane: InspectorPane {
     public init() {}
 
     public var keyHelp: [(key: String, action: String)] {
-        [("Enter / l / →", "expand, or follow to the object's detail"), ("h / ←", "collapse, or go to the parent"),
+        [("Enter / l / Right", "expand, or follow to the object's detail"), ("h / Left", "collapse, or go to the parent"),
          ("Space", "expand or collapse"), ("d", "show the details pane")]
     }
 
     /// The visible rows, walking the live object graph.
-    public func rows(_ model: InspectorModel) -> [TreeRow] {
+    public func rows(_ model: InspectorModel, symbols: Symbols = .unicode) -> [TreeRow] {
+        let arrow = symbols.arrow
         var rows: [TreeRow] = []
         let fd = model.session.iommufd, machine = model.session.machine
         let objects = fd.objects
@@ -46,7 +47,7 @@ public struct ObjectTreePane: InspectorPane {
                     for device in devices {
                         let bound = fd.devices.first { $0.platform === device }
                         _ = add("pdev:\(device.name)", 2, "\(device.name)  sid \(UInt64(device.streamID).hex)"
-                                + (bound.map { "  → DEVICE \($0.id)" } ?? "  (unbound)"), object: bound?.id, children: false)
+                                + (bound.map { "  \(arrow) DEVICE \($0.id)" } ?? "  (unbound)"), object: bound?.id, children: false)
                     }
                 }
             }
@@ -69,7 +70,7 @@ public struct ObjectTreePane: InspectorPane {
                     guard add("viommu:\(viommu.id)", 3, "VIOMMU \(viommu.id)  on \(viommu.driver.name)", object: viommu.id,
                               children: !vdevices.isEmpty || !onVIOMMU.isEmpty) else { continue }
                     for vdevice in vdevices {
-                        _ = add("vdevice:\(vdevice.id)", 4, "VDEVICE \(vdevice.id)  virt_id \(vdevice.virtualID.hex) → DEVICE \(vdevice.device.id)",
+                        _ = add("vdevice:\(vdevice.id)", 4, "VDEVICE \(vdevice.id)  virt_id \(vdevice.virtualID.hex) \(arrow) DEVICE \(vdevice.device.id)",
                                 object: vdevice.id, children: false)
                     }
                     for child in onVIOMMU { _ = add("hwpt:\(child.id)", 4, "HWPT_NESTED \(child.id)", object: child.id, children: false) }
@@ -77,7 +78,7 @@ public struct ObjectTreePane: InspectorPane {
             }
         }
         for device in fd.devices {
-            let attached = device.attachments[noPASID].map { "→ \($0.type) \($0.id)" } ?? "blocked"
+            let attached = device.attachments[noPASID].map { "\(arrow) \($0.type) \($0.id)" } ?? "blocked"
             _ = add("device:\(device.id)", 1, "DEVICE \(device.id)  \(device.platform.name)  \(attached)", object: device.id, children: false)
         }
         return rows
@@ -91,7 +92,7 @@ public struct ObjectTreePane: InspectorPane {
 
     public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {
         height = area.height
-        let all = rows(context.model)
+        let all = rows(context.model, symbols: context.symbols)
         list.move(by: 0, count: all.count, height: area.height)
         for (line, index) in (list.offset..<min(all.count, list.offset + area.height)).enumerated() {
             let row = all[index]
@@ -112,7 +113,7 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
-        let all = rows(context.model)
+        let all = rows(context.model, symbols: context.symbols)
         if list.handle(key, count: all.count, height: height) { return selectionAction(all) }
         guard all.indices.contains(list.selected) else { return .ignored }
         let row = all[list.selected]
@@ -153,14 +154,14 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
-        let all = rows(context.model)
+        let all = rows(context.model, symbols: context.symbols)
         guard let index = nextMatch(in: all.map(\.label), after: list.selected, needle: text, forward: forward) else { return false }
         list.select(index, count: all.count, height: height)
         return true
     }
 
     public mutating func click(row: Int, context: RenderContext) -> PaneAction {
-        let all = rows(context.model)
+        let all = rows(context.model, symbols: context.symbols)
         let index = list.offset + row
         guard all.indices.contains(index) else { return .none }
         if index == list.selected { toggle(all[index]) }

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import ScenarioScript
+import TerminalUI
+@testable import Inspector
+
+/// Every view of the inspector on the default scenario, at 80x24 and 120x40, in the dark
+/// theme and in monochrome, against frames checked in under `Frames/`. A frame file holds
+/// the text, then each row's styles as letters with a legend, so colour changes show in a
+/// diff too. `UPDATE_GOLDEN=1 swift test --filter GoldenFrameTests` rewrites them.
+@Suite(.serialized)
+struct GoldenFrameTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let frames = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Frames")
+
+    /// A view and the keys that reach it from the first frame.
+    struct View: CustomTestStringConvertible, Sendable {
+        var name: String
+        var keys: [Key]
+        var testDescription: String { name }
+    }
+
+    static func typed(_ text: String) -> [Key] { text.map { .character($0) } }
+
+    static let views: [View] = [
+        View(name: "tree", keys: []),
+        View(name: "details-nested", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("2")]),
+        View(name: "details-device", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("2")]),
+        View(name: "help", keys: [.character("?")]),
+    ]
+
+    static func app(theme: String, symbols: Symbols = .unicode) throws -> InspectorApp {
+        let source = try String(contentsOf: repository.appendingPathComponent("Sources/iommuscope/Scenarios/default.iommu"), encoding: .utf8)
+        let model = InspectorModel(scenario: try Scenario(source: source), title: "default")
+        return InspectorApp(model: model, theme: try InspectorThemes.load(theme), symbols: symbols)
+    }
+
+    /// The frame as text plus a style map: one letter per distinct style, in order of use.
+    static func serialize(_ buffer: CellBuffer) -> String {
+        var legend: [Style: Character] = [:]
+        var order: [Style] = []
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var rows: [String] = []
+        for y in 0..<buffer.height {
+            var row = ""
+            for x in 0..<buffer.width {
+                let style = buffer[x, y].style
+                if legend[style] == nil {
+                    legend[style] = letters[min(order.count, letters.count - 1)]
+                    order.append(style)
+                }
+                row.append(legend[style]!)
+            }
+            rows.append(row)
+        }
+        let key = order.map { "\(legend[$0]!) = \(describe($0))" }
+        return buffer.text + "\n--- styles ---\n" + rows.joined(separator: "\n") + "\n--- legend ---\n" + key.joined(separator: "\n") + "\n"
+    }
+
+    static func describe(_ style: Style) -> String {
+        var words: [String] = []
+        if style.foreground != .default { words.append("fg \(style.foreground)") }
+        if style.background != .default { words.append("bg \(style.background)") }
+        if style.bold { words.append("bold") }
+        if style.dim { words.append("dim") }
+        if style.underline { words.append("underline") }
+        if style.reverse { words.append("reverse") }
+        return words.isEmpty ? "plain" : words.joined(separator: " ")
+    }
+
+    static let cases: [(View, Int, Int, String)] = views.flatMap { view in
+        [(80, 24), (120, 40)].flatMap { size in ["dark", "mono"].map { (view, size.0, size.1, $0) } }
+    }
+
+    @Test(arguments: cases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })
+    func frameMatchesGolden(_ name: String) throws {
+        let (view, width, height, theme) = Self.cases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!
+        let app = try Self.app(theme: theme)
+        _ = app.render(width: width, height: height)
+        for key in view.keys {
+            _ = app.handle(.key(key))
+            _ = app.render(width: width, height: height)
+        }
+        let actual = Self.serialize(app.render(width: width, height: height))
+        let file = Self.frames.appendingPathComponent(name + ".frame")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] != nil {
+            try actual.write(to: file, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: file, encoding: .utf8)
+        #expect(actual == expected, "\(name): the frame differs from Frames/\(name).frame (UPDATE_GOLDEN=1 rewrites it)")
+    }
+
+    /// Below the minimum size the inspector says so instead of drawing panes, at any size.
+    @Test(arguments: [(0, 0), (1, 1), (10, 3), (59, 30), (80, 15)])
+    func tooSmall(_ width: Int, _ height: Int) throws {
+        let app = try Self.app(theme: "mono")
+        let frame = app.render(width: width, height: height)
+        if width >= 10 && height >= 1 { #expect(frame.text.hasPrefix("terminal too") || frame.text.isEmpty || width < 20) }
+    }
+
+    /// Without a UTF-8 locale the frame uses ASCII borders and markers only.
+    @Test func asciiFallback() throws {
+        let app = try Self.app(theme: "mono", symbols: .ascii)
+        let text = app.render(width: 80, height: 24).text
+        #expect(text.unicodeScalars.allSatisfy { $0.isASCII })
+        #expect(text.contains("+=") || text.contains("+-"))
+    }
+}
