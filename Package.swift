@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        // Drives the real binary in tmux; depending on the executable makes swift test build it.
+        .testTarget(name: "EndToEndTests", dependencies: ["iommuscope"]),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript"],
                     resources: [.copy("Frames")]),
         .testTarget(

@@ -1,0 +1,114 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The real binary in a real terminal: tmux on a private socket with no user configuration,
+/// driven with send-keys and read with capture-pane. Each test polls the screen until what it
+/// waits for appears (5 s at most) instead of sleeping.
+@Suite(.serialized)
+struct InspectorInTmuxTests {
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("iommuscope").path
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Runs a shell command with popen (Foundation's Process hangs on tmux's forked server,
+    /// which inherits its pipes); returns the output.
+    @discardableResult
+    static func shell(_ command: String) -> String {
+        guard let pipe = popen(command + " 2>&1", "r") else { return "" }
+        var output = ""
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
+        pclose(pipe)
+        return output
+    }
+
+    /// One tmux server per test, named after it.
+    struct Terminal {
+        let socket: String
+        func tmux(_ arguments: String) -> String { InspectorInTmuxTests.shell("tmux -L \(socket) -f /dev/null \(arguments)") }
+        func keys(_ keys: String) { _ = tmux("send-keys -t s \(keys)") }
+        func screen(escapes: Bool = false) -> String { tmux("capture-pane -p \(escapes ? "-e " : "")-t s") }
+
+        /// Waits until the screen contains `text`; records the screen when it never does.
+        @discardableResult
+        func waitFor(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline {
+                if screen().contains(text) { return true }
+                usleep(50_000)
+            }
+            Issue.record("'\(text)' never appeared; the screen was:\n\(screen())", sourceLocation: sourceLocation)
+            return false
+        }
+
+        func stop() { _ = tmux("kill-server") }
+    }
+
+    static func start(_ name: String, width: Int = 120, height: Int = 40, environment: String = "TERM=xterm-256color LANG=C.UTF-8",
+                      arguments: String = "") -> Terminal {
+        let terminal = Terminal(socket: "iommuscope-e2e-\(name)-\(getpid())")
+        // swift test sets NO_COLOR; the app under test gets an explicit environment.
+        let command = "env -u NO_COLOR \(environment) \(binary) \(arguments); echo EXITED-$?; sleep 30"
+        _ = terminal.tmux("new-session -d -s s -x \(width) -y \(height) '\(command)' </dev/null >/dev/null 2>&1")
+        return terminal
+    }
+
+    @Test func opensNavigatesResizesAndQuits() {
+        let terminal = Self.start("main")
+        defer { terminal.stop() }
+        guard terminal.waitFor("1 Objects") else { return }
+        #expect(terminal.screen().contains("HWPT_NESTED 8"))
+        terminal.keys("/ HWPT_NESTED Enter 2")
+        terminal.waitFor("guest STE 0x4000000b")
+        terminal.keys("?")
+        terminal.waitFor("Keys: Details")
+        terminal.keys("Escape")
+        _ = terminal.tmux("resize-window -t s -x 50 -y 10")
+        terminal.waitFor("terminal too small")
+        _ = terminal.tmux("resize-window -t s -x 100 -y 30")
+        terminal.waitFor("1 Objects")
+        terminal.keys("q")
+        terminal.waitFor("EXITED-0")
+        // The alternate screen is gone: nothing of the inspector is left on the terminal.
+        #expect(!terminal.screen().contains("1 Objects"))
+    }
+
+    @Test func controlCRestoresTheTerminal() {
+        let terminal = Self.start("ctrlc")
+        defer { terminal.stop() }
+        guard terminal.waitFor("1 Objects") else { return }
+        terminal.keys("C-c")
+        terminal.waitFor("EXITED-0")
+        #expect(!terminal.screen().contains("1 Objects"))
+    }
+
+    @Test func sigtermRestoresTheTerminal() {
+        let terminal = Self.start("term")
+        defer { terminal.stop() }
+        guard terminal.waitFor("1 Objects") else { return }
+        Self.shell("pkill -TERM -f '^\(Self.binary)$'")
+        terminal.waitFor("EXITED-0")
+        #expect(!terminal.screen().contains("1 Objects"))
+    }
+
+    @Test func noColorAndNoUTF8FallBack() {
+        let terminal = Self.start("ascii", environment: "NO_COLOR=1 TERM=xterm-256color LANG=C LC_ALL=C")
+        defer { terminal.stop() }
+        guard terminal.waitFor("1 Objects") else { return }
+        let screen = terminal.screen(escapes: true)
+        #expect(screen.contains("+-") || screen.contains("+="))
+        #expect(!screen.contains("38;5;"))
+        #expect(!screen.contains("─"))
+        terminal.keys("q")
+        terminal.waitFor("EXITED-0")
+    }
+
+    @Test func colourThemeUsesColours() {
+        let terminal = Self.start("colour")
+        defer { terminal.stop() }
+        guard terminal.waitFor("1 Objects") else { return }
+        #expect(terminal.screen(escapes: true).contains("\u{1B}["))
+        terminal.keys("q")
+        terminal.waitFor("EXITED-0")
+    }
+}
