@@ -25,6 +25,11 @@ public final class CursesBackend: TerminalBackend {
         keypad(cn_stdscr(), true)
         curs_set(0)
         set_escdelay(25)
+        // COLORS is only known once start_color() has run.
+        if has_colors() {
+            start_color()
+            use_default_colors()
+        }
         colorCount = has_colors() ? Int(cn_colors()) : 0
         if let requested {
             colorMode = requested
@@ -36,10 +41,6 @@ public final class CursesBackend: TerminalBackend {
             colorMode = .palette
         } else {
             colorMode = .sixteen
-        }
-        if colorMode != .none && colorCount > 0 {
-            start_color()
-            use_default_colors()
         }
         if mouse {
             mousemask(cn_all_mouse_events(), nil)

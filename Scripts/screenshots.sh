@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerates Screenshots/*.png from real runs: the inspector runs in tmux, its raw output
+# stream is recorded with pipe-pane, keys are sent, and Scripts/render_terminal.py renders
+# the final screen with pyte and Pillow (pip install pyte pillow).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build --product iommuscope >/dev/null
+binary=$(swift build --show-bin-path)/iommuscope
+out=Screenshots
+mkdir -p "$out"
+
+# shoot NAME COLUMNS ROWS "ARGUMENTS" KEYS...   (a NAME starting with light- renders on a light background)
+shoot() {
+  local name=$1 columns=$2 rows=$3 arguments=$4; shift 4
+  local background=dark
+  case $name in light*) background=light ;; esac
+  local socket="iommuscope-shots-$$" stream
+  stream=$(mktemp)
+  tmux -L "$socket" -f /dev/null new-session -d -s s -x "$columns" -y "$rows" \
+    "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 $binary $arguments; sleep 30" </dev/null >/dev/null 2>&1
+  tmux -L "$socket" pipe-pane -o -t s "cat >> $stream"
+  tmux -L "$socket" send-keys -t s C-l
+  sleep 0.5
+  for key in "$@"; do tmux -L "$socket" send-keys -t s "$key"; sleep 0.15; done
+  sleep 0.5
+  tmux -L "$socket" kill-server
+  python3 Scripts/render_terminal.py "$stream" "$columns" "$rows" "$out/$name.png" "$background"
+  rm -f "$stream"
+  echo "$out/$name.png"
+}
+
+shoot tree 120 40 "" 
+shoot details 120 40 "" / H W P T _ N E S T E D Enter 2
+shoot help 120 40 "" ?
+shoot light 120 40 "--theme light" / D E V I C E Space 1 Enter 2
