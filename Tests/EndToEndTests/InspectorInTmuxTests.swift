@@ -107,7 +107,9 @@ struct InspectorInTmuxTests {
         let terminal = Self.start("colour")
         defer { terminal.stop() }
         guard terminal.waitFor("1 Objects") else { return }
-        #expect(terminal.screen(escapes: true).contains("\u{1B}["))
+        // The dark theme's title bar is black on cyan: SGR 30 and 46 reach the terminal.
+        let screen = terminal.screen(escapes: true)
+        #expect(screen.contains("\u{1B}[46m") && screen.contains("\u{1B}[36m"))
         terminal.keys("q")
         terminal.waitFor("EXITED-0")
     }
