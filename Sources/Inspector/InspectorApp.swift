@@ -38,7 +38,7 @@ public final class InspectorApp {
     }
 
     /// Panes beyond the tree and details, as they become available.
-    static func extraPanes() -> [any InspectorPane] { [] }
+    static func extraPanes() -> [any InspectorPane] { [PageTablePane(), WalkPane(), IOVAMapPane()] }
 
     var selection: ObjectID? { tree.selectedObject(model) }
 
@@ -59,6 +59,7 @@ public final class InspectorApp {
             buffer.put("q quits", x: 0, y: min(1, height - 1), style: theme["dim"])
             return buffer
         }
+        areas.removeAll()
         let (titleBar, rest) = buffer.area.splitRows(1)
         let (body, statusBar) = rest.splitRows(rest.height - 1)
         drawTitle(&buffer, titleBar)
@@ -149,6 +150,10 @@ public final class InspectorApp {
             return true
         case .normal:
             break
+        }
+        if focus != .tree, panes[focus]?.capturesInput == true, key != .control("c") {
+            routeToFocused(key)
+            return true
         }
         switch key {
         case .character("q"), .control("c"): return false

@@ -23,6 +23,15 @@ public final class InspectorModel {
         reports = session.run(scenario)
     }
 
+    /// A model over a session built elsewhere (a benchmark's rig driven through the core
+    /// API): an empty timeline, so stepping leaves the session as it is.
+    public init(session: Session, title: String) {
+        lines = []
+        position = 0
+        self.session = session
+        self.title = title
+    }
+
     /// Moves to just after line `target` of the timeline (0 = before the first).
     public func step(to target: Int) {
         let clamped = min(max(0, target), lines.count)

@@ -57,11 +57,15 @@ public protocol InspectorPane {
     mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool
     /// Handles a click at a row of its area (relative to the inner area's top).
     mutating func click(row: Int, context: RenderContext) -> PaneAction
+    /// True while the pane edits text of its own: every key then goes to it, even the
+    /// global ones (digits, q, /).
+    var capturesInput: Bool { get }
 }
 
 extension InspectorPane {
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool { false }
     public mutating func click(row: Int, context: RenderContext) -> PaneAction { .none }
+    public var capturesInput: Bool { false }
 }
 
 /// Finds the next index (wrapping) after `start` whose text contains `needle`, case-insensitively.

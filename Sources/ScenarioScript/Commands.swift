@@ -497,7 +497,10 @@ private let queryCommands: [CommandSpec] = [
                 ("stage", .integer(UInt64(fault.stage))), ("level", .integer(UInt64(fault.level))), ("reason", .text(fault.reason)),
             ]
             record += fault.details.map { ($0.name, .text($0.value)) }
-            return CommandResult(status: .fault, fields: [("iova", .address(iova)), ("fault", .record(record))])
+            return CommandResult(status: .fault, fields: [
+                ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
+                ("steps", .records(fault.steps.map(stepRecord))),
+            ])
         }
     },
     // Project helpers that build a guest's stage-1 tables in its RAM, as a guest kernel would.

@@ -5,7 +5,7 @@ import IOMMUCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print one figure per line as 'name: value unit'.",
-        subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self])
+        subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self, BenchTUI.self])
 }
 
 /// Maps and unmaps many areas in one IOAS (fixed and automatic IOVA) to show that IOAS

@@ -111,10 +111,13 @@ extension AMDVi {
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
         guard pasid == nil else { return nil }
+        var steps: [WalkStep] = []
         do throws(TranslationFault) {
-            return try walk(device, iova: iova, access: access, memory: memory).map { .success($0) }
+            return try walk(device, iova: iova, access: access, memory: memory, steps: &steps).map { .success($0) }
         } catch {
-            return .failure(error)
+            var fault = error
+            fault.steps = steps
+            return .failure(fault)
         }
     }
 
@@ -124,7 +127,7 @@ extension AMDVi {
     }
 
     private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights,
-                      memory: PhysicalMemory) throws(TranslationFault) -> Translation? {
+                      memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation? {
         // DeviceIDs are 16 bits; the simulated table has an entry for each.
         guard let deviceID = UInt16(exactly: device.streamID) else {
             throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
@@ -165,7 +168,6 @@ extension AMDVi {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
-        var steps: [WalkStep] = []
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
         if let format = configuration.guest, let root = configuration.guestRoot {
             result = try guestWalk(format, root: root, iova: iova, access: access, domain: domain, memory: memory, steps: &steps)

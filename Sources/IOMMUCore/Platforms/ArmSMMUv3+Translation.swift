@@ -120,10 +120,13 @@ extension ArmSMMUv3 {
 
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
+        var steps: [WalkStep] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, access: access, memory: memory))
+            return .success(try walk(device, iova: iova, access: access, memory: memory, steps: &steps))
         } catch {
-            return .failure(error)
+            var fault = error
+            fault.steps = steps
+            return .failure(fault)
         }
     }
 
@@ -142,8 +145,8 @@ extension ArmSMMUv3 {
         return words
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, memory: PhysicalMemory) throws(TranslationFault) -> Translation {
-        var steps: [WalkStep] = []
+    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, memory: PhysicalMemory,
+                      steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
         let configuration = try configuration(of: device, memory: memory, steps: &steps)
         let ste = configuration.ste
         let tag: IOTLB.Tag

@@ -174,10 +174,12 @@ extension IntelVTd {
 
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
+        var steps: [WalkStep] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, pasid: pasid, access: access, memory: memory))
+            return .success(try walk(device, iova: iova, pasid: pasid, access: access, memory: memory, steps: &steps))
         } catch {
             var fault = error
+            fault.steps = steps
             if let string = fault.details.first(where: { $0.name == "string" })?.value, fault.reason.hasPrefix("0x") {
                 // dmar_fault_do_one; the recorded address is page-aligned (dma_frcd_page_addr).
                 let rid = requesterID(device)
@@ -191,7 +193,7 @@ extension IntelVTd {
     }
 
     private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
-                      memory: PhysicalMemory) throws(TranslationFault) -> Translation {
+                      memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
         if pasid == nil && VTd.interruptRange.contains(iova) {
             // VT-d 3.14: requests without PASID to 0xFEEx_xxxx are interrupt requests, never
             // DMA-remapped (a write goes to interrupt remapping as it is); a read there is an
@@ -219,7 +221,6 @@ extension IntelVTd {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
-        var steps: [WalkStep] = []
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
         switch configuration.pgtt {
         case .secondStage:

@@ -16,6 +16,8 @@ public enum SMMUv3 {
     public struct StreamTableEntry: Sendable, Equatable {
         public var words: [UInt64]
 
+        public init(words: [UInt64]) { self.words = words }
+
         public var valid: Bool { words[0] & 1 != 0 }
         public var config: Config? { Config(rawValue: (words[0] >> 1) & 0x7) }
         /// S1ContextPtr (bits 51:6).
@@ -41,6 +43,8 @@ public enum SMMUv3 {
     /// CD words 0 and 1.
     public struct ContextDescriptor: Sendable, Equatable {
         public var words: [UInt64]
+
+        public init(words: [UInt64]) { self.words = words }
 
         public var valid: Bool { (words[0] >> 31) & 1 != 0 }
         public var t0sz: Int { Int(words[0] & 0x3f) }

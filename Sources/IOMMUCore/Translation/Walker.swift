@@ -31,6 +31,8 @@ public struct TranslationFault: Error, Sendable, Equatable {
     public var reason: String
     /// Extra architecture detail: SMMUv3 CLASS, the faulting IPA or descriptor address.
     public var details: [(name: String, value: String)]
+    /// The descriptor fetches made before the fault, in hardware order (the last one faulted).
+    public var steps: [WalkStep] = []
 
     public init(stage: Int, level: Int, reason: String, details: [(name: String, value: String)] = []) {
         self.stage = stage
@@ -42,6 +44,7 @@ public struct TranslationFault: Error, Sendable, Equatable {
     public static func == (a: TranslationFault, b: TranslationFault) -> Bool {
         a.stage == b.stage && a.level == b.level && a.reason == b.reason
             && a.details.map(\.name) == b.details.map(\.name) && a.details.map(\.value) == b.details.map(\.value)
+            && a.steps == b.steps
     }
 }
 

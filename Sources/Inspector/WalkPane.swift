@@ -1,0 +1,622 @@
+import Foundation
+import IOMMUCore
+import ScenarioScript
+import TerminalUI
+
+/// One DMA transaction walked by the core: pick a device, an IOVA, the access (and a PASID);
+/// the pane flushes that IOMMU's caches and calls `IOMMUFD.translate`, then shows every
+/// descriptor fetch in order with the bits that decided it, the two-dimensional grid of a
+/// nested walk, and a fault's stage, level and reason. Step mode replays the walk one memory
+/// access per key press.
+public struct WalkPane: InspectorPane {
+    public let kind = PaneKind.walk
+
+    /// What a walk depends on: when it changes, the walk is made again.
+    struct Request: Equatable {
+        var generation: Int
+        var device: UInt32
+        var iova: UInt64
+        var pasid: UInt32?
+        var write: Bool
+        var cold: Bool
+    }
+
+    enum Outcome {
+        case translation(Translation)
+        case fault(TranslationFault)
+        /// `translate` returned nil: the architecture's walk for this request is not modelled.
+        case unsupported
+        case failed(Errno)
+    }
+
+    /// A row of the nested grid: the stage-2 walk that serves one stage-1 fetch (or the CD
+    /// pointer, or the stage-1 output), and that stage-1 fetch.
+    struct GridRow {
+        enum Role: Equatable { case configuration, stage1(level: Int), stage2Only, output }
+        var role: Role
+        /// Stage-2 fetches: level and step number.
+        var cells: [(level: Int, step: Int)]
+        var stage1Step: Int?
+        /// The IPA (GPA) stage 2 resolves in this row.
+        var input: UInt64?
+    }
+
+    /// A walk made, with what the views need to explain it.
+    struct Walk {
+        var request: Request
+        var deviceName: String
+        var outcome: Outcome
+        /// The fetches `translate` reported, up to the faulting one for a fault.
+        var steps: [WalkStep]
+        var formats: [Int: any PageTableFormat]
+        var nested: Bool
+        /// "IPA" on Arm, "GPA" on x86.
+        var intermediate: String
+        var grid: [GridRow]
+        var stage2Levels: [Int]
+        /// The input address each step indexes with, where known.
+        var inputs: [UInt64?]
+        /// The input address name of each step ("IOVA", "IPA").
+        var inputNames: [String]
+        /// The grid row of each step.
+        var rowOfStep: [Int?]
+    }
+
+    public var list = ListState()
+    /// The device walked (its iommufd id); nil picks the selection's device or the first bound one.
+    public private(set) var deviceID: UInt32?
+    /// The IOVA walked; nil picks a mapped one.
+    public private(set) var iova: UInt64?
+    public private(set) var write = false
+    public private(set) var pasid: UInt32?
+    /// Flush the IOMMU's caches before walking (cold) or not (warm: an IOTLB hit shows).
+    public private(set) var cold = true
+    public private(set) var stepMode = false
+    /// In step mode, the memory access shown last.
+    public private(set) var current = 0
+    /// The inline IOVA input, while `i` edits it.
+    public private(set) var editing: String?
+    public var capturesInput: Bool { editing != nil }
+    private var lastSelection: ObjectID?
+    private var walk: Walk?
+    private var listHeight = 1
+    private var listTop = 0
+
+    public init() {}
+
+    public var keyHelp: [(key: String, action: String)] {
+        [("d / D", "next / previous bound device"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
+         ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1"),
+         ("c", "toggle cold (IOTLB flushed) / warm (an IOTLB hit shows)"),
+         ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
+         ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)")]
+    }
+
+    // MARK: Making the walk
+
+    private static func deviceID(for selection: ObjectID?, fd: IOMMUFD) -> UInt32? {
+        guard let selection, let object = try? fd.object(selection.rawValue) else { return nil }
+        switch object {
+        case let device as Device: return device.id.rawValue
+        case let vdevice as VDevice: return vdevice.device.id.rawValue
+        case let hwpt as HWPT: return fd.attachments(of: hwpt).first?.device.id.rawValue
+        default: return nil
+        }
+    }
+
+    private func devices(_ fd: IOMMUFD) -> [Device] { fd.devices.sorted { $0.id < $1.id } }
+
+    /// Follows the tree, fills the defaults, and walks again when the request changed.
+    private mutating func refresh(_ context: RenderContext) {
+        let fd = context.model.session.iommufd
+        if context.selection != lastSelection {
+            lastSelection = context.selection
+            if let id = Self.deviceID(for: context.selection, fd: fd), id != deviceID {
+                deviceID = id
+                iova = nil
+            }
+        }
+        let bound = devices(fd)
+        if deviceID == nil || !bound.contains(where: { $0.id.rawValue == deviceID }) {
+            deviceID = bound.first?.id.rawValue
+            iova = nil
+        }
+        guard let deviceID, let device = bound.first(where: { $0.id.rawValue == deviceID }) else {
+            walk = nil
+            return
+        }
+        if iova == nil { iova = defaultIOVA(device, fd: fd) }
+        let request = Request(generation: context.model.generation, device: deviceID, iova: iova ?? 0, pasid: pasid,
+                              write: write, cold: cold)
+        guard walk?.request != request else { return }
+        walk = Self.makeWalk(request, device: device, fd: fd)
+        current = 0
+        list = ListState()
+    }
+
+    /// The first mapped IOVA of the device's table (a guest stage-1 table when nested), found
+    /// by reading a bounded number of descriptors; else the IOAS's first area; else 0.
+    private func defaultIOVA(_ device: Device, fd: IOMMUFD) -> UInt64 {
+        guard let hwpt = device.attachments[pasid ?? noPASID] else { return 0 }
+        if case .table(let source) = PageTableSources.resolve(hwpt, fd: fd), let leaf = source.firstLeaf() { return leaf }
+        if let paging = hwpt as? HWPTPaging {
+            var first: UInt64?
+            paging.ioas.areas.forEach(intersecting: .all) { range, _ in first = range.start; return false }
+            return first ?? 0
+        }
+        return 0
+    }
+
+    static func makeWalk(_ request: Request, device: Device, fd: IOMMUFD) -> Walk {
+        let access: AccessRights = request.write ? .write : .read
+        if request.cold { device.platform.iommu.invalidateAllCaches() }
+        let outcome: Outcome
+        do {
+            switch try fd.translate(deviceID: request.device, iova: request.iova, pasid: request.pasid, access: access) {
+            case nil: outcome = .unsupported
+            case .success(let translation)?: outcome = .translation(translation)
+            case .failure(let fault)?: outcome = .fault(fault)
+            }
+        } catch {
+            outcome = .failed(error)
+        }
+        let architecture = device.platform.iommu.architecture
+        let intermediate = architecture == .armSMMUv3 ? "IPA" : "GPA"
+        // The formats to decode with: the attached domain's own table, or for a nested HWPT
+        // the parent's stage-2 table and the guest's stage-1 table.
+        var formats: [Int: any PageTableFormat] = [:]
+        var tables: [Int: PageTableSource] = [:]
+        var nested = false
+        var contextPointer: UInt64?
+        switch device.attachments[request.pasid ?? noPASID] {
+        case let paging as HWPTPaging:
+            if case .table(let source) = PageTableSources.resolve(paging, fd: fd) {
+                formats[source.stage] = source.format
+                tables[source.stage] = source
+            }
+        case let hwpt as HWPTNested:
+            nested = true
+            if case .table(let source) = PageTableSources.resolve(hwpt.stage2, fd: fd) {
+                formats[2] = source.format
+                tables[2] = source
+            }
+            if case .table(let source) = PageTableSources.guestStage1(of: hwpt, fd: fd) {
+                formats[1] = source.format
+                tables[1] = source
+            }
+            if case .armSMMUv3(let words) = hwpt.domain.configuration {
+                contextPointer = GuestSMMUv3.STE(words: words).contextPointer
+            }
+        default:
+            break
+        }
+        var steps: [WalkStep] = []
+        switch outcome {
+        case .translation(let translation):
+            steps = translation.steps
+        case .fault(let fault):
+            // The fetches the hardware made before the fault; the last one faulted.
+            steps = fault.steps
+        default:
+            break
+        }
+        // The grid and the input address of each step.
+        var grid: [GridRow] = []
+        var rowOfStep = [Int?](repeating: nil, count: steps.count)
+        var inputs = [UInt64?](repeating: nil, count: steps.count)
+        var inputNames = [String](repeating: "IOVA", count: steps.count)
+        if nested && !steps.isEmpty {
+            var pending: [(level: Int, step: Int)] = []
+            var pendingDone = false
+            for (index, step) in steps.enumerated() {
+                if step.stage == 2 {
+                    if pendingDone {
+                        let seenStage1 = grid.contains { $0.stage1Step != nil }
+                        grid.append(GridRow(role: seenStage1 ? .stage2Only : .configuration, cells: pending, stage1Step: nil,
+                                            input: seenStage1 ? nil : contextPointer))
+                        pending = []
+                    }
+                    pending.append((step.level, index))
+                    pendingDone = step.kind != .table
+                } else {
+                    grid.append(GridRow(role: .stage1(level: step.level), cells: pending, stage1Step: index, input: step.entryAddress))
+                    pending = []
+                    pendingDone = false
+                }
+            }
+            if !pending.isEmpty {
+                // The IPA stage 1 produced: its leaf's output plus the IOVA's offset in the leaf.
+                var output: UInt64?
+                if let leaf = steps.last(where: { $0.stage == 1 }), leaf.kind == .block || leaf.kind == .page, let s1 = formats[1] {
+                    let size = s1.leafSize(of: leaf.descriptor, level: leaf.level)
+                    output = s1.outputAddress(of: leaf.descriptor, level: leaf.level) + (request.iova & (size - 1))
+                }
+                let seenStage1 = grid.contains { $0.stage1Step != nil }
+                grid.append(GridRow(role: seenStage1 ? .output : .configuration, cells: pending, stage1Step: nil,
+                                    input: seenStage1 ? output : contextPointer))
+            }
+            for (row, entry) in grid.enumerated() {
+                for cell in entry.cells {
+                    rowOfStep[cell.step] = row
+                    inputs[cell.step] = entry.input
+                    inputNames[cell.step] = intermediate
+                }
+                if let step = entry.stage1Step {
+                    rowOfStep[step] = row
+                    inputs[step] = request.iova
+                }
+            }
+        } else {
+            for index in steps.indices {
+                inputs[index] = request.iova
+                if nested && steps[index].stage == 2 { inputNames[index] = intermediate }
+            }
+        }
+        var levels = formats[2]?.levels ?? []
+        for step in steps where step.stage == 2 && !levels.contains(step.level) { levels.append(step.level) }
+        let name = "DEVICE \(device.id) \(device.platform.name)"
+        return Walk(request: request, deviceName: name, outcome: outcome, steps: steps,
+                    formats: formats, nested: nested, intermediate: intermediate, grid: grid, stage2Levels: levels,
+                    inputs: inputs, inputNames: inputNames, rowOfStep: rowOfStep)
+    }
+
+    // MARK: Describing steps
+
+    /// "L1[0x001] → table at 0x40012000".
+    private static func effect(_ step: WalkStep, _ walk: Walk, symbols: Symbols) -> String {
+        let arrow = TableText.arrow(symbols)
+        let entry = "L\(step.level)[\(TableText.index(step.index, count: 512))]"
+        guard let format = walk.formats[step.stage] else { return "\(entry) = \(TableText.descriptor(step.descriptor)) (\(step.kind.rawValue))" }
+        switch step.kind {
+        case .table: return "\(entry) \(arrow) table at \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
+        case .block, .page:
+            return "\(entry) \(arrow) \(step.kind.rawValue) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
+                + " (\(TableText.size(format.leafSize(of: step.descriptor, level: step.level))))"
+        case .invalid: return "\(entry) is invalid (\(TableText.descriptor(step.descriptor)))"
+        }
+    }
+
+    /// Fields that decide a walk step: validity, the kind, permissions and the Access flag.
+    private static let decidingFields: Set<String> = [
+        "valid", "P", "PR", "PS", "NextLevel", "R", "W", "R/W", "AP", "S2AP", "APTable", "AF", "IR", "IW",
+    ]
+
+    /// The input bits that indexed a step: "IPA[38:30]=0x001".
+    private static func indexBits(_ step: WalkStep, _ index: Int, _ walk: Walk) -> String {
+        guard let format = walk.formats[step.stage] else { return "[\(TableText.index(step.index, count: 512))]" }
+        let root = step.level == format.rootLevel
+        let (high, low) = TableText.indexBits(format, level: step.level, root: root)
+        let count = Int((root ? format.rootTableSize : format.tableSize) / 8)
+        return "[\(high):\(low)]=\(TableText.index(step.index, count: count))"
+    }
+
+    /// What the descriptor's bits decided: where it leads, and the bits that allowed it.
+    private static func decidingBits(_ step: WalkStep, _ walk: Walk, symbols: Symbols) -> String {
+        guard let format = walk.formats[step.stage] else { return "(no format: raw descriptor)" }
+        var parts: [String] = []
+        switch step.kind {
+        case .table: parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)")
+        case .block, .page:
+            parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
+                         + " \(TableText.size(format.leafSize(of: step.descriptor, level: step.level)))")
+        case .invalid: parts.append("invalid:")
+        }
+        let fields = format.fields(of: step.descriptor, level: step.level)
+            .filter { decidingFields.contains($0.name) && (step.kind == .invalid || $0.bits.count > 1 || $0.value != 0 || $0.name == "AF") }
+            .map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }
+        return (parts + fields).joined(separator: " ")
+    }
+
+    /// The sentence step mode shows for a memory access.
+    static func sentence(_ index: Int, _ walk: Walk, symbols: Symbols) -> String {
+        let step = walk.steps[index]
+        let effect = effect(step, walk, symbols: symbols)
+        let input = walk.inputs[index].map { " \($0.hex)" } ?? ""
+        var text: String
+        if let row = walk.rowOfStep[index] {
+            let entry = walk.grid[row]
+            if step.stage == 1 {
+                text = "stage 1 reads its level-\(step.level) entry at \(walk.intermediate) \(step.entryAddress.hex): \(effect)"
+            } else {
+                switch entry.role {
+                case .stage1(let level):
+                    text = "stage 2 resolves the \(walk.intermediate)\(input) of the stage-1 level-\(level) table entry: \(effect)"
+                case .configuration:
+                    text = "stage 2 resolves the \(walk.intermediate)\(input) of the guest's context descriptor"
+                        + (walk.intermediate == "IPA" ? " (STE.S1ContextPtr)" : "") + ": \(effect)"
+                case .output:
+                    text = "stage 2 resolves the output \(walk.intermediate)\(input) of stage 1: \(effect)"
+                case .stage2Only:
+                    text = "stage 2 resolves the \(walk.intermediate)\(input): \(effect)"
+                }
+            }
+        } else {
+            text = "stage \(step.stage) reads the level-\(step.level) entry at \(step.entryAddress.hex) for \(walk.inputNames[index])\(input): \(effect)"
+        }
+        if index == walk.steps.count - 1 {
+            switch walk.outcome {
+            case .translation(let translation):
+                text += "; so IOVA \(walk.request.iova.hex) \(TableText.arrow(symbols)) PA \(translation.output.hex)"
+                    + " (\(TableText.size(translation.pageSize)), \(translation.rights.shortDescription))"
+            case .fault(let fault):
+                text += "; the walk faults here: \(fault.reason)"
+            default:
+                break
+            }
+        }
+        return text
+    }
+
+    static let stepHeader = "#".cellPadded(to: 3) + "step".cellPadded(to: 6) + "index bits".cellPadded(to: 14) + "entry addr".cellPadded(to: 12) + "descriptor".cellPadded(to: 17)
+        + "kind".cellPadded(to: 6) + "decided by"
+
+    private static func stepText(_ index: Int, _ walk: Walk, symbols: Symbols) -> String {
+        let step = walk.steps[index]
+        return String(index + 1).cellPadded(to: 3) + "S\(step.stage) L\(step.level)".cellPadded(to: 6) + indexBits(step, index, walk).cellPadded(to: 14)
+            + step.entryAddress.hex.cellPadded(to: 12) + String(TableText.descriptor(step.descriptor).dropFirst(2)).cellPadded(to: 17)
+            + step.kind.rawValue.cellPadded(to: 6) + decidingBits(step, walk, symbols: symbols)
+    }
+
+    private static func reasonGloss(_ reason: String) -> String? {
+        switch reason {
+        case "F_TRANSLATION": "no valid descriptor for the address"
+        case "F_PERMISSION": "the descriptors do not grant this access"
+        case "F_ACCESS": "the leaf's Access flag is clear"
+        case "F_ADDR_SIZE": "an address beyond the configured size"
+        case "F_WALK_EABT": "a descriptor fetch hit no memory"
+        case "C_BAD_STE": "the STE is invalid"
+        case "C_BAD_CD": "the context descriptor is invalid"
+        case "ABORT": "STE.Config = abort: the transaction is terminated"
+        default: nil
+        }
+    }
+
+    // MARK: Rendering
+
+    /// How many steps are on screen: all, or up to the current one in step mode.
+    private func visibleCount(_ walk: Walk) -> Int {
+        stepMode ? min(walk.steps.count, current + 1) : walk.steps.count
+    }
+
+    /// The step highlighted: the current one in step mode, else the selected one.
+    private func highlighted(_ walk: Walk) -> Int? {
+        guard !walk.steps.isEmpty else { return nil }
+        return stepMode ? min(current, walk.steps.count - 1) : min(list.selected, walk.steps.count - 1)
+    }
+
+    public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {
+        guard area.height > 0, area.width > 0 else { return }
+        if !context.focused { editing = nil }
+        refresh(context)
+        let symbols = context.symbols, theme = context.theme
+        var y = 0
+        func line(_ text: String, _ role: String) {
+            guard y < area.height else { return }
+            buffer.put(Widgets.fit(text, width: area.width, symbols: symbols), x: area.x, y: area.y + y, style: theme[role])
+            y += 1
+        }
+        guard let walk else {
+            line("No bound DEVICE to walk: bind one (device_bind) and attach it.", "dim")
+            return
+        }
+        let request = walk.request
+        let separator = symbols.breadcrumb
+        var controls = [walk.deviceName]
+        if let editing {
+            controls.append("IOVA \(editing)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)")
+        } else {
+            controls.append("IOVA \(request.iova.hex)")
+        }
+        controls += [request.write ? "write" : "read", request.pasid.map { "PASID \($0)" } ?? "no PASID", request.cold ? "cold" : "warm"]
+        if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
+        line(controls.joined(separator: separator), "heading")
+
+        let cache = request.cold ? "IOTLB flushed for the walk" : "IOTLB kept (warm)"
+        switch walk.outcome {
+        case .translation(let translation):
+            let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
+                : (translation.iotlbHit ? "IOTLB hit after \(translation.steps.count) configuration fetches" : "\(translation.steps.count) fetches")
+            line("\(cache): \(fetched) \(TableText.arrow(symbols)) PA \(translation.output.hex) (\(TableText.size(translation.pageSize)), "
+                 + "\(translation.rights.shortDescription))", "mapped")
+        case .fault(let fault):
+            line("\(cache): FAULT at stage \(fault.stage) level \(fault.level): \(fault.reason)", "fault")
+            let details = fault.details.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+            line("why: \(fault.reason)" + (Self.reasonGloss(fault.reason).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
+            if fault.stage == 0 {
+                line("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
+            } else if let last = walk.steps.last, last.stage == fault.stage {
+                line("where: step \(walk.steps.count) below, stage \(last.stage) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
+                     + " = \(TableText.descriptor(last.descriptor)) (\(last.kind.rawValue))", "fault")
+                line("below: the stage-\(fault.stage) table read by software (translate lists no fetches with a fault)", "dim")
+            } else {
+                line("where: stage \(fault.stage) level \(fault.level) (no table to show the entry)", "fault")
+            }
+        case .unsupported:
+            line("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
+        case .failed(let errno):
+            line("translate: \(errno)", "warning")
+        }
+
+        let visible = visibleCount(walk)
+        let highlight = highlighted(walk)
+        if !walk.grid.isEmpty { drawGrid(&buffer, area, &y, walk, visible: visible, highlight: highlight, context: context) }
+        if stepMode, let highlight {
+            let words = Self.sentence(highlight, walk, symbols: symbols).split(separator: " ").map(String.init)
+            for text in TableText.wrap(words, width: area.width, separator: " ").prefix(3) { line(text, "text") }
+        }
+        guard y < area.height else { return }
+        line(Self.stepHeader, "dim")
+        let stripHeight = area.height - y >= 8 ? 3 : 0
+        listTop = y
+        listHeight = max(1, area.height - y - stripHeight)
+        if stepMode {
+            list.selected = max(0, visible - 1)
+            list.reveal(height: listHeight)
+        } else {
+            list.move(by: 0, count: visible, height: listHeight)
+        }
+        let isFault: Bool
+        if case .fault = walk.outcome { isFault = true } else { isFault = false }
+        for (offset, index) in (list.offset..<min(visible, list.offset + listHeight)).enumerated() {
+            let step = walk.steps[index]
+            var role = step.stage == 2 ? "stage2" : "stage1"
+            if step.kind == .invalid || (isFault && index == walk.steps.count - 1) { role = "fault" }
+            let text = Self.stepText(index, walk, symbols: symbols)
+            if let search = context.search?.lowercased(), !search.isEmpty, TableText.parseAddress(search) == nil,
+               text.lowercased().contains(search) { role = "match" }
+            let row = area.y + y + offset
+            buffer.put(Widgets.fit(text, width: area.width, symbols: symbols), x: area.x, y: row, style: theme[role])
+            if index == highlight {
+                buffer.restyle(Rect(x: area.x, y: row, width: area.width, height: 1)) {
+                    $0 = context.focused ? theme["selection"] : theme["selection_unfocused"]
+                }
+            }
+        }
+        if walk.steps.isEmpty, case .translation = walk.outcome {
+            buffer.put("(no descriptor fetched)", x: area.x, y: area.y + y, style: theme["dim"], clip: area)
+        }
+        guard stripHeight > 0, let highlight else { return }
+        y = area.height - stripHeight
+        line(String(repeating: symbols.horizontal, count: area.width), "border")
+        let step = walk.steps[highlight]
+        if let format = walk.formats[step.stage] {
+            let fields = format.fields(of: step.descriptor, level: step.level).map(TableText.field)
+            let head = "#\(highlight + 1) \(format.name): "
+            for text in TableText.wrap([head] + fields, width: area.width, separator: " ").prefix(2) { line(text, "dim") }
+        } else {
+            line("#\(highlight + 1) descriptor \(TableText.descriptor(step.descriptor)) (no format to decode it with)", "dim")
+        }
+    }
+
+    /// The nested walk as a grid: rows are stage-1 levels (and the CD pointer, and the output),
+    /// columns stage-2 levels, each cell the descriptor read, "·" before it is read.
+    private func drawGrid(_ buffer: inout CellBuffer, _ area: Rect, _ y: inout Int, _ walk: Walk, visible: Int, highlight: Int?,
+                          context: RenderContext) {
+        let theme = context.theme, symbols = context.symbols
+        let label = 8
+        let columns = walk.stage2Levels.count + 1
+        let width = max(4, (area.width - label) / max(1, columns))
+        func cell(_ text: String, _ column: Int, _ style: Style) {
+            let x = area.x + label + column * width
+            guard x < area.maxX else { return }
+            buffer.put(Widgets.fit(text, width: min(width - 1, area.maxX - x), symbols: symbols), x: x, y: area.y + y, style: style,
+                       clip: area)
+        }
+        guard y < area.height else { return }
+        buffer.put(Widgets.fit("nested", width: label, symbols: symbols), x: area.x, y: area.y + y, style: theme["dim"])
+        for (column, level) in walk.stage2Levels.enumerated() { cell("S2 L\(level)", column, theme["stage2"]) }
+        cell("S1 entry", walk.stage2Levels.count, theme["stage1"])
+        y += 1
+        for row in walk.grid {
+            guard y < area.height else { return }
+            let name: String
+            switch row.role {
+            case .configuration: name = "CD ptr"
+            case .stage1(let level): name = "S1 L\(level)"
+            case .stage2Only: name = "S2"
+            case .output: name = "output"
+            }
+            buffer.put(Widgets.fit(name, width: label, symbols: symbols), x: area.x, y: area.y + y, style: theme["heading"])
+            func style(_ step: Int, _ role: String) -> Style {
+                step == highlight ? theme["selection"] : theme[role]
+            }
+            for (column, level) in walk.stage2Levels.enumerated() {
+                if let entry = row.cells.first(where: { $0.level == level }), entry.step < visible {
+                    cell(String(walk.steps[entry.step].descriptor, radix: 16), column, style(entry.step, "stage2"))
+                } else {
+                    cell(symbols.leaf, column, theme["dim"])
+                }
+            }
+            if let step = row.stage1Step, step < visible {
+                cell(String(walk.steps[step].descriptor, radix: 16), walk.stage2Levels.count, style(step, "stage1"))
+            } else if row.role == .output, let last = row.cells.last, last.step < visible, case .translation(let translation) = walk.outcome {
+                cell("PA \(translation.output.hex)", walk.stage2Levels.count, theme["mapped"])
+            } else {
+                cell(symbols.leaf, walk.stage2Levels.count, theme["dim"])
+            }
+            y += 1
+        }
+    }
+
+    // MARK: Input
+
+    public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
+        if let text = editing {
+            switch key {
+            case .character(let c) where c.isHexDigit || c == "x" || c == "X" || c == "_":
+                editing = text + String(c)
+            case .backspace:
+                editing = String(text.dropLast())
+            case .enter:
+                editing = nil
+                guard let address = TableText.parseAddress(text) else { return .message("not a hex address: \(text)") }
+                iova = address
+            case .escape:
+                editing = nil
+            default:
+                break
+            }
+            return .none
+        }
+        refresh(context)
+        guard let walk else { return .ignored }
+        let count = walk.steps.count
+        if stepMode {
+            switch key {
+            case .character(" "), .right, .character("l"), .down, .character("j"): current = min(current + 1, max(0, count - 1)); return .none
+            case .left, .character("h"), .backspace, .up, .character("k"): current = max(0, current - 1); return .none
+            case .character("g"), .home: current = 0; return .none
+            case .character("G"), .end: current = max(0, count - 1); return .none
+            default: break
+            }
+        }
+        switch key {
+        case .character("i"):
+            editing = ""
+        case .character("w"):
+            write.toggle()
+        case .character("p"):
+            pasid = pasid == nil ? 1 : nil
+            iova = nil
+        case .character("c"):
+            cold.toggle()
+        case .character("s"):
+            stepMode.toggle()
+            current = 0
+            list = ListState()
+        case .character("d"), .character("D"):
+            let bound = devices(context.model.session.iommufd)
+            guard let position = bound.firstIndex(where: { $0.id.rawValue == deviceID }) else { return .none }
+            let next = (position + (key == .character("d") ? 1 : bound.count - 1)) % bound.count
+            deviceID = bound[next].id.rawValue
+            iova = nil
+        default:
+            if !stepMode, list.handle(key, count: count, height: listHeight) { return .none }
+            return .ignored
+        }
+        return .none
+    }
+
+    /// A hex address walks that IOVA; other text selects the next step that contains it.
+    public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
+        if let address = TableText.parseAddress(text) {
+            iova = address
+            refresh(context)
+            return true
+        }
+        refresh(context)
+        guard let walk else { return false }
+        let texts = walk.steps.indices.map { Self.stepText($0, walk, symbols: context.symbols) }
+        guard let index = nextMatch(in: texts, after: highlighted(walk) ?? 0, needle: text, forward: forward) else { return false }
+        if stepMode { current = index } else { list.select(index, count: texts.count, height: listHeight) }
+        return true
+    }
+
+    public mutating func click(row: Int, context: RenderContext) -> PaneAction {
+        guard let walk, row >= listTop, row < listTop + listHeight else { return .none }
+        let index = list.offset + row - listTop
+        guard index < visibleCount(walk) else { return .none }
+        if stepMode { current = index } else { list.select(index, count: walk.steps.count, height: listHeight) }
+        return .none
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import IOMMUCore
+import Inspector
+import ScenarioScript
+import TerminalUI
+
+/// Renders every view of the inspector headless (no terminal) and prints frame times: the
+/// first frame of the bundled default scenario, then each view over an IOAS of `--areas`
+/// 4K areas mirrored page by page into an Arm SMMUv3 stage-1 domain, so the domain holds as
+/// many mapped 4K pages. Per view: the median and max of `--frames` frames, and of a key
+/// press (Down) handled and rendered.
+struct BenchTUI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui", abstract: "Inspector frame and key-to-frame times, headless, at a million areas and pages.")
+
+    @Option(help: "IOAS areas, each a 4K page with a 4K gap after it, each mapped in the domain.") var areas: Int = 1_000_000
+    @Option(help: "Frames rendered per view.") var frames: Int = 50
+    @Option(help: "Key presses measured per view.") var keys: Int = 20
+    @Option(help: "Frame width.") var width: Int = 120
+    @Option(help: "Frame height.") var height: Int = 40
+
+    static let base: UInt64 = 1 << 32
+
+    func run() throws {
+        let theme = try InspectorThemes.load("dark")
+
+        // The first frame of the default scenario: parse, run, build the app, render.
+        let start = ContinuousClock.now
+        let source = try String(contentsOfFile: try defaultScenarioPath(), encoding: .utf8)
+        let scenario = try Scenario(source: source)
+        let defaultApp = InspectorApp(model: InspectorModel(scenario: scenario, title: "default"), theme: theme, symbols: .unicode)
+        _ = defaultApp.render(width: width, height: height)
+        print("tui.default.first_frame: \(format(ContinuousClock.now - start)) ms")
+
+        let building = ContinuousClock.now
+        let session = try Self.rig(areas: areas)
+        let ioas = session.iommufd.objects.compactMap { $0 as? IOAS }.first!
+        let mapped = ioas.hwpts.first?.domain.table.mappingCount ?? 0
+        print("tui.rig.areas: \(ioas.areas.count) areas")
+        print("tui.rig.domain_mapped_pages: \(mapped) pages")
+        print("tui.rig.build: \(format(ContinuousClock.now - building, scale: 1e-3)) s")
+
+        let app = InspectorApp(model: InspectorModel(session: session, title: "bench"), theme: theme, symbols: .unicode)
+        _ = app.render(width: width, height: height)
+        // Select the paging HWPT in the tree: every pane follows it (the map to its IOAS).
+        type(app, [.character("/")] + "HWPT_PAGING".map { .character($0) } + [.enter])
+
+        // Each registered view, opened for the first time (nothing cached): its number key
+        // to the frame showing it.
+        var views: [(name: String, setup: [Key], key: Key)] = []
+        for kind in PaneKind.allCases where kind != .tree {
+            let number = Key.character(Character(String(kind.rawValue)))
+            let clock = ContinuousClock.now
+            _ = app.handle(.key(number))
+            _ = app.render(width: width, height: height)
+            let elapsed = ContinuousClock.now - clock
+            guard app.main == kind else { continue }
+            print("tui.\(Self.name(kind)).first_frame: \(format(elapsed)) ms")
+            views.append((Self.name(kind), [number], .down))
+        }
+        let map = [Key.character(Character(String(PaneKind.iovaMap.rawValue)))]
+        if views.contains(where: { $0.name == "iova_map" }) {
+            let cluster = map + [.character("r"), .character("/")] + "areas".map { .character($0) } + [.enter]
+            // Zoom 1 into the cluster of areas: rows of 256M, thousands of areas each.
+            views.append(("iova_map.zoom1", cluster + [.enter], .down))
+            // Zoom 2, panned: every press shows 32 rows never drawn before (8M each, a
+            // thousand areas each), so this is the uncached cost of a whole new screen.
+            views.append(("iova_map.zoom2_pan", cluster + [.enter, .enter], .character("l")))
+            // A jump to one page: rows of single pages, half of them mapped.
+            views.append(("iova_map.pages", map + [.character("/")] + (Self.base + 0x1000 * 2 * 1000).hex.map { .character($0) } + [.enter], .down))
+        }
+        views.append(("tree", [.character("1")], .down))
+
+        for view in views {
+            type(app, view.setup)
+            measure(app, view.name, key: view.key)
+        }
+    }
+
+    /// Frames rendered back to back, then key presses each followed by a frame.
+    private func measure(_ app: InspectorApp, _ name: String, key: Key) {
+        var times: [Duration] = []
+        for _ in 0..<frames {
+            let clock = ContinuousClock.now
+            _ = app.render(width: width, height: height)
+            times.append(ContinuousClock.now - clock)
+        }
+        times.sort()
+        print("tui.\(name).frame.median: \(format(times[times.count / 2])) ms")
+        print("tui.\(name).frame.max: \(format(times[times.count - 1])) ms")
+        var presses: [Duration] = []
+        for _ in 0..<keys {
+            let clock = ContinuousClock.now
+            _ = app.handle(.key(key))
+            _ = app.render(width: width, height: height)
+            presses.append(ContinuousClock.now - clock)
+        }
+        presses.sort()
+        print("tui.\(name).key_to_frame.median: \(format(presses[presses.count / 2])) ms")
+        print("tui.\(name).key_to_frame.max: \(format(presses[presses.count - 1])) ms")
+    }
+
+    private func type(_ app: InspectorApp, _ keys: [Key]) {
+        for key in keys {
+            _ = app.handle(.key(key))
+            _ = app.render(width: width, height: height)
+        }
+    }
+
+    private static func name(_ kind: PaneKind) -> String {
+        switch kind {
+        case .tree: "tree"
+        case .details: "details"
+        case .pageTable: "page_table"
+        case .walk: "walk"
+        case .iovaMap: "iova_map"
+        }
+    }
+
+    /// Milliseconds (or `scale` of them) with three decimals.
+    private func format(_ duration: Duration, scale: Double = 1) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        return String(format: "%.3f", seconds * 1e3 * scale)
+    }
+
+    /// An Arm SMMUv3 device attached to an IOAS (an automatic stage-1 domain), and `areas`
+    /// fixed maps of one 4K page each, every other page from 4G up, each its own page of
+    /// user memory: the domain mirrors each as one 4K leaf.
+    static func rig(areas count: Int) throws -> Session {
+        let session = Session()
+        let machine = session.machine, fd = session.iommufd
+        let smmu = ArmSMMUv3(name: "smmu0")
+        machine.add(smmu)
+        let device = PlatformDevice(name: "dev0", iommu: smmu, streamID: 1)
+        machine.add(device)
+        let deviceID = try fd.bind(device).rawValue
+        let ioas = try fd.ioasAlloc().rawValue
+        _ = try fd.attach(deviceID: deviceID, ptID: ioas)
+        let memory = try machine.mmap(length: UInt64(max(1, count)) * pageSize, alignment: pageSize)
+        let flags = IOASMapFlags([.fixedIOVA, .readable, .writeable]).rawValue
+        for index in 0..<count {
+            _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: memory + UInt64(index) * pageSize, length: pageSize,
+                               iova: base + UInt64(index) * 2 * pageSize)
+        }
+        return session
+    }
+}
