@@ -28,6 +28,11 @@ struct GoldenFrameTests {
         View(name: "details-nested", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("2")]),
         View(name: "details-device", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("2")]),
         View(name: "help", keys: [.character("?")]),
+        View(name: "pagetable-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3")]),
+        View(name: "pagetable-stage2", keys: [.character("/")] + typed("HWPT_PAGING") + [.enter, .character("3"), .enter, .enter]),
+        View(name: "walk-nested", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4")]),
+        View(name: "walk-step", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4"), .character("s"),
+                                                                                     .character(" "), .character(" "), .character(" ")]),
     ]
 
     static func app(theme: String, symbols: Symbols = .unicode) throws -> InspectorApp {
