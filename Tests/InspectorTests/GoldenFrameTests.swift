@@ -30,6 +30,8 @@ struct GoldenFrameTests {
         View(name: "help", keys: [.character("?")]),
         View(name: "pagetable-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3")]),
         View(name: "pagetable-stage2", keys: [.character("/")] + typed("HWPT_PAGING") + [.enter, .character("3"), .enter, .enter]),
+        View(name: "iovamap", keys: [.character("5")]),
+        View(name: "iovamap-zoom", keys: [.character("5"), .character("j"), .character("j"), .character("j"), .enter]),
         View(name: "walk-nested", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4")]),
         View(name: "walk-step", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4"), .character("s"),
                                                                                      .character(" "), .character(" "), .character(" ")]),
