@@ -32,4 +32,9 @@ shoot() {
 shoot tree 120 40 "" 
 shoot details 120 40 "" / H W P T _ N E S T E D Enter 2
 shoot help 120 40 "" ?
+shoot pagetable 120 40 "" / H W P T _ N E S T E D Enter 3 Enter Enter Enter
+shoot walk 120 40 "" / D E V I C E Space 1 Enter 4
+shoot walk-step 120 40 "" / D E V I C E Space 1 Enter 4 s Space Space Space Space Space
+shoot iovamap 120 40 "" 5 j j j
+shoot tree-80x24 80 24 ""
 shoot light 120 40 "--theme light" / D E V I C E Space 1 Enter 2

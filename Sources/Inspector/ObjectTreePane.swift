@@ -97,8 +97,12 @@ public struct ObjectTreePane: InspectorPane {
         for (line, index) in (list.offset..<min(all.count, list.offset + area.height)).enumerated() {
             let row = all[index]
             let marker = row.hasChildren ? (collapsed.contains(row.key) ? context.symbols.collapsed : context.symbols.expanded) : context.symbols.leaf
-            let text = String(repeating: "  ", count: row.depth) + marker + " " + row.label
-            var style = context.theme[row.role]
+            // Objects the last step or command changed carry a "+" and the changed style.
+            let changed = row.object != nil && context.model.changedSummaryLines.contains { line in
+                line.contains(row.label.split(separator: " ").prefix(2).joined(separator: " ") + " ")
+            }
+            let text = String(repeating: "  ", count: row.depth) + (changed ? "+" : marker) + " " + row.label
+            var style = context.theme[changed ? "changed" : row.role]
             if let search = context.search, !search.isEmpty, row.label.lowercased().contains(search.lowercased()) {
                 style = context.theme["match"]
             }

@@ -309,3 +309,19 @@ extension AMDVi {
         }
     }
 }
+
+extension AMDVi {
+    /// The device's DTE, read back from the device table.
+    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
+        guard let deviceTable, device.streamID <= 0xffff else { return [] }
+        let address = deviceTable + UInt64(device.streamID) * AMDViDeviceTable.entrySize
+        let words = (0..<4).map { (try? memory.read64(address + UInt64($0) * 8)) ?? 0 }
+        return [ConfigurationStructure(name: "DTE", address: address, words: words, fields: [
+            DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
+            DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
+            DescriptorField("GV", 55...55, of: words[0]), DescriptorField("GLX", 56...57, of: words[0]),
+            DescriptorField("IR", 61...61, of: words[0]), DescriptorField("IW", 62...62, of: words[0]),
+            DescriptorField("DomainID", 64...79, words[1] & AMDViDeviceTable.domainIDMask),
+        ])]
+    }
+}

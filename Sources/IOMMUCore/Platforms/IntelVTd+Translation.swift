@@ -346,3 +346,39 @@ extension IntelVTd {
         }
     }
 }
+
+extension IntelVTd {
+    /// The device's root entry, scalable context entry and RID_PASID entry, read back.
+    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
+        guard let rootTable else { return [] }
+        let rid = requesterID(device), bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
+        let rootEntry = rootTable + bus * VTd.rootEntrySize
+        let root = [read(rootEntry, memory), read(rootEntry + 8, memory)]
+        var structures = [ConfigurationStructure(name: "root entry", address: rootEntry, words: root, fields: [
+            DescriptorField("LP", 0...0, of: root[0]), DescriptorField("LCTP", 12...63, root[0] & ~0xfff),
+            DescriptorField("UP", 0...0, of: root[1]), DescriptorField("UCTP", 12...63, root[1] & ~0xfff),
+        ])]
+        let contextTable = root[devfn >= 0x80 ? 1 : 0]
+        guard contextTable & 1 != 0 else { return structures }
+        let contextAddress = (contextTable & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
+        let context = [read(contextAddress, memory), read(contextAddress + 8, memory)]
+        structures.append(ConfigurationStructure(name: "context entry", address: contextAddress, words: context, fields: [
+            DescriptorField("P", 0...0, of: context[0]), DescriptorField("PRE", 3...3, of: context[0]),
+            DescriptorField("PDTS", 9...11, of: context[0]), DescriptorField("PASIDDIRPTR", 12...63, context[0] & ~0xfff),
+            DescriptorField("RID_PASID", 0...19, of: context[1]),
+        ]))
+        guard context[0] & 1 != 0 else { return structures }
+        let directoryEntry = read(context[0] & ~0xfff, memory)
+        guard directoryEntry & 1 != 0 else { return structures }
+        let entryAddress = directoryEntry & ~0xfff
+        let entry = (0..<4).map { read(entryAddress + UInt64($0) * 8, memory) }
+        structures.append(ConfigurationStructure(name: "PASID entry 0", address: entryAddress, words: entry, fields: [
+            DescriptorField("P", 0...0, of: entry[0]), DescriptorField("FPD", 1...1, of: entry[0]),
+            DescriptorField("AW", 2...4, of: entry[0]), DescriptorField("PGTT", 6...8, of: entry[0]),
+            DescriptorField("SSPTPTR", 12...63, entry[0] & ~0xfff), DescriptorField("DID", 64...79, entry[1] & 0xffff),
+            DescriptorField("SRE", 128...128, entry[2] & 1), DescriptorField("FSPM", 130...131, (entry[2] >> 2) & 3),
+            DescriptorField("WPE", 132...132, (entry[2] >> 4) & 1), DescriptorField("FSPTPTR", 140...191, entry[2] & ~0xfff),
+        ]))
+        return structures
+    }
+}
