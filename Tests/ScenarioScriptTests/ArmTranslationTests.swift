@@ -7,16 +7,8 @@ import IOMMUCore
 struct ArmTranslationTests {
     static func expectFault(_ faults: [String: [(name: String, value: FieldValue)]], _ line: String,
                             stage: UInt64, level: UInt64, reason: String, eventClass: String, ipa: String? = nil) {
-        guard let record = faults[line] else {
-            Issue.record("no fault on '\(line)'")
-            return
-        }
-        func field(_ name: String) -> FieldValue? { record.first { $0.name == name }?.value }
-        #expect(field("stage") == .integer(stage), "\(line)")
-        #expect(field("level") == .integer(level), "\(line)")
-        #expect(field("reason") == .text(reason), "\(line)")
-        #expect(field("class") == .text(eventClass), "\(line)")
-        #expect(field("ipa") == ipa.map { .text($0) }, "\(line)")
+        VTdTranslationTests.expectFaultRecord(faults, line, stage: stage, level: level, reason: reason,
+                                              details: ["class": eventClass, "ipa": ipa])
     }
 
     @Test func faultClassification() throws {
