@@ -17,9 +17,9 @@ struct AMDViTranslationTests {
             configuration.levels = levels
             iommu = AMDVi(name: "amd0", configuration: configuration)
             device = PlatformDevice(name: "nic0", iommu: iommu, streamID: rid, maxPASIDLog2: maxPASIDLog2)
-            iommu.install(device, .blocked, memory: memory)
+            iommu.install(device, .blocked, pasid: noPASID, memory: memory)
             domain = try iommu.allocatePagingDomain(for: device, flags: flags, userData: nil, memory: memory)
-            iommu.install(device, .paging(domain), memory: memory)
+            iommu.install(device, .paging(domain), pasid: noPASID, memory: memory)
         }
 
         func dte() throws -> [UInt64] {
@@ -48,7 +48,7 @@ struct AMDViTranslationTests {
         let memory = PhysicalMemory()
         let iommu = AMDVi(name: "amd0")
         let device = PlatformDevice(name: "nic0", iommu: iommu, streamID: 0x42)
-        iommu.install(device, .blocked, memory: memory)
+        iommu.install(device, .blocked, pasid: noPASID, memory: memory)
         let base = try #require(iommu.deviceTable)
         #expect(base.isAligned(to: 2 << 20))
         #expect(try memory.read64(base + 0x42 * 32) == 1)
@@ -202,7 +202,7 @@ struct AMDViTranslationTests {
         try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read])
         #expect(setup.translation(0x10_0000) != nil)
         #expect(setup.iommu.iotlb.count == 1)
-        setup.iommu.install(setup.device, .blocked, memory: setup.memory)
+        setup.iommu.install(setup.device, .blocked, pasid: noPASID, memory: setup.memory)
         #expect(setup.iommu.iotlb.count == 0)
         #expect(try setup.dte() == [1, 0, 0, 0])
         #expect(setup.fault(0x10_0000)?.stage == 0)

@@ -11,7 +11,7 @@ extension IOMMUFD {
         if platform.requiresDirect { throw .EINVAL }
         let device = try allocate { id throws(Errno) in Device(id: id, platform: platform) }
         // Claiming DMA ownership attaches the blocking domain.
-        platform.iommu.install(platform, .blocked, memory: machine.physical)
+        platform.iommu.install(platform, .blocked, pasid: noPASID, memory: machine.physical)
         return device.id
     }
 
@@ -133,15 +133,14 @@ extension IOMMUFD {
         installConfiguration(device, pasid: pasid)
     }
 
-    /// Has the driver write the device's STE / PASID entry / DTE for its RID attachment.
+    /// Has the driver write the device's STE / PASID entry / DTE for the attachment at `pasid`.
     private func installConfiguration(_ device: Device, pasid: UInt32) {
-        guard pasid == noPASID else { return }
-        let attachment: DeviceAttachment = switch device.attachments[noPASID] {
+        let attachment: DeviceAttachment = switch device.attachments[pasid] {
         case let paging as HWPTPaging: .paging(paging.domain)
         case let nested as HWPTNested: .nested(nested.domain)
         default: .blocked
         }
-        device.platform.iommu.install(device.platform, attachment, memory: machine.physical)
+        device.platform.iommu.install(device.platform, attachment, pasid: pasid, memory: machine.physical)
     }
 
     /// `iommufd_device_do_replace`.

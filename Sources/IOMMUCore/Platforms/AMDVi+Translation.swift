@@ -23,7 +23,9 @@ extension AMDVi {
     /// `amd_iommu_attach_device` / `blocked_domain_attach_device`: `detach_device` first (the
     /// old domain's IOTLB entries are flushed, a v2 GCR3 table is freed with its DomainID),
     /// then `set_dte_entry` or `clear_dte_entry`, then INVALIDATE_DEVTAB_ENTRY.
-    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {
+    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
+        // Substreams (PASIDs) are not modelled on this architecture: only the RID's entry is written.
+        guard pasid == noPASID else { return }
         guard let deviceID = UInt16(exactly: device.streamID), let base = try? deviceTableBase(memory) else { return }
         if let old = attachedDevices.removeValue(forKey: deviceID) {
             iotlb.invalidate { $0.tag.domain == UInt64(old.domainID) }

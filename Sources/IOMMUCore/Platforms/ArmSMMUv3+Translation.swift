@@ -4,7 +4,9 @@
 extension ArmSMMUv3 {
     // MARK: Installing STEs and CDs
 
-    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {
+    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
+        // Substreams (PASIDs) are not modelled on this architecture: only the RID's entry is written.
+        guard pasid == noPASID else { return }
         guard let base = try? streamTableBase(memory) else { return }
         let entry = base + UInt64(device.streamID) * SMMUv3.steSize
         var words: [UInt64] = [1, 0, 0, 0]  // V, Config = abort: the blocking domain

@@ -113,9 +113,9 @@ public protocol IOMMUDriver: AnyObject {
     /// `cache_invalidate_user` of a nested domain.
     func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome
 
-    /// Writes the device's configuration structure in host memory after an attach, replace
-    /// or detach, so that a hardware walk starts where the IOMMU starts.
-    func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory)
+    /// Writes the device's configuration structure for `pasid` (`noPASID`: the RID) in host
+    /// memory after an attach, replace or detach, so that a walk starts where the IOMMU starts.
+    func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory)
     /// The device's configuration structures as they are in memory now, decoded.
     func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure]
     /// Empties every IOTLB and configuration cache (SMMUv3 CFGI_ALL + TLBI_NSNH_ALL, a VT-d
@@ -146,7 +146,7 @@ public protocol IOMMUDriver: AnyObject {
 
 /// Architectures whose configuration structures and walk are not modelled yet.
 extension IOMMUDriver {
-    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {}
+    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
     public func invalidateAllCaches() {}

@@ -27,9 +27,10 @@ extension IntelVTd {
     /// `intel_pasid_setup_first_level`, `_second_level` or `_nested` writes it. The root,
     /// context, PASID directory and PASID table come into being on the device's first install,
     /// as probing and `intel_pasid_get_entry` create them.
-    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, memory: PhysicalMemory) {
+    public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
         let rid = requesterID(device)
-        guard let entryAddress = try? pasidEntryAddress(device, pasid: VTd.ridPASID, memory: memory) else { return }
+        // The RID's requests use RID_PASID (PASID 0, which is also IOMMU_NO_PASID).
+        guard let entryAddress = try? pasidEntryAddress(device, pasid: pasid, memory: memory) else { return }
         let old = VTd.PASIDEntry(words: (0..<8).map { read(entryAddress + UInt64($0) * 8, memory) })
         var words = [UInt64](repeating: 0, count: 8)
         switch attachment {
@@ -47,7 +48,7 @@ extension IntelVTd {
         if old.present {
             let did = old.domainID
             if old.pgtt == .firstStage || old.pgtt == .passThrough {
-                iotlb.invalidate { $0.tag == IOTLB.Tag(domain: did, addressSpace: UInt64(VTd.ridPASID)) }
+                iotlb.invalidate { $0.tag == IOTLB.Tag(domain: did, addressSpace: UInt64(pasid)) }
             } else {
                 iotlb.invalidate { $0.tag.domain == did }
             }
