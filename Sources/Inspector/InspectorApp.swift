@@ -33,12 +33,9 @@ public final class InspectorApp {
         self.model = model
         self.theme = theme
         self.symbols = symbols
-        panes = [.details: DetailsPane()]
-        for pane in InspectorApp.extraPanes() { panes[pane.kind] = pane }
+        let right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane()]
+        panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
     }
-
-    /// Panes beyond the tree and details, as they become available.
-    static func extraPanes() -> [any InspectorPane] { [PageTablePane(), WalkPane(), IOVAMapPane()] }
 
     var selection: ObjectID? { tree.selectedObject(model) }
 

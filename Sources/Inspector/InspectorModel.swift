@@ -67,7 +67,4 @@ public final class InspectorModel {
         changedSummaryLines = after.subtracting(before)
         generation += 1
     }
-
-    /// The report of the last line run, if any.
-    public var lastReport: LineReport? { reports.last }
 }

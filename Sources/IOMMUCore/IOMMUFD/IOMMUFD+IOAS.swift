@@ -292,15 +292,21 @@ extension IOMMUFD {
 
     // MARK: Alignment and domains
 
-    /// `iopt_calculate_iova_alignment` and `iopt_check_iova_alignment`.
-    func recomputeAlignment(_ ioas: IOAS, extraDomain: PagingDomain? = nil) throws(Errno) {
+    /// `iopt_calculate_iova_alignment` and `iopt_check_iova_alignment`: the alignment the IOAS
+    /// needs with its domains (and `adding`, a domain about to join), checked against every
+    /// area but not applied.
+    func requiredAlignment(_ ioas: IOAS, adding extra: PagingDomain? = nil) throws(Errno) -> UInt64 {
         var alignment: UInt64 = ioas.largePagesDisabled ? pageSize : 1
-        for domain in ioas.hwpts.map(\.domain) + (extraDomain.map { [$0] } ?? []) {
+        for domain in ioas.hwpts.map(\.domain) + (extra.map { [$0] } ?? []) {
             alignment = max(alignment, domain.minimumPageSize)
         }
         if alignment > pageSize { throw .EINVAL }
         if alignment != ioas.iovaAlignment { try checkAlignment(ioas, alignment) }
-        ioas.iovaAlignment = alignment
+        return alignment
+    }
+
+    func recomputeAlignment(_ ioas: IOAS) throws(Errno) {
+        ioas.iovaAlignment = try requiredAlignment(ioas)
     }
 
     private func checkAlignment(_ ioas: IOAS, _ alignment: UInt64) throws(Errno) {
@@ -316,11 +322,7 @@ extension IOMMUFD {
     /// then mirror every area into the new domain.
     func addDomain(_ hwpt: HWPTPaging) throws(Errno) {
         let ioas = hwpt.ioas, domain = hwpt.domain
-        let previousAlignment = ioas.iovaAlignment
-        var alignment = max(ioas.iovaAlignment, domain.minimumPageSize)
-        if ioas.largePagesDisabled { alignment = max(alignment, pageSize) }
-        guard alignment <= pageSize else { throw .EINVAL }
-        if alignment != ioas.iovaAlignment { try checkAlignment(ioas, alignment) }
+        let alignment = try requiredAlignment(ioas, adding: domain)
         let owner = ReservationOwner.domain(hwpt.id)
         do throws(Errno) {
             if domain.aperture.start != 0 {
@@ -335,7 +337,6 @@ extension IOMMUFD {
         } catch {
             domain.table.unmap(iova: 0, length: .max)
             removeReservations(ioas) { $0 == owner }
-            ioas.iovaAlignment = previousAlignment
             throw error
         }
         ioas.iovaAlignment = alignment

@@ -76,16 +76,6 @@ public struct ProcessMemory: Sendable {
         for key in doomed { mappings.remove(startingAt: key) }
     }
 
-    /// True when every byte of `range` lies in some mapping (what `pin_user_pages` needs).
-    public func isMapped(_ range: IOVARange) -> Bool {
-        var cursor = range.start
-        while true {
-            guard let (mapped, _) = mappings.entry(containing: cursor) else { return false }
-            if mapped.last >= range.last { return true }
-            cursor = mapped.last + 1
-        }
-    }
-
     static func pageRounded(_ length: UInt64) throws(Errno) -> UInt64 {
         guard let rounded = length.alignedUp(to: pageSize) else { throw .ENOMEM }
         return rounded
