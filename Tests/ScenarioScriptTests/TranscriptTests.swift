@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+@testable import ScenarioScript
+
+/// The JSON results of every shipped and test scenario, byte for byte, against transcripts
+/// recorded with `iommuscope run FILE --json` before the core was reshaped (issue 7): a
+/// refactor that changes what a command answers fails here.
+struct TranscriptTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let transcripts = repository.appendingPathComponent("Tests/ScenarioScriptTests/Transcripts")
+
+    /// A transcript's name is its scenario's path with `/` as `__` (test scenarios relative
+    /// to `Tests/ScenarioScriptTests/Scenarios`).
+    static func scenario(for transcript: String) -> URL {
+        let path = String(transcript.dropLast(".jsonl".count)).replacingOccurrences(of: "__", with: "/") + ".iommu"
+        if path.hasPrefix("Examples/") || path.hasPrefix("Sources/") { return repository.appendingPathComponent(path) }
+        return repository.appendingPathComponent("Tests/ScenarioScriptTests/Scenarios").appendingPathComponent(path)
+    }
+
+    static var names: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: transcripts.path)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+    }
+
+    @Test func everyScenarioHasATranscript() {
+        #expect(Self.names.count >= 55)
+    }
+
+    @Test(arguments: names)
+    func matches(_ name: String) throws {
+        let source = try String(contentsOf: Self.scenario(for: name), encoding: .utf8)
+        let expected = try String(contentsOf: Self.transcripts.appendingPathComponent(name), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let actual = Session().run(try Scenario(source: source)).map(\.json)
+        #expect(actual.count == expected.count, "\(name): \(actual.count) results, transcript has \(expected.count)")
+        for (index, (have, want)) in zip(actual, expected).enumerated() where have != want {
+            Issue.record("\(name) result \(index + 1):\n  have \(have)\n  want \(want)")
+            break
+        }
+    }
+}
