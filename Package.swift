@@ -14,19 +14,21 @@ let package = Package(
     targets: [
         // The translation core: iommufd objects, IOAS, platforms, domains. No UI, no I/O.
         .target(name: "IOMMUCore"),
-        // Parser and runner of the scenario language (../shared/SCRIPT.md).
-        .target(name: "ScenarioScript", dependencies: ["IOMMUCore"]),
+        // The text every front end prints of the core's answers: units, words, escaped input.
+        .target(name: "Presentation", dependencies: ["IOMMUCore"]),
+        // Parser and runner of the scenario language (docs/scenario-language.md).
+        .target(name: "ScenarioScript", dependencies: ["IOMMUCore", "Presentation"]),
         // ncursesw as a system library (pkg-config ncursesw; Debian libncurses-dev).
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // Cell buffer, layout, widgets, input events, themes; a curses and an in-memory backend.
         .target(name: "TerminalUI", dependencies: ["CNcurses", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The inspector's views and key map: draws the core's answers, makes no curses calls.
-        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore"],
+        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation"],
                 resources: [.copy("Themes")]),
         .executableTarget(
             name: "iommuscope",
             dependencies: [
-                "IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector",
+                "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Scenarios")]
@@ -35,6 +37,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "PresentationTests", dependencies: ["Presentation", "IOMMUCore"]),
         // Drives the real binary in tmux; depending on the executable makes swift test build it.
         .testTarget(name: "EndToEndTests", dependencies: ["iommuscope"]),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript"],

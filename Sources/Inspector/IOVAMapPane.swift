@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 import ScenarioScript
 import TerminalUI
 
@@ -385,36 +386,12 @@ public struct IOVAMapPane: InspectorPane {
         let (sizes, _) = leafSizes(table, areas: ioas.areas, in: window, areaLimit: 2, leafLimit: 8)
         guard !sizes.isEmpty else { return nil }
         let sorted = sizes.keys.sorted()
-        let names = sorted.map(sizeName).joined(separator: "+")
+        let names = sorted.map { Units.size($0) }.joined(separator: "+")
         return names + (sorted.count == 1 && sorted[0] > table.format.granule ? " blocks" : " pages")
     }
 
     static func padded(_ text: String, to width: Int) -> String {
         text + String(repeating: " ", count: max(0, width - text.count))
-    }
-
-    /// A byte count in binary units: 4K, 2M, 895M, 1.5G, 16E.
-    static func sizeName(_ bytes: UInt64) -> String {
-        sizeName(length: UInt128(bytes))
-    }
-
-    static func sizeName(of window: IOVARange) -> String {
-        sizeName(length: UInt128(window.last - window.start) + 1)
-    }
-
-    /// Exact sizes print plain (`64M`); others rounded with a `~` (`~256T`, `~1.5G`).
-    static func sizeName(length: UInt128) -> String {
-        let units: [(String, Int)] = [("E", 60), ("P", 50), ("T", 40), ("G", 30), ("M", 20), ("K", 10)]
-        for (index, (name, shift)) in units.enumerated() where length >= UInt128(1) << shift {
-            let unit = UInt128(1) << shift
-            if length % unit == 0 { return "\(length >> shift)\(name)" }
-            let tenths = (length * 10 + unit / 2) / unit
-            // Just under the next unit (~1020G) reads better as that unit (~1T).
-            if tenths >= 9995, index > 0 { return "~1\(units[index - 1].0)" }
-            if tenths >= 100 || tenths % 10 == 0 { return "~\((tenths + 5) / 10)\(name)" }
-            return "~\(tenths / 10).\(tenths % 10)\(name)"
-        }
-        return "\(length)"
     }
 
     // MARK: Rendering
@@ -456,7 +433,7 @@ public struct IOVAMapPane: InspectorPane {
             let rowY = y + line
             let selected = index == list.selected
             let prefix = (selected ? symbols.collapsed : " ") + " " + String(repeating: " ", count: startWidth - row.window.start.hex.count)
-                + row.window.start.hex + " +" + Self.padded(Self.sizeName(of: row.window), to: sizeWidth) + " "
+                + row.window.start.hex + " +" + Self.padded(Units.size(of: row.window), to: sizeWidth) + " "
             var x = buffer.put(prefix, x: area.x, y: rowY, style: selected ? selectionStyle : theme["text"], clip: area)
             for cell in row.cells { x = buffer.put(cell.glyph(symbols), x: x, y: rowY, style: theme[cell.role], clip: area) }
             let summaryWidth = area.maxX - x - 1
@@ -496,8 +473,8 @@ public struct IOVAMapPane: InspectorPane {
 
     private func crumb(_ ioas: IOAS, rows: Int, symbols: Symbols) -> String {
         guard let top = zoom.last else { return "IOAS \(ioas.id)  whole space in \(rows) segments  (Enter zooms, /0x\(symbols.ellipsis) jumps)" }
-        let per = Self.childSize(of: top).map(Self.sizeName) ?? Self.sizeName(of: top)
-        return "IOAS \(ioas.id)  zoom \(zoom.count): \(top) (\(Self.sizeName(of: top))), \(per) per row"
+        let per = Self.childSize(of: top).map(Units.size) ?? Units.size(of: top)
+        return "IOAS \(ioas.id)  zoom \(zoom.count): \(top) (\(Units.size(of: top))), \(per) per row"
     }
 
     /// Who owns the selected window: its areas (user VA, prot), its reservations and their
@@ -507,7 +484,7 @@ public struct IOVAMapPane: InspectorPane {
         let arrow = ascii ? "->" : "→", times = ascii ? "x" : "×"
         var lines: [DetailLine] = []
         func add(_ text: String, _ role: String = "text") { lines.append(DetailLine(text: text, role: role, target: nil)) }
-        add("\(window)  \(sizeName(of: window))", "heading")
+        add("\(window)  \(Units.size(of: window))", "heading")
         var shown = 0, total = 0
         ioas.areas.forEach(intersecting: window) { range, area in
             total += 1
@@ -536,7 +513,7 @@ public struct IOVAMapPane: InspectorPane {
                 if let table = domain.table as? DescriptorPageTable {
                     let (sizes, complete) = leafSizes(table, areas: ioas.areas, in: window, areaLimit: 16, leafLimit: 64)
                     add(name + ": " + (sizes.isEmpty ? "nothing mapped under the areas here"
-                        : sizes.sorted { $0.key > $1.key }.map { "\($0.value)\(complete ? "" : "+")\(times)\(sizeName($0.key))" }
+                        : sizes.sorted { $0.key > $1.key }.map { "\($0.value)\(complete ? "" : "+")\(times)\(Units.size($0.key))" }
                             .joined(separator: " ") + (complete ? " leaves" : " leaves (sampled)")))
                 } else {
                     add(name + ": mirrors the areas as xarray runs (no descriptors)")

@@ -1,5 +1,6 @@
 import Foundation
 import IOMMUCore
+import Presentation
 import ScenarioScript
 import TerminalUI
 
@@ -214,18 +215,6 @@ enum TableText {
         return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
-    static func descriptor(_ value: UInt64) -> String {
-        let text = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, 16 - text.count)) + text
-    }
-
-    /// "4K", "2M", "1G", "512M".
-    static func size(_ bytes: UInt64) -> String {
-        let units: [(UInt64, String)] = [(1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")]
-        for (unit, name) in units where bytes >= unit && bytes % unit == 0 { return "\(bytes / unit)\(name)" }
-        return bytes.hex
-    }
-
     static func field(_ field: DescriptorField) -> String {
         let bits = field.bits.count == 1 ? "\(field.bits.lowerBound)" : "\(field.bits.upperBound):\(field.bits.lowerBound)"
         return "\(field.name)[\(bits)]=" + (field.value > 9 ? field.value.hex : String(field.value))
@@ -432,7 +421,7 @@ public struct PageTablePane: InspectorPane {
             guard let descriptor = source.read(slot) else { return prefix + "bus error: \(source.space) not backed" }
             let kind = format.kind(of: descriptor, level: frame.level)
             let (start, end) = range(source, frame, first: index, last: index)
-            var text = prefix + String(TableText.descriptor(descriptor).dropFirst(2)).cellPadded(to: 18)
+            var text = prefix + String(Units.word(descriptor).dropFirst(2)).cellPadded(to: 18)
                 + kind.rawValue.cellPadded(to: 7) + "\(start.hex)\(dash)\(end.hex)"
             switch kind {
             case .block, .page:
@@ -474,11 +463,11 @@ public struct PageTablePane: InspectorPane {
             let kind = format.kind(of: descriptor, level: frame.level)
             let host = source.guestIOAS != nil ? source.hostAddress(slot, fd: fd).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
             var head = ["L\(frame.level)[\(TableText.index(index, count: frame.entries))] @ \(source.space) \(slot.hex)\(host)",
-                        "= \(TableText.descriptor(descriptor)):"]
+                        "= \(Units.word(descriptor)):"]
             let (start, end) = range(source, frame, first: index, last: index)
             switch kind {
             case .block, .page:
-                head += ["\(kind.rawValue) \(TableText.size(format.leafSize(of: descriptor, level: frame.level))),",
+                head += ["\(kind.rawValue) \(Units.exactSize(format.leafSize(of: descriptor, level: frame.level))),",
                          "IOVA \(start.hex)\(dash)\(end.hex) \(arrow) \(format.outputAddress(of: descriptor, level: frame.level).hex)"]
             case .table:
                 head += ["table for IOVA \(start.hex)\(dash)\(end.hex);", "Enter descends"]

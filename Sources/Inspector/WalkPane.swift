@@ -1,5 +1,6 @@
 import Foundation
 import IOMMUCore
+import Presentation
 import ScenarioScript
 import TerminalUI
 
@@ -266,13 +267,13 @@ public struct WalkPane: InspectorPane {
     private static func effect(_ step: WalkStep, _ walk: Walk, symbols: Symbols) -> String {
         let arrow = TableText.arrow(symbols)
         let entry = "L\(step.level)[\(TableText.index(step.index, count: 512))]"
-        guard let format = walk.formats[step.stage] else { return "\(entry) = \(TableText.descriptor(step.descriptor)) (\(step.kind.rawValue))" }
+        guard let format = walk.formats[step.stage] else { return "\(entry) = \(Units.word(step.descriptor)) (\(step.kind.rawValue))" }
         switch step.kind {
         case .table: return "\(entry) \(arrow) table at \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
         case .block, .page:
             return "\(entry) \(arrow) \(step.kind.rawValue) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
-                + " (\(TableText.size(format.leafSize(of: step.descriptor, level: step.level))))"
-        case .invalid: return "\(entry) is invalid (\(TableText.descriptor(step.descriptor)))"
+                + " (\(Units.exactSize(format.leafSize(of: step.descriptor, level: step.level))))"
+        case .invalid: return "\(entry) is invalid (\(Units.word(step.descriptor)))"
         }
     }
 
@@ -298,7 +299,7 @@ public struct WalkPane: InspectorPane {
         case .table: parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)")
         case .block, .page:
             parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
-                         + " \(TableText.size(format.leafSize(of: step.descriptor, level: step.level)))")
+                         + " \(Units.exactSize(format.leafSize(of: step.descriptor, level: step.level)))")
         case .invalid: parts.append("invalid:")
         }
         let fields = format.fields(of: step.descriptor, level: step.level)
@@ -337,7 +338,7 @@ public struct WalkPane: InspectorPane {
             switch walk.outcome {
             case .translation(let translation):
                 text += "; so IOVA \(walk.request.iova.hex) \(TableText.arrow(symbols)) PA \(translation.output.hex)"
-                    + " (\(TableText.size(translation.pageSize)), \(translation.rights.shortDescription))"
+                    + " (\(Units.exactSize(translation.pageSize)), \(translation.rights.shortDescription))"
             case .fault(let fault):
                 text += "; the walk faults here: \(fault.reason)"
             default:
@@ -353,7 +354,7 @@ public struct WalkPane: InspectorPane {
     private static func stepText(_ index: Int, _ walk: Walk, symbols: Symbols) -> String {
         let step = walk.steps[index]
         return String(index + 1).cellPadded(to: 3) + "S\(step.stage) L\(step.level)".cellPadded(to: 6) + indexBits(step, index, walk).cellPadded(to: 14)
-            + step.entryAddress.hex.cellPadded(to: 12) + String(TableText.descriptor(step.descriptor).dropFirst(2)).cellPadded(to: 17)
+            + step.entryAddress.hex.cellPadded(to: 12) + String(Units.word(step.descriptor).dropFirst(2)).cellPadded(to: 17)
             + step.kind.rawValue.cellPadded(to: 6) + decidingBits(step, walk, symbols: symbols)
     }
 
@@ -416,7 +417,7 @@ public struct WalkPane: InspectorPane {
         case .translation(let translation):
             let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
                 : (translation.iotlbHit ? "IOTLB hit after \(translation.steps.count) configuration fetches" : "\(translation.steps.count) fetches")
-            line("\(cache): \(fetched) \(TableText.arrow(symbols)) PA \(translation.output.hex) (\(TableText.size(translation.pageSize)), "
+            line("\(cache): \(fetched) \(TableText.arrow(symbols)) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
                  + "\(translation.rights.shortDescription))", "mapped")
         case .fault(let fault):
             line("\(cache): FAULT at stage \(fault.stage) level \(fault.level): \(fault.reason)", "fault")
@@ -426,7 +427,7 @@ public struct WalkPane: InspectorPane {
                 line("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
             } else if let last = walk.steps.last, last.stage == fault.stage {
                 line("where: step \(walk.steps.count) below, stage \(last.stage) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
-                     + " = \(TableText.descriptor(last.descriptor)) (\(last.kind.rawValue))", "fault")
+                     + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
                 line("below: the stage-\(fault.stage) table read by software (translate lists no fetches with a fault)", "dim")
             } else {
                 line("where: stage \(fault.stage) level \(fault.level) (no table to show the entry)", "fault")
@@ -484,7 +485,7 @@ public struct WalkPane: InspectorPane {
             let head = "#\(highlight + 1) \(format.name): "
             for text in TableText.wrap([head] + fields, width: area.width, separator: " ").prefix(2) { line(text, "dim") }
         } else {
-            line("#\(highlight + 1) descriptor \(TableText.descriptor(step.descriptor)) (no format to decode it with)", "dim")
+            line("#\(highlight + 1) descriptor \(Units.word(step.descriptor)) (no format to decode it with)", "dim")
         }
     }
 

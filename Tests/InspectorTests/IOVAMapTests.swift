@@ -147,13 +147,7 @@ import Testing
         #expect(Self.rows(&pane, model)[pane.list.selected].kind == .outside)
     }
 
-    @Test func sizeNames() {
-        #expect(IOVAMapPane.sizeName(4096) == "4K")
-        #expect(IOVAMapPane.sizeName(0x37f0_0000) == "895M")
-        #expect(IOVAMapPane.sizeName(of: .all) == "16E")
-        #expect(IOVAMapPane.sizeName(of: IOVARange(start: 1 << 48, last: .max)) == "~16E")
-        #expect(IOVAMapPane.sizeName(of: IOVARange(start: 0x1_0400_0000, last: 0xff_ffff_ffff)) == "~1T")
-        #expect(IOVAMapPane.sizeName(0x6000_0000) == "~1.5G")
+    @Test func subdivision() {
         // Windows split into power-of-two rows, at most 33, never finer than a page.
         #expect(IOVAMapPane.subdivide(.all).count == 32)
         #expect(IOVAMapPane.subdivide(IOVARange(start: 0x1000, last: 0x4000_0fff)).count == 33)

@@ -1,0 +1,145 @@
+import IOMMUCore
+
+// MARK: Guest side, queries and checks
+
+/// Stage-1 formats a guest can build with `guest_pgtable`, as its kernel's io-pgtable would.
+let guestTableFormats: [String: any PageTableFormat] = [
+    "arm-s1-4k": ArmLPAE(stage: .stage1, granule: 4096, ias: 48, oas: 48),
+    "arm-s1-16k": ArmLPAE(stage: .stage1, granule: 16384, ias: 48, oas: 48),
+    "arm-s1-64k": ArmLPAE(stage: .stage1, granule: 65536, ias: 48, oas: 48),
+    "x86-4level": X86FirstStage(levels: 4),
+    "x86-5level": X86FirstStage(levels: 5),
+]
+
+private func guestTable(_ session: Session, _ args: Arguments) throws(ScenarioError) -> DescriptorPageTable {
+    let root = try args.integer("root")
+    guard let table = session.guestTables[root] else {
+        throw args.invalid("root", "no guest_pgtable has root \(root.hex)")
+    }
+    return table
+}
+
+/// A descriptor fetch as `translate` and `walk` print it (SCRIPT.md's step shape).
+private func stepRecord(_ step: WalkStep) -> [(name: String, value: FieldValue)] {
+    [("stage", .integer(UInt64(step.stage))), ("level", .integer(UInt64(step.level))), ("table", .address(step.table)),
+     ("index", .integer(UInt64(step.index))), ("entry_address", .address(step.entryAddress)),
+     ("descriptor", .address(step.descriptor)), ("kind", .text(step.kind.rawValue))]
+}
+
+let queryCommands: [CommandSpec] = [
+    CommandSpec(name: "guest_write", arguments: [
+        ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "value", kind: .words, required: true),
+    ], outputs: []) { session, args throws(ScenarioError) in
+        let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), values = try args.words("value") ?? []
+        return outcome { () throws(Errno) in try session.iommufd.guestWrite(ioasID: ioas, gpa: gpa, values: values); return [] }
+    },
+    CommandSpec(name: "guest_read", arguments: [
+        ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "count", kind: .integer(bits: 32)),
+    ], outputs: ["value"]) { session, args throws(ScenarioError) in
+        let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), count = try args.u32("count", 1)
+        guard count <= 4096 else { throw args.invalid("count", "count= reads at most 4096 words") }
+        return outcome { () throws(Errno) in
+            [("value", .words(try session.iommufd.guestRead(ioasID: ioas, gpa: gpa, count: Int(count))))]
+        }
+    },
+    CommandSpec(name: "translate", arguments: [
+        ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "pasid", kind: .integer(bits: 32)), ArgumentSpec(name: "access", kind: .word(["read", "write"])),
+    ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault"]) { session, args throws(ScenarioError) in
+        let device = try args.u32("dev_id"), iova = try args.integer("iova")
+        let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
+        let access: AccessRights = args.word("access") == "write" ? .write : .read
+        let outcome: Result<Translation, TranslationFault>?
+        do throws(Errno) { outcome = try session.iommufd.translate(deviceID: device, iova: iova, pasid: pasid, access: access) } catch {
+            return CommandResult(status: .errno(error))
+        }
+        switch outcome {
+        case nil:
+            return CommandResult(status: .unsupported("this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet"))
+        case .success(let translation)?:
+            return CommandResult(fields: [
+                ("iova", .address(iova)), ("output_address", .address(translation.output)),
+                ("page_size", .address(translation.pageSize)), ("perm", .text(translation.rights.shortDescription)),
+                ("iotlb", .text(translation.iotlbHit ? "hit" : "miss")), ("fetches", .integer(UInt64(translation.steps.count))),
+                ("steps", .records(translation.steps.map(stepRecord))),
+            ])
+        case .failure(let fault)?:
+            var record: [(name: String, value: FieldValue)] = [
+                ("stage", .integer(UInt64(fault.stage))), ("level", .integer(UInt64(fault.level))), ("reason", .text(fault.reason)),
+            ]
+            record += fault.details.map { ($0.name, .text($0.value)) }
+            return CommandResult(status: .fault, fields: [
+                ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
+                ("steps", .records(fault.steps.map(stepRecord))),
+            ])
+        }
+    },
+    // Project helpers that build a guest's stage-1 tables in its RAM, as a guest kernel would.
+    CommandSpec(name: "guest_pgtable", arguments: [
+        ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true),
+        ArgumentSpec(name: "format", kind: .word(guestTableFormats.keys.sorted()), required: true),
+        ArgumentSpec(name: "pool", kind: .ranges, required: true),
+    ], outputs: ["root"]) { session, args throws(ScenarioError) in
+        let ioas = try args.u32("ioas_id")
+        guard let pool = try args.ranges("pool"), pool.count == 1, pool[0].start < pool[0].last else {
+            throw args.invalid("pool", "pool= is one START-LAST range of guest RAM for the tables")
+        }
+        let memory = GuestTableMemory(iommufd: session.iommufd, ioasID: ioas, pool: IOVARange(start: pool[0].start, last: pool[0].last))
+        return outcome { () throws(Errno) in
+            let table = try DescriptorPageTable(format: guestTableFormats[args.word("format")!]!, memory: memory)
+            session.guestTables[table.root] = table
+            return [("root", .address(table.root))]
+        }
+    },
+    CommandSpec(name: "guest_map", arguments: [
+        ArgumentSpec(name: "root", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "flags", kind: .flags(["readable": 1, "writeable": 2], bits: 32)),
+    ], outputs: []) { session, args throws(ScenarioError) in
+        let table = try guestTable(session, args)
+        let iova = try args.integer("iova"), gpa = try args.integer("gpa"), length = try args.integer("length")
+        let flags = args.has("flags") ? try args.integer("flags") : 3
+        var prot: IOMMUProt = .cache
+        if flags & 1 != 0 { prot.insert(.read) }
+        if flags & 2 != 0 { prot.insert(.write) }
+        return outcome { () throws(Errno) in try table.map(iova: iova, output: gpa, length: length, prot: prot); return [] }
+    },
+    CommandSpec(name: "guest_unmap", arguments: [
+        ArgumentSpec(name: "root", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
+        ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true),
+    ], outputs: ["length"]) { session, args throws(ScenarioError) in
+        let table = try guestTable(session, args)
+        let iova = try args.integer("iova"), length = try args.integer("length")
+        return CommandResult(fields: [("length", .address(table.unmap(iova: iova, length: length)))])
+    },
+    // Project query: the descriptors software reads on the way to an IOVA in a paging HWPT.
+    CommandSpec(name: "walk", arguments: [
+        ArgumentSpec(name: "hwpt_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
+    ], outputs: ["output_address", "page_size", "steps"]) { session, args throws(ScenarioError) in
+        let hwptID = try args.u32("hwpt_id"), iova = try args.integer("iova")
+        guard let hwpt = try? session.iommufd.object(hwptID), let paging = hwpt as? HWPTPaging else {
+            return CommandResult(status: .errno(.ENOENT))
+        }
+        guard let table = paging.domain.table as? DescriptorPageTable else {
+            return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
+        }
+        let path = table.path(to: iova, stage: paging.domain.stage == .stage2 ? 2 : 1)
+        let steps = path.map(stepRecord)
+        guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {
+            return CommandResult(status: .ok, fields: [("steps", .records(steps))])
+        }
+        let size = table.format.leafSize(of: leaf.descriptor, level: leaf.level)
+        let output = table.format.outputAddress(of: leaf.descriptor, level: leaf.level) + (iova & (size - 1))
+        return CommandResult(fields: [("output_address", .address(output)), ("page_size", .address(size)), ("steps", .records(steps))])
+    },
+    // Project command: compares two values; a mismatch fails the run like an unmet expect=.
+    CommandSpec(name: "check", arguments: [
+        ArgumentSpec(name: "actual", kind: .value, required: true), ArgumentSpec(name: "expected", kind: .value, required: true),
+    ], outputs: []) { _, args throws(ScenarioError) in
+        let actual = try args.value("actual"), expected = try args.value("expected")
+        if actual == expected { return CommandResult() }
+        return CommandResult(status: .failed("check failed: actual \(actual.display), expected \(expected.display)"))
+    },
+]
