@@ -3,9 +3,9 @@ import TestSupport
 import IOMMUCore
 
 // `IOMMUFD.allocateIOVA` and the IOAS map/unmap/allow/reserve rules around it, checked through
-// the public ioctls against a naive reference of the kernel (../shared/reference/
-// iommufd-semantics.md §2.3, §2.3.1, §2.6, §2.8; io_pagetable.c `iopt_alloc_iova`) that scans
-// every hole linearly. All randomness comes from a seeded SplitMix64.
+// the public ioctls against a naive reference of the kernel's IOMMU_IOAS_MAP, UNMAP and
+// ALLOW_IOVAS (drivers/iommu/iommufd/io_pagetable.c, `iopt_alloc_iova`) that scans every
+// hole linearly. All randomness comes from a seeded SplitMix64.
 
 private let page: UInt64 = 4096
 private let hugePage: UInt64 = 2 << 20
