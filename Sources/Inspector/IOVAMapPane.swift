@@ -119,26 +119,10 @@ public struct IOVAMapPane: InspectorPane {
 
     // MARK: Which IOAS
 
-    /// The IOAS the selection belongs to (an IOAS; an HWPT, vIOMMU, vDEVICE or DEVICE goes
-    /// to the IOAS behind it), else the first IOAS.
-    static func ioas(for selection: ObjectID?, in fd: IOMMUFD) -> IOAS? {
-        if let selection, let object = try? fd.object(selection.rawValue) {
-            switch object {
-            case let ioas as IOAS: return ioas
-            case let hwpt as HWPTPaging: return hwpt.ioas
-            case let nested as HWPTNested: return nested.stage2.ioas
-            case let viommu as VIOMMU: return viommu.parent.ioas
-            case let vdevice as VDevice: return vdevice.viommu.parent.ioas
-            case let device as Device:
-                switch device.attachments[noPASID] {
-                case let paging as HWPTPaging: return paging.ioas
-                case let nested as HWPTNested: return nested.stage2.ioas
-                default: break
-                }
-            default: break
-            }
-        }
-        return fd.objects.lazy.compactMap { $0 as? IOAS }.first
+    /// The IOAS the selection works in (an HWPT, vIOMMU, vDEVICE or DEVICE goes to the IOAS
+    /// behind it), else the first IOAS.
+    static func ioas(for selection: ObjectID?, in graph: ObjectGraph) -> IOAS? {
+        selection.flatMap(graph.ioas(behind:)) ?? graph.ioases.first
     }
 
     private mutating func follow(_ ioas: IOAS) {
@@ -286,7 +270,7 @@ public struct IOVAMapPane: InspectorPane {
         // Reservations grouped by what they are, with their owners.
         var groups: [(label: String, owners: [String])] = []
         for reservation in reservations {
-            let (label, owner) = describe(reservation.owner)
+            let (label, owner) = ObjectText.ownerParts(reservation.owner)
             kind = max(kind, IOVAKind(reservation.owner))
             if let index = groups.firstIndex(where: { $0.label == label }) {
                 if let owner, !groups[index].owners.contains(owner) { groups[index].owners.append(owner) }
@@ -333,15 +317,6 @@ public struct IOVAMapPane: InspectorPane {
         for reservation in reservations where reservation.range.intersects(cell) { best = max(best, IOVAKind(reservation.owner)) }
         if best != .hole { return best }
         return allowed.contains { $0.intersects(cell) } ? .allowed : .hole
-    }
-
-    /// A reservation's kind label and owner, as the row summary groups them.
-    static func describe(_ owner: ReservationOwner) -> (label: String, owner: String?) {
-        switch owner {
-        case .device(let id, let type): (type.rawValue, "DEVICE \(id)")
-        case .domain(let id): ("outside aperture", "HWPT \(id)")
-        case .test: ("reserved (test)", nil)
-        }
     }
 
     /// The first attached domain with real descriptors.
@@ -399,7 +374,7 @@ public struct IOVAMapPane: InspectorPane {
     public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {
         guard area.width > 0, area.height > 0 else { return }
         let symbols = context.symbols, theme = context.theme
-        guard let ioas = Self.ioas(for: context.selection, in: context.model.session.iommufd) else {
+        guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else {
             buffer.put(Widgets.fit("No IOAS yet (ioas_alloc makes one).", width: area.width, symbols: symbols),
                        x: area.x, y: area.y, style: theme["dim"])
             return
@@ -497,13 +472,7 @@ public struct IOVAMapPane: InspectorPane {
         if total > shown { add("  \(symbols.ellipsis) and \(total >= countLimit ? "\(countLimit - shown)+" : String(total - shown)) more areas", "dim") }
         let reservations = ioas.reservations.filter { $0.range.intersects(window) }
         for reservation in reservations.prefix(4) {
-            let text: String
-            switch reservation.owner {
-            case .device(let id, let type): text = "\(type.rawValue) of DEVICE \(id)"
-            case .domain(let id): text = "outside the aperture of HWPT \(id)"
-            case .test: text = "test_add_reserved"
-            }
-            add("reserved \(reservation.range)  \(text)", IOVAKind(reservation.owner).role)
+            add("reserved \(reservation.range)  \(ObjectText.owner(reservation.owner))", IOVAKind(reservation.owner).role)
         }
         for allowed in ioas.allowedRanges.filter({ $0.intersects(window) }).prefix(2) { add("allowed  \(allowed)", "allowed") }
         for hwpt in ioas.hwpts.prefix(3) {
@@ -536,7 +505,7 @@ public struct IOVAMapPane: InspectorPane {
     // MARK: Input
 
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
-        guard let ioas = Self.ioas(for: context.selection, in: context.model.session.iommufd) else { return .ignored }
+        guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return .ignored }
         follow(ioas)
         let rows = windows(ioas, model: context.model)
         if list.handle(key, count: rows.count, height: height) { return .none }
@@ -633,7 +602,7 @@ public struct IOVAMapPane: InspectorPane {
     }
 
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
-        guard let ioas = Self.ioas(for: context.selection, in: context.model.session.iommufd) else { return false }
+        guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return false }
         if let address = Self.parseAddress(text) {
             jump(to: address, ioas: ioas, model: context.model)
             return true
@@ -647,7 +616,7 @@ public struct IOVAMapPane: InspectorPane {
     }
 
     public mutating func click(row: Int, context: RenderContext) -> PaneAction {
-        guard let ioas = Self.ioas(for: context.selection, in: context.model.session.iommufd) else { return .none }
+        guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return .none }
         let rows = windows(ioas, model: context.model)
         let index = list.offset + row - headerRows
         guard rows.indices.contains(index) else { return .none }

@@ -157,12 +157,12 @@ import Testing
 
     @Test func followsTheTreeSelection() throws {
         let model = try Self.defaultModel()
-        let fd = model.session.iommufd
-        let device = try #require(fd.devices.first)
-        #expect(IOVAMapPane.ioas(for: device.id, in: fd) === Self.firstIOAS(model))
-        let nested = try #require(fd.objects.first { $0 is HWPTNested })
-        #expect(IOVAMapPane.ioas(for: nested.id, in: fd) === Self.firstIOAS(model))
-        #expect(IOVAMapPane.ioas(for: nil, in: fd) === Self.firstIOAS(model))
+        let graph = model.graph
+        let device = try #require(graph.devices.first)
+        #expect(IOVAMapPane.ioas(for: device.id, in: graph) === Self.firstIOAS(model))
+        let nested = try #require(graph.nodes.first { $0.kind.object is HWPTNested })
+        #expect(IOVAMapPane.ioas(for: nested.id, in: graph) === Self.firstIOAS(model))
+        #expect(IOVAMapPane.ioas(for: nil, in: graph) === Self.firstIOAS(model))
     }
 
     @Test func asciiFallback() throws {

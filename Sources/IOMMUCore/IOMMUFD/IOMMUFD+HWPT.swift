@@ -14,6 +14,7 @@ extension IOMMUFD {
     /// `IOMMU_HWPT_ALLOC`: a paging HWPT on an IOAS, or a nested HWPT on a nest parent or a vIOMMU.
     public func hwptAlloc(flags rawFlags: UInt32, deviceID: UInt32, ptID: UInt32, userData: UserData,
                           faultID: UInt32 = 0) throws(Errno) -> ObjectID {
+        beginMutation()
         let flags = HWPTAllocFlags(rawValue: rawFlags)
         if (userData.type == HWPTDataType.none.rawValue) != (userData.length == 0) { throw .EINVAL }
         let device = try object(deviceID, as: Device.self)
@@ -80,6 +81,7 @@ extension IOMMUFD {
     /// fails before the driver runs, else what the driver reports.
     public func hwptInvalidate(hwptID: UInt32, dataType: UInt32, entryLength: UInt32, entryCount: UInt32,
                                entries: [InvalidationEntry]?) -> InvalidationOutcome {
+        beginMutation()
         if entryCount > 0 && (entries == nil || entryLength == 0) {
             return InvalidationOutcome(handled: 0, error: .EINVAL)
         }
@@ -90,7 +92,7 @@ extension IOMMUFD {
         case let nested as HWPTNested:
             return nested.domain.driver.invalidate(nested.domain, request)
         case let viommu as VIOMMU:
-            let vdevices = objects.compactMap { ($0 as? VDevice).flatMap { $0.viommu === viommu ? $0 : nil } }
+            let vdevices = viommu.vdevices.values.sorted { $0.id < $1.id }
             return viommu.driver.invalidate(viommu, request, vdevices: vdevices)
         default:
             return InvalidationOutcome(handled: 0, error: .EINVAL)
