@@ -35,7 +35,7 @@ import Testing
     /// The rows at the current zoom, with a bar of `bar` cells.
     static func rows(_ pane: inout IOVAMapPane, _ model: InspectorModel, bar: Int = 32) -> [IOVAMapRow] {
         let ioas = firstIOAS(model)
-        return pane.windows(ioas, model: model).map { IOVAMapPane.row($0, ioas: ioas, barWidth: bar) }
+        return pane.windows(ioas, model: model).map { IOVAMap.row($0, ioas: ioas, barWidth: bar) }
     }
 
     @Test func defaultScenarioSegments() throws {
@@ -149,10 +149,10 @@ import Testing
 
     @Test func subdivision() {
         // Windows split into power-of-two rows, at most 33, never finer than a page.
-        #expect(IOVAMapPane.subdivide(.all).count == 32)
-        #expect(IOVAMapPane.subdivide(IOVARange(start: 0x1000, last: 0x4000_0fff)).count == 33)
-        #expect(IOVAMapPane.subdivide(IOVARange(start: 0, last: 0x7fff)).allSatisfy { $0.last - $0.start == 0xfff })
-        #expect(IOVAMapPane.childSize(of: IOVARange(start: 0, last: 0xfff)) == nil)
+        #expect(IOVAMap.subdivide(.all).count == 32)
+        #expect(IOVAMap.subdivide(IOVARange(start: 0x1000, last: 0x4000_0fff)).count == 33)
+        #expect(IOVAMap.subdivide(IOVARange(start: 0, last: 0x7fff)).allSatisfy { $0.last - $0.start == 0xfff })
+        #expect(IOVAMap.childSize(of: IOVARange(start: 0, last: 0xfff)) == nil)
     }
 
     @Test func followsTheTreeSelection() throws {
