@@ -21,7 +21,7 @@ public struct DetailsPane: InspectorPane {
     public init() {}
 
     public var keyHelp: [(key: String, action: String)] {
-        [("Enter", "follow the edge on this line (an arrow marks one)")]
+        [("Enter", "follow the edge on this line (an arrow marks one), or to a reservation's owner")]
     }
 
     public func lines(_ context: RenderContext) -> [DetailLine] {
@@ -39,7 +39,11 @@ public struct DetailsPane: InspectorPane {
         switch node.kind {
         case .ioas(let ioas):
             text("areas \(ioas.areas.count)  iova_alignment \(ioas.iovaAlignment.hex)  huge pages \(ioas.largePagesDisabled ? "off" : "on")")
-            for reservation in ioas.reservations.prefix(16) { text("reserved \(reservation.range)  \(ObjectText.owner(reservation.owner))") }
+            // Enter on a reservation follows to the device or HWPT that owns it.
+            for (reservation, owner) in graph.reservations(of: ioas).prefix(16) {
+                lines.append(DetailLine(text: "reserved \(reservation.range)  \(ObjectText.owner(reservation.owner))", role: "text",
+                                        target: owner?.id))
+            }
             for allowed in ioas.allowedRanges.prefix(16) { text("allowed  \(allowed)") }
             if let ranges = try? fd.ioasIOVARanges(ioasID: ioas.id.rawValue) {
                 text("usable   " + ranges.ranges.prefix(8).map(\.description).joined(separator: ", "))

@@ -232,4 +232,33 @@ import Testing
         _ = app.handle(.key(.character("5")))
         #expect(app.render(width: 120, height: 40).text.contains("500+ areas"))
     }
+
+    /// The map's rows belong to one state of the model: the same state answers from the rows
+    /// already made, a command that changes the IOAS gives a new map whose rows say so.
+    @Test func rowsBelongToOneModelState() throws {
+        let model = try Self.defaultModel()
+        let ioas = Self.firstIOAS(model)
+        let map = IOVAMap(ioas: ioas, model: model)
+        let window = IOVARange(start: 0x4000_0000, last: 0x43ff_ffff)
+        #expect(map.row(window, barWidth: 16).summary == "1 area, 2M blocks")
+        #expect(IOVAMap.key(ioas, model: model) == map.key)
+        _ = model.run(command: "ioas_unmap ioas_id=3 iova=0 length=u64max")
+        #expect(IOVAMap.key(ioas, model: model) != map.key)
+        #expect(IOVAMap(ioas: ioas, model: model).row(window, barWidth: 16).summary == "free")
+    }
+
+    /// The details of an IOAS name each reservation's owner, and Enter follows to it.
+    @Test func reservationsFollowToTheirOwners() throws {
+        let model = try Self.defaultModel()
+        var context = try Self.context(model, selection: ObjectID(3))
+        var details = DetailsPane()
+        let lines = details.lines(context)
+        let index = try #require(lines.firstIndex { $0.text.hasPrefix("reserved") && $0.text.hasSuffix("sw_msi of DEVICE 1") })
+        #expect(lines[index].target == ObjectID(1))
+        let outside = try #require(lines.first { $0.text.hasSuffix("outside the aperture of HWPT 4") })
+        #expect(outside.target == ObjectID(4))
+        context.focused = true
+        for _ in 0..<index { _ = details.handle(.down, context: context) }
+        #expect(details.handle(.enter, context: context) == .select(ObjectID(1)))
+    }
 }

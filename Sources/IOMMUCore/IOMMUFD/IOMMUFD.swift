@@ -119,31 +119,26 @@ public final class IOMMUFD {
 
     // MARK: References
 
-    /// Takes the references a new object holds for its life, and the back pointers the
-    /// kernel keeps for them (`idev->vdev`, `viommu->vdevs`).
-    private func link(_ kind: ObjectKind) {
-        for reference in kind.lifetimeReferences { links.insert(reference) }
-        switch kind {
-        case .vdevice(let vdevice):
-            vdevice.device.vdevice = vdevice
-            vdevice.viommu.vdevices[vdevice.virtualID] = vdevice
-        case .device(let device):
-            boundDevices[ObjectIdentifier(device.platform)] = device
-        case .ioas, .hwptPaging, .hwptNested, .viommu, .selftest:
-            break
-        }
-    }
+    /// Takes the references a new object holds for its life, with the back pointers the
+    /// kernel keeps for them (`idev->vdev`, `viommu->vdevs`, the VFIO file's binding).
+    private func link(_ kind: ObjectKind) { setLifetimeLinks(of: kind, held: true) }
 
     /// Drops every reference an object holds, as its destroy does.
     private func unlink(_ id: ObjectID) {
         guard case .object(let kind, _)? = slots[id.rawValue] else { return }
-        for reference in kind.lifetimeReferences { links.remove(reference) }
+        setLifetimeLinks(of: kind, held: false)
+    }
+
+    private func setLifetimeLinks(of kind: ObjectKind, held: Bool) {
+        for reference in kind.lifetimeReferences {
+            if held { links.insert(reference) } else { links.remove(reference) }
+        }
         switch kind {
         case .vdevice(let vdevice):
-            vdevice.device.vdevice = nil
-            vdevice.viommu.vdevices[vdevice.virtualID] = nil
+            vdevice.device.vdevice = held ? vdevice : nil
+            vdevice.viommu.vdevices[vdevice.virtualID] = held ? vdevice : nil
         case .device(let device):
-            boundDevices[ObjectIdentifier(device.platform)] = nil
+            boundDevices[ObjectIdentifier(device.platform)] = held ? device : nil
         case .ioas, .hwptPaging, .hwptNested, .viommu, .selftest:
             break
         }
@@ -174,15 +169,8 @@ public final class IOMMUFD {
     /// Every bound device.
     public var devices: [Device] { graph.devices }
 
-    /// The devices (with PASID) attached to an HWPT.
-    public func attachments(of hwpt: HWPT) -> [(device: Device, pasid: UInt32)] {
-        (links.incoming[hwpt.id] ?? []).compactMap { reference -> (device: Device, pasid: UInt32)? in
-            guard case .attachment(let pasid) = reference.role, case .object(.device(let device), _)? = slots[reference.from.rawValue] else {
-                return nil
-            }
-            return (device, pasid)
-        }.sorted { ($0.device.id, $0.pasid) < ($1.device.id, $1.pasid) }
-    }
+    /// The devices (with PASID) attached to an HWPT, ascending by device then PASID.
+    public func attachments(of hwpt: HWPT) -> [(device: Device, pasid: UInt32)] { graph.attachments(of: hwpt.id) }
 
     /// The kernel's `obj->users`: 1 for the table itself, one per reference held on the
     /// object, and for a device one for its binding and one per attachment. O(1).
