@@ -60,15 +60,15 @@ extension IOMMUFD {
 
     /// `iommufd_device_change_pt`: an HWPT directly, an IOAS through its automatic domain.
     private func changePageTable(_ device: Device, ptID: UInt32, pasid: UInt32, replacing: Bool) throws(Errno) -> ObjectID {
-        switch try object(ptID) {
-        case let hwpt as HWPT:
-            if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
-            return hwpt.id
-        case let ioas as IOAS:
-            return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
-        default:
-            throw .EINVAL
+        let hwpt: HWPT
+        switch try kind(ptID) {
+        case .hwptPaging(let paging): hwpt = paging
+        case .hwptNested(let nested): hwpt = nested
+        case .ioas(let ioas): return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
+        case .device, .viommu, .vdevice, .selftest: throw .EINVAL
         }
+        if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
+        return hwpt.id
     }
 
     /// `VFIO_DEVICE_DETACH_IOMMUFD_PT`: back to blocked DMA. Detaching a detached device is a no-op.

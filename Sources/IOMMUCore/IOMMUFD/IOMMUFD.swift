@@ -107,9 +107,12 @@ public final class IOMMUFD {
     }
 
     /// `iommufd_get_object`: ENOENT for a free, reserved, tombstoned or wrong-typed id.
-    public func object(_ id: UInt32) throws(Errno) -> IOMMUFDObject {
+    public func object(_ id: UInt32) throws(Errno) -> IOMMUFDObject { try kind(id).object }
+
+    /// The object behind an id with its kind, for an ioctl that takes several kinds.
+    public func kind(_ id: UInt32) throws(Errno) -> ObjectKind {
         guard case .object(let kind, _)? = slots[id] else { throw .ENOENT }
-        return kind.object
+        return kind
     }
 
     func object<T: IOMMUFDObject>(_ id: UInt32, as: T.Type) throws(Errno) -> T {
@@ -184,7 +187,7 @@ public final class IOMMUFD {
     /// `IOMMU_DESTROY`: removes an object nothing else holds.
     public func destroy(id: UInt32) throws(Errno) {
         beginMutation()
-        guard case .object(let kind, _)? = slots[id] else { throw .ENOENT }
+        let kind = try kind(id)
         guard users(of: kind.object) == 1 else { throw .EBUSY }
         switch kind {
         case .ioas(let ioas):
