@@ -147,15 +147,10 @@ public final class IOMMUFD {
         }
     }
 
-    /// Attaches `device` at `pasid` to `hwpt` (nil detaches): the only writer of a device's
-    /// attachments. Returns the HWPT attached before.
+    /// Attaches `device` at `pasid` to `hwpt` (nil detaches); returns the HWPT attached before.
     @discardableResult
     func link(_ device: Device, to hwpt: HWPT?, pasid: UInt32) -> HWPT? {
-        let old = device.attachments[pasid]
-        if let old { links.remove(ObjectReference(from: device.id, to: old.id, role: .attachment(pasid: pasid))) }
-        device.attachments[pasid] = hwpt
-        if let hwpt { links.insert(ObjectReference(from: device.id, to: hwpt.id, role: .attachment(pasid: pasid))) }
-        return old
+        device.setAttachment(hwpt, pasid: pasid, links: &links)
     }
 
     /// The objects holding `role` references on `id`, in no particular order.

@@ -121,8 +121,8 @@ public final class HWPTNested: HWPT, KindedObject {
 /// `IOMMUFD_OBJ_DEVICE`: a bound device.
 public final class Device: IOMMUFDObject, KindedObject {
     public let platform: PlatformDevice
-    /// The HWPT attached per PASID (`noPASID` is the RID); written only by `IOMMUFD.link`.
-    public internal(set) var attachments: [UInt32: HWPT] = [:]
+    /// The HWPT attached per PASID (`noPASID` is the RID).
+    public private(set) var attachments: [UInt32: HWPT] = [:]
     /// The device's vDEVICE, if any (`idev->vdev`); set and cleared with the vDEVICE's edges.
     public internal(set) weak var vdevice: VDevice?
     /// `igroup->required_sw_msi`: the doorbell maps the device's MSIs need.
@@ -134,6 +134,17 @@ public final class Device: IOMMUFDObject, KindedObject {
     }
 
     public var kind: ObjectKind { .device(self) }
+
+    /// Attaches the device at `pasid` to `hwpt` (nil detaches), moving the graph's edge with
+    /// the pointer: the only writer of `attachments`, so users cannot drift from them.
+    /// Returns the HWPT attached before.
+    func setAttachment(_ hwpt: HWPT?, pasid: UInt32, links: inout ObjectLinks) -> HWPT? {
+        let old = attachments[pasid]
+        if let old { links.remove(ObjectReference(from: id, to: old.id, role: .attachment(pasid: pasid))) }
+        attachments[pasid] = hwpt
+        if let hwpt { links.insert(ObjectReference(from: id, to: hwpt.id, role: .attachment(pasid: pasid))) }
+        return old
+    }
 }
 
 /// `IOMMUFD_OBJ_VIOMMU`: a virtual IOMMU instance for a guest, on a nest-parent HWPT.
