@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 import ScenarioScript
 import TerminalUI
 
@@ -20,31 +21,35 @@ public struct DetailsPane: InspectorPane {
     public init() {}
 
     public var keyHelp: [(key: String, action: String)] {
-        [("Enter", "follow the edge on this line (an arrow marks one)")]
+        [("Enter", "follow the edge on this line (an arrow marks one), or to a reservation's owner")]
     }
 
     public func lines(_ context: RenderContext) -> [DetailLine] {
-        let fd = context.model.session.iommufd
-        guard let id = context.selection, let object = try? fd.object(id.rawValue) else {
+        let fd = context.model.session.iommufd, graph = context.model.graph
+        guard let id = context.selection, let node = graph.node(id) else {
             return [DetailLine(text: "Select an object in the tree (1).", role: "dim", target: nil)]
         }
         var lines: [DetailLine] = []
         func text(_ value: String, _ role: String = "text") { lines.append(DetailLine(text: value, role: role, target: nil)) }
         func edge(_ value: String, _ target: IOMMUFDObject) {
-            lines.append(DetailLine(text: context.symbols.arrow + " " + value + " \(target.type) \(target.id)", role: "link", target: target.id))
+            lines.append(DetailLine(text: context.symbols.arrow + " " + value + " " + ObjectText.label(target), role: "link", target: target.id))
         }
-        text("\(object.type) \(object.id)", "heading")
-        text("users \(fd.users(of: object))  (destroy is EBUSY above 1)")
-        switch object {
-        case let ioas as IOAS:
+        text(ObjectText.label(node.kind.object), "heading")
+        text("users \(node.users)  (destroy is EBUSY above 1)")
+        switch node.kind {
+        case .ioas(let ioas):
             text("areas \(ioas.areas.count)  iova_alignment \(ioas.iovaAlignment.hex)  huge pages \(ioas.largePagesDisabled ? "off" : "on")")
-            for reservation in ioas.reservations.prefix(16) { text("reserved \(reservation.range)  \(describe(reservation.owner))") }
+            // Enter on a reservation follows to the device or HWPT that owns it.
+            for (reservation, owner) in graph.reservations(of: ioas).prefix(16) {
+                lines.append(DetailLine(text: "reserved \(reservation.range)  \(ObjectText.owner(reservation.owner))", role: "text",
+                                        target: owner?.id))
+            }
             for allowed in ioas.allowedRanges.prefix(16) { text("allowed  \(allowed)") }
             if let ranges = try? fd.ioasIOVARanges(ioasID: ioas.id.rawValue) {
                 text("usable   " + ranges.ranges.prefix(8).map(\.description).joined(separator: ", "))
             }
-            for hwpt in fd.objects.compactMap({ $0 as? HWPTPaging }) where hwpt.ioas === ioas { edge("domain", hwpt) }
-        case let hwpt as HWPTPaging:
+            for child in graph.children(of: ioas.id) { edge("domain", child.object) }
+        case .hwptPaging(let hwpt):
             let domain = hwpt.domain
             text("\(hwpt.isAutomatic ? "automatic" : "user") \(domain.stage.rawValue) on \(domain.driver.name)"
                  + (hwpt.isNestParent ? "  NEST_PARENT" : "") + (domain.dirtyTracking ? "  DIRTY_TRACKING" : "")
@@ -57,12 +62,21 @@ public struct DetailsPane: InspectorPane {
             }
             text("mapped runs \(domain.table.mappingCount)  SW_MSI doorbells \(hwpt.presentSWMSI.count)")
             edge("IOAS", hwpt.ioas)
-            for (device, pasid) in fd.attachments(of: hwpt) { edge("attached" + (pasid == noPASID ? "" : " pasid \(pasid)"), device) }
-            for other in fd.objects {
-                if let nested = other as? HWPTNested, nested.stage2 === hwpt { edge("nested on it", nested) }
-                if let viommu = other as? VIOMMU, viommu.parent === hwpt { edge("vIOMMU on it", viommu) }
+            for (device, pasid) in graph.attachments(of: hwpt.id) { edge("attached" + (pasid == noPASID ? "" : " pasid \(pasid)"), device) }
+            // What stands on it: nested HWPTs (also those on its vIOMMUs, whose stage 2 it is) and vIOMMUs.
+            let children = graph.children(of: hwpt.id)
+            let above = children + children.flatMap { child -> [ObjectKind] in
+                if case .viommu(let viommu) = child { return graph.referrers(of: viommu.id, role: .viommu) }
+                return []
             }
-        case let nested as HWPTNested:
+            for kind in above.sorted(by: { $0.id < $1.id }) {
+                switch kind {
+                case .hwptNested(let nested): edge("nested on it", nested)
+                case .viommu(let viommu): edge("vIOMMU on it", viommu)
+                case .ioas, .hwptPaging, .device, .vdevice, .selftest: break
+                }
+            }
+        case .hwptNested(let nested):
             switch nested.domain.configuration {
             case .selftest(let iotlb): text("selftest iotlb " + iotlb.map { UInt64($0).hex }.joined(separator: " "))
             case .armSMMUv3(let ste): text("guest STE " + ste.map(\.hex).joined(separator: " "))
@@ -72,16 +86,16 @@ public struct DetailsPane: InspectorPane {
             case .hwpt(let parent): edge("parent", parent)
             case .viommu(let viommu): edge("vIOMMU", viommu); edge("stage 2", viommu.parent)
             }
-            for (device, _) in fd.attachments(of: nested) { edge("attached", device) }
-        case let viommu as VIOMMU:
+            for (device, _) in graph.attachments(of: nested.id) { edge("attached", device) }
+        case .viommu(let viommu):
             text("type \(UInt64(viommu.viommuType).hex) on \(viommu.driver.name)")
             edge("nest parent", viommu.parent)
-            for vdevice in fd.objects.compactMap({ $0 as? VDevice }) where vdevice.viommu === viommu { edge("vDEVICE", vdevice) }
-        case let vdevice as VDevice:
+            for case .vdevice(let vdevice) in graph.children(of: viommu.id) { edge("vDEVICE", vdevice) }
+        case .vdevice(let vdevice):
             text("virt_id \(vdevice.virtualID.hex)")
             edge("vIOMMU", vdevice.viommu)
             edge("device", vdevice.device)
-        case let device as Device:
+        case .device(let device):
             let platform = device.platform
             text("\(platform.name) behind \(platform.iommu.name) (\(platform.iommu.architecture.rawValue))  sid \(UInt64(platform.streamID).hex)")
             for region in platform.reservedRegions { text("region \(region.type.rawValue) \(region.range)") }
@@ -96,18 +110,10 @@ public struct DetailsPane: InspectorPane {
                     text("  " + fields[start..<min(fields.count, start + 4)].joined(separator: "  "))
                 }
             }
-        default:
-            break
+        case .selftest(let stdev):
+            edge("device", stdev.device)
         }
         return lines
-    }
-
-    private func describe(_ owner: ReservationOwner) -> String {
-        switch owner {
-        case .device(let id, let type): "\(type.rawValue) of DEVICE \(id)"
-        case .domain(let id): "outside HWPT \(id)'s aperture"
-        case .test: "test_add_reserved"
-        }
     }
 
     public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {

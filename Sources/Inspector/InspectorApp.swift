@@ -241,7 +241,7 @@ public final class InspectorApp {
         case .success(let report)?:
             let fields = report.result.fields.filter { if case .records = $0.value { return false }; return true }
                 .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
-            message = "\(report.command): \(report.result.status) \(fields)  (\(model.changedSummaryLines.count) changes)"
+            message = "\(report.command): \(report.result.status) \(fields)  (\(model.changes.count) changes)"
         }
     }
 

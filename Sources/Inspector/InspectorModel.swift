@@ -2,15 +2,18 @@ import IOMMUCore
 import ScenarioScript
 
 /// The scenario as a timeline over the live core: the command lines, and how many of them
-/// have run. Stepping back replays the first lines into a fresh session (the core is
-/// deterministic), so every view always shows the state after exactly `position` lines.
+/// have run. Stepping forward runs the next lines on the live session; stepping back replays
+/// the first lines into a fresh session (the core is deterministic), so every view always
+/// shows the state after exactly `position` lines.
 public final class InspectorModel {
     public private(set) var lines: [ScenarioLine]
     public private(set) var position: Int
     public private(set) var session: Session
     public private(set) var reports: [LineReport] = []
-    /// The summary lines that changed with the last step or command (highlighted by views).
-    public private(set) var changedSummaryLines: Set<String> = []
+    /// The object graph after `position` lines: one picture per model generation.
+    public private(set) var graph: ObjectGraph
+    /// The objects the last step or command added, removed or changed (views mark them).
+    public private(set) var changes = ObjectGraph.Changes()
     /// Bumped whenever the model changes, so views can drop cached rows.
     public private(set) var generation = 0
     public let title: String
@@ -21,6 +24,7 @@ public final class InspectorModel {
         session = Session()
         self.title = title
         reports = session.run(scenario)
+        graph = session.iommufd.graph
     }
 
     /// A model over a session built elsewhere (a benchmark's rig driven through the core
@@ -30,41 +34,49 @@ public final class InspectorModel {
         position = 0
         self.session = session
         self.title = title
+        graph = session.iommufd.graph
     }
 
     /// Moves to just after line `target` of the timeline (0 = before the first).
     public func step(to target: Int) {
         let clamped = min(max(0, target), lines.count)
         guard clamped != position else { return }
-        let before = Set(SessionSummary(session: session).text.split(separator: "\n").map(String.init))
-        let fresh = Session()
-        reports = lines[0..<clamped].map { fresh.run($0) }
-        session = fresh
+        if clamped > position {
+            reports += lines[position..<clamped].map { session.run($0) }
+        } else {
+            let fresh = Session()
+            reports = lines[0..<clamped].map { fresh.run($0) }
+            session = fresh
+        }
         position = clamped
-        noteChanges(from: before)
+        noteChanges()
     }
 
     /// Runs a typed command against the live model, after the current position (later lines
     /// of the timeline are dropped, as in an editor's undo history).
     public func run(command text: String) -> Result<LineReport, ScenarioParseErrors>? {
-        let before = Set(SessionSummary(session: session).text.split(separator: "\n").map(String.init))
         let report: LineReport?
         do throws(ScenarioParseErrors) {
             report = try session.run(command: text)
         } catch {
             return .failure(error)
         }
-        guard let report, let line = try? Scenario(source: text).lines.first else { return nil }
+        guard let report, let line = try? Scenario(source: text).lines.first else {
+            noteChanges()
+            return nil
+        }
         lines = Array(lines[0..<position]) + [line]
         position = lines.count
         reports.append(report)
-        noteChanges(from: before)
+        noteChanges()
         return .success(report)
     }
 
-    private func noteChanges(from before: Set<String>) {
-        let after = Set(SessionSummary(session: session).text.split(separator: "\n").map(String.init))
-        changedSummaryLines = after.subtracting(before)
+    /// Diffs the graph after the change against the one before, by object identity.
+    private func noteChanges() {
+        let before = graph
+        graph = session.iommufd.graph
+        changes = graph.changes(since: before)
         generation += 1
     }
 }

@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 import ScenarioScript
 import TerminalUI
 
@@ -12,6 +13,8 @@ public struct TreeRow: Equatable {
     public var hasChildren: Bool
     /// A style role for the label.
     public var role: String
+    /// The row's iommufd object appeared or changed with the last step or command.
+    public var changed: Bool
 }
 
 /// The object tree: platforms (IOMMU units and their devices), then the iommufd objects
@@ -30,58 +33,74 @@ public struct ObjectTreePane: InspectorPane {
          ("Space", "expand or collapse"), ("d", "show the details pane")]
     }
 
-    /// The visible rows, walking the live object graph.
+    /// The visible rows, walking the model's object graph.
     public func rows(_ model: InspectorModel, symbols: Symbols = .unicode) -> [TreeRow] {
         let arrow = symbols.arrow
         var rows: [TreeRow] = []
-        let fd = model.session.iommufd, machine = model.session.machine
-        let objects = fd.objects
-        func add(_ key: String, _ depth: Int, _ label: String, object: ObjectID? = nil, children: Bool, role: String = "text") -> Bool {
-            rows.append(TreeRow(key: key, depth: depth, label: label, object: object, hasChildren: children, role: role))
+        let fd = model.session.iommufd, machine = model.session.machine, graph = model.graph
+        let marked = model.changes.marked
+        func add(_ key: String, _ depth: Int, _ label: String, object: ObjectID? = nil, children: Bool, role: String = "text",
+                 marks: Bool = false) -> Bool {
+            let changed = marks && object.map(marked.contains) == true
+            rows.append(TreeRow(key: key, depth: depth, label: label, object: object, hasChildren: children, role: role, changed: changed))
             return children && !collapsed.contains(key)
+        }
+        /// A row of an iommufd object: marked when the last step or command changed it.
+        func add(_ kind: ObjectKind, _ depth: Int, _ label: String, children: Bool) -> Bool {
+            add(Self.key(kind), depth, label, object: kind.id, children: children, marks: true)
         }
         if add("platform", 0, "Platform", children: !machine.iommus.isEmpty, role: "heading") {
             for iommu in machine.iommus {
                 let devices = machine.devices.filter { $0.iommu === iommu }
                 if add("iommu:\(iommu.name)", 1, "\(iommu.name)  \(iommu.architecture.rawValue)", children: !devices.isEmpty) {
                     for device in devices {
-                        let bound = fd.devices.first { $0.platform === device }
+                        let bound = fd.device(boundTo: device)
                         _ = add("pdev:\(device.name)", 2, "\(device.name)  sid \(UInt64(device.streamID).hex)"
                                 + (bound.map { "  \(arrow) DEVICE \($0.id)" } ?? "  (unbound)"), object: bound?.id, children: false)
                     }
                 }
             }
         }
-        _ = add("iommufd", 0, "iommufd", children: !objects.isEmpty, role: "heading")
+        _ = add("iommufd", 0, "iommufd", children: !graph.nodes.isEmpty, role: "heading")
         guard !collapsed.contains("iommufd") else { return rows }
-        for ioas in objects.compactMap({ $0 as? IOAS }) {
-            let hwpts = objects.compactMap { $0 as? HWPTPaging }.filter { $0.ioas === ioas }
-            guard add("ioas:\(ioas.id)", 1, "IOAS \(ioas.id)  \(ioas.areas.count) areas", object: ioas.id, children: !hwpts.isEmpty) else { continue }
-            for hwpt in hwpts {
-                let nested = objects.compactMap { $0 as? HWPTNested }.filter { if case .hwpt(let p) = $0.parent { return p === hwpt }; return false }
-                let viommus = objects.compactMap { $0 as? VIOMMU }.filter { $0.parent === hwpt }
+        for ioas in graph.ioases {
+            let hwpts = graph.children(of: ioas.id)
+            guard add(.ioas(ioas), 1, "IOAS \(ioas.id)  \(ioas.areas.count) areas", children: !hwpts.isEmpty) else { continue }
+            for case .hwptPaging(let hwpt) in hwpts {
+                let children = graph.children(of: hwpt.id)
                 let label = "HWPT_PAGING \(hwpt.id)  \(hwpt.isAutomatic ? "auto" : "user") \(hwpt.domain.stage.rawValue)"
                     + (hwpt.isNestParent ? " nest-parent" : "")
-                guard add("hwpt:\(hwpt.id)", 2, label, object: hwpt.id, children: !nested.isEmpty || !viommus.isEmpty) else { continue }
-                for child in nested { _ = add("hwpt:\(child.id)", 3, "HWPT_NESTED \(child.id)", object: child.id, children: false) }
-                for viommu in viommus {
-                    let vdevices = objects.compactMap { $0 as? VDevice }.filter { $0.viommu === viommu }
-                    let onVIOMMU = objects.compactMap { $0 as? HWPTNested }.filter { if case .viommu(let v) = $0.parent { return v === viommu }; return false }
-                    guard add("viommu:\(viommu.id)", 3, "VIOMMU \(viommu.id)  on \(viommu.driver.name)", object: viommu.id,
-                              children: !vdevices.isEmpty || !onVIOMMU.isEmpty) else { continue }
-                    for vdevice in vdevices {
-                        _ = add("vdevice:\(vdevice.id)", 4, "VDEVICE \(vdevice.id)  virt_id \(vdevice.virtualID.hex) \(arrow) DEVICE \(vdevice.device.id)",
-                                object: vdevice.id, children: false)
+                guard add(.hwptPaging(hwpt), 2, label, children: !children.isEmpty) else { continue }
+                for case .hwptNested(let child) in children { _ = add(.hwptNested(child), 3, "HWPT_NESTED \(child.id)", children: false) }
+                for case .viommu(let viommu) in children {
+                    let onVIOMMU = graph.children(of: viommu.id)
+                    guard add(.viommu(viommu), 3, "VIOMMU \(viommu.id)  on \(viommu.driver.name)", children: !onVIOMMU.isEmpty) else { continue }
+                    for case .vdevice(let vdevice) in onVIOMMU {
+                        _ = add(.vdevice(vdevice), 4, "VDEVICE \(vdevice.id)  virt_id \(vdevice.virtualID.hex) \(arrow) DEVICE \(vdevice.device.id)",
+                                children: false)
                     }
-                    for child in onVIOMMU { _ = add("hwpt:\(child.id)", 4, "HWPT_NESTED \(child.id)", object: child.id, children: false) }
+                    for case .hwptNested(let child) in onVIOMMU { _ = add(.hwptNested(child), 4, "HWPT_NESTED \(child.id)", children: false) }
                 }
             }
         }
-        for device in fd.devices {
-            let attached = device.attachments[noPASID].map { "\(arrow) \($0.type) \($0.id)" } ?? "blocked"
-            _ = add("device:\(device.id)", 1, "DEVICE \(device.id)  \(device.platform.name)  \(attached)", object: device.id, children: false)
+        for device in graph.devices {
+            let attached = device.attachments[noPASID].map { ObjectText.attachment($0, pasid: noPASID, arrow: arrow) } ?? "blocked"
+            _ = add(.device(device), 1, "DEVICE \(device.id)  \(device.platform.name)  \(attached)", children: false)
         }
         return rows
+    }
+
+    /// The stable key of an object's row: `ioas:3`, `hwpt:4` (both kinds of HWPT), `device:1`.
+    static func key(_ kind: ObjectKind) -> String {
+        let prefix = switch kind {
+        case .ioas: "ioas"
+        case .hwptPaging, .hwptNested: "hwpt"
+        case .viommu: "viommu"
+        case .vdevice: "vdevice"
+        case .device: "device"
+        case .selftest: "selftest"
+        }
+        return "\(prefix):\(kind.id)"
     }
 
     /// The object of the selected row.
@@ -98,11 +117,8 @@ public struct ObjectTreePane: InspectorPane {
             let row = all[index]
             let marker = row.hasChildren ? (collapsed.contains(row.key) ? context.symbols.collapsed : context.symbols.expanded) : context.symbols.leaf
             // Objects the last step or command changed carry a "+" and the changed style.
-            let changed = row.object != nil && context.model.changedSummaryLines.contains { line in
-                line.contains(row.label.split(separator: " ").prefix(2).joined(separator: " ") + " ")
-            }
-            let text = String(repeating: "  ", count: row.depth) + (changed ? "+" : marker) + " " + row.label
-            var style = context.theme[changed ? "changed" : row.role]
+            let text = String(repeating: "  ", count: row.depth) + (row.changed ? "+" : marker) + " " + row.label
+            var style = context.theme[row.changed ? "changed" : row.role]
             if let search = context.search, !search.isEmpty, row.label.lowercased().contains(search.lowercased()) {
                 style = context.theme["match"]
             }

@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 
 /// A plain-text picture of a session: the platform, the iommufd object tree and each IOAS's
 /// address space. It is what `iommuscope` prints, so it reads top-down like `lspci -t`.
@@ -20,46 +21,42 @@ public struct SessionSummary {
         }
         out.append("")
         out.append("iommufd objects")
-        let objects = fd.objects
-        for ioas in objects.compactMap({ $0 as? IOAS }) {
+        let graph = fd.graph
+        for ioas in graph.ioases {
             out.append("  IOAS \(ioas.id)  areas \(ioas.areas.count)  iova_alignment \(ioas.iovaAlignment.hex)  users \(fd.users(of: ioas))")
-            for hwpt in objects.compactMap({ $0 as? HWPTPaging }) where hwpt.ioas === ioas {
+            for case .hwptPaging(let hwpt) in graph.children(of: ioas.id) {
                 out.append("    HWPT_PAGING \(hwpt.id)  \(describe(hwpt))")
-                out.append(contentsOf: attachmentLines(of: hwpt, indent: "      "))
-                for nested in objects.compactMap({ $0 as? HWPTNested }) where nested.stage2 === hwpt {
-                    if case .hwpt = nested.parent {
-                        out.append("      HWPT_NESTED \(nested.id)  \(describe(nested.domain.configuration))")
-                        out.append(contentsOf: attachmentLines(of: nested, indent: "        "))
-                    }
+                out.append(contentsOf: attachmentLines(of: hwpt, in: graph, indent: "      "))
+                let children = graph.children(of: hwpt.id)
+                for case .hwptNested(let nested) in children {
+                    out.append("      HWPT_NESTED \(nested.id)  \(describe(nested.domain.configuration))")
+                    out.append(contentsOf: attachmentLines(of: nested, in: graph, indent: "        "))
                 }
-                for viommu in objects.compactMap({ $0 as? VIOMMU }) where viommu.parent === hwpt {
+                for case .viommu(let viommu) in children {
                     out.append("      VIOMMU \(viommu.id)  type \(UInt64(viommu.viommuType).hex) on \(viommu.driver.name)")
-                    for vdevice in objects.compactMap({ $0 as? VDevice }) where vdevice.viommu === viommu {
+                    let onVIOMMU = graph.children(of: viommu.id)
+                    for case .vdevice(let vdevice) in onVIOMMU {
                         out.append("        VDEVICE \(vdevice.id)  virt_id \(vdevice.virtualID.hex) -> DEVICE \(vdevice.device.id)")
                     }
-                    for nested in objects.compactMap({ $0 as? HWPTNested }) {
-                        if case .viommu(let parent) = nested.parent, parent === viommu {
-                            out.append("        HWPT_NESTED \(nested.id)  \(describe(nested.domain.configuration))")
-                            out.append(contentsOf: attachmentLines(of: nested, indent: "          "))
-                        }
+                    for case .hwptNested(let nested) in onVIOMMU {
+                        out.append("        HWPT_NESTED \(nested.id)  \(describe(nested.domain.configuration))")
+                        out.append(contentsOf: attachmentLines(of: nested, in: graph, indent: "          "))
                     }
                 }
             }
         }
-        for device in fd.devices {
-            let attached = device.attachments.keys.sorted().map { pasid in
-                (pasid == noPASID ? "" : "pasid \(pasid) ") + "-> \(device.attachments[pasid]!.type) \(device.attachments[pasid]!.id)"
-            }
+        for device in graph.devices {
+            let attached = device.attachments.sorted { $0.key < $1.key }.map { ObjectText.attachment($0.value, pasid: $0.key, arrow: "->") }
             out.append("  DEVICE \(device.id)  \(device.platform.name)  " + (attached.isEmpty ? "blocked" : attached.joined(separator: ", ")))
         }
-        for ioas in objects.compactMap({ $0 as? IOAS }) {
+        for ioas in graph.ioases {
             out.append("")
             out.append("IOAS \(ioas.id) address space")
             for (range, area) in ioas.areas.entries {
                 out.append("  area      \(range)  \(area.prot.shortDescription)  user_va \(area.userVA.hex)")
             }
             for reservation in ioas.reservations {
-                out.append("  reserved  \(reservation.range)  \(describe(reservation.owner))")
+                out.append("  reserved  \(reservation.range)  \(ObjectText.owner(reservation.owner))")
             }
             for allowed in ioas.allowedRanges { out.append("  allowed   \(allowed)") }
             if let ranges = try? fd.ioasIOVARanges(ioasID: ioas.id.rawValue) {
@@ -70,8 +67,8 @@ public struct SessionSummary {
             out.append("")
             out.append("SW_MSI doorbells")
             for map in fd.swMSIMaps {
-                let users = fd.devices.filter { $0.requiredSWMSI.contains(map.id) }.map { "DEVICE \($0.id)" }
-                let hwpts = fd.objects.compactMap { $0 as? HWPTPaging }.filter { $0.presentSWMSI.contains(map.id) }.map { "HWPT \($0.id)" }
+                let users = graph.devices.filter { $0.requiredSWMSI.contains(map.id) }.map { "DEVICE \($0.id)" }
+                let hwpts = graph.pagingHWPTs.filter { $0.presentSWMSI.contains(map.id) }.map { "HWPT \($0.id)" }
                 out.append("  iova \(map.iova.hex) -> doorbell \(map.doorbell.hex)  used by \(users.joined(separator: ", "))"
                            + "  mapped in \(hwpts.joined(separator: ", "))")
             }
@@ -79,8 +76,8 @@ public struct SessionSummary {
         return out.joined(separator: "\n")
     }
 
-    private func attachmentLines(of hwpt: HWPT, indent: String) -> [String] {
-        session.iommufd.attachments(of: hwpt).map { attachment in
+    private func attachmentLines(of hwpt: HWPT, in graph: ObjectGraph, indent: String) -> [String] {
+        graph.attachments(of: hwpt.id).map { attachment in
             "\(indent)<- DEVICE \(attachment.device.id) \(attachment.device.platform.name)"
                 + (attachment.pasid == noPASID ? "" : " pasid \(attachment.pasid)")
         }
@@ -100,14 +97,6 @@ public struct SessionSummary {
         case .selftest(let iotlb): "selftest iotlb " + iotlb.map { UInt64($0).hex }.joined(separator: ",")
         case .armSMMUv3(let ste): "vSTE " + ste.map(\.hex).joined(separator: ",")
         case .vtdS1(let flags, let root, let width): "vtd_s1 pgtbl_addr \(root.hex) addr_width \(width) flags \(flags.hex)"
-        }
-    }
-
-    private func describe(_ owner: ReservationOwner) -> String {
-        switch owner {
-        case .device(let id, let type): "\(type.rawValue) of DEVICE \(id)"
-        case .domain(let id): "outside the aperture of HWPT \(id)"
-        case .test: "test_add_reserved"
         }
     }
 }

@@ -35,7 +35,7 @@ import Testing
     /// The rows at the current zoom, with a bar of `bar` cells.
     static func rows(_ pane: inout IOVAMapPane, _ model: InspectorModel, bar: Int = 32) -> [IOVAMapRow] {
         let ioas = firstIOAS(model)
-        return pane.windows(ioas, model: model).map { IOVAMapPane.row($0, ioas: ioas, barWidth: bar) }
+        return pane.windows(ioas, model: model).map { IOVAMap.row($0, ioas: ioas, barWidth: bar) }
     }
 
     @Test func defaultScenarioSegments() throws {
@@ -149,20 +149,20 @@ import Testing
 
     @Test func subdivision() {
         // Windows split into power-of-two rows, at most 33, never finer than a page.
-        #expect(IOVAMapPane.subdivide(.all).count == 32)
-        #expect(IOVAMapPane.subdivide(IOVARange(start: 0x1000, last: 0x4000_0fff)).count == 33)
-        #expect(IOVAMapPane.subdivide(IOVARange(start: 0, last: 0x7fff)).allSatisfy { $0.last - $0.start == 0xfff })
-        #expect(IOVAMapPane.childSize(of: IOVARange(start: 0, last: 0xfff)) == nil)
+        #expect(IOVAMap.subdivide(.all).count == 32)
+        #expect(IOVAMap.subdivide(IOVARange(start: 0x1000, last: 0x4000_0fff)).count == 33)
+        #expect(IOVAMap.subdivide(IOVARange(start: 0, last: 0x7fff)).allSatisfy { $0.last - $0.start == 0xfff })
+        #expect(IOVAMap.childSize(of: IOVARange(start: 0, last: 0xfff)) == nil)
     }
 
     @Test func followsTheTreeSelection() throws {
         let model = try Self.defaultModel()
-        let fd = model.session.iommufd
-        let device = try #require(fd.devices.first)
-        #expect(IOVAMapPane.ioas(for: device.id, in: fd) === Self.firstIOAS(model))
-        let nested = try #require(fd.objects.first { $0 is HWPTNested })
-        #expect(IOVAMapPane.ioas(for: nested.id, in: fd) === Self.firstIOAS(model))
-        #expect(IOVAMapPane.ioas(for: nil, in: fd) === Self.firstIOAS(model))
+        let graph = model.graph
+        let device = try #require(graph.devices.first)
+        #expect(IOVAMapPane.ioas(for: device.id, in: graph) === Self.firstIOAS(model))
+        let nested = try #require(graph.nodes.first { $0.kind.object is HWPTNested })
+        #expect(IOVAMapPane.ioas(for: nested.id, in: graph) === Self.firstIOAS(model))
+        #expect(IOVAMapPane.ioas(for: nil, in: graph) === Self.firstIOAS(model))
     }
 
     @Test func asciiFallback() throws {
@@ -231,5 +231,34 @@ import Testing
         let app = InspectorApp(model: model, theme: try InspectorThemes.load("dark"), symbols: .unicode)
         _ = app.handle(.key(.character("5")))
         #expect(app.render(width: 120, height: 40).text.contains("500+ areas"))
+    }
+
+    /// The map's rows belong to one state of the model: the same state answers from the rows
+    /// already made, a command that changes the IOAS gives a new map whose rows say so.
+    @Test func rowsBelongToOneModelState() throws {
+        let model = try Self.defaultModel()
+        let ioas = Self.firstIOAS(model)
+        let map = IOVAMap(ioas: ioas, model: model)
+        let window = IOVARange(start: 0x4000_0000, last: 0x43ff_ffff)
+        #expect(map.row(window, barWidth: 16).summary == "1 area, 2M blocks")
+        #expect(IOVAMap.key(ioas, model: model) == map.key)
+        _ = model.run(command: "ioas_unmap ioas_id=3 iova=0 length=u64max")
+        #expect(IOVAMap.key(ioas, model: model) != map.key)
+        #expect(IOVAMap(ioas: ioas, model: model).row(window, barWidth: 16).summary == "free")
+    }
+
+    /// The details of an IOAS name each reservation's owner, and Enter follows to it.
+    @Test func reservationsFollowToTheirOwners() throws {
+        let model = try Self.defaultModel()
+        var context = try Self.context(model, selection: ObjectID(3))
+        var details = DetailsPane()
+        let lines = details.lines(context)
+        let index = try #require(lines.firstIndex { $0.text.hasPrefix("reserved") && $0.text.hasSuffix("sw_msi of DEVICE 1") })
+        #expect(lines[index].target == ObjectID(1))
+        let outside = try #require(lines.first { $0.text.hasSuffix("outside the aperture of HWPT 4") })
+        #expect(outside.target == ObjectID(4))
+        context.focused = true
+        for _ in 0..<index { _ = details.handle(.down, context: context) }
+        #expect(details.handle(.enter, context: context) == .select(ObjectID(1)))
     }
 }

@@ -4,8 +4,9 @@ extension IOMMUFD {
 
     /// Binds a platform device to this file (`iommufd_device_bind`); returns `out_devid`.
     public func bind(_ platform: PlatformDevice) throws(Errno) -> ObjectID {
+        beginMutation()
         // The VFIO device file is bound once (vfio_df_ioctl_bind_iommufd).
-        if devices.contains(where: { $0.platform === platform }) { throw .EINVAL }
+        if device(boundTo: platform) != nil { throw .EINVAL }
         // Claiming DMA ownership attaches the blocking domain, which a device that requires
         // its direct (identity) regions refuses (__iommu_device_set_domain).
         if platform.requiresDirect { throw .EINVAL }
@@ -26,17 +27,15 @@ extension IOMMUFD {
     /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys
     /// its vDEVICE (leaving a tombstone) and frees its id.
     public func unbind(deviceID: UInt32) throws(Errno) {
+        beginMutation()
         let device = try object(deviceID, as: Device.self)
-        if objects.contains(where: { ($0 as? SelftestDevice)?.device === device }) { throw .EBUSY }
+        if referrers(of: device.id, role: .device).contains(where: { $0.type == .selftest }) { throw .EBUSY }
         try unbind(device)
     }
 
     func unbind(_ device: Device) throws(Errno) {
         for pasid in device.attachments.keys.sorted(by: >) { detach(device, pasid: pasid) }
-        if let vdevice = device.vdevice {
-            device.vdevice = nil
-            tombstone(vdevice.id)
-        }
+        if let vdevice = device.vdevice { tombstone(vdevice.id) }
         release(device.id)
     }
 
@@ -45,6 +44,7 @@ extension IOMMUFD {
     /// Attaches a device (at a PASID) to an IOAS or HWPT; returns the HWPT actually attached.
     /// An attached device is replaced instead, as the VFIO cdev ioctl does.
     public func attach(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
+        beginMutation()
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
         return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: device.attachments[pasid] != nil)
@@ -52,6 +52,7 @@ extension IOMMUFD {
 
     /// `iommufd_device_replace`: moves an attached device to another IOAS or HWPT.
     public func replace(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
+        beginMutation()
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
         return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: true)
@@ -59,19 +60,20 @@ extension IOMMUFD {
 
     /// `iommufd_device_change_pt`: an HWPT directly, an IOAS through its automatic domain.
     private func changePageTable(_ device: Device, ptID: UInt32, pasid: UInt32, replacing: Bool) throws(Errno) -> ObjectID {
-        switch try object(ptID) {
-        case let hwpt as HWPT:
-            if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
-            return hwpt.id
-        case let ioas as IOAS:
-            return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
-        default:
-            throw .EINVAL
+        let hwpt: HWPT
+        switch try kind(ptID) {
+        case .hwptPaging(let paging): hwpt = paging
+        case .hwptNested(let nested): hwpt = nested
+        case .ioas(let ioas): return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
+        case .device, .viommu, .vdevice, .selftest: throw .EINVAL
         }
+        if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
+        return hwpt.id
     }
 
     /// `VFIO_DEVICE_DETACH_IOMMUFD_PT`: back to blocked DMA. Detaching a detached device is a no-op.
     public func detach(deviceID: UInt32, pasid: UInt32 = noPASID) throws(Errno) {
+        beginMutation()
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
         detach(device, pasid: pasid)
@@ -129,7 +131,7 @@ extension IOMMUFD {
             if reservesRegions { removeReservations(paging.ioas) { Self.isOwned($0, by: device) } }
             throw error
         }
-        device.attachments[pasid] = hwpt
+        link(device, to: hwpt, pasid: pasid)
         installConfiguration(device, pasid: pasid)
     }
 
@@ -159,13 +161,13 @@ extension IOMMUFD {
             throw error
         }
         if movesIOAS { removeReservations(oldIOAS) { Self.isOwned($0, by: device) } }
-        device.attachments[pasid] = hwpt
+        link(device, to: hwpt, pasid: pasid)
         installConfiguration(device, pasid: pasid)
         destroyIfUnusedAutomatic(old)
     }
 
     func detach(_ device: Device, pasid: UInt32, destroyingAutomatic: Bool = true) {
-        guard let hwpt = device.attachments.removeValue(forKey: pasid) else { return }
+        guard let hwpt = link(device, to: nil, pasid: pasid) else { return }
         if pasid == noPASID { removeReservations(stage2(of: hwpt).ioas) { Self.isOwned($0, by: device) } }
         installConfiguration(device, pasid: pasid)
         if destroyingAutomatic { destroyIfUnusedAutomatic(hwpt) }

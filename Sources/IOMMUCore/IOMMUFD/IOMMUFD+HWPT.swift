@@ -14,14 +14,15 @@ extension IOMMUFD {
     /// `IOMMU_HWPT_ALLOC`: a paging HWPT on an IOAS, or a nested HWPT on a nest parent or a vIOMMU.
     public func hwptAlloc(flags rawFlags: UInt32, deviceID: UInt32, ptID: UInt32, userData: UserData,
                           faultID: UInt32 = 0) throws(Errno) -> ObjectID {
+        beginMutation()
         let flags = HWPTAllocFlags(rawValue: rawFlags)
         if (userData.type == HWPTDataType.none.rawValue) != (userData.length == 0) { throw .EINVAL }
         let device = try object(deviceID, as: Device.self)
-        guard let pt = try? object(ptID) else { throw .EINVAL }
+        guard let pt = try? kind(ptID) else { throw .EINVAL }
         let driver = device.platform.iommu
         let hwpt: HWPT
         switch pt {
-        case let ioas as IOAS:
+        case .ioas(let ioas):
             let valid: HWPTAllocFlags = [.nestParent, .dirtyTracking, .faultIDValid, .pasid]
             guard flags.isSubset(of: valid) else { throw .EOPNOTSUPP }
             if flags.contains(.dirtyTracking) && !driver.capabilities(for: device.platform).contains(.dirtyTracking) {
@@ -38,7 +39,7 @@ extension IOMMUFD {
                 try checkFault(flags, faultID) { self.removeDomain(hwpt) }
                 return hwpt
             }
-        case let parent as HWPTPaging:
+        case .hwptPaging(let parent):
             guard flags.isSubset(of: [.faultIDValid, .pasid]), userData.length > 0, driver.allocatesNestedDomains else {
                 throw .EOPNOTSUPP
             }
@@ -51,7 +52,7 @@ extension IOMMUFD {
                 try checkFault(flags, faultID) {}
                 return HWPTNested(id: id, parent: .hwpt(parent), domain: domain, pasidCompatible: flags.contains(.pasid))
             }
-        case let viommu as VIOMMU:
+        case .viommu(let viommu):
             guard viommu.driver === driver else { throw .EINVAL }
             guard flags.isSubset(of: [.faultIDValid, .pasid]), userData.length > 0 else { throw .EOPNOTSUPP }
             hwpt = try allocate { id throws(Errno) -> HWPTNested in
@@ -60,7 +61,7 @@ extension IOMMUFD {
                 try checkFault(flags, faultID) {}
                 return HWPTNested(id: id, parent: .viommu(viommu), domain: domain, pasidCompatible: flags.contains(.pasid))
             }
-        default:
+        case .hwptNested, .device, .vdevice, .selftest:
             throw .EINVAL
         }
         return hwpt.id
@@ -80,19 +81,20 @@ extension IOMMUFD {
     /// fails before the driver runs, else what the driver reports.
     public func hwptInvalidate(hwptID: UInt32, dataType: UInt32, entryLength: UInt32, entryCount: UInt32,
                                entries: [InvalidationEntry]?) -> InvalidationOutcome {
+        beginMutation()
         if entryCount > 0 && (entries == nil || entryLength == 0) {
             return InvalidationOutcome(handled: 0, error: .EINVAL)
         }
         let request = InvalidationArray(type: dataType, entryLength: entryLength, entries: entries ?? [])
-        switch try? object(hwptID) {
+        switch try? kind(hwptID) {
         case nil:
             return InvalidationOutcome(handled: 0, error: .ENOENT)
-        case let nested as HWPTNested:
+        case .hwptNested(let nested):
             return nested.domain.driver.invalidate(nested.domain, request)
-        case let viommu as VIOMMU:
-            let vdevices = objects.compactMap { ($0 as? VDevice).flatMap { $0.viommu === viommu ? $0 : nil } }
+        case .viommu(let viommu):
+            let vdevices = viommu.vdevices.values.sorted { $0.id < $1.id }
             return viommu.driver.invalidate(viommu, request, vdevices: vdevices)
-        default:
+        case .ioas, .hwptPaging, .device, .vdevice, .selftest:
             return InvalidationOutcome(handled: 0, error: .EINVAL)
         }
     }

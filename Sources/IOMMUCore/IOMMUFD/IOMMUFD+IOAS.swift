@@ -10,6 +10,7 @@ extension IOMMUFD {
     // MARK: IOMMU_IOAS_ALLOC
 
     public func ioasAlloc(flags: UInt32 = 0) throws(Errno) -> ObjectID {
+        beginMutation()
         guard flags == 0 else { throw .EOPNOTSUPP }
         return try allocate { id throws(Errno) in IOAS(id: id) }.id
     }
@@ -18,6 +19,7 @@ extension IOMMUFD {
 
     /// `IOMMU_IOAS_MAP`: maps `length` bytes of user memory at `userVA`; returns the IOVA.
     public func ioasMap(flags rawFlags: UInt32, ioasID: UInt32, userVA: UInt64, length: UInt64, iova: UInt64) throws(Errno) -> UInt64 {
+        beginMutation()
         let flags = IOASMapFlags(rawValue: rawFlags)
         guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
         guard iova < .max, length < .max else { throw .EOVERFLOW }
@@ -188,6 +190,7 @@ extension IOMMUFD {
 
     /// `IOMMU_IOAS_UNMAP`: removes whole areas inside the range; returns the bytes unmapped.
     public func ioasUnmap(ioasID: UInt32, iova: UInt64, length: UInt64) throws(Errno) -> UInt64 {
+        beginMutation()
         let ioas = try object(ioasID, as: IOAS.self)
         let range: IOVARange
         if iova == 0 && length == .max {
@@ -224,6 +227,7 @@ extension IOMMUFD {
     /// `IOMMU_IOAS_COPY`: maps the pages behind a source IOVA range into a destination IOAS.
     public func ioasCopy(flags rawFlags: UInt32, dstIOASID: UInt32, srcIOASID: UInt32, length: UInt64,
                          dstIOVA: UInt64, srcIOVA: UInt64) throws(Errno) -> UInt64 {
+        beginMutation()
         let flags = IOASMapFlags(rawValue: rawFlags)
         guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
         guard length < .max, srcIOVA < .max, dstIOVA < .max else { throw .EOVERFLOW }
@@ -261,6 +265,7 @@ extension IOMMUFD {
     /// `IOMMU_IOAS_ALLOW_IOVAS`: replaces the allowed list atomically.
     /// Each pair is `struct iommu_iova_range {start, last}` as the user wrote it.
     public func ioasAllowIOVAs(ioasID: UInt32, ranges: [(start: UInt64, last: UInt64)]) throws(Errno) {
+        beginMutation()
         let ioas = try object(ioasID, as: IOAS.self)
         var accepted: [IOVARange] = []
         for pair in ranges {
@@ -358,6 +363,7 @@ extension IOMMUFD {
 
     /// `IOMMU_OPTION`; returns `val64` as written back.
     public func option(optionID: UInt32, op: UInt16, objectID: UInt32, val64: UInt64) throws(Errno) -> UInt64 {
+        beginMutation()
         switch OptionID(rawValue: optionID) {
         case .rlimitMode:
             guard objectID == 0 else { throw .EOPNOTSUPP }

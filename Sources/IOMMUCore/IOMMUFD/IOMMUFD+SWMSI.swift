@@ -23,6 +23,7 @@ extension IOMMUFD {
 
     /// `VFIO_DEVICE_SET_IRQS` enabling MSI: composes the device's MSI message.
     public func setIRQs(deviceID: UInt32, count: UInt32) throws(Errno) {
+        beginMutation()
         let device = try object(deviceID, as: Device.self)
         guard count > 0 else { return }
         guard let window = device.platform.reservedRegions.first(where: { $0.type == .swMSI }),

@@ -10,6 +10,7 @@ extension IOMMUFD {
 
     /// `IOMMU_TEST_OP_ADD_RESERVED`: a reservation with no owner, kept until the IOAS goes.
     public func testAddReserved(ioasID: UInt32, start: UInt64, length: UInt64) throws(Errno) {
+        beginMutation()
         let ioas = try object(ioasID, as: IOAS.self)
         guard let range = IOVARange(start: start, length: length) else { throw .EOVERFLOW }
         try reserve(ioas, range, owner: .test)
@@ -18,6 +19,7 @@ extension IOMMUFD {
     /// `IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS)`: creates a mock device behind `iommu`, binds it and
     /// attaches it to `ptID`. Ids are taken in the kernel's order: stdev, idev, then the HWPT.
     public func testMockDomain(ptID: UInt32, deviceFlags: UInt32, iommu: MockIOMMU) throws(Errno) -> MockDomain {
+        beginMutation()
         var result: MockDomain?
         _ = try allocate { stdevID throws(Errno) -> SelftestDevice in
             let flags = MockDeviceFlags(rawValue: deviceFlags)
@@ -39,6 +41,7 @@ extension IOMMUFD {
 
     /// `IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE`: replaces the mock device's attachment.
     public func testMockDomainReplace(stdevID: UInt32, ptID: UInt32) throws(Errno) -> ObjectID {
+        beginMutation()
         let stdev = try object(stdevID, as: SelftestDevice.self)
         return try replace(deviceID: stdev.device.id.rawValue, ptID: ptID)
     }

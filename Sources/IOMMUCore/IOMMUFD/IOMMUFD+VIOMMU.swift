@@ -5,6 +5,7 @@ extension IOMMUFD {
     /// `IOMMU_VIOMMU_ALLOC`: a virtual IOMMU on a nest-parent HWPT for the device's IOMMU.
     public func viommuAlloc(flags: UInt32, type: UInt32, deviceID: UInt32, hwptID: UInt32,
                             userData: UserData? = nil) throws(Errno) -> VIOMMU {
+        beginMutation()
         guard flags == 0, type != VIOMMUType.default.rawValue else { throw .EOPNOTSUPP }
         let device = try object(deviceID, as: Device.self)
         let driver = device.platform.iommu
@@ -21,17 +22,16 @@ extension IOMMUFD {
 
     /// `IOMMU_VDEVICE_ALLOC`: names a device on a vIOMMU by its guest-visible id.
     public func vdeviceAlloc(viommuID: UInt32, deviceID: UInt32, virtualID: UInt64) throws(Errno) -> ObjectID {
+        beginMutation()
         let viommu = try object(viommuID, as: VIOMMU.self)
         let device = try object(deviceID, as: Device.self)
         guard device.platform.iommu === viommu.driver else { throw .EINVAL }
         if device.vdevice != nil { throw .EEXIST }
-        let taken = objects.contains { ($0 as? VDevice).map { $0.viommu === viommu && $0.virtualID == virtualID } ?? false }
         return try allocate { id throws(Errno) -> VDevice in
-            if taken { throw .EEXIST }
+            // xa_cmpxchg on viommu->vdevs.
+            if viommu.vdevices[virtualID] != nil { throw .EEXIST }
             try viommu.driver.checkVDevice(virtualID: virtualID, viommu: viommu)
-            let vdevice = VDevice(id: id, viommu: viommu, device: device, virtualID: virtualID)
-            device.vdevice = vdevice
-            return vdevice
+            return VDevice(id: id, viommu: viommu, device: device, virtualID: virtualID)
         }.id
     }
 }

@@ -7,7 +7,8 @@ public final class IOMMUFD {
     enum Slot {
         /// Reserved by an ioctl that has not finished (`XA_ZERO_ENTRY` before finalize).
         case reserved
-        case object(IOMMUFDObject)
+        /// A finalized object, with the allocation count it was finalized at.
+        case object(ObjectKind, serial: UInt64)
         /// A destroyed vDEVICE's id, never reused while the file is open.
         case tombstone
     }
@@ -15,8 +16,16 @@ public final class IOMMUFD {
     /// The platform this file was opened on.
     public let machine: Machine
     var slots: [UInt32: Slot] = [:]
-    /// The smallest id that may be free: every id below it is occupied.
-    private var lowestFreeHint: UInt32 = 1
+    private var freeIDs = FreeIDs()
+    /// Objects finalized so far: the next one's serial.
+    private var finalized: UInt64 = 0
+    /// The references between objects, kept in step by `link` and `unlink`.
+    private var links = ObjectLinks()
+    /// The device each platform device is bound as (`df->iommufd` of its VFIO file).
+    private var boundDevices: [ObjectIdentifier: Device] = [:]
+    /// Bumped by every mutating ioctl, so a graph picture knows when it is stale.
+    public private(set) var generation: UInt64 = 0
+    private var picture: ObjectGraph?
     /// `ictx->sw_msi_list`: every doorbell page mapped in a SW_MSI window, in creation order.
     public internal(set) var swMSIMaps: [SWMSIMap] = []
     /// IOMMU_OPTION_RLIMIT_MODE: pinned pages are charged to the mm (1) rather than the user (0).
@@ -26,52 +35,66 @@ public final class IOMMUFD {
         self.machine = machine
     }
 
+    /// Called first by every ioctl that may change anything.
+    func beginMutation() { generation &+= 1 }
+
     // MARK: Object table
 
-    /// Every live object, by id.
-    public var objects: [IOMMUFDObject] {
-        slots.keys.sorted().compactMap { key in
-            if case .object(let object)? = slots[key] { return object }
-            return nil
+    /// The object graph at the current generation, built at most once per generation.
+    public var graph: ObjectGraph {
+        if let picture, picture.generation == generation { return picture }
+        var objects: [(kind: ObjectKind, serial: UInt64)] = []
+        var tombstones: [ObjectID] = []
+        for (key, slot) in slots {
+            switch slot {
+            case .object(let kind, let serial): objects.append((kind, serial))
+            case .tombstone: tombstones.append(ObjectID(key))
+            case .reserved: break
+            }
         }
+        objects.sort { $0.kind.id < $1.kind.id }
+        let fresh = ObjectGraph(generation: generation, objects: objects, tombstones: tombstones.sorted(), links: links)
+        picture = fresh
+        return fresh
     }
 
+    /// Every live object, by id.
+    public var objects: [IOMMUFDObject] { graph.nodes.map(\.kind.object) }
+
     /// Ids left as tombstones.
-    public var tombstones: [ObjectID] {
-        slots.keys.sorted().filter { key in
-            if case .tombstone? = slots[key] { return true }
-            return false
-        }.map { ObjectID($0) }
-    }
+    public var tombstones: [ObjectID] { graph.tombstones }
 
     /// `_iommufd_object_alloc`: the lowest free id in `[1, 2^31-1]`, held until finalized or aborted.
     func reserveID() throws(Errno) -> ObjectID {
-        var candidate = lowestFreeHint
-        while slots[candidate] != nil { candidate += 1 }
-        guard candidate <= ObjectID.maximum.rawValue else { throw .ENOSPC }
-        slots[candidate] = .reserved
-        lowestFreeHint = candidate + 1
-        return ObjectID(candidate)
+        guard let id = freeIDs.take() else { throw .ENOSPC }
+        slots[id] = .reserved
+        return ObjectID(id)
     }
 
-    /// `iommufd_object_finalize`: publishes the object under its reserved id.
-    func finalize(_ object: IOMMUFDObject) {
-        slots[object.id.rawValue] = .object(object)
+    /// `iommufd_object_finalize`: publishes the object under its reserved id and takes the
+    /// references it holds for its life.
+    func finalize(_ object: some KindedObject) {
+        slots[object.id.rawValue] = .object(object.kind, serial: finalized)
+        finalized += 1
+        link(object.kind)
     }
 
-    /// `iommufd_object_abort` and destroy: frees the id for reuse.
+    /// `iommufd_object_abort` and destroy: drops the object's references and frees the id.
     func release(_ id: ObjectID) {
+        unlink(id)
         slots[id.rawValue] = nil
-        lowestFreeHint = min(lowestFreeHint, id.rawValue)
+        freeIDs.give(id.rawValue)
     }
 
+    /// A force-destroyed vDEVICE: its references go, its id stays taken.
     func tombstone(_ id: ObjectID) {
+        unlink(id)
         slots[id.rawValue] = .tombstone
     }
 
     /// Runs `body` with a freshly reserved id, releasing it again when `body` fails, as an
     /// ioctl's `ucmd->new_obj` is aborted.
-    func allocate<T: IOMMUFDObject>(_ body: (ObjectID) throws(Errno) -> T) throws(Errno) -> T {
+    func allocate<T: KindedObject>(_ body: (ObjectID) throws(Errno) -> T) throws(Errno) -> T {
         let id = try reserveID()
         do {
             let object = try body(id)
@@ -84,9 +107,12 @@ public final class IOMMUFD {
     }
 
     /// `iommufd_get_object`: ENOENT for a free, reserved, tombstoned or wrong-typed id.
-    public func object(_ id: UInt32) throws(Errno) -> IOMMUFDObject {
-        guard case .object(let object)? = slots[id] else { throw .ENOENT }
-        return object
+    public func object(_ id: UInt32) throws(Errno) -> IOMMUFDObject { try kind(id).object }
+
+    /// The object behind an id with its kind, for an ioctl that takes several kinds.
+    public func kind(_ id: UInt32) throws(Errno) -> ObjectKind {
+        guard case .object(let kind, _)? = slots[id] else { throw .ENOENT }
+        return kind
     }
 
     func object<T: IOMMUFDObject>(_ id: UInt32, as: T.Type) throws(Errno) -> T {
@@ -96,59 +122,79 @@ public final class IOMMUFD {
 
     // MARK: References
 
-    /// Every bound device.
-    public var devices: [Device] { objects.compactMap { $0 as? Device } }
+    /// Takes the references a new object holds for its life, with the back pointers the
+    /// kernel keeps for them (`idev->vdev`, `viommu->vdevs`, the VFIO file's binding).
+    private func link(_ kind: ObjectKind) { setLifetimeLinks(of: kind, held: true) }
 
-    /// The devices (with PASID) attached to an HWPT.
-    public func attachments(of hwpt: HWPT) -> [(device: Device, pasid: UInt32)] {
-        devices.flatMap { device in
-            device.attachments.filter { $0.value === hwpt }.map { (device, $0.key) }.sorted { $0.1 < $1.1 }
+    /// Drops every reference an object holds, as its destroy does.
+    private func unlink(_ id: ObjectID) {
+        guard case .object(let kind, _)? = slots[id.rawValue] else { return }
+        setLifetimeLinks(of: kind, held: false)
+    }
+
+    private func setLifetimeLinks(of kind: ObjectKind, held: Bool) {
+        for reference in kind.lifetimeReferences {
+            if held { links.insert(reference) } else { links.remove(reference) }
+        }
+        switch kind {
+        case .vdevice(let vdevice):
+            vdevice.device.vdevice = held ? vdevice : nil
+            vdevice.viommu.vdevices[vdevice.virtualID] = held ? vdevice : nil
+        case .device(let device):
+            boundDevices[ObjectIdentifier(device.platform)] = held ? device : nil
+        case .ioas, .hwptPaging, .hwptNested, .viommu, .selftest:
+            break
         }
     }
 
-    /// The kernel's `obj->users`: 1 for the table itself plus one per holder.
-    public func users(of object: IOMMUFDObject) -> Int {
-        let all = objects
-        switch object {
-        case let ioas as IOAS:
-            return 1 + all.filter { ($0 as? HWPTPaging)?.ioas === ioas }.count
-        case let hwpt as HWPTPaging:
-            let nested = all.filter { if case .hwpt(let parent)? = ($0 as? HWPTNested)?.parent { return parent === hwpt }; return false }
-            let viommus = all.filter { ($0 as? VIOMMU)?.parent === hwpt }
-            return 1 + attachments(of: hwpt).count + nested.count + viommus.count
-        case let hwpt as HWPTNested:
-            return 1 + attachments(of: hwpt).count
-        case let viommu as VIOMMU:
-            let vdevices = all.filter { ($0 as? VDevice)?.viommu === viommu }
-            let nested = all.filter { if case .viommu(let parent)? = ($0 as? HWPTNested)?.parent { return parent === viommu }; return false }
-            return 1 + vdevices.count + nested.count
-        case let device as Device:
-            // The binding driver holds one reference for as long as the device is bound.
-            return 2 + device.attachments.count
-        default:
-            return 1
+    /// Attaches `device` at `pasid` to `hwpt` (nil detaches); returns the HWPT attached before.
+    @discardableResult
+    func link(_ device: Device, to hwpt: HWPT?, pasid: UInt32) -> HWPT? {
+        device.setAttachment(hwpt, pasid: pasid, links: &links)
+    }
+
+    /// The objects holding `role` references on `id`, in no particular order.
+    func referrers(of id: ObjectID, role: ObjectReference.Role) -> [IOMMUFDObject] {
+        (links.incoming[id] ?? []).compactMap { reference in
+            guard reference.role == role, case .object(let kind, _)? = slots[reference.from.rawValue] else { return nil }
+            return kind.object
         }
+    }
+
+    /// The device a platform device is bound as, if it is.
+    public func device(boundTo platform: PlatformDevice) -> Device? { boundDevices[ObjectIdentifier(platform)] }
+
+    /// Every bound device.
+    public var devices: [Device] { graph.devices }
+
+    /// The devices (with PASID) attached to an HWPT, ascending by device then PASID.
+    public func attachments(of hwpt: HWPT) -> [(device: Device, pasid: UInt32)] { graph.attachments(of: hwpt.id) }
+
+    /// The kernel's `obj->users`: 1 for the table itself, one per reference held on the
+    /// object, and for a device one for its binding and one per attachment. O(1).
+    public func users(of object: IOMMUFDObject) -> Int {
+        let binding = object.type == .device ? 1 : 0
+        return 1 + binding + links.counted[object.id, default: 0]
     }
 
     // MARK: IOMMU_DESTROY
 
     /// `IOMMU_DESTROY`: removes an object nothing else holds.
     public func destroy(id: UInt32) throws(Errno) {
-        let target = try object(id)
-        guard users(of: target) == 1 else { throw .EBUSY }
-        switch target {
-        case let ioas as IOAS:
+        beginMutation()
+        let kind = try kind(id)
+        guard users(of: kind.object) == 1 else { throw .EBUSY }
+        switch kind {
+        case .ioas(let ioas):
             removeAllAreas(of: ioas)
-        case let hwpt as HWPTPaging:
+        case .hwptPaging(let hwpt):
             removeDomain(hwpt)
-        case let vdevice as VDevice:
-            vdevice.device.vdevice = nil
-        case let stdev as SelftestDevice:
+        case .selftest(let stdev):
             // Destroying the selftest handle unbinds the mock device behind it.
             try unbind(stdev.device)
-        default:
+        case .hwptNested, .device, .viommu, .vdevice:
             break
         }
-        release(target.id)
+        release(kind.id)
     }
 }

@@ -1,7 +1,8 @@
 /// The base of every object in an iommufd file's object table (`struct iommufd_object`).
 ///
-/// References between objects are the edges themselves (an HWPT's `ioas`, a device's
-/// attachments), so the kernel's `users` count is derived from them, never kept by hand.
+/// References between objects are the objects' own pointers (an HWPT's `ioas`, a device's
+/// attachments); the file mirrors each one as an edge of its `ObjectGraph` when the pointer
+/// is set (`IOMMUFD.link`), so the kernel's `users` count follows them, never kept by hand.
 public class IOMMUFDObject {
     public let id: ObjectID
     public let type: ObjectType
@@ -37,7 +38,7 @@ public struct Reservation: Sendable, Equatable {
 }
 
 /// `IOMMUFD_OBJ_IOAS` and its `struct io_pagetable`.
-public final class IOAS: IOMMUFDObject {
+public final class IOAS: IOMMUFDObject, KindedObject {
     /// `iopt->area_itree`.
     public internal(set) var areas = IntervalTree<IOASArea>()
     /// `iopt->reserved_itree`, ascending by start; entries may overlap each other.
@@ -52,6 +53,8 @@ public final class IOAS: IOMMUFDObject {
     public internal(set) var hwpts: [HWPTPaging] = []
 
     init(id: ObjectID) { super.init(id: id, type: .ioas) }
+
+    public var kind: ObjectKind { .ioas(self) }
 }
 
 /// Either kind of HWPT (`struct iommufd_hw_pagetable`).
@@ -66,7 +69,7 @@ public class HWPT: IOMMUFDObject {
 }
 
 /// `IOMMUFD_OBJ_HWPT_PAGING`: a paging domain mirroring an IOAS.
-public final class HWPTPaging: HWPT {
+public final class HWPTPaging: HWPT, KindedObject {
     public let ioas: IOAS
     public let domain: PagingDomain
     /// Created by attaching a device to an IOAS, and freed when its last device leaves.
@@ -84,10 +87,12 @@ public final class HWPTPaging: HWPT {
     }
 
     public var isNestParent: Bool { flags.contains(.nestParent) }
+
+    public var kind: ObjectKind { .hwptPaging(self) }
 }
 
 /// `IOMMUFD_OBJ_HWPT_NESTED`: a guest stage-1 on a nest parent, or on a vIOMMU.
-public final class HWPTNested: HWPT {
+public final class HWPTNested: HWPT, KindedObject {
     public enum Parent {
         case hwpt(HWPTPaging)
         case viommu(VIOMMU)
@@ -109,14 +114,16 @@ public final class HWPTNested: HWPT {
         case .viommu(let viommu): viommu.parent
         }
     }
+
+    public var kind: ObjectKind { .hwptNested(self) }
 }
 
 /// `IOMMUFD_OBJ_DEVICE`: a bound device.
-public final class Device: IOMMUFDObject {
+public final class Device: IOMMUFDObject, KindedObject {
     public let platform: PlatformDevice
     /// The HWPT attached per PASID (`noPASID` is the RID).
-    public internal(set) var attachments: [UInt32: HWPT] = [:]
-    /// The device's vDEVICE, if any (`idev->vdev`).
+    public private(set) var attachments: [UInt32: HWPT] = [:]
+    /// The device's vDEVICE, if any (`idev->vdev`); set and cleared with the vDEVICE's edges.
     public internal(set) weak var vdevice: VDevice?
     /// `igroup->required_sw_msi`: the doorbell maps the device's MSIs need.
     public internal(set) var requiredSWMSI: Set<Int> = []
@@ -125,16 +132,31 @@ public final class Device: IOMMUFDObject {
         self.platform = platform
         super.init(id: id, type: .device)
     }
+
+    public var kind: ObjectKind { .device(self) }
+
+    /// Attaches the device at `pasid` to `hwpt` (nil detaches), moving the graph's edge with
+    /// the pointer: the only writer of `attachments`, so users cannot drift from them.
+    /// Returns the HWPT attached before.
+    func setAttachment(_ hwpt: HWPT?, pasid: UInt32, links: inout ObjectLinks) -> HWPT? {
+        let old = attachments[pasid]
+        if let old { links.remove(ObjectReference(from: id, to: old.id, role: .attachment(pasid: pasid))) }
+        attachments[pasid] = hwpt
+        if let hwpt { links.insert(ObjectReference(from: id, to: hwpt.id, role: .attachment(pasid: pasid))) }
+        return old
+    }
 }
 
 /// `IOMMUFD_OBJ_VIOMMU`: a virtual IOMMU instance for a guest, on a nest-parent HWPT.
-public final class VIOMMU: IOMMUFDObject {
+public final class VIOMMU: IOMMUFDObject, KindedObject {
     public let viommuType: UInt32
     public let parent: HWPTPaging
     /// The physical IOMMU instance behind it (`viommu->iommu_dev`).
     public let driver: any IOMMUDriver
     /// Driver data echoed back to the user (the selftest's `out_data`).
     public let outData: UInt32
+    /// `viommu->vdevs`: the vDEVICEs by virtual id, as the drivers look them up.
+    public internal(set) var vdevices: [UInt64: VDevice] = [:]
 
     init(id: ObjectID, type: UInt32, parent: HWPTPaging, driver: any IOMMUDriver, outData: UInt32) {
         self.viommuType = type
@@ -143,10 +165,12 @@ public final class VIOMMU: IOMMUFDObject {
         self.outData = outData
         super.init(id: id, type: .viommu)
     }
+
+    public var kind: ObjectKind { .viommu(self) }
 }
 
 /// `IOMMUFD_OBJ_VDEVICE`: a device as the guest names it on a vIOMMU (its virtual SID/RID).
-public final class VDevice: IOMMUFDObject {
+public final class VDevice: IOMMUFDObject, KindedObject {
     public let viommu: VIOMMU
     public let device: Device
     public let virtualID: UInt64
@@ -157,14 +181,18 @@ public final class VDevice: IOMMUFDObject {
         self.virtualID = virtualID
         super.init(id: id, type: .vdevice)
     }
+
+    public var kind: ObjectKind { .vdevice(self) }
 }
 
 /// The selftest's `IOMMUFD_OBJ_SELFTEST` mock device handle (`stdev`).
-public final class SelftestDevice: IOMMUFDObject {
+public final class SelftestDevice: IOMMUFDObject, KindedObject {
     public let device: Device
 
     init(id: ObjectID, device: Device) {
         self.device = device
         super.init(id: id, type: .selftest)
     }
+
+    public var kind: ObjectKind { .selftest(self) }
 }
