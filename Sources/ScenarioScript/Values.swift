@@ -22,6 +22,13 @@ struct Expression: Equatable, Sendable {
     }
 }
 
+/// One `field=value` of an entry, with the column its field name starts at.
+struct EntryField: Equatable, Sendable {
+    var key: String
+    var column: Int
+    var value: CheckedValue
+}
+
 /// An argument value after its syntax has been checked against the argument's kind.
 enum CheckedValue: Equatable, Sendable {
     case integer(Expression)
@@ -30,7 +37,7 @@ enum CheckedValue: Equatable, Sendable {
     case flags(UInt64, names: [String], literal: UInt64)
     case ranges([(start: Expression, last: Expression)])
     case words([Expression])
-    case entries([[String: CheckedValue]])
+    case entries([[EntryField]])
     case name(String)
     case regions([ReservedRegion])
 
