@@ -1,5 +1,6 @@
 import Foundation
 import IOMMUCore
+import Presentation
 import ScenarioScript
 import TerminalUI
 
@@ -237,11 +238,11 @@ public final class InspectorApp {
         case nil:
             message = "nothing to run"
         case .failure(let errors):
-            message = "error: " + (errors.errors.first?.reason ?? "bad command")
+            message = "error: " + terminalSafe(errors.errors.first?.reason ?? "bad command")
         case .success(let report)?:
             let fields = report.result.fields.filter { if case .records = $0.value { return false }; return true }
                 .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
-            message = "\(report.command): \(report.result.status) \(fields)  (\(model.changedSummaryLines.count) changes)"
+            message = terminalSafe("\(report.command): \(report.result.status) \(fields)  (\(model.changedSummaryLines.count) changes)")
         }
     }
 

@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 
 /// A located problem in a scenario file: `FILE:LINE:COLUMN: error: REASON`.
 public struct ScenarioError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -12,7 +13,9 @@ public struct ScenarioError: Error, Equatable, CustomStringConvertible, Sendable
         self.reason = reason
     }
 
-    public var description: String { "\(line):\(column): error: \(reason)" }
+    /// The reason echoes the input, so its control characters are escaped (`terminalSafe`):
+    /// a shared scenario cannot put escape sequences on the reader's terminal.
+    public var description: String { "\(line):\(column): error: \(terminalSafe(reason))" }
 }
 
 /// A word of a scenario line and the 1-based column it starts at.
