@@ -134,7 +134,7 @@ struct Arguments {
             }
             return .words([try evaluate(words[0])])
         case .ranges?:
-            return .ranges(try ranges(name)!.map { IOVARange(start: min($0.start, $0.last), last: max($0.start, $0.last)) })
+            return .ranges((try ranges(name) ?? []).map { IOVARange(start: min($0.start, $0.last), last: max($0.start, $0.last)) })
         default:
             return .words(try words(name) ?? [])
         }

@@ -129,6 +129,8 @@ struct Run: ParsableCommand {
         }
         if !report.passed, let expected = report.expectation { text += "  FAILED: expected \(expected)" }
         else if !report.passed { text += "  FAILED" }
+        // Printable ASCII needs no escaping; only lines that echo other input pay for it.
+        guard text.utf8.contains(where: { ($0 < 0x20 && $0 != UInt8(ascii: "\n")) || $0 >= 0x7f }) else { return text }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(terminalSafe).joined(separator: "\n")
     }
 }
