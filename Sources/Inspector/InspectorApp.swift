@@ -90,11 +90,13 @@ public final class InspectorApp {
 
     private func drawStatus(_ buffer: inout CellBuffer, _ area: Rect) {
         buffer.fill(area, style: theme["status_bar"])
+        // What the user typed and every message echoing it are escaped (`terminalSafe`), so a
+        // control character in a command or a scenario cannot reach the terminal.
         let text: String
         switch mode {
-        case .command(let input): text = ":" + input + symbols.cursor
-        case .search(let input): text = "/" + input + symbols.cursor
-        default: text = message
+        case .command(let input): text = ":" + terminalSafe(input) + symbols.cursor
+        case .search(let input): text = "/" + terminalSafe(input) + symbols.cursor
+        default: text = terminalSafe(message)
         }
         buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
     }
@@ -238,11 +240,11 @@ public final class InspectorApp {
         case nil:
             message = "nothing to run"
         case .failure(let errors):
-            message = "error: " + terminalSafe(errors.errors.first?.reason ?? "bad command")
+            message = "error: " + (errors.errors.first?.reason ?? "bad command")
         case .success(let report)?:
             let fields = report.result.fields.filter { if case .records = $0.value { return false }; return true }
                 .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
-            message = terminalSafe("\(report.command): \(report.result.status) \(fields)  (\(model.changedSummaryLines.count) changes)")
+            message = "\(report.command): \(report.result.status) \(fields)  (\(model.changedSummaryLines.count) changes)"
         }
     }
 

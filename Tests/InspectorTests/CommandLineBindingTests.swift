@@ -30,13 +30,17 @@ struct CommandLineBindingTests {
     }
 
     /// The status line never carries the input's control characters to the terminal.
-    @Test func errorsEscapeControlCharacters() throws {
+    @Test func statusLineEscapesControlCharacters() throws {
         let app = try CommandAndTimelineTests.app()
         _ = app.handle(.key(.character(":")))
         CommandAndTimelineTests.type(app, "ioas_map ioas_id=\u{1b}]0;pwned\u{7}")
+        let typing = app.render(width: 120, height: 40).text
         _ = app.handle(.key(.enter))
         #expect(app.message.hasPrefix("error:"))
-        #expect(!app.message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f })
-        #expect(app.message.contains("\\x1b"))
+        let frame = app.render(width: 120, height: 40).text
+        for text in [typing, frame] {
+            #expect(!text.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })
+            #expect(text.contains("\\x1b]0;pwned\\x07"))
+        }
     }
 }
