@@ -1,5 +1,6 @@
 import Foundation
 import IOMMUCore
+import Presentation
 import ScenarioScript
 import TerminalUI
 
@@ -89,11 +90,13 @@ public final class InspectorApp {
 
     private func drawStatus(_ buffer: inout CellBuffer, _ area: Rect) {
         buffer.fill(area, style: theme["status_bar"])
+        // What the user typed and every message echoing it are escaped (`terminalSafe`), so a
+        // control character in a command or a scenario cannot reach the terminal.
         let text: String
         switch mode {
-        case .command(let input): text = ":" + input + symbols.cursor
-        case .search(let input): text = "/" + input + symbols.cursor
-        default: text = message
+        case .command(let input): text = ":" + terminalSafe(input) + symbols.cursor
+        case .search(let input): text = "/" + terminalSafe(input) + symbols.cursor
+        default: text = terminalSafe(message)
         }
         buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
     }

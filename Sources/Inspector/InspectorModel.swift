@@ -55,16 +55,15 @@ public final class InspectorModel {
     /// Runs a typed command against the live model, after the current position (later lines
     /// of the timeline are dropped, as in an editor's undo history).
     public func run(command text: String) -> Result<LineReport, ScenarioParseErrors>? {
-        let report: LineReport?
+        let checked: ScenarioLine?
         do throws(ScenarioParseErrors) {
-            report = try session.run(command: text)
+            // Checked against the live bindings: a bound name (`ioas_id=ioas`) is known here.
+            checked = try session.line(command: text)
         } catch {
             return .failure(error)
         }
-        guard let report, let line = try? Scenario(source: text).lines.first else {
-            noteChanges()
-            return nil
-        }
+        guard let line = checked else { return nil }
+        let report = session.run(line)
         lines = Array(lines[0..<position]) + [line]
         position = lines.count
         reports.append(report)

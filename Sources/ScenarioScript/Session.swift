@@ -38,7 +38,7 @@ struct Arguments {
         ScenarioError(line: line.number, column: column, reason)
     }
 
-    private func argumentColumn(_ name: String) -> Int {
+    func argumentColumn(_ name: String) -> Int {
         line.arguments.first { $0.key == name }?.valueColumn ?? line.commandColumn
     }
 
@@ -134,7 +134,7 @@ struct Arguments {
             }
             return .words([try evaluate(words[0])])
         case .ranges?:
-            return .ranges(try ranges(name)!.map { IOVARange(start: min($0.start, $0.last), last: max($0.start, $0.last)) })
+            return .ranges((try ranges(name) ?? []).map { IOVARange(start: min($0.start, $0.last), last: max($0.start, $0.last)) })
         default:
             return .words(try words(name) ?? [])
         }
@@ -145,26 +145,42 @@ struct Arguments {
         return []
     }
 
-    /// An entry array; nil when the argument is absent (a NULL `data_uptr`).
-    func entries(_ name: String) throws(ScenarioError) -> [InvalidationEntry]? {
+    /// The entries of an entry array as written; nil when the argument is absent (a NULL `data_uptr`).
+    func entries(_ name: String) -> [[EntryField]]? {
         guard case .entries(let entries)? = line.checked[name] else { return nil }
-        var result: [InvalidationEntry] = []
-        for entry in entries {
-            var fields: InvalidationEntry = [:]
-            for (key, value) in entry {
-                switch value {
-                case .integer(let expression): fields[key] = [try evaluate(expression)]
-                case .flags(let flags, _, _): fields[key] = [flags]
-                case .words(let words):
-                    var values: [UInt64] = []
-                    for word in words { values.append(try evaluate(word)) }
-                    fields[key] = values
-                default: break
-                }
-            }
-            result.append(fields)
+        return entries
+    }
+
+    /// The elements a value writes into a struct field, each held to the field's width.
+    func elements(_ value: CheckedValue, of field: UAPIField, column: Int) throws(ScenarioError) -> [UInt64] {
+        let elements: [UInt64]
+        switch value {
+        case .integer(let expression): elements = [try evaluate(expression, bits: field.size * 8)]
+        case .flags(let flags, _, _): elements = [flags]
+        case .words(let words):
+            var values: [UInt64] = []
+            for word in words { values.append(try evaluate(word, bits: field.size * 8)) }
+            elements = values
+        default: elements = []
         }
-        return result
+        guard elements.count <= field.count else {
+            throw failure(column, "\(field.name)= holds \(field.count) value\(field.count == 1 ? "" : "s"), not \(elements.count)")
+        }
+        return elements
+    }
+
+    /// The bytes of `payload` with the fields `values` writes, the rest zero. A field the
+    /// struct does not have is an error at the field (the target decided the struct).
+    func encode(_ values: [EntryField], as payload: any UAPIPayload.Type, type: String) throws(ScenarioError) -> [UInt8] {
+        var written: [(field: UAPIField, elements: [UInt64])] = []
+        for value in values {
+            guard let field = payload.field(named: value.key) else {
+                throw missingField(value.key, line: line.number, column: value.column, type: type, payloads: [payload])
+            }
+            try checkFlagNames(value.value, of: [field], line: line.number, column: value.column, type: type)
+            written.append((field, try elements(value.value, of: field, column: value.column)))
+        }
+        return payload.init(written).raw.bytes
     }
 
     func platformDevice(_ name: String) throws(ScenarioError) -> PlatformDevice {

@@ -39,6 +39,9 @@ struct CommandSpec: Sendable {
     var outputs: [String]
     /// Platform declarations take a positional NAME (`iommu smmu0 ...`).
     var declaresName = false
+    /// Checks between arguments that their kinds alone cannot express (a struct field the
+    /// chosen `data_type` does not have).
+    var validate: (@Sendable (ScenarioLine) throws(ScenarioError) -> Void)? = nil
     var run: @Sendable (Session, Arguments) throws(ScenarioError) -> CommandResult
 
     func argument(_ name: String) -> ArgumentSpec? { arguments.first { $0.name == name } }
@@ -78,6 +81,7 @@ func check(_ line: inout ScenarioLine, bound: [String: String], declared: Set<St
         throw ScenarioError(line: line.number, column: line.commandColumn, "'\(line.command)' needs \(argumentSpec.name)=")
     }
     for value in line.checked.values { try checkNames(in: value, bound: bound, line: line.number) }
+    try spec.validate?(line)
 }
 
 private func checkValue(_ text: Substring, kind: ArgumentKind, column: Int, line: Int) throws(ScenarioError) -> CheckedValue {
@@ -109,14 +113,14 @@ private func checkValue(_ text: Substring, kind: ArgumentKind, column: Int, line
         return .words(words)
     case .entries(let fields):
         if text.isEmpty { return .entries([]) }
-        var entries: [[String: CheckedValue]] = []
+        var entries: [[EntryField]] = []
         var rest = text, restColumn = column
         while !rest.isEmpty {
             guard rest.first == "{", let close = rest.firstIndex(of: "}") else {
                 throw ScenarioError(line: line, column: restColumn, "an entry is written {field=value ...}")
             }
             let body = rest[rest.index(after: rest.startIndex)..<close]
-            var entry: [String: CheckedValue] = [:]
+            var entry: [EntryField] = []
             let tokens: [Token]
             do throws(ScenarioError) {
                 tokens = try tokenize(body, line: line)
@@ -130,8 +134,12 @@ private func checkValue(_ text: Substring, kind: ArgumentKind, column: Int, line
                     throw ScenarioError(line: line, column: tokenColumn, "unknown entry field in '\(token.text)' (known: \(known))")
                 }
                 let key = String(token.text[..<equals])
-                entry[key] = try checkValue(token.text[token.text.index(after: equals)...], kind: fieldKind,
-                                            column: tokenColumn + key.count + 1, line: line)
+                if entry.contains(where: { $0.key == key }) {
+                    throw ScenarioError(line: line, column: tokenColumn, "entry field '\(key)' given twice")
+                }
+                entry.append(EntryField(key: key, column: tokenColumn,
+                                        value: try checkValue(token.text[token.text.index(after: equals)...], kind: fieldKind,
+                                                              column: tokenColumn + key.count + 1, line: line)))
             }
             entries.append(entry)
             let consumed = rest.distance(from: rest.startIndex, to: close) + 1
@@ -197,7 +205,7 @@ private func checkNames(in value: CheckedValue, bound: [String: String], line: I
     case .integer(let expression): try checkExpression(expression)
     case .words(let words): for word in words { try checkExpression(word) }
     case .ranges(let ranges): for range in ranges { try checkExpression(range.start); try checkExpression(range.last) }
-    case .entries(let entries): for entry in entries { for field in entry.values { try checkNames(in: field, bound: bound, line: line) } }
+    case .entries(let entries): for entry in entries { for field in entry { try checkNames(in: field.value, bound: bound, line: line) } }
     case .flags, .name, .regions: break
     }
 }

@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 
 /// A located problem in a scenario file: `FILE:LINE:COLUMN: error: REASON`.
 public struct ScenarioError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -12,7 +13,9 @@ public struct ScenarioError: Error, Equatable, CustomStringConvertible, Sendable
         self.reason = reason
     }
 
-    public var description: String { "\(line):\(column): error: \(reason)" }
+    /// The reason echoes the input, so its control characters are escaped (`terminalSafe`):
+    /// a shared scenario cannot put escape sequences on the reader's terminal.
+    public var description: String { "\(line):\(column): error: \(terminalSafe(reason))" }
 }
 
 /// A word of a scenario line and the 1-based column it starts at.
@@ -63,28 +66,41 @@ public struct ScenarioLine: Sendable {
 /// Splits one line into words: whitespace separates them, `#` starts a comment, and braces
 /// group an entry list (`entries={flags=all iotlb_id=2},{iotlb_id=1}`) into one word.
 func tokenize(_ text: Substring, line: Int) throws(ScenarioError) -> [Token] {
+    // An ASCII line is split by bytes (each byte one Character, so columns are the same);
+    // Character iteration is what a million-line scenario would otherwise spend its time on.
+    if text.utf8.allSatisfy({ $0 < 0x80 }) {
+        return try tokenize(text, units: text.utf8, line: line) { UInt8(ascii: $0) }
+    }
+    return try tokenize(text, units: text, line: line) { Character($0) }
+}
+
+/// `tokenize` over one view of the line (`units`, one element per column).
+private func tokenize<Units: Collection>(_ text: Substring, units: Units, line: Int,
+                                         _ unit: (Unicode.Scalar) -> Units.Element) throws(ScenarioError) -> [Token]
+    where Units.Index == String.Index, Units.Element: Equatable {
+    let comment = unit("#"), space = unit(" "), tab = unit("\t"), cr = unit("\r"), open = unit("{"), close = unit("}")
     var tokens: [Token] = []
-    var index = text.startIndex
+    var index = units.startIndex
     var column = 1
-    while index < text.endIndex {
-        let character = text[index]
-        if character == "#" { break }
-        if character == " " || character == "\t" || character == "\r" {
-            index = text.index(after: index)
+    while index < units.endIndex {
+        let character = units[index]
+        if character == comment { break }
+        if character == space || character == tab || character == cr {
+            index = units.index(after: index)
             column += 1
             continue
         }
         let start = index, startColumn = column
         var depth = 0
-        while index < text.endIndex {
-            let c = text[index]
-            if depth == 0 && (c == " " || c == "\t" || c == "\r" || c == "#") { break }
-            if c == "{" { depth += 1 }
-            if c == "}" {
+        while index < units.endIndex {
+            let c = units[index]
+            if depth == 0 && (c == space || c == tab || c == cr || c == comment) { break }
+            if c == open { depth += 1 }
+            if c == close {
                 depth -= 1
                 if depth < 0 { throw ScenarioError(line: line, column: column, "unbalanced '}'") }
             }
-            index = text.index(after: index)
+            index = units.index(after: index)
             column += 1
         }
         if depth != 0 { throw ScenarioError(line: line, column: startColumn, "unclosed '{'") }
@@ -95,6 +111,16 @@ func tokenize(_ text: Substring, line: Int) throws(ScenarioError) -> [Token] {
 
 /// True for names a scenario can bind: a letter or `_`, then letters, digits, `_` or `-`.
 func isIdentifier<S: StringProtocol>(_ text: S) -> Bool {
+    // ASCII bytes first: Character properties are slow, and for ASCII they mean these ranges.
+    var ascii = true
+    for (offset, byte) in text.utf8.enumerated() {
+        guard byte < 0x80 else { ascii = false; break }
+        let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+        let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+        let underscore = byte == UInt8(ascii: "_")
+        if offset == 0 ? !(letter || underscore) : !(letter || digit || underscore || byte == UInt8(ascii: "-")) { return false }
+    }
+    if ascii { return !text.isEmpty }
     guard let first = text.first, first.isLetter || first == "_" else { return false }
     return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
 }

@@ -22,6 +22,13 @@ struct Expression: Equatable, Sendable {
     }
 }
 
+/// One `field=value` of an entry, with the column its field name starts at.
+struct EntryField: Equatable, Sendable {
+    var key: String
+    var column: Int
+    var value: CheckedValue
+}
+
 /// An argument value after its syntax has been checked against the argument's kind.
 enum CheckedValue: Equatable, Sendable {
     case integer(Expression)
@@ -30,7 +37,7 @@ enum CheckedValue: Equatable, Sendable {
     case flags(UInt64, names: [String], literal: UInt64)
     case ranges([(start: Expression, last: Expression)])
     case words([Expression])
-    case entries([[String: CheckedValue]])
+    case entries([[EntryField]])
     case name(String)
     case regions([ReservedRegion])
 
@@ -49,27 +56,33 @@ enum CheckedValue: Equatable, Sendable {
 }
 
 /// Parses the integer literal syntax: decimal, `0x`, `0b`, `_` separators, a `K M G T` suffix
-/// (powers of 1024) and `u64max`. Returns the reason on failure.
+/// (powers of 1024) and `u64max`. Returns the reason on failure. Every valid literal is ASCII,
+/// so it is read as bytes (a non-ASCII character is malformed, as `Character.hexDigitValue`
+/// would otherwise read fullwidth digits).
 func parseIntegerLiteral<S: StringProtocol>(_ text: S) -> Result<UInt64, LiteralError> {
     if text == "u64max" { return .success(.max) }
-    var digits = Substring(text).filter { $0 != "_" }[...]
+    var digits = text.utf8.filter { $0 != UInt8(ascii: "_") }[...]
     guard !digits.isEmpty else { return .failure(.empty) }
     var multiplier: UInt64 = 1
-    if let last = digits.last, let shift = ["K": 10, "M": 20, "G": 30, "T": 40][String(last)] {
+    if let last = digits.last, let shift = [UInt8(ascii: "K"): 10, UInt8(ascii: "M"): 20, UInt8(ascii: "G"): 30, UInt8(ascii: "T"): 40][last] {
         multiplier = 1 << UInt64(shift)
         digits = digits.dropLast()
     }
-    var radix = 10
-    if digits.hasPrefix("0x") || digits.hasPrefix("0X") { radix = 16; digits = digits.dropFirst(2) }
-    else if digits.hasPrefix("0b") || digits.hasPrefix("0B") { radix = 2; digits = digits.dropFirst(2) }
+    var radix: UInt64 = 10
+    if digits.starts(with: "0x".utf8) || digits.starts(with: "0X".utf8) { radix = 16; digits = digits.dropFirst(2) }
+    else if digits.starts(with: "0b".utf8) || digits.starts(with: "0B".utf8) { radix = 2; digits = digits.dropFirst(2) }
     guard !digits.isEmpty else { return .failure(.malformed(String(text))) }
     var value: UInt64 = 0
-    for character in digits {
-        // ASCII only: Character.hexDigitValue also reads fullwidth digits.
-        guard character.isASCII, let digit = character.hexDigitValue, digit < radix else {
-            return .failure(.malformed(String(text)))
+    for byte in digits {
+        let digit: UInt64
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt64(byte - UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt64(byte - UInt8(ascii: "A")) + 10
+        default: return .failure(.malformed(String(text)))
         }
-        guard let shifted = value.checkedMultiply(UInt64(radix)), let next = shifted.checkedAdd(UInt64(digit)) else {
+        guard digit < radix else { return .failure(.malformed(String(text))) }
+        guard let shifted = value.checkedMultiply(radix), let next = shifted.checkedAdd(digit) else {
             return .failure(.overflow(String(text)))
         }
         value = next
@@ -101,19 +114,29 @@ enum LiteralError: Error, Equatable {
 
 /// Splits `text` at `separator`, keeping the column of each piece.
 func pieces(_ text: Substring, separator: Character, column: Int) -> [(text: Substring, column: Int)] {
+    // As in `tokenize`: an ASCII piece is split by bytes, one byte per column.
+    if let byte = separator.asciiValue, text.utf8.allSatisfy({ $0 < 0x80 }) {
+        return pieces(text, units: text.utf8, separator: byte, column: column)
+    }
+    return pieces(text, units: text, separator: separator, column: column)
+}
+
+private func pieces<Units: Collection>(_ text: Substring, units: Units, separator: Units.Element,
+                                       column: Int) -> [(text: Substring, column: Int)]
+    where Units.Index == String.Index, Units.Element: Equatable {
     var result: [(text: Substring, column: Int)] = []
-    var start = text.startIndex, startColumn = column, currentColumn = column
-    var index = text.startIndex
-    while index < text.endIndex {
-        if text[index] == separator {
+    var start = units.startIndex, startColumn = column, currentColumn = column
+    var index = units.startIndex
+    while index < units.endIndex {
+        if units[index] == separator {
             result.append((text[start..<index], startColumn))
-            start = text.index(after: index)
+            start = units.index(after: index)
             startColumn = currentColumn + 1
         }
-        index = text.index(after: index)
+        index = units.index(after: index)
         currentColumn += 1
     }
-    result.append((text[start..<text.endIndex], startColumn))
+    result.append((text[start..<units.endIndex], startColumn))
     return result
 }
 
@@ -122,7 +145,7 @@ func parseExpression(_ text: Substring, column: Int, line: Int, bits: Int = 64) 
     var terms: [Term] = []
     for (piece, pieceColumn) in pieces(text, separator: "+", column: column) {
         if piece.isEmpty { throw ScenarioError(line: line, column: pieceColumn, "missing value") }
-        if piece.first!.isNumber || piece == "u64max" {
+        if piece.first?.isNumber == true || piece == "u64max" {
             switch parseIntegerLiteral(piece) {
             case .success(let value): terms.append(.literal(value))
             case .failure(let error): throw ScenarioError(line: line, column: pieceColumn, error.reason)

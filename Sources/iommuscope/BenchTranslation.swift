@@ -64,7 +64,7 @@ struct NestedRig {
         let flags = IOASMapFlags([.fixedIOVA, .readable, .writeable]).rawValue
         _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: ram, length: length, iova: Self.guestRAM)
         let parent = try fd.hwptAlloc(flags: HWPTAllocFlags.nestParent.rawValue, deviceID: stage2Device, ptID: ioas,
-                                      userData: UserData(type: 0, length: 0)).rawValue
+                                      userData: UserData(type: HWPTDataType.none.rawValue, buffer: UserBuffer(length: 0))).rawValue
         _ = try fd.attach(deviceID: stage2Device, ptID: parent)
         let viommu = try fd.viommuAlloc(flags: 0, type: VIOMMUType.armSMMUv3.rawValue, deviceID: nestedDevice, hwptID: parent).id.rawValue
         _ = try fd.vdeviceAlloc(viommuID: viommu, deviceID: nestedDevice, virtualID: 1)
@@ -87,7 +87,7 @@ struct NestedRig {
         }
         let vste: UInt64 = 1 | 5 << 1 | cd
         let nested = try fd.hwptAlloc(flags: 0, deviceID: nestedDevice, ptID: viommu,
-                                      userData: UserData(type: HWPTDataType.armSMMUv3.rawValue, length: 16, fields: ["ste": [vste, 0]]))
+                                      userData: UserData(IOMMUHWPTArmSMMUv3(ste: [vste, 0])))
         _ = try fd.attach(deviceID: nestedDevice, ptID: nested.rawValue)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IOMMUCore
+import Presentation
 import ScenarioScript
 
 @main
@@ -13,16 +14,41 @@ struct IOMMUScope: ParsableCommand {
     )
 }
 
-/// Loads a scenario file, printing located parse errors as `FILE:LINE:COL: error: ...`.
-func loadScenario(_ path: String) throws -> Scenario {
-    guard let data = FileManager.default.contents(atPath: path), let source = String(data: data, encoding: .utf8) else {
-        throw ValidationError("cannot read \(path)")
+/// A file's bytes, a megabyte at a time, so a scenario is never read whole.
+struct FileChunks: Sequence {
+    let handle: FileHandle
+
+    /// Opens `path`; a file that cannot be opened is a validation error, with the usage.
+    init(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot read \(terminalSafe(path))") }
+        self.handle = handle
     }
+
+    func makeIterator() -> AnyIterator<[UInt8]> {
+        AnyIterator {
+            guard let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+            return [UInt8](data)
+        }
+    }
+}
+
+/// The lines of a scenario file, decoded one at a time.
+func scenarioLines(_ path: String) throws -> ScenarioLines<FileChunks> {
+    ScenarioLines(chunks: try FileChunks(path: path))
+}
+
+/// Prints located parse errors as `FILE:LINE:COL: error: ...` and exits 2.
+func reportParseErrors(_ errors: [ScenarioError], path: String) -> ExitCode {
+    for located in errors { FileHandle.standardError.write(Data("\(terminalSafe(path)):\(located)\n".utf8)) }
+    return ExitCode(2)
+}
+
+/// Loads a whole scenario file (the views need every line), printing located parse errors.
+func loadScenario(_ path: String) throws -> Scenario {
     do {
-        return try Scenario(source: source)
-    } catch {
-        for located in error.errors { FileHandle.standardError.write(Data("\(path):\(located)\n".utf8)) }
-        throw ExitCode(2)
+        return try Scenario(lines: try scenarioLines(path))
+    } catch let error as ScenarioParseErrors {
+        throw reportParseErrors(error.errors, path: path)
     }
 }
 
@@ -62,21 +88,29 @@ struct Run: ParsableCommand {
     @Argument(help: "A scenario file (.iommu).") var file: String
     @Flag(help: "Print one JSON object per command line.") var json = false
 
+    /// Two passes over the file: the first checks every line and keeps only errors (any bad
+    /// line: all of them are reported and nothing runs), the second parses and runs each
+    /// line and drops it.
     func run() throws {
-        let scenario = try loadScenario(file)
+        let check = Scenario.check(try scenarioLines(file))
+        guard check.errors.isEmpty else { throw reportParseErrors(check.errors, path: file) }
         let session = Session()
         var failures = 0
-        for line in scenario.lines {
-            let report = session.run(line)
-            if !report.passed { failures += 1 }
-            print(json ? report.json : humanReadable(report))
+        do {
+            try session.run(lines: try scenarioLines(file)) { report in
+                if !report.passed { failures += 1 }
+                print(json ? report.json : humanReadable(report))
+            }
+        } catch let error as ScenarioParseErrors {
+            throw reportParseErrors(error.errors, path: file)
         }
         if !json {
-            print("\(scenario.lines.count) commands, \(scenario.expectationCount) expectations, \(failures) failed")
+            print("\(check.commandCount) commands, \(check.expectationCount) expectations, \(failures) failed")
         }
         if failures > 0 { throw ExitCode(1) }
     }
 
+    /// One report as a line (and a table for records), with the input's control characters escaped.
     private func humanReadable(_ report: LineReport) -> String {
         let line = String(report.line).leftPadded(to: 4)
         var text = "\(line)  \(report.command.rightPadded(to: 22)) \(report.result.status.description.rightPadded(to: 11))"
@@ -95,7 +129,9 @@ struct Run: ParsableCommand {
         }
         if !report.passed, let expected = report.expectation { text += "  FAILED: expected \(expected)" }
         else if !report.passed { text += "  FAILED" }
-        return text
+        // Printable ASCII needs no escaping; only lines that echo other input pay for it.
+        guard text.utf8.contains(where: { ($0 < 0x20 && $0 != UInt8(ascii: "\n")) || $0 >= 0x7f }) else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(terminalSafe).joined(separator: "\n")
     }
 }
 

@@ -35,7 +35,7 @@ struct ObjectGraphTests {
         }
         let ioas = try fd.ioasAlloc()
         let parent = try fd.hwptAlloc(flags: HWPTAllocFlags.nestParent.rawValue, deviceID: devices[0].rawValue, ptID: ioas.rawValue,
-                                      userData: UserData(type: HWPTDataType.none.rawValue, length: 0))
+                                      userData: UserData(type: HWPTDataType.none.rawValue, buffer: UserBuffer(length: 0)))
         let viommu = try fd.viommuAlloc(flags: 0, type: VIOMMUType.armSMMUv3.rawValue, deviceID: devices[0].rawValue, hwptID: parent.rawValue)
         return (fd, devices, ioas, parent, viommu)
     }

@@ -672,3 +672,32 @@ struct LocatedErrorTests {
         expectError("ioas_alloc\t \tstray", column: 14, "expected KEY=VALUE, found 'stray'")
     }
 }
+
+// MARK: - Bytes that are not UTF-8
+
+struct InvalidUTF8Tests {
+    /// A stray byte (a lone continuation byte, a cut multi-byte sequence, 0xff) anywhere in
+    /// any corpus line is an error at that line, at the column of the character it replaces.
+    @Test func strayBytesAreLocatedInEveryCorpusFile() {
+        var random = SplitMix64(seed: 0x7e_57ed)
+        var problems: [String] = []
+        let strays: [[UInt8]] = [[0x80], [0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80]]
+        for file in Corpus.files {
+            var lines = Corpus.lines(file.source).map { Array($0.utf8) }
+            guard !lines.isEmpty else { continue }
+            let target = random.below(lines.count)
+            // Insert at a Character boundary, so the column is the prefix's Character count + 1.
+            let text = String(decoding: lines[target], as: UTF8.self)
+            let characters = random.below(text.count + 1)
+            let prefix = Array(String(text.prefix(characters)).utf8)
+            lines[target] = prefix + random.pick(strays) + lines[target].dropFirst(prefix.count)
+            let bytes = Array(lines.joined(separator: [0x0a]))
+            let errors = Scenario.check(ScenarioLines(chunks: [bytes])).errors
+            let located = errors.filter { $0.reason.hasPrefix("invalid UTF-8") }
+            if located.count != 1 || located[0].line != target + 1 || located[0].column != characters + 1 {
+                problems.append("\(file.name): line \(target + 1) column \(characters + 1): \(located)")
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+}

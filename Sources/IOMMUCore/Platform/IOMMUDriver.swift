@@ -38,12 +38,6 @@ public struct InvalidationArray: Sendable {
         self.entryLength = entryLength
         self.entries = entries
     }
-
-    /// `iommu_copy_struct_from_user_array`: the type must match and the entry must reach the
-    /// struct's last mandatory field; a longer entry is fine (its tail is zero).
-    public func checkEntry(type expected: UInt32, minimumLength: UInt32) throws(Errno) {
-        guard type == expected, entryLength >= minimumLength else { throw .EINVAL }
-    }
 }
 
 /// The outcome of a driver's cache invalidation: how many entries it handled, and the error

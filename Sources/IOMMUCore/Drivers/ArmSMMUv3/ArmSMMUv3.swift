@@ -174,9 +174,7 @@ public final class ArmSMMUv3: IOMMUDriver {
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
                                      userData: UserData) throws(Errno) -> NestedDomain {
         guard flags.isEmpty else { throw .EOPNOTSUPP }
-        // struct iommu_hwpt_arm_smmuv3 { __le64 ste[2]; }
-        guard userData.type == HWPTDataType.armSMMUv3.rawValue, userData.length == 16 else { throw .EINVAL }
-        var ste = [userData.word("ste", 0), userData.word("ste", 1)]
+        var ste = try userData.copy(IOMMUHWPTArmSMMUv3.self).ste
         if ste[0] & 1 == 0 {
             ste = [0, 0]
         } else {
@@ -197,17 +195,13 @@ public final class ArmSMMUv3: IOMMUDriver {
         case tlbiNSNHAll = 0x30, atcInv = 0x40
     }
 
-    /// `arm_vsmmu_cache_invalidate`: `struct iommu_viommu_arm_smmuv3_invalidate { __le64 cmd[2]; }`.
-    /// TLBIs are accepted as they are; commands naming a StreamID need the vSID's vDEVICE;
-    /// anything else is EIO, and `entry_num` is the index of the command that failed.
+    /// `arm_vsmmu_cache_invalidate`: the whole array of `struct iommu_viommu_arm_smmuv3_invalidate`
+    /// is copied first. TLBIs are accepted as they are; commands naming a StreamID need the
+    /// vSID's vDEVICE; anything else is EIO, and `entry_num` is the index of the command that failed.
     public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
-        guard request.type == InvalidateDataType.armSMMUv3.rawValue, !request.entries.isEmpty else {
-            return InvalidationOutcome(handled: 0, error: .EINVAL)
-        }
-        for (index, entry) in request.entries.enumerated() {
-            let word0 = entry["cmd"]?.first ?? 0
+        request.handleAll(as: IOMMUVIOMMUArmSMMUv3Invalidate.self) { command in
+            let (word0, word1) = command.cmd
             let vmid = tag(for: viommu.parent.domain)
-            let word1 = entry["cmd"].flatMap { $0.count > 1 ? $0[1] : nil } ?? 0
             switch CommandOpcode(rawValue: word0 & 0xff) {
             case .tlbiNHAll, .tlbiNSNHAll:
                 // NSNH_ALL becomes NH_ALL of the vSMMU's VMID.
@@ -222,17 +216,14 @@ public final class ArmSMMUv3: IOMMUDriver {
                 }
             case .atcInv, .cfgiCD, .cfgiCDAll:
                 let vsid = word0 >> 32
-                guard let vdevice = vdevices.first(where: { $0.virtualID == vsid }) else {
-                    return InvalidationOutcome(handled: index, error: .EIO)
-                }
+                guard let vdevice = vdevices.first(where: { $0.virtualID == vsid }) else { return .EIO }
                 if word0 & 0xff != CommandOpcode.atcInv.rawValue {
                     configurationCache[vdevice.device.platform.streamID] = nil
                 }
             case nil:
-                return InvalidationOutcome(handled: index, error: .EIO)
+                return .EIO
             }
+            return nil
         }
-        return InvalidationOutcome(handled: request.entries.count)
     }
-
 }

@@ -130,11 +130,9 @@ public final class IntelVTd: IOMMUDriver {
         guard configuration.nesting, flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
         guard userData.type == HWPTDataType.vtdS1.rawValue else { throw .EOPNOTSUPP }
         guard parent.stage == .stage2, parent.nestParent, parent.driver is IntelVTd else { throw .EINVAL }
-        // struct iommu_hwpt_vtd_s1 { flags; pgtbl_addr; addr_width; __reserved; }: 24 bytes exactly.
-        guard userData.length == 24 else { throw .EINVAL }
+        let s1 = try userData.copy(IOMMUHWPTVTdS1.self)
         return NestedDomain(driver: self, parent: parent, configuration: .vtdS1(
-            flags: userData.word("flags"), pageTableAddress: userData.word("pgtbl_addr") & ~0xfff,
-            addressWidth: UInt32(truncatingIfNeeded: userData.word("addr_width"))))
+            flags: s1.flags, pageTableAddress: s1.pageTableAddress & ~0xfff, addressWidth: s1.addressWidth))
     }
 
     /// `paging_domain_compatible`: any VT-d unit can use a domain its widths and stages allow.
@@ -159,19 +157,15 @@ public final class IntelVTd: IOMMUDriver {
     /// `intel_nested_cache_invalidate_user`: `struct iommu_hwpt_vtd_s1_invalidate` entries.
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
         guard request.type == InvalidateDataType.vtdS1.rawValue else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
-        for (index, entry) in request.entries.enumerated() {
-            guard request.entryLength == 24 else { return InvalidationOutcome(handled: index, error: .EINVAL) }
-            let address = entry["addr"]?.first ?? 0, pages = entry["npages"]?.first ?? 0
-            let flags = entry["flags"]?.first ?? 0, reserved = entry["__reserved"]?.first ?? 0
-            if flags & ~1 != 0 || reserved != 0 { return InvalidationOutcome(handled: index, error: .EOPNOTSUPP) }
-            if !address.isAligned(to: 4096) || (pages == .max && address != 0) {
-                return InvalidationOutcome(handled: index, error: .EINVAL)
-            }
+        return request.handleEach(as: IOMMUHWPTVTdS1Invalidate.self) { entry in
+            let address = entry.address, pages = entry.pages
+            if entry.flags & ~1 != 0 || entry.reserved != 0 { return .EOPNOTSUPP }
+            if !address.isAligned(to: 4096) || (pages == .max && address != 0) { return .EINVAL }
             // cache_tag_flush_range over the nested domain's tags: its DID's first-stage
             // (nested) translations in [addr, addr + npages * 4K).
             flushNested(domain, address: address, pages: pages)
+            return nil
         }
-        return InvalidationOutcome(handled: request.entries.count)
     }
     // VT-d has no vIOMMU in v6.17: the IOMMUDriver defaults answer EOPNOTSUPP.
 }

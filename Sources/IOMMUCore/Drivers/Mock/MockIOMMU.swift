@@ -68,9 +68,7 @@ public final class MockIOMMU: IOMMUDriver {
         guard flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
         guard parent.driver is MockIOMMU else { throw .EINVAL }
         guard userData.type == HWPTDataType.selftest.rawValue else { throw .EOPNOTSUPP }
-        // struct iommu_hwpt_selftest { __u32 iotlb; }: exactly 4 bytes.
-        guard userData.length == 4 else { throw .EINVAL }
-        let iotlb = UInt32(truncatingIfNeeded: userData.word("iotlb"))
+        let iotlb = try userData.copy(IOMMUHWPTSelftest.self).iotlb
         return NestedDomain(driver: self, parent: parent, configuration: .selftest(iotlb: Array(repeating: iotlb, count: 4)))
     }
 
@@ -84,19 +82,17 @@ public final class MockIOMMU: IOMMUDriver {
         if viommu != nil && vdevice == nil { throw .ENOENT }
     }
 
-    /// `mock_domain_cache_invalidate_user`: entries `{flags, iotlb_id}` of exactly 8 bytes.
+    /// `mock_domain_cache_invalidate_user`: `struct iommu_hwpt_invalidate_selftest` entries, copied one by one.
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
         guard request.type == InvalidateDataType.selftest.rawValue else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
         guard case .selftest(var iotlb) = domain.configuration else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
         defer { domain.configuration = .selftest(iotlb: iotlb) }
-        for (index, entry) in request.entries.enumerated() {
-            guard request.entryLength == 8 else { return InvalidationOutcome(handled: index, error: .EINVAL) }
-            let flags = entry["flags"]?.first ?? 0, iotlbID = entry["iotlb_id"]?.first ?? 0
-            if flags & ~1 != 0 { return InvalidationOutcome(handled: index, error: .EOPNOTSUPP) }
-            if iotlbID > UInt64(Self.nestedIOTLBIDMax) { return InvalidationOutcome(handled: index, error: .EINVAL) }
-            if flags & 1 != 0 { iotlb = iotlb.map { _ in 0 } } else { iotlb[Int(iotlbID)] = 0 }
+        return request.handleEach(as: IOMMUHWPTInvalidateSelftest.self) { entry in
+            if entry.flags & ~1 != 0 { return .EOPNOTSUPP }
+            if entry.iotlbID > UInt64(Self.nestedIOTLBIDMax) { return .EINVAL }
+            if entry.flags & 1 != 0 { iotlb = iotlb.map { _ in 0 } } else { iotlb[Int(entry.iotlbID)] = 0 }
+            return nil
         }
-        return InvalidationOutcome(handled: request.entries.count)
     }
 
     public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) {
@@ -106,8 +102,7 @@ public final class MockIOMMU: IOMMUDriver {
     /// `mock_viommu_init`: `struct iommu_viommu_selftest`'s `in_data` comes back as `out_data`.
     public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
         guard let userData, userData.length > 0 else { return 0 }
-        guard userData.type == type, userData.length >= 8, userData.length <= 24 else { throw .EINVAL }
-        return UInt32(truncatingIfNeeded: userData.word("in_data"))
+        return try userData.copy(IOMMUVIOMMUSelftest.self).inData
     }
 
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
@@ -116,28 +111,19 @@ public final class MockIOMMU: IOMMUDriver {
         return try allocateNestedDomain(for: device, parent: viommu.parent.domain, flags: flags, userData: userData)
     }
 
-    /// `mock_viommu_cache_invalidate`: entries `{flags, vdev_id, cache_id}` (12 bytes), read as a
-    /// whole array first, so a short `entry_len` zero-extends each entry.
+    /// `mock_viommu_cache_invalidate`: `struct iommu_viommu_invalidate_selftest` entries, read as
+    /// a whole array first, so a short `entry_len` zero-extends each entry. An empty array of
+    /// the right type probes the type.
     public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
-        let isSelftest = request.type == InvalidateDataType.selftest.rawValue
-        if request.entries.isEmpty && isSelftest { return InvalidationOutcome(handled: 0) }
-        guard isSelftest, !request.entries.isEmpty else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
-        for (index, entry) in request.entries.enumerated() {
-            func field(_ name: String, offset: UInt32) -> UInt64 {
-                request.entryLength >= offset + 4 ? entry[name]?.first ?? 0 : 0
-            }
-            let flags = field("flags", offset: 0), vdevID = field("vdev_id", offset: 4), cacheID = field("cache_id", offset: 8)
-            if flags & ~1 != 0 { return InvalidationOutcome(handled: index, error: .EOPNOTSUPP) }
-            if cacheID > UInt64(Self.deviceCacheIDMax) { return InvalidationOutcome(handled: index, error: .EINVAL) }
-            guard let vdevice = vdevices.first(where: { $0.virtualID == vdevID }) else {
-                return InvalidationOutcome(handled: index, error: .EINVAL)
-            }
-            let key = ObjectIdentifier(vdevice.device.platform)
+        if request.entries.isEmpty && request.type == InvalidateDataType.selftest.rawValue { return InvalidationOutcome(handled: 0) }
+        return request.handleAll(as: IOMMUVIOMMUInvalidateSelftest.self) { entry in
+            if entry.flags & ~1 != 0 { return .EOPNOTSUPP }
+            if entry.cacheID > UInt64(Self.deviceCacheIDMax) { return .EINVAL }
+            guard let vdevice = vdevices.first(where: { $0.virtualID == entry.vdevID }) else { return .EINVAL }
             var cache = cache(of: vdevice.device.platform)
-            if flags & 1 != 0 { cache = cache.map { _ in 0 } } else { cache[Int(cacheID)] = 0 }
-            deviceCaches[key] = cache
+            if entry.flags & 1 != 0 { cache = cache.map { _ in 0 } } else { cache[Int(entry.cacheID)] = 0 }
+            deviceCaches[ObjectIdentifier(vdevice.device.platform)] = cache
+            return nil
         }
-        return InvalidationOutcome(handled: request.entries.count)
     }
-
 }
