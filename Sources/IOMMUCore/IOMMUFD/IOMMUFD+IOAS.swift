@@ -53,8 +53,10 @@ extension IOMMUFD {
             let area = IOASArea(userVA: piece.userVA, prot: prot)
             do throws(Errno) {
                 // With domains attached the pages are pinned and mapped now (iopt_fill_domains_pages).
+                if !ioas.hwpts.isEmpty { try pin(ioas, range, area) }
                 try fillDomains(ioas, range: range, area: area)
             } catch {
+                unpin(ioas, range)
                 for done in placed { removeArea(ioas, at: done) }
                 throw error
             }
@@ -177,6 +179,7 @@ extension IOMMUFD {
             hwpt.domain.table.unmap(iova: range.start, length: range.last - range.start + 1)
             hwpt.domain.driver.flushIOTLB(hwpt.domain, range: range)
         }
+        unpin(ioas, range)
         ioas.areas.remove(startingAt: range.start)
     }
 
@@ -331,10 +334,14 @@ extension IOMMUFD {
             if domain.aperture.last != .max {
                 try reserve(ioas, IOVARange(start: domain.aperture.last + 1, last: .max), owner: owner)
             }
+            // The first domain pins every area; later ones read the pages from it.
+            let pinning = ioas.hwpts.isEmpty
             for (range, area) in ioas.areas.entries {
+                if pinning { try pin(ioas, range, area) }
                 try mapArea(range, area, into: domain)
             }
         } catch {
+            if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries { unpin(ioas, range) } }
             domain.table.unmap(iova: 0, length: .max)
             removeReservations(ioas) { $0 == owner }
             throw error
@@ -350,8 +357,40 @@ extension IOMMUFD {
         hwpt.domain.driver.flushIOTLB(hwpt.domain, range: .all)
         removeReservations(ioas) { $0 == .domain(hwpt.id) }
         ioas.hwpts.removeAll { $0 === hwpt }
+        // The last domain gone, nothing holds the pages: they are unpinned and uncharged.
+        if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries { unpin(ioas, range) } }
         // Removing a domain can only lower the alignment, which every area already meets.
         try? recomputeAlignment(ioas)
+    }
+
+    // MARK: Pinned-page accounting (pages.c)
+
+    /// `pages->account_mode` of a mapping pinned now: `iopt_alloc_pages` picks NONE with
+    /// CAP_IPC_LOCK, else USER, and `iopt_map_user_pages` turns USER into MM when the file's
+    /// IOMMU_OPTION_RLIMIT_MODE is 1.
+    var pinAccountMode: PinnedPageAccountMode {
+        if machine.limits.capIPCLock { return .none }
+        return accountsToMM ? .mm : .user
+    }
+
+    /// `pfn_reader_user_pin` and `do_update_pinned` for one area entering its IOAS's first
+    /// domain: EFAULT where no `mmap` backs the pages, ENOMEM past RLIMIT_MEMLOCK. The kernel
+    /// pins first and charges after; the answer is the same, without pinning a terabyte first.
+    func pin(_ ioas: IOAS, _ range: IOVARange, _ area: IOASArea) throws(Errno) {
+        let offset = area.userVA % pageSize
+        let bytes = range.last - range.start + 1 + offset
+        guard let user = IOVARange(start: area.userVA - offset, length: bytes), machine.memory.covers(user) else {
+            throw .EFAULT
+        }
+        // DIV_ROUND_UP(length + (uptr - pages->uptr), PAGE_SIZE)
+        let pages = bytes / pageSize + (bytes % pageSize == 0 ? 0 : 1)
+        try machine.pinned.charge(.init(owner: ObjectIdentifier(ioas), start: range.start), pages: pages,
+                                  mode: pinAccountMode, limits: machine.limits)
+    }
+
+    /// Releases an area's charge when its pages are unpinned (no-op when it holds none).
+    func unpin(_ ioas: IOAS, _ range: IOVARange) {
+        machine.pinned.release(.init(owner: ObjectIdentifier(ioas), start: range.start))
     }
 
     // MARK: IOMMU_OPTION
