@@ -181,13 +181,6 @@ struct Arguments {
         return device
     }
 
-    func iommu(_ name: String) throws(ScenarioError) -> any IOMMUDriver {
-        guard let iommuName = word(name), let iommu = session.machine.iommu(named: iommuName) else {
-            throw failure(argumentColumn(name), "no IOMMU named '\(word(name) ?? "")' was declared")
-        }
-        return iommu
-    }
-
     /// A scenario-level error at an argument (a platform option that does not make sense).
     func invalid(_ name: String, _ reason: String) -> ScenarioError {
         failure(argumentColumn(name), reason)
