@@ -48,19 +48,21 @@ public struct PinnedPageAccounting: Sendable, Equatable {
         var start: UInt64
     }
 
+    /// What one mapping was charged, and to which counter.
+    struct Charge: Equatable, Sendable {
+        var pages: UInt64
+        var mode: PinnedPageAccountMode
+    }
+
     /// `user->locked_vm`.
     public private(set) var userLockedVM: UInt64 = 0
     /// `mm->locked_vm`.
     public private(set) var mmLockedVM: UInt64 = 0
     /// `mm->pinned_vm`: every pinned page, whatever the mode.
     public private(set) var pinnedVM: UInt64 = 0
-    private var charges: [Key: (pages: UInt64, mode: PinnedPageAccountMode)] = [:]
+    private var charges: [Key: Charge] = [:]
 
     public init() {}
-
-    public static func == (a: PinnedPageAccounting, b: PinnedPageAccounting) -> Bool {
-        a.userLockedVM == b.userLockedVM && a.mmLockedVM == b.mmLockedVM && a.pinnedVM == b.pinnedVM
-    }
 
     /// Charges `pages` newly pinned pages of `key`; ENOMEM (and nothing charged) past the limit.
     mutating func charge(_ key: Key, pages: UInt64, mode: PinnedPageAccountMode, limits: MemoryLimits) throws(Errno) {
@@ -76,17 +78,17 @@ public struct PinnedPageAccounting: Sendable, Equatable {
             mmLockedVM = total
         }
         pinnedVM &+= pages
-        charges[key] = (pages, mode)
+        charges[key] = Charge(pages: pages, mode: mode)
     }
 
     /// Releases what `charge` took for `key` (nothing if it holds no charge).
     mutating func release(_ key: Key) {
-        guard let (pages, mode) = charges.removeValue(forKey: key) else { return }
-        switch mode {
+        guard let charge = charges.removeValue(forKey: key) else { return }
+        switch charge.mode {
         case .none: break
-        case .user: userLockedVM -= pages
-        case .mm: mmLockedVM -= pages
+        case .user: userLockedVM -= charge.pages
+        case .mm: mmLockedVM -= charge.pages
         }
-        pinnedVM -= pages
+        pinnedVM -= charge.pages
     }
 }
