@@ -121,13 +121,17 @@ let platformCommands: [CommandSpec] = [
     CommandSpec(name: "limits", arguments: [
         ArgumentSpec(name: "memlock", kind: .integer(bits: 64)), ArgumentSpec(name: "cap_ipc_lock", kind: yesNo),
         ArgumentSpec(name: "host_memory", kind: .integer(bits: 64)),
-    ], outputs: []) { session, args throws(ScenarioError) in
-        var limits = session.machine.limits
+    ], outputs: ["locked_vm", "mm_locked_vm", "pinned_vm"]) { session, args throws(ScenarioError) in
+        let machine = session.machine
+        var limits = machine.limits
         limits.memlock = try args.integer("memlock", limits.memlock)
         limits.capIPCLock = args.yes("cap_ipc_lock", limits.capIPCLock)
         limits.hostMemory = try args.integer("host_memory", limits.hostMemory)
-        session.machine.limits = limits
-        return CommandResult()
+        machine.limits = limits
+        // The counters in pages, as /proc reads them: user->locked_vm, mm->locked_vm, mm->pinned_vm.
+        return CommandResult(fields: [("locked_vm", .integer(machine.pinned.userLockedVM)),
+                                      ("mm_locked_vm", .integer(machine.pinned.mmLockedVM)),
+                                      ("pinned_vm", .integer(machine.pinned.pinnedVM))])
     },
     CommandSpec(name: "mmap", arguments: [
         ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "align", kind: .integer(bits: 64)),
