@@ -108,7 +108,9 @@ import Testing
 
     @Test func validHostValidates() throws {
         try Self.host.validate()
-        #expect(Self.host.nextGroupID == 4)
-        #expect(PlatformDescription().nextGroupID == 0)
+        #expect(try Machine(platform: Self.host).nextGroupID == 4)
+        #expect(Machine().nextGroupID == 0)
+        #expect(try Machine(platform: Self.host).hasGroup(3))
+        #expect(try !Machine(platform: Self.host).hasGroup(4))
     }
 }

@@ -17,6 +17,10 @@ public final class Machine {
     public internal(set) var pinned = PinnedPageAccounting()
     /// Everything added so far, as given.
     private var described = PlatformDescription()
+    /// Names, groups and their units of what `described` holds, to check additions.
+    private var index = PlatformIndex()
+    private var iommusByName: [String: any IOMMUDriver] = [:]
+    private var devicesByName: [String: PlatformDevice] = [:]
 
     public init(limits: MemoryLimits = MemoryLimits()) {
         self.limits = limits
@@ -26,37 +30,40 @@ public final class Machine {
     /// Adds the units, groups and devices of `description` after those already here. The
     /// whole platform is validated first; on an error nothing is added.
     public func add(_ description: PlatformDescription) throws(PlatformDescriptionError) {
-        let merged = described.adding(description)
-        try merged.validate()
-        var drivers: [String: any IOMMUDriver] = [:]
-        for iommu in iommus { drivers[iommu.name] = iommu }
+        try index.admit(description)
         for unit in description.units {
             let driver = unit.makeDriver()
-            drivers[unit.name] = driver
+            iommusByName[unit.name] = driver
             iommus.append(driver)
         }
         for device in description.devices {
-            // validate() found every device's unit.
-            guard let iommu = drivers[device.unit] else { continue }
-            devices.append(PlatformDevice(name: device.name, iommu: iommu, streamID: device.requesterID.value,
-                                          firmwareRegions: device.firmwareRegions, mockFlags: device.mockFlags,
-                                          maxPASIDLog2: device.maxPASIDLog2, canWBS: device.canWBS, group: device.group))
+            // admit() found every device's unit.
+            guard let iommu = iommusByName[device.unit] else { continue }
+            let platformDevice = PlatformDevice(name: device.name, iommu: iommu, streamID: device.requesterID.value,
+                                                firmwareRegions: device.firmwareRegions, mockFlags: device.mockFlags,
+                                                maxPASIDLog2: device.maxPASIDLog2, canWBS: device.canWBS, group: device.group)
+            devicesByName[device.name] = platformDevice
+            devices.append(platformDevice)
         }
-        described = merged
+        described.append(description)
     }
+
+    /// Whether an iommu group with this id was added.
+    public func hasGroup(_ id: UInt32) -> Bool { index.groups[id] != nil }
+    /// One above the largest group id added: a new group of its own for a device.
+    public var nextGroupID: UInt32 { index.nextGroupID }
 
     /// The description of this machine, with each device's driver-added regions filled in.
     public var platform: PlatformDescription {
         var description = described
-        for index in description.devices.indices {
-            guard let device = device(named: description.devices[index].name) else { continue }
-            description.devices[index].driverRegions = device.iommu.reservedRegions(for: device)
+        for (position, device) in devices.enumerated() {
+            description.devices[position].driverRegions = device.iommu.reservedRegions(for: device)
         }
         return description
     }
 
-    public func iommu(named name: String) -> (any IOMMUDriver)? { iommus.first { $0.name == name } }
-    public func device(named name: String) -> PlatformDevice? { devices.first { $0.name == name } }
+    public func iommu(named name: String) -> (any IOMMUDriver)? { iommusByName[name] }
+    public func device(named name: String) -> PlatformDevice? { devicesByName[name] }
 
     /// `mmap` in the VMM process, backed by this machine's memory.
     public func mmap(length: UInt64, alignment: UInt64) throws(Errno) -> UInt64 {

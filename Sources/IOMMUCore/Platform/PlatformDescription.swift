@@ -15,58 +15,80 @@ public struct PlatformDescription: Sendable, Equatable, Codable {
         self.devices = devices
     }
 
-    public func unit(named name: String) -> IOMMUUnit? { units.first { $0.name == name } }
-    public func group(_ id: UInt32) -> IOMMUGroup? { groups.first { $0.id == id } }
     /// `/sys/kernel/iommu_groups/N/devices`.
     public func devices(in group: UInt32) -> [DeviceDescription] { devices.filter { $0.group == group } }
-
-    /// The smallest group id no group uses: where a device that names no group goes.
-    public var nextGroupID: UInt32 { (groups.map(\.id).max().map { $0 &+ 1 }) ?? 0 }
 
     /// Checks every entry and the references between them: unit options within what the
     /// architecture allows, unique names and group ids, each device behind a declared unit and
     /// in a declared group, and all devices of a group behind one unit (a group is the
     /// smallest set of devices one IOMMU can isolate).
     public func validate() throws(PlatformDescriptionError) {
-        var unitNames: Set<String> = []
-        for unit in units {
-            guard unitNames.insert(unit.name).inserted else {
+        var index = PlatformIndex()
+        try index.admit(self)
+    }
+
+    /// Appends `other`'s entries after this description's own.
+    mutating func append(_ other: PlatformDescription) {
+        units += other.units
+        groups += other.groups
+        devices += other.devices
+    }
+}
+
+/// What validation needs to know of the entries admitted so far, so that a machine growing by
+/// one line at a time checks each addition in time proportional to the addition.
+struct PlatformIndex {
+    private(set) var units: [String: IOMMUArchitecture] = [:]
+    /// Each group, with the unit its first device sits behind.
+    private(set) var groups: [UInt32: String?] = [:]
+    private var deviceNames: Set<String> = []
+    /// One above the largest group id.
+    private(set) var nextGroupID: UInt32 = 0
+
+    /// Checks `description` against itself and what was admitted before; on success it is
+    /// admitted, on an error the index is unchanged. The checks collect the additions apart
+    /// and merge them at the end, so nothing admitted before is copied.
+    mutating func admit(_ description: PlatformDescription) throws(PlatformDescriptionError) {
+        var addedUnits: [String: IOMMUArchitecture] = [:]
+        var addedGroups: [UInt32: String?] = [:]
+        var addedDevices: Set<String> = []
+        for unit in description.units {
+            guard units[unit.name] == nil, addedUnits.updateValue(unit.architecture, forKey: unit.name) == nil else {
                 throw PlatformDescriptionError(.unit(unit.name), nil, "an IOMMU named '\(unit.name)' is already declared")
             }
             try unit.validate()
         }
-        var groupIDs: Set<UInt32> = []
-        for group in groups where !groupIDs.insert(group.id).inserted {
-            throw PlatformDescriptionError(.group(group.id), nil, "iommu group \(group.id) is already declared")
+        for group in description.groups {
+            guard groups[group.id] == nil, addedGroups.updateValue(nil, forKey: group.id) == nil else {
+                throw PlatformDescriptionError(.group(group.id), nil, "iommu group \(group.id) is already declared")
+            }
         }
-        var deviceNames: Set<String> = []
-        var groupUnits: [UInt32: String] = [:]
-        for device in devices {
-            guard deviceNames.insert(device.name).inserted else {
+        for device in description.devices {
+            guard !deviceNames.contains(device.name), addedDevices.insert(device.name).inserted else {
                 throw PlatformDescriptionError(.device(device.name), nil, "a device named '\(device.name)' is already declared")
             }
-            guard let unit = unit(named: device.unit) else {
+            guard let architecture = addedUnits[device.unit] ?? units[device.unit] else {
                 throw PlatformDescriptionError(.device(device.name), "iommu", "no IOMMU named '\(device.unit)' was declared")
             }
-            guard groupIDs.contains(device.group) else {
+            guard let shared = addedGroups[device.group] ?? groups[device.group] else {
                 throw PlatformDescriptionError(.device(device.name), "group", "iommu group \(device.group) is not declared")
             }
-            if let shared = groupUnits.updateValue(device.unit, forKey: device.group), shared != device.unit {
+            if let shared, shared != device.unit {
                 throw PlatformDescriptionError(.device(device.name), "group",
                                                "iommu group \(device.group) is behind \(shared): a group's devices share one IOMMU")
             }
-            if !device.mockFlags.isEmpty && unit.architecture != .mock {
+            addedGroups[device.group] = device.unit
+            if !device.mockFlags.isEmpty && architecture != .mock {
                 throw PlatformDescriptionError(.device(device.name), "dev_flags", "dev_flags= applies to type=mock IOMMUs")
             }
             guard device.mockFlags.isSubset(of: .valid) else {
                 throw PlatformDescriptionError(.device(device.name), "dev_flags", "dev_flags= are no_dirty, huge_iova and pasid")
             }
         }
-    }
-
-    /// This description with `other`'s entries after its own.
-    public func adding(_ other: PlatformDescription) -> PlatformDescription {
-        PlatformDescription(units: units + other.units, groups: groups + other.groups, devices: devices + other.devices)
+        units.merge(addedUnits) { $1 }
+        groups.merge(addedGroups) { $1 }
+        deviceNames.formUnion(addedDevices)
+        for id in description.groups.map(\.id) { nextGroupID = max(nextGroupID, id &+ 1) }
     }
 }
 

@@ -101,14 +101,14 @@ let platformCommands: [CommandSpec] = [
             requester = .streamID(UInt32(try args.integer("sid", UInt64(session.machine.devices.count), bits: 32)))
         }
         // A device gets a group of its own unless group= names one (new or shared).
-        let platform = session.machine.platform
+        let machine = session.machine
         var groups: [IOMMUGroup] = []
         let group: UInt32
         if args.has("group") {
             group = try args.u32("group")
-            if platform.group(group) == nil { groups.append(IOMMUGroup(id: group)) }
+            if !machine.hasGroup(group) { groups.append(IOMMUGroup(id: group)) }
         } else {
-            group = platform.nextGroupID
+            group = machine.nextGroupID
             groups.append(IOMMUGroup(id: group))
         }
         let device = DeviceDescription(
