@@ -403,6 +403,7 @@ extension IOMMUFD {
             switch OptionOp(rawValue: op) {
             case .get: return accountsToMM ? 1 : 0
             case .set:
+                guard machine.limits.capSysResource else { throw .EPERM }
                 guard slots.isEmpty else { throw .EBUSY }
                 guard val64 <= 1 else { throw .EINVAL }
                 accountsToMM = val64 == 1

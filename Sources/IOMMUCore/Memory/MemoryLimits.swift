@@ -13,19 +13,23 @@ public struct MemoryLimits: Sendable, Equatable, Codable {
     /// pinned pages are never charged against `memlock`. True by default because the
     /// kernel's selftests run as root, and every one of them passes today.
     public var capIPCLock: Bool
+    /// `capable(CAP_SYS_RESOURCE)`, which setting IOMMU_OPTION_RLIMIT_MODE needs (EPERM
+    /// without it). True by default, as for `capIPCLock`.
+    public var capSysResource: Bool
     /// Bytes of host physical memory the frame allocator may hand out (VMM memory, page
     /// tables, configuration structures); past it an allocation fails with ENOMEM.
     public var hostMemory: UInt64
 
-    public init(memlock: UInt64 = MemoryLimits.defaultMemlock, capIPCLock: Bool = true,
+    public init(memlock: UInt64 = MemoryLimits.defaultMemlock, capIPCLock: Bool = true, capSysResource: Bool = true,
                 hostMemory: UInt64 = MemoryLimits.defaultHostMemory) {
         self.memlock = memlock
         self.capIPCLock = capIPCLock
+        self.capSysResource = capSysResource
         self.hostMemory = hostMemory
     }
 
     /// No limit at all: for benchmarks that map more than a host would.
-    public static let unlimited = MemoryLimits(memlock: .max, capIPCLock: true, hostMemory: .max)
+    public static let unlimited = MemoryLimits(memlock: .max, capIPCLock: true, capSysResource: true, hostMemory: .max)
 }
 
 /// `enum iopt_pages_account_mode`: where the pages of one mapping are charged.

@@ -120,12 +120,13 @@ let platformCommands: [CommandSpec] = [
     },
     CommandSpec(name: "limits", arguments: [
         ArgumentSpec(name: "memlock", kind: .integer(bits: 64)), ArgumentSpec(name: "cap_ipc_lock", kind: yesNo),
-        ArgumentSpec(name: "host_memory", kind: .integer(bits: 64)),
+        ArgumentSpec(name: "cap_sys_resource", kind: yesNo), ArgumentSpec(name: "host_memory", kind: .integer(bits: 64)),
     ], outputs: ["locked_vm", "mm_locked_vm", "pinned_vm"]) { session, args throws(ScenarioError) in
         let machine = session.machine
         var limits = machine.limits
         limits.memlock = try args.integer("memlock", limits.memlock)
         limits.capIPCLock = args.yes("cap_ipc_lock", limits.capIPCLock)
+        limits.capSysResource = args.yes("cap_sys_resource", limits.capSysResource)
         limits.hostMemory = try args.integer("host_memory", limits.hostMemory)
         machine.limits = limits
         // The counters in pages, as /proc reads them: user->locked_vm, mm->locked_vm, mm->pinned_vm.
