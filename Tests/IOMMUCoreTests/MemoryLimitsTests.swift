@@ -49,6 +49,55 @@ import Testing
         #expect(machine.pinned.userLockedVM == 2)
     }
 
+    /// IOAS_COPY shares the source's `iopt_pages`: a page held by both IOASes' domains is
+    /// charged once, and stays charged while either holds it; two MAPs of the same memory
+    /// are two `iopt_pages` and charge twice.
+    @Test func copiesShareTheSourcePages() throws {
+        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 8 * pageSize, capIPCLock: false))
+        let buffer = try machine.mmap(length: 16 * pageSize, alignment: pageSize)
+        _ = try fd.attach(deviceID: device, ptID: ioas)
+        _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 6 * pageSize, iova: 1 << 32)
+        let other = try fd.ioasAlloc().rawValue
+        _ = try fd.hwptAlloc(flags: 0, deviceID: device, ptID: other, userData: UserData(type: 0, length: 0))
+        _ = try fd.ioasCopy(flags: Self.readWrite, dstIOASID: other, srcIOASID: ioas, length: 6 * pageSize,
+                            dstIOVA: 1 << 32, srcIOVA: 1 << 32)
+        #expect(machine.pinned.userLockedVM == 6)
+        // A part of it, copied again: still the same pages.
+        _ = try fd.ioasCopy(flags: Self.readWrite, dstIOASID: other, srcIOASID: other, length: 2 * pageSize,
+                            dstIOVA: 1 << 33, srcIOVA: (1 << 32) + 4 * pageSize)
+        #expect(machine.pinned.userLockedVM == 6)
+        #expect(throws: Errno.ENOMEM) {
+            try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 3 * pageSize, iova: 1 << 34)
+        }
+        _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 2 * pageSize, iova: 1 << 34)
+        #expect(machine.pinned.userLockedVM == 8)
+        // The source's area goes: the copies still hold all six pages.
+        _ = try fd.ioasUnmap(ioasID: ioas, iova: 1 << 32, length: 6 * pageSize)
+        #expect(machine.pinned.userLockedVM == 8)
+        // The whole copy goes: only the two pages of the partial copy stay.
+        _ = try fd.ioasUnmap(ioasID: other, iova: 1 << 32, length: 6 * pageSize)
+        #expect(machine.pinned.userLockedVM == 4)
+        _ = try fd.ioasUnmap(ioasID: other, iova: 0, length: .max)
+        _ = try fd.ioasUnmap(ioasID: ioas, iova: 0, length: .max)
+        #expect(machine.pinned.userLockedVM == 0 && machine.pinned.isEmpty)
+    }
+
+    /// A copy into an IOAS without a domain pins nothing until the copy's IOAS gets one, and
+    /// then only what the source did not already pin.
+    @Test func copiesPinLazily() throws {
+        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 8 * pageSize, capIPCLock: false))
+        let buffer = try machine.mmap(length: 16 * pageSize, alignment: pageSize)
+        _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 4 * pageSize, iova: 1 << 32)
+        let other = try fd.ioasAlloc().rawValue
+        _ = try fd.ioasCopy(flags: Self.readWrite, dstIOASID: other, srcIOASID: ioas, length: 4 * pageSize,
+                            dstIOVA: 1 << 32, srcIOVA: 1 << 32)
+        #expect(machine.pinned.userLockedVM == 0)
+        _ = try fd.attach(deviceID: device, ptID: other)
+        #expect(machine.pinned.userLockedVM == 4)
+        _ = try fd.hwptAlloc(flags: 0, deviceID: device, ptID: ioas, userData: UserData(type: 0, length: 0))
+        #expect(machine.pinned.userLockedVM == 4)
+    }
+
     @Test func mmAccountingChargesTheMM() throws {
         let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 4 * pageSize, capIPCLock: false), rlimitMode: 1)
         let buffer = try machine.mmap(length: 8 * pageSize, alignment: pageSize)

@@ -42,20 +42,63 @@ public enum PinnedPageAccountMode: Sendable, Equatable {
     case mm
 }
 
-/// The process's pinned-page counters as `do_update_pinned` keeps them, in pages, and the
-/// charge of each pinned mapping (its mode is fixed when it is pinned, as
-/// `pages->account_mode` is, so a later change of the limits releases what was taken).
+/// The process's pinned-page counters as `do_update_pinned` keeps them, in pages, and what
+/// each pinned mapping was charged.
+///
+/// Each `IOAS_MAP` makes its own `iopt_pages`, so mapping the same memory twice pins (and
+/// charges) it twice, as in the kernel; the areas `IOAS_COPY` makes share the source's
+/// pages, and a page is charged once while any area holding it is pinned. A mapping's mode
+/// is fixed when its pages are made, as `pages->account_mode` is, so a later change of the
+/// limits releases what was taken.
 public struct PinnedPageAccounting: Sendable, Equatable {
-    /// One pinned mapping: an IOAS area, by its IOAS and first IOVA.
+    /// One mapping: an IOAS area, by its IOAS and first IOVA.
     struct Key: Hashable, Sendable {
         var owner: ObjectIdentifier
         var start: UInt64
     }
 
-    /// What one mapping was charged, and to which counter.
+    /// What an unshared mapping was charged, and to which counter.
     struct Charge: Equatable, Sendable {
         var pages: UInt64
         var mode: PinnedPageAccountMode
+    }
+
+    /// The pages of a COPY: page indices `first...last` of a source area, counted from the
+    /// first page that area touches.
+    struct PagesSource: Sendable {
+        var area: Key
+        /// `pages->npages` of the source area.
+        var areaPages: UInt64
+        var first: UInt64
+        var last: UInt64
+    }
+
+    /// An `iopt_pages` shared by several areas: the page indices each pinned holder holds,
+    /// and how many pages of their union are charged.
+    struct SharedPages: Equatable, Sendable {
+        var mode: PinnedPageAccountMode
+        var holders: [Key: ClosedRange<UInt64>] = [:]
+        var charged: UInt64 = 0
+        /// Areas referring to these pages, pinned or not.
+        var references = 0
+
+        /// Pages in the union of the holders' index ranges.
+        var held: UInt64 {
+            var total: UInt64 = 0
+            var end: UInt64?
+            for range in holders.values.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                let start = end.map { max($0 &+ 1, range.lowerBound) } ?? range.lowerBound
+                if start <= range.upperBound { total += range.upperBound - start + 1 }
+                end = max(end ?? range.upperBound, range.upperBound)
+            }
+            return total
+        }
+    }
+
+    /// An area's place in a shared `iopt_pages`.
+    struct SharedReference: Equatable, Sendable {
+        var pages: Int
+        var indices: ClosedRange<UInt64>
     }
 
     /// `user->locked_vm`.
@@ -65,11 +108,77 @@ public struct PinnedPageAccounting: Sendable, Equatable {
     /// `mm->pinned_vm`: every pinned page, whatever the mode.
     public private(set) var pinnedVM: UInt64 = 0
     private var charges: [Key: Charge] = [:]
+    private var shared: [Int: SharedPages] = [:]
+    private var references: [Key: SharedReference] = [:]
+    private var nextShared = 0
 
     public init() {}
 
-    /// Charges `pages` newly pinned pages of `key`; ENOMEM (and nothing charged) past the limit.
+    /// Whether nothing is pinned or shared.
+    public var isEmpty: Bool { pinnedVM == 0 && charges.isEmpty && shared.isEmpty }
+
+    /// Charges the pages of `key` (`pages` of them unless it shares another area's pages);
+    /// ENOMEM, with nothing charged, past the limit.
     mutating func charge(_ key: Key, pages: UInt64, mode: PinnedPageAccountMode, limits: MemoryLimits) throws(Errno) {
+        if let reference = references[key], var state = shared[reference.pages] {
+            state.holders[key] = reference.indices
+            let held = state.held
+            try take(held - state.charged, state.mode, limits)
+            state.charged = held
+            shared[reference.pages] = state
+            return
+        }
+        try take(pages, mode, limits)
+        charges[key] = Charge(pages: pages, mode: mode)
+    }
+
+    /// Releases what `key` holds pinned (nothing if it holds nothing); it stays registered.
+    mutating func release(_ key: Key) {
+        if let reference = references[key], var state = shared[reference.pages] {
+            guard state.holders.removeValue(forKey: key) != nil else { return }
+            let held = state.held
+            give(state.charged - held, state.mode)
+            state.charged = held
+            shared[reference.pages] = state
+            return
+        }
+        guard let charge = charges.removeValue(forKey: key) else { return }
+        give(charge.pages, charge.mode)
+    }
+
+    /// `key`'s area is gone: its pins are released and it no longer refers to any pages.
+    mutating func forget(_ key: Key) {
+        release(key)
+        guard let reference = references.removeValue(forKey: key) else { return }
+        shared[reference.pages]?.references -= 1
+        if shared[reference.pages]?.references == 0 { shared[reference.pages] = nil }
+    }
+
+    /// `iopt_get_pages` for IOAS_COPY: `key`'s area takes its pages from `source`. A source
+    /// that was unshared becomes shared, keeping what it has charged.
+    mutating func share(_ source: PagesSource, with key: Key, mode: PinnedPageAccountMode) {
+        let origin: SharedReference
+        if let existing = references[source.area] {
+            origin = existing
+        } else {
+            let id = nextShared
+            nextShared += 1
+            let charge = charges.removeValue(forKey: source.area)
+            var state = SharedPages(mode: charge?.mode ?? mode, references: 1)
+            if let charge {
+                state.holders[source.area] = 0...(charge.pages - 1)
+                state.charged = charge.pages
+            }
+            shared[id] = state
+            origin = SharedReference(pages: id, indices: 0...(source.areaPages - 1))
+            references[source.area] = origin
+        }
+        let start = origin.indices.lowerBound
+        references[key] = SharedReference(pages: origin.pages, indices: (start + source.first)...(start + source.last))
+        shared[origin.pages]?.references += 1
+    }
+
+    private mutating func take(_ pages: UInt64, _ mode: PinnedPageAccountMode, _ limits: MemoryLimits) throws(Errno) {
         let limit = limits.memlock / pageSize
         switch mode {
         case .none:
@@ -82,17 +191,14 @@ public struct PinnedPageAccounting: Sendable, Equatable {
             mmLockedVM = total
         }
         pinnedVM &+= pages
-        charges[key] = Charge(pages: pages, mode: mode)
     }
 
-    /// Releases what `charge` took for `key` (nothing if it holds no charge).
-    mutating func release(_ key: Key) {
-        guard let charge = charges.removeValue(forKey: key) else { return }
-        switch charge.mode {
+    private mutating func give(_ pages: UInt64, _ mode: PinnedPageAccountMode) {
+        switch mode {
         case .none: break
-        case .user: userLockedVM -= charge.pages
-        case .mm: mmLockedVM -= charge.pages
+        case .user: userLockedVM -= pages
+        case .mm: mmLockedVM -= pages
         }
-        pinnedVM -= charge.pages
+        pinnedVM -= pages
     }
 }
