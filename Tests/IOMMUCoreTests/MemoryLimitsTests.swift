@@ -5,19 +5,23 @@ import Testing
 @Suite struct MemoryLimitsTests {
     static let readWrite = IOASMapFlags([.fixedIOVA, .readable, .writeable]).rawValue
 
-    /// An Arm host with one device attached to an IOAS (an automatic domain), under `limits`.
-    private func host(_ limits: MemoryLimits, rlimitMode: UInt64 = 0) throws -> (Machine, IOMMUFD, ioas: UInt32, device: UInt32) {
+    /// An Arm host with two SMMUs and a device behind each (bound, so that attaching both to
+    /// one IOAS gives it two automatic domains), and an IOAS, under `limits`.
+    private func host(_ limits: MemoryLimits, rlimitMode: UInt64 = 0) throws -> (Machine, IOMMUFD, ioas: UInt32, device: UInt32, other: UInt32) {
+        let arm = UnitConfiguration.armSMMUv3(ArmSMMUv3.Configuration())
         let machine = try Machine(platform: PlatformDescription(
-            units: [IOMMUUnit(name: "smmu0", configuration: .armSMMUv3(ArmSMMUv3.Configuration()))], groups: [IOMMUGroup(id: 0)],
-            devices: [DeviceDescription(name: "dev0", requesterID: .streamID(1), unit: "smmu0", group: 0)]), limits: limits)
+            units: [IOMMUUnit(name: "smmu0", configuration: arm), IOMMUUnit(name: "smmu1", configuration: arm)],
+            groups: [IOMMUGroup(id: 0), IOMMUGroup(id: 1)],
+            devices: [DeviceDescription(name: "dev0", requesterID: .streamID(1), unit: "smmu0", group: 0),
+                      DeviceDescription(name: "dev1", requesterID: .streamID(1), unit: "smmu1", group: 1)]), limits: limits)
         let fd = IOMMUFD(machine: machine)
         _ = try fd.option(optionID: OptionID.rlimitMode.rawValue, op: OptionOp.set.rawValue, objectID: 0, val64: rlimitMode)
-        let device = try fd.bind(machine.devices[0]).rawValue
-        return (machine, fd, try fd.ioasAlloc().rawValue, device)
+        let device = try fd.bind(machine.devices[0]).rawValue, other = try fd.bind(machine.devices[1]).rawValue
+        return (machine, fd, try fd.ioasAlloc().rawValue, device, other)
     }
 
     @Test func userAccountingChargesPinnedPagesAndRefusesPastTheLimit() throws {
-        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 16 * pageSize, capIPCLock: false))
+        let (machine, fd, ioas, device, _) = try host(MemoryLimits(memlock: 16 * pageSize, capIPCLock: false))
         let buffer = try machine.mmap(length: 64 * pageSize, alignment: pageSize)
         // Lazy: nothing is pinned without a domain.
         _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 8 * pageSize, iova: 1 << 32)
@@ -53,12 +57,12 @@ import Testing
     /// charged once, and stays charged while either holds it; two MAPs of the same memory
     /// are two `iopt_pages` and charge twice.
     @Test func copiesShareTheSourcePages() throws {
-        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 8 * pageSize, capIPCLock: false))
+        let (machine, fd, ioas, device, second) = try host(MemoryLimits(memlock: 8 * pageSize, capIPCLock: false))
         let buffer = try machine.mmap(length: 16 * pageSize, alignment: pageSize)
         _ = try fd.attach(deviceID: device, ptID: ioas)
         _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 6 * pageSize, iova: 1 << 32)
         let other = try fd.ioasAlloc().rawValue
-        _ = try fd.hwptAlloc(flags: 0, deviceID: device, ptID: other, userData: UserData(type: 0, length: 0))
+        _ = try fd.attach(deviceID: second, ptID: other)
         _ = try fd.ioasCopy(flags: Self.readWrite, dstIOASID: other, srcIOASID: ioas, length: 6 * pageSize,
                             dstIOVA: 1 << 32, srcIOVA: 1 << 32)
         #expect(machine.pinned.userLockedVM == 6)
@@ -85,7 +89,7 @@ import Testing
     /// A copy into an IOAS without a domain pins nothing until the copy's IOAS gets one, and
     /// then only what the source did not already pin.
     @Test func copiesPinLazily() throws {
-        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 8 * pageSize, capIPCLock: false))
+        let (machine, fd, ioas, device, second) = try host(MemoryLimits(memlock: 8 * pageSize, capIPCLock: false))
         let buffer = try machine.mmap(length: 16 * pageSize, alignment: pageSize)
         _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 4 * pageSize, iova: 1 << 32)
         let other = try fd.ioasAlloc().rawValue
@@ -94,12 +98,12 @@ import Testing
         #expect(machine.pinned.userLockedVM == 0)
         _ = try fd.attach(deviceID: device, ptID: other)
         #expect(machine.pinned.userLockedVM == 4)
-        _ = try fd.hwptAlloc(flags: 0, deviceID: device, ptID: ioas, userData: UserData(type: 0, length: 0))
+        _ = try fd.attach(deviceID: second, ptID: ioas)
         #expect(machine.pinned.userLockedVM == 4)
     }
 
     @Test func mmAccountingChargesTheMM() throws {
-        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 4 * pageSize, capIPCLock: false), rlimitMode: 1)
+        let (machine, fd, ioas, device, _) = try host(MemoryLimits(memlock: 4 * pageSize, capIPCLock: false), rlimitMode: 1)
         let buffer = try machine.mmap(length: 8 * pageSize, alignment: pageSize)
         _ = try fd.attach(deviceID: device, ptID: ioas)
         _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 4 * pageSize, iova: 1 << 32)
@@ -112,7 +116,7 @@ import Testing
     /// CAP_IPC_LOCK (the default, as the selftests run as root) bypasses the limit; the
     /// pages still count in `mm->pinned_vm`.
     @Test func capIPCLockBypassesTheLimit() throws {
-        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 0))
+        let (machine, fd, ioas, device, _) = try host(MemoryLimits(memlock: 0))
         let buffer = try machine.mmap(length: 8 * pageSize, alignment: pageSize)
         _ = try fd.attach(deviceID: device, ptID: ioas)
         _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 8 * pageSize, iova: 1 << 32)
@@ -122,7 +126,7 @@ import Testing
     /// The first domain pins and charges; a failed attach over the limit leaves nothing
     /// charged; the last domain's removal releases the charge.
     @Test func domainsPinOnceAndReleaseWithTheLast() throws {
-        let (machine, fd, ioas, device) = try host(MemoryLimits(memlock: 4 * pageSize, capIPCLock: false))
+        let (machine, fd, ioas, device, second) = try host(MemoryLimits(memlock: 4 * pageSize, capIPCLock: false))
         let buffer = try machine.mmap(length: 8 * pageSize, alignment: pageSize)
         _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 8 * pageSize, iova: 1 << 32)
         #expect(throws: Errno.ENOMEM) { try fd.attach(deviceID: device, ptID: ioas) }
@@ -130,12 +134,12 @@ import Testing
         _ = try fd.ioasUnmap(ioasID: ioas, iova: 0, length: .max)
         _ = try fd.ioasMap(flags: Self.readWrite, ioasID: ioas, userVA: buffer, length: 4 * pageSize, iova: 1 << 32)
         _ = try fd.attach(deviceID: device, ptID: ioas)
-        // A second domain (a manual HWPT) reads the pages from the first: no new charge.
-        let manual = try fd.hwptAlloc(flags: 0, deviceID: device, ptID: ioas, userData: UserData(type: 0, length: 0))
+        // A second domain (the other SMMU's) reads the pages from the first: no new charge.
+        _ = try fd.attach(deviceID: second, ptID: ioas)
         #expect(machine.pinned.userLockedVM == 4)
         try fd.detach(deviceID: device)
         #expect(machine.pinned.userLockedVM == 4)
-        try fd.destroy(id: manual.rawValue)
+        try fd.detach(deviceID: second)
         #expect(machine.pinned == PinnedPageAccounting())
     }
 
