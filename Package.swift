@@ -25,10 +25,12 @@ let package = Package(
         // The inspector's views and key map: draws the core's answers, makes no curses calls.
         .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation"],
                 resources: [.copy("Themes")]),
+        // The `bench` rigs: each validates its parameters and prints its figures.
+        .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector"]),
         .executableTarget(
             name: "iommuscope",
             dependencies: [
-                "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector",
+                "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Scenarios")]
@@ -40,6 +42,10 @@ let package = Package(
         .testTarget(name: "PresentationTests", dependencies: ["Presentation", "IOMMUCore"]),
         // Drives the real binary in tmux; depending on the executable makes swift test build it.
         .testTarget(name: "EndToEndTests", dependencies: ["iommuscope"]),
+        // Parses the command line as the executable does (options and their validation).
+        .testTarget(name: "CommandLineTests", dependencies: [
+            "iommuscope", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript"],
                     resources: [.copy("Frames")]),
         .testTarget(

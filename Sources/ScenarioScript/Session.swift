@@ -2,7 +2,7 @@ import IOMMUCore
 
 /// The live state a scenario drives: the machine, one open iommufd, and the names lines bound.
 public final class Session {
-    public let machine = Machine()
+    public let machine: Machine
     public let iommufd: IOMMUFD
     /// Results bound with `NAME =`, with the command that produced them.
     var bindings: [String: (command: String, result: CommandResult)] = [:]
@@ -11,6 +11,13 @@ public final class Session {
     var guestTables: [UInt64: DescriptorPageTable] = [:]
 
     public init() {
+        machine = Machine()
+        iommufd = IOMMUFD(machine: machine)
+    }
+
+    /// A session on a given platform: the scenario's own `iommu` and `device` lines add to it.
+    public init(platform: PlatformDescription, limits: MemoryLimits = MemoryLimits()) throws(PlatformDescriptionError) {
+        machine = try Machine(platform: platform, limits: limits)
         iommufd = IOMMUFD(machine: machine)
     }
 
@@ -188,13 +195,6 @@ struct Arguments {
             throw failure(argumentColumn(name), "no device named '\(word(name) ?? "")' was declared")
         }
         return device
-    }
-
-    func iommu(_ name: String) throws(ScenarioError) -> any IOMMUDriver {
-        guard let iommuName = word(name), let iommu = session.machine.iommu(named: iommuName) else {
-            throw failure(argumentColumn(name), "no IOMMU named '\(word(name) ?? "")' was declared")
-        }
-        return iommu
     }
 
     /// A scenario-level error at an argument (a platform option that does not make sense).

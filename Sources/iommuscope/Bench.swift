@@ -1,6 +1,6 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
-import IOMMUCore
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,63 +8,65 @@ struct Bench: ParsableCommand {
         subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self, BenchTUI.self])
 }
 
-/// Maps and unmaps many areas in one IOAS (fixed and automatic IOVA) to show that IOAS
-/// operations stay O(log n) in areas.
+/// A rig's parameters, checked by the rig: its message becomes the usage error.
+private func validated<Rig>(_ make: () throws(BenchmarkError) -> Rig) throws -> Rig {
+    do {
+        return try make()
+    } catch {
+        throw ValidationError(error.description)
+    }
+}
+
 struct BenchIOAS: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ioas", abstract: "IOAS map/unmap/auto-IOVA throughput.")
 
-    @Option(help: "Area counts to measure (comma-separated).") var areas: String = "100000,200000"
+    @Option(help: "Area counts to measure (comma-separated, each \(IOASBenchmark.areaRange)).") var areas: String = "100000,200000"
 
-    func run() throws {
-        for withDomain in [false, true] {
-            for count in areas.split(separator: ",").compactMap({ Int($0) }) {
-                try measure(areas: count, withDomain: withDomain)
-            }
-        }
-    }
-
-    private func measure(areas count: Int, withDomain: Bool) throws {
-        let machine = Machine()
-        let fd = IOMMUFD(machine: machine)
-        let ioas = try fd.ioasAlloc().rawValue
-        let buffer = try machine.mmap(length: 8192, alignment: 8192)
-        var label = "ioas"
-        if withDomain {
-            // A selftest mock domain mirrors every area, as an attached device's domain would.
-            _ = try fd.testMockDomain(ptID: ioas, deviceFlags: 0, iommu: MockIOMMU(name: "mock"))
-            label = "ioas+domain"
-        }
-        let base = withDomain ? MockIOMMU.aperture.start : pageSize
-        let readWrite = IOASMapFlags([.readable, .writeable]).rawValue
-        let fixed = IOASMapFlags([.readable, .writeable, .fixedIOVA]).rawValue
-        // Every other page from the bottom: 4K holes everywhere, none large enough for 8K.
-        var clock = ContinuousClock.now
-        for index in 0..<count {
-            _ = try fd.ioasMap(flags: fixed, ioasID: ioas, userVA: buffer, length: 4096, iova: UInt64(index) * 8192 + base)
-        }
-        report("\(label).map_fixed[\(count)]", since: clock, operations: count)
-        // Automatic allocation of 8K must pass every area to reach the first hole that fits.
-        clock = ContinuousClock.now
-        let probes = 1000
-        var automatic: [UInt64] = []
-        for _ in 0..<probes {
-            automatic.append(try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: buffer, length: 8192, iova: 0))
-        }
-        report("\(label).map_auto[\(count)]", since: clock, operations: probes)
-        clock = ContinuousClock.now
-        for iova in automatic { _ = try fd.ioasUnmap(ioasID: ioas, iova: iova, length: 8192) }
-        for index in 0..<count {
-            _ = try fd.ioasUnmap(ioasID: ioas, iova: UInt64(index) * 8192 + base, length: 4096)
-        }
-        report("\(label).unmap[\(count)]", since: clock, operations: count + probes)
-    }
-
+    func validate() throws { _ = try rig() }
+    func rig() throws -> IOASBenchmark { try validated { () throws(BenchmarkError) in try IOASBenchmark(areas: areas) } }
+    func run() throws { try rig().run { print($0) } }
 }
 
-/// Prints a rate as `name.ns_per_op` and `name.ops_per_s`.
-func report(_ name: String, since start: ContinuousClock.Instant, operations: Int) {
-    let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    print("\(name).ns_per_op: \(Int(seconds * 1e9 / Double(operations))) ns")
-    print("\(name).ops_per_s: \(Int(Double(operations) / seconds)) ops/s")
+struct BenchTranslate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "translate", abstract: "Translations per second, cold and warm IOTLB.")
+
+    @Option(help: "Distinct 4K pages translated (\(TranslationBenchmark.pageRange)).") var pages: Int = 4096
+
+    func validate() throws { _ = try rig() }
+    func rig() throws -> TranslationBenchmark { try validated { () throws(BenchmarkError) in try TranslationBenchmark(pages: pages) } }
+    func run() throws { try rig().run { print($0) } }
+}
+
+struct BenchMap: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "map", abstract: "Page mappings per second and memory per page.")
+
+    @Option(help: "4K pages to map (\(MapBenchmark.pageRange); 1048576 = 4 GiB); blocks map 16 times as much.")
+    var pages: Int = 1 << 20
+
+    func validate() throws { _ = try rig() }
+    func rig() throws -> MapBenchmark { try validated { () throws(BenchmarkError) in try MapBenchmark(pages: pages) } }
+    func run() throws { try rig().run { print($0) } }
+}
+
+struct BenchTUI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui", abstract: "Inspector frame and key-to-frame times, headless, at a million areas and pages.")
+
+    @Option(help: "IOAS areas, each a 4K page with a 4K gap after it, each mapped in the domain (\(TUIBenchmark.areaRange)).")
+    var areas: Int = 1_000_000
+    @Option(help: "Frames rendered per view (\(TUIBenchmark.sampleRange)).") var frames: Int = 50
+    @Option(help: "Key presses measured per view (\(TUIBenchmark.sampleRange)).") var keys: Int = 20
+    @Option(help: "Frame width (\(TUIBenchmark.widthRange)).") var width: Int = 120
+    @Option(help: "Frame height (\(TUIBenchmark.heightRange)).") var height: Int = 40
+
+    func validate() throws { _ = try rig() }
+    func rig() throws -> TUIBenchmark {
+        try validated { () throws(BenchmarkError) in
+            try TUIBenchmark(areas: areas, frames: frames, keys: keys, width: width, height: height)
+        }
+    }
+    func run() throws {
+        let source = try String(contentsOfFile: try defaultScenarioPath(), encoding: .utf8)
+        try rig().run(defaultScenario: source) { print($0) }
+    }
 }

@@ -13,13 +13,8 @@ struct TUI: ParsableCommand {
 
     @Argument(help: "A scenario file (.iommu).") var file: String?
     @Option(help: "A theme: dark, light, mono, or a TOML file.") var theme: String = "dark"
-    @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorChoice?
+    @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
-
-    enum ColorChoice: String, ExpressibleByArgument {
-        case none, sixteen = "16", palette = "256", truecolor
-        var mode: ColorMode { ColorMode(rawValue: rawValue)! }
-    }
 
     func run() throws {
         let path = try file ?? defaultScenarioPath()
@@ -31,7 +26,7 @@ struct TUI: ParsableCommand {
         }
         var chosen = try InspectorThemes.load(theme)
         let environment = ProcessInfo.processInfo.environment
-        let backend = CursesBackend(colors: colors?.mode, mouse: !noMouse, environment: environment)
+        let backend = CursesBackend(colors: colors, mouse: !noMouse, environment: environment)
         defer { backend.close() }
         if backend.colorMode == .none { chosen = chosen.monochrome }
         let title = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
@@ -39,3 +34,6 @@ struct TUI: ParsableCommand {
         app.run(on: backend) { backend.terminationWasRequested }
     }
 }
+
+/// `--colors` takes the mode names as they are spelt (`none`, `16`, `256`, `truecolor`).
+extension ColorMode: ExpressibleByArgument {}

@@ -28,12 +28,14 @@ extension IOMMUFD {
         // iopt_alloc_user_pages: the pages object.
         guard length > 0, length <= UInt64.max - pageSize else { throw .EINVAL }
         guard userVA.checkedAdd(length) != nil else { throw .EOVERFLOW }
-        return try mapPieces(ioas, flags: flags, iova: iova, pieces: [(userVA, length)], firstAddress: userVA)
+        return try mapPieces(ioas, flags: flags, iova: iova, pieces: [(userVA, length, nil)], firstAddress: userVA)
     }
 
     /// `iopt_map_pages`: places one area per piece, contiguous in IOVA, all or nothing.
+    /// A piece from IOAS_COPY carries the source pages it shares (`source`).
     private func mapPieces(_ ioas: IOAS, flags: IOASMapFlags, iova requested: UInt64,
-                           pieces: [(userVA: UInt64, length: UInt64)], firstAddress: UInt64) throws(Errno) -> UInt64 {
+                           pieces: [(userVA: UInt64, length: UInt64, source: PinnedPageAccounting.PagesSource?)],
+                           firstAddress: UInt64) throws(Errno) -> UInt64 {
         let total = pieces.reduce(UInt64(0)) { $0 &+ $1.length }
         let alignmentMask = ioas.iovaAlignment - 1
         for piece in pieces where piece.length & alignmentMask != 0 || piece.length == 0 { throw .EINVAL }
@@ -54,9 +56,12 @@ extension IOMMUFD {
             let range = IOVARange(start: cursor, length: piece.length)!
             let area = IOASArea(userVA: piece.userVA, prot: prot)
             do throws(Errno) {
+                if let source = piece.source { machine.pinned.share(source, with: pinKey(ioas, range), mode: pinAccountMode) }
                 // With domains attached the pages are pinned and mapped now (iopt_fill_domains_pages).
+                if !ioas.hwpts.isEmpty { try pin(ioas, range, area) }
                 try fillDomains(ioas, range: range, area: area)
             } catch {
+                machine.pinned.forget(pinKey(ioas, range))
                 for done in placed { removeArea(ioas, at: done) }
                 throw error
             }
@@ -179,6 +184,7 @@ extension IOMMUFD {
             hwpt.domain.table.unmap(iova: range.start, length: range.last - range.start + 1)
             hwpt.domain.driver.flushIOTLB(hwpt.domain, range: range)
         }
+        machine.pinned.forget(pinKey(ioas, range))
         ioas.areas.remove(startingAt: range.start)
     }
 
@@ -236,13 +242,18 @@ extension IOMMUFD {
         guard length > 0 else { throw .EINVAL }
         guard let range = IOVARange(start: srcIOVA, length: length) else { throw .EOVERFLOW }
         // iopt_get_pages: the range must be covered by areas without a gap.
-        var pieces: [(userVA: UInt64, length: UInt64)] = []
+        var pieces: [(userVA: UInt64, length: UInt64, source: PinnedPageAccounting.PagesSource?)] = []
         var cursor = range.start
         var covered = false
         source.areas.forEach(intersecting: range) { area, value in
             guard area.start <= cursor else { return false }
             let last = min(area.last, range.last)
-            pieces.append((value.userVA + (cursor - area.start), last - cursor + 1))
+            // The piece's page indices in the source area's pages (counted from ALIGN_DOWN(uptr)).
+            let offset = value.userVA % pageSize + (cursor - area.start)
+            let pages = PinnedPageAccounting.PagesSource(
+                area: pinKey(source, area), areaPages: Self.pageCount(value.userVA % pageSize + (area.last - area.start) + 1),
+                first: offset / pageSize, last: (offset + (last - cursor)) / pageSize)
+            pieces.append((value.userVA + (cursor - area.start), last - cursor + 1, pages))
             if last == range.last { covered = true; return false }
             cursor = last + 1
             return true
@@ -336,10 +347,14 @@ extension IOMMUFD {
             if domain.aperture.last != .max {
                 try reserve(ioas, IOVARange(start: domain.aperture.last + 1, last: .max), owner: owner)
             }
+            // The first domain pins every area; later ones read the pages from it.
+            let pinning = ioas.hwpts.isEmpty
             for (range, area) in ioas.areas.entries {
+                if pinning { try pin(ioas, range, area) }
                 try mapArea(range, area, into: domain)
             }
         } catch {
+            if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries { unpin(ioas, range) } }
             domain.table.unmap(iova: 0, length: .max)
             removeReservations(ioas) { $0 == owner }
             throw error
@@ -355,9 +370,46 @@ extension IOMMUFD {
         hwpt.domain.driver.flushIOTLB(hwpt.domain, range: .all)
         removeReservations(ioas) { $0 == .domain(hwpt.id) }
         ioas.hwpts.removeAll { $0 === hwpt }
+        // The last domain gone, nothing holds the pages: they are unpinned and uncharged.
+        if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries { unpin(ioas, range) } }
         // Removing a domain can only lower the alignment, which every area already meets.
         try? recomputeAlignment(ioas)
     }
+
+    // MARK: Pinned-page accounting (pages.c)
+
+    /// `pages->account_mode` of a mapping pinned now: `iopt_alloc_pages` picks NONE with
+    /// CAP_IPC_LOCK, else USER, and `iopt_map_user_pages` turns USER into MM when the file's
+    /// IOMMU_OPTION_RLIMIT_MODE is 1.
+    var pinAccountMode: PinnedPageAccountMode {
+        if machine.limits.capIPCLock { return .none }
+        return accountsToMM ? .mm : .user
+    }
+
+    /// `pfn_reader_user_pin` and `do_update_pinned` for one area entering its IOAS's first
+    /// domain: EFAULT where no `mmap` backs the pages, ENOMEM past RLIMIT_MEMLOCK. The kernel
+    /// pins first and charges after; the answer is the same, without pinning a terabyte first.
+    func pin(_ ioas: IOAS, _ range: IOVARange, _ area: IOASArea) throws(Errno) {
+        let offset = area.userVA % pageSize
+        let bytes = range.last - range.start + 1 + offset
+        guard let user = IOVARange(start: area.userVA - offset, length: bytes), machine.memory.covers(user) else {
+            throw .EFAULT
+        }
+        try machine.pinned.charge(pinKey(ioas, range), pages: Self.pageCount(bytes), mode: pinAccountMode, limits: machine.limits)
+    }
+
+    /// Releases an area's charge when its pages are unpinned (no-op when it holds none).
+    func unpin(_ ioas: IOAS, _ range: IOVARange) {
+        machine.pinned.release(pinKey(ioas, range))
+    }
+
+    /// The accounting's name for an area.
+    private func pinKey(_ ioas: IOAS, _ range: IOVARange) -> PinnedPageAccounting.Key {
+        .init(owner: ObjectIdentifier(ioas), start: range.start)
+    }
+
+    /// `DIV_ROUND_UP(bytes, PAGE_SIZE)` without overflow.
+    static func pageCount(_ bytes: UInt64) -> UInt64 { bytes / pageSize + (bytes % pageSize == 0 ? 0 : 1) }
 
     // MARK: IOMMU_OPTION
 
@@ -370,6 +422,7 @@ extension IOMMUFD {
             switch OptionOp(rawValue: op) {
             case .get: return accountsToMM ? 1 : 0
             case .set:
+                guard machine.limits.capSysResource else { throw .EPERM }
                 guard slots.isEmpty else { throw .EBUSY }
                 guard val64 <= 1 else { throw .EINVAL }
                 accountsToMM = val64 == 1

@@ -17,6 +17,11 @@ public final class PhysicalMemory {
     public static let frameSize: UInt64 = 4096
 
     private var allocated = IntervalTree<Void>()
+    /// Bytes handed out by `allocate` and not yet freed.
+    public private(set) var allocatedBytes: UInt64 = 0
+    /// The host's memory: `allocate` fails with ENOMEM past it, as the page allocator does
+    /// when a host runs out (`MemoryLimits.hostMemory`).
+    public var capacity: UInt64 = MemoryLimits.defaultHostMemory
     private var frames: [UInt64: UnsafeMutablePointer<UInt64>] = [:]
     private var next = PhysicalMemory.base
     /// MMIO pages (an ITS doorbell): accesses succeed and reads return zero.
@@ -36,8 +41,10 @@ public final class PhysicalMemory {
     public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Errno) -> UInt64 {
         guard length > 0, length.isAligned(to: Self.frameSize), alignment.nonzeroBitCount == 1,
               let start = next.alignedUp(to: max(alignment, Self.frameSize)),
-              let range = IOVARange(start: start, length: length), range.last < 1 << 52 else { throw .ENOMEM }
+              let range = IOVARange(start: start, length: length), range.last < 1 << 52,
+              let total = allocatedBytes.checkedAdd(length), total <= capacity else { throw .ENOMEM }
         allocated.insert(range, ())
+        allocatedBytes = total
         next = range.last + 1
         return start
     }
@@ -55,6 +62,7 @@ public final class PhysicalMemory {
     public func free(_ address: UInt64) {
         guard let (range, _) = allocated.entry(containing: address), range.start == address else { return }
         allocated.remove(startingAt: address)
+        allocatedBytes -= range.last - range.start + 1
         var frame = range.start
         while frame <= range.last {
             if let storage = frames.removeValue(forKey: frame) { storage.deallocate() }

@@ -66,6 +66,18 @@ public struct ProcessMemory: Sendable {
         return min(limit, chunkEnd - (address - mapping.range.start))
     }
 
+    /// Whether mappings cover every byte of `range` without a gap, so that pinning it cannot
+    /// fail with EFAULT.
+    public func covers(_ range: IOVARange) -> Bool {
+        var cursor: UInt64? = range.start
+        mappings.forEach(intersecting: range) { mapped, _ in
+            guard let next = cursor, mapped.start <= next else { return false }
+            cursor = mapped.last >= range.last ? nil : mapped.last + 1
+            return cursor != nil
+        }
+        return cursor == nil
+    }
+
     /// `munmap`: removes every mapping inside the range (whole mappings only). Pinned pages stay
     /// with the domains that map them, so the host memory is not reused.
     public mutating func munmap(start: UInt64, length: UInt64) throws(Errno) {

@@ -1,5 +1,5 @@
 /// Which architecture an IOMMU instance implements.
-public enum IOMMUArchitecture: String, Sendable, CaseIterable {
+public enum IOMMUArchitecture: String, Sendable, CaseIterable, Codable {
     case armSMMUv3 = "arm-smmu-v3"
     case intelVTd = "intel-vtd"
     case amdVi = "amd-vi"

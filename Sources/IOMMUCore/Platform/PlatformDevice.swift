@@ -15,9 +15,11 @@ public final class PlatformDevice {
     public let maxPASIDLog2: UInt8
     /// Arm: the device's memory accesses are coherent and can be forced write-back (IORT CANWBS).
     public let canWBS: Bool
+    /// The id of the device's iommu group (`PlatformDescription.groups`).
+    public let group: UInt32
 
     public init(name: String, iommu: any IOMMUDriver, streamID: UInt32, firmwareRegions: [ReservedRegion] = [],
-                mockFlags: MockDeviceFlags = [], maxPASIDLog2: UInt8 = 0, canWBS: Bool = true) {
+                mockFlags: MockDeviceFlags = [], maxPASIDLog2: UInt8 = 0, canWBS: Bool = true, group: UInt32 = 0) {
         self.name = name
         self.iommu = iommu
         self.streamID = streamID
@@ -25,6 +27,7 @@ public final class PlatformDevice {
         self.mockFlags = mockFlags
         self.maxPASIDLog2 = maxPASIDLog2
         self.canWBS = canWBS
+        self.group = group
     }
 
     /// Everything `iommu_get_resv_regions()` returns: the driver's windows, then firmware's.
@@ -36,7 +39,7 @@ public final class PlatformDevice {
 }
 
 /// `MOCK_FLAGS_DEVICE_*` from `iommufd_test.h`.
-public struct MockDeviceFlags: OptionSet, Sendable, Hashable {
+public struct MockDeviceFlags: OptionSet, Sendable, Hashable, Codable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let noDirty = MockDeviceFlags(rawValue: 1 << 0)

@@ -3,7 +3,7 @@
 /// memory; `install` writes the device table as Linux does and `translate` walks it
 /// (`AMDVi+Translation.swift`, `AMDViDeviceTable.swift`).
 public final class AMDVi: IOMMUDriver {
-    public struct Configuration: Sendable, Equatable {
+    public struct Configuration: Sendable, Equatable, Codable {
         /// Host page-table levels (EFR.HATS + 4): 4, 5 or 6.
         public var levels: Int = 6
         /// EFR.HDSUP: hardware dirty bits.

@@ -1,7 +1,7 @@
 /// An Arm SMMUv3 instance as `arm-smmu-v3.c` and `arm-smmu-v3-iommufd.c` present it.
 public final class ArmSMMUv3: IOMMUDriver {
     /// What the hardware implements (the IDR registers), as scenario options set it.
-    public struct Configuration: Sendable, Equatable {
+    public struct Configuration: Sendable, Equatable, Codable {
         /// Input address size of stage 2 (`smmu->ias`), in bits.
         public var ias: Int = 48
         /// Output address size (`smmu->oas`, IDR5.OAS), in bits.

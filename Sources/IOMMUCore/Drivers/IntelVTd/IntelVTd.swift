@@ -4,7 +4,7 @@
 /// format. Attaches write the root, context and PASID entries in host memory, and `translate`
 /// walks them as the unit does (`IntelVTd+Translation.swift`, `VTdConfiguration.swift`).
 public final class IntelVTd: IOMMUDriver {
-    public struct Configuration: Sendable, Equatable {
+    public struct Configuration: Sendable, Equatable, Codable {
         /// Address width: 48 (4-level) or 57 (5-level) tables.
         public var addressWidth: Int = 48
         /// ECAP.FLTS: first-stage (x86-64 format) translation.

@@ -1,37 +1,56 @@
-import ArgumentParser
 import Foundation
 import IOMMUCore
 
+/// A rig's setup failed (a model error, not a bad parameter).
+struct RigFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Two Arm SMMUv3 devices, one on a stage 2 and one nested, and the IOMMU they sit behind,
+/// described as a platform.
+private func armPlatform(devices: Int) throws -> Machine {
+    let unit = IOMMUUnit(name: "smmu0", configuration: .armSMMUv3(ArmSMMUv3.Configuration()))
+    let platform = PlatformDescription(
+        units: [unit], groups: (0..<devices).map { IOMMUGroup(id: UInt32($0)) },
+        devices: (0..<devices).map { DeviceDescription(name: "dev\($0)", requesterID: .streamID(UInt32($0 + 1)), unit: "smmu0", group: UInt32($0)) })
+    return try Machine(platform: platform, limits: .unlimited)
+}
+
 /// Translations per second on an Arm SMMUv3, cold (every translation walks) and warm (every
 /// translation hits the IOTLB): a 4-level stage-2 walk, and a 4-level over 4-level nested walk.
-struct BenchTranslate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "translate", abstract: "Translations per second, cold and warm IOTLB.")
+public struct TranslationBenchmark {
+    /// The guest's stage-1 leaf tables fit in the 60 table pages the rig reserves.
+    public static let pageRange = 1...NestedRig.maximumPages
 
-    @Option(help: "Distinct 4K pages translated.") var pages: Int = 4096
+    public let pages: Int
 
-    func run() throws {
-        let rig = try NestedRig(pages: pages)
-        try measure("translate.stage2_4level", rig: rig, device: rig.stage2Device)
-        try measure("translate.nested_4x4", rig: rig, device: rig.nestedDevice)
+    public init(pages: Int) throws(BenchmarkError) {
+        self.pages = try Self.pageRange.check(pages, option: "--pages")
     }
 
-    private func measure(_ name: String, rig: NestedRig, device: UInt32) throws {
+    public func run(_ output: BenchmarkOutput) throws {
+        let rig = try NestedRig(pages: pages)
+        try measure("translate.stage2_4level", rig: rig, device: rig.stage2Device, output)
+        try measure("translate.nested_4x4", rig: rig, device: rig.nestedDevice, output)
+    }
+
+    private func measure(_ name: String, rig: NestedRig, device: UInt32, _ output: BenchmarkOutput) throws {
         let iovas = (0..<pages).map { UInt64($0) * pageSize + rig.base(for: device) }
         var clock = ContinuousClock.now
         var fetches = 0
         for iova in iovas {
             rig.smmu.iotlb.invalidate { _ in true }
             guard case .success(let translation)? = try rig.fd.translate(deviceID: device, iova: iova, pasid: nil, access: .read) else {
-                throw ValidationError("\(name): translation of \(iova.hex) failed")
+                throw RigFailure(description: "\(name): translation of \(iova.hex) failed")
             }
             fetches += translation.steps.count
         }
-        report("\(name).cold", since: clock, operations: pages)
-        print("\(name).cold.fetches_per_translation: \(fetches / pages) reads")
+        report("\(name).cold", since: clock, operations: pages, to: output)
+        output("\(name).cold.fetches_per_translation: \(fetches / pages) reads")
         _ = try iovas.map { try rig.fd.translate(deviceID: device, iova: $0, pasid: nil, access: .read) }
         clock = ContinuousClock.now
         for iova in iovas { _ = try rig.fd.translate(deviceID: device, iova: iova, pasid: nil, access: .read) }
-        report("\(name).warm", since: clock, operations: pages)
+        report("\(name).warm", since: clock, operations: pages, to: output)
     }
 }
 
@@ -43,23 +62,24 @@ struct NestedRig {
     let stage2Device: UInt32
     let nestedDevice: UInt32
     static let guestRAM: UInt64 = 0x4000_0000
+    /// Guest RAM pages set aside for the CD and the stage-1 tables.
+    static let tablePages = 64
+    /// Leaf tables of 512 entries after the CD, L0, L1 and L2 tables.
+    static let maximumPages = (tablePages - 4) * 512
 
     func base(for device: UInt32) -> UInt64 { device == stage2Device ? Self.guestRAM + 64 * pageSize : 0 }
 
     init(pages: Int) throws {
-        let machine = Machine()
-        smmu = ArmSMMUv3(name: "smmu0")
-        machine.add(smmu)
-        let plain = PlatformDevice(name: "dev0", iommu: smmu, streamID: 1)
-        let guest = PlatformDevice(name: "dev1", iommu: smmu, streamID: 2)
-        machine.add(plain)
-        machine.add(guest)
+        let machine = try armPlatform(devices: 2)
+        guard let smmu = machine.iommus.first as? ArmSMMUv3, let plain = machine.device(named: "dev0"),
+              let guest = machine.device(named: "dev1") else { throw RigFailure(description: "the Arm platform is incomplete") }
+        self.smmu = smmu
         fd = IOMMUFD(machine: machine)
         stage2Device = try fd.bind(plain).rawValue
         nestedDevice = try fd.bind(guest).rawValue
         let ioas = try fd.ioasAlloc().rawValue
         // Guest RAM backed by 4K pages: stage 2 walks all four levels.
-        let tablePages = 64, length = UInt64(pages + tablePages) * pageSize
+        let length = UInt64(pages + Self.tablePages) * pageSize
         let ram = try machine.mmap(length: length, alignment: pageSize)
         let flags = IOASMapFlags([.fixedIOVA, .readable, .writeable]).rawValue
         _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: ram, length: length, iova: Self.guestRAM)
@@ -75,7 +95,6 @@ struct NestedRig {
         try fd.guestWrite(ioasID: ioas, gpa: l0, values: [l1 | 3])
         try fd.guestWrite(ioasID: ioas, gpa: l1, values: [l2 | 3])
         let l3Tables = (pages + 511) / 512
-        precondition(4 + l3Tables <= tablePages, "--pages is limited to \((tablePages - 4) * 512)")
         for table in 0..<l3Tables {
             let l3 = l2 + UInt64(1 + table) * pageSize
             try fd.guestWrite(ioasID: ioas, gpa: l2 + UInt64(table) * 8, values: [l3 | 3])
@@ -95,22 +114,25 @@ struct NestedRig {
 /// Page mappings per second into an Arm stage-1 domain: N 4K pages of 4K-backed memory, and
 /// 16 x N pages of THP-backed memory that map as 2M blocks; with the page-table memory and
 /// the process's resident growth per mapped 4K page.
-struct BenchMap: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "map", abstract: "Page mappings per second and memory per page.")
+public struct MapBenchmark {
+    /// At least one 2M block (32 pages x 16); at most 16 GiB of 4K pages and 256 GiB of
+    /// blocks, which fit the process's 1 TiB of mmap space.
+    public static let pageRange = 32...(1 << 22)
 
-    @Option(help: "4K pages to map (1048576 = 4 GiB); blocks map 16 times as much.") var pages: Int = 1 << 20
+    public let pages: Int
 
-    func run() throws {
-        try measure("map.4k_pages", bytes: UInt64(pages) * pageSize, alignment: pageSize)
-        try measure("map.2m_blocks", bytes: UInt64(pages) * pageSize * 16, alignment: hugePageSize)
+    public init(pages: Int) throws(BenchmarkError) {
+        self.pages = try Self.pageRange.check(pages, option: "--pages")
     }
 
-    private func measure(_ name: String, bytes: UInt64, alignment: UInt64) throws {
-        let machine = Machine()
-        let smmu = ArmSMMUv3(name: "smmu0")
-        machine.add(smmu)
-        let device = PlatformDevice(name: "dev0", iommu: smmu, streamID: 1)
-        machine.add(device)
+    public func run(_ output: BenchmarkOutput) throws {
+        try measure("map.4k_pages", bytes: UInt64(pages) * pageSize, alignment: pageSize, output)
+        try measure("map.2m_blocks", bytes: UInt64(pages) * pageSize * 16, alignment: hugePageSize, output)
+    }
+
+    private func measure(_ name: String, bytes: UInt64, alignment: UInt64, _ output: BenchmarkOutput) throws {
+        let machine = try armPlatform(devices: 1)
+        guard let device = machine.device(named: "dev0") else { throw RigFailure(description: "the Arm platform is incomplete") }
         let fd = IOMMUFD(machine: machine)
         let id = try fd.bind(device).rawValue
         let ioas = try fd.ioasAlloc().rawValue
@@ -122,10 +144,10 @@ struct BenchMap: ParsableCommand {
                            userVA: memory, length: bytes, iova: 1 << 32)
         let mappedPages = Int(bytes / pageSize)
         let leaves = Int(bytes / alignment)
-        report("\(name)", since: clock, operations: leaves)
-        print("\(name).gib_mapped: \(bytes >> 30) GiB")
-        print("\(name).pagetable_bytes_per_4k_page: \(String(format: "%.3f", Double(machine.physical.residentBytes) / Double(mappedPages))) B")
-        print("\(name).resident_bytes_per_4k_page: \(String(format: "%.1f", Double(residentBytes() - before) / Double(mappedPages))) B")
+        report("\(name)", since: clock, operations: leaves, to: output)
+        output("\(name).gib_mapped: \(bytes >> 30) GiB")
+        output("\(name).pagetable_bytes_per_4k_page: \(String(format: "%.3f", Double(machine.physical.residentBytes) / Double(mappedPages))) B")
+        output("\(name).resident_bytes_per_4k_page: \(String(format: "%.1f", Double(residentBytes() - before) / Double(mappedPages))) B")
     }
 
     /// The process's resident set (`/proc/self/statm`), in bytes.

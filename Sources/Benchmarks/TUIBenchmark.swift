@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import IOMMUCore
 import Inspector
@@ -10,24 +9,39 @@ import TerminalUI
 /// 4K areas mirrored page by page into an Arm SMMUv3 stage-1 domain, so the domain holds as
 /// many mapped 4K pages. Per view: the median and max of `--frames` frames, and of a key
 /// press (Down) handled and rendered.
-struct BenchTUI: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "tui", abstract: "Inspector frame and key-to-frame times, headless, at a million areas and pages.")
+public struct TUIBenchmark {
+    /// Each area is its own 4K page of one mmap: the process's 1 TiB of mmap space would take
+    /// 2^28, memory runs out long before; 4 million is well past the million measured.
+    public static let areaRange = 1...4_000_000
+    /// Medians and maxima need at least one sample.
+    public static let sampleRange = 1...100_000
+    /// The inspector's smallest usable screen, up to a very large terminal.
+    public static let widthRange = 40...1000
+    public static let heightRange = 12...500
 
-    @Option(help: "IOAS areas, each a 4K page with a 4K gap after it, each mapped in the domain.") var areas: Int = 1_000_000
-    @Option(help: "Frames rendered per view.") var frames: Int = 50
-    @Option(help: "Key presses measured per view.") var keys: Int = 20
-    @Option(help: "Frame width.") var width: Int = 120
-    @Option(help: "Frame height.") var height: Int = 40
+    public let areas: Int
+    public let frames: Int
+    public let keys: Int
+    public let width: Int
+    public let height: Int
+
+    public init(areas: Int, frames: Int, keys: Int, width: Int, height: Int) throws(BenchmarkError) {
+        self.areas = try Self.areaRange.check(areas, option: "--areas")
+        self.frames = try Self.sampleRange.check(frames, option: "--frames")
+        self.keys = try Self.sampleRange.check(keys, option: "--keys")
+        self.width = try Self.widthRange.check(width, option: "--width")
+        self.height = try Self.heightRange.check(height, option: "--height")
+    }
 
     static let base: UInt64 = 1 << 32
 
-    func run() throws {
+    /// Runs every view; `defaultScenario` is the source of the bundled scenario, whose first
+    /// frame is measured first.
+    public func run(defaultScenario source: String, _ print: BenchmarkOutput) throws {
         let theme = try InspectorThemes.load("dark")
 
         // The first frame of the default scenario: parse, run, build the app, render.
         let start = ContinuousClock.now
-        let source = try String(contentsOfFile: try defaultScenarioPath(), encoding: .utf8)
         let scenario = try Scenario(source: source)
         let defaultApp = InspectorApp(model: InspectorModel(scenario: scenario, title: "default"), theme: theme, symbols: .unicode)
         _ = defaultApp.render(width: width, height: height)
@@ -35,7 +49,9 @@ struct BenchTUI: ParsableCommand {
 
         let building = ContinuousClock.now
         let session = try Self.rig(areas: areas)
-        let ioas = session.iommufd.objects.compactMap { $0 as? IOAS }.first!
+        guard let ioas = session.iommufd.objects.compactMap({ $0 as? IOAS }).first else {
+            throw RigFailure(description: "the rig has no IOAS")
+        }
         let mapped = ioas.hwpts.first?.domain.table.mappingCount ?? 0
         print("tui.rig.areas: \(ioas.areas.count) areas")
         print("tui.rig.domain_mapped_pages: \(mapped) pages")
@@ -74,12 +90,12 @@ struct BenchTUI: ParsableCommand {
 
         for view in views {
             type(app, view.setup)
-            measure(app, view.name, key: view.key)
+            measure(app, view.name, key: view.key, print)
         }
     }
 
     /// Frames rendered back to back, then key presses each followed by a frame.
-    private func measure(_ app: InspectorApp, _ name: String, key: Key) {
+    private func measure(_ app: InspectorApp, _ name: String, key: Key, _ print: BenchmarkOutput) {
         var times: [Duration] = []
         for _ in 0..<frames {
             let clock = ContinuousClock.now
@@ -120,24 +136,23 @@ struct BenchTUI: ParsableCommand {
 
     /// Milliseconds (or `scale` of them) with three decimals.
     private func format(_ duration: Duration, scale: Double = 1) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-        return String(format: "%.3f", seconds * 1e3 * scale)
+        String(format: "%.3f", seconds(duration) * 1e3 * scale)
     }
 
     /// An Arm SMMUv3 device attached to an IOAS (an automatic stage-1 domain), and `areas`
     /// fixed maps of one 4K page each, every other page from 4G up, each its own page of
     /// user memory: the domain mirrors each as one 4K leaf.
     static func rig(areas count: Int) throws -> Session {
-        let session = Session()
+        let platform = PlatformDescription(
+            units: [IOMMUUnit(name: "smmu0", configuration: .armSMMUv3(ArmSMMUv3.Configuration()))], groups: [IOMMUGroup(id: 0)],
+            devices: [DeviceDescription(name: "dev0", requesterID: .streamID(1), unit: "smmu0", group: 0)])
+        let session = try Session(platform: platform, limits: .unlimited)
         let machine = session.machine, fd = session.iommufd
-        let smmu = ArmSMMUv3(name: "smmu0")
-        machine.add(smmu)
-        let device = PlatformDevice(name: "dev0", iommu: smmu, streamID: 1)
-        machine.add(device)
+        guard let device = machine.device(named: "dev0") else { throw RigFailure(description: "the Arm platform is incomplete") }
         let deviceID = try fd.bind(device).rawValue
         let ioas = try fd.ioasAlloc().rawValue
         _ = try fd.attach(deviceID: deviceID, ptID: ioas)
-        let memory = try machine.mmap(length: UInt64(max(1, count)) * pageSize, alignment: pageSize)
+        let memory = try machine.mmap(length: UInt64(count) * pageSize, alignment: pageSize)
         let flags = IOASMapFlags([.fixedIOVA, .readable, .writeable]).rawValue
         for index in 0..<count {
             _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: memory + UInt64(index) * pageSize, length: pageSize,

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Benchmarks
+import Testing
+@testable import iommuscope
+
+/// Every `bench` option is checked before a rig runs: out-of-range values are usage errors
+/// that name the allowed range, never a trap inside the rig.
+@Suite struct BenchArgumentTests {
+    /// The message ArgumentParser prints for `arguments`, or nil when they parse and validate.
+    private func failure(_ arguments: [String]) -> String? {
+        do {
+            _ = try IOMMUScope.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return IOMMUScope.message(for: error)
+        }
+    }
+
+    @Test(arguments: [
+        ["bench", "ioas", "--areas", "0"], ["bench", "ioas", "--areas=-5"], ["bench", "ioas", "--areas", "9223372036854775807"],
+        ["bench", "ioas", "--areas", "100,x"], ["bench", "ioas", "--areas", ""], ["bench", "ioas", "--areas", "250001"],
+        ["bench", "translate", "--pages", "0"], ["bench", "translate", "--pages", "65536"],
+        ["bench", "translate", "--pages=-1"], ["bench", "translate", "--pages", "9223372036854775807"],
+        ["bench", "map", "--pages", "0"], ["bench", "map", "--pages", "1"], ["bench", "map", "--pages", "31"],
+        ["bench", "map", "--pages=-1"], ["bench", "map", "--pages", "9223372036854775807"],
+        ["bench", "tui", "--areas", "0"], ["bench", "tui", "--areas", "9223372036854775807"], ["bench", "tui", "--frames", "0"],
+        ["bench", "tui", "--keys", "0"], ["bench", "tui", "--keys=-3"], ["bench", "tui", "--frames", "9223372036854775807"],
+        ["bench", "tui", "--width", "0"], ["bench", "tui", "--height", "-1"],
+    ])
+    func outOfRangeIsAUsageError(_ arguments: [String]) throws {
+        let message = try #require(failure(arguments))
+        #expect(!message.isEmpty)
+    }
+
+    @Test func messagesNameTheRange() throws {
+        #expect(failure(["bench", "translate", "--pages", "65536"]) == "--pages must be from 1 to 30720 (got 65536)")
+        #expect(failure(["bench", "map", "--pages", "31"]) == "--pages must be from 32 to 4194304 (got 31)")
+        #expect(failure(["bench", "tui", "--keys", "0"]) == "--keys must be from 1 to 100000 (got 0)")
+        #expect(failure(["bench", "ioas", "--areas", "100,x"])
+                == "--areas lists area counts separated by commas ('x' is not one)")
+    }
+
+    @Test(arguments: [
+        ["bench", "ioas"], ["bench", "ioas", "--areas", "1,250000"], ["bench", "translate", "--pages", "1"],
+        ["bench", "translate", "--pages", "30720"], ["bench", "map", "--pages", "32"], ["bench", "map"],
+        ["bench", "tui", "--areas", "1", "--frames", "1", "--keys", "1", "--width", "40", "--height", "12"],
+    ])
+    func boundsParse(_ arguments: [String]) {
+        #expect(failure(arguments) == nil)
+    }
+
+    /// The smallest rigs run to completion (the boundary values that used to trap).
+    @Test func smallestRigsRun() throws {
+        var lines: [String] = []
+        try TranslationBenchmark(pages: 1).run { lines.append($0) }
+        try MapBenchmark(pages: 32).run { lines.append($0) }
+        try IOASBenchmark(areaCounts: [1]).run { lines.append($0) }
+        #expect(lines.contains { $0.hasPrefix("translate.nested_4x4.cold.fetches_per_translation:") })
+        #expect(lines.contains { $0.hasPrefix("map.2m_blocks.gib_mapped:") })
+        #expect(lines.contains { $0.hasPrefix("ioas+domain.unmap[1].ns_per_op:") })
+    }
+
+    /// The largest translation rig still builds (its leaf tables fill the reserved pages).
+    @Test func largestTranslationRigRuns() throws {
+        var lines: [String] = []
+        try TranslationBenchmark(pages: TranslationBenchmark.pageRange.upperBound).run { lines.append($0) }
+        #expect(lines.contains { $0.hasPrefix("translate.stage2_4level.warm.ns_per_op:") })
+    }
+}
