@@ -23,16 +23,15 @@ struct ObjectGraphTests {
 
     /// An SMMU host with `count` bound devices, an IOAS, a nest-parent HWPT and a vIOMMU on it.
     static func rig(devices count: Int) throws -> (fd: IOMMUFD, devices: [ObjectID], ioas: ObjectID, parent: ObjectID, viommu: VIOMMU) {
-        let machine = Machine()
-        let smmu = ArmSMMUv3(name: "smmu0")
-        machine.add(smmu)
+        let machine = try Machine(platform: PlatformDescription(
+            units: [IOMMUUnit(name: "smmu0", configuration: .armSMMUv3(ArmSMMUv3.Configuration()))],
+            groups: (0..<count).map { IOMMUGroup(id: UInt32($0)) },
+            devices: (0..<count).map {
+                DeviceDescription(name: "dev\($0)", requesterID: .streamID(UInt32($0 + 1)), unit: "smmu0", group: UInt32($0))
+            }))
         let fd = IOMMUFD(machine: machine)
         var devices: [ObjectID] = []
-        for index in 0..<count {
-            let platform = PlatformDevice(name: "dev\(index)", iommu: smmu, streamID: UInt32(index + 1))
-            machine.add(platform)
-            devices.append(try fd.bind(platform))
-        }
+        for platform in machine.devices { devices.append(try fd.bind(platform)) }
         let ioas = try fd.ioasAlloc()
         let parent = try fd.hwptAlloc(flags: HWPTAllocFlags.nestParent.rawValue, deviceID: devices[0].rawValue, ptID: ioas.rawValue,
                                       userData: UserData(type: HWPTDataType.none.rawValue, buffer: UserBuffer(length: 0)))
