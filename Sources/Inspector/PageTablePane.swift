@@ -20,7 +20,7 @@ struct PageTableSource {
     /// The core's table object, when the table is a host domain's.
     var table: DescriptorPageTable?
     /// The stage its walk steps are labelled with.
-    var stage: Int
+    var stage: TranslationStage
     /// What the table's addresses are: "PA" (host), "GPA" (guest RAM).
     var space: String
     /// For a guest table: the IOAS that turns its GPAs into host addresses.
@@ -128,7 +128,7 @@ enum PageTableSources {
             }
             return .table(PageTableSource(title: "HWPT \(paging.id)", key: "hwpt:\(paging.id):\(table.root)", format: table.format,
                                           memory: table.memory, root: table.root, table: table,
-                                          stage: paging.domain.stage == .stage2 ? 2 : 1, space: "PA", guestIOAS: nil, note: nil))
+                                          stage: paging.domain.stage.translationStage, space: "PA", guestIOAS: nil, note: nil))
         case let nested as HWPTNested:
             return guestStage1(of: nested, fd: fd)
         default:
@@ -143,7 +143,7 @@ enum PageTableSources {
         let memory = GuestTableMemory(iommufd: fd, ioasID: ioas, pool: IOVARange(start: 0, last: 0))
         func source(_ format: any PageTableFormat, _ root: UInt64, note: String? = nil) -> Resolved {
             .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(root)", format: format,
-                                   memory: memory, root: root, table: nil, stage: 1, space: "GPA", guestIOAS: ioas, note: note))
+                                   memory: memory, root: root, table: nil, stage: .stage1, space: "GPA", guestIOAS: ioas, note: note))
         }
         switch nested.domain.configuration {
         case .selftest:

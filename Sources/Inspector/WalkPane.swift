@@ -49,7 +49,7 @@ public struct WalkPane: InspectorPane {
         var outcome: Outcome
         /// The fetches `translate` reported, up to the faulting one for a fault.
         var steps: [WalkStep]
-        var formats: [Int: any PageTableFormat]
+        var formats: [TranslationStage: any PageTableFormat]
         var nested: Bool
         /// "IPA" on Arm, "GPA" on x86.
         var intermediate: String
@@ -165,8 +165,8 @@ public struct WalkPane: InspectorPane {
         let intermediate = architecture == .armSMMUv3 ? "IPA" : "GPA"
         // The formats to decode with: the attached domain's own table, or for a nested HWPT
         // the parent's stage-2 table and the guest's stage-1 table.
-        var formats: [Int: any PageTableFormat] = [:]
-        var tables: [Int: PageTableSource] = [:]
+        var formats: [TranslationStage: any PageTableFormat] = [:]
+        var tables: [TranslationStage: PageTableSource] = [:]
         var nested = false
         var contextPointer: UInt64?
         switch device.attachments[request.pasid ?? noPASID] {
@@ -178,12 +178,12 @@ public struct WalkPane: InspectorPane {
         case let hwpt as HWPTNested:
             nested = true
             if case .table(let source) = PageTableSources.resolve(hwpt.stage2, fd: fd) {
-                formats[2] = source.format
-                tables[2] = source
+                formats[.stage2] = source.format
+                tables[.stage2] = source
             }
             if case .table(let source) = PageTableSources.guestStage1(of: hwpt, fd: fd) {
-                formats[1] = source.format
-                tables[1] = source
+                formats[.stage1] = source.format
+                tables[.stage1] = source
             }
             if case .armSMMUv3(let words) = hwpt.domain.configuration {
                 contextPointer = GuestSMMUv3.STE(words: words).contextPointer
@@ -210,7 +210,7 @@ public struct WalkPane: InspectorPane {
             var pending: [(level: Int, step: Int)] = []
             var pendingDone = false
             for (index, step) in steps.enumerated() {
-                if step.stage == 2 {
+                if step.stage == .stage2 {
                     if pendingDone {
                         let seenStage1 = grid.contains { $0.stage1Step != nil }
                         grid.append(GridRow(role: seenStage1 ? .stage2Only : .configuration, cells: pending, stage1Step: nil,
@@ -228,7 +228,7 @@ public struct WalkPane: InspectorPane {
             if !pending.isEmpty {
                 // The IPA stage 1 produced: its leaf's output plus the IOVA's offset in the leaf.
                 var output: UInt64?
-                if let leaf = steps.last(where: { $0.stage == 1 }), leaf.kind == .block || leaf.kind == .page, let s1 = formats[1] {
+                if let leaf = steps.last(where: { $0.stage == .stage1 }), leaf.kind == .block || leaf.kind == .page, let s1 = formats[.stage1] {
                     let size = s1.leafSize(of: leaf.descriptor, level: leaf.level)
                     output = s1.outputAddress(of: leaf.descriptor, level: leaf.level) + (request.iova & (size - 1))
                 }
@@ -250,11 +250,11 @@ public struct WalkPane: InspectorPane {
         } else {
             for index in steps.indices {
                 inputs[index] = request.iova
-                if nested && steps[index].stage == 2 { inputNames[index] = intermediate }
+                if nested && steps[index].stage == .stage2 { inputNames[index] = intermediate }
             }
         }
-        var levels = formats[2]?.levels ?? []
-        for step in steps where step.stage == 2 && !levels.contains(step.level) { levels.append(step.level) }
+        var levels = formats[.stage2]?.levels ?? []
+        for step in steps where step.stage == .stage2 && !levels.contains(step.level) { levels.append(step.level) }
         let name = "DEVICE \(device.id) \(device.platform.name)"
         return Walk(request: request, deviceName: name, outcome: outcome, steps: steps,
                     formats: formats, nested: nested, intermediate: intermediate, grid: grid, stage2Levels: levels,
@@ -316,7 +316,7 @@ public struct WalkPane: InspectorPane {
         var text: String
         if let row = walk.rowOfStep[index] {
             let entry = walk.grid[row]
-            if step.stage == 1 {
+            if step.stage == .stage1 {
                 text = "stage 1 reads its level-\(step.level) entry at \(walk.intermediate) \(step.entryAddress.hex): \(effect)"
             } else {
                 switch entry.role {
@@ -332,7 +332,7 @@ public struct WalkPane: InspectorPane {
                 }
             }
         } else {
-            text = "stage \(step.stage) reads the level-\(step.level) entry at \(step.entryAddress.hex) for \(walk.inputNames[index])\(input): \(effect)"
+            text = "stage \(step.stage.number) reads the level-\(step.level) entry at \(step.entryAddress.hex) for \(walk.inputNames[index])\(input): \(effect)"
         }
         if index == walk.steps.count - 1 {
             switch walk.outcome {
@@ -340,7 +340,7 @@ public struct WalkPane: InspectorPane {
                 text += "; so IOVA \(walk.request.iova.hex) \(TableText.arrow(symbols)) PA \(translation.output.hex)"
                     + " (\(Units.exactSize(translation.pageSize)), \(translation.rights.shortDescription))"
             case .fault(let fault):
-                text += "; the walk faults here: \(fault.reason)"
+                text += "; the walk faults here: \(FaultText.reason(fault))"
             default:
                 break
             }
@@ -353,23 +353,9 @@ public struct WalkPane: InspectorPane {
 
     private static func stepText(_ index: Int, _ walk: Walk, symbols: Symbols) -> String {
         let step = walk.steps[index]
-        return String(index + 1).cellPadded(to: 3) + "S\(step.stage) L\(step.level)".cellPadded(to: 6) + indexBits(step, index, walk).cellPadded(to: 14)
+        return String(index + 1).cellPadded(to: 3) + "S\(step.stage.number) L\(step.level)".cellPadded(to: 6) + indexBits(step, index, walk).cellPadded(to: 14)
             + step.entryAddress.hex.cellPadded(to: 12) + String(Units.word(step.descriptor).dropFirst(2)).cellPadded(to: 17)
             + step.kind.rawValue.cellPadded(to: 6) + decidingBits(step, walk, symbols: symbols)
-    }
-
-    private static func reasonGloss(_ reason: String) -> String? {
-        switch reason {
-        case "F_TRANSLATION": "no valid descriptor for the address"
-        case "F_PERMISSION": "the descriptors do not grant this access"
-        case "F_ACCESS": "the leaf's Access flag is clear"
-        case "F_ADDR_SIZE": "an address beyond the configured size"
-        case "F_WALK_EABT": "a descriptor fetch hit no memory"
-        case "C_BAD_STE": "the STE is invalid"
-        case "C_BAD_CD": "the context descriptor is invalid"
-        case "ABORT": "STE.Config = abort: the transaction is terminated"
-        default: nil
-        }
     }
 
     // MARK: Rendering
@@ -420,17 +406,17 @@ public struct WalkPane: InspectorPane {
             line("\(cache): \(fetched) \(TableText.arrow(symbols)) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
                  + "\(translation.rights.shortDescription))", "mapped")
         case .fault(let fault):
-            line("\(cache): FAULT at stage \(fault.stage) level \(fault.level): \(fault.reason)", "fault")
-            let details = fault.details.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
-            line("why: \(fault.reason)" + (Self.reasonGloss(fault.reason).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
-            if fault.stage == 0 {
+            let reason = FaultText.reason(fault), details = FaultText.details(fault)
+            line("\(cache): FAULT at stage \(fault.stage.number) level \(fault.level): \(reason)", "fault")
+            line("why: \(reason)" + (FaultText.gloss(fault).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
+            if fault.stage == .configuration {
                 line("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
             } else if let last = walk.steps.last, last.stage == fault.stage {
-                line("where: step \(walk.steps.count) below, stage \(last.stage) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
+                line("where: step \(walk.steps.count) below, stage \(last.stage.number) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
                      + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
-                line("below: the stage-\(fault.stage) table read by software (translate lists no fetches with a fault)", "dim")
+                line("below: the stage-\(fault.stage.number) table read by software (translate lists no fetches with a fault)", "dim")
             } else {
-                line("where: stage \(fault.stage) level \(fault.level) (no table to show the entry)", "fault")
+                line("where: stage \(fault.stage.number) level \(fault.level) (no table to show the entry)", "fault")
             }
         case .unsupported:
             line("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
@@ -460,7 +446,7 @@ public struct WalkPane: InspectorPane {
         if case .fault = walk.outcome { isFault = true } else { isFault = false }
         for (offset, index) in (list.offset..<min(visible, list.offset + listHeight)).enumerated() {
             let step = walk.steps[index]
-            var role = step.stage == 2 ? "stage2" : "stage1"
+            var role = step.stage == .stage2 ? "stage2" : "stage1"
             if step.kind == .invalid || (isFault && index == walk.steps.count - 1) { role = "fault" }
             let text = Self.stepText(index, walk, symbols: symbols)
             if let search = context.search?.lowercased(), !search.isEmpty, TableText.parseAddress(search) == nil,

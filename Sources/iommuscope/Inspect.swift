@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IOMMUCore
+import Presentation
 import ScenarioScript
 
 /// An address option in the scenario language's integer syntax.
@@ -25,11 +26,11 @@ func runScenario(_ path: String) throws -> Session {
 func printSteps(_ steps: [WalkStep], format: (any PageTableFormat)?) {
     print("  #  stg lvl  table               idx    entry address       descriptor          kind")
     for (number, step) in steps.enumerated() {
-        let row = [String(number + 1).leftPadded(to: 3), "S\(step.stage)".leftPadded(to: 3), String(step.level).leftPadded(to: 3),
+        let row = [String(number + 1).leftPadded(to: 3), "S\(step.stage.number)".leftPadded(to: 3), String(step.level).leftPadded(to: 3),
                    step.table.hex.rightPadded(to: 19), ("0x" + String(step.index, radix: 16)).rightPadded(to: 6),
                    step.entryAddress.hex.rightPadded(to: 19), step.descriptor.hex.rightPadded(to: 19), step.kind.rawValue]
         print("  " + row.joined(separator: " "))
-        if let format, step.stage == 1 || steps.allSatisfy({ $0.stage == step.stage }), step.kind != .invalid {
+        if let format, step.stage == .stage1 || steps.allSatisfy({ $0.stage == step.stage }), step.kind != .invalid {
             let fields = format.fields(of: step.descriptor, level: step.level)
                 .map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }.joined(separator: " ")
             print("       " + fields)
@@ -55,7 +56,7 @@ struct Walk: ParsableCommand {
         print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
         var address = iova.value
         for _ in 0..<count {
-            let path = table.path(to: address, stage: paging.domain.stage == .stage2 ? 2 : 1)
+            let path = table.path(to: address, stage: paging.domain.stage.translationStage)
             guard let last = path.last else { break }
             let size = last.kind == .invalid ? table.format.entrySpan(level: last.level)
                 : table.format.leafSize(of: last.descriptor, level: last.level)
@@ -91,8 +92,8 @@ struct Translate: ParsableCommand {
             print("\n\(iova.value.hex) -> \(translation.output.hex)  page \(translation.pageSize.hex)  \(translation.rights.shortDescription)"
                   + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
         case .failure(let fault)?:
-            print("fault: stage \(fault.stage) level \(fault.level) \(fault.reason) "
-                  + fault.details.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+            print("fault: stage \(fault.stage.number) level \(fault.level) \(FaultText.reason(fault)) \(FaultText.details(fault))")
+            for line in FaultText.kernelLog(fault) { print(line) }
             throw ExitCode(1)
         }
     }

@@ -159,7 +159,7 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`, as
     /// software (not the IOMMU) reads them; `stage` labels the steps.
-    public func path(to iova: UInt64, stage: Int = 1) -> [WalkStep] {
+    public func path(to iova: UInt64, stage: TranslationStage = .stage1) -> [WalkStep] {
         var entries: [WalkStep] = []
         var table = root
         var level = format.rootLevel

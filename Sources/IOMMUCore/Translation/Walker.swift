@@ -1,7 +1,6 @@
 /// One descriptor fetch of a hardware walk.
 public struct WalkStep: Sendable, Equatable {
-    /// 1 or 2.
-    public var stage: Int
+    public var stage: TranslationStage
     /// The architecture's own level number.
     public var level: Int
     /// The table's base as the stage addresses it (an IPA for a nested stage 1).
@@ -12,7 +11,7 @@ public struct WalkStep: Sendable, Equatable {
     public var descriptor: UInt64
     public var kind: DescriptorKind
 
-    public init(stage: Int, level: Int, table: UInt64, index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
+    public init(stage: TranslationStage, level: Int, table: UInt64, index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
         self.stage = stage
         self.level = level
         self.table = table
@@ -20,31 +19,6 @@ public struct WalkStep: Sendable, Equatable {
         self.entryAddress = entryAddress
         self.descriptor = descriptor
         self.kind = kind
-    }
-}
-
-/// A translation fault, named as the architecture names it.
-public struct TranslationFault: Error, Sendable, Equatable {
-    public var stage: Int
-    public var level: Int
-    /// `F_TRANSLATION`, `C_BAD_STE`, VT-d reason strings, AMD-Vi `IO_PAGE_FAULT` flags.
-    public var reason: String
-    /// Extra architecture detail: SMMUv3 CLASS, the faulting IPA or descriptor address.
-    public var details: [(name: String, value: String)]
-    /// The descriptor fetches made before the fault, in hardware order (the last one faulted).
-    public var steps: [WalkStep] = []
-
-    public init(stage: Int, level: Int, reason: String, details: [(name: String, value: String)] = []) {
-        self.stage = stage
-        self.level = level
-        self.reason = reason
-        self.details = details
-    }
-
-    public static func == (a: TranslationFault, b: TranslationFault) -> Bool {
-        a.stage == b.stage && a.level == b.level && a.reason == b.reason
-            && a.details.map(\.name) == b.details.map(\.name) && a.details.map(\.value) == b.details.map(\.value)
-            && a.steps == b.steps
     }
 }
 
@@ -82,7 +56,7 @@ public protocol WalkRules {
     /// Output address bits; a larger output is an address-size fault.
     var outputBits: Int { get }
     /// The fault as the architecture reports it.
-    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault
+    func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault
 }
 
 /// The one hardware walker: any format, any stage. `fetchAddress` turns the address of an
@@ -93,9 +67,9 @@ public struct StageWalker {
     public var format: any PageTableFormat
     public var rules: any WalkRules
     public var memory: PhysicalMemory
-    public var stage: Int
+    public var stage: TranslationStage
 
-    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: Int) {
+    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: TranslationStage) {
         self.format = format
         self.rules = rules
         self.memory = memory

@@ -123,16 +123,19 @@ extension AMDVi {
         }
     }
 
-    /// An event found while reading the DTE or GCR3 table: stage 0, level 0.
-    private func configurationEvent(_ type: String, domain: UInt16?, address: UInt64, access: AccessRights) -> TranslationFault {
-        AMDVi.event(type, stage: 0, level: 0, domain: domain, address: address, flags: EventFlags(access: access))
+    /// An event found while reading the DTE or GCR3 table.
+    private func configurationEvent(_ type: AMDViEvent.EventType, device: UInt16, domain: UInt16?, address: UInt64,
+                                    access: AccessRights) -> TranslationFault {
+        AMDViEvent(type, deviceID: device, domainID: domain, address: address, flags: AMDViEvent.Flags(access: access))
+            .fault(.configuration, level: 0, origin: .configuration)
     }
 
     private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights,
                       memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation? {
         // DeviceIDs are 16 bits; the simulated table has an entry for each.
         guard let deviceID = UInt16(exactly: device.streamID) else {
-            throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+            throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: UInt16(truncatingIfNeeded: device.streamID), domain: nil,
+                                     address: iova, access: access)
         }
         let configuration = try configuration(of: deviceID, iova: iova, access: access, memory: memory)
         let dte = configuration.dte
@@ -144,13 +147,14 @@ extension AMDVi {
         // V = 1, TV = 0 (the blocked domain): no translation information, the walk ends in an
         // IO_PAGE_FAULT (spec Table 8; the IO_PAGE_FAULT event table).
         guard dte.translationValid else {
-            throw configurationEvent("IO_PAGE_FAULT", domain: domain, address: iova, access: access)
+            throw configurationEvent(.IO_PAGE_FAULT, device: deviceID, domain: domain, address: iova, access: access)
         }
         // DTE.IR/IW head the permission AND; Linux always sets both.
         guard dte.rights.isSuperset(of: access) else {
-            var flags = EventFlags(access: access)
-            flags.formUnion([.present, .permission])
-            throw AMDVi.event("IO_PAGE_FAULT", stage: 0, level: 0, domain: domain, address: iova, flags: flags)
+            var flags = AMDViEvent.Flags(access: access)
+            flags.formUnion([.PR, .PE])
+            throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, address: iova, flags: flags)
+                .fault(.configuration, level: 0, origin: .configuration)
         }
         // A guest table over a host table (GIOV with Mode ≠ 0) is a nested walk: not modelled.
         if dte.guestValid && dte.guestIOProtection && dte.mode != 0 { return nil }
@@ -162,19 +166,21 @@ extension AMDVi {
         let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? 0 : nil)
         if let hit = iotlb.lookup(tag, iova) {
             guard hit.rights.isSuperset(of: access) else {
-                var flags = EventFlags(access: access)
-                flags.formUnion([.present, .permission])
-                throw AMDVi.event("IO_PAGE_FAULT", stage: guest ? 1 : 2, level: 0, domain: domain, address: iova, flags: flags,
-                                  extra: [("iotlb", "hit")])
+                var flags = AMDViEvent.Flags(access: access)
+                flags.formUnion([.PR, .PE])
+                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, address: iova, flags: flags)
+                    .fault(guest ? .stage1 : .stage2, level: 0, origin: .iotlb)
             }
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
         if let format = configuration.guest, let root = configuration.guestRoot {
-            result = try guestWalk(format, root: root, iova: iova, access: access, domain: domain, memory: memory, steps: &steps)
+            result = try guestWalk(format, root: root, iova: iova, access: access, device: deviceID, domain: domain, memory: memory,
+                                   steps: &steps)
         } else if let format = configuration.host {
-            result = try hostWalk(format, root: dte.root, iova: iova, access: access, domain: domain, memory: memory, steps: &steps)
+            result = try hostWalk(format, root: dte.root, iova: iova, access: access, device: deviceID, domain: domain,
+                                  memory: memory, steps: &steps)
         } else {
             return nil
         }
@@ -196,7 +202,7 @@ extension AMDVi {
         for index in 0..<4 {
             let address = entry + UInt64(index) * 8
             guard deviceTable != nil, let word = try? memory.read64(address) else {
-                throw configurationEvent("DEV_TAB_HARDWARE_ERROR", domain: nil, address: address, access: access)
+                throw configurationEvent(.DEV_TAB_HARDWARE_ERROR, device: deviceID, domain: nil, address: address, access: access)
             }
             words.append(word)
         }
@@ -206,15 +212,15 @@ extension AMDVi {
             switch dte.mode {
             case 0: break
             case 1...6: cached.host = AMDv1(mode: dte.mode)
-            default: throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+            default: throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: deviceID, domain: nil, address: iova, access: access)
             }
             if dte.guestValid && dte.guestIOProtection {
                 guard dte.glx < 3 else {
-                    throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+                    throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: deviceID, domain: nil, address: iova, access: access)
                 }
                 // Host-translated guest tables (Mode ≠ 0 with GIOV) are nested: not modelled.
                 if dte.mode == 0 {
-                    cached.guestRoot = try gcr3Entry(dte, iova: iova, access: access, memory: memory)
+                    cached.guestRoot = try gcr3Entry(dte, device: deviceID, iova: iova, access: access, memory: memory)
                     cached.guest = X86FirstStage(levels: dte.guestLevels, gigabytePages: true, encoding: .amdIOPgtableV2)
                 }
             }
@@ -224,16 +230,16 @@ extension AMDVi {
     }
 
     /// GCR3[PASID 0]: GLX + 1 levels of 512 eight-byte entries, index 0 at each.
-    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, iova: UInt64, access: AccessRights,
+    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, device: UInt16, iova: UInt64, access: AccessRights,
                            memory: PhysicalMemory) throws(TranslationFault) -> UInt64 {
         var table = dte.gcr3Table
         for _ in 0...dte.glx {
             let entry: UInt64
             do { entry = try memory.read64(table) } catch {
-                throw configurationEvent("PAGE_TAB_HARDWARE_ERROR", domain: dte.domainID, address: table, access: access)
+                throw configurationEvent(.PAGE_TAB_HARDWARE_ERROR, device: device, domain: dte.domainID, address: table, access: access)
             }
             guard entry & AMDViDeviceTable.gcr3Valid != 0 else {
-                throw configurationEvent("IO_PAGE_FAULT", domain: dte.domainID, address: iova, access: access)
+                throw configurationEvent(.IO_PAGE_FAULT, device: device, domain: dte.domainID, address: iova, access: access)
             }
             table = entry & AMDViDeviceTable.rootMask
         }
@@ -247,10 +253,10 @@ extension AMDVi {
     ///   `fetch_pte` treats one as not found). The walk stops at that PDE.
     /// - a present entry the format rejects (NextLevel ≥ its own level, a leaf where the level
     ///   maps none) is an IO_PAGE_FAULT with PR|RZ rather than a plain not-present one.
-    private func hostWalk(_ format: AMDv1, root: UInt64, iova: UInt64, access: AccessRights, domain: UInt16,
+    private func hostWalk(_ format: AMDv1, root: UInt64, iova: UInt64, access: AccessRights, device: UInt16, domain: UInt16,
                           memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
-        let rules = AMDViWalkRules(table: .host, domainID: domain, address: iova)
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 2)
+        let rules = AMDViWalkRules(table: .host, deviceID: device, domainID: domain, address: iova)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2)
         var walked: [WalkStep] = []
         let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
         do { outcome = .success(try walker.walk(root: root, input: iova, access: access, steps: &walked)) } catch {
@@ -263,12 +269,12 @@ extension AMDVi {
             let mask: UInt64 = (skippedBits + low >= 64 ? .max : (1 << (skippedBits + low)) - 1) & ~((1 << low) - 1)
             if iova & mask != 0 {
                 steps += walked.prefix(position + 1)
-                throw AMDVi.event("IO_PAGE_FAULT", stage: 2, level: step.level, domain: domain, address: iova,
-                                  flags: EventFlags(access: access))
+                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: AMDViEvent.Flags(access: access))
+                    .fault(.stage2, level: step.level, origin: .walk)
             }
         }
         steps += walked
-        return try reservedEncodingChecked(outcome, steps: walked, stage: 2, iova: iova, access: access, domain: domain)
+        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage2, iova: iova, access: access, device: device, domain: domain)
     }
 
     /// The v2 walk from GCR3[0] (stage 1: the guest table, here with no host table under
@@ -276,36 +282,37 @@ extension AMDVi {
     /// dropped (the index bits are 47:12), a non-canonical input is an IO_PAGE_FAULT. R/W is
     /// ANDed through the levels; U/S is not checked (Linux sets it everywhere) and GN stays
     /// clear: the request carries no PASID, GIOV only borrows PASID 0's table.
-    private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, access: AccessRights, domain: UInt16,
+    private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, access: AccessRights, device: UInt16, domain: UInt16,
                            memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         guard format.isCanonical(iova) else {
-            throw AMDVi.event("IO_PAGE_FAULT", stage: 1, level: format.rootLevel, domain: domain, address: iova,
-                              flags: EventFlags(access: access))
+            throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: AMDViEvent.Flags(access: access))
+                .fault(.stage1, level: format.rootLevel, origin: .walk)
         }
         let input = iova & ((1 << UInt64(format.inputBits)) - 1)
-        let rules = AMDViWalkRules(table: .guest, domainID: domain, address: iova)
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 1)
+        let rules = AMDViWalkRules(table: .guest, deviceID: device, domainID: domain, address: iova)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage1)
         var walked: [WalkStep] = []
         let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
         do { outcome = .success(try walker.walk(root: root, input: input, access: access, steps: &walked)) } catch {
             outcome = .failure(error)
         }
         steps += walked
-        return try reservedEncodingChecked(outcome, steps: walked, stage: 1, iova: iova, access: access, domain: domain)
+        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage1, iova: iova, access: access, device: device, domain: domain)
     }
 
     /// A walk that stopped at a present but invalid entry faulted on a reserved encoding: PR|RZ.
     private func reservedEncodingChecked(_ outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>,
-                                         steps: [WalkStep], stage: Int, iova: UInt64, access: AccessRights,
-                                         domain: UInt16) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                                         steps: [WalkStep], stage: TranslationStage, iova: UInt64, access: AccessRights,
+                                         device: UInt16, domain: UInt16) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         switch outcome {
         case .success(let result):
             return result
         case .failure(let fault):
             if let last = steps.last, last.kind == .invalid, last.descriptor & 1 != 0 {
-                var flags = EventFlags(access: access)
-                flags.formUnion([.present, .reservedZero])
-                throw AMDVi.event("IO_PAGE_FAULT", stage: stage, level: last.level, domain: domain, address: iova, flags: flags)
+                var flags = AMDViEvent.Flags(access: access)
+                flags.formUnion([.PR, .RZ])
+                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: flags)
+                    .fault(stage, level: last.level, origin: .walk)
             }
             throw fault
         }

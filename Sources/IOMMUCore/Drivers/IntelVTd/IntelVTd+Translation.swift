@@ -2,13 +2,11 @@
 /// remapping unit makes from the root entry through the context and PASID entries to the
 /// first- and second-stage tables (VT-d spec chapters 3, 6 and 9; QEMU `intel_iommu.c`).
 ///
-/// Fault records. `reason` is the fault reason code as Linux prints it in `[fault reason
-/// 0x%02x]` (`"0x06"`), and the first detail, `string`, is the text `dmar_get_fault_reason`
-/// gives for that code (`"PTE Read access is not set"`). Further details: `fetch_addr` (the
-/// entry a bus error hit), `gpa` (the guest-physical address a second-stage walk of a nested
-/// translation was resolving) and `log`, the line `dmar_fault_do_one` would print. `stage` is
-/// 1 for the first stage, 2 for the second, 0 for the root/context/PASID structures; `level`
-/// is the VT-d level (5/4 ... 1) of the entry that faulted.
+/// Fault records. A fault is a `VTdFaultRecord`: the reason code, the requester, PASID,
+/// page address and direction as the fault recording register holds them, plus the entry a
+/// bus error hit and the GPA a nested second-stage walk was resolving. The stage is the first
+/// or second stage, or the configuration for the root/context/PASID structures; the level is
+/// the VT-d level (5/4 ... 1) of the entry that faulted.
 ///
 /// Which codes. The codes follow what QEMU's scalable-mode emulation reports, which is what a
 /// Linux guest sees and what `dma_remap_fault_reasons[]` has strings for: the second stage
@@ -181,13 +179,13 @@ extension IntelVTd {
         } catch {
             var fault = error
             fault.steps = steps
-            if let string = fault.details.first(where: { $0.name == "string" })?.value, fault.reason.hasPrefix("0x") {
-                // dmar_fault_do_one; the recorded address is page-aligned (dma_frcd_page_addr).
-                let rid = requesterID(device)
-                func byte(_ value: UInt32) -> String { (value < 0x10 ? "0" : "") + String(value, radix: 16) }
-                let source = "\(byte(rid >> 8)):\(byte((rid & 0xff) >> 3)).\(rid & 0x7)"
-                let kind = (access.contains(.write) ? "DMA Write" : "DMA Read") + (pasid.map { " PASID 0x" + String($0, radix: 16) } ?? " NO_PASID")
-                fault.details.append(("log", "DMAR: [\(kind)] Request device [\(source)] fault addr \(iova.alignedDown(to: 4096).hex) [fault reason \(fault.reason)] \(string)"))
+            if case .vtd(var record) = fault.record {
+                // dmar_fault_do_one: the request's identity; the recorded address is page-aligned.
+                record.sourceID = UInt16(truncatingIfNeeded: requesterID(device))
+                record.pasid = pasid
+                record.address = iova.alignedDown(to: 4096)
+                record.write = access.contains(.write)
+                fault.record = .vtd(record)
             }
             return .failure(fault)
         }
@@ -200,8 +198,7 @@ extension IntelVTd {
             // DMA-remapped (a write goes to interrupt remapping as it is); a read there is an
             // Unsupported Request, which records no DMA-remapping fault.
             guard access.contains(.write) else {
-                throw TranslationFault(stage: 0, level: 0, reason: "UR",
-                                       details: [("detail", "read of the interrupt address range: Unsupported Request, no fault recorded")])
+                throw TranslationFault(.terminated(.interruptRangeRead), stage: .configuration, level: 0, origin: .configuration)
             }
             return Translation(iova: iova, output: iova, pageSize: PhysicalMemory.frameSize, rights: .write, steps: [], iotlbHit: false)
         }
@@ -244,7 +241,7 @@ extension IntelVTd {
         let size = result.size
         // QEMU (VT-d 3.15): a translation into the interrupt range is blocked.
         if let page = IOVARange(start: result.output.alignedDown(to: size), length: size), page.intersects(VTd.interruptRange) {
-            throw VTd.fault(.interruptAddress, stage: configuration.pgtt == .firstStage ? 1 : 2, level: steps.last?.level ?? 0)
+            throw VTdFaultRecord(.interruptAddress).fault(configuration.pgtt == .firstStage ? .stage1 : .stage2, level: steps.last?.level ?? 0)
         }
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
                                  output: result.output.alignedDown(to: size), rights: result.rights))
@@ -252,12 +249,12 @@ extension IntelVTd {
     }
 
     /// A fault in the root, context or PASID structures.
-    private func configurationFault(_ reason: VTd.FaultReason, _ details: [(name: String, value: String)] = []) -> TranslationFault {
-        VTd.fault(reason, stage: 0, level: 0, details)
+    private func configurationFault(_ reason: VTd.FaultReason, fetchAddress: UInt64? = nil) -> TranslationFault {
+        VTdFaultRecord(reason, fetchAddress: fetchAddress).fault(.configuration, level: 0, origin: .configuration)
     }
 
     private func fetch(_ address: UInt64, _ memory: PhysicalMemory, fault: VTd.FaultReason) throws(TranslationFault) -> UInt64 {
-        do { return try memory.read64(address) } catch { throw configurationFault(fault, [("fetch_addr", address.hex)]) }
+        do { return try memory.read64(address) } catch { throw configurationFault(fault, fetchAddress: address) }
     }
 
     /// The (RID, PASID) configuration from the cache or from memory: root entry, context
@@ -310,17 +307,20 @@ extension IntelVTd {
     /// A second-stage walk; `nested` marks one resolving a GPA for a nested translation.
     private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, nested: Bool,
                                  memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
-        let rules = VTdWalkRules(stage: 2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 2)
+        let rules = VTdWalkRules(stage: .stage2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2)
         let start = steps.count
         do {
             return try walker.walk(root: root, input: input, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
-                if let previous = steps[start...].last(where: { $0.stage == 2 }) { try rules.checkTable(previous, access: access) }
+                if let previous = steps[start...].last(where: { $0.stage == .stage2 }) { try rules.checkTable(previous, access: access) }
                 return entry
             }
         } catch {
-            var fault = rules.refine(error, last: steps[start...].last(where: { $0.stage == 2 }), access: access)
-            if nested { fault.details.append(("gpa", input.hex)) }
+            var fault = rules.refine(error, last: steps[start...].last(where: { $0.stage == .stage2 }), access: access)
+            if nested, case .vtd(var record) = fault.record {
+                record.gpa = input
+                fault.record = .vtd(record)
+            }
             throw fault
         }
     }
@@ -331,19 +331,19 @@ extension IntelVTd {
                                 memory: PhysicalMemory, steps: inout [WalkStep],
                                 tableAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address })
         throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
-        let rules = VTdWalkRules(stage: 1, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
-        guard format.isCanonical(input) else { throw rules.fault(.inputRange, stage: 1, level: format.rootLevel, access: access) }
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 1)
+        let rules = VTdWalkRules(stage: .stage1, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
+        guard format.isCanonical(input) else { throw rules.fault(.inputRange, stage: .stage1, level: format.rootLevel, access: access) }
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage1)
         let start = steps.count
         // The walk indexes bits 47:12 (56:12); the sign extension above them is checked.
         let bits = (UInt64(1) << UInt64(format.inputBits)) - 1
         do {
             return try walker.walk(root: root, input: input & bits, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
-                if let previous = steps[start...].last(where: { $0.stage == 1 }) { try rules.checkTable(previous, access: access) }
+                if let previous = steps[start...].last(where: { $0.stage == .stage1 }) { try rules.checkTable(previous, access: access) }
                 return try tableAddress(entry, &steps)
             }
         } catch {
-            throw rules.refine(error, last: steps[start...].last(where: { $0.stage == 1 }), access: access)
+            throw rules.refine(error, last: steps[start...].last(where: { $0.stage == .stage1 }), access: access)
         }
     }
 }
