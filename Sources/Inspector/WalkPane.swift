@@ -5,7 +5,8 @@ import ScenarioScript
 import TerminalUI
 
 /// One DMA transaction walked by the core: pick a device, an IOVA, the access (and a PASID);
-/// the pane flushes that IOMMU's caches and calls `IOMMUFD.translate`, then shows every
+/// the pane probes the walk with `IOMMUFD.translate` (bypassing the IOMMU's caches when
+/// cold, consulting them when warm, never changing them), then shows every
 /// descriptor fetch in order with the bits that decided it, the two-dimensional grid of a
 /// nested walk, and a fault's stage, level and reason. Step mode replays the walk one memory
 /// access per key press.
@@ -88,7 +89,7 @@ public struct WalkPane: InspectorPane {
     public var keyHelp: [(key: String, action: String)] {
         [("d / D", "next / previous bound device"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
          ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1"),
-         ("c", "toggle cold (IOTLB flushed) / warm (an IOTLB hit shows)"),
+         ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
          ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
          ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)")]
     }
@@ -150,10 +151,11 @@ public struct WalkPane: InspectorPane {
 
     static func makeWalk(_ request: Request, device: Device, fd: IOMMUFD) -> Walk {
         let access: AccessRights = request.write ? .write : .read
-        if request.cold { device.platform.iommu.invalidateAllCaches() }
         let outcome: Outcome
         do {
-            switch try fd.translate(deviceID: request.device, iova: request.iova, pasid: request.pasid, access: access) {
+            // A probe: cold walks bypass the caches, warm ones consult them; neither fills one.
+            switch try fd.translate(deviceID: request.device, iova: request.iova, pasid: request.pasid, access: access,
+                                    caches: request.cold ? .bypass : .lookupOnly) {
             case nil: outcome = .unsupported
             case .success(let translation)?: outcome = .translation(translation)
             case .failure(let fault)?: outcome = .fault(fault)
@@ -398,7 +400,7 @@ public struct WalkPane: InspectorPane {
         if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
         line(controls.joined(separator: separator), "heading")
 
-        let cache = request.cold ? "IOTLB flushed for the walk" : "IOTLB kept (warm)"
+        let cache = request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
         switch walk.outcome {
         case .translation(let translation):
             let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"

@@ -78,12 +78,12 @@ struct Translate: ParsableCommand {
     @Option(help: "The device id (device_bind's out_devid).") var dev: UInt32
     @Option(help: "The IOVA.") var iova: Address
     @Flag(help: "A write (default: a read).") var write = false
-    @Flag(help: "Invalidate the IOMMU's caches first, so the translation walks.") var cold = false
+    @Flag(help: "Walk past the IOMMU's caches (a probe that leaves them as they are).") var cold = false
 
     func run() throws {
         let session = try runScenario(file)
-        if cold { for iommu in session.machine.iommus { iommu.invalidateAllCaches() } }
-        let result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read)
+        let result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read,
+                                                   caches: cold ? .bypass : .use)
         switch result {
         case nil:
             print("translate is not modelled yet for this device's IOMMU")

@@ -28,7 +28,7 @@ struct AMDViTranslationTests {
         }
 
         func translate(_ iova: UInt64, _ access: AccessRights = .read) -> Result<Translation, TranslationFault>? {
-            iommu.translate(device, iova: iova, pasid: nil, access: access, memory: memory)
+            iommu.translate(device, iova: iova, pasid: nil, access: access, caches: .use, memory: memory)
         }
 
         func fault(_ iova: UInt64, _ access: AccessRights = .read) -> TranslationFault? {
@@ -55,7 +55,7 @@ struct AMDViTranslationTests {
         #expect(try memory.read64(base + 0x42 * 32 + 8) == 0)
         // V = 1, TV = 0: every request faults, DomainID 0, PR = 0.
         let fault = try #require({ () -> TranslationFault? in
-            if case .failure(let fault)? = iommu.translate(device, iova: 0x1000, pasid: nil, access: .write, memory: memory) { return fault }
+            if case .failure(let fault)? = iommu.translate(device, iova: 0x1000, pasid: nil, access: .write, caches: .use, memory: memory) { return fault }
             return nil
         }())
         #expect(fault.amdViEvent?.type == .IO_PAGE_FAULT)

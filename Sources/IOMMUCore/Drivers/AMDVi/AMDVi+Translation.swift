@@ -110,12 +110,12 @@ extension AMDVi {
     // MARK: The walk
 
     /// One untranslated DMA request without a PASID; PASID requests are not modelled (nil).
-    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
         guard pasid == nil else { return nil }
         var steps: [WalkStep] = []
         do throws(TranslationFault) {
-            return try walk(device, iova: iova, access: access, memory: memory, steps: &steps).map { .success($0) }
+            return try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps).map { .success($0) }
         } catch {
             var fault = error
             fault.steps = steps
@@ -130,14 +130,14 @@ extension AMDVi {
             .fault(.configuration, level: 0, origin: .configuration)
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights,
+    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy,
                       memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation? {
         // DeviceIDs are 16 bits; the simulated table has an entry for each.
         guard let deviceID = UInt16(exactly: device.streamID) else {
             throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: UInt16(truncatingIfNeeded: device.streamID), domain: nil,
                                      address: iova, access: access)
         }
-        let configuration = try configuration(of: deviceID, iova: iova, access: access, memory: memory)
+        let configuration = try configuration(of: deviceID, iova: iova, access: access, caches: caches, memory: memory)
         let dte = configuration.dte
         // V = 0: the DTE is ignored and DMA passes untranslated.
         guard dte.valid else {
@@ -164,7 +164,7 @@ extension AMDVi {
             return Translation(iova: iova, output: iova, pageSize: pageSize, rights: dte.rights, steps: [], iotlbHit: false)
         }
         let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? 0 : nil)
-        if let hit = iotlb.lookup(tag, iova) {
+        if let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 var flags = AMDViEvent.Flags(access: access)
                 flags.formUnion([.PR, .PE])
@@ -187,16 +187,16 @@ extension AMDVi {
         let rights = result.rights.intersection(dte.rights)
         let size = result.size
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
-                                 output: result.output.alignedDown(to: size), rights: rights))
+                                 output: result.output.alignedDown(to: size), rights: rights), policy: caches)
         return Translation(iova: iova, output: result.output, pageSize: size, rights: rights, steps: steps, iotlbHit: false)
     }
 
     /// The DeviceID's DTE (and, for a guest-translating DTE, GCR3[0]) from the cache, or
     /// fetched and decoded. A DTE that cannot be read is a DEV_TAB_HARDWARE_ERROR, a reserved
     /// Mode (7) or GLX (3) an ILLEGAL_DEV_TABLE_ENTRY, a GCR3 entry without V an IO_PAGE_FAULT.
-    private func configuration(of deviceID: UInt16, iova: UInt64, access: AccessRights,
+    private func configuration(of deviceID: UInt16, iova: UInt64, access: AccessRights, caches: CachePolicy,
                                memory: PhysicalMemory) throws(TranslationFault) -> AMDViDeviceTable.CachedConfiguration {
-        if let cached = configurationCache[deviceID] { return cached }
+        if let cached = configurationCache.cached(deviceID, policy: caches) { return cached }
         let entry = (deviceTable ?? 0) + UInt64(deviceID) * AMDViDeviceTable.entrySize
         var words: [UInt64] = []
         for index in 0..<4 {
@@ -225,7 +225,7 @@ extension AMDVi {
                 }
             }
         }
-        configurationCache[deviceID] = cached
+        configurationCache.fill(deviceID, cached, policy: caches)
         return cached
     }
 

@@ -61,11 +61,6 @@ extension ArmSMMUv3 {
         return structures
     }
 
-    public func invalidateAllCaches() {
-        iotlb.invalidate { _ in true }
-        configurationCache.removeAll()
-    }
-
     /// `arm_smmu_tlb_inv_range_domain`: by ASID for stage 1; by VMID for stage 2, where a
     /// nest parent's unmap also drops the stage-1 entries built over it (TLBI_NH_ALL).
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
@@ -120,11 +115,11 @@ extension ArmSMMUv3 {
 
     // MARK: The walk
 
-    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
         var steps: [WalkStep] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, access: access, memory: memory, steps: &steps))
+            return .success(try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps))
         } catch {
             var fault = error
             fault.steps = steps
@@ -159,9 +154,9 @@ extension ArmSMMUv3 {
         return words
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, memory: PhysicalMemory,
+    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
                       steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
-        let configuration = try configuration(of: device, iova: iova, memory: memory, steps: &steps)
+        let configuration = try configuration(of: device, iova: iova, caches: caches, memory: memory, steps: &steps)
         let ste = configuration.ste
         let tag: IOTLB.Tag
         switch ste.config! {
@@ -174,7 +169,7 @@ extension ArmSMMUv3 {
         case .stage2: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
         case .nested: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: configuration.cd!.asid)
         }
-        if let hit = iotlb.lookup(tag, iova) {
+        if let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: ste.config == .stage2 ? .stage2 : .stage1,
                                  level: 0, origin: .iotlb)
@@ -216,15 +211,15 @@ extension ArmSMMUv3 {
         }
         let size = result.size
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
-                                 output: result.output.alignedDown(to: size), rights: result.rights))
+                                 output: result.output.alignedDown(to: size), rights: result.rights), policy: caches)
         return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
     }
 
     /// The StreamID's STE (and CD), from the configuration cache or fetched: the STE from the
     /// stream table, the CD from host memory, or through stage 2 for a nested STE (CLASS = CD).
-    private func configuration(of device: PlatformDevice, iova: UInt64, memory: PhysicalMemory,
+    private func configuration(of device: PlatformDevice, iova: UInt64, caches: CachePolicy, memory: PhysicalMemory,
                                steps: inout [WalkStep]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
-        if let cached = configurationCache[device.streamID] { return cached }
+        if let cached = configurationCache.cached(device.streamID, policy: caches) { return cached }
         guard let base = streamTable, UInt64(device.streamID) >> UInt64(SMMUv3.streamIDBits) == 0 else {
             throw configurationFault(.C_BAD_STREAMID, device, iova: iova)
         }
@@ -255,7 +250,7 @@ extension ArmSMMUv3 {
             cached.stage1 = format
             cached.cd = cd
         }
-        configurationCache[device.streamID] = cached
+        configurationCache.fill(device.streamID, cached, policy: caches)
         return cached
     }
 

@@ -171,11 +171,11 @@ extension IntelVTd {
 
     // MARK: The walk
 
-    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
         var steps: [WalkStep] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, pasid: pasid, access: access, memory: memory, steps: &steps))
+            return .success(try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &steps))
         } catch {
             var fault = error
             fault.steps = steps
@@ -191,7 +191,7 @@ extension IntelVTd {
         }
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                       memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
         if pasid == nil && VTd.interruptRange.contains(iova) {
             // VT-d 3.14: requests without PASID to 0xFEEx_xxxx are interrupt requests, never
@@ -202,7 +202,7 @@ extension IntelVTd {
             }
             return Translation(iova: iova, output: iova, pageSize: PhysicalMemory.frameSize, rights: .write, steps: [], iotlbHit: false)
         }
-        let configuration = try configuration(rid: requesterID(device), pasid: pasid, memory: memory)
+        let configuration = try configuration(rid: requesterID(device), pasid: pasid, caches: caches, memory: memory)
         let entry = configuration.entry
         let tag: IOTLB.Tag
         switch configuration.pgtt {
@@ -215,7 +215,7 @@ extension IntelVTd {
         }
         // A hit that lacks the requested right is walked again (the cached rights may be
         // stale in the conservative direction; the walk decides the fault).
-        if let hit = iotlb.lookup(tag, iova), hit.rights.isSuperset(of: access) {
+        if let hit = iotlb.lookup(tag, iova, policy: caches), hit.rights.isSuperset(of: access) {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
@@ -244,7 +244,7 @@ extension IntelVTd {
             throw VTdFaultRecord(.interruptAddress).fault(configuration.pgtt == .firstStage ? .stage1 : .stage2, level: steps.last?.level ?? 0)
         }
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
-                                 output: result.output.alignedDown(to: size), rights: result.rights))
+                                 output: result.output.alignedDown(to: size), rights: result.rights), policy: caches)
         return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
     }
 
@@ -259,9 +259,10 @@ extension IntelVTd {
 
     /// The (RID, PASID) configuration from the cache or from memory: root entry, context
     /// entry, PASID directory entry, PASID entry; a request without PASID uses RID_PASID.
-    private func configuration(rid: UInt32, pasid requested: UInt32?, memory: PhysicalMemory) throws(TranslationFault) -> VTd.CachedConfiguration {
+    private func configuration(rid: UInt32, pasid requested: UInt32?, caches: CachePolicy,
+                               memory: PhysicalMemory) throws(TranslationFault) -> VTd.CachedConfiguration {
         let key = UInt64(rid) << 32 | UInt64(requested ?? .max)
-        if let cached = configurationCache[key] { return cached }
+        if let cached = configurationCache.cached(key, policy: caches) { return cached }
         guard let root = rootTable else { throw configurationFault(.rootTableInvalid) }
         let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let rootEntry = try fetch(root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory, fault: .rootTableInvalid)
@@ -300,7 +301,7 @@ extension IntelVTd {
             guard mode == 0 || (mode == 1 && (cap >> 60) & 1 != 0) else { throw configurationFault(.invalidPASIDEntry) }
             cached.firstStage = X86FirstStage(levels: 4 + Int(mode), gigabytePages: (cap >> 56) & 1 != 0)
         }
-        configurationCache[key] = cached
+        configurationCache.fill(key, cached, policy: caches)
         return cached
     }
 
