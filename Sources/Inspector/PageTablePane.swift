@@ -44,25 +44,10 @@ struct PageTableSource {
         return try? fd.hostPhysicalAddress(ioasID: guestIOAS, gpa: address)
     }
 
-    /// The descriptors from the root to the leaf (or first invalid entry) for `iova`: the
-    /// core's `path(to:)` for a host table, the same reads through guest memory otherwise.
+    /// The descriptors from the root to the leaf (or first invalid entry) for `iova`, read
+    /// through the table's memory (guest RAM for a guest table).
     func path(to iova: UInt64) -> [WalkStep] {
-        if let table { return table.path(to: iova, stage: stage) }
-        var steps: [WalkStep] = []
-        var table = root, level = format.rootLevel
-        let input = format.inputBits >= 64 ? iova : iova & ((1 << UInt64(format.inputBits)) - 1)
-        while steps.count < 8 {
-            let index = format.index(of: input, level: level)
-            let slot = table &+ UInt64(index) * 8
-            guard let descriptor = read(slot) else { break }
-            let kind = format.kind(of: descriptor, level: level)
-            steps.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: slot,
-                                  descriptor: descriptor, kind: kind))
-            guard kind == .table, level != format.leafLevel else { break }
-            table = format.outputAddress(of: descriptor, level: level)
-            level = format.nextLevel(after: level, descriptor: descriptor)
-        }
-        return steps
+        TableCursor(format: format, root: root, memory: memory).path(to: iova).map { $0.step(stage) }
     }
 
     /// The IOVA of the first leaf, depth first, reading at most `budget` descriptors.

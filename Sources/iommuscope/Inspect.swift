@@ -45,7 +45,15 @@ struct Walk: ParsableCommand {
     @Argument(help: "A scenario file (.iommu).") var file: String
     @Option(help: "The paging HWPT id.") var hwpt: UInt32
     @Option(help: "The first IOVA.") var iova: Address
-    @Option(help: "How many pages (leaves or holes) to show.") var count: Int = 8
+    @Option(help: "How many pages (leaves or holes) to show, 1 to \(Walk.maximumCount).") var count: Int = 8
+
+    static let maximumCount = 4096
+
+    func validate() throws {
+        guard (1...Self.maximumCount).contains(count) else {
+            throw ValidationError("--count must be 1 to \(Self.maximumCount), not \(count)")
+        }
+    }
 
     func run() throws {
         let session = try runScenario(file)
@@ -54,18 +62,12 @@ struct Walk: ParsableCommand {
             throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors")
         }
         print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
-        var address = iova.value
-        for _ in 0..<count {
-            let path = table.path(to: address, stage: paging.domain.stage.translationStage)
-            guard let last = path.last else { break }
-            let size = last.kind == .invalid ? table.format.entrySpan(level: last.level)
-                : table.format.leafSize(of: last.descriptor, level: last.level)
-            let base = address.alignedDown(to: size)
+        let stage = paging.domain.stage.translationStage
+        for path in table.cursor.pieces(from: iova.value, count: count) {
+            guard let last = path.last else { continue }
             let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.level).hex)"
-            print("\nIOVA \(base.hex)-\((base + size - 1).hex)  \(what)")
-            printSteps(path, format: table.format)
-            guard let next = base.checkedAdd(size) else { break }
-            address = next
+            print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
+            printSteps(path.map { $0.step(stage) }, format: table.format)
         }
     }
 }

@@ -160,20 +160,7 @@ public final class DescriptorPageTable: IOPageTableOps {
     /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`, as
     /// software (not the IOMMU) reads them; `stage` labels the steps.
     public func path(to iova: UInt64, stage: TranslationStage = .stage1) -> [WalkStep] {
-        var entries: [WalkStep] = []
-        var table = root
-        var level = format.rootLevel
-        while true {
-            let index = format.index(of: iova, level: level)
-            let slot = table + UInt64(index) * 8
-            let descriptor = read(slot)
-            let kind = format.kind(of: descriptor, level: level)
-            entries.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: slot,
-                                    descriptor: descriptor, kind: kind))
-            guard kind == .table, level != format.leafLevel else { return entries }
-            table = format.outputAddress(of: descriptor, level: level)
-            level = format.nextLevel(after: level, descriptor: descriptor)
-        }
+        cursor.path(to: iova, limit: format.levels.count).map { $0.step(stage) }
     }
 
     /// The slot, level and descriptor of the leaf mapping `iova`, found by walking.
