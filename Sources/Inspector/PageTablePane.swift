@@ -47,7 +47,7 @@ struct PageTableSource {
     /// The descriptors from the root to the leaf (or first invalid entry) for `iova`, read
     /// through the table's memory (guest RAM for a guest table).
     func path(to iova: UInt64) -> [WalkStep] {
-        TableCursor(format: format, root: root, memory: memory).path(to: iova).map { $0.step(stage) }
+        TableCursor(format: format, root: root, memory: memory).steps(to: iova, stage: stage)
     }
 
     /// The IOVA of the first leaf, depth first, reading at most `budget` descriptors.

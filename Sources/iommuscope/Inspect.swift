@@ -67,7 +67,7 @@ struct Walk: ParsableCommand {
             guard let last = path.last else { continue }
             let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.level).hex)"
             print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
-            printSteps(path.map { $0.step(stage) }, format: table.format)
+            printSteps(path.map { $0.step(stage, format: table.format, input: last.range.start) }, format: table.format)
         }
     }
 }

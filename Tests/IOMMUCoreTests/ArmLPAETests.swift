@@ -110,7 +110,8 @@ struct TableCursorTests {
         #expect(path.map(\.range) == [IOVARange(start: 0, last: (1 << 39) - 1), IOVARange(start: 0x4000_0000, last: 0x7fff_ffff),
                                       IOVARange(start: 0x4000_0000, last: 0x401f_ffff)])
         #expect(path.last?.kind == .block)
-        #expect(table.path(to: 0x4000_1234) == path.map { $0.step(.stage1) })
+        #expect(table.path(to: 0x4000_1234) == table.cursor.steps(to: 0x4000_1234, stage: .stage1))
+        #expect(table.path(to: 0x4000_1234).map(\.entryAddress) == path.map(\.entryAddress))
         // From the last page: the root's last entry is a hole to 2^64 - 1, and nothing follows.
         let top = table.cursor.pieces(from: .max, count: 4)
         #expect(top.count == 1)

@@ -160,7 +160,7 @@ public final class DescriptorPageTable: IOPageTableOps {
     /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`, as
     /// software (not the IOMMU) reads them; `stage` labels the steps.
     public func path(to iova: UInt64, stage: TranslationStage = .stage1) -> [WalkStep] {
-        cursor.path(to: iova, limit: format.levels.count).map { $0.step(stage) }
+        cursor.steps(to: iova, stage: stage, limit: format.levels.count)
     }
 
     /// The slot, level and descriptor of the leaf mapping `iova`, found by walking.

@@ -13,9 +13,10 @@ public struct TableEntry: Sendable, Equatable {
     /// page it maps (a contiguous-hint leaf spans several entries).
     public var range: IOVARange
 
-    /// The entry as a walk step of `stage`.
-    public func step(_ stage: TranslationStage) -> WalkStep {
-        WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: entryAddress, descriptor: descriptor, kind: kind)
+    /// The entry as a walk step of `stage` in `format`, translating `input`.
+    public func step(_ stage: TranslationStage, format: any PageTableFormat, input: UInt64) -> WalkStep {
+        WalkStep(stage: stage, format: format, input: input, level: level, table: table, index: index, entryAddress: entryAddress,
+                 descriptor: descriptor, kind: kind)
     }
 }
 
@@ -86,6 +87,13 @@ public struct TableCursor {
             address = next
         }
         return pieces
+    }
+}
+
+extension TableCursor {
+    /// `path(to:)` as the walk steps of `stage`.
+    public func steps(to input: UInt64, stage: TranslationStage, limit: Int = 8) -> [WalkStep] {
+        path(to: input, limit: limit).map { $0.step(stage, format: format, input: input) }
     }
 }
 

@@ -1,6 +1,27 @@
 /// One descriptor fetch of a hardware walk.
 public struct WalkStep: Sendable, Equatable {
+    /// What a fetch is for, so a view can lay out a nested walk without inferring it.
+    public enum Role: Sendable, Hashable {
+        /// A descriptor of a stage-1 table (alone, or the guest's in a nested walk).
+        case stage1
+        /// A descriptor of a stage-2 table translating the request's own input (stage 2 alone).
+        case stage2
+        /// A stage-2 descriptor resolving the IPA/GPA of a configuration structure (the CD).
+        case stage2OfConfiguration
+        /// A stage-2 descriptor resolving the IPA/GPA of a stage-1 table entry.
+        case stage2OfStage1Table
+        /// A stage-2 descriptor resolving the IPA/GPA stage 1 produced: the final stage.
+        case stage2OfOutput
+    }
+
     public var stage: TranslationStage
+    public var role: Role
+    /// The format of the table read: how to decode the descriptor, and what its input
+    /// addresses are called.
+    public var format: any PageTableFormat
+    /// The address this stage's walk translates: the IOVA for stage 1 (and stage 2 alone), the
+    /// IPA/GPA for stage 2 serving a nested walk.
+    public var input: UInt64
     /// The architecture's own level number.
     public var level: Int
     /// The table's base as the stage addresses it (an IPA for a nested stage 1).
@@ -11,14 +32,24 @@ public struct WalkStep: Sendable, Equatable {
     public var descriptor: UInt64
     public var kind: DescriptorKind
 
-    public init(stage: TranslationStage, level: Int, table: UInt64, index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
+    public init(stage: TranslationStage, role: Role? = nil, format: any PageTableFormat, input: UInt64, level: Int, table: UInt64,
+                index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
         self.stage = stage
+        self.role = role ?? (stage == .stage2 ? .stage2 : .stage1)
+        self.format = format
+        self.input = input
         self.level = level
         self.table = table
         self.index = index
         self.entryAddress = entryAddress
         self.descriptor = descriptor
         self.kind = kind
+    }
+
+    public static func == (a: WalkStep, b: WalkStep) -> Bool {
+        a.stage == b.stage && a.role == b.role && a.format.name == b.format.name && a.input == b.input && a.level == b.level
+            && a.table == b.table && a.index == b.index && a.entryAddress == b.entryAddress && a.descriptor == b.descriptor
+            && a.kind == b.kind
     }
 }
 
@@ -68,12 +99,16 @@ public struct StageWalker {
     public var rules: any WalkRules
     public var memory: PhysicalMemory
     public var stage: TranslationStage
+    /// The role every step of this walk plays.
+    public var role: WalkStep.Role
 
-    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: TranslationStage) {
+    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: TranslationStage,
+                role: WalkStep.Role? = nil) {
         self.format = format
         self.rules = rules
         self.memory = memory
         self.stage = stage
+        self.role = role ?? (stage == .stage2 ? .stage2 : .stage1)
     }
 
     public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
@@ -96,7 +131,8 @@ public struct StageWalker {
                 throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
-            steps.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: entry,
+            steps.append(WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
+                                  entryAddress: entry,
                                   descriptor: descriptor, kind: kind))
             switch kind {
             case .invalid:

@@ -186,7 +186,7 @@ extension ArmSMMUv3 {
             guard iova >> UInt64(configuration.stage2!.ias) == 0 || iova >> UInt64(self.configuration.ias) == 0 else {
                 throw inputFault(.F_ADDR_SIZE, device, iova: iova, access: access, stage: .stage1, level: 0, origin: .configuration)
             }
-            result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input,
+            result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input, role: .stage2,
                                     memory: memory, steps: &steps)
         case .stage1:
             let s1 = configuration.stage1!
@@ -201,9 +201,10 @@ extension ArmSMMUv3 {
             table.eventClass = .TT
             // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT).
             let first = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
-                try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, memory: memory, steps: &steps).output
+                try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
+                                    memory: memory, steps: &steps).output
             }
-            let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input,
+            let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
                                         memory: memory, steps: &steps)
             // combine_tlb: the smaller page, both stages' permissions.
             let size = min(first.size, second.size)
@@ -239,7 +240,7 @@ extension ArmSMMUv3 {
                 var event = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
                 event.eventClass = .CD
                 cdAddress = try stage2Walk(cached.stage2!, root: ste.s2ttb, ipa: cdAddress, access: .read, event: event,
-                                           memory: memory, steps: &steps).output
+                                           role: .stage2OfConfiguration, memory: memory, steps: &steps).output
             }
             let cd = SMMUv3.ContextDescriptor(words: try readWords(cdAddress, count: 2, memory: memory) {
                 self.configurationFault(.F_CD_FETCH, device, iova: iova, fetchAddress: $0)
@@ -254,13 +255,13 @@ extension ArmSMMUv3 {
         return cached
     }
 
-    /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for.
+    /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for, `role` the same for the steps.
     private func stage2Walk(_ format: ArmLPAE, root: UInt64, ipa: UInt64, access: AccessRights, event: SMMUv3Event,
-                            memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                            role: WalkStep.Role, memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         var event = event
         event.ipa = ipa
         let walker = StageWalker(format: format, rules: SMMUv3WalkRules(stage: .stage2, outputBits: format.oas, event: event),
-                                 memory: memory, stage: .stage2)
+                                 memory: memory, stage: .stage2, role: role)
         return try walker.walk(root: root, input: ipa, access: access, steps: &steps)
     }
 }

@@ -223,7 +223,7 @@ extension IntelVTd {
         switch configuration.pgtt {
         case .secondStage:
             result = try secondStageWalk(configuration.secondStage!, root: entry.secondStageTable, input: iova, access: access,
-                                         nested: false, memory: memory, steps: &steps)
+                                         role: .stage2, memory: memory, steps: &steps)
         case .firstStage:
             result = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
                                         memory: memory, steps: &steps)
@@ -232,9 +232,10 @@ extension IntelVTd {
             // Every first-stage table address is a GPA, translated (for read) before its fetch.
             let first = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
                                            memory: memory, steps: &steps) { gpa, steps throws(TranslationFault) in
-                try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, nested: true, memory: memory, steps: &steps).output
+                try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, role: .stage2OfStage1Table, memory: memory,
+                                         steps: &steps).output
             }
-            let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, nested: true,
+            let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, role: .stage2OfOutput,
                                              memory: memory, steps: &steps)
             result = (second.output, min(first.size, second.size), first.rights.intersection(second.rights))
         }
@@ -305,11 +306,11 @@ extension IntelVTd {
         return cached
     }
 
-    /// A second-stage walk; `nested` marks one resolving a GPA for a nested translation.
-    private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, nested: Bool,
+    /// A second-stage walk; a `role` other than `.stage2` is one resolving a GPA for a nested translation.
+    private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, role: WalkStep.Role,
                                  memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         let rules = VTdWalkRules(stage: .stage2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2, role: role)
         let start = steps.count
         do {
             return try walker.walk(root: root, input: input, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
@@ -318,7 +319,7 @@ extension IntelVTd {
             }
         } catch {
             var fault = rules.refine(error, last: steps[start...].last(where: { $0.stage == .stage2 }), access: access)
-            if nested, case .vtd(var record) = fault.record {
+            if role != .stage2, case .vtd(var record) = fault.record {
                 record.gpa = input
                 fault.record = .vtd(record)
             }
