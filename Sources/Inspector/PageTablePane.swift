@@ -121,72 +121,30 @@ enum PageTableSources {
         }
     }
 
-    /// A nested HWPT's guest stage-1 table, located the way the IOMMU locates it (vtd_s1:
-    /// `pgtbl_addr`; SMMUv3: the guest CD's TTB0, the CD read at the vSTE's S1ContextPtr).
+    /// A nested HWPT's guest stage-1 table, where the core's query finds it.
     static func guestStage1(of nested: HWPTNested, fd: IOMMUFD) -> Resolved {
         let ioas = nested.stage2.ioas.id.rawValue
         let memory = GuestTableMemory(iommufd: fd, ioasID: ioas, pool: IOVARange(start: 0, last: 0))
-        func source(_ format: any PageTableFormat, _ root: UInt64, note: String? = nil) -> Resolved {
-            .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(root)", format: format,
-                                   memory: memory, root: root, table: nil, stage: .stage1, space: "GPA", guestIOAS: ioas, note: note))
-        }
-        switch nested.domain.configuration {
-        case .selftest:
+        switch nested.domain.guestStage1Table(readGuest: { try? fd.guestRead(ioasID: ioas, gpa: $0, count: $1) }) {
+        case .success(let table):
+            let note = table.walksDisabled ? "CD.EPD0 set: TTB0 walks are disabled"
+                : table.contextDescriptor.map { "CD @ GPA \($0.address.hex) ASID \($0.asid)" }
+            return .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(table.root)", format: table.format,
+                                          memory: memory, root: table.root, table: nil, stage: .stage1, space: "GPA", guestIOAS: ioas,
+                                          note: note))
+        case .failure(.selftest):
             return .none("HWPT \(nested.id) is a selftest nested domain: an IOTLB array, no table.")
-        case .vtdS1(_, let root, let width):
-            return source(X86FirstStage(levels: width >= 57 ? 5 : 4), root)
-        case .armSMMUv3(let words):
-            let ste = GuestSMMUv3.STE(words: words)
-            guard ste.valid else { return .none("HWPT \(nested.id): the guest STE is not valid (V=0): DMA aborts.") }
-            switch ste.config {
-            case SMMUv3.Config.stage1.rawValue: break
-            case SMMUv3.Config.bypass.rawValue: return .none("HWPT \(nested.id): the guest STE bypasses stage 1; stage 2 is HWPT \(nested.stage2.id).")
-            default: return .none("HWPT \(nested.id): the guest STE does not translate by stage 1 (Config \(ste.config)).")
+        case .failure(.streamTableEntryInvalid):
+            return .none("HWPT \(nested.id): the guest STE is not valid (V=0): DMA aborts.")
+        case .failure(.notStage1(let config)):
+            if config == SMMUv3.Config.bypass.rawValue {
+                return .none("HWPT \(nested.id): the guest STE bypasses stage 1; stage 2 is HWPT \(nested.stage2.id).")
             }
-            let cdAddress = ste.contextPointer
-            guard let cdWords = try? fd.guestRead(ioasID: ioas, gpa: cdAddress, count: 2) else {
-                return .none("HWPT \(nested.id): the guest CD at GPA \(cdAddress.hex) is not in guest RAM.")
-            }
-            let cd = GuestSMMUv3.CD(words: cdWords)
-            guard cd.valid, cd.aa64, let format = cd.stage1Format else {
-                return .none("HWPT \(nested.id): the guest CD at GPA \(cdAddress.hex) is not valid (V, AA64, TG0, T0SZ): C_BAD_CD.")
-            }
-            return source(format, cd.ttb0, note: cd.epd0 ? "CD.EPD0 set: TTB0 walks are disabled" : "CD @ GPA \(cdAddress.hex) ASID \(cd.asid)")
-        }
-    }
-}
-
-/// The guest's SMMUv3 STE and CD fields a view needs to find the guest's stage-1 table.
-/// (IOMMUCore's `SMMUv3.StreamTableEntry` and `SMMUv3.ContextDescriptor` decode the same
-/// fields, but their initialisers are internal; the bit positions are IHI0070's.)
-enum GuestSMMUv3 {
-    struct STE {
-        var words: [UInt64]
-        var valid: Bool { (words.first ?? 0) & 1 != 0 }
-        /// STE.Config, bits 3:1.
-        var config: UInt64 { ((words.first ?? 0) >> 1) & 0x7 }
-        /// S1ContextPtr, bits 51:6.
-        var contextPointer: UInt64 { (words.first ?? 0) & 0x000F_FFFF_FFFF_FFC0 }
-    }
-
-    struct CD {
-        var words: [UInt64]
-        private var word0: UInt64 { words.first ?? 0 }
-        var valid: Bool { (word0 >> 31) & 1 != 0 }
-        var aa64: Bool { (word0 >> 41) & 1 != 0 }
-        var epd0: Bool { (word0 >> 14) & 1 != 0 }
-        var t0sz: Int { Int(word0 & 0x3f) }
-        var tg0: UInt64 { (word0 >> 6) & 0x3 }
-        var ips: UInt64 { (word0 >> 32) & 0x7 }
-        var asid: UInt64 { word0 >> 48 }
-        /// TTB0, bits 51:4 of word 1.
-        var ttb0: UInt64 { (words.count > 1 ? words[1] : 0) & 0x000F_FFFF_FFFF_FFF0 }
-
-        /// The stage-1 format the CD describes (TG0: 0 = 4K, 1 = 64K, 2 = 16K).
-        var stage1Format: ArmLPAE? {
-            let granules: [UInt64: UInt64] = [0: 4096, 1: 65536, 2: 16384]
-            guard let granule = granules[tg0], ips < 7, (16...39).contains(t0sz) || t0sz == 12 else { return nil }
-            return ArmLPAE(stage: .stage1, granule: granule, ias: 64 - t0sz, oas: [32, 36, 40, 42, 44, 48, 52][Int(ips)])
+            return .none("HWPT \(nested.id): the guest STE does not translate by stage 1 (Config \(config)).")
+        case .failure(.contextDescriptorUnreadable(let address)):
+            return .none("HWPT \(nested.id): the guest CD at GPA \(address.hex) is not in guest RAM.")
+        case .failure(.contextDescriptorInvalid(let address)):
+            return .none("HWPT \(nested.id): the guest CD at GPA \(address.hex) is not valid (V, AA64, TG0, T0SZ): C_BAD_CD.")
         }
     }
 }

@@ -55,4 +55,56 @@ import Testing
         #expect(after.iotlbHit)
         #expect(after.output == before.output)
     }
+
+    /// Each fetch of a nested walk says what it is for: (Arm) the CD pointer's stage-2 walk,
+    /// then per stage-1 level the stage-2 walk of the entry's IPA/GPA and the stage-1 read,
+    /// then the output's stage-2 walk; each stage's steps name their format.
+    @Test(arguments: [("arm_nested_guest.iommu", "IPA"), ("vtd_nested_guest.iommu", "GPA")])
+    func nestedStepRoles(_ example: String, _ intermediate: String) throws {
+        let model = InspectorModel(scenario: try Scenario(source: try PageTableAndWalkTests.example(example)), title: example)
+        let fd = model.session.iommufd
+        let device = try #require(fd.devices.first).id.rawValue
+        guard case .success(let translation)?? = try? fd.translate(deviceID: device, iova: 0x2000_0000, pasid: nil, access: .read,
+                                                                     caches: .bypass) else {
+            Issue.record("translate failed")
+            return
+        }
+        let roles = translation.steps.map(\.role)
+        #expect(roles.first == (intermediate == "IPA" ? .stage2OfConfiguration : .stage2OfStage1Table))
+        #expect(roles.last == .stage2OfOutput)
+        #expect(roles.filter { $0 == .stage1 }.count == 4)
+        for (index, role) in roles.enumerated() where role == .stage1 { #expect(index > 0 && roles[index - 1] == .stage2OfStage1Table) }
+        for step in translation.steps {
+            #expect(step.stage == (step.role == .stage1 ? .stage1 : .stage2))
+            if step.stage == .stage2 { #expect(step.format.intermediateAddressName == intermediate) }
+        }
+        // The output walk translates what stage 1 produced.
+        let output = translation.steps.filter { $0.role == .stage2OfOutput }
+        #expect(Set(output.map(\.input)).count == 1)
+    }
+
+    /// The core's answer to where a nested HWPT's guest stage-1 table lives: the guest CD's
+    /// TTB0 (an IPA), its format, and the parent that resolves it; or why there is none.
+    @Test func guestStage1TableQuery() throws {
+        let model = InspectorModel(scenario: try Scenario(source: try PageTableAndWalkTests.example("arm_nested_guest.iommu")),
+                                   title: "arm")
+        let fd = model.session.iommufd
+        let nested = try #require(fd.objects.compactMap { $0 as? HWPTNested }.first)
+        let ioas = nested.stage2.ioas.id.rawValue
+        let read: (UInt64, Int) -> [UInt64]? = { try? fd.guestRead(ioasID: ioas, gpa: $0, count: $1) }
+        let table = try nested.domain.guestStage1Table(readGuest: read).get()
+        #expect(table.root == 0x4001_0000)
+        #expect((table.format as? ArmLPAE)?.stage == .stage1)
+        #expect(table.stage2 === nested.stage2.domain)
+        #expect(table.contextDescriptor?.address == 0x4000_1000)
+        let bypass = NestedDomain(driver: nested.domain.driver, parent: nested.domain.parent, configuration: .armSMMUv3(ste: [0x9, 0, 0, 0]))
+        #expect(throws: GuestStage1Absence.notStage1(config: 4)) { try bypass.guestStage1Table(readGuest: read).get() }
+        let invalid = NestedDomain(driver: nested.domain.driver, parent: nested.domain.parent, configuration: .armSMMUv3(ste: [0, 0, 0, 0]))
+        #expect(throws: GuestStage1Absence.streamTableEntryInvalid) { try invalid.guestStage1Table(readGuest: read).get() }
+        let unreadable = NestedDomain(driver: nested.domain.driver, parent: nested.domain.parent,
+                                      configuration: .armSMMUv3(ste: [0x7f00_0000_000b, 0, 0, 0]))
+        #expect(throws: GuestStage1Absence.contextDescriptorUnreadable(address: 0x7f00_0000_0000)) {
+            try unreadable.guestStage1Table(readGuest: read).get()
+        }
+    }
 }
