@@ -48,7 +48,7 @@ enum WalkNarration {
         }
         let fields = format.fields(of: step.descriptor, level: step.level)
             .filter { decidingFields.contains($0.name) && (step.kind == .invalid || $0.bits.count > 1 || $0.value != 0 || $0.name == "AF") }
-            .map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }
+            .map(StepText.field)
         return (parts + fields).joined(separator: " ")
     }
 
@@ -97,7 +97,7 @@ enum WalkNarration {
 
     static func stepText(_ index: Int, _ walk: WalkModel, symbols: Symbols) -> String {
         let step = walk.steps[index]
-        return String(index + 1).cellPadded(to: 3) + "S\(step.stage.number) L\(step.level)".cellPadded(to: 6) + indexBits(step, index, walk).cellPadded(to: 14)
+        return String(index + 1).cellPadded(to: 3) + "\(StepText.stage(step)) L\(step.level)".cellPadded(to: 6) + indexBits(step, index, walk).cellPadded(to: 14)
             + step.entryAddress.hex.cellPadded(to: 12) + String(Units.word(step.descriptor).dropFirst(2)).cellPadded(to: 17)
             + step.kind.rawValue.cellPadded(to: 6) + decidingBits(step, walk, symbols: symbols)
     }

@@ -22,17 +22,18 @@ func runScenario(_ path: String) throws -> Session {
     return session
 }
 
-/// Prints the descriptors of one walk as a table a person can follow.
-func printSteps(_ steps: [WalkStep], format: (any PageTableFormat)?) {
+/// Prints the descriptors of one walk as a table a person can follow, each with its decoded
+/// fields when `decoded`.
+func printSteps(_ steps: [WalkStep], decoded: Bool) {
     print("  #  stg lvl  table               idx    entry address       descriptor          kind")
     for (number, step) in steps.enumerated() {
-        let row = [String(number + 1).leftPadded(to: 3), "S\(step.stage.number)".leftPadded(to: 3), String(step.level).leftPadded(to: 3),
+        let row = [String(number + 1).leftPadded(to: 3), StepText.stage(step).leftPadded(to: 3), String(step.level).leftPadded(to: 3),
                    step.table.hex.rightPadded(to: 19), ("0x" + String(step.index, radix: 16)).rightPadded(to: 6),
                    step.entryAddress.hex.rightPadded(to: 19), step.descriptor.hex.rightPadded(to: 19), step.kind.rawValue]
         print("  " + row.joined(separator: " "))
-        if let format, step.stage == .stage1 || steps.allSatisfy({ $0.stage == step.stage }), step.kind != .invalid {
-            let fields = format.fields(of: step.descriptor, level: step.level)
-                .map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }.joined(separator: " ")
+        if decoded, step.kind != .invalid {
+            let fields = step.format.fields(of: step.descriptor, level: step.level)
+                .map(StepText.field).joined(separator: " ")
             print("       " + fields)
         }
     }
@@ -67,7 +68,7 @@ struct Walk: ParsableCommand {
             guard let last = path.last else { continue }
             let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.level).hex)"
             print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
-            printSteps(path.map { $0.step(stage, format: table.format, input: last.range.start) }, format: table.format)
+            printSteps(path.map { $0.step(stage, format: table.format, input: last.range.start) }, decoded: true)
         }
     }
 }
@@ -90,7 +91,7 @@ struct Translate: ParsableCommand {
         case nil:
             print("translate is not modelled yet for this device's IOMMU")
         case .success(let translation)?:
-            printSteps(translation.steps, format: nil)
+            printSteps(translation.steps, decoded: false)
             print("\n\(iova.value.hex) -> \(translation.output.hex)  page \(translation.pageSize.hex)  \(translation.rights.shortDescription)"
                   + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
         case .failure(let fault)?:
