@@ -78,3 +78,19 @@ struct FaultRecordTests {
         #expect(write.registerWords.high == writeHigh)
     }
 }
+
+/// Linux's fault reason tables: the legacy codes below 0x0E, the scalable-mode ones from 0x30.
+struct VTdFaultReasonTests {
+    @Test func codesAndStrings() {
+        #expect(VTd.FaultReason(rawValue: 0x06)?.linuxString == "PTE Read access is not set")
+        #expect(VTd.FaultReason(rawValue: 0x51)?.linuxString == "SM: Present bit in Directory Entry is clear")
+        #expect(VTd.FaultReason(rawValue: 0x7b)?.linuxString == "SM: Invalid second-level page table pointer")
+        #expect(VTd.FaultReason(rawValue: 0x90)?.linuxString == "SM: A/D bit update needed in first-level entry when set up in no snoop")
+        // "Unknown" in Linux's tables: no reason.
+        for code: UInt8 in [0x0e, 0x2f, 0x33, 0x49, 0x5e, 0x60, 0x7d, 0x88, 0x91] { #expect(VTd.FaultReason(rawValue: code) == nil) }
+        let legacy = VTd.FaultReason.allCases.filter { $0.rawValue < 0x30 }
+        #expect(legacy.count == 14)
+        #expect(legacy.allSatisfy { !$0.linuxString.hasPrefix("SM: ") })
+        #expect(VTd.FaultReason.allCases.filter { $0.rawValue >= 0x30 }.allSatisfy { $0.linuxString.hasPrefix("SM: ") })
+    }
+}
