@@ -46,13 +46,19 @@ public enum FaultText {
         return fields
     }
 
-    /// The details after the reason as `name=value` pairs, for one-line summaries; the log
-    /// line is left to `kernelLog`.
+    /// The details after the reason as `name=value` pairs, for one-line summaries.
     public static func details(_ fault: TranslationFault) -> String {
-        fields(fault).dropFirst().filter { $0.name != "log" }.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+        fields(fault).dropFirst().map { "\($0.name)=\($0.value)" }.joined(separator: " ")
     }
 
-    /// What the reason means, in a few words (for the views).
+    /// The kernel log lines the details do not already hold (VT-d's `log` field is its
+    /// `DMAR:` line), for a front end that prints both.
+    public static func kernelLogBeyondDetails(_ fault: TranslationFault) -> [String] {
+        let values = Set(fields(fault).map(\.value))
+        return kernelLog(fault).filter { !values.contains($0) }
+    }
+
+    /// What the reason means, in a few words (for the views), where the details do not say it.
     public static func gloss(_ fault: TranslationFault) -> String? {
         switch fault.record {
         case .smmuv3(let event):
@@ -67,8 +73,8 @@ public enum FaultText {
             default: nil
             }
         case .terminated(.streamAborted): "STE.Config = abort: the transaction is terminated"
-        case .vtd(let record): record.reason.linuxString
-        case .amdVi, .terminated(.interruptRangeRead): nil
+        // VT-d's details carry Linux's string for the reason.
+        case .vtd, .amdVi, .terminated(.interruptRangeRead): nil
         }
     }
 

@@ -96,7 +96,7 @@ struct Translate: ParsableCommand {
                   + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
         case .failure(let fault)?:
             print("fault: stage \(fault.stage.number) level \(fault.level) \(FaultText.reason(fault)) \(FaultText.details(fault))")
-            for line in FaultText.kernelLog(fault) { print(line) }
+            for line in FaultText.kernelLogBeyondDetails(fault) { print(line) }
             throw ExitCode(1)
         }
     }

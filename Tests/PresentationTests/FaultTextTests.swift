@@ -40,3 +40,16 @@ struct FaultTextTests {
                                              "\t0x0000000000000000", "\t0x0000000000000000"])
     }
 }
+
+/// A VT-d fault's details already carry its `DMAR:` line; an SMMUv3 fault's log is the raw
+/// event dump, which the details do not.
+struct FaultLogTests {
+    @Test func logBeyondDetails() {
+        let vtd = TranslationFault(.vtd(VTdFaultRecord(.readNotSet, sourceID: 0x0100, address: 0x1000)), stage: .stage2, level: 1,
+                                   origin: .walk)
+        #expect(FaultText.details(vtd).hasSuffix("log=" + FaultText.dmarLine(VTdFaultRecord(.readNotSet, sourceID: 0x0100, address: 0x1000))))
+        #expect(FaultText.kernelLogBeyondDetails(vtd).isEmpty)
+        let smmu = TranslationFault(.smmuv3(SMMUv3Event(.C_BAD_STE, streamID: 1)), stage: .configuration, level: 0, origin: .configuration)
+        #expect(FaultText.kernelLogBeyondDetails(smmu).count == 5)
+    }
+}
