@@ -49,5 +49,14 @@ struct ArmTranslationTests {
         #expect(fault.stage == .stage2)
         #expect(fault.origin == .walk)
         #expect(expected.words == [0x0000_0100_0000_0010, 0x0000_1188_0000_0000, 0x3000_0000, 0x7000_0000])
+        // A write: RnW is the transaction's (0), TT_READ says the table access read.
+        guard case .failure(let write)? = try session.iommufd.translate(deviceID: UInt32(device), iova: 0x3000_0000, pasid: nil,
+                                                                       access: .write) else {
+            Issue.record("no fault")
+            return
+        }
+        #expect(write.smmuv3Event?.read == false)
+        #expect(write.smmuv3Event?.tableRead == true)
+        #expect(write.smmuv3Event?.words[1] == 0x0000_1180_0000_0000)
     }
 }

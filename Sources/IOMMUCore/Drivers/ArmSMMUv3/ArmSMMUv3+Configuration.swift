@@ -105,8 +105,9 @@ public enum SMMUv3 {
 struct SMMUv3WalkRules: WalkRules {
     var stage: TranslationStage
     var outputBits: Int
-    /// The event every fault of this walk starts from: StreamID, input address and CLASS
-    /// (CD, TT for a stage-1 table fetch, IN for the input); a stage-2 walk also sets the IPA.
+    /// The event every fault of this walk starts from: StreamID, input address, the
+    /// transaction's direction (RnW) and CLASS (CD, TT for a stage-1 table fetch, IN for the
+    /// input); a stage-2 walk also sets the IPA.
     var event: SMMUv3Event
 
     func tableRights(_ descriptor: UInt64, level: Int) -> AccessRights {
@@ -137,8 +138,8 @@ struct SMMUv3WalkRules: WalkRules {
         case .permission: event.id = .F_PERMISSION
         case .addressSize: event.id = .F_ADDR_SIZE
         }
-        event.read = !access.contains(.write)
         event.stage2 = stage == .stage2
+        // The walk of a table's (or the CD's) IPA reads; RnW stays the transaction's.
         event.tableRead = event.eventClass == .TT
         return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: .walk)
     }

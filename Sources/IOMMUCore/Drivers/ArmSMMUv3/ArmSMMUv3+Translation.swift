@@ -156,7 +156,7 @@ extension ArmSMMUv3 {
 
     private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
                       steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
-        let configuration = try configuration(of: device, iova: iova, caches: caches, memory: memory, steps: &steps)
+        let configuration = try configuration(of: device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps)
         let ste = configuration.ste
         let tag: IOTLB.Tag
         switch ste.config! {
@@ -177,7 +177,8 @@ extension ArmSMMUv3 {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: steps, iotlbHit: true)
         }
-        let input = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
+        var input = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
+        input.read = !access.contains(.write)
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
         switch ste.config! {
         case .stage2:
@@ -218,7 +219,7 @@ extension ArmSMMUv3 {
 
     /// The StreamID's STE (and CD), from the configuration cache or fetched: the STE from the
     /// stream table, the CD from host memory, or through stage 2 for a nested STE (CLASS = CD).
-    private func configuration(of device: PlatformDevice, iova: UInt64, caches: CachePolicy, memory: PhysicalMemory,
+    private func configuration(of device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
                                steps: inout [WalkStep]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
         if let cached = configurationCache.cached(device.streamID, policy: caches) { return cached }
         guard let base = streamTable, UInt64(device.streamID) >> UInt64(SMMUv3.streamIDBits) == 0 else {
@@ -238,6 +239,7 @@ extension ArmSMMUv3 {
             if config == .nested {
                 // The CD pointer is an IPA: stage 2 resolves it first.
                 var event = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
+                event.read = !access.contains(.write)
                 event.eventClass = .CD
                 cdAddress = try stage2Walk(cached.stage2!, root: ste.s2ttb, ipa: cdAddress, access: .read, event: event,
                                            role: .stage2OfConfiguration, memory: memory, steps: &steps).output
@@ -247,7 +249,10 @@ extension ArmSMMUv3 {
             })
             guard cd.valid, cd.aa64, let format = cd.stage1Format else { throw configurationFault(.C_BAD_CD, device, iova: iova) }
             // A disabled TTB0 region translates nothing.
-            if cd.epd0 { throw inputFault(.F_TRANSLATION, device, iova: iova, access: .read, stage: .stage1, level: format.startLevel, origin: .configuration) }
+            if cd.epd0 {
+                throw inputFault(.F_TRANSLATION, device, iova: iova, access: access, stage: .stage1, level: format.startLevel,
+                                 origin: .configuration)
+            }
             cached.stage1 = format
             cached.cd = cd
         }
