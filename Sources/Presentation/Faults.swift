@@ -53,9 +53,9 @@ public enum FaultText {
 
     /// The kernel log lines the details do not already hold (VT-d's `log` field is its
     /// `DMAR:` line), for a front end that prints both.
-    public static func kernelLogBeyondDetails(_ fault: TranslationFault) -> [String] {
+    public static func kernelLogBeyondDetails(_ fault: TranslationFault, client: String = "(unassigned sid)") -> [String] {
         let values = Set(fields(fault).map(\.value))
-        return kernelLog(fault).filter { !values.contains($0) }
+        return kernelLog(fault, client: client).filter { !values.contains($0) }
     }
 
     /// What the reason means, in a few words (for the views), where the details do not say it.
@@ -79,18 +79,43 @@ public enum FaultText {
     }
 
     /// The lines Linux logs for the record: `dmar_fault_do_one`'s `DMAR:` line, the AMD-Vi
-    /// `Event logged [...]` line, the SMMUv3 raw event dump; none for a transaction that
-    /// ends without a record.
-    public static func kernelLog(_ fault: TranslationFault) -> [String] {
+    /// `Event logged [...]` line, the SMMUv3 raw event dump and decoded lines (`client` is
+    /// the master's device name); none for a transaction that ends without a record.
+    public static func kernelLog(_ fault: TranslationFault, client: String = "(unassigned sid)") -> [String] {
         switch fault.record {
         case .smmuv3(let event):
             return ["event 0x\(hex(event.id.rawValue, width: 2)) received:"] + event.words.map { "\t0x" + hex($0, width: 16) }
+                + smmuDecoded(event, client: client)
         case .vtd(let record):
             return [dmarLine(record)]
         case .amdVi(let event):
             return [amdViLine(event)]
         case .terminated:
             return []
+        }
+    }
+
+    /// `arm_smmu_dump_event` (Linux 6.14 on): the event, its client and addresses, and for a
+    /// translation fault the access it describes.
+    static func smmuDecoded(_ event: SMMUv3Event, client: String) -> [String] {
+        // event_str[] names these ids; any other prints UNKNOWN.
+        let named: Set<SMMUv3Event.ID> = [.C_BAD_STREAMID, .F_STE_FETCH, .C_BAD_STE, .F_STREAM_DISABLED, .C_BAD_SUBSTREAMID,
+                                          .F_CD_FETCH, .C_BAD_CD, .F_TRANSLATION, .F_ADDR_SIZE, .F_ACCESS, .F_PERMISSION, .F_VMS_FETCH]
+        let head = "event: \(named.contains(event.id) ? event.id.name : "UNKNOWN") client: \(client)"
+            + " sid: \(UInt64(event.streamID).hex) ssid: \(UInt64(event.substreamID ?? 0).hex)"
+        switch event.id {
+        case .F_TRANSLATION, .F_ADDR_SIZE, .F_ACCESS, .F_PERMISSION:
+            let classes = ["CD fetch", "Stage 1 translation table fetch", "Input address caused fault", "Reserved"]
+            let table = event.id == .F_PERMISSION && event.eventClass == .TT ? (event.tableRead ? " ttd_read" : " ttd_write") : ""
+            let access = [event.privileged ? "priv" : "unpriv", event.instruction ? "inst" : "data", event.read ? "read" : "write",
+                          event.stage2 ? "s2" : "s1"].joined(separator: " ")
+            return [head + " iova: \(event.inputAddress.hex) ipa: \((event.stage2 ? event.ipa ?? 0 : 0).hex)",
+                    "\(access) \"\(classes[Int(event.eventClass.rawValue)])\"\(table)\(event.stag == nil ? "" : " stall")"
+                        + " stag: \(UInt64(event.stag ?? 0).hex)"]
+        case .F_STE_FETCH, .F_CD_FETCH, .F_VMS_FETCH:
+            return [head + " fetch_addr: \((event.fetchAddress ?? 0).hex)"]
+        default:
+            return [head]
         }
     }
 

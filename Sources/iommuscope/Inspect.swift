@@ -96,7 +96,8 @@ struct Translate: ParsableCommand {
                   + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
         case .failure(let fault)?:
             print("fault: stage \(fault.stage.number) level \(fault.level) \(FaultText.reason(fault)) \(FaultText.details(fault))")
-            for line in FaultText.kernelLogBeyondDetails(fault) { print(line) }
+            let client = (try? session.iommufd.object(dev) as? Device)?.platform.name ?? "(unassigned sid)"
+            for line in FaultText.kernelLogBeyondDetails(fault, client: client) { print(line) }
             throw ExitCode(1)
         }
     }

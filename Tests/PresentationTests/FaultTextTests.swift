@@ -37,7 +37,18 @@ struct FaultTextTests {
         let bad = TranslationFault(.smmuv3(SMMUv3Event(.C_BAD_STE, streamID: 1)), stage: .configuration, level: 0, origin: .configuration)
         #expect(FaultText.fields(bad).map(\.name) == ["reason"])
         #expect(FaultText.kernelLog(bad) == ["event 0x04 received:", "\t0x0000000100000004", "\t0x0000000000000000",
-                                             "\t0x0000000000000000", "\t0x0000000000000000"])
+                                             "\t0x0000000000000000", "\t0x0000000000000000",
+                                             "event: C_BAD_STE client: (unassigned sid) sid: 0x1 ssid: 0x0"])
+    }
+
+    /// The decoded lines of a real record (a Linux 6.14+ log quoted in a patch description).
+    @Test func smmuDecodedLinesMatchLinux() throws {
+        let event = try #require(SMMUv3Event(words: [0x0000_0100_0000_0010, 0x0000_0200_0000_0000, 0x0000_0009_0000_f040, 0]))
+        let fault = TranslationFault(.smmuv3(event), stage: .stage1, level: 3, origin: .walk)
+        #expect(Array(FaultText.kernelLog(fault, client: "0000:01:00.0").suffix(2)) == [
+            "event: F_TRANSLATION client: 0000:01:00.0 sid: 0x100 ssid: 0x0 iova: 0x90000f040 ipa: 0x0",
+            "unpriv data write s1 \"Input address caused fault\" stag: 0x0",
+        ])
     }
 }
 
@@ -50,6 +61,6 @@ struct FaultLogTests {
         #expect(FaultText.details(vtd).hasSuffix("log=" + FaultText.dmarLine(VTdFaultRecord(.readNotSet, sourceID: 0x0100, address: 0x1000))))
         #expect(FaultText.kernelLogBeyondDetails(vtd).isEmpty)
         let smmu = TranslationFault(.smmuv3(SMMUv3Event(.C_BAD_STE, streamID: 1)), stage: .configuration, level: 0, origin: .configuration)
-        #expect(FaultText.kernelLogBeyondDetails(smmu).count == 5)
+        #expect(FaultText.kernelLogBeyondDetails(smmu).count == 6)
     }
 }
