@@ -49,7 +49,7 @@ struct PageTableModel {
     init(source: PageTableSource, frame: Frame, generation: Int) {
         key = Self.key(source, frame, generation: generation)
         self.frame = frame
-        let cursor = TableCursor(format: source.format, root: source.root, read: source.read)
+        let cursor = TableCursor(format: source.format, root: source.root, stage: source.stage, read: source.read)
         entries = (0..<frame.entries).map { cursor.entry(table: frame.table, level: frame.level, index: $0, base: frame.base) }
         var rows: [Row] = []
         var used = 0

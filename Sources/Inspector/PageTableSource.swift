@@ -47,7 +47,7 @@ struct PageTableSource {
     /// The descriptors from the root to the leaf (or first invalid entry) for `iova`, read
     /// through the table's memory (guest RAM for a guest table).
     func path(to iova: UInt64) -> [WalkStep] {
-        TableCursor(format: format, root: root, memory: memory).steps(to: iova, stage: stage)
+        TableCursor(format: format, root: root, stage: stage, memory: memory).steps(to: iova)
     }
 
     /// The IOVA of the first leaf, depth first, reading at most `budget` descriptors.

@@ -20,7 +20,7 @@ public struct WalkPane: InspectorPane {
     public private(set) var iova: UInt64?
     public private(set) var write = false
     public private(set) var pasid: UInt32?
-    /// Flush the IOMMU's caches before walking (cold) or not (warm: an IOTLB hit shows).
+    /// Walk past the IOMMU's caches (cold) or through them as the scenario left them (warm).
     public private(set) var cold = true
     public private(set) var stepMode = false
     /// In step mode, the memory access shown last.

@@ -63,12 +63,11 @@ struct Walk: ParsableCommand {
             throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors")
         }
         print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
-        let stage = paging.domain.stage.translationStage
-        for path in table.cursor.pieces(from: iova.value, count: count) {
+        for path in table.cursor(stage: paging.domain.stage.translationStage).pieces(from: iova.value, count: count) {
             guard let last = path.last else { continue }
-            let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.level).hex)"
+            let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.step.level).hex)"
             print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
-            printSteps(path.map { $0.step(stage, format: table.format, input: last.range.start) }, decoded: true)
+            printSteps(path.map(\.step), decoded: true)
         }
     }
 }

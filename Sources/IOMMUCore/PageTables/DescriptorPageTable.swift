@@ -160,12 +160,12 @@ public final class DescriptorPageTable: IOPageTableOps {
     /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`, as
     /// software (not the IOMMU) reads them; `stage` labels the steps.
     public func path(to iova: UInt64, stage: TranslationStage = .stage1) -> [WalkStep] {
-        cursor.steps(to: iova, stage: stage, limit: format.levels.count)
+        cursor(stage: stage).steps(to: iova, limit: format.levels.count)
     }
 
     /// The slot, level and descriptor of the leaf mapping `iova`, found by the cursor.
     private func leafSlot(for iova: UInt64) -> (slot: UInt64, level: Int, descriptor: UInt64)? {
-        guard let leaf = cursor.path(to: iova, limit: format.levels.count).last, leaf.kind == .block || leaf.kind == .page else {
+        guard let leaf = cursor().path(to: iova, limit: format.levels.count).last?.step, leaf.kind == .block || leaf.kind == .page else {
             return nil
         }
         return (leaf.entryAddress, leaf.level, leaf.descriptor)

@@ -1,23 +1,14 @@
-/// One entry of a page table as a cursor stands on it (generic_pt's `struct pt_state`):
-/// the table, the level, the index, the entry's address and value, its kind, and the range
-/// of input addresses it covers.
+/// One entry of a page table as a cursor stands on it (generic_pt's `struct pt_state`): the
+/// entry as a step of a software walk (table, level, index, entry address, descriptor, kind),
+/// and the range of input addresses it covers.
 public struct TableEntry: Sendable, Equatable {
-    public var level: Int
-    /// The table's base, in the table memory's address space.
-    public var table: UInt64
-    public var index: Int
-    public var entryAddress: UInt64
-    public var descriptor: UInt64
-    public var kind: DescriptorKind
+    public var step: WalkStep
     /// The input addresses the entry covers: the whole span of its level, or for a leaf the
     /// page it maps (a contiguous-hint leaf spans several entries).
     public var range: IOVARange
 
-    /// The entry as a walk step of `stage` in `format`, translating `input`.
-    public func step(_ stage: TranslationStage, format: any PageTableFormat, input: UInt64) -> WalkStep {
-        WalkStep(stage: stage, format: format, input: input, level: level, table: table, index: index, entryAddress: entryAddress,
-                 descriptor: descriptor, kind: kind)
-    }
+    public var kind: DescriptorKind { step.kind }
+    public var descriptor: UInt64 { step.descriptor }
 }
 
 /// A read-only cursor over the descriptors of a page table, in any format and any table
@@ -28,22 +19,26 @@ public struct TableEntry: Sendable, Equatable {
 public struct TableCursor {
     public let format: any PageTableFormat
     public let root: UInt64
+    /// The stage the entries' steps are labelled with.
+    public let stage: TranslationStage
     /// Reads one descriptor; nil where the memory has nothing (the walk stops there).
     public let read: (UInt64) -> UInt64?
 
-    public init(format: any PageTableFormat, root: UInt64, read: @escaping (UInt64) -> UInt64?) {
+    public init(format: any PageTableFormat, root: UInt64, stage: TranslationStage = .stage1, read: @escaping (UInt64) -> UInt64?) {
         self.format = format
         self.root = root
+        self.stage = stage
         self.read = read
     }
 
-    public init(format: any PageTableFormat, root: UInt64, memory: any TableMemory) {
-        self.init(format: format, root: root) { try? memory.read64($0) }
+    public init(format: any PageTableFormat, root: UInt64, stage: TranslationStage = .stage1, memory: any TableMemory) {
+        self.init(format: format, root: root, stage: stage) { try? memory.read64($0) }
     }
 
     /// The entry of `table` (at `level`) at `index`, whose level covers input addresses from
-    /// `base`; nil where the memory cannot be read.
-    public func entry(table: UInt64, level: Int, index: Int, base: UInt64) -> TableEntry? {
+    /// `base`; `input` is the address being walked (the start of the entry's range if nil);
+    /// nil where the memory cannot be read.
+    public func entry(table: UInt64, level: Int, index: Int, base: UInt64, input: UInt64? = nil) -> TableEntry? {
         let address = table &+ UInt64(index) &* 8
         guard let descriptor = read(address) else { return nil }
         let kind = format.kind(of: descriptor, level: level)
@@ -51,8 +46,9 @@ public struct TableCursor {
         let start = (base &+ UInt64(index) &* format.entrySpan(level: level)).alignedDown(to: span)
         // `start` is aligned to `span`, so its last address cannot overflow.
         let range = IOVARange(start: start, last: start + (span - 1))
-        return TableEntry(level: level, table: table, index: index, entryAddress: address, descriptor: descriptor, kind: kind,
-                          range: range)
+        let step = WalkStep(stage: stage, format: format, input: input ?? start, level: level, table: table, index: index,
+                            entryAddress: address, descriptor: descriptor, kind: kind)
+        return TableEntry(step: step, range: range)
     }
 
     /// The entries from the root to the leaf, or to the first invalid entry, that cover
@@ -63,8 +59,9 @@ public struct TableCursor {
         var level = format.rootLevel
         while entries.count < limit {
             let index = format.index(of: input, level: level)
-            let base = input.alignedDown(to: format.entrySpan(level: level)) &- UInt64(index) &* format.entrySpan(level: level)
-            guard let entry = entry(table: table, level: level, index: index, base: base) else { break }
+            let span = format.entrySpan(level: level)
+            let base = input.alignedDown(to: span) &- UInt64(index) &* span
+            guard let entry = entry(table: table, level: level, index: index, base: base, input: input) else { break }
             entries.append(entry)
             guard entry.kind == .table, level != format.leafLevel else { break }
             table = format.outputAddress(of: entry.descriptor, level: level)
@@ -72,6 +69,9 @@ public struct TableCursor {
         }
         return entries
     }
+
+    /// `path(to:)` as walk steps.
+    public func steps(to input: UInt64, limit: Int = 8) -> [WalkStep] { path(to: input, limit: limit).map(\.step) }
 
     /// Up to `count` consecutive pieces of the input space from `start`: each the path to a
     /// leaf (the range it maps) or to an invalid entry (the hole it leaves), ending at the
@@ -90,14 +90,9 @@ public struct TableCursor {
     }
 }
 
-extension TableCursor {
-    /// `path(to:)` as the walk steps of `stage`.
-    public func steps(to input: UInt64, stage: TranslationStage, limit: Int = 8) -> [WalkStep] {
-        path(to: input, limit: limit).map { $0.step(stage, format: format, input: input) }
-    }
-}
-
 extension DescriptorPageTable {
-    /// A cursor over this table's descriptors.
-    public var cursor: TableCursor { TableCursor(format: format, root: root, memory: memory) }
+    /// A cursor over this table's descriptors, its steps labelled `stage`.
+    public func cursor(stage: TranslationStage = .stage1) -> TableCursor {
+        TableCursor(format: format, root: root, stage: stage, memory: memory)
+    }
 }
