@@ -94,3 +94,16 @@ struct VTdFaultReasonTests {
         #expect(VTd.FaultReason.allCases.filter { $0.rawValue >= 0x30 }.allSatisfy { $0.linuxString.hasPrefix("SM: ") })
     }
 }
+
+/// The AMD-Vi event log entry, against the fields of a logged IO_PAGE_FAULT (`device=05:00.0
+/// domain=0x0012 address=0xff6101b0 flags=0x0070`: a denied write to a present page).
+struct AMDViEventRecordTests {
+    @Test func ioPageFaultEntry() {
+        let event = AMDViEvent(.IO_PAGE_FAULT, deviceID: 0x0500, domainID: 0x12, address: 0xff61_01b0, flags: [.PR, .RW, .PE])
+        #expect(event.words == [0x0000_0500, 0x2070_0012, 0xff61_01b0, 0])
+        #expect(AMDViEvent(words: event.words) == event)
+        let high = AMDViEvent(.PAGE_TAB_HARDWARE_ERROR, deviceID: 1, domainID: 2, address: 0x1_2345_6788, flags: [])
+        #expect(high.words == [1, 0x4000_0002, 0x2345_6788, 1])
+        #expect(AMDViEvent(words: [0, 0xf000_0000, 0, 0]) == nil)
+    }
+}

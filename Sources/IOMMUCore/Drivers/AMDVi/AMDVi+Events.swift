@@ -66,6 +66,24 @@ public struct AMDViEvent: Sendable, Equatable {
 }
 
 extension AMDViEvent {
+    /// The 16-byte event log entry as four little-endian 32-bit words, as Linux reads them
+    /// (`iommu_print_event`): DeviceID in word 0 bits 15:0, the 20-bit PASID/DomainID field
+    /// in word 0 bits 19:16 and word 1 bits 15:0, the flags in word 1 bits 27:16, the event
+    /// code in word 1 bits 31:28, and the address in words 3:2.
+    public var words: [UInt32] {
+        let field = UInt32(domainID ?? 0)
+        return [UInt32(deviceID) | field & 0xf_0000, field & 0xffff | UInt32(flags.rawValue & 0xfff) << 16 | UInt32(type.rawValue) << 28,
+                UInt32(truncatingIfNeeded: address), UInt32(truncatingIfNeeded: address >> 32)]
+    }
+
+    /// Decodes a log entry; nil for fewer than four words or an unknown event code. The
+    /// PASID/DomainID field is kept as the DomainID (16 bits, as the simulator's DTEs hold it).
+    public init?(words: [UInt32]) {
+        guard words.count >= 4, let type = EventType(rawValue: UInt8(words[1] >> 28)) else { return nil }
+        self.init(type, deviceID: UInt16(truncatingIfNeeded: words[0]), domainID: UInt16(truncatingIfNeeded: words[1]),
+                  address: UInt64(words[3]) << 32 | UInt64(words[2]), flags: Flags(rawValue: UInt16((words[1] >> 16) & 0xfff)))
+    }
+
     /// The translation fault this event reports.
     func fault(_ stage: TranslationStage, level: Int, origin: FaultOrigin) -> TranslationFault {
         TranslationFault(.amdVi(self), stage: stage, level: level, origin: origin)
