@@ -9,4 +9,9 @@ public enum StepText {
     public static func field(_ field: DescriptorField) -> String {
         "\(field.name)=\(field.value > 9 ? field.value.hex : String(field.value))"
     }
+
+    /// "STE @ 0x104000800: 0x000000010400100b 0x0 ...": a configuration structure read.
+    public static func configurationFetch(_ fetch: ConfigurationFetch) -> String {
+        "\(fetch.structure.rawValue) @ \(fetch.address.hex):" + fetch.words.map { " " + Units.word($0) }.joined()
+    }
 }

@@ -90,10 +90,12 @@ struct Translate: ParsableCommand {
         case nil:
             print("translate is not modelled yet for this device's IOMMU")
         case .success(let translation)?:
+            for fetch in translation.configurationFetches { print("  " + StepText.configurationFetch(fetch)) }
             printSteps(translation.steps, decoded: false)
             print("\n\(iova.value.hex) -> \(translation.output.hex)  page \(translation.pageSize.hex)  \(translation.rights.shortDescription)"
                   + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
         case .failure(let fault)?:
+            for fetch in fault.configurationFetches { print("  " + StepText.configurationFetch(fetch)) }
             print("fault: stage \(fault.stage.number) level \(fault.level) \(FaultText.reason(fault)) \(FaultText.details(fault))")
             let client = (try? session.iommufd.object(dev) as? Device)?.platform.name ?? "(unassigned sid)"
             for line in FaultText.kernelLogBeyondDetails(fault, client: client) { print(line) }

@@ -81,6 +81,17 @@ import Testing
         // The output walk translates what stage 1 produced.
         let output = translation.steps.filter { $0.role == .stage2OfOutput }
         #expect(Set(output.map(\.input)).count == 1)
+        // The configuration read before the walk; none where the configuration cache answers.
+        let structures = translation.configurationFetches.map(\.structure)
+        #expect(structures == (intermediate == "IPA" ? [.streamTableEntry, .contextDescriptor]
+                                                     : [.rootEntry, .contextEntry, .pasidDirectoryEntry, .pasidEntry]))
+        #expect(translation.configurationFetches.map(\.words.count) == (intermediate == "IPA" ? [4, 2] : [1, 2, 1, 8]))
+        guard case .success(let cached)?? = try? fd.translate(deviceID: device, iova: 0x2000_0000, pasid: nil, access: .read,
+                                                                caches: .lookupOnly) else {
+            Issue.record("translate failed")
+            return
+        }
+        #expect(cached.configurationFetches.isEmpty)
     }
 
     /// The core's answer to where a nested HWPT's guest stage-1 table lives: the guest CD's

@@ -57,6 +57,8 @@ public struct TranslationFault: Error, Sendable, Equatable {
     public var origin: FaultOrigin
     /// The descriptor fetches made before the fault, in hardware order (the last one faulted).
     public var steps: [WalkStep] = []
+    /// The configuration structures read before the fault.
+    public var configurationFetches: [ConfigurationFetch] = []
 
     public init(_ record: FaultRecord, stage: TranslationStage, level: Int, origin: FaultOrigin, steps: [WalkStep] = []) {
         self.record = record

@@ -62,6 +62,8 @@ public struct Translation: Sendable, Equatable {
     public var steps: [WalkStep]
     /// The result came from the IOTLB without a walk.
     public var iotlbHit: Bool
+    /// The configuration structures read before the walk (none from a cached configuration).
+    public var configurationFetches: [ConfigurationFetch] = []
 }
 
 /// What can stop a walk, before the architecture names it.

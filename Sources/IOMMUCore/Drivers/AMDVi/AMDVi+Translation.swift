@@ -113,12 +113,16 @@ extension AMDVi {
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
         guard pasid == nil else { return nil }
-        var steps: [WalkStep] = []
+        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
         do throws(TranslationFault) {
-            return try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps).map { .success($0) }
+            guard var translation = try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
+                                             fetches: &fetches) else { return nil }
+            translation.configurationFetches = fetches
+            return .success(translation)
         } catch {
             var fault = error
             fault.steps = steps
+            fault.configurationFetches = fetches
             return .failure(fault)
         }
     }
@@ -131,13 +135,15 @@ extension AMDVi {
     }
 
     private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy,
-                      memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation? {
+                      memory: PhysicalMemory, steps: inout [WalkStep],
+                      fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation? {
         // DeviceIDs are 16 bits; the simulated table has an entry for each.
         guard let deviceID = UInt16(exactly: device.streamID) else {
             throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: UInt16(truncatingIfNeeded: device.streamID), domain: nil,
                                      address: iova, access: access)
         }
-        let configuration = try configuration(of: deviceID, iova: iova, access: access, caches: caches, memory: memory)
+        let configuration = try configuration(of: deviceID, iova: iova, access: access, caches: caches, memory: memory,
+                                              fetches: &fetches)
         let dte = configuration.dte
         // V = 0: the DTE is ignored and DMA passes untranslated.
         guard dte.valid else {
@@ -194,19 +200,16 @@ extension AMDVi {
     /// The DeviceID's DTE (and, for a guest-translating DTE, GCR3[0]) from the cache, or
     /// fetched and decoded. A DTE that cannot be read is a DEV_TAB_HARDWARE_ERROR, a reserved
     /// Mode (7) or GLX (3) an ILLEGAL_DEV_TABLE_ENTRY, a GCR3 entry without V an IO_PAGE_FAULT.
-    private func configuration(of deviceID: UInt16, iova: UInt64, access: AccessRights, caches: CachePolicy,
-                               memory: PhysicalMemory) throws(TranslationFault) -> AMDViDeviceTable.CachedConfiguration {
+    private func configuration(of deviceID: UInt16, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
+                               fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> AMDViDeviceTable.CachedConfiguration {
         if let cached = configurationCache.cached(deviceID, policy: caches) { return cached }
         let entry = (deviceTable ?? 0) + UInt64(deviceID) * AMDViDeviceTable.entrySize
-        var words: [UInt64] = []
-        for index in 0..<4 {
-            let address = entry + UInt64(index) * 8
-            guard deviceTable != nil, let word = try? memory.read64(address) else {
-                throw configurationEvent(.DEV_TAB_HARDWARE_ERROR, device: deviceID, domain: nil, address: address, access: access)
-            }
-            words.append(word)
+        guard deviceTable != nil else {
+            throw configurationEvent(.DEV_TAB_HARDWARE_ERROR, device: deviceID, domain: nil, address: entry, access: access)
         }
-        let dte = AMDViDeviceTable.Entry(words: words)
+        let dte = AMDViDeviceTable.Entry(words: try memory.fetch(.deviceTableEntry, at: entry, count: 4, into: &fetches) {
+            self.configurationEvent(.DEV_TAB_HARDWARE_ERROR, device: deviceID, domain: nil, address: $0, access: access)
+        })
         var cached = AMDViDeviceTable.CachedConfiguration(dte: dte)
         if dte.valid && dte.translationValid {
             switch dte.mode {
@@ -220,7 +223,7 @@ extension AMDVi {
                 }
                 // Host-translated guest tables (Mode ≠ 0 with GIOV) are nested: not modelled.
                 if dte.mode == 0 {
-                    cached.guestRoot = try gcr3Entry(dte, device: deviceID, iova: iova, access: access, memory: memory)
+                    cached.guestRoot = try gcr3Entry(dte, device: deviceID, iova: iova, access: access, memory: memory, fetches: &fetches)
                     cached.guest = X86FirstStage(levels: dte.guestLevels, gigabytePages: true, encoding: .amdIOPgtableV2)
                 }
             }
@@ -230,14 +233,13 @@ extension AMDVi {
     }
 
     /// GCR3[PASID 0]: GLX + 1 levels of 512 eight-byte entries, index 0 at each.
-    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, device: UInt16, iova: UInt64, access: AccessRights,
-                           memory: PhysicalMemory) throws(TranslationFault) -> UInt64 {
+    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, device: UInt16, iova: UInt64, access: AccessRights, memory: PhysicalMemory,
+                           fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> UInt64 {
         var table = dte.gcr3Table
         for _ in 0...dte.glx {
-            let entry: UInt64
-            do { entry = try memory.read64(table) } catch {
-                throw configurationEvent(.PAGE_TAB_HARDWARE_ERROR, device: device, domain: dte.domainID, address: table, access: access)
-            }
+            let entry = try memory.fetch(.gcr3Entry, at: table, count: 1, into: &fetches) {
+                self.configurationEvent(.PAGE_TAB_HARDWARE_ERROR, device: device, domain: dte.domainID, address: $0, access: access)
+            }[0]
             guard entry & AMDViDeviceTable.gcr3Valid != 0 else {
                 throw configurationEvent(.IO_PAGE_FAULT, device: device, domain: dte.domainID, address: iova, access: access)
             }

@@ -117,12 +117,16 @@ extension ArmSMMUv3 {
 
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        var steps: [WalkStep] = []
+        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps))
+            var translation = try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
+                                       fetches: &fetches)
+            translation.configurationFetches = fetches
+            return .success(translation)
         } catch {
             var fault = error
             fault.steps = steps
+            fault.configurationFetches = fetches
             return .failure(fault)
         }
     }
@@ -144,19 +148,10 @@ extension ArmSMMUv3 {
         return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: origin)
     }
 
-    private func readWords(_ address: UInt64, count: Int, memory: PhysicalMemory,
-                           fault: (UInt64) -> TranslationFault) throws(TranslationFault) -> [UInt64] {
-        var words: [UInt64] = []
-        for index in 0..<count {
-            let word = address &+ UInt64(index) * 8
-            do { words.append(try memory.read64(word)) } catch { throw fault(word) }
-        }
-        return words
-    }
-
     private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
-                      steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
-        let configuration = try configuration(of: device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps)
+                      steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation {
+        let configuration = try configuration(of: device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
+                                              fetches: &fetches)
         let ste = configuration.ste
         let tag: IOTLB.Tag
         switch ste.config! {
@@ -220,12 +215,13 @@ extension ArmSMMUv3 {
     /// The StreamID's STE (and CD), from the configuration cache or fetched: the STE from the
     /// stream table, the CD from host memory, or through stage 2 for a nested STE (CLASS = CD).
     private func configuration(of device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
-                               steps: inout [WalkStep]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
+                               steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
         if let cached = configurationCache.cached(device.streamID, policy: caches) { return cached }
         guard let base = streamTable, UInt64(device.streamID) >> UInt64(SMMUv3.streamIDBits) == 0 else {
             throw configurationFault(.C_BAD_STREAMID, device, iova: iova)
         }
-        let ste = SMMUv3.StreamTableEntry(words: try readWords(base + UInt64(device.streamID) * SMMUv3.steSize, count: 4, memory: memory) {
+        let ste = SMMUv3.StreamTableEntry(words: try memory.fetch(.streamTableEntry, at: base + UInt64(device.streamID) * SMMUv3.steSize,
+                                                                  count: 4, into: &fetches) {
             self.configurationFault(.F_STE_FETCH, device, iova: iova, fetchAddress: $0)
         })
         guard ste.valid, let config = ste.config else { throw configurationFault(.C_BAD_STE, device, iova: iova) }
@@ -244,7 +240,7 @@ extension ArmSMMUv3 {
                 cdAddress = try stage2Walk(cached.stage2!, root: ste.s2ttb, ipa: cdAddress, access: .read, event: event,
                                            role: .stage2OfConfiguration, memory: memory, steps: &steps).output
             }
-            let cd = SMMUv3.ContextDescriptor(words: try readWords(cdAddress, count: 2, memory: memory) {
+            let cd = SMMUv3.ContextDescriptor(words: try memory.fetch(.contextDescriptor, at: cdAddress, count: 2, into: &fetches) {
                 self.configurationFault(.F_CD_FETCH, device, iova: iova, fetchAddress: $0)
             })
             guard cd.valid, cd.aa64, let format = cd.stage1Format else { throw configurationFault(.C_BAD_CD, device, iova: iova) }

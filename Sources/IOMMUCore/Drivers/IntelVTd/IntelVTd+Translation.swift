@@ -173,12 +173,16 @@ extension IntelVTd {
 
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        var steps: [WalkStep] = []
+        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &steps))
+            var translation = try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &steps,
+                                       fetches: &fetches)
+            translation.configurationFetches = fetches
+            return .success(translation)
         } catch {
             var fault = error
             fault.steps = steps
+            fault.configurationFetches = fetches
             if case .vtd(var record) = fault.record {
                 // dmar_fault_do_one: the request's identity; the recorded address is page-aligned.
                 record.sourceID = UInt16(truncatingIfNeeded: requesterID(device))
@@ -192,7 +196,8 @@ extension IntelVTd {
     }
 
     private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                      memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
+                      memory: PhysicalMemory, steps: inout [WalkStep],
+                      fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation {
         if pasid == nil && VTd.interruptRange.contains(iova) {
             // VT-d 3.14: requests without PASID to 0xFEEx_xxxx are interrupt requests, never
             // DMA-remapped (a write goes to interrupt remapping as it is); a read there is an
@@ -202,7 +207,7 @@ extension IntelVTd {
             }
             return Translation(iova: iova, output: iova, pageSize: PhysicalMemory.frameSize, rights: .write, steps: [], iotlbHit: false)
         }
-        let configuration = try configuration(rid: requesterID(device), pasid: pasid, caches: caches, memory: memory)
+        let configuration = try configuration(rid: requesterID(device), pasid: pasid, caches: caches, memory: memory, fetches: &fetches)
         let entry = configuration.entry
         let tag: IOTLB.Tag
         switch configuration.pgtt {
@@ -254,23 +259,25 @@ extension IntelVTd {
         VTdFaultRecord(reason, fetchAddress: fetchAddress).fault(.configuration, level: 0, origin: .configuration)
     }
 
-    private func fetch(_ address: UInt64, _ memory: PhysicalMemory, fault: VTd.FaultReason) throws(TranslationFault) -> UInt64 {
-        do { return try memory.read64(address) } catch { throw configurationFault(fault, fetchAddress: address) }
+    private func fetch(_ structure: ConfigurationFetch.Structure, at address: UInt64, count: Int = 1, _ memory: PhysicalMemory,
+                       fault: VTd.FaultReason, into fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> [UInt64] {
+        try memory.fetch(structure, at: address, count: count, into: &fetches) { self.configurationFault(fault, fetchAddress: $0) }
     }
 
     /// The (RID, PASID) configuration from the cache or from memory: root entry, context
     /// entry, PASID directory entry, PASID entry; a request without PASID uses RID_PASID.
-    private func configuration(rid: UInt32, pasid requested: UInt32?, caches: CachePolicy,
-                               memory: PhysicalMemory) throws(TranslationFault) -> VTd.CachedConfiguration {
+    private func configuration(rid: UInt32, pasid requested: UInt32?, caches: CachePolicy, memory: PhysicalMemory,
+                               fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> VTd.CachedConfiguration {
         let key = UInt64(rid) << 32 | UInt64(requested ?? .max)
         if let cached = configurationCache.cached(key, policy: caches) { return cached }
         guard let root = rootTable else { throw configurationFault(.rootTableInvalid) }
         let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
-        let rootEntry = try fetch(root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory, fault: .rootTableInvalid)
+        let rootEntry = try fetch(.rootEntry, at: root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory,
+                                  fault: .rootTableInvalid, into: &fetches)[0]
         guard rootEntry & 1 != 0 else { throw configurationFault(.rootEntryNotPresent) }
         let contextAddress = (rootEntry & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
-        let context = VTd.ContextEntry(lo: try fetch(contextAddress, memory, fault: .contextTableInvalid),
-                                       hi: try fetch(contextAddress + 8, memory, fault: .contextTableInvalid))
+        let contextWords = try fetch(.contextEntry, at: contextAddress, count: 2, memory, fault: .contextTableInvalid, into: &fetches)
+        let context = VTd.ContextEntry(lo: contextWords[0], hi: contextWords[1])
         guard context.present else { throw configurationFault(.contextEntryNotPresent) }
         let pasid: UInt32
         if let requested {
@@ -280,13 +287,12 @@ extension IntelVTd {
             pasid = context.ridPASID
         }
         guard UInt64(pasid) < context.pasidLimit else { throw configurationFault(.pasidTooLarge) }
-        let directoryEntry = try fetch(context.directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize,
-                                       memory, fault: .directoryAccess)
+        let directoryEntry = try fetch(.pasidDirectoryEntry, at: context.directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize,
+                                       memory, fault: .directoryAccess, into: &fetches)[0]
         guard directoryEntry & 1 != 0 else { throw configurationFault(.directoryNotPresent) }
         let entryAddress = (directoryEntry & ~0xfff) + UInt64(pasid & 0x3f) * VTd.pasidEntrySize
-        var words: [UInt64] = []
-        for index in 0..<8 { words.append(try fetch(entryAddress + UInt64(index) * 8, memory, fault: .pasidTableAccess)) }
-        let entry = VTd.PASIDEntry(words: words)
+        let entry = VTd.PASIDEntry(words: try fetch(.pasidEntry, at: entryAddress, count: 8, memory, fault: .pasidTableAccess,
+                                                    into: &fetches))
         guard entry.present else { throw configurationFault(.pasidEntryNotPresent) }
         guard let pgtt = entry.pgtt else { throw configurationFault(.invalidPASIDEntry) }
         var cached = VTd.CachedConfiguration(context: context, pasid: pasid, entry: entry, pgtt: pgtt)
