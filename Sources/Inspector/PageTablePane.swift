@@ -4,266 +4,6 @@ import Presentation
 import ScenarioScript
 import TerminalUI
 
-// MARK: - Page tables as the views read them
-
-/// A page table a view can read: its format, the memory its descriptors live in and its
-/// root. Host domains come with the core's own `DescriptorPageTable`; a guest's stage-1
-/// table is read through the nest parent's IOAS (`GuestTableMemory`), addresses being GPAs.
-struct PageTableSource {
-    /// "HWPT 3", "HWPT 6 guest-S1".
-    var title: String
-    /// Identity of the table, to reset the navigation when another table is shown.
-    var key: String
-    var format: any PageTableFormat
-    var memory: any TableMemory
-    var root: UInt64
-    /// The core's table object, when the table is a host domain's.
-    var table: DescriptorPageTable?
-    /// The stage its walk steps are labelled with.
-    var stage: Int
-    /// What the table's addresses are: "PA" (host), "GPA" (guest RAM).
-    var space: String
-    /// For a guest table: the IOAS that turns its GPAs into host addresses.
-    var guestIOAS: UInt32?
-    /// A remark shown with the table (e.g. TTB0 walks disabled).
-    var note: String?
-
-    func read(_ address: UInt64) -> UInt64? { try? memory.read64(address) }
-
-    /// Entries of a table: the root's (all concatenated tables) or a lower one's.
-    func entries(root isRoot: Bool) -> Int { Int((isRoot ? format.rootTableSize : format.tableSize) / 8) }
-
-    /// x86 first-stage addresses are shown sign-extended (canonical).
-    func display(_ address: UInt64) -> UInt64 {
-        (format as? X86FirstStage)?.canonical(address) ?? address
-    }
-
-    /// The host physical address of `address` (itself on the host; through the IOAS for a guest).
-    func hostAddress(_ address: UInt64, fd: IOMMUFD) -> UInt64? {
-        guard let guestIOAS else { return address }
-        return try? fd.hostPhysicalAddress(ioasID: guestIOAS, gpa: address)
-    }
-
-    /// The descriptors from the root to the leaf (or first invalid entry) for `iova`: the
-    /// core's `path(to:)` for a host table, the same reads through guest memory otherwise.
-    func path(to iova: UInt64) -> [WalkStep] {
-        if let table { return table.path(to: iova, stage: stage) }
-        var steps: [WalkStep] = []
-        var table = root, level = format.rootLevel
-        let input = format.inputBits >= 64 ? iova : iova & ((1 << UInt64(format.inputBits)) - 1)
-        while steps.count < 8 {
-            let index = format.index(of: input, level: level)
-            let slot = table &+ UInt64(index) * 8
-            guard let descriptor = read(slot) else { break }
-            let kind = format.kind(of: descriptor, level: level)
-            steps.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: slot,
-                                  descriptor: descriptor, kind: kind))
-            guard kind == .table, level != format.leafLevel else { break }
-            table = format.outputAddress(of: descriptor, level: level)
-            level = format.nextLevel(after: level, descriptor: descriptor)
-        }
-        return steps
-    }
-
-    /// The IOVA of the first leaf, depth first, reading at most `budget` descriptors.
-    func firstLeaf(budget: Int = 4096) -> UInt64? {
-        var remaining = budget
-        func visit(_ table: UInt64, _ level: Int, _ base: UInt64, _ count: Int) -> UInt64? {
-            let span = format.entrySpan(level: level)
-            for index in 0..<count {
-                guard remaining > 0 else { return nil }
-                remaining -= 1
-                guard let descriptor = read(table &+ UInt64(index) * 8), descriptor != 0 else { continue }
-                let start = base &+ UInt64(index) &* span
-                switch format.kind(of: descriptor, level: level) {
-                case .block, .page: return display(start)
-                case .table where level != format.leafLevel:
-                    if let found = visit(format.outputAddress(of: descriptor, level: level),
-                                         format.nextLevel(after: level, descriptor: descriptor), start, entries(root: false)) {
-                        return found
-                    }
-                default: continue
-                }
-            }
-            return nil
-        }
-        return visit(root, format.rootLevel, 0, entries(root: true))
-    }
-}
-
-/// Finds the page table behind an object of the tree.
-enum PageTableSources {
-    enum Resolved {
-        case table(PageTableSource)
-        /// No table to show, and why.
-        case none(String)
-    }
-
-    static func resolve(_ selection: ObjectID?, fd: IOMMUFD) -> Resolved {
-        guard let selection, let object = try? fd.object(selection.rawValue) else {
-            return .none("Select a HWPT_PAGING, HWPT_NESTED or DEVICE in the tree (1).")
-        }
-        switch object {
-        case let hwpt as HWPT: return resolve(hwpt, fd: fd)
-        case let device as Device:
-            guard let hwpt = device.attachments[noPASID] else { return .none("DEVICE \(device.id) is blocked: no page table.") }
-            return resolve(hwpt, fd: fd)
-        case let vdevice as VDevice:
-            guard let hwpt = vdevice.device.attachments[noPASID] else { return .none("DEVICE \(vdevice.device.id) is blocked.") }
-            return resolve(hwpt, fd: fd)
-        case let viommu as VIOMMU: return resolve(viommu.parent, fd: fd)
-        case let ioas as IOAS:
-            guard let hwpt = ioas.hwpts.first else { return .none("IOAS \(ioas.id) has no HWPT_PAGING yet.") }
-            return resolve(hwpt, fd: fd)
-        default:
-            return .none("\(object.type) \(object.id) has no page table.")
-        }
-    }
-
-    static func resolve(_ hwpt: HWPT, fd: IOMMUFD) -> Resolved {
-        switch hwpt {
-        case let paging as HWPTPaging:
-            guard let table = paging.domain.table as? DescriptorPageTable else {
-                return .none("HWPT \(paging.id) is the selftest mock's xarray: it keeps no descriptors.")
-            }
-            return .table(PageTableSource(title: "HWPT \(paging.id)", key: "hwpt:\(paging.id):\(table.root)", format: table.format,
-                                          memory: table.memory, root: table.root, table: table,
-                                          stage: paging.domain.stage == .stage2 ? 2 : 1, space: "PA", guestIOAS: nil, note: nil))
-        case let nested as HWPTNested:
-            return guestStage1(of: nested, fd: fd)
-        default:
-            return .none("\(hwpt.type) \(hwpt.id) has no page table.")
-        }
-    }
-
-    /// A nested HWPT's guest stage-1 table, located the way the IOMMU locates it (vtd_s1:
-    /// `pgtbl_addr`; SMMUv3: the guest CD's TTB0, the CD read at the vSTE's S1ContextPtr).
-    static func guestStage1(of nested: HWPTNested, fd: IOMMUFD) -> Resolved {
-        let ioas = nested.stage2.ioas.id.rawValue
-        let memory = GuestTableMemory(iommufd: fd, ioasID: ioas, pool: IOVARange(start: 0, last: 0))
-        func source(_ format: any PageTableFormat, _ root: UInt64, note: String? = nil) -> Resolved {
-            .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(root)", format: format,
-                                   memory: memory, root: root, table: nil, stage: 1, space: "GPA", guestIOAS: ioas, note: note))
-        }
-        switch nested.domain.configuration {
-        case .selftest:
-            return .none("HWPT \(nested.id) is a selftest nested domain: an IOTLB array, no table.")
-        case .vtdS1(_, let root, let width):
-            return source(X86FirstStage(levels: width >= 57 ? 5 : 4), root)
-        case .armSMMUv3(let words):
-            let ste = GuestSMMUv3.STE(words: words)
-            guard ste.valid else { return .none("HWPT \(nested.id): the guest STE is not valid (V=0): DMA aborts.") }
-            switch ste.config {
-            case SMMUv3.Config.stage1.rawValue: break
-            case SMMUv3.Config.bypass.rawValue: return .none("HWPT \(nested.id): the guest STE bypasses stage 1; stage 2 is HWPT \(nested.stage2.id).")
-            default: return .none("HWPT \(nested.id): the guest STE does not translate by stage 1 (Config \(ste.config)).")
-            }
-            let cdAddress = ste.contextPointer
-            guard let cdWords = try? fd.guestRead(ioasID: ioas, gpa: cdAddress, count: 2) else {
-                return .none("HWPT \(nested.id): the guest CD at GPA \(cdAddress.hex) is not in guest RAM.")
-            }
-            let cd = GuestSMMUv3.CD(words: cdWords)
-            guard cd.valid, cd.aa64, let format = cd.stage1Format else {
-                return .none("HWPT \(nested.id): the guest CD at GPA \(cdAddress.hex) is not valid (V, AA64, TG0, T0SZ): C_BAD_CD.")
-            }
-            return source(format, cd.ttb0, note: cd.epd0 ? "CD.EPD0 set: TTB0 walks are disabled" : "CD @ GPA \(cdAddress.hex) ASID \(cd.asid)")
-        }
-    }
-}
-
-/// The guest's SMMUv3 STE and CD fields a view needs to find the guest's stage-1 table.
-/// (IOMMUCore's `SMMUv3.StreamTableEntry` and `SMMUv3.ContextDescriptor` decode the same
-/// fields, but their initialisers are internal; the bit positions are IHI0070's.)
-enum GuestSMMUv3 {
-    struct STE {
-        var words: [UInt64]
-        var valid: Bool { (words.first ?? 0) & 1 != 0 }
-        /// STE.Config, bits 3:1.
-        var config: UInt64 { ((words.first ?? 0) >> 1) & 0x7 }
-        /// S1ContextPtr, bits 51:6.
-        var contextPointer: UInt64 { (words.first ?? 0) & 0x000F_FFFF_FFFF_FFC0 }
-    }
-
-    struct CD {
-        var words: [UInt64]
-        private var word0: UInt64 { words.first ?? 0 }
-        var valid: Bool { (word0 >> 31) & 1 != 0 }
-        var aa64: Bool { (word0 >> 41) & 1 != 0 }
-        var epd0: Bool { (word0 >> 14) & 1 != 0 }
-        var t0sz: Int { Int(word0 & 0x3f) }
-        var tg0: UInt64 { (word0 >> 6) & 0x3 }
-        var ips: UInt64 { (word0 >> 32) & 0x7 }
-        var asid: UInt64 { word0 >> 48 }
-        /// TTB0, bits 51:4 of word 1.
-        var ttb0: UInt64 { (words.count > 1 ? words[1] : 0) & 0x000F_FFFF_FFFF_FFF0 }
-
-        /// The stage-1 format the CD describes (TG0: 0 = 4K, 1 = 64K, 2 = 16K).
-        var stage1Format: ArmLPAE? {
-            let granules: [UInt64: UInt64] = [0: 4096, 1: 65536, 2: 16384]
-            guard let granule = granules[tg0], ips < 7, (16...39).contains(t0sz) || t0sz == 12 else { return nil }
-            return ArmLPAE(stage: .stage1, granule: granule, ias: 64 - t0sz, oas: [32, 36, 40, 42, 44, 48, 52][Int(ips)])
-        }
-    }
-}
-
-/// Text helpers the page-table and walk views share.
-enum TableText {
-    /// "0x07f" for an index of a table of `count` entries.
-    static func index(_ index: Int, count: Int) -> String {
-        let digits = max(3, String(max(0, count - 1), radix: 16).count)
-        let text = String(index, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
-    }
-
-    static func field(_ field: DescriptorField) -> String {
-        let bits = field.bits.count == 1 ? "\(field.bits.lowerBound)" : "\(field.bits.upperBound):\(field.bits.lowerBound)"
-        return "\(field.name)[\(bits)]=" + (field.value > 9 ? field.value.hex : String(field.value))
-    }
-
-    /// The input bits that index a table at `level`: (high, low).
-    static func indexBits(_ format: any PageTableFormat, level: Int, root: Bool) -> (Int, Int) {
-        let low = format.entrySpan(level: level).trailingZeroBitCount
-        let entries = (root ? format.rootTableSize : format.tableSize) / 8
-        let high = min(low + max(1, entries.trailingZeroBitCount) - 1, max(low, format.inputBits - 1))
-        return (high, low)
-    }
-
-    static func dash(_ symbols: Symbols) -> String { symbols == .ascii ? "-" : "–" }
-    static func arrow(_ symbols: Symbols) -> String { symbols == .ascii ? "->" : "→" }
-
-    /// Splits `items` into lines of at most `width` cells.
-    static func wrap(_ items: [String], width: Int, separator: String = "  ") -> [String] {
-        var lines: [String] = []
-        var line = ""
-        for item in items {
-            if line.isEmpty { line = item; continue }
-            if CellBuffer.width(of: line + separator + item) > width {
-                lines.append(line)
-                line = item
-            } else {
-                line += separator + item
-            }
-        }
-        if !line.isEmpty { lines.append(line) }
-        return lines
-    }
-
-    /// A hex address typed by the user: `0x1234`, `1234`, `0x1_0000`; nil when not hex.
-    static func parseAddress(_ text: String) -> UInt64? {
-        var digits = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "")
-        if digits.hasPrefix("0x") { digits.removeFirst(2) }
-        guard !digits.isEmpty, digits.count <= 16 else { return nil }
-        return UInt64(digits, radix: 16)
-    }
-}
-
-extension String {
-    /// Padded with blanks to `width` cells (at least one blank after the text).
-    func cellPadded(to width: Int) -> String {
-        self + String(repeating: " ", count: max(1, width - CellBuffer.width(of: self)))
-    }
-}
-
 // MARK: - The page-table browser
 
 /// One table of a domain (or a guest stage-1 table) at a time: one row per entry, runs of
@@ -272,36 +12,8 @@ extension String {
 public struct PageTablePane: InspectorPane {
     public let kind = PaneKind.pageTable
 
-    /// A row: one entry, or a run of empty (zero, invalid) entries.
-    enum Row: Equatable {
-        case entry(Int)
-        case empty(first: Int, last: Int)
-
-        var first: Int {
-            switch self {
-            case .entry(let index): index
-            case .empty(let first, _): first
-            }
-        }
-
-        func contains(_ index: Int) -> Bool {
-            switch self {
-            case .entry(let entry): entry == index
-            case .empty(let first, let last): (first...last).contains(index)
-            }
-        }
-    }
-
-    /// The table on screen, from the root along the descended entries.
-    struct Frame {
-        /// The descended entries: level, index, and the table they are in.
-        var path: [(level: Int, index: Int, table: UInt64)]
-        var table: UInt64
-        var level: Int
-        /// The IOVA the table's entry 0 covers.
-        var base: UInt64
-        var entries: Int
-    }
+    typealias Row = PageTableModel.Row
+    typealias Frame = PageTableModel.Frame
 
     public var list = ListState()
     /// Indices descended through, from the root.
@@ -312,8 +24,8 @@ public struct PageTablePane: InspectorPane {
     /// Select the first used entry when the rows of a newly shown table are known.
     private var selectFirstEntry = true
     private var listHeight = 1
-    /// The rows of the table on screen, rebuilt when the model or the table changes.
-    private var cache: (key: String, rows: [Row], used: Int)?
+    /// The table on screen, read again when the model, the table or the descent changes.
+    private var model: PageTableModel?
 
     public init() {}
 
@@ -333,7 +45,7 @@ public struct PageTablePane: InspectorPane {
             crumbs = []
             saved = []
             list = ListState()
-            cache = nil
+            model = nil
             selectFirstEntry = true
         }
         return resolved
@@ -361,30 +73,18 @@ public struct PageTablePane: InspectorPane {
     }
 
     private mutating func rows(_ source: PageTableSource, _ frame: Frame, generation: Int) -> [Row] {
-        let key = "\(generation)|\(source.key)|\(frame.table)|\(frame.level)"
-        if let cache, cache.key == key { return cache.rows }
-        var rows: [Row] = []
-        var used = 0
-        var runStart: Int?
-        for index in 0..<frame.entries {
-            let descriptor = source.read(frame.table &+ UInt64(index) * 8)
-            let empty = descriptor == 0 && source.format.kind(of: 0, level: frame.level) == .invalid
-            if empty {
-                if runStart == nil { runStart = index }
-                continue
-            }
-            if let start = runStart { rows.append(.empty(first: start, last: index - 1)); runStart = nil }
-            rows.append(.entry(index))
-            used += 1
-        }
-        if let start = runStart { rows.append(.empty(first: start, last: frame.entries - 1)) }
-        cache = (key, rows, used)
-        if selectFirstEntry, let first = rows.firstIndex(where: { if case .entry = $0 { return true }; return false }) {
-            list.select(first, count: rows.count, height: listHeight)
+        if let model, model.key == PageTableModel.key(source, frame, generation: generation) { return model.rows }
+        let made = PageTableModel(source: source, frame: frame, generation: generation)
+        model = made
+        if selectFirstEntry, let first = made.rows.firstIndex(where: { if case .entry = $0 { return true }; return false }) {
+            list.select(first, count: made.rows.count, height: listHeight)
         }
         selectFirstEntry = false
-        return rows
+        return made.rows
     }
+
+    /// The descriptor at `index` of the table on screen, as the model read it.
+    private func descriptor(_ index: Int) -> UInt64? { model?.entry(index)?.descriptor }
 
     private func range(_ source: PageTableSource, _ frame: Frame, first: Int, last: Int) -> (UInt64, UInt64) {
         let span = source.format.entrySpan(level: frame.level)
@@ -418,7 +118,7 @@ public struct PageTablePane: InspectorPane {
         case .entry(let index):
             let slot = frame.table &+ UInt64(index) * 8
             let prefix = TableText.index(index, count: frame.entries).cellPadded(to: indexWidth) + slot.hex.cellPadded(to: addressWidth)
-            guard let descriptor = source.read(slot) else { return prefix + "bus error: \(source.space) not backed" }
+            guard let descriptor = descriptor(index) else { return prefix + "bus error: \(source.space) not backed" }
             let kind = format.kind(of: descriptor, level: frame.level)
             let (start, end) = range(source, frame, first: index, last: index)
             var text = prefix + String(Units.word(descriptor).dropFirst(2)).cellPadded(to: 18)
@@ -459,7 +159,7 @@ public struct PageTablePane: InspectorPane {
             return (["\(last - first + 1) empty entries (descriptor 0):", "IOVA \(start.hex)\(dash)\(end.hex) is unmapped at L\(frame.level)"], [])
         case .entry(let index):
             let slot = frame.table &+ UInt64(index) * 8
-            guard let descriptor = source.read(slot) else { return (["\(source.space) \(slot.hex) is not backed by memory"], []) }
+            guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], []) }
             let kind = format.kind(of: descriptor, level: frame.level)
             let host = source.guestIOAS != nil ? source.hostAddress(slot, fd: fd).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
             var head = ["L\(frame.level)[\(TableText.index(index, count: frame.entries))] @ \(source.space) \(slot.hex)\(host)",
@@ -502,7 +202,7 @@ public struct PageTablePane: InspectorPane {
 
         line(breadcrumb(source, frame, symbols: symbols), 0, "heading")
         let host = source.guestIOAS != nil ? source.hostAddress(frame.table, fd: fd).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
-        let used = cache?.used ?? 0
+        let used = model?.used ?? 0
         line("L\(frame.level) table @ \(source.space) \(frame.table.hex)\(host), \(used)/\(frame.entries) entries used  \(source.format.name)"
              + (source.note.map { "  \($0)" } ?? ""), 1, "dim")
         line(header(frame, symbols: symbols), 2, "dim")
@@ -514,8 +214,7 @@ public struct PageTablePane: InspectorPane {
             switch row {
             case .empty: role = "dim"
             case .entry(let entry):
-                let descriptor = source.read(frame.table &+ UInt64(entry) * 8) ?? 0
-                switch source.format.kind(of: descriptor, level: frame.level) {
+                switch model?.entry(entry)?.kind ?? source.format.kind(of: 0, level: frame.level) {
                 case .table: role = "text"
                 case .block, .page: role = "mapped"
                 case .invalid: role = "warning"
@@ -556,8 +255,7 @@ public struct PageTablePane: InspectorPane {
         switch key {
         case .enter, .right, .character("l"):
             guard all.indices.contains(list.selected) else { return .none }
-            guard case .entry(let index) = all[list.selected],
-                  let descriptor = source.read(frame.table &+ UInt64(index) * 8) else {
+            guard case .entry(let index) = all[list.selected], let descriptor = descriptor(index) else {
                 return .message("empty entries: nothing below")
             }
             let kind = source.format.kind(of: descriptor, level: frame.level)

@@ -5,63 +5,13 @@ import ScenarioScript
 import TerminalUI
 
 /// One DMA transaction walked by the core: pick a device, an IOVA, the access (and a PASID);
-/// the pane flushes that IOMMU's caches and calls `IOMMUFD.translate`, then shows every
+/// the pane probes the walk with `IOMMUFD.translate` (bypassing the IOMMU's caches when
+/// cold, consulting them when warm, never changing them), then shows every
 /// descriptor fetch in order with the bits that decided it, the two-dimensional grid of a
 /// nested walk, and a fault's stage, level and reason. Step mode replays the walk one memory
 /// access per key press.
 public struct WalkPane: InspectorPane {
     public let kind = PaneKind.walk
-
-    /// What a walk depends on: when it changes, the walk is made again.
-    struct Request: Equatable {
-        var generation: Int
-        var device: UInt32
-        var iova: UInt64
-        var pasid: UInt32?
-        var write: Bool
-        var cold: Bool
-    }
-
-    enum Outcome {
-        case translation(Translation)
-        case fault(TranslationFault)
-        /// `translate` returned nil: the architecture's walk for this request is not modelled.
-        case unsupported
-        case failed(Errno)
-    }
-
-    /// A row of the nested grid: the stage-2 walk that serves one stage-1 fetch (or the CD
-    /// pointer, or the stage-1 output), and that stage-1 fetch.
-    struct GridRow {
-        enum Role: Equatable { case configuration, stage1(level: Int), stage2Only, output }
-        var role: Role
-        /// Stage-2 fetches: level and step number.
-        var cells: [(level: Int, step: Int)]
-        var stage1Step: Int?
-        /// The IPA (GPA) stage 2 resolves in this row.
-        var input: UInt64?
-    }
-
-    /// A walk made, with what the views need to explain it.
-    struct Walk {
-        var request: Request
-        var deviceName: String
-        var outcome: Outcome
-        /// The fetches `translate` reported, up to the faulting one for a fault.
-        var steps: [WalkStep]
-        var formats: [Int: any PageTableFormat]
-        var nested: Bool
-        /// "IPA" on Arm, "GPA" on x86.
-        var intermediate: String
-        var grid: [GridRow]
-        var stage2Levels: [Int]
-        /// The input address each step indexes with, where known.
-        var inputs: [UInt64?]
-        /// The input address name of each step ("IOVA", "IPA").
-        var inputNames: [String]
-        /// The grid row of each step.
-        var rowOfStep: [Int?]
-    }
 
     public var list = ListState()
     /// The device walked (its iommufd id); nil picks the selection's device or the first bound one.
@@ -70,7 +20,7 @@ public struct WalkPane: InspectorPane {
     public private(set) var iova: UInt64?
     public private(set) var write = false
     public private(set) var pasid: UInt32?
-    /// Flush the IOMMU's caches before walking (cold) or not (warm: an IOTLB hit shows).
+    /// Walk past the IOMMU's caches (cold) or through them as the scenario left them (warm).
     public private(set) var cold = true
     public private(set) var stepMode = false
     /// In step mode, the memory access shown last.
@@ -79,7 +29,7 @@ public struct WalkPane: InspectorPane {
     public private(set) var editing: String?
     public var capturesInput: Bool { editing != nil }
     private var lastSelection: ObjectID?
-    private var walk: Walk?
+    private var walk: WalkModel?
     private var listHeight = 1
     private var listTop = 0
 
@@ -88,7 +38,7 @@ public struct WalkPane: InspectorPane {
     public var keyHelp: [(key: String, action: String)] {
         [("d / D", "next / previous bound device"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
          ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1"),
-         ("c", "toggle cold (IOTLB flushed) / warm (an IOTLB hit shows)"),
+         ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
          ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
          ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)")]
     }
@@ -127,10 +77,10 @@ public struct WalkPane: InspectorPane {
             return
         }
         if iova == nil { iova = defaultIOVA(device, fd: fd) }
-        let request = Request(generation: context.model.generation, device: deviceID, iova: iova ?? 0, pasid: pasid,
+        let request = WalkModel.Request(generation: context.model.generation, device: deviceID, iova: iova ?? 0, pasid: pasid,
                               write: write, cold: cold)
         guard walk?.request != request else { return }
-        walk = Self.makeWalk(request, device: device, fd: fd)
+        walk = WalkModel(request, device: device, fd: fd)
         current = 0
         list = ListState()
     }
@@ -148,239 +98,13 @@ public struct WalkPane: InspectorPane {
         return 0
     }
 
-    static func makeWalk(_ request: Request, device: Device, fd: IOMMUFD) -> Walk {
-        let access: AccessRights = request.write ? .write : .read
-        if request.cold { device.platform.iommu.invalidateAllCaches() }
-        let outcome: Outcome
-        do {
-            switch try fd.translate(deviceID: request.device, iova: request.iova, pasid: request.pasid, access: access) {
-            case nil: outcome = .unsupported
-            case .success(let translation)?: outcome = .translation(translation)
-            case .failure(let fault)?: outcome = .fault(fault)
-            }
-        } catch {
-            outcome = .failed(error)
-        }
-        let architecture = device.platform.iommu.architecture
-        let intermediate = architecture == .armSMMUv3 ? "IPA" : "GPA"
-        // The formats to decode with: the attached domain's own table, or for a nested HWPT
-        // the parent's stage-2 table and the guest's stage-1 table.
-        var formats: [Int: any PageTableFormat] = [:]
-        var tables: [Int: PageTableSource] = [:]
-        var nested = false
-        var contextPointer: UInt64?
-        switch device.attachments[request.pasid ?? noPASID] {
-        case let paging as HWPTPaging:
-            if case .table(let source) = PageTableSources.resolve(paging, fd: fd) {
-                formats[source.stage] = source.format
-                tables[source.stage] = source
-            }
-        case let hwpt as HWPTNested:
-            nested = true
-            if case .table(let source) = PageTableSources.resolve(hwpt.stage2, fd: fd) {
-                formats[2] = source.format
-                tables[2] = source
-            }
-            if case .table(let source) = PageTableSources.guestStage1(of: hwpt, fd: fd) {
-                formats[1] = source.format
-                tables[1] = source
-            }
-            if case .armSMMUv3(let words) = hwpt.domain.configuration {
-                contextPointer = GuestSMMUv3.STE(words: words).contextPointer
-            }
-        default:
-            break
-        }
-        var steps: [WalkStep] = []
-        switch outcome {
-        case .translation(let translation):
-            steps = translation.steps
-        case .fault(let fault):
-            // The fetches the hardware made before the fault; the last one faulted.
-            steps = fault.steps
-        default:
-            break
-        }
-        // The grid and the input address of each step.
-        var grid: [GridRow] = []
-        var rowOfStep = [Int?](repeating: nil, count: steps.count)
-        var inputs = [UInt64?](repeating: nil, count: steps.count)
-        var inputNames = [String](repeating: "IOVA", count: steps.count)
-        if nested && !steps.isEmpty {
-            var pending: [(level: Int, step: Int)] = []
-            var pendingDone = false
-            for (index, step) in steps.enumerated() {
-                if step.stage == 2 {
-                    if pendingDone {
-                        let seenStage1 = grid.contains { $0.stage1Step != nil }
-                        grid.append(GridRow(role: seenStage1 ? .stage2Only : .configuration, cells: pending, stage1Step: nil,
-                                            input: seenStage1 ? nil : contextPointer))
-                        pending = []
-                    }
-                    pending.append((step.level, index))
-                    pendingDone = step.kind != .table
-                } else {
-                    grid.append(GridRow(role: .stage1(level: step.level), cells: pending, stage1Step: index, input: step.entryAddress))
-                    pending = []
-                    pendingDone = false
-                }
-            }
-            if !pending.isEmpty {
-                // The IPA stage 1 produced: its leaf's output plus the IOVA's offset in the leaf.
-                var output: UInt64?
-                if let leaf = steps.last(where: { $0.stage == 1 }), leaf.kind == .block || leaf.kind == .page, let s1 = formats[1] {
-                    let size = s1.leafSize(of: leaf.descriptor, level: leaf.level)
-                    output = s1.outputAddress(of: leaf.descriptor, level: leaf.level) + (request.iova & (size - 1))
-                }
-                let seenStage1 = grid.contains { $0.stage1Step != nil }
-                grid.append(GridRow(role: seenStage1 ? .output : .configuration, cells: pending, stage1Step: nil,
-                                    input: seenStage1 ? output : contextPointer))
-            }
-            for (row, entry) in grid.enumerated() {
-                for cell in entry.cells {
-                    rowOfStep[cell.step] = row
-                    inputs[cell.step] = entry.input
-                    inputNames[cell.step] = intermediate
-                }
-                if let step = entry.stage1Step {
-                    rowOfStep[step] = row
-                    inputs[step] = request.iova
-                }
-            }
-        } else {
-            for index in steps.indices {
-                inputs[index] = request.iova
-                if nested && steps[index].stage == 2 { inputNames[index] = intermediate }
-            }
-        }
-        var levels = formats[2]?.levels ?? []
-        for step in steps where step.stage == 2 && !levels.contains(step.level) { levels.append(step.level) }
-        let name = "DEVICE \(device.id) \(device.platform.name)"
-        return Walk(request: request, deviceName: name, outcome: outcome, steps: steps,
-                    formats: formats, nested: nested, intermediate: intermediate, grid: grid, stage2Levels: levels,
-                    inputs: inputs, inputNames: inputNames, rowOfStep: rowOfStep)
-    }
-
-    // MARK: Describing steps
-
-    /// "L1[0x001] → table at 0x40012000".
-    private static func effect(_ step: WalkStep, _ walk: Walk, symbols: Symbols) -> String {
-        let arrow = TableText.arrow(symbols)
-        let entry = "L\(step.level)[\(TableText.index(step.index, count: 512))]"
-        guard let format = walk.formats[step.stage] else { return "\(entry) = \(Units.word(step.descriptor)) (\(step.kind.rawValue))" }
-        switch step.kind {
-        case .table: return "\(entry) \(arrow) table at \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
-        case .block, .page:
-            return "\(entry) \(arrow) \(step.kind.rawValue) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
-                + " (\(Units.exactSize(format.leafSize(of: step.descriptor, level: step.level))))"
-        case .invalid: return "\(entry) is invalid (\(Units.word(step.descriptor)))"
-        }
-    }
-
-    /// Fields that decide a walk step: validity, the kind, permissions and the Access flag.
-    private static let decidingFields: Set<String> = [
-        "valid", "P", "PR", "PS", "NextLevel", "R", "W", "R/W", "AP", "S2AP", "APTable", "AF", "IR", "IW",
-    ]
-
-    /// The input bits that indexed a step: "IPA[38:30]=0x001".
-    private static func indexBits(_ step: WalkStep, _ index: Int, _ walk: Walk) -> String {
-        guard let format = walk.formats[step.stage] else { return "[\(TableText.index(step.index, count: 512))]" }
-        let root = step.level == format.rootLevel
-        let (high, low) = TableText.indexBits(format, level: step.level, root: root)
-        let count = Int((root ? format.rootTableSize : format.tableSize) / 8)
-        return "[\(high):\(low)]=\(TableText.index(step.index, count: count))"
-    }
-
-    /// What the descriptor's bits decided: where it leads, and the bits that allowed it.
-    private static func decidingBits(_ step: WalkStep, _ walk: Walk, symbols: Symbols) -> String {
-        guard let format = walk.formats[step.stage] else { return "(no format: raw descriptor)" }
-        var parts: [String] = []
-        switch step.kind {
-        case .table: parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)")
-        case .block, .page:
-            parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
-                         + " \(Units.exactSize(format.leafSize(of: step.descriptor, level: step.level)))")
-        case .invalid: parts.append("invalid:")
-        }
-        let fields = format.fields(of: step.descriptor, level: step.level)
-            .filter { decidingFields.contains($0.name) && (step.kind == .invalid || $0.bits.count > 1 || $0.value != 0 || $0.name == "AF") }
-            .map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }
-        return (parts + fields).joined(separator: " ")
-    }
-
-    /// The sentence step mode shows for a memory access.
-    static func sentence(_ index: Int, _ walk: Walk, symbols: Symbols) -> String {
-        let step = walk.steps[index]
-        let effect = effect(step, walk, symbols: symbols)
-        let input = walk.inputs[index].map { " \($0.hex)" } ?? ""
-        var text: String
-        if let row = walk.rowOfStep[index] {
-            let entry = walk.grid[row]
-            if step.stage == 1 {
-                text = "stage 1 reads its level-\(step.level) entry at \(walk.intermediate) \(step.entryAddress.hex): \(effect)"
-            } else {
-                switch entry.role {
-                case .stage1(let level):
-                    text = "stage 2 resolves the \(walk.intermediate)\(input) of the stage-1 level-\(level) table entry: \(effect)"
-                case .configuration:
-                    text = "stage 2 resolves the \(walk.intermediate)\(input) of the guest's context descriptor"
-                        + (walk.intermediate == "IPA" ? " (STE.S1ContextPtr)" : "") + ": \(effect)"
-                case .output:
-                    text = "stage 2 resolves the output \(walk.intermediate)\(input) of stage 1: \(effect)"
-                case .stage2Only:
-                    text = "stage 2 resolves the \(walk.intermediate)\(input): \(effect)"
-                }
-            }
-        } else {
-            text = "stage \(step.stage) reads the level-\(step.level) entry at \(step.entryAddress.hex) for \(walk.inputNames[index])\(input): \(effect)"
-        }
-        if index == walk.steps.count - 1 {
-            switch walk.outcome {
-            case .translation(let translation):
-                text += "; so IOVA \(walk.request.iova.hex) \(TableText.arrow(symbols)) PA \(translation.output.hex)"
-                    + " (\(Units.exactSize(translation.pageSize)), \(translation.rights.shortDescription))"
-            case .fault(let fault):
-                text += "; the walk faults here: \(fault.reason)"
-            default:
-                break
-            }
-        }
-        return text
-    }
-
-    static let stepHeader = "#".cellPadded(to: 3) + "step".cellPadded(to: 6) + "index bits".cellPadded(to: 14) + "entry addr".cellPadded(to: 12) + "descriptor".cellPadded(to: 17)
-        + "kind".cellPadded(to: 6) + "decided by"
-
-    private static func stepText(_ index: Int, _ walk: Walk, symbols: Symbols) -> String {
-        let step = walk.steps[index]
-        return String(index + 1).cellPadded(to: 3) + "S\(step.stage) L\(step.level)".cellPadded(to: 6) + indexBits(step, index, walk).cellPadded(to: 14)
-            + step.entryAddress.hex.cellPadded(to: 12) + String(Units.word(step.descriptor).dropFirst(2)).cellPadded(to: 17)
-            + step.kind.rawValue.cellPadded(to: 6) + decidingBits(step, walk, symbols: symbols)
-    }
-
-    private static func reasonGloss(_ reason: String) -> String? {
-        switch reason {
-        case "F_TRANSLATION": "no valid descriptor for the address"
-        case "F_PERMISSION": "the descriptors do not grant this access"
-        case "F_ACCESS": "the leaf's Access flag is clear"
-        case "F_ADDR_SIZE": "an address beyond the configured size"
-        case "F_WALK_EABT": "a descriptor fetch hit no memory"
-        case "C_BAD_STE": "the STE is invalid"
-        case "C_BAD_CD": "the context descriptor is invalid"
-        case "ABORT": "STE.Config = abort: the transaction is terminated"
-        default: nil
-        }
-    }
-
-    // MARK: Rendering
-
     /// How many steps are on screen: all, or up to the current one in step mode.
-    private func visibleCount(_ walk: Walk) -> Int {
+    private func visibleCount(_ walk: WalkModel) -> Int {
         stepMode ? min(walk.steps.count, current + 1) : walk.steps.count
     }
 
     /// The step highlighted: the current one in step mode, else the selected one.
-    private func highlighted(_ walk: Walk) -> Int? {
+    private func highlighted(_ walk: WalkModel) -> Int? {
         guard !walk.steps.isEmpty else { return nil }
         return stepMode ? min(current, walk.steps.count - 1) : min(list.selected, walk.steps.count - 1)
     }
@@ -412,7 +136,7 @@ public struct WalkPane: InspectorPane {
         if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
         line(controls.joined(separator: separator), "heading")
 
-        let cache = request.cold ? "IOTLB flushed for the walk" : "IOTLB kept (warm)"
+        let cache = request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
         switch walk.outcome {
         case .translation(let translation):
             let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
@@ -420,17 +144,17 @@ public struct WalkPane: InspectorPane {
             line("\(cache): \(fetched) \(TableText.arrow(symbols)) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
                  + "\(translation.rights.shortDescription))", "mapped")
         case .fault(let fault):
-            line("\(cache): FAULT at stage \(fault.stage) level \(fault.level): \(fault.reason)", "fault")
-            let details = fault.details.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
-            line("why: \(fault.reason)" + (Self.reasonGloss(fault.reason).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
-            if fault.stage == 0 {
+            let reason = FaultText.reason(fault), details = FaultText.details(fault)
+            line("\(cache): FAULT at stage \(fault.stage.number) level \(fault.level): \(reason)", "fault")
+            line("why: \(reason)" + (FaultText.gloss(fault).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
+            if fault.stage == .configuration {
                 line("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
             } else if let last = walk.steps.last, last.stage == fault.stage {
-                line("where: step \(walk.steps.count) below, stage \(last.stage) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
+                line("where: step \(walk.steps.count) below, stage \(last.stage.number) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
                      + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
-                line("below: the stage-\(fault.stage) table read by software (translate lists no fetches with a fault)", "dim")
+                line("below: the stage-\(fault.stage.number) table read by software (translate lists no fetches with a fault)", "dim")
             } else {
-                line("where: stage \(fault.stage) level \(fault.level) (no table to show the entry)", "fault")
+                line("where: stage \(fault.stage.number) level \(fault.level) (no table to show the entry)", "fault")
             }
         case .unsupported:
             line("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
@@ -442,11 +166,11 @@ public struct WalkPane: InspectorPane {
         let highlight = highlighted(walk)
         if !walk.grid.isEmpty { drawGrid(&buffer, area, &y, walk, visible: visible, highlight: highlight, context: context) }
         if stepMode, let highlight {
-            let words = Self.sentence(highlight, walk, symbols: symbols).split(separator: " ").map(String.init)
+            let words = WalkNarration.sentence(highlight, walk, symbols: symbols).split(separator: " ").map(String.init)
             for text in TableText.wrap(words, width: area.width, separator: " ").prefix(3) { line(text, "text") }
         }
         guard y < area.height else { return }
-        line(Self.stepHeader, "dim")
+        line(WalkNarration.stepHeader, "dim")
         let stripHeight = area.height - y >= 8 ? 3 : 0
         listTop = y
         listHeight = max(1, area.height - y - stripHeight)
@@ -460,9 +184,9 @@ public struct WalkPane: InspectorPane {
         if case .fault = walk.outcome { isFault = true } else { isFault = false }
         for (offset, index) in (list.offset..<min(visible, list.offset + listHeight)).enumerated() {
             let step = walk.steps[index]
-            var role = step.stage == 2 ? "stage2" : "stage1"
+            var role = step.stage == .stage2 ? "stage2" : "stage1"
             if step.kind == .invalid || (isFault && index == walk.steps.count - 1) { role = "fault" }
-            let text = Self.stepText(index, walk, symbols: symbols)
+            let text = WalkNarration.stepText(index, walk, symbols: symbols)
             if let search = context.search?.lowercased(), !search.isEmpty, TableText.parseAddress(search) == nil,
                text.lowercased().contains(search) { role = "match" }
             let row = area.y + y + offset
@@ -491,7 +215,7 @@ public struct WalkPane: InspectorPane {
 
     /// The nested walk as a grid: rows are stage-1 levels (and the CD pointer, and the output),
     /// columns stage-2 levels, each cell the descriptor read, "·" before it is read.
-    private func drawGrid(_ buffer: inout CellBuffer, _ area: Rect, _ y: inout Int, _ walk: Walk, visible: Int, highlight: Int?,
+    private func drawGrid(_ buffer: inout CellBuffer, _ area: Rect, _ y: inout Int, _ walk: WalkModel, visible: Int, highlight: Int?,
                           context: RenderContext) {
         let theme = context.theme, symbols = context.symbols
         let label = 8
@@ -607,7 +331,7 @@ public struct WalkPane: InspectorPane {
         }
         refresh(context)
         guard let walk else { return false }
-        let texts = walk.steps.indices.map { Self.stepText($0, walk, symbols: context.symbols) }
+        let texts = walk.steps.indices.map { WalkNarration.stepText($0, walk, symbols: context.symbols) }
         guard let index = nextMatch(in: texts, after: highlighted(walk) ?? 0, needle: text, forward: forward) else { return false }
         if stepMode { current = index } else { list.select(index, count: texts.count, height: listHeight) }
         return true

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IOMMUCore
+import Presentation
 import ScenarioScript
 
 /// An address option in the scenario language's integer syntax.
@@ -21,17 +22,18 @@ func runScenario(_ path: String) throws -> Session {
     return session
 }
 
-/// Prints the descriptors of one walk as a table a person can follow.
-func printSteps(_ steps: [WalkStep], format: (any PageTableFormat)?) {
+/// Prints the descriptors of one walk as a table a person can follow, each with its decoded
+/// fields when `decoded`.
+func printSteps(_ steps: [WalkStep], decoded: Bool) {
     print("  #  stg lvl  table               idx    entry address       descriptor          kind")
     for (number, step) in steps.enumerated() {
-        let row = [String(number + 1).leftPadded(to: 3), "S\(step.stage)".leftPadded(to: 3), String(step.level).leftPadded(to: 3),
+        let row = [String(number + 1).leftPadded(to: 3), StepText.stage(step).leftPadded(to: 3), String(step.level).leftPadded(to: 3),
                    step.table.hex.rightPadded(to: 19), ("0x" + String(step.index, radix: 16)).rightPadded(to: 6),
                    step.entryAddress.hex.rightPadded(to: 19), step.descriptor.hex.rightPadded(to: 19), step.kind.rawValue]
         print("  " + row.joined(separator: " "))
-        if let format, step.stage == 1 || steps.allSatisfy({ $0.stage == step.stage }), step.kind != .invalid {
-            let fields = format.fields(of: step.descriptor, level: step.level)
-                .map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }.joined(separator: " ")
+        if decoded, step.kind != .invalid {
+            let fields = step.format.fields(of: step.descriptor, level: step.level)
+                .map(StepText.field).joined(separator: " ")
             print("       " + fields)
         }
     }
@@ -44,7 +46,15 @@ struct Walk: ParsableCommand {
     @Argument(help: "A scenario file (.iommu).") var file: String
     @Option(help: "The paging HWPT id.") var hwpt: UInt32
     @Option(help: "The first IOVA.") var iova: Address
-    @Option(help: "How many pages (leaves or holes) to show.") var count: Int = 8
+    @Option(help: "How many pages (leaves or holes) to show, 1 to \(Walk.maximumCount).") var count: Int = 8
+
+    static let maximumCount = 4096
+
+    func validate() throws {
+        guard (1...Self.maximumCount).contains(count) else {
+            throw ValidationError("--count must be 1 to \(Self.maximumCount), not \(count)")
+        }
+    }
 
     func run() throws {
         let session = try runScenario(file)
@@ -53,18 +63,11 @@ struct Walk: ParsableCommand {
             throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors")
         }
         print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
-        var address = iova.value
-        for _ in 0..<count {
-            let path = table.path(to: address, stage: paging.domain.stage == .stage2 ? 2 : 1)
-            guard let last = path.last else { break }
-            let size = last.kind == .invalid ? table.format.entrySpan(level: last.level)
-                : table.format.leafSize(of: last.descriptor, level: last.level)
-            let base = address.alignedDown(to: size)
-            let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.level).hex)"
-            print("\nIOVA \(base.hex)-\((base + size - 1).hex)  \(what)")
-            printSteps(path, format: table.format)
-            guard let next = base.checkedAdd(size) else { break }
-            address = next
+        for path in table.cursor(stage: paging.domain.stage.translationStage).pieces(from: iova.value, count: count) {
+            guard let last = path.last else { continue }
+            let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.step.level).hex)"
+            print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
+            printSteps(path.map(\.step), decoded: true)
         }
     }
 }
@@ -77,22 +80,25 @@ struct Translate: ParsableCommand {
     @Option(help: "The device id (device_bind's out_devid).") var dev: UInt32
     @Option(help: "The IOVA.") var iova: Address
     @Flag(help: "A write (default: a read).") var write = false
-    @Flag(help: "Invalidate the IOMMU's caches first, so the translation walks.") var cold = false
+    @Flag(help: "Walk past the IOMMU's caches (a probe that leaves them as they are).") var cold = false
 
     func run() throws {
         let session = try runScenario(file)
-        if cold { for iommu in session.machine.iommus { iommu.invalidateAllCaches() } }
-        let result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read)
+        let result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read,
+                                                   caches: cold ? .bypass : .use)
         switch result {
         case nil:
             print("translate is not modelled yet for this device's IOMMU")
         case .success(let translation)?:
-            printSteps(translation.steps, format: nil)
+            for fetch in translation.configurationFetches { print("  " + StepText.configurationFetch(fetch)) }
+            printSteps(translation.steps, decoded: false)
             print("\n\(iova.value.hex) -> \(translation.output.hex)  page \(translation.pageSize.hex)  \(translation.rights.shortDescription)"
                   + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
         case .failure(let fault)?:
-            print("fault: stage \(fault.stage) level \(fault.level) \(fault.reason) "
-                  + fault.details.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+            for fetch in fault.configurationFetches { print("  " + StepText.configurationFetch(fetch)) }
+            print("fault: stage \(fault.stage.number) level \(fault.level) \(FaultText.reason(fault)) \(FaultText.details(fault))")
+            let client = (try? session.iommufd.object(dev) as? Device)?.platform.name ?? "(unassigned sid)"
+            for line in FaultText.kernelLogBeyondDetails(fault, client: client) { print(line) }
             throw ExitCode(1)
         }
     }

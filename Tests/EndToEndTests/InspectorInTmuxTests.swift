@@ -62,7 +62,7 @@ struct InspectorInTmuxTests {
         terminal.waitFor("guest STE 0x4000000b")
         // The nested walk of DEVICE 1, then one memory access at a time.
         terminal.keys("/ 'DEVICE 1' Enter 4")
-        terminal.waitFor("IOTLB flushed for the walk: 22 fetches")
+        terminal.waitFor("IOTLB bypassed (probe): 22 fetches")
         terminal.keys("s Space Space")
         terminal.waitFor("step 3/22")
         terminal.keys("?")

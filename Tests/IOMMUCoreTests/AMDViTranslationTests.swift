@@ -28,7 +28,7 @@ struct AMDViTranslationTests {
         }
 
         func translate(_ iova: UInt64, _ access: AccessRights = .read) -> Result<Translation, TranslationFault>? {
-            iommu.translate(device, iova: iova, pasid: nil, access: access, memory: memory)
+            iommu.translate(device, iova: iova, pasid: nil, access: access, caches: .use, memory: memory)
         }
 
         func fault(_ iova: UInt64, _ access: AccessRights = .read) -> TranslationFault? {
@@ -42,7 +42,7 @@ struct AMDViTranslationTests {
         }
     }
 
-    private func flags(_ fault: TranslationFault?) -> String? { fault?.details.first { $0.name == "flags" }?.value }
+    private func flags(_ fault: TranslationFault?) -> UInt16? { fault?.amdViEvent?.flags.rawValue }
 
     @Test func blockedDTEIsValidOnly() throws {
         let memory = PhysicalMemory()
@@ -55,12 +55,11 @@ struct AMDViTranslationTests {
         #expect(try memory.read64(base + 0x42 * 32 + 8) == 0)
         // V = 1, TV = 0: every request faults, DomainID 0, PR = 0.
         let fault = try #require({ () -> TranslationFault? in
-            if case .failure(let fault)? = iommu.translate(device, iova: 0x1000, pasid: nil, access: .write, memory: memory) { return fault }
+            if case .failure(let fault)? = iommu.translate(device, iova: 0x1000, pasid: nil, access: .write, caches: .use, memory: memory) { return fault }
             return nil
         }())
-        #expect(fault.reason == "IO_PAGE_FAULT")
-        #expect(fault.details.map(\.name) == ["domain", "address", "flags"])
-        #expect(fault.details.map(\.value) == ["0x0000", "0x1000", "0x0020"])
+        #expect(fault.amdViEvent?.type == .IO_PAGE_FAULT)
+        #expect(fault.amdViEvent == AMDViEvent(.IO_PAGE_FAULT, deviceID: 0x42, domainID: 0, address: 0x1000, flags: .RW))
     }
 
     @Test(arguments: [4, 5, 6]) func v1DTEAndFetchCount(levels: Int) throws {
@@ -89,23 +88,23 @@ struct AMDViTranslationTests {
         let setup = try Setup()
         try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read])
         try setup.table.map(iova: 0x20_0000, output: 0x3_0001_0000, length: 4096, prot: [.write])
-        #expect(flags(setup.fault(0x50_0000)) == "0x0000")
-        #expect(flags(setup.fault(0x50_0000, .write)) == "0x0020")
+        #expect(flags(setup.fault(0x50_0000)) == 0x0000)
+        #expect(flags(setup.fault(0x50_0000, .write)) == 0x0020)
         let write = try #require(setup.fault(0x10_0000, .write))
-        #expect(write.reason == "IO_PAGE_FAULT")
+        #expect(write.amdViEvent?.type == .IO_PAGE_FAULT)
         #expect(write.level == 1)
-        #expect(write.stage == 2)
-        #expect(flags(write) == "0x0070")
-        #expect(flags(setup.fault(0x20_0000, .read)) == "0x0050")
-        #expect(setup.fault(0x50_0000)?.details.first?.value == "0x0001")
+        #expect(write.stage == .stage2)
+        #expect(flags(write) == 0x0070)
+        #expect(flags(setup.fault(0x20_0000, .read)) == 0x0050)
+        #expect(setup.fault(0x50_0000)?.amdViEvent?.domainID == 1)
     }
 
     @Test func inputBeyondTheModeFaults() throws {
         let setup = try Setup(levels: 4)
         let fault = try #require(setup.fault(1 << 48))
-        #expect(fault.reason == "IO_PAGE_FAULT")
+        #expect(fault.amdViEvent?.type == .IO_PAGE_FAULT)
         #expect(fault.level == 4)
-        #expect(flags(fault) == "0x0000")
+        #expect(flags(fault) == 0x0000)
     }
 
     @Test func iotlbHitsUntilTheUnmapFlushes() throws {
@@ -120,7 +119,7 @@ struct AMDViTranslationTests {
         // Without the flush the stale entry still translates, as on hardware.
         #expect(setup.translation(0x10_0020)?.iotlbHit == true)
         setup.iommu.flushIOTLB(setup.domain, range: IOVARange(start: 0x10_0000, length: 4096)!)
-        #expect(setup.fault(0x10_0020)?.reason == "IO_PAGE_FAULT")
+        #expect(setup.fault(0x10_0020)?.amdViEvent?.type == .IO_PAGE_FAULT)
     }
 
     @Test func busErrorIsAPageTableHardwareError() throws {
@@ -129,9 +128,9 @@ struct AMDViTranslationTests {
         let leafTable = try #require(setup.table.path(to: 0x10_0000).last?.table)
         setup.memory.free(leafTable)
         let fault = try #require(setup.fault(0x10_0000))
-        #expect(fault.reason == "PAGE_TAB_HARDWARE_ERROR")
+        #expect(fault.amdViEvent?.type == .PAGE_TAB_HARDWARE_ERROR)
         #expect(fault.level == 1)
-        #expect(fault.details.first { $0.name == "address" }?.value == (leafTable + 0x100 * 8).hex)
+        #expect(fault.amdViEvent?.address == leafTable + 0x100 * 8)
     }
 
     /// A hand-made PDE at level 4 pointing straight to a level-2 table: IOVA bits 38:30 (the
@@ -152,9 +151,9 @@ struct AMDViTranslationTests {
         // Same indices, but a skipped bit set: fault at the skipping PDE after one fetch.
         let skipped = iova | 1 << 30
         let fault = try #require(setup.fault(skipped))
-        #expect(fault.reason == "IO_PAGE_FAULT")
+        #expect(fault.amdViEvent?.type == .IO_PAGE_FAULT)
         #expect(fault.level == 4)
-        #expect(flags(fault) == "0x0000")
+        #expect(flags(fault) == 0x0000)
     }
 
     /// A present PDE whose NextLevel is not below its own level is a reserved encoding: PR|RZ.
@@ -163,7 +162,7 @@ struct AMDViTranslationTests {
         try setup.memory.write64(setup.table.root + 8, 0x5_0000_0000 | 5 << 9 | 1 | 3 << 61)
         let fault = try #require(setup.fault(1 << 39, .write))
         #expect(fault.level == 4)
-        #expect(flags(fault) == "0x00b0")
+        #expect(flags(fault) == 0x00b0)
     }
 
     @Test func v2DomainUsesAGCR3Table() throws {
@@ -184,13 +183,13 @@ struct AMDViTranslationTests {
         try setup.table.map(iova: 0x1234_5000, output: 0xabcd_e000, length: 4096, prot: [.read])
         let walk = try #require(setup.translation(0x1234_5678))
         #expect(walk.steps.map(\.level) == [4, 3, 2, 1])
-        #expect(walk.steps.allSatisfy { $0.stage == 1 })
+        #expect(walk.steps.allSatisfy { $0.stage == .stage1 })
         #expect(walk.output == 0xabcd_e678)
         let write = try #require(setup.fault(0x1234_5000, .write))
-        #expect(flags(write) == "0x0070")
-        #expect(write.details.first?.value == "0x0002")
+        #expect(flags(write) == 0x0070)
+        #expect(write.amdViEvent?.domainID == 2)
         // Non-canonical input.
-        #expect(flags(setup.fault(0x8000_0000_0000)) == "0x0000")
+        #expect(flags(setup.fault(0x8000_0000_0000)) == 0x0000)
         // The unmap flush reaches the device's DomainID.
         _ = setup.table.unmap(iova: 0x1234_5000, length: 4096)
         setup.iommu.flushIOTLB(setup.domain, range: .all)
@@ -205,7 +204,7 @@ struct AMDViTranslationTests {
         setup.iommu.install(setup.device, .blocked, pasid: noPASID, memory: setup.memory)
         #expect(setup.iommu.iotlb.count == 0)
         #expect(try setup.dte() == [1, 0, 0, 0])
-        #expect(setup.fault(0x10_0000)?.stage == 0)
+        #expect(setup.fault(0x10_0000)?.stage == .configuration)
     }
 
     @Test func gcr3Levels() {

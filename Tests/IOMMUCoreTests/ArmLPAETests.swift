@@ -97,3 +97,26 @@ extension ArmLPAETests {
         }
     }
 }
+
+/// The table cursor: entries with the range they cover, pieces of the input space up to
+/// its top without overflowing.
+struct TableCursorTests {
+    @Test func pathRangesAndPiecesToTheTop() throws {
+        let memory = PhysicalMemory()
+        let table = try DescriptorPageTable(format: X86FirstStage(levels: 4), memory: memory)
+        try table.map(iova: 0x4000_0000, output: 0x1_0000_0000, length: 2 << 20, prot: [.read, .write])
+        let path = table.cursor().path(to: 0x4000_1234)
+        #expect(path.map(\.step.level) == [4, 3, 2])
+        #expect(path.map(\.range) == [IOVARange(start: 0, last: (1 << 39) - 1), IOVARange(start: 0x4000_0000, last: 0x7fff_ffff),
+                                      IOVARange(start: 0x4000_0000, last: 0x401f_ffff)])
+        #expect(path.last?.kind == .block)
+        #expect(table.path(to: 0x4000_1234) == path.map(\.step))
+        // From the last page: the root's last entry is a hole to 2^64 - 1, and nothing follows.
+        let top = table.cursor().pieces(from: .max, count: 4)
+        #expect(top.count == 1)
+        #expect(top.first?.last?.range == IOVARange(start: 0xffff_ff80_0000_0000, last: .max))
+        // Two pieces: the 2M block, then the hole up to the next 2M boundary's table.
+        let pieces = table.cursor().pieces(from: 0x4000_0000, count: 2)
+        #expect(pieces.map { $0.last!.range.start } == [0x4000_0000, 0x4020_0000])
+    }
+}

@@ -26,4 +26,37 @@ struct ArmTranslationTests {
         Self.expectFault(faults, "translate dev_id=nic iova=0x30000000 expect=fault",
                          stage: 2, level: 2, reason: "F_TRANSLATION", eventClass: "TT", ipa: "0x70000000")
     }
+
+    /// The typed event behind the last line: stage 2 faulted translating the IPA of a
+    /// stage-1 table (CLASS TT, TT_READ), for StreamID 0x100 and the IOVA the device sent.
+    @Test func nestedTableFaultEvent() throws {
+        let (session, _, results) = try VTdTranslationTests.runAll("arm_faults.iommu")
+        guard case .integer(let device)? = results["nic = device_bind dev=nic0"]?.field("out_devid") else {
+            Issue.record("no device id")
+            return
+        }
+        guard case .failure(let fault)? = try session.iommufd.translate(deviceID: UInt32(device), iova: 0x3000_0000, pasid: nil,
+                                                                       access: .read) else {
+            Issue.record("no fault")
+            return
+        }
+        var expected = SMMUv3Event(.F_TRANSLATION, streamID: 0x100, inputAddress: 0x3000_0000)
+        expected.stage2 = true
+        expected.eventClass = .TT
+        expected.tableRead = true
+        expected.ipa = 0x7000_0000
+        #expect(fault.smmuv3Event == expected)
+        #expect(fault.stage == .stage2)
+        #expect(fault.origin == .walk)
+        #expect(expected.words == [0x0000_0100_0000_0010, 0x0000_1188_0000_0000, 0x3000_0000, 0x7000_0000])
+        // A write: RnW is the transaction's (0), TT_READ says the table access read.
+        guard case .failure(let write)? = try session.iommufd.translate(deviceID: UInt32(device), iova: 0x3000_0000, pasid: nil,
+                                                                       access: .write) else {
+            Issue.record("no fault")
+            return
+        }
+        #expect(write.smmuv3Event?.read == false)
+        #expect(write.smmuv3Event?.tableRead == true)
+        #expect(write.smmuv3Event?.words[1] == 0x0000_1180_0000_0000)
+    }
 }

@@ -17,11 +17,13 @@ extension IOMMUFD {
     }
 
     /// One DMA transaction by a bound device, walked by its IOMMU; nil where the
-    /// architecture's walk is not modelled yet.
-    public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Errno)
-        -> Result<Translation, TranslationFault>? {
+    /// architecture's walk is not modelled yet. `caches: .bypass` or `.lookupOnly` is a probe
+    /// that leaves the IOMMU's caches as they were.
+    public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights,
+                          caches: CachePolicy = .use) throws(Errno) -> Result<Translation, TranslationFault>? {
         let device = try object(deviceID, as: Device.self)
-        return device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, memory: machine.physical)
+        return device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, caches: caches,
+                                               memory: machine.physical)
     }
 
     /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys

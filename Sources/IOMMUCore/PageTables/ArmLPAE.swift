@@ -57,6 +57,9 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         concatenatedTables = tables
     }
 
+    /// Intermediate physical addresses (VMSAv8-64).
+    public var intermediateAddressName: String { "IPA" }
+
     public var name: String {
         "arm-lpae-s\(stage.rawValue) \(granule / 1024)K ias=\(ias) oas=\(oas)"
     }

@@ -138,20 +138,20 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     /// Zeroes every leaf entry inside `range` (whole leaves: the range follows map calls).
     private func clear(_ range: IOVARange) {
-        var cursor = range.start
-        while cursor <= range.last {
-            guard let (slot, level, descriptor) = leafSlot(for: cursor) else {
+        var address = range.start
+        while address <= range.last {
+            guard let (slot, level, descriptor) = leafSlot(for: address) else {
                 // Nothing here: skip to the next granule.
-                guard let next = cursor.checkedAdd(format.granule) else { return }
-                cursor = next
+                guard let next = address.checkedAdd(format.granule) else { return }
+                address = next
                 continue
             }
             let size = format.leafSize(of: descriptor, level: level)
             let count = format.entriesPerLeaf(size: size, level: level)
-            let first = slot - UInt64(format.index(of: cursor, level: level) % count) * 8
+            let first = slot - UInt64(format.index(of: address, level: level) % count) * 8
             for entry in 0..<count { write(first + UInt64(entry) * 8, 0) }
-            guard let next = cursor.alignedDown(to: size).checkedAdd(size) else { return }
-            cursor = next
+            guard let next = address.alignedDown(to: size).checkedAdd(size) else { return }
+            address = next
         }
     }
 
@@ -159,39 +159,16 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     /// The descriptors from the root to the leaf (or the first invalid entry) for `iova`, as
     /// software (not the IOMMU) reads them; `stage` labels the steps.
-    public func path(to iova: UInt64, stage: Int = 1) -> [WalkStep] {
-        var entries: [WalkStep] = []
-        var table = root
-        var level = format.rootLevel
-        while true {
-            let index = format.index(of: iova, level: level)
-            let slot = table + UInt64(index) * 8
-            let descriptor = read(slot)
-            let kind = format.kind(of: descriptor, level: level)
-            entries.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: slot,
-                                    descriptor: descriptor, kind: kind))
-            guard kind == .table, level != format.leafLevel else { return entries }
-            table = format.outputAddress(of: descriptor, level: level)
-            level = format.nextLevel(after: level, descriptor: descriptor)
-        }
+    public func path(to iova: UInt64, stage: TranslationStage = .stage1) -> [WalkStep] {
+        cursor(stage: stage).steps(to: iova, limit: format.levels.count)
     }
 
-    /// The slot, level and descriptor of the leaf mapping `iova`, found by walking.
+    /// The slot, level and descriptor of the leaf mapping `iova`, found by the cursor.
     private func leafSlot(for iova: UInt64) -> (slot: UInt64, level: Int, descriptor: UInt64)? {
-        var table = root
-        var level = format.rootLevel
-        while true {
-            let slot = table + UInt64(format.index(of: iova, level: level)) * 8
-            let descriptor = read(slot)
-            switch format.kind(of: descriptor, level: level) {
-            case .invalid: return nil
-            case .block, .page: return (slot, level, descriptor)
-            case .table:
-                guard level != format.leafLevel else { return nil }
-                table = format.outputAddress(of: descriptor, level: level)
-                level = format.nextLevel(after: level, descriptor: descriptor)
-            }
+        guard let leaf = cursor().path(to: iova, limit: format.levels.count).last?.step, leaf.kind == .block || leaf.kind == .page else {
+            return nil
         }
+        return (leaf.entryAddress, leaf.level, leaf.descriptor)
     }
 
     /// `iova_to_phys`, by walking the descriptors.

@@ -4,6 +4,9 @@ public enum DomainStage: String, Sendable {
     case stage2 = "stage-2"
     /// The selftest mock's single-level xarray.
     case mock
+
+    /// The walk stage this domain's table serves (the mock's table counts as stage 1).
+    public var translationStage: TranslationStage { self == .stage2 ? .stage2 : .stage1 }
 }
 
 /// A paging domain (`struct iommu_domain` of type `IOMMU_DOMAIN_UNMANAGED`): a page table an

@@ -76,6 +76,9 @@ public protocol PageTableFormat: Sendable {
     func nextLevel(after level: Int, descriptor: UInt64) -> Int
     /// The named fields of a descriptor.
     func fields(of descriptor: UInt64, level: Int) -> [DescriptorField]
+    /// What the architecture calls the addresses a stage-2 table of this format translates
+    /// for a stage 1: `IPA` on Arm, `GPA` on x86.
+    var intermediateAddressName: String { get }
 
     /// What Linux writes for a next-level table at `tableAddress`.
     func encodeTable(_ tableAddress: UInt64, level: Int) -> UInt64
@@ -93,6 +96,9 @@ extension PageTableFormat {
     }
 
     public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
+
+    /// Guest-physical addresses, as VT-d and AMD-Vi name them.
+    public var intermediateAddressName: String { "GPA" }
 
     public func leafSize(of descriptor: UInt64, level: Int) -> UInt64 { entrySpan(level: level) }
 

@@ -112,17 +112,15 @@ public protocol IOMMUDriver: AnyObject {
     func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory)
     /// The device's configuration structures as they are in memory now, decoded.
     func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure]
-    /// Empties every IOTLB and configuration cache (SMMUv3 CFGI_ALL + TLBI_NSNH_ALL, a VT-d
-    /// global invalidation), so the next translation walks from the configuration down.
-    func invalidateAllCaches()
     /// The physical address MSIs are written to when software maps them (Arm: the ITS
     /// GITS_TRANSLATER); nil where interrupt remapping hardware handles MSIs.
     var msiDoorbell: UInt64? { get }
     /// The invalidation Linux issues after unmapping `range` from a domain (`iotlb_sync`).
     func flushIOTLB(_ domain: PagingDomain, range: IOVARange)
-    /// One DMA transaction from the device, walked as the hardware walks it; nil where this
-    /// architecture's walk is not modelled yet.
-    func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    /// One DMA transaction from the device, walked as the hardware walks it, with the caches
+    /// as `caches` says (a view walks without changing them); nil where this architecture's
+    /// walk is not modelled yet.
+    func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                    memory: PhysicalMemory) -> Result<Translation, TranslationFault>?
 
     /// `get_viommu_size`: EOPNOTSUPP unless the driver makes a vIOMMU of this type for the device.
@@ -143,9 +141,8 @@ extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
-    public func invalidateAllCaches() {}
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
-    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }
 

@@ -1,7 +1,27 @@
 /// One descriptor fetch of a hardware walk.
 public struct WalkStep: Sendable, Equatable {
-    /// 1 or 2.
-    public var stage: Int
+    /// What a fetch is for, so a view can lay out a nested walk without inferring it.
+    public enum Role: Sendable, Hashable {
+        /// A descriptor of a stage-1 table (alone, or the guest's in a nested walk).
+        case stage1
+        /// A descriptor of a stage-2 table translating the request's own input (stage 2 alone).
+        case stage2
+        /// A stage-2 descriptor resolving the IPA/GPA of a configuration structure (the CD).
+        case stage2OfConfiguration
+        /// A stage-2 descriptor resolving the IPA/GPA of a stage-1 table entry.
+        case stage2OfStage1Table
+        /// A stage-2 descriptor resolving the IPA/GPA stage 1 produced: the final stage.
+        case stage2OfOutput
+    }
+
+    public var stage: TranslationStage
+    public var role: Role
+    /// The format of the table read: how to decode the descriptor, and what its input
+    /// addresses are called.
+    public var format: any PageTableFormat
+    /// The address this stage's walk translates: the IOVA for stage 1 (and stage 2 alone), the
+    /// IPA/GPA for stage 2 serving a nested walk.
+    public var input: UInt64
     /// The architecture's own level number.
     public var level: Int
     /// The table's base as the stage addresses it (an IPA for a nested stage 1).
@@ -12,8 +32,12 @@ public struct WalkStep: Sendable, Equatable {
     public var descriptor: UInt64
     public var kind: DescriptorKind
 
-    public init(stage: Int, level: Int, table: UInt64, index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
+    public init(stage: TranslationStage, role: Role? = nil, format: any PageTableFormat, input: UInt64, level: Int, table: UInt64,
+                index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
         self.stage = stage
+        self.role = role ?? (stage == .stage2 ? .stage2 : .stage1)
+        self.format = format
+        self.input = input
         self.level = level
         self.table = table
         self.index = index
@@ -21,30 +45,11 @@ public struct WalkStep: Sendable, Equatable {
         self.descriptor = descriptor
         self.kind = kind
     }
-}
 
-/// A translation fault, named as the architecture names it.
-public struct TranslationFault: Error, Sendable, Equatable {
-    public var stage: Int
-    public var level: Int
-    /// `F_TRANSLATION`, `C_BAD_STE`, VT-d reason strings, AMD-Vi `IO_PAGE_FAULT` flags.
-    public var reason: String
-    /// Extra architecture detail: SMMUv3 CLASS, the faulting IPA or descriptor address.
-    public var details: [(name: String, value: String)]
-    /// The descriptor fetches made before the fault, in hardware order (the last one faulted).
-    public var steps: [WalkStep] = []
-
-    public init(stage: Int, level: Int, reason: String, details: [(name: String, value: String)] = []) {
-        self.stage = stage
-        self.level = level
-        self.reason = reason
-        self.details = details
-    }
-
-    public static func == (a: TranslationFault, b: TranslationFault) -> Bool {
-        a.stage == b.stage && a.level == b.level && a.reason == b.reason
-            && a.details.map(\.name) == b.details.map(\.name) && a.details.map(\.value) == b.details.map(\.value)
-            && a.steps == b.steps
+    public static func == (a: WalkStep, b: WalkStep) -> Bool {
+        a.stage == b.stage && a.role == b.role && a.format.name == b.format.name && a.input == b.input && a.level == b.level
+            && a.table == b.table && a.index == b.index && a.entryAddress == b.entryAddress && a.descriptor == b.descriptor
+            && a.kind == b.kind
     }
 }
 
@@ -57,6 +62,8 @@ public struct Translation: Sendable, Equatable {
     public var steps: [WalkStep]
     /// The result came from the IOTLB without a walk.
     public var iotlbHit: Bool
+    /// The configuration structures read before the walk (none from a cached configuration).
+    public var configurationFetches: [ConfigurationFetch] = []
 }
 
 /// What can stop a walk, before the architecture names it.
@@ -82,7 +89,7 @@ public protocol WalkRules {
     /// Output address bits; a larger output is an address-size fault.
     var outputBits: Int { get }
     /// The fault as the architecture reports it.
-    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault
+    func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault
 }
 
 /// The one hardware walker: any format, any stage. `fetchAddress` turns the address of an
@@ -93,13 +100,17 @@ public struct StageWalker {
     public var format: any PageTableFormat
     public var rules: any WalkRules
     public var memory: PhysicalMemory
-    public var stage: Int
+    public var stage: TranslationStage
+    /// The role every step of this walk plays.
+    public var role: WalkStep.Role
 
-    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: Int) {
+    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: TranslationStage,
+                role: WalkStep.Role? = nil) {
         self.format = format
         self.rules = rules
         self.memory = memory
         self.stage = stage
+        self.role = role ?? (stage == .stage2 ? .stage2 : .stage1)
     }
 
     public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
@@ -122,7 +133,8 @@ public struct StageWalker {
                 throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
-            steps.append(WalkStep(stage: stage, level: level, table: table, index: index, entryAddress: entry,
+            steps.append(WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
+                                  entryAddress: entry,
                                   descriptor: descriptor, kind: kind))
             switch kind {
             case .invalid:

@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 
 // MARK: Guest side, queries and checks
 
@@ -21,7 +22,7 @@ private func guestTable(_ session: Session, _ args: Arguments) throws(ScenarioEr
 
 /// A descriptor fetch as `translate` and `walk` print it (SCRIPT.md's step shape).
 private func stepRecord(_ step: WalkStep) -> [(name: String, value: FieldValue)] {
-    [("stage", .integer(UInt64(step.stage))), ("level", .integer(UInt64(step.level))), ("table", .address(step.table)),
+    [("stage", .integer(UInt64(step.stage.number))), ("level", .integer(UInt64(step.level))), ("table", .address(step.table)),
      ("index", .integer(UInt64(step.index))), ("entry_address", .address(step.entryAddress)),
      ("descriptor", .address(step.descriptor)), ("kind", .text(step.kind.rawValue))]
 }
@@ -66,10 +67,9 @@ let queryCommands: [CommandSpec] = [
                 ("steps", .records(translation.steps.map(stepRecord))),
             ])
         case .failure(let fault)?:
-            var record: [(name: String, value: FieldValue)] = [
-                ("stage", .integer(UInt64(fault.stage))), ("level", .integer(UInt64(fault.level))), ("reason", .text(fault.reason)),
-            ]
-            record += fault.details.map { ($0.name, .text($0.value)) }
+            let record: [(name: String, value: FieldValue)] = [
+                ("stage", .integer(UInt64(fault.stage.number))), ("level", .integer(UInt64(fault.level))),
+            ] + FaultText.fields(fault).map { ($0.name, .text($0.value)) }
             return CommandResult(status: .fault, fields: [
                 ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
                 ("steps", .records(fault.steps.map(stepRecord))),
@@ -125,7 +125,7 @@ let queryCommands: [CommandSpec] = [
         guard let table = paging.domain.table as? DescriptorPageTable else {
             return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
         }
-        let path = table.path(to: iova, stage: paging.domain.stage == .stage2 ? 2 : 1)
+        let path = table.path(to: iova, stage: paging.domain.stage.translationStage)
         let steps = path.map(stepRecord)
         guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {
             return CommandResult(status: .ok, fields: [("steps", .records(steps))])

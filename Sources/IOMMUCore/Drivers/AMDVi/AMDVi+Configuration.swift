@@ -123,53 +123,6 @@ public enum AMDViDeviceTable {
     }
 }
 
-extension AMDVi {
-    /// The flags word of an AMD-Vi event log entry (IO_PAGE_FAULT and the hardware errors),
-    /// as Linux prints it (`flags=0x%04x`). Bit positions from the AMD IOMMU spec's event
-    /// table (reference §4.3, marked [arch] there).
-    public struct EventFlags: OptionSet, Sendable, Hashable {
-        public let rawValue: UInt16
-        public init(rawValue: UInt16) { self.rawValue = rawValue }
-        /// GN: the request carried a PASID (the event's PASID field is valid).
-        public static let guest = EventFlags(rawValue: 1 << 0)
-        public static let noExecute = EventFlags(rawValue: 1 << 1)
-        public static let user = EventFlags(rawValue: 1 << 2)
-        /// I: an interrupt request.
-        public static let interrupt = EventFlags(rawValue: 1 << 3)
-        /// PR: the translation reached a present entry.
-        public static let present = EventFlags(rawValue: 1 << 4)
-        /// RW: the access was a write.
-        public static let write = EventFlags(rawValue: 1 << 5)
-        /// PE: the entry's IR/IW (or R/W) did not permit the access.
-        public static let permission = EventFlags(rawValue: 1 << 6)
-        /// RZ: a reserved bit or reserved encoding was set.
-        public static let reservedZero = EventFlags(rawValue: 1 << 7)
-        /// TR: an ATS translation request.
-        public static let translationRequest = EventFlags(rawValue: 1 << 8)
-
-        /// `0x0070`.
-        public var text: String {
-            let digits = String(rawValue, radix: 16)
-            return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-        }
-
-        /// RW for a write, nothing for a read.
-        public init(access: AccessRights) { self = access.contains(.write) ? .write : [] }
-    }
-
-    /// An event as the simulator reports it: the event type Linux logs as `reason`
-    /// (`IO_PAGE_FAULT`, `PAGE_TAB_HARDWARE_ERROR`, `DEV_TAB_HARDWARE_ERROR`,
-    /// `ILLEGAL_DEV_TABLE_ENTRY`), then the fields of Linux's log line in its order:
-    /// `domain` (where the event has one), `address`, `flags`.
-    static func event(_ type: String, stage: Int, level: Int, domain: UInt16?, address: UInt64,
-                      flags: EventFlags, extra: [(name: String, value: String)] = []) -> TranslationFault {
-        var details: [(name: String, value: String)] = []
-        if let domain { details.append(("domain", EventFlags(rawValue: domain).text)) }
-        details += [("address", address.hex), ("flags", flags.text)]
-        return TranslationFault(stage: stage, level: level, reason: type, details: details + extra)
-    }
-}
-
 /// How AMD-Vi walks name faults and grant rights, for the v1 host table (IR/IW in bits 61 and
 /// 62 of every PDE and PTE, ANDed from the DTE down) and the v2 guest table (x86-64 R/W).
 ///
@@ -182,6 +135,8 @@ extension AMDVi {
 struct AMDViWalkRules: WalkRules {
     enum Table { case host, guest }
     var table: Table
+    /// The requester, reported with the event.
+    var deviceID: UInt16
     /// The DTE's DomainID, reported with the event.
     var domainID: UInt16
     /// The request's address (the IO_PAGE_FAULT's `address`).
@@ -208,18 +163,20 @@ struct AMDViWalkRules: WalkRules {
     /// No Access flag fault: the A and D bits are the IOMMU's to set, never a reason to fault.
     func leafFault(_ descriptor: UInt64, level: Int) -> WalkFaultKind? { nil }
 
-    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault {
-        var flags = AMDVi.EventFlags(access: access)
+    func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault {
+        var flags = AMDViEvent.Flags(access: access)
         switch kind {
         case .externalAbort(let entry):
-            return AMDVi.event("PAGE_TAB_HARDWARE_ERROR", stage: stage, level: level, domain: domainID, address: entry, flags: flags)
+            return AMDViEvent(.PAGE_TAB_HARDWARE_ERROR, deviceID: deviceID, domainID: domainID, address: entry, flags: flags)
+                .fault(stage, level: level, origin: .walk)
         case .permission:
-            flags.formUnion([.present, .permission])
+            flags.formUnion([.PR, .PE])
         case .addressSize:
-            flags.formUnion([.present, .reservedZero])
+            flags.formUnion([.PR, .RZ])
         case .inputRange, .translation, .accessFlag:
             break
         }
-        return AMDVi.event("IO_PAGE_FAULT", stage: stage, level: level, domain: domainID, address: address, flags: flags)
+        return AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domainID, address: address, flags: flags)
+            .fault(stage, level: level, origin: .walk)
     }
 }

@@ -110,31 +110,40 @@ extension AMDVi {
     // MARK: The walk
 
     /// One untranslated DMA request without a PASID; PASID requests are not modelled (nil).
-    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
         guard pasid == nil else { return nil }
-        var steps: [WalkStep] = []
+        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
         do throws(TranslationFault) {
-            return try walk(device, iova: iova, access: access, memory: memory, steps: &steps).map { .success($0) }
+            guard var translation = try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
+                                             fetches: &fetches) else { return nil }
+            translation.configurationFetches = fetches
+            return .success(translation)
         } catch {
             var fault = error
             fault.steps = steps
+            fault.configurationFetches = fetches
             return .failure(fault)
         }
     }
 
-    /// An event found while reading the DTE or GCR3 table: stage 0, level 0.
-    private func configurationEvent(_ type: String, domain: UInt16?, address: UInt64, access: AccessRights) -> TranslationFault {
-        AMDVi.event(type, stage: 0, level: 0, domain: domain, address: address, flags: EventFlags(access: access))
+    /// An event found while reading the DTE or GCR3 table.
+    private func configurationEvent(_ type: AMDViEvent.EventType, device: UInt16, domain: UInt16?, address: UInt64,
+                                    access: AccessRights) -> TranslationFault {
+        AMDViEvent(type, deviceID: device, domainID: domain, address: address, flags: AMDViEvent.Flags(access: access))
+            .fault(.configuration, level: 0, origin: .configuration)
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights,
-                      memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation? {
+    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy,
+                      memory: PhysicalMemory, steps: inout [WalkStep],
+                      fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation? {
         // DeviceIDs are 16 bits; the simulated table has an entry for each.
         guard let deviceID = UInt16(exactly: device.streamID) else {
-            throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+            throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: UInt16(truncatingIfNeeded: device.streamID), domain: nil,
+                                     address: iova, access: access)
         }
-        let configuration = try configuration(of: deviceID, iova: iova, access: access, memory: memory)
+        let configuration = try configuration(of: deviceID, iova: iova, access: access, caches: caches, memory: memory,
+                                              fetches: &fetches)
         let dte = configuration.dte
         // V = 0: the DTE is ignored and DMA passes untranslated.
         guard dte.valid else {
@@ -144,13 +153,14 @@ extension AMDVi {
         // V = 1, TV = 0 (the blocked domain): no translation information, the walk ends in an
         // IO_PAGE_FAULT (spec Table 8; the IO_PAGE_FAULT event table).
         guard dte.translationValid else {
-            throw configurationEvent("IO_PAGE_FAULT", domain: domain, address: iova, access: access)
+            throw configurationEvent(.IO_PAGE_FAULT, device: deviceID, domain: domain, address: iova, access: access)
         }
         // DTE.IR/IW head the permission AND; Linux always sets both.
         guard dte.rights.isSuperset(of: access) else {
-            var flags = EventFlags(access: access)
-            flags.formUnion([.present, .permission])
-            throw AMDVi.event("IO_PAGE_FAULT", stage: 0, level: 0, domain: domain, address: iova, flags: flags)
+            var flags = AMDViEvent.Flags(access: access)
+            flags.formUnion([.PR, .PE])
+            throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, address: iova, flags: flags)
+                .fault(.configuration, level: 0, origin: .configuration)
         }
         // A guest table over a host table (GIOV with Mode ≠ 0) is a nested walk: not modelled.
         if dte.guestValid && dte.guestIOProtection && dte.mode != 0 { return nil }
@@ -160,80 +170,78 @@ extension AMDVi {
             return Translation(iova: iova, output: iova, pageSize: pageSize, rights: dte.rights, steps: [], iotlbHit: false)
         }
         let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? 0 : nil)
-        if let hit = iotlb.lookup(tag, iova) {
+        if let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
-                var flags = EventFlags(access: access)
-                flags.formUnion([.present, .permission])
-                throw AMDVi.event("IO_PAGE_FAULT", stage: guest ? 1 : 2, level: 0, domain: domain, address: iova, flags: flags,
-                                  extra: [("iotlb", "hit")])
+                var flags = AMDViEvent.Flags(access: access)
+                flags.formUnion([.PR, .PE])
+                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, address: iova, flags: flags)
+                    .fault(guest ? .stage1 : .stage2, level: 0, origin: .iotlb)
             }
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
         if let format = configuration.guest, let root = configuration.guestRoot {
-            result = try guestWalk(format, root: root, iova: iova, access: access, domain: domain, memory: memory, steps: &steps)
+            result = try guestWalk(format, root: root, iova: iova, access: access, device: deviceID, domain: domain, memory: memory,
+                                   steps: &steps)
         } else if let format = configuration.host {
-            result = try hostWalk(format, root: dte.root, iova: iova, access: access, domain: domain, memory: memory, steps: &steps)
+            result = try hostWalk(format, root: dte.root, iova: iova, access: access, device: deviceID, domain: domain,
+                                  memory: memory, steps: &steps)
         } else {
             return nil
         }
         let rights = result.rights.intersection(dte.rights)
         let size = result.size
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
-                                 output: result.output.alignedDown(to: size), rights: rights))
+                                 output: result.output.alignedDown(to: size), rights: rights), policy: caches)
         return Translation(iova: iova, output: result.output, pageSize: size, rights: rights, steps: steps, iotlbHit: false)
     }
 
     /// The DeviceID's DTE (and, for a guest-translating DTE, GCR3[0]) from the cache, or
     /// fetched and decoded. A DTE that cannot be read is a DEV_TAB_HARDWARE_ERROR, a reserved
     /// Mode (7) or GLX (3) an ILLEGAL_DEV_TABLE_ENTRY, a GCR3 entry without V an IO_PAGE_FAULT.
-    private func configuration(of deviceID: UInt16, iova: UInt64, access: AccessRights,
-                               memory: PhysicalMemory) throws(TranslationFault) -> AMDViDeviceTable.CachedConfiguration {
-        if let cached = configurationCache[deviceID] { return cached }
+    private func configuration(of deviceID: UInt16, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
+                               fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> AMDViDeviceTable.CachedConfiguration {
+        if let cached = configurationCache.cached(deviceID, policy: caches) { return cached }
         let entry = (deviceTable ?? 0) + UInt64(deviceID) * AMDViDeviceTable.entrySize
-        var words: [UInt64] = []
-        for index in 0..<4 {
-            let address = entry + UInt64(index) * 8
-            guard deviceTable != nil, let word = try? memory.read64(address) else {
-                throw configurationEvent("DEV_TAB_HARDWARE_ERROR", domain: nil, address: address, access: access)
-            }
-            words.append(word)
+        guard deviceTable != nil else {
+            throw configurationEvent(.DEV_TAB_HARDWARE_ERROR, device: deviceID, domain: nil, address: entry, access: access)
         }
-        let dte = AMDViDeviceTable.Entry(words: words)
+        let dte = AMDViDeviceTable.Entry(words: try memory.fetch(.deviceTableEntry, at: entry, count: 4, into: &fetches) {
+            self.configurationEvent(.DEV_TAB_HARDWARE_ERROR, device: deviceID, domain: nil, address: $0, access: access)
+        })
         var cached = AMDViDeviceTable.CachedConfiguration(dte: dte)
         if dte.valid && dte.translationValid {
             switch dte.mode {
             case 0: break
             case 1...6: cached.host = AMDv1(mode: dte.mode)
-            default: throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+            default: throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: deviceID, domain: nil, address: iova, access: access)
             }
             if dte.guestValid && dte.guestIOProtection {
                 guard dte.glx < 3 else {
-                    throw configurationEvent("ILLEGAL_DEV_TABLE_ENTRY", domain: nil, address: iova, access: access)
+                    throw configurationEvent(.ILLEGAL_DEV_TABLE_ENTRY, device: deviceID, domain: nil, address: iova, access: access)
                 }
                 // Host-translated guest tables (Mode ≠ 0 with GIOV) are nested: not modelled.
                 if dte.mode == 0 {
-                    cached.guestRoot = try gcr3Entry(dte, iova: iova, access: access, memory: memory)
+                    cached.guestRoot = try gcr3Entry(dte, device: deviceID, iova: iova, access: access, memory: memory, fetches: &fetches)
                     cached.guest = X86FirstStage(levels: dte.guestLevels, gigabytePages: true, encoding: .amdIOPgtableV2)
                 }
             }
         }
-        configurationCache[deviceID] = cached
+        configurationCache.fill(deviceID, cached, policy: caches)
         return cached
     }
 
     /// GCR3[PASID 0]: GLX + 1 levels of 512 eight-byte entries, index 0 at each.
-    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, iova: UInt64, access: AccessRights,
-                           memory: PhysicalMemory) throws(TranslationFault) -> UInt64 {
+    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, device: UInt16, iova: UInt64, access: AccessRights, memory: PhysicalMemory,
+                           fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> UInt64 {
         var table = dte.gcr3Table
         for _ in 0...dte.glx {
-            let entry: UInt64
-            do { entry = try memory.read64(table) } catch {
-                throw configurationEvent("PAGE_TAB_HARDWARE_ERROR", domain: dte.domainID, address: table, access: access)
-            }
+            let entry = try memory.fetch(.gcr3Entry, at: table, count: 1, into: &fetches) {
+                self.configurationEvent(.PAGE_TAB_HARDWARE_ERROR, device: device, domain: dte.domainID, address: $0, access: access)
+            }[0]
             guard entry & AMDViDeviceTable.gcr3Valid != 0 else {
-                throw configurationEvent("IO_PAGE_FAULT", domain: dte.domainID, address: iova, access: access)
+                throw configurationEvent(.IO_PAGE_FAULT, device: device, domain: dte.domainID, address: iova, access: access)
             }
             table = entry & AMDViDeviceTable.rootMask
         }
@@ -247,10 +255,10 @@ extension AMDVi {
     ///   `fetch_pte` treats one as not found). The walk stops at that PDE.
     /// - a present entry the format rejects (NextLevel ≥ its own level, a leaf where the level
     ///   maps none) is an IO_PAGE_FAULT with PR|RZ rather than a plain not-present one.
-    private func hostWalk(_ format: AMDv1, root: UInt64, iova: UInt64, access: AccessRights, domain: UInt16,
+    private func hostWalk(_ format: AMDv1, root: UInt64, iova: UInt64, access: AccessRights, device: UInt16, domain: UInt16,
                           memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
-        let rules = AMDViWalkRules(table: .host, domainID: domain, address: iova)
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 2)
+        let rules = AMDViWalkRules(table: .host, deviceID: device, domainID: domain, address: iova)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2)
         var walked: [WalkStep] = []
         let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
         do { outcome = .success(try walker.walk(root: root, input: iova, access: access, steps: &walked)) } catch {
@@ -263,12 +271,12 @@ extension AMDVi {
             let mask: UInt64 = (skippedBits + low >= 64 ? .max : (1 << (skippedBits + low)) - 1) & ~((1 << low) - 1)
             if iova & mask != 0 {
                 steps += walked.prefix(position + 1)
-                throw AMDVi.event("IO_PAGE_FAULT", stage: 2, level: step.level, domain: domain, address: iova,
-                                  flags: EventFlags(access: access))
+                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: AMDViEvent.Flags(access: access))
+                    .fault(.stage2, level: step.level, origin: .walk)
             }
         }
         steps += walked
-        return try reservedEncodingChecked(outcome, steps: walked, stage: 2, iova: iova, access: access, domain: domain)
+        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage2, iova: iova, access: access, device: device, domain: domain)
     }
 
     /// The v2 walk from GCR3[0] (stage 1: the guest table, here with no host table under
@@ -276,36 +284,37 @@ extension AMDVi {
     /// dropped (the index bits are 47:12), a non-canonical input is an IO_PAGE_FAULT. R/W is
     /// ANDed through the levels; U/S is not checked (Linux sets it everywhere) and GN stays
     /// clear: the request carries no PASID, GIOV only borrows PASID 0's table.
-    private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, access: AccessRights, domain: UInt16,
+    private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, access: AccessRights, device: UInt16, domain: UInt16,
                            memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         guard format.isCanonical(iova) else {
-            throw AMDVi.event("IO_PAGE_FAULT", stage: 1, level: format.rootLevel, domain: domain, address: iova,
-                              flags: EventFlags(access: access))
+            throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: AMDViEvent.Flags(access: access))
+                .fault(.stage1, level: format.rootLevel, origin: .walk)
         }
         let input = iova & ((1 << UInt64(format.inputBits)) - 1)
-        let rules = AMDViWalkRules(table: .guest, domainID: domain, address: iova)
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 1)
+        let rules = AMDViWalkRules(table: .guest, deviceID: device, domainID: domain, address: iova)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage1)
         var walked: [WalkStep] = []
         let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
         do { outcome = .success(try walker.walk(root: root, input: input, access: access, steps: &walked)) } catch {
             outcome = .failure(error)
         }
         steps += walked
-        return try reservedEncodingChecked(outcome, steps: walked, stage: 1, iova: iova, access: access, domain: domain)
+        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage1, iova: iova, access: access, device: device, domain: domain)
     }
 
     /// A walk that stopped at a present but invalid entry faulted on a reserved encoding: PR|RZ.
     private func reservedEncodingChecked(_ outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>,
-                                         steps: [WalkStep], stage: Int, iova: UInt64, access: AccessRights,
-                                         domain: UInt16) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                                         steps: [WalkStep], stage: TranslationStage, iova: UInt64, access: AccessRights,
+                                         device: UInt16, domain: UInt16) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         switch outcome {
         case .success(let result):
             return result
         case .failure(let fault):
             if let last = steps.last, last.kind == .invalid, last.descriptor & 1 != 0 {
-                var flags = EventFlags(access: access)
-                flags.formUnion([.present, .reservedZero])
-                throw AMDVi.event("IO_PAGE_FAULT", stage: stage, level: last.level, domain: domain, address: iova, flags: flags)
+                var flags = AMDViEvent.Flags(access: access)
+                flags.formUnion([.PR, .RZ])
+                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: flags)
+                    .fault(stage, level: last.level, origin: .walk)
             }
             throw fault
         }

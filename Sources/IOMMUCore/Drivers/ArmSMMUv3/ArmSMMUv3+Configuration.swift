@@ -103,18 +103,20 @@ public enum SMMUv3 {
 
 /// How SMMUv3 names walk faults: event records of stage 1 or 2, with their CLASS.
 struct SMMUv3WalkRules: WalkRules {
-    var stage: Int
+    var stage: TranslationStage
     var outputBits: Int
-    /// The event CLASS for stage-2 walks: CD, TT (a stage-1 table fetch) or IN (the input).
-    var eventClass: String
+    /// The event every fault of this walk starts from: StreamID, input address, the
+    /// transaction's direction (RnW) and CLASS (CD, TT for a stage-1 table fetch, IN for the
+    /// input); a stage-2 walk also sets the IPA.
+    var event: SMMUv3Event
 
     func tableRights(_ descriptor: UInt64, level: Int) -> AccessRights {
         // APTable[1] (bit 62) removes write permission below, in stage 1 only.
-        stage == 1 && (descriptor >> 62) & 1 != 0 ? .read : .readWrite
+        stage == .stage1 && (descriptor >> 62) & 1 != 0 ? .read : .readWrite
     }
 
     func leafRights(_ descriptor: UInt64, level: Int) -> AccessRights {
-        if stage == 1 { return (descriptor >> 7) & 1 != 0 ? .read : .readWrite }
+        if stage == .stage1 { return (descriptor >> 7) & 1 != 0 ? .read : .readWrite }
         var rights: AccessRights = []
         if (descriptor >> 6) & 1 != 0 { rights.insert(.read) }
         if (descriptor >> 7) & 1 != 0 { rights.insert(.write) }
@@ -125,18 +127,20 @@ struct SMMUv3WalkRules: WalkRules {
         (descriptor >> 10) & 1 == 0 ? .accessFlag : nil
     }
 
-    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault {
-        let reason: String
-        var details: [(name: String, value: String)] = [("class", eventClass), ("rnw", access.contains(.write) ? "0" : "1")]
+    func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault {
+        var event = self.event
         switch kind {
-        case .inputRange, .translation: reason = "F_TRANSLATION"
+        case .inputRange, .translation: event.id = .F_TRANSLATION
         case .externalAbort(let address):
-            reason = "F_WALK_EABT"
-            details.append(("fetch_addr", address.hex))
-        case .accessFlag: reason = "F_ACCESS"
-        case .permission: reason = "F_PERMISSION"
-        case .addressSize: reason = "F_ADDR_SIZE"
+            event.id = .F_WALK_EABT
+            event.fetchAddress = address
+        case .accessFlag: event.id = .F_ACCESS
+        case .permission: event.id = .F_PERMISSION
+        case .addressSize: event.id = .F_ADDR_SIZE
         }
-        return TranslationFault(stage: stage, level: level, reason: reason, details: details)
+        event.stage2 = stage == .stage2
+        // The walk of a table's (or the CD's) IPA reads; RnW stays the transaction's.
+        event.tableRead = event.eventClass == .TT
+        return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: .walk)
     }
 }

@@ -61,11 +61,6 @@ extension ArmSMMUv3 {
         return structures
     }
 
-    public func invalidateAllCaches() {
-        iotlb.invalidate { _ in true }
-        configurationCache.removeAll()
-    }
-
     /// `arm_smmu_tlb_inv_range_domain`: by ASID for stage 1; by VMID for stage 2, where a
     /// nest parent's unmap also drops the stage-1 entries built over it (TLBI_NH_ALL).
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
@@ -120,79 +115,92 @@ extension ArmSMMUv3 {
 
     // MARK: The walk
 
-    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        var steps: [WalkStep] = []
+        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, access: access, memory: memory, steps: &steps))
+            var translation = try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
+                                       fetches: &fetches)
+            translation.configurationFetches = fetches
+            return .success(translation)
         } catch {
             var fault = error
             fault.steps = steps
+            fault.configurationFetches = fetches
             return .failure(fault)
         }
     }
 
-    /// A configuration fault: stage 0 means "while reading the STE or CD".
-    private func configurationFault(_ reason: String, _ details: [(name: String, value: String)] = []) -> TranslationFault {
-        TranslationFault(stage: 0, level: 0, reason: reason, details: details)
+    /// An event found while reading the STE or CD, before any translation table.
+    private func configurationFault(_ id: SMMUv3Event.ID, _ device: PlatformDevice, iova: UInt64,
+                                    fetchAddress: UInt64? = nil) -> TranslationFault {
+        var event = SMMUv3Event(id, streamID: device.streamID, inputAddress: iova)
+        event.fetchAddress = fetchAddress
+        return TranslationFault(.smmuv3(event), stage: .configuration, level: 0, origin: .configuration)
     }
 
-    private func readWords(_ address: UInt64, count: Int, memory: PhysicalMemory, fault: String) throws(TranslationFault) -> [UInt64] {
-        var words: [UInt64] = []
-        for index in 0..<count {
-            do { words.append(try memory.read64(address + UInt64(index) * 8)) } catch {
-                throw configurationFault(fault, [("fetch_addr", (address + UInt64(index) * 8).hex)])
-            }
-        }
-        return words
+    /// A translation event of the input address that the configuration decides (no walk).
+    private func inputFault(_ id: SMMUv3Event.ID, _ device: PlatformDevice, iova: UInt64, access: AccessRights,
+                            stage: TranslationStage, level: Int, origin: FaultOrigin) -> TranslationFault {
+        var event = SMMUv3Event(id, streamID: device.streamID, inputAddress: iova)
+        event.read = !access.contains(.write)
+        event.stage2 = stage == .stage2
+        return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: origin)
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, memory: PhysicalMemory,
-                      steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
-        let configuration = try configuration(of: device, memory: memory, steps: &steps)
+    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
+                      steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation {
+        let configuration = try configuration(of: device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
+                                              fetches: &fetches)
         let ste = configuration.ste
         let tag: IOTLB.Tag
         switch ste.config! {
         case .abort:
             // STE.Config = abort terminates the transaction without recording an event.
-            throw configurationFault("ABORT")
+            throw TranslationFault(.terminated(.streamAborted), stage: .configuration, level: 0, origin: .configuration)
         case .bypass:
             return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: [], iotlbHit: false)
         case .stage1: tag = IOTLB.Tag(domain: nil, addressSpace: configuration.cd!.asid)
         case .stage2: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
         case .nested: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: configuration.cd!.asid)
         }
-        if let hit = iotlb.lookup(tag, iova) {
+        if let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
-                throw TranslationFault(stage: ste.config == .stage2 ? 2 : 1, level: 0, reason: "F_PERMISSION", details: [("class", "IN"), ("iotlb", "hit")])
+                throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: ste.config == .stage2 ? .stage2 : .stage1,
+                                 level: 0, origin: .iotlb)
             }
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: steps, iotlbHit: true)
         }
+        var input = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
+        input.read = !access.contains(.write)
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
         switch ste.config! {
         case .stage2:
             // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
             // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
             guard iova >> UInt64(configuration.stage2!.ias) == 0 || iova >> UInt64(self.configuration.ias) == 0 else {
-                throw TranslationFault(stage: 1, level: 0, reason: "F_ADDR_SIZE", details: [("class", "IN")])
+                throw inputFault(.F_ADDR_SIZE, device, iova: iova, access: access, stage: .stage1, level: 0, origin: .configuration)
             }
-            result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, eventClass: "IN",
+            result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input, role: .stage2,
                                     memory: memory, steps: &steps)
         case .stage1:
             let s1 = configuration.stage1!
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: 1, outputBits: s1.oas, eventClass: "IN"),
-                                     memory: memory, stage: 1)
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
+                                     memory: memory, stage: .stage1)
             result = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps)
         default:
             let s1 = configuration.stage1!, s2 = configuration.stage2!
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: 1, outputBits: s1.oas, eventClass: "IN"),
-                                     memory: memory, stage: 1)
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
+                                     memory: memory, stage: .stage1)
+            var table = input
+            table.eventClass = .TT
             // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT).
             let first = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
-                try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, eventClass: "TT", memory: memory, steps: &steps).output
+                try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
+                                    memory: memory, steps: &steps).output
             }
-            let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, eventClass: "IN",
+            let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
                                         memory: memory, steps: &steps)
             // combine_tlb: the smaller page, both stages' permissions.
             let size = min(first.size, second.size)
@@ -200,59 +208,61 @@ extension ArmSMMUv3 {
         }
         let size = result.size
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
-                                 output: result.output.alignedDown(to: size), rights: result.rights))
+                                 output: result.output.alignedDown(to: size), rights: result.rights), policy: caches)
         return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
     }
 
     /// The StreamID's STE (and CD), from the configuration cache or fetched: the STE from the
     /// stream table, the CD from host memory, or through stage 2 for a nested STE (CLASS = CD).
-    private func configuration(of device: PlatformDevice, memory: PhysicalMemory,
-                               steps: inout [WalkStep]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
-        if let cached = configurationCache[device.streamID] { return cached }
+    private func configuration(of device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
+                               steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
+        if let cached = configurationCache.cached(device.streamID, policy: caches) { return cached }
         guard let base = streamTable, UInt64(device.streamID) >> UInt64(SMMUv3.streamIDBits) == 0 else {
-            throw configurationFault("C_BAD_STREAMID")
+            throw configurationFault(.C_BAD_STREAMID, device, iova: iova)
         }
-        let ste = SMMUv3.StreamTableEntry(words: try readWords(base + UInt64(device.streamID) * SMMUv3.steSize, count: 4,
-                                                              memory: memory, fault: "F_STE_FETCH"))
-        guard ste.valid, let config = ste.config else { throw configurationFault("C_BAD_STE") }
+        let ste = SMMUv3.StreamTableEntry(words: try memory.fetch(.streamTableEntry, at: base + UInt64(device.streamID) * SMMUv3.steSize,
+                                                                  count: 4, into: &fetches) {
+            self.configurationFault(.F_STE_FETCH, device, iova: iova, fetchAddress: $0)
+        })
+        guard ste.valid, let config = ste.config else { throw configurationFault(.C_BAD_STE, device, iova: iova) }
         var cached = SMMUv3.CachedConfiguration(ste: ste)
         if config == .stage2 || config == .nested {
-            guard let s2 = ste.stage2Format else { throw configurationFault("C_BAD_STE") }
+            guard let s2 = ste.stage2Format else { throw configurationFault(.C_BAD_STE, device, iova: iova) }
             cached.stage2 = s2
         }
         if config == .stage1 || config == .nested {
             var cdAddress = ste.contextPointer
             if config == .nested {
                 // The CD pointer is an IPA: stage 2 resolves it first.
-                cdAddress = try stage2Walk(cached.stage2!, root: ste.s2ttb, ipa: cdAddress, access: .read, eventClass: "CD",
-                                           memory: memory, steps: &steps).output
+                var event = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
+                event.read = !access.contains(.write)
+                event.eventClass = .CD
+                cdAddress = try stage2Walk(cached.stage2!, root: ste.s2ttb, ipa: cdAddress, access: .read, event: event,
+                                           role: .stage2OfConfiguration, memory: memory, steps: &steps).output
             }
-            let cd = SMMUv3.ContextDescriptor(words: try readWords(cdAddress, count: 2, memory: memory, fault: "F_CD_FETCH"))
-            cached.stage1 = try stage1Format(cd)
+            let cd = SMMUv3.ContextDescriptor(words: try memory.fetch(.contextDescriptor, at: cdAddress, count: 2, into: &fetches) {
+                self.configurationFault(.F_CD_FETCH, device, iova: iova, fetchAddress: $0)
+            })
+            guard cd.valid, cd.aa64, let format = cd.stage1Format else { throw configurationFault(.C_BAD_CD, device, iova: iova) }
+            // A disabled TTB0 region translates nothing.
+            if cd.epd0 {
+                throw inputFault(.F_TRANSLATION, device, iova: iova, access: access, stage: .stage1, level: format.startLevel,
+                                 origin: .configuration)
+            }
+            cached.stage1 = format
             cached.cd = cd
         }
-        configurationCache[device.streamID] = cached
+        configurationCache.fill(device.streamID, cached, policy: caches)
         return cached
     }
 
-    /// The CD checks QEMU makes (V, AA64, a valid granule and size) as C_BAD_CD; a disabled
-    /// TTB0 region translates nothing.
-    private func stage1Format(_ cd: SMMUv3.ContextDescriptor) throws(TranslationFault) -> ArmLPAE {
-        guard cd.valid, cd.aa64, let format = cd.stage1Format else { throw configurationFault("C_BAD_CD") }
-        if cd.epd0 { throw TranslationFault(stage: 1, level: format.startLevel, reason: "F_TRANSLATION", details: [("class", "IN")]) }
-        return format
-    }
-
-    private func stage2Walk(_ format: ArmLPAE, root: UInt64, ipa: UInt64, access: AccessRights, eventClass: String,
-                            memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
-        let walker = StageWalker(format: format, rules: SMMUv3WalkRules(stage: 2, outputBits: format.oas, eventClass: eventClass),
-                                 memory: memory, stage: 2)
-        do {
-            return try walker.walk(root: root, input: ipa, access: access, steps: &steps)
-        } catch {
-            var fault = error
-            fault.details.append(("ipa", ipa.hex))
-            throw fault
-        }
+    /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for, `role` the same for the steps.
+    private func stage2Walk(_ format: ArmLPAE, root: UInt64, ipa: UInt64, access: AccessRights, event: SMMUv3Event,
+                            role: WalkStep.Role, memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        var event = event
+        event.ipa = ipa
+        let walker = StageWalker(format: format, rules: SMMUv3WalkRules(stage: .stage2, outputBits: format.oas, event: event),
+                                 memory: memory, stage: .stage2, role: role)
+        return try walker.walk(root: root, input: ipa, access: access, steps: &steps)
     }
 }

@@ -148,81 +148,6 @@ public enum VTd {
         var firstStage: X86FirstStage?
         var secondStage: VTdSecondStage?
     }
-
-    // MARK: Fault reasons
-
-    /// The fault reasons the simulator reports, with the text Linux prints for each
-    /// (`dmar_get_fault_reason`: `dma_remap_fault_reasons[]` below 0x0E,
-    /// `dma_remap_sm_fault_reasons[]` from 0x30).
-    public enum FaultReason: UInt8, Sendable, CaseIterable {
-        case rootEntryNotPresent = 0x01
-        case contextEntryNotPresent = 0x02
-        case invalidContextEntry = 0x03
-        case beyondMGAW = 0x04
-        case writeNotSet = 0x05
-        case readNotSet = 0x06
-        case nextTableInvalid = 0x07
-        case rootTableInvalid = 0x08
-        case contextTableInvalid = 0x09
-        case reservedPTE = 0x0c
-        case pasidNotEnabled = 0x45
-        case pasidTooLarge = 0x46
-        case directoryAccess = 0x50
-        case directoryNotPresent = 0x51
-        case pasidTableAccess = 0x58
-        case pasidEntryNotPresent = 0x59
-        case invalidPASIDEntry = 0x5b
-        case firstStageAccess = 0x70
-        case firstStageNotPresent = 0x71
-        case firstStageReserved = 0x72
-        case firstStageRootAccess = 0x73
-        case nonCanonical = 0x80
-        case userSupervisor = 0x81
-        case firstStageWrite = 0x85
-        case interruptAddress = 0x87
-
-        /// `[fault reason 0x%02x]` as Linux prints it.
-        public var code: String {
-            let hex = String(rawValue, radix: 16)
-            return "0x" + (hex.count < 2 ? "0" + hex : hex)
-        }
-
-        /// The string `dmar_get_fault_reason` returns for the code.
-        public var linuxString: String {
-            switch self {
-            case .rootEntryNotPresent: "Present bit in root entry is clear"
-            case .contextEntryNotPresent: "Present bit in context entry is clear"
-            case .invalidContextEntry: "Invalid context entry"
-            case .beyondMGAW: "Access beyond MGAW"
-            case .writeNotSet: "PTE Write access is not set"
-            case .readNotSet: "PTE Read access is not set"
-            case .nextTableInvalid: "Next page table ptr is invalid"
-            case .rootTableInvalid: "Root table address invalid"
-            case .contextTableInvalid: "Context table ptr is invalid"
-            case .reservedPTE: "non-zero reserved fields in PTE"
-            case .pasidNotEnabled: "SM: PASID Enable field in Context Entry is clear"
-            case .pasidTooLarge: "SM: PASID is larger than the max in Context Entry"
-            case .directoryAccess: "SM: Error attempting to access the PASID Directory Entry"
-            case .directoryNotPresent: "SM: Present bit in Directory Entry is clear"
-            case .pasidTableAccess: "SM: Error attempting to access PASID Table Entry"
-            case .pasidEntryNotPresent: "SM: Present bit in PASID Table Entry is clear"
-            case .invalidPASIDEntry: "SM: Invalid Scalable-Mode PASID Table Entry"
-            case .firstStageAccess: "SM: Error attempting to access first-level paging entry"
-            case .firstStageNotPresent: "SM: Present bit in first-level paging entry is clear"
-            case .firstStageReserved: "SM: Non-zero reserved field set in first-level paging entry"
-            case .firstStageRootAccess: "SM: Error attempting to access FL-PML4 entry"
-            case .nonCanonical: "SM: Address in first-level translation is not canonical"
-            case .userSupervisor: "SM: U/S set 0 for first-level translation with user privilege"
-            case .firstStageWrite: "SM: No write permission for Write/AtomicOp request"
-            case .interruptAddress: "SM: Invalid address-interrupt address"
-            }
-        }
-    }
-
-    /// A fault record: `reason` is the short code ("0x06"), the first detail its Linux string.
-    static func fault(_ reason: FaultReason, stage: Int, level: Int, _ details: [(name: String, value: String)] = []) -> TranslationFault {
-        TranslationFault(stage: stage, level: level, reason: reason.code, details: [("string", reason.linuxString)] + details)
-    }
 }
 
 /// How VT-d walks a stage and names its faults. Stage 2 (second stage) follows QEMU's
@@ -230,7 +155,7 @@ public enum VTd {
 /// as the legacy 0x5 / 0x6 whether or not the entry was present; stage 1 (first stage) is
 /// x86-64 paging, `vtd_iova_to_flpte`'s checks and codes.
 struct VTdWalkRules: WalkRules {
-    var stage: Int
+    var stage: TranslationStage
     var rootLevel: Int
     var outputBits: Int
 
@@ -238,7 +163,7 @@ struct VTdWalkRules: WalkRules {
     func leafRights(_ descriptor: UInt64, level: Int) -> AccessRights { rights(descriptor) }
 
     private func rights(_ descriptor: UInt64) -> AccessRights {
-        if stage == 2 {
+        if stage == .stage2 {
             var rights: AccessRights = []
             if descriptor & VTdSecondStage.read != 0 { rights.insert(.read) }
             if descriptor & VTdSecondStage.write != 0 { rights.insert(.write) }
@@ -252,18 +177,18 @@ struct VTdWalkRules: WalkRules {
     /// VT-d has no access-flag fault: hardware sets A (and D) itself.
     func leafFault(_ descriptor: UInt64, level: Int) -> WalkFaultKind? { nil }
 
-    func fault(_ kind: WalkFaultKind, stage: Int, level: Int, access: AccessRights) -> TranslationFault {
+    func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault {
         let write = access.contains(.write)
-        var details: [(name: String, value: String)] = []
+        var fetchAddress: UInt64?
         let reason: VTd.FaultReason
-        if stage == 2 {
+        if stage == .stage2 {
             switch kind {
             case .inputRange: reason = .beyondMGAW
             case .translation, .permission, .accessFlag: reason = write ? .writeNotSet : .readNotSet
             case .externalAbort(let address):
                 // QEMU: an unreadable top-level entry is a bad SSPTPTR, so an invalid context.
                 reason = level == rootLevel ? .invalidContextEntry : .nextTableInvalid
-                details.append(("fetch_addr", address.hex))
+                fetchAddress = address
             case .addressSize: reason = .reservedPTE
             }
         } else {
@@ -273,18 +198,18 @@ struct VTdWalkRules: WalkRules {
             case .permission, .accessFlag: reason = .firstStageWrite
             case .externalAbort(let address):
                 reason = level == rootLevel ? .firstStageRootAccess : .firstStageAccess
-                details.append(("fetch_addr", address.hex))
+                fetchAddress = address
             case .addressSize: reason = .firstStageReserved
             }
         }
-        return VTd.fault(reason, stage: stage, level: level, details)
+        return VTdFaultRecord(reason, fetchAddress: fetchAddress).fault(stage, level: level)
     }
 
     /// The check hardware makes on a table entry before it fetches the next level (QEMU
     /// faults at the level whose entry lacks the right, not at the leaf).
     func checkTable(_ step: WalkStep, access: AccessRights) throws(TranslationFault) {
         if let reason = deniedReason(step.descriptor, access: access) {
-            throw VTd.fault(reason, stage: stage, level: step.level)
+            throw VTdFaultRecord(reason).fault(stage, level: step.level)
         }
     }
 
@@ -292,7 +217,7 @@ struct VTdWalkRules: WalkRules {
     /// stage, U/S before R/W.
     func deniedReason(_ descriptor: UInt64, access: AccessRights) -> VTd.FaultReason? {
         let write = access.contains(.write)
-        if stage == 2 {
+        if stage == .stage2 {
             let needed = write ? VTdSecondStage.write : VTdSecondStage.read
             return descriptor & needed == 0 ? (write ? .writeNotSet : .readNotSet) : nil
         }
@@ -306,18 +231,18 @@ struct VTdWalkRules: WalkRules {
     /// and a permission fault at the leaf is refined the same way as at a table.
     func refine(_ fault: TranslationFault, last step: WalkStep?, access: AccessRights) -> TranslationFault {
         let refinable: [VTd.FaultReason] = [.writeNotSet, .readNotSet, .firstStageNotPresent, .firstStageWrite]
-        guard let step, fault.stage == stage, step.stage == stage, step.level == fault.level,
-              refinable.contains(where: { $0.code == fault.reason }) else { return fault }
-        let present = stage == 2 ? step.descriptor & (VTdSecondStage.read | VTdSecondStage.write) != 0
-                                 : step.descriptor & X86FirstStage.present != 0
-        let extra = Array(fault.details.dropFirst())
+        guard let step, case .vtd(var record) = fault.record, fault.stage == stage, step.stage == stage, step.level == fault.level,
+              refinable.contains(record.reason) else { return fault }
+        let present = stage == .stage2 ? step.descriptor & (VTdSecondStage.read | VTdSecondStage.write) != 0
+                                       : step.descriptor & X86FirstStage.present != 0
         if step.kind == .invalid {
             guard present else { return fault }
-            return VTd.fault(stage == 2 ? .reservedPTE : .firstStageReserved, stage: stage, level: step.level, extra)
+            record.reason = stage == .stage2 ? .reservedPTE : .firstStageReserved
+        } else if let reason = deniedReason(step.descriptor, access: access) {
+            record.reason = reason
+        } else {
+            return fault
         }
-        if let reason = deniedReason(step.descriptor, access: access) {
-            return VTd.fault(reason, stage: stage, level: step.level, extra)
-        }
-        return fault
+        return record.fault(stage, level: step.level)
     }
 }

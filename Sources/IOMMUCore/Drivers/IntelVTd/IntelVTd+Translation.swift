@@ -2,13 +2,11 @@
 /// remapping unit makes from the root entry through the context and PASID entries to the
 /// first- and second-stage tables (VT-d spec chapters 3, 6 and 9; QEMU `intel_iommu.c`).
 ///
-/// Fault records. `reason` is the fault reason code as Linux prints it in `[fault reason
-/// 0x%02x]` (`"0x06"`), and the first detail, `string`, is the text `dmar_get_fault_reason`
-/// gives for that code (`"PTE Read access is not set"`). Further details: `fetch_addr` (the
-/// entry a bus error hit), `gpa` (the guest-physical address a second-stage walk of a nested
-/// translation was resolving) and `log`, the line `dmar_fault_do_one` would print. `stage` is
-/// 1 for the first stage, 2 for the second, 0 for the root/context/PASID structures; `level`
-/// is the VT-d level (5/4 ... 1) of the entry that faulted.
+/// Fault records. A fault is a `VTdFaultRecord`: the reason code, the requester, PASID,
+/// page address and direction as the fault recording register holds them, plus the entry a
+/// bus error hit and the GPA a nested second-stage walk was resolving. The stage is the first
+/// or second stage, or the configuration for the root/context/PASID structures; the level is
+/// the VT-d level (5/4 ... 1) of the entry that faulted.
 ///
 /// Which codes. The codes follow what QEMU's scalable-mode emulation reports, which is what a
 /// Linux guest sees and what `dma_remap_fault_reasons[]` has strings for: the second stage
@@ -173,39 +171,43 @@ extension IntelVTd {
 
     // MARK: The walk
 
-    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        var steps: [WalkStep] = []
+        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
         do throws(TranslationFault) {
-            return .success(try walk(device, iova: iova, pasid: pasid, access: access, memory: memory, steps: &steps))
+            var translation = try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &steps,
+                                       fetches: &fetches)
+            translation.configurationFetches = fetches
+            return .success(translation)
         } catch {
             var fault = error
             fault.steps = steps
-            if let string = fault.details.first(where: { $0.name == "string" })?.value, fault.reason.hasPrefix("0x") {
-                // dmar_fault_do_one; the recorded address is page-aligned (dma_frcd_page_addr).
-                let rid = requesterID(device)
-                func byte(_ value: UInt32) -> String { (value < 0x10 ? "0" : "") + String(value, radix: 16) }
-                let source = "\(byte(rid >> 8)):\(byte((rid & 0xff) >> 3)).\(rid & 0x7)"
-                let kind = (access.contains(.write) ? "DMA Write" : "DMA Read") + (pasid.map { " PASID 0x" + String($0, radix: 16) } ?? " NO_PASID")
-                fault.details.append(("log", "DMAR: [\(kind)] Request device [\(source)] fault addr \(iova.alignedDown(to: 4096).hex) [fault reason \(fault.reason)] \(string)"))
+            fault.configurationFetches = fetches
+            if case .vtd(var record) = fault.record {
+                // dmar_fault_do_one: the request's identity; the recorded address is page-aligned.
+                record.sourceID = UInt16(truncatingIfNeeded: requesterID(device))
+                record.pasid = pasid
+                record.address = iova.alignedDown(to: 4096)
+                record.write = access.contains(.write)
+                fault.record = .vtd(record)
             }
             return .failure(fault)
         }
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights,
-                      memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> Translation {
+    private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
+                      memory: PhysicalMemory, steps: inout [WalkStep],
+                      fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation {
         if pasid == nil && VTd.interruptRange.contains(iova) {
             // VT-d 3.14: requests without PASID to 0xFEEx_xxxx are interrupt requests, never
             // DMA-remapped (a write goes to interrupt remapping as it is); a read there is an
             // Unsupported Request, which records no DMA-remapping fault.
             guard access.contains(.write) else {
-                throw TranslationFault(stage: 0, level: 0, reason: "UR",
-                                       details: [("detail", "read of the interrupt address range: Unsupported Request, no fault recorded")])
+                throw TranslationFault(.terminated(.interruptRangeRead), stage: .configuration, level: 0, origin: .configuration)
             }
             return Translation(iova: iova, output: iova, pageSize: PhysicalMemory.frameSize, rights: .write, steps: [], iotlbHit: false)
         }
-        let configuration = try configuration(rid: requesterID(device), pasid: pasid, memory: memory)
+        let configuration = try configuration(rid: requesterID(device), pasid: pasid, caches: caches, memory: memory, fetches: &fetches)
         let entry = configuration.entry
         let tag: IOTLB.Tag
         switch configuration.pgtt {
@@ -218,7 +220,7 @@ extension IntelVTd {
         }
         // A hit that lacks the requested right is walked again (the cached rights may be
         // stale in the conservative direction; the walk decides the fault).
-        if let hit = iotlb.lookup(tag, iova), hit.rights.isSuperset(of: access) {
+        if let hit = iotlb.lookup(tag, iova, policy: caches), hit.rights.isSuperset(of: access) {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
@@ -226,7 +228,7 @@ extension IntelVTd {
         switch configuration.pgtt {
         case .secondStage:
             result = try secondStageWalk(configuration.secondStage!, root: entry.secondStageTable, input: iova, access: access,
-                                         nested: false, memory: memory, steps: &steps)
+                                         role: .stage2, memory: memory, steps: &steps)
         case .firstStage:
             result = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
                                         memory: memory, steps: &steps)
@@ -235,43 +237,47 @@ extension IntelVTd {
             // Every first-stage table address is a GPA, translated (for read) before its fetch.
             let first = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
                                            memory: memory, steps: &steps) { gpa, steps throws(TranslationFault) in
-                try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, nested: true, memory: memory, steps: &steps).output
+                try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, role: .stage2OfStage1Table, memory: memory,
+                                         steps: &steps).output
             }
-            let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, nested: true,
+            let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, role: .stage2OfOutput,
                                              memory: memory, steps: &steps)
             result = (second.output, min(first.size, second.size), first.rights.intersection(second.rights))
         }
         let size = result.size
         // QEMU (VT-d 3.15): a translation into the interrupt range is blocked.
         if let page = IOVARange(start: result.output.alignedDown(to: size), length: size), page.intersects(VTd.interruptRange) {
-            throw VTd.fault(.interruptAddress, stage: configuration.pgtt == .firstStage ? 1 : 2, level: steps.last?.level ?? 0)
+            throw VTdFaultRecord(.interruptAddress).fault(configuration.pgtt == .firstStage ? .stage1 : .stage2, level: steps.last?.level ?? 0)
         }
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
-                                 output: result.output.alignedDown(to: size), rights: result.rights))
+                                 output: result.output.alignedDown(to: size), rights: result.rights), policy: caches)
         return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
     }
 
     /// A fault in the root, context or PASID structures.
-    private func configurationFault(_ reason: VTd.FaultReason, _ details: [(name: String, value: String)] = []) -> TranslationFault {
-        VTd.fault(reason, stage: 0, level: 0, details)
+    private func configurationFault(_ reason: VTd.FaultReason, fetchAddress: UInt64? = nil) -> TranslationFault {
+        VTdFaultRecord(reason, fetchAddress: fetchAddress).fault(.configuration, level: 0, origin: .configuration)
     }
 
-    private func fetch(_ address: UInt64, _ memory: PhysicalMemory, fault: VTd.FaultReason) throws(TranslationFault) -> UInt64 {
-        do { return try memory.read64(address) } catch { throw configurationFault(fault, [("fetch_addr", address.hex)]) }
+    private func fetch(_ structure: ConfigurationFetch.Structure, at address: UInt64, count: Int = 1, _ memory: PhysicalMemory,
+                       fault: VTd.FaultReason, into fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> [UInt64] {
+        try memory.fetch(structure, at: address, count: count, into: &fetches) { self.configurationFault(fault, fetchAddress: $0) }
     }
 
     /// The (RID, PASID) configuration from the cache or from memory: root entry, context
     /// entry, PASID directory entry, PASID entry; a request without PASID uses RID_PASID.
-    private func configuration(rid: UInt32, pasid requested: UInt32?, memory: PhysicalMemory) throws(TranslationFault) -> VTd.CachedConfiguration {
+    private func configuration(rid: UInt32, pasid requested: UInt32?, caches: CachePolicy, memory: PhysicalMemory,
+                               fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> VTd.CachedConfiguration {
         let key = UInt64(rid) << 32 | UInt64(requested ?? .max)
-        if let cached = configurationCache[key] { return cached }
+        if let cached = configurationCache.cached(key, policy: caches) { return cached }
         guard let root = rootTable else { throw configurationFault(.rootTableInvalid) }
         let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
-        let rootEntry = try fetch(root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory, fault: .rootTableInvalid)
+        let rootEntry = try fetch(.rootEntry, at: root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory,
+                                  fault: .rootTableInvalid, into: &fetches)[0]
         guard rootEntry & 1 != 0 else { throw configurationFault(.rootEntryNotPresent) }
         let contextAddress = (rootEntry & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
-        let context = VTd.ContextEntry(lo: try fetch(contextAddress, memory, fault: .contextTableInvalid),
-                                       hi: try fetch(contextAddress + 8, memory, fault: .contextTableInvalid))
+        let contextWords = try fetch(.contextEntry, at: contextAddress, count: 2, memory, fault: .contextTableInvalid, into: &fetches)
+        let context = VTd.ContextEntry(lo: contextWords[0], hi: contextWords[1])
         guard context.present else { throw configurationFault(.contextEntryNotPresent) }
         let pasid: UInt32
         if let requested {
@@ -281,13 +287,12 @@ extension IntelVTd {
             pasid = context.ridPASID
         }
         guard UInt64(pasid) < context.pasidLimit else { throw configurationFault(.pasidTooLarge) }
-        let directoryEntry = try fetch(context.directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize,
-                                       memory, fault: .directoryAccess)
+        let directoryEntry = try fetch(.pasidDirectoryEntry, at: context.directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize,
+                                       memory, fault: .directoryAccess, into: &fetches)[0]
         guard directoryEntry & 1 != 0 else { throw configurationFault(.directoryNotPresent) }
         let entryAddress = (directoryEntry & ~0xfff) + UInt64(pasid & 0x3f) * VTd.pasidEntrySize
-        var words: [UInt64] = []
-        for index in 0..<8 { words.append(try fetch(entryAddress + UInt64(index) * 8, memory, fault: .pasidTableAccess)) }
-        let entry = VTd.PASIDEntry(words: words)
+        let entry = VTd.PASIDEntry(words: try fetch(.pasidEntry, at: entryAddress, count: 8, memory, fault: .pasidTableAccess,
+                                                    into: &fetches))
         guard entry.present else { throw configurationFault(.pasidEntryNotPresent) }
         guard let pgtt = entry.pgtt else { throw configurationFault(.invalidPASIDEntry) }
         var cached = VTd.CachedConfiguration(context: context, pasid: pasid, entry: entry, pgtt: pgtt)
@@ -303,24 +308,27 @@ extension IntelVTd {
             guard mode == 0 || (mode == 1 && (cap >> 60) & 1 != 0) else { throw configurationFault(.invalidPASIDEntry) }
             cached.firstStage = X86FirstStage(levels: 4 + Int(mode), gigabytePages: (cap >> 56) & 1 != 0)
         }
-        configurationCache[key] = cached
+        configurationCache.fill(key, cached, policy: caches)
         return cached
     }
 
-    /// A second-stage walk; `nested` marks one resolving a GPA for a nested translation.
-    private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, nested: Bool,
+    /// A second-stage walk; a `role` other than `.stage2` is one resolving a GPA for a nested translation.
+    private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, role: WalkStep.Role,
                                  memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
-        let rules = VTdWalkRules(stage: 2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 2)
+        let rules = VTdWalkRules(stage: .stage2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2, role: role)
         let start = steps.count
         do {
             return try walker.walk(root: root, input: input, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
-                if let previous = steps[start...].last(where: { $0.stage == 2 }) { try rules.checkTable(previous, access: access) }
+                if let previous = steps[start...].last(where: { $0.stage == .stage2 }) { try rules.checkTable(previous, access: access) }
                 return entry
             }
         } catch {
-            var fault = rules.refine(error, last: steps[start...].last(where: { $0.stage == 2 }), access: access)
-            if nested { fault.details.append(("gpa", input.hex)) }
+            var fault = rules.refine(error, last: steps[start...].last(where: { $0.stage == .stage2 }), access: access)
+            if role != .stage2, case .vtd(var record) = fault.record {
+                record.gpa = input
+                fault.record = .vtd(record)
+            }
             throw fault
         }
     }
@@ -331,19 +339,19 @@ extension IntelVTd {
                                 memory: PhysicalMemory, steps: inout [WalkStep],
                                 tableAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address })
         throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
-        let rules = VTdWalkRules(stage: 1, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
-        guard format.isCanonical(input) else { throw rules.fault(.inputRange, stage: 1, level: format.rootLevel, access: access) }
-        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: 1)
+        let rules = VTdWalkRules(stage: .stage1, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
+        guard format.isCanonical(input) else { throw rules.fault(.inputRange, stage: .stage1, level: format.rootLevel, access: access) }
+        let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage1)
         let start = steps.count
         // The walk indexes bits 47:12 (56:12); the sign extension above them is checked.
         let bits = (UInt64(1) << UInt64(format.inputBits)) - 1
         do {
             return try walker.walk(root: root, input: input & bits, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
-                if let previous = steps[start...].last(where: { $0.stage == 1 }) { try rules.checkTable(previous, access: access) }
+                if let previous = steps[start...].last(where: { $0.stage == .stage1 }) { try rules.checkTable(previous, access: access) }
                 return try tableAddress(entry, &steps)
             }
         } catch {
-            throw rules.refine(error, last: steps[start...].last(where: { $0.stage == 1 }), access: access)
+            throw rules.refine(error, last: steps[start...].last(where: { $0.stage == .stage1 }), access: access)
         }
     }
 }

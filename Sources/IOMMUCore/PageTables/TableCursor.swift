@@ -1,0 +1,98 @@
+/// One entry of a page table as a cursor stands on it (generic_pt's `struct pt_state`): the
+/// entry as a step of a software walk (table, level, index, entry address, descriptor, kind),
+/// and the range of input addresses it covers.
+public struct TableEntry: Sendable, Equatable {
+    public var step: WalkStep
+    /// The input addresses the entry covers: the whole span of its level, or for a leaf the
+    /// page it maps (a contiguous-hint leaf spans several entries).
+    public var range: IOVARange
+
+    public var kind: DescriptorKind { step.kind }
+    public var descriptor: UInt64 { step.descriptor }
+}
+
+/// A read-only cursor over the descriptors of a page table, in any format and any table
+/// memory (host memory, or a guest's RAM through its IOAS). The builder's software walk,
+/// the page-table browser and the CLI's `walk` all read tables through it, so an entry's
+/// level, index and covered range are computed in one place. It reads as software does,
+/// not as the IOMMU does: no rights, no faults, no caches.
+public struct TableCursor {
+    public let format: any PageTableFormat
+    public let root: UInt64
+    /// The stage the entries' steps are labelled with.
+    public let stage: TranslationStage
+    /// Reads one descriptor; nil where the memory has nothing (the walk stops there).
+    public let read: (UInt64) -> UInt64?
+
+    public init(format: any PageTableFormat, root: UInt64, stage: TranslationStage = .stage1, read: @escaping (UInt64) -> UInt64?) {
+        self.format = format
+        self.root = root
+        self.stage = stage
+        self.read = read
+    }
+
+    public init(format: any PageTableFormat, root: UInt64, stage: TranslationStage = .stage1, memory: any TableMemory) {
+        self.init(format: format, root: root, stage: stage) { try? memory.read64($0) }
+    }
+
+    /// The entry of `table` (at `level`) at `index`, whose level covers input addresses from
+    /// `base`; `input` is the address being walked (the start of the entry's range if nil);
+    /// nil where the memory cannot be read.
+    public func entry(table: UInt64, level: Int, index: Int, base: UInt64, input: UInt64? = nil) -> TableEntry? {
+        let address = table &+ UInt64(index) &* 8
+        guard let descriptor = read(address) else { return nil }
+        let kind = format.kind(of: descriptor, level: level)
+        let span = kind == .block || kind == .page ? format.leafSize(of: descriptor, level: level) : format.entrySpan(level: level)
+        let start = (base &+ UInt64(index) &* format.entrySpan(level: level)).alignedDown(to: span)
+        // `start` is aligned to `span`, so its last address cannot overflow.
+        let range = IOVARange(start: start, last: start + (span - 1))
+        let step = WalkStep(stage: stage, format: format, input: input ?? start, level: level, table: table, index: index,
+                            entryAddress: address, descriptor: descriptor, kind: kind)
+        return TableEntry(step: step, range: range)
+    }
+
+    /// The entries from the root to the leaf, or to the first invalid entry, that cover
+    /// `input`; at most `limit` (a table that points back into itself cannot loop).
+    public func path(to input: UInt64, limit: Int = 8) -> [TableEntry] {
+        var entries: [TableEntry] = []
+        var table = root
+        var level = format.rootLevel
+        while entries.count < limit {
+            let index = format.index(of: input, level: level)
+            let span = format.entrySpan(level: level)
+            let base = input.alignedDown(to: span) &- UInt64(index) &* span
+            guard let entry = entry(table: table, level: level, index: index, base: base, input: input) else { break }
+            entries.append(entry)
+            guard entry.kind == .table, level != format.leafLevel else { break }
+            table = format.outputAddress(of: entry.descriptor, level: level)
+            level = format.nextLevel(after: level, descriptor: entry.descriptor)
+        }
+        return entries
+    }
+
+    /// `path(to:)` as walk steps.
+    public func steps(to input: UInt64, limit: Int = 8) -> [WalkStep] { path(to: input, limit: limit).map(\.step) }
+
+    /// Up to `count` consecutive pieces of the input space from `start`: each the path to a
+    /// leaf (the range it maps) or to an invalid entry (the hole it leaves), ending at the
+    /// top of the address space.
+    public func pieces(from start: UInt64, count: Int) -> [[TableEntry]] {
+        var pieces: [[TableEntry]] = []
+        var address = start
+        while pieces.count < count {
+            let path = path(to: address)
+            guard let last = path.last else { break }
+            pieces.append(path)
+            guard let next = last.range.last.checkedAdd(1) else { break }
+            address = next
+        }
+        return pieces
+    }
+}
+
+extension DescriptorPageTable {
+    /// A cursor over this table's descriptors, its steps labelled `stage`.
+    public func cursor(stage: TranslationStage = .stage1) -> TableCursor {
+        TableCursor(format: format, root: root, stage: stage, memory: memory)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import IOMMUCore
+import Presentation
+import ScenarioScript
+import TerminalUI
+
+// MARK: - Page tables as the views read them
+
+/// A page table a view can read: its format, the memory its descriptors live in and its
+/// root. Host domains come with the core's own `DescriptorPageTable`; a guest's stage-1
+/// table is read through the nest parent's IOAS (`GuestTableMemory`), addresses being GPAs.
+struct PageTableSource {
+    /// "HWPT 3", "HWPT 6 guest-S1".
+    var title: String
+    /// Identity of the table, to reset the navigation when another table is shown.
+    var key: String
+    var format: any PageTableFormat
+    var memory: any TableMemory
+    var root: UInt64
+    /// The core's table object, when the table is a host domain's.
+    var table: DescriptorPageTable?
+    /// The stage its walk steps are labelled with.
+    var stage: TranslationStage
+    /// What the table's addresses are: "PA" (host), "GPA" (guest RAM).
+    var space: String
+    /// For a guest table: the IOAS that turns its GPAs into host addresses.
+    var guestIOAS: UInt32?
+    /// A remark shown with the table (e.g. TTB0 walks disabled).
+    var note: String?
+
+    func read(_ address: UInt64) -> UInt64? { try? memory.read64(address) }
+
+    /// Entries of a table: the root's (all concatenated tables) or a lower one's.
+    func entries(root isRoot: Bool) -> Int { Int((isRoot ? format.rootTableSize : format.tableSize) / 8) }
+
+    /// x86 first-stage addresses are shown sign-extended (canonical).
+    func display(_ address: UInt64) -> UInt64 {
+        (format as? X86FirstStage)?.canonical(address) ?? address
+    }
+
+    /// The host physical address of `address` (itself on the host; through the IOAS for a guest).
+    func hostAddress(_ address: UInt64, fd: IOMMUFD) -> UInt64? {
+        guard let guestIOAS else { return address }
+        return try? fd.hostPhysicalAddress(ioasID: guestIOAS, gpa: address)
+    }
+
+    /// The descriptors from the root to the leaf (or first invalid entry) for `iova`, read
+    /// through the table's memory (guest RAM for a guest table).
+    func path(to iova: UInt64) -> [WalkStep] {
+        TableCursor(format: format, root: root, stage: stage, memory: memory).steps(to: iova)
+    }
+
+    /// The IOVA of the first leaf, depth first, reading at most `budget` descriptors.
+    func firstLeaf(budget: Int = 4096) -> UInt64? {
+        var remaining = budget
+        func visit(_ table: UInt64, _ level: Int, _ base: UInt64, _ count: Int) -> UInt64? {
+            let span = format.entrySpan(level: level)
+            for index in 0..<count {
+                guard remaining > 0 else { return nil }
+                remaining -= 1
+                guard let descriptor = read(table &+ UInt64(index) * 8), descriptor != 0 else { continue }
+                let start = base &+ UInt64(index) &* span
+                switch format.kind(of: descriptor, level: level) {
+                case .block, .page: return display(start)
+                case .table where level != format.leafLevel:
+                    if let found = visit(format.outputAddress(of: descriptor, level: level),
+                                         format.nextLevel(after: level, descriptor: descriptor), start, entries(root: false)) {
+                        return found
+                    }
+                default: continue
+                }
+            }
+            return nil
+        }
+        return visit(root, format.rootLevel, 0, entries(root: true))
+    }
+}
+
+/// Finds the page table behind an object of the tree.
+enum PageTableSources {
+    enum Resolved {
+        case table(PageTableSource)
+        /// No table to show, and why.
+        case none(String)
+    }
+
+    static func resolve(_ selection: ObjectID?, fd: IOMMUFD) -> Resolved {
+        guard let selection, let object = try? fd.object(selection.rawValue) else {
+            return .none("Select a HWPT_PAGING, HWPT_NESTED or DEVICE in the tree (1).")
+        }
+        switch object {
+        case let hwpt as HWPT: return resolve(hwpt, fd: fd)
+        case let device as Device:
+            guard let hwpt = device.attachments[noPASID] else { return .none("DEVICE \(device.id) is blocked: no page table.") }
+            return resolve(hwpt, fd: fd)
+        case let vdevice as VDevice:
+            guard let hwpt = vdevice.device.attachments[noPASID] else { return .none("DEVICE \(vdevice.device.id) is blocked.") }
+            return resolve(hwpt, fd: fd)
+        case let viommu as VIOMMU: return resolve(viommu.parent, fd: fd)
+        case let ioas as IOAS:
+            guard let hwpt = ioas.hwpts.first else { return .none("IOAS \(ioas.id) has no HWPT_PAGING yet.") }
+            return resolve(hwpt, fd: fd)
+        default:
+            return .none("\(object.type) \(object.id) has no page table.")
+        }
+    }
+
+    static func resolve(_ hwpt: HWPT, fd: IOMMUFD) -> Resolved {
+        switch hwpt {
+        case let paging as HWPTPaging:
+            guard let table = paging.domain.table as? DescriptorPageTable else {
+                return .none("HWPT \(paging.id) is the selftest mock's xarray: it keeps no descriptors.")
+            }
+            return .table(PageTableSource(title: "HWPT \(paging.id)", key: "hwpt:\(paging.id):\(table.root)", format: table.format,
+                                          memory: table.memory, root: table.root, table: table,
+                                          stage: paging.domain.stage.translationStage, space: "PA", guestIOAS: nil, note: nil))
+        case let nested as HWPTNested:
+            return guestStage1(of: nested, fd: fd)
+        default:
+            return .none("\(hwpt.type) \(hwpt.id) has no page table.")
+        }
+    }
+
+    /// A nested HWPT's guest stage-1 table, where the core's query finds it.
+    static func guestStage1(of nested: HWPTNested, fd: IOMMUFD) -> Resolved {
+        let ioas = nested.stage2.ioas.id.rawValue
+        let memory = GuestTableMemory(iommufd: fd, ioasID: ioas, pool: IOVARange(start: 0, last: 0))
+        switch nested.domain.guestStage1Table(readGuest: { try? fd.guestRead(ioasID: ioas, gpa: $0, count: $1) }) {
+        case .success(let table):
+            let note = table.walksDisabled ? "CD.EPD0 set: TTB0 walks are disabled"
+                : table.contextDescriptor.map { "CD @ GPA \($0.address.hex) ASID \($0.asid)" }
+            return .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(table.root)", format: table.format,
+                                          memory: memory, root: table.root, table: nil, stage: .stage1, space: "GPA", guestIOAS: ioas,
+                                          note: note))
+        case .failure(.selftest):
+            return .none("HWPT \(nested.id) is a selftest nested domain: an IOTLB array, no table.")
+        case .failure(.streamTableEntryInvalid):
+            return .none("HWPT \(nested.id): the guest STE is not valid (V=0): DMA aborts.")
+        case .failure(.notStage1(let config)):
+            if config == SMMUv3.Config.bypass.rawValue {
+                return .none("HWPT \(nested.id): the guest STE bypasses stage 1; stage 2 is HWPT \(nested.stage2.id).")
+            }
+            return .none("HWPT \(nested.id): the guest STE does not translate by stage 1 (Config \(config)).")
+        case .failure(.contextDescriptorUnreadable(let address)):
+            return .none("HWPT \(nested.id): the guest CD at GPA \(address.hex) is not in guest RAM.")
+        case .failure(.contextDescriptorInvalid(let address)):
+            return .none("HWPT \(nested.id): the guest CD at GPA \(address.hex) is not valid (V, AA64, TG0, T0SZ): C_BAD_CD.")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import IOMMUCore
+import TerminalUI
+
+/// Text helpers the page-table and walk views share.
+enum TableText {
+    /// "0x07f" for an index of a table of `count` entries.
+    static func index(_ index: Int, count: Int) -> String {
+        let digits = max(3, String(max(0, count - 1), radix: 16).count)
+        let text = String(index, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+
+    static func field(_ field: DescriptorField) -> String {
+        let bits = field.bits.count == 1 ? "\(field.bits.lowerBound)" : "\(field.bits.upperBound):\(field.bits.lowerBound)"
+        return "\(field.name)[\(bits)]=" + (field.value > 9 ? field.value.hex : String(field.value))
+    }
+
+    /// The input bits that index a table at `level`: (high, low).
+    static func indexBits(_ format: any PageTableFormat, level: Int, root: Bool) -> (Int, Int) {
+        let low = format.entrySpan(level: level).trailingZeroBitCount
+        let entries = (root ? format.rootTableSize : format.tableSize) / 8
+        let high = min(low + max(1, entries.trailingZeroBitCount) - 1, max(low, format.inputBits - 1))
+        return (high, low)
+    }
+
+    static func dash(_ symbols: Symbols) -> String { symbols == .ascii ? "-" : "–" }
+    static func arrow(_ symbols: Symbols) -> String { symbols == .ascii ? "->" : "→" }
+
+    /// Splits `items` into lines of at most `width` cells.
+    static func wrap(_ items: [String], width: Int, separator: String = "  ") -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for item in items {
+            if line.isEmpty { line = item; continue }
+            if CellBuffer.width(of: line + separator + item) > width {
+                lines.append(line)
+                line = item
+            } else {
+                line += separator + item
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+
+    /// A hex address typed by the user: `0x1234`, `1234`, `0x1_0000`; nil when not hex.
+    static func parseAddress(_ text: String) -> UInt64? {
+        var digits = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "")
+        if digits.hasPrefix("0x") { digits.removeFirst(2) }
+        guard !digits.isEmpty, digits.count <= 16 else { return nil }
+        return UInt64(digits, radix: 16)
+    }
+}
+
+extension String {
+    /// Padded with blanks to `width` cells (at least one blank after the text).
+    func cellPadded(to width: Int) -> String {
+        self + String(repeating: " ", count: max(1, width - CellBuffer.width(of: self)))
+    }
+}

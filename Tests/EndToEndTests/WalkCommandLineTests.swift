@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+/// `walk` and `translate` arguments at their limits: a validation error with a message, or
+/// a listing that stops at the top of the address space, never a trap.
+struct WalkCommandLineTests {
+    static let scenario = InspectorInTmuxTests.repository.appendingPathComponent("Sources/iommuscope/Scenarios/default.iommu").path
+
+    static func run(_ arguments: String) -> (output: String, status: Int32) {
+        let output = InspectorInTmuxTests.shell("'\(InspectorInTmuxTests.binary)' \(arguments) 2>&1; echo \"status=$?\"")
+        let status = output.split(separator: "\n").last.flatMap { Int32($0.dropFirst("status=".count)) } ?? -1
+        return (output, status)
+    }
+
+    @Test(arguments: ["--count=-1", "--count 0", "--count 4097", "--count 9223372036854775807"])
+    func countOutOfRangeIsAValidationError(_ count: String) {
+        let (output, status) = Self.run("walk '\(Self.scenario)' --hwpt 4 --iova 0 \(count)")
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("--count must be 1 to 4096"), "\(output)")
+    }
+
+    /// The last entry of the root table covers the top 512 GiB; the listing ends there.
+    @Test(arguments: ["u64max", "0xffffff8000000000"])
+    func topOfTheAddressSpace(_ iova: String) {
+        let (output, status) = Self.run("walk '\(Self.scenario)' --hwpt 4 --iova \(iova) --count 3")
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("IOVA 0xffffff8000000000-0xffffffffffffffff  unmapped"), "\(output)")
+        #expect(output.components(separatedBy: "\nIOVA ").count == 2, "\(output)")
+    }
+
+    @Test func translateOfTheLastAddress() {
+        let (output, status) = Self.run("translate '\(Self.scenario)' --dev 1 --iova u64max --cold")
+        #expect(status == 0 || status == 1, "\(output)")
+        #expect(output.contains("fault:") || output.contains("->"), "\(output)")
+    }
+}
