@@ -84,6 +84,21 @@ public final class PhysicalMemory {
         return UInt64(littleEndian: frame[Int((address % Self.frameSize) / 8)])
     }
 
+    /// Writes consecutive words from `address`, as a driver writes a whole STE, CD, context
+    /// entry or DTE.
+    public func write64(_ address: UInt64, words: [UInt64]) throws(BusError) {
+        for (index, word) in words.enumerated() {
+            guard let target = address.checkedAdd(UInt64(index) * 8) else { throw BusError(address: address) }
+            try write64(target, word)
+        }
+    }
+
+    /// `count` consecutive words from `address` for display: a word that cannot be read shows
+    /// as zero (a walk reads through `fetch`, which faults instead).
+    public func peek64(_ address: UInt64, count: Int) -> [UInt64] {
+        (0..<count).map { index in address.checkedAdd(UInt64(index) * 8).flatMap { try? read64($0) } ?? 0 }
+    }
+
     public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {
         guard address.isAligned(to: 8), allocated.entry(containing: address) != nil else {
             if deviceRanges.contains(where: { $0.contains(address) }) { return }

@@ -22,6 +22,14 @@ public final class IOTLB {
         public var size: UInt64
         public var output: UInt64
         public var rights: AccessRights
+
+        /// The entry translates some address of `range` (what a range invalidation removes).
+        public func overlaps(_ range: IOVARange) -> Bool {
+            input <= range.last && input &+ (size - 1) >= range.start
+        }
+
+        /// The entry translates `address` (what a by-address invalidation removes).
+        public func covers(_ address: UInt64) -> Bool { input <= address && address - input < size }
     }
 
     private struct Key: Hashable {

@@ -163,3 +163,30 @@ public struct StageWalker {
         }
     }
 }
+
+/// A walk's record as it goes: the descriptor fetches and the configuration reads, in order.
+public struct WalkRecord {
+    public var steps: [WalkStep] = []
+    public var fetches: [ConfigurationFetch] = []
+}
+
+extension WalkRecord {
+    /// Runs one driver walk and hands its record to whichever way it ends: the translation,
+    /// or the fault (whose `adjust` lets the driver add the request's identity). `nil` from
+    /// the walk means the request is not modelled.
+    static func run(_ walk: (inout WalkRecord) throws(TranslationFault) -> Translation?,
+                    adjustingFault adjust: (inout TranslationFault) -> Void = { _ in }) -> Result<Translation, TranslationFault>? {
+        var record = WalkRecord()
+        do throws(TranslationFault) {
+            guard var translation = try walk(&record) else { return nil }
+            translation.configurationFetches = record.fetches
+            return .success(translation)
+        } catch {
+            var fault = error
+            fault.steps = record.steps
+            fault.configurationFetches = record.fetches
+            adjust(&fault)
+            return .failure(fault)
+        }
+    }
+}

@@ -46,7 +46,7 @@ extension AMDVi {
         }
         // A nested attachment cannot happen: v6.17 AMD-Vi allocates no nested domains.
         let entry = base + UInt64(deviceID) * AMDViDeviceTable.entrySize
-        for (index, word) in words.enumerated() { try? memory.write64(entry + UInt64(index) * 8, word) }
+        try? memory.write64(entry, words: words)
         configurationCache[deviceID] = nil
     }
 
@@ -85,7 +85,7 @@ extension AMDVi {
         guard !ids.isEmpty else { return }
         iotlb.invalidate { entry in
             guard let tag = entry.tag.domain, ids.contains(tag) else { return false }
-            return entry.input <= range.last && entry.input &+ (entry.size - 1) >= range.start
+            return entry.overlaps(range)
         }
     }
 
@@ -113,17 +113,9 @@ extension AMDVi {
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
         guard pasid == nil else { return nil }
-        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
-        do throws(TranslationFault) {
-            guard var translation = try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
-                                             fetches: &fetches) else { return nil }
-            translation.configurationFetches = fetches
-            return .success(translation)
-        } catch {
-            var fault = error
-            fault.steps = steps
-            fault.configurationFetches = fetches
-            return .failure(fault)
+        return WalkRecord.run { (record: inout WalkRecord) throws(TranslationFault) in
+            try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &record.steps,
+                     fetches: &record.fetches)
         }
     }
 
@@ -326,7 +318,7 @@ extension AMDVi {
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let deviceTable, device.streamID <= 0xffff else { return [] }
         let address = deviceTable + UInt64(device.streamID) * AMDViDeviceTable.entrySize
-        let words = (0..<4).map { (try? memory.read64(address + UInt64($0) * 8)) ?? 0 }
+        let words = memory.peek64(address, count: 4)
         return [ConfigurationStructure(name: "DTE", address: address, words: words, fields: [
             DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
             DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),

@@ -29,7 +29,7 @@ extension ArmSMMUv3 {
                 break
             }
         }
-        for (index, word) in words.enumerated() { try? memory.write64(entry + UInt64(index) * 8, word) }
+        try? memory.write64(entry, words: words)
         // arm_smmu_write_ste ends with CFGI_STE for the StreamID.
         configurationCache[device.streamID] = nil
     }
@@ -38,7 +38,7 @@ extension ArmSMMUv3 {
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let base = streamTable else { return [] }
         let address = base + UInt64(device.streamID) * SMMUv3.steSize
-        let words = (0..<4).map { (try? memory.read64(address + UInt64($0) * 8)) ?? 0 }
+        let words = memory.peek64(address, count: 4)
         let ste = SMMUv3.StreamTableEntry(words: words)
         var structures = [ConfigurationStructure(name: "STE", address: address, words: words, fields: [
             DescriptorField("V", 0...0, of: words[0]), DescriptorField("Config", 1...3, of: words[0]),
@@ -49,7 +49,7 @@ extension ArmSMMUv3 {
             DescriptorField("S2TTB", 4...51, ste.s2ttb),
         ])]
         if ste.config == .stage1 {
-            let cdWords = (0..<2).map { (try? memory.read64(ste.contextPointer + UInt64($0) * 8)) ?? 0 }
+            let cdWords = memory.peek64(ste.contextPointer, count: 2)
             let cd = SMMUv3.ContextDescriptor(words: cdWords)
             structures.append(ConfigurationStructure(name: "CD", address: ste.contextPointer, words: cdWords, fields: [
                 DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
@@ -65,13 +65,10 @@ extension ArmSMMUv3 {
     /// nest parent's unmap also drops the stage-1 entries built over it (TLBI_NH_ALL).
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
         guard let tag = domainTags[ObjectIdentifier(domain)] else { return }
-        func overlaps(_ entry: IOTLB.Entry) -> Bool {
-            entry.input <= range.last && entry.input &+ (entry.size - 1) >= range.start
-        }
         if domain.stage == .stage2 {
-            iotlb.invalidate { $0.tag.domain == tag && ($0.tag.addressSpace != nil || overlaps($0)) }
+            iotlb.invalidate { $0.tag.domain == tag && ($0.tag.addressSpace != nil || $0.overlaps(range)) }
         } else {
-            iotlb.invalidate { $0.tag == IOTLB.Tag(domain: nil, addressSpace: tag) && overlaps($0) }
+            iotlb.invalidate { $0.tag == IOTLB.Tag(domain: nil, addressSpace: tag) && $0.overlaps(range) }
         }
     }
 
@@ -108,7 +105,7 @@ extension ArmSMMUv3 {
             cdTable = allocated
         }
         let cd = SMMUv3.contextDescriptor(for: format, root: table.root, asid: tag(for: domain), dirty: domain.dirtyTracking)
-        for (index, word) in cd.enumerated() { try? memory.write64(cdTable + UInt64(index) * 8, word) }
+        try? memory.write64(cdTable, words: cd)
         // S1DSS = SSID0, S1CIR/S1COR = WBRA, S1CSH = ISH.
         return [1 | SMMUv3.Config.stage1.rawValue << 1 | cdTable, 1 << 2 | 1 << 4 | 3 << 6, 0, 0]
     }
@@ -117,17 +114,9 @@ extension ArmSMMUv3 {
 
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
-        do throws(TranslationFault) {
-            var translation = try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
-                                       fetches: &fetches)
-            translation.configurationFetches = fetches
-            return .success(translation)
-        } catch {
-            var fault = error
-            fault.steps = steps
-            fault.configurationFetches = fetches
-            return .failure(fault)
+        WalkRecord.run { (record: inout WalkRecord) throws(TranslationFault) in
+            try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &record.steps,
+                     fetches: &record.fetches)
         }
     }
 

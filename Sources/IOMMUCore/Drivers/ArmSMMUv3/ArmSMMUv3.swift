@@ -212,7 +212,7 @@ public final class ArmSMMUv3: IOMMUDriver {
                 let address = word1 & ~0xfff, asid = word0 >> 48, anyASID = word0 & 0xff == CommandOpcode.tlbiNHVAA.rawValue
                 iotlb.invalidate { entry in
                     entry.tag.domain == vmid && entry.tag.addressSpace != nil && (anyASID || entry.tag.addressSpace == asid)
-                        && entry.input <= address && address - entry.input < entry.size
+                        && entry.covers(address)
                 }
             case .atcInv, .cfgiCD, .cfgiCDAll:
                 let vsid = word0 >> 32

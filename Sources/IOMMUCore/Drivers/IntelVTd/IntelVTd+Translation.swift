@@ -29,7 +29,7 @@ extension IntelVTd {
         let rid = requesterID(device)
         // The RID's requests use RID_PASID (PASID 0, which is also IOMMU_NO_PASID).
         guard let entryAddress = try? pasidEntryAddress(device, pasid: pasid, memory: memory) else { return }
-        let old = VTd.PASIDEntry(words: (0..<8).map { read(entryAddress + UInt64($0) * 8, memory) })
+        let old = VTd.PASIDEntry(words: memory.peek64(entryAddress, count: 8))
         var words = [UInt64](repeating: 0, count: 8)
         switch attachment {
         case .blocked:
@@ -39,7 +39,7 @@ extension IntelVTd {
         case .nested(let nested):
             words = nestedEntry(nested)?.words ?? words
         }
-        for (index, word) in words.enumerated() { try? memory.write64(entryAddress + UInt64(index) * 8, word) }
+        try? memory.write64(entryAddress, words: words)
         // PASID-cache invalidation for the RID; then the old DID's IOTLB flush: PASID-based
         // for first-stage (and pass-through) entries, domain-selective for second-stage and nested.
         configurationCache = configurationCache.filter { $0.key >> 32 != UInt64(rid) }
@@ -58,7 +58,7 @@ extension IntelVTd {
     /// domains' DIDs, whatever their input address: a GPA range cannot be traced back).
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
         if let did = domainIDs[ObjectIdentifier(domain)]?.did {
-            iotlb.invalidate { $0.tag.domain == did && $0.input <= range.last && $0.input &+ ($0.size - 1) >= range.start }
+            iotlb.invalidate { $0.tag.domain == did && $0.overlaps(range) }
         }
         if domain.nestParent {
             let nested = Set(domainIDs.values.compactMap { ($0.domain as? NestedDomain)?.parent === domain ? $0.did : nil })
@@ -71,11 +71,8 @@ extension IntelVTd {
     func flushNested(_ domain: NestedDomain, address: UInt64, pages: UInt64) {
         guard pages > 0, let did = domainIDs[ObjectIdentifier(domain)]?.did else { return }
         let (bytes, overflow) = pages.multipliedReportingOverflow(by: 4096)
-        let last = overflow ? .max : (address.checkedAdd(bytes - 1) ?? .max)
-        iotlb.invalidate { entry in
-            entry.tag.domain == did && entry.tag.addressSpace != nil
-                && entry.input <= last && entry.input &+ (entry.size - 1) >= address
-        }
+        let range = IOVARange(start: address, last: overflow ? .max : (address.checkedAdd(bytes - 1) ?? .max))
+        iotlb.invalidate { $0.tag.domain == did && $0.tag.addressSpace != nil && $0.overlaps(range) }
     }
 
     /// The device's requester ID: bus in bits 15:8, devfn in 7:0.
@@ -153,9 +150,8 @@ extension IntelVTd {
                 pasidDirectories[rid] = directory
             }
             let pasidEnabled = device.maxPASIDLog2 > 0 && extendedCapabilityRegister >> 40 & 1 != 0
-            for (index, word) in VTd.contextEntry(directory: directory, sizeCode: geometry.sizeCode, pasidEnabled: pasidEnabled).enumerated() {
-                try? memory.write64(contextEntry + UInt64(index) * 8, word)
-            }
+            try? memory.write64(contextEntry, words: VTd.contextEntry(directory: directory, sizeCode: geometry.sizeCode,
+                                                                     pasidEnabled: pasidEnabled))
         }
         // intel_pasid_get_entry: the directory entry's PASID table on demand.
         let directoryEntry = directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize
@@ -167,32 +163,24 @@ extension IntelVTd {
         return (pasidTable & ~0xfff) + UInt64(pasid & 0x3f) * VTd.pasidEntrySize
     }
 
-    private func read(_ address: UInt64, _ memory: PhysicalMemory) -> UInt64 { (try? memory.read64(address)) ?? 0 }
+    private func read(_ address: UInt64, _ memory: PhysicalMemory) -> UInt64 { memory.peek64(address, count: 1)[0] }
 
     // MARK: The walk
 
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        var steps: [WalkStep] = [], fetches: [ConfigurationFetch] = []
-        do throws(TranslationFault) {
-            var translation = try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &steps,
-                                       fetches: &fetches)
-            translation.configurationFetches = fetches
-            return .success(translation)
-        } catch {
-            var fault = error
-            fault.steps = steps
-            fault.configurationFetches = fetches
-            if case .vtd(var record) = fault.record {
-                // dmar_fault_do_one: the request's identity; the recorded address is page-aligned.
-                record.sourceID = UInt16(truncatingIfNeeded: requesterID(device))
-                record.pasid = pasid
-                record.address = iova.alignedDown(to: 4096)
-                record.write = access.contains(.write)
-                fault.record = .vtd(record)
-            }
-            return .failure(fault)
-        }
+        WalkRecord.run({ (record: inout WalkRecord) throws(TranslationFault) in
+            try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &record.steps,
+                     fetches: &record.fetches)
+        }, adjustingFault: { fault in
+            guard case .vtd(var record) = fault.record else { return }
+            // dmar_fault_do_one: the request's identity; the recorded address is page-aligned.
+            record.sourceID = UInt16(truncatingIfNeeded: requesterID(device))
+            record.pasid = pasid
+            record.address = iova.alignedDown(to: 4096)
+            record.write = access.contains(.write)
+            fault.record = .vtd(record)
+        })
     }
 
     private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
@@ -362,7 +350,7 @@ extension IntelVTd {
         guard let rootTable else { return [] }
         let rid = requesterID(device), bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let rootEntry = rootTable + bus * VTd.rootEntrySize
-        let root = [read(rootEntry, memory), read(rootEntry + 8, memory)]
+        let root = memory.peek64(rootEntry, count: 2)
         var structures = [ConfigurationStructure(name: "root entry", address: rootEntry, words: root, fields: [
             DescriptorField("LP", 0...0, of: root[0]), DescriptorField("LCTP", 12...63, root[0] & ~0xfff),
             DescriptorField("UP", 0...0, of: root[1]), DescriptorField("UCTP", 12...63, root[1] & ~0xfff),
@@ -370,7 +358,7 @@ extension IntelVTd {
         let contextTable = root[devfn >= 0x80 ? 1 : 0]
         guard contextTable & 1 != 0 else { return structures }
         let contextAddress = (contextTable & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
-        let context = [read(contextAddress, memory), read(contextAddress + 8, memory)]
+        let context = memory.peek64(contextAddress, count: 2)
         structures.append(ConfigurationStructure(name: "context entry", address: contextAddress, words: context, fields: [
             DescriptorField("P", 0...0, of: context[0]), DescriptorField("PRE", 3...3, of: context[0]),
             DescriptorField("PDTS", 9...11, of: context[0]), DescriptorField("PASIDDIRPTR", 12...63, context[0] & ~0xfff),
@@ -380,7 +368,7 @@ extension IntelVTd {
         let directoryEntry = read(context[0] & ~0xfff, memory)
         guard directoryEntry & 1 != 0 else { return structures }
         let entryAddress = directoryEntry & ~0xfff
-        let entry = (0..<4).map { read(entryAddress + UInt64($0) * 8, memory) }
+        let entry = memory.peek64(entryAddress, count: 4)
         structures.append(ConfigurationStructure(name: "PASID entry 0", address: entryAddress, words: entry, fields: [
             DescriptorField("P", 0...0, of: entry[0]), DescriptorField("FPD", 1...1, of: entry[0]),
             DescriptorField("AW", 2...4, of: entry[0]), DescriptorField("PGTT", 6...8, of: entry[0]),
