@@ -2,7 +2,7 @@ import Testing
 @testable import IOMMUCore
 
 /// The AMD-Vi device table Linux writes and the hardware walk through it: DTE words, v1 and
-/// v2 walks, IO_PAGE_FAULT flags (reference §4 and §7 item 9), level skipping, the IOTLB.
+/// v2 walks, IO_PAGE_FAULT flags (AMD IOMMU spec 48882 §2.5), level skipping, the IOTLB.
 struct AMDViTranslationTests {
     /// An AMD-Vi instance, one device at DeviceID `rid`, a domain of `flags` attached.
     struct Setup {

@@ -1,8 +1,8 @@
 import Testing
 @testable import IOMMUCore
 
-/// The Arm LPAE geometry and encodings against the vectors of the reference (io-pgtable-arm.c
-/// and its selftest).
+/// The Arm LPAE geometry and encodings against vectors computed from io-pgtable-arm.c and its
+/// selftest (`arm_lpae_run_tests`).
 struct ArmLPAETests {
     @Test func workedExampleIndices() {
         let address: UInt64 = 0x1234_5000
@@ -30,7 +30,7 @@ struct ArmLPAETests {
         #expect(format.index(of: 0xFF_C000_0000, level: 1) == 0x3ff)
     }
 
-    /// The concatenation matrix of the reference (§2.4): start level, PGD entries, tables, SL0.
+    /// The stage-2 concatenation matrix (`arm_lpae_concat_mandatory` in io-pgtable-arm.c): start level, PGD entries, tables, SL0.
     @Test(arguments: [
         (4096, 42, 42, 1, 4096, 8, 1), (4096, 40, 44, 0, 2, 1, 2), (4096, 48, 48, 0, 512, 1, 2),
         (16384, 40, 40, 2, 32768, 16, 1), (16384, 48, 48, 1, 4096, 2, 2), (16384, 40, 42, 1, 16, 1, 2),

@@ -69,7 +69,7 @@ struct ArmSelftestMatrixTests {
         #expect(table.lookup(last + 42) == nil)
     }
 
-    /// Leaf placement of the reference (§2.6): level and index of each selftest mapping.
+    /// Leaf placement (`arm_lpae_init_pte` as the selftest drives it): level and index of each selftest mapping.
     @Test func leafPlacement() throws {
         let format = ArmLPAE(stage: .stage2, granule: 4096, ias: 40, oas: 40)
         let table = try DescriptorPageTable(format: format, memory: PhysicalMemory())

@@ -2,8 +2,8 @@ import Testing
 import IOMMUCore
 @testable import ScenarioScript
 
-/// Which SMMUv3 event each faulting line of `arm_faults.iommu` reports: the reference's fault
-/// classification table (stage, level, event name, CLASS, IPA).
+/// Which SMMUv3 event each faulting line of `arm_faults.iommu` reports: the SMMUv3 fault
+/// classification (IHI0070 §7.3: which stage, level, event name, CLASS and IPA) as a table (stage, level, event name, CLASS, IPA).
 struct ArmTranslationTests {
     static func expectFault(_ faults: [String: [(name: String, value: FieldValue)]], _ line: String,
                             stage: UInt64, level: UInt64, reason: String, eventClass: String, ipa: String? = nil) {

@@ -6,7 +6,7 @@ import IOMMUCore
 
 // Fuzz-style robustness of the scenario language: every line of every bundled scenario is
 // truncated, mutated and stuffed with hostile values, then parsed (and, when it parses, run).
-// The contract (SCRIPT.md): a malformed line is reported with its line and column, never a trap.
+// The contract (docs/scenario-language.md): a malformed line is reported with its line and column, never a trap.
 // All randomness comes from a seeded SplitMix64.
 
 /// The scenarios the fuzzing starts from.

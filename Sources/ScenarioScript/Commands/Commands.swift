@@ -1,6 +1,6 @@
 import IOMMUCore
 
-// The uAPI's value names, per argument (SCRIPT.md "Value names").
+// The uAPI's value names, per argument (docs/scenario-language.md, "Value names at a glance").
 let mapFlagNames: [String: UInt64] = ["fixed_iova": 1, "writeable": 2, "readable": 4]
 let hwptFlagNames: [String: UInt64] = ["nest_parent": 1, "dirty_tracking": 2, "fault_id_valid": 4, "pasid": 8]
 let mockDeviceFlagNames: [String: UInt64] = ["no_dirty": 1, "huge_iova": 2, "pasid": 4]

@@ -20,7 +20,7 @@ private func guestTable(_ session: Session, _ args: Arguments) throws(ScenarioEr
     return table
 }
 
-/// A descriptor fetch as `translate` and `walk` print it (SCRIPT.md's step shape).
+/// A descriptor fetch as `translate` and `walk` print it (the step shape of docs/scenario-language.md).
 private func stepRecord(_ step: WalkStep) -> [(name: String, value: FieldValue)] {
     [("stage", .integer(UInt64(step.stage.number))), ("level", .integer(UInt64(step.level))), ("table", .address(step.table)),
      ("index", .integer(UInt64(step.index))), ("entry_address", .address(step.entryAddress)),

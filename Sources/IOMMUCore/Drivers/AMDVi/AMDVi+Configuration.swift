@@ -126,7 +126,7 @@ public enum AMDViDeviceTable {
 /// How AMD-Vi walks name faults and grant rights, for the v1 host table (IR/IW in bits 61 and
 /// 62 of every PDE and PTE, ANDed from the DTE down) and the v2 guest table (x86-64 R/W).
 ///
-/// Faults (reference §4.3 and §7 item 9): a non-present entry or an input beyond the table
+/// Faults (AMD IOMMU spec 48882 §2.5, the IO_PAGE_FAULT event; `amd_iommu_report_page_fault`): a non-present entry or an input beyond the table
 /// is IO_PAGE_FAULT with PR = 0 (flags 0x0000 read, 0x0020 write); a present leaf whose
 /// rights refuse the access sets PR|PE (0x0050 read, 0x0070 write); a fetch that hits no
 /// memory is a PAGE_TAB_HARDWARE_ERROR whose address is the entry's. A present entry with a
