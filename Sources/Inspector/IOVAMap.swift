@@ -62,7 +62,7 @@ final class IOVAMap {
     }
 
     static func key(_ ioas: IOAS, model: InspectorModel) -> [UInt64] {
-        [UInt64(ioas.id.rawValue), UInt64(model.generation), model.session.iommufd.generation]
+        [UInt64(ioas.id.rawValue), UInt64(model.generation), model.reader.generation]
     }
 
     /// The row of `window` with a bar of `barWidth` cells, computed at most once.

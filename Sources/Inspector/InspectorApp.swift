@@ -83,7 +83,7 @@ public final class InspectorApp {
         buffer.fill(area, style: theme["title_bar"])
         let position = "line \(model.position)/\(model.lines.count)"
         var crumbs = ["iommuscope", model.title]
-        if let selection, let object = try? model.session.iommufd.object(selection.rawValue) { crumbs.append("\(object.type) \(object.id)") }
+        if let selection, let object = model.reader.object(selection)?.object { crumbs.append("\(object.type) \(object.id)") }
         buffer.put(" " + crumbs.joined(separator: symbols.breadcrumb), x: 0, y: area.y, style: theme["title_bar"], clip: area)
         buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
     }

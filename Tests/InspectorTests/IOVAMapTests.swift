@@ -22,7 +22,7 @@ import Testing
     }
 
     static func firstIOAS(_ model: InspectorModel) -> IOAS {
-        model.session.iommufd.objects.compactMap { $0 as? IOAS }.first!
+        model.graph.ioases.first!
     }
 
     /// The pane drawn alone into a 90x30 area.
@@ -194,20 +194,22 @@ import Testing
     /// 100 000 areas of one page, every other page, mirrored in a selftest mock domain; and a
     /// few 2M holes every 10 000 areas, so the segments show clusters.
     @Test func hundredThousandAreas() throws {
-        let session = Session()
-        let fd = session.iommufd
-        let ioas = try fd.ioasAlloc().rawValue
-        _ = try fd.testMockDomain(ptID: ioas, deviceFlags: 0, iommu: MockIOMMU(name: "mock"))
-        let buffer = try session.machine.mmap(length: 4096, alignment: 4096)
-        let flags = IOASMapFlags([.readable, .writeable, .fixedIOVA]).rawValue
         let base = MockIOMMU.aperture.start
-        var iova = base
-        for index in 0..<100_000 {
-            if index > 0 && index % 25_000 == 0 { iova += 1 << 26 }
-            _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: buffer, length: 4096, iova: iova)
-            iova += 8192
+        let model = try InspectorModel(title: "big") {
+            let session = Session()
+            let fd = session.iommufd
+            let ioas = try fd.ioasAlloc().rawValue
+            _ = try fd.testMockDomain(ptID: ioas, deviceFlags: 0, iommu: MockIOMMU(name: "mock"))
+            let buffer = try session.machine.mmap(length: 4096, alignment: 4096)
+            let flags = IOASMapFlags([.readable, .writeable, .fixedIOVA]).rawValue
+            var iova = base
+            for index in 0..<100_000 {
+                if index > 0 && index % 25_000 == 0 { iova += 1 << 26 }
+                _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: buffer, length: 4096, iova: iova)
+                iova += 8192
+            }
+            return session
         }
-        let model = InspectorModel(session: session, title: "big")
         let context = try Self.context(model)
         var pane = IOVAMapPane()
         let text = Self.draw(&pane, context, width: 100, height: 40).text

@@ -103,9 +103,8 @@ import Testing
         // The default IOVA is the guest's first mapping; the walk is cold.
         #expect(screen.contains("DEVICE 1 nic0 ▸ IOVA 0x20000000 ▸ read ▸ no PASID ▸ cold"))
         // As many rows as translate fetches past the caches.
-        let fd = app.model.session.iommufd
-        guard case .success(let translation)?? = try? fd.translate(deviceID: 1, iova: 0x2000_0000, pasid: nil, access: .read,
-                                                                     caches: .bypass) else {
+        guard case .success(let translation)? = try? app.model.reader.probe(deviceID: ObjectID(1), iova: 0x2000_0000, pasid: nil,
+                                                                               access: .read, caches: .bypass) else {
             Issue.record("translate failed")
             return
         }
@@ -165,7 +164,7 @@ import Testing
         #expect(screen.contains("▸ warm"))
         #expect(screen.contains("IOTLB consulted (warm): 19 fetches"))
         #expect(stepRows(screen) == Array(1...19))
-        #expect((app.model.session.iommufd.devices[0].platform.iommu as? ArmSMMUv3)?.iotlb.count == 0)
+        #expect((app.model.graph.devices[0].platform.iommu as? ArmSMMUv3)?.iotlb.count == 0)
 
         // The inline IOVA input (digits reach it when the pane is handed keys directly).
         var pane = WalkPane()
