@@ -38,10 +38,10 @@ public final class InspectorApp {
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
     }
 
-    var selection: ObjectID? { tree.selectedObject(model) }
+    var selection: ObjectID? { tree.selectedObject(model.view) }
 
     private func context(for kind: PaneKind) -> RenderContext {
-        RenderContext(model: model, selection: selection, theme: theme, symbols: symbols, focused: focus == kind,
+        RenderContext(model: model.view, selection: selection, theme: theme, symbols: symbols, focused: focus == kind,
                       search: lastSearch)
     }
 
@@ -193,7 +193,7 @@ public final class InspectorApp {
     private func perform(_ action: PaneAction) {
         switch action {
         case .none, .ignored: break
-        case .select(let object): tree.reveal(object, model: model)
+        case .select(let object): tree.reveal(object, model: model.view)
         case .show(let kind):
             guard panes[kind] != nil else { return }
             main = kind

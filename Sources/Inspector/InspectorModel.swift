@@ -89,6 +89,9 @@ public final class InspectorModel {
         return .success(report)
     }
 
+    /// What views see of the model now: its read-only face.
+    public var view: ModelView { ModelView(reader: reader, graph: graph, changes: changes, generation: generation) }
+
     /// Diffs the graph after the change against the one before, by object identity.
     private func noteChanges() {
         let before = graph
@@ -96,4 +99,14 @@ public final class InspectorModel {
         changes = graph.changes(since: before)
         generation += 1
     }
+}
+
+/// What a view sees of the model at one moment: the core through the reader, the object graph,
+/// what the last step or command changed, and the generation to key cached rows by. It offers
+/// neither the model's controller (`step`, `run(command:)`) nor anything that changes the core.
+public struct ModelView {
+    public let reader: ModelReader
+    public let graph: ObjectGraph
+    public let changes: ObjectGraph.Changes
+    public let generation: Int
 }

@@ -34,7 +34,7 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     /// The visible rows, walking the model's object graph.
-    public func rows(_ model: InspectorModel, symbols: Symbols = .unicode) -> [TreeRow] {
+    public func rows(_ model: ModelView, symbols: Symbols = .unicode) -> [TreeRow] {
         let arrow = symbols.arrow
         var rows: [TreeRow] = []
         let reader = model.reader, platform = reader.platform, graph = model.graph
@@ -105,7 +105,7 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     /// The object of the selected row.
-    public func selectedObject(_ model: InspectorModel) -> ObjectID? {
+    public func selectedObject(_ model: ModelView) -> ObjectID? {
         let all = rows(model)
         return all.indices.contains(list.selected) ? all[list.selected].object : nil
     }
@@ -169,7 +169,7 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     /// Selects the row of `object` (expanding nothing: rows of collapsed parents stay hidden).
-    public mutating func reveal(_ object: ObjectID, model: InspectorModel) {
+    public mutating func reveal(_ object: ObjectID, model: ModelView) {
         let all = rows(model)
         if let index = all.firstIndex(where: { $0.object == object }) { list.select(index, count: all.count, height: height) }
     }

@@ -126,8 +126,8 @@ enum PageTableSources {
             let note = table.walksDisabled ? "CD.EPD0 set: TTB0 walks are disabled"
                 : table.contextDescriptor.map { "CD @ GPA \($0.address.hex) ASID \($0.asid)" }
             return .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(table.root)", format: table.format,
-                                          read: { reader.guestWord(at: $0, in: ioas) }, root: table.root, stage: .stage1, space: "GPA", guestIOAS: ioas,
-                                          note: note))
+                                          read: { reader.guestWord(at: $0, in: ioas) }, root: table.root, stage: .stage1, space: "GPA",
+                                          guestIOAS: ioas, note: note))
         case .failure(.selftest):
             return .none("HWPT \(nested.id) is a selftest nested domain: an IOTLB array, no table.")
         case .failure(.streamTableEntryInvalid):

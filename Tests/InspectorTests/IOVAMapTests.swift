@@ -17,7 +17,7 @@ import Testing
     }
 
     static func context(_ model: InspectorModel, symbols: Symbols = .unicode, selection: ObjectID? = nil) throws -> RenderContext {
-        RenderContext(model: model, selection: selection, theme: try InspectorThemes.load("dark"), symbols: symbols,
+        RenderContext(model: model.view, selection: selection, theme: try InspectorThemes.load("dark"), symbols: symbols,
                       focused: true, search: nil)
     }
 
@@ -35,7 +35,7 @@ import Testing
     /// The rows at the current zoom, with a bar of `bar` cells.
     static func rows(_ pane: inout IOVAMapPane, _ model: InspectorModel, bar: Int = 32) -> [IOVAMapRow] {
         let ioas = firstIOAS(model)
-        return pane.windows(ioas, model: model).map { IOVAMap.row($0, ioas: ioas, barWidth: bar) }
+        return pane.windows(ioas, model: model.view).map { IOVAMap.row($0, ioas: ioas, barWidth: bar) }
     }
 
     @Test func defaultScenarioSegments() throws {
@@ -240,13 +240,13 @@ import Testing
     @Test func rowsBelongToOneModelState() throws {
         let model = try Self.defaultModel()
         let ioas = Self.firstIOAS(model)
-        let map = IOVAMap(ioas: ioas, model: model)
+        let map = IOVAMap(ioas: ioas, model: model.view)
         let window = IOVARange(start: 0x4000_0000, last: 0x43ff_ffff)
         #expect(map.row(window, barWidth: 16).summary == "1 area, 2M blocks")
-        #expect(IOVAMap.key(ioas, model: model) == map.key)
+        #expect(IOVAMap.key(ioas, model: model.view) == map.key)
         _ = model.run(command: "ioas_unmap ioas_id=3 iova=0 length=u64max")
-        #expect(IOVAMap.key(ioas, model: model) != map.key)
-        #expect(IOVAMap(ioas: ioas, model: model).row(window, barWidth: 16).summary == "free")
+        #expect(IOVAMap.key(ioas, model: model.view) != map.key)
+        #expect(IOVAMap(ioas: ioas, model: model.view).row(window, barWidth: 16).summary == "free")
     }
 
     /// The details of an IOAS name each reservation's owner, and Enter follows to it.

@@ -168,7 +168,7 @@ import Testing
 
         // The inline IOVA input (digits reach it when the pane is handed keys directly).
         var pane = WalkPane()
-        let context = RenderContext(model: app.model, selection: nil, theme: app.theme, symbols: .unicode, focused: true, search: nil)
+        let context = RenderContext(model: app.model.view, selection: nil, theme: app.theme, symbols: .unicode, focused: true, search: nil)
         _ = pane.handle(.character("i"), context: context)
         for key in "0x1001234".map(Key.character) + [.backspace, .character("5")] { _ = pane.handle(key, context: context) }
         #expect(pane.editing == "0x1001235")
@@ -224,7 +224,7 @@ extension InspectorApp {
     /// Selects the first tree row whose label starts with `label` (the tree must have focus).
     func selectInTree(_ label: String) {
         press(.character("g"))
-        guard let index = tree.rows(model).firstIndex(where: { $0.label.hasPrefix(label) }) else {
+        guard let index = tree.rows(model.view).firstIndex(where: { $0.label.hasPrefix(label) }) else {
             Issue.record("no tree row \(label)")
             return
         }
