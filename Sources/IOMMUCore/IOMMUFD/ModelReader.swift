@@ -43,10 +43,8 @@ public struct ModelReader {
 
     // MARK: Memory
 
-    /// One little-endian u64 of host physical memory; nil where nothing is allocated.
-    public func hostWord(at address: UInt64) -> UInt64? { try? iommufd.machine.physical.read64(address) }
-
-    /// One descriptor of a host domain's table, from the memory the table lives in.
+    /// A peek at host memory: one descriptor of a host domain's table, from the memory the
+    /// table lives in; nil where nothing is allocated.
     public func descriptor(of table: DescriptorPageTable, at address: UInt64) -> UInt64? { try? table.memory.read64(address) }
 
     /// The host physical address behind a GPA of `ioas` (a nest parent's guest RAM); nil where
