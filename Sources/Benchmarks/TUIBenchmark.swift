@@ -48,8 +48,8 @@ public struct TUIBenchmark {
         print("tui.default.first_frame: \(format(ContinuousClock.now - start)) ms")
 
         let building = ContinuousClock.now
-        let session = try Self.rig(areas: areas)
-        guard let ioas = session.iommufd.objects.compactMap({ $0 as? IOAS }).first else {
+        let model = try InspectorModel(title: "bench") { try Self.rig(areas: areas) }
+        guard let ioas = model.graph.ioases.first else {
             throw RigFailure(description: "the rig has no IOAS")
         }
         let mapped = ioas.hwpts.first?.domain.table.mappingCount ?? 0
@@ -57,7 +57,7 @@ public struct TUIBenchmark {
         print("tui.rig.domain_mapped_pages: \(mapped) pages")
         print("tui.rig.build: \(format(ContinuousClock.now - building, scale: 1e-3)) s")
 
-        let app = InspectorApp(model: InspectorModel(session: session, title: "bench"), theme: theme, symbols: .unicode)
+        let app = InspectorApp(model: model, theme: theme, symbols: .unicode)
         _ = app.render(width: width, height: height)
         // Select the paging HWPT in the tree: every pane follows it (the map to its IOAS).
         type(app, [.character("/")] + "HWPT_PAGING".map { .character($0) } + [.enter])

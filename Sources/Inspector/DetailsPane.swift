@@ -25,7 +25,7 @@ public struct DetailsPane: InspectorPane {
     }
 
     public func lines(_ context: RenderContext) -> [DetailLine] {
-        let fd = context.model.session.iommufd, graph = context.model.graph
+        let reader = context.reader, graph = context.model.graph
         guard let id = context.selection, let node = graph.node(id) else {
             return [DetailLine(text: "Select an object in the tree (1).", role: "dim", target: nil)]
         }
@@ -45,7 +45,7 @@ public struct DetailsPane: InspectorPane {
                                         target: owner?.id))
             }
             for allowed in ioas.allowedRanges.prefix(16) { text("allowed  \(allowed)") }
-            if let ranges = try? fd.ioasIOVARanges(ioasID: ioas.id.rawValue) {
+            if let ranges = reader.usableRanges(of: ioas) {
                 text("usable   " + ranges.ranges.prefix(8).map(\.description).joined(separator: ", "))
             }
             for child in graph.children(of: ioas.id) { edge("domain", child.object) }
@@ -103,7 +103,7 @@ public struct DetailsPane: InspectorPane {
                 edge("attached" + (pasid == noPASID ? "" : " pasid \(pasid)") + " to", hwpt)
             }
             if let vdevice = device.vdevice { edge("vDEVICE", vdevice) }
-            for structure in platform.iommu.configurationStructures(for: platform, memory: context.model.session.machine.physical) {
+            for structure in reader.configurationStructures(of: device) {
                 text("\(structure.name) @ \(structure.address.hex): " + structure.words.map(\.hex).joined(separator: " "), "heading")
                 let fields = structure.fields.map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }
                 for start in stride(from: 0, to: fields.count, by: 4) {

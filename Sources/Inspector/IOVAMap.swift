@@ -56,13 +56,13 @@ final class IOVAMap {
     /// At most this many clusters of areas become segments at zoom 0.
     static let clusterLimit = 16
 
-    init(ioas: IOAS, model: InspectorModel) {
+    init(ioas: IOAS, model: ModelView) {
         self.ioas = ioas
         key = Self.key(ioas, model: model)
     }
 
-    static func key(_ ioas: IOAS, model: InspectorModel) -> [UInt64] {
-        [UInt64(ioas.id.rawValue), UInt64(model.generation), model.session.iommufd.generation]
+    static func key(_ ioas: IOAS, model: ModelView) -> [UInt64] {
+        [UInt64(ioas.id.rawValue), UInt64(model.generation), model.reader.generation]
     }
 
     /// The row of `window` with a bar of `barWidth` cells, computed at most once.

@@ -80,13 +80,13 @@ public struct IOVAMapPane: InspectorPane {
     // MARK: Windows
 
     /// The row windows at the current zoom.
-    mutating func windows(_ ioas: IOAS, model: InspectorModel) -> [IOVARange] {
+    mutating func windows(_ ioas: IOAS, model: ModelView) -> [IOVARange] {
         if let top = zoom.last { return IOVAMap.subdivide(top) }
         return map(ioas, model: model).segments
     }
 
     /// The map of `ioas` at the model's current state, made again when either changed.
-    private mutating func map(_ ioas: IOAS, model: InspectorModel) -> IOVAMap {
+    private mutating func map(_ ioas: IOAS, model: ModelView) -> IOVAMap {
         if let map, map.key == IOVAMap.key(ioas, model: model) { return map }
         let fresh = IOVAMap(ioas: ioas, model: model)
         map = fresh
@@ -197,7 +197,7 @@ public struct IOVAMapPane: InspectorPane {
     }
 
     /// Zooms until the rows are single pages, with the row holding `address` selected.
-    mutating func jump(to address: UInt64, ioas: IOAS, model: InspectorModel) {
+    mutating func jump(to address: UInt64, ioas: IOAS, model: ModelView) {
         follow(ioas)
         zoom = []
         var rows = windows(ioas, model: model)

@@ -38,10 +38,10 @@ public final class InspectorApp {
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
     }
 
-    var selection: ObjectID? { tree.selectedObject(model) }
+    var selection: ObjectID? { tree.selectedObject(model.view) }
 
     private func context(for kind: PaneKind) -> RenderContext {
-        RenderContext(model: model, selection: selection, theme: theme, symbols: symbols, focused: focus == kind,
+        RenderContext(model: model.view, selection: selection, theme: theme, symbols: symbols, focused: focus == kind,
                       search: lastSearch)
     }
 
@@ -83,7 +83,7 @@ public final class InspectorApp {
         buffer.fill(area, style: theme["title_bar"])
         let position = "line \(model.position)/\(model.lines.count)"
         var crumbs = ["iommuscope", model.title]
-        if let selection, let object = try? model.session.iommufd.object(selection.rawValue) { crumbs.append("\(object.type) \(object.id)") }
+        if let selection, let object = model.reader.object(selection)?.object { crumbs.append("\(object.type) \(object.id)") }
         buffer.put(" " + crumbs.joined(separator: symbols.breadcrumb), x: 0, y: area.y, style: theme["title_bar"], clip: area)
         buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
     }
@@ -193,7 +193,7 @@ public final class InspectorApp {
     private func perform(_ action: PaneAction) {
         switch action {
         case .none, .ignored: break
-        case .select(let object): tree.reveal(object, model: model)
+        case .select(let object): tree.reveal(object, model: model.view)
         case .show(let kind):
             guard panes[kind] != nil else { return }
             main = kind

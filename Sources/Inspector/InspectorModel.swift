@@ -3,12 +3,21 @@ import ScenarioScript
 
 /// The scenario as a timeline over the live core: the command lines, and how many of them
 /// have run. Stepping forward runs the next lines on the live session; stepping back replays
-/// the first lines into a fresh session (the core is deterministic), so every view always
-/// shows the state after exactly `position` lines.
+/// the first lines onto a fresh copy of the starting state (the core is deterministic), so
+/// every view always shows the state after exactly `position` lines.
+///
+/// The model is the inspector's controller: only it holds the session, and only its `step`
+/// and `run(command:)` change it. Views see the core through `reader`, which cannot.
 public final class InspectorModel {
     public private(set) var lines: [ScenarioLine]
     public private(set) var position: Int
-    public private(set) var session: Session
+    /// The live state; private, so that no view can reach an ioctl or a driver through it.
+    private var session: Session
+    /// Builds the state the timeline starts from: an empty session for a scenario, a rig's
+    /// prepared session for a benchmark. Stepping back replays onto what it builds.
+    private let start: () throws -> Session
+    /// What views may ask of the live core: queries and probes, nothing that changes it.
+    public private(set) var reader: ModelReader
     public private(set) var reports: [LineReport] = []
     /// The object graph after `position` lines: one picture per model generation.
     public private(set) var graph: ObjectGraph
@@ -19,34 +28,43 @@ public final class InspectorModel {
     public let title: String
 
     public init(scenario: Scenario, title: String) {
+        let session = Session()
+        self.session = session
+        start = Session.init
         lines = scenario.lines
         position = scenario.lines.count
-        session = Session()
+        reader = ModelReader(session.iommufd)
         self.title = title
         reports = session.run(scenario)
         graph = session.iommufd.graph
     }
 
-    /// A model over a session built elsewhere (a benchmark's rig driven through the core
-    /// API): an empty timeline, so stepping leaves the session as it is.
-    public init(session: Session, title: String) {
+    /// A model over a session built elsewhere (a benchmark's rig driven through the core API):
+    /// an empty timeline over what `start` builds. `start` runs now, and again whenever a step
+    /// back must replay the lines typed since onto the same starting state.
+    public init(title: String, start: @escaping () throws -> Session) throws {
+        let session = try start()
+        self.session = session
+        self.start = start
         lines = []
         position = 0
-        self.session = session
+        reader = ModelReader(session.iommufd)
         self.title = title
         graph = session.iommufd.graph
     }
 
-    /// Moves to just after line `target` of the timeline (0 = before the first).
+    /// Moves to just after line `target` of the timeline (0 = before the first). A step back
+    /// whose starting state cannot be rebuilt (`start` threw this time) leaves the model as it is.
     public func step(to target: Int) {
         let clamped = min(max(0, target), lines.count)
         guard clamped != position else { return }
         if clamped > position {
             reports += lines[position..<clamped].map { session.run($0) }
         } else {
-            let fresh = Session()
+            guard let fresh = try? start() else { return }
             reports = lines[0..<clamped].map { fresh.run($0) }
             session = fresh
+            reader = ModelReader(fresh.iommufd)
         }
         position = clamped
         noteChanges()
@@ -71,6 +89,9 @@ public final class InspectorModel {
         return .success(report)
     }
 
+    /// What views see of the model now: its read-only face.
+    public var view: ModelView { ModelView(reader: reader, graph: graph, changes: changes, generation: generation) }
+
     /// Diffs the graph after the change against the one before, by object identity.
     private func noteChanges() {
         let before = graph
@@ -78,4 +99,14 @@ public final class InspectorModel {
         changes = graph.changes(since: before)
         generation += 1
     }
+}
+
+/// What a view sees of the model at one moment: the core through the reader, the object graph,
+/// what the last step or command changed, and the generation to key cached rows by. It offers
+/// neither the model's controller (`step`, `run(command:)`) nor anything that changes the core.
+public struct ModelView {
+    public let reader: ModelReader
+    public let graph: ObjectGraph
+    public let changes: ObjectGraph.Changes
+    public let generation: Int
 }

@@ -34,10 +34,10 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     /// The visible rows, walking the model's object graph.
-    public func rows(_ model: InspectorModel, symbols: Symbols = .unicode) -> [TreeRow] {
+    public func rows(_ model: ModelView, symbols: Symbols = .unicode) -> [TreeRow] {
         let arrow = symbols.arrow
         var rows: [TreeRow] = []
-        let fd = model.session.iommufd, machine = model.session.machine, graph = model.graph
+        let reader = model.reader, platform = reader.platform, graph = model.graph
         let marked = model.changes.marked
         func add(_ key: String, _ depth: Int, _ label: String, object: ObjectID? = nil, children: Bool, role: String = "text",
                  marks: Bool = false) -> Bool {
@@ -49,13 +49,14 @@ public struct ObjectTreePane: InspectorPane {
         func add(_ kind: ObjectKind, _ depth: Int, _ label: String, children: Bool) -> Bool {
             add(Self.key(kind), depth, label, object: kind.id, children: children, marks: true)
         }
-        if add("platform", 0, "Platform", children: !machine.iommus.isEmpty, role: "heading") {
-            for iommu in machine.iommus {
-                let devices = machine.devices.filter { $0.iommu === iommu }
-                if add("iommu:\(iommu.name)", 1, "\(iommu.name)  \(iommu.architecture.rawValue)", children: !devices.isEmpty) {
+        if add("platform", 0, "Platform", children: !platform.units.isEmpty, role: "heading") {
+            let devicesByUnit = Dictionary(grouping: platform.devices, by: \.unit)
+            for unit in platform.units {
+                let devices = devicesByUnit[unit.name] ?? []
+                if add("iommu:\(unit.name)", 1, "\(unit.name)  \(unit.architecture.rawValue)", children: !devices.isEmpty) {
                     for device in devices {
-                        let bound = fd.device(boundTo: device)
-                        _ = add("pdev:\(device.name)", 2, "\(device.name)  sid \(UInt64(device.streamID).hex)"
+                        let bound = reader.device(boundTo: device.name)
+                        _ = add("pdev:\(device.name)", 2, "\(device.name)  sid \(UInt64(device.requesterID.value).hex)"
                                 + (bound.map { "  \(arrow) DEVICE \($0.id)" } ?? "  (unbound)"), object: bound?.id, children: false)
                     }
                 }
@@ -104,7 +105,7 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     /// The object of the selected row.
-    public func selectedObject(_ model: InspectorModel) -> ObjectID? {
+    public func selectedObject(_ model: ModelView) -> ObjectID? {
         let all = rows(model)
         return all.indices.contains(list.selected) ? all[list.selected].object : nil
     }
@@ -168,7 +169,7 @@ public struct ObjectTreePane: InspectorPane {
     }
 
     /// Selects the row of `object` (expanding nothing: rows of collapsed parents stay hidden).
-    public mutating func reveal(_ object: ObjectID, model: InspectorModel) {
+    public mutating func reveal(_ object: ObjectID, model: ModelView) {
         let all = rows(model)
         if let index = all.firstIndex(where: { $0.object == object }) { list.select(index, count: all.count, height: height) }
     }

@@ -38,7 +38,7 @@ public struct PageTablePane: InspectorPane {
     // MARK: Model
 
     private mutating func source(_ context: RenderContext) -> PageTableSources.Resolved {
-        let resolved = PageTableSources.resolve(context.selection, fd: context.model.session.iommufd)
+        let resolved = PageTableSources.resolve(context.selection, reader: context.reader)
         let key: String? = if case .table(let source) = resolved { source.key } else { nil }
         if key != sourceKey {
             sourceKey = key
@@ -149,7 +149,7 @@ public struct PageTablePane: InspectorPane {
     }
 
     /// The selected row's description (as items to wrap) and decoded fields.
-    private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols, fd: IOMMUFD)
+    private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols, reader: ModelReader)
         -> (head: [String], fields: [String]) {
         let format = source.format
         let dash = TableText.dash(symbols), arrow = TableText.arrow(symbols)
@@ -161,7 +161,7 @@ public struct PageTablePane: InspectorPane {
             let slot = frame.table &+ UInt64(index) * 8
             guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], []) }
             let kind = format.kind(of: descriptor, level: frame.level)
-            let host = source.guestIOAS != nil ? source.hostAddress(slot, fd: fd).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
+            let host = source.guestIOAS != nil ? source.hostAddress(slot, reader: reader).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
             var head = ["L\(frame.level)[\(TableText.index(index, count: frame.entries))] @ \(source.space) \(slot.hex)\(host)",
                         "= \(Units.word(descriptor)):"]
             let (start, end) = range(source, frame, first: index, last: index)
@@ -193,7 +193,6 @@ public struct PageTablePane: InspectorPane {
             listHeight = max(1, area.height)
             return
         }
-        let fd = context.model.session.iommufd
         let frame = frame(source)
         let all = rows(source, frame, generation: context.model.generation)
         let stripHeight = area.height >= 24 ? 5 : area.height >= 14 ? 4 : area.height >= 9 ? 2 : 0
@@ -201,7 +200,7 @@ public struct PageTablePane: InspectorPane {
         list.move(by: 0, count: all.count, height: listHeight)
 
         line(breadcrumb(source, frame, symbols: symbols), 0, "heading")
-        let host = source.guestIOAS != nil ? source.hostAddress(frame.table, fd: fd).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
+        let host = source.guestIOAS != nil ? source.hostAddress(frame.table, reader: context.reader).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
         let used = model?.used ?? 0
         line("L\(frame.level) table @ \(source.space) \(frame.table.hex)\(host), \(used)/\(frame.entries) entries used  \(source.format.name)"
              + (source.note.map { "  \($0)" } ?? ""), 1, "dim")
@@ -233,7 +232,7 @@ public struct PageTablePane: InspectorPane {
         let top = area.height - stripHeight
         line(String(repeating: symbols.horizontal, count: area.width), top, "border")
         guard all.indices.contains(list.selected) else { return }
-        let detail = details(of: all[list.selected], source, frame, symbols: symbols, fd: fd)
+        let detail = details(of: all[list.selected], source, frame, symbols: symbols, reader: context.reader)
         let headLines = TableText.wrap(detail.head, width: area.width, separator: " ")
         let lines = headLines + TableText.wrap(detail.fields, width: area.width)
         for (offset, text) in lines.prefix(stripHeight - 1).enumerated() {

@@ -6,29 +6,26 @@ import TerminalUI
 
 // MARK: - Page tables as the views read them
 
-/// A page table a view can read: its format, the memory its descriptors live in and its
-/// root. Host domains come with the core's own `DescriptorPageTable`; a guest's stage-1
-/// table is read through the nest parent's IOAS (`GuestTableMemory`), addresses being GPAs.
+/// A page table a view can read: its format, a read-only peek at the memory its descriptors
+/// live in, and its root. A host domain's table is read where the core keeps it; a guest's
+/// stage-1 table through the nest parent's IOAS, addresses being GPAs.
 struct PageTableSource {
     /// "HWPT 3", "HWPT 6 guest-S1".
     var title: String
     /// Identity of the table, to reset the navigation when another table is shown.
     var key: String
     var format: any PageTableFormat
-    var memory: any TableMemory
+    /// One descriptor at an address of the table's memory; nil where nothing backs it.
+    var read: (UInt64) -> UInt64?
     var root: UInt64
-    /// The core's table object, when the table is a host domain's.
-    var table: DescriptorPageTable?
     /// The stage its walk steps are labelled with.
     var stage: TranslationStage
     /// What the table's addresses are: "PA" (host), "GPA" (guest RAM).
     var space: String
     /// For a guest table: the IOAS that turns its GPAs into host addresses.
-    var guestIOAS: UInt32?
+    var guestIOAS: IOAS?
     /// A remark shown with the table (e.g. TTB0 walks disabled).
     var note: String?
-
-    func read(_ address: UInt64) -> UInt64? { try? memory.read64(address) }
 
     /// Entries of a table: the root's (all concatenated tables) or a lower one's.
     func entries(root isRoot: Bool) -> Int { Int((isRoot ? format.rootTableSize : format.tableSize) / 8) }
@@ -39,15 +36,15 @@ struct PageTableSource {
     }
 
     /// The host physical address of `address` (itself on the host; through the IOAS for a guest).
-    func hostAddress(_ address: UInt64, fd: IOMMUFD) -> UInt64? {
+    func hostAddress(_ address: UInt64, reader: ModelReader) -> UInt64? {
         guard let guestIOAS else { return address }
-        return try? fd.hostPhysicalAddress(ioasID: guestIOAS, gpa: address)
+        return reader.hostPhysicalAddress(of: address, in: guestIOAS)
     }
 
     /// The descriptors from the root to the leaf (or first invalid entry) for `iova`, read
     /// through the table's memory (guest RAM for a guest table).
     func path(to iova: UInt64) -> [WalkStep] {
-        TableCursor(format: format, root: root, stage: stage, memory: memory).steps(to: iova)
+        TableCursor(format: format, root: root, stage: stage, read: read).steps(to: iova)
     }
 
     /// The IOVA of the first leaf, depth first, reading at most `budget` descriptors.
@@ -84,54 +81,53 @@ enum PageTableSources {
         case none(String)
     }
 
-    static func resolve(_ selection: ObjectID?, fd: IOMMUFD) -> Resolved {
-        guard let selection, let object = try? fd.object(selection.rawValue) else {
+    static func resolve(_ selection: ObjectID?, reader: ModelReader) -> Resolved {
+        guard let selection, let object = reader.object(selection)?.object else {
             return .none("Select a HWPT_PAGING, HWPT_NESTED or DEVICE in the tree (1).")
         }
         switch object {
-        case let hwpt as HWPT: return resolve(hwpt, fd: fd)
+        case let hwpt as HWPT: return resolve(hwpt, reader: reader)
         case let device as Device:
             guard let hwpt = device.attachments[noPASID] else { return .none("DEVICE \(device.id) is blocked: no page table.") }
-            return resolve(hwpt, fd: fd)
+            return resolve(hwpt, reader: reader)
         case let vdevice as VDevice:
             guard let hwpt = vdevice.device.attachments[noPASID] else { return .none("DEVICE \(vdevice.device.id) is blocked.") }
-            return resolve(hwpt, fd: fd)
-        case let viommu as VIOMMU: return resolve(viommu.parent, fd: fd)
+            return resolve(hwpt, reader: reader)
+        case let viommu as VIOMMU: return resolve(viommu.parent, reader: reader)
         case let ioas as IOAS:
             guard let hwpt = ioas.hwpts.first else { return .none("IOAS \(ioas.id) has no HWPT_PAGING yet.") }
-            return resolve(hwpt, fd: fd)
+            return resolve(hwpt, reader: reader)
         default:
             return .none("\(object.type) \(object.id) has no page table.")
         }
     }
 
-    static func resolve(_ hwpt: HWPT, fd: IOMMUFD) -> Resolved {
+    static func resolve(_ hwpt: HWPT, reader: ModelReader) -> Resolved {
         switch hwpt {
         case let paging as HWPTPaging:
             guard let table = paging.domain.table as? DescriptorPageTable else {
                 return .none("HWPT \(paging.id) is the selftest mock's xarray: it keeps no descriptors.")
             }
             return .table(PageTableSource(title: "HWPT \(paging.id)", key: "hwpt:\(paging.id):\(table.root)", format: table.format,
-                                          memory: table.memory, root: table.root, table: table,
+                                          read: { reader.descriptor(of: table, at: $0) }, root: table.root,
                                           stage: paging.domain.stage.translationStage, space: "PA", guestIOAS: nil, note: nil))
         case let nested as HWPTNested:
-            return guestStage1(of: nested, fd: fd)
+            return guestStage1(of: nested, reader: reader)
         default:
             return .none("\(hwpt.type) \(hwpt.id) has no page table.")
         }
     }
 
     /// A nested HWPT's guest stage-1 table, where the core's query finds it.
-    static func guestStage1(of nested: HWPTNested, fd: IOMMUFD) -> Resolved {
-        let ioas = nested.stage2.ioas.id.rawValue
-        let memory = GuestTableMemory(iommufd: fd, ioasID: ioas, pool: IOVARange(start: 0, last: 0))
-        switch nested.domain.guestStage1Table(readGuest: { try? fd.guestRead(ioasID: ioas, gpa: $0, count: $1) }) {
+    static func guestStage1(of nested: HWPTNested, reader: ModelReader) -> Resolved {
+        let ioas = nested.stage2.ioas
+        switch reader.guestStage1Table(of: nested) {
         case .success(let table):
             let note = table.walksDisabled ? "CD.EPD0 set: TTB0 walks are disabled"
                 : table.contextDescriptor.map { "CD @ GPA \($0.address.hex) ASID \($0.asid)" }
             return .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(table.root)", format: table.format,
-                                          memory: memory, root: table.root, table: nil, stage: .stage1, space: "GPA", guestIOAS: ioas,
-                                          note: note))
+                                          read: { reader.guestWord(at: $0, in: ioas) }, root: table.root, stage: .stage1, space: "GPA",
+                                          guestIOAS: ioas, note: note))
         case .failure(.selftest):
             return .none("HWPT \(nested.id) is a selftest nested domain: an IOTLB array, no table.")
         case .failure(.streamTableEntryInvalid):

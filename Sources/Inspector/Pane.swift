@@ -31,9 +31,13 @@ public enum PaneKind: Int, CaseIterable, Sendable {
     }
 }
 
-/// Everything a pane draws from: the model, the selection, and the look.
+/// Everything a pane draws from: the model's timeline and read-only core, the selection, and
+/// the look.
 public struct RenderContext {
-    public var model: InspectorModel
+    /// The model as views see it: never its controller, never a mutating core API.
+    public var model: ModelView
+    /// The live core as a pane may see it: queries and probes, never an ioctl.
+    public var reader: ModelReader { model.reader }
     /// The object selected in the tree (the other panes follow it).
     public var selection: ObjectID?
     public var theme: Theme

@@ -57,11 +57,11 @@ struct WalkModel {
 
     /// Probes the request's walk: cold bypasses the IOMMU's caches, warm consults them;
     /// neither fills nor flushes one, so drawing the pane changes nothing in the model.
-    init(_ request: Request, device: Device, fd: IOMMUFD) {
+    init(_ request: Request, device: Device, reader: ModelReader) {
         let access: AccessRights = request.write ? .write : .read
         let outcome: Outcome
         do {
-            switch try fd.translate(deviceID: request.device, iova: request.iova, pasid: request.pasid, access: access,
+            switch try reader.probe(deviceID: device.id, iova: request.iova, pasid: request.pasid, access: access,
                                     caches: request.cold ? .bypass : .lookupOnly) {
             case nil: outcome = .unsupported
             case .success(let translation)?: outcome = .translation(translation)

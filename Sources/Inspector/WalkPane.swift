@@ -5,7 +5,7 @@ import ScenarioScript
 import TerminalUI
 
 /// One DMA transaction walked by the core: pick a device, an IOVA, the access (and a PASID);
-/// the pane probes the walk with `IOMMUFD.translate` (bypassing the IOMMU's caches when
+/// the pane probes the walk with `ModelReader.probe` (bypassing the IOMMU's caches when
 /// cold, consulting them when warm, never changing them), then shows every
 /// descriptor fetch in order with the bits that decided it, the two-dimensional grid of a
 /// nested walk, and a fault's stage, level and reason. Step mode replays the walk one memory
@@ -45,29 +45,29 @@ public struct WalkPane: InspectorPane {
 
     // MARK: Making the walk
 
-    private static func deviceID(for selection: ObjectID?, fd: IOMMUFD) -> UInt32? {
-        guard let selection, let object = try? fd.object(selection.rawValue) else { return nil }
+    private static func deviceID(for selection: ObjectID?, reader: ModelReader) -> UInt32? {
+        guard let selection, let object = reader.object(selection) else { return nil }
         switch object {
-        case let device as Device: return device.id.rawValue
-        case let vdevice as VDevice: return vdevice.device.id.rawValue
-        case let hwpt as HWPT: return fd.attachments(of: hwpt).first?.device.id.rawValue
-        default: return nil
+        case .device(let device): return device.id.rawValue
+        case .vdevice(let vdevice): return vdevice.device.id.rawValue
+        case .hwptPaging, .hwptNested: return reader.graph.attachments(of: selection).first?.device.id.rawValue
+        case .ioas, .viommu, .selftest: return nil
         }
     }
 
-    private func devices(_ fd: IOMMUFD) -> [Device] { fd.devices.sorted { $0.id < $1.id } }
+    private func devices(_ reader: ModelReader) -> [Device] { reader.graph.devices.sorted { $0.id < $1.id } }
 
     /// Follows the tree, fills the defaults, and walks again when the request changed.
     private mutating func refresh(_ context: RenderContext) {
-        let fd = context.model.session.iommufd
+        let reader = context.reader
         if context.selection != lastSelection {
             lastSelection = context.selection
-            if let id = Self.deviceID(for: context.selection, fd: fd), id != deviceID {
+            if let id = Self.deviceID(for: context.selection, reader: reader), id != deviceID {
                 deviceID = id
                 iova = nil
             }
         }
-        let bound = devices(fd)
+        let bound = devices(reader)
         if deviceID == nil || !bound.contains(where: { $0.id.rawValue == deviceID }) {
             deviceID = bound.first?.id.rawValue
             iova = nil
@@ -76,20 +76,20 @@ public struct WalkPane: InspectorPane {
             walk = nil
             return
         }
-        if iova == nil { iova = defaultIOVA(device, fd: fd) }
+        if iova == nil { iova = defaultIOVA(device, reader: reader) }
         let request = WalkModel.Request(generation: context.model.generation, device: deviceID, iova: iova ?? 0, pasid: pasid,
                               write: write, cold: cold)
         guard walk?.request != request else { return }
-        walk = WalkModel(request, device: device, fd: fd)
+        walk = WalkModel(request, device: device, reader: reader)
         current = 0
         list = ListState()
     }
 
     /// The first mapped IOVA of the device's table (a guest stage-1 table when nested), found
     /// by reading a bounded number of descriptors; else the IOAS's first area; else 0.
-    private func defaultIOVA(_ device: Device, fd: IOMMUFD) -> UInt64 {
+    private func defaultIOVA(_ device: Device, reader: ModelReader) -> UInt64 {
         guard let hwpt = device.attachments[pasid ?? noPASID] else { return 0 }
-        if case .table(let source) = PageTableSources.resolve(hwpt, fd: fd), let leaf = source.firstLeaf() { return leaf }
+        if case .table(let source) = PageTableSources.resolve(hwpt, reader: reader), let leaf = source.firstLeaf() { return leaf }
         if let paging = hwpt as? HWPTPaging {
             var first: UInt64?
             paging.ioas.areas.forEach(intersecting: .all) { range, _ in first = range.start; return false }
@@ -310,7 +310,7 @@ public struct WalkPane: InspectorPane {
             current = 0
             list = ListState()
         case .character("d"), .character("D"):
-            let bound = devices(context.model.session.iommufd)
+            let bound = devices(context.reader)
             guard let position = bound.firstIndex(where: { $0.id.rawValue == deviceID }) else { return .none }
             let next = (position + (key == .character("d") ? 1 : bound.count - 1)) % bound.count
             deviceID = bound[next].id.rawValue

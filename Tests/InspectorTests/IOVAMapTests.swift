@@ -17,12 +17,12 @@ import Testing
     }
 
     static func context(_ model: InspectorModel, symbols: Symbols = .unicode, selection: ObjectID? = nil) throws -> RenderContext {
-        RenderContext(model: model, selection: selection, theme: try InspectorThemes.load("dark"), symbols: symbols,
+        RenderContext(model: model.view, selection: selection, theme: try InspectorThemes.load("dark"), symbols: symbols,
                       focused: true, search: nil)
     }
 
     static func firstIOAS(_ model: InspectorModel) -> IOAS {
-        model.session.iommufd.objects.compactMap { $0 as? IOAS }.first!
+        model.graph.ioases.first!
     }
 
     /// The pane drawn alone into a 90x30 area.
@@ -35,7 +35,7 @@ import Testing
     /// The rows at the current zoom, with a bar of `bar` cells.
     static func rows(_ pane: inout IOVAMapPane, _ model: InspectorModel, bar: Int = 32) -> [IOVAMapRow] {
         let ioas = firstIOAS(model)
-        return pane.windows(ioas, model: model).map { IOVAMap.row($0, ioas: ioas, barWidth: bar) }
+        return pane.windows(ioas, model: model.view).map { IOVAMap.row($0, ioas: ioas, barWidth: bar) }
     }
 
     @Test func defaultScenarioSegments() throws {
@@ -194,20 +194,22 @@ import Testing
     /// 100 000 areas of one page, every other page, mirrored in a selftest mock domain; and a
     /// few 2M holes every 10 000 areas, so the segments show clusters.
     @Test func hundredThousandAreas() throws {
-        let session = Session()
-        let fd = session.iommufd
-        let ioas = try fd.ioasAlloc().rawValue
-        _ = try fd.testMockDomain(ptID: ioas, deviceFlags: 0, iommu: MockIOMMU(name: "mock"))
-        let buffer = try session.machine.mmap(length: 4096, alignment: 4096)
-        let flags = IOASMapFlags([.readable, .writeable, .fixedIOVA]).rawValue
         let base = MockIOMMU.aperture.start
-        var iova = base
-        for index in 0..<100_000 {
-            if index > 0 && index % 25_000 == 0 { iova += 1 << 26 }
-            _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: buffer, length: 4096, iova: iova)
-            iova += 8192
+        let model = try InspectorModel(title: "big") {
+            let session = Session()
+            let fd = session.iommufd
+            let ioas = try fd.ioasAlloc().rawValue
+            _ = try fd.testMockDomain(ptID: ioas, deviceFlags: 0, iommu: MockIOMMU(name: "mock"))
+            let buffer = try session.machine.mmap(length: 4096, alignment: 4096)
+            let flags = IOASMapFlags([.readable, .writeable, .fixedIOVA]).rawValue
+            var iova = base
+            for index in 0..<100_000 {
+                if index > 0 && index % 25_000 == 0 { iova += 1 << 26 }
+                _ = try fd.ioasMap(flags: flags, ioasID: ioas, userVA: buffer, length: 4096, iova: iova)
+                iova += 8192
+            }
+            return session
         }
-        let model = InspectorModel(session: session, title: "big")
         let context = try Self.context(model)
         var pane = IOVAMapPane()
         let text = Self.draw(&pane, context, width: 100, height: 40).text
@@ -238,13 +240,13 @@ import Testing
     @Test func rowsBelongToOneModelState() throws {
         let model = try Self.defaultModel()
         let ioas = Self.firstIOAS(model)
-        let map = IOVAMap(ioas: ioas, model: model)
+        let map = IOVAMap(ioas: ioas, model: model.view)
         let window = IOVARange(start: 0x4000_0000, last: 0x43ff_ffff)
         #expect(map.row(window, barWidth: 16).summary == "1 area, 2M blocks")
-        #expect(IOVAMap.key(ioas, model: model) == map.key)
+        #expect(IOVAMap.key(ioas, model: model.view) == map.key)
         _ = model.run(command: "ioas_unmap ioas_id=3 iova=0 length=u64max")
-        #expect(IOVAMap.key(ioas, model: model) != map.key)
-        #expect(IOVAMap(ioas: ioas, model: model).row(window, barWidth: 16).summary == "free")
+        #expect(IOVAMap.key(ioas, model: model.view) != map.key)
+        #expect(IOVAMap(ioas: ioas, model: model.view).row(window, barWidth: 16).summary == "free")
     }
 
     /// The details of an IOAS name each reservation's owner, and Enter follows to it.

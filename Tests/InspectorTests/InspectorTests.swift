@@ -129,7 +129,7 @@ struct ObjectGraphModelTests {
 
     /// The tree's "+" rows are exactly the objects the diff marks.
     static func markedRows(_ model: InspectorModel) -> Set<ObjectID> {
-        Set(ObjectTreePane().rows(model).filter(\.changed).compactMap(\.object))
+        Set(ObjectTreePane().rows(model.view).filter(\.changed).compactMap(\.object))
     }
 
     @Test func commandsMarkWhatTheyChanged() throws {

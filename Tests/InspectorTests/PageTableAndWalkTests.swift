@@ -103,9 +103,8 @@ import Testing
         // The default IOVA is the guest's first mapping; the walk is cold.
         #expect(screen.contains("DEVICE 1 nic0 ▸ IOVA 0x20000000 ▸ read ▸ no PASID ▸ cold"))
         // As many rows as translate fetches past the caches.
-        let fd = app.model.session.iommufd
-        guard case .success(let translation)?? = try? fd.translate(deviceID: 1, iova: 0x2000_0000, pasid: nil, access: .read,
-                                                                     caches: .bypass) else {
+        guard case .success(let translation)? = try? app.model.reader.probe(deviceID: ObjectID(1), iova: 0x2000_0000, pasid: nil,
+                                                                               access: .read, caches: .bypass) else {
             Issue.record("translate failed")
             return
         }
@@ -165,11 +164,11 @@ import Testing
         #expect(screen.contains("▸ warm"))
         #expect(screen.contains("IOTLB consulted (warm): 19 fetches"))
         #expect(stepRows(screen) == Array(1...19))
-        #expect((app.model.session.iommufd.devices[0].platform.iommu as? ArmSMMUv3)?.iotlb.count == 0)
+        #expect((app.model.graph.devices[0].platform.iommu as? ArmSMMUv3)?.iotlb.count == 0)
 
         // The inline IOVA input (digits reach it when the pane is handed keys directly).
         var pane = WalkPane()
-        let context = RenderContext(model: app.model, selection: nil, theme: app.theme, symbols: .unicode, focused: true, search: nil)
+        let context = RenderContext(model: app.model.view, selection: nil, theme: app.theme, symbols: .unicode, focused: true, search: nil)
         _ = pane.handle(.character("i"), context: context)
         for key in "0x1001234".map(Key.character) + [.backspace, .character("5")] { _ = pane.handle(key, context: context) }
         #expect(pane.editing == "0x1001235")
@@ -225,7 +224,7 @@ extension InspectorApp {
     /// Selects the first tree row whose label starts with `label` (the tree must have focus).
     func selectInTree(_ label: String) {
         press(.character("g"))
-        guard let index = tree.rows(model).firstIndex(where: { $0.label.hasPrefix(label) }) else {
+        guard let index = tree.rows(model.view).firstIndex(where: { $0.label.hasPrefix(label) }) else {
             Issue.record("no tree row \(label)")
             return
         }
