@@ -17,7 +17,7 @@ struct Address: ExpressibleByArgument {
 func runScenario(_ path: String) throws -> Session {
     let session = Session()
     for report in session.run(try loadScenario(path)) where !report.passed {
-        FileHandle.standardError.write(Data("\(path):\(report.line): \(report.command) ended \(report.result.status)\n".utf8))
+        FileHandle.standardError.write(Data((terminalSafe("\(path):\(report.line): \(report.command) ended \(report.result.status)") + "\n").utf8))
     }
     return session
 }
