@@ -62,8 +62,12 @@ struct Walk: ParsableCommand {
               let table = paging.domain.table as? DescriptorPageTable else {
             throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors")
         }
+        let cursor = table.cursor(stage: paging.domain.stage.translationStage)
+        guard table.format.translates(iova.value) else {
+            throw ValidationError("--iova \(iova.value.hex) is outside the \(table.format.inputBits)-bit input range of HWPT \(hwpt)'s table: no descriptor translates it")
+        }
         print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
-        for path in table.cursor(stage: paging.domain.stage.translationStage).pieces(from: iova.value, count: count) {
+        for path in cursor.pieces(from: iova.value, count: count) {
             guard let last = path.last else { continue }
             let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.step.level).hex)"
             print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
