@@ -88,8 +88,13 @@ struct Translate: ParsableCommand {
 
     func run() throws {
         let session = try runScenario(file)
-        let result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read,
+        let result: Result<Translation, TranslationFault>?
+        do {
+            result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read,
                                                    caches: cold ? .bypass : .use)
+        } catch {
+            throw ValidationError("object \(dev) is not a bound device (\(error.name))")
+        }
         switch result {
         case nil:
             print("translate is not modelled yet for this device's IOMMU")

@@ -38,6 +38,14 @@ struct WalkCommandLineTests {
         #expect(output.contains("is outside the 48-bit input range of HWPT 4's table"), "\(output)")
     }
 
+    /// An id that is no bound device (none, or an IOAS) is a validation error naming it.
+    @Test(arguments: ["99", "4294967295", "3"])
+    func translateOfNoDevice(_ id: String) {
+        let (output, status) = Self.run("translate '\(Self.scenario)' --dev \(id) --iova 0")
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("Error: object \(id) is not a bound device (ENOENT)\nUsage: iommuscope translate"), "\(output)")
+    }
+
     @Test func translateOfTheLastAddress() {
         let (output, status) = Self.run("translate '\(Self.scenario)' --dev 1 --iova u64max --cold")
         #expect(status == 0 || status == 1, "\(output)")
