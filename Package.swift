@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "PresentationTests", dependencies: ["Presentation", "IOMMUCore"]),
         // Drives the real binary in tmux; depending on the executable makes swift test build it.
-        .testTarget(name: "EndToEndTests", dependencies: ["iommuscope"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["iommuscope", "TestSupport"]),
         // Parses the command line as the executable does (options and their validation).
         .testTarget(name: "CommandLineTests", dependencies: [
             "iommuscope", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),

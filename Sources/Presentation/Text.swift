@@ -2,7 +2,9 @@ import IOMMUCore
 
 /// Text that came from outside (a scenario, a log, a trace, a host's files), made safe to
 /// print on a terminal: C0 and C1 control characters and DEL are shown as escapes, so a
-/// shared file cannot clear the screen, retitle the window or move the cursor.
+/// shared file cannot clear the screen, retitle the window or move the cursor; so are the
+/// invisible characters that reorder or hide text (bidirectional overrides and isolates,
+/// zero-width marks, line and paragraph separators), so a name reads as it is spelt.
 public func terminalSafe<S: StringProtocol>(_ text: S) -> String {
     var safe = ""
     safe.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
@@ -14,6 +16,8 @@ public func terminalSafe<S: StringProtocol>(_ text: S) -> String {
         case 0x00..<0x20, 0x7f, 0x80..<0xa0:
             let hex = String(scalar.value, radix: 16)
             safe += "\\x" + (hex.count < 2 ? "0" : "") + hex
+        case 0x200b...0x200f, 0x2028...0x202e, 0x2066...0x2069, 0xfeff:
+            safe += "\\u{" + String(scalar.value, radix: 16) + "}"
         default:
             safe.unicodeScalars.append(scalar)
         }

@@ -12,6 +12,33 @@ struct IOMMUScope: ParsableCommand {
         subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self],
         defaultSubcommand: TUI.self
     )
+
+    /// ArgumentParser's `main`, with two changes: an error message is escaped line by line
+    /// (ArgumentParser echoes arguments, and a glob can pass a file name with control
+    /// characters), and a validation error thrown by a subcommand's `run` shows that
+    /// subcommand's usage, not the root's.
+    static func main() {
+        var running: (any ParsableCommand.Type)?
+        do {
+            var command = try parseAsRoot()
+            running = type(of: command)
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            var message = fullMessage(for: error)
+            if let running, let validation = error as? ValidationError {
+                message = "Error: \(validation.message)\nUsage: \(usageString(for: running))"
+            }
+            if code.isSuccess {
+                // Help and completion scripts: the tool's own text, printed as it is.
+                if !message.isEmpty { print(message) }
+            } else if !message.isEmpty {
+                let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map(terminalSafe).joined(separator: "\n")
+                FileHandle.standardError.write(Data((safe + "\n").utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// A file's bytes, a megabyte at a time, so a scenario is never read whole.
@@ -76,7 +103,7 @@ struct Show: ParsableCommand {
         let reports = session.run(scenario)
         print(SessionSummary(session: session).text)
         let failed = reports.filter { !$0.passed }
-        for report in failed { print("\(path):\(report.line): \(report.command): \(report.result.status)") }
+        for report in failed { print(terminalSafe("\(path):\(report.line): \(report.command): \(report.result.status)")) }
         if !failed.isEmpty { throw ExitCode(1) }
     }
 }

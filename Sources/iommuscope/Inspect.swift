@@ -17,7 +17,7 @@ struct Address: ExpressibleByArgument {
 func runScenario(_ path: String) throws -> Session {
     let session = Session()
     for report in session.run(try loadScenario(path)) where !report.passed {
-        FileHandle.standardError.write(Data("\(path):\(report.line): \(report.command) ended \(report.result.status)\n".utf8))
+        FileHandle.standardError.write(Data((terminalSafe("\(path):\(report.line): \(report.command) ended \(report.result.status)") + "\n").utf8))
     }
     return session
 }
@@ -62,8 +62,12 @@ struct Walk: ParsableCommand {
               let table = paging.domain.table as? DescriptorPageTable else {
             throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors")
         }
+        let cursor = table.cursor(stage: paging.domain.stage.translationStage)
+        guard table.format.translates(iova.value) else {
+            throw ValidationError("--iova \(iova.value.hex) is outside the \(table.format.inputBits)-bit input range of HWPT \(hwpt)'s table: no descriptor translates it")
+        }
         print("HWPT \(hwpt): \(table.format.name), root \(table.root.hex)")
-        for path in table.cursor(stage: paging.domain.stage.translationStage).pieces(from: iova.value, count: count) {
+        for path in cursor.pieces(from: iova.value, count: count) {
             guard let last = path.last else { continue }
             let what = last.kind == .invalid ? "unmapped" : "-> \(table.format.outputAddress(of: last.descriptor, level: last.step.level).hex)"
             print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
@@ -84,8 +88,13 @@ struct Translate: ParsableCommand {
 
     func run() throws {
         let session = try runScenario(file)
-        let result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read,
+        let result: Result<Translation, TranslationFault>?
+        do {
+            result = try session.iommufd.translate(deviceID: dev, iova: iova.value, pasid: nil, access: write ? .write : .read,
                                                    caches: cold ? .bypass : .use)
+        } catch {
+            throw ValidationError("object \(dev) is not a bound device (\(error.name))")
+        }
         switch result {
         case nil:
             print("translate is not modelled yet for this device's IOMMU")

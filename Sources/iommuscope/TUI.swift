@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Presentation
 import Glibc
 import Inspector
 import ScenarioScript
@@ -29,7 +30,8 @@ struct TUI: ParsableCommand {
         let backend = CursesBackend(colors: colors, mouse: !noMouse, environment: environment)
         defer { backend.close() }
         if backend.colorMode == .none { chosen = chosen.monochrome }
-        let title = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        // The file's name is input too: its control characters are escaped like the file's.
+        let title = terminalSafe(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
         let app = InspectorApp(model: InspectorModel(scenario: scenario, title: title), theme: chosen, symbols: backend.symbols)
         app.run(on: backend) { backend.terminationWasRequested }
     }

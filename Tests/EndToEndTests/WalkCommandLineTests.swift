@@ -19,13 +19,31 @@ struct WalkCommandLineTests {
         #expect(output.contains("--count must be 1 to 4096"), "\(output)")
     }
 
-    /// The last entry of the root table covers the top 512 GiB; the listing ends there.
-    @Test(arguments: ["u64max", "0xffffff8000000000"])
-    func topOfTheAddressSpace(_ iova: String) {
+    /// The last entry of the root table covers the top 512 GiB of the 48-bit input range;
+    /// the listing ends there (past it, indexes would drop the high bits and list the
+    /// entries of low addresses again).
+    @Test(arguments: ["0xfffffffff000", "0xff8000000000"])
+    func topOfTheInputRange(_ iova: String) {
         let (output, status) = Self.run("walk '\(Self.scenario)' --hwpt 4 --iova \(iova) --count 3")
         #expect(status == 0, "\(output)")
-        #expect(output.contains("IOVA 0xffffff8000000000-0xffffffffffffffff  unmapped"), "\(output)")
+        #expect(output.contains("IOVA 0xff8000000000-0xffffffffffff  unmapped"), "\(output)")
         #expect(output.components(separatedBy: "\nIOVA ").count == 2, "\(output)")
+    }
+
+    /// An IOVA no descriptor translates is a validation error naming the range.
+    @Test(arguments: ["u64max", "0xffffff8000000000", "0x1000000000000"])
+    func aboveTheInputRange(_ iova: String) {
+        let (output, status) = Self.run("walk '\(Self.scenario)' --hwpt 4 --iova \(iova)")
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("is outside the 48-bit input range of HWPT 4's table"), "\(output)")
+    }
+
+    /// An id that is no bound device (none, or an IOAS) is a validation error naming it.
+    @Test(arguments: ["99", "4294967295", "3"])
+    func translateOfNoDevice(_ id: String) {
+        let (output, status) = Self.run("translate '\(Self.scenario)' --dev \(id) --iova 0")
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("Error: object \(id) is not a bound device (ENOENT)\nUsage: iommuscope translate"), "\(output)")
     }
 
     @Test func translateOfTheLastAddress() {

@@ -118,5 +118,20 @@ struct TableCursorTests {
         // Two pieces: the 2M block, then the hole up to the next 2M boundary's table.
         let pieces = table.cursor().pieces(from: 0x4000_0000, count: 2)
         #expect(pieces.map { $0.last!.range.start } == [0x4000_0000, 0x4020_0000])
+        // The lower canonical half ends at 2^47 - 1: what follows is not an input address.
+        #expect(table.cursor().pieces(from: 0x7fff_ffff_f000, count: 4).count == 1)
+        #expect(table.cursor().pieces(from: 0x8000_0000_0000, count: 4).isEmpty)
+    }
+
+    /// A 48-bit Arm table ends at 2^48 - 1; past it the root index would wrap onto the
+    /// entries of low addresses and list a mapping at 0x1000 again at 2^48 + 0x1000.
+    @Test func piecesEndAtTheInputRange() throws {
+        let table = try DescriptorPageTable(format: ArmLPAE(stage: .stage1, granule: 4096, ias: 48, oas: 48), memory: PhysicalMemory())
+        try table.map(iova: 0x1000, output: 0x1_0000_0000, length: 4096, prot: [.read])
+        let pieces = table.cursor().pieces(from: 0xffff_ffff_f000, count: 4)
+        #expect(pieces.count == 1)
+        #expect(pieces.first?.last?.range.last == 0xffff_ffff_ffff)
+        #expect(table.cursor().pieces(from: 1 << 48, count: 4).isEmpty)
+        #expect(table.cursor().pieces(from: .max, count: 4).isEmpty)
     }
 }

@@ -113,4 +113,17 @@ import Testing
         #expect(try Machine(platform: Self.host).hasGroup(3))
         #expect(try !Machine(platform: Self.host).hasGroup(4))
     }
+
+    /// The next group id never wraps onto a taken one: one above the largest, then (after
+    /// 4294967295) the lowest id no group holds.
+    @Test func nextGroupIDSkipsTakenIDs() throws {
+        let machine = Machine()
+        try machine.add(PlatformDescription(units: [Self.arm()], groups: [IOMMUGroup(id: 0), IOMMUGroup(id: 1)],
+                                            devices: [Self.device("a"), Self.device("b", group: 1, sid: 2)]))
+        #expect(machine.nextGroupID == 2)
+        try machine.add(PlatformDescription(groups: [IOMMUGroup(id: .max)], devices: [Self.device("c", group: .max, sid: 3)]))
+        #expect(machine.nextGroupID == 2)
+        try machine.add(PlatformDescription(groups: [IOMMUGroup(id: 2), IOMMUGroup(id: 3)]))
+        #expect(machine.nextGroupID == 4)
+    }
 }

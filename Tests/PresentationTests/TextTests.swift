@@ -24,5 +24,6 @@ struct TerminalSafeTests {
         #expect(terminalSafe("a\tb\r\n") == "a\\tb\\r\\n")
         #expect(terminalSafe("\u{7f}\u{9b}") == "\\x7f\\x9b")
         #expect(terminalSafe("µs → 4K") == "µs → 4K")
+        #expect(terminalSafe("nic\u{202e}0\u{2066}\u{200b}\u{2028}\u{feff}") == "nic\\u{202e}0\\u{2066}\\u{200b}\\u{2028}\\u{feff}")
     }
 }

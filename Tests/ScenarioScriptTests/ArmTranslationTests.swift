@@ -59,4 +59,24 @@ struct ArmTranslationTests {
         #expect(write.smmuv3Event?.tableRead == true)
         #expect(write.smmuv3Event?.words[1] == 0x0000_1180_0000_0000)
     }
+
+    /// `walk` of an IOVA the 48-bit table does not translate is ERANGE: indexing it would
+    /// drop bit 48 and report the mapping at 0x1000 as the one at 2^48 + 0x1000.
+    @Test func walkOutsideTheInputRangeIsERANGE() throws {
+        let reports = Session().run(try Scenario(source: """
+            iommu smmu0 type=arm-smmu-v3
+            device nic0 iommu=smmu0 sid=0x100
+            buf = mmap length=64K
+            dev = device_bind dev=nic0
+            ioas = ioas_alloc
+            hwpt = device_attach dev_id=dev pt_id=ioas
+            ioas_map ioas_id=ioas user_va=buf length=4K iova=0x1000 flags=fixed_iova|readable
+            walk hwpt_id=hwpt iova=0x1000
+            walk hwpt_id=hwpt iova=0x1000000001000
+            walk hwpt_id=hwpt iova=u64max
+            """))
+        #expect(reports[7].result.field("page_size") == .address(0x1000))
+        #expect(reports[8].result.status == .errno(.ERANGE))
+        #expect(reports[9].result.status == .errno(.ERANGE))
+    }
 }

@@ -55,6 +55,24 @@ import Testing
         #expect(platform.devices.map(\.requesterID) == [.streamID(0), .streamID(1), .streamID(2), .streamID(3)])
     }
 
+    /// After the last group id is taken, one above it would wrap to 0, a group another device
+    /// holds: a device of its own then gets the lowest free id, never a taken one.
+    @Test func groupAfterTheLastIDIsTheLowestFree() throws {
+        let session = Session()
+        let reports = session.run(try Scenario(source: """
+            iommu smmu0 type=arm-smmu-v3
+            device a iommu=smmu0
+            device b iommu=smmu0 group=4294967295
+            device c iommu=smmu0 group=2
+            device d iommu=smmu0
+            device e iommu=smmu0
+            """))
+        #expect(reports.filter { !$0.passed }.isEmpty)
+        let platform = session.machine.platform
+        #expect(platform.devices.map(\.group) == [0, 4294967295, 2, 1, 3])
+        #expect(Set(platform.groups.map(\.id)).count == platform.groups.count)
+    }
+
     /// Description errors come back at the argument at fault, with the description's words.
     @Test(arguments: [
         ("iommu s type=arm-smmu-v3 oas=47", 30, "oas= is one of 32, 36, 40, 42, 44, 48, 52"),

@@ -52,6 +52,9 @@ public protocol PageTableFormat: Sendable {
     var levels: [Int] { get }
     /// Input address bits the table translates.
     var inputBits: Int { get }
+    /// Whether the table has an entry for `input`: below 2^inputBits, or canonical on x86-64
+    /// paging. Outside, an index would drop high bits and name a low address's entry.
+    func translates(_ input: UInt64) -> Bool
     /// Every leaf size the format maps (the domain's `pgsize_bitmap`).
     var pageSizes: UInt64 { get }
     /// Bytes of the root table (all concatenated tables on Arm stage 2).
@@ -96,6 +99,8 @@ extension PageTableFormat {
     }
 
     public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
+
+    public func translates(_ input: UInt64) -> Bool { inputBits >= 64 || input >> UInt64(inputBits) == 0 }
 
     /// Guest-physical addresses, as VT-d and AMD-Vi name them.
     public var intermediateAddressName: String { "GPA" }

@@ -74,12 +74,12 @@ public struct TableCursor {
     public func steps(to input: UInt64, limit: Int = 8) -> [WalkStep] { path(to: input, limit: limit).map(\.step) }
 
     /// Up to `count` consecutive pieces of the input space from `start`: each the path to a
-    /// leaf (the range it maps) or to an invalid entry (the hole it leaves), ending at the
-    /// top of the address space.
+    /// leaf (the range it maps) or to an invalid entry (the hole it leaves), ending where the
+    /// format stops translating (`translates`); none when it does not translate `start`.
     public func pieces(from start: UInt64, count: Int) -> [[TableEntry]] {
         var pieces: [[TableEntry]] = []
         var address = start
-        while pieces.count < count {
+        while pieces.count < count, format.translates(address) {
             let path = path(to: address)
             guard let last = path.last else { break }
             pieces.append(path)

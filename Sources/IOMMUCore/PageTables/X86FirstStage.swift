@@ -57,6 +57,9 @@ public struct X86FirstStage: RadixLevels, Equatable {
         return top == 0 || top == (.max >> UInt64(inputBits - 1))
     }
 
+    /// The upper half is sign-extended addresses, which the root's upper entries translate.
+    public func translates(_ input: UInt64) -> Bool { isCanonical(input) }
+
     /// Sign-extends from bit `inputBits − 1`.
     public func canonical(_ address: UInt64) -> UInt64 {
         let unused = UInt64(64 - inputBits)

@@ -50,8 +50,9 @@ public final class Machine {
 
     /// Whether an iommu group with this id was added.
     public func hasGroup(_ id: UInt32) -> Bool { index.groups[id] != nil }
-    /// One above the largest group id added: a new group of its own for a device.
-    public var nextGroupID: UInt32 { index.nextGroupID }
+    /// The id of a new group of its own for a device (`PlatformIndex.nextGroupID`); nil when
+    /// every group id is taken.
+    public var nextGroupID: UInt32? { index.nextGroupID }
 
     /// The description of this machine, with each device's driver-added regions filled in.
     public var platform: PlatformDescription {

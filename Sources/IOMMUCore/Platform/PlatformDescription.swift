@@ -42,8 +42,20 @@ struct PlatformIndex {
     /// Each group, with the unit its first device sits behind.
     private(set) var groups: [UInt32: String?] = [:]
     private var deviceNames: Set<String> = []
-    /// One above the largest group id.
-    private(set) var nextGroupID: UInt32 = 0
+    /// The largest group id admitted, nil before the first.
+    private var highestGroupID: UInt32?
+    /// Every id below it is taken (groups are never removed, so it only rises); 2^32 when
+    /// every id is.
+    private var lowestFreeGroupID: UInt64 = 0
+
+    /// The id a new group of its own gets: one above the largest so far, so ids follow the
+    /// order of declaration; once 4294967295 is taken (one above it would wrap onto a taken
+    /// id), the lowest free id, as the kernel's `ida_alloc` picks; nil when no id is left.
+    var nextGroupID: UInt32? {
+        guard let highestGroupID else { return 0 }
+        if highestGroupID < .max { return highestGroupID + 1 }
+        return UInt32(exactly: lowestFreeGroupID)
+    }
 
     /// Checks `description` against itself and what was admitted before; on success it is
     /// admitted, on an error the index is unchanged. The checks collect the additions apart
@@ -88,7 +100,8 @@ struct PlatformIndex {
         units.merge(addedUnits) { $1 }
         groups.merge(addedGroups) { $1 }
         deviceNames.formUnion(addedDevices)
-        for id in description.groups.map(\.id) { nextGroupID = max(nextGroupID, id &+ 1) }
+        for group in description.groups { highestGroupID = max(highestGroupID ?? group.id, group.id) }
+        while let id = UInt32(exactly: lowestFreeGroupID), groups[id] != nil { lowestFreeGroupID += 1 }
     }
 }
 

@@ -125,6 +125,8 @@ let queryCommands: [CommandSpec] = [
         guard let table = paging.domain.table as? DescriptorPageTable else {
             return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
         }
+        // Outside the table's input range an index would name a low address's entry.
+        guard table.format.translates(iova) else { return CommandResult(status: .errno(.ERANGE)) }
         let path = table.path(to: iova, stage: paging.domain.stage.translationStage)
         let steps = path.map(stepRecord)
         guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {

@@ -108,7 +108,8 @@ let platformCommands: [CommandSpec] = [
             group = try args.u32("group")
             if !machine.hasGroup(group) { groups.append(IOMMUGroup(id: group)) }
         } else {
-            group = machine.nextGroupID
+            guard let free = machine.nextGroupID else { throw args.invalid("group", "every iommu group id is taken: name one with group=") }
+            group = free
             groups.append(IOMMUGroup(id: group))
         }
         let device = DeviceDescription(
