@@ -92,8 +92,7 @@ extension IOMMUFD {
         case .hwptNested(let nested):
             return nested.domain.driver.invalidate(nested.domain, request)
         case .viommu(let viommu):
-            let vdevices = viommu.vdevices.values.sorted { $0.id < $1.id }
-            return viommu.driver.invalidate(viommu, request, vdevices: vdevices)
+            return viommu.driver.invalidate(viommu, request)
         case .ioas, .hwptPaging, .device, .vdevice, .selftest:
             return InvalidationOutcome(handled: 0, error: .EINVAL)
         }

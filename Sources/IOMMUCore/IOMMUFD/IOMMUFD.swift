@@ -172,10 +172,7 @@ public final class IOMMUFD {
 
     /// The kernel's `obj->users`: 1 for the table itself, one per reference held on the
     /// object, and for a device one for its binding and one per attachment. O(1).
-    public func users(of object: IOMMUFDObject) -> Int {
-        let binding = object.type == .device ? 1 : 0
-        return 1 + binding + links.counted[object.id, default: 0]
-    }
+    public func users(of object: IOMMUFDObject) -> Int { links.users(of: object.id, type: object.type) }
 
     // MARK: IOMMU_DESTROY
 

@@ -116,6 +116,12 @@ struct ObjectLinks {
         if counted[reference.to] == 0 { counted[reference.to] = nil }
         if counted[reference.from] == 0 { counted[reference.from] = nil }
     }
+
+    /// The kernel's `obj->users`: 1 for the table itself, one per reference held on the
+    /// object, and for a device one more for its binding.
+    func users(of id: ObjectID, type: ObjectType) -> Int {
+        1 + (type == .device ? 1 : 0) + counted[id, default: 0]
+    }
 }
 
 /// The free ids below the table's high-water mark, smallest first (a binary min-heap), so
@@ -222,8 +228,7 @@ public struct ObjectGraph {
         self.tombstones = tombstones
         nodes = objects.map { entry in
             let id = entry.kind.id
-            let binding = if case .device = entry.kind { 1 } else { 0 }
-            return Node(kind: entry.kind, serial: entry.serial, users: 1 + binding + links.counted[id, default: 0],
+            return Node(kind: entry.kind, serial: entry.serial, users: links.users(of: id, type: entry.kind.object.type),
                         references: links.outgoing[id, default: []].sorted(), referrers: links.incoming[id, default: []].sorted(),
                         fields: Fields(entry.kind))
         }

@@ -164,12 +164,7 @@ public final class DescriptorPageTable: IOPageTableOps {
     }
 
     /// The slot, level and descriptor of the leaf mapping `iova`, found by the cursor.
-    private func leafSlot(for iova: UInt64) -> (slot: UInt64, level: Int, descriptor: UInt64)? {
-        guard let leaf = cursor().path(to: iova, limit: format.levels.count).last?.step, leaf.kind == .block || leaf.kind == .page else {
-            return nil
-        }
-        return (leaf.entryAddress, leaf.level, leaf.descriptor)
-    }
+    private func leafSlot(for iova: UInt64) -> (slot: UInt64, level: Int, descriptor: UInt64)? { cursor().leaf(for: iova) }
 
     /// `iova_to_phys`, by walking the descriptors.
     public func lookup(_ iova: UInt64) -> (output: UInt64, prot: IOMMUProt)? {

@@ -39,35 +39,68 @@ public struct TableCursor {
     /// `base`; `input` is the address being walked (the start of the entry's range if nil);
     /// nil where the memory cannot be read.
     public func entry(table: UInt64, level: Int, index: Int, base: UInt64, input: UInt64? = nil) -> TableEntry? {
-        let address = table &+ UInt64(index) &* 8
-        guard let descriptor = read(address) else { return nil }
-        let kind = format.kind(of: descriptor, level: level)
-        let span = kind == .block || kind == .page ? format.leafSize(of: descriptor, level: level) : format.entrySpan(level: level)
-        let start = (base &+ UInt64(index) &* format.entrySpan(level: level)).alignedDown(to: span)
+        guard let descriptor = read(table &+ UInt64(index) &* 8) else { return nil }
+        return entry(Descent(table: table, level: level, index: index, descriptor: descriptor,
+                             kind: format.kind(of: descriptor, level: level)), base: base, input: input)
+    }
+
+    private func entry(_ read: Descent, base: UInt64, input: UInt64?) -> TableEntry {
+        let span = read.kind == .block || read.kind == .page
+            ? format.leafSize(of: read.descriptor, level: read.level) : format.entrySpan(level: read.level)
+        let start = (base &+ UInt64(read.index) &* format.entrySpan(level: read.level)).alignedDown(to: span)
         // `start` is aligned to `span`, so its last address cannot overflow.
         let range = IOVARange(start: start, last: start + (span - 1))
-        let step = WalkStep(stage: stage, format: format, input: input ?? start, level: level, table: table, index: index,
-                            entryAddress: address, descriptor: descriptor, kind: kind)
+        let step = WalkStep(stage: stage, format: format, input: input ?? start, level: read.level, table: read.table,
+                            index: read.index, entryAddress: read.slot, descriptor: read.descriptor, kind: read.kind)
         return TableEntry(step: step, range: range)
     }
 
-    /// The entries from the root to the leaf, or to the first invalid entry, that cover
-    /// `input`; at most `limit` (a table that points back into itself cannot loop).
-    public func path(to input: UInt64, limit: Int = 8) -> [TableEntry] {
-        var entries: [TableEntry] = []
+    /// One descriptor read on the way down to an input address.
+    struct Descent {
+        var table: UInt64
+        var level: Int
+        var index: Int
+        var descriptor: UInt64
+        var kind: DescriptorKind
+        var slot: UInt64 { table &+ UInt64(index) &* 8 }
+    }
+
+    /// Reads from the root towards `input`, handing each descriptor to `visit`, and stops after
+    /// a leaf, an invalid entry, the leaf level, unreadable memory or `limit` reads (a table
+    /// that points back into itself cannot loop). Builds nothing: unmap and `iova_to_phys`
+    /// walk this way on every call.
+    func descend(to input: UInt64, limit: Int, _ visit: (Descent) -> Void) {
         var table = root
         var level = format.rootLevel
-        while entries.count < limit {
+        for _ in 0..<max(0, limit) {
             let index = format.index(of: input, level: level)
-            let span = format.entrySpan(level: level)
-            let base = input.alignedDown(to: span) &- UInt64(index) &* span
-            guard let entry = entry(table: table, level: level, index: index, base: base, input: input) else { break }
-            entries.append(entry)
-            guard entry.kind == .table, level != format.leafLevel else { break }
-            table = format.outputAddress(of: entry.descriptor, level: level)
-            level = format.nextLevel(after: level, descriptor: entry.descriptor)
+            guard let descriptor = read(table &+ UInt64(index) &* 8) else { return }
+            let kind = format.kind(of: descriptor, level: level)
+            visit(Descent(table: table, level: level, index: index, descriptor: descriptor, kind: kind))
+            guard kind == .table, level != format.leafLevel else { return }
+            table = format.outputAddress(of: descriptor, level: level)
+            level = format.nextLevel(after: level, descriptor: descriptor)
+        }
+    }
+
+    /// The entries from the root to the leaf, or to the first invalid entry, that cover
+    /// `input`; at most `limit`.
+    public func path(to input: UInt64, limit: Int = 8) -> [TableEntry] {
+        var entries: [TableEntry] = []
+        descend(to: input, limit: limit) { read in
+            let span = format.entrySpan(level: read.level)
+            entries.append(entry(read, base: input.alignedDown(to: span) &- UInt64(read.index) &* span, input: input))
         }
         return entries
+    }
+
+    /// The slot, level and descriptor of the leaf that maps `input`, if one does.
+    public func leaf(for input: UInt64) -> (slot: UInt64, level: Int, descriptor: UInt64)? {
+        var leaf: (slot: UInt64, level: Int, descriptor: UInt64)?
+        descend(to: input, limit: format.levels.count) { read in
+            if read.kind == .block || read.kind == .page { leaf = (read.slot, read.level, read.descriptor) }
+        }
+        return leaf
     }
 
     /// `path(to:)` as walk steps.

@@ -131,7 +131,7 @@ public protocol IOMMUDriver: AnyObject {
     func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
                               userData: UserData) throws(Errno) -> NestedDomain
     /// `viommu->ops->cache_invalidate`.
-    func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome
+    func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome
     /// `vdevice_init`: driver checks of a virtual device id.
     func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno)
 }
@@ -155,7 +155,7 @@ extension IOMMUDriver {
     }
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
                                      userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
-    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
         InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
     }
     public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}

@@ -198,7 +198,7 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// `arm_vsmmu_cache_invalidate`: the whole array of `struct iommu_viommu_arm_smmuv3_invalidate`
     /// is copied first. TLBIs are accepted as they are; commands naming a StreamID need the
     /// vSID's vDEVICE; anything else is EIO, and `entry_num` is the index of the command that failed.
-    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
         request.handleAll(as: IOMMUVIOMMUArmSMMUv3Invalidate.self) { command in
             let (word0, word1) = command.cmd
             let vmid = tag(for: viommu.parent.domain)
@@ -216,7 +216,7 @@ public final class ArmSMMUv3: IOMMUDriver {
                 }
             case .atcInv, .cfgiCD, .cfgiCDAll:
                 let vsid = word0 >> 32
-                guard let vdevice = vdevices.first(where: { $0.virtualID == vsid }) else { return .EIO }
+                guard let vdevice = viommu.vdevices[vsid] else { return .EIO }
                 if word0 & 0xff != CommandOpcode.atcInv.rawValue {
                     configurationCache[vdevice.device.platform.streamID] = nil
                 }

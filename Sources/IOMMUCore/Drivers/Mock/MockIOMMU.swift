@@ -114,12 +114,12 @@ public final class MockIOMMU: IOMMUDriver {
     /// `mock_viommu_cache_invalidate`: `struct iommu_viommu_invalidate_selftest` entries, read as
     /// a whole array first, so a short `entry_len` zero-extends each entry. An empty array of
     /// the right type probes the type.
-    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray, vdevices: [VDevice]) -> InvalidationOutcome {
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
         if request.entries.isEmpty && request.type == InvalidateDataType.selftest.rawValue { return InvalidationOutcome(handled: 0) }
         return request.handleAll(as: IOMMUVIOMMUInvalidateSelftest.self) { entry in
             if entry.flags & ~1 != 0 { return .EOPNOTSUPP }
             if entry.cacheID > UInt64(Self.deviceCacheIDMax) { return .EINVAL }
-            guard let vdevice = vdevices.first(where: { $0.virtualID == entry.vdevID }) else { return .EINVAL }
+            guard let vdevice = viommu.vdevices[UInt64(entry.vdevID)] else { return .EINVAL }
             var cache = cache(of: vdevice.device.platform)
             if entry.flags & 1 != 0 { cache = cache.map { _ in 0 } } else { cache[Int(entry.cacheID)] = 0 }
             deviceCaches[ObjectIdentifier(vdevice.device.platform)] = cache
