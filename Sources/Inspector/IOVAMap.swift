@@ -264,12 +264,4 @@ final class IOVAMap {
         }
         return IOVARange(start: start, last: start.checkedAdd(span) ?? .max)
     }
-
-    /// A hex address as typed after `/`: `0x8000000`, `8000000`, `0x4000_0000`.
-    static func parseAddress(_ text: String) -> UInt64? {
-        var digits = String(text.lowercased().filter { $0 != "_" && $0 != " " })
-        if digits.hasPrefix("0x") { digits.removeFirst(2) }
-        guard !digits.isEmpty, digits.count <= 16, digits.allSatisfy(\.isHexDigit) else { return nil }
-        return UInt64(digits, radix: 16)
-    }
 }

@@ -93,7 +93,7 @@ enum IOVAMapNarration {
     /// owners, the allowed ranges, and what each attached domain maps there.
     static func ownerLines(_ window: IOVARange, ioas: IOAS, symbols: Symbols) -> [DetailLine] {
         let ascii = symbols == .ascii
-        let arrow = ascii ? "->" : "→", times = ascii ? "x" : "×"
+        let arrow = symbols.arrow, times = ascii ? "x" : "×"
         var lines: [DetailLine] = []
         func add(_ text: String, _ role: String = "text") { lines.append(DetailLine(text: text, role: role, target: nil)) }
         add("\(window)  \(Units.size(of: window))", "heading")

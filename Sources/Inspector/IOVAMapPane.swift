@@ -221,7 +221,7 @@ public struct IOVAMapPane: InspectorPane {
 
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
         guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return false }
-        if let address = IOVAMap.parseAddress(text) {
+        if let address = TableText.parseAddress(text) {
             jump(to: address, ioas: ioas, model: context.model)
             return true
         }

@@ -33,8 +33,25 @@ public struct ObjectTreePane: InspectorPane {
          ("Space", "expand or collapse"), ("d", "show the details pane")]
     }
 
-    /// The visible rows, walking the model's object graph.
+    /// The rows of the last model generation drawn. Every frame, key, search and click reads
+    /// the rows, which change only with the model, what is collapsed and the symbols.
+    private final class RowCache {
+        var key: (generation: Int, collapsed: Set<String>, symbols: Symbols)?
+        var rows: [TreeRow] = []
+    }
+    private let cache = RowCache()
+
+    /// The visible rows, walking the model's object graph once per model generation.
     public func rows(_ model: ModelView, symbols: Symbols = .unicode) -> [TreeRow] {
+        if let key = cache.key, key.generation == model.generation, key.collapsed == collapsed, key.symbols == symbols {
+            return cache.rows
+        }
+        cache.rows = buildRows(model, symbols: symbols)
+        cache.key = (model.generation, collapsed, symbols)
+        return cache.rows
+    }
+
+    private func buildRows(_ model: ModelView, symbols: Symbols) -> [TreeRow] {
         let arrow = symbols.arrow
         var rows: [TreeRow] = []
         let reader = model.reader, platform = reader.platform, graph = model.graph

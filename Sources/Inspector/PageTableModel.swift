@@ -10,13 +10,6 @@ struct PageTableModel {
         case entry(Int)
         case empty(first: Int, last: Int)
 
-        var first: Int {
-            switch self {
-            case .entry(let index): index
-            case .empty(let first, _): first
-            }
-        }
-
         func contains(_ index: Int) -> Bool {
             switch self {
             case .entry(let entry): entry == index
@@ -38,7 +31,6 @@ struct PageTableModel {
 
     /// What the model was made from: when it changes, the table is read again.
     let key: String
-    let frame: Frame
     /// Each entry of the table; nil where the table memory has nothing (a guest table's
     /// unbacked GPA).
     let entries: [TableEntry?]
@@ -48,7 +40,6 @@ struct PageTableModel {
 
     init(source: PageTableSource, frame: Frame, generation: Int) {
         key = Self.key(source, frame, generation: generation)
-        self.frame = frame
         let cursor = TableCursor(format: source.format, root: source.root, stage: source.stage, read: source.read)
         entries = (0..<frame.entries).map { cursor.entry(table: frame.table, level: frame.level, index: $0, base: frame.base) }
         var rows: [Row] = []

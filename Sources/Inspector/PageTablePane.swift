@@ -101,7 +101,7 @@ public struct PageTablePane: InspectorPane {
     func header(_ frame: Frame, symbols: Symbols) -> String {
         let (index, address) = widths(frame)
         return "index".cellPadded(to: index) + "entry addr".cellPadded(to: address) + "descriptor".cellPadded(to: 18)
-            + "kind".cellPadded(to: 7) + "IOVA range  \(TableText.arrow(symbols)) output"
+            + "kind".cellPadded(to: 7) + "IOVA range  \(symbols.arrow) output"
     }
 
     /// The text of a row (reading its descriptor now).
@@ -125,7 +125,7 @@ public struct PageTablePane: InspectorPane {
                 + kind.rawValue.cellPadded(to: 7) + "\(start.hex)\(dash)\(end.hex)"
             switch kind {
             case .block, .page:
-                text += " \(TableText.arrow(symbols)) \(format.outputAddress(of: descriptor, level: frame.level).hex)"
+                text += " \(symbols.arrow) \(format.outputAddress(of: descriptor, level: frame.level).hex)"
             case .table where frame.level != format.leafLevel:
                 text += " \(symbols.collapsed) L\(format.nextLevel(after: frame.level, descriptor: descriptor))"
                     + " @ \(format.outputAddress(of: descriptor, level: frame.level).hex)"
@@ -152,7 +152,7 @@ public struct PageTablePane: InspectorPane {
     private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols, reader: ModelReader)
         -> (head: [String], fields: [String]) {
         let format = source.format
-        let dash = TableText.dash(symbols), arrow = TableText.arrow(symbols)
+        let dash = TableText.dash(symbols), arrow = symbols.arrow
         switch row {
         case .empty(let first, let last):
             let (start, end) = range(source, frame, first: first, last: last)

@@ -25,7 +25,6 @@ enum TableText {
     }
 
     static func dash(_ symbols: Symbols) -> String { symbols == .ascii ? "-" : "–" }
-    static func arrow(_ symbols: Symbols) -> String { symbols == .ascii ? "->" : "→" }
 
     /// Splits `items` into lines of at most `width` cells.
     static func wrap(_ items: [String], width: Int, separator: String = "  ") -> [String] {
@@ -44,11 +43,12 @@ enum TableText {
         return lines
     }
 
-    /// A hex address typed by the user: `0x1234`, `1234`, `0x1_0000`; nil when not hex.
+    /// A hex address typed by the user after `/`: `0x1234`, `1234`, `0x4000_0000`; nil when
+    /// not hex.
     static func parseAddress(_ text: String) -> UInt64? {
-        var digits = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "")
+        var digits = String(text.lowercased().filter { $0 != "_" && $0 != " " })
         if digits.hasPrefix("0x") { digits.removeFirst(2) }
-        guard !digits.isEmpty, digits.count <= 16 else { return nil }
+        guard !digits.isEmpty, digits.count <= 16, digits.allSatisfy(\.isHexDigit) else { return nil }
         return UInt64(digits, radix: 16)
     }
 }

@@ -43,7 +43,6 @@ struct WalkModel {
     var steps: [WalkStep]
     /// The format of each stage walked, from its steps.
     var formats: [TranslationStage: any PageTableFormat]
-    var nested: Bool
     /// What stage 2 calls the addresses it translates for stage 1 ("IPA", "GPA").
     var intermediate: String
     var grid: [GridRow]
@@ -126,8 +125,6 @@ struct WalkModel {
                     inputs[step] = request.iova
                 }
             }
-        } else {
-            for index in steps.indices where nested && steps[index].stage == .stage2 { inputNames[index] = intermediate }
         }
         var levels = formats[.stage2]?.levels ?? []
         for step in steps where step.stage == .stage2 && !levels.contains(step.level) { levels.append(step.level) }
@@ -136,7 +133,6 @@ struct WalkModel {
         self.outcome = outcome
         self.steps = steps
         self.formats = formats
-        self.nested = nested
         self.intermediate = intermediate
         self.grid = grid
         stage2Levels = levels

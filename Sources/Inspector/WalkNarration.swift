@@ -9,7 +9,7 @@ enum WalkNarration {
 
     /// "L1[0x001] → table at 0x40012000".
     static func effect(_ step: WalkStep, _ walk: WalkModel, symbols: Symbols) -> String {
-        let arrow = TableText.arrow(symbols)
+        let arrow = symbols.arrow
         let entry = "L\(step.level)[\(TableText.index(step.index, count: 512))]"
         guard let format = walk.formats[step.stage] else { return "\(entry) = \(Units.word(step.descriptor)) (\(step.kind.rawValue))" }
         switch step.kind {
@@ -40,9 +40,9 @@ enum WalkNarration {
         guard let format = walk.formats[step.stage] else { return "(no format: raw descriptor)" }
         var parts: [String] = []
         switch step.kind {
-        case .table: parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)")
+        case .table: parts.append("\(symbols.arrow) \(format.outputAddress(of: step.descriptor, level: step.level).hex)")
         case .block, .page:
-            parts.append("\(TableText.arrow(symbols)) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
+            parts.append("\(symbols.arrow) \(format.outputAddress(of: step.descriptor, level: step.level).hex)"
                          + " \(Units.exactSize(format.leafSize(of: step.descriptor, level: step.level)))")
         case .invalid: parts.append("invalid:")
         }
@@ -81,7 +81,7 @@ enum WalkNarration {
         if index == walk.steps.count - 1 {
             switch walk.outcome {
             case .translation(let translation):
-                text += "; so IOVA \(walk.request.iova.hex) \(TableText.arrow(symbols)) PA \(translation.output.hex)"
+                text += "; so IOVA \(walk.request.iova.hex) \(symbols.arrow) PA \(translation.output.hex)"
                     + " (\(Units.exactSize(translation.pageSize)), \(translation.rights.shortDescription))"
             case .fault(let fault):
                 text += "; the walk faults here: \(FaultText.reason(fault))"

@@ -141,7 +141,7 @@ public struct WalkPane: InspectorPane {
         case .translation(let translation):
             let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
                 : (translation.iotlbHit ? "IOTLB hit after \(translation.steps.count) configuration fetches" : "\(translation.steps.count) fetches")
-            line("\(cache): \(fetched) \(TableText.arrow(symbols)) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
+            line("\(cache): \(fetched) \(symbols.arrow) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
                  + "\(translation.rights.shortDescription))", "mapped")
         case .fault(let fault):
             let reason = FaultText.reason(fault), details = FaultText.details(fault)

@@ -13,6 +13,8 @@ extension IOMMUFD {
     /// Writes little-endian u64s at a GPA, through the IOAS mapping; ENOENT if unmapped,
     /// EINVAL if not 8-byte aligned. Every word is checked before any is written.
     public func guestWrite(ioasID: UInt32, gpa: UInt64, values: [UInt64]) throws(Errno) {
+        // Guest RAM holds guest page tables and CDs: views keyed on the generation must redraw.
+        beginMutation()
         guard gpa.isAligned(to: 8), !values.isEmpty else { throw .EINVAL }
         var targets: [UInt64] = []
         for index in values.indices {
@@ -60,6 +62,7 @@ public final class GuestTableMemory: TableMemory {
 
     public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {
         guard let host = try? iommufd.hostPhysicalAddress(ioasID: ioasID, gpa: address) else { throw BusError(address: address) }
+        iommufd.beginMutation()
         try iommufd.machine.physical.write64(host, value)
     }
 

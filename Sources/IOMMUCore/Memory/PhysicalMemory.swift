@@ -93,10 +93,13 @@ public final class PhysicalMemory {
         }
     }
 
-    /// `count` consecutive words from `address` for display: a word that cannot be read shows
-    /// as zero (a walk reads through `fetch`, which faults instead).
+    /// A word for display or for a driver rewriting its own structures: memory that cannot be
+    /// read shows as zero (a walk reads through `fetch`, which faults instead).
+    public func peek64(_ address: UInt64) -> UInt64 { (try? read64(address)) ?? 0 }
+
+    /// `count` consecutive words from `address`, each as `peek64(_:)` reads it.
     public func peek64(_ address: UInt64, count: Int) -> [UInt64] {
-        (0..<count).map { index in address.checkedAdd(UInt64(index) * 8).flatMap { try? read64($0) } ?? 0 }
+        (0..<count).map { index in address.checkedAdd(UInt64(index) * 8).map(peek64) ?? 0 }
     }
 
     public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {

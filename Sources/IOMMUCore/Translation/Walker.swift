@@ -12,6 +12,9 @@ public struct WalkStep: Sendable, Equatable {
         case stage2OfStage1Table
         /// A stage-2 descriptor resolving the IPA/GPA stage 1 produced: the final stage.
         case stage2OfOutput
+
+        /// The role of a descriptor of a single-stage walk of `stage`.
+        public static func alone(_ stage: TranslationStage) -> Role { stage == .stage2 ? .stage2 : .stage1 }
     }
 
     public var stage: TranslationStage
@@ -35,7 +38,7 @@ public struct WalkStep: Sendable, Equatable {
     public init(stage: TranslationStage, role: Role? = nil, format: any PageTableFormat, input: UInt64, level: Int, table: UInt64,
                 index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
         self.stage = stage
-        self.role = role ?? (stage == .stage2 ? .stage2 : .stage1)
+        self.role = role ?? .alone(stage)
         self.format = format
         self.input = input
         self.level = level
@@ -110,7 +113,7 @@ public struct StageWalker {
         self.rules = rules
         self.memory = memory
         self.stage = stage
-        self.role = role ?? (stage == .stage2 ? .stage2 : .stage1)
+        self.role = role ?? .alone(stage)
     }
 
     public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],

@@ -131,14 +131,14 @@ extension IntelVTd {
         // iommu_context_addr: devfn 0-127 in the root entry's lower half, 128-255 in the upper.
         let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let rootEntry = root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0)
-        var contextTable = read(rootEntry, memory)
+        var contextTable = memory.peek64(rootEntry)
         if contextTable & 1 == 0 {
             contextTable = try memory.allocate(length: PhysicalMemory.frameSize) | 1
             try? memory.write64(rootEntry, contextTable)
         }
         let contextEntry = (contextTable & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
         let directory: UInt64
-        if let existing = pasidDirectories[rid], read(contextEntry, memory) & 1 != 0 {
+        if let existing = pasidDirectories[rid], memory.peek64(contextEntry) & 1 != 0 {
             directory = existing
         } else {
             // intel_pasid_alloc_table + device_pasid_table_setup.
@@ -155,15 +155,13 @@ extension IntelVTd {
         }
         // intel_pasid_get_entry: the directory entry's PASID table on demand.
         let directoryEntry = directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize
-        var pasidTable = read(directoryEntry, memory)
+        var pasidTable = memory.peek64(directoryEntry)
         if pasidTable & 1 == 0 {
             pasidTable = try memory.allocate(length: PhysicalMemory.frameSize) | 1
             try? memory.write64(directoryEntry, pasidTable)
         }
         return (pasidTable & ~0xfff) + UInt64(pasid & 0x3f) * VTd.pasidEntrySize
     }
-
-    private func read(_ address: UInt64, _ memory: PhysicalMemory) -> UInt64 { memory.peek64(address, count: 1)[0] }
 
     // MARK: The walk
 
@@ -365,7 +363,7 @@ extension IntelVTd {
             DescriptorField("RID_PASID", 0...19, of: context[1]),
         ]))
         guard context[0] & 1 != 0 else { return structures }
-        let directoryEntry = read(context[0] & ~0xfff, memory)
+        let directoryEntry = memory.peek64(context[0] & ~0xfff)
         guard directoryEntry & 1 != 0 else { return structures }
         let entryAddress = directoryEntry & ~0xfff
         let entry = memory.peek64(entryAddress, count: 4)
