@@ -1,4 +1,5 @@
 import IOMMUCore
+import TerminalUI
 
 /// What a stretch of IOVA holds. The raw value is the drawing priority: a bar cell that
 /// spans several kinds shows the most important one.
@@ -46,6 +47,8 @@ final class IOVAMap {
     private(set) lazy var segments = Self.segments(of: ioas)
     private var rows: [IOVARange: IOVAMapRow] = [:]
     private var rowsBarWidth = 0
+    /// The owner lines of the selected window, which the strip under the rows redraws every frame.
+    private var owners: (window: IOVARange, symbols: Symbols, lines: [DetailLine])?
 
     /// Rows a zoom level splits a window into (at most, plus one for misalignment).
     static let rowsPerZoom: UInt64 = 32
@@ -75,6 +78,14 @@ final class IOVAMap {
         let row = Self.row(window, ioas: ioas, barWidth: barWidth)
         rows[window] = row
         return row
+    }
+
+    /// Who owns `window` (`IOVAMapNarration.ownerLines`), computed once per window.
+    func ownerLines(_ window: IOVARange, symbols: Symbols) -> [DetailLine] {
+        if let owners, owners.window == window, owners.symbols == symbols { return owners.lines }
+        let lines = IOVAMapNarration.ownerLines(window, ioas: ioas, symbols: symbols)
+        owners = (window, symbols, lines)
+        return lines
     }
 
     // MARK: Windows

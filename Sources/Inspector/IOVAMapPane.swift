@@ -151,7 +151,7 @@ public struct IOVAMapPane: InspectorPane {
         let rule = String(repeating: symbols.horizontal, count: 2) + " selected "
         buffer.put(rule + String(repeating: symbols.horizontal, count: max(0, area.width - CellBuffer.width(of: rule))),
                    x: area.x, y: stripTop, style: theme["border"], clip: area)
-        let lines = IOVAMapNarration.ownerLines(windows[list.selected], ioas: ioas, symbols: symbols)
+        let lines = map.ownerLines(windows[list.selected], symbols: symbols)
         for (offset, line) in lines.prefix(stripHeight).enumerated() {
             buffer.put(Widgets.fit(line.text, width: area.width, symbols: symbols), x: area.x, y: stripTop + 1 + offset,
                        style: theme[line.role], clip: area)
