@@ -21,10 +21,6 @@ public final class IOTLB {
     public struct Leaf: Sendable, Equatable {
         public var level: Int
         public var granule: UInt64
-        public init(level: Int, granule: UInt64) {
-            self.level = level
-            self.granule = granule
-        }
     }
 
     public struct Entry: Sendable, Equatable {
