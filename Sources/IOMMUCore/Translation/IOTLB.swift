@@ -53,18 +53,9 @@ public final class IOTLB {
         var size: UInt64
         var global: Bool
 
-        init(_ entry: Entry) {
-            tag = entry.global ? Tag(domain: entry.tag.domain, addressSpace: nil) : entry.tag
-            input = entry.input
-            size = entry.size
-            global = entry.global
-        }
-
-        init(tag: Tag, input: UInt64, size: UInt64, global: Bool) {
-            self.tag = tag
-            self.input = input
-            self.size = size
-            self.global = global
+        static func of(_ entry: Entry) -> Key {
+            Key(tag: entry.global ? Tag(domain: entry.tag.domain, addressSpace: nil) : entry.tag, input: entry.input,
+                size: entry.size, global: entry.global)
         }
     }
 
@@ -93,7 +84,7 @@ public final class IOTLB {
     }
 
     public func insert(_ entry: Entry) {
-        let key = Key(entry)
+        let key = Key.of(entry)
         if entry.global && entries[key] == nil { globalCount += 1 }
         entries[key] = entry
         if !sizes.contains(entry.size) { sizes.append(entry.size); sizes.sort() }
