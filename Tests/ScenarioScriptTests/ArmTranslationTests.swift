@@ -79,4 +79,34 @@ struct ArmTranslationTests {
         #expect(reports[8].result.status == .errno(.ERANGE))
         #expect(reports[9].result.status == .errno(.ERANGE))
     }
+
+    /// `guest_map flags=global` clears nG, an Arm stage-1 descriptor bit (IHI0070 4.4.2.4, Arm
+    /// ARM D8): the leaf it writes has bit 11 clear, and an x86 table refuses the flag.
+    @Test func guestMapGlobalClearsNG() throws {
+        let reports = Session().run(try Scenario(source: """
+            iommu smmu0 type=arm-smmu-v3
+            device nic0 iommu=smmu0 sid=0x100
+            ram = mmap length=16M align=2M
+            nic = device_bind dev=nic0
+            ioas = ioas_alloc
+            ioas_map ioas_id=ioas user_va=ram length=16M iova=0x40000000 flags=fixed_iova|readable|writeable
+            pt = guest_pgtable ioas_id=ioas format=arm-s1-4k pool=0x40010000-0x400fffff
+            guest_map root=pt iova=0x10000000 gpa=0x40200000 length=4K flags=readable|writeable|global
+            guest_map root=pt iova=0x10001000 gpa=0x40201000 length=4K
+            leaves = guest_read ioas_id=ioas gpa=0x40013000 count=2
+            xt = guest_pgtable ioas_id=ioas format=x86-4level pool=0x40800000-0x408fffff
+            guest_map root=xt iova=0x10000000 gpa=0x40200000 length=4K flags=readable|global
+            """))
+        guard case .words(let leaves)? = reports[9].result.field("value"), leaves.count == 2 else {
+            Issue.record("no leaves read back: \(reports[9].result.status)")
+            return
+        }
+        #expect(leaves[0] & 1 << 11 == 0)
+        #expect(leaves[1] & 1 << 11 != 0)
+        guard case .failed(let reason) = reports[11].result.status else {
+            Issue.record("x86 guest_map with global ended \(reports[11].result.status)")
+            return
+        }
+        #expect(reason.contains("global"))
+    }
 }

@@ -131,7 +131,7 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         var pte: UInt64
         switch stage {
         case .stage1:
-            pte = 1 << 11                                                     // nG
+            pte = prot.contains(.global) ? 0 : 1 << 11                        // nG
             if !prot.contains(.write) && prot.contains(.read) { pte |= 1 << 7 } // AP_RDONLY
             else if hardwareDirty { pte |= 1 << 51 }                          // DBM
             pte |= 1 << 6                                                     // AP_UNPRIV

@@ -7,6 +7,9 @@ public struct IOMMUProt: OptionSet, Sendable, Hashable {
     public static let cache = IOMMUProt(rawValue: 1 << 2)
     public static let noExec = IOMMUProt(rawValue: 1 << 3)
     public static let mmio = IOMMUProt(rawValue: 1 << 4)
+    /// Project: a global stage-1 leaf (Arm nG = 0), matching every ASID. No `IOMMU_*` flag
+    /// asks for one (io-pgtable-arm always sets nG), so only `guest_map` writes it.
+    public static let global = IOMMUProt(rawValue: 1 << 31)
 
     /// "r", "w", "rw" or "-", as translate results print permissions.
     public var shortDescription: String {

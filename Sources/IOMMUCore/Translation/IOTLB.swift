@@ -15,6 +15,14 @@ public final class IOTLB {
         }
     }
 
+    /// The leaf descriptor an entry was made from: its walk level and the granule of its
+    /// table. Arm's TLBI hints (TG, TTL; IHI0070 4.4.1.1) narrow an invalidation to entries
+    /// of one granule and one level, so the entry must remember both.
+    public struct Leaf: Sendable, Equatable {
+        public var level: Int
+        public var granule: UInt64
+    }
+
     public struct Entry: Sendable, Equatable {
         public var tag: Tag
         /// Input address aligned to `size`.
@@ -22,6 +30,12 @@ public final class IOTLB {
         public var size: UInt64
         public var output: UInt64
         public var rights: AccessRights
+        /// The leaf of the stage that by-address invalidations name (stage 1 of a nested
+        /// translation), where the architecture's invalidations can narrow by it.
+        public var leaf: Leaf? = nil
+        /// A global entry (an Arm stage-1 leaf with nG = 0): it translates for every
+        /// address-space tag of its domain, the one in `tag` being the one that filled it.
+        public var global = false
 
         /// The entry translates some address of `range` (what a range invalidation removes).
         public func overlaps(_ range: IOVARange) -> Bool {
@@ -32,30 +46,47 @@ public final class IOTLB {
         public func covers(_ address: UInt64) -> Bool { input <= address && address - input < size }
     }
 
+    /// A global entry is filed without its address space, so one lookup finds it for any.
     private struct Key: Hashable {
         var tag: Tag
         var input: UInt64
         var size: UInt64
+        var global: Bool
+
+        static func of(_ entry: Entry) -> Key {
+            Key(tag: entry.global ? Tag(domain: entry.tag.domain, addressSpace: nil) : entry.tag, input: entry.input,
+                size: entry.size, global: entry.global)
+        }
     }
 
     private var entries: [Key: Entry] = [:]
     private var sizes: [UInt64] = []
+    /// How many entries are global: lookups skip the second probe while there are none.
+    private var globalCount = 0
 
     public init() {}
 
     public var count: Int { entries.count }
     public var allEntries: [Entry] { entries.values.sorted { ($0.input, $0.size) < ($1.input, $1.size) } }
 
-    /// The entry that covers `input` for `tag`.
+    /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
+    /// its domain when the tag names an address space.
     public func lookup(_ tag: Tag, _ input: UInt64) -> Entry? {
         for size in sizes {
-            if let entry = entries[Key(tag: tag, input: input.alignedDown(to: size), size: size)] { return entry }
+            let base = input.alignedDown(to: size)
+            if let entry = entries[Key(tag: tag, input: base, size: size, global: false)] { return entry }
+            if globalCount > 0, tag.addressSpace != nil,
+               let entry = entries[Key(tag: Tag(domain: tag.domain, addressSpace: nil), input: base, size: size, global: true)] {
+                return entry
+            }
         }
         return nil
     }
 
     public func insert(_ entry: Entry) {
-        entries[Key(tag: entry.tag, input: entry.input, size: entry.size)] = entry
+        let key = Key.of(entry)
+        if entry.global && entries[key] == nil { globalCount += 1 }
+        entries[key] = entry
         if !sizes.contains(entry.size) { sizes.append(entry.size); sizes.sort() }
     }
 
@@ -64,6 +95,7 @@ public final class IOTLB {
     public func invalidate(where matches: (Entry) -> Bool) -> Int {
         let doomed = entries.filter { matches($0.value) }.map(\.key)
         for key in doomed { entries[key] = nil }
+        globalCount -= doomed.filter(\.global).count
         return doomed.count
     }
 }

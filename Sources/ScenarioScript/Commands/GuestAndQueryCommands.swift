@@ -96,7 +96,7 @@ let queryCommands: [CommandSpec] = [
     CommandSpec(name: "guest_map", arguments: [
         ArgumentSpec(name: "root", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true),
-        ArgumentSpec(name: "flags", kind: .flags(["readable": 1, "writeable": 2], bits: 32)),
+        ArgumentSpec(name: "flags", kind: .flags(["readable": 1, "writeable": 2, "global": 4], bits: 32)),
     ], outputs: []) { session, args throws(ScenarioError) in
         let table = try guestTable(session, args)
         let iova = try args.integer("iova"), gpa = try args.integer("gpa"), length = try args.integer("length")
@@ -104,6 +104,11 @@ let queryCommands: [CommandSpec] = [
         var prot: IOMMUProt = .cache
         if flags & 1 != 0 { prot.insert(.read) }
         if flags & 2 != 0 { prot.insert(.write) }
+        if flags & 4 != 0 {
+            // nG is an Arm stage-1 descriptor bit; x86 first-stage tables have no such leaf here.
+            guard table.format is ArmLPAE else { throw args.invalid("flags", "global (nG = 0) needs an arm-s1 table") }
+            prot.insert(.global)
+        }
         return outcome { () throws(Errno) in try table.map(iova: iova, output: gpa, length: length, prot: prot); return [] }
     },
     CommandSpec(name: "guest_unmap", arguments: [

@@ -5,7 +5,7 @@ import IOMMUCore
 /// The options an `iommu` line of each type takes.
 private func unitOptions(_ type: IOMMUArchitecture) -> Set<String> {
     switch type {
-    case .armSMMUv3: ["ias", "oas", "granules", "stages", "s2fwb", "its", "dirty"]
+    case .armSMMUv3: ["ias", "oas", "granules", "stages", "s2fwb", "its", "dirty", "ril"]
     case .intelVTd: ["aw", "fs", "ss", "dirty"]
     case .amdVi: ["levels", "mode", "dirty", "ht_range_ignore"]
     case .mock: []
@@ -35,7 +35,7 @@ let platformCommands: [CommandSpec] = [
         ArgumentSpec(name: "ias", kind: .integer(bits: 8)), ArgumentSpec(name: "oas", kind: .integer(bits: 8)),
         ArgumentSpec(name: "granules", kind: .words), ArgumentSpec(name: "stages", kind: .words),
         ArgumentSpec(name: "s2fwb", kind: yesNo), ArgumentSpec(name: "its", kind: .integer(bits: 64)),
-        ArgumentSpec(name: "dirty", kind: yesNo),
+        ArgumentSpec(name: "dirty", kind: yesNo), ArgumentSpec(name: "ril", kind: yesNo),
         ArgumentSpec(name: "aw", kind: .integer(bits: 8)), ArgumentSpec(name: "fs", kind: yesNo), ArgumentSpec(name: "ss", kind: yesNo),
         ArgumentSpec(name: "levels", kind: .integer(bits: 8)), ArgumentSpec(name: "mode", kind: .word(["v1", "v2"])),
         ArgumentSpec(name: "ht_range_ignore", kind: yesNo),
@@ -63,6 +63,7 @@ let platformCommands: [CommandSpec] = [
             }
             c.s2fwb = args.yes("s2fwb", c.s2fwb)
             c.dirtyTracking = args.yes("dirty", c.dirtyTracking)
+            c.rangeInvalidation = args.yes("ril", c.rangeInvalidation)
             c.its = try args.integer("its", c.its)
             configuration = .armSMMUv3(c)
         case .intelVTd:

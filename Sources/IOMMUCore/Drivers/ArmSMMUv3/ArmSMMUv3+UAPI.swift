@@ -30,3 +30,54 @@ public struct IOMMUVIOMMUArmSMMUv3Invalidate: UAPIPayload {
 
     public var cmd: (UInt64, UInt64) { (raw[Self.cmd, 0], raw[Self.cmd, 1]) }
 }
+
+extension ArmSMMUv3 {
+    /// `CMDQ_BATCH_ENTRIES` (`arm-smmu-v3.h`): `BITS_PER_LONG`, 64 on arm64.
+    public static let commandBatchEntries = 64
+
+    /// `arm_vsmmu_convert_user_cmd`: the opcodes a guest may issue, with the vSMMU's VMID
+    /// forced into the TLBIs (NSNH_ALL becomes NH_ALL of that VMID) and the vSID of a
+    /// CFGI_CD/ATC_INV turned into the physical StreamID of its vDEVICE; anything else, or
+    /// a vSID without a vDEVICE, is EIO.
+    func convertUserCommand(_ command: SMMUv3Command, on viommu: VIOMMU) throws(Errno) -> SMMUv3Command {
+        var converted = command
+        let vmid = tag(for: viommu.parent.domain)
+        switch command.opcode {
+        case .tlbiNSNHAll?:
+            converted = SMMUv3Command(SMMUv3Command.Opcode.tlbiNHAll.rawValue, 0)
+            converted.setVMID(vmid)
+        case .tlbiNHVA?, .tlbiNHVAA?, .tlbiNHAll?, .tlbiNHASID?:
+            converted.setVMID(vmid)
+        case .atcInv?, .cfgiCD?, .cfgiCDAll?:
+            guard let vdevice = viommu.vdevices[UInt64(command.streamID)] else { throw .EIO }
+            converted.streamID = vdevice.device.platform.streamID
+        case nil:
+            throw .EIO
+        }
+        return converted
+    }
+
+    /// `arm_vsmmu_cache_invalidate`: the whole array is copied, then each command is
+    /// converted and queued, and the queue is issued every `CMDQ_BATCH_ENTRIES - 1`
+    /// commands (the kernel's `cur - last != CMDQ_BATCH_ENTRIES - 1` test) and at the end.
+    /// A command that fails conversion ends the call: the commands converted since the last
+    /// issue are dropped unissued, and `entry_num` is the failing command's index.
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
+        var pending: [SMMUv3Command] = []
+        let outcome = request.handleAll(as: IOMMUVIOMMUArmSMMUv3Invalidate.self) { entry in
+            let (word0, word1) = entry.cmd
+            do throws(Errno) {
+                pending.append(try convertUserCommand(SMMUv3Command(word0, word1), on: viommu))
+            } catch {
+                return error
+            }
+            if pending.count == Self.commandBatchEntries - 1 {
+                issue(pending)
+                pending = []
+            }
+            return nil
+        }
+        if outcome.error == nil { issue(pending) }
+        return outcome
+    }
+}

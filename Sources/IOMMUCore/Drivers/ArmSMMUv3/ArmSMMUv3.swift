@@ -14,6 +14,9 @@ public final class ArmSMMUv3: IOMMUDriver {
         public var s2fwb = false
         /// Hardware dirty-bit management (IDR0.HTTU = 2) with a coherent walk.
         public var dirtyTracking = true
+        /// IDR3.RIL: range invalidation and the TTL level hint in TLBI commands, mandatory
+        /// from SMMUv3.2 on.
+        public var rangeInvalidation = true
         /// The ITS doorbell (GITS_TRANSLATER) that MSIs are written to.
         public var its: UInt64 = 0x0809_0040
 
@@ -81,7 +84,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         idr0 |= 1 << 18 | 1 << 19               // VMID16, CD2L
         idr0 |= 1 << 27                         // ST_LEVEL: two-level stream table
         let idr1: UInt64 = 20 << 6 | 16         // SSIDSIZE 20, SIDSIZE 16
-        var idr3: UInt64 = 1 << 10              // RIL
+        var idr3: UInt64 = c.rangeInvalidation ? 1 << 10 : 0 // RIL
         if c.s2fwb { idr3 |= 1 << 8 }
         var idr5 = UInt64(Configuration.outputSizes.firstIndex(of: c.oas) ?? 5)
         if c.granules.contains(4096) { idr5 |= 1 << 4 }
@@ -186,44 +189,5 @@ public final class ArmSMMUv3: IOMMUDriver {
             guard eats <= 1 else { throw .EIO }
         }
         return NestedDomain(driver: self, parent: viommu.parent.domain, configuration: .armSMMUv3(ste: ste))
-    }
-
-    /// SMMUv3 command opcodes a guest may issue through `arm_vsmmu_convert_user_cmd`.
-    public enum CommandOpcode: UInt64 {
-        case cfgiCD = 0x05, cfgiCDAll = 0x06
-        case tlbiNHAll = 0x10, tlbiNHASID = 0x11, tlbiNHVA = 0x12, tlbiNHVAA = 0x13
-        case tlbiNSNHAll = 0x30, atcInv = 0x40
-    }
-
-    /// `arm_vsmmu_cache_invalidate`: the whole array of `struct iommu_viommu_arm_smmuv3_invalidate`
-    /// is copied first. TLBIs are accepted as they are; commands naming a StreamID need the
-    /// vSID's vDEVICE; anything else is EIO, and `entry_num` is the index of the command that failed.
-    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
-        request.handleAll(as: IOMMUVIOMMUArmSMMUv3Invalidate.self) { command in
-            let (word0, word1) = command.cmd
-            let vmid = tag(for: viommu.parent.domain)
-            switch CommandOpcode(rawValue: word0 & 0xff) {
-            case .tlbiNHAll, .tlbiNSNHAll:
-                // NSNH_ALL becomes NH_ALL of the vSMMU's VMID.
-                iotlb.invalidate { $0.tag.domain == vmid && $0.tag.addressSpace != nil }
-            case .tlbiNHASID:
-                iotlb.invalidate { $0.tag == IOTLB.Tag(domain: vmid, addressSpace: word0 >> 48) }
-            case .tlbiNHVA, .tlbiNHVAA:
-                let address = word1 & ~0xfff, asid = word0 >> 48, anyASID = word0 & 0xff == CommandOpcode.tlbiNHVAA.rawValue
-                iotlb.invalidate { entry in
-                    entry.tag.domain == vmid && entry.tag.addressSpace != nil && (anyASID || entry.tag.addressSpace == asid)
-                        && entry.covers(address)
-                }
-            case .atcInv, .cfgiCD, .cfgiCDAll:
-                let vsid = word0 >> 32
-                guard let vdevice = viommu.vdevices[vsid] else { return .EIO }
-                if word0 & 0xff != CommandOpcode.atcInv.rawValue {
-                    configurationCache[vdevice.device.platform.streamID] = nil
-                }
-            case nil:
-                return .EIO
-            }
-            return nil
-        }
     }
 }
