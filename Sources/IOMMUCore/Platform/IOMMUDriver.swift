@@ -102,6 +102,9 @@ public protocol IOMMUDriver: AnyObject {
                               userData: UserData) throws(Errno) -> NestedDomain
     /// `attach_dev` of a paging domain: EINVAL when the domain cannot serve this device.
     func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno)
+    /// `set_dev_pasid` of a paging domain at `pasid` (`attach_dev` for `noPASID`): the driver's
+    /// own checks after iommufd's PASID compatibility rules.
+    func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno)
     /// `attach_dev` of a nested domain; `vdevice` is the device's vDEVICE on the domain's vIOMMU.
     func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno)
     /// `cache_invalidate_user` of a nested domain.
@@ -139,6 +142,9 @@ public protocol IOMMUDriver: AnyObject {
 /// Architectures whose configuration structures and walk are not modelled yet.
 extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno) {
+        try checkAttach(device, to: domain)
+    }
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }

@@ -34,8 +34,12 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// STRTAB_BASE: the linear stream table in host memory, allocated at the first install.
     public internal(set) var streamTable: UInt64?
-    /// Each device's CD table (one CD: no substreams are modelled yet), by StreamID.
-    var contextTables: [UInt32: UInt64] = [:]
+    /// Each master's CD table, by StreamID, allocated at its first stage-1 attach (RID or
+    /// PASID) and kept, as Linux keeps it until the device is released.
+    var contextTables: [UInt32: SMMUv3.ContextTable] = [:]
+    /// What each StreamID's RID is attached to (`iommu_get_domain_for_dev`), which decides
+    /// the STE when PASIDs come and go.
+    var ridAttachments: [UInt32: DeviceAttachment] = [:]
     /// ASIDs of stage-1 domains and VMIDs of stage-2 domains, allocated from 1 as Linux does.
     var domainTags: [ObjectIdentifier: UInt64] = [:]
     var nextASID: UInt64 = 1
@@ -80,7 +84,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         idr0 |= 1 << 10 | 1 << 12 | 1 << 13 | 1 << 14 // ATS, ASID16, MSI, SEV
         idr0 |= 1 << 18 | 1 << 19               // VMID16, CD2L
         idr0 |= 1 << 27                         // ST_LEVEL: two-level stream table
-        let idr1: UInt64 = 20 << 6 | 16         // SSIDSIZE 20, SIDSIZE 16
+        let idr1 = UInt64(SMMUv3.substreamIDBits) << 6 | UInt64(SMMUv3.streamIDBits) // SSIDSIZE, SIDSIZE
         var idr3: UInt64 = 1 << 10              // RIL
         if c.s2fwb { idr3 |= 1 << 8 }
         var idr5 = UInt64(Configuration.outputSizes.firstIndex(of: c.oas) ?? 5)
