@@ -113,8 +113,9 @@ public protocol IOMMUDriver: AnyObject {
     /// Writes the device's configuration structure for `pasid` (`noPASID`: the RID) in host
     /// memory after an attach, replace or detach, so that a walk starts where the IOMMU starts.
     func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory)
-    /// The device's configuration structures as they are in memory now, decoded.
-    func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure]
+    /// The device's configuration structures as they are in memory now, decoded: those a
+    /// transaction without a PASID reads (`pasid` nil), or those of the PASID's entry.
+    func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure]
     /// The physical address MSIs are written to when software maps them (Arm: the ITS
     /// GITS_TRANSLATER); nil where interrupt remapping hardware handles MSIs.
     var msiDoorbell: UInt64? { get }
@@ -147,7 +148,9 @@ extension IOMMUDriver {
     }
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
-    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
+    public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
+        []
+    }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }

@@ -121,8 +121,10 @@ extension ArmSMMUv3 {
         contextTables[sid] = table
     }
 
-    /// The device's STE and, for a stage-1 STE, its CD (nested CDs live in guest memory).
-    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
+    /// The device's STE and, for a stage-1 STE, the CD a transaction at `pasid` (none: the
+    /// one S1DSS selects) uses, with the L1 descriptor of a two-level table. Nested CD tables
+    /// live in guest memory and are not shown.
+    public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let base = streamTable else { return [] }
         let address = base + UInt64(device.streamID) * SMMUv3.steSize
         let words = memory.peek64(address, count: 4)
@@ -130,21 +132,41 @@ extension ArmSMMUv3 {
         var structures = [ConfigurationStructure(name: "STE", address: address, words: words, fields: [
             DescriptorField("V", 0...0, of: words[0]), DescriptorField("Config", 1...3, of: words[0]),
             DescriptorField("S1Fmt", 4...5, of: words[0]), DescriptorField("S1ContextPtr", 6...51, ste.contextPointer),
-            DescriptorField("S1CDMax", 59...63, of: words[0]), DescriptorField("S2VMID", 0...15, ste.vmid),
+            DescriptorField("S1CDMax", 59...63, of: words[0]), DescriptorField("S1DSS", 0...1, of: words[1]),
+            DescriptorField("S1STALLD", 27...27, of: words[1]), DescriptorField("S2VMID", 0...15, ste.vmid),
             DescriptorField("S2T0SZ", 32...37, UInt64(ste.s2t0sz)), DescriptorField("S2SL0", 38...39, ste.s2sl0),
             DescriptorField("S2TG", 46...47, ste.s2tg), DescriptorField("S2PS", 48...50, ste.s2ps),
             DescriptorField("S2TTB", 4...51, ste.s2ttb),
         ])]
-        if ste.config == .stage1 {
-            let cdWords = memory.peek64(ste.contextPointer, count: 2)
-            let cd = SMMUv3.ContextDescriptor(words: cdWords)
-            structures.append(ConfigurationStructure(name: "CD", address: ste.contextPointer, words: cdWords, fields: [
-                DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
-                DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("V", 31...31, of: cdWords[0]),
-                DescriptorField("IPS", 32...34, cd.ips), DescriptorField("AA64", 41...41, of: cdWords[0]),
-                DescriptorField("ASID", 48...63, cd.asid), DescriptorField("TTB0", 4...51, cd.ttb0),
-            ]))
+        guard ste.config == .stage1, let format = ste.contextTableFormat else { return structures }
+        let index: UInt32
+        if let pasid {
+            guard UInt64(pasid) >> UInt64(min(ste.s1cdmax, SMMUv3.substreamIDBits)) == 0 else { return structures }
+            index = pasid
+        } else {
+            guard ste.s1cdmax == 0 || ste.defaultSubstream == .substream0 else { return structures }
+            index = 0
         }
+        var cdAddress = ste.contextPointer + UInt64(index) * SMMUv3.cdSize
+        if ste.s1cdmax > 0, let split = format.split {
+            let l1Address = ste.contextPointer + UInt64(index >> UInt32(split)) * SMMUv3.l1DescriptorSize
+            let l1 = memory.peek64(l1Address)
+            structures.append(ConfigurationStructure(name: "L1CD", address: l1Address, words: [l1], fields: [
+                DescriptorField("V", 0...0, of: l1), DescriptorField("L2Ptr", 12...51, l1 & SMMUv3.l1DescriptorPointerMask),
+            ]))
+            guard l1 & SMMUv3.l1DescriptorValid != 0 else { return structures }
+            cdAddress = (l1 & SMMUv3.l1DescriptorPointerMask) + UInt64(index & ((1 << UInt32(split)) - 1)) * SMMUv3.cdSize
+        }
+        let cdWords = memory.peek64(cdAddress, count: 4)
+        let cd = SMMUv3.ContextDescriptor(words: cdWords)
+        structures.append(ConfigurationStructure(name: "CD \(index)", address: cdAddress, words: cdWords, fields: [
+            DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
+            DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("EPD1", 30...30, of: cdWords[0]),
+            DescriptorField("V", 31...31, of: cdWords[0]), DescriptorField("IPS", 32...34, cd.ips),
+            DescriptorField("AA64", 41...41, of: cdWords[0]), DescriptorField("HD", 42...42, of: cdWords[0]),
+            DescriptorField("HA", 43...43, of: cdWords[0]), DescriptorField("ASID", 48...63, cd.asid),
+            DescriptorField("TTB0", 4...51, cd.ttb0), DescriptorField("MAIR", 0...63, cdWords[3]),
+        ]))
         return structures
     }
 
