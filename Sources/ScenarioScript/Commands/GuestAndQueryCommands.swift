@@ -172,15 +172,15 @@ let queryCommands: [CommandSpec] = [
     },
 ]
 
-/// `count` words of host physical memory from `pa`, as `guest_read` reads guest RAM: EINVAL
-/// for a count of 0 or an address that is not 8-byte aligned, EOVERFLOW past the top of the
-/// address space, EFAULT for a word nothing is allocated at.
+/// `count` words of host physical memory from `pa`: EINVAL for a count of 0 or an address
+/// that is not 8-byte aligned, EOVERFLOW when the words would run past the top of the address
+/// space, EFAULT for a word nothing is allocated at.
 private func hostRead(_ memory: PhysicalMemory, pa: UInt64, count: Int) throws(Errno) -> [UInt64] {
     guard pa.isAligned(to: 8), count > 0 else { throw .EINVAL }
+    guard pa.checkedAdd(UInt64(count - 1) * 8) != nil else { throw .EOVERFLOW }
     var values: [UInt64] = []
-    for index in 0..<count {
-        guard let address = pa.checkedAdd(UInt64(index) * 8) else { throw .EOVERFLOW }
-        do { values.append(try memory.read64(address)) } catch { throw .EFAULT }
+    for index in 0..<UInt64(count) {
+        do { values.append(try memory.read64(pa + index * 8)) } catch { throw .EFAULT }
     }
     return values
 }
