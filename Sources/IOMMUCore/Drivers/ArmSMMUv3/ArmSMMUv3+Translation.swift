@@ -8,29 +8,31 @@ extension ArmSMMUv3 {
     /// and `arm_smmu_blocking_set_dev_pasid` for a PASID: CDs are written before the STE that
     /// points at them, and the CD the RID no longer uses is cleared after it.
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
-        guard let base = try? streamTableBase(memory) else { return }
         let sid = device.streamID
         if pasid == noPASID {
             ridAttachments[sid] = attachment
-            let ste = streamTableEntry(device, memory: memory)
-            try? memory.write64(base + UInt64(sid) * SMMUv3.steSize, words: ste)
+            writeStreamTableEntry(device, memory: memory)
             if !isStage1(attachment) { clearContext(sid, substream: 0, memory: memory) }
         } else if case .paging(let domain) = attachment, let cd = contextDescriptor(domain) {
             writeContext(device, substream: pasid, cd, memory: memory)
             // arm_smmu_update_ste: a RID without the CD table in its STE gets it now, with
             // S1DSS keeping its blocked behaviour for transactions without a PASID.
-            if !isStage1(ridAttachments[sid] ?? .blocked) {
-                try? memory.write64(base + UInt64(sid) * SMMUv3.steSize, words: streamTableEntry(device, memory: memory))
-            }
+            if !isStage1(ridAttachments[sid] ?? .blocked) { writeStreamTableEntry(device, memory: memory) }
         } else {
             clearContext(sid, substream: pasid, memory: memory)
             // The last PASID gone: re-attaching the blocked RID drops the CD table from the STE.
             if contextTables[sid]?.usedSSIDs.isEmpty ?? true, !isStage1(ridAttachments[sid] ?? .blocked) {
-                try? memory.write64(base + UInt64(sid) * SMMUv3.steSize, words: streamTableEntry(device, memory: memory))
+                writeStreamTableEntry(device, memory: memory)
             }
         }
         // arm_smmu_write_ste and arm_smmu_write_cd_entry end with CFGI_STE / CFGI_CD.
         configurationCache[sid] = nil
+    }
+
+    /// `arm_smmu_install_ste_for_dev`: the RID's STE into the stream table.
+    private func writeStreamTableEntry(_ device: PlatformDevice, memory: PhysicalMemory) {
+        guard let base = try? streamTableBase(memory) else { return }
+        try? memory.write64(base + UInt64(device.streamID) * SMMUv3.steSize, words: streamTableEntry(device, memory: memory))
     }
 
     /// `arm_smmu_s1_set_dev_pasid` and `arm_smmu_set_pasid`: only a stage-1 paging domain of
