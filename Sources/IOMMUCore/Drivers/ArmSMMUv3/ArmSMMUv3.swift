@@ -84,7 +84,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         idr0 |= 1 << 10 | 1 << 12 | 1 << 13 | 1 << 14 // ATS, ASID16, MSI, SEV
         idr0 |= 1 << 18 | 1 << 19               // VMID16, CD2L
         idr0 |= 1 << 27                         // ST_LEVEL: two-level stream table
-        let idr1 = UInt64(SMMUv3.substreamIDBits) << 6 | UInt64(SMMUv3.streamIDBits) // SSIDSIZE, SIDSIZE
+        let idr1: UInt64 = 20 << 6 | 16         // SSIDSIZE 20, SIDSIZE 16
         var idr3: UInt64 = 1 << 10              // RIL
         if c.s2fwb { idr3 |= 1 << 8 }
         var idr5 = UInt64(Configuration.outputSizes.firstIndex(of: c.oas) ?? 5)
