@@ -128,7 +128,7 @@ extension IOMMUFD {
         if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
         do throws(Errno) {
             if reservesRegions { try setupSWMSI(for: device, in: paging) }
-            try driverAttach(device, hwpt)
+            try driverAttach(device, hwpt, pasid: pasid)
         } catch {
             if reservesRegions { removeReservations(paging.ioas) { Self.isOwned($0, by: device) } }
             throw error
@@ -157,7 +157,7 @@ extension IOMMUFD {
         if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
         do throws(Errno) {
             if pasid == noPASID { try setupSWMSI(for: device, in: stage2(of: hwpt)) }
-            try driverAttach(device, hwpt)
+            try driverAttach(device, hwpt, pasid: pasid)
         } catch {
             if movesIOAS { removeReservations(newIOAS) { Self.isOwned($0, by: device) } }
             throw error
@@ -225,11 +225,11 @@ extension IOMMUFD {
         return false
     }
 
-    /// The driver's `attach_dev`.
-    private func driverAttach(_ device: Device, _ hwpt: HWPT) throws(Errno) {
+    /// The driver's `attach_dev`, or `set_dev_pasid` at a PASID.
+    private func driverAttach(_ device: Device, _ hwpt: HWPT, pasid: UInt32) throws(Errno) {
         switch hwpt {
         case let paging as HWPTPaging:
-            try device.platform.iommu.checkAttach(device.platform, to: paging.domain)
+            try device.platform.iommu.checkAttach(device.platform, to: paging.domain, pasid: pasid)
         case let nested as HWPTNested:
             var viommu: VIOMMU?
             if case .viommu(let parent) = nested.parent { viommu = parent }

@@ -37,8 +37,8 @@ public struct ModelReader {
 
     /// The device's configuration structures (STE and CD, root/context/PASID entries, DTE) as
     /// they are in host memory now, decoded.
-    public func configurationStructures(of device: Device) -> [ConfigurationStructure] {
-        device.platform.iommu.configurationStructures(for: device.platform, memory: iommufd.machine.physical)
+    public func configurationStructures(of device: Device, pasid: UInt32? = nil) -> [ConfigurationStructure] {
+        device.platform.iommu.configurationStructures(for: device.platform, pasid: pasid, memory: iommufd.machine.physical)
     }
 
     // MARK: Memory

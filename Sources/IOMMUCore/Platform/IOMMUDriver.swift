@@ -102,6 +102,9 @@ public protocol IOMMUDriver: AnyObject {
                               userData: UserData) throws(Errno) -> NestedDomain
     /// `attach_dev` of a paging domain: EINVAL when the domain cannot serve this device.
     func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno)
+    /// `set_dev_pasid` of a paging domain at `pasid` (`attach_dev` for `noPASID`): the driver's
+    /// own checks after iommufd's PASID compatibility rules.
+    func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno)
     /// `attach_dev` of a nested domain; `vdevice` is the device's vDEVICE on the domain's vIOMMU.
     func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno)
     /// `cache_invalidate_user` of a nested domain.
@@ -110,8 +113,9 @@ public protocol IOMMUDriver: AnyObject {
     /// Writes the device's configuration structure for `pasid` (`noPASID`: the RID) in host
     /// memory after an attach, replace or detach, so that a walk starts where the IOMMU starts.
     func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory)
-    /// The device's configuration structures as they are in memory now, decoded.
-    func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure]
+    /// The device's configuration structures as they are in memory now, decoded: those a
+    /// transaction without a PASID reads (`pasid` nil), or those of the PASID's entry.
+    func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure]
     /// The physical address MSIs are written to when software maps them (Arm: the ITS
     /// GITS_TRANSLATER); nil where interrupt remapping hardware handles MSIs.
     var msiDoorbell: UInt64? { get }
@@ -139,9 +143,14 @@ public protocol IOMMUDriver: AnyObject {
 /// Architectures whose configuration structures and walk are not modelled yet.
 extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno) {
+        try checkAttach(device, to: domain)
+    }
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
-    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
+    public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
+        []
+    }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
 }

@@ -6,6 +6,8 @@ public struct ConfigurationFetch: Sendable, Equatable {
     public enum Structure: String, Sendable, CaseIterable {
         case streamTableEntry = "STE"
         case contextDescriptor = "CD"
+        /// An SMMUv3 level-1 context descriptor of a two-level CD table (IHI0070 5.5).
+        case contextDescriptorL1 = "L1CD"
         case rootEntry = "root entry"
         case contextEntry = "context entry"
         case pasidDirectoryEntry = "PASID directory entry"

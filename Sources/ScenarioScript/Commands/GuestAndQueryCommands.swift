@@ -119,6 +119,32 @@ let queryCommands: [CommandSpec] = [
         let iova = try args.integer("iova"), length = try args.integer("length")
         return CommandResult(fields: [("length", .address(table.unmap(iova: iova, length: length)))])
     },
+    // Project query: words of simulated host physical memory, where the drivers keep their
+    // tables and configuration structures (a side-effect-free read, like `config`).
+    CommandSpec(name: "host_read", arguments: [
+        ArgumentSpec(name: "pa", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "count", kind: .integer(bits: 32)),
+    ], outputs: ["value"]) { session, args throws(ScenarioError) in
+        let pa = try args.integer("pa"), count = try args.u32("count", 1)
+        guard count <= 4096 else { throw args.invalid("count", "count= reads at most 4096 words") }
+        return outcome { () throws(Errno) in
+            [("value", .words(try hostRead(session.iommufd.machine.physical, pa: pa, count: Int(count))))]
+        }
+    },
+    // Project query: the configuration structures the device's IOMMU reads for a transaction
+    // (at `pasid`), with their host physical addresses and words as they are in memory now.
+    CommandSpec(name: "config", arguments: [
+        ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "pasid", kind: .integer(bits: 32)),
+    ], outputs: ["structures"]) { session, args throws(ScenarioError) in
+        let deviceID = try args.u32("dev_id")
+        let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
+        guard case .device(let device)? = ModelReader(session.iommufd).object(ObjectID(rawValue: deviceID)) else {
+            return CommandResult(status: .errno(.ENOENT))
+        }
+        let structures = ModelReader(session.iommufd).configurationStructures(of: device, pasid: pasid)
+        return CommandResult(fields: [("structures", .records(structures.map { structure in
+            [("name", .text(structure.name)), ("address", .address(structure.address)), ("words", .words(structure.words))]
+        }))])
+    },
     // Project query: the descriptors software reads on the way to an IOVA in a paging HWPT.
     CommandSpec(name: "walk", arguments: [
         ArgumentSpec(name: "hwpt_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
@@ -150,3 +176,16 @@ let queryCommands: [CommandSpec] = [
         return CommandResult(status: .failed("check failed: actual \(actual.display), expected \(expected.display)"))
     },
 ]
+
+/// `count` words of host physical memory from `pa`: EINVAL for a count of 0 or an address
+/// that is not 8-byte aligned, EOVERFLOW when the words would run past the top of the address
+/// space, EFAULT for a word nothing is allocated at.
+private func hostRead(_ memory: PhysicalMemory, pa: UInt64, count: Int) throws(Errno) -> [UInt64] {
+    guard pa.isAligned(to: 8), count > 0 else { throw .EINVAL }
+    guard pa.checkedAdd(UInt64(count - 1) * 8) != nil else { throw .EOVERFLOW }
+    var values: [UInt64] = []
+    for index in 0..<UInt64(count) {
+        do { values.append(try memory.read64(pa + index * 8)) } catch { throw .EFAULT }
+    }
+    return values
+}

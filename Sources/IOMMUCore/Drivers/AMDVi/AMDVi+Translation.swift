@@ -314,17 +314,32 @@ extension AMDVi {
 }
 
 extension AMDVi {
-    /// The device's DTE, read back from the device table.
-    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
+    /// The device's DTE, read back from the device table, and for a `pasid` the GCR3 table
+    /// entries on the way to its guest CR3 (GLX + 1 levels, 9 PASID bits each).
+    public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let deviceTable, device.streamID <= 0xffff else { return [] }
         let address = deviceTable + UInt64(device.streamID) * AMDViDeviceTable.entrySize
         let words = memory.peek64(address, count: 4)
+        let dte = AMDViDeviceTable.Entry(words: words)
+        var gcr3: [ConfigurationStructure] = []
+        if let pasid, dte.guestValid {
+            var table = dte.gcr3Table
+            for level in stride(from: dte.glx, through: 0, by: -1) {
+                let entryAddress = table + ((UInt64(pasid) >> UInt64(9 * level)) & 0x1ff) * 8
+                let entry = memory.peek64(entryAddress)
+                gcr3.append(ConfigurationStructure(name: "GCR3 entry", address: entryAddress, words: [entry], fields: [
+                    DescriptorField("V", 0...0, of: entry), DescriptorField("GCR3", 12...51, entry & AMDViDeviceTable.rootMask),
+                ]))
+                guard entry & AMDViDeviceTable.gcr3Valid != 0 else { break }
+                table = entry & AMDViDeviceTable.rootMask
+            }
+        }
         return [ConfigurationStructure(name: "DTE", address: address, words: words, fields: [
             DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
             DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
             DescriptorField("GV", 55...55, of: words[0]), DescriptorField("GLX", 56...57, of: words[0]),
             DescriptorField("IR", 61...61, of: words[0]), DescriptorField("IW", 62...62, of: words[0]),
             DescriptorField("DomainID", 64...79, words[1] & AMDViDeviceTable.domainIDMask),
-        ])]
+        ])] + gcr3
     }
 }

@@ -6,11 +6,66 @@ public enum SMMUv3 {
         case abort = 0, bypass = 4, stage1 = 5, stage2 = 6, nested = 7
     }
 
+    /// STE.S1Fmt (STRTAB_STE_0_S1FMT): the layout of the CD table S1ContextPtr points to.
+    public enum ContextTableFormat: UInt64, Sendable {
+        case linear = 0
+        /// Two levels with leaf tables of 64 CDs (4KB). Linux never builds it; a guest may.
+        case twoLevel4K = 1
+        /// Two levels with leaf tables of `CTXDESC_L2_ENTRIES` CDs (64KB): STRTAB_STE_0_S1FMT_64K_L2.
+        case twoLevel64K = 2
+
+        /// How many low SSID bits index a leaf table (`CTXDESC_SPLIT` for 64KB leaves); nil
+        /// for a linear table, which the whole SSID indexes.
+        public var split: Int? {
+            switch self {
+            case .linear: nil
+            case .twoLevel4K: 6
+            case .twoLevel64K: 10
+            }
+        }
+    }
+
+    /// STE.S1DSS (STRTAB_STE_1_S1DSS): what a transaction without a SubstreamID does when
+    /// substreams are enabled (S1CDMax > 0). IHI0070 5.2: terminate with F_STREAM_DISABLED,
+    /// bypass stage 1, or use CD 0 (then a transaction with SubstreamID 0 is C_BAD_SUBSTREAMID).
+    public enum DefaultSubstream: UInt64, Sendable {
+        case terminate = 0, bypass = 1, substream0 = 2
+    }
+
     /// Bytes of one STE (8 words) and one CD (8 words).
     public static let steSize: UInt64 = 64
     public static let cdSize: UInt64 = 64
     /// SIDSIZE of the simulated SMMU: a linear stream table of 2^16 STEs.
     public static let streamIDBits = 16
+    /// IDR1.SSIDSIZE of the simulated SMMU (`smmu->ssid_bits`), as a modern SMMU has it.
+    public static let substreamIDBits = 20
+    /// CTXDESC_L2_ENTRIES: CDs in one of Linux's leaf tables (1 << CTXDESC_SPLIT).
+    public static let leafEntries = 1 << 10
+    /// CTXDESC_L1_DESC_V and CTXDESC_L1_DESC_L2PTR_MASK: a level-1 CD descriptor.
+    public static let l1DescriptorValid: UInt64 = 1
+    public static let l1DescriptorPointerMask: UInt64 = 0x000F_FFFF_FFFF_F000
+    /// Bytes of one level-1 CD descriptor (CTXDESC_L1_DESC_DWORDS = 1).
+    public static let l1DescriptorSize: UInt64 = 8
+
+    /// What of the SMMU's `features` the STE and CD builders look at.
+    public struct Features: Sendable, Equatable {
+        /// ARM_SMMU_FEAT_STALLS: IDR0.STALL_MODEL is 0b00 (stall and terminate), so a master
+        /// that cannot stall gets STE.S1STALLD.
+        public var stalls: Bool
+        /// ARM_SMMU_FEAT_ATTR_TYPES_OVR: IDR1.ATTR_TYPES_OVR, so bypassing STEs take SHCFG = incoming.
+        public var attributeTypesOverride: Bool
+        /// ARM_SMMU_FEAT_E2H: the kernel runs at EL2 with VHE (STE.STRW = EL2, no VMID 0).
+        public var e2h: Bool
+
+        public init(stalls: Bool, attributeTypesOverride: Bool, e2h: Bool = false) {
+            self.stalls = stalls
+            self.attributeTypesOverride = attributeTypesOverride
+            self.e2h = e2h
+        }
+
+        /// The simulated SMMU: STALL_MODEL 0 in IDR0, no ATTR_TYPES_OVR in IDR1, a kernel at EL1.
+        public static let simulated = Features(stalls: true, attributeTypesOverride: false)
+    }
 
     /// The STE words 0-3 for a device.
     public struct StreamTableEntry: Sendable, Equatable {
@@ -22,6 +77,12 @@ public enum SMMUv3 {
         public var config: Config? { Config(rawValue: (words[0] >> 1) & 0x7) }
         /// S1ContextPtr (bits 51:6).
         public var contextPointer: UInt64 { words[0] & 0x000F_FFFF_FFFF_FFC0 }
+        /// S1Fmt (bits 5:4); nil for the reserved 0b11.
+        public var contextTableFormat: ContextTableFormat? { ContextTableFormat(rawValue: (words[0] >> 4) & 0x3) }
+        /// S1CDMax (bits 63:59): the CD table holds 2^S1CDMax CDs; 0 disables substreams.
+        public var s1cdmax: Int { Int(words[0] >> 59) }
+        /// S1DSS (word 1 bits 1:0); nil for the reserved 0b11.
+        public var defaultSubstream: DefaultSubstream? { DefaultSubstream(rawValue: words[1] & 0x3) }
         public var vmid: UInt64 { words[2] & 0xffff }
         public var s2t0sz: Int { Int((words[2] >> 32) & 0x3f) }
         public var s2sl0: UInt64 { (words[2] >> 38) & 0x3 }
@@ -62,13 +123,66 @@ public enum SMMUv3 {
         }
     }
 
+    /// A master's CD table as the driver lays it out in host memory (`struct
+    /// arm_smmu_ctx_desc_cfg`): linear, or two-level with 64KB leaves allocated on first use.
+    struct ContextTable {
+        /// `cdtab_dma`: the linear table or the L1 table.
+        var base: UInt64
+        var format: ContextTableFormat
+        /// `s1cdmax`: the master's `ssid_bits`.
+        var s1cdmax: Int
+        /// `l2.l2ptrs`: leaf tables by L1 index.
+        var leaves: [UInt32: UInt64] = [:]
+        /// Non-zero SSIDs whose CD is valid (`used_ssids`, kept by `arm_smmu_write_cd_entry`).
+        var usedSSIDs: Set<UInt32> = []
+
+        /// `arm_smmu_alloc_cd_tables`: a linear table when all 2^ssid_bits CDs fit in one leaf
+        /// (the SMMU has CD2L), else an L1 table of DIV_ROUND_UP(2^ssid_bits, CTXDESC_L2_ENTRIES)
+        /// descriptors. `dma_alloc_coherent` hands out whole, naturally aligned pages.
+        static func allocate(ssidBits: Int, memory: PhysicalMemory) throws(Errno) -> ContextTable {
+            let contexts = UInt64(1) << UInt64(ssidBits)
+            let linear = contexts <= UInt64(SMMUv3.leafEntries)
+            let bytes = linear ? contexts * SMMUv3.cdSize
+                               : (contexts / UInt64(SMMUv3.leafEntries)) * SMMUv3.l1DescriptorSize
+            let length = max(bytes, PhysicalMemory.frameSize)
+            let base = try memory.allocate(length: length, alignment: length)
+            return ContextTable(base: base, format: linear ? .linear : .twoLevel64K, s1cdmax: ssidBits)
+        }
+
+        /// `arm_smmu_get_cd_ptr`, or with `allocating` `arm_smmu_alloc_cd_ptr`: the CD's address,
+        /// allocating the leaf table and writing its L1 descriptor (L2Ptr | V) on first use.
+        mutating func descriptorAddress(_ ssid: UInt32, memory: PhysicalMemory, allocating: Bool) throws(Errno) -> UInt64? {
+            guard let split = format.split else { return base + UInt64(ssid) * SMMUv3.cdSize }
+            let index = ssid >> UInt32(split), offset = UInt64(ssid & ((1 << UInt32(split)) - 1)) * SMMUv3.cdSize
+            if let leaf = leaves[index] { return leaf + offset }
+            guard allocating else { return nil }
+            let length = UInt64(SMMUv3.leafEntries) * SMMUv3.cdSize
+            let leaf = try memory.allocate(length: length, alignment: length)
+            do throws(BusError) {
+                try memory.write64(base + UInt64(index) * SMMUv3.l1DescriptorSize,
+                                   leaf & SMMUv3.l1DescriptorPointerMask | SMMUv3.l1DescriptorValid)
+            } catch {
+                memory.free(leaf)
+                throw .ENOMEM
+            }
+            leaves[index] = leaf
+            return leaf + offset
+        }
+    }
+
     /// What the SMMU keeps of a StreamID's configuration between CFGI commands.
     struct CachedConfiguration {
         var ste: StreamTableEntry
-        /// The CD and the stage-1 format it describes (stage-1 and nested configurations).
-        var cd: ContextDescriptor?
-        var stage1: ArmLPAE?
         var stage2: ArmLPAE?
+        /// The CDs read so far, by the substream whose CD they are (stage-1 and nested
+        /// configurations); CFGI_STE and CFGI_CD of the StreamID drop them with the STE.
+        var contexts: [UInt32: CachedContext] = [:]
+    }
+
+    /// A decoded CD: its words and the stage-1 format it describes.
+    struct CachedContext {
+        var cd: ContextDescriptor
+        var stage1: ArmLPAE
     }
 
     /// TG0 / S2TG: 0 = 4K, 1 = 64K, 2 = 16K.
@@ -81,23 +195,88 @@ public enum SMMUv3 {
         }
     }
 
-    /// `arm_smmu_make_s1_cd`: T0SZ, TG0, IRGN0/ORGN0 = WBWA, SH0 = IS, IPS, EPD1, V, AA64, R,
-    /// A, ASET and the ASID in word 0; TTB0 in word 1; MAIR in word 3.
-    static func contextDescriptor(for format: ArmLPAE, root: UInt64, asid: UInt64, dirty: Bool) -> [UInt64] {
-        var word0 = format.t0sz | format.tg0 << 6 | 1 << 8 | 1 << 10 | 3 << 12
-        word0 |= 1 << 30 | 1 << 31 | format.physicalSizeEncoding << 32
-        word0 |= 1 << 41 | 1 << 45 | 1 << 46 | 1 << 47 | asid << 48
-        if dirty { word0 |= 1 << 42 | 1 << 43 }
-        return [word0, root & 0x000F_FFFF_FFFF_FFF0, 0, 0x0000_0000_f404_ff44]
+    /// The fields of `struct arm_lpae_s1_cfg.tcr` / `arm_lpae_s2_cfg.vtcr` that io-pgtable-arm
+    /// computes and the STE and CD builders copy: TxSZ, SL0 (stage 2), IRGN, ORGN, SH, TG, IPS/PS.
+    public struct TranslationControl: Sendable, Equatable {
+        public var tsz: UInt64, sl: UInt64, irgn: UInt64, orgn: UInt64, sh: UInt64, tg: UInt64, ps: UInt64
+
+        public init(tsz: UInt64, sl: UInt64 = 0, irgn: UInt64, orgn: UInt64, sh: UInt64, tg: UInt64, ps: UInt64) {
+            (self.tsz, self.sl, self.irgn, self.orgn, self.sh, self.tg, self.ps) = (tsz, sl, irgn, orgn, sh, tg, ps)
+        }
+
+        /// `arm_64_lpae_alloc_pgtable_s1/s2` for a coherent walk: inner and outer write-back
+        /// write-allocate (ARM_LPAE_TCR_RGN_WBWA), inner shareable (ARM_LPAE_TCR_SH_IS).
+        public init(_ format: ArmLPAE) {
+            self.init(tsz: format.t0sz, sl: format.stage == .stage2 ? format.sl0 : 0, irgn: 1, orgn: 1, sh: 3, tg: format.tg0,
+                      ps: format.physicalSizeEncoding)
+        }
     }
 
-    /// The stage-2 words of `arm_smmu_make_s2_domain_ste`: VMID and VTCR in word 2, S2TTB in 3.
-    static func stage2Words(for format: ArmLPAE, root: UInt64, vmid: UInt64) -> (word2: UInt64, word3: UInt64) {
-        var vtcr = format.t0sz | format.sl0 << 6 | 1 << 8 | 1 << 10 | 3 << 12
-        vtcr |= format.tg0 << 14 | format.physicalSizeEncoding << 16
+    /// `ARM_LPAE_MAIR_ATTR_*` as io-pgtable-arm programs MAIR: NC, write-back, device, inner NC.
+    public static let linuxMAIR: UInt64 = 0x0000_0000_f404_ff44
+
+    /// `arm_smmu_make_s1_cd`: T0SZ, TG0, IRGN0, ORGN0, SH0, EPD1, V, IPS, AA64, R, A, ASET and
+    /// the ASID in word 0 (HA and HD for a dirty-tracking domain, IO_PGTABLE_QUIRK_ARM_HD);
+    /// TTB0 in word 1; MAIR in word 3. A master that cannot stall leaves CD.S clear.
+    public static func contextDescriptor(tcr: TranslationControl, ttbr: UInt64, mair: UInt64, asid: UInt64,
+                                         hardwareDirty: Bool) -> [UInt64] {
+        var word0 = tcr.tsz & 0x3f | (tcr.tg & 0x3) << 6 | (tcr.irgn & 0x3) << 8 | (tcr.orgn & 0x3) << 10 | (tcr.sh & 0x3) << 12
+        word0 |= 1 << 30 | 1 << 31 | (tcr.ps & 0x7) << 32           // EPD1, V, IPS
+        word0 |= 1 << 41 | 1 << 45 | 1 << 46 | 1 << 47 | asid << 48  // AA64, R, A, ASET, ASID
+        if hardwareDirty { word0 |= 1 << 42 | 1 << 43 }             // HD, HA
+        return [word0, ttbr & 0x000F_FFFF_FFFF_FFF0, 0, mair]
+    }
+
+    /// `arm_smmu_make_s1_cd` for a domain's io-pgtable.
+    static func contextDescriptor(for format: ArmLPAE, root: UInt64, asid: UInt64, dirty: Bool) -> [UInt64] {
+        contextDescriptor(tcr: TranslationControl(format), ttbr: root, mair: linuxMAIR, asid: asid, hardwareDirty: dirty)
+    }
+
+    /// `arm_smmu_make_abort_ste`: V and Config = abort.
+    public static let abortSTE: [UInt64] = [1 | Config.abort.rawValue << 1, 0, 0, 0]
+
+    /// `arm_smmu_make_bypass_ste`: V and Config = bypass, SHCFG = incoming where the SMMU can override it.
+    public static func bypassSTE(features: Features) -> [UInt64] {
+        [1 | Config.bypass.rawValue << 1, features.attributeTypesOverride ? 1 << 44 : 0, 0, 0]
+    }
+
+    /// `arm_smmu_make_cdtable_ste`: V, Config = S1 translate, S1Fmt, S1ContextPtr and S1CDMax in
+    /// word 0; S1DSS, S1CIR/S1COR = WBRA, S1CSH = ISH (a coherent SMMU), S1STALLD for a master
+    /// that cannot stall, EATS and STRW in word 1; VMID 0 in word 2 at EL1.
+    public static func cdTableSTE(table: UInt64, format: ContextTableFormat, s1cdmax: Int, s1dss: DefaultSubstream,
+                                  ats: Bool = false, features: Features) -> [UInt64] {
+        let word0 = 1 | Config.stage1.rawValue << 1 | format.rawValue << 4 | table & 0x000F_FFFF_FFFF_FFC0
+            | UInt64(truncatingIfNeeded: s1cdmax) << 59
+        var word1 = s1dss.rawValue | 1 << 2 | 1 << 4 | 3 << 6
+        if features.stalls { word1 |= 1 << 27 }
+        if ats { word1 |= 1 << 28 }
+        if features.attributeTypesOverride && s1dss == .bypass { word1 |= 1 << 44 }
+        if features.e2h { word1 |= 2 << 30 }
+        return [word0, word1, 0, 0]
+    }
+
+    /// `arm_smmu_make_s2_domain_ste`: V and Config = S2 translate; EATS, S2FWB (the domain's
+    /// IO_PGTABLE_QUIRK_ARM_S2FWB) and SHCFG in word 1; the VMID, VTCR, S2AA64, S2PTW and S2R
+    /// in word 2; S2TTB in word 3.
+    public static func stage2STE(vtcr: TranslationControl, vttbr: UInt64, vmid: UInt64, s2fwb: Bool, ats: Bool = false,
+                                 features: Features) -> [UInt64] {
+        var word1: UInt64 = ats ? 1 << 28 : 0
+        if s2fwb { word1 |= 1 << 25 }
+        if features.attributeTypesOverride { word1 |= 1 << 44 }
+        var fields = vtcr.tsz & 0x3f | (vtcr.sl & 0x3) << 6 | (vtcr.irgn & 0x3) << 8 | (vtcr.orgn & 0x3) << 10
+        fields |= (vtcr.sh & 0x3) << 12 | (vtcr.tg & 0x3) << 14 | (vtcr.ps & 0x7) << 16
         // S2AA64 (51), S2PTW (54: stage-1 walks of device memory fault), S2R (58: record faults).
-        let word2 = vmid | vtcr << 32 | 1 << 51 | 1 << 54 | 1 << 58
-        return (word2, root & 0x000F_FFFF_FFFF_FFF0)
+        let word2 = vmid & 0xffff | fields << 32 | 1 << 51 | 1 << 54 | 1 << 58
+        return [1 | Config.stage2.rawValue << 1, word1, word2, vttbr & 0x000F_FFFF_FFFF_FFF0]
+    }
+
+    /// `arm_smmu_make_nested_cd_table_ste`: the S2 STE of the parent with Config = nested, the
+    /// guest's vSTE word 0 (all but Config) and word 1 ORed in, and MEV (merge events).
+    public static func nestedSTE(vste: [UInt64], stage2: [UInt64]) -> [UInt64] {
+        var words = stage2
+        words[0] = 1 | Config.nested.rawValue << 1 | vste[0] & ~0xe
+        words[1] |= vste[1] | 1 << 19
+        return words
     }
 }
 

@@ -4,38 +4,129 @@
 extension ArmSMMUv3 {
     // MARK: Installing STEs and CDs
 
+    /// `arm_smmu_attach_dev` and its blocked/nested variants for the RID, `arm_smmu_set_pasid`
+    /// and `arm_smmu_blocking_set_dev_pasid` for a PASID: CDs are written before the STE that
+    /// points at them, and the CD the RID no longer uses is cleared after it.
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
-        // Substreams (PASIDs) are not modelled on this architecture: only the RID's entry is written.
-        guard pasid == noPASID else { return }
-        guard let base = try? streamTableBase(memory) else { return }
-        let entry = base + UInt64(device.streamID) * SMMUv3.steSize
-        var words: [UInt64] = [1, 0, 0, 0]  // V, Config = abort: the blocking domain
-        switch attachment {
-        case .blocked:
-            break
-        case .paging(let domain):
-            words = pagingWords(device, domain, memory: memory) ?? words
-        case .nested(let nested):
-            guard case .armSMMUv3(let vste) = nested.configuration, let s2 = stage2Words(nested.parent) else { break }
-            switch SMMUv3.Config(rawValue: (vste[0] >> 1) & 0x7) {
-            case .bypass?:
-                // A guest bypass STE translates by stage 2 alone.
-                words = [1 | SMMUv3.Config.stage2.rawValue << 1, 0, s2.word2, s2.word3]
-            case .stage1? where vste[0] & 1 != 0:
-                // arm_smmu_make_nested_cd_table_ste: the guest's S1 fields over the parent's S2.
-                let guestS1 = vste[0] & ArmSMMUv3.ste0NestingAllowed & ~0xf
-                words = [1 | SMMUv3.Config.nested.rawValue << 1 | guestS1, vste[1], s2.word2, s2.word3]
-            default:
-                break
+        let sid = device.streamID
+        if pasid == noPASID {
+            ridAttachments[sid] = attachment
+            writeStreamTableEntry(device, memory: memory)
+            if !isStage1(attachment) { clearContext(sid, substream: 0, memory: memory) }
+        } else if case .paging(let domain) = attachment, let cd = contextDescriptor(domain) {
+            writeContext(device, substream: pasid, cd, memory: memory)
+            // arm_smmu_update_ste: a RID without the CD table in its STE gets it now, with
+            // S1DSS keeping its blocked behaviour for transactions without a PASID.
+            if !isStage1(ridAttachments[sid] ?? .blocked) { writeStreamTableEntry(device, memory: memory) }
+        } else {
+            clearContext(sid, substream: pasid, memory: memory)
+            // The last PASID gone: re-attaching the blocked RID drops the CD table from the STE.
+            if contextTables[sid]?.usedSSIDs.isEmpty ?? true, !isStage1(ridAttachments[sid] ?? .blocked) {
+                writeStreamTableEntry(device, memory: memory)
             }
         }
-        try? memory.write64(entry, words: words)
-        // arm_smmu_write_ste ends with CFGI_STE for the StreamID.
-        configurationCache[device.streamID] = nil
+        // arm_smmu_write_ste and arm_smmu_write_cd_entry end with CFGI_STE / CFGI_CD.
+        configurationCache[sid] = nil
     }
 
-    /// The device's STE and, for a stage-1 STE, its CD (nested CDs live in guest memory).
-    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
+    /// `arm_smmu_install_ste_for_dev`: the RID's STE into the stream table.
+    private func writeStreamTableEntry(_ device: PlatformDevice, memory: PhysicalMemory) {
+        guard let base = try? streamTableBase(memory) else { return }
+        try? memory.write64(base + UInt64(device.streamID) * SMMUv3.steSize, words: streamTableEntry(device, memory: memory))
+    }
+
+    /// `arm_smmu_s1_set_dev_pasid` and `arm_smmu_set_pasid`: only a stage-1 paging domain of
+    /// this SMMU attaches to a PASID, the core bounds the PASID by the master's `max_pasids`
+    /// (the device's width and IDR1.SSIDSIZE), and the RID must already use the CD table (a
+    /// stage-1 domain) or be blocked.
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno) {
+        guard pasid != noPASID else { return try checkAttach(device, to: domain) }
+        guard UInt64(pasid) >> UInt64(substreamBits(device)) == 0 else { throw .EINVAL }
+        try checkAttach(device, to: domain)
+        guard domain.stage == .stage1 else { throw .EINVAL }
+        switch ridAttachments[device.streamID] ?? .blocked {
+        case .blocked: break
+        case .paging(let rid) where rid.stage == .stage1: break
+        default: throw .EINVAL
+        }
+    }
+
+    /// `master->ssid_bits`: the PCI function's PASID width, bounded by IDR1.SSIDSIZE.
+    func substreamBits(_ device: PlatformDevice) -> Int { min(Int(device.maxPASIDLog2), SMMUv3.substreamIDBits) }
+
+    private func isStage1(_ attachment: DeviceAttachment) -> Bool {
+        if case .paging(let domain) = attachment { return domain.stage == .stage1 }
+        return false
+    }
+
+    /// The RID's STE as `arm_smmu_attach_dev*` builds it for the attachment recorded for the
+    /// StreamID; a blocked RID whose CD table serves PASIDs gets a CD-table STE with
+    /// S1DSS = terminate (`arm_smmu_attach_dev_ste`).
+    private func streamTableEntry(_ device: PlatformDevice, memory: PhysicalMemory) -> [UInt64] {
+        let sid = device.streamID, features = SMMUv3.Features.simulated
+        switch ridAttachments[sid] ?? .blocked {
+        case .blocked:
+            guard let table = contextTables[sid], !table.usedSSIDs.isEmpty else { return SMMUv3.abortSTE }
+            return SMMUv3.cdTableSTE(table: table.base, format: table.format, s1cdmax: table.s1cdmax, s1dss: .terminate,
+                                     features: features)
+        case .paging(let domain) where domain.stage == .stage2:
+            return stage2STE(domain) ?? SMMUv3.abortSTE
+        case .paging(let domain):
+            // arm_smmu_attach_dev: CD 0 holds the domain's CD, S1DSS = SSID0.
+            guard let cd = contextDescriptor(domain), writeContext(device, substream: 0, cd, memory: memory),
+                  let table = contextTables[sid] else { return SMMUv3.abortSTE }
+            return SMMUv3.cdTableSTE(table: table.base, format: table.format, s1cdmax: table.s1cdmax, s1dss: .substream0,
+                                     features: features)
+        case .nested(let nested):
+            // arm_smmu_make_nested_domain_ste: a non-valid vSTE becomes an abort STE (so that
+            // C_BAD_STE could be reported to the guest), a bypass vSTE the parent's S2 STE.
+            guard case .armSMMUv3(let vste) = nested.configuration, vste[0] & 1 != 0,
+                  let s2 = stage2STE(nested.parent) else { return SMMUv3.abortSTE }
+            switch SMMUv3.Config(rawValue: (vste[0] >> 1) & 0x7) {
+            case .bypass?: return s2
+            case .stage1?: return SMMUv3.nestedSTE(vste: vste, stage2: s2)
+            default: return SMMUv3.abortSTE
+            }
+        }
+    }
+
+    /// `arm_smmu_alloc_cd_ptr`: the master's CD table (allocated on first use) and the slot of
+    /// `substream` in it.
+    @discardableResult
+    private func contextSlot(_ device: PlatformDevice, substream: UInt32, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+        var table: SMMUv3.ContextTable
+        if let existing = contextTables[device.streamID] {
+            table = existing
+        } else {
+            table = try SMMUv3.ContextTable.allocate(ssidBits: substreamBits(device), memory: memory)
+        }
+        defer { contextTables[device.streamID] = table }
+        guard let address = try table.descriptorAddress(substream, memory: memory, allocating: true) else { throw .ENOMEM }
+        return address
+    }
+
+    /// `arm_smmu_write_cd_entry`: writes a CD and counts the valid CDs of non-zero SSIDs.
+    @discardableResult
+    private func writeContext(_ device: PlatformDevice, substream: UInt32, _ cd: [UInt64], memory: PhysicalMemory) -> Bool {
+        guard let address = try? contextSlot(device, substream: substream, memory: memory),
+              (try? memory.write64(address, words: cd)) != nil else { return false }
+        if substream != 0 { contextTables[device.streamID]?.usedSSIDs.insert(substream) }
+        return true
+    }
+
+    /// `arm_smmu_clear_cd`: zeroes the CD of `substream` if the table has a slot for it.
+    private func clearContext(_ sid: UInt32, substream: UInt32, memory: PhysicalMemory) {
+        guard var table = contextTables[sid],
+              let address = try? table.descriptorAddress(substream, memory: memory, allocating: false) else { return }
+        try? memory.write64(address, words: [0, 0, 0, 0])
+        table.usedSSIDs.remove(substream)
+        contextTables[sid] = table
+    }
+
+    /// The device's STE and, for a stage-1 STE, the CD a transaction at `pasid` (none: the
+    /// one S1DSS selects) uses, with the L1 descriptor of a two-level table. Nested CD tables
+    /// live in guest memory and are not shown.
+    public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let base = streamTable else { return [] }
         let address = base + UInt64(device.streamID) * SMMUv3.steSize
         let words = memory.peek64(address, count: 4)
@@ -43,21 +134,41 @@ extension ArmSMMUv3 {
         var structures = [ConfigurationStructure(name: "STE", address: address, words: words, fields: [
             DescriptorField("V", 0...0, of: words[0]), DescriptorField("Config", 1...3, of: words[0]),
             DescriptorField("S1Fmt", 4...5, of: words[0]), DescriptorField("S1ContextPtr", 6...51, ste.contextPointer),
-            DescriptorField("S1CDMax", 59...63, of: words[0]), DescriptorField("S2VMID", 0...15, ste.vmid),
+            DescriptorField("S1CDMax", 59...63, of: words[0]), DescriptorField("S1DSS", 0...1, of: words[1]),
+            DescriptorField("S1STALLD", 27...27, of: words[1]), DescriptorField("S2VMID", 0...15, ste.vmid),
             DescriptorField("S2T0SZ", 32...37, UInt64(ste.s2t0sz)), DescriptorField("S2SL0", 38...39, ste.s2sl0),
             DescriptorField("S2TG", 46...47, ste.s2tg), DescriptorField("S2PS", 48...50, ste.s2ps),
             DescriptorField("S2TTB", 4...51, ste.s2ttb),
         ])]
-        if ste.config == .stage1 {
-            let cdWords = memory.peek64(ste.contextPointer, count: 2)
-            let cd = SMMUv3.ContextDescriptor(words: cdWords)
-            structures.append(ConfigurationStructure(name: "CD", address: ste.contextPointer, words: cdWords, fields: [
-                DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
-                DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("V", 31...31, of: cdWords[0]),
-                DescriptorField("IPS", 32...34, cd.ips), DescriptorField("AA64", 41...41, of: cdWords[0]),
-                DescriptorField("ASID", 48...63, cd.asid), DescriptorField("TTB0", 4...51, cd.ttb0),
-            ]))
+        guard ste.config == .stage1, let format = ste.contextTableFormat else { return structures }
+        let index: UInt32
+        if let pasid {
+            guard UInt64(pasid) >> UInt64(min(ste.s1cdmax, SMMUv3.substreamIDBits)) == 0 else { return structures }
+            index = pasid
+        } else {
+            guard ste.s1cdmax == 0 || ste.defaultSubstream == .substream0 else { return structures }
+            index = 0
         }
+        var cdAddress = ste.contextPointer + UInt64(index) * SMMUv3.cdSize
+        if ste.s1cdmax > 0, let split = format.split {
+            let l1Address = ste.contextPointer + UInt64(index >> UInt32(split)) * SMMUv3.l1DescriptorSize
+            let l1 = memory.peek64(l1Address)
+            structures.append(ConfigurationStructure(name: "L1CD", address: l1Address, words: [l1], fields: [
+                DescriptorField("V", 0...0, of: l1), DescriptorField("L2Ptr", 12...51, l1 & SMMUv3.l1DescriptorPointerMask),
+            ]))
+            guard l1 & SMMUv3.l1DescriptorValid != 0 else { return structures }
+            cdAddress = (l1 & SMMUv3.l1DescriptorPointerMask) + UInt64(index & ((1 << UInt32(split)) - 1)) * SMMUv3.cdSize
+        }
+        let cdWords = memory.peek64(cdAddress, count: 4)
+        let cd = SMMUv3.ContextDescriptor(words: cdWords)
+        structures.append(ConfigurationStructure(name: "CD \(index)", address: cdAddress, words: cdWords, fields: [
+            DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
+            DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("EPD1", 30...30, of: cdWords[0]),
+            DescriptorField("V", 31...31, of: cdWords[0]), DescriptorField("IPS", 32...34, cd.ips),
+            DescriptorField("AA64", 41...41, of: cdWords[0]), DescriptorField("HD", 42...42, of: cdWords[0]),
+            DescriptorField("HA", 43...43, of: cdWords[0]), DescriptorField("ASID", 48...63, cd.asid),
+            DescriptorField("TTB0", 4...51, cd.ttb0), DescriptorField("MAIR", 0...63, cdWords[3]),
+        ]))
         return structures
     }
 
@@ -84,40 +195,34 @@ extension ArmSMMUv3 {
         return tag
     }
 
-    private func stage2Words(_ domain: PagingDomain) -> (word2: UInt64, word3: UInt64)? {
+    /// `arm_smmu_make_s2_domain_ste` for a stage-2 domain.
+    private func stage2STE(_ domain: PagingDomain) -> [UInt64]? {
         guard let table = domain.table as? DescriptorPageTable, let format = table.format as? ArmLPAE else { return nil }
-        return SMMUv3.stage2Words(for: format, root: table.root, vmid: tag(for: domain))
+        return SMMUv3.stage2STE(vtcr: SMMUv3.TranslationControl(format), vttbr: table.root, vmid: tag(for: domain),
+                                s2fwb: format.s2fwb, features: .simulated)
     }
 
-    private func pagingWords(_ device: PlatformDevice, _ domain: PagingDomain, memory: PhysicalMemory) -> [UInt64]? {
-        guard let table = domain.table as? DescriptorPageTable, let format = table.format as? ArmLPAE else { return nil }
-        if domain.stage == .stage2 {
-            let s2 = SMMUv3.stage2Words(for: format, root: table.root, vmid: tag(for: domain))
-            return [1 | SMMUv3.Config.stage2.rawValue << 1, 0, s2.word2, s2.word3]
-        }
-        // arm_smmu_make_cdtable_ste over a one-entry CD table holding the domain's CD.
-        let cdTable: UInt64
-        if let existing = contextTables[device.streamID] {
-            cdTable = existing
-        } else {
-            guard let allocated = try? memory.allocate(length: PhysicalMemory.frameSize) else { return nil }
-            contextTables[device.streamID] = allocated
-            cdTable = allocated
-        }
-        let cd = SMMUv3.contextDescriptor(for: format, root: table.root, asid: tag(for: domain), dirty: domain.dirtyTracking)
-        try? memory.write64(cdTable, words: cd)
-        // S1DSS = SSID0, S1CIR/S1COR = WBRA, S1CSH = ISH.
-        return [1 | SMMUv3.Config.stage1.rawValue << 1 | cdTable, 1 << 2 | 1 << 4 | 3 << 6, 0, 0]
+    /// `arm_smmu_make_s1_cd` for a stage-1 domain.
+    private func contextDescriptor(_ domain: PagingDomain) -> [UInt64]? {
+        guard domain.stage == .stage1, let table = domain.table as? DescriptorPageTable,
+              let format = table.format as? ArmLPAE else { return nil }
+        return SMMUv3.contextDescriptor(for: format, root: table.root, asid: tag(for: domain), dirty: domain.dirtyTracking)
     }
 
     // MARK: The walk
 
+    /// A transaction of the device, with SSV and SubstreamID when `pasid` is given.
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        WalkRecord.run { (record: inout WalkRecord) throws(TranslationFault) in
-            try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &record.steps,
+        WalkRecord.run({ (record: inout WalkRecord) throws(TranslationFault) in
+            try walk(device, iova: iova, substream: pasid, access: access, caches: caches, memory: memory, steps: &record.steps,
                      fetches: &record.fetches)
-        }
+        }, adjustingFault: { fault in
+            // Every event of a transaction with a substream records SSV and the SubstreamID.
+            guard case .smmuv3(var event) = fault.record else { return }
+            event.substreamID = pasid
+            fault.record = .smmuv3(event)
+        })
     }
 
     /// An event found while reading the STE or CD, before any translation table.
@@ -137,25 +242,33 @@ extension ArmSMMUv3 {
         return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: origin)
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
-                      steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation {
-        let configuration = try configuration(of: device, iova: iova, access: access, caches: caches, memory: memory, steps: &steps,
-                                              fetches: &fetches)
+    private func walk(_ device: PlatformDevice, iova: UInt64, substream: UInt32?, access: AccessRights, caches: CachePolicy,
+                      memory: PhysicalMemory, steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation {
+        var configuration = try configuration(of: device, iova: iova, caches: caches, memory: memory, fetches: &fetches)
         let ste = configuration.ste
-        let tag: IOTLB.Tag
-        switch ste.config! {
-        case .abort:
-            // STE.Config = abort terminates the transaction without recording an event.
+        // STE.Config = abort terminates the transaction without recording an event.
+        if ste.config == .abort {
             throw TranslationFault(.terminated(.streamAborted), stage: .configuration, level: 0, origin: .configuration)
-        case .bypass:
-            return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: [], iotlbHit: false)
-        case .stage1: tag = IOTLB.Tag(domain: nil, addressSpace: configuration.cd!.asid)
-        case .stage2: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
-        case .nested: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: configuration.cd!.asid)
+        }
+        let context: SMMUv3.CachedContext?
+        if let index = try contextIndex(device, iova: iova, substream: substream, ste: ste) {
+            context = try self.context(index, of: device, &configuration, iova: iova, access: access, caches: caches, memory: memory,
+                                       steps: &steps, fetches: &fetches)
+        } else {
+            context = nil
+        }
+        let tag: IOTLB.Tag
+        switch (ste.config!, context) {
+        case (.bypass, _), (.stage1, nil):
+            // Both stages bypassed: the output is the input.
+            return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: steps, iotlbHit: false)
+        case (.stage1, let context?): tag = IOTLB.Tag(domain: nil, addressSpace: context.cd.asid)
+        case (.nested, let context?): tag = IOTLB.Tag(domain: ste.vmid, addressSpace: context.cd.asid)
+        default: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
         }
         if let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
-                throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: ste.config == .stage2 ? .stage2 : .stage1,
+                throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: context == nil ? .stage2 : .stage1,
                                  level: 0, origin: .iotlb)
             }
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
@@ -164,8 +277,8 @@ extension ArmSMMUv3 {
         var input = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
         input.read = !access.contains(.write)
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
-        switch ste.config! {
-        case .stage2:
+        switch (ste.config!, context) {
+        case (_, nil):
             // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
             // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
             guard iova >> UInt64(configuration.stage2!.ias) == 0 || iova >> UInt64(self.configuration.ias) == 0 else {
@@ -173,19 +286,19 @@ extension ArmSMMUv3 {
             }
             result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input, role: .stage2,
                                     memory: memory, steps: &steps)
-        case .stage1:
-            let s1 = configuration.stage1!
+        case (.stage1, let context?):
+            let s1 = context.stage1
             let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
                                      memory: memory, stage: .stage1)
-            result = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps)
-        default:
-            let s1 = configuration.stage1!, s2 = configuration.stage2!
+            result = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps)
+        case (_, let context?):
+            let s1 = context.stage1, s2 = configuration.stage2!
             let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
                                      memory: memory, stage: .stage1)
             var table = input
             table.eventClass = .TT
             // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT).
-            let first = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
+            let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
                 try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
                                     memory: memory, steps: &steps).output
             }
@@ -203,10 +316,10 @@ extension ArmSMMUv3 {
         return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
     }
 
-    /// The StreamID's STE (and CD), from the configuration cache or fetched: the STE from the
-    /// stream table, the CD from host memory, or through stage 2 for a nested STE (CLASS = CD).
-    private func configuration(of device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
-                               steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
+    /// The StreamID's STE, from the configuration cache or fetched from the stream table and
+    /// checked as IHI0070 5.2 requires (ILLEGAL fields are C_BAD_STE).
+    private func configuration(of device: PlatformDevice, iova: UInt64, caches: CachePolicy, memory: PhysicalMemory,
+                               fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> SMMUv3.CachedConfiguration {
         if let cached = configurationCache.cached(device.streamID, policy: caches) { return cached }
         guard let base = streamTable, UInt64(device.streamID) >> UInt64(SMMUv3.streamIDBits) == 0 else {
             throw configurationFault(.C_BAD_STREAMID, device, iova: iova)
@@ -222,29 +335,86 @@ extension ArmSMMUv3 {
             cached.stage2 = s2
         }
         if config == .stage1 || config == .nested {
-            var cdAddress = ste.contextPointer
-            if config == .nested {
-                // The CD pointer is an IPA: stage 2 resolves it first.
-                var event = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
-                event.read = !access.contains(.write)
-                event.eventClass = .CD
-                cdAddress = try stage2Walk(cached.stage2!, root: ste.s2ttb, ipa: cdAddress, access: .read, event: event,
-                                           role: .stage2OfConfiguration, memory: memory, steps: &steps).output
+            // S1CDMax beyond IDR1.SSIDSIZE is ILLEGAL; with substreams, so are the reserved
+            // S1Fmt and S1DSS encodings (both are ignored when S1CDMax = 0).
+            guard ste.s1cdmax <= SMMUv3.substreamIDBits,
+                  ste.s1cdmax == 0 || (ste.contextTableFormat != nil && ste.defaultSubstream != nil) else {
+                throw configurationFault(.C_BAD_STE, device, iova: iova)
             }
-            let cd = SMMUv3.ContextDescriptor(words: try memory.fetch(.contextDescriptor, at: cdAddress, count: 2, into: &fetches) {
-                self.configurationFault(.F_CD_FETCH, device, iova: iova, fetchAddress: $0)
-            })
-            guard cd.valid, cd.aa64, let format = cd.stage1Format else { throw configurationFault(.C_BAD_CD, device, iova: iova) }
-            // A disabled TTB0 region translates nothing.
-            if cd.epd0 {
-                throw inputFault(.F_TRANSLATION, device, iova: iova, access: access, stage: .stage1, level: format.startLevel,
-                                 origin: .configuration)
-            }
-            cached.stage1 = format
-            cached.cd = cd
         }
         configurationCache.fill(device.streamID, cached, policy: caches)
         return cached
+    }
+
+    /// Which CD serves the transaction (IHI0070 3.9 and STE.S1DSS), or nil when stage 1 is
+    /// bypassed. A SubstreamID needs stage 1 with substreams (S1CDMax > 0) and must be below
+    /// 2^S1CDMax, else C_BAD_SUBSTREAMID; with S1DSS = SSID0, SubstreamID 0 is reserved for
+    /// transactions without one. Without a SubstreamID, S1DSS decides.
+    private func contextIndex(_ device: PlatformDevice, iova: UInt64, substream: UInt32?,
+                              ste: SMMUv3.StreamTableEntry) throws(TranslationFault) -> UInt32? {
+        let stage1 = ste.config == .stage1 || ste.config == .nested
+        if let substream {
+            guard stage1, ste.s1cdmax > 0, UInt64(substream) >> UInt64(ste.s1cdmax) == 0,
+                  substream != 0 || ste.defaultSubstream != .substream0 else {
+                throw configurationFault(.C_BAD_SUBSTREAMID, device, iova: iova)
+            }
+            return substream
+        }
+        guard stage1 else { return nil }
+        guard ste.s1cdmax > 0 else { return 0 }
+        switch ste.defaultSubstream {
+        case .terminate?: throw configurationFault(.F_STREAM_DISABLED, device, iova: iova)
+        case .bypass?: return nil
+        default: return 0
+        }
+    }
+
+    /// The CD at `index` of the STE's CD table, from the configuration cache or fetched: the
+    /// L1 descriptor of a two-level table first (V = 0 is C_BAD_SUBSTREAMID), then the CD
+    /// (C_BAD_CD unless valid, AArch64 and consistent). For a nested STE every address is an
+    /// IPA that stage 2 resolves first (CLASS = CD).
+    private func context(_ index: UInt32, of device: PlatformDevice, _ configuration: inout SMMUv3.CachedConfiguration, iova: UInt64,
+                         access: AccessRights, caches: CachePolicy, memory: PhysicalMemory, steps: inout [WalkStep],
+                         fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> SMMUv3.CachedContext {
+        if caches.looksUp, let cached = configuration.contexts[index] { return cached }
+        let ste = configuration.ste, stage2 = configuration.stage2
+        var event = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
+        event.read = !access.contains(.write)
+        event.eventClass = .CD
+        func hostAddress(_ address: UInt64) throws(TranslationFault) -> UInt64 {
+            guard ste.config == .nested, let stage2 else { return address }
+            return try stage2Walk(stage2, root: ste.s2ttb, ipa: address, access: .read, event: event, role: .stage2OfConfiguration,
+                                  memory: memory, steps: &steps).output
+        }
+        var cdAddress = ste.contextPointer + UInt64(index) * SMMUv3.cdSize
+        if ste.s1cdmax > 0, let split = ste.contextTableFormat?.split {
+            let l1Address = try hostAddress(ste.contextPointer + UInt64(index >> UInt32(split)) * SMMUv3.l1DescriptorSize)
+            let l1 = try memory.fetch(.contextDescriptorL1, at: l1Address, count: 1, into: &fetches) {
+                self.configurationFault(.F_CD_FETCH, device, iova: iova, fetchAddress: $0)
+            }[0]
+            guard l1 & SMMUv3.l1DescriptorValid != 0 else { throw configurationFault(.C_BAD_SUBSTREAMID, device, iova: iova) }
+            cdAddress = (l1 & SMMUv3.l1DescriptorPointerMask) + UInt64(index & ((1 << UInt32(split)) - 1)) * SMMUv3.cdSize
+        }
+        let cd = SMMUv3.ContextDescriptor(words: try memory.fetch(.contextDescriptor, at: try hostAddress(cdAddress), count: 2,
+                                                                 into: &fetches) {
+            self.configurationFault(.F_CD_FETCH, device, iova: iova, fetchAddress: $0)
+        })
+        let context = try decode(cd, device, iova: iova, access: access)
+        configuration.contexts[index] = context
+        configurationCache.fill(device.streamID, configuration, policy: caches)
+        return context
+    }
+
+    /// The checks of a fetched CD (IHI0070 5.4): C_BAD_CD unless it is valid, AArch64 and
+    /// describes a stage-1 format; a disabled TTB0 region (EPD0) translates nothing.
+    private func decode(_ cd: SMMUv3.ContextDescriptor, _ device: PlatformDevice, iova: UInt64,
+                        access: AccessRights) throws(TranslationFault) -> SMMUv3.CachedContext {
+        guard cd.valid, cd.aa64, let format = cd.stage1Format else { throw configurationFault(.C_BAD_CD, device, iova: iova) }
+        if cd.epd0 {
+            throw inputFault(.F_TRANSLATION, device, iova: iova, access: access, stage: .stage1, level: format.startLevel,
+                             origin: .configuration)
+        }
+        return SMMUv3.CachedContext(cd: cd, stage1: format)
     }
 
     /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for, `role` the same for the steps.

@@ -37,8 +37,12 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// STRTAB_BASE: the linear stream table in host memory, allocated at the first install.
     public internal(set) var streamTable: UInt64?
-    /// Each device's CD table (one CD: no substreams are modelled yet), by StreamID.
-    var contextTables: [UInt32: UInt64] = [:]
+    /// Each master's CD table, by StreamID, allocated at its first stage-1 attach (RID or
+    /// PASID) and kept, as Linux keeps it until the device is released.
+    var contextTables: [UInt32: SMMUv3.ContextTable] = [:]
+    /// What each StreamID's RID is attached to (`iommu_get_domain_for_dev`), which decides
+    /// the STE when PASIDs come and go.
+    var ridAttachments: [UInt32: DeviceAttachment] = [:]
     /// ASIDs of stage-1 domains and VMIDs of stage-2 domains, allocated from 1 as Linux does.
     var domainTags: [ObjectIdentifier: UInt64] = [:]
     var nextASID: UInt64 = 1

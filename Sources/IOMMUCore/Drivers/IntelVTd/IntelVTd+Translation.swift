@@ -343,8 +343,9 @@ extension IntelVTd {
 }
 
 extension IntelVTd {
-    /// The device's root entry, scalable context entry and RID_PASID entry, read back.
-    public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] {
+    /// The device's root entry, scalable context entry and the PASID entry of `pasid` (with its
+    /// PASID directory entry) or of RID_PASID 0, read back.
+    public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let rootTable else { return [] }
         let rid = requesterID(device), bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let rootEntry = rootTable + bus * VTd.rootEntrySize
@@ -363,11 +364,18 @@ extension IntelVTd {
             DescriptorField("RID_PASID", 0...19, of: context[1]),
         ]))
         guard context[0] & 1 != 0 else { return structures }
-        let directoryEntry = memory.peek64(context[0] & ~0xfff)
+        let index = UInt64(pasid ?? 0)
+        let directoryAddress = (context[0] & ~0xfff) + (index >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize
+        let directoryEntry = memory.peek64(directoryAddress)
+        if pasid != nil {
+            structures.append(ConfigurationStructure(name: "PASID directory entry", address: directoryAddress, words: [directoryEntry],
+                                                     fields: [DescriptorField("P", 0...0, of: directoryEntry),
+                                                              DescriptorField("SMPTBLPTR", 12...63, directoryEntry & ~0xfff)]))
+        }
         guard directoryEntry & 1 != 0 else { return structures }
-        let entryAddress = directoryEntry & ~0xfff
+        let entryAddress = (directoryEntry & ~0xfff) + (index & ((1 << VTd.pasidDirectoryShift) - 1)) * VTd.pasidEntrySize
         let entry = memory.peek64(entryAddress, count: 4)
-        structures.append(ConfigurationStructure(name: "PASID entry 0", address: entryAddress, words: entry, fields: [
+        structures.append(ConfigurationStructure(name: "PASID entry \(index)", address: entryAddress, words: entry, fields: [
             DescriptorField("P", 0...0, of: entry[0]), DescriptorField("FPD", 1...1, of: entry[0]),
             DescriptorField("AW", 2...4, of: entry[0]), DescriptorField("PGTT", 6...8, of: entry[0]),
             DescriptorField("SSPTPTR", 12...63, entry[0] & ~0xfff), DescriptorField("DID", 64...79, entry[1] & 0xffff),
