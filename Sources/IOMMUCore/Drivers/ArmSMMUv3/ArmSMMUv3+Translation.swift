@@ -309,7 +309,7 @@ extension ArmSMMUv3 {
             result = (second.output, size, first.rights.intersection(second.rights))
         }
         let size = result.size
-        let leaf = SMMUv3.iotlbLeaf(of: steps, stage: ste.config == .stage2 ? .stage2 : .stage1)
+        let leaf = SMMUv3.iotlbLeaf(of: steps, stage: context == nil ? .stage2 : .stage1)
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
                                  output: result.output.alignedDown(to: size), rights: result.rights,
                                  leaf: leaf.leaf, global: leaf.global), policy: caches)
