@@ -196,6 +196,28 @@ struct AMDViTranslationTests {
         #expect(setup.fault(0x1234_5678) != nil)
     }
 
+    /// v2 tables share the x86-64 format with VT-d's first stage, and its reserved bits (the
+    /// low frame bits of a 2M / 1G page, PS in a PML4E), but not the reason: AMD-Vi reports
+    /// IO_PAGE_FAULT with PR|RZ (AMD IOMMU spec 48882 §2.5.3, the IO_PAGE_FAULT event), not
+    /// VT-d's 0x72. Bit 63 stays AMD's NX, not a reserved bit.
+    @Test func v2ReservedBitsAreRZ() throws {
+        let setup = try Setup(flags: .pasid, maxPASIDLog2: 20)
+        try setup.table.map(iova: 0x1234_5000, output: 0xabcd_e000, length: 4096, prot: [.read, .write])
+        let walk = try #require(setup.translation(0x1234_5000))
+        let pde = try #require(walk.steps.first { $0.level == 2 })
+        // A 2M page at PDE index 0x92 with bit 13 of its frame set.
+        try setup.memory.write64(pde.table + 0x92 * 8, 0x4020_2000 | 0xe7)
+        let twoMiB = try #require(setup.fault(0x1240_0000))
+        #expect(twoMiB.level == 2)
+        #expect(flags(twoMiB) == 0x0090)
+        // A PML4E with PS.
+        try setup.memory.write64(setup.table.root + 8, 0x4000_3000 | 0xa7)
+        #expect(flags(setup.fault(1 << 39, .write)) == 0x00b0)
+        // NX on a present leaf is no reserved bit on AMD: the 2M page translates.
+        try setup.memory.write64(pde.table + 0x93 * 8, 1 << 63 | 0x4020_0000 | 0xe7)
+        #expect(setup.translation(0x1260_0000)?.output == 0x4020_0000)
+    }
+
     @Test func detachFlushesAndBlocks() throws {
         let setup = try Setup()
         try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read])

@@ -53,6 +53,7 @@ public final class DescriptorPageTable: IOPageTableOps {
         guard iova.isAligned(to: format.granule), output.isAligned(to: format.granule),
               length.isAligned(to: format.granule) else { throw .EINVAL }
         if runs.intersects(range) { throw .EEXIST }
+        try format.checkProt(prot)
         var offset: UInt64 = 0
         while offset < length {
             let size = largestPage(iova: iova + offset, output: output + offset, remaining: length - offset)

@@ -23,12 +23,16 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     public let superpages: Superpages
     /// `PT_FEAT_VTDSS_FORCE_COHERENCE` (the domain enforces cache coherency): leaves carry SNP.
     public let snoop: Bool
+    /// `PT_FEAT_VTDSS_FORCE_WRITEABLE`: the table of a nest parent, which may hold no
+    /// read-only mapping (ERRATA_772415_SPR17).
+    public let forceWriteable: Bool
 
-    public init(addressWidth: Int = 48, superpages: Superpages = .all, snoop: Bool = false) {
+    public init(addressWidth: Int = 48, superpages: Superpages = .all, snoop: Bool = false, forceWriteable: Bool = false) {
         precondition([39, 48, 57].contains(addressWidth), "VT-d second stage has 3, 4 or 5 levels (AGAW 39/48/57)")
         self.addressWidth = addressWidth
         self.superpages = superpages
         self.snoop = snoop
+        self.forceWriteable = forceWriteable
     }
 
     /// 3, 4 or 5 levels.
@@ -118,9 +122,17 @@ public struct VTdSecondStage: RadixLevels, Equatable {
         (tableAddress & Self.addressMask) | Self.read | Self.write
     }
 
+    /// `vtdss_pt_iommu_set_prot`: a mapping with neither R nor W would read as not present,
+    /// and a read-only one in a `forceWriteable` table hits ERRATA_772415_SPR17 ("Read-only
+    /// mapping is disallowed on the domain which serves as the parent in a nested
+    /// configuration"): both EINVAL.
+    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
+        guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
+        if forceWriteable && !prot.contains(.write) { throw .EINVAL }
+    }
+
     /// `vtdss_pt_iommu_set_prot` + `vtdss_pt_install_leaf_entry`: `pa | R? | W? | SNP? | PS`
-    /// above level 1. Linux refuses a mapping with neither R nor W (-EINVAL); this would
-    /// write an entry that reads as not present.
+    /// above level 1.
     public func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64 {
         var pte = output & Self.addressMask
         if prot.contains(.read) { pte |= Self.read }

@@ -89,6 +89,9 @@ public protocol IOMMUDriver: AnyObject {
     func capabilities(for device: PlatformDevice) -> HWCapabilities
     /// `IOMMU_CAP_ENFORCE_CACHE_COHERENCY` for the device.
     func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool
+    /// `ilog2(iommu_device.max_pasids)`: the PASID bits the unit handles, which bound every
+    /// device's (`dev_iommu_get_max_pasids`).
+    var maxPASIDLog2: UInt8 { get }
     /// `hw_info`: the info struct for the requested `iommu_hw_info_type` (0 = the driver's own).
     /// A driver without `hw_info` answers type NONE with no data, whatever was asked.
     func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo
@@ -141,6 +144,8 @@ extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
+    /// No limit of the unit's own: the device's PASID capability decides.
+    public var maxPASIDLog2: UInt8 { .max }
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
