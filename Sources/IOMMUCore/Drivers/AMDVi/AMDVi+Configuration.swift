@@ -57,9 +57,13 @@ public enum AMDViDeviceTable {
     /// `set_dte_entry` for a v1 domain: root | Mode << 9 | IR | IW | V | TV in DTE[0], the
     /// DomainID in DTE[1] (no PPR, no ATS, no IVHD flags, dirty tracking not enabled).
     public static func hostWords(root: UInt64, mode: Int, domainID: UInt16) -> [UInt64] {
-        let word0 = (root & rootMask) | (UInt64(mode) & 7) << modeShift | readPermission | writePermission
-            | valid | translationValid
-        return [word0, UInt64(domainID), 0, 0]
+        [withHostTable(readPermission | writePermission | valid | translationValid, root: root, mode: mode), UInt64(domainID), 0, 0]
+    }
+
+    /// DTE[0] with the host table root pointer and Mode replaced (`set_dte_entry` after the
+    /// table's top changed).
+    public static func withHostTable(_ word0: UInt64, root: UInt64, mode: Int) -> UInt64 {
+        word0 & ~(rootMask | 7 << modeShift) | (root & rootMask) | (UInt64(mode) & 7) << modeShift
     }
 
     /// `set_dte_entry` + `set_dte_gcr3_table` for a v2 domain: `iop.mode` is PAGE_MODE_NONE

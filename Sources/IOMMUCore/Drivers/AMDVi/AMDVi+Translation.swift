@@ -50,6 +50,19 @@ extension AMDVi {
         configurationCache[deviceID] = nil
     }
 
+    /// `amd_iommu_change_top` → `amd_iommu_update_dte`: a v1 table grew, so the DTE of every
+    /// device attached to it here gets the new root pointer and Mode (the other fields stay),
+    /// followed by INVALIDATE_DEVTAB_ENTRY.
+    func changeTop(of domain: PagingDomain, _ table: DescriptorPageTable) {
+        guard let base = deviceTable, let v1 = table.format as? AMDv1 else { return }
+        for (deviceID, attachment) in attachedDevices where attachment.domain == ObjectIdentifier(domain) {
+            let entry = base + UInt64(deviceID) * AMDViDeviceTable.entrySize
+            let word0 = (try? table.memory.read64(entry)) ?? 0
+            try? table.memory.write64(entry, AMDViDeviceTable.withHostTable(word0, root: table.root, mode: v1.mode))
+            configurationCache[deviceID] = nil
+        }
+    }
+
     /// `init_gcr3_table` for a v2 domain: `setup_gcr3_table` (a per-device DomainID, a GCR3
     /// table of GLX + 1 levels for the device's PASIDs) and `update_gcr3(dev_data, 0, pgd)`.
     private func guestConfiguration(_ device: PlatformDevice, domain: PagingDomain, root: UInt64, levels: Int,
