@@ -253,6 +253,45 @@ struct AMDViTranslationTests {
         #expect(setup.translation(0x1260_0000)?.output == 0x4020_0000)
     }
 
+    /// A PASID attach writes GCR3[PASID] as `update_gcr3` does (`__get_gcr3_pte`: 9 PASID
+    /// bits per level from GLX down), a PASID request walks it, and a missing entry is an
+    /// IO_PAGE_FAULT whose event sets GN and carries the 20-bit PASID in the field the
+    /// DomainID uses otherwise.
+    @Test func gcr3EntryPerPASID() throws {
+        let setup = try Setup(flags: .pasid, maxPASIDLog2: 20)
+        let other = try setup.iommu.allocatePagingDomain(for: setup.device, flags: .pasid, userData: nil, memory: setup.memory)
+        let otherTable = try #require(other.table as? DescriptorPageTable)
+        try otherTable.map(iova: 0x1000, output: 0x7000_0000, length: 4096, prot: [.read, .write])
+        let pasid: UInt32 = 0x4_0203
+        setup.iommu.install(setup.device, .paging(other), pasid: pasid, memory: setup.memory)
+        let dte = AMDViDeviceTable.Entry(words: try setup.dte())
+        #expect(dte.glx == 2)
+        var table = dte.gcr3Table
+        for level in [2, 1] {
+            let entry = try setup.memory.read64(table + AMDViDeviceTable.gcr3Index(pasid, level: level) * 8)
+            #expect(entry & 1 == 1)
+            table = entry & AMDViDeviceTable.rootMask
+        }
+        #expect([UInt64(0x1), 0x1, 0x3].elementsEqual([2, 1, 0].map { AMDViDeviceTable.gcr3Index(pasid, level: $0) }))
+        #expect(try setup.memory.read64(table + 3 * 8) == otherTable.root | 1)
+        let walk = try #require(setup.iommu.translate(setup.device, iova: 0x1234, pasid: pasid, access: .write, caches: .use,
+                                                      memory: setup.memory))
+        #expect((try? walk.get())?.output == 0x7000_0234)
+        guard case .failure(let fault)? = setup.iommu.translate(setup.device, iova: 0x1234, pasid: pasid + 1, access: .read,
+                                                                 caches: .use, memory: setup.memory) else {
+            Issue.record("PASID without a GCR3 entry translated")
+            return
+        }
+        let event = try #require(fault.amdViEvent)
+        #expect(event.type == .IO_PAGE_FAULT && event.pasid == pasid + 1 && event.domainID == nil)
+        #expect(event.flags == .GN)
+        #expect(event.words[0] >> 16 == 0x4 && event.words[1] & 0xffff == 0x0204)
+        #expect(AMDViEvent(words: event.words) == event)
+        // Detach: GCR3[PASID] cleared.
+        setup.iommu.install(setup.device, .blocked, pasid: pasid, memory: setup.memory)
+        #expect(try setup.memory.read64(table + 3 * 8) == 0)
+    }
+
     @Test func detachFlushesAndBlocks() throws {
         let setup = try Setup()
         try setup.table.map(iova: 0x10_0000, output: 0x3_0000_0000, length: 4096, prot: [.read])

@@ -81,6 +81,10 @@ public enum AMDViDeviceTable {
         return [word0, word1, word2, 0]
     }
 
+    /// `__get_gcr3_pte`: the GCR3 table index of `pasid` at `level` (GLX down to 0), 9 bits
+    /// per level.
+    public static func gcr3Index(_ pasid: UInt32, level: Int) -> UInt64 { UInt64(pasid >> UInt32(9 * level)) & 0x1ff }
+
     /// `get_gcr3_levels`: GLX for a GCR3 table holding `pasids` PASIDs (9 bits per level).
     public static func gcr3Levels(pasids: UInt64) -> Int {
         let order = pasids <= 1 ? 0 : 64 - (pasids - 1).leadingZeroBitCount
@@ -143,6 +147,8 @@ struct AMDViWalkRules: WalkRules {
     var deviceID: UInt16
     /// The DTE's DomainID, reported with the event.
     var domainID: UInt16
+    /// The request's PASID: the event sets GN and names it instead of the DomainID.
+    var pasid: UInt32?
     /// The request's address (the IO_PAGE_FAULT's `address`).
     var address: UInt64
 
@@ -171,7 +177,8 @@ struct AMDViWalkRules: WalkRules {
         var flags = AMDViEvent.Flags(access: access)
         switch kind {
         case .externalAbort(let entry):
-            return AMDViEvent(.PAGE_TAB_HARDWARE_ERROR, deviceID: deviceID, domainID: domainID, address: entry, flags: flags)
+            return AMDViEvent(.PAGE_TAB_HARDWARE_ERROR, deviceID: deviceID, domainID: domainID, pasid: pasid, address: entry,
+                              flags: flags)
                 .fault(stage, level: level, origin: .walk)
         case .permission:
             flags.formUnion([.PR, .PE])
@@ -180,7 +187,11 @@ struct AMDViWalkRules: WalkRules {
         case .inputRange, .translation, .accessFlag:
             break
         }
-        return AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domainID, address: address, flags: flags)
-            .fault(stage, level: level, origin: .walk)
+        return event(.IO_PAGE_FAULT, flags: flags).fault(stage, level: level, origin: .walk)
+    }
+
+    /// An event about this request (its DeviceID, DomainID or PASID, and address).
+    func event(_ type: AMDViEvent.EventType, flags: AMDViEvent.Flags) -> AMDViEvent {
+        AMDViEvent(type, deviceID: deviceID, domainID: domainID, pasid: pasid, address: address, flags: flags)
     }
 }
