@@ -353,6 +353,14 @@ struct X86FirstStageTests {
 // MARK: - AMD-Vi v1
 
 struct AMDv1Tests {
+    /// `iommu_v1_map_pages`: neither IR nor IW is EINVAL, and nothing is written.
+    @Test func mapWithoutRightsIsEINVAL() throws {
+        let table = try DescriptorPageTable(format: AMDv1(), memory: PhysicalMemory())
+        #expect(throws: Errno.EINVAL) { try table.map(iova: 0, output: 0x1000, length: 4096, prot: [.cache]) }
+        #expect(table.mappingCount == 0 && table.tables.count == 1)
+        try table.map(iova: 0, output: 0x1000, length: 4096, prot: .write)
+    }
+
     @Test func geometry() {
         let three = AMDv1()
         #expect(three.levels == [3, 2, 1])

@@ -173,9 +173,14 @@ public struct AMDv1: RadixLevels, Equatable {
             | Self.present | Self.readPermission | Self.writePermission
     }
 
+    /// `iommu_v1_map_pages`: a mapping with neither IR nor IW is EINVAL
+    /// (`!(prot & IOMMU_PROT_MASK)`).
+    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
+        guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
+    }
+
     /// `iommu_v1_map_pages` / `amdv1pt_install_leaf_entry`: `pa | PR | FC | IR? | IW?`; a
-    /// non-default size gets NextLevel 7 and `PAGE_SIZE_PTE(pa, size)`. Linux refuses a
-    /// mapping with neither IR nor IW (-EINVAL in `io_pgtable.c`).
+    /// non-default size gets NextLevel 7 and `PAGE_SIZE_PTE(pa, size)`.
     public func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64 {
         var pte = Self.present
         if size == entrySpan(level: level) {

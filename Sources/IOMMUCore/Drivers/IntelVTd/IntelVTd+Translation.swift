@@ -291,7 +291,8 @@ extension IntelVTd {
             // AW must be a width CAP.SAGAW supports.
             let aw = entry.addressWidth
             guard (1...3).contains(aw), (cap >> (8 + aw)) & 1 != 0 else { throw configurationFault(.invalidPASIDEntry) }
-            cached.secondStage = VTdSecondStage(levels: Int(aw) + 2, superpages: VTdSecondStage.Superpages(capability: cap))
+            cached.secondStage = VTdSecondStage(levels: Int(aw) + 2, superpages: VTdSecondStage.Superpages(capability: cap),
+                                                hostAddressBits: configuration.addressWidth)
         }
         if pgtt == .firstStage || pgtt == .nested {
             let mode = entry.firstStagePagingMode
