@@ -132,6 +132,13 @@ struct VTdTranslationTests {
         #expect(faults.count == cases.count)
     }
 
+    /// `vtd/pasid_width.iommu`: a request with a PASID beyond ECAP.PSS + 1 bits is an error.
+    @Test func pasidBeyondPSS() throws {
+        let (_, faults) = try Self.run("../vtd/pasid_width.iommu")
+        Self.expectFault(faults, "translate dev_id=n iova=0x1000000 pasid=256 expect=fault", stage: 0, level: 0, reason: "0x46",
+                         string: "SM: PASID is larger than the max in Context Entry")
+    }
+
     @Test func nestedFaultsAndPASIDEntry() throws {
         let (session, faults) = try Self.run("vtd_nested_walk.iommu")
         Self.expectFault(faults, "translate dev_id=nic iova=0x12347000 access=write expect=fault",

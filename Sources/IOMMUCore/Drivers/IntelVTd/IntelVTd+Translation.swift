@@ -276,7 +276,11 @@ extension IntelVTd {
         } else {
             pasid = context.ridPASID
         }
-        guard UInt64(pasid) < context.pasidLimit else { throw configurationFault(.pasidTooLarge) }
+        // ECAP.PSS: "requests-with-PASID with PASID value beyond the limit specified by this
+        // field are treated as error" (VT-d spec, ECAP register). The spec names no code for
+        // it; the model reports it as 0x46, the scalable-mode reason for a PASID above what
+        // the context entry's PASID directory (PDTS) covers.
+        guard UInt64(pasid) < min(context.pasidLimit, 1 << UInt64(maxPASIDLog2)) else { throw configurationFault(.pasidTooLarge) }
         let directoryEntry = try fetch(.pasidDirectoryEntry, at: context.directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize,
                                        memory, fault: .directoryAccess, into: &fetches)[0]
         guard directoryEntry & 1 != 0 else { throw configurationFault(.directoryNotPresent) }
