@@ -144,8 +144,6 @@ extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
-    /// No limit of the unit's own: the device's PASID capability decides.
-    public var maxPASIDLog2: UInt8 { .max }
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
@@ -164,6 +162,12 @@ extension IOMMUDriver {
         InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
     }
     public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+}
+
+/// Drivers that leave the PASID width to the device.
+extension IOMMUDriver {
+    /// No limit of the unit's own: the device's PASID capability decides.
+    public var maxPASIDLog2: UInt8 { .max }
 }
 
 extension IOVARange {
