@@ -53,12 +53,13 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
         guard let range = IOVARange(start: iova, length: length), output.checkedAdd(length - 1) != nil else { throw .EOVERFLOW }
+        // `pt_iommu_set_prot` comes first; then the top grows to cover the range.
+        try format.checkProt(prot)
         try growTop(toCover: range.last)
         guard range.last >> UInt64(format.inputBits) == 0 || format.inputBits >= 64 else { throw .ERANGE }
         guard iova.isAligned(to: format.granule), output.isAligned(to: format.granule),
               length.isAligned(to: format.granule) else { throw .EINVAL }
         if runs.intersects(range) { throw .EEXIST }
-        try format.checkProt(prot)
         var offset: UInt64 = 0
         while offset < length {
             let size = largestPage(iova: iova + offset, output: output + offset, remaining: length - offset)
