@@ -36,6 +36,7 @@ public enum FaultText {
             fields.append(("log", dmarLine(record)))
         case .amdVi(let event):
             if let domain = event.domainID { fields.append(("domain", "0x" + hex(domain, width: 4))) }
+            if let pasid = event.pasid { fields.append(("pasid", "0x" + hex(pasid, width: 5))) }
             fields += [("address", event.address.hex), ("flags", "0x" + hex(event.flags.rawValue, width: 4))]
         case .terminated(.interruptRangeRead):
             fields.append(("detail", "read of the interrupt address range: Unsupported Request, no fault recorded"))
@@ -135,7 +136,7 @@ public enum FaultText {
     /// for the type (segment 0; the PASID/DomainID field where the form has one).
     public static func amdViLine(_ event: AMDViEvent) -> String {
         let device = "device=0000:" + bdf(event.deviceID)
-        let field = event.domainID ?? 0
+        let field = event.pasid ?? UInt32(event.domainID ?? 0)
         let address = "address=" + event.address.hex, flags = "flags=0x" + hex(event.flags.rawValue, width: 4)
         let body: String
         switch event.type {

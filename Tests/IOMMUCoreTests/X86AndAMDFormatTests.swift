@@ -63,6 +63,19 @@ private func exerciseEverySize(_ format: any PageTableFormat, prot: IOMMUProt = 
 // MARK: - VT-d second stage
 
 struct VTdSecondStageTests {
+    /// `vtdss_pt_iommu_set_prot`: neither R nor W is EINVAL; a FORCE_WRITEABLE table (a nest
+    /// parent, ERRATA_772415_SPR17) refuses read-only maps with EINVAL and writes nothing.
+    @Test func setProt() throws {
+        let plain = try DescriptorPageTable(format: VTdSecondStage(), memory: PhysicalMemory())
+        #expect(throws: Errno.EINVAL) { try plain.map(iova: 0, output: 0x1000, length: 4096, prot: [.cache]) }
+        try plain.map(iova: 0, output: 0x1000, length: 4096, prot: .read)
+        let parent = try DescriptorPageTable(format: VTdSecondStage(forceWriteable: true), memory: PhysicalMemory())
+        #expect(throws: Errno.EINVAL) { try parent.map(iova: 0, output: 0x1000, length: 4096, prot: .read) }
+        #expect(parent.mappingCount == 0 && parent.tables.count == 1)
+        try parent.map(iova: 0, output: 0x1000, length: 4096, prot: [.read, .write])
+        try parent.map(iova: 0x1000, output: 0x2000, length: 4096, prot: .write)
+    }
+
     @Test func geometry() {
         let four = VTdSecondStage(addressWidth: 48)
         #expect(four.levels == [4, 3, 2, 1])
@@ -207,6 +220,37 @@ struct VTdSecondStageTests {
 // MARK: - x86-64 first stage
 
 struct X86FirstStageTests {
+    /// The reserved-bit classes of x86-64 paging entries (Intel SDM vol. 3A tables 4-15 to
+    /// 4-20, VT-d spec §9.7): each one makes a present entry read as invalid at every level
+    /// it applies to, and the bits next to them do not.
+    @Test func reservedBits() {
+        let vtd = X86FirstStage(levels: 4, physicalAddressBits: 48, executeDisableReserved: true)
+        let amd = X86FirstStage(levels: 4, encoding: .amdIOPgtableV2)
+        let table: UInt64 = 0x1000_0027, twoMiB: UInt64 = 0x4020_00e7, oneGiB: UInt64 = 0x4000_00e7
+        for level in 1...4 {
+            let entry = level == 1 ? 0x1000_0067 : table
+            #expect(vtd.kind(of: entry, level: level) != .invalid)
+            #expect(vtd.kind(of: entry | 1 << 48, level: level) == .invalid, "bit 48 at level \(level)")
+            #expect(vtd.kind(of: entry | 1 << 51, level: level) == .invalid)
+            #expect(vtd.kind(of: entry | 1 << 63, level: level) == .invalid, "XD at level \(level)")
+            #expect(vtd.kind(of: entry | 0x7ff << 52, level: level) != .invalid, "ignored bits at level \(level)")
+            // AMD v2: MAXPHYADDR 52, bit 63 is NX.
+            #expect(amd.kind(of: entry | 1 << 51 | 1 << 63, level: level) != .invalid)
+        }
+        for format in [vtd, amd] {
+            #expect(format.kind(of: twoMiB, level: 2) == .block)
+            #expect(format.kind(of: twoMiB | 1 << 12, level: 2) == .block)         // PAT
+            #expect(format.kind(of: twoMiB | 1 << 13, level: 2) == .invalid)
+            #expect(format.kind(of: twoMiB | 1 << 20, level: 2) == .invalid)
+            #expect(format.kind(of: oneGiB, level: 3) == .block)
+            #expect(format.kind(of: oneGiB | 1 << 13, level: 3) == .invalid)
+            #expect(format.kind(of: oneGiB | 1 << 29, level: 3) == .invalid)
+            #expect(format.kind(of: table | 1 << 7, level: 4) == .invalid)          // PS in a PML4E
+            #expect(format.kind(of: table | 1 << 20, level: 3) == .table)           // a table's address bits
+        }
+        #expect(X86FirstStage(levels: 4, gigabytePages: false).kind(of: oneGiB, level: 3) == .invalid)
+    }
+
     @Test func geometry() {
         let four = X86FirstStage()
         #expect(four.levels == [4, 3, 2, 1] && four.inputBits == 48 && four.fspm == 0)
@@ -309,6 +353,14 @@ struct X86FirstStageTests {
 // MARK: - AMD-Vi v1
 
 struct AMDv1Tests {
+    /// `iommu_v1_map_pages`: neither IR nor IW is EINVAL, and nothing is written.
+    @Test func mapWithoutRightsIsEINVAL() throws {
+        let table = try DescriptorPageTable(format: AMDv1(), memory: PhysicalMemory())
+        #expect(throws: Errno.EINVAL) { try table.map(iova: 0, output: 0x1000, length: 4096, prot: [.cache]) }
+        #expect(table.mappingCount == 0 && table.tables.count == 1)
+        try table.map(iova: 0, output: 0x1000, length: 4096, prot: .write)
+    }
+
     @Test func geometry() {
         let three = AMDv1()
         #expect(three.levels == [3, 2, 1])

@@ -52,22 +52,25 @@ struct VTdTranslationTests {
         for (name, value) in details { #expect(field(name) == value.map { .text($0) }, "\(line): \(name)") }
     }
 
+    /// Scalable-mode reasons (VT-d spec 4.x, the scalable-mode fault reasons; Linux
+    /// `dma_remap_sm_fault_reasons[]` in drivers/iommu/intel/dmar.c): 0x79 for a missing
+    /// R or W, present or not, 0x83 beyond the AGAW; never the legacy 0x04-0x06 QEMU uses.
     @Test func secondStageFaults() throws {
         let (_, faults) = try Self.run("vtd_second_stage_walk.iommu")
         Self.expectFault(faults, "translate dev_id=dev iova=0x1002000 access=write expect=fault",
-                         stage: 2, level: 1, reason: "0x05", string: "PTE Write access is not set")
+                         stage: 2, level: 1, reason: "0x79", string: "SM: Read/Write permission error in second-level paging entry")
         Self.expectFault(faults, "translate dev_id=dev iova=0x2000000 expect=fault",
-                         stage: 2, level: 2, reason: "0x06", string: "PTE Read access is not set")
+                         stage: 2, level: 2, reason: "0x79", string: "SM: Read/Write permission error in second-level paging entry")
         Self.expectFault(faults, "translate dev_id=dev iova=0x2000000 access=write expect=fault",
-                         stage: 2, level: 2, reason: "0x05", string: "PTE Write access is not set")
+                         stage: 2, level: 2, reason: "0x79", string: "SM: Read/Write permission error in second-level paging entry")
         Self.expectFault(faults, "translate dev_id=dev iova=0x1000000000000 expect=fault",
-                         stage: 2, level: 4, reason: "0x04", string: "Access beyond MGAW")
+                         stage: 2, level: 4, reason: "0x83", string: "SM: Address beyond the DMA hardware max")
         Self.expectFault(faults, "translate dev_id=dev iova=0x40201234 expect=fault",
-                         stage: 2, level: 2, reason: "0x06", string: "PTE Read access is not set")
+                         stage: 2, level: 2, reason: "0x79", string: "SM: Read/Write permission error in second-level paging entry")
         Self.expectFault(faults, "translate dev_id=dev iova=0x1002345 expect=fault",
                          stage: 0, level: 0, reason: "0x59", string: "SM: Present bit in PASID Table Entry is clear")
         let log = faults["translate dev_id=dev iova=0x2000000 expect=fault"]?.first { $0.name == "log" }?.value
-        #expect(log == .text("DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x2000000 [fault reason 0x06] PTE Read access is not set"))
+        #expect(log == .text("DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x2000000 [fault reason 0x79] SM: Read/Write permission error in second-level paging entry"))
         #expect(faults["translate dev_id=dev iova=0xfee00000 expect=fault"]?.first { $0.name == "reason" }?.value == .text("UR"))
     }
 
@@ -100,14 +103,52 @@ struct VTdTranslationTests {
                          stage: 1, level: 4, reason: "0x71", string: "SM: Present bit in first-level paging entry is clear")
     }
 
+    /// `vtd/sm_fault_reasons.iommu`: the exact `DMAR:` line of a write to a read-only
+    /// second-stage entry (dmar_fault_do_one(), drivers/iommu/intel/dmar.c).
+    @Test func scalableModeWriteToReadOnly() throws {
+        let (_, faults) = try Self.run("../vtd/sm_fault_reasons.iommu")
+        let line = "translate dev_id=nic iova=0x1000000 access=write expect=fault"
+        Self.expectFault(faults, line, stage: 2, level: 1, reason: "0x79",
+                         string: "SM: Read/Write permission error in second-level paging entry")
+        #expect(faults[line]?.first { $0.name == "log" }?.value == .text("DMAR: [DMA Write NO_PASID] Request device [01:00.0] fault addr 0x1000000 [fault reason 0x79] SM: Read/Write permission error in second-level paging entry"))
+        Self.expectFault(faults, "translate dev_id=nic iova=0x2000000 expect=fault", stage: 2, level: 2, reason: "0x79",
+                         string: "SM: Read/Write permission error in second-level paging entry")
+        Self.expectFault(faults, "translate dev_id=nic iova=0x1000000000000 expect=fault", stage: 2, level: 4, reason: "0x83",
+                         string: "SM: Address beyond the DMA hardware max")
+    }
+
+    /// `vtd/first_stage_reserved_bits.iommu`: every reserved-bit class faults with 0x72 at
+    /// the level of its entry (VT-d spec §9.7; QEMU `vtd_flpte_nonzero_rsvd`).
+    @Test func firstStageReservedBits() throws {
+        let (_, faults) = try Self.run("../vtd/first_stage_reserved_bits.iommu")
+        let cases: [(iova: String, level: UInt64)] = [
+            ("0x12345000", 1), ("0x12346000", 1), ("0x12400000", 2), ("0x12800000", 2), ("0x12a00000", 2),
+            ("0x40000000", 3), ("0xc0000000", 3), ("0x8000000000", 4), ("0x10000000000", 4),
+        ]
+        for (iova, level) in cases {
+            Self.expectFault(faults, "translate dev_id=nic iova=\(iova) expect=fault", stage: 1, level: level, reason: "0x72",
+                             string: "SM: Non-zero reserved field set in first-level paging entry")
+        }
+        #expect(faults.count == cases.count)
+    }
+
+    /// `vtd/pasid_width.iommu`: a request with a PASID beyond ECAP.PSS + 1 bits is an error.
+    @Test func pasidBeyondPSS() throws {
+        let (_, faults) = try Self.run("../vtd/pasid_width.iommu")
+        Self.expectFault(faults, "translate dev_id=n iova=0x1000000 pasid=256 expect=fault", stage: 0, level: 0, reason: "0x46",
+                         string: "SM: PASID is larger than the max in Context Entry")
+    }
+
     @Test func nestedFaultsAndPASIDEntry() throws {
         let (session, faults) = try Self.run("vtd_nested_walk.iommu")
         Self.expectFault(faults, "translate dev_id=nic iova=0x12347000 access=write expect=fault",
                          stage: 1, level: 1, reason: "0x85", string: "SM: No write permission for Write/AtomicOp request")
         Self.expectFault(faults, "translate dev_id=nic iova=0x12400000 expect=fault",
-                         stage: 2, level: 3, reason: "0x06", string: "PTE Read access is not set", gpa: "0x80000000")
+                         stage: 2, level: 3, reason: "0x76", string: "SM: Read permission error in first-level paging entry in Nested translation",
+                         gpa: "0x80000000")
         Self.expectFault(faults, "translate dev_id=nic iova=0x12345234 expect=fault",
-                         stage: 2, level: 1, reason: "0x06", string: "PTE Read access is not set", gpa: "0x40002000")
+                         stage: 2, level: 1, reason: "0x75", string: "SM: Read permission error in FL-PML4 entry in Nested translation",
+                         gpa: "0x40002000")
 
         // The RID_PASID entry of RID 0x100 (bus 1, devfn 0): PGTT 3, AW 2, FSPTPTR = the GPA.
         let vtd = try #require(session.machine.iommu(named: "vt0") as? IntelVTd)

@@ -5,19 +5,31 @@
 ///
 /// Levels are the spec's: 1 holds the 4 KiB PTEs, the root is level `mode`. Linux numbers
 /// them from 0 (`PM_LEVEL_*`, generic_pt `pts->level`): Linux level = spec level − 1.
-/// Linux v1 starts at mode 3 and grows the table (`increase_address_space`); one value of
-/// this type describes one mode.
+/// Linux v1 starts at mode 3 and grows the table one level at a time when an IOVA above its
+/// reach is mapped (`v1_alloc_pgtable` and `increase_address_space` in `amd/io_pgtable.c`;
+/// generic_pt's amdv1 with `PT_FEAT_DYNAMIC_TOP` and `starting_level = 2`, whose
+/// `change_top` rewrites the DTEs); one value of this type describes one mode, `grownTop`
+/// the next.
 public struct AMDv1: RadixLevels, Equatable {
     /// The DTE Mode field: how many levels (1-6).
     public let mode: Int
     /// FC on every PTE: always in `io_pgtable.c`; in generic_pt only with
     /// `PT_FEAT_AMDV1_FORCE_COHERENCE`.
     public let forceCoherent: Bool
+    /// The mode the table may grow to: the IOMMU's host levels (`amd_iommu_hpt_level`,
+    /// EFR.HATS); equal to `mode` for a table that does not grow.
+    public let maximumMode: Int
 
-    public init(mode: Int = 3, forceCoherent: Bool = true) {
+    public init(mode: Int = 3, forceCoherent: Bool = true, maximumMode: Int? = nil) {
         precondition((1...6).contains(mode), "AMD-Vi v1 modes are 1-6")
         self.mode = mode
         self.forceCoherent = forceCoherent
+        self.maximumMode = min(max(maximumMode ?? mode, mode), 6)
+    }
+
+    /// `increase_address_space`: one more level (the old root becomes entry 0 of the new one).
+    public func grownTop() -> (any PageTableFormat)? {
+        mode < maximumMode ? AMDv1(mode: mode + 1, forceCoherent: forceCoherent, maximumMode: maximumMode) : nil
     }
 
     /// The Linux level (`PM_LEVEL_*`, generic_pt) of a spec level.
@@ -161,9 +173,14 @@ public struct AMDv1: RadixLevels, Equatable {
             | Self.present | Self.readPermission | Self.writePermission
     }
 
+    /// `iommu_v1_map_pages`: a mapping with neither IR nor IW is EINVAL
+    /// (`!(prot & IOMMU_PROT_MASK)`).
+    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
+        guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
+    }
+
     /// `iommu_v1_map_pages` / `amdv1pt_install_leaf_entry`: `pa | PR | FC | IR? | IW?`; a
-    /// non-default size gets NextLevel 7 and `PAGE_SIZE_PTE(pa, size)`. Linux refuses a
-    /// mapping with neither IR nor IW (-EINVAL in `io_pgtable.c`).
+    /// non-default size gets NextLevel 7 and `PAGE_SIZE_PTE(pa, size)`.
     public func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64 {
         var pte = Self.present
         if size == entrySpan(level: level) {

@@ -22,10 +22,14 @@ extension PhysicalMemory: TableMemory {
 /// It is generic over the format; `lookup` walks the descriptors themselves. A side index
 /// of the runs mapped lets views list mappings without walking every table.
 public final class DescriptorPageTable: IOPageTableOps {
-    public let format: any PageTableFormat
+    /// The format at the table's current top (it changes only when a dynamic top grows).
+    public private(set) var format: any PageTableFormat
     public let memory: any TableMemory
     /// The root table's address (TTB, SSPTPTR, DTE root pointer), in `memory`'s address space.
-    public let root: UInt64
+    public private(set) var root: UInt64
+    /// `change_top`: called after a dynamic top grew, so the driver rewrites every reference
+    /// its hardware has to the root and the level count (AMD-Vi's DTE root and Mode).
+    public var topChanged: ((DescriptorPageTable) -> Void)?
     private var runs = IntervalTree<DomainMapping>()
     /// Every table this page table allocated, root first.
     public private(set) var tables: [UInt64] = []
@@ -49,6 +53,9 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
         guard let range = IOVARange(start: iova, length: length), output.checkedAdd(length - 1) != nil else { throw .EOVERFLOW }
+        // `pt_iommu_set_prot` comes first; then the top grows to cover the range.
+        try format.checkProt(prot)
+        try growTop(toCover: range.last)
         guard range.last >> UInt64(format.inputBits) == 0 || format.inputBits >= 64 else { throw .ERANGE }
         guard iova.isAligned(to: format.granule), output.isAligned(to: format.granule),
               length.isAligned(to: format.granule) else { throw .EINVAL }
@@ -65,6 +72,23 @@ public final class DescriptorPageTable: IOPageTableOps {
             offset += size
         }
         runs.insert(range, DomainMapping(iova: range, output: output, prot: prot))
+    }
+
+    /// `increase_top` (`PT_FEAT_DYNAMIC_TOP`; AMD v1's `increase_address_space`): while
+    /// `address` is beyond the top's reach and the format can grow, a new top table whose
+    /// entry 0 points to the old top, one level at a time; then `topChanged`. Tables never
+    /// shrink.
+    private func growTop(toCover address: UInt64) throws(Errno) {
+        var grew = false
+        defer { if grew { topChanged?(self) } }
+        while !format.translates(address), let taller = format.grownTop() {
+            let newRoot = try memory.allocateTable(size: taller.rootTableSize)
+            write(newRoot, taller.encodeTable(root, level: taller.rootLevel))
+            tables.insert(newRoot, at: 0)
+            root = newRoot
+            format = taller
+            grew = true
+        }
     }
 
     /// `iommu_pgsize`: the largest supported page that fits alignment and length.

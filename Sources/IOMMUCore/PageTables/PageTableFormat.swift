@@ -85,6 +85,12 @@ public protocol PageTableFormat: Sendable {
 
     /// What Linux writes for a next-level table at `tableAddress`.
     func encodeTable(_ tableAddress: UInt64, level: Int) -> UInt64
+    /// `PT_FEAT_DYNAMIC_TOP`: this format with one level more above its top, or nil when the
+    /// top is fixed or already the highest the hardware walks.
+    func grownTop() -> (any PageTableFormat)?
+    /// `pt_iommu_set_prot`: the errno with which Linux refuses to map with `prot` in this
+    /// table before writing anything (no format refuses by default).
+    func checkProt(_ prot: IOMMUProt) throws(Errno)
     /// What Linux writes for a leaf of `size` at `level` mapping `output` with `prot`.
     func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64
     /// How many consecutive entries one leaf of `size` occupies at `level` (AMD-Vi replicates
@@ -99,6 +105,10 @@ extension PageTableFormat {
     }
 
     public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
+
+    public func checkProt(_ prot: IOMMUProt) throws(Errno) {}
+
+    public func grownTop() -> (any PageTableFormat)? { nil }
 
     public func translates(_ input: UInt64) -> Bool { inputBits >= 64 || input >> UInt64(inputBits) == 0 }
 

@@ -23,17 +23,26 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     public let superpages: Superpages
     /// `PT_FEAT_VTDSS_FORCE_COHERENCE` (the domain enforces cache coherency): leaves carry SNP.
     public let snoop: Bool
+    /// `PT_FEAT_VTDSS_FORCE_WRITEABLE`: the table of a nest parent, which may hold no
+    /// read-only mapping (ERRATA_772415_SPR17).
+    public let forceWriteable: Bool
+    /// The walker's host address width: address bits 51:`hostAddressBits` of every entry are
+    /// reserved (VT-d spec §9.8; 52 = none).
+    public let hostAddressBits: Int
 
-    public init(addressWidth: Int = 48, superpages: Superpages = .all, snoop: Bool = false) {
+    public init(addressWidth: Int = 48, superpages: Superpages = .all, snoop: Bool = false, forceWriteable: Bool = false,
+                hostAddressBits: Int = 52) {
         precondition([39, 48, 57].contains(addressWidth), "VT-d second stage has 3, 4 or 5 levels (AGAW 39/48/57)")
         self.addressWidth = addressWidth
         self.superpages = superpages
         self.snoop = snoop
+        self.forceWriteable = forceWriteable
+        self.hostAddressBits = min(max(hostAddressBits, 12), 52)
     }
 
     /// 3, 4 or 5 levels.
-    public init(levels: Int, superpages: Superpages = .all, snoop: Bool = false) {
-        self.init(addressWidth: 12 + 9 * levels, superpages: superpages, snoop: snoop)
+    public init(levels: Int, superpages: Superpages = .all, snoop: Bool = false, hostAddressBits: Int = 52) {
+        self.init(addressWidth: 12 + 9 * levels, superpages: superpages, snoop: snoop, hostAddressBits: hostAddressBits)
     }
 
     public var levelCount: Int { (addressWidth - 12) / 9 }
@@ -78,12 +87,26 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     }
 
     /// Present iff R|W. PS marks a leaf at levels 2 and 3; PS where no superpage is
-    /// supported (or at levels 4 and 5, where it is reserved) reads as invalid.
+    /// supported (or at levels 4 and 5, where it is reserved), or another reserved bit
+    /// (`reservedBits`), reads as invalid: the walker reports 0x7A for it.
     public func kind(of descriptor: UInt64, level: Int) -> DescriptorKind {
         guard descriptor & (Self.read | Self.write) != 0 else { return .invalid }
+        let leaf = level == 1 || descriptor & Self.pageSize != 0
+        if descriptor & reservedBits(level: level, leaf: leaf) != 0 { return .invalid }
         if level == 1 { return .page }
-        if descriptor & Self.pageSize != 0 { return leafSizes(level: level).isEmpty ? .invalid : .block }
+        if leaf { return leafSizes(level: level).isEmpty ? .invalid : .block }
         return .table
+    }
+
+    /// The bits a present entry must leave clear (VT-d spec §9.8; QEMU
+    /// `VTD_SPTE_PAGE_L*_RSVD_MASK` / `VTD_SPTE_LPAGE_L*_RSVD_MASK`): 51:HAW at every level and
+    /// the low frame bits of a superpage, 20:12 of a 2 MiB SS-PDE and 29:12 of a 1 GiB
+    /// SS-PDPTE.
+    public func reservedBits(level: Int, leaf: Bool) -> UInt64 {
+        var bits = Self.addressMask & ~((1 << UInt64(hostAddressBits)) - 1)
+        if leaf && level == 2 { bits |= 0x1f_f000 }
+        if leaf && level == 3 { bits |= 0x3fff_f000 }
+        return bits
     }
 
     public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
@@ -118,9 +141,17 @@ public struct VTdSecondStage: RadixLevels, Equatable {
         (tableAddress & Self.addressMask) | Self.read | Self.write
     }
 
+    /// `vtdss_pt_iommu_set_prot`: a mapping with neither R nor W would read as not present,
+    /// and a read-only one in a `forceWriteable` table hits ERRATA_772415_SPR17 ("Read-only
+    /// mapping is disallowed on the domain which serves as the parent in a nested
+    /// configuration"): both EINVAL.
+    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
+        guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
+        if forceWriteable && !prot.contains(.write) { throw .EINVAL }
+    }
+
     /// `vtdss_pt_iommu_set_prot` + `vtdss_pt_install_leaf_entry`: `pa | R? | W? | SNP? | PS`
-    /// above level 1. Linux refuses a mapping with neither R nor W (-EINVAL); this would
-    /// write an entry that reads as not present.
+    /// above level 1.
     public func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64 {
         var pte = output & Self.addressMask
         if prot.contains(.read) { pte |= Self.read }

@@ -20,12 +20,21 @@ public struct X86FirstStage: RadixLevels, Equatable {
     /// 1 GiB pages: VT-d CAP.FS1GP (bit 56); always on AMD v2 (`AMD_IOMMU_PGSIZES_V2`).
     public let gigabytePages: Bool
     public let encoding: Encoding
+    /// The walker's MAXPHYADDR: address bits 51:`physicalAddressBits` of every entry are
+    /// reserved (VT-d spec §9.7: bits above the host address width; 52 = none).
+    public let physicalAddressBits: Int
+    /// Bit 63 is reserved rather than XD (VT-d spec 3.x §9.7: XD is reserved unless the PASID
+    /// entry sets NXE, which Linux never does; AMD-Vi v2 tables keep it as NX).
+    public let executeDisableReserved: Bool
 
-    public init(levels: Int = 4, gigabytePages: Bool = true, encoding: Encoding = .iommupt) {
+    public init(levels: Int = 4, gigabytePages: Bool = true, encoding: Encoding = .iommupt, physicalAddressBits: Int = 52,
+                executeDisableReserved: Bool = false) {
         precondition(levels == 4 || levels == 5, "x86-64 paging has 4 or 5 levels")
         levelCount = levels
         self.gigabytePages = gigabytePages
         self.encoding = encoding
+        self.physicalAddressBits = min(max(physicalAddressBits, 12), 52)
+        self.executeDisableReserved = executeDisableReserved
     }
 
     /// 48 or 57.
@@ -92,13 +101,28 @@ public struct X86FirstStage: RadixLevels, Equatable {
         }
     }
 
-    /// P clear: invalid. PS at levels 4 and 5, or at level 3 without 1 GiB pages, is a
-    /// reserved-bit error and reads as invalid.
+    /// P clear: invalid. A present entry with a reserved bit set (`reservedBits`), or PS at
+    /// levels 4 and 5 or at level 3 without 1 GiB pages, is a reserved-bit error and reads as
+    /// invalid; the walker's driver names the fault (VT-d 0x72, AMD-Vi IO_PAGE_FAULT RZ).
     public func kind(of descriptor: UInt64, level: Int) -> DescriptorKind {
         guard descriptor & Self.present != 0 else { return .invalid }
+        let leaf = level == 1 || descriptor & Self.pageSize != 0
+        if descriptor & reservedBits(level: level, leaf: leaf) != 0 { return .invalid }
         if level == 1 { return .page }
-        if descriptor & Self.pageSize != 0 { return leafSizes(level: level).isEmpty ? .invalid : .block }
+        if leaf { return leafSizes(level: level).isEmpty ? .invalid : .block }
         return .table
+    }
+
+    /// The bits a present entry must leave clear (Intel SDM vol. 3A §4.5, tables 4-15 to
+    /// 4-20; VT-d spec §9.7; QEMU `vtd_fpte_rsvd`): 51:MAXPHYADDR at every level, bit 63
+    /// where XD is reserved, and the low frame bits of a large page, 20:13 of a 2 MiB PDE and
+    /// 29:13 of a 1 GiB PDPTE (bit 12 is their PAT). Bits 62:52 are ignored.
+    public func reservedBits(level: Int, leaf: Bool) -> UInt64 {
+        var bits = Self.addressMask & ~((1 << UInt64(physicalAddressBits)) - 1)
+        if executeDisableReserved { bits |= Self.executeDisable }
+        if leaf && level == 2 { bits |= 0x1f_e000 }
+        if leaf && level == 3 { bits |= 0x3fff_e000 }
+        return bits
     }
 
     public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {

@@ -89,6 +89,9 @@ public protocol IOMMUDriver: AnyObject {
     func capabilities(for device: PlatformDevice) -> HWCapabilities
     /// `IOMMU_CAP_ENFORCE_CACHE_COHERENCY` for the device.
     func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool
+    /// `ilog2(iommu_device.max_pasids)`: the PASID bits the unit handles, which bound every
+    /// device's (`dev_iommu_get_max_pasids`).
+    var maxPASIDLog2: UInt8 { get }
     /// `hw_info`: the info struct for the requested `iommu_hw_info_type` (0 = the driver's own).
     /// A driver without `hw_info` answers type NONE with no data, whatever was asked.
     func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo
@@ -168,6 +171,12 @@ extension IOMMUDriver {
         InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
     }
     public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+}
+
+/// Drivers that leave the PASID width to the device.
+extension IOMMUDriver {
+    /// No limit of the unit's own: the device's PASID capability decides.
+    public var maxPASIDLog2: UInt8 { .max }
 }
 
 extension IOVARange {

@@ -167,6 +167,8 @@ public struct IOMMUUnit: Sendable, Equatable, Codable {
             guard c.stage1 || c.stage2 else { throw invalid("stages", "stages= lists 1 and 2") }
         case .intelVTd(let c):
             guard c.addressWidth == 48 || c.addressWidth == 57 else { throw invalid("aw", "aw= is 48 or 57") }
+            // PCIe PASIDs have 20 bits: PSS + 1 of them.
+            guard (0...19).contains(c.pasidSizeSupported) else { throw invalid("pss", "pss= is from 0 to 19") }
         case .amdVi(let c):
             guard (4...6).contains(c.levels) else { throw invalid("levels", "levels= is 4, 5 or 6") }
         case .mock:

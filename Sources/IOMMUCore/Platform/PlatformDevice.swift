@@ -11,7 +11,8 @@ public final class PlatformDevice {
     public let firmwareRegions: [ReservedRegion]
     /// The selftest mock's `MOCK_FLAGS_DEVICE_*` bits.
     public let mockFlags: MockDeviceFlags
-    /// `ilog2(max_pasids)`; 0 when the device has no PASID capability.
+    /// `ilog2(dev->iommu->max_pasids)`: the device's PASID capability bounded by its
+    /// unit's (`dev_iommu_get_max_pasids`); 0 when the device has no PASID capability.
     public let maxPASIDLog2: UInt8
     /// Arm: the device's memory accesses are coherent and can be forced write-back (IORT CANWBS).
     public let canWBS: Bool
@@ -25,7 +26,7 @@ public final class PlatformDevice {
         self.streamID = streamID
         self.firmwareRegions = firmwareRegions
         self.mockFlags = mockFlags
-        self.maxPASIDLog2 = maxPASIDLog2
+        self.maxPASIDLog2 = min(maxPASIDLog2, iommu.maxPASIDLog2)
         self.canWBS = canWBS
         self.group = group
     }

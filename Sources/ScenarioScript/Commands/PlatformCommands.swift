@@ -6,7 +6,7 @@ import IOMMUCore
 private func unitOptions(_ type: IOMMUArchitecture) -> Set<String> {
     switch type {
     case .armSMMUv3: ["ias", "oas", "granules", "stages", "s2fwb", "its", "dirty", "ril"]
-    case .intelVTd: ["aw", "fs", "ss", "dirty"]
+    case .intelVTd: ["aw", "fs", "ss", "dirty", "pss"]
     case .amdVi: ["levels", "mode", "dirty", "ht_range_ignore"]
     case .mock: []
     }
@@ -38,7 +38,7 @@ let platformCommands: [CommandSpec] = [
         ArgumentSpec(name: "dirty", kind: yesNo), ArgumentSpec(name: "ril", kind: yesNo),
         ArgumentSpec(name: "aw", kind: .integer(bits: 8)), ArgumentSpec(name: "fs", kind: yesNo), ArgumentSpec(name: "ss", kind: yesNo),
         ArgumentSpec(name: "levels", kind: .integer(bits: 8)), ArgumentSpec(name: "mode", kind: .word(["v1", "v2"])),
-        ArgumentSpec(name: "ht_range_ignore", kind: yesNo),
+        ArgumentSpec(name: "ht_range_ignore", kind: yesNo), ArgumentSpec(name: "pss", kind: .integer(bits: 5)),
     ], outputs: [], declaresName: true) { session, args throws(ScenarioError) in
         let name = try args.declaredName()
         guard let type = args.word("type").flatMap(IOMMUArchitecture.init(rawValue:)) else {
@@ -72,6 +72,7 @@ let platformCommands: [CommandSpec] = [
             c.firstStage = args.yes("fs", c.firstStage)
             c.secondStage = args.yes("ss", c.secondStage)
             c.dirtyTracking = args.yes("dirty", c.dirtyTracking)
+            c.pasidSizeSupported = Int(try args.integer("pss", UInt64(c.pasidSizeSupported)))
             configuration = .intelVTd(c)
         case .amdVi:
             var c = AMDVi.Configuration()

@@ -57,9 +57,13 @@ public enum AMDViDeviceTable {
     /// `set_dte_entry` for a v1 domain: root | Mode << 9 | IR | IW | V | TV in DTE[0], the
     /// DomainID in DTE[1] (no PPR, no ATS, no IVHD flags, dirty tracking not enabled).
     public static func hostWords(root: UInt64, mode: Int, domainID: UInt16) -> [UInt64] {
-        let word0 = (root & rootMask) | (UInt64(mode) & 7) << modeShift | readPermission | writePermission
-            | valid | translationValid
-        return [word0, UInt64(domainID), 0, 0]
+        [withHostTable(readPermission | writePermission | valid | translationValid, root: root, mode: mode), UInt64(domainID), 0, 0]
+    }
+
+    /// DTE[0] with the host table root pointer and Mode replaced (`set_dte_entry` after the
+    /// table's top changed).
+    public static func withHostTable(_ word0: UInt64, root: UInt64, mode: Int) -> UInt64 {
+        word0 & ~(rootMask | 7 << modeShift) | (root & rootMask) | (UInt64(mode) & 7) << modeShift
     }
 
     /// `set_dte_entry` + `set_dte_gcr3_table` for a v2 domain: `iop.mode` is PAGE_MODE_NONE
@@ -76,6 +80,10 @@ public enum AMDViDeviceTable {
         let word2 = UInt64(guestLevels == 5 ? 1 : 0) << guestLevelShift
         return [word0, word1, word2, 0]
     }
+
+    /// `__get_gcr3_pte`: the GCR3 table index of `pasid` at `level` (GLX down to 0), 9 bits
+    /// per level.
+    public static func gcr3Index(_ pasid: UInt32, level: Int) -> UInt64 { UInt64(pasid >> UInt32(9 * level)) & 0x1ff }
 
     /// `get_gcr3_levels`: GLX for a GCR3 table holding `pasids` PASIDs (9 bits per level).
     public static func gcr3Levels(pasids: UInt64) -> Int {
@@ -139,6 +147,8 @@ struct AMDViWalkRules: WalkRules {
     var deviceID: UInt16
     /// The DTE's DomainID, reported with the event.
     var domainID: UInt16
+    /// The request's PASID: the event sets GN and names it instead of the DomainID.
+    var pasid: UInt32?
     /// The request's address (the IO_PAGE_FAULT's `address`).
     var address: UInt64
 
@@ -167,7 +177,8 @@ struct AMDViWalkRules: WalkRules {
         var flags = AMDViEvent.Flags(access: access)
         switch kind {
         case .externalAbort(let entry):
-            return AMDViEvent(.PAGE_TAB_HARDWARE_ERROR, deviceID: deviceID, domainID: domainID, address: entry, flags: flags)
+            return AMDViEvent(.PAGE_TAB_HARDWARE_ERROR, deviceID: deviceID, domainID: domainID, pasid: pasid, address: entry,
+                              flags: flags)
                 .fault(stage, level: level, origin: .walk)
         case .permission:
             flags.formUnion([.PR, .PE])
@@ -176,7 +187,11 @@ struct AMDViWalkRules: WalkRules {
         case .inputRange, .translation, .accessFlag:
             break
         }
-        return AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domainID, address: address, flags: flags)
-            .fault(stage, level: level, origin: .walk)
+        return event(.IO_PAGE_FAULT, flags: flags).fault(stage, level: level, origin: .walk)
+    }
+
+    /// An event about this request (its DeviceID, DomainID or PASID, and address).
+    func event(_ type: AMDViEvent.EventType, flags: AMDViEvent.Flags) -> AMDViEvent {
+        AMDViEvent(type, deviceID: deviceID, domainID: domainID, pasid: pasid, address: address, flags: flags)
     }
 }

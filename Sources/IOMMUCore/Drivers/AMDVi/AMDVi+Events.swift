@@ -52,16 +52,21 @@ public struct AMDViEvent: Sendable, Equatable {
     /// The DomainID the DTE names (IO_PAGE_FAULT, PAGE_TAB_HARDWARE_ERROR); nil where the
     /// event has none (the DTE could not be used).
     public var domainID: UInt16?
+    /// The request's PASID, which the PASID/DomainID field holds instead of the DomainID when
+    /// GN is set (a request with a PASID, translated through its GCR3 entry).
+    public var pasid: UInt32?
     /// The request's address, or for a hardware error the address that could not be read.
     public var address: UInt64
     public var flags: Flags
 
-    public init(_ type: EventType, deviceID: UInt16, domainID: UInt16?, address: UInt64, flags: Flags) {
+    /// With a `pasid`, GN is set and the field names the PASID rather than `domainID`.
+    public init(_ type: EventType, deviceID: UInt16, domainID: UInt16?, pasid: UInt32? = nil, address: UInt64, flags: Flags) {
         self.type = type
         self.deviceID = deviceID
-        self.domainID = domainID
+        self.domainID = pasid == nil ? domainID : nil
+        self.pasid = pasid.map { $0 & 0xf_ffff }
         self.address = address
-        self.flags = flags
+        self.flags = pasid == nil ? flags : flags.union(.GN)
     }
 }
 
@@ -71,17 +76,20 @@ extension AMDViEvent {
     /// in word 0 bits 19:16 and word 1 bits 15:0, the flags in word 1 bits 27:16, the event
     /// code in word 1 bits 31:28, and the address in words 3:2.
     public var words: [UInt32] {
-        let field = UInt32(domainID ?? 0)
+        let field = pasid ?? UInt32(domainID ?? 0)
         return [UInt32(deviceID) | field & 0xf_0000, field & 0xffff | UInt32(flags.rawValue & 0xfff) << 16 | UInt32(type.rawValue) << 28,
                 UInt32(truncatingIfNeeded: address), UInt32(truncatingIfNeeded: address >> 32)]
     }
 
     /// Decodes a log entry; nil for fewer than four words or an unknown event code. The
-    /// PASID/DomainID field is kept as the DomainID (16 bits, as the simulator's DTEs hold it).
+    /// PASID/DomainID field is the PASID when GN is set, else the DomainID (16 bits, as the
+    /// simulator's DTEs hold it).
     public init?(words: [UInt32]) {
         guard words.count >= 4, let type = EventType(rawValue: UInt8(words[1] >> 28)) else { return nil }
+        let flags = Flags(rawValue: UInt16((words[1] >> 16) & 0xfff))
+        let field = words[0] & 0xf_0000 | words[1] & 0xffff
         self.init(type, deviceID: UInt16(truncatingIfNeeded: words[0]), domainID: UInt16(truncatingIfNeeded: words[1]),
-                  address: UInt64(words[3]) << 32 | UInt64(words[2]), flags: Flags(rawValue: UInt16((words[1] >> 16) & 0xfff)))
+                  pasid: flags.contains(.GN) ? field : nil, address: UInt64(words[3]) << 32 | UInt64(words[2]), flags: flags)
     }
 
     /// The translation fault this event reports.

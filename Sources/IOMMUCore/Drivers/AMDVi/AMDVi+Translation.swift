@@ -5,6 +5,8 @@ struct AMDViAttachment {
     var domainID: UInt16
     /// Tables of the device's GCR3 table, root first (v2 only).
     var gcr3Tables: [UInt64] = []
+    /// `gcr3_info.glx`: the GCR3 table's levels − 1.
+    var glx = 0
 }
 
 /// The device table Linux installs in host memory and the walk an AMD IOMMU makes from the
@@ -12,9 +14,12 @@ struct AMDViAttachment {
 /// by DomainID. Follows the AMD IOMMU spec where Linux leaves a case unexercised (level
 /// skipping) and QEMU's `amd_iommu.c` for the DTE checks it makes.
 ///
-/// Not modelled: PASID-tagged requests (`translate ... pasid=`: the core installs only RID
-/// attachments, so there is no GCR3 entry for another PASID), nested DTEs (Mode ≠ 0 with
-/// GIOV, which v6.17 never writes), ATS, interrupt remapping, Linux's boot-time fill of every
+/// Requests with a PASID walk the v2 table GCR3[PASID] names, as VT-d walks its PASID
+/// entries: a PASID attach writes that entry in the device's GCR3 table (which exists while
+/// the RID is on a v2 domain).
+///
+/// Not modelled: nested DTEs (Mode ≠ 0 with GIOV, which v6.17 never writes), a GCR3 table
+/// under a v1 domain (Linux builds one only for SVA), ATS, interrupt remapping, Linux's boot-time fill of every
 /// DTE with V|TV (only bound devices issue DMA, and binding writes their DTE), and reserved-bit
 /// checks beyond Mode 7, GLX 3 and a present entry whose encoding the format rejects.
 extension AMDVi {
@@ -24,9 +29,9 @@ extension AMDVi {
     /// old domain's IOTLB entries are flushed, a v2 GCR3 table is freed with its DomainID),
     /// then `set_dte_entry` or `clear_dte_entry`, then INVALIDATE_DEVTAB_ENTRY.
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
-        // Substreams (PASIDs) are not modelled on this architecture: only the RID's entry is written.
-        guard pasid == noPASID else { return }
-        guard let deviceID = UInt16(exactly: device.streamID), let base = try? deviceTableBase(memory) else { return }
+        guard let deviceID = UInt16(exactly: device.streamID) else { return }
+        guard pasid == noPASID else { return installPASID(deviceID, attachment, pasid: pasid, memory: memory) }
+        guard let base = try? deviceTableBase(memory) else { return }
         if let old = attachedDevices.removeValue(forKey: deviceID) {
             iotlb.invalidate { $0.tag.domain == UInt64(old.domainID) }
             for table in old.gcr3Tables { memory.free(table) }
@@ -50,6 +55,19 @@ extension AMDVi {
         configurationCache[deviceID] = nil
     }
 
+    /// `amd_iommu_change_top` → `amd_iommu_update_dte`: a v1 table grew, so the DTE of every
+    /// device attached to it here gets the new root pointer and Mode (the other fields stay),
+    /// followed by INVALIDATE_DEVTAB_ENTRY.
+    func changeTop(of domain: PagingDomain, _ table: DescriptorPageTable) {
+        guard let base = deviceTable, let v1 = table.format as? AMDv1 else { return }
+        for (deviceID, attachment) in attachedDevices where attachment.domain == ObjectIdentifier(domain) {
+            let entry = base + UInt64(deviceID) * AMDViDeviceTable.entrySize
+            let word0 = (try? table.memory.read64(entry)) ?? 0
+            try? table.memory.write64(entry, AMDViDeviceTable.withHostTable(word0, root: table.root, mode: v1.mode))
+            configurationCache[deviceID] = nil
+        }
+    }
+
     /// `init_gcr3_table` for a v2 domain: `setup_gcr3_table` (a per-device DomainID, a GCR3
     /// table of GLX + 1 levels for the device's PASIDs) and `update_gcr3(dev_data, 0, pgd)`.
     private func guestConfiguration(_ device: PlatformDevice, domain: PagingDomain, root: UInt64, levels: Int,
@@ -58,17 +76,45 @@ extension AMDVi {
         let glx = min(AMDViDeviceTable.gcr3Levels(pasids: pasids), 2)
         let domainID = try allocateDomainID()
         let gcr3 = try memory.allocate(length: PhysicalMemory.frameSize)
-        var state = AMDViAttachment(domain: ObjectIdentifier(domain), domainID: domainID, gcr3Tables: [gcr3])
-        // __get_gcr3_pte(pasid 0, alloc): index 0 at every level, tables allocated on the way.
-        var table = gcr3
-        for _ in 0..<glx {
+        var state = AMDViAttachment(domain: ObjectIdentifier(domain), domainID: domainID, gcr3Tables: [gcr3], glx: glx)
+        let entry = try gcr3Slot(&state, pasid: noPASID, memory: memory)
+        try? memory.write64(entry, (root & ~0xfff) | AMDViDeviceTable.gcr3Valid)
+        return (AMDViDeviceTable.guestWords(gcr3Table: gcr3, glx: glx, guestLevels: levels, domainID: domainID), state)
+    }
+
+    /// `__get_gcr3_pte(gcr3_info, pasid, alloc = true)`: the level-0 entry of `pasid`, the
+    /// tables on the way allocated zeroed and linked with GCR3_VALID.
+    private func gcr3Slot(_ state: inout AMDViAttachment, pasid: UInt32, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+        var table = state.gcr3Tables[0]
+        for level in stride(from: state.glx, to: 0, by: -1) {
+            let slot = table + AMDViDeviceTable.gcr3Index(pasid, level: level) * 8
+            let entry = memory.peek64(slot)
+            if entry & AMDViDeviceTable.gcr3Valid != 0 {
+                table = entry & AMDViDeviceTable.rootMask
+                continue
+            }
             let next = try memory.allocate(length: PhysicalMemory.frameSize)
             state.gcr3Tables.append(next)
-            try? memory.write64(table, next | AMDViDeviceTable.gcr3Valid)
+            try? memory.write64(slot, next | AMDViDeviceTable.gcr3Valid)
             table = next
         }
-        try? memory.write64(table, (root & ~0xfff) | AMDViDeviceTable.gcr3Valid)
-        return (AMDViDeviceTable.guestWords(gcr3Table: gcr3, glx: glx, guestLevels: levels, domainID: domainID), state)
+        return table + AMDViDeviceTable.gcr3Index(pasid, level: 0) * 8
+    }
+
+    /// A PASID's attach or detach: `amd_iommu_set_gcr3` / `amd_iommu_clear_gcr3` →
+    /// `update_gcr3`, which writes GCR3[PASID] = the v2 table's root | GCR3_VALID (or 0) in the
+    /// device's GCR3 table, then `dev_flush_pasid_all`: the PASID's IOTLB entries go. Without
+    /// a GCR3 table (the RID is not on a v2 domain) there is nowhere to write it.
+    private func installPASID(_ deviceID: UInt16, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
+        guard var state = attachedDevices[deviceID], !state.gcr3Tables.isEmpty,
+              let slot = try? gcr3Slot(&state, pasid: pasid, memory: memory) else { return }
+        attachedDevices[deviceID] = state
+        var entry: UInt64 = 0
+        if case .paging(let domain) = attachment, let table = domain.table as? DescriptorPageTable, table.format is X86FirstStage {
+            entry = (table.root & ~0xfff) | AMDViDeviceTable.gcr3Valid
+        }
+        try? memory.write64(slot, entry)
+        iotlb.invalidate { $0.tag == IOTLB.Tag(domain: UInt64(state.domainID), addressSpace: UInt64(pasid)) }
     }
 
     /// `amd_iommu_iotlb_sync` → `domain_flush_pages`: INVALIDATE_IOMMU_PAGES for the domain's
@@ -109,24 +155,23 @@ extension AMDVi {
 
     // MARK: The walk
 
-    /// One untranslated DMA request without a PASID; PASID requests are not modelled (nil).
+    /// One untranslated DMA request, with or without a PASID.
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        guard pasid == nil else { return nil }
-        return WalkRecord.run { (record: inout WalkRecord) throws(TranslationFault) in
-            try walk(device, iova: iova, access: access, caches: caches, memory: memory, steps: &record.steps,
+        WalkRecord.run { (record: inout WalkRecord) throws(TranslationFault) in
+            try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &record.steps,
                      fetches: &record.fetches)
         }
     }
 
     /// An event found while reading the DTE or GCR3 table.
-    private func configurationEvent(_ type: AMDViEvent.EventType, device: UInt16, domain: UInt16?, address: UInt64,
-                                    access: AccessRights) -> TranslationFault {
-        AMDViEvent(type, deviceID: device, domainID: domain, address: address, flags: AMDViEvent.Flags(access: access))
+    private func configurationEvent(_ type: AMDViEvent.EventType, device: UInt16, domain: UInt16?, pasid: UInt32? = nil,
+                                    address: UInt64, access: AccessRights) -> TranslationFault {
+        AMDViEvent(type, deviceID: device, domainID: domain, pasid: pasid, address: address, flags: AMDViEvent.Flags(access: access))
             .fault(.configuration, level: 0, origin: .configuration)
     }
 
-    private func walk(_ device: PlatformDevice, iova: UInt64, access: AccessRights, caches: CachePolicy,
+    private func walk(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                       memory: PhysicalMemory, steps: inout [WalkStep],
                       fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation? {
         // DeviceIDs are 16 bits; the simulated table has an entry for each.
@@ -145,37 +190,51 @@ extension AMDVi {
         // V = 1, TV = 0 (the blocked domain): no translation information, the walk ends in an
         // IO_PAGE_FAULT (spec Table 8; the IO_PAGE_FAULT event table).
         guard dte.translationValid else {
-            throw configurationEvent(.IO_PAGE_FAULT, device: deviceID, domain: domain, address: iova, access: access)
+            throw configurationEvent(.IO_PAGE_FAULT, device: deviceID, domain: domain, pasid: pasid, address: iova, access: access)
         }
         // DTE.IR/IW head the permission AND; Linux always sets both.
         guard dte.rights.isSuperset(of: access) else {
             var flags = AMDViEvent.Flags(access: access)
             flags.formUnion([.PR, .PE])
-            throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, address: iova, flags: flags)
+            throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, pasid: pasid, address: iova, flags: flags)
                 .fault(.configuration, level: 0, origin: .configuration)
         }
-        // A guest table over a host table (GIOV with Mode ≠ 0) is a nested walk: not modelled.
-        if dte.guestValid && dte.guestIOProtection && dte.mode != 0 { return nil }
-        let guest = configuration.guest != nil
+        if pasid != nil {
+            // A PASID selects a guest table of the GCR3 table: without GV (or with a GLX the
+            // spec reserves) the IOMMU has none to use and rejects the request.
+            guard dte.guestValid, dte.glx < 3 else {
+                throw configurationEvent(.INVALID_DEVICE_REQUEST, device: deviceID, domain: nil, pasid: pasid, address: iova,
+                                         access: access)
+            }
+        }
+        // A guest table over a host table (GV with Mode ≠ 0) is a nested walk: not modelled.
+        if dte.guestValid && (dte.guestIOProtection || pasid != nil) && dte.mode != 0 { return nil }
+        let guest = configuration.guest != nil || pasid != nil
         if !guest && dte.mode == 0 {
             // Mode 0: translation disabled, access controlled by IR and IW alone.
             return Translation(iova: iova, output: iova, pageSize: pageSize, rights: dte.rights, steps: [], iotlbHit: false)
         }
-        let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? 0 : nil)
+        // Guest translations are tagged by PASID; a request without one uses PASID 0's table.
+        let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? UInt64(pasid ?? noPASID) : nil)
         if let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 var flags = AMDViEvent.Flags(access: access)
                 flags.formUnion([.PR, .PE])
-                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, address: iova, flags: flags)
+                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, pasid: pasid, address: iova, flags: flags)
                     .fault(guest ? .stage1 : .stage2, level: 0, origin: .iotlb)
             }
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
         let result: (output: UInt64, size: UInt64, rights: AccessRights)
-        if let format = configuration.guest, let root = configuration.guestRoot {
-            result = try guestWalk(format, root: root, iova: iova, access: access, device: deviceID, domain: domain, memory: memory,
-                                   steps: &steps)
+        if let pasid {
+            let root = try gcr3Entry(dte, pasid: pasid, device: deviceID, iova: iova, access: access, memory: memory, fetches: &fetches)
+            let format = X86FirstStage(levels: dte.guestLevels, gigabytePages: true, encoding: .amdIOPgtableV2)
+            result = try guestWalk(format, root: root, iova: iova, pasid: pasid, access: access, device: deviceID, domain: domain,
+                                   memory: memory, steps: &steps)
+        } else if let format = configuration.guest, let root = configuration.guestRoot {
+            result = try guestWalk(format, root: root, iova: iova, pasid: nil, access: access, device: deviceID, domain: domain,
+                                   memory: memory, steps: &steps)
         } else if let format = configuration.host {
             result = try hostWalk(format, root: dte.root, iova: iova, access: access, device: deviceID, domain: domain,
                                   memory: memory, steps: &steps)
@@ -215,7 +274,7 @@ extension AMDVi {
                 }
                 // Host-translated guest tables (Mode ≠ 0 with GIOV) are nested: not modelled.
                 if dte.mode == 0 {
-                    cached.guestRoot = try gcr3Entry(dte, device: deviceID, iova: iova, access: access, memory: memory, fetches: &fetches)
+                    cached.guestRoot = try gcr3Entry(dte, pasid: nil, device: deviceID, iova: iova, access: access, memory: memory, fetches: &fetches)
                     cached.guest = X86FirstStage(levels: dte.guestLevels, gigabytePages: true, encoding: .amdIOPgtableV2)
                 }
             }
@@ -224,16 +283,23 @@ extension AMDVi {
         return cached
     }
 
-    /// GCR3[PASID 0]: GLX + 1 levels of 512 eight-byte entries, index 0 at each.
-    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, device: UInt16, iova: UInt64, access: AccessRights, memory: PhysicalMemory,
-                           fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> UInt64 {
+    /// GCR3[PASID]: GLX + 1 levels of 512 eight-byte entries, indexed by the PASID's 9-bit
+    /// groups from the top (`__get_gcr3_pte`). An entry without V is an IO_PAGE_FAULT (with
+    /// GN and the PASID for a request that carried one), a read that hits no memory a
+    /// PAGE_TAB_HARDWARE_ERROR.
+    private func gcr3Entry(_ dte: AMDViDeviceTable.Entry, pasid requested: UInt32?, device: UInt16, iova: UInt64, access: AccessRights,
+                           memory: PhysicalMemory, fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> UInt64 {
+        let pasid = requested ?? noPASID
         var table = dte.gcr3Table
-        for _ in 0...dte.glx {
-            let entry = try memory.fetch(.gcr3Entry, at: table, count: 1, into: &fetches) {
-                self.configurationEvent(.PAGE_TAB_HARDWARE_ERROR, device: device, domain: dte.domainID, address: $0, access: access)
+        for level in stride(from: dte.glx, through: 0, by: -1) {
+            let slot = table + AMDViDeviceTable.gcr3Index(pasid, level: level) * 8
+            let entry = try memory.fetch(.gcr3Entry, at: slot, count: 1, into: &fetches) {
+                self.configurationEvent(.PAGE_TAB_HARDWARE_ERROR, device: device, domain: dte.domainID, pasid: requested,
+                                        address: $0, access: access)
             }[0]
             guard entry & AMDViDeviceTable.gcr3Valid != 0 else {
-                throw configurationEvent(.IO_PAGE_FAULT, device: device, domain: dte.domainID, address: iova, access: access)
+                throw configurationEvent(.IO_PAGE_FAULT, device: device, domain: dte.domainID, pasid: requested, address: iova,
+                                         access: access)
             }
             table = entry & AMDViDeviceTable.rootMask
         }
@@ -263,27 +329,27 @@ extension AMDVi {
             let mask: UInt64 = (skippedBits + low >= 64 ? .max : (1 << (skippedBits + low)) - 1) & ~((1 << low) - 1)
             if iova & mask != 0 {
                 steps += walked.prefix(position + 1)
-                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: AMDViEvent.Flags(access: access))
-                    .fault(.stage2, level: step.level, origin: .walk)
+                throw rules.event(.IO_PAGE_FAULT, flags: AMDViEvent.Flags(access: access)).fault(.stage2, level: step.level, origin: .walk)
             }
         }
         steps += walked
-        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage2, iova: iova, access: access, device: device, domain: domain)
+        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage2, rules: rules, access: access)
     }
 
-    /// The v2 walk from GCR3[0] (stage 1: the guest table, here with no host table under
+    /// The v2 walk from GCR3[PASID] (stage 1: the guest table, here with no host table under
     /// it). Inputs are canonical 48-bit addresses: the upper half walks with its sign bits
     /// dropped (the index bits are 47:12), a non-canonical input is an IO_PAGE_FAULT. R/W is
-    /// ANDed through the levels; U/S is not checked (Linux sets it everywhere) and GN stays
-    /// clear: the request carries no PASID, GIOV only borrows PASID 0's table.
-    private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, access: AccessRights, device: UInt16, domain: UInt16,
-                           memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+    /// ANDed through the levels; U/S is not checked (Linux sets it everywhere). Events set GN
+    /// and name the PASID for a request with one; a request without one (GIOV borrowing
+    /// PASID 0's table) leaves GN clear.
+    private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, pasid: UInt32?, access: AccessRights, device: UInt16,
+                           domain: UInt16, memory: PhysicalMemory,
+                           steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        let rules = AMDViWalkRules(table: .guest, deviceID: device, domainID: domain, pasid: pasid, address: iova)
         guard format.isCanonical(iova) else {
-            throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: AMDViEvent.Flags(access: access))
-                .fault(.stage1, level: format.rootLevel, origin: .walk)
+            throw rules.event(.IO_PAGE_FAULT, flags: AMDViEvent.Flags(access: access)).fault(.stage1, level: format.rootLevel, origin: .walk)
         }
         let input = iova & ((1 << UInt64(format.inputBits)) - 1)
-        let rules = AMDViWalkRules(table: .guest, deviceID: device, domainID: domain, address: iova)
         let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage1)
         var walked: [WalkStep] = []
         let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
@@ -291,13 +357,13 @@ extension AMDVi {
             outcome = .failure(error)
         }
         steps += walked
-        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage1, iova: iova, access: access, device: device, domain: domain)
+        return try reservedEncodingChecked(outcome, steps: walked, stage: .stage1, rules: rules, access: access)
     }
 
     /// A walk that stopped at a present but invalid entry faulted on a reserved encoding: PR|RZ.
     private func reservedEncodingChecked(_ outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>,
-                                         steps: [WalkStep], stage: TranslationStage, iova: UInt64, access: AccessRights,
-                                         device: UInt16, domain: UInt16) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                                         steps: [WalkStep], stage: TranslationStage, rules: AMDViWalkRules,
+                                         access: AccessRights) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         switch outcome {
         case .success(let result):
             return result
@@ -305,8 +371,7 @@ extension AMDVi {
             if let last = steps.last, last.kind == .invalid, last.descriptor & 1 != 0 {
                 var flags = AMDViEvent.Flags(access: access)
                 flags.formUnion([.PR, .RZ])
-                throw AMDViEvent(.IO_PAGE_FAULT, deviceID: device, domainID: domain, address: iova, flags: flags)
-                    .fault(stage, level: last.level, origin: .walk)
+                throw rules.event(.IO_PAGE_FAULT, flags: flags).fault(stage, level: last.level, origin: .walk)
             }
             throw fault
         }

@@ -92,15 +92,19 @@ public final class AMDVi: IOMMUDriver {
             if flags == .dirtyTracking && !configuration.dirtyTracking { throw .EOPNOTSUPP }
             let levels = configuration.levels
             let aperture: IOVARange = levels < 6 ? .addressWidth(12 + 9 * levels) : .all
-            // Linux starts a v1 table at mode 3 and grows it (`increase_address_space`) as
-            // IOVAs above it are mapped, rewriting the DTE each time. The simulator builds the
-            // table at its final mode from the start: Mode = the configured host levels
-            // (`amd_iommu_hpt_level`, 4-6), which is what the aperture already promises. A
-            // walk therefore always fetches `levels` descriptors down to a 4K page.
-            let format = AMDv1(mode: levels)
+            // Linux starts a v1 table at mode 3 (`v1_alloc_pgtable`; generic_pt amdv1 with
+            // `starting_level = 2` and PT_FEAT_DYNAMIC_TOP) and adds a level whenever an IOVA
+            // above its reach is mapped, up to the host levels (`amd_iommu_hpt_level`, 4-6)
+            // the aperture promises; `amd_iommu_change_top` then rewrites every attached
+            // device's DTE. A walk below 512G reads three levels.
+            let table = try DescriptorPageTable(format: AMDv1(mode: 3, maximumMode: levels), memory: memory)
             domain = PagingDomain(driver: self, stage: .stage2, aperture: aperture, pageSizes: Self.v1PageSizes,
-                                  table: try DescriptorPageTable(format: format, memory: memory),
-                                  dirtyTracking: flags.contains(.dirtyTracking))
+                                  table: table, dirtyTracking: flags.contains(.dirtyTracking))
+            table.topChanged = { [weak self, weak domain] table in
+                guard let self, let domain else { return }
+                changeTop(of: domain, table)
+                for peer in peers[ObjectIdentifier(domain)] ?? [] { peer.iommu?.changeTop(of: domain, table) }
+            }
         case [], .pasid:
             // v2 (x86-64 format) tables, 4-level (`amd_iommu_gpt_level` without 5-level
             // support), written by io_pgtable_v2.c: the canonical lower half.

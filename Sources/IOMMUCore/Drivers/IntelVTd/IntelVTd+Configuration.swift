@@ -150,10 +150,20 @@ public enum VTd {
     }
 }
 
-/// How VT-d walks a stage and names its faults. Stage 2 (second stage) follows QEMU's
-/// `vtd_iova_to_slpte`: R and W are ANDed down the levels and a missing right is reported
-/// as the legacy 0x5 / 0x6 whether or not the entry was present; stage 1 (first stage) is
-/// x86-64 paging, `vtd_iova_to_flpte`'s checks and codes.
+/// How VT-d walks a stage and names its faults, with the scalable-mode reasons (VT-d spec
+/// 4.x, "Non-Recoverable Fault Reasons", the scalable-mode table; the strings are Linux's
+/// `dma_remap_sm_fault_reasons[]`). The units run in scalable mode (RTADDR.TTM = 01b), so
+/// the legacy codes 0x01-0x0D never appear: QEMU (`vtd_iova_to_slpte`) reports its scalable
+/// second stage with the legacy VTD_FR_WRITE / READ / PAGING_ENTRY_RSVD as a simplification;
+/// the model follows the architecture, which is what a host such as Granite Rapids logs.
+///
+/// Second stage: no present bit, so an entry without the requested right, present or not,
+/// is 0x79 (Read/Write permission); R and W are ANDed down the levels and checked at each
+/// table entry. An entry that cannot be read is 0x78, or 0x7B (invalid SSPTPTR) at the top
+/// level; a present entry with reserved bits is 0x7A; an input beyond the table's AGAW is
+/// 0x83 (address beyond the hardware maximum). First stage is x86-64 paging,
+/// `vtd_iova_to_flpte`'s checks: 0x80 non-canonical, 0x71 not present, 0x81 U/S, 0x85 R/W,
+/// 0x72 reserved bits, 0x73 / 0x70 unreadable root / entry.
 struct VTdWalkRules: WalkRules {
     var stage: TranslationStage
     var rootLevel: Int
@@ -178,18 +188,17 @@ struct VTdWalkRules: WalkRules {
     func leafFault(_ descriptor: UInt64, level: Int) -> WalkFaultKind? { nil }
 
     func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault {
-        let write = access.contains(.write)
         var fetchAddress: UInt64?
         let reason: VTd.FaultReason
         if stage == .stage2 {
             switch kind {
-            case .inputRange: reason = .beyondMGAW
-            case .translation, .permission, .accessFlag: reason = write ? .writeNotSet : .readNotSet
+            case .inputRange: reason = .beyondDMAMaximum
+            case .translation, .permission, .accessFlag: reason = .secondStagePermission
             case .externalAbort(let address):
-                // QEMU: an unreadable top-level entry is a bad SSPTPTR, so an invalid context.
-                reason = level == rootLevel ? .invalidContextEntry : .nextTableInvalid
+                // An unreadable top-level entry means SSPTPTR points nowhere.
+                reason = level == rootLevel ? .invalidSecondStageTable : .secondStageAccess
                 fetchAddress = address
-            case .addressSize: reason = .reservedPTE
+            case .addressSize: reason = .secondStageReserved
             }
         } else {
             switch kind {
@@ -203,6 +212,22 @@ struct VTdWalkRules: WalkRules {
             }
         }
         return VTdFaultRecord(reason, fetchAddress: fetchAddress).fault(stage, level: level)
+    }
+
+    /// A second-stage fault met while translating the GPA of a first-stage entry of a nested
+    /// translation: a missing read right is 0x75 for the FS-PML4 (PML5) entry, the one in
+    /// the table FSPTPTR names, and 0x76 below it; a GPA beyond the second stage is 0x74.
+    /// Access errors and reserved bits keep their second-stage reasons.
+    static func nestedFirstStageFault(_ fault: TranslationFault, rootTable: Bool) -> TranslationFault {
+        guard case .vtd(var record) = fault.record else { return fault }
+        switch record.reason {
+        case .secondStagePermission: record.reason = rootTable ? .nestedFirstStageRootRead : .nestedFirstStageRead
+        case .beyondDMAMaximum: record.reason = .nestedFirstStageBeyondMGAW
+        default: return fault
+        }
+        var refined = fault
+        refined.record = .vtd(record)
+        return refined
     }
 
     /// The check hardware makes on a table entry before it fetches the next level (QEMU
@@ -219,7 +244,7 @@ struct VTdWalkRules: WalkRules {
         let write = access.contains(.write)
         if stage == .stage2 {
             let needed = write ? VTdSecondStage.write : VTdSecondStage.read
-            return descriptor & needed == 0 ? (write ? .writeNotSet : .readNotSet) : nil
+            return descriptor & needed == 0 ? .secondStagePermission : nil
         }
         if descriptor & X86FirstStage.user == 0 { return .userSupervisor }
         if write && descriptor & X86FirstStage.readWrite == 0 { return .firstStageWrite }
@@ -230,14 +255,14 @@ struct VTdWalkRules: WalkRules {
     /// present but malformed (PS where no page of that size exists) has reserved bits set,
     /// and a permission fault at the leaf is refined the same way as at a table.
     func refine(_ fault: TranslationFault, last step: WalkStep?, access: AccessRights) -> TranslationFault {
-        let refinable: [VTd.FaultReason] = [.writeNotSet, .readNotSet, .firstStageNotPresent, .firstStageWrite]
+        let refinable: [VTd.FaultReason] = [.secondStagePermission, .firstStageNotPresent, .firstStageWrite]
         guard let step, case .vtd(var record) = fault.record, fault.stage == stage, step.stage == stage, step.level == fault.level,
               refinable.contains(record.reason) else { return fault }
         let present = stage == .stage2 ? step.descriptor & (VTdSecondStage.read | VTdSecondStage.write) != 0
                                        : step.descriptor & X86FirstStage.present != 0
         if step.kind == .invalid {
             guard present else { return fault }
-            record.reason = stage == .stage2 ? .reservedPTE : .firstStageReserved
+            record.reason = stage == .stage2 ? .secondStageReserved : .firstStageReserved
         } else if let reason = deniedReason(step.descriptor, access: access) {
             record.reason = reason
         } else {

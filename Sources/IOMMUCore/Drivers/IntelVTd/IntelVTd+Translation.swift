@@ -8,14 +8,14 @@
 /// or second stage, or the configuration for the root/context/PASID structures; the level is
 /// the VT-d level (5/4 ... 1) of the entry that faulted.
 ///
-/// Which codes. The codes follow what QEMU's scalable-mode emulation reports, which is what a
-/// Linux guest sees and what `dma_remap_fault_reasons[]` has strings for: the second stage
-/// uses the legacy codes (0x4 "Access beyond MGAW", 0x5 / 0x6 for a missing W / R right,
-/// present or not, 0x7 for an entry below the root that cannot be read, 0x3 for an unreadable
-/// root, 0xC for a present entry with reserved bits), not the SM codes 0x78-0x7B real
-/// scalable-mode hardware would log; root and context entries also use the legacy codes
-/// (0x1, 0x2, 0x8, 0x9); PASID structures and the first stage use the SM codes (0x45/0x46,
-/// 0x50/0x51, 0x58/0x59/0x5B, 0x70-0x73, 0x80, 0x81, 0x85, 0x87).
+/// Which codes. The units run in scalable mode, so every fault carries a scalable-mode
+/// reason (VT-d spec 4.x, the scalable-mode table of "Non-Recoverable Fault Reasons"): root
+/// and context entries 0x30/0x38/0x39/0x40/0x41, PASID structures 0x45/0x46, 0x50/0x51,
+/// 0x58/0x59/0x5B, the first stage 0x70-0x73, 0x80, 0x81, 0x85, the second stage 0x78-0x7B
+/// and 0x83, a second-stage walk for a first-stage entry of a nested translation 0x74-0x76,
+/// an output in the interrupt range 0x87 (`VTdWalkRules`). QEMU's scalable-mode emulation
+/// uses the legacy codes (0x1-0xC) for the root, context and second-stage faults: a
+/// simplification the model does not copy.
 extension IntelVTd {
     // MARK: Installing context and PASID entries
 
@@ -219,12 +219,16 @@ extension IntelVTd {
             result = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
                                         memory: memory, steps: &steps)
         default:
-            let s2 = configuration.secondStage!, s2root = entry.secondStageTable
+            let s2 = configuration.secondStage!, s2root = entry.secondStageTable, s1root = entry.firstStageTable
             // Every first-stage table address is a GPA, translated (for read) before its fetch.
-            let first = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
+            let first = try firstStageWalk(configuration.firstStage!, root: s1root, input: iova, access: access,
                                            memory: memory, steps: &steps) { gpa, steps throws(TranslationFault) in
-                try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, role: .stage2OfStage1Table, memory: memory,
-                                         steps: &steps).output
+                do throws(TranslationFault) {
+                    return try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, role: .stage2OfStage1Table,
+                                                    memory: memory, steps: &steps).output
+                } catch {
+                    throw VTdWalkRules.nestedFirstStageFault(error, rootTable: gpa.alignedDown(to: 4096) == s1root)
+                }
             }
             let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, role: .stage2OfOutput,
                                              memory: memory, steps: &steps)
@@ -256,15 +260,15 @@ extension IntelVTd {
                                fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> VTd.CachedConfiguration {
         let key = UInt64(rid) << 32 | UInt64(requested ?? .max)
         if let cached = configurationCache.cached(key, policy: caches) { return cached }
-        guard let root = rootTable else { throw configurationFault(.rootTableInvalid) }
+        guard let root = rootTable else { throw configurationFault(.invalidRootTableAddress) }
         let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let rootEntry = try fetch(.rootEntry, at: root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory,
-                                  fault: .rootTableInvalid, into: &fetches)[0]
-        guard rootEntry & 1 != 0 else { throw configurationFault(.rootEntryNotPresent) }
+                                  fault: .rootEntryAccess, into: &fetches)[0]
+        guard rootEntry & 1 != 0 else { throw configurationFault(.smRootEntryNotPresent) }
         let contextAddress = (rootEntry & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
-        let contextWords = try fetch(.contextEntry, at: contextAddress, count: 2, memory, fault: .contextTableInvalid, into: &fetches)
+        let contextWords = try fetch(.contextEntry, at: contextAddress, count: 2, memory, fault: .contextEntryAccess, into: &fetches)
         let context = VTd.ContextEntry(lo: contextWords[0], hi: contextWords[1])
-        guard context.present else { throw configurationFault(.contextEntryNotPresent) }
+        guard context.present else { throw configurationFault(.smContextEntryNotPresent) }
         let pasid: UInt32
         if let requested {
             guard context.pasidEnabled else { throw configurationFault(.pasidNotEnabled) }
@@ -272,7 +276,11 @@ extension IntelVTd {
         } else {
             pasid = context.ridPASID
         }
-        guard UInt64(pasid) < context.pasidLimit else { throw configurationFault(.pasidTooLarge) }
+        // ECAP.PSS: "requests-with-PASID with PASID value beyond the limit specified by this
+        // field are treated as error" (VT-d spec, ECAP register). The spec names no code for
+        // it; the model reports it as 0x46, the scalable-mode reason for a PASID above what
+        // the context entry's PASID directory (PDTS) covers.
+        guard UInt64(pasid) < min(context.pasidLimit, 1 << UInt64(maxPASIDLog2)) else { throw configurationFault(.pasidTooLarge) }
         let directoryEntry = try fetch(.pasidDirectoryEntry, at: context.directory + UInt64(pasid >> VTd.pasidDirectoryShift) * VTd.directoryEntrySize,
                                        memory, fault: .directoryAccess, into: &fetches)[0]
         guard directoryEntry & 1 != 0 else { throw configurationFault(.directoryNotPresent) }
@@ -287,12 +295,15 @@ extension IntelVTd {
             // AW must be a width CAP.SAGAW supports.
             let aw = entry.addressWidth
             guard (1...3).contains(aw), (cap >> (8 + aw)) & 1 != 0 else { throw configurationFault(.invalidPASIDEntry) }
-            cached.secondStage = VTdSecondStage(levels: Int(aw) + 2, superpages: VTdSecondStage.Superpages(capability: cap))
+            cached.secondStage = VTdSecondStage(levels: Int(aw) + 2, superpages: VTdSecondStage.Superpages(capability: cap),
+                                                hostAddressBits: configuration.addressWidth)
         }
         if pgtt == .firstStage || pgtt == .nested {
             let mode = entry.firstStagePagingMode
             guard mode == 0 || (mode == 1 && (cap >> 60) & 1 != 0) else { throw configurationFault(.invalidPASIDEntry) }
-            cached.firstStage = X86FirstStage(levels: 4 + Int(mode), gigabytePages: (cap >> 56) & 1 != 0)
+            // The host address width bounds every first-stage address; XD is reserved (no NXE).
+            cached.firstStage = X86FirstStage(levels: 4 + Int(mode), gigabytePages: (cap >> 56) & 1 != 0,
+                                              physicalAddressBits: configuration.addressWidth, executeDisableReserved: true)
         }
         configurationCache.fill(key, cached, policy: caches)
         return cached

@@ -13,6 +13,8 @@ public final class IntelVTd: IOMMUDriver {
         public var secondStage = true
         /// ECAP.SLADS with SMPWC: second-stage access/dirty bits (dirty tracking).
         public var dirtyTracking = true
+        /// ECAP.PSS: the unit handles PSS + 1 PASID bits (19: all 20 of PCIe's).
+        public var pasidSizeSupported = 19
 
         public init() {}
 
@@ -22,7 +24,8 @@ public final class IntelVTd: IOMMUDriver {
 
     /// `IOAPIC_RANGE_START ... IOAPIC_RANGE_END`: the interrupt window, never translated.
     public static let msiWindow = IOVARange(start: 0xfee0_0000, last: 0xfeef_ffff)
-    /// `IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17`, which v6.17 always reports.
+    /// `IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17`, which Linux reports on every unit
+    /// (`intel_iommu_hw_info`) and works around on every nest parent: the errata is not probed.
     public static let errata772415: UInt64 = 1
 
     public let name: String
@@ -81,8 +84,13 @@ public final class IntelVTd: IOMMUDriver {
         if c.dirtyTracking { ecap |= 1 << 45 | 1 << 48 }      // SLADS, SMPWC
         if c.secondStage { ecap |= 1 << 46 }
         if c.firstStage { ecap |= 1 << 47 }
+        ecap |= UInt64(c.pasidSizeSupported & 0x1f) << 35      // PSS
         return ecap
     }
+
+    /// `iommu->iommu.max_pasids = 2UL << ecap_pss(iommu->ecap)` (`alloc_iommu`), so
+    /// `out_max_pasid_log2` and every PASID check agree with ECAP.PSS.
+    public var maxPASIDLog2: UInt8 { UInt8(configuration.pasidSizeSupported + 1) }
 
     /// `struct iommu_hw_info_vtd`.
     public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
@@ -100,8 +108,10 @@ public final class IntelVTd: IOMMUDriver {
     /// HWPT allocated for a device that can (`iommufd_hwpt_paging_enforce_cc`, before the
     /// domain is filled), which on VT-d is every device (ECAP.SC), so it is decided here.
     ///
-    /// Left out: `PT_FEAT_VTDSS_FORCE_WRITEABLE`, which (for ERRATA_772415_SPR17) makes Linux
-    /// refuse read-only mappings on a nest parent; read-only mappings are written as asked.
+    /// A nest parent's table gets `PT_FEAT_VTDSS_FORCE_WRITEABLE` (ERRATA_772415_SPR17, which
+    /// `hardwareInfo` reports on every unit as Linux does): a read-only `ioas_map` into its
+    /// IOAS fails with EINVAL, and so does allocating it over an IOAS that already holds a
+    /// read-only area (`iopt_table_add_domain` fills the new domain and fails with the map).
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
                                      memory: PhysicalMemory) throws(Errno) -> PagingDomain {
         guard userData == nil else { throw .EOPNOTSUPP }
@@ -118,7 +128,8 @@ public final class IntelVTd: IOMMUDriver {
         if flags.contains(.dirtyTracking) && !c.dirtyTracking { throw .EOPNOTSUPP }
         guard c.secondStage else { throw .EOPNOTSUPP }
         let format = VTdSecondStage(addressWidth: width, superpages: VTdSecondStage.Superpages(capability: capabilityRegister),
-                                    snoop: canEnforceCacheCoherency(for: device))
+                                    snoop: canEnforceCacheCoherency(for: device),
+                                    forceWriteable: flags.contains(.nestParent))
         return PagingDomain(driver: self, stage: .stage2, aperture: .addressWidth(width),
                             pageSizes: format.pageSizes, table: try DescriptorPageTable(format: format, memory: memory),
                             nestParent: flags.contains(.nestParent), dirtyTracking: flags.contains(.dirtyTracking))
