@@ -390,7 +390,7 @@ extension AMDVi {
         if let pasid, dte.guestValid {
             var table = dte.gcr3Table
             for level in stride(from: dte.glx, through: 0, by: -1) {
-                let entryAddress = table + ((UInt64(pasid) >> UInt64(9 * level)) & 0x1ff) * 8
+                let entryAddress = table + AMDViDeviceTable.gcr3Index(pasid, level: level) * 8
                 let entry = memory.peek64(entryAddress)
                 gcr3.append(ConfigurationStructure(name: "GCR3 entry", address: entryAddress, words: [entry], fields: [
                     DescriptorField("V", 0...0, of: entry), DescriptorField("GCR3", 12...51, entry & AMDViDeviceTable.rootMask),
