@@ -62,6 +62,7 @@ public struct DetailsPane: InspectorPane {
             }
             text("mapped runs \(domain.table.mappingCount)  SW_MSI doorbells \(hwpt.presentSWMSI.count)")
             edge("IOAS", hwpt.ioas)
+            if let fault = hwpt.fault { edge("faults to", fault) }
             for (device, pasid) in graph.attachments(of: hwpt.id) { edge("attached" + (pasid == noPASID ? "" : " pasid \(pasid)"), device) }
             // What stands on it: nested HWPTs (also those on its vIOMMUs, whose stage 2 it is) and vIOMMUs.
             let children = graph.children(of: hwpt.id)
@@ -73,7 +74,7 @@ public struct DetailsPane: InspectorPane {
                 switch kind {
                 case .hwptNested(let nested): edge("nested on it", nested)
                 case .viommu(let viommu): edge("vIOMMU on it", viommu)
-                case .ioas, .hwptPaging, .device, .vdevice, .selftest: break
+                case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq: break
                 }
             }
         case .hwptNested(let nested):
@@ -86,11 +87,13 @@ public struct DetailsPane: InspectorPane {
             case .hwpt(let parent): edge("parent", parent)
             case .viommu(let viommu): edge("vIOMMU", viommu); edge("stage 2", viommu.parent)
             }
+            if let fault = nested.fault { edge("faults to", fault) }
             for (device, _) in graph.attachments(of: nested.id) { edge("attached", device) }
         case .viommu(let viommu):
             text("type \(UInt64(viommu.viommuType).hex) on \(viommu.driver.name)")
             edge("nest parent", viommu.parent)
             for case .vdevice(let vdevice) in graph.children(of: viommu.id) { edge("vDEVICE", vdevice) }
+            for veventq in viommu.veventqs { edge("vEVENTQ", veventq) }
         case .vdevice(let vdevice):
             text("virt_id \(vdevice.virtualID.hex)")
             edge("vIOMMU", vdevice.viommu)
@@ -112,6 +115,18 @@ public struct DetailsPane: InspectorPane {
             }
         case .selftest(let stdev):
             edge("device", stdev.device)
+        case .fault(let fault):
+            text(ObjectText.queueState(fault))
+            for group in fault.pending.prefix(8) { text("pending  " + ObjectText.pageRequests(group)) }
+            for (cookie, group) in fault.awaitingResponse.sorted(by: { $0.key < $1.key }).prefix(8) {
+                text("cookie \(cookie)  " + ObjectText.pageRequests(group))
+            }
+            for answer in fault.answers.suffix(4) { text("answered \(answer.code.name)  " + ObjectText.pageRequests(answer.group)) }
+            for case let hwpt as HWPT in graph.referrers(of: fault.id, role: .fault).map(\.object) { edge("HWPT using it", hwpt) }
+        case .veventq(let veventq):
+            text(ObjectText.queueState(veventq))
+            for entry in veventq.deliver.prefix(8) { text(ObjectText.vevent(entry)) }
+            edge("vIOMMU", veventq.viommu)
         }
         return lines
     }

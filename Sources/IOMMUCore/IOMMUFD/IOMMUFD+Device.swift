@@ -67,7 +67,7 @@ extension IOMMUFD {
         case .hwptPaging(let paging): hwpt = paging
         case .hwptNested(let nested): hwpt = nested
         case .ioas(let ioas): return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
-        case .device, .viommu, .vdevice, .selftest: throw .EINVAL
+        case .device, .viommu, .vdevice, .selftest, .fault, .veventq: throw .EINVAL
         }
         if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
         return hwpt.id
@@ -225,8 +225,9 @@ extension IOMMUFD {
         return false
     }
 
-    /// The driver's `attach_dev`.
+    /// The driver's `attach_dev`, with the IOPF enablement a fault-capable domain needs.
     private func driverAttach(_ device: Device, _ hwpt: HWPT) throws(Errno) {
+        if hwpt.fault != nil { try checkIOPF(device) }
         switch hwpt {
         case let paging as HWPTPaging:
             try device.platform.iommu.checkAttach(device.platform, to: paging.domain)

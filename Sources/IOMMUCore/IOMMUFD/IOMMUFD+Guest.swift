@@ -6,8 +6,14 @@ extension IOMMUFD {
     public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Errno) -> UInt64 {
         let ioas = try object(ioasID, as: IOAS.self)
         guard let (range, area) = ioas.areas.entry(containing: gpa),
-              let physical = machine.memory.physicalAddress(of: area.userVA &+ (gpa - range.start)) else { throw .ENOENT }
+              let physical = areaPhysicalAddress(ioas, area, at: area.userVA &+ (gpa - range.start)) else { throw .ENOENT }
         return physical
+    }
+
+    /// The host page behind a user VA of an area: the page its pin holds once a domain pinned
+    /// the area (whatever `munmap` did since), else what the process maps there now.
+    func areaPhysicalAddress(_ ioas: IOAS, _ area: IOASArea, at userVA: UInt64) -> UInt64? {
+        ioas.hwpts.isEmpty ? machine.memory.physicalAddress(of: userVA) : machine.memory.pinnedPhysicalAddress(of: userVA)
     }
 
     /// Writes little-endian u64s at a GPA, through the IOAS mapping; ENOENT if unmapped,

@@ -158,14 +158,17 @@ extension IOMMUFD {
 
     /// `iopt_area_fill_domain`: pins the area's pages and writes them into one domain, one
     /// physically contiguous run at a time, so the domain can use blocks where the backing
-    /// allows. Unbacked user memory cannot be pinned: EFAULT, with nothing left mapped.
-    func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain) throws(Errno) {
+    /// allows. Unbacked user memory cannot be pinned: EFAULT, with nothing left mapped. An
+    /// area already `pinned` (the IOAS has a domain) is copied from the pages its pin holds,
+    /// as `iopt_area_fill_domain` reads the storage domain, even where `munmap` took the VAs.
+    func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain, pinned: Bool = false) throws(Errno) {
         let length = range.last - range.start + 1
+        let memory = machine.memory
         var offset: UInt64 = 0
         while offset < length {
             let userVA = area.userVA &+ offset
-            let run = machine.memory.contiguousLength(at: userVA, limit: length - offset)
-            guard run > 0, let physical = machine.memory.physicalAddress(of: userVA) else {
+            let run = memory.contiguousLength(at: userVA, limit: length - offset, pinned: pinned)
+            guard run > 0, let physical = pinned ? memory.pinnedPhysicalAddress(of: userVA) : memory.physicalAddress(of: userVA) else {
                 if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
                 throw .EFAULT
             }
@@ -351,7 +354,7 @@ extension IOMMUFD {
             let pinning = ioas.hwpts.isEmpty
             for (range, area) in ioas.areas.entries {
                 if pinning { try pin(ioas, range, area) }
-                try mapArea(range, area, into: domain)
+                try mapArea(range, area, into: domain, pinned: !pinning)
             }
         } catch {
             if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries { unpin(ioas, range) } }
