@@ -48,7 +48,9 @@ public struct DetailsPane: InspectorPane {
             if let ranges = reader.usableRanges(of: ioas) {
                 text("usable   " + ranges.ranges.prefix(8).map(\.description).joined(separator: ", "))
             }
-            for child in graph.children(of: ioas.id) { edge("domain", child.object) }
+            for child in graph.children(of: ioas.id) {
+                if case .access(let access) = child { edge("access", access) } else { edge("domain", child.object) }
+            }
         case .hwptPaging(let hwpt):
             let domain = hwpt.domain
             text("\(hwpt.isAutomatic ? "automatic" : "user") \(domain.stage.rawValue) on \(domain.driver.name)"
@@ -74,7 +76,7 @@ public struct DetailsPane: InspectorPane {
                 switch kind {
                 case .hwptNested(let nested): edge("nested on it", nested)
                 case .viommu(let viommu): edge("vIOMMU on it", viommu)
-                case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq: break
+                case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq, .access: break
                 }
             }
         case .hwptNested(let nested):
@@ -123,6 +125,10 @@ public struct DetailsPane: InspectorPane {
             }
             for answer in fault.answers.suffix(4) { text("answered \(answer.code.name)  " + ObjectText.pageRequests(answer.group)) }
             for case let hwpt as HWPT in graph.referrers(of: fault.id, role: .fault).map(\.object) { edge("HWPT using it", hwpt) }
+        case .access(let access):
+            text(ObjectText.accessState(access))
+            for pin in access.pins.prefix(16) { text("pinned #\(pin.id)  " + (IOVARange(start: pin.iova, length: pin.length)?.description ?? pin.iova.hex)) }
+            if let ioas = access.ioas { edge("IOAS", ioas) }
         case .veventq(let veventq):
             text(ObjectText.queueState(veventq))
             for entry in veventq.deliver.prefix(8) { text(ObjectText.vevent(entry)) }

@@ -103,6 +103,9 @@ public struct ObjectTreePane: InspectorPane {
                     }
                 }
             }
+            for case .access(let access) in hwpts {
+                _ = add(.access(access), 2, "ACCESS \(access.id)  " + ObjectText.accessState(access), children: false)
+            }
         }
         for device in graph.devices {
             let attached = device.attachments[noPASID].map { ObjectText.attachment($0, pasid: noPASID, arrow: arrow) } ?? "blocked"
@@ -125,6 +128,7 @@ public struct ObjectTreePane: InspectorPane {
         case .selftest: "selftest"
         case .fault: "fault"
         case .veventq: "veventq"
+        case .access: "access"
         }
         return "\(prefix):\(kind.id)"
     }

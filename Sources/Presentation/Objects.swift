@@ -36,6 +36,11 @@ public enum ObjectText {
         "fd \(fault.fd)  pending \(fault.pending.count)  awaiting response \(fault.awaitingResponse.count)"
     }
 
+    /// An access's state in a row: the selftest driver's file, whether it pins, what it holds.
+    public static func accessState(_ access: Access) -> String {
+        "fd \(access.fd)  \(access.needsPinPages ? "needs_pin_pages" : "rw only")  pinned ranges \(access.pins.count)"
+    }
+
     /// A vEVENTQ's state in a row: type, fill against depth, the next sequence number, and
     /// whether events were lost.
     public static func queueState(_ veventq: VEventQueue) -> String {

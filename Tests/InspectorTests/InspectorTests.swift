@@ -66,7 +66,7 @@ struct ObjectGraphModelTests {
         let attachments = { (hwpt: HWPT) in devices.reduce(0) { $0 + $1.attachments.values.filter { $0 === hwpt }.count } }
         switch object {
         case let ioas as IOAS:
-            return 1 + all.filter { ($0 as? HWPTPaging)?.ioas === ioas }.count
+            return 1 + all.filter { ($0 as? HWPTPaging)?.ioas === ioas }.count + all.filter { ($0 as? Access)?.ioas === ioas }.count
         case let hwpt as HWPTPaging:
             let nested = all.filter { if case .hwpt(let parent)? = ($0 as? HWPTNested)?.parent { return parent === hwpt }; return false }
             return 1 + attachments(hwpt) + nested.count + all.filter { ($0 as? VIOMMU)?.parent === hwpt }.count
@@ -80,6 +80,9 @@ struct ObjectGraphModelTests {
             return 1 + (isOpen(fault.fd) ? 1 : 0) + all.filter { ($0 as? HWPT)?.fault === fault }.count
         case let veventq as VEventQueue:
             return 1 + (isOpen(veventq.fd) ? 1 : 0)
+        case is Access:
+            // The table's, and the driver's until it destroys the access.
+            return 2
         case let device as Device:
             return 2 + device.attachments.count
         default:

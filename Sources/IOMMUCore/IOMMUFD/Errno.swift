@@ -20,7 +20,9 @@ public enum Errno: Int32, Error, CaseIterable, Sendable, CustomStringConvertible
     case ESPIPE = 29
     case ERANGE = 34
     case EDEADLOCK = 35
+    case EBADE = 52
     case EOVERFLOW = 75
+    case EBADFD = 77
     case EMSGSIZE = 90
     case EOPNOTSUPP = 95
     case EADDRINUSE = 98
@@ -47,7 +49,9 @@ public enum Errno: Int32, Error, CaseIterable, Sendable, CustomStringConvertible
         case .ESPIPE: "ESPIPE"
         case .ERANGE: "ERANGE"
         case .EDEADLOCK: "EDEADLOCK"
+        case .EBADE: "EBADE"
         case .EOVERFLOW: "EOVERFLOW"
+        case .EBADFD: "EBADFD"
         case .EMSGSIZE: "EMSGSIZE"
         case .EOPNOTSUPP: "EOPNOTSUPP"
         case .EADDRINUSE: "EADDRINUSE"

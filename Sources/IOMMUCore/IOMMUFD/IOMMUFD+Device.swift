@@ -67,7 +67,7 @@ extension IOMMUFD {
         case .hwptPaging(let paging): hwpt = paging
         case .hwptNested(let nested): hwpt = nested
         case .ioas(let ioas): return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
-        case .device, .viommu, .vdevice, .selftest, .fault, .veventq: throw .EINVAL
+        case .device, .viommu, .vdevice, .selftest, .fault, .veventq, .access: throw .EINVAL
         }
         if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
         return hwpt.id

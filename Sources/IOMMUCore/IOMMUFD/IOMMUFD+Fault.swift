@@ -118,11 +118,13 @@ extension IOMMUFD {
     }
 
     /// `close(2)` of an event queue's file: its reference on the object goes
-    /// (`iommufd_eventq_fops_release`), so the object can then be destroyed.
+    /// (`iommufd_eventq_fops_release`), so the object can then be destroyed. Closing a selftest
+    /// access's file destroys the access (`iommufd_test_staccess_release`).
     public func close(fd: Int32) throws(Errno) {
         beginMutation()
         guard let id = eventFiles.close(fd) else { throw .EBADF }
-        setFileReference(id, open: false)
+        // The selftest access's file: its release destroys the access.
+        if case .access(let access)? = try? kind(id.rawValue) { destroyAccess(access) } else { setFileReference(id, open: false) }
     }
 
     /// Whether an event queue's file is still open (reads and writes need it: EBADF).

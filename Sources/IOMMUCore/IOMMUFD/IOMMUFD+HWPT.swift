@@ -63,7 +63,7 @@ extension IOMMUFD {
                 hwpt.fault = try faultQueue(flags, faultID)
                 return hwpt
             }
-        case .hwptNested, .device, .vdevice, .selftest, .fault, .veventq:
+        case .hwptNested, .device, .vdevice, .selftest, .fault, .veventq, .access:
             throw .EINVAL
         }
         return hwpt.id
@@ -88,7 +88,7 @@ extension IOMMUFD {
             return nested.domain.driver.invalidate(nested.domain, request)
         case .viommu(let viommu):
             return viommu.driver.invalidate(viommu, request)
-        case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq:
+        case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq, .access:
             return InvalidationOutcome(handled: 0, error: .EINVAL)
         }
     }

@@ -78,7 +78,7 @@ extension IOMMUFD {
                 physical = machine.memory.physicalAddress(of: userVA + offset)
             } else {
                 guard let (range, area) = hwpt.ioas.areas.entry(containing: address) else { throw .EINVAL }
-                physical = areaPhysicalAddress(hwpt.ioas, area, at: area.userVA + (address - range.start))
+                physical = areaPhysicalAddress(hwpt.ioas, area, area: range, at: area.userVA + (address - range.start))
             }
             guard let physical else { throw .EFAULT }
             guard let (output, _) = hwpt.domain.table.lookup(address), output == physical else { throw .EINVAL }

@@ -146,7 +146,7 @@ public final class IOMMUFD {
             boundDevices[ObjectIdentifier(device.platform)] = held ? device : nil
         case .veventq(let veventq):
             if held { veventq.viommu.veventqs.append(veventq) } else { veventq.viommu.veventqs.removeAll { $0 === veventq } }
-        case .ioas, .hwptPaging, .hwptNested, .viommu, .selftest, .fault:
+        case .ioas, .hwptPaging, .hwptNested, .viommu, .selftest, .fault, .access:
             break
         }
     }
@@ -157,8 +157,12 @@ public final class IOMMUFD {
     /// An event queue's open file holds a reference on it (`iommufd_eventq_init`); `close`
     /// drops it.
     func setFileReference(_ id: ObjectID, open: Bool) {
-        let reference = ObjectReference(from: id, to: id, role: .file)
-        if open { links.insert(reference) } else { links.remove(reference) }
+        setReference(ObjectReference(from: id, to: id, role: .file), held: open)
+    }
+
+    /// Takes or drops a reference that comes and goes during an object's life (an access's IOAS).
+    func setReference(_ reference: ObjectReference, held: Bool) {
+        if held { links.insert(reference) } else { links.remove(reference) }
     }
 
     /// Attaches `device` at `pasid` to `hwpt` (nil detaches); returns the HWPT attached before.
@@ -208,7 +212,7 @@ public final class IOMMUFD {
             try unbind(stdev.device)
         case .fault(let fault):
             destroyFault(fault)
-        case .hwptNested, .device, .viommu, .vdevice, .veventq:
+        case .hwptNested, .device, .viommu, .vdevice, .veventq, .access:
             break
         }
         release(kind.id)

@@ -11,6 +11,7 @@ public enum ObjectKind {
     case selftest(SelftestDevice)
     case fault(FaultQueue)
     case veventq(VEventQueue)
+    case access(Access)
 
     public var object: IOMMUFDObject {
         switch self {
@@ -23,6 +24,7 @@ public enum ObjectKind {
         case .selftest(let object): object
         case .fault(let object): object
         case .veventq(let object): object
+        case .access(let object): object
         }
     }
 
@@ -32,7 +34,7 @@ public enum ObjectKind {
     /// dropped when it is destroyed (attachments come and go and are linked separately).
     var lifetimeReferences: [ObjectReference] {
         switch self {
-        case .ioas, .device, .fault:
+        case .ioas, .device, .fault, .access:
             return []
         case .hwptPaging(let hwpt):
             return [ObjectReference(from: hwpt.id, to: hwpt.ioas.id, role: .ioas)] + Self.faultReference(of: hwpt)
@@ -69,7 +71,7 @@ protocol KindedObject: IOMMUFDObject {
 public struct ObjectReference: Hashable, Comparable, Sendable {
     /// What the pointer is, named after the kernel's fields.
     public enum Role: Hashable, Comparable, Sendable {
-        /// `hwpt_paging->ioas`.
+        /// `hwpt_paging->ioas`, `access->ioas`.
         case ioas
         /// `hwpt_nested->parent`, `viommu->hwpt`: the nest-parent paging HWPT.
         case nestParent
@@ -82,7 +84,9 @@ public struct ObjectReference: Hashable, Comparable, Sendable {
         /// `hwpt->fault`.
         case fault
         /// An event queue's open file (`refcount_inc(&eventq->obj.users)` in
-        /// `iommufd_eventq_init`, dropped when the fd is closed): an edge from the queue to itself.
+        /// `iommufd_eventq_init`, dropped when the fd is closed), and the driver's reference on
+        /// its access ("the calling driver is a user until iommufd_access_destroy()"): an
+        /// edge from the object to itself.
         case file
     }
 
@@ -215,6 +219,7 @@ public struct ObjectGraph {
         case viommu, vdevice, selftest
         case fault(pending: Int, awaiting: Set<UInt32>, answers: Int)
         case veventq(queued: Int, sequence: UInt32)
+        case access(ioas: ObjectID?, pins: [Access.Pin])
 
         init(_ kind: ObjectKind) {
             switch kind {
@@ -232,6 +237,7 @@ public struct ObjectGraph {
             case .fault(let fault): self = .fault(pending: fault.pending.count, awaiting: Set(fault.awaitingResponse.keys),
                                                   answers: fault.answers.count)
             case .veventq(let veventq): self = .veventq(queued: veventq.deliver.count, sequence: veventq.sequence)
+            case .access(let access): self = .access(ioas: access.ioas?.id, pins: access.pins)
             }
         }
     }
@@ -283,7 +289,7 @@ public struct ObjectGraph {
         case .ioas: return referrers(of: id, role: .ioas)
         case .hwptPaging: return referrers(of: id, role: .nestParent)
         case .viommu: return referrers(of: id, role: .viommu)
-        case .hwptNested, .device, .vdevice, .selftest, .fault, .veventq: return []
+        case .hwptNested, .device, .vdevice, .selftest, .fault, .veventq, .access: return []
         }
     }
 
@@ -309,6 +315,7 @@ public struct ObjectGraph {
         case .selftest(let stdev): return ioas(behind: stdev.device.id)
         case .veventq(let veventq): return veventq.viommu.parent.ioas
         case .fault: return nil
+        case .access(let access): return access.ioas
         }
     }
 

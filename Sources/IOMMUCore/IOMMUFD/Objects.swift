@@ -51,6 +51,10 @@ public final class IOAS: IOMMUFDObject, KindedObject {
     public internal(set) var largePagesDisabled = false
     /// `ioas->hwpt_list`: the paging HWPTs whose domains mirror this IOAS, oldest first.
     public internal(set) var hwpts: [HWPTPaging] = []
+    /// `iopt->access_list`: the in-kernel accesses attached, oldest first.
+    public internal(set) var accesses: [Access] = []
+    /// `area->num_accesses`: access pins on each area, by the area's start.
+    var accessPins: [UInt64: Int] = [:]
 
     init(id: ObjectID) { super.init(id: id, type: .ioas) }
 
@@ -252,4 +256,37 @@ public final class VEventQueue: IOMMUFDObject, KindedObject {
     }
 
     public var kind: ObjectKind { .veventq(self) }
+}
+
+/// `IOMMUFD_OBJ_ACCESS` (`struct iommufd_access`): how an in-kernel driver without DMA of its
+/// own (an mdev, a VFIO emulated device) reads, writes and pins the memory an IOAS maps; here
+/// with the selftest's driver around it (`struct selftest_access`), whose file stands for it.
+public final class Access: IOMMUFDObject, KindedObject {
+    /// One range the driver pinned (`struct selftest_access_item`).
+    public struct Pin: Sendable, Equatable {
+        /// `out_access_pages_id`.
+        public var id: UInt32
+        public var iova: UInt64
+        public var length: UInt64
+    }
+
+    /// `ops->needs_pin_pages` (MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES): the access may pin
+    /// pages, and holds its IOAS to PAGE_SIZE alignment.
+    public let needsPinPages: Bool
+    /// The selftest driver's file (`out_access_fd`): closing it destroys the access.
+    public let fd: Int32
+    /// `access->ioas`; set and cleared with its edge.
+    public internal(set) var ioas: IOAS?
+    /// `staccess->items`, oldest first.
+    public internal(set) var pins: [Pin] = []
+    /// `staccess->next_id`.
+    var nextPinID: UInt32 = 0
+
+    init(id: ObjectID, needsPinPages: Bool, fd: Int32) {
+        self.needsPinPages = needsPinPages
+        self.fd = fd
+        super.init(id: id, type: .access)
+    }
+
+    public var kind: ObjectKind { .access(self) }
 }
