@@ -112,9 +112,10 @@ extension IOMMUFD {
             return nil
         }
         guard event.stag == nil, !event.stage2 else { return nil }
-        var words = event.words
-        words[0] = words[0] & 0xffff_ffff | (vdevice.virtualID & 0xffff_ffff) << 32
-        return try? reportVEvent(viommu, type: .armSMMUv3, data: words.flatMap(\.littleEndianBytes))
+        // FIELD_PREP(EVTQ_0_SID, vsid): the StreamID field holds the low 32 bits of the vSID.
+        var guest = event
+        guest.streamID = UInt32(truncatingIfNeeded: vdevice.virtualID)
+        return try? reportVEvent(viommu, type: .armSMMUv3, data: guest.bytes)
     }
 
     // MARK: read(2) of the VEVENTQ file
@@ -156,5 +157,5 @@ extension IOMMUFD {
 
 extension FixedWidthInteger {
     /// The value's bytes, least significant first, as a little-endian uAPI struct holds it.
-    var littleEndianBytes: [UInt8] { (0..<Self.bitWidth / 8).map { UInt8(truncatingIfNeeded: self >> ($0 * 8)) } }
+    public var littleEndianBytes: [UInt8] { (0..<Self.bitWidth / 8).map { UInt8(truncatingIfNeeded: self >> ($0 * 8)) } }
 }

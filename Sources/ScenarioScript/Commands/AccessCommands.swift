@@ -9,7 +9,7 @@ let accessRWFlagNames: [String: UInt64] = ["write": UInt64(MockAccessFlags.write
 
 /// Little-endian words as the bytes of a buffer of `length` bytes (zero past the words).
 private func bytes(of words: [UInt64], length: UInt64) -> [UInt8] {
-    let all = words.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) } }
+    let all = words.flatMap(\.littleEndianBytes)
     return Array(all.prefix(Int(min(length, UInt64(all.count)))))
 }
 
