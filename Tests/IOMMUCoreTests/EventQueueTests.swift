@@ -72,6 +72,18 @@ struct EventQueueTests {
         #expect(try fd.faultRead(faultID: fault.id.rawValue, count: 2).map(\.addr) == [0x1000, 0x2000])
     }
 
+    /// Descriptors are the lowest free from 4; past RLIMIT_NOFILE the allocation is EMFILE and
+    /// leaves no object behind.
+    @Test func eventFilesStopAtTheDescriptorLimit() throws {
+        let fd = IOMMUFD(machine: Machine())
+        for expected in EventFiles.first..<EventFiles.limit { #expect(try fd.faultQueueAlloc(flags: 0).fd == expected) }
+        let objects = fd.objects.count
+        #expect(throws: Errno.EMFILE) { try fd.faultQueueAlloc(flags: 0) }
+        #expect(fd.objects.count == objects)
+        try fd.close(fd: 9)
+        #expect(try fd.faultQueueAlloc(flags: 0).fd == 9)
+    }
+
     @Test func munmapSplitsAMappingAndKeepsItsPages() throws {
         let machine = Machine()
         let start = try machine.mmap(length: 4 << 20, alignment: 2 << 20)

@@ -15,6 +15,7 @@ public enum Errno: Int32, Error, CaseIterable, Sendable, CustomStringConvertible
     case EEXIST = 17
     case ENODEV = 19
     case EINVAL = 22
+    case EMFILE = 24
     case ENOTTY = 25
     case ENOSPC = 28
     case ESPIPE = 29
@@ -44,6 +45,7 @@ public enum Errno: Int32, Error, CaseIterable, Sendable, CustomStringConvertible
         case .EEXIST: "EEXIST"
         case .ENODEV: "ENODEV"
         case .EINVAL: "EINVAL"
+        case .EMFILE: "EMFILE"
         case .ENOTTY: "ENOTTY"
         case .ENOSPC: "ENOSPC"
         case .ESPIPE: "ESPIPE"

@@ -32,7 +32,7 @@ extension IOMMUFD {
         beginMutation()
         guard flags & ~MockAccessFlags.needsPinPages == 0 else { throw .EOPNOTSUPP }
         let access = try allocate { id throws(Errno) -> Access in
-            Access(id: id, needsPinPages: flags & MockAccessFlags.needsPinPages != 0, fd: openEventFile(for: id))
+            Access(id: id, needsPinPages: flags & MockAccessFlags.needsPinPages != 0, fd: try openEventFile(for: id))
         }
         // The calling driver is a user until iommufd_access_destroy().
         setFileReference(access.id, open: true)

@@ -87,15 +87,17 @@ public struct PageFaultRecord: Sendable, Equatable {
 
 /// The files the iommufd hands out for its event queues (anon inodes), numbered as
 /// `get_unused_fd_flags` would in a process whose lowest free descriptor after the iommufd
-/// itself (fd 3) is 4.
+/// itself (fd 3) is 4, up to the default RLIMIT_NOFILE soft limit of 1024 descriptors.
 struct EventFiles {
     static let first: Int32 = 4
+    static let limit: Int32 = 1024
     private(set) var open: [Int32: ObjectID] = [:]
 
-    /// The lowest free descriptor.
-    mutating func install(_ id: ObjectID) -> Int32 {
+    /// The lowest free descriptor; EMFILE when every one below the limit is taken.
+    mutating func install(_ id: ObjectID) throws(Errno) -> Int32 {
         var fd = Self.first
         while open[fd] != nil { fd += 1 }
+        guard fd < Self.limit else { throw .EMFILE }
         open[fd] = id
         return fd
     }
@@ -112,7 +114,7 @@ extension IOMMUFD {
     public func faultQueueAlloc(flags: UInt32) throws(Errno) -> FaultQueue {
         beginMutation()
         guard flags == 0 else { throw .EOPNOTSUPP }
-        let fault = try allocate { id throws(Errno) -> FaultQueue in FaultQueue(id: id, fd: openEventFile(for: id)) }
+        let fault = try allocate { id throws(Errno) -> FaultQueue in FaultQueue(id: id, fd: try openEventFile(for: id)) }
         setFileReference(fault.id, open: true)
         return fault
     }

@@ -58,7 +58,7 @@ extension IOMMUFD {
         let viommu = try object(viommuID, as: VIOMMU.self)
         if viommu.veventqs.contains(where: { $0.eventType == type }) { throw .EEXIST }
         let veventq = try allocate { id throws(Errno) -> VEventQueue in
-            VEventQueue(id: id, viommu: viommu, type: type, depth: depth, fd: openEventFile(for: id))
+            VEventQueue(id: id, viommu: viommu, type: type, depth: depth, fd: try openEventFile(for: id))
         }
         setFileReference(veventq.id, open: true)
         return veventq

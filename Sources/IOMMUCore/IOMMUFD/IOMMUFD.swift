@@ -152,7 +152,7 @@ public final class IOMMUFD {
     }
 
     /// Opens the event file of a queue being allocated: the lowest free descriptor.
-    func openEventFile(for id: ObjectID) -> Int32 { eventFiles.install(id) }
+    func openEventFile(for id: ObjectID) throws(Errno) -> Int32 { try eventFiles.install(id) }
 
     /// An event queue's open file holds a reference on it (`iommufd_eventq_init`); `close`
     /// drops it.
