@@ -127,6 +127,8 @@ extension IOMMUFD {
         let reservesRegions = pasid == noPASID
         if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
         do throws(Errno) {
+            // A fault-capable domain's attach enables IOPF in the driver (iopf_for_domain_set).
+            if hwpt.fault != nil { try checkIOPF(device) }
             if reservesRegions { try setupSWMSI(for: device, in: paging) }
             try driverAttach(device, hwpt)
         } catch {
@@ -156,6 +158,7 @@ extension IOMMUFD {
         let movesIOAS = pasid == noPASID && newIOAS !== oldIOAS
         if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
         do throws(Errno) {
+            if hwpt.fault != nil { try checkIOPF(device) }
             if pasid == noPASID { try setupSWMSI(for: device, in: stage2(of: hwpt)) }
             try driverAttach(device, hwpt)
         } catch {
@@ -225,9 +228,8 @@ extension IOMMUFD {
         return false
     }
 
-    /// The driver's `attach_dev`, with the IOPF enablement a fault-capable domain needs.
+    /// The driver's `attach_dev`.
     private func driverAttach(_ device: Device, _ hwpt: HWPT) throws(Errno) {
-        if hwpt.fault != nil { try checkIOPF(device) }
         switch hwpt {
         case let paging as HWPTPaging:
             try device.platform.iommu.checkAttach(device.platform, to: paging.domain)
