@@ -175,11 +175,10 @@ extension IOMMUFD {
                 if ioas.hwpts.isEmpty && ioas.accessPins[area.start, default: 0] == 0 { try pin(ioas, area, value) }
                 ioas.accessPins[area.start, default: 0] += 1
                 done.append(area)
-                var page = startByte
-                while page <= lastByte {
+                for index in 0...(lastByte / pageSize - startByte / pageSize) {
+                    let page = startByte + index * pageSize
                     guard let physical = areaPhysicalAddress(ioas, value, area: area, at: page) else { throw .EFAULT }
                     pages.append(physical / pageSize * pageSize)
-                    page = (page / pageSize + 1) * pageSize
                 }
             }
         } catch {
