@@ -48,7 +48,9 @@ public struct DetailsPane: InspectorPane {
             if let ranges = reader.usableRanges(of: ioas) {
                 text("usable   " + ranges.ranges.prefix(8).map(\.description).joined(separator: ", "))
             }
-            for child in graph.children(of: ioas.id) { edge("domain", child.object) }
+            for child in graph.children(of: ioas.id) {
+                if case .access(let access) = child { edge("access", access) } else { edge("domain", child.object) }
+            }
         case .hwptPaging(let hwpt):
             let domain = hwpt.domain
             text("\(hwpt.isAutomatic ? "automatic" : "user") \(domain.stage.rawValue) on \(domain.driver.name)"
@@ -62,6 +64,7 @@ public struct DetailsPane: InspectorPane {
             }
             text("mapped runs \(domain.table.mappingCount)  SW_MSI doorbells \(hwpt.presentSWMSI.count)")
             edge("IOAS", hwpt.ioas)
+            if let fault = hwpt.fault { edge("faults to", fault) }
             for (device, pasid) in graph.attachments(of: hwpt.id) { edge("attached" + (pasid == noPASID ? "" : " pasid \(pasid)"), device) }
             // What stands on it: nested HWPTs (also those on its vIOMMUs, whose stage 2 it is) and vIOMMUs.
             let children = graph.children(of: hwpt.id)
@@ -73,7 +76,7 @@ public struct DetailsPane: InspectorPane {
                 switch kind {
                 case .hwptNested(let nested): edge("nested on it", nested)
                 case .viommu(let viommu): edge("vIOMMU on it", viommu)
-                case .ioas, .hwptPaging, .device, .vdevice, .selftest: break
+                case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq, .access: break
                 }
             }
         case .hwptNested(let nested):
@@ -86,11 +89,13 @@ public struct DetailsPane: InspectorPane {
             case .hwpt(let parent): edge("parent", parent)
             case .viommu(let viommu): edge("vIOMMU", viommu); edge("stage 2", viommu.parent)
             }
+            if let fault = nested.fault { edge("faults to", fault) }
             for (device, _) in graph.attachments(of: nested.id) { edge("attached", device) }
         case .viommu(let viommu):
             text("type \(UInt64(viommu.viommuType).hex) on \(viommu.driver.name)")
             edge("nest parent", viommu.parent)
             for case .vdevice(let vdevice) in graph.children(of: viommu.id) { edge("vDEVICE", vdevice) }
+            for veventq in viommu.veventqs { edge("vEVENTQ", veventq) }
         case .vdevice(let vdevice):
             text("virt_id \(vdevice.virtualID.hex)")
             edge("vIOMMU", vdevice.viommu)
@@ -112,6 +117,22 @@ public struct DetailsPane: InspectorPane {
             }
         case .selftest(let stdev):
             edge("device", stdev.device)
+        case .fault(let fault):
+            text(ObjectText.queueState(fault))
+            for group in fault.pending.prefix(8) { text("pending  " + ObjectText.pageRequests(group)) }
+            for (cookie, group) in fault.awaitingResponse.sorted(by: { $0.key < $1.key }).prefix(8) {
+                text("cookie \(cookie)  " + ObjectText.pageRequests(group))
+            }
+            for answer in fault.answers.suffix(4) { text("answered \(answer.code.name)  " + ObjectText.pageRequests(answer.group)) }
+            for case let hwpt as HWPT in graph.referrers(of: fault.id, role: .fault).map(\.object) { edge("HWPT using it", hwpt) }
+        case .access(let access):
+            text(ObjectText.accessState(access))
+            for pin in access.pins.prefix(16) { text("pinned #\(pin.id)  " + (IOVARange(start: pin.iova, length: pin.length)?.description ?? pin.iova.hex)) }
+            if let ioas = access.ioas { edge("IOAS", ioas) }
+        case .veventq(let veventq):
+            text(ObjectText.queueState(veventq))
+            for entry in veventq.deliver.prefix(8) { text(ObjectText.vevent(entry)) }
+            edge("vIOMMU", veventq.viommu)
         }
         return lines
     }

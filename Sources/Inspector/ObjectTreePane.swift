@@ -98,12 +98,21 @@ public struct ObjectTreePane: InspectorPane {
                                 children: false)
                     }
                     for case .hwptNested(let child) in onVIOMMU { _ = add(.hwptNested(child), 4, "HWPT_NESTED \(child.id)", children: false) }
+                    for case .veventq(let veventq) in onVIOMMU {
+                        _ = add(.veventq(veventq), 4, "VEVENTQ \(veventq.id)  " + ObjectText.queueState(veventq), children: false)
+                    }
                 }
+            }
+            for case .access(let access) in hwpts {
+                _ = add(.access(access), 2, "ACCESS \(access.id)  " + ObjectText.accessState(access), children: false)
             }
         }
         for device in graph.devices {
             let attached = device.attachments[noPASID].map { ObjectText.attachment($0, pasid: noPASID, arrow: arrow) } ?? "blocked"
             _ = add(.device(device), 1, "DEVICE \(device.id)  \(device.platform.name)  \(attached)", children: false)
+        }
+        for fault in graph.faultQueues {
+            _ = add(.fault(fault), 1, "FAULT \(fault.id)  " + ObjectText.queueState(fault), children: false)
         }
         return rows
     }
@@ -117,6 +126,9 @@ public struct ObjectTreePane: InspectorPane {
         case .vdevice: "vdevice"
         case .device: "device"
         case .selftest: "selftest"
+        case .fault: "fault"
+        case .veventq: "veventq"
+        case .access: "access"
         }
         return "\(prefix):\(kind.id)"
     }

@@ -51,7 +51,7 @@ public struct WalkPane: InspectorPane {
         case .device(let device): return device.id.rawValue
         case .vdevice(let vdevice): return vdevice.device.id.rawValue
         case .hwptPaging, .hwptNested: return reader.graph.attachments(of: selection).first?.device.id.rawValue
-        case .ioas, .viommu, .selftest: return nil
+        case .ioas, .viommu, .selftest, .fault, .veventq, .access: return nil
         }
     }
 

@@ -42,13 +42,20 @@ public struct SessionSummary {
                         out.append("        HWPT_NESTED \(nested.id)  \(describe(nested.domain.configuration))")
                         out.append(contentsOf: attachmentLines(of: nested, in: graph, indent: "          "))
                     }
+                    for case .veventq(let veventq) in onVIOMMU {
+                        out.append("        VEVENTQ \(veventq.id)  " + ObjectText.queueState(veventq))
+                    }
                 }
+            }
+            for case .access(let access) in graph.children(of: ioas.id) {
+                out.append("    ACCESS \(access.id)  " + ObjectText.accessState(access))
             }
         }
         for device in graph.devices {
             let attached = device.attachments.sorted { $0.key < $1.key }.map { ObjectText.attachment($0.value, pasid: $0.key, arrow: "->") }
             out.append("  DEVICE \(device.id)  \(device.platform.name)  " + (attached.isEmpty ? "blocked" : attached.joined(separator: ", ")))
         }
+        for fault in graph.faultQueues { out.append("  FAULT \(fault.id)  " + ObjectText.queueState(fault)) }
         for ioas in graph.ioases {
             out.append("")
             out.append("IOAS \(ioas.id) address space")

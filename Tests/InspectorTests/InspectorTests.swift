@@ -60,12 +60,13 @@ struct CommandAndTimelineTests {
 /// the diff that marks changed objects in the tree.
 struct ObjectGraphModelTests {
     /// `obj->users` recounted by filtering every object, as the file did before it kept edges.
-    static func recountedUsers(of object: IOMMUFDObject, in all: [IOMMUFDObject]) -> Int {
+    /// `isOpen` says whether an event queue's file still holds it.
+    static func recountedUsers(of object: IOMMUFDObject, in all: [IOMMUFDObject], isOpen: (Int32) -> Bool) -> Int {
         let devices = all.compactMap { $0 as? Device }
         let attachments = { (hwpt: HWPT) in devices.reduce(0) { $0 + $1.attachments.values.filter { $0 === hwpt }.count } }
         switch object {
         case let ioas as IOAS:
-            return 1 + all.filter { ($0 as? HWPTPaging)?.ioas === ioas }.count
+            return 1 + all.filter { ($0 as? HWPTPaging)?.ioas === ioas }.count + all.filter { ($0 as? Access)?.ioas === ioas }.count
         case let hwpt as HWPTPaging:
             let nested = all.filter { if case .hwpt(let parent)? = ($0 as? HWPTNested)?.parent { return parent === hwpt }; return false }
             return 1 + attachments(hwpt) + nested.count + all.filter { ($0 as? VIOMMU)?.parent === hwpt }.count
@@ -74,6 +75,14 @@ struct ObjectGraphModelTests {
         case let viommu as VIOMMU:
             let nested = all.filter { if case .viommu(let parent)? = ($0 as? HWPTNested)?.parent { return parent === viommu }; return false }
             return 1 + all.filter { ($0 as? VDevice)?.viommu === viommu }.count + nested.count
+                + all.filter { ($0 as? VEventQueue)?.viommu === viommu }.count
+        case let fault as FaultQueue:
+            return 1 + (isOpen(fault.fd) ? 1 : 0) + all.filter { ($0 as? HWPT)?.fault === fault }.count
+        case let veventq as VEventQueue:
+            return 1 + (isOpen(veventq.fd) ? 1 : 0)
+        case is Access:
+            // The table's, and the driver's until it destroys the access.
+            return 2
         case let device as Device:
             return 2 + device.attachments.count
         default:
@@ -101,7 +110,7 @@ struct ObjectGraphModelTests {
                 let fd = session.iommufd, graph = fd.graph
                 let all = graph.nodes.map(\.kind.object)
                 for node in graph.nodes {
-                    let expected = Self.recountedUsers(of: node.kind.object, in: all)
+                    let expected = Self.recountedUsers(of: node.kind.object, in: all, isOpen: fd.isOpen(fd:))
                     #expect(node.users == expected, "\(file.lastPathComponent):\(line.number) \(node.kind.object.type) \(node.id)")
                     #expect(fd.users(of: node.kind.object) == expected)
                     for reference in node.referrers { #expect(graph.node(reference.from)?.references.contains(reference) == true) }

@@ -15,12 +15,15 @@ public enum Errno: Int32, Error, CaseIterable, Sendable, CustomStringConvertible
     case EEXIST = 17
     case ENODEV = 19
     case EINVAL = 22
+    case EMFILE = 24
     case ENOTTY = 25
     case ENOSPC = 28
     case ESPIPE = 29
     case ERANGE = 34
     case EDEADLOCK = 35
+    case EBADE = 52
     case EOVERFLOW = 75
+    case EBADFD = 77
     case EMSGSIZE = 90
     case EOPNOTSUPP = 95
     case EADDRINUSE = 98
@@ -42,12 +45,15 @@ public enum Errno: Int32, Error, CaseIterable, Sendable, CustomStringConvertible
         case .EEXIST: "EEXIST"
         case .ENODEV: "ENODEV"
         case .EINVAL: "EINVAL"
+        case .EMFILE: "EMFILE"
         case .ENOTTY: "ENOTTY"
         case .ENOSPC: "ENOSPC"
         case .ESPIPE: "ESPIPE"
         case .ERANGE: "ERANGE"
         case .EDEADLOCK: "EDEADLOCK"
+        case .EBADE: "EBADE"
         case .EOVERFLOW: "EOVERFLOW"
+        case .EBADFD: "EBADFD"
         case .EMSGSIZE: "EMSGSIZE"
         case .EOPNOTSUPP: "EOPNOTSUPP"
         case .EADDRINUSE: "EADDRINUSE"

@@ -67,7 +67,7 @@ extension IOMMUFD {
         case .hwptPaging(let paging): hwpt = paging
         case .hwptNested(let nested): hwpt = nested
         case .ioas(let ioas): return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
-        case .device, .viommu, .vdevice, .selftest: throw .EINVAL
+        case .device, .viommu, .vdevice, .selftest, .fault, .veventq, .access: throw .EINVAL
         }
         if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
         return hwpt.id
@@ -127,6 +127,8 @@ extension IOMMUFD {
         let reservesRegions = pasid == noPASID
         if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
         do throws(Errno) {
+            // A fault-capable domain's attach enables IOPF in the driver (iopf_for_domain_set).
+            if hwpt.fault != nil { try checkIOPF(device) }
             if reservesRegions { try setupSWMSI(for: device, in: paging) }
             try driverAttach(device, hwpt, pasid: pasid)
         } catch {
@@ -156,6 +158,7 @@ extension IOMMUFD {
         let movesIOAS = pasid == noPASID && newIOAS !== oldIOAS
         if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
         do throws(Errno) {
+            if hwpt.fault != nil { try checkIOPF(device) }
             if pasid == noPASID { try setupSWMSI(for: device, in: stage2(of: hwpt)) }
             try driverAttach(device, hwpt, pasid: pasid)
         } catch {

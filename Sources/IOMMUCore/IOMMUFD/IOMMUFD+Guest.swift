@@ -6,8 +6,19 @@ extension IOMMUFD {
     public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Errno) -> UInt64 {
         let ioas = try object(ioasID, as: IOAS.self)
         guard let (range, area) = ioas.areas.entry(containing: gpa),
-              let physical = machine.memory.physicalAddress(of: area.userVA &+ (gpa - range.start)) else { throw .ENOENT }
+              let physical = areaPhysicalAddress(ioas, area, area: range, at: area.userVA &+ (gpa - range.start)) else { throw .ENOENT }
         return physical
+    }
+
+    /// The host page behind a user VA of an area: the page its pin holds once a domain or an
+    /// access pinned the area (whatever `munmap` did since), else what the process maps there now.
+    func areaPhysicalAddress(_ ioas: IOAS, _ value: IOASArea, area: IOVARange, at userVA: UInt64) -> UInt64? {
+        isPinned(ioas, area) ? machine.memory.pinnedPhysicalAddress(of: userVA) : machine.memory.physicalAddress(of: userVA)
+    }
+
+    /// Whether an area's pages are pinned: by the IOAS's domains, or by an access.
+    func isPinned(_ ioas: IOAS, _ area: IOVARange) -> Bool {
+        !ioas.hwpts.isEmpty || ioas.accessPins[area.start, default: 0] > 0
     }
 
     /// Writes little-endian u64s at a GPA, through the IOAS mapping; ENOENT if unmapped,

@@ -36,7 +36,7 @@ extension IOMMUFD {
                 domain.enforcesCacheCoherency = driver.canEnforceCacheCoherency(for: device.platform)
                 let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: false, flags: flags)
                 try addDomain(hwpt)
-                try checkFault(flags, faultID) { self.removeDomain(hwpt) }
+                do throws(Errno) { hwpt.fault = try faultQueue(flags, faultID) } catch { removeDomain(hwpt); throw error }
                 return hwpt
             }
         case .hwptPaging(let parent):
@@ -49,8 +49,9 @@ extension IOMMUFD {
             hwpt = try allocate { id throws(Errno) -> HWPTNested in
                 let domain = try driver.allocateNestedDomain(for: device.platform, parent: parent.domain,
                                                              flags: flags.subtracting(.faultIDValid), userData: userData)
-                try checkFault(flags, faultID) {}
-                return HWPTNested(id: id, parent: .hwpt(parent), domain: domain, pasidCompatible: flags.contains(.pasid))
+                let hwpt = HWPTNested(id: id, parent: .hwpt(parent), domain: domain, pasidCompatible: flags.contains(.pasid))
+                hwpt.fault = try faultQueue(flags, faultID)
+                return hwpt
             }
         case .viommu(let viommu):
             guard viommu.driver === driver else { throw .EINVAL }
@@ -58,20 +59,14 @@ extension IOMMUFD {
             hwpt = try allocate { id throws(Errno) -> HWPTNested in
                 let domain = try driver.allocateNestedDomain(on: viommu, for: device.platform,
                                                              flags: flags.subtracting(.faultIDValid), userData: userData)
-                try checkFault(flags, faultID) {}
-                return HWPTNested(id: id, parent: .viommu(viommu), domain: domain, pasidCompatible: flags.contains(.pasid))
+                let hwpt = HWPTNested(id: id, parent: .viommu(viommu), domain: domain, pasidCompatible: flags.contains(.pasid))
+                hwpt.fault = try faultQueue(flags, faultID)
+                return hwpt
             }
-        case .hwptNested, .device, .vdevice, .selftest:
+        case .hwptNested, .device, .vdevice, .selftest, .fault, .veventq, .access:
             throw .EINVAL
         }
         return hwpt.id
-    }
-
-    /// FAULT_ID_VALID names a FAULT object; none are modelled yet, so every id is ENOENT.
-    private func checkFault(_ flags: HWPTAllocFlags, _ faultID: UInt32, undo: () -> Void) throws(Errno) {
-        guard flags.contains(.faultIDValid) else { return }
-        undo()
-        throw .ENOENT
     }
 
     // MARK: IOMMU_HWPT_INVALIDATE
@@ -93,7 +88,7 @@ extension IOMMUFD {
             return nested.domain.driver.invalidate(nested.domain, request)
         case .viommu(let viommu):
             return viommu.driver.invalidate(viommu, request)
-        case .ioas, .hwptPaging, .device, .vdevice, .selftest:
+        case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq, .access:
             return InvalidationOutcome(handled: 0, error: .EINVAL)
         }
     }

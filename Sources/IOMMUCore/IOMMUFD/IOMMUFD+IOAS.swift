@@ -158,14 +158,17 @@ extension IOMMUFD {
 
     /// `iopt_area_fill_domain`: pins the area's pages and writes them into one domain, one
     /// physically contiguous run at a time, so the domain can use blocks where the backing
-    /// allows. Unbacked user memory cannot be pinned: EFAULT, with nothing left mapped.
-    func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain) throws(Errno) {
+    /// allows. Unbacked user memory cannot be pinned: EFAULT, with nothing left mapped. An
+    /// area already `pinned` (the IOAS has a domain) is copied from the pages its pin holds,
+    /// as `iopt_area_fill_domain` reads the storage domain, even where `munmap` took the VAs.
+    func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain, pinned: Bool = false) throws(Errno) {
         let length = range.last - range.start + 1
+        let memory = machine.memory
         var offset: UInt64 = 0
         while offset < length {
             let userVA = area.userVA &+ offset
-            let run = machine.memory.contiguousLength(at: userVA, limit: length - offset)
-            guard run > 0, let physical = machine.memory.physicalAddress(of: userVA) else {
+            let run = memory.contiguousLength(at: userVA, limit: length - offset, pinned: pinned)
+            guard run > 0, let physical = pinned ? memory.pinnedPhysicalAddress(of: userVA) : memory.physicalAddress(of: userVA) else {
                 if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
                 throw .EFAULT
             }
@@ -180,6 +183,7 @@ extension IOMMUFD {
     }
 
     private func removeArea(_ ioas: IOAS, at range: IOVARange) {
+        ioas.accessPins[range.start] = nil
         for hwpt in ioas.hwpts {
             hwpt.domain.table.unmap(iova: range.start, length: range.last - range.start + 1)
             hwpt.domain.driver.flushIOTLB(hwpt.domain, range: range)
@@ -219,6 +223,10 @@ extension IOMMUFD {
             return true
         }
         for area in doomed {
+            // Pinned by accesses: their drivers are told to unpin first (iommufd_access_notify_unmap);
+            // one that does not is retried and given up on (EDEADLOCK).
+            if ioas.accessPins[area.start] != nil { notifyUnmap(ioas, area) }
+            if ioas.accessPins[area.start] != nil { throw .EDEADLOCK }
             removeArea(ioas, at: area)
             unmapped &+= area.last - area.start + 1
             found = true
@@ -311,8 +319,10 @@ extension IOMMUFD {
     /// `iopt_calculate_iova_alignment` and `iopt_check_iova_alignment`: the alignment the IOAS
     /// needs with its domains (and `adding`, a domain about to join), checked against every
     /// area but not applied.
-    func requiredAlignment(_ ioas: IOAS, adding extra: PagingDomain? = nil) throws(Errno) -> UInt64 {
-        var alignment: UInt64 = ioas.largePagesDisabled ? pageSize : 1
+    func requiredAlignment(_ ioas: IOAS, adding extra: PagingDomain? = nil, addingPinningAccess: Bool = false) throws(Errno) -> UInt64 {
+        // An access that pins pages needs PAGE_SIZE (access->iova_alignment).
+        let pinningAccess = addingPinningAccess || ioas.accesses.contains { $0.needsPinPages }
+        var alignment: UInt64 = ioas.largePagesDisabled || pinningAccess ? pageSize : 1
         for domain in ioas.hwpts.map(\.domain) + (extra.map { [$0] } ?? []) {
             alignment = max(alignment, domain.minimumPageSize)
         }
@@ -347,14 +357,14 @@ extension IOMMUFD {
             if domain.aperture.last != .max {
                 try reserve(ioas, IOVARange(start: domain.aperture.last + 1, last: .max), owner: owner)
             }
-            // The first domain pins every area; later ones read the pages from it.
-            let pinning = ioas.hwpts.isEmpty
+            // The first domain pins every area no access pinned; later ones read the pages from it.
             for (range, area) in ioas.areas.entries {
-                if pinning { try pin(ioas, range, area) }
-                try mapArea(range, area, into: domain)
+                let pinned = isPinned(ioas, range)
+                if !pinned { try pin(ioas, range, area) }
+                try mapArea(range, area, into: domain, pinned: pinned)
             }
         } catch {
-            if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries { unpin(ioas, range) } }
+            if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries where !isPinned(ioas, range) { unpin(ioas, range) } }
             domain.table.unmap(iova: 0, length: .max)
             removeReservations(ioas) { $0 == owner }
             throw error
@@ -370,8 +380,8 @@ extension IOMMUFD {
         hwpt.domain.driver.flushIOTLB(hwpt.domain, range: .all)
         removeReservations(ioas) { $0 == .domain(hwpt.id) }
         ioas.hwpts.removeAll { $0 === hwpt }
-        // The last domain gone, nothing holds the pages: they are unpinned and uncharged.
-        if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries { unpin(ioas, range) } }
+        // The last domain gone, only accesses can hold the pages: the others are unpinned and uncharged.
+        if ioas.hwpts.isEmpty { for (range, _) in ioas.areas.entries where !isPinned(ioas, range) { unpin(ioas, range) } }
         // Removing a domain can only lower the alignment, which every area already meets.
         try? recomputeAlignment(ioas)
     }

@@ -72,15 +72,15 @@ extension IOMMUFD {
         var offset: UInt64 = 0
         while offset < length {
             let address = iova + offset
-            let expected: UInt64
+            let physical: UInt64?
             if let userVA {
-                expected = userVA + offset
+                // The mock stores the pinned page's PFN: compare physical addresses, as GUP would.
+                physical = machine.memory.physicalAddress(of: userVA + offset)
             } else {
                 guard let (range, area) = hwpt.ioas.areas.entry(containing: address) else { throw .EINVAL }
-                expected = area.userVA + (address - range.start)
+                physical = areaPhysicalAddress(hwpt.ioas, area, area: range, at: area.userVA + (address - range.start))
             }
-            // The mock stores the pinned page's PFN: compare physical addresses, as GUP would.
-            guard let physical = machine.memory.physicalAddress(of: expected) else { throw .EFAULT }
+            guard let physical else { throw .EFAULT }
             guard let (output, _) = hwpt.domain.table.lookup(address), output == physical else { throw .EINVAL }
             offset += page
         }

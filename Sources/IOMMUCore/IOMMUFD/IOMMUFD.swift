@@ -30,6 +30,8 @@ public final class IOMMUFD {
     public internal(set) var swMSIMaps: [SWMSIMap] = []
     /// IOMMU_OPTION_RLIMIT_MODE: pinned pages are charged to the mm (1) rather than the user (0).
     var accountsToMM = false
+    /// The open files of FAULT and VEVENTQ objects.
+    var eventFiles = EventFiles()
 
     public init(machine: Machine) {
         self.machine = machine
@@ -142,15 +144,34 @@ public final class IOMMUFD {
             vdevice.viommu.vdevices[vdevice.virtualID] = held ? vdevice : nil
         case .device(let device):
             boundDevices[ObjectIdentifier(device.platform)] = held ? device : nil
-        case .ioas, .hwptPaging, .hwptNested, .viommu, .selftest:
+        case .veventq(let veventq):
+            if held { veventq.viommu.veventqs.append(veventq) } else { veventq.viommu.veventqs.removeAll { $0 === veventq } }
+        case .ioas, .hwptPaging, .hwptNested, .viommu, .selftest, .fault, .access:
             break
         }
     }
 
+    /// Opens the event file of a queue being allocated: the lowest free descriptor.
+    func openEventFile(for id: ObjectID) throws(Errno) -> Int32 { try eventFiles.install(id) }
+
+    /// An event queue's open file holds a reference on it (`iommufd_eventq_init`); `close`
+    /// drops it.
+    func setFileReference(_ id: ObjectID, open: Bool) {
+        setReference(ObjectReference(from: id, to: id, role: .file), held: open)
+    }
+
+    /// Takes or drops a reference that comes and goes during an object's life (an access's IOAS).
+    func setReference(_ reference: ObjectReference, held: Bool) {
+        if held { links.insert(reference) } else { links.remove(reference) }
+    }
+
     /// Attaches `device` at `pasid` to `hwpt` (nil detaches); returns the HWPT attached before.
+    /// Leaving an HWPT with a FAULT answers the faults that came through the attachment.
     @discardableResult
     func link(_ device: Device, to hwpt: HWPT?, pasid: UInt32) -> HWPT? {
-        device.setAttachment(hwpt, pasid: pasid, links: &links)
+        let old = device.setAttachment(hwpt, pasid: pasid, links: &links)
+        if let old, old !== hwpt, let fault = old.fault { autoRespondFaults(fault, device: device, pasid: pasid) }
+        return old
     }
 
     /// The objects holding `role` references on `id`, in no particular order.
@@ -189,7 +210,9 @@ public final class IOMMUFD {
         case .selftest(let stdev):
             // Destroying the selftest handle unbinds the mock device behind it.
             try unbind(stdev.device)
-        case .hwptNested, .device, .viommu, .vdevice:
+        case .fault(let fault):
+            destroyFault(fault)
+        case .hwptNested, .device, .viommu, .vdevice, .veventq, .access:
             break
         }
         release(kind.id)

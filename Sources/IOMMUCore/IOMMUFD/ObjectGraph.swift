@@ -9,6 +9,9 @@ public enum ObjectKind {
     case viommu(VIOMMU)
     case vdevice(VDevice)
     case selftest(SelftestDevice)
+    case fault(FaultQueue)
+    case veventq(VEventQueue)
+    case access(Access)
 
     public var object: IOMMUFDObject {
         switch self {
@@ -19,6 +22,9 @@ public enum ObjectKind {
         case .viommu(let object): object
         case .vdevice(let object): object
         case .selftest(let object): object
+        case .fault(let object): object
+        case .veventq(let object): object
+        case .access(let object): object
         }
     }
 
@@ -28,14 +34,14 @@ public enum ObjectKind {
     /// dropped when it is destroyed (attachments come and go and are linked separately).
     var lifetimeReferences: [ObjectReference] {
         switch self {
-        case .ioas, .device:
+        case .ioas, .device, .fault, .access:
             return []
         case .hwptPaging(let hwpt):
-            return [ObjectReference(from: hwpt.id, to: hwpt.ioas.id, role: .ioas)]
+            return [ObjectReference(from: hwpt.id, to: hwpt.ioas.id, role: .ioas)] + Self.faultReference(of: hwpt)
         case .hwptNested(let nested):
             switch nested.parent {
-            case .hwpt(let parent): return [ObjectReference(from: nested.id, to: parent.id, role: .nestParent)]
-            case .viommu(let viommu): return [ObjectReference(from: nested.id, to: viommu.id, role: .viommu)]
+            case .hwpt(let parent): return [ObjectReference(from: nested.id, to: parent.id, role: .nestParent)] + Self.faultReference(of: nested)
+            case .viommu(let viommu): return [ObjectReference(from: nested.id, to: viommu.id, role: .viommu)] + Self.faultReference(of: nested)
             }
         case .viommu(let viommu):
             return [ObjectReference(from: viommu.id, to: viommu.parent.id, role: .nestParent)]
@@ -44,7 +50,14 @@ public enum ObjectKind {
                     ObjectReference(from: vdevice.id, to: vdevice.device.id, role: .device)]
         case .selftest(let stdev):
             return [ObjectReference(from: stdev.id, to: stdev.device.id, role: .device)]
+        case .veventq(let veventq):
+            return [ObjectReference(from: veventq.id, to: veventq.viommu.id, role: .viommu)]
         }
+    }
+
+    /// `refcount_inc(&fault->common.obj.users)` of an HWPT allocated with FAULT_ID_VALID.
+    private static func faultReference(of hwpt: HWPT) -> [ObjectReference] {
+        hwpt.fault.map { [ObjectReference(from: hwpt.id, to: $0.id, role: .fault)] } ?? []
     }
 }
 
@@ -58,7 +71,7 @@ protocol KindedObject: IOMMUFDObject {
 public struct ObjectReference: Hashable, Comparable, Sendable {
     /// What the pointer is, named after the kernel's fields.
     public enum Role: Hashable, Comparable, Sendable {
-        /// `hwpt_paging->ioas`.
+        /// `hwpt_paging->ioas`, `access->ioas`.
         case ioas
         /// `hwpt_nested->parent`, `viommu->hwpt`: the nest-parent paging HWPT.
         case nestParent
@@ -68,6 +81,13 @@ public struct ObjectReference: Hashable, Comparable, Sendable {
         case attachment(pasid: UInt32)
         /// `vdev->idev`, the selftest's `stdev->idev`.
         case device
+        /// `hwpt->fault`.
+        case fault
+        /// An event queue's open file (`refcount_inc(&eventq->obj.users)` in
+        /// `iommufd_eventq_init`, dropped when the fd is closed), and the driver's reference on
+        /// its access ("the calling driver is a user until iommufd_access_destroy()"): an
+        /// edge from the object to itself.
+        case file
     }
 
     public var from: ObjectID
@@ -197,6 +217,9 @@ public struct ObjectGraph {
         case hwptNested(NestedConfiguration)
         case device(swMSI: Set<Int>)
         case viommu, vdevice, selftest
+        case fault(pending: Int, awaiting: Set<UInt32>, answers: Int)
+        case veventq(queued: Int, sequence: UInt32)
+        case access(ioas: ObjectID?, pins: [Access.Pin])
 
         init(_ kind: ObjectKind) {
             switch kind {
@@ -211,6 +234,10 @@ public struct ObjectGraph {
             case .viommu: self = .viommu
             case .vdevice: self = .vdevice
             case .selftest: self = .selftest
+            case .fault(let fault): self = .fault(pending: fault.pending.count, awaiting: Set(fault.awaitingResponse.keys),
+                                                  answers: fault.answers.count)
+            case .veventq(let veventq): self = .veventq(queued: veventq.deliver.count, sequence: veventq.sequence)
+            case .access(let access): self = .access(ioas: access.ioas?.id, pins: access.pins)
             }
         }
     }
@@ -245,6 +272,7 @@ public struct ObjectGraph {
     public var ioases: [IOAS] { nodes.compactMap { if case .ioas(let ioas) = $0.kind { ioas } else { nil } } }
     public var devices: [Device] { nodes.compactMap { if case .device(let device) = $0.kind { device } else { nil } } }
     public var pagingHWPTs: [HWPTPaging] { nodes.compactMap { if case .hwptPaging(let hwpt) = $0.kind { hwpt } else { nil } } }
+    public var faultQueues: [FaultQueue] { nodes.compactMap { if case .fault(let fault) = $0.kind { fault } else { nil } } }
 
     // MARK: Edges
 
@@ -261,7 +289,7 @@ public struct ObjectGraph {
         case .ioas: return referrers(of: id, role: .ioas)
         case .hwptPaging: return referrers(of: id, role: .nestParent)
         case .viommu: return referrers(of: id, role: .viommu)
-        case .hwptNested, .device, .vdevice, .selftest: return []
+        case .hwptNested, .device, .vdevice, .selftest, .fault, .veventq, .access: return []
         }
     }
 
@@ -285,6 +313,9 @@ public struct ObjectGraph {
         case .vdevice(let vdevice): return vdevice.viommu.parent.ioas
         case .device(let device): return device.attachments[noPASID].flatMap { ioas(behind: $0.id) }
         case .selftest(let stdev): return ioas(behind: stdev.device.id)
+        case .veventq(let veventq): return veventq.viommu.parent.ioas
+        case .fault: return nil
+        case .access(let access): return access.ioas
         }
     }
 

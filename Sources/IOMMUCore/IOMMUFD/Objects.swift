@@ -51,6 +51,10 @@ public final class IOAS: IOMMUFDObject, KindedObject {
     public internal(set) var largePagesDisabled = false
     /// `ioas->hwpt_list`: the paging HWPTs whose domains mirror this IOAS, oldest first.
     public internal(set) var hwpts: [HWPTPaging] = []
+    /// `iopt->access_list`: the in-kernel accesses attached, oldest first.
+    public internal(set) var accesses: [Access] = []
+    /// `area->num_accesses`: access pins on each area, by the area's start.
+    var accessPins: [UInt64: Int] = [:]
 
     init(id: ObjectID) { super.init(id: id, type: .ioas) }
 
@@ -61,6 +65,9 @@ public final class IOAS: IOMMUFDObject, KindedObject {
 public class HWPT: IOMMUFDObject {
     /// `hwpt->pasid_compat` (IOMMU_HWPT_ALLOC_PASID).
     public let pasidCompatible: Bool
+    /// `hwpt->fault`: the FAULT object its domain's I/O page faults go to
+    /// (IOMMU_HWPT_FAULT_ID_VALID), set once while the HWPT is allocated.
+    public internal(set) var fault: FaultQueue?
 
     init(id: ObjectID, type: ObjectType, pasidCompatible: Bool) {
         self.pasidCompatible = pasidCompatible
@@ -127,6 +134,8 @@ public final class Device: IOMMUFDObject, KindedObject {
     public internal(set) weak var vdevice: VDevice?
     /// `igroup->required_sw_msi`: the doorbell maps the device's MSIs need.
     public internal(set) var requiredSWMSI: Set<Int> = []
+    /// `iopf_param->partial`: page requests of groups whose last request has not come yet.
+    var partialPageRequests: [PageRequest] = []
 
     init(id: ObjectID, platform: PlatformDevice) {
         self.platform = platform
@@ -157,6 +166,8 @@ public final class VIOMMU: IOMMUFDObject, KindedObject {
     public let outData: UInt32
     /// `viommu->vdevs`: the vDEVICEs by virtual id, as the drivers look them up.
     public internal(set) var vdevices: [UInt64: VDevice] = [:]
+    /// `viommu->veventqs`, oldest first; at most one per type.
+    public internal(set) var veventqs: [VEventQueue] = []
 
     init(id: ObjectID, type: UInt32, parent: HWPTPaging, driver: any IOMMUDriver, outData: UInt32) {
         self.viommuType = type
@@ -195,4 +206,87 @@ public final class SelftestDevice: IOMMUFDObject, KindedObject {
     }
 
     public var kind: ObjectKind { .selftest(self) }
+}
+
+/// `IOMMUFD_OBJ_FAULT` (`struct iommufd_fault`): where the I/O page faults of the HWPTs
+/// allocated with its id are queued for user space, read back and answered through its file.
+public final class FaultQueue: IOMMUFDObject, KindedObject {
+    /// `out_fault_fd`.
+    public let fd: Int32
+    /// `fault->common.deliver`: the fault groups not read yet, oldest first.
+    public internal(set) var pending: [IOPFGroup] = []
+    /// `fault->response`: the groups read and not answered yet, by cookie.
+    public internal(set) var awaitingResponse: [UInt32: IOPFGroup] = [:]
+    /// The answers the devices got, oldest first (`iopf_group_response`), including the
+    /// INVALID ones iommufd gives itself on detach and destroy; the last `answerLimit` only.
+    public internal(set) var answers: [PageResponse] = []
+    static let answerLimit = 64
+
+    init(id: ObjectID, fd: Int32) {
+        self.fd = fd
+        super.init(id: id, type: .fault)
+    }
+
+    public var kind: ObjectKind { .fault(self) }
+}
+
+/// `IOMMUFD_OBJ_VEVENTQ` (`struct iommufd_veventq`): the queue of one type of events a
+/// vIOMMU forwards to user space (an SMMUv3's event records with the guest's StreamIDs).
+public final class VEventQueue: IOMMUFDObject, KindedObject {
+    public let viommu: VIOMMU
+    /// `enum iommu_veventq_type`.
+    public let eventType: UInt32
+    /// `veventq_depth`: events queued before new ones are lost.
+    public let depth: UInt32
+    /// `out_veventq_fd`.
+    public let fd: Int32
+    /// `eventq->deliver`, oldest first; the lost-events header, when queued, is last.
+    public internal(set) var deliver: [VEvent] = []
+    /// `veventq->num_events`: queued events, not counting the lost-events header.
+    public internal(set) var eventCount: UInt32 = 0
+    /// `veventq->sequence`: the next event's sequence number, in `[0, INT_MAX]`.
+    public internal(set) var sequence: UInt32 = 0
+
+    init(id: ObjectID, viommu: VIOMMU, type: UInt32, depth: UInt32, fd: Int32) {
+        self.viommu = viommu
+        self.eventType = type
+        self.depth = depth
+        self.fd = fd
+        super.init(id: id, type: .veventq)
+    }
+
+    public var kind: ObjectKind { .veventq(self) }
+}
+
+/// `IOMMUFD_OBJ_ACCESS` (`struct iommufd_access`): how an in-kernel driver without DMA of its
+/// own (an mdev, a VFIO emulated device) reads, writes and pins the memory an IOAS maps; here
+/// with the selftest's driver around it (`struct selftest_access`), whose file stands for it.
+public final class Access: IOMMUFDObject, KindedObject {
+    /// One range the driver pinned (`struct selftest_access_item`).
+    public struct Pin: Sendable, Equatable {
+        /// `out_access_pages_id`.
+        public var id: UInt32
+        public var iova: UInt64
+        public var length: UInt64
+    }
+
+    /// `ops->needs_pin_pages` (MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES): the access may pin
+    /// pages, and holds its IOAS to PAGE_SIZE alignment.
+    public let needsPinPages: Bool
+    /// The selftest driver's file (`out_access_fd`): closing it destroys the access.
+    public let fd: Int32
+    /// `access->ioas`; set and cleared with its edge.
+    public internal(set) var ioas: IOAS?
+    /// `staccess->items`, oldest first.
+    public internal(set) var pins: [Pin] = []
+    /// `staccess->next_id`.
+    var nextPinID: UInt32 = 0
+
+    init(id: ObjectID, needsPinPages: Bool, fd: Int32) {
+        self.needsPinPages = needsPinPages
+        self.fd = fd
+        super.init(id: id, type: .access)
+    }
+
+    public var kind: ObjectKind { .access(self) }
 }

@@ -11,7 +11,11 @@
 /// adjacent in ascending order and a domain can only use blocks as large as one chunk.
 public struct ProcessMemory: Sendable {
     public struct Mapping: Sendable, Equatable {
+        /// The user VAs this piece of the mapping still covers.
         public var range: IOVARange
+        /// The whole range the `mmap` returned: the physical layout is laid out over it, so a
+        /// piece left by a partial `munmap` keeps the pages it had.
+        public var layout: IOVARange
         public var alignment: UInt64
         /// The physical allocation behind the mapping.
         public var physicalBase: UInt64
@@ -20,10 +24,17 @@ public struct ProcessMemory: Sendable {
 
         /// The host physical address of a user VA inside the mapping.
         func physicalAddress(of address: UInt64) -> UInt64 {
-            let offset = address - range.start
-            let chunks = (range.last - range.start) / chunkSize + 1
+            let offset = address - layout.start
+            let chunks = (layout.last - layout.start) / chunkSize + 1
             let chunk = offset / chunkSize
             return physicalBase + (chunks - 1 - chunk) * chunkSize + offset % chunkSize
+        }
+
+        /// The same mapping cut down to `piece` (inside `range`).
+        func cut(to piece: IOVARange) -> Mapping {
+            var copy = self
+            copy.range = piece
+            return copy
         }
     }
 
@@ -33,6 +44,11 @@ public struct ProcessMemory: Sendable {
     public static let limit: UInt64 = 0x7fff_ffff_ffff
 
     public private(set) var mappings = IntervalTree<Mapping>()
+    /// The pieces `munmap` removed. Their pages are gone from the process but pins taken
+    /// before hold them (`pin_user_pages` keeps a page until it is unpinned), so the pages an
+    /// area pinned stay reachable through `pinnedPhysicalAddress`. VAs are never handed out
+    /// twice, so a retired piece is never shadowed by a new mapping.
+    private var retired = IntervalTree<Mapping>()
     private var next = ProcessMemory.base
 
     public init() {}
@@ -47,7 +63,7 @@ public struct ProcessMemory: Sendable {
         guard let start = next.alignedUp(to: max(alignment, pageSize)),
               let range = IOVARange(start: start, length: rounded), range.last <= Self.limit else { throw .ENOMEM }
         let backing = try physical.allocate(length: rounded, alignment: chunk)
-        mappings.insert(range, Mapping(range: range, alignment: alignment, physicalBase: backing, chunkSize: chunk))
+        mappings.insert(range, Mapping(range: range, layout: range, alignment: alignment, physicalBase: backing, chunkSize: chunk))
         next = range.last + 1
         return start
     }
@@ -58,12 +74,23 @@ public struct ProcessMemory: Sendable {
         return mapping.physicalAddress(of: address)
     }
 
+    /// The host physical address of a page pinned while it was mapped: like `physicalAddress`,
+    /// and for a VA `munmap` removed since, the page the pin still holds.
+    public func pinnedPhysicalAddress(of address: UInt64) -> UInt64? {
+        guard let (_, mapping) = mappings.entry(containing: address) ?? retired.entry(containing: address) else { return nil }
+        return mapping.physicalAddress(of: address)
+    }
+
     /// How many bytes from `address` (at most `limit`) are physically contiguous, as a
-    /// pinned-page batch would find them; 0 where nothing is mapped.
-    public func contiguousLength(at address: UInt64, limit: UInt64) -> UInt64 {
-        guard let (_, mapping) = mappings.entry(containing: address) else { return 0 }
-        let chunkEnd = (address - mapping.range.start) / mapping.chunkSize * mapping.chunkSize + mapping.chunkSize
-        return min(limit, chunkEnd - (address - mapping.range.start))
+    /// pinned-page batch would find them; 0 where nothing is mapped. With `pinned`, retired
+    /// pieces count too (the pages a pin holds).
+    public func contiguousLength(at address: UInt64, limit: UInt64, pinned: Bool = false) -> UInt64 {
+        guard let (piece, mapping) = mappings.entry(containing: address) ?? (pinned ? retired.entry(containing: address) : nil) else {
+            return 0
+        }
+        let offset = address - mapping.layout.start
+        let chunkLeft = mapping.chunkSize - offset % mapping.chunkSize
+        return min(limit, chunkLeft, piece.last - address + 1)
     }
 
     /// Whether mappings cover every byte of `range` without a gap, so that pinning it cannot
@@ -78,14 +105,27 @@ public struct ProcessMemory: Sendable {
         return cursor == nil
     }
 
-    /// `munmap`: removes every mapping inside the range (whole mappings only). Pinned pages stay
-    /// with the domains that map them, so the host memory is not reused.
+    /// `munmap`: removes exactly the pages of the range, splitting a mapping it cuts into the
+    /// pieces left on either side (`__split_vma`); a range with nothing mapped is no error.
+    /// Pinned pages stay with whoever pinned them, and the host memory is not reused.
     public mutating func munmap(start: UInt64, length: UInt64) throws(Errno) {
         guard start.isAligned(to: pageSize), length > 0,
               let range = IOVARange(start: start, length: try Self.pageRounded(length)) else { throw .EINVAL }
-        var doomed: [UInt64] = []
-        mappings.forEach(intersecting: range) { mapped, _ in doomed.append(mapped.start); return true }
-        for key in doomed { mappings.remove(startingAt: key) }
+        var cut: [(range: IOVARange, mapping: Mapping)] = []
+        mappings.forEach(intersecting: range) { mapped, mapping in cut.append((mapped, mapping)); return true }
+        for (mapped, mapping) in cut {
+            mappings.remove(startingAt: mapped.start)
+            if mapped.start < range.start {
+                let before = IOVARange(start: mapped.start, last: range.start - 1)
+                mappings.insert(before, mapping.cut(to: before))
+            }
+            if mapped.last > range.last {
+                let after = IOVARange(start: range.last + 1, last: mapped.last)
+                mappings.insert(after, mapping.cut(to: after))
+            }
+            let gone = IOVARange(start: max(mapped.start, range.start), last: min(mapped.last, range.last))
+            retired.insert(gone, mapping.cut(to: gone))
+        }
     }
 
     static func pageRounded(_ length: UInt64) throws(Errno) -> UInt64 {

@@ -48,12 +48,13 @@ let queryCommands: [CommandSpec] = [
     CommandSpec(name: "translate", arguments: [
         ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "pasid", kind: .integer(bits: 32)), ArgumentSpec(name: "access", kind: .word(["read", "write"])),
-    ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault"]) { session, args throws(ScenarioError) in
+    ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault", "vevent"]) { session, args throws(ScenarioError) in
         let device = try args.u32("dev_id"), iova = try args.integer("iova")
         let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
         let access: AccessRights = args.word("access") == "write" ? .write : .read
         let outcome: Result<Translation, TranslationFault>?
-        do throws(Errno) { outcome = try session.iommufd.translate(deviceID: device, iova: iova, pasid: pasid, access: access) } catch {
+        let vevent: VEventQueue?
+        do throws(Errno) { (outcome, vevent) = try session.iommufd.dma(deviceID: device, iova: iova, pasid: pasid, access: access) } catch {
             return CommandResult(status: .errno(error))
         }
         switch outcome {
@@ -70,10 +71,11 @@ let queryCommands: [CommandSpec] = [
             let record: [(name: String, value: FieldValue)] = [
                 ("stage", .integer(UInt64(fault.stage.number))), ("level", .integer(UInt64(fault.level))),
             ] + FaultText.fields(fault).map { ($0.name, .text($0.value)) }
+            // A fault forwarded to a vIOMMU's vEVENTQ names the queue.
             return CommandResult(status: .fault, fields: [
                 ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
                 ("steps", .records(fault.steps.map(stepRecord))),
-            ])
+            ] + (vevent.map { [("vevent", id($0.id))] } ?? []))
         }
     },
     // Project helpers that build a guest's stage-1 tables in its RAM, as a guest kernel would.
