@@ -90,6 +90,11 @@ public protocol PageTableFormat: Sendable {
     /// How many consecutive entries one leaf of `size` occupies at `level` (AMD-Vi replicates
     /// non-default page sizes; everyone else writes one entry).
     func entriesPerLeaf(size: UInt64, level: Int) -> Int
+    /// The descriptor as the hardware leaves it after using it (a table entry on the way, or
+    /// the leaf) for `access` with `updates` enabled: the Access flag set, a write recorded.
+    /// The walker evaluates rights and faults on it and writes it back when it differs.
+    func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
+                 updates: HardwareUpdates) -> UInt64
 }
 
 extension PageTableFormat {
@@ -99,6 +104,10 @@ extension PageTableFormat {
     }
 
     public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
+
+    /// Formats whose hardware keeps no Access/Dirty state in the descriptors.
+    public func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
+                        updates: HardwareUpdates) -> UInt64 { descriptor }
 
     public func translates(_ input: UInt64) -> Bool { inputBits >= 64 || input >> UInt64(inputBits) == 0 }
 

@@ -153,7 +153,9 @@ extension ArmSMMUv3 {
         case .stage2: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
         case .nested: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: configuration.cd!.asid)
         }
-        if let hit = iotlb.lookup(tag, iova, policy: caches) {
+        // CD.AFFD/HA/HD of a stage-1 configuration (the guest's CD for a nested STE).
+        let s1Updates = HardwareUpdatePolicy(configuration.cd?.hardwareUpdates(httu: self.configuration.httu) ?? [], caches: caches)
+        if s1Updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: ste.config == .stage2 ? .stage2 : .stage1,
                                  level: 0, origin: .iotlb)
@@ -175,20 +177,24 @@ extension ArmSMMUv3 {
                                     memory: memory, steps: &steps)
         case .stage1:
             let s1 = configuration.stage1!
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
-                                     memory: memory, stage: .stage1)
-            result = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps)
+            let walker = StageWalker(format: s1, rules: stage1Rules(configuration.cd!, s1, event: input), memory: memory, stage: .stage1)
+            result = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps, updates: s1Updates)
         default:
             let s1 = configuration.stage1!, s2 = configuration.stage2!
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
-                                     memory: memory, stage: .stage1)
+            let walker = StageWalker(format: s1, rules: stage1Rules(configuration.cd!, s1, event: input), memory: memory, stage: .stage1)
             var table = input
             table.eventClass = .TT
-            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT).
-            let first = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
+            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
+            // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
+            let first = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps, updates: s1Updates,
+                                        fetchAddress: { entry, steps throws(TranslationFault) in
                 try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
                                     memory: memory, steps: &steps).output
-            }
+            }, permitsUpdate: { entry throws(TranslationFault) in
+                var unrecorded: [WalkStep] = []
+                _ = try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
+                                        memory: memory, steps: &unrecorded)
+            })
             let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
                                         memory: memory, steps: &steps)
             // combine_tlb: the smaller page, both stages' permissions.
@@ -243,6 +249,11 @@ extension ArmSMMUv3 {
         }
         configurationCache.fill(device.streamID, cached, policy: caches)
         return cached
+    }
+
+    /// The rules of a stage-1 walk under `cd`: CD.AFFD turns Access flag faults off.
+    private func stage1Rules(_ cd: SMMUv3.ContextDescriptor, _ format: ArmLPAE, event: SMMUv3Event) -> SMMUv3WalkRules {
+        SMMUv3WalkRules(stage: .stage1, outputBits: format.oas, event: event, accessFlagFaultsDisabled: cd.accessFlagFaultDisable)
     }
 
     /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for, `role` the same for the steps.
