@@ -192,8 +192,18 @@ extension ArmSMMUv3 {
                                     memory: memory, steps: &steps).output
             }, permitsUpdate: { entry throws(TranslationFault) in
                 var unrecorded: [WalkStep] = []
-                _ = try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
-                                        memory: memory, steps: &unrecorded)
+                do throws(TranslationFault) {
+                    _ = try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
+                                            memory: memory, steps: &unrecorded)
+                } catch {
+                    // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
+                    var fault = error
+                    if case .smmuv3(var event) = fault.record {
+                        event.tableRead = false
+                        fault.record = .smmuv3(event)
+                    }
+                    throw fault
+                }
             })
             let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
                                         memory: memory, steps: &steps)
