@@ -43,11 +43,16 @@ extension ArmLPAE: DirtyTrackingFormat {
     public func cleaned(_ leaf: UInt64, level: Int) -> UInt64 { leaf | Self.readOnly }
 }
 
-// MARK: VT-d second stage (SSADE)
+// MARK: Formats with A and D bits (VT-d second stage, AMD-Vi v1)
 
-extension VTdSecondStage: DirtyTrackingFormat {
-    /// With the PASID entry's SSADE (VT-d spec 3.x §3.6.2 "Accessed, Extended Accessed and
-    /// Dirty flags"): A on every entry the walk uses, D on the leaf of a write.
+/// A format whose hardware sets an Accessed bit in every entry it uses and a Dirty bit in
+/// the leaf of a write, and whose driver reads and clears that Dirty bit.
+public protocol AccessedDirtyFormat: DirtyTrackingFormat {
+    static var accessed: UInt64 { get }
+    static var dirty: UInt64 { get }
+}
+
+extension AccessedDirtyFormat {
     public func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
                         updates: HardwareUpdates) -> UInt64 {
         var result = descriptor
@@ -56,29 +61,19 @@ extension VTdSecondStage: DirtyTrackingFormat {
         return result
     }
 
-    /// `dma_sl_pte_test_and_clear_dirty`: `DMA_SL_PTE_DIRTY` (bit 9).
     public func isDirty(_ leaf: UInt64, level: Int) -> Bool { leaf & Self.dirty != 0 }
     public func cleaned(_ leaf: UInt64, level: Int) -> UInt64 { leaf & ~Self.dirty }
 }
 
-// MARK: AMD-Vi v1 (DTE.HAD)
+/// With the PASID entry's SSADE (VT-d spec 3.x §3.6.2 "Accessed, Extended Accessed and Dirty
+/// flags"): A (bit 8) on every second-stage entry used, D (bit 9) on the leaf of a write;
+/// `dma_sl_pte_test_and_clear_dirty` reads and clears `DMA_SL_PTE_DIRTY`.
+extension VTdSecondStage: AccessedDirtyFormat {}
 
-extension AMDv1: DirtyTrackingFormat {
-    /// DTE.HAD (AMD IOMMU spec 48882 §2.2.7.1): 01b sets A on the entries used, 11b also D
-    /// on the leaf of a write. Hardware writes the one replica of a non-default page size
-    /// that it read.
-    public func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
-                        updates: HardwareUpdates) -> UInt64 {
-        var result = descriptor
-        if updates.contains(.access) { result |= Self.accessed }
-        if updates.contains(.dirty), access.contains(.write), kind != .table { result |= Self.dirty }
-        return result
-    }
-
-    /// `IOMMU_PTE_HD_BIT` (bit 6), tested in every replica by `pte_test_and_clear_dirty`.
-    public func isDirty(_ leaf: UInt64, level: Int) -> Bool { leaf & Self.dirty != 0 }
-    public func cleaned(_ leaf: UInt64, level: Int) -> UInt64 { leaf & ~Self.dirty }
-}
+/// DTE.HAD (AMD IOMMU spec 48882 §2.2.7.1): 01b sets A (bit 5) on the entries used, 11b also
+/// D (bit 6, `IOMMU_PTE_HD_BIT`) on the leaf of a write; hardware writes the one replica of
+/// a non-default page size that it read, and `pte_test_and_clear_dirty` tests every replica.
+extension AMDv1: AccessedDirtyFormat {}
 
 extension HardwareUpdates {
     /// AMD-Vi DTE.HAD (bits 8:7): 00b none, 01b Access only, 11b Access and Dirty (10b is
