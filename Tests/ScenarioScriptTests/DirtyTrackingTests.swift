@@ -151,4 +151,60 @@ struct DirtyTrackingTests {
                                                            pageSize: 4096)
         #expect(dirty == [1])
     }
+
+    /// The configuration words set_dirty_tracking rewrites, bit for bit: VT-d SSADE in the
+    /// PASID entry (intel_pasid_setup_dirty_tracking), AMD-Vi HAD in the DTE
+    /// (amd_iommu_set_dirty_tracking); Arm's CD has HA and HD from the allocation on
+    /// (arm_smmu_make_s1_cd) and keeps them.
+    @Test(arguments: [("intel-vtd", "PASID entry 0", "SSADE", 1 as UInt64, 0 as UInt64),
+                      ("amd-vi", "DTE", "HAD", 3, 0), ("arm-smmu-v3", "CD", "HD", 1, 1)])
+    func configurationFollowsTracking(_ type: String, _ structure: String, _ field: String, _ on: UInt64, _ off: UInt64) throws {
+        let source = """
+            iommu u0 type=\(type)
+            device nic0 iommu=u0 \(type == "arm-smmu-v3" ? "sid" : "rid")=0x100
+            small = mmap length=16K
+            dev = device_bind dev=nic0
+            ioas = ioas_alloc
+            ioas_map ioas_id=ioas user_va=small length=16K iova=0x1000000 flags=fixed_iova|readable|writeable
+            hwpt = hwpt_alloc dev_id=dev pt_id=ioas flags=dirty_tracking
+            device_attach dev_id=dev pt_id=hwpt
+            """
+        let session = Session()
+        let reports = session.run(try Scenario(source: source))
+        for report in reports { #expect(report.passed, "line \(report.line): \(report.result.status)") }
+        guard case .integer(let hwpt)? = reports[6].result.field("out_hwpt_id") else { throw Errno.ENOENT }
+        let unit = try #require(session.machine.iommu(named: "u0"))
+        let device = try #require(session.iommufd.devices.first).platform
+        func value() throws -> UInt64 {
+            let words = unit.configurationStructures(for: device, memory: session.machine.physical)
+            return try #require(words.first { $0.name == structure }?.fields.first { $0.name == field }).value
+        }
+        #expect(try value() == off)
+        try session.iommufd.hwptSetDirtyTracking(flags: IOMMUFD.dirtyTrackingEnable, hwptID: UInt32(hwpt))
+        #expect(try value() == on)
+        try session.iommufd.hwptSetDirtyTracking(flags: 0, hwptID: UInt32(hwpt))
+        #expect(try value() == off)
+    }
+
+    /// u64 boundaries answer the kernel's errno, never a trap: a zero length wraps
+    /// `length - 1` to U64_MAX (a whole-space bitmap, past the model's bound), and a range
+    /// ending past U64_MAX overflows.
+    @Test func boundaries() throws {
+        let (session, hwpt) = try Self.mockFixture(bufferSize: "8K", huge: false)
+        let iommufd = session.iommufd
+        #expect(throws: Errno.ENOMEM) { try iommufd.hwptGetDirtyBitmap(hwptID: hwpt, flags: 0, iova: 0, length: 0, pageSize: 1) }
+        #expect(throws: Errno.EOVERFLOW) {
+            try iommufd.hwptGetDirtyBitmap(hwptID: hwpt, flags: 0, iova: .max - 2047, length: 4096, pageSize: 2048)
+        }
+        // page_size 3 passes the kernel's mask checks (mask 2) and iova_bitmap shifts by
+        // __ffs(3) = 0: one bit per byte.
+        #expect(try iommufd.hwptGetDirtyBitmap(hwptID: hwpt, flags: 0, iova: 0x100_0000, length: 8192, pageSize: 3).count == 128)
+        #expect(throws: Errno.EINVAL) {
+            try iommufd.testDirty(hwptID: hwpt, iova: .max - 2047, length: 2048, pageSize: 0, bitmap: [1])
+        }
+        #expect(try iommufd.testDirty(hwptID: hwpt, iova: .max - 2047, length: 2048, pageSize: 2048, bitmap: [.max]) == 0)
+        #expect(throws: Errno.EFAULT) {
+            try iommufd.testDirty(hwptID: hwpt, iova: 0x100_0000, length: 65 * 2048, pageSize: 2048, bitmap: [.max])
+        }
+    }
 }

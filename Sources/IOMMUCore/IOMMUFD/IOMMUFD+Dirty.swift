@@ -70,9 +70,10 @@ extension IOMMUFD {
         let domain = hwpt.domain
         guard domain.dirtyTracking else { throw .EOPNOTSUPP }
         let shift = UInt64(pageSize.trailingZeroBitCount)
-        let bits = ((last - iova) >> shift) + 1
         // One bitmap of `bits` bits, in u64 words, as the user's buffer must hold it.
-        guard bits <= Self.dirtyBitmapMaximumBits else { throw .ENOMEM }
+        let lastBit = (last - iova) >> shift
+        guard lastBit < Self.dirtyBitmapMaximumBits else { throw .ENOMEM }
+        let bits = lastBit + 1
         var words = [UInt64](repeating: 0, count: Int((bits + 63) / 64))
         // mock_domain_read_and_clear_dirty, intel_ and amd_iommu_read_and_clear_dirty.
         if domain.driver.dirtyBitmapRequiresTracking && !domain.dirtyTrackingEnabled { throw .EINVAL }

@@ -325,7 +325,7 @@ extension AMDVi {
         let words = memory.peek64(address, count: 4)
         return [ConfigurationStructure(name: "DTE", address: address, words: words, fields: [
             DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
-            DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
+            DescriptorField("HAD", 7...8, of: words[0]), DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
             DescriptorField("GV", 55...55, of: words[0]), DescriptorField("GLX", 56...57, of: words[0]),
             DescriptorField("IR", 61...61, of: words[0]), DescriptorField("IW", 62...62, of: words[0]),
             DescriptorField("DomainID", 64...79, words[1] & AMDViDeviceTable.domainIDMask),

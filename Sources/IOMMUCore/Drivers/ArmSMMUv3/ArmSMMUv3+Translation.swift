@@ -54,7 +54,9 @@ extension ArmSMMUv3 {
             structures.append(ConfigurationStructure(name: "CD", address: ste.contextPointer, words: cdWords, fields: [
                 DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
                 DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("V", 31...31, of: cdWords[0]),
-                DescriptorField("IPS", 32...34, cd.ips), DescriptorField("AA64", 41...41, of: cdWords[0]),
+                DescriptorField("IPS", 32...34, cd.ips), DescriptorField("AFFD", 35...35, of: cdWords[0]),
+                DescriptorField("AA64", 41...41, of: cdWords[0]), DescriptorField("HD", 42...42, of: cdWords[0]),
+                DescriptorField("HA", 43...43, of: cdWords[0]),
                 DescriptorField("ASID", 48...63, cd.asid), DescriptorField("TTB0", 4...51, cd.ttb0),
             ]))
         }

@@ -377,6 +377,7 @@ extension IntelVTd {
         structures.append(ConfigurationStructure(name: "PASID entry 0", address: entryAddress, words: entry, fields: [
             DescriptorField("P", 0...0, of: entry[0]), DescriptorField("FPD", 1...1, of: entry[0]),
             DescriptorField("AW", 2...4, of: entry[0]), DescriptorField("PGTT", 6...8, of: entry[0]),
+            DescriptorField("SSADE", 9...9, of: entry[0]),
             DescriptorField("SSPTPTR", 12...63, entry[0] & ~0xfff), DescriptorField("DID", 64...79, entry[1] & 0xffff),
             DescriptorField("SRE", 128...128, entry[2] & 1), DescriptorField("FSPM", 130...131, (entry[2] >> 2) & 3),
             DescriptorField("WPE", 132...132, (entry[2] >> 4) & 1), DescriptorField("FSPTPTR", 140...191, entry[2] & ~0xfff),
