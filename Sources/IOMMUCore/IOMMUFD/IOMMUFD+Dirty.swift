@@ -56,7 +56,8 @@ extension IOMMUFD {
     /// `__ffs(page_size)`). A dirty IO page larger than `page_size` sets all of its bits; the
     /// walk covers the areas contiguous from `iova` and stops at the first hole, which the
     /// kernel does not report (`iova_bitmap_for_each`'s result is dropped). Reading clears the
-    /// dirty state and syncs the IOTLB unless `flags` has NO_CLEAR.
+    /// dirty state and syncs the IOTLB unless `flags` has NO_CLEAR. `data` is the bits the
+    /// kernel sets in a zeroed buffer (it never clears the user's bits).
     public func hwptGetDirtyBitmap(hwptID: UInt32, flags: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64,
                                    reserved: UInt32 = 0) throws(Errno) -> [UInt64] {
         guard flags & ~Self.dirtyBitmapNoClear == 0, reserved == 0 else { throw .EOPNOTSUPP }
@@ -75,8 +76,10 @@ extension IOMMUFD {
         guard lastBit < Self.dirtyBitmapMaximumBits else { throw .ENOMEM }
         let bits = lastBit + 1
         var words = [UInt64](repeating: 0, count: Int((bits + 63) / 64))
-        // mock_domain_read_and_clear_dirty, intel_ and amd_iommu_read_and_clear_dirty.
-        if domain.driver.dirtyBitmapRequiresTracking && !domain.dirtyTrackingEnabled { throw .EINVAL }
+        // mock_domain_read_and_clear_dirty, intel_ and amd_iommu_read_and_clear_dirty refuse
+        // with EINVAL while tracking is off, before reading anything; the core drops that
+        // result with the rest of iova_bitmap_for_each's, so the ioctl succeeds and sets no bit.
+        if domain.driver.dirtyBitmapRequiresTracking && !domain.dirtyTrackingEnabled { return words }
         let clear = flags & Self.dirtyBitmapNoClear == 0
         if clear { beginMutation() }
         var cursor = iova

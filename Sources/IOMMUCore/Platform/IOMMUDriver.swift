@@ -118,7 +118,8 @@ public protocol IOMMUDriver: AnyObject {
     /// The invalidation Linux issues after unmapping `range` from a domain (`iotlb_sync`).
     func flushIOTLB(_ domain: PagingDomain, range: IOVARange)
     /// `dirty_ops->read_and_clear_dirty` refuses to fill a bitmap while tracking is disabled
-    /// (EINVAL: VT-d, AMD-Vi, the mock); Arm reads the DBM state whenever it is asked.
+    /// (VT-d, AMD-Vi, the mock: EINVAL, which iommufd drops, so nothing is read or cleared);
+    /// Arm reads the DBM state whenever it is asked.
     var dirtyBitmapRequiresTracking: Bool { get }
     /// One DMA transaction from the device, walked as the hardware walks it, with the caches
     /// as `caches` says (a view walks without changing them); nil where this architecture's
