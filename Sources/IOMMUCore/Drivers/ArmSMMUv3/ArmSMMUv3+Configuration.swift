@@ -158,3 +158,8 @@ struct SMMUv3WalkRules: WalkRules {
         return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: .walk)
     }
 }
+
+extension ArmSMMUv3.Configuration {
+    /// IDR0.HTTU: 2 (Access flag and dirty state updates) with `dirtyTracking`, else 0.
+    public var httu: UInt64 { dirtyTracking ? 2 : 0 }
+}

@@ -14,8 +14,6 @@ public final class ArmSMMUv3: IOMMUDriver {
         public var s2fwb = false
         /// Hardware dirty-bit management (IDR0.HTTU = 2) with a coherent walk.
         public var dirtyTracking = true
-        /// IDR0.HTTU: 2 (Access flag and dirty state) with `dirtyTracking`, else 0.
-        public var httu: UInt64 { dirtyTracking ? 2 : 0 }
         /// The ITS doorbell (GITS_TRANSLATER) that MSIs are written to.
         public var its: UInt64 = 0x0809_0040
 
