@@ -108,6 +108,21 @@ struct DirtyTrackingTests {
         #expect(!s2.isDirty(s2Leaf | 1 << 51, level: 3))
     }
 
+    /// CD.HA/HD as IDR0.HTTU lets the SMMU honour them (IHI0070 §3.13): nothing without
+    /// HTTU, AF only with HTTU = 1, both with 2; HD without HA does nothing.
+    @Test func contextDescriptorUpdates() {
+        let base: UInt64 = 0x1e205c0003510, ha: UInt64 = 1 << 43, hd: UInt64 = 1 << 42
+        func updates(_ word0: UInt64, _ httu: UInt64) -> HardwareUpdates {
+            SMMUv3.ContextDescriptor(words: [word0, 0]).hardwareUpdates(httu: httu)
+        }
+        #expect(updates(base | ha | hd, 0) == [])
+        #expect(updates(base | ha | hd, 1) == .access)
+        #expect(updates(base | ha | hd, 2) == [.access, .dirty])
+        #expect(updates(base | ha, 2) == .access)
+        #expect(updates(base | hd, 2) == [])
+        #expect(SMMUv3.ContextDescriptor(words: [base | 1 << 35, 0]).accessFlagFaultDisable)
+    }
+
     @Test func amdHostAccessDirtyField() {
         #expect(HardwareUpdates(amdHostAccessDirty: 0) == [])
         #expect(HardwareUpdates(amdHostAccessDirty: 1) == .access)
