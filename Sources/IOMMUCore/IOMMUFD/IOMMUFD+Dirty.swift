@@ -32,9 +32,10 @@ extension IOMMUFD {
                 return true
             }
         }
-        // Every driver's set_dirty_tracking returns early when nothing changes.
+        // Every driver's set_dirty_tracking returns early when nothing changes; Arm's always.
         guard domain.dirtyTrackingEnabled != enable else { return }
         domain.dirtyTrackingEnabled = enable
+        guard domain.driver.switchesDirtyTracking else { return }
         // intel_iommu_set_dirty_tracking (device_set_dirty_tracking and, for a nest parent,
         // parent_domain_set_dirty_tracking) / amd_iommu_set_dirty_tracking rewrite the PASID
         // entries / DTEs of every device using the domain.
@@ -79,7 +80,7 @@ extension IOMMUFD {
         // mock_domain_read_and_clear_dirty, intel_ and amd_iommu_read_and_clear_dirty refuse
         // with EINVAL while tracking is off, before reading anything; the core drops that
         // result with the rest of iova_bitmap_for_each's, so the ioctl succeeds and sets no bit.
-        if domain.driver.dirtyBitmapRequiresTracking && !domain.dirtyTrackingEnabled { return words }
+        if domain.driver.switchesDirtyTracking && !domain.dirtyTrackingEnabled { return words }
         let clear = flags & Self.dirtyBitmapNoClear == 0
         if clear { beginMutation() }
         var cursor = iova

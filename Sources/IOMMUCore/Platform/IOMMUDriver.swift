@@ -117,10 +117,11 @@ public protocol IOMMUDriver: AnyObject {
     var msiDoorbell: UInt64? { get }
     /// The invalidation Linux issues after unmapping `range` from a domain (`iotlb_sync`).
     func flushIOTLB(_ domain: PagingDomain, range: IOVARange)
-    /// `dirty_ops->read_and_clear_dirty` refuses to fill a bitmap while tracking is disabled
-    /// (VT-d, AMD-Vi, the mock: EINVAL, which iommufd drops, so nothing is read or cleared);
-    /// Arm reads the DBM state whenever it is asked.
-    var dirtyBitmapRequiresTracking: Bool { get }
+    /// `dirty_ops->set_dirty_tracking` switches the hardware (VT-d SSADE, AMD-Vi DTE.HAD, the
+    /// mock's flag) and, while tracking is off, `read_and_clear_dirty` refuses to fill a
+    /// bitmap (EINVAL, which iommufd drops, so nothing is read or cleared). Arm's dirty
+    /// domains always have CD.HA/HD: its `set_dirty_tracking` returns 0 and its read has no check.
+    var switchesDirtyTracking: Bool { get }
     /// One DMA transaction from the device, walked as the hardware walks it, with the caches
     /// as `caches` says (a view walks without changing them); nil where this architecture's
     /// walk is not modelled yet.
@@ -145,7 +146,7 @@ extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
-    public var dirtyBitmapRequiresTracking: Bool { true }
+    public var switchesDirtyTracking: Bool { true }
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }

@@ -52,8 +52,9 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// MSIs go to the ITS's GITS_TRANSLATER through the SW_MSI window.
     public var msiDoorbell: UInt64? { configuration.its }
-    /// `arm_smmu_read_and_clear_dirty` has no enabled check: dirty domains always have HD.
-    public var dirtyBitmapRequiresTracking: Bool { false }
+    /// `arm_smmu_set_dirty_tracking` changes nothing and `arm_smmu_read_and_clear_dirty` has
+    /// no enabled check: dirty domains always have HD.
+    public var switchesDirtyTracking: Bool { false }
 
     /// `ARM_SMMU_FEAT_NESTING`: both stages.
     public var supportsNesting: Bool { configuration.stage1 && configuration.stage2 }
