@@ -195,8 +195,10 @@ struct DirtyTrackingTests {
             return try #require(words.first { $0.name == structure }?.fields.first { $0.name == field }).value
         }
         #expect(try value() == off)
+        #expect(SessionSummary(session: session).text.contains("dirty-tracking disabled"))
         try session.iommufd.hwptSetDirtyTracking(flags: IOMMUFD.dirtyTrackingEnable, hwptID: UInt32(hwpt))
         #expect(try value() == on)
+        #expect(SessionSummary(session: session).text.contains("dirty-tracking enabled"))
         try session.iommufd.hwptSetDirtyTracking(flags: 0, hwptID: UInt32(hwpt))
         #expect(try value() == off)
     }
