@@ -14,6 +14,7 @@ public protocol DirtyTrackingFormat: PageTableFormat {
 // MARK: Arm VMSAv8-64 (HTTU)
 
 extension ArmLPAE: DirtyTrackingFormat {
+    /// AF (`ARM_LPAE_PTE_AF`).
     static let accessFlag: UInt64 = 1 << 10
     /// AP[2] (`ARM_LPAE_PTE_AP_RDONLY`): a DBM leaf with it set is writable-clean.
     static let readOnly: UInt64 = 1 << 7
