@@ -28,6 +28,27 @@ struct DirtyTrackingTests {
         return (session, UInt32(hwpt))
     }
 
+    /// A device of a `type` IOMMU attached to a dirty-tracking HWPT over 16K at 0x1000000
+    /// (tracking not enabled yet): the session, the device's id and the HWPT's.
+    static func attachedDirtyDomain(_ type: String) throws -> (Session, UInt32, UInt32) {
+        let source = """
+            iommu u0 type=\(type)
+            device nic0 iommu=u0 \(type == "arm-smmu-v3" ? "sid" : "rid")=0x100
+            small = mmap length=16K
+            dev = device_bind dev=nic0
+            ioas = ioas_alloc
+            ioas_map ioas_id=ioas user_va=small length=16K iova=0x1000000 flags=fixed_iova|readable|writeable
+            hwpt = hwpt_alloc dev_id=dev pt_id=ioas flags=dirty_tracking
+            device_attach dev_id=dev pt_id=hwpt
+            """
+        let session = Session()
+        let reports = session.run(try Scenario(source: source))
+        for report in reports { #expect(report.passed, "line \(report.line): \(report.result.status)") }
+        guard case .integer(let device)? = reports[3].result.field("out_devid"),
+              case .integer(let hwpt)? = reports[6].result.field("out_hwpt_id") else { throw Errno.ENOENT }
+        return (session, UInt32(device), UInt32(hwpt))
+    }
+
     static func bit(_ words: [UInt64], _ index: UInt64) -> Bool { words[Int(index / 64)] >> (index % 64) & 1 != 0 }
 
     /// `_test_mock_dirty_bitmaps(hwpt_id, length, MOCK_APERTURE_START, page_size, pte_page_size, bitmap, nbits, flags)`.
@@ -133,36 +154,22 @@ struct DirtyTrackingTests {
     /// A probe (the inspector's walk) answers what the hardware would do and writes nothing;
     /// the same DMA write through `translate` marks the page dirty.
     @Test func probeWritesNoDescriptor() throws {
-        let source = """
-            iommu vt0 type=intel-vtd
-            device nic0 iommu=vt0 rid=0x100
-            small = mmap length=16K
-            dev = device_bind dev=nic0
-            ioas = ioas_alloc
-            ioas_map ioas_id=ioas user_va=small length=16K iova=0x1000000 flags=fixed_iova|readable|writeable
-            hwpt = hwpt_alloc dev_id=dev pt_id=ioas flags=dirty_tracking
-            device_attach dev_id=dev pt_id=hwpt
-            hwpt_set_dirty_tracking hwpt_id=hwpt flags=enable
-            """
-        let session = Session()
-        let reports = session.run(try Scenario(source: source))
-        for report in reports { #expect(report.passed, "line \(report.line): \(report.result.status)") }
-        guard case .integer(let device)? = reports[3].result.field("out_devid"),
-              case .integer(let hwpt)? = reports[6].result.field("out_hwpt_id") else { throw Errno.ENOENT }
+        let (session, device, hwpt) = try Self.attachedDirtyDomain("intel-vtd")
+        try session.iommufd.hwptSetDirtyTracking(flags: IOMMUFD.dirtyTrackingEnable, hwptID: hwpt)
         let reader = ModelReader(session.iommufd)
         let generation = session.iommufd.generation
         for caches in [ModelReader.ProbeCaches.lookupOnly, .bypass] {
-            let probe = try reader.probe(deviceID: ObjectID(rawValue: UInt32(device)), iova: 0x100_0000, pasid: nil, access: .write,
+            let probe = try reader.probe(deviceID: ObjectID(rawValue: device), iova: 0x100_0000, pasid: nil, access: .write,
                                          caches: caches)
             guard case .success? = probe else { Issue.record("probe failed"); return }
         }
         #expect(session.iommufd.generation == generation)
-        let clean = try session.iommufd.hwptGetDirtyBitmap(hwptID: UInt32(hwpt), flags: IOMMUFD.dirtyBitmapNoClear,
+        let clean = try session.iommufd.hwptGetDirtyBitmap(hwptID: hwpt, flags: IOMMUFD.dirtyBitmapNoClear,
                                                            iova: 0x100_0000, length: 16384, pageSize: 4096)
         #expect(clean == [0])
-        _ = try session.iommufd.translate(deviceID: UInt32(device), iova: 0x100_0000, pasid: nil, access: .write)
+        _ = try session.iommufd.translate(deviceID: device, iova: 0x100_0000, pasid: nil, access: .write)
         #expect(session.iommufd.generation != generation)
-        let dirty = try session.iommufd.hwptGetDirtyBitmap(hwptID: UInt32(hwpt), flags: 0, iova: 0x100_0000, length: 16384,
+        let dirty = try session.iommufd.hwptGetDirtyBitmap(hwptID: hwpt, flags: 0, iova: 0x100_0000, length: 16384,
                                                            pageSize: 4096)
         #expect(dirty == [1])
     }
@@ -174,20 +181,7 @@ struct DirtyTrackingTests {
     @Test(arguments: [("intel-vtd", "PASID entry 0", "SSADE", 1 as UInt64, 0 as UInt64),
                       ("amd-vi", "DTE", "HAD", 3, 0), ("arm-smmu-v3", "CD", "HD", 1, 1)])
     func configurationFollowsTracking(_ type: String, _ structure: String, _ field: String, _ on: UInt64, _ off: UInt64) throws {
-        let source = """
-            iommu u0 type=\(type)
-            device nic0 iommu=u0 \(type == "arm-smmu-v3" ? "sid" : "rid")=0x100
-            small = mmap length=16K
-            dev = device_bind dev=nic0
-            ioas = ioas_alloc
-            ioas_map ioas_id=ioas user_va=small length=16K iova=0x1000000 flags=fixed_iova|readable|writeable
-            hwpt = hwpt_alloc dev_id=dev pt_id=ioas flags=dirty_tracking
-            device_attach dev_id=dev pt_id=hwpt
-            """
-        let session = Session()
-        let reports = session.run(try Scenario(source: source))
-        for report in reports { #expect(report.passed, "line \(report.line): \(report.result.status)") }
-        guard case .integer(let hwpt)? = reports[6].result.field("out_hwpt_id") else { throw Errno.ENOENT }
+        let (session, _, hwpt) = try Self.attachedDirtyDomain(type)
         let unit = try #require(session.machine.iommu(named: "u0"))
         let device = try #require(session.iommufd.devices.first).platform
         func value() throws -> UInt64 {
@@ -196,10 +190,10 @@ struct DirtyTrackingTests {
         }
         #expect(try value() == off)
         #expect(SessionSummary(session: session).text.contains("dirty-tracking disabled"))
-        try session.iommufd.hwptSetDirtyTracking(flags: IOMMUFD.dirtyTrackingEnable, hwptID: UInt32(hwpt))
+        try session.iommufd.hwptSetDirtyTracking(flags: IOMMUFD.dirtyTrackingEnable, hwptID: hwpt)
         #expect(try value() == on)
         #expect(SessionSummary(session: session).text.contains("dirty-tracking enabled"))
-        try session.iommufd.hwptSetDirtyTracking(flags: 0, hwptID: UInt32(hwpt))
+        try session.iommufd.hwptSetDirtyTracking(flags: 0, hwptID: hwpt)
         #expect(try value() == off)
     }
 
