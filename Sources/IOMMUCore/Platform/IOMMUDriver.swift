@@ -146,7 +146,6 @@ extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
     public var msiDoorbell: UInt64? { nil }
-    public var switchesDirtyTracking: Bool { true }
     public func configurationStructures(for device: PlatformDevice, memory: PhysicalMemory) -> [ConfigurationStructure] { [] }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
@@ -165,6 +164,11 @@ extension IOMMUDriver {
         InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
     }
     public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+}
+
+/// Drivers whose `set_dirty_tracking` switches the hardware (all but Arm's).
+extension IOMMUDriver {
+    public var switchesDirtyTracking: Bool { true }
 }
 
 extension IOVARange {

@@ -163,3 +163,10 @@ extension ArmSMMUv3.Configuration {
     /// IDR0.HTTU: 2 (Access flag and dirty state updates) with `dirtyTracking`, else 0.
     public var httu: UInt64 { dirtyTracking ? 2 : 0 }
 }
+
+extension SMMUv3WalkRules {
+    /// The rules of a stage-1 walk of `format` under `cd`: CD.AFFD turns Access flag faults off.
+    init(stage1Under cd: SMMUv3.ContextDescriptor, _ format: ArmLPAE, event: SMMUv3Event) {
+        self.init(stage: .stage1, outputBits: format.oas, event: event, accessFlagFaultsDisabled: cd.accessFlagFaultDisable)
+    }
+}

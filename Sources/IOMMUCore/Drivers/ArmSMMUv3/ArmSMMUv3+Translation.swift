@@ -54,9 +54,7 @@ extension ArmSMMUv3 {
             structures.append(ConfigurationStructure(name: "CD", address: ste.contextPointer, words: cdWords, fields: [
                 DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
                 DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("V", 31...31, of: cdWords[0]),
-                DescriptorField("IPS", 32...34, cd.ips), DescriptorField("AFFD", 35...35, of: cdWords[0]),
-                DescriptorField("AA64", 41...41, of: cdWords[0]), DescriptorField("HD", 42...42, of: cdWords[0]),
-                DescriptorField("HA", 43...43, of: cdWords[0]),
+                DescriptorField("IPS", 32...34, cd.ips), DescriptorField("AA64", 41...41, of: cdWords[0]),
                 DescriptorField("ASID", 48...63, cd.asid), DescriptorField("TTB0", 4...51, cd.ttb0),
             ]))
         }
@@ -179,11 +177,11 @@ extension ArmSMMUv3 {
                                     memory: memory, steps: &steps)
         case .stage1:
             let s1 = configuration.stage1!
-            let walker = StageWalker(format: s1, rules: stage1Rules(configuration.cd!, s1, event: input), memory: memory, stage: .stage1)
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: configuration.cd!, s1, event: input), memory: memory, stage: .stage1)
             result = try walker.walk(root: configuration.cd!.ttb0, input: iova, access: access, steps: &steps, updates: s1Updates)
         default:
             let s1 = configuration.stage1!, s2 = configuration.stage2!
-            let walker = StageWalker(format: s1, rules: stage1Rules(configuration.cd!, s1, event: input), memory: memory, stage: .stage1)
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: configuration.cd!, s1, event: input), memory: memory, stage: .stage1)
             var table = input
             table.eventClass = .TT
             // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
@@ -261,11 +259,6 @@ extension ArmSMMUv3 {
         }
         configurationCache.fill(device.streamID, cached, policy: caches)
         return cached
-    }
-
-    /// The rules of a stage-1 walk under `cd`: CD.AFFD turns Access flag faults off.
-    private func stage1Rules(_ cd: SMMUv3.ContextDescriptor, _ format: ArmLPAE, event: SMMUv3Event) -> SMMUv3WalkRules {
-        SMMUv3WalkRules(stage: .stage1, outputBits: format.oas, event: event, accessFlagFaultsDisabled: cd.accessFlagFaultDisable)
     }
 
     /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for, `role` the same for the steps.
