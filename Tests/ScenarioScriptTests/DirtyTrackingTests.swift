@@ -174,18 +174,19 @@ struct DirtyTrackingTests {
         #expect(dirty == [1])
     }
 
-    /// The configuration words set_dirty_tracking rewrites, bit for bit: VT-d SSADE in the
-    /// PASID entry (intel_pasid_setup_dirty_tracking), AMD-Vi HAD in the DTE
-    /// (amd_iommu_set_dirty_tracking); Arm's CD has HA and HD from the allocation on
-    /// (arm_smmu_make_s1_cd) and keeps them.
-    @Test(arguments: [("intel-vtd", "PASID entry", "SSADE", 1 as UInt64, 0 as UInt64),
-                      ("amd-vi", "DTE", "HAD", 3, 0), ("arm-smmu-v3", "CD", "HD", 1, 1)])
-    func configurationFollowsTracking(_ type: String, _ structure: String, _ field: String, _ on: UInt64, _ off: UInt64) throws {
+    /// The configuration words set_dirty_tracking rewrites, bit for bit: VT-d SSADE (bit 9)
+    /// in the PASID entry (intel_pasid_setup_dirty_tracking), AMD-Vi HAD (bits 8:7) in the DTE
+    /// (amd_iommu_set_dirty_tracking); Arm's CD has HD and HA (bits 42, 43) from the
+    /// allocation on (arm_smmu_make_s1_cd) and keeps them.
+    @Test(arguments: [("intel-vtd", "PASID entry", 9 as UInt64, 1 as UInt64, 1 as UInt64, 0 as UInt64),
+                      ("amd-vi", "DTE", 7, 3, 3, 0), ("arm-smmu-v3", "CD", 42, 3, 3, 3)])
+    func configurationFollowsTracking(_ type: String, _ structure: String, _ shift: UInt64, _ mask: UInt64, _ on: UInt64,
+                                      _ off: UInt64) throws {
         let (session, _, hwpt) = try Self.attachedDirtyDomain(type)
         let reader = ModelReader(session.iommufd), device = try #require(session.iommufd.devices.first)
         func value() throws -> UInt64 {
             let structures = reader.configurationStructures(of: device)
-            return try #require(structures.first { $0.name.hasPrefix(structure) }?.fields.first { $0.name == field }).value
+            return try #require(structures.first { $0.name.hasPrefix(structure) }?.words.first) >> shift & mask
         }
         #expect(try value() == off)
         #expect(SessionSummary(session: session).text.contains("dirty-tracking disabled"))
