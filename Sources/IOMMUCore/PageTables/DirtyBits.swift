@@ -2,6 +2,12 @@
 /// when a walk uses an entry (`PageTableFormat.updated`), and how Linux's
 /// `read_and_clear_dirty` reads and clears the dirty state (`DirtyTrackingFormat`).
 
+extension PageTableFormat {
+    /// Formats whose hardware keeps no Access/Dirty state in the descriptors.
+    public func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
+                        updates: HardwareUpdates) -> UInt64 { descriptor }
+}
+
 /// A format whose leaves record DMA writes, read back and cleared by the driver's
 /// `iommu_dirty_ops.read_and_clear_dirty`.
 public protocol DirtyTrackingFormat: PageTableFormat {

@@ -105,10 +105,6 @@ extension PageTableFormat {
 
     public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
 
-    /// Formats whose hardware keeps no Access/Dirty state in the descriptors.
-    public func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
-                        updates: HardwareUpdates) -> UInt64 { descriptor }
-
     public func translates(_ input: UInt64) -> Bool { inputBits >= 64 || input >> UInt64(inputBits) == 0 }
 
     /// Guest-physical addresses, as VT-d and AMD-Vi name them.

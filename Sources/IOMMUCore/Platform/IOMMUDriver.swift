@@ -166,14 +166,14 @@ extension IOMMUDriver {
     public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
 }
 
-/// Drivers whose `set_dirty_tracking` switches the hardware (all but Arm's).
-extension IOMMUDriver {
-    public var switchesDirtyTracking: Bool { true }
-}
-
 extension IOVARange {
     /// `[0, 2^bits - 1]`: the aperture of a domain with a `bits`-wide input address.
     public static func addressWidth(_ bits: Int) -> IOVARange {
         IOVARange(start: 0, last: bits >= 64 ? .max : (1 << UInt64(bits)) - 1)
     }
+}
+
+/// Drivers whose `set_dirty_tracking` switches the hardware (all but Arm's).
+extension IOMMUDriver {
+    public var switchesDirtyTracking: Bool { true }
 }
