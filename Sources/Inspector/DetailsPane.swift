@@ -54,7 +54,7 @@ public struct DetailsPane: InspectorPane {
         case .hwptPaging(let hwpt):
             let domain = hwpt.domain
             text("\(hwpt.isAutomatic ? "automatic" : "user") \(domain.stage.rawValue) on \(domain.driver.name)"
-                 + (hwpt.isNestParent ? "  NEST_PARENT" : "") + (domain.dirtyTracking ? "  DIRTY_TRACKING" : "")
+                 + (hwpt.isNestParent ? "  NEST_PARENT" : "") + (domain.dirtyTracking ? "  DIRTY_TRACKING " + (domain.dirtyTrackingEnabled ? "enabled" : "disabled") : "")
                  + (hwpt.pasidCompatible ? "  PASID" : ""))
             text("aperture \(domain.aperture)  page sizes \(domain.pageSizes.hex)")
             if let table = domain.table as? DescriptorPageTable {

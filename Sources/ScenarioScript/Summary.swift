@@ -93,7 +93,7 @@ public struct SessionSummary {
     private func describe(_ hwpt: HWPTPaging) -> String {
         var words = [hwpt.isAutomatic ? "auto" : "user", hwpt.domain.stage.rawValue, "on \(hwpt.domain.driver.name)"]
         if hwpt.isNestParent { words.append("nest-parent") }
-        if hwpt.domain.dirtyTracking { words.append("dirty-tracking") }
+        if hwpt.domain.dirtyTracking { words.append("dirty-tracking " + (hwpt.domain.dirtyTrackingEnabled ? "enabled" : "disabled")) }
         words.append("aperture \(hwpt.domain.aperture)")
         words.append("mappings \(hwpt.domain.table.mappingCount)")
         return words.joined(separator: "  ")

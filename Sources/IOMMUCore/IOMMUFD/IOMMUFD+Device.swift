@@ -22,8 +22,12 @@ extension IOMMUFD {
     public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights,
                           caches: CachePolicy = .use) throws(Errno) -> Result<Translation, TranslationFault>? {
         let device = try object(deviceID, as: Device.self)
-        return device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, caches: caches,
-                                               memory: machine.physical)
+        let writes = machine.physical.writeCount
+        let result = device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, caches: caches,
+                                                     memory: machine.physical)
+        // A hardware Access/Dirty update rewrote a descriptor: views keyed on the generation redraw.
+        if machine.physical.writeCount != writes { beginMutation() }
+        return result
     }
 
     /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys
@@ -140,7 +144,7 @@ extension IOMMUFD {
     }
 
     /// Has the driver write the device's STE / PASID entry / DTE for the attachment at `pasid`.
-    private func installConfiguration(_ device: Device, pasid: UInt32) {
+    func installConfiguration(_ device: Device, pasid: UInt32) {
         let attachment: DeviceAttachment = switch device.attachments[pasid] {
         case let paging as HWPTPaging: .paging(paging.domain)
         case let nested as HWPTNested: .nested(nested.domain)

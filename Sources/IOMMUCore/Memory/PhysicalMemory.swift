@@ -24,6 +24,9 @@ public final class PhysicalMemory {
     public var capacity: UInt64 = MemoryLimits.defaultHostMemory
     private var frames: [UInt64: UnsafeMutablePointer<UInt64>] = [:]
     private var next = PhysicalMemory.base
+    /// Word writes so far: lets a caller see whether something (a walk's Access/Dirty
+    /// update) changed memory.
+    public private(set) var writeCount: UInt64 = 0
     /// MMIO pages (an ITS doorbell): accesses succeed and reads return zero.
     private var deviceRanges: [IOVARange] = []
 
@@ -107,6 +110,7 @@ public final class PhysicalMemory {
             if deviceRanges.contains(where: { $0.contains(address) }) { return }
             throw BusError(address: address)
         }
+        writeCount &+= 1
         let key = address.alignedDown(to: Self.frameSize)
         let frame: UnsafeMutablePointer<UInt64>
         if let existing = frames[key] {

@@ -20,7 +20,12 @@ public final class PagingDomain {
     public let pageSizes: UInt64
     public let table: any IOPageTableOps
     public let nestParent: Bool
+    /// Allocated with `IOMMU_HWPT_ALLOC_DIRTY_TRACKING`: the domain has `dirty_ops`.
     public let dirtyTracking: Bool
+    /// `set_dirty_tracking` enabled it (VT-d `dmar_domain->dirty_tracking`, AMD-Vi
+    /// `pdom->dirty_tracking`, the mock's `MOCK_DIRTY_TRACK`): VT-d then sets SSADE in the
+    /// PASID entries and AMD-Vi HAD in the DTEs. Arm's dirty domains always have CD.HA/HD.
+    public internal(set) var dirtyTrackingEnabled = false
     /// `enforce_cache_coherency`: set when the HWPT was made for a device that can force
     /// coherent (snooped / write-back) DMA, after which non-coherent devices may not join it.
     public internal(set) var enforcesCacheCoherency = false

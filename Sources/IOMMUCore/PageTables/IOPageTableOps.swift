@@ -42,6 +42,9 @@ public protocol IOPageTableOps: AnyObject {
     func mappings(in range: IOVARange) -> [DomainMapping]
     /// How many mapped runs the table holds.
     var mappingCount: Int { get }
+    /// `read_and_clear_dirty`: the dirty IO pages in `range` (each as the whole page the
+    /// table maps there), their dirty state cleared unless `clear` is false.
+    func readAndClearDirty(_ range: IOVARange, clear: Bool) -> [IOVARange]
 }
 
 /// A page table kept as an index of mapped runs, like the selftest mock domain's xarray.
@@ -50,8 +53,13 @@ public protocol IOPageTableOps: AnyObject {
 /// for a hardware walker to read. Real formats live beside it behind the same protocol.
 public final class FlatPageTable: IOPageTableOps {
     private var runs = IntervalTree<DomainMapping>()
+    /// The domain's `pgsize_bitmap`, which decides how `iommu_map` splits a run into pages
+    /// (the mock marks the entries of a huge page `MOCK_PFN_HUGE_IOVA`).
+    let pageSizes: UInt64
+    /// The IO pages (by IOVA) whose xarray entry carries `MOCK_PFN_DIRTY_IOVA`.
+    var dirtyPages = Set<UInt64>()
 
-    public init() {}
+    public init(pageSizes: UInt64 = MockIOMMU.ioPageSize) { self.pageSizes = pageSizes }
 
     public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
         guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
@@ -64,6 +72,8 @@ public final class FlatPageTable: IOPageTableOps {
         var doomed: [DomainMapping] = []
         runs.forEach(intersecting: range) { _, mapping in doomed.append(mapping); return true }
         var unmapped: UInt64 = 0
+        // Erased xarray entries lose their dirty flag with them.
+        dirtyPages = dirtyPages.filter { !range.contains($0) }
         for mapping in doomed {
             runs.remove(startingAt: mapping.iova.start)
             // Keep the parts outside the range, as a page table would keep their PTEs.

@@ -96,6 +96,11 @@ public protocol PageTableFormat: Sendable {
     /// How many consecutive entries one leaf of `size` occupies at `level` (AMD-Vi replicates
     /// non-default page sizes; everyone else writes one entry).
     func entriesPerLeaf(size: UInt64, level: Int) -> Int
+    /// The descriptor as the hardware leaves it after using it (a table entry on the way, or
+    /// the leaf) for `access` with `updates` enabled: the Access flag set, a write recorded.
+    /// The walker evaluates rights and faults on it and writes it back when it differs.
+    func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
+                 updates: HardwareUpdates) -> UInt64
 }
 
 extension PageTableFormat {

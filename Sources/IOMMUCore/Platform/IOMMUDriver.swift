@@ -124,6 +124,11 @@ public protocol IOMMUDriver: AnyObject {
     var msiDoorbell: UInt64? { get }
     /// The invalidation Linux issues after unmapping `range` from a domain (`iotlb_sync`).
     func flushIOTLB(_ domain: PagingDomain, range: IOVARange)
+    /// `dirty_ops->set_dirty_tracking` switches the hardware (VT-d SSADE, AMD-Vi DTE.HAD, the
+    /// mock's flag) and, while tracking is off, `read_and_clear_dirty` refuses to fill a
+    /// bitmap (EINVAL, which iommufd drops, so nothing is read or cleared). Arm's dirty
+    /// domains always have CD.HA/HD: its `set_dirty_tracking` returns 0 and its read has no check.
+    var switchesDirtyTracking: Bool { get }
     /// One DMA transaction from the device, walked as the hardware walks it, with the caches
     /// as `caches` says (a view walks without changing them); nil where this architecture's
     /// walk is not modelled yet.
@@ -184,4 +189,9 @@ extension IOVARange {
     public static func addressWidth(_ bits: Int) -> IOVARange {
         IOVARange(start: 0, last: bits >= 64 ? .max : (1 << UInt64(bits)) - 1)
     }
+}
+
+/// Drivers whose `set_dirty_tracking` switches the hardware (all but Arm's).
+extension IOMMUDriver {
+    public var switchesDirtyTracking: Bool { true }
 }

@@ -95,6 +95,41 @@ public protocol WalkRules {
     func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault
 }
 
+/// The Access and Dirty state the hardware keeps in the descriptors a walk uses, as the
+/// configuration enables it (Arm CD.HA/HD with IDR0.HTTU, VT-d PASID-entry SSADE, AMD-Vi
+/// DTE.HAD). The format says which bits change (`PageTableFormat.updated`).
+public struct HardwareUpdates: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// Set the Access flag of the entries used (Arm AF instead of an Access flag fault, VT-d
+    /// and AMD-Vi A).
+    public static let access = HardwareUpdates(rawValue: 1 << 0)
+    /// Record a write in the leaf (Arm: clear AP[2] of a DBM leaf instead of a permission
+    /// fault; VT-d and AMD-Vi: set D).
+    public static let dirty = HardwareUpdates(rawValue: 1 << 1)
+}
+
+/// How one walk treats hardware Access/Dirty updates: which the configuration enables, and
+/// whether they reach memory. A probe (`CachePolicy.lookupOnly` or `.bypass`) answers as the
+/// hardware would, without writing a descriptor: a side-effect-free query stays one.
+public struct HardwareUpdatePolicy: Sendable, Hashable {
+    public var updates: HardwareUpdates
+    public var writesDescriptors: Bool
+
+    public init(_ updates: HardwareUpdates, caches: CachePolicy) {
+        self.updates = updates
+        writesDescriptors = caches.fills
+    }
+
+    /// No updates: what every walk did before HTTU/SSADE/HAD.
+    public static let none = HardwareUpdatePolicy([], caches: .bypass)
+
+    /// A write under dirty tracking walks even when the IOTLB covers it: the model does not
+    /// cache a leaf's dirty state, so only a walk can record the write (hardware may hit an
+    /// entry it cached as dirty; the translation and the bits in memory are the same).
+    public func mayUseIOTLB(for access: AccessRights) -> Bool { !(updates.contains(.dirty) && access.contains(.write)) }
+}
+
 /// The one hardware walker: any format, any stage. `fetchAddress` turns the address of an
 /// entry into the host physical address to read; for a nested stage 1 it is a stage-2 walk
 /// of the descriptor's own address (the architecture's rule; QEMU translates only the table
@@ -116,8 +151,14 @@ public struct StageWalker {
         self.role = role ?? .alone(stage)
     }
 
+    /// Walks `input` for `access`. With `updates`, the descriptors are evaluated as the
+    /// hardware leaves them (`PageTableFormat.updated`) and, when the walk succeeds and the
+    /// policy writes, written back where they were read; `permitsUpdate` first checks that
+    /// an entry may be written (a guest table's entry: a stage-2 write of its address).
     public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
-                     fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address })
+                     updates: HardwareUpdatePolicy = .none,
+                     fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address },
+                     permitsUpdate: (UInt64) throws(TranslationFault) -> Void = { _ in })
         throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
             throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
@@ -125,6 +166,8 @@ public struct StageWalker {
         var table = root
         var level = format.rootLevel
         var rights = AccessRights.readWrite
+        // Descriptors the hardware changes, written once the translation succeeds.
+        var changed: [(entry: UInt64, physical: UInt64, descriptor: UInt64)] = []
         while true {
             let index = format.index(of: input, level: level)
             let entry = table &+ UInt64(index) * 8
@@ -139,12 +182,15 @@ public struct StageWalker {
             steps.append(WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
                                   entryAddress: entry,
                                   descriptor: descriptor, kind: kind))
+            let used = updates.updates.isEmpty || kind == .invalid
+                ? descriptor : format.updated(descriptor, level: level, kind: kind, access: access, updates: updates.updates)
+            if used != descriptor { changed.append((entry, physical, used)) }
             switch kind {
             case .invalid:
                 throw rules.fault(.translation, stage: stage, level: level, access: access)
             case .table:
                 guard level != format.leafLevel else { throw rules.fault(.translation, stage: stage, level: level, access: access) }
-                rights.formIntersection(rules.tableRights(descriptor, level: level))
+                rights.formIntersection(rules.tableRights(used, level: level))
                 table = format.outputAddress(of: descriptor, level: level)
                 level = format.nextLevel(after: level, descriptor: descriptor)
             case .block, .page:
@@ -154,12 +200,20 @@ public struct StageWalker {
                 if rules.outputBits < 64 && base >> UInt64(rules.outputBits) != 0 {
                     throw rules.fault(.addressSize, stage: stage, level: level, access: access)
                 }
-                if let fault = rules.leafFault(descriptor, level: level) {
+                if let fault = rules.leafFault(used, level: level) {
                     throw rules.fault(fault, stage: stage, level: level, access: access)
                 }
-                rights.formIntersection(rules.leafRights(descriptor, level: level))
+                rights.formIntersection(rules.leafRights(used, level: level))
                 guard rights.isSuperset(of: access) else {
                     throw rules.fault(.permission, stage: stage, level: level, access: access)
+                }
+                if updates.writesDescriptors {
+                    for update in changed {
+                        try permitsUpdate(update.entry)
+                        do { try memory.write64(update.physical, update.descriptor) } catch {
+                            throw rules.fault(.externalAbort(address: update.physical), stage: stage, level: level, access: access)
+                        }
+                    }
                 }
                 return (base + (input & (size - 1)), size, rights)
             }

@@ -105,4 +105,5 @@ func outcome(_ body: () throws(Errno) -> [(name: String, value: FieldValue)]) ->
 func id(_ value: ObjectID) -> FieldValue { .integer(UInt64(value.rawValue)) }
 
 
-let allCommands: [CommandSpec] = platformCommands + deviceCommands + ioasCommands + hwptCommands + selftestCommands + queryCommands + eventCommands + accessCommands
+let allCommands: [CommandSpec] = platformCommands + deviceCommands + ioasCommands + hwptCommands + dirtyCommands + selftestCommands
+    + queryCommands + eventCommands + accessCommands

@@ -101,6 +101,8 @@ public enum AMDViDeviceTable {
         public var translationValid: Bool { words[0] & AMDViDeviceTable.translationValid != 0 }
         public var mode: Int { Int((words[0] >> AMDViDeviceTable.modeShift) & 7) }
         public var root: UInt64 { words[0] & AMDViDeviceTable.rootMask }
+        /// HAD (bits 8:7): host-table Access/Dirty update enable.
+        public var hostAccessDirty: UInt64 { (words[0] >> 7) & 3 }
         /// IR and IW: the rights every walk starts from.
         public var rights: AccessRights {
             var rights: AccessRights = []

@@ -41,6 +41,8 @@ extension AMDVi {
            let id = localDomainID(for: domain) {
             if let v1 = table.format as? AMDv1 {
                 words = AMDViDeviceTable.hostWords(root: table.root, mode: v1.mode, domainID: id)
+                // set_dte_entry: DTE_FLAG_HAD while the domain tracks dirty pages.
+                if domain.dirtyTrackingEnabled { words[0] |= AMDViDeviceTable.hostAccessDirty }
                 attachedDevices[deviceID] = AMDViAttachment(domain: ObjectIdentifier(domain), domainID: id)
             } else if let v2 = table.format as? X86FirstStage,
                       let (dte, state) = try? guestConfiguration(device, domain: domain, root: table.root, levels: v2.levelCount,
@@ -216,7 +218,9 @@ extension AMDVi {
         }
         // Guest translations are tagged by PASID; a request without one uses PASID 0's table.
         let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? UInt64(pasid ?? noPASID) : nil)
-        if let hit = iotlb.lookup(tag, iova, policy: caches) {
+        // DTE.HAD: host-table Access/Dirty updates (dirty tracking enabled).
+        let updates = HardwareUpdatePolicy(guest ? [] : HardwareUpdates(amdHostAccessDirty: dte.hostAccessDirty), caches: caches)
+        if updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 var flags = AMDViEvent.Flags(access: access)
                 flags.formUnion([.PR, .PE])
@@ -237,7 +241,7 @@ extension AMDVi {
                                    memory: memory, steps: &steps)
         } else if let format = configuration.host {
             result = try hostWalk(format, root: dte.root, iova: iova, access: access, device: deviceID, domain: domain,
-                                  memory: memory, steps: &steps)
+                                  updates: updates, memory: memory, steps: &steps)
         } else {
             return nil
         }
@@ -314,12 +318,12 @@ extension AMDVi {
     /// - a present entry the format rejects (NextLevel ≥ its own level, a leaf where the level
     ///   maps none) is an IO_PAGE_FAULT with PR|RZ rather than a plain not-present one.
     private func hostWalk(_ format: AMDv1, root: UInt64, iova: UInt64, access: AccessRights, device: UInt16, domain: UInt16,
-                          memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                          updates: HardwareUpdatePolicy, memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         let rules = AMDViWalkRules(table: .host, deviceID: device, domainID: domain, address: iova)
         let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2)
         var walked: [WalkStep] = []
         let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
-        do { outcome = .success(try walker.walk(root: root, input: iova, access: access, steps: &walked)) } catch {
+        do { outcome = .success(try walker.walk(root: root, input: iova, access: access, steps: &walked, updates: updates)) } catch {
             outcome = .failure(error)
         }
         for (position, step) in walked.enumerated() where step.kind == .table {
@@ -401,7 +405,7 @@ extension AMDVi {
         }
         return [ConfigurationStructure(name: "DTE", address: address, words: words, fields: [
             DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
-            DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
+            DescriptorField("HAD", 7...8, of: words[0]), DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
             DescriptorField("GV", 55...55, of: words[0]), DescriptorField("GLX", 56...57, of: words[0]),
             DescriptorField("IR", 61...61, of: words[0]), DescriptorField("IW", 62...62, of: words[0]),
             DescriptorField("DomainID", 64...79, words[1] & AMDViDeviceTable.domainIDMask),

@@ -113,6 +113,18 @@ public enum SMMUv3 {
         public var ips: UInt64 { (words[0] >> 32) & 0x7 }
         public var epd0: Bool { (words[0] >> 14) & 1 != 0 }
         public var aa64: Bool { (words[0] >> 41) & 1 != 0 }
+        /// CD.AFFD (bit 35): Access flag faults disabled, AF = 0 reads as AF = 1.
+        public var accessFlagFaultDisable: Bool { (words[0] >> 35) & 1 != 0 }
+        /// CD.HD (bit 42) and CD.HA (bit 43): hardware dirty state and Access flag updates.
+        public var hardwareDirty: Bool { (words[0] >> 42) & 1 != 0 }
+        public var hardwareAccess: Bool { (words[0] >> 43) & 1 != 0 }
+
+        /// The updates the SMMU makes for this CD (IHI0070 §3.13 "HTTU"): HA when IDR0.HTTU
+        /// is 1 or 2, HD only with HTTU = 2 and HA (with HA = 0, HD is ignored).
+        public func hardwareUpdates(httu: UInt64) -> HardwareUpdates {
+            guard hardwareAccess, httu >= 1 else { return [] }
+            return httu >= 2 && hardwareDirty ? [.access, .dirty] : .access
+        }
         public var asid: UInt64 { words[0] >> 48 }
         /// TTB0 (bits 51:4).
         public var ttb0: UInt64 { words[1] & 0x000F_FFFF_FFFF_FFF0 }
@@ -288,6 +300,8 @@ struct SMMUv3WalkRules: WalkRules {
     /// transaction's direction (RnW) and CLASS (CD, TT for a stage-1 table fetch, IN for the
     /// input); a stage-2 walk also sets the IPA.
     var event: SMMUv3Event
+    /// CD.AFFD: an AF = 0 leaf translates without F_ACCESS (and without setting AF).
+    var accessFlagFaultsDisabled = false
 
     func tableRights(_ descriptor: UInt64, level: Int) -> AccessRights {
         // APTable[1] (bit 62) removes write permission below, in stage 1 only.
@@ -303,7 +317,7 @@ struct SMMUv3WalkRules: WalkRules {
     }
 
     func leafFault(_ descriptor: UInt64, level: Int) -> WalkFaultKind? {
-        (descriptor >> 10) & 1 == 0 ? .accessFlag : nil
+        (descriptor >> 10) & 1 == 0 && !accessFlagFaultsDisabled ? .accessFlag : nil
     }
 
     func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault {
@@ -321,5 +335,17 @@ struct SMMUv3WalkRules: WalkRules {
         // The walk of a table's (or the CD's) IPA reads; RnW stays the transaction's.
         event.tableRead = event.eventClass == .TT
         return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: .walk)
+    }
+}
+
+extension ArmSMMUv3.Configuration {
+    /// IDR0.HTTU: 2 (Access flag and dirty state updates) with `dirtyTracking`, else 0.
+    public var httu: UInt64 { dirtyTracking ? 2 : 0 }
+}
+
+extension SMMUv3WalkRules {
+    /// The rules of a stage-1 walk of `format` under `cd`: CD.AFFD turns Access flag faults off.
+    init(stage1Under cd: SMMUv3.ContextDescriptor, _ format: ArmLPAE, event: SMMUv3Event) {
+        self.init(stage: .stage1, outputBits: format.oas, event: event, accessFlagFaultsDisabled: cd.accessFlagFaultDisable)
     }
 }

@@ -266,7 +266,9 @@ extension ArmSMMUv3 {
         case (.nested, let context?): tag = IOTLB.Tag(domain: ste.vmid, addressSpace: context.cd.asid)
         default: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
         }
-        if let hit = iotlb.lookup(tag, iova, policy: caches) {
+        // CD.AFFD/HA/HD of a stage-1 configuration (the guest's CD for a nested STE).
+        let s1Updates = HardwareUpdatePolicy(context?.cd.hardwareUpdates(httu: self.configuration.httu) ?? [], caches: caches)
+        if s1Updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: context == nil ? .stage2 : .stage1,
                                  level: 0, origin: .iotlb)
@@ -288,20 +290,34 @@ extension ArmSMMUv3 {
                                     memory: memory, steps: &steps)
         case (.stage1, let context?):
             let s1 = context.stage1
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
-                                     memory: memory, stage: .stage1)
-            result = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps)
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
+            result = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, updates: s1Updates)
         case (_, let context?):
             let s1 = context.stage1, s2 = configuration.stage2!
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage: .stage1, outputBits: s1.oas, event: input),
-                                     memory: memory, stage: .stage1)
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
             var table = input
             table.eventClass = .TT
-            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT).
-            let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
+            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
+            // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
+            let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, updates: s1Updates,
+                                        fetchAddress: { entry, steps throws(TranslationFault) in
                 try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
                                     memory: memory, steps: &steps).output
-            }
+            }, permitsUpdate: { entry throws(TranslationFault) in
+                var unrecorded: [WalkStep] = []
+                do throws(TranslationFault) {
+                    _ = try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
+                                            memory: memory, steps: &unrecorded)
+                } catch {
+                    // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
+                    var fault = error
+                    if case .smmuv3(var event) = fault.record {
+                        event.tableRead = false
+                        fault.record = .smmuv3(event)
+                    }
+                    throw fault
+                }
+            })
             let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
                                         memory: memory, steps: &steps)
             // combine_tlb: the smaller page, both stages' permissions.

@@ -59,6 +59,9 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// MSIs go to the ITS's GITS_TRANSLATER through the SW_MSI window.
     public var msiDoorbell: UInt64? { configuration.its }
+    /// `arm_smmu_set_dirty_tracking` changes nothing and `arm_smmu_read_and_clear_dirty` has
+    /// no enabled check: dirty domains always have HD.
+    public var switchesDirtyTracking: Bool { false }
 
     /// `ARM_SMMU_FEAT_NESTING`: both stages.
     public var supportsNesting: Bool { configuration.stage1 && configuration.stage2 }
@@ -83,7 +86,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         if c.stage1 { idr0 |= 1 << 1 }          // S1P
         idr0 |= 2 << 2                          // TTF: AArch64 tables
         idr0 |= 1 << 4                          // COHACC
-        if c.dirtyTracking { idr0 |= 2 << 6 }   // HTTU: access flag and dirty state
+        idr0 |= c.httu << 6                     // HTTU: access flag and dirty state
         idr0 |= 1 << 10 | 1 << 12 | 1 << 13 | 1 << 14 // ATS, ASID16, MSI, SEV
         idr0 |= 1 << 18 | 1 << 19               // VMID16, CD2L
         idr0 |= 1 << 27                         // ST_LEVEL: two-level stream table

@@ -91,8 +91,8 @@ extension IntelVTd {
     var adjustedGuestAddressWidth: UInt64 { UInt64(configuration.addressWidth - 30) / 9 }
     private var pageWalkSnoop: Bool { extendedCapabilityRegister >> 48 & 1 != 0 }  // ECAP.SMPWC
 
-    /// `pasid_pte_config_first_level` (PGTT 1) or `pasid_pte_config_second_level` (PGTT 2).
-    /// SSADE stays clear: it follows dirty tracking being enabled, which is not modelled.
+    /// `pasid_pte_config_first_level` (PGTT 1) or `pasid_pte_config_second_level` (PGTT 2),
+    /// with SSADE while the domain's dirty tracking is enabled (`intel_pasid_setup_dirty_tracking`).
     private func pagingEntry(_ domain: PagingDomain) -> VTd.PASIDEntryFields? {
         guard let table = domain.table as? DescriptorPageTable else { return nil }
         if let format = table.format as? X86FirstStage {
@@ -102,17 +102,20 @@ extension IntelVTd {
         }
         guard let format = table.format as? VTdSecondStage else { return nil }
         return VTd.PASIDEntryFields(pgtt: .secondStage, domainID: domainID(for: domain), addressWidth: UInt64(format.aw),
-                                    pageWalkSnoop: pageWalkSnoop, secondStageTable: table.root)
+                                    pageWalkSnoop: pageWalkSnoop, secondStageTable: table.root,
+                                    secondStageAD: domain.dirtyTrackingEnabled)
     }
 
     /// `pasid_pte_config_nestd`: the guest's first-stage root (a GPA) and flags over the
-    /// parent's second stage, with the nested domain's own DID. WPE only with SRE.
+    /// parent's second stage, with the nested domain's own DID. WPE only with SRE; SSADE
+    /// while the parent tracks dirty pages.
     private func nestedEntry(_ nested: NestedDomain) -> VTd.PASIDEntryFields? {
         guard case .vtdS1(let flags, let pageTable, let width) = nested.configuration,
               let table = nested.parent.table as? DescriptorPageTable, let format = table.format as? VTdSecondStage else { return nil }
         let sre = flags & 1 != 0
         return VTd.PASIDEntryFields(pgtt: .nested, domainID: domainID(for: nested), addressWidth: UInt64(format.aw),
-                                    pageWalkSnoop: pageWalkSnoop, secondStageTable: table.root, firstStageTable: pageTable,
+                                    pageWalkSnoop: pageWalkSnoop, secondStageTable: table.root,
+                                    secondStageAD: nested.parent.dirtyTrackingEnabled, firstStageTable: pageTable,
                                     fiveLevel: width == 57, pageSnoop: nested.parent.enforcesCacheCoherency,
                                     supervisorRequests: sre, writeProtect: sre && flags & 4 != 0, extendedAccessFlag: flags & 2 != 0)
     }
@@ -206,7 +209,10 @@ extension IntelVTd {
         }
         // A hit that lacks the requested right is walked again (the cached rights may be
         // stale in the conservative direction; the walk decides the fault).
-        if let hit = iotlb.lookup(tag, iova, policy: caches), hit.rights.isSuperset(of: access) {
+        // SSADE: second-stage A/D updates (PGTT 2 and 3).
+        let updates = HardwareUpdatePolicy(entry.secondStageADEnable && configuration.pgtt != .firstStage ? [.access, .dirty] : [],
+                                           caches: caches)
+        if updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches), hit.rights.isSuperset(of: access) {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
@@ -214,7 +220,7 @@ extension IntelVTd {
         switch configuration.pgtt {
         case .secondStage:
             result = try secondStageWalk(configuration.secondStage!, root: entry.secondStageTable, input: iova, access: access,
-                                         role: .stage2, memory: memory, steps: &steps)
+                                         role: .stage2, updates: updates, memory: memory, steps: &steps)
         case .firstStage:
             result = try firstStageWalk(configuration.firstStage!, root: entry.firstStageTable, input: iova, access: access,
                                         memory: memory, steps: &steps)
@@ -225,13 +231,13 @@ extension IntelVTd {
                                            memory: memory, steps: &steps) { gpa, steps throws(TranslationFault) in
                 do throws(TranslationFault) {
                     return try self.secondStageWalk(s2, root: s2root, input: gpa, access: .read, role: .stage2OfStage1Table,
-                                                    memory: memory, steps: &steps).output
+                                                    updates: updates, memory: memory, steps: &steps).output
                 } catch {
                     throw VTdWalkRules.nestedFirstStageFault(error, rootTable: gpa.alignedDown(to: 4096) == s1root)
                 }
             }
             let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, role: .stage2OfOutput,
-                                             memory: memory, steps: &steps)
+                                             updates: updates, memory: memory, steps: &steps)
             result = (second.output, min(first.size, second.size), first.rights.intersection(second.rights))
         }
         let size = result.size
@@ -311,12 +317,13 @@ extension IntelVTd {
 
     /// A second-stage walk; a `role` other than `.stage2` is one resolving a GPA for a nested translation.
     private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, role: WalkStep.Role,
-                                 memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                                 updates: HardwareUpdatePolicy, memory: PhysicalMemory,
+                                 steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
         let rules = VTdWalkRules(stage: .stage2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
         let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2, role: role)
         let start = steps.count
         do {
-            return try walker.walk(root: root, input: input, access: access, steps: &steps) { entry, steps throws(TranslationFault) in
+            return try walker.walk(root: root, input: input, access: access, steps: &steps, updates: updates) { entry, steps throws(TranslationFault) in
                 if let previous = steps[start...].last(where: { $0.stage == .stage2 }) { try rules.checkTable(previous, access: access) }
                 return entry
             }
@@ -389,6 +396,7 @@ extension IntelVTd {
         structures.append(ConfigurationStructure(name: "PASID entry \(index)", address: entryAddress, words: entry, fields: [
             DescriptorField("P", 0...0, of: entry[0]), DescriptorField("FPD", 1...1, of: entry[0]),
             DescriptorField("AW", 2...4, of: entry[0]), DescriptorField("PGTT", 6...8, of: entry[0]),
+            DescriptorField("SSADE", 9...9, of: entry[0]),
             DescriptorField("SSPTPTR", 12...63, entry[0] & ~0xfff), DescriptorField("DID", 64...79, entry[1] & 0xffff),
             DescriptorField("SRE", 128...128, entry[2] & 1), DescriptorField("FSPM", 130...131, (entry[2] >> 2) & 3),
             DescriptorField("WPE", 132...132, (entry[2] >> 4) & 1), DescriptorField("FSPTPTR", 140...191, entry[2] & ~0xfff),

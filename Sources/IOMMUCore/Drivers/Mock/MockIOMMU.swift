@@ -59,7 +59,7 @@ public final class MockIOMMU: IOMMUDriver {
         if flags.contains(.dirtyTracking) && device.mockFlags.contains(.noDirty) { throw .EOPNOTSUPP }
         var pageSizes = Self.ioPageSize
         if device.mockFlags.contains(.hugeIOVA) { pageSizes |= Self.hugeIOPageSize }
-        return PagingDomain(driver: self, stage: .mock, aperture: Self.aperture, pageSizes: pageSizes, table: FlatPageTable(),
+        return PagingDomain(driver: self, stage: .mock, aperture: Self.aperture, pageSizes: pageSizes, table: FlatPageTable(pageSizes: pageSizes),
                             nestParent: flags.contains(.nestParent), dirtyTracking: flags.contains(.dirtyTracking))
     }
 
