@@ -73,11 +73,34 @@ public struct DMAOutcome {
     public var iopf: PageRequestDelivery?
 }
 
+/// The command a driver's `page_response` writes to the IOMMU for one group.
+public enum PageResponseCommand: Sendable, Equatable, CustomStringConvertible {
+    /// SMMUv3 CMD_RESUME (`arm_smmu_page_response`): RESP = RETRY for SUCCESS, ABORT otherwise.
+    case resume(streamID: UInt32, stag: UInt32, retry: Bool)
+    /// VT-d page group response descriptor (`intel_iommu_page_response`, QI_PGRP_RESP).
+    case pageGroupResponse(requesterID: UInt32, pasid: UInt32?, prgIndex: UInt32, code: PageResponseCode)
+    /// AMD-Vi COMPLETE_PPR_REQUEST (`amd_iommu_complete_ppr`).
+    case completePPRRequest(deviceID: UInt32, pasid: UInt32?, tag: UInt32, code: PageResponseCode)
+
+    /// The command with its fields, as the specifications name them.
+    public var description: String {
+        func pasidField(_ pasid: UInt32?) -> String { pasid.map { " PASID=\(UInt64($0).hex)" } ?? "" }
+        switch self {
+        case .resume(let sid, let stag, let retry):
+            return "CMD_RESUME SID=\(UInt64(sid).hex) STAG=\(UInt64(stag).hex) RESP=\(retry ? "RETRY" : "ABORT")"
+        case .pageGroupResponse(let rid, let pasid, let prgi, let code):
+            return "QI_PGRP_RESP RID=\(UInt64(rid).hex)\(pasidField(pasid)) PRGI=\(UInt64(prgi).hex) RESPONSE=\(code.name.uppercased())"
+        case .completePPRRequest(let devid, let pasid, let tag, let code):
+            return "COMPLETE_PPR_REQUEST DEVID=\(UInt64(devid).hex)\(pasidField(pasid)) TAG=\(UInt64(tag).hex) STATUS=\(code.name.uppercased())"
+        }
+    }
+}
+
 /// What a page response did in the hardware, and to the transaction that waited for it.
 public struct PageResponseEffect {
     /// The command the driver's `page_response` issued (nil for the selftest's mock, whose
     /// `mock_domain_page_response` does nothing).
-    public var command: String?
+    public var command: PageResponseCommand?
     /// The transaction that waited for the response (nil for a selftest request).
     public var transaction: DMATransaction?
     /// What its retry came to after SUCCESS; nil when INVALID aborted it.
@@ -233,18 +256,14 @@ extension IOMMUFD {
     /// `intel_iommu_page_response` (a page group response descriptor with the PRG index and
     /// the response code) and `amd_iommu_page_response` (COMPLETE_PPR_REQUEST with the tag
     /// and the status); nil for the mock.
-    func pageResponseCommand(_ group: IOPFGroup, _ code: PageResponseCode, device: PlatformDevice) -> String? {
+    func pageResponseCommand(_ group: IOPFGroup, _ code: PageResponseCode, device: PlatformDevice) -> PageResponseCommand? {
         guard let request = group.requests.last else { return nil }
-        let pasid = request.flags.contains(.pasidValid) ? " PASID=\(UInt64(request.pasid).hex)" : ""
+        let pasid = request.flags.contains(.pasidValid) ? request.pasid : nil
         switch device.iommu.architecture {
-        case .armSMMUv3:
-            return "CMD_RESUME SID=\(UInt64(device.streamID).hex) STAG=\(UInt64(request.grpid).hex) RESP=\(code == .success ? "RETRY" : "ABORT")"
-        case .intelVTd:
-            return "QI_PGRP_RESP RID=\(UInt64(device.streamID).hex)\(pasid) PRGI=\(UInt64(request.grpid).hex) RESPONSE=\(code.name.uppercased())"
-        case .amdVi:
-            return "COMPLETE_PPR_REQUEST DEVID=\(UInt64(device.streamID).hex)\(pasid) TAG=\(UInt64(request.grpid).hex) STATUS=\(code.name.uppercased())"
-        case .mock:
-            return nil
+        case .armSMMUv3: return .resume(streamID: device.streamID, stag: request.grpid, retry: code == .success)
+        case .intelVTd: return .pageGroupResponse(requesterID: device.streamID, pasid: pasid, prgIndex: request.grpid, code: code)
+        case .amdVi: return .completePPRRequest(deviceID: device.streamID, pasid: pasid, tag: request.grpid, code: code)
+        case .mock: return nil
         }
     }
 

@@ -69,7 +69,7 @@ let eventCommands: [CommandSpec] = [
         return outcome { () throws(Errno) in
             let effect = try session.iommufd.faultRespond(faultID: fault, cookie: cookie, code: code)
             var fields: [(name: String, value: FieldValue)] = []
-            if let command = effect.command { fields.append(("response", .text(command))) }
+            if let command = effect.command { fields.append(("response", .text(command.description))) }
             // The transaction that waited: retried, followed by what the retry came to as
             // `translate` prints it, or aborted; a selftest request had none.
             if let transaction = effect.transaction {
