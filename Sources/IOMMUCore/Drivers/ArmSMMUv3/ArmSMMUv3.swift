@@ -97,6 +97,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         idr0 |= 1 << 10 | 1 << 12 | 1 << 13 | 1 << 14 // ATS, ASID16, MSI, SEV
         idr0 |= 1 << 18 | 1 << 19               // VMID16, CD2L
         idr0 |= 1 << 27                         // ST_LEVEL: two-level stream table
+        // STALL_MODEL (bits 25:24) = 0b00: stall and terminate both supported (ARM_SMMU_FEAT_STALLS).
         let idr1: UInt64 = 20 << 6 | 16         // SSIDSIZE 20, SIDSIZE 16
         var idr3: UInt64 = c.rangeInvalidation ? 1 << 10 : 0 // RIL
         if c.s2fwb { idr3 |= 1 << 8 }
