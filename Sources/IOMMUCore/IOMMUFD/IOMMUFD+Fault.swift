@@ -39,6 +39,14 @@ public struct PageRequest: Sendable, Equatable {
     }
 }
 
+/// One DMA transaction of a device, kept while it waits for the answer to its page request:
+/// stalled in the SMMU, or held by a PRI function that retries it on a success response.
+public struct DMATransaction: Sendable, Equatable {
+    public var iova: UInt64
+    public var pasid: UInt32?
+    public var access: AccessRights
+}
+
 /// `struct iopf_group`: the requests of one page request group, and the attach handle they
 /// came through (the device and the PASID of its attachment).
 public struct IOPFGroup: Sendable, Equatable {
@@ -46,6 +54,57 @@ public struct IOPFGroup: Sendable, Equatable {
     public var deviceID: ObjectID
     /// The PASID of the attachment the group was routed to (`noPASID` for the RID).
     public var attachPASID: UInt32
+    /// The DMA that faulted, when a device's translation made the request (not the selftest's).
+    public var transaction: DMATransaction? = nil
+}
+
+/// Where a faulting DMA's page request went: the FAULT it was queued on, and the request.
+public struct PageRequestDelivery {
+    public let fault: FaultQueue
+    public let request: PageRequest
+}
+
+/// What one DMA transaction of a bound device came to: the translation or fault, the vEVENTQ
+/// its event went to, or the FAULT its page request went to.
+public struct DMAOutcome {
+    /// nil where the architecture's walk of this request is not modelled.
+    public var result: Result<Translation, TranslationFault>?
+    public var vevent: VEventQueue?
+    public var iopf: PageRequestDelivery?
+}
+
+/// The command a driver's `page_response` writes to the IOMMU for one group.
+public enum PageResponseCommand: Sendable, Equatable, CustomStringConvertible {
+    /// SMMUv3 CMD_RESUME (`arm_smmu_page_response`): RESP = RETRY for SUCCESS, ABORT otherwise.
+    case resume(streamID: UInt32, stag: UInt32, retry: Bool)
+    /// VT-d page group response descriptor (`intel_iommu_page_response`, QI_PGRP_RESP).
+    case pageGroupResponse(requesterID: UInt32, pasid: UInt32?, prgIndex: UInt32, code: PageResponseCode)
+    /// AMD-Vi COMPLETE_PPR_REQUEST (`amd_iommu_complete_ppr`).
+    case completePPRRequest(deviceID: UInt32, pasid: UInt32?, tag: UInt32, code: PageResponseCode)
+
+    /// The command with its fields, as the specifications name them.
+    public var description: String {
+        func pasidField(_ pasid: UInt32?) -> String { pasid.map { " PASID=\(UInt64($0).hex)" } ?? "" }
+        switch self {
+        case .resume(let sid, let stag, let retry):
+            return "CMD_RESUME SID=\(UInt64(sid).hex) STAG=\(UInt64(stag).hex) RESP=\(retry ? "RETRY" : "ABORT")"
+        case .pageGroupResponse(let rid, let pasid, let prgi, let code):
+            return "QI_PGRP_RESP RID=\(UInt64(rid).hex)\(pasidField(pasid)) PRGI=\(UInt64(prgi).hex) RESPONSE=\(code.name.uppercased())"
+        case .completePPRRequest(let devid, let pasid, let tag, let code):
+            return "COMPLETE_PPR_REQUEST DEVID=\(UInt64(devid).hex)\(pasidField(pasid)) TAG=\(UInt64(tag).hex) STATUS=\(code.name.uppercased())"
+        }
+    }
+}
+
+/// What a page response did in the hardware, and to the transaction that waited for it.
+public struct PageResponseEffect {
+    /// The command the driver's `page_response` issued (nil for the selftest's mock, whose
+    /// `mock_domain_page_response` does nothing).
+    public var command: PageResponseCommand?
+    /// The transaction that waited for the response (nil for a selftest request).
+    public var transaction: DMATransaction?
+    /// What its retry came to after SUCCESS; nil when INVALID aborted it.
+    public var retry: DMAOutcome?
 }
 
 /// `enum iommufd_page_response_code`, and the FAILURE the core answers itself with.
@@ -139,15 +198,72 @@ extension IOMMUFD {
     }
 
     /// The IOPF enablement a fault-capable domain's attach needs (`iopf_for_domain_set` and
-    /// the drivers' enable_iopf). VT-d refuses a device without PRI with ENODEV
-    /// (`intel_iommu_enable_iopf`); SMMUv3 (`arm_smmu_enable_iopf`) and AMD-Vi
-    /// (`amd_iommu_iopf_add_device`) accept a device without stall or PRI and simply deliver no
-    /// page requests for it; the selftest's mock devices take page requests. The model's
-    /// devices have neither PRI nor stall.
+    /// the drivers' enable_iopf). VT-d refuses a device whose PRI is not enabled with ENODEV
+    /// (`intel_iommu_enable_iopf`; `iommu_enable_pci_pri` enabled it at probe for a function
+    /// with PRI and ATS); SMMUv3 (`arm_smmu_enable_iopf`: "devices supporting PRI or stall
+    /// require iopf, others ... don't need IOPF, so this is not a failure") and AMD-Vi
+    /// (`amd_iommu_iopf_add_device` without `pri_enabled`) accept any device and deliver no
+    /// page requests for one without stall or PRI; the selftest's mock devices take them.
     func checkIOPF(_ device: Device) throws(Errno) {
         switch device.platform.iommu.architecture {
-        case .intelVTd: throw .ENODEV
+        case .intelVTd: if !device.platform.recoverableFaults.contains(.pri) { throw .ENODEV }
         case .armSMMUv3, .amdVi, .mock: return
+        }
+    }
+
+    // MARK: Page requests from DMA
+
+    /// The page request a faulting DMA makes, if its device and fault make one:
+    /// - SMMUv3: a stalled event (`arm_smmu_handle_evt`) of a `stall_enabled` master: LAST_PAGE,
+    ///   PASID_VALID with SSV, grpid = STAG, perm from RnW, InD and PnU, addr = the input address;
+    /// - VT-d and AMD-Vi: a PRI function whose translation failed sends a page request to the
+    ///   PRQ (`intel_prq_report`) or the PPR log (`amd_iommu_handle_ppr_log`): LAST_PAGE (a group
+    ///   of one page), PASID_VALID with a PASID, the function's next PRG index (9 bits), perm R or
+    ///   W, the page address (the descriptors hold it from bit 12). A fault of the host's stage 2
+    ///   under a nested HWPT is no page request (Linux pins stage 2), nor is a configuration fault.
+    ///   Linux's SMMUv3 driver never enables PRI (it has no `pci_enable_pri` call), so a PRI
+    ///   function behind an SMMU faults as any other.
+    func pageRequest(for fault: TranslationFault, device: Device, transaction: DMATransaction) -> PageRequest? {
+        var flags: PageFaultFlags = .lastPage
+        switch fault.record {
+        case .smmuv3(let event):
+            guard let stag = event.stag, device.platform.recoverableFaults.contains(.stall) else { return nil }
+            var perm: PageFaultPerm = event.read ? .read : .write
+            if event.instruction { perm.insert(.exec) }
+            if event.privileged { perm.insert(.priv) }
+            if event.substreamID != nil { flags.insert(.pasidValid) }
+            return PageRequest(flags: flags, pasid: event.substreamID ?? 0, grpid: UInt32(stag), perm: perm, addr: event.inputAddress)
+        case .vtd, .amdVi:
+            guard device.platform.recoverableFaults.contains(.pri), fault.stage != .configuration, fault.origin != .configuration else {
+                return nil
+            }
+            if fault.stage == .stage2 && device.attachments[transaction.pasid ?? noPASID] is HWPTNested { return nil }
+            if transaction.pasid != nil { flags.insert(.pasidValid) }
+            let grpid = device.nextPageRequestGroup
+            device.nextPageRequestGroup = (grpid + 1) & Self.pageRequestGroupMask
+            return PageRequest(flags: flags, pasid: transaction.pasid ?? 0, grpid: grpid,
+                               perm: transaction.access.contains(.write) ? .write : .read, addr: transaction.iova & ~0xfff)
+        case .terminated:
+            return nil
+        }
+    }
+
+    /// PCIe's Page Request Group Index has 9 bits.
+    static let pageRequestGroupMask: UInt32 = 0x1ff
+
+    /// The command a driver's `page_response` issues for a group: `arm_smmu_page_response`
+    /// (CMD_RESUME with the StreamID and STAG, RESP = RETRY for SUCCESS, ABORT otherwise),
+    /// `intel_iommu_page_response` (a page group response descriptor with the PRG index and
+    /// the response code) and `amd_iommu_page_response` (COMPLETE_PPR_REQUEST with the tag
+    /// and the status); nil for the mock.
+    func pageResponseCommand(_ group: IOPFGroup, _ code: PageResponseCode, device: PlatformDevice) -> PageResponseCommand? {
+        guard let request = group.requests.last else { return nil }
+        let pasid = request.flags.contains(.pasidValid) ? request.pasid : nil
+        switch device.iommu.architecture {
+        case .armSMMUv3: return .resume(streamID: device.streamID, stag: request.grpid, retry: code == .success)
+        case .intelVTd: return .pageGroupResponse(requesterID: device.streamID, pasid: pasid, prgIndex: request.grpid, code: code)
+        case .amdVi: return .completePPRRequest(deviceID: device.streamID, pasid: pasid, tag: request.grpid, code: code)
+        case .mock: return nil
         }
     }
 
@@ -159,7 +275,7 @@ extension IOMMUFD {
     /// A request that is not its group's last is kept until the last comes. Returns the FAULT
     /// the group went to; nil when no handler took it (the device gets an error response).
     @discardableResult
-    func reportPageRequest(_ request: PageRequest, device: Device) -> FaultQueue? {
+    func reportPageRequest(_ request: PageRequest, device: Device, transaction: DMATransaction? = nil) -> FaultQueue? {
         beginMutation()
         let pasid = request.flags.contains(.pasidValid) ? request.pasid : noPASID
         var attachPASID = pasid
@@ -177,7 +293,8 @@ extension IOMMUFD {
         // iopf_group_alloc: the partial requests of the same group join it, in order.
         let partials = device.partialPageRequests.filter { $0.grpid == request.grpid }
         device.partialPageRequests.removeAll { $0.grpid == request.grpid }
-        fault.pending.append(IOPFGroup(requests: partials + [request], deviceID: device.id, attachPASID: attachPASID))
+        fault.pending.append(IOPFGroup(requests: partials + [request], deviceID: device.id, attachPASID: attachPASID,
+                                       transaction: transaction))
         return fault
     }
 
@@ -215,14 +332,26 @@ extension IOMMUFD {
     }
 
     /// `iommufd_fault_fops_write` of one `struct iommu_hwpt_page_response`: EINVAL for a code
-    /// other than SUCCESS or INVALID and for a cookie no read handed out.
-    public func faultRespond(faultID: UInt32, cookie: UInt32, code: UInt32) throws(Errno) {
+    /// other than SUCCESS or INVALID and for a cookie no read handed out. The driver's
+    /// `page_response` then resumes the waiting transaction: on SUCCESS it is retried (the
+    /// SMMU re-translates the stalled transaction, a PRI function re-issues its request), and
+    /// may fault again into a new page request; on INVALID it is aborted.
+    @discardableResult
+    public func faultRespond(faultID: UInt32, cookie: UInt32, code: UInt32) throws(Errno) -> PageResponseEffect {
         beginMutation()
         let fault = try object(faultID, as: FaultQueue.self)
         guard eventFiles.isOpen(fault.fd) else { throw .EBADF }
         guard let code = PageResponseCode(rawValue: code), code != .failure else { throw .EINVAL }
         guard let group = fault.awaitingResponse.removeValue(forKey: cookie) else { throw .EINVAL }
         answer(fault, group, code)
+        let device = try? object(group.deviceID.rawValue, as: Device.self)
+        var effect = PageResponseEffect(command: device.flatMap { pageResponseCommand(group, code, device: $0.platform) },
+                                        transaction: group.transaction)
+        if code == .success, let transaction = group.transaction {
+            effect.retry = try? dma(deviceID: group.deviceID.rawValue, iova: transaction.iova, pasid: transaction.pasid,
+                                    access: transaction.access)
+        }
+        return effect
     }
 
     private func answer(_ fault: FaultQueue, _ group: IOPFGroup, _ code: PageResponseCode) {

@@ -87,13 +87,21 @@ extension IOMMUFD {
     }
 
     /// One DMA transaction of a bound device, as `translate` walks it, whose fault then goes
-    /// where the driver's event handler sends it: an SMMUv3 event of a device on a vIOMMU
-    /// becomes a vEVENT (the queue is returned). The IOMMU's caches are used and filled.
-    public func dma(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Errno)
-        -> (outcome: Result<Translation, TranslationFault>?, vevent: VEventQueue?) {
-        let outcome = try translate(deviceID: deviceID, iova: iova, pasid: pasid, access: access)
-        guard case .failure(let fault)? = outcome, let event = fault.smmuv3Event else { return (outcome, nil) }
-        return (outcome, forwardSMMUv3Event(event, device: try object(deviceID, as: Device.self)))
+    /// where the driver's event handler sends it: a recoverable fault (a stall, a PRI page
+    /// request) to `iommu_report_device_fault` and the FAULT of the HWPT it is routed to; an
+    /// SMMUv3 event of a device on a vIOMMU to a vEVENT. The IOMMU's caches are used and filled.
+    public func dma(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Errno) -> DMAOutcome {
+        let device = try object(deviceID, as: Device.self)
+        let result = try translate(deviceID: deviceID, iova: iova, pasid: pasid, access: access)
+        guard case .failure(let fault)? = result else { return DMAOutcome(result: result) }
+        let transaction = DMATransaction(iova: iova, pasid: pasid, access: access)
+        if let request = pageRequest(for: fault, device: device, transaction: transaction) {
+            // No handler: the core answers INVALID itself (iopf_error_response), which aborts it.
+            let queue = reportPageRequest(request, device: device, transaction: transaction)
+            return DMAOutcome(result: result, iopf: queue.map { PageRequestDelivery(fault: $0, request: request) })
+        }
+        guard let event = fault.smmuv3Event else { return DMAOutcome(result: result) }
+        return DMAOutcome(result: result, vevent: forwardSMMUv3Event(event, device: device))
     }
 
     /// `arm_smmu_handle_event` for a device whose STE is a vIOMMU's nested one: the events

@@ -136,6 +136,8 @@ public final class Device: IOMMUFDObject, KindedObject {
     public internal(set) var requiredSWMSI: Set<Int> = []
     /// `iopf_param->partial`: page requests of groups whose last request has not come yet.
     var partialPageRequests: [PageRequest] = []
+    /// The PRG index the device's PRI gives its next page request group.
+    var nextPageRequestGroup: UInt32 = 0
 
     init(id: ObjectID, platform: PlatformDevice) {
         self.platform = platform

@@ -41,7 +41,8 @@ public final class Machine {
             guard let iommu = iommusByName[device.unit] else { continue }
             let platformDevice = PlatformDevice(name: device.name, iommu: iommu, streamID: device.requesterID.value,
                                                 firmwareRegions: device.firmwareRegions, mockFlags: device.mockFlags,
-                                                maxPASIDLog2: device.maxPASIDLog2, canWBS: device.canWBS, group: device.group)
+                                                maxPASIDLog2: device.maxPASIDLog2, canWBS: device.canWBS, group: device.group,
+                                                recoverableFaults: device.recoverableFaults)
             devicesByName[device.name] = platformDevice
             devices.append(platformDevice)
         }

@@ -96,6 +96,13 @@ struct PlatformIndex {
             guard device.mockFlags.isSubset(of: .valid) else {
                 throw PlatformDescriptionError(.device(device.name), "dev_flags", "dev_flags= are no_dirty, huge_iova and pasid")
             }
+            // Stall is an SMMU's; PRI a PCIe function's, which the selftest's mock devices are not.
+            if device.recoverableFaults.contains(.stall) && architecture != .armSMMUv3 {
+                throw PlatformDescriptionError(.device(device.name), "stall", "stall= applies to type=arm-smmu-v3 IOMMUs")
+            }
+            if device.recoverableFaults.contains(.pri) && architecture == .mock {
+                throw PlatformDescriptionError(.device(device.name), "pri", "pri= applies to PCI functions, not type=mock devices")
+            }
         }
         units.merge(addedUnits) { $1 }
         groups.merge(addedGroups) { $1 }
@@ -277,6 +284,8 @@ public struct DeviceDescription: Sendable, Equatable, Codable {
     public var canWBS: Bool
     /// The selftest mock's `MOCK_FLAGS_DEVICE_*`.
     public var mockFlags: MockDeviceFlags
+    /// PRI (a PCI function's capability) or stall (an Arm device's firmware property).
+    public var recoverableFaults: RecoverableFaults
     /// Reserved regions as firmware reports them (RMRR, IVMD, IORT RMR): the driver adds its own.
     public var firmwareRegions: [ReservedRegion]
     /// The regions the driver adds on top (MSI windows, HyperTransport), as observed on a host
@@ -285,8 +294,8 @@ public struct DeviceDescription: Sendable, Equatable, Codable {
     public var driverRegions: [ReservedRegion]?
 
     public init(name: String, requesterID: DeviceRequesterID, unit: String, group: UInt32, maxPASIDLog2: UInt8 = 0,
-                canWBS: Bool = true, mockFlags: MockDeviceFlags = [], firmwareRegions: [ReservedRegion] = [],
-                driverRegions: [ReservedRegion]? = nil) {
+                canWBS: Bool = true, mockFlags: MockDeviceFlags = [], recoverableFaults: RecoverableFaults = [],
+                firmwareRegions: [ReservedRegion] = [], driverRegions: [ReservedRegion]? = nil) {
         self.name = name
         self.requesterID = requesterID
         self.unit = unit
@@ -294,6 +303,7 @@ public struct DeviceDescription: Sendable, Equatable, Codable {
         self.maxPASIDLog2 = maxPASIDLog2
         self.canWBS = canWBS
         self.mockFlags = mockFlags
+        self.recoverableFaults = recoverableFaults
         self.firmwareRegions = firmwareRegions
         self.driverRegions = driverRegions
     }

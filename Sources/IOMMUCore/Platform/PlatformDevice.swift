@@ -18,9 +18,12 @@ public final class PlatformDevice {
     public let canWBS: Bool
     /// The id of the device's iommu group (`PlatformDescription.groups`).
     public let group: UInt32
+    /// How the device waits for the OS to fix a faulting translation (I/O page faults).
+    public let recoverableFaults: RecoverableFaults
 
     public init(name: String, iommu: any IOMMUDriver, streamID: UInt32, firmwareRegions: [ReservedRegion] = [],
-                mockFlags: MockDeviceFlags = [], maxPASIDLog2: UInt8 = 0, canWBS: Bool = true, group: UInt32 = 0) {
+                mockFlags: MockDeviceFlags = [], maxPASIDLog2: UInt8 = 0, canWBS: Bool = true, group: UInt32 = 0,
+                recoverableFaults: RecoverableFaults = []) {
         self.name = name
         self.iommu = iommu
         self.streamID = streamID
@@ -29,6 +32,7 @@ public final class PlatformDevice {
         self.maxPASIDLog2 = min(maxPASIDLog2, iommu.maxPASIDLog2)
         self.canWBS = canWBS
         self.group = group
+        self.recoverableFaults = recoverableFaults
     }
 
     /// Everything `iommu_get_resv_regions()` returns: the driver's windows, then firmware's.
@@ -47,4 +51,18 @@ public struct MockDeviceFlags: OptionSet, Sendable, Hashable, Codable {
     public static let hugeIOVA = MockDeviceFlags(rawValue: 1 << 1)
     public static let pasid = MockDeviceFlags(rawValue: 1 << 2)
     public static let valid: MockDeviceFlags = [.noDirty, .hugeIOVA, .pasid]
+}
+
+/// What lets a device's DMA survive a translation fault until software maps the page.
+public struct RecoverableFaults: OptionSet, Sendable, Hashable, Codable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// The PCIe Page Request Interface (with ATS, which PRI requires): after a failed
+    /// translation the function sends a page request and retries on a success response
+    /// (`pci_pri_supported`, enabled by `pci_enable_pri`).
+    public static let pri = RecoverableFaults(rawValue: 1 << 0)
+    /// Arm stall: the firmware says the device tolerates a stalled transaction
+    /// (`dma-can-stall`, IORT's named-component flag), so the SMMU holds the faulting
+    /// transaction until CMD_RESUME (`arm_smmu_master.stall_enabled`).
+    public static let stall = RecoverableFaults(rawValue: 1 << 1)
 }

@@ -17,6 +17,13 @@ private func pageFaultRecord(_ record: PageFaultRecord) -> [(name: String, value
      ("length", .address(record.length)), ("cookie", .integer(UInt64(record.cookie)))]
 }
 
+/// Where a DMA's page request went, as `translate` prints it: `iopf`, the FAULT, and `grpid`,
+/// the request's group (the STAG on SMMUv3, the PRG index on VT-d, the PPR tag on AMD-Vi).
+/// The cookie comes later, from the `fault_read` that hands the group out.
+func pageRequestFields(_ delivery: PageRequestDelivery) -> [(name: String, value: FieldValue)] {
+    [("iopf", id(delivery.fault.id)), ("grpid", .integer(UInt64(delivery.request.grpid)))]
+}
+
 /// One vEVENT as `veventq_read` prints it: the header, then the type's struct.
 private func veventRecord(_ entry: VEvent, type: UInt32) -> [(name: String, value: FieldValue)] {
     var record: [(name: String, value: FieldValue)] = [("flags", .integer(UInt64(entry.flags))), ("sequence", .integer(UInt64(entry.sequence)))]
@@ -56,9 +63,28 @@ let eventCommands: [CommandSpec] = [
     CommandSpec(name: "fault_respond", arguments: [
         ArgumentSpec(name: "fault_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "cookie", kind: .integer(bits: 32), required: true),
         ArgumentSpec(name: "code", kind: .choice(["success": 0, "invalid": 1], bits: 32), required: true),
-    ], outputs: []) { session, args throws(ScenarioError) in
+    ], outputs: ["response", "transaction", "iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault",
+                 "vevent", "iopf", "grpid"]) { session, args throws(ScenarioError) in
         let fault = try args.u32("fault_id"), cookie = try args.u32("cookie"), code = try args.u32("code")
-        return outcome { () throws(Errno) in try session.iommufd.faultRespond(faultID: fault, cookie: cookie, code: code); return [] }
+        return outcome { () throws(Errno) in
+            let effect = try session.iommufd.faultRespond(faultID: fault, cookie: cookie, code: code)
+            var fields: [(name: String, value: FieldValue)] = []
+            if let command = effect.command { fields.append(("response", .text(command.description))) }
+            // The transaction that waited: retried, followed by what the retry came to as
+            // `translate` prints it, or aborted; a selftest request had none.
+            if let transaction = effect.transaction {
+                if let retry = effect.retry {
+                    let result = translationResult(iova: transaction.iova, retry)
+                    var translated = false
+                    if case .ok = result.status { translated = true }
+                    fields.append(("transaction", .text(translated ? "translated" : "fault")))
+                    fields += result.fields
+                } else {
+                    fields.append(("transaction", .text("aborted")))
+                }
+            }
+            return fields
+        }
     },
     CommandSpec(name: "veventq_alloc", arguments: [
         ArgumentSpec(name: "flags", kind: .integer(bits: 32)), ArgumentSpec(name: "viommu_id", kind: .integer(bits: 32), required: true),

@@ -27,6 +27,31 @@ private func stepRecord(_ step: WalkStep) -> [(name: String, value: FieldValue)]
      ("descriptor", .address(step.descriptor)), ("kind", .text(step.kind.rawValue))]
 }
 
+/// What `translate` prints for one DMA transaction (and `fault_respond` for its retry).
+func translationResult(iova: UInt64, _ dma: DMAOutcome) -> CommandResult {
+    switch dma.result {
+    case nil:
+        return CommandResult(status: .unsupported("this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet"))
+    case .success(let translation)?:
+        return CommandResult(fields: [
+            ("iova", .address(iova)), ("output_address", .address(translation.output)),
+            ("page_size", .address(translation.pageSize)), ("perm", .text(translation.rights.shortDescription)),
+            ("iotlb", .text(translation.iotlbHit ? "hit" : "miss")), ("fetches", .integer(UInt64(translation.steps.count))),
+            ("steps", .records(translation.steps.map(stepRecord))),
+        ])
+    case .failure(let fault)?:
+        let record: [(name: String, value: FieldValue)] = [
+            ("stage", .integer(UInt64(fault.stage.number))), ("level", .integer(UInt64(fault.level))),
+        ] + FaultText.fields(fault).map { ($0.name, .text($0.value)) }
+        // A fault forwarded to a vIOMMU's vEVENTQ names the queue; one that became a page
+        // request names the FAULT it waits on.
+        return CommandResult(status: .fault, fields: [
+            ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
+            ("steps", .records(fault.steps.map(stepRecord))),
+        ] + (dma.vevent.map { [("vevent", id($0.id))] } ?? []) + (dma.iopf.map(pageRequestFields) ?? []))
+    }
+}
+
 let queryCommands: [CommandSpec] = [
     CommandSpec(name: "guest_write", arguments: [
         ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
@@ -48,35 +73,15 @@ let queryCommands: [CommandSpec] = [
     CommandSpec(name: "translate", arguments: [
         ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "pasid", kind: .integer(bits: 32)), ArgumentSpec(name: "access", kind: .word(["read", "write"])),
-    ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault", "vevent"]) { session, args throws(ScenarioError) in
+    ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault", "vevent", "iopf", "grpid"]) { session, args throws(ScenarioError) in
         let device = try args.u32("dev_id"), iova = try args.integer("iova")
         let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
         let access: AccessRights = args.word("access") == "write" ? .write : .read
-        let outcome: Result<Translation, TranslationFault>?
-        let vevent: VEventQueue?
-        do throws(Errno) { (outcome, vevent) = try session.iommufd.dma(deviceID: device, iova: iova, pasid: pasid, access: access) } catch {
+        let dma: DMAOutcome
+        do throws(Errno) { dma = try session.iommufd.dma(deviceID: device, iova: iova, pasid: pasid, access: access) } catch {
             return CommandResult(status: .errno(error))
         }
-        switch outcome {
-        case nil:
-            return CommandResult(status: .unsupported("this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet"))
-        case .success(let translation)?:
-            return CommandResult(fields: [
-                ("iova", .address(iova)), ("output_address", .address(translation.output)),
-                ("page_size", .address(translation.pageSize)), ("perm", .text(translation.rights.shortDescription)),
-                ("iotlb", .text(translation.iotlbHit ? "hit" : "miss")), ("fetches", .integer(UInt64(translation.steps.count))),
-                ("steps", .records(translation.steps.map(stepRecord))),
-            ])
-        case .failure(let fault)?:
-            let record: [(name: String, value: FieldValue)] = [
-                ("stage", .integer(UInt64(fault.stage.number))), ("level", .integer(UInt64(fault.level))),
-            ] + FaultText.fields(fault).map { ($0.name, .text($0.value)) }
-            // A fault forwarded to a vIOMMU's vEVENTQ names the queue.
-            return CommandResult(status: .fault, fields: [
-                ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
-                ("steps", .records(fault.steps.map(stepRecord))),
-            ] + (vevent.map { [("vevent", id($0.id))] } ?? []))
-        }
+        return translationResult(iova: iova, dma)
     },
     // Project helpers that build a guest's stage-1 tables in its RAM, as a guest kernel would.
     CommandSpec(name: "guest_pgtable", arguments: [

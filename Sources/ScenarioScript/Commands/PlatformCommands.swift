@@ -92,7 +92,8 @@ let platformCommands: [CommandSpec] = [
         ArgumentSpec(name: "sid", kind: .integer(bits: 32)), ArgumentSpec(name: "rid", kind: .integer(bits: 16)),
         ArgumentSpec(name: "resv", kind: .regions), ArgumentSpec(name: "dev_flags", kind: .flags(mockDeviceFlagNames, bits: 32)),
         ArgumentSpec(name: "max_pasid_log2", kind: .integer(bits: 5)), ArgumentSpec(name: "canwbs", kind: yesNo),
-        ArgumentSpec(name: "group", kind: .integer(bits: 32)),
+        ArgumentSpec(name: "group", kind: .integer(bits: 32)), ArgumentSpec(name: "pri", kind: yesNo),
+        ArgumentSpec(name: "stall", kind: yesNo),
     ], outputs: [], declaresName: true) { session, args throws(ScenarioError) in
         let name = try args.declaredName()
         if args.has("sid") && args.has("rid") { throw args.invalid("rid", "give sid= or rid=, not both") }
@@ -114,10 +115,14 @@ let platformCommands: [CommandSpec] = [
             group = free
             groups.append(IOMMUGroup(id: group))
         }
+        var recoverable: RecoverableFaults = []
+        if args.yes("pri", false) { recoverable.insert(.pri) }
+        if args.yes("stall", false) { recoverable.insert(.stall) }
         let device = DeviceDescription(
             name: name, requesterID: requester, unit: args.word("iommu") ?? "", group: group,
             maxPASIDLog2: UInt8(try args.integer("max_pasid_log2", bits: 5)), canWBS: args.yes("canwbs", true),
-            mockFlags: MockDeviceFlags(rawValue: try args.u32("dev_flags")), firmwareRegions: args.regions("resv"))
+            mockFlags: MockDeviceFlags(rawValue: try args.u32("dev_flags")), recoverableFaults: recoverable,
+            firmwareRegions: args.regions("resv"))
         try args.addToPlatform(PlatformDescription(groups: groups, devices: [device]))
         return CommandResult()
     },

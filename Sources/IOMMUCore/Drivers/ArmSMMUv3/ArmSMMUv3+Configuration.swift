@@ -50,7 +50,7 @@ public enum SMMUv3 {
     /// What of the SMMU's `features` the STE and CD builders look at.
     public struct Features: Sendable, Equatable {
         /// ARM_SMMU_FEAT_STALLS: IDR0.STALL_MODEL is 0b00 (stall and terminate), so a master
-        /// that cannot stall gets STE.S1STALLD.
+        /// that cannot stall gets STE.S1STALLD and one that can (`stall_enabled`) CD.S.
         public var stalls: Bool
         /// ARM_SMMU_FEAT_ATTR_TYPES_OVR: IDR1.ATTR_TYPES_OVR, so bypassing STEs take SHCFG = incoming.
         public var attributeTypesOverride: Bool
@@ -81,6 +81,8 @@ public enum SMMUv3 {
         public var contextTableFormat: ContextTableFormat? { ContextTableFormat(rawValue: (words[0] >> 4) & 0x3) }
         /// S1CDMax (bits 63:59): the CD table holds 2^S1CDMax CDs; 0 disables substreams.
         public var s1cdmax: Int { Int(words[0] >> 59) }
+        /// S1STALLD (word 1 bit 27): CD.S is ignored, stage-1 faults terminate.
+        public var stage1StallDisabled: Bool { (words[1] >> 27) & 1 != 0 }
         /// S1DSS (word 1 bits 1:0); nil for the reserved 0b11.
         public var defaultSubstream: DefaultSubstream? { DefaultSubstream(rawValue: words[1] & 0x3) }
         public var vmid: UInt64 { words[2] & 0xffff }
@@ -118,6 +120,9 @@ public enum SMMUv3 {
         /// CD.HD (bit 42) and CD.HA (bit 43): hardware dirty state and Access flag updates.
         public var hardwareDirty: Bool { (words[0] >> 42) & 1 != 0 }
         public var hardwareAccess: Bool { (words[0] >> 43) & 1 != 0 }
+        /// CD.S (bit 44, CTXDESC_CD_0_S): a stage-1 fault stalls the transaction (unless the
+        /// STE has S1STALLD) instead of terminating it.
+        public var stall: Bool { (words[0] >> 44) & 1 != 0 }
 
         /// The updates the SMMU makes for this CD (IHI0070 §3.13 "HTTU"): HA when IDR0.HTTU
         /// is 1 or 2, HD only with HTTU = 2 and HA (with HA = 0, HD is ignored).
@@ -229,19 +234,20 @@ public enum SMMUv3 {
 
     /// `arm_smmu_make_s1_cd`: T0SZ, TG0, IRGN0, ORGN0, SH0, EPD1, V, IPS, AA64, R, A, ASET and
     /// the ASID in word 0 (HA and HD for a dirty-tracking domain, IO_PGTABLE_QUIRK_ARM_HD);
-    /// TTB0 in word 1; MAIR in word 3. A master that cannot stall leaves CD.S clear.
+    /// TTB0 in word 1; MAIR in word 3. CD.S for a master with `stall_enabled`.
     public static func contextDescriptor(tcr: TranslationControl, ttbr: UInt64, mair: UInt64, asid: UInt64,
-                                         hardwareDirty: Bool) -> [UInt64] {
+                                         hardwareDirty: Bool, stall: Bool = false) -> [UInt64] {
         var word0 = tcr.tsz & 0x3f | (tcr.tg & 0x3) << 6 | (tcr.irgn & 0x3) << 8 | (tcr.orgn & 0x3) << 10 | (tcr.sh & 0x3) << 12
         word0 |= 1 << 30 | 1 << 31 | (tcr.ps & 0x7) << 32           // EPD1, V, IPS
         word0 |= 1 << 41 | 1 << 45 | 1 << 46 | 1 << 47 | asid << 48  // AA64, R, A, ASET, ASID
         if hardwareDirty { word0 |= 1 << 42 | 1 << 43 }             // HD, HA
+        if stall { word0 |= 1 << 44 }                               // S
         return [word0, ttbr & 0x000F_FFFF_FFFF_FFF0, 0, mair]
     }
 
     /// `arm_smmu_make_s1_cd` for a domain's io-pgtable.
-    static func contextDescriptor(for format: ArmLPAE, root: UInt64, asid: UInt64, dirty: Bool) -> [UInt64] {
-        contextDescriptor(tcr: TranslationControl(format), ttbr: root, mair: linuxMAIR, asid: asid, hardwareDirty: dirty)
+    static func contextDescriptor(for format: ArmLPAE, root: UInt64, asid: UInt64, dirty: Bool, stall: Bool = false) -> [UInt64] {
+        contextDescriptor(tcr: TranslationControl(format), ttbr: root, mair: linuxMAIR, asid: asid, hardwareDirty: dirty, stall: stall)
     }
 
     /// `arm_smmu_make_abort_ste`: V and Config = abort.
@@ -254,13 +260,13 @@ public enum SMMUv3 {
 
     /// `arm_smmu_make_cdtable_ste`: V, Config = S1 translate, S1Fmt, S1ContextPtr and S1CDMax in
     /// word 0; S1DSS, S1CIR/S1COR = WBRA, S1CSH = ISH (a coherent SMMU), S1STALLD for a master
-    /// that cannot stall, EATS and STRW in word 1; VMID 0 in word 2 at EL1.
+    /// that cannot stall (`!master->stall_enabled`), EATS and STRW in word 1; VMID 0 in word 2 at EL1.
     public static func cdTableSTE(table: UInt64, format: ContextTableFormat, s1cdmax: Int, s1dss: DefaultSubstream,
-                                  ats: Bool = false, features: Features) -> [UInt64] {
+                                  ats: Bool = false, stallEnabled: Bool = false, features: Features) -> [UInt64] {
         let word0 = 1 | Config.stage1.rawValue << 1 | format.rawValue << 4 | table & 0x000F_FFFF_FFFF_FFC0
             | UInt64(truncatingIfNeeded: s1cdmax) << 59
         var word1 = s1dss.rawValue | 1 << 2 | 1 << 4 | 3 << 6
-        if features.stalls { word1 |= 1 << 27 }
+        if features.stalls && !stallEnabled { word1 |= 1 << 27 }
         if ats { word1 |= 1 << 28 }
         if features.attributeTypesOverride && s1dss == .bypass { word1 |= 1 << 44 }
         if features.e2h { word1 |= 2 << 30 }

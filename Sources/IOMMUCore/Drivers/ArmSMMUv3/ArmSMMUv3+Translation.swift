@@ -13,7 +13,7 @@ extension ArmSMMUv3 {
             ridAttachments[sid] = attachment
             writeStreamTableEntry(device, memory: memory)
             if !isStage1(attachment) { clearContext(sid, substream: 0, memory: memory) }
-        } else if case .paging(let domain) = attachment, let cd = contextDescriptor(domain) {
+        } else if case .paging(let domain) = attachment, let cd = contextDescriptor(domain, for: device) {
             writeContext(device, substream: pasid, cd, memory: memory)
             // arm_smmu_update_ste: a RID without the CD table in its STE gets it now, with
             // S1DSS keeping its blocked behaviour for transactions without a PASID.
@@ -68,15 +68,15 @@ extension ArmSMMUv3 {
         case .blocked:
             guard let table = contextTables[sid], !table.usedSSIDs.isEmpty else { return SMMUv3.abortSTE }
             return SMMUv3.cdTableSTE(table: table.base, format: table.format, s1cdmax: table.s1cdmax, s1dss: .terminate,
-                                     features: features)
+                                     stallEnabled: stallEnabled(device), features: features)
         case .paging(let domain) where domain.stage == .stage2:
             return stage2STE(domain) ?? SMMUv3.abortSTE
         case .paging(let domain):
             // arm_smmu_attach_dev: CD 0 holds the domain's CD, S1DSS = SSID0.
-            guard let cd = contextDescriptor(domain), writeContext(device, substream: 0, cd, memory: memory),
+            guard let cd = contextDescriptor(domain, for: device), writeContext(device, substream: 0, cd, memory: memory),
                   let table = contextTables[sid] else { return SMMUv3.abortSTE }
             return SMMUv3.cdTableSTE(table: table.base, format: table.format, s1cdmax: table.s1cdmax, s1dss: .substream0,
-                                     features: features)
+                                     stallEnabled: stallEnabled(device), features: features)
         case .nested(let nested):
             // arm_smmu_make_nested_domain_ste: a non-valid vSTE becomes an abort STE (so that
             // C_BAD_STE could be reported to the guest), a bypass vSTE the parent's S2 STE.
@@ -202,11 +202,18 @@ extension ArmSMMUv3 {
                                 s2fwb: format.s2fwb, features: .simulated)
     }
 
-    /// `arm_smmu_make_s1_cd` for a stage-1 domain.
-    private func contextDescriptor(_ domain: PagingDomain) -> [UInt64]? {
+    /// `arm_smmu_make_s1_cd` for a stage-1 domain and the master it is written for.
+    private func contextDescriptor(_ domain: PagingDomain, for device: PlatformDevice) -> [UInt64]? {
         guard domain.stage == .stage1, let table = domain.table as? DescriptorPageTable,
               let format = table.format as? ArmLPAE else { return nil }
-        return SMMUv3.contextDescriptor(for: format, root: table.root, asid: tag(for: domain), dirty: domain.dirtyTracking)
+        return SMMUv3.contextDescriptor(for: format, root: table.root, asid: tag(for: domain), dirty: domain.dirtyTracking,
+                                        stall: stallEnabled(device))
+    }
+
+    /// `arm_smmu_probe_device`: `master->stall_enabled` for a `dma-can-stall` device on an SMMU
+    /// with ARM_SMMU_FEAT_STALLS (IDR0.STALL_MODEL = 0b00, the simulated SMMU's).
+    func stallEnabled(_ device: PlatformDevice) -> Bool {
+        SMMUv3.Features.simulated.stalls && device.recoverableFaults.contains(.stall)
     }
 
     // MARK: The walk
@@ -214,13 +221,23 @@ extension ArmSMMUv3 {
     /// A transaction of the device, with SSV and SubstreamID when `pasid` is given.
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        WalkRecord.run({ (record: inout WalkRecord) throws(TranslationFault) in
+        var stalls = false
+        return WalkRecord.run({ (record: inout WalkRecord) throws(TranslationFault) in
             try walk(device, iova: iova, substream: pasid, access: access, caches: caches, memory: memory, steps: &record.steps,
-                     fetches: &record.fetches)
+                     fetches: &record.fetches, stalls: &stalls)
         }, adjustingFault: { fault in
             // Every event of a transaction with a substream records SSV and the SubstreamID.
             guard case .smmuv3(var event) = fault.record else { return }
             event.substreamID = pasid
+            // IHI0070 3.12.2: under a CD with S = 1 (and no S1STALLD), a stage-1 translation,
+            // address size, access or permission fault stalls the transaction: the event has
+            // Stall = 1 and a STAG that CMD_RESUME names. Stage 2 never stalls here: Linux
+            // leaves STE.S2S clear (the host's stage 2 is pinned).
+            if stalls, !event.stage2, [.F_TRANSLATION, .F_ADDR_SIZE, .F_ACCESS, .F_PERMISSION].contains(event.id) {
+                event.stag = nextStallTag
+                // A view shows the tag the SMMU would give, without taking it.
+                if caches.fills { nextStallTag &+= 1 }
+            }
             fault.record = .smmuv3(event)
         })
     }
@@ -242,8 +259,10 @@ extension ArmSMMUv3 {
         return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: origin)
     }
 
+    /// `stalls` is set once the CD that serves the transaction says its stage-1 faults stall.
     private func walk(_ device: PlatformDevice, iova: UInt64, substream: UInt32?, access: AccessRights, caches: CachePolicy,
-                      memory: PhysicalMemory, steps: inout [WalkStep], fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> Translation {
+                      memory: PhysicalMemory, steps: inout [WalkStep], fetches: inout [ConfigurationFetch],
+                      stalls: inout Bool) throws(TranslationFault) -> Translation {
         var configuration = try configuration(of: device, iova: iova, caches: caches, memory: memory, fetches: &fetches)
         let ste = configuration.ste
         // STE.Config = abort terminates the transaction without recording an event.
@@ -257,6 +276,7 @@ extension ArmSMMUv3 {
         } else {
             context = nil
         }
+        stalls = (context?.cd.stall ?? false) && !ste.stage1StallDisabled
         let tag: IOTLB.Tag
         switch (ste.config!, context) {
         case (.bypass, _), (.stage1, nil):

@@ -51,6 +51,9 @@ public final class ArmSMMUv3: IOMMUDriver {
     public let iotlb = IOTLB()
     /// Decoded STE (and CD) per StreamID, as the SMMU caches configuration until CFGI.
     var configurationCache: [UInt32: SMMUv3.CachedConfiguration] = [:]
+    /// The STAG the next stalled transaction gets (IHI0070 3.12.2: an implementation-chosen
+    /// 16-bit tag, unique among outstanding stalls; handed out in order here).
+    var nextStallTag: UInt16 = 0
 
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
@@ -73,6 +76,10 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// `arm_smmu_master_canwbs`: the IORT says the device's DMA can be forced write-back.
     public func canEnforceCacheCoherency(for device: PlatformDevice) -> Bool { device.canWBS }
 
+    /// `smmu->iommu.max_pasids = 1UL << smmu->ssid_bits` (`arm_smmu_device_probe`): IDR1.SSIDSIZE
+    /// bounds every master's PASIDs (`dev_iommu_get_max_pasids`).
+    public var maxPASIDLog2: UInt8 { UInt8(SMMUv3.substreamIDBits) }
+
     public func capabilities(for device: PlatformDevice) -> HWCapabilities {
         configuration.dirtyTracking ? .dirtyTracking : []
     }
@@ -90,6 +97,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         idr0 |= 1 << 10 | 1 << 12 | 1 << 13 | 1 << 14 // ATS, ASID16, MSI, SEV
         idr0 |= 1 << 18 | 1 << 19               // VMID16, CD2L
         idr0 |= 1 << 27                         // ST_LEVEL: two-level stream table
+        // STALL_MODEL (bits 25:24) = 0b00: stall and terminate both supported (ARM_SMMU_FEAT_STALLS).
         let idr1: UInt64 = 20 << 6 | 16         // SSIDSIZE 20, SIDSIZE 16
         var idr3: UInt64 = c.rangeInvalidation ? 1 << 10 : 0 // RIL
         if c.s2fwb { idr3 |= 1 << 8 }
