@@ -31,8 +31,13 @@ public struct DetailsPane: InspectorPane {
         }
         var lines: [DetailLine] = []
         func text(_ value: String, _ role: String = "text") { lines.append(DetailLine(text: value, role: role, target: nil)) }
+        /// An edge named by its role, unless the role only repeats the target's type
+        /// ("→ IOAS 4", not "→ IOAS IOAS 4").
         func edge(_ value: String, _ target: IOMMUFDObject) {
-            lines.append(DetailLine(text: context.symbols.arrow + " " + value + " " + ObjectText.label(target), role: "link", target: target.id))
+            let label = ObjectText.label(target)
+            let repeatsType = label.lowercased().hasPrefix(value.lowercased() + " ")
+            lines.append(DetailLine(text: context.symbols.arrow + " " + (repeatsType ? label : value + " " + label), role: "link",
+                                    target: target.id))
         }
         text(ObjectText.label(node.kind.object), "heading")
         text("users \(node.users)  (destroy is EBUSY above 1)")
