@@ -31,8 +31,13 @@ public struct DetailsPane: InspectorPane {
         }
         var lines: [DetailLine] = []
         func text(_ value: String, _ role: String = "text") { lines.append(DetailLine(text: value, role: role, target: nil)) }
+        /// An edge named by its role, unless the role only repeats the target's type
+        /// ("→ IOAS 4", not "→ IOAS IOAS 4").
         func edge(_ value: String, _ target: IOMMUFDObject) {
-            lines.append(DetailLine(text: context.symbols.arrow + " " + value + " " + ObjectText.label(target), role: "link", target: target.id))
+            let label = ObjectText.label(target)
+            let repeatsType = label.lowercased().hasPrefix(value.lowercased() + " ")
+            lines.append(DetailLine(text: context.symbols.arrow + " " + (repeatsType ? label : value + " " + label), role: "link",
+                                    target: target.id))
         }
         text(ObjectText.label(node.kind.object), "heading")
         text("users \(node.users)  (destroy is EBUSY above 1)")
@@ -108,11 +113,17 @@ public struct DetailsPane: InspectorPane {
                 edge("attached" + (pasid == noPASID ? "" : " pasid \(pasid)") + " to", hwpt)
             }
             if let vdevice = device.vdevice { edge("vDEVICE", vdevice) }
-            for structure in reader.configurationStructures(of: device) {
-                text("\(structure.name) @ \(structure.address.hex): " + structure.words.map(\.hex).joined(separator: " "), "heading")
-                let fields = structure.fields.map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }
-                for start in stride(from: 0, to: fields.count, by: 4) {
-                    text("  " + fields[start..<min(fields.count, start + 4)].joined(separator: "  "))
+            // The RID's structures, then what each attached PASID adds (its CD, PASID entry
+            // or GCR3 entries); a structure both read (root, context, STE, DTE) shows once.
+            var shown = Set<UInt64>()
+            let pasids: [UInt32?] = [nil] + device.attachments.keys.filter { $0 != noPASID }.sorted().map(Optional.some)
+            for pasid in pasids {
+                for structure in reader.configurationStructures(of: device, pasid: pasid) where shown.insert(structure.address).inserted {
+                    text("\(structure.name) @ \(structure.address.hex): " + structure.words.map(\.hex).joined(separator: " "), "heading")
+                    let fields = structure.fields.map { "\($0.name)=\($0.value > 9 ? $0.value.hex : String($0.value))" }
+                    for start in stride(from: 0, to: fields.count, by: 4) {
+                        text("  " + fields[start..<min(fields.count, start + 4)].joined(separator: "  "))
+                    }
                 }
             }
         case .selftest(let stdev):

@@ -28,7 +28,7 @@ enum IOVAMapNarration {
             var count = 0
             let limit = IOVAMap.countLimit
             ioas.areas.forEach(intersecting: window) { _, _ in count += 1; return count < limit }
-            var text = count >= limit ? "\(limit)+ areas" : count == 1 ? "1 area" : "\(count) areas"
+            var text = count >= limit ? "\(limit)+ areas" : Units.count(count, "area")
             if let sizes = pageSizeSummary(window, ioas: ioas) { text += ", " + sizes }
             parts.append(text)
         }

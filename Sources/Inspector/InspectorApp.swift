@@ -242,9 +242,14 @@ public final class InspectorApp {
         case .failure(let errors):
             message = "error: " + (errors.errors.first?.reason ?? "bad command")
         case .success(let report)?:
-            let fields = report.result.fields.filter { if case .records = $0.value { return false }; return true }
-                .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
-            message = "\(report.command): \(report.result.status) \(fields)  (\(model.changes.count) changes)"
+            // Record lists (a walk's steps, `config`'s structures, read queue entries) are
+            // too long for the line: their count says they are there.
+            let fields = report.result.fields.map { field -> String in
+                if case .records(let records) = field.value { return "\(field.name)=" + Units.count(records.count, "record") }
+                return "\(field.name)=\(field.value.display)"
+            }
+            message = ([report.command + ":", "\(report.result.status)"] + fields).joined(separator: " ")
+                + "  (" + Units.count(model.changes.count, "change") + ")"
         }
     }
 

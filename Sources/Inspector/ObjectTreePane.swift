@@ -83,7 +83,7 @@ public struct ObjectTreePane: InspectorPane {
         guard !collapsed.contains("iommufd") else { return rows }
         for ioas in graph.ioases {
             let hwpts = graph.children(of: ioas.id)
-            guard add(.ioas(ioas), 1, "IOAS \(ioas.id)  \(ioas.areas.count) areas", children: !hwpts.isEmpty) else { continue }
+            guard add(.ioas(ioas), 1, "IOAS \(ioas.id)  " + Units.count(ioas.areas.count, "area"), children: !hwpts.isEmpty) else { continue }
             for case .hwptPaging(let hwpt) in hwpts {
                 let children = graph.children(of: hwpt.id)
                 let label = "HWPT_PAGING \(hwpt.id)  \(hwpt.isAutomatic ? "auto" : "user") \(hwpt.domain.stage.rawValue)"

@@ -55,6 +55,12 @@ public enum Units {
     /// The length of an inclusive range, which may be the whole 64-bit space.
     public static func size(of range: IOVARange) -> String { size(length: UInt128(range.last - range.start) + 1) }
 
+    /// A count with its noun, singular for one (`1 area`, `3 areas`), so no front end
+    /// prints "1 areas".
+    public static func count(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)" + (count == 1 ? "" : "s")
+    }
+
     /// A descriptor or register word as 16 hex digits (`0x0000000040011003`).
     public static func word(_ value: UInt64) -> String {
         let text = String(value, radix: 16)

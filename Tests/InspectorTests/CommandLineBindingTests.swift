@@ -29,6 +29,16 @@ struct CommandLineBindingTests {
         #expect(app.message.hasPrefix("destroy: ok"), "\(app.message)")
     }
 
+    /// A query's record list (here the nested STE alone) shows as a count on the status line,
+    /// and a query changes nothing.
+    @Test func statusLineCountsRecords() throws {
+        let app = try CommandAndTimelineTests.app()
+        _ = app.handle(.key(.character(":")))
+        CommandAndTimelineTests.type(app, "config dev_id=1")
+        _ = app.handle(.key(.enter))
+        #expect(app.message == "config: ok structures=1 record  (0 changes)", "\(app.message)")
+    }
+
     /// The status line never carries the input's control characters to the terminal.
     @Test func statusLineEscapesControlCharacters() throws {
         let app = try CommandAndTimelineTests.app()

@@ -55,7 +55,7 @@ struct EventObjectViewTests {
         // Ids: the access takes 4, which the automatic HWPT freed when the device moved.
         // The IOAS lists the access among what stands on it, and the nested HWPT its FAULT.
         let ioas = DetailsPane().lines(try IOVAMapTests.context(model, selection: ObjectID(1)))
-        #expect(ioas.contains { $0.text.hasSuffix("access ACCESS 4") && $0.target == ObjectID(4) })
+        #expect(ioas.contains { $0.text.hasSuffix(" ACCESS 4") && $0.target == ObjectID(4) })
         let nested = DetailsPane().lines(try IOVAMapTests.context(model, selection: ObjectID(8)))
         #expect(nested.contains { $0.text.hasSuffix("faults to FAULT 7") && $0.target == ObjectID(7) })
     }

@@ -33,6 +33,11 @@ struct GoldenFrameTests {
         View(name: "iovamap", keys: [.character("5")]),
         View(name: "iovamap-zoom", keys: [.character("5"), .character("j"), .character("j"), .character("j"), .enter]),
         View(name: "walk-nested", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4")]),
+        // A vEVENTQ made and fed from the command line: the queued SMMUv3 event of a guest
+        // stage-1 fault (arm_smmu_handle_event forwarding it with the vSID) in the details.
+        View(name: "details-veventq", keys: [.character(":")] + typed("veventq_alloc viommu_id=5 type=arm_smmuv3 veventq_depth=4")
+             + [.enter, .character(":")] + typed("translate dev_id=1 iova=0x0") + [.enter, .character("/")] + typed("VEVENTQ")
+             + [.enter, .character("2")]),
         View(name: "walk-step", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4"), .character("s"),
                                                                                      .character(" "), .character(" "), .character(" ")]),
     ]

@@ -48,7 +48,7 @@ struct CommandAndTimelineTests {
         #expect(!app.render(width: 120, height: 40).text.contains("IOAS 3"))
         for _ in 0..<8 { _ = app.handle(.key(.character("]"))) }
         #expect(app.model.position == 8)
-        #expect(app.render(width: 120, height: 40).text.contains("IOAS 3  1 areas"))
+        #expect(app.render(width: 120, height: 40).text.contains("IOAS 3  1 area "))
         _ = app.handle(.key(.character("}")))
         #expect(app.model.position == total)
         #expect(app.render(width: 120, height: 40).text.contains("HWPT_NESTED 8"))

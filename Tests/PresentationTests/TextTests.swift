@@ -15,6 +15,13 @@ struct UnitsTests {
         #expect(Units.exactSize(0x1234) == "0x1234")
         #expect(Units.word(0x4001_1003) == "0x0000000040011003")
     }
+
+    /// One of a thing is singular, any other count plural (the tree's "1 area").
+    @Test func counts() {
+        #expect(Units.count(0, "area") == "0 areas")
+        #expect(Units.count(1, "area") == "1 area")
+        #expect(Units.count(2, "record") == "2 records")
+    }
 }
 
 struct TerminalSafeTests {
