@@ -97,7 +97,7 @@ public struct DetailsPane: InspectorPane {
             if let fault = nested.fault { edge("faults to", fault) }
             for (device, _) in graph.attachments(of: nested.id) { edge("attached", device) }
         case .viommu(let viommu):
-            text("type \(UInt64(viommu.viommuType).hex) on \(viommu.driver.name)")
+            text("type \(ObjectText.uapiName(VIOMMUType.self, viommu.viommuType)) on \(viommu.driver.name)")
             edge("nest parent", viommu.parent)
             for case .vdevice(let vdevice) in graph.children(of: viommu.id) { edge("vDEVICE", vdevice) }
             for veventq in viommu.veventqs { edge("vEVENTQ", veventq) }

@@ -41,10 +41,15 @@ public enum ObjectText {
         "fd \(access.fd)  \(access.needsPinPages ? "needs_pin_pages" : "rw only")  pinned ranges \(access.pins.count)"
     }
 
+    /// A uAPI enum value by its name (`arm_smmuv3`), or in hex when the uAPI has no name for it.
+    public static func uapiName<Value: UAPINamedValue>(_ type: Value.Type, _ raw: UInt32) -> String {
+        Value(rawValue: raw)?.name ?? UInt64(raw).hex
+    }
+
     /// A vEVENTQ's state in a row: type, fill against depth, the next sequence number, and
     /// whether events were lost.
     public static func queueState(_ veventq: VEventQueue) -> String {
-        let type = VEventQueueType(rawValue: veventq.eventType)?.name ?? UInt64(veventq.eventType).hex
+        let type = uapiName(VEventQueueType.self, veventq.eventType)
         let lost = veventq.deliver.last.map { $0.data == nil } ?? false
         return "type \(type)  fd \(veventq.fd)  events \(veventq.eventCount)/\(veventq.depth)  next sequence \(veventq.sequence)"
             + (lost ? "  LOST_EVENTS" : "")

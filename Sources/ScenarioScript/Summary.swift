@@ -33,7 +33,7 @@ public struct SessionSummary {
                     out.append(contentsOf: attachmentLines(of: nested, in: graph, indent: "        "))
                 }
                 for case .viommu(let viommu) in children {
-                    out.append("      VIOMMU \(viommu.id)  type \(UInt64(viommu.viommuType).hex) on \(viommu.driver.name)")
+                    out.append("      VIOMMU \(viommu.id)  type \(ObjectText.uapiName(VIOMMUType.self, viommu.viommuType)) on \(viommu.driver.name)")
                     let onVIOMMU = graph.children(of: viommu.id)
                     for case .vdevice(let vdevice) in onVIOMMU {
                         out.append("        VDEVICE \(vdevice.id)  virt_id \(vdevice.virtualID.hex) -> DEVICE \(vdevice.device.id)")
