@@ -73,7 +73,7 @@ public final class FlatPageTable: IOPageTableOps {
         runs.forEach(intersecting: range) { _, mapping in doomed.append(mapping); return true }
         var unmapped: UInt64 = 0
         // Erased xarray entries lose their dirty flag with them.
-        dirtyPages = dirtyPages.filter { !range.contains($0) }
+        if !dirtyPages.isEmpty { dirtyPages = dirtyPages.filter { !range.contains($0) } }
         for mapping in doomed {
             runs.remove(startingAt: mapping.iova.start)
             // Keep the parts outside the range, as a page table would keep their PTEs.
