@@ -18,6 +18,9 @@ let package = Package(
         .target(name: "Presentation", dependencies: ["IOMMUCore"]),
         // Parser and runner of the scenario language (docs/scenario-language.md).
         .target(name: "ScenarioScript", dependencies: ["IOMMUCore", "Presentation"]),
+        // Readers of a real host (sysfs, procfs, debugfs, captures) and of kernel fault logs:
+        // text in, typed snapshots and fault records out. The core imports nothing of it.
+        .target(name: "HostImport", dependencies: ["IOMMUCore", "Presentation"]),
         // ncursesw as a system library (pkg-config ncursesw; Debian libncurses-dev).
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // Cell buffer, layout, widgets, input events, themes; a curses and an in-memory backend.
@@ -30,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "iommuscope",
             dependencies: [
-                "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector", "Benchmarks",
+                "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector", "Benchmarks", "HostImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Scenarios")]
@@ -39,6 +42,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "HostImportTests", dependencies: ["HostImport", "IOMMUCore", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "PresentationTests", dependencies: ["Presentation", "IOMMUCore"]),
         // Drives the real binary in tmux; depending on the executable makes swift test build it.
         .testTarget(name: "EndToEndTests", dependencies: ["iommuscope", "TestSupport"]),
