@@ -56,11 +56,15 @@ enum LogPrefix {
     /// `[root@bdy-g98 ~]# [   35.467110] ...`: a prompt ending in `# `, `$ ` or `% ` glued
     /// before the first printk time.
     static func droppingGluedPrompt(_ text: Substring) -> Substring {
-        guard !text.hasPrefix("["), let open = text.firstIndex(of: "["), open > text.startIndex else { return text }
-        let before = text[..<open].reversed().drop { $0 == " " }
-        guard let mark = before.first, mark == "#" || mark == "$" || mark == "%" else { return text }
-        let candidate = text[open...]
-        return printkTime(candidate) != nil ? candidate : text
+        var search = text.dropFirst()
+        while let open = search.firstIndex(of: "[") {
+            let before = text[..<open].reversed().drop { $0 == " " }
+            if let mark = before.first, mark == "#" || mark == "$" || mark == "%", printkTime(text[open...]) != nil {
+                return text[open...]
+            }
+            search = text[text.index(after: open)...]
+        }
+        return text
     }
 
     /// `<N>` with N 0..7 (and the facility-encoded values `/dev/kmsg` readers print).
