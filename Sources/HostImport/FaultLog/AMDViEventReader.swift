@@ -57,11 +57,22 @@ struct AMDViEventReader: FaultLogFormat {
         return Self.eventNames.contains(split.rest.prefix { $0 != " " && $0 != "]" })
     }
 
-    /// An `Event logged [` whose `]` is missing (UNKNOWN prints none: complete at `event[3]=`).
+    /// An event cut before its `]` (UNKNOWN prints none: complete at `event[3]=`): an
+    /// `Event logged [...` or a split record's second half, or a line of this driver cut
+    /// inside `Event logged [` itself.
     func isIncomplete(_ text: Substring) -> Bool {
-        guard let logged = text.firstRange(of: "Event logged [") else { return false }
-        let body = text[logged.upperBound...]
-        if body.isEmpty { return false }  // the first half of a split record
+        let split = parts(text)
+        let body: Substring
+        if let logged = split.rest.firstRange(of: "Event logged [") {
+            body = split.rest[logged.upperBound...]
+            if body.isEmpty { return false }  // the first half of a split record
+        } else if split.rest == "Event" || split.rest == "Event logged" {
+            return split.sawAMDVi || split.iommu != nil
+        } else if Self.eventNames.contains(split.rest.prefix { $0 != " " && $0 != "]" }), split.rest.contains("=") {
+            body = split.rest
+        } else {
+            return false
+        }
         if body.hasPrefix("UNKNOWN ") { return !body.contains("event[3]=0x") }
         return !body.hasSuffix("]")
     }

@@ -61,11 +61,17 @@ struct DMARFaultReader: FaultLogFormat {
 
     func opensLine(_ text: Substring) -> Bool { body(text) != nil || text.hasPrefix("DMAR-IR: ") }
 
-    /// A fault line cut before its `[fault reason`, or before the reason text after it.
+    /// A fault line cut before its `[fault reason %x]`, or inside the reason text after it
+    /// (empty, or a proper prefix of the text the kernel prints for that code).
     func isIncomplete(_ text: Substring) -> Bool {
-        guard let rest = body(text), rest.hasPrefix("["), rest.contains(" Request device ") else { return false }
-        guard let reason = rest.firstRange(of: "[fault reason ") else { return true }
-        return !rest[reason.upperBound...].contains("]")
+        guard let rest = body(text) else { return false }
+        if Self.dumpPrefixes.contains(where: { rest.hasPrefix($0) }) { return Self.dumpEntry(rest) == nil }
+        guard rest.hasPrefix("[") else { return false }
+        guard let reason = rest.firstRange(of: "[fault reason "), let close = rest[reason.upperBound...].firstIndex(of: "]") else { return true }
+        let after = rest[rest.index(after: close)...].drop { $0 == " " }
+        guard let code = DMARFaultReasons.code(rest[reason.upperBound..<close]) else { return false }
+        let known = DMARFaultReasons.text(for: code)
+        return after.isEmpty || (after.count < known.count && known.hasPrefix(after))
     }
 
     mutating func read(_ line: LogLine, into log: inout FaultAssembly) -> LineUse? {
@@ -143,9 +149,7 @@ struct DMARFaultReader: FaultLogFormat {
         guard codeText.last == "]" else { return .malformed("DMAR fault reason without its ]") }
         codeText = codeText.dropLast()
         // `0x%02x` from v5.14, decimal `%02d` before.
-        let code: UInt64?
-        if codeText.hasPrefix("0x") { code = parseHexWord(codeText) } else if codeText.count <= 3, codeText.allSatisfy(\.isASCIIDigit) { code = UInt64(codeText) } else { code = nil }
-        guard let code, code <= 0xff else { return .malformed("DMAR fault reason is no number") }
+        guard let code = DMARFaultReasons.code(codeText) else { return .malformed("DMAR fault reason is no number") }
         record.reason = "0x" + (code < 0x10 ? "0" : "") + String(code, radix: 16)
         let text = words.dropFirst(3).joined(separator: " ")
         if !text.isEmpty { record.reasonText = text }
@@ -168,6 +172,9 @@ struct DMARFaultReader: FaultLogFormat {
         dumping = index
         return .event
     }
+
+    /// The dump lines that a hard wrap can cut (their values come last).
+    static let dumpPrefixes = ["scalable mode root entry:", "root entry:", "context entry:", "pasid dir entry:", "pasid table entry[", "pte level:"]
 
     static func dumpEntry(_ rest: Substring) -> DMARDumpEntry? {
         func pair(_ text: Substring) -> (UInt64, UInt64)? {

@@ -57,9 +57,10 @@ struct SMMUv3EventReader: FaultLogFormat {
         guard let (_, rest) = unitPrefix(text) else { return false }
         if rest.hasPrefix("event: ") {
             let words = rest.split(separator: " ")
-            guard let last = words.last, parseHexWord(last) != nil else { return true }
-            if rest.contains(" iova: ") { return !rest.contains(" ipa: ") }
-            return !rest.contains(" ssid: ")
+            guard let last = words.last, parseHexWord(last) != nil, words.count >= 2 else { return true }
+            let id = Self.eventNames.first { $0.value == words[1] }?.key
+            let lastKey = id.map { Self.printsAddress.contains($0) ? "ipa:" : Self.printsFetch.contains($0) ? "fetch_addr:" : "ssid:" } ?? "ssid:"
+            return words[words.count - 2] != lastKey
         }
         if rest.hasPrefix("priv ") || rest.hasPrefix("unpriv ") {
             return !(rest.split(separator: " ").suffix(2).first == "stag:" && parseHexWord(rest.split(separator: " ").last ?? "") != nil)

@@ -83,25 +83,23 @@ public struct LogNormalizer<Continuation: LineContinuation> {
     /// Step 1: quoting and quoted-printable; a soft break holds the line for the next one.
     private mutating func source(_ raw: String, emit: (LogLine) -> Void) {
         var text = Self.unquoted(Substring(raw))
-        if let decoded = decodeQuotedPrintable(text) {
-            text = decoded.text
-            if let soft = softBreak {
-                softBreak = nil
-                text = Substring(soft.text + text)
-                if decoded.softBreak {
-                    softBreak = (String(text), soft.line)
-                    return
-                }
-                logical(String(text), sourceLine: soft.line, emit: emit)
-                return
-            }
-            if decoded.softBreak {
-                softBreak = (String(text), lineNumber)
-                return
-            }
-        } else if let soft = softBreak {
+        if text.lowercased().hasPrefix("content-transfer-encoding: quoted-printable") { quotedPrintable = true }
+        let decoded = decodeQuotedPrintable(text)
+        if let decoded { text = decoded.text }
+        if let soft = softBreak {
+            // The line a soft break continues joins it, whatever it holds.
             softBreak = nil
-            logical(soft.text, sourceLine: soft.line, emit: emit)
+            text = Substring(soft.text + text)
+            if decoded?.softBreak == true, text.utf8.count < Self.lineLimit {
+                softBreak = (String(text), soft.line)
+                return
+            }
+            logical(String(text), sourceLine: soft.line, emit: emit)
+            return
+        }
+        if decoded?.softBreak == true {
+            softBreak = (String(text), lineNumber)
+            return
         }
         logical(String(text), sourceLine: lineNumber, emit: emit)
     }
@@ -153,9 +151,10 @@ public struct LogNormalizer<Continuation: LineContinuation> {
         }
     }
 
-    /// Quoted-printable only when the text clearly is: a line with `=3D` (an encoded `=`)
-    /// whose every `=` starts a valid escape or is the soft break at its end; after that,
-    /// every line whose `=` are all valid escapes. `=` is ordinary in these formats
+    /// Quoted-printable only when the text clearly is: a mail header says so, or a line whose
+    /// every `=` starts a valid escape (or is the soft break at its end) has an encoded `=`,
+    /// tab or space or a soft break at the column limit; after that, every line whose `=`
+    /// are all valid escapes. `=` is ordinary in these formats
     /// (`domain=0x000d`), so nothing else is decoded.
     private mutating func decodeQuotedPrintable(_ text: Substring) -> (text: Substring, softBreak: Bool)? {
         guard text.contains("=") else { return nil }
@@ -181,7 +180,12 @@ public struct LogNormalizer<Continuation: LineContinuation> {
                 index += 1
             }
         }
-        guard valid, quotedPrintable || text.contains("=3D") else { return nil }
+        guard valid else { return nil }
+        // Evidence: an encoded `=`, tab or space, or a soft break at the 76-column limit of
+        // RFC 2045 §6.7 (encoders break between 70 and 76 columns).
+        let evidence = text.contains("=3D") || text.contains("=09") || text.contains("=20")
+            || (text.last == "=" && (70...76).contains(bytes.count))
+        guard quotedPrintable || evidence else { return nil }
         quotedPrintable = true
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)
