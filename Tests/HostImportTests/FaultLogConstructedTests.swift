@@ -236,4 +236,28 @@ import Testing
         #expect(result.warnings.isEmpty)
         #expect(result.notUnderstood.isEmpty, "\(result.notUnderstood)")
     }
+
+    /// A known device without a domain prints two lines; split halves keep their unit even
+    /// when another unit's half comes between; a half with no second half warns.
+    @Test func amdNotAttachedAndSplitHalvesByUnit() {
+        let result = Self.read("""
+            ath10k_pci 0000:01:00.0: AMD-Vi: Event logged [Device not attached to domain properly]
+            AMD-Vi:   device=0000:01:00.0 domain=0x0000
+            iommu ivhd0: AMD-Vi: Event logged [
+            iommu ivhd1: AMD-Vi: Event logged [
+            iommu ivhd1: INVALID_DEVICE_REQUEST device=00:00.1 address=0x000000fdf8000020 flags=0x0a00]
+            iommu ivhd0: IO_PAGE_FAULT device=05:00.0 domain=0x0012 address=0x00000000ff6101b0 flags=0x0070]
+            AMD-Vi: Event logged [
+            AMD-Vi: Event logged [IO_PAGE_FAULT device=05:00.0 domain=0x0001 address=0x1000 flags=0x0001]
+            """)
+        #expect(result.records.map(\.reason) == ["IO_PAGE_FAULT", "IO_PAGE_FAULT", "INVALID_DEVICE_REQUEST", "IO_PAGE_FAULT"])
+        #expect(result.records[0].reasonText == "Device not attached to domain properly")
+        #expect(result.records[0].device == .pci(PCIAddress(bus: 1, device: 0, function: 0)))
+        #expect(result.records.map(\.iommu) == [nil, "ivhd0", "ivhd1", nil])
+        #expect(result.records.map(\.sourceLine) == [1, 3, 4, 8])
+        #expect(result.records[1].address == 0xff61_01b0)
+        #expect(result.records[3].pasid == 1)
+        #expect(result.records[3].access == nil)
+        #expect(result.warnings.map(\.line) == [7])
+    }
 }

@@ -111,9 +111,10 @@ struct AMDViEventReader: FaultLogFormat {
         if split.rest.hasPrefix("device=") {
             // The second line of `Device not attached to domain properly`.
             if let index = log.records.indices.last, log.records[index].architecture == .amdVi,
-               log.records[index].reasonText == "Device not attached to domain properly", log.records[index].device == nil {
-                let values = keyedValues(split.rest)
-                if let device = values["device"] { log.records[index].device = requester(device) }
+               log.records[index].reasonText == "Device not attached to domain properly" {
+                if log.records[index].device == nil, let device = keyedValues(split.rest)["device"] {
+                    log.records[index].device = requester(device)
+                }
                 return .event
             }
             return .malformed("AMD-Vi device= line with no event before it")

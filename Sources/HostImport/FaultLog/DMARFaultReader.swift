@@ -164,7 +164,7 @@ struct DMARFaultReader: FaultLogFormat {
         guard words.count == 7, words[2] == "table", words[3] == "entries", words[5] == "IOVA", let iova = hexValue(words[6]) else {
             return .malformed("DMAR dump header not understood")
         }
-        guard let index = log.records.lastIndex(where: { $0.architecture == .intelVTd && $0.address == iova && $0.tableDump.isEmpty }) else {
+        guard let index = log.lastRecent(where: { $0.architecture == .intelVTd && $0.address == iova && $0.tableDump.isEmpty }) else {
             dumping = nil
             return .malformed("DMAR table dump for IOVA 0x\(String(iova, radix: 16)) follows no fault at that address")
         }

@@ -31,6 +31,16 @@ struct FaultAssembly {
         return records.count - 1
     }
 
+    /// How far back a later line looks for the record it belongs to (a dump's fault, a
+    /// flags line's event): those follow within a few records, and a bound keeps a log of
+    /// millions of faults linear.
+    static var lookBack: Int { 256 }
+
+    /// The last record among the recent ones that matches.
+    func lastRecent(where matches: (FaultRecord) -> Bool) -> Int? {
+        records.indices.reversed().prefix(Self.lookBack).first { matches(records[$0]) }
+    }
+
     mutating func warn(line: Int, _ reason: String) {
         warnings.append(ImportWarning(file: file, line: line, reason: reason))
     }

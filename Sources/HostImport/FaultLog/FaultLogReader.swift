@@ -49,7 +49,10 @@ public struct FaultLogReader {
         if notUnderstoodDropped > 0 {
             notUnderstood.append(ImportWarning(file: assembly.file, reason: "and \(notUnderstoodDropped) more lines not understood"))
         }
-        return Result(records: assembly.records, warnings: warnings, notUnderstood: notUnderstood)
+        // A record keeps the place of the line that opened it (a split AMD-Vi event is
+        // assembled at its second half): input order is source-line order.
+        let records = assembly.records.enumerated().sorted { ($0.element.sourceLine, $0.offset) < ($1.element.sourceLine, $1.offset) }.map(\.element)
+        return Result(records: records, warnings: warnings, notUnderstood: notUnderstood)
     }
 
     /// A whole text at once (tests, small inputs).

@@ -222,7 +222,7 @@ struct SMMUv3EventReader: FaultLogFormat {
         let className = String(rest[rest.index(after: open)..<close])
         let tail = rest[rest.index(after: close)...].split(separator: " ")
         guard head.count == 4 else { return .malformed("SMMUv3 flags line without four flags") }
-        guard let recordIndex = log.records.lastIndex(where: { $0.architecture == .armSMMUv3 && $0.iommu == unit }) else {
+        guard let recordIndex = log.lastRecent(where: { $0.architecture == .armSMMUv3 && $0.iommu == unit }) else {
             return .malformed("SMMUv3 flags line with no event on \(unit)")
         }
         var record = log.records[recordIndex]
