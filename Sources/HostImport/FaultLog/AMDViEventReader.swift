@@ -1,3 +1,5 @@
+import IOMMUCore
+
 /// AMD-Vi event-log records (host-inputs §5.3, `drivers/iommu/amd/iommu.c`):
 /// `amd_iommu_report_page_fault()` (the known-device `pci_err` form and the `device=` form)
 /// and every event of `iommu_print_event()`, in each version: the old two-record split
@@ -6,11 +8,7 @@
 /// and the `DTE[%d]`/`CMD[%d]` dumps that follow an event.
 struct AMDViEventReader: FaultLogFormat {
     /// The event names `iommu_print_event()` and `amd_iommu_report_page_fault()` print.
-    static let eventNames: Set<Substring> = [
-        "IO_PAGE_FAULT", "ILLEGAL_DEV_TABLE_ENTRY", "DEV_TAB_HARDWARE_ERROR", "PAGE_TAB_HARDWARE_ERROR",
-        "ILLEGAL_COMMAND_ERROR", "COMMAND_HARDWARE_ERROR", "IOTLB_INV_TIMEOUT", "INVALID_DEVICE_REQUEST",
-        "INVALID_PPR_REQUEST", "RMP_PAGE_FAULT", "RMP_HW_ERROR", "UNKNOWN",
-    ]
+    static let eventNames = Set(AMDViEvent.EventType.allCases.map { Substring($0.name) } + ["UNKNOWN"])
     /// Events whose flags have the IO_PAGE_FAULT layout (AMD IOMMU spec, event log):
     /// GN, NX, US, I, PR, RW, PE, RZ, TR.
     static let pageFlagEvents: Set<String> = ["IO_PAGE_FAULT", "ILLEGAL_DEV_TABLE_ENTRY", "DEV_TAB_HARDWARE_ERROR", "PAGE_TAB_HARDWARE_ERROR"]
@@ -169,10 +167,10 @@ struct AMDViEventReader: FaultLogFormat {
         if let text = values["flags"] {
             guard let flags = hexValue(text) else { return .malformed("AMD-Vi flags are not hex") }
             record.flags = flags
-            let decoded = AMDViEventFlags(rawValue: flags)
+            let decoded = AMDViEvent.Flags(rawValue: UInt16(truncatingIfNeeded: flags & 0xfff))
             if Self.pageFlagEvents.contains(record.reason) {
-                record.access = decoded.access
-                if decoded.contains(.guest), let field = values["pasid"] ?? values["domain"], let pasid = hexValue(field), pasid <= 0xfffff {
+                record.access = decoded.loggedAccess
+                if decoded.contains(.GN), let field = values["pasid"] ?? values["domain"], let pasid = hexValue(field), pasid <= 0xfffff {
                     record.pasid = UInt32(pasid)
                 }
             }
@@ -187,34 +185,18 @@ struct AMDViEventReader: FaultLogFormat {
     }
 }
 
-/// The 12 flag bits of an AMD-Vi IO_PAGE_FAULT event (`EVENT_FLAG_*` in `amd_iommu_types.h`).
-public struct AMDViEventFlags: OptionSet, Sendable {
-    public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// GN: a guest (PASID) request; `domain=`/`pasid=` is then a PASID.
-    public static let guest = AMDViEventFlags(rawValue: 1 << 0)
-    public static let noExecute = AMDViEventFlags(rawValue: 1 << 1)
-    public static let user = AMDViEventFlags(rawValue: 1 << 2)
-    /// I: an interrupt request, not a DMA.
-    public static let interrupt = AMDViEventFlags(rawValue: 1 << 3)
-    /// PR: the page was present.
-    public static let present = AMDViEventFlags(rawValue: 1 << 4)
-    /// RW: a write; meaningful only when PR = 1 and TR = 0.
-    public static let write = AMDViEventFlags(rawValue: 1 << 5)
-    public static let permission = AMDViEventFlags(rawValue: 1 << 6)
-    public static let reservedBit = AMDViEventFlags(rawValue: 1 << 7)
-    public static let translation = AMDViEventFlags(rawValue: 1 << 8)
-
-    /// The spec's names of the set bits, low bit first.
+extension AMDViEvent.Flags {
+    /// The spec's names of the set bits, low bit first (GN NX US I PR RW PE RZ TR).
     public var names: [String] {
-        let all: [(AMDViEventFlags, String)] = [(.guest, "GN"), (.noExecute, "NX"), (.user, "US"), (.interrupt, "I"), (.present, "PR"),
-                                                 (.write, "RW"), (.permission, "PE"), (.reservedBit, "RZ"), (.translation, "TR")]
+        let all: [(AMDViEvent.Flags, String)] = [(.GN, "GN"), (.NX, "NX"), (.US, "US"), (.I, "I"), (.PR, "PR"),
+                                                  (.RW, "RW"), (.PE, "PE"), (.RZ, "RZ"), (.TR, "TR")]
         return all.filter { contains($0.0) }.map(\.1)
     }
 
-    /// Read or write from RW, only when PR = 1 and TR = 0 (the kernel maps RW without checking).
-    public var access: FaultRecord.Access? {
-        guard contains(.present), !contains(.translation) else { return nil }
-        return contains(.write) ? .write : .read
+    /// Read or write from RW, only when PR = 1 and TR = 0: RW is valid only then (the
+    /// kernel maps RW without checking).
+    public var loggedAccess: FaultRecord.Access? {
+        guard contains(.PR), !contains(.TR) else { return nil }
+        return contains(.RW) ? .write : .read
     }
 }

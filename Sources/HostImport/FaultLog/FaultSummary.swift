@@ -1,3 +1,4 @@
+import IOMMUCore
 import Presentation
 
 /// The human summary of `iommuscope faults`: one line per group of repeated faults (the
@@ -87,9 +88,8 @@ public struct FaultSummary {
         if let stage = record.stage { words.append("stage \(stage)") }
         if let flags = record.flags {
             var flagText = "flags 0x" + String(flags, radix: 16)
-            if record.architecture == .amdVi, !AMDViEventFlags(rawValue: flags).names.isEmpty {
-                flagText += " (" + AMDViEventFlags(rawValue: flags).names.joined(separator: " ") + ")"
-            }
+            let names = AMDViEvent.Flags(rawValue: UInt16(truncatingIfNeeded: flags & 0xfff)).names
+            if record.architecture == .amdVi, !names.isEmpty { flagText += " (" + names.joined(separator: " ") + ")" }
             words.append(flagText)
         }
         if let text = record.reasonText { words.append("\"" + terminalSafe(text) + "\"") }
