@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import HostImport
 
 /// Copies of the samples damaged as people paste them (host-inputs §1): each must read to
@@ -75,6 +76,15 @@ import Testing
                       "host kernel: ", "kernel: ", "<3>", "[2024-12-01 10:00:00.123] ", "(XEN) "], withFaults)
     func prefixes(_ prefix: String, _ name: String) {
         Self.check(name, FaultLogSamples.lines(name).map { Self.isContinuation($0) ? $0 : prefix + $0 }.joined(separator: "\n"))
+    }
+
+    /// A different prefix (or none) on each line, drawn from a seeded generator, with quoting.
+    @Test(arguments: withFaults)
+    func prefixMix(_ name: String) {
+        var random = SplitMix64(seed: UInt64(name.utf8.count))
+        let prefixes = ["", "kernel: ", "Dec  1 10:00:00 host kernel: ", "<4>", "> ", "> kernel: ", "host kernel: "]
+        let lines = FaultLogSamples.lines(name).map { Self.isContinuation($0) ? $0 : random.pick(prefixes) + $0 }
+        Self.check(name, lines.joined(separator: "\n"))
     }
 
     /// Timestamps dropped (commit-message copies keep one leading space).
