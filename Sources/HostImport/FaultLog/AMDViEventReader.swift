@@ -33,11 +33,11 @@ struct AMDViEventReader: FaultLogFormat {
         var iommu: String?
         var device: FaultRecord.Requester?
         var key = ""
-        if let prefix = devicePrefix(rest, driver: "iommu"), prefix.device.hasPrefix("ivhd") {
+        if let prefix = printkDevicePrefix(rest, driver: "iommu"), prefix.device.hasPrefix("ivhd") {
             iommu = String(prefix.device)
             key = "iommu " + prefix.device
             rest = prefix.rest
-        } else if let space = rest.firstIndex(of: " "), let prefix = devicePrefix(rest, driver: String(rest[..<space])),
+        } else if let space = rest.firstIndex(of: " "), let prefix = printkDevicePrefix(rest, driver: String(rest[..<space])),
                   prefix.rest.hasPrefix("AMD-Vi: "), let address = PCIAddress(parsing: prefix.device) {
             // `pci_err(pdev, ...)` of a known device: `<driver> <bdf>: AMD-Vi: `.
             device = .pci(address)
@@ -110,8 +110,8 @@ struct AMDViEventReader: FaultLogFormat {
             // The second line of `Device not attached to domain properly`.
             if let index = log.records.indices.last, log.records[index].architecture == .amdVi,
                log.records[index].reasonText == "Device not attached to domain properly" {
-                if log.records[index].device == nil, let device = keyedValues(split.rest)["device"] {
-                    log.records[index].device = requester(device)
+                if log.records[index].device == nil, let device = logKeyedValues(split.rest)["device"] {
+                    log.records[index].device = logRequester(device)
                 }
                 return .event
             }
@@ -134,7 +134,7 @@ struct AMDViEventReader: FaultLogFormat {
         let digits = text[text.index(text.startIndex, offsetBy: name.count + 1)..<close]
         guard digits.count <= 2, let index = Int(digits), (0...3).contains(index) else { return nil }
         let after = text[close...].dropFirst()
-        guard after.hasPrefix(": "), let value = hexValue(after.dropFirst(2)) else { return nil }
+        guard after.hasPrefix(": "), let value = logHex(after.dropFirst(2)) else { return nil }
         return (name, index, value)
     }
 
@@ -154,29 +154,29 @@ struct AMDViEventReader: FaultLogFormat {
             return .event
         }
         guard Self.eventNames.contains(name) else { return .malformed("AMD-Vi event \(name) not known") }
-        let values = keyedValues(body)
+        let values = logKeyedValues(body)
         if let text = values["device"] {
             guard let address = PCIAddress(parsing: text) else { return .malformed("AMD-Vi device= is not a PCI address") }
             record.device = .pci(address)
         }
         let address = values["address"] ?? values["gpa"] ?? values["spa"]
         if let address {
-            guard let value = hexValue(address) else { return .malformed("AMD-Vi address is not hex") }
+            guard let value = logHex(address) else { return .malformed("AMD-Vi address is not hex") }
             record.address = value
         }
         if let text = values["flags"] {
-            guard let flags = hexValue(text) else { return .malformed("AMD-Vi flags are not hex") }
+            guard let flags = logHex(text) else { return .malformed("AMD-Vi flags are not hex") }
             record.flags = flags
             let decoded = AMDViEvent.Flags(rawValue: UInt16(truncatingIfNeeded: flags & 0xfff))
             if Self.pageFlagEvents.contains(record.reason) {
                 record.access = decoded.loggedAccess
-                if decoded.contains(.GN), let field = values["pasid"] ?? values["domain"], let pasid = hexValue(field), pasid <= 0xfffff {
+                if decoded.contains(.GN), let field = values["pasid"] ?? values["domain"], let pasid = logHex(field), pasid <= 0xfffff {
                     record.pasid = UInt32(pasid)
                 }
             }
         }
         if name == "UNKNOWN" {
-            record.raw = (0...3).compactMap { values["event[\($0)]"].flatMap(hexValue) }
+            record.raw = (0...3).compactMap { values["event[\($0)]"].flatMap(logHex) }
         }
         let index = log.open(record)
         if name == "ILLEGAL_DEV_TABLE_ENTRY" || name == "ILLEGAL_COMMAND_ERROR" { dumping = index }

@@ -118,7 +118,7 @@ struct DMARFaultReader: FaultLogFormat {
             record.access = kind[1] == "Read" ? .read : .write
             // v5.14+: `NO_PASID` or `PASID 0x%x` inside the brackets.
             if kind.count == 4, kind[2] == "PASID" {
-                guard let pasid = hexValue(kind[3]), pasid <= UInt32.max else { return .malformed("DMAR PASID is not hex") }
+                guard let pasid = logHex(kind[3]), pasid <= UInt32.max else { return .malformed("DMAR PASID is not hex") }
                 record.pasid = UInt32(pasid)
             }
             // v5.1–v5.13: `PASID %x` after the device, `ffffffff` for none.
@@ -130,14 +130,14 @@ struct DMARFaultReader: FaultLogFormat {
                 words = words.dropFirst(2)
             }
             guard words.count >= 3, words[words.startIndex] == "fault", words[words.startIndex + 1] == "addr",
-                  let address = hexValue(words[words.startIndex + 2]) else {
+                  let address = logHex(words[words.startIndex + 2]) else {
                 return .malformed("DMAR fault line without a fault addr")
             }
             record.address = address
         } else {
             // The interrupt index (`addr >> 48`) is no address.
             guard words.count >= 3, words[words.startIndex] == "fault", words[words.startIndex + 1] == "index",
-                  hexValue(words[words.startIndex + 2]) != nil else {
+                  logHex(words[words.startIndex + 2]) != nil else {
                 return .malformed("DMAR interrupt-remapping fault without a fault index")
             }
         }
@@ -161,7 +161,7 @@ struct DMARFaultReader: FaultLogFormat {
     /// last one with that address).
     private mutating func dumpHeader(_ rest: Substring, line: LogLine, into log: inout FaultAssembly) -> LineUse {
         let words = rest.split(separator: " ")
-        guard words.count == 7, words[2] == "table", words[3] == "entries", words[5] == "IOVA", let iova = hexValue(words[6]) else {
+        guard words.count == 7, words[2] == "table", words[3] == "entries", words[5] == "IOVA", let iova = logHex(words[6]) else {
             return .malformed("DMAR dump header not understood")
         }
         guard let index = log.lastRecent(where: { $0.architecture == .intelVTd && $0.address == iova && $0.tableDump.isEmpty }) else {
@@ -180,24 +180,24 @@ struct DMARFaultReader: FaultLogFormat {
         func pair(_ text: Substring) -> (UInt64, UInt64)? {
             let words = text.split(separator: " ")
             guard words.count == 4, words[0] == "hi", words[2] == "low", words[1].last == ",",
-                  let high = hexValue(words[1].dropLast()), let low = hexValue(words[3]) else { return nil }
+                  let high = logHex(words[1].dropLast()), let low = logHex(words[3]) else { return nil }
             return (high, low)
         }
         if rest == "root table is not present" || rest == "root table entry is not present" { return .rootTableNotPresent }
         if rest.hasPrefix("scalable mode root entry: "), let (high, low) = pair(rest.dropFirst(26)) { return .scalableRootEntry(high: high, low: low) }
-        if rest.hasPrefix("root entry: "), let value = hexValue(rest.dropFirst(12)) { return .rootEntry(value) }
+        if rest.hasPrefix("root entry: "), let value = logHex(rest.dropFirst(12)) { return .rootEntry(value) }
         if rest.hasPrefix("context entry: "), let (high, low) = pair(rest.dropFirst(15)) { return .contextEntry(high: high, low: low) }
-        if rest.hasPrefix("pasid dir entry: "), let value = hexValue(rest.dropFirst(17)) { return .pasidDirectoryEntry(value) }
+        if rest.hasPrefix("pasid dir entry: "), let value = logHex(rest.dropFirst(17)) { return .pasidDirectoryEntry(value) }
         if rest.hasPrefix("pasid table entry[") {
             let tail = rest.dropFirst(18)
             guard let close = tail.firstIndex(of: "]"), let index = Int(tail[..<close]), (0...7).contains(index),
-                  tail[close...].hasPrefix("]: "), let value = hexValue(tail[close...].dropFirst(3)) else { return nil }
+                  tail[close...].hasPrefix("]: "), let value = logHex(tail[close...].dropFirst(3)) else { return nil }
             return .pasidTableEntry(index: index, value: value)
         }
         if rest.hasPrefix("pte level: ") {
             let words = rest.split(separator: " ")
             guard words.count == 6, words[2].last == ",", let level = Int(words[2].dropLast()), (1...6).contains(level),
-                  words[3] == "pte", words[4] == "value:", let value = hexValue(words[5]) else { return nil }
+                  words[3] == "pte", words[4] == "value:", let value = logHex(words[5]) else { return nil }
             return .pte(level: level, value: value)
         }
         if rest.hasPrefix("PTE not present at level "), let level = Int(rest.dropFirst(25)), (1...6).contains(level) {

@@ -63,7 +63,7 @@ enum DMARFaultReasons {
         let value: UInt64?
         if text.hasPrefix("0x") {
             value = parseHexWord(text)
-        } else if (1...3).contains(text.count), text.allSatisfy(\.isASCIIDigit) {
+        } else if (1...3).contains(text.count), text.allSatisfy(\.isLogDecimalDigit) {
             value = UInt64(text)
         } else {
             value = nil

@@ -48,7 +48,7 @@ struct FaultAssembly {
 
 /// A `dev_printk` prefix, `<driver> <device>: ` (drivers/base/core.c `__dev_printk()`):
 /// the device's name and the rest of the line, when `text` starts with `driver` so.
-func devicePrefix(_ text: Substring, driver: String) -> (device: Substring, rest: Substring)? {
+func printkDevicePrefix(_ text: Substring, driver: String) -> (device: Substring, rest: Substring)? {
     guard text.hasPrefix(driver + " ") else { return nil }
     let afterDriver = text.dropFirst(driver.count + 1)
     // A device name has no spaces; a PCI name's colons are not followed by one.
@@ -60,7 +60,7 @@ func devicePrefix(_ text: Substring, driver: String) -> (device: Substring, rest
 
 /// `key=value` words of a line (`domain=0x000d`, `device=05:00.0`), commas and a closing
 /// `]` dropped; later keys do not replace earlier ones.
-func keyedValues(_ text: Substring) -> [Substring: Substring] {
+func logKeyedValues(_ text: Substring) -> [Substring: Substring] {
     var values: [Substring: Substring] = [:]
     for word in text.split(whereSeparator: { $0 == " " || $0 == "," }) {
         guard let equals = word.firstIndex(of: "=") else { continue }
@@ -74,12 +74,12 @@ func keyedValues(_ text: Substring) -> [Substring: Substring] {
 
 /// A hex value as these printers write it: `0x` optional (`%llx`, `%#x`, `0x%016llx`), at
 /// most 16 digits.
-func hexValue<S: StringProtocol>(_ text: S) -> UInt64? {
+func logHex<S: StringProtocol>(_ text: S) -> UInt64? {
     parseHexWord(text) ?? parseBareHex(text)
 }
 
 /// A device token as logged: a PCI function in any printed form, otherwise the name.
-func requester<S: StringProtocol>(_ text: S) -> FaultRecord.Requester {
+func logRequester<S: StringProtocol>(_ text: S) -> FaultRecord.Requester {
     if let address = PCIAddress(parsing: text) { return .pci(address) }
     return .named(String(text))
 }

@@ -23,7 +23,7 @@ struct IOPageFaultTraceReader: FaultLogFormat {
         guard event.hasSuffix(":") else { return nil }
         event = event.dropLast()
         if event.hasPrefix("iommu:") { event = event.dropFirst(6) }
-        let rest = words.count > index + 2 ? words[(index + 2)...].joinedRest(in: afterCPU) : afterCPU[afterCPU.endIndex...]
+        let rest = words.count > index + 2 ? words[(index + 2)...].restOfLine(in: afterCPU) : afterCPU[afterCPU.endIndex...]
         return (event, rest, seconds)
     }
 
@@ -44,11 +44,11 @@ struct IOPageFaultTraceReader: FaultLogFormat {
         guard frame.event == "io_page_fault" else { return nil }
         let words = frame.rest.split(separator: " ")
         guard words.count == 4, words[0].hasPrefix("IOMMU:"), words[2].hasPrefix("iova="), words[3].hasPrefix("flags="),
-              let iova = hexValue(words[2].dropFirst(5)), let flags = hexValue(words[3].dropFirst(6)) else {
+              let iova = logHex(words[2].dropFirst(5)), let flags = logHex(words[3].dropFirst(6)) else {
             return .malformed("io_page_fault event not understood")
         }
         var record = FaultRecord(sourceLine: line.sourceLine, architecture: .iommu, reason: "io_page_fault")
-        record.device = requester(words[1])
+        record.device = logRequester(words[1])
         record.address = iova
         // IOMMU_FAULT_READ (0) / IOMMU_FAULT_WRITE (1), not the AMD-Vi flags.
         record.access = flags & 1 == 1 ? .write : .read

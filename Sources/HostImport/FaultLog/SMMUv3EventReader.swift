@@ -38,7 +38,7 @@ struct SMMUv3EventReader: FaultLogFormat {
     /// The unit and the rest of a line with this driver's prefix (`arm-smmu-v3 <dev>: `, or
     /// the Xen port's `SMMUv3: <dev>: `).
     private func unitPrefix(_ text: Substring) -> (unit: Substring, rest: Substring)? {
-        if let prefix = devicePrefix(text, driver: "arm-smmu-v3") { return (prefix.device, prefix.rest) }
+        if let prefix = printkDevicePrefix(text, driver: "arm-smmu-v3") { return (prefix.device, prefix.rest) }
         if text.hasPrefix("SMMUv3: ") {
             let after = text.dropFirst(8)
             guard let separator = after.firstRange(of: ": ") else { return nil }
@@ -176,7 +176,7 @@ struct SMMUv3EventReader: FaultLogFormat {
         }
         let recordIndex = target(unit, line: line, reason: name, into: &log)
         var record = log.records[recordIndex]
-        if let client, client != "(unassigned sid)" { record.device = requester(client) }
+        if let client, client != "(unassigned sid)" { record.device = logRequester(client) }
         let haveWords = record.raw.count == 4
         func check(_ field: Substring, _ expected: UInt64?) {
             guard let text = fields[field] else { return }

@@ -159,7 +159,7 @@ public struct LogNormalizer<Continuation: LineContinuation> {
     private mutating func decodeQuotedPrintable(_ text: Substring) -> (text: Substring, softBreak: Bool)? {
         guard text.contains("=") else { return nil }
         let bytes = Array(text.utf8)
-        func hexValue(_ byte: UInt8) -> UInt8? {
+        func qpDigit(_ byte: UInt8) -> UInt8? {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
             case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
@@ -171,7 +171,7 @@ public struct LogNormalizer<Continuation: LineContinuation> {
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "=") {
                 if index == bytes.count - 1 { break }
-                guard index + 2 < bytes.count, hexValue(bytes[index + 1]) != nil, hexValue(bytes[index + 2]) != nil else {
+                guard index + 2 < bytes.count, qpDigit(bytes[index + 1]) != nil, qpDigit(bytes[index + 2]) != nil else {
                     valid = false
                     break
                 }
@@ -193,7 +193,7 @@ public struct LogNormalizer<Continuation: LineContinuation> {
         index = 0
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "="), index + 2 < bytes.count,
-               let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+               let high = qpDigit(bytes[index + 1]), let low = qpDigit(bytes[index + 2]) {
                 decoded.append(high << 4 | low)
                 index += 3
             } else if bytes[index] == UInt8(ascii: "="), index == bytes.count - 1 {

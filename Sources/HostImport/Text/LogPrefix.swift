@@ -71,7 +71,7 @@ enum LogPrefix {
     static func printkLevel(_ text: Substring) -> Substring? {
         guard text.first == "<", let close = text.firstIndex(of: ">") else { return nil }
         let digits = text[text.index(after: text.startIndex)..<close]
-        guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCIIDigit) else { return nil }
+        guard (1...3).contains(digits.count), digits.allSatisfy(\.isLogDecimalDigit) else { return nil }
         return text[text.index(after: close)...]
     }
 
@@ -81,7 +81,7 @@ enum LogPrefix {
         let inside = text[text.index(after: text.startIndex)..<close].drop { $0 == " " }
         let parts = inside.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, (1...12).contains(parts[0].count), (1...9).contains(parts[1].count),
-              parts[0].allSatisfy(\.isASCIIDigit), parts[1].allSatisfy(\.isASCIIDigit),
+              parts[0].allSatisfy(\.isLogDecimalDigit), parts[1].allSatisfy(\.isLogDecimalDigit),
               let seconds = Double(inside) else { return nil }
         return (seconds, text[text.index(after: close)...])
     }
@@ -91,7 +91,7 @@ enum LogPrefix {
         guard text.first == "[", let close = text.firstIndex(of: "]") else { return nil }
         let inside = text[text.index(after: text.startIndex)..<close].drop { $0 == " " }
         guard let kind = inside.first, kind == "T" || kind == "C", (2...8).contains(inside.count),
-              inside.dropFirst().allSatisfy(\.isASCIIDigit) else { return nil }
+              inside.dropFirst().allSatisfy(\.isLogDecimalDigit) else { return nil }
         return text[text.index(after: close)...]
     }
 
@@ -101,7 +101,7 @@ enum LogPrefix {
         guard text.first == "[", let close = text.firstIndex(of: "]") else { return nil }
         let inside = text[text.index(after: text.startIndex)..<close]
         guard inside.contains(":"), (5...40).contains(inside.count),
-              inside.allSatisfy({ $0.isASCIIDigit || "-:.,T +".contains($0) }) else { return nil }
+              inside.allSatisfy({ $0.isLogDecimalDigit || "-:.,T +".contains($0) }) else { return nil }
         return text[text.index(after: close)...]
     }
 
@@ -112,21 +112,21 @@ enum LogPrefix {
     /// that `kernelTag` strips.
     static func syslogHeader(_ text: Substring) -> Substring? {
         let words = text.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
-        if words.count >= 4, months.contains(words[0]), (1...2).contains(words[1].count), words[1].allSatisfy(\.isASCIIDigit),
-           isClock(words[2]), kernelTag(words[3...].joinedRest(in: text)) != nil {
-            return words[3...].joinedRest(in: text)
+        if words.count >= 4, months.contains(words[0]), (1...2).contains(words[1].count), words[1].allSatisfy(\.isLogDecimalDigit),
+           isClock(words[2]), kernelTag(words[3...].restOfLine(in: text)) != nil {
+            return words[3...].restOfLine(in: text)
         }
         if words.count >= 2, let first = words.first, first.count >= 19, first.contains("T"),
-           first.prefix(4).allSatisfy(\.isASCIIDigit), isClock(first.split(separator: "T").dropFirst().first?.prefix(8) ?? ""),
-           kernelTag(words[1...].joinedRest(in: text)) != nil {
-            return words[1...].joinedRest(in: text)
+           first.prefix(4).allSatisfy(\.isLogDecimalDigit), isClock(first.split(separator: "T").dropFirst().first?.prefix(8) ?? ""),
+           kernelTag(words[1...].restOfLine(in: text)) != nil {
+            return words[1...].restOfLine(in: text)
         }
         return nil
     }
 
     private static func isClock(_ word: Substring) -> Bool {
         let parts = word.prefix(8).split(separator: ":", omittingEmptySubsequences: false)
-        return parts.count == 3 && parts.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }
+        return parts.count == 3 && parts.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isLogDecimalDigit) }
     }
 
     /// `kernel: `, `kernel[0]: ` or `host kernel: ` (a syslog tag with the host before it).
@@ -135,9 +135,9 @@ enum LogPrefix {
             word == "kernel:" || (word.hasPrefix("kernel[") && word.hasSuffix("]:"))
         }
         let words = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        if let first = words.first, tag(first) { return words.count > 1 ? words[1...].joinedRest(in: text) : "" }
+        if let first = words.first, tag(first) { return words.count > 1 ? words[1...].restOfLine(in: text) : "" }
         if words.count >= 2, tag(words[1]), !words[0].hasSuffix(":") {
-            return words.count > 2 ? words[2...].joinedRest(in: text) : ""
+            return words.count > 2 ? words[2...].restOfLine(in: text) : ""
         }
         return nil
     }
@@ -145,13 +145,12 @@ enum LogPrefix {
 
 extension ArraySlice where Element == Substring {
     /// The text from this slice's first word to the end of `whole` (the words are slices of it).
-    func joinedRest(in whole: Substring) -> Substring {
+    func restOfLine(in whole: Substring) -> Substring {
         guard let first else { return whole[whole.endIndex...] }
         return whole[first.startIndex...]
     }
 }
 
 extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-    var isASCIIHexDigit: Bool { isASCII && isHexDigit }
+    var isLogDecimalDigit: Bool { isASCII && isNumber }
 }
