@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 
 /// An out field of a command, typed by how the JSON result prints it.
 public enum FieldValue: Equatable, Sendable {
@@ -139,22 +140,4 @@ public struct LineReport: Sendable {
     }
 }
 
-func jsonString(_ text: String) -> String {
-    var escaped = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": escaped += "\\\""
-        case "\\": escaped += "\\\\"
-        case "\n": escaped += "\\n"
-        case "\t": escaped += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                escaped.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return escaped + "\""
-}
+func jsonString(_ text: String) -> String { JSONText.string(text) }

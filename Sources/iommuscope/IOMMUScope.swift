@@ -9,7 +9,7 @@ struct IOMMUScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iommuscope",
         abstract: "Inspect IOMMU domains and page tables on a simulated iommufd.",
-        subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self],
+        subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self, Faults.self],
         defaultSubcommand: TUI.self
     )
 
@@ -24,7 +24,9 @@ struct IOMMUScope: ParsableCommand {
             running = type(of: command)
             try command.run()
         } catch {
-            let code = exitCode(for: error)
+            var code = exitCode(for: error)
+            // The import commands' contract (IMPORT.md): a usage error is exit status 2.
+            if code == .validationFailure, running == Faults.self || CommandLine.arguments.dropFirst().first == "faults" { code = ExitCode(2) }
             var message = fullMessage(for: error)
             if let running, let validation = error as? ValidationError {
                 message = "Error: \(validation.message)\nUsage: \(usageString(for: running))"

@@ -54,6 +54,8 @@ public struct FaultRecord: Sendable, Equatable {
     public var raw: [UInt64] = []
     /// The log's timestamp in seconds (`[ 12.345678]`, ftrace's `secs.usecs`), when it had one.
     public var timestamp: Double?
+    /// VT-d: the `dmar_fault_dump_ptes()` lines that followed the fault (CONFIG_DMAR_DEBUG).
+    public var tableDump: [DMARDumpEntry] = []
 
     public init(sourceLine: Int, architecture: Architecture, reason: String) {
         self.sourceLine = sourceLine
