@@ -87,7 +87,7 @@ public enum AMDDebugfsReader {
         /// (`"Offset:0x%x Value:0x%08x\n"`, `iommu_capability_show`), or why nothing is shown.
         mutating func registers(_ text: String, file: String, unit: Int, space: AMDRegisterRead.Space, into debugfs: inout AMDDebugfs) {
             let maximumDigits = space == .mmio ? 16 : 8
-            for line in PastedLine.lines(text) {
+            for line in Self.lines(text) {
                 let compact = line.text.filter { !$0.isWhitespace }
                 if compact.hasPrefix("Pleaseprovide") {
                     debugfs.notes.append("\(file): no offset written yet (\"\(line.text)\")")
@@ -98,6 +98,37 @@ public enum AMDDebugfsReader {
                 } else {
                     notUnderstood(line, file: file)
                 }
+            }
+        }
+
+        /// A file's lines, wrapped rows and sentences joined: a line is short when `rowIsShort`
+        /// says so or it begins one of the kernel's sentences without its end; it takes the
+        /// next line unless that starts a row (`rowStart`) or a sentence of its own.
+        static func lines(_ text: String, rowIsShort: @escaping ([Substring]) -> Bool = { _ in false },
+                          rowStart: @escaping ([Substring]) -> Bool = { _ in false }) -> [PastedLine] {
+            PastedLine.lines(text, joiningWhile: { rowIsShort($0) || isOpenSentence($0) },
+                             rowStart: { rowStart($0) || $0.first.map { sentenceStarts.contains(String($0)) || $0.hasPrefix("Offset:0x") } == true })
+        }
+
+        /// The first words of the sentences `debugfs.c` prints.
+        static let sentenceStarts: Set<String> = ["Please", "Not", "No", "Enter", "Interrupt", "IRQ", "The", "CMD", "DeviceId"]
+
+        /// Whether `tokens` begin one of `debugfs.c`'s sentences (or its `Offset:`/`CMD Buffer`
+        /// lines, its headers) and stop before its last word: the rest was wrapped.
+        static func isOpenSentence(_ tokens: [Substring]) -> Bool {
+            guard let first = tokens.first, let last = tokens.last else { return false }
+            let compact = tokens.joined()
+            switch first {
+            case "Please": return last != "offset" && last != "0x14]"
+            case "Not": return tokens.count < 7                      // Not able to read capability register at 0x%x
+            case "No": return last != "provided"
+            case "Enter": return last != "file"
+            case "Interrupt": return last != "disabled"
+            case "IRQ": return tokens.count < 6                      // IRQ lookup table not set for %04x:%02x:%02x:%x
+            case "The": return !last.hasPrefix("value")
+            case "CMD": return !compact.contains("TailOffset:") || compact.hasSuffix(":")
+            case "DeviceId": return tokens.count < 2 || (PCIAddress(parsing: tokens[1]) == nil && last != "iommu")
+            default: return first.hasPrefix("Offset:") && (!compact.contains("Value:") || compact.hasSuffix("Value:"))
             }
         }
 
@@ -116,7 +147,7 @@ public enum AMDDebugfsReader {
         /// about and dropped, so `entries[i]` is always slot i.
         mutating func commandBuffer(_ text: String, file: String, unit: Int, into debugfs: inout AMDDebugfs) {
             var buffer: AMDCommandBuffer?
-            for line in PastedLine.lines(text, joiningWhile: Self.isShortCommandRow, rowStart: { Self.commandLabel($0.first) != nil }) {
+            for line in Self.lines(text, rowIsShort: Self.isShortCommandRow, rowStart: { Self.commandLabel($0.first) != nil }) {
                 let compact = line.text.filter { !$0.isWhitespace }
                 if compact.hasPrefix("CMDBufferHeadOffset:") {
                     if let buffer { debugfs.commandBuffers.append(buffer) }
@@ -165,7 +196,7 @@ public enum AMDDebugfsReader {
 
         /// `devid_show`: `"%04x:%02x:%02x.%x\n"` or `"No or Invalid input provided\n"`.
         mutating func selectedDevice(_ text: String, file: String, into debugfs: inout AMDDebugfs) {
-            for line in PastedLine.lines(text) {
+            for line in Self.lines(text) {
                 if let device = line.tokens.count == 1 ? PCIAddress(parsing: line.tokens[0]) : nil {
                     debugfs.selectedDevice = device
                 } else if line.text.hasPrefix("No or Invalid input provided") {
@@ -180,7 +211,7 @@ public enum AMDDebugfsReader {
         /// `%016llx` from QWORD[3] down to QWORD[0], and `"iommu%d\n"`; or `"Enter a valid
         /// device ID to 'devid' file\n"`.
         mutating func deviceTable(_ text: String, file: String, into debugfs: inout AMDDebugfs) {
-            for line in PastedLine.lines(text, joiningWhile: Self.isShortDeviceTableRow, rowStart: { $0.first.flatMap(PCIAddress.init(parsing:)) != nil }) {
+            for line in Self.lines(text, rowIsShort: Self.isShortDeviceTableRow, rowStart: { $0.first.flatMap(PCIAddress.init(parsing:)) != nil }) {
                 if line.tokens.first == "DeviceId" { continue }
                 if line.text.hasPrefix("Enter a valid device ID") {
                     debugfs.notes.append("\(file): no device selected (\"\(line.text)\")")
@@ -209,7 +240,7 @@ public enum AMDDebugfsReader {
         /// or one of its refusals (remapping disabled, no table, a bad IntTabLen).
         mutating func interruptTable(_ text: String, file: String, into debugfs: inout AMDDebugfs) {
             var table: AMDInterruptRemapTable?
-            for line in PastedLine.lines(text, joiningWhile: Self.isShortInterruptRow, rowStart: { Self.interruptIndex($0.first) != nil }) {
+            for line in Self.lines(text, rowIsShort: Self.isShortInterruptRow, rowStart: { Self.interruptIndex($0.first) != nil }) {
                 let tokens = line.tokens
                 if tokens.count == 2, tokens[0] == "DeviceId", let device = PCIAddress(parsing: tokens[1]) {
                     if let table { debugfs.interruptRemapTables.append(table) }
@@ -276,7 +307,8 @@ struct PastedLine {
     static func lines(_ text: String, joiningWhile isShort: ([Substring]) -> Bool = { _ in false },
                       rowStart: ([Substring]) -> Bool = { _ in false }) -> [PastedLine] {
         var result: [PastedLine] = []
-        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character: split on it as well as on "\n".
+        for (offset, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             var line = raw.drop { $0 == ">" || $0 == " " || $0 == "\t" }
             if line.last == "\r" { line = line.dropLast() }
             let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
