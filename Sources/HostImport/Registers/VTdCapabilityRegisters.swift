@@ -110,7 +110,9 @@ struct VTdCapabilityRegisters {
         configuration.secondStage = !scalable || bit(ecap, 46)
         // `ssads_supported`: scalable mode, SLADS and SMPWC.
         configuration.dirtyTracking = scalable && bit(ecap, 45) && bit(ecap, 48)
-        configuration.pasidSizeSupported = Int((ecap >> 35) & 0x1f)
+        let pss = Int((ecap >> 35) & 0x1f)
+        configuration.pasidSizeSupported = min(pss, 19)
+        if pss > 19 { approximations.append("pss: ECAP.PSS = \(pss) is wider than PCIe's 20-bit PASIDs; kept pss=19") }
         if !scalable {
             let why = bit(ecap, 43) ? "intel_iommu=sm_off" : "ECAP.SMTS = 0"
             approximations.append("mode: legacy only (\(why)): no scalable mode, no PASIDs, no first stage; "
