@@ -1,4 +1,5 @@
 import IOMMUCore
+import Presentation
 
 /// Reads `sys/kernel/debug/iommu/amd/` (host-inputs §4), the files
 /// `drivers/iommu/amd/debugfs.c` (v6.17+) prints: the global `devid`, `devtbl` and
@@ -80,7 +81,7 @@ public enum AMDDebugfsReader {
 
         mutating func notUnderstood(_ line: PastedLine, file: String) {
             let shown = line.text.count > 60 ? String(line.text.prefix(60)) + "..." : line.text
-            warnings.append(ImportWarning(file: file, line: line.number, reason: "not understood: \(shown)"))
+            warnings.append(ImportWarning(file: file, line: line.number, reason: "not understood: \(terminalSafe(shown))"))
         }
 
         /// `mmio` (`"Offset:0x%x Value:0x%016llx\n"`, `iommu_mmio_show`) or `capability`
@@ -90,9 +91,9 @@ public enum AMDDebugfsReader {
             for line in Self.lines(text) {
                 let compact = line.text.filter { !$0.isWhitespace }
                 if compact.hasPrefix("Pleaseprovide") {
-                    debugfs.notes.append("\(file): no offset written yet (\"\(line.text)\")")
+                    debugfs.notes.append("\(file): no offset written yet (\"\(terminalSafe(line.text))\")")
                 } else if compact.hasPrefix("Notabletoread") {
-                    debugfs.notes.append("\(file): \(line.text)")
+                    debugfs.notes.append("\(file): \(terminalSafe(line.text))")
                 } else if compact.hasPrefix("Offset:"), let read = Self.offsetValue(compact, maximumDigits: maximumDigits) {
                     debugfs.registerReads.append(AMDRegisterRead(unitIndex: unit, space: space, offset: read.offset, value: read.value))
                 } else {
@@ -200,7 +201,7 @@ public enum AMDDebugfsReader {
                 if let device = line.tokens.count == 1 ? PCIAddress(parsing: line.tokens[0]) : nil {
                     debugfs.selectedDevice = device
                 } else if line.text.hasPrefix("No or Invalid input provided") {
-                    debugfs.notes.append("\(file): no device selected (\"\(line.text)\")")
+                    debugfs.notes.append("\(file): no device selected (\"\(terminalSafe(line.text))\")")
                 } else {
                     notUnderstood(line, file: file)
                 }
@@ -214,7 +215,7 @@ public enum AMDDebugfsReader {
             for line in Self.lines(text, rowIsShort: Self.isShortDeviceTableRow, rowStart: { $0.first.flatMap(PCIAddress.init(parsing:)) != nil }) {
                 if line.tokens.first == "DeviceId" { continue }
                 if line.text.hasPrefix("Enter a valid device ID") {
-                    debugfs.notes.append("\(file): no device selected (\"\(line.text)\")")
+                    debugfs.notes.append("\(file): no device selected (\"\(terminalSafe(line.text))\")")
                 } else if let entry = Self.deviceTableRow(line.tokens) {
                     debugfs.deviceTableEntries.append(entry)
                 } else {
@@ -247,7 +248,7 @@ public enum AMDDebugfsReader {
                     table = AMDInterruptRemapTable(device: device)
                 } else if line.text.hasPrefix("Interrupt remapping is disabled") || line.text.hasPrefix("IRQ lookup table not set")
                             || line.text.hasPrefix("The device's DTE contains an invalid IRT length") {
-                    debugfs.notes.append("\(file): \(line.text)")
+                    debugfs.notes.append("\(file): \(terminalSafe(line.text))")
                 } else if let entry = Self.interruptRow(tokens) {
                     guard var current = table else {
                         warnings.append(ImportWarning(file: file, line: line.number, reason: "IRTE before the DeviceId line"))

@@ -129,3 +129,28 @@ extension AMDCommandBuffer {
     /// Every slot decoded, in slot order.
     public var commands: [AMDCommand] { entries.map(AMDCommand.init(words:)) }
 }
+
+extension AMDRegisterRead {
+    /// The register at `offset` as `amd_iommu_types.h` names it (`MMIO_*_OFFSET`, and the PCI
+    /// capability's words: AMD IOMMU spec 48882 "IOMMU Capability Block"); nil for one it
+    /// does not name.
+    public var registerName: String? {
+        switch space {
+        case .mmio:
+            Self.mmioNames[offset]
+        case .capability:
+            [0x00: "Capability Header", 0x04: "Base Address Low", 0x08: "Base Address High", 0x0c: "Range",
+             0x10: "Miscellaneous Information 0", 0x14: "Miscellaneous Information 1"][offset]
+        }
+    }
+
+    static let mmioNames: [UInt32: String] = [
+        0x0000: "Device Table Base Address", 0x0008: "Command Buffer Base Address", 0x0010: "Event Log Base Address",
+        0x0018: "Control", 0x0020: "Exclusion Base", 0x0028: "Exclusion Range Limit", 0x0030: "Extended Feature",
+        0x0038: "PPR Log Base Address", 0x00e0: "GA Log Base Address", 0x00e8: "GA Log Tail Address",
+        0x015c: "MSI Address Low", 0x0160: "MSI Address High", 0x0164: "MSI Data", 0x0170: "XT Event Interrupt Control",
+        0x0178: "XT PPR Interrupt Control", 0x0180: "XT GA Log Interrupt Control", 0x01a0: "Extended Feature 2",
+        0x2000: "Command Buffer Head", 0x2008: "Command Buffer Tail", 0x2010: "Event Log Head", 0x2018: "Event Log Tail",
+        0x2020: "Status", 0x2030: "PPR Log Head", 0x2038: "PPR Log Tail", 0x2040: "GA Log Head", 0x2048: "GA Log Tail",
+    ]
+}
