@@ -181,7 +181,10 @@ import TestSupport
             var source = clean
             for path in source.files.keys {
                 guard var text = source.files[path] else { continue }
-                switch random.below(3) {
+                switch random.below(4) {
+                case 3:
+                    // Binary garbage, invalid UTF-8 and NULs included.
+                    text = String(decoding: (0..<random.below(400)).map { _ in UInt8(truncatingIfNeeded: random.next()) }, as: UTF8.self)
                 case 0:
                     text = String(String.UnicodeScalarView((0..<random.below(300)).map { _ in random.pick(alphabet) }))
                 case 1:

@@ -26,7 +26,9 @@ public enum AMDDebugfsReader: HostFileReader {
         let units = entries.compactMap { name in unitIndex(name).map { (name: name, index: $0) } }
         for unit in units.sorted(by: { $0.index < $1.index }) {
             let path = "\(directory)/\(unit.name)"
-            if let text = reader.text("\(path)/mmio") { reader.registers(text, file: "\(path)/mmio", unit: unit.index, space: .mmio, into: &debugfs) }
+            if let text = reader.text("\(path)/mmio") {
+                reader.registers(text, file: "\(path)/mmio", unit: unit.index, space: .mmio, into: &debugfs)
+            }
             if let text = reader.text("\(path)/capability") {
                 reader.registers(text, file: "\(path)/capability", unit: unit.index, space: .capability, into: &debugfs)
             }
@@ -108,7 +110,10 @@ public enum AMDDebugfsReader: HostFileReader {
         static func lines(_ text: String, rowIsShort: @escaping ([Substring]) -> Bool = { _ in false },
                           rowStart: @escaping ([Substring]) -> Bool = { _ in false }) -> [PastedLine] {
             PastedLine.lines(text, joiningWhile: { rowIsShort($0) || isOpenSentence($0) },
-                             rowStart: { rowStart($0) || $0.first.map { sentenceStarts.contains(String($0)) || $0.hasPrefix("Offset:0x") } == true })
+                             rowStart: { tokens in
+                                 guard let first = tokens.first else { return false }
+                                 return rowStart(tokens) || sentenceStarts.contains(String(first)) || first.hasPrefix("Offset:0x")
+                             })
         }
 
         /// The first words of the sentences `debugfs.c` prints.
@@ -153,7 +158,7 @@ public enum AMDDebugfsReader: HostFileReader {
                 if compact.hasPrefix("CMDBufferHeadOffset:") {
                     if let buffer { debugfs.commandBuffers.append(buffer) }
                     let numbers = compact.dropFirst("CMDBufferHeadOffset:".count).split(separator: "TailOffset:")
-                    guard numbers.count == 2, numbers[0].count <= 5, numbers[1].count <= 5, let head = Int(numbers[0]), let tail = Int(numbers[1]) else {
+                    guard numbers.count == 2, numbers.allSatisfy({ $0.count <= 5 }), let head = Int(numbers[0]), let tail = Int(numbers[1]) else {
                         notUnderstood(line, file: file)
                         buffer = nil
                         continue
