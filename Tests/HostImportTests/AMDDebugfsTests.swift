@@ -171,6 +171,25 @@ import TestSupport
         ])
     }
 
+    /// The series' earlier revisions (a ':' before the function, glued IRTE halves, devtbl's
+    /// "Please provide valid device id input") and the refusals printed without a newline.
+    @Test func earlierRevisionsAndUnterminatedRefusals() {
+        var source = AMDTestSource()
+        source.files["\(Self.root)/irqtbl"] = "DeviceId 0000:01:00:0\nIRT[0002] 00000000000000200000000000002041\n\n"
+        source.files["\(Self.root)/devtbl"] = "Please provide valid device id input\n"
+        let (debugfs, warnings) = read(source)
+        #expect(warnings.isEmpty, "\(warnings)")
+        #expect(debugfs.interruptRemapTables == [{
+            var table = AMDInterruptRemapTable(device: Self.device)
+            table.entries = [AMDInterruptRemapEntry(index: 2, words: [0x2041, 0x20])]
+            return table
+        }()])
+        #expect(debugfs.notes == ["\(Self.root)/devtbl: no device selected (\"Please provide valid device id input\")"])
+        source.files = ["\(Self.root)/devtbl": "Device table not found", "\(Self.root)/irqtbl": "The device's DTE contains an invalid IRT length value."]
+        let (refused, none) = read(source)
+        #expect(none.isEmpty && refused.notes.count == 2 && refused.isEmpty)
+    }
+
     /// Random bytes, random edits of the samples and random lines of the right words: no
     /// trap, every warning names a file and, when about a line, a line within it.
     @Test func seededFuzzNeverTraps() throws {

@@ -92,10 +92,8 @@ public enum AMDDebugfsReader: HostFileReader {
             let maximumDigits = space == .mmio ? 16 : 8
             for line in Self.lines(text) {
                 let compact = line.text.filter { !$0.isWhitespace }
-                if compact.hasPrefix("Pleaseprovide") {
-                    debugfs.notes.append("\(file): no offset written yet (\"\(terminalSafe(line.text))\")")
-                } else if compact.hasPrefix("Notabletoread") {
-                    debugfs.notes.append("\(file): \(terminalSafe(line.text))")
+                if let note = Self.refusal(line, file: file) {
+                    debugfs.notes.append(note)
                 } else if compact.hasPrefix("Offset:"), let read = Self.offsetValue(compact, maximumDigits: maximumDigits) {
                     debugfs.registerReads.append(AMDRegisterRead(unitIndex: unit, space: space, offset: read.offset, value: read.value))
                 } else {
@@ -117,7 +115,30 @@ public enum AMDDebugfsReader: HostFileReader {
         }
 
         /// The first words of the sentences `debugfs.c` prints.
-        static let sentenceStarts: Set<String> = ["Please", "Not", "No", "Enter", "Interrupt", "IRQ", "The", "CMD", "DeviceId"]
+        static let sentenceStarts: Set<String> = ["Please", "Not", "No", "Enter", "Interrupt", "IRQ", "The", "CMD", "DeviceId", "Device"]
+
+        /// The sentences `debugfs.c` prints instead of data, by their start, and what each means
+        /// (nil: the sentence says it). "Please provide valid device id input" is devtbl's in the
+        /// series' earlier revisions.
+        static let refusals: [(start: String, meaning: String?)] = [
+            ("Please provide mmio register's offset", "no offset written yet"),
+            ("Please provide capability register's offset", "no offset written yet"),
+            ("Please provide valid device id", "no device selected"),
+            ("No or Invalid input provided", "no device selected"),
+            ("Enter a valid device ID", "no device selected"),
+            ("Not able to read capability register", nil),
+            ("Device table not found", nil),
+            ("Interrupt remapping is disabled", nil),
+            ("IRQ lookup table not set", nil),
+            ("The device's DTE contains an invalid IRT length", nil),
+        ]
+
+        /// The note for a refusal line: `FILE: MEANING ("SENTENCE")`, or `FILE: SENTENCE`.
+        static func refusal(_ line: PastedLine, file: String) -> String? {
+            guard let refusal = refusals.first(where: { line.text.hasPrefix($0.start) }) else { return nil }
+            let text = terminalSafe(line.text)
+            return refusal.meaning.map { "\(file): \($0) (\"\(text)\")" } ?? "\(file): \(text)"
+        }
 
         /// Whether `tokens` begin one of `debugfs.c`'s sentences (or its `Offset:`/`CMD Buffer`
         /// lines, its headers) and stop before its last word: the rest was wrapped.
@@ -125,7 +146,8 @@ public enum AMDDebugfsReader: HostFileReader {
             guard let first = tokens.first, let last = tokens.last else { return false }
             let compact = tokens.joined()
             switch first {
-            case "Please": return last != "offset" && last != "0x14]"
+            case "Please": return last != "offset" && last != "0x14]" && last != "input"
+            case "Device": return last != "found"
             case "Not": return tokens.count < 7                      // Not able to read capability register at 0x%x
             case "No": return last != "provided"
             case "Enter": return last != "file"
@@ -133,7 +155,7 @@ public enum AMDDebugfsReader: HostFileReader {
             case "IRQ": return tokens.count < 6                      // IRQ lookup table not set for %04x:%02x:%02x:%x
             case "The": return !last.hasPrefix("value")
             case "CMD": return !compact.contains("TailOffset:") || compact.hasSuffix(":")
-            case "DeviceId": return tokens.count < 2 || (PCIAddress(parsing: tokens[1]) == nil && last != "iommu")
+            case "DeviceId": return tokens.count < 2 || (interruptDevice(tokens[1]) == nil && last != "iommu")
             default: return first.hasPrefix("Offset:") && (!compact.contains("Value:") || compact.hasSuffix("Value:"))
             }
         }
@@ -205,8 +227,8 @@ public enum AMDDebugfsReader: HostFileReader {
             for line in Self.lines(text) {
                 if let device = line.tokens.count == 1 ? PCIAddress(parsing: line.tokens[0]) : nil {
                     debugfs.selectedDevice = device
-                } else if line.text.hasPrefix("No or Invalid input provided") {
-                    debugfs.notes.append("\(file): no device selected (\"\(terminalSafe(line.text))\")")
+                } else if let note = Self.refusal(line, file: file) {
+                    debugfs.notes.append(note)
                 } else {
                     notUnderstood(line, file: file)
                 }
@@ -219,8 +241,8 @@ public enum AMDDebugfsReader: HostFileReader {
         mutating func deviceTable(_ text: String, file: String, into debugfs: inout AMDDebugfs) {
             for line in Self.lines(text, rowIsShort: Self.isShortDeviceTableRow, rowStart: { $0.first.flatMap(PCIAddress.init(parsing:)) != nil }) {
                 if line.tokens.first == "DeviceId" { continue }
-                if line.text.hasPrefix("Enter a valid device ID") {
-                    debugfs.notes.append("\(file): no device selected (\"\(terminalSafe(line.text))\")")
+                if let note = Self.refusal(line, file: file) {
+                    debugfs.notes.append(note)
                 } else if let entry = Self.deviceTableRow(line.tokens) {
                     debugfs.deviceTableEntries.append(entry)
                 } else {
@@ -248,12 +270,11 @@ public enum AMDDebugfsReader: HostFileReader {
             var table: AMDInterruptRemapTable?
             for line in Self.lines(text, rowIsShort: Self.isShortInterruptRow, rowStart: { Self.interruptIndex($0.first) != nil }) {
                 let tokens = line.tokens
-                if tokens.count == 2, tokens[0] == "DeviceId", let device = PCIAddress(parsing: tokens[1]) {
+                if tokens.count == 2, tokens[0] == "DeviceId", let device = Self.interruptDevice(tokens[1]) {
                     if let table { debugfs.interruptRemapTables.append(table) }
                     table = AMDInterruptRemapTable(device: device)
-                } else if line.text.hasPrefix("Interrupt remapping is disabled") || line.text.hasPrefix("IRQ lookup table not set")
-                            || line.text.hasPrefix("The device's DTE contains an invalid IRT length") {
-                    debugfs.notes.append("\(file): \(terminalSafe(line.text))")
+                } else if let note = Self.refusal(line, file: file) {
+                    debugfs.notes.append(note)
                 } else if let entry = Self.interruptRow(tokens) {
                     guard var current = table else {
                         warnings.append(ImportWarning(file: file, line: line.number, reason: "IRTE before the DeviceId line"))
@@ -279,9 +300,20 @@ public enum AMDDebugfsReader: HostFileReader {
             if words.count == 1, let word = words.first, word.count == 8, let value = parseBareHex(word) {
                 return AMDInterruptRemapEntry(index: index, words: [value])
             }
-            let wide = words.compactMap { $0.count == 16 ? parseBareHex($0) : nil }
-            guard words.count == 2, wide.count == 2 else { return nil }
+            // The series' earlier revisions glued the halves: "%016llx%016llx".
+            let halves = words.count == 1 && words.first?.count == 32 ? words.flatMap { [$0.prefix(16), $0.suffix(16)] } : Array(words)
+            let wide = halves.compactMap { $0.count == 16 ? parseBareHex($0) : nil }
+            guard halves.count == 2, wide.count == 2 else { return nil }
             return AMDInterruptRemapEntry(index: index, words: [wide[1], wide[0]])
+        }
+
+        /// `%04x:%02x:%02x.%x`, or `%04x:%02x:%02x:%x` (a ':' before the function) as the
+        /// series' earlier revisions and the "IRQ lookup table not set" line print it.
+        static func interruptDevice(_ token: Substring) -> PCIAddress? {
+            if let device = PCIAddress(parsing: token) { return device }
+            let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 4 else { return nil }
+            return PCIAddress(parsing: parts[0...2].joined(separator: ":") + "." + parts[3])
         }
 
         static func interruptIndex(_ token: Substring?) -> Int? {
