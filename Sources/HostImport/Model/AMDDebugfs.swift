@@ -7,10 +7,21 @@ public struct AMDDebugfs: Sendable, Equatable {
     public var registerReads: [AMDRegisterRead] = []
     /// `iommuNN/cmdbuf`.
     public var commandBuffers: [AMDCommandBuffer] = []
+    /// `devid`: the device last written there, which `devtbl` and `irqtbl` show.
+    public var selectedDevice: PCIAddress?
+    /// `irqtbl`: the selected device's valid IRTEs.
+    public var interruptRemapTables: [AMDInterruptRemapTable] = []
+    /// What the files said instead of data ("iommu00/mmio: no offset written yet"), and
+    /// "no AMD debugfs data" for the empty directories of kernels before v6.17.
+    public var notes: [String] = []
 
     public init() {}
 
-    public var isEmpty: Bool { self == AMDDebugfs() }
+    /// No data was read (notes aside).
+    public var isEmpty: Bool {
+        deviceTableEntries.isEmpty && registerReads.isEmpty && commandBuffers.isEmpty && selectedDevice == nil
+            && interruptRemapTables.isEmpty
+    }
 }
 
 /// One `devtbl` row: the device, its DTE in `DTE[0..3]` order (the file prints QWORD[3]

@@ -91,11 +91,26 @@ public enum AMDViDeviceTable {
         return order == 0 ? 0 : (order + 8) / 9 - 1
     }
 
+    // MARK: DTE[2] (interrupt remapping)
+
+    /// `DTE_IRQ_REMAP_ENABLE`: IV, the interrupt fields are valid.
+    public static let interruptValid: UInt64 = 1
+    /// `DTE_INTTABLEN_MASK` (bits 4:1): the table holds 2^IntTabLen IRTEs.
+    public static let interruptTableLengthShift: UInt64 = 1
+    /// `DTE_IRQ_PHYS_ADDR_MASK`: the interrupt remapping table root, bits 51:6.
+    public static let interruptTableMask: UInt64 = 0x000F_FFFF_FFFF_FFC0
+    /// `DTE_IRQ_REMAP_INTCTL_MASK` (bits 61:60): 0 abort, 1 forward unmapped, 2 remap, 3 reserved.
+    public static let interruptControlShift: UInt64 = 60
+
     /// The 256-bit DTE as the IOMMU decodes it.
     public struct Entry: Sendable, Equatable {
         public var words: [UInt64]
 
-        public init(words: [UInt64]) { self.words = words }
+        /// Missing words read as zero and extra ones are dropped, so a DTE dumped short
+        /// (a truncated log) decodes without trapping.
+        public init(words: [UInt64]) {
+            self.words = Array((words + [UInt64](repeating: 0, count: max(0, 4 - words.count))).prefix(4))
+        }
 
         public var valid: Bool { words[0] & AMDViDeviceTable.valid != 0 }
         public var translationValid: Bool { words[0] & AMDViDeviceTable.translationValid != 0 }
@@ -120,6 +135,47 @@ public enum AMDViDeviceTable {
         }
         public var domainID: UInt16 { UInt16(words[1] & AMDViDeviceTable.domainIDMask) }
         public var guestLevels: Int { (words[2] >> AMDViDeviceTable.guestLevelShift) & 3 == 1 ? 5 : 4 }
+        /// IV: interrupts are remapped through the table below.
+        public var interruptValid: Bool { words[2] & AMDViDeviceTable.interruptValid != 0 }
+        /// IntTabLen: log2 of the table's IRTE count (Linux writes 9, 512 entries; 11 with 2K support).
+        public var interruptTableLength: Int { Int((words[2] >> AMDViDeviceTable.interruptTableLengthShift) & 0xf) }
+        public var interruptTable: UInt64 { words[2] & AMDViDeviceTable.interruptTableMask }
+        public var interruptControl: Int { Int((words[2] >> AMDViDeviceTable.interruptControlShift) & 3) }
+
+        /// The fields the translation walk reads (DTE[0] and the DomainID), as the DTE view shows them.
+        public var translationFields: [DescriptorField] {
+            [
+                DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
+                DescriptorField("HAD", 7...8, of: words[0]), DescriptorField("Mode", 9...11, of: words[0]),
+                DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
+                DescriptorField("GV", 55...55, of: words[0]), DescriptorField("GLX", 56...57, of: words[0]),
+                DescriptorField("IR", 61...61, of: words[0]), DescriptorField("IW", 62...62, of: words[0]),
+                DescriptorField("DomainID", 64...79, words[1] & AMDViDeviceTable.domainIDMask),
+            ]
+        }
+
+        /// Every field of the 256-bit DTE (AMD IOMMU spec 48882 "Device Table Entry Format";
+        /// `DEV_ENTRY_*` and `DTE_*` in `amd_iommu_types.h`), bits numbered across the four
+        /// words: the translation fields, then the guest, ATS, exclusion and interrupt ones.
+        public var fields: [DescriptorField] {
+            translationFields + [
+                field("PPR", 52...52), field("GPRP", 53...53), field("GIOV", 54...54),
+                DescriptorField("GCR3TableRoot", 58...127, gcr3Table),
+                field("I", 96...96), field("SE", 97...97), field("SA", 98...98), field("IoCtl", 99...100),
+                field("Cache", 101...101), field("SD", 102...102), field("EX", 103...103), field("SysMgt", 104...105),
+                field("IV", 128...128), field("IntTabLen", 129...132), field("IG", 133...133),
+                DescriptorField("InterruptTableRoot", 134...179, interruptTable),
+                field("GuestPagingMode", 182...183), field("InitPass", 184...184), field("EIntPass", 185...185),
+                field("NMIPass", 186...186), field("IntCtl", 188...189), field("Lint0Pass", 190...190),
+                field("Lint1Pass", 191...191),
+            ]
+        }
+
+        /// A field within one word, its bits numbered across the DTE.
+        private func field(_ name: String, _ bits: ClosedRange<Int>) -> DescriptorField {
+            let word = words[bits.lowerBound / 64], low = bits.lowerBound % 64
+            return DescriptorField(name, bits, DescriptorField(name, low...(low + bits.count - 1), of: word).value)
+        }
     }
 
     /// What the IOMMU keeps of a DeviceID's DTE (and GCR3[0]) until INVALIDATE_DEVTAB_ENTRY.

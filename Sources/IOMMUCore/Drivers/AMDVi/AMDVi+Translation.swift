@@ -155,6 +155,17 @@ extension AMDVi {
         try memory.allocateOnce(&deviceTable, length: AMDViDeviceTable.entrySize << UInt64(AMDViDeviceTable.deviceIDBits))
     }
 
+    /// Writes a DTE a host dumped (debugfs `devtbl`) at `base + deviceID * 32` of this unit's
+    /// device table, allocating the table as `install` does, and drops the cached copy, so the
+    /// next `translate` of that DeviceID reads it. Returns the entry's address. The IOMMU keeps
+    /// no attachment for it: the host's domain is not an object of this machine.
+    public func placeDeviceTableEntry(_ words: [UInt64], deviceID: UInt16, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+        let entry = try deviceTableBase(memory) + UInt64(deviceID) * AMDViDeviceTable.entrySize
+        do throws(BusError) { try memory.write64(entry, words: AMDViDeviceTable.Entry(words: words).words) } catch { throw .EFAULT }
+        configurationCache[deviceID] = nil
+        return entry
+    }
+
     // MARK: The walk
 
     /// One untranslated DMA request, with or without a PASID.
@@ -403,12 +414,6 @@ extension AMDVi {
                 table = entry & AMDViDeviceTable.rootMask
             }
         }
-        return [ConfigurationStructure(name: "DTE", address: address, words: words, fields: [
-            DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
-            DescriptorField("HAD", 7...8, of: words[0]), DescriptorField("Mode", 9...11, of: words[0]), DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
-            DescriptorField("GV", 55...55, of: words[0]), DescriptorField("GLX", 56...57, of: words[0]),
-            DescriptorField("IR", 61...61, of: words[0]), DescriptorField("IW", 62...62, of: words[0]),
-            DescriptorField("DomainID", 64...79, words[1] & AMDViDeviceTable.domainIDMask),
-        ])] + gcr3
+        return [ConfigurationStructure(name: "DTE", address: address, words: words, fields: dte.translationFields)] + gcr3
     }
 }
