@@ -58,12 +58,12 @@ public struct FaultExplainer {
             explanation.sentence += FaultExplanationText.reasons(explanation.reasons)
             return explanation
         case .failure(let fault):
-            let cause = self.cause(of: fault, address: address, access: access, device: device, region: region)
+            let cause = self.cause(of: fault, record: record, address: address, device: device, region: region)
             let loggedKind = FaultReasonKind(architecture: record.architecture, reason: record.reason, amdFlags: record.flags)
             let reasons = ReasonComparison(logged: logged, model: FaultText.reason(fault),
                                            agree: loggedKind.agrees(with: FaultReasonKind(fault)))
             let sentence = FaultExplanationText.sentence(cause, context, fault: fault, address: address, region: region,
-                                                         unmap: staleUnmap(address), table: table(for: device, pasid: record.pasid))
+                                                         unmap: staleUnmap(address), table: tables.table(device: device.name, pasid: record.pasid))
                 + FaultExplanationText.reasons(reasons)
             var explanation = FaultExplanation(record: record, device: device.name, outcome: .faulted(fault), cause: cause,
                                                sentence: sentence)
@@ -118,13 +118,13 @@ public struct FaultExplainer {
 
     // MARK: The cause
 
-    private func cause(of fault: TranslationFault, address: UInt64, access: AccessRights, device: PlatformDevice,
+    private func cause(of fault: TranslationFault, record: FaultRecord, address: UInt64, device: PlatformDevice,
                        region: ReservedRegion?) -> FaultCause {
         let kind = FaultReasonKind(fault)
         if region != nil { return .reservedRegion }
-        let table = table(for: device, pasid: nil)
+        let table = tables.table(device: device.name, pasid: record.pasid)
         if kind == .addressRange || table.map({ !$0.format.translates(address) }) == true { return .outsideAperture }
-        if !tablesAreComplete && !known(address, in: table) { return .unknownTables }
+        if !tablesAreComplete && !tables.knows(address, device: device.name, pasid: record.pasid) { return .unknownTables }
         if fault.stage == .configuration || kind == .configuration { return .configuration }
         switch fault.steps.last?.kind {
         case .block?, .page?:
@@ -134,20 +134,6 @@ public struct FaultExplainer {
         case .table?, nil:
             // A fetch that hit no memory: on a host, a table the dumps did not hold.
             return tablesAreComplete ? .configuration : .unknownTables
-        }
-    }
-
-    /// The rebuilt table of the device (at the PASID, else its RID's).
-    private func table(for device: PlatformDevice, pasid: UInt32?) -> HostDomainTable? {
-        tables.table(device: device.name, pasid: pasid) ?? tables.table(device: device.name)
-    }
-
-    /// Whether the dumps showed what maps `address`: a table whose coverage includes it.
-    private func known(_ address: UInt64, in table: HostDomainTable?) -> Bool {
-        switch table?.coverage {
-        case .complete?: true
-        case .partial(let unknown)?: !unknown.contains { $0.contains(address) }
-        case .rootOnly?, nil: false
         }
     }
 
