@@ -51,7 +51,7 @@ enum FaultExplanationText {
     }
 
     static func translatesNow(_ context: Context, _ translation: Translation) -> String {
-        "the model translates \(translation.iova.hex) for \(context.owner) now (to \(translation.output.hex), "
+        "the model translates \(translation.iova.hex) in \(context.owner) now (to \(translation.output.hex), "
             + "\(translation.rights.shortDescription)): the fault came from another state of the machine"
     }
 
