@@ -140,11 +140,7 @@ func dmarRecord(_ address: UInt64?, reason: String = "0x06", write: Bool = false
     }
 
     @Test func amdPageFaultFlagsDecideTheKind() throws {
-        var snapshot = HostSnapshot()
-        snapshot.iommus = [HostIOMMU(name: "ivhd0", architecture: .amdVi)]
-        snapshot.groups = [HostFixtures.group(4, "DMA", ["0000:01:00.0"], [])]
-        snapshot.devices = [HostFixtures.device("0000:01:00.0", group: 4, iommu: "ivhd0")]
-        let host = try RebuiltHost(snapshot: snapshot, device: "0000:01:00.0")
+        let host = try RebuiltHost(snapshot: HostFixtures.single(unit: "ivhd0", .amdVi, group: 4), device: "0000:01:00.0")
         var record = HostImport.FaultRecord(sourceLine: 1, architecture: .amdVi, reason: "IO_PAGE_FAULT")
         record.device = .pci(PCIAddress(bus: 1, device: 0, function: 0))
         record.address = 0x4000_0000
@@ -157,11 +153,8 @@ func dmarRecord(_ address: UInt64?, reason: String = "0x06", write: Bool = false
     }
 
     @Test func smmuStreamIDsFindTheDevice() throws {
-        var snapshot = HostSnapshot()
-        snapshot.iommus = [HostIOMMU(name: "smmu3.0x0000000005000000", architecture: .armSMMUv3)]
-        snapshot.groups = [HostFixtures.group(0, "DMA", ["0000:01:00.0"], [])]
-        snapshot.devices = [HostFixtures.device("0000:01:00.0", group: 0, iommu: "smmu3.0x0000000005000000")]
-        let host = try RebuiltHost(snapshot: snapshot, device: "0000:01:00.0")
+        let host = try RebuiltHost(snapshot: HostFixtures.single(unit: "smmu3.0x0000000005000000", .armSMMUv3, group: 0),
+                                   device: "0000:01:00.0")
         var record = HostImport.FaultRecord(sourceLine: 1, architecture: .armSMMUv3, reason: "F_TRANSLATION")
         record.iommu = "5000000.iommu"
         record.sid = 0x100
@@ -199,5 +192,23 @@ func dmarRecord(_ address: UInt64?, reason: String = "0x06", write: Bool = false
             let explanation = host.explainer.explain(record)
             #expect(!explanation.sentence.isEmpty)
         }
+    }
+}
+
+@Suite struct HostTableCoverageTests {
+    @Test func coverageAndStage() throws {
+        let unknown = IOVARange(start: 0x10_0000, last: 0x1f_ffff)
+        let table = HostDomainTable(unit: "dmar0", device: "0000:00:02.0", pasid: nil, format: X86FirstStage(levels: 4), root: 0x1000,
+                                    coverage: .partial(unknown: [unknown]))
+        #expect(table.covers(0xf_ffff) && !table.covers(0x10_0000) && table.covers(0x20_0000))
+        #expect(!table.covers(IOVARange(start: 0, last: 0x10_0000)))
+        #expect(table.stage == .stage1)
+        var report = TableRebuildReport()
+        report.tables = [table, HostDomainTable(unit: "dmar0", device: "0000:00:02.0", pasid: 1, format: VTdSecondStage(), root: 0x2000,
+                                                coverage: .rootOnly(reason: "no dump"))]
+        #expect(report.knows(0x1000, device: "0000:00:02.0", pasid: nil))
+        #expect(!report.knows(0x1000, device: "0000:00:02.0", pasid: 1))
+        #expect(!report.knows(0x1000, device: "0000:00:03.0", pasid: nil))
+        #expect(report.tables[1].stage == .stage2)
     }
 }

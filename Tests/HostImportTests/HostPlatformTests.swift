@@ -24,6 +24,16 @@ enum HostFixtures {
         return group
     }
 
+    /// One unit with one device alone in its group.
+    static func single(unit: String, _ architecture: IOMMUArchitecture, device: String = "0000:01:00.0", group: UInt32,
+                       regions: [HostReservedRegion] = []) -> HostSnapshot {
+        var snapshot = HostSnapshot()
+        snapshot.iommus = [HostIOMMU(name: unit, architecture: architecture)]
+        snapshot.groups = [Self.group(group, "DMA", [device], regions)]
+        snapshot.devices = [Self.device(device, group: group, iommu: unit)]
+        return snapshot
+    }
+
     /// The Sunrise Point-LP laptop of `reserved-regions-intel-isa-floppy-wa.txt`: group 9 holds
     /// the ISA bridge with the floppy workaround's RMRR (`direct` 0-16M) and the MSI window;
     /// the GPU is in an identity group of its own.
@@ -68,14 +78,11 @@ enum HostFixtures {
     }
 
     @Test func amdDriverRegionsAndExclusionRanges() throws {
-        var snapshot = HostSnapshot()
-        snapshot.iommus = [HostIOMMU(name: "ivhd0", architecture: .amdVi)]
-        snapshot.groups = [HostFixtures.group(4, "DMA", ["0000:01:00.0"], [
+        let snapshot = HostFixtures.single(unit: "ivhd0", .amdVi, group: 4, regions: [
             HostFixtures.region(0xa000_0000, 0xa00f_ffff, .reserved),
             HostFixtures.region(0xfee0_0000, 0xfeef_ffff, .msi),
             HostFixtures.region(0xfd_0000_0000, 0xff_ffff_ffff, .reserved),
-        ])]
-        snapshot.devices = [HostFixtures.device("0000:01:00.0", group: 4, iommu: "ivhd0")]
+        ])
         let (platform, _) = HostPlatform.description(of: snapshot)
         try platform.validate()
         let device = try #require(platform.devices.first)
@@ -88,15 +95,12 @@ enum HostFixtures {
 
     /// `reserved-regions-arm-smmuv3-iort-rmr.txt`: four IORT RMRs and the SW_MSI window.
     @Test func smmuV3UnitsKeepTheirSysfsNameAndAssumeStreamIDs() throws {
-        var snapshot = HostSnapshot()
         let name = "smmu3.0x0000000005000000"
-        snapshot.iommus = [HostIOMMU(name: name, architecture: .armSMMUv3)]
-        snapshot.groups = [HostFixtures.group(0, "DMA", ["0000:01:00.0"], [
+        let snapshot = HostFixtures.single(unit: name, .armSMMUv3, group: 0, regions: [
             HostFixtures.region(0x100_0000, 0x10ff_ffff, .directRelaxable),
             HostFixtures.region(0x800_0000, 0x80f_ffff, .msi),
             HostFixtures.region(0x8_0c00_0000, 0x8_1bff_ffff, .directRelaxable),
-        ])]
-        snapshot.devices = [HostFixtures.device("0000:01:00.0", group: 0, iommu: name)]
+        ])
         let (platform, notes) = HostPlatform.description(of: snapshot)
         try platform.validate()
         #expect(platform.units.map(\.name) == [name])

@@ -28,8 +28,8 @@ public enum HostPlatform {
         builder.addUnits()
         builder.addGroups()
         builder.addDevices()
-        builder.splitRegions()
         builder.enforceValidity()
+        builder.splitRegions()
         return (builder.platform, builder.notes)
     }
 
