@@ -93,6 +93,14 @@ enum HostFixtures {
                                          ReservedRegion(range: AMDVi.hyperTransportWindow, type: .reserved)])
     }
 
+    /// A host that does not list the HyperTransport window the model's AMD-Vi driver adds.
+    @Test func driverWindowsTheHostLacksAreNoted() throws {
+        let snapshot = HostFixtures.single(unit: "ivhd0", .amdVi, group: 4, regions: [HostFixtures.region(0xfee0_0000, 0xfeef_ffff, .msi)])
+        let (_, notes) = HostPlatform.description(of: snapshot)
+        #expect(notes.contains("0000:01:00.0: the model's driver reserves 0xfd00000000-0xffffffffff (reserved), which the host does not list"))
+        #expect(!notes.contains { $0.contains("0xfee00000-0xfeefffff (msi), which") })
+    }
+
     /// `reserved-regions-arm-smmuv3-iort-rmr.txt`: four IORT RMRs and the SW_MSI window.
     @Test func smmuV3UnitsKeepTheirSysfsNameAndAssumeStreamIDs() throws {
         let name = "smmu3.0x0000000005000000"

@@ -242,6 +242,15 @@ extension HostPlatform {
                         notes.append("\(terminalSafe(name)): MSI window \(region.range) differs from the model's driver's")
                     }
                 }
+                // A window the model's driver adds that the host did not list (an AMD-Vi unit
+                // whose EFR2 says the HyperTransport range is ignored, a kernel without the
+                // window): the what-ifs would refuse what the host allows. An empty list may
+                // be a missing file (before v4.11), so only a listed group is compared.
+                if !regions.isEmpty {
+                    for own in driverOwn where !driver.contains(where: { $0.range == own.range }) {
+                        notes.append("\(terminalSafe(name)): the model's driver reserves \(own.range) (\(own.type.rawValue)), which the host does not list")
+                    }
+                }
                 platform.devices[index].firmwareRegions = firmware
                 platform.devices[index].driverRegions = driver
             }
