@@ -206,7 +206,8 @@ enum HostFixtures {
                 snapshot.devices.append(HostFixtures.device(name, group: random.chance(1, in: 5) ? nil : UInt32(random.below(5)),
                                                             iommu: unitNames.isEmpty || random.chance(1, in: 6) ? "nope" : random.pick(unitNames)))
             }
-            let (platform, _) = HostPlatform.description(of: snapshot)
+            let (platform, notes) = HostPlatform.description(of: snapshot)
+            #expect(!notes.contains { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } })
             #expect(throws: Never.self) { try platform.validate() }
             #expect(throws: Never.self) { try Machine(platform: platform) }
         }
