@@ -111,6 +111,21 @@ public struct CommandResult: Sendable {
     }
 
     public func field(_ name: String) -> FieldValue? { fields.first { $0.name == name }?.value }
+
+    /// `status`, the out fields and a reason, as the members of one JSON object.
+    var jsonMembers: [String] {
+        var members = ["\"status\":\(jsonString(status.description))"]
+        for (name, value) in fields { members.append("\(jsonString(name)):\(value.json)") }
+        switch status {
+        case .unsupported(let reason), .failed(let reason): members.append("\"reason\":\(jsonString(reason))")
+        default: break
+        }
+        return members
+    }
+
+    /// The result alone as one JSON object (`iommuscope translate --host --json`): a line's
+    /// JSON without its `line` and `cmd`.
+    public var json: String { "{" + jsonMembers.joined(separator: ",") + "}" }
 }
 
 /// A line's result together with what it was expected to do.
@@ -129,12 +144,7 @@ public struct LineReport: Sendable {
 
     /// One JSON object, as `iommuscope run --json` prints it.
     public var json: String {
-        var members = ["\"line\":\(line)", "\"cmd\":\(jsonString(command))", "\"status\":\(jsonString(result.status.description))"]
-        for (name, value) in result.fields { members.append("\(jsonString(name)):\(value.json)") }
-        switch result.status {
-        case .unsupported(let reason), .failed(let reason): members.append("\"reason\":\(jsonString(reason))")
-        default: break
-        }
+        var members = ["\"line\":\(line)", "\"cmd\":\(jsonString(command))"] + result.jsonMembers
         if let expectation, !passed { members.append("\"expected\":\(jsonString(expectation.description))") }
         return "{" + members.joined(separator: ",") + "}"
     }

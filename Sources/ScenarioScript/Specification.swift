@@ -155,7 +155,8 @@ private func checkValue(_ text: Substring, kind: ArgumentKind, column: Int, line
         }
         return .entries(entries)
     case .device, .iommu:
-        guard isIdentifier(text) else { throw ScenarioError(line: line, column: column, "'\(text)' is not a name") }
+        // A host's devices and units keep their sysfs names (`dev=0000:03:00.0`).
+        guard isIdentifier(text) || isSysfsName(text) else { throw ScenarioError(line: line, column: column, "'\(text)' is not a name") }
         return .name(String(text))
     case .word(let words):
         guard words.contains(String(text)) else {

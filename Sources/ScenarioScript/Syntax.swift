@@ -125,6 +125,20 @@ func isIdentifier<S: StringProtocol>(_ text: S) -> Bool {
     return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
 }
 
+/// True for a device or unit name as sysfs spells it, which `dev=` and `iommu=` take besides
+/// identifiers: a host's PCI function `0000:03:00.0`, a platform device `fc900000.gpu`, an
+/// SMMUv3 unit `smmu3.0x00000000fc900000`. A letter or digit, then letters, digits and
+/// `_ - . : +`, at most 255 characters (`NAME_MAX`); nothing that separates values
+/// (`,` `=` `#` braces) or starts an expression.
+func isSysfsName<S: StringProtocol>(_ text: S) -> Bool {
+    guard let first = text.utf8.first, text.utf8.count <= 255 else { return false }
+    func alphanumeric(_ byte: UInt8) -> Bool {
+        ((byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+    let punctuation: Set<UInt8> = [UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "+")]
+    return alphanumeric(first) && text.utf8.allSatisfy { alphanumeric($0) || punctuation.contains($0) }
+}
+
 /// Parses the shape of one line; argument values are checked later against the command.
 func parseLine(_ text: Substring, number: Int) throws(ScenarioError) -> ScenarioLine? {
     var tokens = try tokenize(text, line: number)

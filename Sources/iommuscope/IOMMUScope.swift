@@ -112,9 +112,15 @@ struct Show: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay a scenario: one result per command line; exit 1 when an expectation fails.")
+        abstract: "Replay a scenario: one result per command line; exit 1 when an expectation fails.",
+        discussion: """
+            With --host DIR|FILE (a host root or a capture file), the scenario runs on that host: its IOMMU units, groups, \
+            devices (named by sysfs name, e.g. device_bind dev=0000:03:00.0) and reserved regions are the platform, and \
+            the page tables its debugfs dumps show are rebuilt in the model's memory.
+            """)
 
     @Argument(help: "A scenario file (.iommu).") var file: String
+    @Option(help: "A host root directory or a capture file whose units, groups and devices are the platform.") var host: String?
     @Flag(help: "Print one JSON object per command line.") var json = false
 
     /// Two passes over the file: the first checks every line and keeps only errors (any bad
@@ -123,7 +129,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let check = Scenario.check(try scenarioLines(file))
         guard check.errors.isEmpty else { throw reportParseErrors(check.errors, path: file) }
-        let session = Session()
+        let session = try host.map { try HostModel.open($0).session } ?? Session()
         var failures = 0
         do {
             try session.run(lines: try scenarioLines(file)) { report in

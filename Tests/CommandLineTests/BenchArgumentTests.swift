@@ -6,16 +6,6 @@ import Testing
 /// Every `bench` option is checked before a rig runs: out-of-range values are usage errors
 /// that name the allowed range, never a trap inside the rig.
 @Suite struct BenchArgumentTests {
-    /// The message ArgumentParser prints for `arguments`, or nil when they parse and validate.
-    private func failure(_ arguments: [String]) -> String? {
-        do {
-            _ = try IOMMUScope.parseAsRoot(arguments)
-            return nil
-        } catch {
-            return IOMMUScope.message(for: error)
-        }
-    }
-
     @Test(arguments: [
         ["bench", "ioas", "--areas", "0"], ["bench", "ioas", "--areas=-5"], ["bench", "ioas", "--areas", "9223372036854775807"],
         ["bench", "ioas", "--areas", "100,x"], ["bench", "ioas", "--areas", ""], ["bench", "ioas", "--areas", "250001"],
@@ -28,15 +18,15 @@ import Testing
         ["bench", "tui", "--width", "0"], ["bench", "tui", "--height", "-1"],
     ])
     func outOfRangeIsAUsageError(_ arguments: [String]) throws {
-        let message = try #require(failure(arguments))
+        let message = try #require(parseFailure(arguments))
         #expect(!message.isEmpty)
     }
 
     @Test func messagesNameTheRange() throws {
-        #expect(failure(["bench", "translate", "--pages", "65536"]) == "--pages must be from 1 to 30720 (got 65536)")
-        #expect(failure(["bench", "map", "--pages", "31"]) == "--pages must be from 32 to 4194304 (got 31)")
-        #expect(failure(["bench", "tui", "--keys", "0"]) == "--keys must be from 1 to 100000 (got 0)")
-        #expect(failure(["bench", "ioas", "--areas", "100,x"])
+        #expect(parseFailure(["bench", "translate", "--pages", "65536"]) == "--pages must be from 1 to 30720 (got 65536)")
+        #expect(parseFailure(["bench", "map", "--pages", "31"]) == "--pages must be from 32 to 4194304 (got 31)")
+        #expect(parseFailure(["bench", "tui", "--keys", "0"]) == "--keys must be from 1 to 100000 (got 0)")
+        #expect(parseFailure(["bench", "ioas", "--areas", "100,x"])
                 == "--areas lists area counts separated by commas ('x' is not one)")
     }
 
@@ -46,7 +36,7 @@ import Testing
         ["bench", "tui", "--areas", "1", "--frames", "1", "--keys", "1", "--width", "40", "--height", "12"],
     ])
     func boundsParse(_ arguments: [String]) {
-        #expect(failure(arguments) == nil)
+        #expect(parseFailure(arguments) == nil)
     }
 
     /// The smallest rigs run to completion (the boundary values that used to trap).

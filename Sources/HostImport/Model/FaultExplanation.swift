@@ -12,6 +12,8 @@ public struct FaultExplanation {
     /// One sentence for a person ("0x8d801000 is not mapped in 0000:00:02.0's DMA domain:
     /// the walk stops at the empty PDE (level 2)").
     public var sentence: String
+    /// The logged reason next to the model's, and whether they name the same kind of fault.
+    public var reasons: ReasonComparison?
 
     public init(record: FaultRecord, device: String?, outcome: Outcome, cause: FaultCause, sentence: String) {
         self.record = record
@@ -54,4 +56,25 @@ public enum FaultCause: String, Sendable, Equatable, CaseIterable {
     case translatesNow = "translates-now"
     /// Nothing in the model matches the record's device.
     case noDevice = "no-device"
+    /// The model cannot replay the DMA: the record has no address, or the architecture's walk
+    /// of this request is not modelled.
+    case notModelled = "not-modelled"
+}
+
+/// A logged fault reason beside the model's: SMMUv3 event names, VT-d reason codes and
+/// AMD-Vi event types sorted into the kinds of fault they report, so a legacy-mode DMAR
+/// `0x06` and the model's scalable-mode `0x71` agree while `F_PERMISSION` and
+/// `F_TRANSLATION` do not.
+public struct ReasonComparison: Sendable, Equatable {
+    public var logged: String
+    /// The model's reason as `FaultText.reason` names it; nil when the model does not fault.
+    public var model: String?
+    /// Nil when the model does not fault.
+    public var agree: Bool?
+
+    public init(logged: String, model: String?, agree: Bool?) {
+        self.logged = logged
+        self.model = model
+        self.agree = agree
+    }
 }

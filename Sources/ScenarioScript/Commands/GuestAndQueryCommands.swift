@@ -29,7 +29,18 @@ private func stepRecord(_ step: WalkStep) -> [(name: String, value: FieldValue)]
 
 /// What `translate` prints for one DMA transaction (and `fault_respond` for its retry).
 func translationResult(iova: UInt64, _ dma: DMAOutcome) -> CommandResult {
-    switch dma.result {
+    // A fault forwarded to a vIOMMU's vEVENTQ names the queue; one that became a page
+    // request names the FAULT it waits on.
+    translationResult(iova: iova, dma.result,
+                      faultFields: (dma.vevent.map { [("vevent", id($0.id))] } ?? []) + (dma.iopf.map(pageRequestFields) ?? []))
+}
+
+/// `translate`'s result for one walk, whoever issued it: a scenario's bound device, or a host
+/// device in the kernel's own domain (`iommuscope translate --host`); `faultFields` follow a
+/// fault's steps.
+public func translationResult(iova: UInt64, _ result: Result<Translation, TranslationFault>?,
+                              faultFields: [(name: String, value: FieldValue)] = []) -> CommandResult {
+    switch result {
     case nil:
         return CommandResult(status: .unsupported("this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet"))
     case .success(let translation)?:
@@ -43,12 +54,10 @@ func translationResult(iova: UInt64, _ dma: DMAOutcome) -> CommandResult {
         let record: [(name: String, value: FieldValue)] = [
             ("stage", .integer(UInt64(fault.stage.number))), ("level", .integer(UInt64(fault.level))),
         ] + FaultText.fields(fault).map { ($0.name, .text($0.value)) }
-        // A fault forwarded to a vIOMMU's vEVENTQ names the queue; one that became a page
-        // request names the FAULT it waits on.
         return CommandResult(status: .fault, fields: [
             ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
             ("steps", .records(fault.steps.map(stepRecord))),
-        ] + (dma.vevent.map { [("vevent", id($0.id))] } ?? []) + (dma.iopf.map(pageRequestFields) ?? []))
+        ] + faultFields)
     }
 }
 
