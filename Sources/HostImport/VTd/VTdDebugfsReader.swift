@@ -63,7 +63,9 @@ struct DebugfsLine {
 
     static func split(_ text: String) -> [DebugfsLine] {
         var lines: [DebugfsLine] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).prefix(maximumLines).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too.
+        let raw = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (index, raw) in raw.prefix(maximumLines).enumerated() {
             var line = raw[...]
             // Mail quoting: any mix of `>` and spaces before the text.
             while let first = line.first(where: { $0 != " " }), first == ">" {
@@ -80,7 +82,7 @@ struct DebugfsLine {
                     if token.hasSuffix("]") { break }
                 }
                 let inner = stamp.dropFirst().dropLast()
-                if stamp.hasSuffix("]"), inner.contains("."), inner.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
+                if stamp.hasSuffix("]"), inner.contains("."), inner.contains(where: \.isNumber), inner.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
                     tokens.removeFirst(taken)
                 }
             }

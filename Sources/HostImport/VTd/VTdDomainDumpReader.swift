@@ -21,6 +21,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
         var width = columns.count
         var zipping: (header: DebugfsLine, first: Int, next: Int)?
         var blockStart = 0
+        var headerLine: Int?
         func endZip() {
             guard let current, let zip = zipping else { return }
             let rows = dump.domains[current].rows.count - zip.first
@@ -60,10 +61,16 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                 continue
             }
             if let first = tokens.first, columns.contains(first), tokens.allSatisfy(columns.contains) {
+                defer { headerLine = line.number }
+                // The rest of a hard-wrapped header: on the very next line, before any row.
+                if let zip = zipping, zip.next == zip.first, first != "IOVA_PFN", headerLine == line.number - 1 { continue }
                 endZip()
+                let rows = current.map { dump.domains[$0].rows.count } ?? 0
                 if first == "IOVA_PFN" {
                     width = tokens.count
-                    blockStart = current.map { dump.domains[$0].rows.count } ?? 0
+                    blockStart = rows
+                } else if rows == blockStart, headerLine == line.number - 1 {
+                    width += tokens.count  // the rest of a hard-wrapped header
                 } else {
                     zipping = (line, blockStart, blockStart)
                 }
@@ -96,6 +103,13 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                 }
                 dump.domains[current].rows.append(parsed)
             } else if entriesOnly, let zip = zipping {
+                let rows = dump.domains[current].rows
+                if zip.next > zip.first, zip.next <= rows.count, !rows[zip.next - 1].endsAtLeaf,
+                   rows[zip.next - 1].entries.count + tokens.count <= columns.count - 1 {
+                    // A hard wrap inside the block's row: it has not reached its leaf yet.
+                    dump.domains[current].rows[zip.next - 1].entries += tokens.compactMap { parseHexWord($0) }
+                    continue
+                }
                 let target = zip.next
                 if target < dump.domains[current].rows.count {
                     dump.domains[current].rows[target].entries += tokens.compactMap { parseHexWord($0) }

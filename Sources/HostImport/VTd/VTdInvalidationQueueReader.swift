@@ -14,7 +14,7 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
         var shape: (words: Int, status: Bool)?
         /// Fields of the rows of the block being read, before decoding (the ABI docs' second block extends them).
         var pending: [(line: DebugfsLine, fields: [Substring])] = []
-        var zipping: (header: DebugfsLine, next: Int)?
+        var zipping: (header: DebugfsLine, next: Int, width: Int, filled: Int)?
         func endZip() {
             if let zip = zipping, zip.next != pending.count {
                 warnings.append(ImportWarning(file, zip.header, "\(zip.next) rows under `\(zip.header.text)` for \(pending.count) in the block before it"))
@@ -36,6 +36,7 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
             }
             pending = []
         }
+        var headerLine: Int?
         for line in lines {
             let tokens = line.tokens
             if line.isBlank || line.isElision { continue }
@@ -63,14 +64,22 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
                 continue
             }
             if tokens.allSatisfy(columns.contains) {
+                defer { headerLine = line.number }
+                let wrapped = headerLine == line.number - 1
                 if tokens.first == "Index" {
                     flush()
                     let words = tokens.filter { $0.hasPrefix("qw") }.count
                     shape = (words, tokens.contains("status"))
                     if let current { dump.invalidationQueues[current].wideDescriptors = tokens.contains("qw3") || tokens.contains("qw2") }
+                } else if pending.isEmpty, wrapped, let known = shape {
+                    // The rest of a hard-wrapped header.
+                    shape = (known.words + tokens.filter { $0.hasPrefix("qw") }.count, known.status || tokens.contains("status"))
+                    if tokens.contains("qw3") || tokens.contains("qw2"), let current { dump.invalidationQueues[current].wideDescriptors = true }
+                } else if zipping?.next == 0, wrapped {
+                    continue  // the rest of a hard-wrapped block header
                 } else {
                     endZip()
-                    zipping = (line, 0)
+                    zipping = (line, 0, tokens.count, tokens.count)
                     // The split-off columns say what the full header had.
                     if tokens.contains("qw3"), let current {
                         dump.invalidationQueues[current].wideDescriptors = true
@@ -83,12 +92,22 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
             }
             guard tokens.allSatisfy({ parseBareHex($0) != nil }) else { continue }  // not understood
             if let zip = zipping {
+                if zip.next > 0, zip.filled + tokens.count <= zip.width, zip.next <= pending.count {
+                    pending[zip.next - 1].fields += tokens  // a hard wrap inside the block's row
+                    zipping?.filled += tokens.count
+                    continue
+                }
+                zipping?.filled = tokens.count
                 if zip.next < pending.count {
                     pending[zip.next].fields += tokens
                 } else {
                     warnings.append(ImportWarning(file, line, "more rows under `\(zip.header.text)` than in the block before it"))
                 }
                 zipping?.next += 1
+            } else if let last = pending.last, let expected = shape.map({ 1 + $0.words + ($0.status ? 1 : 0) }),
+                      last.fields.count < expected, last.fields.count + tokens.count <= expected, tokens.count < expected - 1 {
+                // A hard-wrapped row continues on this line.
+                pending[pending.count - 1].fields += tokens
             } else {
                 pending.append((line, tokens))
             }

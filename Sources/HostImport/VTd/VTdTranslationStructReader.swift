@@ -17,8 +17,9 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
     /// The rows of one column-block group: the first block's rows, which later blocks extend.
     private struct Group {
         var rows: [(line: DebugfsLine, tokens: [Substring])] = []
-        /// The continuation block being zipped: the header's line and the next row to extend.
-        var zipping: (header: DebugfsLine, next: Int)?
+        /// The continuation block being zipped: the header's line, the next row to extend, and
+        /// the fields the header names and the last extended row got (a wrapped row has fewer).
+        var zipping: (header: DebugfsLine, next: Int, width: Int, filled: Int)?
     }
 
     static func parse(_ text: String, file: String, into dump: inout VTdDebugfs, warnings: inout [ImportWarning]) {
@@ -39,6 +40,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
             group = Group()
         }
         var index = 0
+        var headerLine: Int?
         while index < lines.count {
             let line = lines[index]
             index += 1
@@ -79,13 +81,14 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
             }
             // v5.3+: a header starts a group (with B.D.F) or a continuation block (without).
             if tokens.allSatisfy(columns.contains) {
+                defer { headerLine = line.number }
                 if tokens.contains("PASID"), let unit { dump.translationStructures[unit].layout = .current }
                 if tokens.contains("B.D.F") {
                     flush()
-                } else {
+                } else if !group.rows.isEmpty, group.zipping?.next != 0 || headerLine != line.number - 1 {
                     if let zipping = group.zipping { checkZip(group, zipping.header, zipping.next, file, &warnings) }
-                    group.zipping = (line, 0)
-                }
+                    group.zipping = (line, 0, tokens.count, tokens.count)
+                }  // else the rest of a hard-wrapped header
                 continue
             }
             guard tokens.allSatisfy(isField) else { continue }  // a prompt, a note: not understood
@@ -100,12 +103,19 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
                 }
                 group.rows.append((line, row))
             } else if let zipping = group.zipping {
+                if zipping.next > 0, zipping.filled + tokens.count <= zipping.width, zipping.next <= group.rows.count {
+                    // A hard wrap inside the block's row.
+                    group.rows[zipping.next - 1].tokens += tokens
+                    group.zipping?.filled += tokens.count
+                    continue
+                }
                 if zipping.next < group.rows.count {
                     group.rows[zipping.next].tokens += tokens
                 } else {
                     warnings.append(ImportWarning(file, line, "more rows under `\(zipping.header.text)` than in the block before it"))
                 }
                 group.zipping?.next += 1
+                group.zipping?.filled = tokens.count
             } else {
                 warnings.append(ImportWarning(file, line, "entries without a B.D.F: \(line.text)"))
             }
