@@ -56,7 +56,10 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                     warnings.append(ImportWarning(file, line, "not a `Device %s [with pasid %x] @0x%llx` heading: \(line.text)"))
                     continue
                 }
-                dump.domains.append(VTdDomainDump(device: device, pasid: pasid ?? filePASID, root: root, layout: layout, file: file))
+                // A RID file of a scalable-mode unit prints `with pasid 0` (IOMMU_NO_PASID): the RID's table.
+                let ridFile = layout == .perDevice && filePASID == nil && pasid == 0
+                dump.domains.append(VTdDomainDump(device: device, pasid: ridFile ? nil : pasid ?? filePASID, root: root, layout: layout,
+                                                  file: file))
                 current = dump.domains.count - 1
                 continue
             }

@@ -44,6 +44,8 @@ private struct VTdUnitRebuild {
     private var pasidEntries: [UInt16: [UInt32: [UInt64]]] = [:]
     /// The PASID directory entries the synthesized PASID tables hang from.
     private var directoryEntries = Set<UInt64>()
+    /// ECAP.FLTS from `iommu_regset`, when dumped.
+    private var firstStageCapable: Bool?
 
     init(unit: IntelVTd, dump: VTdDebugfs, machine: Machine) {
         self.unit = unit
@@ -63,6 +65,7 @@ private struct VTdUnitRebuild {
         let name = unit.name
         let structure = dump.translationStructures.first { $0.unit == name }
         let registers = dump.registerSets.first { $0.unit == name }
+        firstStageCapable = registers?["ECAP"].map { $0 >> 47 & 1 != 0 }
         let domains = dump.domains.filter { device(named: $0.device) != nil }
         guard structure != nil || !domains.isEmpty else { return }
         if dump.translationDisabled.contains(name) {
@@ -185,7 +188,9 @@ private struct VTdUnitRebuild {
             let firstEntry: Int? = domain.rows.first.flatMap { row in row.entries.firstIndex { $0 != 0 } }
             let top = 5 - (firstEntry ?? 1)
             let levels = top >= 3 && top <= 5 ? top : 4
-            format = mode == .legacy ? VTdSecondStage(levels: levels) as any PageTableFormat : X86FirstStage(levels: levels)
+            // Linux gives paging domains the first stage when the unit has it (ECAP.FLTS, bit 47).
+            let firstStage = mode == .scalable && (firstStageCapable ?? false)
+            format = firstStage ? X86FirstStage(levels: levels) as any PageTableFormat : VTdSecondStage(levels: levels)
             report.notes.append("\(label): no configuration entry dumped: \(format!.name) assumed from the rows")
         }
         guard let format else { return }
