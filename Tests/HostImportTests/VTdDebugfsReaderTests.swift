@@ -58,8 +58,8 @@ import TestSupport
         #expect(legacy.rootEntry == (0, 0x1_0303_e001))
         #expect(legacy.contextEntry == (0x102, 0x1_0303_f005))
         #expect(legacy.pasid == nil && legacy.pasidEntry == nil)
-        let context = VTd.LegacyContextEntry(lo: legacy.contextEntry.lo, hi: legacy.contextEntry.hi)
-        #expect(context.present && context.translationType == 0b01 && context.addressWidth == 2 && context.domainID == 1)
+        let context = VTd.ContextEntry(lo: legacy.contextEntry.lo, hi: legacy.contextEntry.hi)
+        #expect(context.present && context.translationType == 0b01 && context.legacyAddressWidth == 2 && context.legacyDomainID == 1)
         #expect(context.secondLevelTable == 0x1_0303_f000)
         let scalable = dmar0.rows[0]
         #expect(scalable.device == PCIAddress(bus: 0, device: 0x0a, function: 0))

@@ -141,7 +141,7 @@ private struct VTdUnitRebuild {
         let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let entry = root + bus * VTd.rootEntrySize
         guard let lo = words[entry]?.value, let hi = words[entry + 8]?.value else { return nil }
-        if mode == .legacy { return lo & 1 != 0 ? (lo & Self.addressMask) + devfn * VTd.LegacyContextEntry.size : nil }
+        if mode == .legacy { return lo & 1 != 0 ? (lo & Self.addressMask) + devfn * VTd.legacyContextEntrySize : nil }
         let table = devfn < 0x80 ? lo : hi
         return table & 1 != 0 ? (table & Self.addressMask) + (devfn & 0x7f) * VTd.contextEntrySize : nil
     }
@@ -154,11 +154,11 @@ private struct VTdUnitRebuild {
         -> (format: (any PageTableFormat)?, root: UInt64?, passThrough: Bool) {
         guard let context = contexts[rid] else { return (nil, nil, false) }
         if mode == .legacy {
-            let entry = VTd.LegacyContextEntry(lo: context.lo, hi: context.hi)
+            let entry = VTd.ContextEntry(lo: context.lo, hi: context.hi)
             guard pasid == nil, entry.present else { return (nil, nil, false) }
             if entry.passThrough { return (nil, nil, true) }
-            guard (1...3).contains(entry.addressWidth) else { return (nil, entry.secondLevelTable, false) }
-            return (VTdSecondStage(levels: Int(entry.addressWidth) + 2), entry.secondLevelTable, false)
+            guard (1...3).contains(entry.legacyAddressWidth) else { return (nil, entry.secondLevelTable, false) }
+            return (VTdSecondStage(levels: Int(entry.legacyAddressWidth) + 2), entry.secondLevelTable, false)
         }
         let index = pasid ?? VTd.ContextEntry(lo: context.lo, hi: context.hi).ridPASID
         guard let words = pasidEntries[rid]?[index] else { return (nil, nil, false) }

@@ -36,30 +36,9 @@ public enum VTd {
         public init?(rtaddr: UInt64) { self.init(rawValue: (rtaddr >> 10) & 0x3) }
     }
 
-    /// A legacy-mode context entry (VT-d spec 9.3), 128 bits at devfn * 16 in the context
-    /// table the root entry's lower word points to (`context_set_*` in `iommu.h`).
-    public struct LegacyContextEntry: Sendable, Equatable {
-        public static let size: UInt64 = 16
-        public var lo: UInt64
-        public var hi: UInt64
-
-        public init(lo: UInt64, hi: UInt64) {
-            self.lo = lo
-            self.hi = hi
-        }
-
-        public var present: Bool { lo & 1 != 0 }
-        public var faultProcessingDisabled: Bool { (lo >> 1) & 1 != 0 }
-        /// TT: 00b untranslated requests only, 01b all requests (device-TLB), 10b pass-through,
-        /// 11b reserved.
-        public var translationType: UInt64 { (lo >> 2) & 0x3 }
-        public var passThrough: Bool { translationType == 0b10 }
-        /// SLPTPTR (ASR): the second-level table.
-        public var secondLevelTable: UInt64 { lo & 0x000F_FFFF_FFFF_F000 }
-        /// AW: second-level levels − 2 (1 = 39-bit, 2 = 48-bit, 3 = 57-bit).
-        public var addressWidth: UInt64 { hi & 0x7 }
-        public var domainID: UInt64 { (hi >> 8) & 0xffff }
-    }
+    /// A legacy-mode context entry (VT-d spec 9.3) is 128 bits at devfn * 16 in the context
+    /// table the root entry's lower word points to.
+    public static let legacyContextEntrySize: UInt64 = 16
 
     /// PASID-entry PGTT (`PASID_ENTRY_PGTT_*`).
     public enum PGTT: UInt64, Sendable {
@@ -88,6 +67,19 @@ public enum VTd {
         public var ridPASID: UInt32 { UInt32(hi & 0xf_ffff) }
         /// PASIDs the directory can hold (64 per directory entry).
         public var pasidLimit: UInt64 { 1 << (directorySizeCode + 7 + UInt64(VTd.pasidDirectoryShift)) }
+
+        // The same words read as a legacy-mode context entry (VT-d spec 9.3, `context_set_*`
+        // in `iommu.h`): P and FPD are the same bits.
+
+        /// TT: 00b untranslated requests only, 01b all requests (device-TLB), 10b pass-through,
+        /// 11b reserved.
+        public var translationType: UInt64 { (lo >> 2) & 0x3 }
+        public var passThrough: Bool { translationType == 0b10 }
+        /// SLPTPTR (ASR): the second-level table.
+        public var secondLevelTable: UInt64 { lo & 0x000F_FFFF_FFFF_F000 }
+        /// AW: second-level levels − 2 (1 = 39-bit, 2 = 48-bit, 3 = 57-bit).
+        public var legacyAddressWidth: UInt64 { hi & 0x7 }
+        public var legacyDomainID: UInt64 { (hi >> 8) & 0xffff }
     }
 
     /// `context_entry_set_pasid_table`: the PASID directory with its PDTS, RID_PASID =

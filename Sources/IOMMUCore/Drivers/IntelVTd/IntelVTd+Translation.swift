@@ -338,17 +338,17 @@ extension IntelVTd {
         let rootEntry = try fetch(.rootEntry, at: root + bus * VTd.rootEntrySize, memory, fault: .rootTableInvalid,
                                   into: &fetches)[0]
         guard rootEntry & 1 != 0 else { throw configurationFault(.rootEntryNotPresent) }
-        let words = try fetch(.contextEntry, at: (rootEntry & 0x000F_FFFF_FFFF_F000) + devfn * VTd.LegacyContextEntry.size, count: 2,
+        let words = try fetch(.contextEntry, at: (rootEntry & 0x000F_FFFF_FFFF_F000) + devfn * VTd.legacyContextEntrySize, count: 2,
                               memory, fault: .contextTableInvalid, into: &fetches)
-        let context = VTd.LegacyContextEntry(lo: words[0], hi: words[1])
+        let context = VTd.ContextEntry(lo: words[0], hi: words[1])
         guard context.present else { throw configurationFault(.contextEntryNotPresent) }
-        let aw = context.addressWidth, cap = capabilityRegister
+        let aw = context.legacyAddressWidth, cap = capabilityRegister
         guard context.translationType != 0b11 else { throw configurationFault(.invalidContextEntry) }
         let pgtt: VTd.PGTT = context.passThrough ? .passThrough : .secondStage
-        let entry = VTd.PASIDEntry(words: VTd.PASIDEntryFields(pgtt: pgtt, domainID: context.domainID, addressWidth: aw,
+        let entry = VTd.PASIDEntry(words: VTd.PASIDEntryFields(pgtt: pgtt, domainID: context.legacyDomainID, addressWidth: aw,
                                                                pageWalkSnoop: false,
                                                                secondStageTable: context.secondLevelTable).words)
-        var cached = VTd.CachedConfiguration(context: VTd.ContextEntry(lo: words[0], hi: words[1]), pasid: 0, entry: entry, pgtt: pgtt)
+        var cached = VTd.CachedConfiguration(context: context, pasid: 0, entry: entry, pgtt: pgtt)
         if pgtt == .secondStage {
             // AW must be a width CAP.SAGAW supports.
             guard (1...3).contains(aw), (cap >> (8 + aw)) & 1 != 0 else { throw configurationFault(.invalidContextEntry) }
