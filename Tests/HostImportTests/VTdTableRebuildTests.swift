@@ -1,5 +1,6 @@
 import IOMMUCore
 import Testing
+import TestSupport
 @testable import HostImport
 
 /// The host's VT-d tables rebuilt in simulated memory: the machine's driver translates a
@@ -160,6 +161,47 @@ import Testing
         let report = VTdTableRebuild.rebuild(HostSnapshot(), into: machine)
         #expect(report.tables.isEmpty && report.notes.isEmpty && report.descriptorsPlaced == 0)
         #expect((machine.iommu(named: "dmar1") as? IntelVTd)?.rootTable == nil)
+    }
+}
+
+@Suite struct VTdTableRebuildFuzzTests {
+    /// Damaged dumps rebuilt and walked: no trap, and every fault is a VT-d fault.
+    @Test func seededDamageNeverTraps() throws {
+        var random = SplitMix64(seed: 0x9_7ab1e)
+        let sources = [VTdSamples.text(VTdSamples.translation) + VTdTableRebuildTests.scalable,
+                       VTdSamples.text(VTdSamples.domains) + VTdTableRebuildTests.scalableRID]
+        let tokens = sources.joined(separator: "\n").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+        for _ in 0..<40 {
+            var texts = sources.map { $0.components(separatedBy: "\n") }
+            for index in texts.indices {
+                for _ in 0..<random.below(8) where !texts[index].isEmpty {
+                    let at = random.below(texts[index].count)
+                    switch random.below(3) {
+                    case 0: texts[index].remove(at: at)
+                    case 1: texts[index][at] = texts[index][at].replacingOccurrences(of: random.pick(["0", "1", "3", "8"]), with: random.pick(["f", "7", "0"]))
+                    default: texts[index].insert((0..<random.below(5)).map { _ in random.pick(tokens) }.joined(separator: "\t"), at: at)
+                    }
+                }
+            }
+            var snapshot = HostSnapshot()
+            var warnings: [ImportWarning] = []
+            snapshot.vtd = VTdDebugfsReader.read(from: VTdTree([
+                "\(VTdSamples.directory)/dmar_translation_struct": texts[0].joined(separator: "\n"),
+                "\(VTdSamples.directory)/0000:00:0a.0/domain_translation_struct": texts[1].joined(separator: "\n"),
+                "\(VTdSamples.directory)/0000:00:02.0/domain_translation_struct": texts[1].joined(separator: "\n"),
+            ]), warnings: &warnings)
+            let machine = try VTdTableRebuildTests.machine()
+            _ = VTdTableRebuild.rebuild(snapshot, into: machine)
+            for device in ["0000:00:02.0", "0000:00:0a.0"] {
+                for iova: UInt64 in [0, 0x1234, 0x8d80_1234, 0x20_0000, 1 << 47] {
+                    for pasid: UInt32? in [nil, 1] {
+                        if case .failure(let fault)? = VTdTableRebuildTests.translate(machine, device, iova, pasid: pasid) {
+                            #expect(fault.vtdRecord != nil)
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

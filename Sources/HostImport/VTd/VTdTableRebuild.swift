@@ -179,6 +179,10 @@ private struct VTdUnitRebuild {
         guard let device = device(named: domain.device) else { return }
         let rid = requesterID(device)
         let label = "\(unit.name): \(device.name)" + (domain.pasid.map { " PASID \($0)" } ?? "")
+        guard domain.root & 0xfff == 0, domain.root < 1 << 52 else {
+            report.warnings.append(ImportWarning(file: domain.file, reason: "\(label): 0x\(hex(domain.root)) is not a table address"))
+            return
+        }
         var (format, configuredRoot, passThrough) = configured(rid, pasid: domain.pasid, mode: mode)
         if passThrough {
             report.notes.append("\(label): pass-through (identity) per its \(mode == .legacy ? "context" : "PASID") entry, yet a table was dumped")
