@@ -45,6 +45,11 @@ import Testing
         #expect(translation.output == 0x8d80_1234)
         #expect(translation.steps.map(\.level) == [4, 3, 2, 1])
         #expect(vtd.translationTableMode == .legacy)
+        let structures = vtd.configurationStructures(for: device, pasid: nil, memory: memory)
+        #expect(structures.map(\.name) == ["root entry", "context entry"])
+        #expect(structures.last?.address == Self.context + 0x10 * 16)
+        #expect(structures.last?.fields.map(\.name) == ["P", "FPD", "TT", "SLPTPTR", "AW", "DID"])
+        #expect(structures.last?.fields.map(\.value) == [1, 0, 1, Self.l4, 2, 1])
     }
 
     @Test func legacyFaultReasons() throws {

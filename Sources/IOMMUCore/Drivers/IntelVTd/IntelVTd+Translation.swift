@@ -405,7 +405,8 @@ extension IntelVTd {
 
 extension IntelVTd {
     /// The device's root entry, scalable context entry and the PASID entry of `pasid` (with its
-    /// PASID directory entry) or of RID_PASID 0, read back.
+    /// PASID directory entry) or of RID_PASID 0, read back; in legacy mode the root entry and
+    /// the 128-bit legacy context entry.
     public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let rootTable else { return [] }
         let rid = requesterID(device), bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
@@ -415,6 +416,17 @@ extension IntelVTd {
             DescriptorField("LP", 0...0, of: root[0]), DescriptorField("LCTP", 12...63, root[0] & ~0xfff),
             DescriptorField("UP", 0...0, of: root[1]), DescriptorField("UCTP", 12...63, root[1] & ~0xfff),
         ])]
+        if translationTableMode == .legacy {
+            guard root[0] & 1 != 0 else { return structures }
+            let contextAddress = (root[0] & ~0xfff) + devfn * VTd.legacyContextEntrySize
+            let context = memory.peek64(contextAddress, count: 2)
+            structures.append(ConfigurationStructure(name: "context entry", address: contextAddress, words: context, fields: [
+                DescriptorField("P", 0...0, of: context[0]), DescriptorField("FPD", 1...1, of: context[0]),
+                DescriptorField("TT", 2...3, (context[0] >> 2) & 3), DescriptorField("SLPTPTR", 12...63, context[0] & ~0xfff),
+                DescriptorField("AW", 64...66, context[1] & 7), DescriptorField("DID", 72...87, (context[1] >> 8) & 0xffff),
+            ]))
+            return structures
+        }
         let contextTable = root[devfn >= 0x80 ? 1 : 0]
         guard contextTable & 1 != 0 else { return structures }
         let contextAddress = (contextTable & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
