@@ -126,3 +126,55 @@ func parseDecimal<S: StringProtocol>(_ text: S, digits: Int = 10) -> Int? {
 func parseHexField<S: StringProtocol>(_ text: S) -> UInt64? {
     parseHexWord(text) ?? parseBareHex(text)
 }
+
+/// A continuation block of the ABI docs (host-inputs §1.5): one logical row printed as
+/// several column blocks, each under its own header. The block's rows extend the first
+/// block's rows by position; a row hard-wrapped inside the block extends the same row.
+struct ColumnBlock {
+    let header: DebugfsLine
+    /// The index of the first block's first row.
+    let first: Int
+    private(set) var next: Int
+    /// Fields this block gave the row it is filling.
+    private var filled: Int
+
+    init(header: DebugfsLine, first: Int) {
+        self.header = header
+        self.first = first
+        next = first
+        filled = 0
+    }
+
+    /// No row of the block read yet (a header line right after it is the rest of a wrapped header).
+    var isEmpty: Bool { next == first }
+
+    /// Fields the header names: a row given fewer is wrapped.
+    var width: Int { header.tokens.count }
+
+    /// The row a line of `count` fields extends: the one being filled while it is short
+    /// (`continues(row)`, by default: it has fewer fields than the header names), else the
+    /// next one; nil (with a warning) past the first block's rows.
+    mutating func row(for count: Int, rows: Int, file: String, line: DebugfsLine, warnings: inout [ImportWarning],
+                      continues: ((_ row: Int) -> Bool)? = nil) -> Int? {
+        if next > first, next <= rows, continues?(next - 1) ?? (filled + count <= width) {
+            filled += count
+            return next - 1
+        }
+        defer {
+            next += 1
+            filled = count
+        }
+        guard next < rows else {
+            warnings.append(ImportWarning(file, line, "more rows under `\(header.text)` than in the block before it"))
+            return nil
+        }
+        return next
+    }
+
+    /// The block ends: a warning when it had fewer (or more) rows than the first block.
+    func end(rows: Int, file: String, warnings: inout [ImportWarning]) {
+        if next - first != rows - first {
+            warnings.append(ImportWarning(file, header, "\(next - first) rows under `\(header.text)` for \(rows - first) in the block before it"))
+        }
+    }
+}

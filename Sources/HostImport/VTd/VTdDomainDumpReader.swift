@@ -19,15 +19,11 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
         var current: Int?
         /// The header's column count (6 when none was seen) and the continuation block being zipped.
         var width = columns.count
-        var zipping: (header: DebugfsLine, first: Int, next: Int)?
+        var zipping: ColumnBlock?
         var blockStart = 0
         var headerLine: Int?
         func endZip() {
-            guard let current, let zip = zipping else { return }
-            let rows = dump.domains[current].rows.count - zip.first
-            if zip.next - zip.first != rows {
-                warnings.append(ImportWarning(file, zip.header, "\(zip.next - zip.first) rows under `\(zip.header.text)` for \(rows) in the block before it"))
-            }
+            if let current { zipping?.end(rows: dump.domains[current].rows.count, file: file, warnings: &warnings) }
             zipping = nil
         }
         func gap(_ line: DebugfsLine) {
@@ -66,7 +62,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
             if let first = tokens.first, columns.contains(first), tokens.allSatisfy(columns.contains) {
                 defer { headerLine = line.number }
                 // The rest of a hard-wrapped header: on the very next line, before any row.
-                if let zip = zipping, zip.next == zip.first, first != "IOVA_PFN", headerLine == line.number - 1 { continue }
+                if zipping?.isEmpty == true, first != "IOVA_PFN", headerLine == line.number - 1 { continue }
                 endZip()
                 let rows = current.map { dump.domains[$0].rows.count } ?? 0
                 if first == "IOVA_PFN" {
@@ -75,7 +71,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                 } else if rows == blockStart, headerLine == line.number - 1 {
                     width += tokens.count  // the rest of a hard-wrapped header
                 } else {
-                    zipping = (line, blockStart, blockStart)
+                    zipping = ColumnBlock(header: line, first: blockStart)
                 }
                 continue
             }
@@ -105,21 +101,14 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                     continue
                 }
                 dump.domains[current].rows.append(parsed)
-            } else if entriesOnly, let zip = zipping {
+            } else if entriesOnly, var zip = zipping {
                 let rows = dump.domains[current].rows
-                if zip.next > zip.first, zip.next <= rows.count, !rows[zip.next - 1].endsAtLeaf,
-                   rows[zip.next - 1].entries.count + tokens.count <= columns.count - 1 {
-                    // A hard wrap inside the block's row: it has not reached its leaf yet.
-                    dump.domains[current].rows[zip.next - 1].entries += tokens.compactMap { parseHexWord($0) }
-                    continue
+                // A row is still being filled (hard-wrapped) while it has not reached its leaf.
+                let target = zip.row(for: tokens.count, rows: rows.count, file: file, line: line, warnings: &warnings) { row in
+                    !rows[row].endsAtLeaf && rows[row].entries.count + tokens.count <= columns.count - 1
                 }
-                let target = zip.next
-                if target < dump.domains[current].rows.count {
-                    dump.domains[current].rows[target].entries += tokens.compactMap { parseHexWord($0) }
-                } else {
-                    warnings.append(ImportWarning(file, line, "more rows under `\(zip.header.text)` than in the block before it"))
-                }
-                zipping?.next += 1
+                zipping = zip
+                if let target { dump.domains[current].rows[target].entries += tokens.compactMap { parseHexWord($0) } }
             } else {
                 warnings.append(ImportWarning(file, line, "not a `0x%013lx | 0x%016llx ...` row: \(line.text)"))
                 gap(line)

@@ -14,11 +14,9 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
         var shape: (words: Int, status: Bool)?
         /// Fields of the rows of the block being read, before decoding (the ABI docs' second block extends them).
         var pending: [(line: DebugfsLine, fields: [Substring])] = []
-        var zipping: (header: DebugfsLine, next: Int, width: Int, filled: Int)?
+        var zipping: ColumnBlock?
         func endZip() {
-            if let zip = zipping, zip.next != pending.count {
-                warnings.append(ImportWarning(file, zip.header, "\(zip.next) rows under `\(zip.header.text)` for \(pending.count) in the block before it"))
-            }
+            zipping?.end(rows: pending.count, file: file, warnings: &warnings)
             zipping = nil
         }
         func flush() {
@@ -75,11 +73,11 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
                     // The rest of a hard-wrapped header.
                     shape = (known.words + tokens.filter { $0.hasPrefix("qw") }.count, known.status || tokens.contains("status"))
                     if tokens.contains("qw3") || tokens.contains("qw2"), let current { dump.invalidationQueues[current].wideDescriptors = true }
-                } else if zipping?.next == 0, wrapped {
+                } else if zipping?.isEmpty == true, wrapped {
                     continue  // the rest of a hard-wrapped block header
                 } else {
                     endZip()
-                    zipping = (line, 0, tokens.count, tokens.count)
+                    zipping = ColumnBlock(header: line, first: 0)
                     // The split-off columns say what the full header had.
                     if tokens.contains("qw3"), let current {
                         dump.invalidationQueues[current].wideDescriptors = true
@@ -91,19 +89,10 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
                 continue
             }
             guard tokens.allSatisfy({ parseBareHex($0) != nil }) else { continue }  // not understood
-            if let zip = zipping {
-                if zip.next > 0, zip.filled + tokens.count <= zip.width, zip.next <= pending.count {
-                    pending[zip.next - 1].fields += tokens  // a hard wrap inside the block's row
-                    zipping?.filled += tokens.count
-                    continue
-                }
-                zipping?.filled = tokens.count
-                if zip.next < pending.count {
-                    pending[zip.next].fields += tokens
-                } else {
-                    warnings.append(ImportWarning(file, line, "more rows under `\(zip.header.text)` than in the block before it"))
-                }
-                zipping?.next += 1
+            if var zip = zipping {
+                let target = zip.row(for: tokens.count, rows: pending.count, file: file, line: line, warnings: &warnings)
+                zipping = zip
+                if let target { pending[target].fields += tokens }
             } else if let last = pending.last, let expected = shape.map({ 1 + $0.words + ($0.status ? 1 : 0) }),
                       last.fields.count < expected, last.fields.count + tokens.count <= expected, tokens.count < expected - 1 {
                 // A hard-wrapped row continues on this line.

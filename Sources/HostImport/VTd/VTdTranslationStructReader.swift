@@ -17,9 +17,8 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
     /// The rows of one column-block group: the first block's rows, which later blocks extend.
     private struct Group {
         var rows: [(line: DebugfsLine, tokens: [Substring])] = []
-        /// The continuation block being zipped: the header's line, the next row to extend, and
-        /// the fields the header names and the last extended row got (a wrapped row has fewer).
-        var zipping: (header: DebugfsLine, next: Int, width: Int, filled: Int)?
+        /// The continuation block being zipped onto them.
+        var zipping: ColumnBlock?
     }
 
     static func parse(_ text: String, file: String, into dump: inout VTdDebugfs, warnings: inout [ImportWarning]) {
@@ -28,7 +27,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
         var group = Group()
         var bus: (number: UInt8, hi: UInt64, lo: UInt64)?
         func flush() {
-            if let zipping = group.zipping { checkZip(group, zipping.header, zipping.next, file, &warnings) }
+            group.zipping?.end(rows: group.rows.count, file: file, warnings: &warnings)
             if let unit {
                 for (line, tokens) in group.rows {
                     if let row = decode(tokens, line, file, &warnings) { dump.translationStructures[unit].rows.append(row) }
@@ -85,9 +84,9 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
                 if tokens.contains("PASID"), let unit { dump.translationStructures[unit].layout = .current }
                 if tokens.contains("B.D.F") {
                     flush()
-                } else if !group.rows.isEmpty, group.zipping?.next != 0 || headerLine != line.number - 1 {
-                    if let zipping = group.zipping { checkZip(group, zipping.header, zipping.next, file, &warnings) }
-                    group.zipping = (line, 0, tokens.count, tokens.count)
+                } else if !group.rows.isEmpty, group.zipping?.isEmpty != true || headerLine != line.number - 1 {
+                    group.zipping?.end(rows: group.rows.count, file: file, warnings: &warnings)
+                    group.zipping = ColumnBlock(header: line, first: 0)
                 }  // else the rest of a hard-wrapped header
                 continue
             }
@@ -102,20 +101,10 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
                     index += 1
                 }
                 group.rows.append((line, row))
-            } else if let zipping = group.zipping {
-                if zipping.next > 0, zipping.filled + tokens.count <= zipping.width, zipping.next <= group.rows.count {
-                    // A hard wrap inside the block's row.
-                    group.rows[zipping.next - 1].tokens += tokens
-                    group.zipping?.filled += tokens.count
-                    continue
-                }
-                if zipping.next < group.rows.count {
-                    group.rows[zipping.next].tokens += tokens
-                } else {
-                    warnings.append(ImportWarning(file, line, "more rows under `\(zipping.header.text)` than in the block before it"))
-                }
-                group.zipping?.next += 1
-                group.zipping?.filled = tokens.count
+            } else if var zipping = group.zipping {
+                let target = zipping.row(for: tokens.count, rows: group.rows.count, file: file, line: line, warnings: &warnings)
+                group.zipping = zipping
+                if let target { group.rows[target].tokens += tokens }
             } else {
                 warnings.append(ImportWarning(file, line, "entries without a B.D.F: \(line.text)"))
             }
@@ -145,13 +134,6 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
         guard parts.count == 2 || parts.count == 3 else { return nil }
         let values = parts.compactMap { parseHexWord($0) }
         return values.count == parts.count ? values : nil
-    }
-
-    private static func checkZip(_ group: Group, _ header: DebugfsLine, _ count: Int, _ file: String,
-                                 _ warnings: inout [ImportWarning]) {
-        if count != group.rows.count {
-            warnings.append(ImportWarning(file, header, "\(count) rows under `\(header.text)` for \(group.rows.count) in the block before it"))
-        }
     }
 
     /// One logical v5.3+ row: B.D.F, root pair, context pair, then PASID and PASID entry (5 fields) or not (3).
