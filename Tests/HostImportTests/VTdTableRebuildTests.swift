@@ -156,6 +156,40 @@ import TestSupport
         #expect(Self.output(identity, "0000:00:02.0", 0x1234_5000) == 0x1234_5000)
     }
 
+    /// A v4.20-v5.2 per-bus dump with RTADDR from `iommu_regset`: a legacy table known only by its root.
+    @Test func perBusRowsAndRegisterDrivenMode() throws {
+        let machine = Machine()
+        try machine.add(PlatformDescription(units: [IOMMUUnit(name: "dmar2", configuration: .intelVTd(IntelVTd.Configuration())),
+                                                    IOMMUUnit(name: "dmar3", configuration: .intelVTd(IntelVTd.Configuration()))],
+                                            groups: [IOMMUGroup(id: 0), IOMMUGroup(id: 1)],
+                                            devices: [DeviceDescription(name: "0000:00:14.0", requesterID: .requesterID(0xa0), unit: "dmar2", group: 0),
+                                                      DeviceDescription(name: "0000:00:03.0", requesterID: .requesterID(0x18), unit: "dmar3", group: 1)]))
+        let regset = """
+        IOMMU: dmar2 Register Base Address: fed91000
+        RTADDR          \t0x20\t\t0x00000004362cc000
+        IOMMU: dmar3 Register Base Address: fed92000
+        ECAP            \t0x10\t\t0x0000800000000000
+        RTADDR          \t0x20\t\t0x0000000103000400
+
+        """
+        let report = VTdTableRebuild.rebuild(Self.snapshot([
+            "iommu_regset": regset,
+            "dmar_translation_struct": VTdSamples.text(VTdSamples.oldFormats),
+            "0000:00:03.0/2/domain_translation_struct": VTdDomainDumpReaderTests.v67,
+        ]), into: machine)
+        let table = try #require(report.table(device: "0000:00:14.0"))
+        #expect(table.root == 0x4_362e_f000 && table.format.levels.count == 4)
+        guard case .rootOnly = table.coverage else { Issue.record("\(table.coverage)"); return }
+        #expect((machine.iommu(named: "dmar2") as? IntelVTd)?.rootTable == 0x4_362c_c000)
+        // The table itself was not dumped: its first entry cannot be read.
+        #expect(Self.reason(machine, "0000:00:14.0", 0x1000) == .nextTableInvalid)
+        // dmar3: scalable (RTADDR bit 10) with ECAP.FLTS and no PASID entry dumped: first stage assumed.
+        let pasid = try #require(report.table(device: "0000:00:03.0", pasid: 2))
+        #expect(pasid.format is X86FirstStage && pasid.coverage == .complete)
+        #expect((machine.iommu(named: "dmar3") as? IntelVTd)?.translationTableMode == .scalable)
+        #expect(report.notes.contains { $0.contains("x86-64 4-level assumed") })
+    }
+
     @Test func unitsTheDumpsDoNotCoverAreLeftAlone() throws {
         let machine = try Self.machine()
         let report = VTdTableRebuild.rebuild(HostSnapshot(), into: machine)
