@@ -87,7 +87,10 @@ private struct VTdUnitRebuild {
                 "\(name): root table 0x\(hex(structure.rootTable)) differs from RTADDR 0x\(hex(rtaddr)): the dumps are from different moments; the table's is used"))
         }
         var root = structure?.rootTable ?? rtaddr
-        if let found = root, found & 0xfff != 0 || found >= 1 << 52 { root = nil }
+        if let found = root, found & 0xfff != 0 || found >= 1 << 52 {
+            report.warnings.append(ImportWarning(file: Self.translationStructFile, reason: "\(name): 0x\(hex(found)) is not a root table address"))
+            root = nil
+        }
         for row in structure?.rows ?? [] { gather(row, root: root, mode: ttm, report: &report) }
         for domain in domains { place(domain, mode: ttm, report: &report) }
         noteUndumped(structure: structure, domains: domains, mode: ttm, report: &report)
@@ -281,13 +284,13 @@ private struct VTdUnitRebuild {
                                        report: inout TableRebuildReport) {
         for device in devices {
             let rid = requesterID(device)
-            let dumped = Set(domains.filter { self.device(named: $0.device) === device }.map { $0.pasid.map(Int.init) ?? -1 })
+            let dumped = Set<UInt32?>(domains.filter { self.device(named: $0.device) === device }.map(\.pasid))
             var pasids: [UInt32?] = [nil]
             if mode == .scalable, let context = contexts[rid] {
                 let ridPASID = VTd.ContextEntry(lo: context.lo, hi: context.hi).ridPASID
-                pasids += (pasidEntries[rid]?.keys.sorted() ?? []).filter { $0 != ridPASID }.map { $0 }
+                for pasid in pasidEntries[rid]?.keys.sorted() ?? [] where pasid != ridPASID { pasids.append(pasid) }
             }
-            for pasid in pasids where !dumped.contains(pasid.map(Int.init) ?? -1) {
+            for pasid in pasids where !dumped.contains(pasid) {
                 let label = "\(unit.name): \(device.name)" + (pasid.map { " PASID \($0)" } ?? "")
                 let (format, root, passThrough) = configured(rid, pasid: pasid, mode: mode)
                 if passThrough {
