@@ -110,6 +110,20 @@ public struct VTdDomainDump: Sendable, Equatable {
     /// The file it came from, for located messages.
     public var file: String
     public var rows: [Row] = []
+    /// Where the text lost rows: an elision (`[...]`) or a row that could not be read.
+    public var gaps: [Gap] = []
+
+    /// Rows lost after `afterRow` rows were read. The walk prints rows in IOVA order, so the
+    /// lost ones lie between `rows[afterRow - 1]` and `rows[afterRow]` (or past the last).
+    public struct Gap: Sendable, Equatable {
+        public var afterRow: Int
+        public var line: Int
+
+        public init(afterRow: Int, line: Int) {
+            self.afterRow = afterRow
+            self.line = line
+        }
+    }
 
     public init(device: String, pasid: UInt32?, root: UInt64, layout: Layout, file: String) {
         self.device = device

@@ -17,6 +17,10 @@ public final class PhysicalMemory {
     public static let frameSize: UInt64 = 4096
 
     private var allocated = IntervalTree<Void>()
+    /// Frames a real host's dump shows in use (its root, context and page tables), placed
+    /// at their own addresses by `adopt(_:)`: backed, writable, never handed out by
+    /// `allocate`, never freed, and not counted in `allocatedBytes`.
+    private var adopted = IntervalTree<Void>()
     /// Bytes handed out by `allocate` and not yet freed.
     public private(set) var allocatedBytes: UInt64 = 0
     /// The host's memory: `allocate` fails with ENOMEM past it, as the page allocator does
@@ -43,9 +47,21 @@ public final class PhysicalMemory {
     /// aligned to `alignment`; returns its physical address.
     public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Errno) -> UInt64 {
         guard length > 0, length.isAligned(to: Self.frameSize), alignment.nonzeroBitCount == 1,
-              let start = next.alignedUp(to: max(alignment, Self.frameSize)),
-              let range = IOVARange(start: start, length: length), range.last < 1 << 52,
+              var start = next.alignedUp(to: max(alignment, Self.frameSize)),
+              var range = IOVARange(start: start, length: length), range.last < 1 << 52,
               let total = allocatedBytes.checkedAdd(length), total <= capacity else { throw .ENOMEM }
+        // Step over the host's adopted frames (real hosts' tables live above 4 GiB too).
+        while adopted.intersects(range) {
+            var last = range.last
+            adopted.forEach(intersecting: range) { found, _ in
+                last = max(last, found.last)
+                return true
+            }
+            guard let after = last.checkedAdd(1), let aligned = after.alignedUp(to: max(alignment, Self.frameSize)),
+                  let moved = IOVARange(start: aligned, length: length), moved.last < 1 << 52 else { throw .ENOMEM }
+            start = aligned
+            range = moved
+        }
         allocated.insert(range, ())
         allocatedBytes = total
         next = range.last + 1
@@ -74,11 +90,35 @@ public final class PhysicalMemory {
         }
     }
 
+    /// Takes host-owned frames at the physical addresses a dump shows, so their words can be
+    /// written where the host has them. `range` is widened to whole frames. False (and
+    /// nothing adopted) when part of it is already allocated or beyond 52 bits; adopting a
+    /// frame twice is allowed.
+    @discardableResult
+    public func adopt(_ range: IOVARange) -> Bool {
+        guard range.last < 1 << 52, let last = range.last.alignedDown(to: Self.frameSize).checkedAdd(Self.frameSize - 1) else {
+            return false
+        }
+        let frames = IOVARange(start: range.start.alignedDown(to: Self.frameSize), last: last)
+        guard !allocated.intersects(frames) else { return false }
+        var cursor = frames.start
+        while cursor <= frames.last {
+            let frame = IOVARange(start: cursor, last: cursor + Self.frameSize - 1)
+            if adopted.entry(containing: cursor) == nil { adopted.insert(frame, ()) }
+            guard let next = cursor.checkedAdd(Self.frameSize) else { break }
+            cursor = next
+        }
+        return true
+    }
+
+    /// Whether `address` lies in a frame `adopt(_:)` took.
+    public func isAdopted(_ address: UInt64) -> Bool { adopted.entry(containing: address) != nil }
+
     /// Declares a device page (MMIO) that accepts accesses, such as the ITS doorbell.
     public func addDeviceRange(_ range: IOVARange) { deviceRanges.append(range) }
 
     public func isBacked(_ address: UInt64) -> Bool {
-        allocated.entry(containing: address) != nil || deviceRanges.contains { $0.contains(address) }
+        allocated.entry(containing: address) != nil || isAdopted(address) || deviceRanges.contains { $0.contains(address) }
     }
 
     public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
@@ -106,7 +146,7 @@ public final class PhysicalMemory {
     }
 
     public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {
-        guard address.isAligned(to: 8), allocated.entry(containing: address) != nil else {
+        guard address.isAligned(to: 8), allocated.entry(containing: address) != nil || isAdopted(address) else {
             if deviceRanges.contains(where: { $0.contains(address) }) { return }
             throw BusError(address: address)
         }

@@ -28,6 +28,18 @@ public enum VTd {
     /// requests (VT-d spec 3.14), and no translation may produce an address there.
     public static let interruptRange = IOVARange(start: 0xfee0_0000, last: 0xfeef_ffff)
 
+    /// RTADDR.TTM (VT-d spec 11.4.5): 00b legacy (16-byte context entries), 01b scalable.
+    public enum TranslationTableMode: UInt64, Sendable {
+        case legacy = 0, scalable = 1
+
+        /// RTADDR bits 11:10; nil for the reserved 10b and 11b.
+        public init?(rtaddr: UInt64) { self.init(rawValue: (rtaddr >> 10) & 0x3) }
+    }
+
+    /// A legacy-mode context entry (VT-d spec 9.3) is 128 bits at devfn * 16 in the context
+    /// table the root entry's lower word points to.
+    public static let legacyContextEntrySize: UInt64 = 16
+
     /// PASID-entry PGTT (`PASID_ENTRY_PGTT_*`).
     public enum PGTT: UInt64, Sendable {
         case firstStage = 1, secondStage = 2, nested = 3, passThrough = 4
@@ -55,6 +67,19 @@ public enum VTd {
         public var ridPASID: UInt32 { UInt32(hi & 0xf_ffff) }
         /// PASIDs the directory can hold (64 per directory entry).
         public var pasidLimit: UInt64 { 1 << (directorySizeCode + 7 + UInt64(VTd.pasidDirectoryShift)) }
+
+        // The same words read as a legacy-mode context entry (VT-d spec 9.3, `context_set_*`
+        // in `iommu.h`): P and FPD are the same bits.
+
+        /// TT: 00b untranslated requests only, 01b all requests (device-TLB), 10b pass-through,
+        /// 11b reserved.
+        public var translationType: UInt64 { (lo >> 2) & 0x3 }
+        public var passThrough: Bool { translationType == 0b10 }
+        /// SLPTPTR (ASR): the second-level table.
+        public var secondLevelTable: UInt64 { lo & 0x000F_FFFF_FFFF_F000 }
+        /// AW: second-level levels − 2 (1 = 39-bit, 2 = 48-bit, 3 = 57-bit).
+        public var legacyAddressWidth: UInt64 { hi & 0x7 }
+        public var legacyDomainID: UInt64 { (hi >> 8) & 0xffff }
     }
 
     /// `context_entry_set_pasid_table`: the PASID directory with its PDTS, RID_PASID =
@@ -108,7 +133,7 @@ public enum VTd {
     }
 
     /// The PASID-entry words the `pasid_pte_config_*` helpers write.
-    struct PASIDEntryFields {
+    struct PASIDEntryFields: Sendable {
         var pgtt: PGTT
         var domainID: UInt64
         var addressWidth: UInt64
@@ -135,6 +160,20 @@ public enum VTd {
             if writeProtect { words[2] |= 1 << 4 }
             if extendedAccessFlag { words[2] |= 1 << 7 }
             return words
+        }
+    }
+
+    /// The legacy-mode reason (VT-d spec, "Non-Recoverable Fault Reasons", legacy table) for
+    /// a fault the shared second-stage walk named with its scalable-mode reason: a missing
+    /// right is 0x05 (write) or 0x06 (read), an unreadable table 0x07, reserved bits 0x0C, an
+    /// input beyond the AGAW 0x04. Root and context faults are legacy already.
+    static func legacyReason(for reason: FaultReason, write: Bool) -> FaultReason {
+        switch reason {
+        case .secondStagePermission: write ? .writeNotSet : .readNotSet
+        case .secondStageAccess, .invalidSecondStageTable: .nextTableInvalid
+        case .secondStageReserved: .reservedPTE
+        case .beyondDMAMaximum: .beyondMGAW
+        default: reason
         }
     }
 

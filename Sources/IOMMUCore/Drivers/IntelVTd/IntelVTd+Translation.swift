@@ -25,7 +25,11 @@ extension IntelVTd {
     /// `intel_pasid_setup_first_level`, `_second_level` or `_nested` writes it. The root,
     /// context, PASID directory and PASID table come into being on the device's first install,
     /// as probing and `intel_pasid_get_entry` create them.
+    ///
+    /// A unit running a host's legacy-mode root table (`adoptRootTable`) is left alone: the
+    /// model writes scalable-mode structures only.
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
+        guard translationTableMode == .scalable else { return }
         let rid = requesterID(device)
         // The RID's requests use RID_PASID (PASID 0, which is also IOMMU_NO_PASID).
         guard let entryAddress = try? pasidEntryAddress(device, pasid: pasid, memory: memory) else { return }
@@ -180,6 +184,7 @@ extension IntelVTd {
             record.pasid = pasid
             record.address = iova.alignedDown(to: 4096)
             record.write = access.contains(.write)
+            if translationTableMode == .legacy { record.reason = VTd.legacyReason(for: record.reason, write: record.write) }
             fault.record = .vtd(record)
         })
     }
@@ -267,6 +272,11 @@ extension IntelVTd {
         let key = UInt64(rid) << 32 | UInt64(requested ?? .max)
         if let cached = configurationCache.cached(key, policy: caches) { return cached }
         guard let root = rootTable else { throw configurationFault(.invalidRootTableAddress) }
+        if translationTableMode == .legacy {
+            let cached = try legacyConfiguration(root: root, rid: rid, pasid: requested, memory: memory, fetches: &fetches)
+            configurationCache.fill(key, cached, policy: caches)
+            return cached
+        }
         let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let rootEntry = try fetch(.rootEntry, at: root + bus * VTd.rootEntrySize + (devfn >= 0x80 ? 8 : 0), memory,
                                   fault: .rootEntryAccess, into: &fetches)[0]
@@ -312,6 +322,39 @@ extension IntelVTd {
                                               physicalAddressBits: configuration.addressWidth, executeDisableReserved: true)
         }
         configurationCache.fill(key, cached, policy: caches)
+        return cached
+    }
+
+    /// Legacy mode (RTADDR.TTM = 00b, VT-d spec 3.4.2): root entry → 128-bit context entry at
+    /// devfn * 16 → the second-level table, with the legacy reasons of
+    /// `dma_remap_fault_reasons[]`. The context entry's TT, AW, DID and SLPTPTR say what a
+    /// scalable PASID entry's PGTT, AW, DID and SSPTPTR do, so the walk after it is the
+    /// scalable one: TT 10b is pass-through, 00b and 01b second-level translation.
+    private func legacyConfiguration(root: UInt64, rid: UInt32, pasid: UInt32?, memory: PhysicalMemory,
+                                     fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> VTd.CachedConfiguration {
+        // A request with PASID under TTM 00b (Linux: "SM: TTM 0 for request with PASID").
+        guard pasid == nil else { throw configurationFault(.ttm0WithPASID) }
+        let bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
+        let rootEntry = try fetch(.rootEntry, at: root + bus * VTd.rootEntrySize, memory, fault: .rootTableInvalid,
+                                  into: &fetches)[0]
+        guard rootEntry & 1 != 0 else { throw configurationFault(.rootEntryNotPresent) }
+        let words = try fetch(.contextEntry, at: (rootEntry & 0x000F_FFFF_FFFF_F000) + devfn * VTd.legacyContextEntrySize, count: 2,
+                              memory, fault: .contextTableInvalid, into: &fetches)
+        let context = VTd.ContextEntry(lo: words[0], hi: words[1])
+        guard context.present else { throw configurationFault(.contextEntryNotPresent) }
+        let aw = context.legacyAddressWidth, cap = capabilityRegister
+        guard context.translationType != 0b11 else { throw configurationFault(.invalidContextEntry) }
+        let pgtt: VTd.PGTT = context.passThrough ? .passThrough : .secondStage
+        let entry = VTd.PASIDEntry(words: VTd.PASIDEntryFields(pgtt: pgtt, domainID: context.legacyDomainID, addressWidth: aw,
+                                                               pageWalkSnoop: false,
+                                                               secondStageTable: context.secondLevelTable).words)
+        var cached = VTd.CachedConfiguration(context: context, pasid: 0, entry: entry, pgtt: pgtt)
+        if pgtt == .secondStage {
+            // AW must be a width CAP.SAGAW supports.
+            guard (1...3).contains(aw), (cap >> (8 + aw)) & 1 != 0 else { throw configurationFault(.invalidContextEntry) }
+            cached.secondStage = VTdSecondStage(levels: Int(aw) + 2, superpages: VTdSecondStage.Superpages(capability: cap),
+                                                hostAddressBits: configuration.addressWidth)
+        }
         return cached
     }
 
@@ -362,7 +405,8 @@ extension IntelVTd {
 
 extension IntelVTd {
     /// The device's root entry, scalable context entry and the PASID entry of `pasid` (with its
-    /// PASID directory entry) or of RID_PASID 0, read back.
+    /// PASID directory entry) or of RID_PASID 0, read back; in legacy mode the root entry and
+    /// the 128-bit legacy context entry.
     public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
         guard let rootTable else { return [] }
         let rid = requesterID(device), bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
@@ -372,6 +416,17 @@ extension IntelVTd {
             DescriptorField("LP", 0...0, of: root[0]), DescriptorField("LCTP", 12...63, root[0] & ~0xfff),
             DescriptorField("UP", 0...0, of: root[1]), DescriptorField("UCTP", 12...63, root[1] & ~0xfff),
         ])]
+        if translationTableMode == .legacy {
+            guard root[0] & 1 != 0 else { return structures }
+            let contextAddress = (root[0] & ~0xfff) + devfn * VTd.legacyContextEntrySize
+            let context = memory.peek64(contextAddress, count: 2)
+            structures.append(ConfigurationStructure(name: "context entry", address: contextAddress, words: context, fields: [
+                DescriptorField("P", 0...0, of: context[0]), DescriptorField("FPD", 1...1, of: context[0]),
+                DescriptorField("TT", 2...3, (context[0] >> 2) & 3), DescriptorField("SLPTPTR", 12...63, context[0] & ~0xfff),
+                DescriptorField("AW", 64...66, context[1] & 7), DescriptorField("DID", 72...87, (context[1] >> 8) & 0xffff),
+            ]))
+            return structures
+        }
         let contextTable = root[devfn >= 0x80 ? 1 : 0]
         guard contextTable & 1 != 0 else { return structures }
         let contextAddress = (contextTable & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize

@@ -33,8 +33,12 @@ public final class IntelVTd: IOMMUDriver {
     public var architecture: IOMMUArchitecture { .intelVTd }
     public var allocatesNestedDomains: Bool { true }
 
-    /// RTADDR: the root table in host memory (scalable mode), allocated at the first install.
+    /// RTADDR: the root table in host memory, allocated at the first install (scalable
+    /// mode) or adopted from a real host's dump (`adoptRootTable`).
     public internal(set) var rootTable: UInt64?
+    /// RTADDR.TTM: how the root table is read. Scenario units are scalable; a real host's
+    /// unit may be legacy (the kabylake ABI sample's dmar1).
+    public internal(set) var translationTableMode = VTd.TranslationTableMode.scalable
     /// Each device's PASID directory, by RID.
     var pasidDirectories: [UInt32: UInt64] = [:]
     /// Domain ids by domain (`domain_attach_iommu`), from `VTd.firstDomainID`. The domains
@@ -50,6 +54,16 @@ public final class IntelVTd: IOMMUDriver {
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
         self.configuration = configuration
+    }
+
+    /// SRTP with a real host's RTADDR: the unit walks the root table the host's dump shows
+    /// (written into `memory` by the caller) in its translation table mode. Every cached
+    /// context, PASID and IOTLB entry is dropped, as the global invalidations after SRTP do.
+    public func adoptRootTable(_ address: UInt64, mode: VTd.TranslationTableMode) {
+        rootTable = address & ~0xfff
+        translationTableMode = mode
+        configurationCache.removeAll()
+        iotlb.invalidate { _ in true }
     }
 
     public func reservedRegions(for device: PlatformDevice) -> [ReservedRegion] {
