@@ -10,7 +10,7 @@ import TestSupport
     /// The ABI document's devtbl row, DTE[0..3].
     static let dte: [UInt64] = [0x6000_0001_14d7_b603, 0x38, 0x2000_0001_373b_8013, 0]
 
-    func read(_ source: AMDTestSource) -> (AMDDebugfs, [ImportWarning]) {
+    func read(_ source: MemoryHostSource) -> (AMDDebugfs, [ImportWarning]) {
         var warnings: [ImportWarning] = []
         let debugfs = AMDDebugfsReader.read(from: source, warnings: &warnings)
         return (debugfs, warnings)
@@ -84,8 +84,8 @@ import TestSupport
         let clean = try AMDSamples.source()
         let (expected, _) = read(clean)
         let mangles: [(String, @Sendable (String) -> String)] = [
-            ("quoted", Mangle.quoted), ("crlf", Mangle.crlf), ("tabs", Mangle.tabsExpanded),
-            ("wrapped", { Mangle.wrapped($0) }), ("quoted+wrapped", { Mangle.quoted(Mangle.wrapped($0, width: 30)) }),
+            ("quoted", Mangle.quote), ("crlf", Mangle.crlf), ("tabs", Mangle.expandTabs),
+            ("wrapped", { Mangle.wrap($0, width: 40) }), ("quoted+wrapped", { Mangle.quote(Mangle.wrap($0, width: 30)) }),
         ]
         for (name, mangle) in mangles {
             var source = clean
@@ -115,7 +115,7 @@ import TestSupport
     }
 
     @Test func elidedSlotsAreDroppedNotShifted() {
-        var source = AMDTestSource()
+        var source = MemoryHostSource()
         source.files["\(Self.root)/iommu01/cmdbuf"] = "CMD Buffer Head Offset:3 Tail Offset:4\n  0: 00000001 10000001 00000000 00000000\n[...]\n  5: 00000000 80000000 00000000 00000000\n"
         source.files["\(Self.root)/devid"] = "\u{1b}[2J0000:00:14.0\n"
         let (debugfs, warnings) = read(source)
@@ -126,7 +126,7 @@ import TestSupport
     }
 
     @Test func theKernelsRefusalsBecomeNotes() {
-        var source = AMDTestSource()
+        var source = MemoryHostSource()
         source.files["\(Self.root)/iommu00/mmio"] = "Please provide mmio register's offset\n"
         source.files["\(Self.root)/iommu00/capability"] = "Please provide capability register's offset in the range [0x00 - 0x14]\n"
         source.files["\(Self.root)/iommu01/capability"] = "Not able to read capability register at 0x14\n"
@@ -142,12 +142,12 @@ import TestSupport
     }
 
     @Test func preV617DirectoriesHoldNoData() {
-        var source = AMDTestSource()
+        var source = MemoryHostSource()
         source.directories = ["\(Self.root)", "\(Self.root)/iommu00", "\(Self.root)/iommu01"]
         let (debugfs, warnings) = read(source)
         #expect(debugfs.isEmpty && warnings.isEmpty)
         #expect(debugfs.notes == ["AMD-Vi debugfs directories are empty (a kernel before v6.17): no AMD debugfs data"])
-        #expect(read(AMDTestSource()).0 == AMDDebugfs())
+        #expect(read(MemoryHostSource()).0 == AMDDebugfs())
     }
 
     @Test func unitNamesAndUnreadableFiles() {
@@ -155,14 +155,14 @@ import TestSupport
         #expect(AMDDebugfsReader.unitIndex("iommu3") == 3)
         #expect(AMDDebugfsReader.unitIndex("iommu") == nil && AMDDebugfsReader.unitIndex("iommu-1") == nil)
         #expect(AMDDebugfsReader.unitIndex("iommu123456789012345") == nil)
-        var source = AMDTestSource()
+        var source = MemoryHostSource()
         source.failures["\(Self.root)/devtbl"] = .permissionDenied
         let (_, warnings) = read(source)
         #expect(warnings == [ImportWarning(file: "\(Self.root)/devtbl", reason: "not read: permission denied")])
     }
 
     @Test func interruptRowsOfBothWidthsAndAWrappedOne() {
-        var source = AMDTestSource()
+        var source = MemoryHostSource()
         source.files["\(Self.root)/irqtbl"] = "DeviceId 0000:00:14.0\nIRT[0000] 00000241\nIRT[0001] 0000000000000020\n0000000000000841\n"
         let (debugfs, warnings) = read(source)
         #expect(warnings.isEmpty)
@@ -174,7 +174,7 @@ import TestSupport
     /// The series' earlier revisions (a ':' before the function, glued IRTE halves, devtbl's
     /// "Please provide valid device id input") and the refusals printed without a newline.
     @Test func earlierRevisionsAndUnterminatedRefusals() {
-        var source = AMDTestSource()
+        var source = MemoryHostSource()
         source.files["\(Self.root)/irqtbl"] = "DeviceId 0000:01:00:0\nIRT[0002] 00000000000000200000000000002041\n\n"
         source.files["\(Self.root)/devtbl"] = "Please provide valid device id input\n"
         let (debugfs, warnings) = read(source)

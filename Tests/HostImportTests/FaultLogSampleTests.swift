@@ -4,9 +4,6 @@ import Testing
 
 /// The real fault-log samples, their `# ` provenance block dropped (it is no input).
 enum FaultLogSamples {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/samples/faultlog")
-
     static let names = [
         "amd-vi-io-page-fault-known-device-ath10k", "amd-vi-old-split-line-format-apu2", "arm-smmu-v3-decoded-rk3588-r8125",
         "arm-smmu-v3-raw-hns3-hip08-2021", "dmar-fault-legacy-read-write-vfio-host", "dmar-fault-sm-0x51-with-dump-ptes-commit-194b3348",
@@ -15,15 +12,9 @@ enum FaultLogSamples {
     ]
 
     /// The sample's log lines, without the leading provenance block.
-    static func lines(_ name: String) -> [String] {
-        let text = (try? String(contentsOf: directory.appendingPathComponent(name + ".txt"), encoding: .utf8)) ?? ""
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        while let first = lines.first, first.hasPrefix("# ") { lines.removeFirst() }
-        if lines.last == "" { lines.removeLast() }
-        return lines
-    }
+    static func lines(_ name: String) -> [String] { Samples.lines("faultlog/\(name).txt") }
 
-    static func text(_ name: String) -> String { lines(name).joined(separator: "\n") + "\n" }
+    static func text(_ name: String) -> String { Samples.text("faultlog/\(name).txt") }
 
     static func read(_ name: String) -> FaultLogReader.Result { FaultLogReader.read(text(name), file: name) }
 }

@@ -286,7 +286,7 @@ import TestSupport
     }
 
     @Test func readsEveryFileOfAHostTree() {
-        let tree = VTdTree([
+        let tree = MemoryHostSource([
             "\(VTdSamples.directory)/iommu_regset": VTdSamples.text(VTdSamples.regset),
             "\(VTdSamples.directory)/dmar_translation_struct": VTdSamples.text(VTdSamples.translation),
             "\(VTdSamples.directory)/invalidation_queue": VTdSamples.text(VTdSamples.queue),

@@ -22,7 +22,7 @@ import TestSupport
     static func snapshot(_ files: [String: String]) -> HostSnapshot {
         var snapshot = HostSnapshot()
         var warnings: [ImportWarning] = []
-        snapshot.vtd = VTdDebugfsReader.read(from: VTdTree(Dictionary(uniqueKeysWithValues: files.map { ("\(VTdSamples.directory)/\($0.key)", $0.value) })),
+        snapshot.vtd = VTdDebugfsReader.read(from: MemoryHostSource(Dictionary(uniqueKeysWithValues: files.map { ("\(VTdSamples.directory)/\($0.key)", $0.value) })),
                                              warnings: &warnings)
         #expect(warnings.isEmpty, "\(warnings)")
         return snapshot
@@ -219,7 +219,7 @@ import TestSupport
             }
             var snapshot = HostSnapshot()
             var warnings: [ImportWarning] = []
-            snapshot.vtd = VTdDebugfsReader.read(from: VTdTree([
+            snapshot.vtd = VTdDebugfsReader.read(from: MemoryHostSource([
                 "\(VTdSamples.directory)/dmar_translation_struct": texts[0].joined(separator: "\n"),
                 "\(VTdSamples.directory)/0000:00:0a.0/domain_translation_struct": texts[1].joined(separator: "\n"),
                 "\(VTdSamples.directory)/0000:00:02.0/domain_translation_struct": texts[1].joined(separator: "\n"),
