@@ -271,15 +271,19 @@ import TestSupport
         #expect(unit.configurationStructures(for: device, pasid: nil, memory: machine.physical).first?.words == Self.dte)
     }
 
-    @Test func theHostBaseIsReportedAndPassThroughHasNoTable() throws {
+    @Test func theHostBaseHoldsTheDTEAndPassThroughHasNoTable() throws {
         let machine = try machine()
         let mmio = [AMDRegisterRead(unitIndex: 3, space: .mmio, offset: 0, value: 0x0000_0001_0420_01ff)]
         let identity = AMDTableRebuild.rebuild(snapshot(words: [0x6000_0000_0000_0003, 0x1, 0, 0], mmio: mmio), into: machine)
         #expect(identity.tables.isEmpty)
-        #expect(identity.notes.contains { $0.contains("host device table at 0x104200000") })
+        #expect(!identity.notes.contains { $0.contains("synthesized") })
         #expect(identity.notes.contains { $0.contains("Mode 0: DMA passes untranslated") })
         let device = try #require(machine.device(named: "0000:01:00.0"))
         let unit = try #require(machine.iommu(named: "ivhd3") as? AMDVi)
+        // The DTE sits in the host's own table, at the host's address, which the allocator now steps over.
+        #expect(unit.deviceTable == 0x1_0420_0000)
+        #expect(machine.physical.peek64(0x1_0420_0000 + 0x100 * 32) == 0x6000_0000_0000_0003)
+        #expect(machine.physical.isAdopted(0x1_043f_f000) && !machine.physical.isAdopted(0x1_0440_0000))
         // Mode 0: the core's walk passes the request through untranslated, having read the placed DTE.
         let passed = unit.translate(device, iova: 0x1234, pasid: nil, access: .read, caches: .bypass, memory: machine.physical)
         guard case .success(let translation)? = passed else { Issue.record("\(String(describing: passed))"); return }

@@ -6,9 +6,9 @@ import IOMMUCore
 ///
 /// No debugfs file dumps AMD-Vi page tables, so a translating DTE gives a table whose root
 /// and format (v1, Mode levels) are known and whose entries are not: its coverage is
-/// `.rootOnly`. The host's device table base (MMIO offset 0x00, when `mmio` shows it) is
-/// reported; the simulated table is allocated by the unit as `install` allocates it, since
-/// simulated memory is handed out by its own allocator.
+/// `.rootOnly`. The DTEs land in the host's own device table (MMIO offset 0x00, when `mmio`
+/// shows it), at the host's addresses; otherwise in a table the unit allocates, noted as
+/// synthesized.
 public enum AMDTableRebuild {
     /// `MMIO_DEV_TABLE_OFFSET`: the Device Table Base Address Register (base in bits 51:12,
     /// size in 4K pages − 1 in bits 8:0).
@@ -22,6 +22,13 @@ public enum AMDTableRebuild {
                 report.notes.append("\(entry.unitName): no AMD-Vi unit of that name on the platform: the DTE of \(device) is not placed")
                 continue
             }
+            let hostBase = snapshot.amd.registerReads.last {
+                $0.unitIndex == entry.unitIndex && $0.space == .mmio && $0.offset == deviceTableBaseOffset
+            }.map { $0.value & AMDViDeviceTable.rootMask }
+            if let hostBase, unit.deviceTable == nil, !unit.adoptDeviceTable(hostBase, memory: machine.physical) {
+                report.notes.append("\(entry.unitName): the host device table at \(RegisterText.hex(hostBase)) overlaps simulated memory: "
+                    + "a simulated table is used")
+            }
             let placed: UInt64
             do throws(Errno) {
                 placed = try unit.placeDeviceTableEntry(entry.words, deviceID: entry.device.requesterID, memory: machine.physical)
@@ -30,14 +37,8 @@ public enum AMDTableRebuild {
                 continue
             }
             report.descriptorsPlaced += 1
-            let hostBase = snapshot.amd.registerReads.last {
-                $0.unitIndex == entry.unitIndex && $0.space == .mmio && $0.offset == deviceTableBaseOffset
-            }.map { $0.value & AMDViDeviceTable.rootMask }
             let tableAt = placed - UInt64(entry.device.requesterID) * AMDViDeviceTable.entrySize
-            if let hostBase {
-                report.notes.append("\(entry.unitName): host device table at \(RegisterText.hex(hostBase)) (MMIO 0x00); "
-                    + "the DTE of \(device) is placed in a simulated table at \(RegisterText.hex(tableAt))")
-            } else {
+            if hostBase == nil {
                 report.notes.append("\(entry.unitName): mmio did not show offset 0x00: the device table base is synthesized "
                     + "(\(RegisterText.hex(tableAt))) for the DTE of \(device)")
             }

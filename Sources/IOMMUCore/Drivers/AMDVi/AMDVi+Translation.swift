@@ -151,6 +151,18 @@ extension AMDVi {
         return id
     }
 
+    /// The Device Table Base Address Register of a real host: the unit reads DTEs from the
+    /// host's own table (`memory` adopts its frames so the allocator never hands them out).
+    /// False when the table is already placed, or the range cannot be adopted (it overlaps
+    /// memory the simulator allocated).
+    public func adoptDeviceTable(_ base: UInt64, memory: PhysicalMemory) -> Bool {
+        let length = AMDViDeviceTable.entrySize << UInt64(AMDViDeviceTable.deviceIDBits)
+        guard deviceTable == nil, let range = IOVARange(start: base & ~0xfff, length: length), memory.adopt(range) else { return false }
+        deviceTable = range.start
+        configurationCache.removeAll()
+        return true
+    }
+
     private func deviceTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
         try memory.allocateOnce(&deviceTable, length: AMDViDeviceTable.entrySize << UInt64(AMDViDeviceTable.deviceIDBits))
     }
