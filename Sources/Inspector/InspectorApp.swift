@@ -25,6 +25,9 @@ public final class InspectorApp {
     public private(set) var message: String = "? help  q quit  Tab focus  1-5 panes  : command  / search  [ ] step"
     public private(set) var lastSearch: String?
     var tree = ObjectTreePane()
+    /// A host item a pane other than the tree chose (a fault of the faults pane): the panes
+    /// follow it instead of the tree's row until the tree moves again.
+    public private(set) var inspected: HostItem?
     var panes: [PaneKind: any InspectorPane]
     /// The inner areas drawn last frame, for mouse hits.
     private var areas: [PaneKind: Rect] = [:]
@@ -34,15 +37,17 @@ public final class InspectorApp {
         self.model = model
         self.theme = theme
         self.symbols = symbols
-        let right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane()]
+        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane()]
+        if !model.faults.isEmpty { right.append(FaultsPane()) }
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
     }
 
-    var selection: ObjectID? { tree.selectedObject(model.view) }
+    var selection: ObjectID? { inspected == nil ? tree.selectedObject(model.view) : nil }
 
     private func context(for kind: PaneKind) -> RenderContext {
-        RenderContext(model: model.view, selection: selection, theme: theme, symbols: symbols, focused: focus == kind,
-                      search: lastSearch)
+        let view = model.view
+        return RenderContext(model: view, selection: selection, hostSelection: inspected ?? tree.selectedHost(view), theme: theme,
+                             symbols: symbols, focused: focus == kind, search: lastSearch)
     }
 
     // MARK: Rendering
@@ -105,7 +110,8 @@ public final class InspectorApp {
         var rows: [(String, String)] = [
             ("q / Ctrl-C", "quit (the terminal is restored)"), ("?", "this help (any key closes it)"),
             ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
-            ("1 - 5", "focus Objects, Details, Page table, Walk, IOVA map"),
+            panes[.faults] == nil ? ("1 - 5", "focus Objects, Details, Page table, Walk, IOVA map")
+                : ("1 - 6", "focus Objects, Details, Page table, Walk, IOVA map, Faults"),
             (symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
             ("[ ]  { }", "step the scenario back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
@@ -180,6 +186,7 @@ public final class InspectorApp {
     private func routeToFocused(_ key: Key) {
         let action: PaneAction
         if focus == .tree {
+            inspected = nil
             action = tree.handle(key, context: context(for: .tree))
         } else if var pane = panes[focus] {
             action = pane.handle(key, context: context(for: focus))
@@ -199,6 +206,9 @@ public final class InspectorApp {
             main = kind
             focus = kind
         case .message(let text): message = text
+        case .inspect(let item, let show):
+            inspected = item
+            if let show { perform(.show(show)) }
         }
     }
 
@@ -218,6 +228,7 @@ public final class InspectorApp {
         guard let text = lastSearch, !text.isEmpty else { return }
         let found: Bool
         if focus == .tree {
+            inspected = nil
             found = tree.search(text, forward: forward, context: context(for: .tree))
         } else if var pane = panes[focus] {
             found = pane.search(text, forward: forward, context: context(for: focus))
@@ -262,6 +273,7 @@ public final class InspectorApp {
         case .press:
             let row = mouse.y - area.y
             if kind == .tree {
+                inspected = nil
                 perform(tree.click(row: row, context: context(for: .tree)))
             } else if var pane = panes[kind] {
                 let action = pane.click(row: row, context: context(for: kind))
