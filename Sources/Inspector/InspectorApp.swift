@@ -44,7 +44,7 @@ public final class InspectorApp {
 
     var selection: ObjectID? { inspected == nil ? tree.selectedObject(model.view) : nil }
 
-    private func context(for kind: PaneKind) -> RenderContext {
+    func context(for kind: PaneKind) -> RenderContext {
         let view = model.view
         return RenderContext(model: view, selection: selection, hostSelection: inspected ?? tree.selectedHost(view), theme: theme,
                              symbols: symbols, focused: focus == kind, search: lastSearch)
