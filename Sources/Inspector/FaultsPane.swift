@@ -4,7 +4,7 @@ import Presentation
 import TerminalUI
 
 /// The faults of `tui --faults LOG`: one row per logged record (device, address, the reason
-/// the kernel logged, the cause the model found), the selected one's sentence below. Moving
+/// the kernel logged, the cause the model found, the log line), the selected one's sentence below. Moving
 /// makes the other panes follow the fault; Enter opens its walk (the steps of the model's
 /// walk of that device at that address) in the walk view.
 public struct FaultsPane: InspectorPane {
@@ -19,14 +19,38 @@ public struct FaultsPane: InspectorPane {
          ("/ TEXT", "find a fault by device, address or reason")]
     }
 
-    static let header = "line  " + "device".cellPadded(to: 14) + "address".cellPadded(to: 14) + "logged".cellPadded(to: 16) + "model"
+    /// The header and the rows' texts, with columns as wide as their widest cell (up to a
+    /// bound, so one long name cannot push the rest off): made once per model generation.
+    private final class RowCache {
+        var generation: Int?
+        var header = ""
+        var texts: [String] = []
+    }
+    private let cache = RowCache()
 
-    /// A row's text: every field from the log escaped.
-    static func text(_ explanation: FaultExplanation) -> String {
+    /// The cells of a row: every field from the log escaped.
+    static func cells(_ explanation: FaultExplanation) -> [String] {
         let record = explanation.record
         let device = record.device.map { terminalSafe($0.description) } ?? record.sid.map { "sid \($0)" } ?? "?"
-        return String(record.sourceLine).cellPadded(to: 6) + device.cellPadded(to: 14) + (record.address?.hex ?? "-").cellPadded(to: 14)
-            + terminalSafe(record.reason).cellPadded(to: 16) + explanation.cause.rawValue
+        return [device, record.address?.hex ?? "-", terminalSafe(record.reason), explanation.cause.rawValue, String(record.sourceLine)]
+    }
+
+    private func texts(_ context: RenderContext) -> (header: String, rows: [String]) {
+        if cache.generation != context.model.generation {
+            // The log line last: at 80 columns the four that explain the fault fit.
+            let names = ["device", "address", "logged", "model", "line"]
+            let rows = context.model.faults.map(Self.cells)
+            let widths = names.indices.dropLast().map { column in
+                min(24, rows.reduce(CellBuffer.width(of: names[column])) { max($0, CellBuffer.width(of: $1[column])) }) + 1
+            }
+            func line(_ cells: [String]) -> String {
+                cells.enumerated().map { $0.offset < widths.count ? $0.element.cellPadded(to: widths[$0.offset]) : $0.element }.joined()
+            }
+            cache.header = line(names)
+            cache.texts = rows.map(line)
+            cache.generation = context.model.generation
+        }
+        return (cache.header, cache.texts)
     }
 
     private func faults(_ context: RenderContext) -> [FaultExplanation] { context.model.faults }
@@ -39,13 +63,14 @@ public struct FaultsPane: InspectorPane {
             buffer.put(Widgets.fit(text, width: area.width, symbols: symbols), x: area.x, y: area.y + row, style: theme[role])
         }
         line(Units.count(all.count, "logged fault") + "  Enter walks the selected one", 0, "heading")
-        line(Self.header, 1, "dim")
+        let (header, texts) = texts(context)
+        line(header, 1, "dim")
         let stripHeight = area.height >= 16 ? 6 : area.height >= 10 ? 4 : 0
         listHeight = max(1, area.height - 2 - stripHeight)
         list.move(by: 0, count: all.count, height: listHeight)
         let needle = context.search?.lowercased() ?? ""
         for (offset, index) in (list.offset..<min(all.count, list.offset + listHeight)).enumerated() {
-            let text = Self.text(all[index])
+            let text = texts.indices.contains(index) ? texts[index] : ""
             var role = all[index].cause == .translatesNow ? "mapped" : "fault"
             if !needle.isEmpty, text.lowercased().contains(needle) { role = "match" }
             line(text, 2 + offset, role)
@@ -79,7 +104,7 @@ public struct FaultsPane: InspectorPane {
 
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
         let all = faults(context)
-        guard let index = nextMatch(in: all.map(Self.text), after: list.selected, needle: text, forward: forward) else { return false }
+        guard let index = nextMatch(in: texts(context).rows, after: list.selected, needle: text, forward: forward) else { return false }
         list.select(index, count: all.count, height: listHeight)
         return true
     }

@@ -23,6 +23,18 @@ enum HostDetails {
         func sentence(_ value: String, _ role: String = "text", indent: String = "  ") { writer.sentence(value, role, indent: indent) }
         let snapshot = host.snapshot
         switch item {
+        case .host:
+            text("Host" + (snapshot.kernel.map { "  kernel " + terminalSafe($0) } ?? "  kernel unknown"), "heading")
+            if let cmdline = snapshot.cmdline { sentence("cmdline " + terminalSafe(cmdline), indent: "") }
+            text(Units.count(snapshot.iommus.count, "IOMMU unit") + "  " + Units.count(snapshot.groups.count, "group") + "  "
+                 + Units.count(snapshot.devices.count, "device"))
+            text("kernel tables rebuilt: " + Units.count(host.tables.tables.count, "table") + ", "
+                 + Units.count(host.tables.descriptorsPlaced, "descriptor") + " placed")
+            let notes = snapshot.notes + host.tables.notes
+            if !notes.isEmpty { text("notes:", "heading") }
+            for note in notes { sentence("- " + terminalSafe(note), "dim") }
+            if !host.tables.warnings.isEmpty { text(Units.count(host.tables.warnings.count, "warning") + " rebuilding the tables:", "heading") }
+            for warning in host.tables.warnings.prefix(8) { sentence(terminalSafe(warning.description), "warning") }
         case .unit(let name):
             guard let unit = snapshot.iommu(named: name) else { text("no unit \(terminalSafe(name))", "dim"); break }
             text("\(terminalSafe(unit.name))  \(unit.architecture.rawValue)", "heading")

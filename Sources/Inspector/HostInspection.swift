@@ -58,6 +58,8 @@ public struct HostView {
 
 /// What the tree, the details and the faults pane select that is the host's, not iommufd's.
 public enum HostItem: Hashable, Sendable {
+    /// The host as a whole: its kernel, command line, and what could not be read.
+    case host
     /// `/sys/class/iommu/<name>`.
     case unit(String)
     /// `/sys/kernel/iommu_groups/<id>`.

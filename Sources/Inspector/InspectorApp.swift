@@ -40,6 +40,7 @@ public final class InspectorApp {
         var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane()]
         if !model.faults.isEmpty { right.append(FaultsPane()) }
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
+        if panes[.faults] != nil { message = message.replacingOccurrences(of: "1-5 panes", with: "1-6 panes") }
     }
 
     var selection: ObjectID? { inspected == nil ? tree.selectedObject(model.view) : nil }
@@ -71,9 +72,7 @@ public final class InspectorApp {
         let treeArea = Widgets.panel(&buffer, left, title: "1 Objects", focused: focus == .tree, theme: theme, symbols: symbols)
         areas[.tree] = treeArea
         tree.render(into: &buffer, area: treeArea, context: context(for: .tree))
-        let tabs = PaneKind.allCases.dropFirst().filter { panes[$0] != nil }
-            .map { ($0 == main ? "[\($0.rawValue) \($0.title)]" : "\($0.rawValue) \($0.title)") }.joined(separator: " ")
-        let mainArea = Widgets.panel(&buffer, right, title: tabs, focused: focus == main, theme: theme, symbols: symbols)
+        let mainArea = Widgets.panel(&buffer, right, title: tabs(width: right.width - 7), focused: focus == main, theme: theme, symbols: symbols)
         areas[main] = mainArea
         if var pane = panes[main] {
             pane.render(into: &buffer, area: mainArea, context: context(for: main))
@@ -82,6 +81,21 @@ public final class InspectorApp {
         drawStatus(&buffer, statusBar)
         if mode == .help { drawHelp(&buffer) }
         return buffer
+    }
+
+    /// The right pane's tabs, the shown one in brackets: full titles when they fit in
+    /// `width`, else the others by their first word, else by their number alone.
+    private func tabs(width: Int) -> String {
+        let kinds = PaneKind.allCases.dropFirst().filter { panes[$0] != nil }
+        let forms: [(PaneKind) -> String] = [{ $0.title }, { String($0.title.split(separator: " ").first ?? "") }, { _ in "" }]
+        var text = ""
+        for form in forms {
+            text = kinds.map { kind in
+                kind == main ? "[\(kind.rawValue) \(kind.title)]" : form(kind).isEmpty ? "\(kind.rawValue)" : "\(kind.rawValue) \(form(kind))"
+            }.joined(separator: " ")
+            if CellBuffer.width(of: text) <= width { break }
+        }
+        return text
     }
 
     private func drawTitle(_ buffer: inout CellBuffer, _ area: Rect) {

@@ -130,7 +130,7 @@ public struct ObjectTreePane: InspectorPane {
                          _ add: (String, Int, String, ObjectID?, Bool, String, Bool, HostItem?) -> Bool) {
         let snapshot = host.snapshot
         let title = "Host" + (snapshot.kernel.map { "  " + terminalSafe($0) } ?? "")
-        guard add("host", 0, title, nil, !snapshot.iommus.isEmpty || !snapshot.groups.isEmpty, "heading", false, nil) else { return }
+        guard add("host", 0, title, nil, !snapshot.iommus.isEmpty || !snapshot.groups.isEmpty, "heading", false, .host) else { return }
         func device(_ name: String, _ depth: Int) {
             let bound = reader.device(boundTo: name)
             let driver = host.device(name).driver.map { "  " + terminalSafe($0) } ?? ""

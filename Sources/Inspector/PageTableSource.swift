@@ -102,7 +102,7 @@ enum PageTableSources {
                     return .none("The fault's device is not on the host: no table.")
                 }
                 return kernel(host.domain(device: device, pasid: faults[index].record.pasid), host)
-            case .unit, .group:
+            case .host, .unit, .group:
                 return .none("Select a device's kernel domain in the tree (1).")
             }
         }

@@ -119,7 +119,7 @@ public struct WalkPane: InspectorPane {
             let request = WalkModel.Request(generation: generation, device: 0, iova: iova ?? 0, pasid: nil, write: write, cold: true,
                                             subject: source.key)
             if walk?.request != request { reset(WalkModel(request, kernelTable: source)) }
-        case .unit, .group:
+        case .host, .unit, .group:
             return false
         }
         absence = nil

@@ -80,6 +80,15 @@ import Testing
         #expect(leaf.map { table.format.outputAddress(of: $0.descriptor, level: $0.level) } == HostFixtures.vtdOutput)
     }
 
+    /// The host's own row: kernel, command line, counts, and what could not be read.
+    @Test func hostRowDetailsSayWhatWasRead() throws {
+        let app = try Self.app(try HostFixtures.model(.vtd))
+        let lines = DetailsPane().lines(app.context(for: .details)).map(\.text)
+        #expect(lines == ["Host  kernel 6.8.0-45-generic", "cmdline BOOT_IMAGE=/vmlinuz intel_iommu=on", "1 IOMMU unit  3 groups  3 devices",
+                          "kernel tables rebuilt: 1 table, 4 descriptors placed", "notes:",
+                          "  - no domain dump for 0000:00:1f.3: its tables", "  are unknown"])
+    }
+
     @Test func unitDetailsShowTheRegistersAndEveryDecodedField() throws {
         let app = try Self.app(try HostFixtures.model(.vtd))
         app.selectInTree("dmar0")
@@ -181,8 +190,8 @@ import Testing
         var screen = app.screen()
         #expect(app.main == .faults)
         #expect(screen.contains("3 logged faults"))
-        #expect(screen.contains("12    0000:00:02.0  0x8d900000    0x06            unmapped"))
-        #expect(screen.contains("20    0000:42:00.0  0x1000        0x02            no-device"))
+        #expect(screen.contains("0000:00:02.0 0x8d900000  0x06   unmapped       12"))
+        #expect(screen.contains("0000:42:00.0 0x1000      0x02   no-device      20"))
         #expect(screen.contains("0x8d900000 is not mapped in 0000:00:02.0's DMA domain"))
         app.press(.enter)
         #expect(app.main == .walk)
