@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: [
             "iommuscope", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore"],
+        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "TestSupport"],
                     resources: [.copy("Frames")]),
         .testTarget(
             name: "ScenarioScriptTests",

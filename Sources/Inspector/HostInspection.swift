@@ -70,6 +70,18 @@ public enum HostItem: Hashable, Sendable {
     case kernelDomain(device: String, pasid: UInt32?)
     /// A logged fault, by its index in the faults pane.
     case fault(Int)
+
+    /// The title bar's breadcrumb for it, escaped: the names came from the host.
+    var crumb: String {
+        switch self {
+        case .host: "host"
+        case .unit(let name): terminalSafe(name)
+        case .group(let id): "group \(id)"
+        case .device(let name): terminalSafe(name)
+        case .kernelDomain(let device, let pasid): terminalSafe(device) + (pasid.map { " pasid \($0)" } ?? "") + " domain"
+        case .fault(let index): "fault \(index + 1)"
+        }
+    }
 }
 
 /// The domain the kernel has a device in, as far as the host showed it: the group's default

@@ -102,7 +102,11 @@ public final class InspectorApp {
         buffer.fill(area, style: theme["title_bar"])
         let position = "line \(model.position)/\(model.lines.count)"
         var crumbs = ["iommuscope", model.title]
-        if let selection, let object = model.reader.object(selection)?.object { crumbs.append("\(object.type) \(object.id)") }
+        if let selection, let object = model.reader.object(selection)?.object {
+            crumbs.append("\(object.type) \(object.id)")
+        } else if let item = context(for: .tree).hostSelection {
+            crumbs.append(item.crumb)
+        }
         buffer.put(" " + crumbs.joined(separator: symbols.breadcrumb), x: 0, y: area.y, style: theme["title_bar"], clip: area)
         buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
     }

@@ -4,6 +4,7 @@ import IOMMUCore
 import ScenarioScript
 import TerminalUI
 import Testing
+import TestSupport
 @testable import Inspector
 
 /// The inspector on a host (`tui --host`): the host tree of each architecture, the details
@@ -253,4 +254,77 @@ import Testing
 
 extension InspectorApp {
     func press(_ keys: [Key]) { for key in keys { _ = handle(.key(key)) } }
+}
+
+/// Random hosts (names and words with control characters, escape sequences and odd
+/// lengths, every group type, missing links) and random keys: nothing traps, every frame
+/// stays inside the terminal, and no control character reaches it.
+@Suite struct HostInspectorFuzzTests {
+    static let pieces = ["0000:00:02.0", "dmar0", "ivhd1", "\u{1b}[2J", "\u{1b}]0;x\u{07}", "\r\n", "\u{202e}", "é", "i915", "DMA-FQ",
+                         "identity", "blocked", "unmanaged", "DMA", "", String(repeating: "w", count: 300), "\u{7f}", "\u{9b}31m"]
+
+    static func word(_ random: inout SplitMix64) -> String {
+        (0..<random.below(3) + 1).map { _ in random.pick(pieces) }.joined()
+    }
+
+    static func snapshot(_ random: inout SplitMix64) -> HostSnapshot {
+        var snapshot = HostSnapshot()
+        snapshot.kernel = word(&random)
+        if random.chance(1, in: 2) { snapshot.cmdline = word(&random) }
+        snapshot.notes = (0..<random.below(3)).map { _ in word(&random) }
+        let architectures: [IOMMUArchitecture] = [.intelVTd, .amdVi, .armSMMUv3]
+        for index in 0..<random.below(3) {
+            var unit = HostIOMMU(name: word(&random) + "\(index)", architecture: random.pick(architectures))
+            if random.chance(1, in: 2) { unit.registers = .intelVTd(cap: random.next(), ecap: random.next()) }
+            unit.version = random.chance(1, in: 2) ? word(&random) : nil
+            snapshot.iommus.append(unit)
+        }
+        for id in 0..<UInt32(random.below(4)) {
+            var group = HostGroup(id: id)
+            group.type = random.chance(3, in: 4) ? word(&random) : nil
+            for _ in 0..<random.below(3) {
+                let name = word(&random)
+                group.devices.append(name)
+                var device = HostDevice(name: name)
+                device.group = random.chance(3, in: 4) ? id : nil
+                device.iommu = snapshot.iommus.isEmpty || random.chance(1, in: 4) ? nil : random.pick(snapshot.iommus).name
+                device.driver = random.chance(1, in: 2) ? word(&random) : nil
+                snapshot.devices.append(device)
+            }
+            for _ in 0..<random.below(3) {
+                let start = random.next(), last = max(start, start &+ random.below(UInt64(1) << 32))
+                group.reservedRegions.append(HostReservedRegion(range: IOVARange(start: start, last: last),
+                                                                type: random.pick(HostReservedRegionType.allCases)))
+            }
+            snapshot.groups.append(group)
+        }
+        return snapshot
+    }
+
+    @Test(arguments: 0..<10) func randomHostsAndKeys(_ seed: Int) throws {
+        var random = SplitMix64(seed: UInt64(seed) &* 0x9e37_79b9 &+ 1)
+        let snapshot = Self.snapshot(&random)
+        // The tables of a random device, some partial, all in the VT-d fixture's memory.
+        let device = snapshot.devices.first?.name ?? "none"
+        let coverage: TableCoverage = random.pick([.complete, .partial(unknown: [IOVARange(start: 0, last: random.next())]), .rootOnly(reason: "\u{1b}[1m")])
+        let rebuild = HostFixtures.rebuild(.vtd)
+        let inspection = HostInspection(snapshot: snapshot, platform: PlatformDescription()) { machine in
+            var report = rebuild(machine)
+            report.tables = report.tables.map { HostDomainTable(unit: $0.unit, device: device, pasid: $0.pasid, format: $0.format, root: $0.root, coverage: coverage) }
+            return report
+        }
+        let model = try InspectorModel(host: inspection, scenario: nil, title: "fuzz")
+        let app = InspectorApp(model: model, theme: try InspectorThemes.load("mono"), symbols: .unicode)
+        let keys: [Key] = [.down, .down, .up, .enter, .left, .right, .character("j"), .character("k"), .character(" "), .character("2"),
+                           .character("3"), .character("4"), .character("1"), .character("G"), .character("g"), .backspace, .tab,
+                           .character("/"), .character("0"), .character("x"), .character("1"), .escape]
+        let size = random.pick([(80, 24), (120, 40), (60, 16)])
+        for _ in 0..<25 {
+            _ = app.handle(.key(random.pick(keys)))
+            let text = app.render(width: size.0, height: size.1).text
+            let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(rows.allSatisfy { CellBuffer.width(of: String($0)) <= size.0 })
+            #expect(!text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7f..<0xa0).contains($0.value) || $0 == "\u{202e}" })
+        }
+    }
 }
