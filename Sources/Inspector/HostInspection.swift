@@ -74,7 +74,7 @@ public enum HostItem: Hashable, Sendable {
     /// The title bar's breadcrumb for it, escaped: the names came from the host.
     var crumb: String {
         switch self {
-        case .host: "host"
+        case .host: "Host"
         case .unit(let name): terminalSafe(name)
         case .group(let id): "group \(id)"
         case .device(let name): terminalSafe(name)
