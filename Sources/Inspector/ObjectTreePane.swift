@@ -147,7 +147,8 @@ public struct ObjectTreePane: InspectorPane {
             guard add("group:\(group.id)", depth, label, nil, !group.devices.isEmpty, "text", false, .group(group.id)) else { return }
             for name in group.devices { device(name, depth + 1) }
         }
-        let groupsByUnit = Dictionary(grouping: snapshot.groups) { group in group.devices.lazy.compactMap(host.unit(of:)).first }
+        let unitOfGroup = snapshot.groups.map { group in group.devices.lazy.compactMap(host.unit(of:)).first }
+        let groupsByUnit = Dictionary(grouping: snapshot.groups.indices) { unitOfGroup[$0] }.mapValues { $0.map { snapshot.groups[$0] } }
         for unit in snapshot.iommus {
             let groups = groupsByUnit[unit.name] ?? []
             let label = terminalSafe(unit.name) + "  \(unit.architecture.rawValue)  " + Units.count(groups.count, "group")
@@ -156,9 +157,7 @@ public struct ObjectTreePane: InspectorPane {
         }
         // Groups no known unit translates (their devices name none) stay visible.
         let units = Set(snapshot.iommus.map(\.name))
-        for (unit, groups) in groupsByUnit where unit.map(units.contains) != true {
-            for member in groups { group(member, 1) }
-        }
+        for (index, member) in snapshot.groups.enumerated() where unitOfGroup[index].map(units.contains) != true { group(member, 1) }
     }
 
     /// The host item of the selected row (on a host).
@@ -221,7 +220,10 @@ public struct ObjectTreePane: InspectorPane {
         case .character(" "):
             toggle(row)
         case .enter, .right, .character("l"):
-            if row.hasChildren && collapsed.contains(row.key) { collapsed.remove(row.key) } else { return .show(.details) }
+            if row.hasChildren && collapsed.contains(row.key) { collapsed.remove(row.key) }
+            // A kernel domain's detail is its table.
+            else if case .kernelDomain? = row.host { return .show(.pageTable) }
+            else { return .show(.details) }
         case .left, .character("h"):
             if row.hasChildren && !collapsed.contains(row.key) {
                 collapsed.insert(row.key)

@@ -44,7 +44,8 @@ public struct WalkPane: InspectorPane {
          ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1"),
          ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
          ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
-         ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)")]
+         ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)"),
+         ("on a host", "a kernel domain walks its rebuilt table (i, / set the IOVA); Enter on a fault (6) shows its walk")]
     }
 
     // MARK: Making the walk
@@ -110,8 +111,9 @@ public struct WalkPane: InspectorPane {
                                             write: record.access == .write, cold: true, subject: "fault:\(index)")
             if walk?.request != request { reset(WalkModel(request, explanation: explanation)) }
         case .kernelDomain, .device:
-            guard case .table(let source) = PageTableSources.resolve(context) else {
-                if case .none(let reason) = PageTableSources.resolve(context) { absence = reason }
+            let resolved = PageTableSources.resolve(context)
+            guard case .table(let source) = resolved else {
+                if case .none(let reason) = resolved { absence = reason }
                 walk = nil
                 return true
             }
@@ -342,6 +344,11 @@ public struct WalkPane: InspectorPane {
         refresh(context)
         guard let walk else { return .ignored }
         let count = walk.steps.count
+        // A host item's walk is fixed by the item (a fault's by its record): only its IOVA
+        // (for a kernel domain) and the step keys apply.
+        if let origin = walk.origin, [.character("d"), .character("D"), .character("p"), .character("c"), .character("w")].contains(key) {
+            return .message("this walk is fixed (\(origin)): d, p, c and w walk a DEVICE, select one in the tree (1)")
+        }
         if stepMode {
             switch key {
             case .character(" "), .right, .character("l"), .down, .character("j"): current = min(current + 1, max(0, count - 1)); return .none

@@ -56,6 +56,23 @@ import TestSupport
         #expect(arm.contains("        domain (type unknown)  not dumped"))
     }
 
+    /// Groups whose devices no known unit translates stay in the tree, after the units, in
+    /// the order sysfs listed them.
+    @Test func groupsWithoutAUnitFollowTheUnits() throws {
+        var inspection = HostFixtures.inspection(.vtd)
+        for id: UInt32 in [9, 8] {
+            var orphan = HostGroup(id: id)
+            orphan.type = "DMA"
+            orphan.devices = ["orphan\(id)"]
+            inspection.snapshot.groups.append(orphan)
+        }
+        let model = try InspectorModel(host: inspection, scenario: nil, title: "host")
+        let labels = Self.labels(model)
+        let tail = Array(labels.suffix(7))
+        #expect(tail == ["  group 9  DMA  1 device", "    orphan9", "      DMA domain  table unknown (not dumped)",
+                         "  group 8  DMA  1 device", "    orphan8", "      DMA domain  table unknown (not dumped)", "iommufd"])
+    }
+
     /// A scenario on the host: its iommufd objects appear below the host's, whose rows stay.
     /// (Binding a host device by its BDF needs BDF names in the scenario language, which
     /// the host-platform work adds; then the device's row links to its DEVICE.)
@@ -144,7 +161,9 @@ import TestSupport
         let model = try HostFixtures.model(.vtd)
         let app = try Self.app(model)
         app.selectInTree("DMA-FQ domain")
-        app.press(.character("3"))
+        // Enter on a kernel domain's row opens its table.
+        app.press(.enter)
+        #expect(app.main == .pageTable && app.focus == .pageTable)
         let host = try #require(model.view.host)
         let table = try #require(host.tables.table(device: "0000:00:02.0"))
         var screen = app.screen()
@@ -199,6 +218,9 @@ import TestSupport
         #expect(app.focus == .walk)
         screen = app.screen()
         #expect(screen.contains("host 0000:00:02.0 ▸ IOVA 0x8d900000 ▸ read ▸ no PASID ▸ logged at line 12"))
+        // The fault fixes the walk: the device keys say so instead of walking something else.
+        app.press(.character("d"))
+        #expect(app.screen().contains("this walk is fixed (logged at line 12): d, p, c and w walk a DEVICE"))
         #expect(screen.contains("model walk: FAULT at stage 2 level 1"))
         // The explanation's own steps, the last one the empty PTE.
         guard case .faulted(let fault)? = model.faults.first?.outcome else { Issue.record("no walked fault"); return }
