@@ -56,6 +56,29 @@ import TestSupport
         #expect(arm.contains("        domain (type unknown)  not dumped"))
     }
 
+    /// A device with a PASID table dumped (v6.7's per-PASID files) has a second domain row,
+    /// whose table opens on its own.
+    @Test func pasidTablesAreDomainsOfTheirOwn() throws {
+        var inspection = HostFixtures.inspection(.vtd)
+        let rebuild = inspection.rebuild
+        inspection.rebuild = { machine in
+            var report = rebuild(machine)
+            if let rid = report.tables.first {
+                report.tables.append(HostDomainTable(unit: rid.unit, device: rid.device, pasid: 1, format: rid.format, root: rid.root,
+                                                     coverage: .rootOnly(reason: "the PASID table was not dumped")))
+            }
+            return report
+        }
+        let model = try InspectorModel(host: inspection, scenario: nil, title: "host")
+        #expect(Self.labels(model).contains { $0.hasPrefix("        pasid 1 PASID domain  vtd-ss 4-level aw=48 @ 0x") && $0.hasSuffix("root only") })
+        let app = try Self.app(model)
+        app.selectInTree("pasid 1")
+        #expect(app.screen().contains("only the root is known: the PASID table was"))
+        app.press(.enter)
+        // Root only: every empty entry is unknown.
+        #expect(app.screen().contains("0x001–0x1ff  511 unknown"))
+    }
+
     /// Groups whose devices no known unit translates stay in the tree, after the units, in
     /// the order sysfs listed them.
     @Test func groupsWithoutAUnitFollowTheUnits() throws {
