@@ -26,7 +26,7 @@ let package = Package(
         // Cell buffer, layout, widgets, input events, themes; a curses and an in-memory backend.
         .target(name: "TerminalUI", dependencies: ["CNcurses", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The inspector's views and key map: draws the core's answers, makes no curses calls.
-        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation"],
+        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport"],
                 resources: [.copy("Themes")]),
         // The `bench` rigs: each validates its parameters and prints its figures.
         .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector"]),
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: [
             "iommuscope", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript"],
+        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "TestSupport"],
                     resources: [.copy("Frames")]),
         .testTarget(
             name: "ScenarioScriptTests",

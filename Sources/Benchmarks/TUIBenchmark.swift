@@ -131,6 +131,7 @@ public struct TUIBenchmark {
         case .pageTable: "page_table"
         case .walk: "walk"
         case .iovaMap: "iova_map"
+        case .faults: "faults"
         }
     }
 

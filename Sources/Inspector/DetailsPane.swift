@@ -26,6 +26,10 @@ public struct DetailsPane: InspectorPane {
 
     public func lines(_ context: RenderContext) -> [DetailLine] {
         let reader = context.reader, graph = context.model.graph
+        // On a host, a host row's details (a device row bound by a scenario links to its DEVICE).
+        if let item = context.hostSelection, let lines = HostDetails.lines(item, model: context.model, arrow: context.symbols.arrow) {
+            return lines
+        }
         guard let id = context.selection, let node = graph.node(id) else {
             return [DetailLine(text: "Select an object in the tree (1).", role: "dim", target: nil)]
         }

@@ -25,6 +25,9 @@ public final class InspectorApp {
     public private(set) var message: String = "? help  q quit  Tab focus  1-5 panes  : command  / search  [ ] step"
     public private(set) var lastSearch: String?
     var tree = ObjectTreePane()
+    /// A host item a pane other than the tree chose (a fault of the faults pane): the panes
+    /// follow it instead of the tree's row until the tree moves again.
+    public private(set) var inspected: HostItem?
     var panes: [PaneKind: any InspectorPane]
     /// The inner areas drawn last frame, for mouse hits.
     private var areas: [PaneKind: Rect] = [:]
@@ -34,15 +37,18 @@ public final class InspectorApp {
         self.model = model
         self.theme = theme
         self.symbols = symbols
-        let right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane()]
+        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane()]
+        if !model.faults.isEmpty { right.append(FaultsPane()) }
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
+        if panes[.faults] != nil { message = message.replacingOccurrences(of: "1-5 panes", with: "1-6 panes") }
     }
 
-    var selection: ObjectID? { tree.selectedObject(model.view) }
+    var selection: ObjectID? { inspected == nil ? tree.selectedObject(model.view) : nil }
 
-    private func context(for kind: PaneKind) -> RenderContext {
-        RenderContext(model: model.view, selection: selection, theme: theme, symbols: symbols, focused: focus == kind,
-                      search: lastSearch)
+    func context(for kind: PaneKind) -> RenderContext {
+        let view = model.view
+        return RenderContext(model: view, selection: selection, hostSelection: inspected ?? tree.selectedHost(view), theme: theme,
+                             symbols: symbols, focused: focus == kind, search: lastSearch)
     }
 
     // MARK: Rendering
@@ -66,9 +72,7 @@ public final class InspectorApp {
         let treeArea = Widgets.panel(&buffer, left, title: "1 Objects", focused: focus == .tree, theme: theme, symbols: symbols)
         areas[.tree] = treeArea
         tree.render(into: &buffer, area: treeArea, context: context(for: .tree))
-        let tabs = PaneKind.allCases.dropFirst().filter { panes[$0] != nil }
-            .map { ($0 == main ? "[\($0.rawValue) \($0.title)]" : "\($0.rawValue) \($0.title)") }.joined(separator: " ")
-        let mainArea = Widgets.panel(&buffer, right, title: tabs, focused: focus == main, theme: theme, symbols: symbols)
+        let mainArea = Widgets.panel(&buffer, right, title: tabs(width: right.width - 7), focused: focus == main, theme: theme, symbols: symbols)
         areas[main] = mainArea
         if var pane = panes[main] {
             pane.render(into: &buffer, area: mainArea, context: context(for: main))
@@ -79,11 +83,30 @@ public final class InspectorApp {
         return buffer
     }
 
+    /// The right pane's tabs, the shown one in brackets: full titles when they fit in
+    /// `width`, else the others by their first word, else by their number alone.
+    private func tabs(width: Int) -> String {
+        let kinds = PaneKind.allCases.dropFirst().filter { panes[$0] != nil }
+        let forms: [(PaneKind) -> String] = [{ $0.title }, { String($0.title.split(separator: " ").first ?? "") }, { _ in "" }]
+        var text = ""
+        for form in forms {
+            text = kinds.map { kind in
+                kind == main ? "[\(kind.rawValue) \(kind.title)]" : form(kind).isEmpty ? "\(kind.rawValue)" : "\(kind.rawValue) \(form(kind))"
+            }.joined(separator: " ")
+            if CellBuffer.width(of: text) <= width { break }
+        }
+        return text
+    }
+
     private func drawTitle(_ buffer: inout CellBuffer, _ area: Rect) {
         buffer.fill(area, style: theme["title_bar"])
         let position = "line \(model.position)/\(model.lines.count)"
         var crumbs = ["iommuscope", model.title]
-        if let selection, let object = model.reader.object(selection)?.object { crumbs.append("\(object.type) \(object.id)") }
+        if let selection, let object = model.reader.object(selection)?.object {
+            crumbs.append("\(object.type) \(object.id)")
+        } else if let item = context(for: .tree).hostSelection {
+            crumbs.append(item.crumb)
+        }
         buffer.put(" " + crumbs.joined(separator: symbols.breadcrumb), x: 0, y: area.y, style: theme["title_bar"], clip: area)
         buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
     }
@@ -105,7 +128,8 @@ public final class InspectorApp {
         var rows: [(String, String)] = [
             ("q / Ctrl-C", "quit (the terminal is restored)"), ("?", "this help (any key closes it)"),
             ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
-            ("1 - 5", "focus Objects, Details, Page table, Walk, IOVA map"),
+            panes[.faults] == nil ? ("1 - 5", "focus Objects, Details, Page table, Walk, IOVA map")
+                : ("1 - 6", "focus Objects, Details, Page table, Walk, IOVA map, Faults"),
             (symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
             ("[ ]  { }", "step the scenario back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
@@ -180,6 +204,7 @@ public final class InspectorApp {
     private func routeToFocused(_ key: Key) {
         let action: PaneAction
         if focus == .tree {
+            inspected = nil
             action = tree.handle(key, context: context(for: .tree))
         } else if var pane = panes[focus] {
             action = pane.handle(key, context: context(for: focus))
@@ -199,6 +224,9 @@ public final class InspectorApp {
             main = kind
             focus = kind
         case .message(let text): message = text
+        case .inspect(let item, let show):
+            inspected = item
+            if let show { perform(.show(show)) }
         }
     }
 
@@ -218,6 +246,7 @@ public final class InspectorApp {
         guard let text = lastSearch, !text.isEmpty else { return }
         let found: Bool
         if focus == .tree {
+            inspected = nil
             found = tree.search(text, forward: forward, context: context(for: .tree))
         } else if var pane = panes[focus] {
             found = pane.search(text, forward: forward, context: context(for: focus))
@@ -262,6 +291,7 @@ public final class InspectorApp {
         case .press:
             let row = mouse.y - area.y
             if kind == .tree {
+                inspected = nil
                 perform(tree.click(row: row, context: context(for: .tree)))
             } else if var pane = panes[kind] {
                 let action = pane.click(row: row, context: context(for: kind))

@@ -1,3 +1,4 @@
+import HostImport
 import IOMMUCore
 import ScenarioScript
 
@@ -26,8 +27,14 @@ public final class InspectorModel {
     /// Bumped whenever the model changes, so views can drop cached rows.
     public private(set) var generation = 0
     public let title: String
+    /// The real host the timeline runs on (`tui --host`), nil for a scenario's own platform.
+    public let host: HostInspection?
+    /// Logged faults explained on the model (`tui --faults LOG`), for the faults pane.
+    public let faults: [FaultExplanation]
+    /// The host's tables as rebuilt in the live machine's memory, with what stayed unknown.
+    public private(set) var hostTables = TableRebuildReport()
 
-    public init(scenario: Scenario, title: String) {
+    public init(scenario: Scenario, title: String, faults: [FaultExplanation] = []) {
         let session = Session()
         self.session = session
         start = Session.init
@@ -35,7 +42,32 @@ public final class InspectorModel {
         position = scenario.lines.count
         reader = ModelReader(session.iommufd)
         self.title = title
+        host = nil
+        self.faults = faults
         reports = session.run(scenario)
+        graph = session.iommufd.graph
+    }
+
+    /// A model on a real host: the scenario's lines (none for `tui --host DIR` alone) run on
+    /// the host's platform, with the host's dumped tables rebuilt in the machine's memory, at
+    /// the start and on every replay.
+    public init(host: HostInspection, scenario: Scenario?, title: String, faults: [FaultExplanation] = []) throws(PlatformDescriptionError) {
+        let platform = host.platform, rebuild = host.rebuild
+        let session = try Session(platform: platform)
+        hostTables = rebuild(session.machine)
+        self.session = session
+        start = {
+            let fresh = try Session(platform: platform)
+            _ = rebuild(fresh.machine)
+            return fresh
+        }
+        lines = scenario?.lines ?? []
+        position = lines.count
+        reader = ModelReader(session.iommufd)
+        self.title = title
+        self.host = host
+        self.faults = faults
+        reports = scenario.map { session.run($0) } ?? []
         graph = session.iommufd.graph
     }
 
@@ -50,6 +82,8 @@ public final class InspectorModel {
         position = 0
         reader = ModelReader(session.iommufd)
         self.title = title
+        host = nil
+        faults = []
         graph = session.iommufd.graph
     }
 
@@ -90,7 +124,16 @@ public final class InspectorModel {
     }
 
     /// What views see of the model now: its read-only face.
-    public var view: ModelView { ModelView(reader: reader, graph: graph, changes: changes, generation: generation) }
+    public var view: ModelView {
+        ModelView(reader: reader, graph: graph, changes: changes, generation: generation, host: hostView, faults: faults)
+    }
+
+    /// The host as views see it, reading the live machine's memory and nothing that writes it.
+    private var hostView: HostView? {
+        guard let host else { return nil }
+        let physical = session.machine.physical
+        return HostView(snapshot: host.snapshot, tables: hostTables, read: { try? physical.read64($0) })
+    }
 
     /// Diffs the graph after the change against the one before, by object identity.
     private func noteChanges() {
@@ -109,4 +152,8 @@ public struct ModelView {
     public let graph: ObjectGraph
     public let changes: ObjectGraph.Changes
     public let generation: Int
+    /// The real host under the timeline, nil for a scenario's own platform.
+    public let host: HostView?
+    /// Logged faults explained on the model, in log order.
+    public let faults: [FaultExplanation]
 }

@@ -1,3 +1,4 @@
+import HostImport
 import IOMMUCore
 import Presentation
 import ScenarioScript
@@ -15,6 +16,8 @@ public struct TreeRow: Equatable {
     public var role: String
     /// The row's iommufd object appeared or changed with the last step or command.
     public var changed: Bool
+    /// The host item of a row of `tui --host`'s tree (a unit, group, device or kernel domain).
+    public var host: HostItem? = nil
 }
 
 /// The object tree: platforms (IOMMU units and their devices), then the iommufd objects
@@ -57,16 +60,19 @@ public struct ObjectTreePane: InspectorPane {
         let reader = model.reader, platform = reader.platform, graph = model.graph
         let marked = model.changes.marked
         func add(_ key: String, _ depth: Int, _ label: String, object: ObjectID? = nil, children: Bool, role: String = "text",
-                 marks: Bool = false) -> Bool {
+                 marks: Bool = false, host: HostItem? = nil) -> Bool {
             let changed = marks && object.map(marked.contains) == true
-            rows.append(TreeRow(key: key, depth: depth, label: label, object: object, hasChildren: children, role: role, changed: changed))
+            rows.append(TreeRow(key: key, depth: depth, label: label, object: object, hasChildren: children, role: role, changed: changed,
+                                host: host))
             return children && !collapsed.contains(key)
         }
         /// A row of an iommufd object: marked when the last step or command changed it.
         func add(_ kind: ObjectKind, _ depth: Int, _ label: String, children: Bool) -> Bool {
             add(Self.key(kind), depth, label, object: kind.id, children: children, marks: true)
         }
-        if add("platform", 0, "Platform", children: !platform.units.isEmpty, role: "heading") {
+        if let host = model.host {
+            addHost(host, reader: reader, arrow: arrow, add)
+        } else if add("platform", 0, "Platform", children: !platform.units.isEmpty, role: "heading") {
             let devicesByUnit = Dictionary(grouping: platform.devices, by: \.unit)
             for unit in platform.units {
                 let devices = devicesByUnit[unit.name] ?? []
@@ -115,6 +121,49 @@ public struct ObjectTreePane: InspectorPane {
             _ = add(.fault(fault), 1, "FAULT \(fault.id)  " + ObjectText.queueState(fault), children: false)
         }
         return rows
+    }
+
+    /// A host's rows: units, their groups (by the default domain type), the groups' devices
+    /// (and the iommufd DEVICE a scenario bound), and each device's kernel domains. Every
+    /// name and word came from the host, so each is escaped (`terminalSafe`).
+    private func addHost(_ host: HostView, reader: ModelReader, arrow: String,
+                         _ add: (String, Int, String, ObjectID?, Bool, String, Bool, HostItem?) -> Bool) {
+        let snapshot = host.snapshot
+        let title = "Host" + (snapshot.kernel.map { "  " + terminalSafe($0) } ?? "")
+        guard add("host", 0, title, nil, !snapshot.iommus.isEmpty || !snapshot.groups.isEmpty, "heading", false, .host) else { return }
+        func device(_ name: String, _ depth: Int) {
+            let bound = reader.device(boundTo: name)
+            let driver = host.device(name).driver.map { "  " + terminalSafe($0) } ?? ""
+            let domains = host.domains(of: name)
+            guard add("hdev:\(name)", depth, terminalSafe(name) + driver + (bound.map { "  \(arrow) DEVICE \($0.id)" } ?? ""),
+                      bound?.id, true, "text", false, .device(name)) else { return }
+            for domain in domains {
+                _ = add("kdom:\(name):\(domain.pasid.map(String.init) ?? "-")", depth + 1, domain.title + "  " + domain.summary, nil,
+                        false, domain.kind == .translated ? "mapped" : "dim", false, domain.item)
+            }
+        }
+        func group(_ group: HostGroup, _ depth: Int) {
+            let label = "group \(group.id)  \(group.type.map(terminalSafe) ?? "type unknown")  " + Units.count(group.devices.count, "device")
+            guard add("group:\(group.id)", depth, label, nil, !group.devices.isEmpty, "text", false, .group(group.id)) else { return }
+            for name in group.devices { device(name, depth + 1) }
+        }
+        let unitOfGroup = snapshot.groups.map { group in group.devices.lazy.compactMap(host.unit(of:)).first }
+        let groupsByUnit = Dictionary(grouping: snapshot.groups.indices) { unitOfGroup[$0] }.mapValues { $0.map { snapshot.groups[$0] } }
+        for unit in snapshot.iommus {
+            let groups = groupsByUnit[unit.name] ?? []
+            let label = terminalSafe(unit.name) + "  \(unit.architecture.rawValue)  " + Units.count(groups.count, "group")
+            guard add("unit:\(unit.name)", 1, label, nil, !groups.isEmpty, "text", false, .unit(unit.name)) else { continue }
+            for member in groups { group(member, 2) }
+        }
+        // Groups no known unit translates (their devices name none) stay visible.
+        let units = Set(snapshot.iommus.map(\.name))
+        for (index, member) in snapshot.groups.enumerated() where unitOfGroup[index].map(units.contains) != true { group(member, 1) }
+    }
+
+    /// The host item of the selected row (on a host).
+    public func selectedHost(_ model: ModelView) -> HostItem? {
+        let all = rows(model)
+        return all.indices.contains(list.selected) ? all[list.selected].host : nil
     }
 
     /// The stable key of an object's row: `ioas:3`, `hwpt:4` (both kinds of HWPT), `device:1`.
@@ -171,7 +220,10 @@ public struct ObjectTreePane: InspectorPane {
         case .character(" "):
             toggle(row)
         case .enter, .right, .character("l"):
-            if row.hasChildren && collapsed.contains(row.key) { collapsed.remove(row.key) } else { return .show(.details) }
+            if row.hasChildren && collapsed.contains(row.key) { collapsed.remove(row.key) }
+            // A kernel domain's detail is its table.
+            else if case .kernelDomain? = row.host { return .show(.pageTable) }
+            else { return .show(.details) }
         case .left, .character("h"):
             if row.hasChildren && !collapsed.contains(row.key) {
                 collapsed.insert(row.key)
@@ -200,7 +252,10 @@ public struct ObjectTreePane: InspectorPane {
     /// Selects the row of `object` (expanding nothing: rows of collapsed parents stay hidden).
     public mutating func reveal(_ object: ObjectID, model: ModelView) {
         let all = rows(model)
-        if let index = all.firstIndex(where: { $0.object == object }) { list.select(index, count: all.count, height: height) }
+        // An iommufd object's own row, before a host device row that links to it.
+        if let index = all.firstIndex(where: { $0.object == object && $0.host == nil }) ?? all.firstIndex(where: { $0.object == object }) {
+            list.select(index, count: all.count, height: height)
+        }
     }
 
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {

@@ -9,11 +9,13 @@ struct PageTableModel {
     enum Row: Equatable {
         case entry(Int)
         case empty(first: Int, last: Int)
+        /// A run of entries the host's dumps did not cover: zero here, unknown on the host.
+        case unknown(first: Int, last: Int)
 
         func contains(_ index: Int) -> Bool {
             switch self {
             case .entry(let entry): entry == index
-            case .empty(let first, let last): (first...last).contains(index)
+            case .empty(let first, let last), .unknown(let first, let last): (first...last).contains(index)
             }
         }
     }
@@ -44,18 +46,28 @@ struct PageTableModel {
         entries = (0..<frame.entries).map { cursor.entry(table: frame.table, level: frame.level, index: $0, base: frame.base) }
         var rows: [Row] = []
         var used = 0
-        var runStart: Int?
+        /// The run of empty entries being collected, and whether they are unknown.
+        var run: (start: Int, unknown: Bool)?
+        func close(before index: Int) {
+            guard let open = run else { return }
+            rows.append(open.unknown ? .unknown(first: open.start, last: index - 1) : .empty(first: open.start, last: index - 1))
+            run = nil
+        }
         let emptyIsInvalid = source.format.kind(of: 0, level: frame.level) == .invalid
+        let span = source.format.entrySpan(level: frame.level)
         for (index, entry) in entries.enumerated() {
             if entry?.descriptor == 0 && emptyIsInvalid {
-                if runStart == nil { runStart = index }
+                let start = frame.base &+ UInt64(index) &* span
+                let unknown = source.isUnknown(IOVARange(start: start, last: max(start, start &+ (span &- 1))))
+                if let open = run, open.unknown != unknown { close(before: index) }
+                if run == nil { run = (index, unknown) }
                 continue
             }
-            if let start = runStart { rows.append(.empty(first: start, last: index - 1)); runStart = nil }
+            close(before: index)
             rows.append(.entry(index))
             used += 1
         }
-        if let start = runStart { rows.append(.empty(first: start, last: frame.entries - 1)) }
+        close(before: frame.entries)
         self.rows = rows
         self.used = used
     }

@@ -38,7 +38,7 @@ public struct PageTablePane: InspectorPane {
     // MARK: Model
 
     private mutating func source(_ context: RenderContext) -> PageTableSources.Resolved {
-        let resolved = PageTableSources.resolve(context.selection, reader: context.reader)
+        let resolved = PageTableSources.resolve(context)
         let key: String? = if case .table(let source) = resolved { source.key } else { nil }
         if key != sourceKey {
             sourceKey = key
@@ -115,6 +115,11 @@ public struct PageTablePane: InspectorPane {
             let indices = first == last ? TableText.index(first, count: frame.entries)
                 : TableText.index(first, count: frame.entries) + dash + TableText.index(last, count: frame.entries)
             return "\(indices)  \(last - first + 1) empty  \(start.hex)\(dash)\(end.hex)"
+        case .unknown(let first, let last):
+            let (start, end) = range(source, frame, first: first, last: last)
+            let indices = first == last ? TableText.index(first, count: frame.entries)
+                : TableText.index(first, count: frame.entries) + dash + TableText.index(last, count: frame.entries)
+            return "\(indices)  \(last - first + 1) unknown  \(start.hex)\(dash)\(end.hex)  (not dumped)"
         case .entry(let index):
             let slot = frame.table &+ UInt64(index) * 8
             let prefix = TableText.index(index, count: frame.entries).cellPadded(to: indexWidth) + slot.hex.cellPadded(to: addressWidth)
@@ -157,6 +162,10 @@ public struct PageTablePane: InspectorPane {
         case .empty(let first, let last):
             let (start, end) = range(source, frame, first: first, last: last)
             return (["\(last - first + 1) empty entries (descriptor 0):", "IOVA \(start.hex)\(dash)\(end.hex) is unmapped at L\(frame.level)"], [])
+        case .unknown(let first, let last):
+            let (start, end) = range(source, frame, first: first, last: last)
+            return (["\(last - first + 1) entries the host's dumps did not cover:",
+                     "IOVA \(start.hex)\(dash)\(end.hex) is unknown, not known to be unmapped"], [])
         case .entry(let index):
             let slot = frame.table &+ UInt64(index) * 8
             guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], []) }
@@ -212,6 +221,7 @@ public struct PageTablePane: InspectorPane {
             var role: String
             switch row {
             case .empty: role = "dim"
+            case .unknown: role = "warning"
             case .entry(let entry):
                 switch model?.entry(entry)?.kind ?? source.format.kind(of: 0, level: frame.level) {
                 case .table: role = "text"

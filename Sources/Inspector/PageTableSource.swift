@@ -1,4 +1,5 @@
 import Foundation
+import HostImport
 import IOMMUCore
 import Presentation
 import ScenarioScript
@@ -26,6 +27,12 @@ struct PageTableSource {
     var guestIOAS: IOAS?
     /// A remark shown with the table (e.g. TTB0 walks disabled).
     var note: String?
+    /// Input ranges whose entries are unknown (a host table the dumps did not cover): an
+    /// empty entry there is not known to be empty.
+    var unknown: [IOVARange] = []
+
+    /// Whether any of `range` is unknown.
+    func isUnknown(_ range: IOVARange) -> Bool { unknown.contains { $0.intersects(range) } }
 
     /// Entries of a table: the root's (all concatenated tables) or a lower one's.
     func entries(root isRoot: Bool) -> Int { Int((isRoot ? format.rootTableSize : format.tableSize) / 8) }
@@ -79,6 +86,44 @@ enum PageTableSources {
         case table(PageTableSource)
         /// No table to show, and why.
         case none(String)
+    }
+
+    /// The table of what is selected: on a host, a kernel domain (or a device's, or a
+    /// logged fault's device's) when no iommufd object is selected; else the object's.
+    static func resolve(_ context: RenderContext) -> Resolved {
+        if let item = context.hostSelection, context.selection == nil {
+            let faults = context.model.faults
+            guard let host = context.model.host else { return .none("Kernel domains are a host's (tui --host).") }
+            switch item {
+            case .kernelDomain(let device, let pasid): return kernel(host.domain(device: device, pasid: pasid), host)
+            case .device(let device): return kernel(host.domain(device: device, pasid: nil), host)
+            case .fault(let index):
+                guard faults.indices.contains(index), let device = faults[index].device else {
+                    return .none("The fault's device is not on the host: no table.")
+                }
+                return kernel(host.domain(device: device, pasid: faults[index].record.pasid), host)
+            case .host, .unit, .group:
+                return .none("Select a device's kernel domain in the tree (1).")
+            }
+        }
+        return resolve(context.selection, reader: context.reader)
+    }
+
+    /// A kernel domain's table as rebuilt in the machine's memory, its undumped ranges unknown.
+    static func kernel(_ domain: KernelDomain?, _ host: HostView) -> Resolved {
+        guard let domain else { return .none("No such kernel domain.") }
+        guard let table = domain.table else {
+            return .none("\(terminalSafe(domain.device)) \(domain.title): \(domain.summary).")
+        }
+        let stage: TranslationStage = switch table.format {
+        case let arm as ArmLPAE: arm.stage == .stage2 ? .stage2 : .stage1
+        case is X86FirstStage: .stage1
+        default: .stage2
+        }
+        return .table(PageTableSource(title: terminalSafe(domain.device) + " " + domain.title,
+                                      key: "kdom:\(domain.device):\(domain.pasid.map(String.init) ?? "-"):\(table.root)",
+                                      format: table.format, read: host.read, root: table.root, stage: stage, space: "PA", guestIOAS: nil,
+                                      note: KernelDomain.coverageWord(table.coverage), unknown: KernelDomain.unknownRanges(table)))
     }
 
     static func resolve(_ selection: ObjectID?, reader: ModelReader) -> Resolved {

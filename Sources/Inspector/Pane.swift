@@ -14,11 +14,16 @@ public enum PaneAction: Equatable {
     case show(PaneKind)
     /// A message for the status bar.
     case message(String)
+    /// Inspect this host item in every pane (a fault: its walk in the walk view), and show
+    /// a pane when one is named.
+    case inspect(HostItem, show: PaneKind?)
 }
 
 /// The panes of the inspector, by the number key that focuses them.
 public enum PaneKind: Int, CaseIterable, Sendable {
     case tree = 1, details = 2, pageTable = 3, walk = 4, iovaMap = 5
+    /// Logged faults explained on the model (`tui --faults LOG`); there only when some were loaded.
+    case faults = 6
 
     public var title: String {
         switch self {
@@ -27,6 +32,7 @@ public enum PaneKind: Int, CaseIterable, Sendable {
         case .pageTable: "Page table"
         case .walk: "Walk"
         case .iovaMap: "IOVA map"
+        case .faults: "Faults"
         }
     }
 }
@@ -40,6 +46,8 @@ public struct RenderContext {
     public var reader: ModelReader { model.reader }
     /// The object selected in the tree (the other panes follow it).
     public var selection: ObjectID?
+    /// The host item selected (a unit, group, device, kernel domain or fault), on a host.
+    public var hostSelection: HostItem?
     public var theme: Theme
     public var symbols: Symbols
     public var focused: Bool

@@ -1,4 +1,6 @@
+import HostImport
 import IOMMUCore
+import Presentation
 import ScenarioScript
 
 /// What the walk pane shows of one DMA transaction: the probe walk the core made and what
@@ -14,6 +16,8 @@ struct WalkModel {
         var pasid: UInt32?
         var write: Bool
         var cold: Bool
+        /// A walk not probed on an iommufd device: a kernel table's key, or `fault:N`.
+        var subject: String? = nil
     }
 
     enum Outcome {
@@ -22,6 +26,11 @@ struct WalkModel {
         /// `translate` returned nil: the architecture's walk for this request is not modelled.
         case unsupported
         case failed(Errno)
+        /// A host's kernel table walked in software: the output address when a leaf maps
+        /// the IOVA; whether the range was one the dumps did not cover (unknown, not empty).
+        case kernelTable(output: UInt64?, unknown: Bool)
+        /// A logged fault the explainer could not walk, and why.
+        case notWalked(String)
     }
 
     /// A row of the nested grid: the stage-2 walk that serves one stage-1 fetch (or the CD
@@ -38,6 +47,8 @@ struct WalkModel {
 
     var request: Request
     var deviceName: String
+    /// Where a walk not probed on a device came from ("kernel table", "logged at line 12").
+    var origin: String?
     var outcome: Outcome
     /// The fetches `translate` reported, up to the faulting one for a fault.
     var steps: [WalkStep]
@@ -69,16 +80,41 @@ struct WalkModel {
         } catch {
             outcome = .failed(error)
         }
-        var steps: [WalkStep] = []
-        switch outcome {
-        case .translation(let translation): steps = translation.steps
-        // The fetches the hardware made before the fault; the last one faulted.
-        case .fault(let fault): steps = fault.steps
-        default: break
+        let nested = device.attachments[request.pasid ?? noPASID] is HWPTNested
+        self.init(request, name: "DEVICE \(device.id) \(device.platform.name)", origin: nil, outcome: outcome, nested: nested)
+    }
+
+    /// A logged fault's walk as the explainer made it on the model (no probe: the steps are
+    /// the explanation's own).
+    init(_ request: Request, explanation: FaultExplanation) {
+        let outcome: Outcome = switch explanation.outcome {
+        case .faulted(let fault): .fault(fault)
+        case .translated(let translation): .translation(translation)
+        case .notWalked(let reason): .notWalked(reason)
         }
+        // A nested walk's steps carry the stage-2 roles that serve stage 1.
+        let nested = outcome.steps.contains { $0.role == .stage2OfStage1Table || $0.role == .stage2OfOutput }
+        self.init(request, name: explanation.device.map { "host " + terminalSafe($0) } ?? "no device",
+                  origin: "logged at line \(explanation.record.sourceLine)", outcome: outcome, nested: nested)
+    }
+
+    /// A host's kernel table walked in software through its rebuilt descriptors.
+    init(_ request: Request, kernelTable source: PageTableSource) {
+        let steps = source.path(to: request.iova)
+        var output: UInt64?
+        if let last = steps.last, last.kind == .block || last.kind == .page {
+            let size = last.format.leafSize(of: last.descriptor, level: last.level)
+            output = last.format.outputAddress(of: last.descriptor, level: last.level) | (request.iova & (size &- 1))
+        }
+        let unknown = output == nil && source.isUnknown(IOVARange(start: request.iova, last: request.iova))
+        self.init(request, name: source.title, origin: "kernel table", outcome: .kernelTable(output: output, unknown: unknown), steps: steps,
+                  nested: false)
+    }
+
+    private init(_ request: Request, name: String, origin: String?, outcome: Outcome, steps: [WalkStep]? = nil, nested: Bool) {
+        let steps = steps ?? outcome.steps
         var formats: [TranslationStage: any PageTableFormat] = [:]
         for step in steps where formats[step.stage] == nil { formats[step.stage] = step.format }
-        let nested = device.attachments[request.pasid ?? noPASID] is HWPTNested
         let intermediate = formats[.stage2]?.intermediateAddressName ?? "GPA"
         // The grid rows: each stage-2 walk in a row with the stage-1 fetch it serves (or the
         // CD pointer it resolves, or the output of stage 1), by the steps' roles.
@@ -129,7 +165,8 @@ struct WalkModel {
         var levels = formats[.stage2]?.levels ?? []
         for step in steps where step.stage == .stage2 && !levels.contains(step.level) { levels.append(step.level) }
         self.request = request
-        deviceName = "DEVICE \(device.id) \(device.platform.name)"
+        deviceName = name
+        self.origin = origin
         self.outcome = outcome
         self.steps = steps
         self.formats = formats
@@ -139,5 +176,16 @@ struct WalkModel {
         self.inputs = inputs
         self.inputNames = inputNames
         self.rowOfStep = rowOfStep
+    }
+}
+
+extension WalkModel.Outcome {
+    /// The fetches a translation or a fault reported (the last one faulted); none otherwise.
+    var steps: [WalkStep] {
+        switch self {
+        case .translation(let translation): translation.steps
+        case .fault(let fault): fault.steps
+        case .unsupported, .failed, .kernelTable, .notWalked: []
+        }
     }
 }

@@ -29,6 +29,10 @@ public struct WalkPane: InspectorPane {
     public private(set) var editing: String?
     public var capturesInput: Bool { editing != nil }
     private var lastSelection: ObjectID?
+    /// The host item walked last (a new one walks its own first leaf).
+    private var lastHost: HostItem?
+    /// Why a host item has no walk (a kernel domain without a table).
+    private var absence: String?
     private var walk: WalkModel?
     private var listHeight = 1
     private var listTop = 0
@@ -40,7 +44,8 @@ public struct WalkPane: InspectorPane {
          ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1"),
          ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
          ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
-         ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)")]
+         ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)"),
+         ("on a host", "a kernel domain walks its rebuilt table (i, / set the IOVA); Enter on a fault (6) shows its walk")]
     }
 
     // MARK: Making the walk
@@ -60,6 +65,8 @@ public struct WalkPane: InspectorPane {
     /// Follows the tree, fills the defaults, and walks again when the request changed.
     private mutating func refresh(_ context: RenderContext) {
         let reader = context.reader
+        if refreshHost(context) { return }
+        absence = nil
         if context.selection != lastSelection {
             lastSelection = context.selection
             if let id = Self.deviceID(for: context.selection, reader: reader), id != deviceID {
@@ -81,6 +88,48 @@ public struct WalkPane: InspectorPane {
                               write: write, cold: cold)
         guard walk?.request != request else { return }
         walk = WalkModel(request, device: device, reader: reader)
+        current = 0
+        list = ListState()
+    }
+
+    /// On a host, with no iommufd object selected: a kernel domain (or a device's) walked in
+    /// software through its rebuilt table, or a logged fault's walk as its explanation made
+    /// it. False when the selection is not one of these (the walk then follows the tree).
+    private mutating func refreshHost(_ context: RenderContext) -> Bool {
+        guard let item = context.hostSelection, context.selection == nil else { return false }
+        let faults = context.model.faults
+        if item != lastHost {
+            lastHost = item
+            iova = nil
+        }
+        let generation = context.model.generation
+        switch item {
+        case .fault(let index):
+            guard faults.indices.contains(index) else { return false }
+            let explanation = faults[index], record = explanation.record
+            let request = WalkModel.Request(generation: generation, device: 0, iova: record.address ?? 0, pasid: record.pasid,
+                                            write: record.access == .write, cold: true, subject: "fault:\(index)")
+            if walk?.request != request { reset(WalkModel(request, explanation: explanation)) }
+        case .kernelDomain, .device:
+            let resolved = PageTableSources.resolve(context)
+            guard case .table(let source) = resolved else {
+                if case .none(let reason) = resolved { absence = reason }
+                walk = nil
+                return true
+            }
+            if iova == nil { iova = source.firstLeaf() ?? 0 }
+            let request = WalkModel.Request(generation: generation, device: 0, iova: iova ?? 0, pasid: nil, write: write, cold: true,
+                                            subject: source.key)
+            if walk?.request != request { reset(WalkModel(request, kernelTable: source)) }
+        case .host, .unit, .group:
+            return false
+        }
+        absence = nil
+        return true
+    }
+
+    private mutating func reset(_ made: WalkModel) {
+        walk = made
         current = 0
         list = ListState()
     }
@@ -121,7 +170,7 @@ public struct WalkPane: InspectorPane {
             y += 1
         }
         guard let walk else {
-            line("No bound DEVICE to walk: bind one (device_bind) and attach it.", "dim")
+            line(absence ?? "No bound DEVICE to walk: bind one (device_bind) and attach it.", "dim")
             return
         }
         let request = walk.request
@@ -132,11 +181,11 @@ public struct WalkPane: InspectorPane {
         } else {
             controls.append("IOVA \(request.iova.hex)")
         }
-        controls += [request.write ? "write" : "read", request.pasid.map { "PASID \($0)" } ?? "no PASID", request.cold ? "cold" : "warm"]
+        controls += [request.write ? "write" : "read", request.pasid.map { "PASID \($0)" } ?? "no PASID", walk.origin ?? (request.cold ? "cold" : "warm")]
         if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
         line(controls.joined(separator: separator), "heading")
 
-        let cache = request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
+        let cache = walk.origin != nil ? "model walk" : request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
         switch walk.outcome {
         case .translation(let translation):
             let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
@@ -160,6 +209,15 @@ public struct WalkPane: InspectorPane {
             line("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
         case .failed(let errno):
             line("translate: \(errno)", "warning")
+        case .kernelTable(let output?, _):
+            line("kernel table: \(walk.steps.count) fetches \(symbols.arrow) PA \(output.hex)", "mapped")
+        case .kernelTable(nil, true):
+            line("kernel table: the dumps did not cover \(request.iova.hex): unknown, not known to be unmapped", "warning")
+        case .kernelTable(nil, false):
+            let stop = walk.steps.last.map { " at L\($0.level) (\($0.kind.rawValue))" } ?? ""
+            line("kernel table: \(request.iova.hex) is not mapped: the walk stops\(stop)", "fault")
+        case .notWalked(let reason):
+            line("not walked: " + terminalSafe(reason), "warning")
         }
 
         let visible = visibleCount(walk)
@@ -286,6 +344,11 @@ public struct WalkPane: InspectorPane {
         refresh(context)
         guard let walk else { return .ignored }
         let count = walk.steps.count
+        // A host item's walk is fixed by the item (a fault's by its record): only its IOVA
+        // (for a kernel domain) and the step keys apply.
+        if let origin = walk.origin, [.character("d"), .character("D"), .character("p"), .character("c"), .character("w")].contains(key) {
+            return .message("this walk is fixed (\(origin)): d, p, c and w walk a DEVICE, select one in the tree (1)")
+        }
         if stepMode {
             switch key {
             case .character(" "), .right, .character("l"), .down, .character("j"): current = min(current + 1, max(0, count - 1)); return .none

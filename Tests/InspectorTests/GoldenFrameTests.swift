@@ -18,6 +18,9 @@ struct GoldenFrameTests {
     struct View: CustomTestStringConvertible, Sendable {
         var name: String
         var keys: [Key]
+        /// Opened on the VT-d host of `HostFixtures` with its faults (`tui --host --faults`),
+        /// not on the default scenario.
+        var host = false
         var testDescription: String { name }
     }
 
@@ -40,6 +43,14 @@ struct GoldenFrameTests {
              + [.enter, .character("2")]),
         View(name: "walk-step", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4"), .character("s"),
                                                                                      .character(" "), .character(" "), .character(" ")]),
+        // The inspector on a host: units, groups, devices and kernel domains; a unit's
+        // registers; a kernel domain's L3 table with the undumped range unknown; the faults
+        // pane; a fault's walk opened with Enter.
+        View(name: "host-tree", keys: [], host: true),
+        View(name: "host-unit", keys: [.character("j")], host: true),
+        View(name: "host-pagetable", keys: [.character("/")] + typed("DMA-FQ domain") + [.enter, .character("3"), .enter], host: true),
+        View(name: "host-faults", keys: [.character("6")], host: true),
+        View(name: "host-fault-walk", keys: [.character("6"), .enter], host: true),
     ]
 
     static func app(theme: String, symbols: Symbols = .unicode) throws -> InspectorApp {
@@ -88,7 +99,8 @@ struct GoldenFrameTests {
     @Test(arguments: cases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })
     func frameMatchesGolden(_ name: String) throws {
         let (view, width, height, theme) = Self.cases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!
-        let app = try Self.app(theme: theme)
+        let app = view.host ? InspectorApp(model: try HostFixtures.vtdWithFaults(), theme: try InspectorThemes.load(theme), symbols: .unicode)
+            : try Self.app(theme: theme)
         _ = app.render(width: width, height: height)
         for key in view.keys {
             _ = app.handle(.key(key))
