@@ -6,9 +6,9 @@ import ScenarioScript
 /// either option. `--host` alone explains against the host's rebuilt tables; `--scenario`
 /// alone against the scenario's own model (its devices by name or requester id), with its
 /// unmaps telling a DMA after unmap apart; both run the scenario on the host.
-func explainFaults(_ records: [HostImport.FaultRecord], host: String?, scenario: String?) throws -> [FaultExplanation]? {
+func explainFaults(_ records: [HostImport.FaultRecord], host: OpenedHost?, scenario: String?) throws -> [FaultExplanation]? {
     guard host != nil || scenario != nil else { return nil }
-    let opened = try host.map(HostModel.open)
+    let opened = try host?.model()
     let session = opened?.session ?? Session()
     let unmapped = try scenario.map { try runScenario($0, on: session) } ?? []
     var explainer: FaultExplainer

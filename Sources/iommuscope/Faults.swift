@@ -18,50 +18,23 @@ struct Faults: ParsableCommand {
     @Option(help: "Explain each fault against this scenario's model.") var scenario: String?
 
     func run() throws {
-        // Every path is opened before anything is printed: an unreadable one is exit status 2.
-        var inputs: [(name: String, handle: FileHandle)] = []
-        for path in files {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let handle = FileHandle(forReadingAtPath: path) else {
-                Self.printError("\(terminalSafe(path)): cannot read")
-                throw ExitCode(2)
-            }
-            inputs.append((path, handle))
-        }
-        if inputs.isEmpty { inputs = [("-", FileHandle.standardInput)] }
-
-        var records: [FaultRecord] = []
-        var failed = false
-        for input in inputs {
-            var reader = FaultLogReader(file: input.name)
-            while let data = try? input.handle.read(upToCount: 1 << 20), !data.isEmpty { reader.feed(data) }
-            let result = reader.finish()
-            records += result.records
-            for warning in result.warnings {
-                Self.printError(terminalSafe(strict ? warning.description.replacingOccurrences(of: ": warning: ", with: ": error: ") : warning.description))
-            }
-            if strict {
-                for line in result.notUnderstood {
-                    Self.printError(terminalSafe(line.description.replacingOccurrences(of: ": warning: ", with: ": error: ")))
-                }
-                failed = failed || !result.warnings.isEmpty || !result.notUnderstood.isEmpty
-            }
-        }
-
+        let logs = try FaultLogs.read(files, strict: strict)
+        let records = logs.records
         let explanations: [FaultExplanation]?
         do {
-            explanations = try explainFaults(records, host: host, scenario: scenario)
+            explanations = try explainFaults(records, host: host.map(OpenedHost.open), scenario: scenario)
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
-            Self.printError(terminalSafe("\(error)"))
+            printError("\(error)")
             throw ExitCode(2)
         }
         print(records: records, explanations: explanations)
         if records.isEmpty {
-            Self.printError("no IOMMU fault found")
+            printError("no IOMMU fault found")
             throw ExitCode(1)
         }
-        if failed { throw ExitCode(1) }
+        if logs.rejected { throw ExitCode(1) }
     }
 
     private func print(records: [FaultRecord], explanations: [FaultExplanation]?) {
@@ -80,8 +53,45 @@ struct Faults: ParsableCommand {
         }
     }
 
-    static func printError(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// The IOMMU fault records of kernel logs (standard input for none), streamed a megabyte at a
+/// time, with the readers' warnings printed located and escaped on standard error.
+struct FaultLogs {
+    var records: [FaultRecord] = []
+    /// Under `--strict`: a warning or a line no reader understood made the input an error.
+    var rejected = false
+
+    /// Every path is opened before anything is read: an unreadable one is exit status 2.
+    static func read(_ paths: [String], strict: Bool) throws -> FaultLogs {
+        var inputs: [(name: String, handle: FileHandle)] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let handle = FileHandle(forReadingAtPath: path) else {
+                printError("\(path): cannot read")
+                throw ExitCode(2)
+            }
+            inputs.append((path, handle))
+        }
+        if inputs.isEmpty { inputs = [("-", FileHandle.standardInput)] }
+        var logs = FaultLogs()
+        // Under --strict the readers' warnings are errors.
+        func report(_ warning: ImportWarning) {
+            printError(strict ? warning.description.replacingOccurrences(of: ": warning: ", with: ": error: ") : warning.description)
+        }
+        for input in inputs {
+            var reader = FaultLogReader(file: input.name)
+            while let data = try? input.handle.read(upToCount: 1 << 20), !data.isEmpty { reader.feed(data) }
+            let result = reader.finish()
+            logs.records += result.records
+            result.warnings.forEach(report)
+            if strict {
+                result.notUnderstood.forEach(report)
+                logs.rejected = logs.rejected || !result.warnings.isEmpty || !result.notUnderstood.isEmpty
+            }
+        }
+        return logs
     }
 }
 

@@ -5,17 +5,15 @@ import IOMMUCore
 import Presentation
 import ScenarioScript
 
-/// A host opened with `--host DIR|FILE` (IMPORT.md §2, "The host as a platform"): its units,
-/// groups, devices and reserved regions as the platform of a session, and the page tables its
-/// debugfs dumps showed rebuilt in that session's memory.
-struct HostModel {
+/// A host read with `--host DIR|FILE` (IMPORT.md §2, "The host as a platform"): its facts and
+/// the platform they describe. Reading prints the readers' warnings and notes on standard
+/// error, escaped; an unreadable path exits 2, as IMPORT.md's readers do.
+struct OpenedHost {
+    let path: String
     let snapshot: HostSnapshot
-    let session: Session
-    let tables: TableRebuildReport
+    let platform: PlatformDescription
 
-    /// Reads the host at `path` (a directory tree or a `capture` file). Warnings and notes go
-    /// to standard error, escaped; an unreadable path exits 2, as IMPORT.md's readers do.
-    static func open(_ path: String) throws -> HostModel {
+    static func open(_ path: String) throws -> OpenedHost {
         let source: any HostSource
         do {
             source = try HostInput.open(path)
@@ -25,6 +23,13 @@ struct HostModel {
         }
         let (snapshot, warnings) = HostReader.read(from: source)
         let (platform, notes) = HostPlatform.description(of: snapshot)
+        for warning in warnings { printError(warning.description) }
+        for note in snapshot.notes + notes { printError("note: " + note) }
+        return OpenedHost(path: path, snapshot: snapshot, platform: platform)
+    }
+
+    /// A session on the host's platform with the dumped tables rebuilt in its memory.
+    func model() throws -> HostModel {
         let session: Session
         do {
             session = try Session(platform: platform)
@@ -34,10 +39,21 @@ struct HostModel {
             throw ExitCode(1)
         }
         let tables = HostPlatform.rebuildTables(snapshot, into: session.machine)
-        for warning in warnings + tables.warnings { printError(warning.description) }
-        for note in snapshot.notes + notes + tables.notes { printError("note: " + note) }
+        for warning in tables.warnings { printError(warning.description) }
+        for note in tables.notes { printError("note: " + note) }
         return HostModel(snapshot: snapshot, session: session, tables: tables)
     }
+}
+
+/// A host as the model of a command: a session on its platform, with the page tables its
+/// debugfs dumps showed rebuilt in that session's memory.
+struct HostModel {
+    let snapshot: HostSnapshot
+    let session: Session
+    let tables: TableRebuildReport
+
+    /// Reads the host at `path` (a directory tree or a `capture` file) and builds its model.
+    static func open(_ path: String) throws -> HostModel { try OpenedHost.open(path).model() }
 
     /// The platform device a command-line name means: its sysfs name, or a BDF in any form
     /// the logs print (`00:02.0`, `0000:00:02.0`).

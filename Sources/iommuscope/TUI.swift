@@ -27,10 +27,12 @@ struct TUI: ParsableCommand {
         let model: InspectorModel
         if let host {
             let scenario = try file.map(loadScenario)
-            let inspection = try openHost(host)
+            let opened = try OpenedHost.open(host)
+            let inspection = HostInspection(snapshot: opened.snapshot, platform: opened.platform,
+                                            rebuild: { HostPlatform.rebuildTables(opened.snapshot, into: $0) })
             do {
                 model = try InspectorModel(host: inspection, scenario: scenario, title: Self.title(file ?? host),
-                                           faults: try loadFaultExplanations(paths: faults, host: host, scenario: file))
+                                           faults: try loadFaultExplanations(paths: faults, host: opened, scenario: file))
             } catch let error as PlatformDescriptionError {
                 throw ValidationError(terminalSafe("--host \(host): the model cannot build this host's platform: \(error)"))
             }
@@ -64,30 +66,14 @@ struct TUI: ParsableCommand {
         terminalSafe(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
     }
 
-    /// `--host DIR|FILE`: the host's facts, its platform and the rebuild of its dumped tables.
-    /// Warnings and notes go to standard error, located and escaped, before the screen opens.
-    private func openHost(_ path: String) throws -> HostInspection {
-        let source: any HostSource
-        do throws(HostInputError) {
-            source = try HostInput.open(path)
-        } catch {
-            throw ValidationError(terminalSafe("--host \(error)"))
-        }
-        let (snapshot, warnings) = HostReader.read(from: source)
-        let (platform, notes) = HostPlatform.description(of: snapshot)
-        let stderr = FileHandle.standardError
-        for line in warnings.map(\.description) + notes + snapshot.notes {
-            stderr.write(Data((terminalSafe(line) + "\n").utf8))
-        }
-        return HostInspection(snapshot: snapshot, platform: platform, rebuild: { HostPlatform.rebuildTables(snapshot, into: $0) })
-    }
 }
 
-/// `tui --faults LOG...`: every IOMMU fault of the logs, explained on the host (`--host`) or
-/// the scenario, for the faults pane. Until the fault-log reader is merged no log can be read.
-func loadFaultExplanations(paths: [String], host: String?, scenario: String?) throws -> [FaultExplanation] {
-    guard let first = paths.first else { return [] }
-    throw ValidationError(terminalSafe("--faults \(first): kernel logs cannot be read yet (the fault-log reader is not in this build)"))
+/// `tui --faults LOG...`: every IOMMU fault of the logs, explained on the host (`--host`, with
+/// the scenario run on it) or on the scenario alone, for the faults pane.
+func loadFaultExplanations(paths: [String], host: OpenedHost?, scenario: String?) throws -> [FaultExplanation] {
+    guard !paths.isEmpty else { return [] }
+    let logs = try FaultLogs.read(paths, strict: false)
+    return try explainFaults(logs.records, host: host, scenario: scenario) ?? []
 }
 
 /// `--colors` takes the mode names as they are spelt (`none`, `16`, `256`, `truecolor`).
