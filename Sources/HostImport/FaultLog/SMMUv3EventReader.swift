@@ -1,3 +1,5 @@
+import IOMMUCore
+
 /// Arm SMMUv3 event-queue records (host-inputs §5.1, `drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c`):
 /// the raw block every version prints (`arm_smmu_dump_raw_event()`, `dev_info` before about
 /// v6.14: `"event 0x%02x received:\n"` and four `"\t0x%016llx\n"`), decoded from the words,
@@ -14,21 +16,14 @@ struct SMMUv3EventReader: FaultLogFormat {
 
     private var open: [String: OpenEvent] = [:]
 
-    /// `event_str[]` of the kernel, and the spec's ids it lacks (raw-only logs carry them).
-    static let eventNames: [UInt8: String] = [
-        0x01: "F_UUT", 0x02: "C_BAD_STREAMID", 0x03: "F_STE_FETCH", 0x04: "C_BAD_STE", 0x05: "F_BAD_ATS_TREQ",
-        0x06: "F_STREAM_DISABLED", 0x07: "F_TRANSL_FORBIDDEN", 0x08: "C_BAD_SUBSTREAMID", 0x09: "F_CD_FETCH",
-        0x0a: "C_BAD_CD", 0x0b: "F_WALK_EABT", 0x10: "F_TRANSLATION", 0x11: "F_ADDR_SIZE", 0x12: "F_ACCESS",
-        0x13: "F_PERMISSION", 0x20: "F_TLB_CONFLICT", 0x21: "F_CFG_CONFLICT", 0x24: "E_PAGE_REQUEST", 0x25: "F_VMS_FETCH",
-    ]
-    /// The ids the kernel's `event_str[]` names; others print `UNKNOWN` in the decoded line.
+    /// Event names are the core's (`SMMUv3Event.ID`, every spec id: raw-only logs carry ids
+    /// the kernel's `event_str[]` lacks). The ids `event_str[]` names; others print `UNKNOWN`
+    /// in the decoded line.
     static let kernelNamed: Set<UInt8> = [0x02, 0x03, 0x04, 0x06, 0x08, 0x09, 0x0a, 0x10, 0x11, 0x12, 0x13, 0x25]
     /// `event_class_str[]`, indexed by w1 CLASS.
     static let classNames = ["CD fetch", "Stage 1 translation table fetch", "Input address caused fault", "Reserved"]
     /// Events whose record carries an input address and the access in w1 (SMMUv3 spec §7.3).
     static let addressed: Set<UInt8> = [0x01, 0x05, 0x07, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x20, 0x24]
-    /// Events with the CLASS field and a stage (the translation faults and F_WALK_EABT).
-    static let classed: Set<UInt8> = [0x0b, 0x10, 0x11, 0x12, 0x13]
     /// Events the decoded line prints `iova:`/`ipa:` for, and `fetch_addr:` for.
     static let printsAddress: Set<UInt8> = [0x10, 0x11, 0x12, 0x13]
     static let printsFetch: Set<UInt8> = [0x03, 0x09, 0x25]
@@ -58,7 +53,7 @@ struct SMMUv3EventReader: FaultLogFormat {
         if rest.hasPrefix("event: ") {
             let words = rest.split(separator: " ")
             guard let last = words.last, parseHexWord(last) != nil, words.count >= 2 else { return true }
-            let id = Self.eventNames.first { $0.value == words[1] }?.key
+            let id = SMMUv3Event.ID.allCases.first { $0.name == words[1] }?.rawValue
             let lastKey = id.map { Self.printsAddress.contains($0) ? "ipa:" : Self.printsFetch.contains($0) ? "fetch_addr:" : "ssid:" } ?? "ssid:"
             return words[words.count - 2] != lastKey
         }
@@ -76,7 +71,7 @@ struct SMMUv3EventReader: FaultLogFormat {
             guard let id = parseHexWord(words[1]), id <= 0xff else { return .malformed("SMMUv3 event header without an id") }
             close(unit, into: &log)
             var record = FaultRecord(sourceLine: line.sourceLine, architecture: .armSMMUv3,
-                                     reason: Self.eventNames[UInt8(id)] ?? "UNKNOWN")
+                                     reason: SMMUv3Event.ID(rawValue: UInt8(id))?.name ?? "UNKNOWN")
             record.iommu = unit
             record.timestamp = line.timestamp
             open[unit] = OpenEvent(index: log.open(record), headerID: UInt8(id))
@@ -131,7 +126,7 @@ struct SMMUv3EventReader: FaultLogFormat {
         if event.words.count > 1, Self.addressed.contains(id) {
             let w1 = event.words[1]
             record.access = (w1 >> 35) & 1 == 1 ? .read : .write
-            if Self.classed.contains(id) {
+            if SMMUv3Event.ID(rawValue: id)?.isTranslationFault == true {
                 record.stage = (w1 >> 39) & 1 == 1 ? 2 : 1
                 record.reasonText = Self.classNames[Int((w1 >> 40) & 3)]
             }
@@ -191,7 +186,7 @@ struct SMMUv3EventReader: FaultLogFormat {
         if haveWords {
             let w0 = record.raw[0]
             let id = UInt8(w0 & 0xff)
-            let expectedName = Self.kernelNamed.contains(id) ? (Self.eventNames[id] ?? "UNKNOWN") : "UNKNOWN"
+            let expectedName = Self.kernelNamed.contains(id) ? (SMMUv3Event.ID(rawValue: id)?.name ?? "UNKNOWN") : "UNKNOWN"
             if name != expectedName {
                 log.warn(line: line.sourceLine, "SMMUv3 event line names \(name), the raw words \(expectedName)")
             }
