@@ -160,7 +160,8 @@ func parseLine(_ text: Substring, number: Int) throws(ScenarioError) -> Scenario
                               commandColumn: commandToken.column, declaredName: nil, arguments: [], expectation: nil)
     for token in tokens {
         guard let equals = token.text.firstIndex(of: "=") else {
-            if result.arguments.isEmpty && result.declaredName == nil && isIdentifier(token.text) {
+            // A declared name (`device 0000:2f:00.1 ...`) may be spelt as sysfs spells it.
+            if result.arguments.isEmpty && result.declaredName == nil && (isIdentifier(token.text) || isSysfsName(token.text)) {
                 result.declaredName = String(token.text)
                 result.declaredNameColumn = token.column
                 continue
