@@ -44,4 +44,20 @@ import Testing
         #expect(explanations[1].device == "nic")
         #expect(try explainFaults(records, host: nil, scenario: nil) == nil)
     }
+
+    /// The README's example: a real sample's faults (samples/faultlog/dmar-fault-legacy-read-write-vfio-host.txt)
+    /// explained on the fixture scenario that models the VMM's IOAS for that VF.
+    @Test func theXL710SampleIsExplainedAsUnmapped() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("HostImportTests/Fixtures")
+        let log = try String(contentsOf: fixtures.appendingPathComponent("samples/faultlog/dmar-fault-legacy-read-write-vfio-host.txt"),
+                             encoding: .utf8)
+        let records = FaultLogReader.read(log).records
+        #expect(records.map(\.reason) == ["0x06", "0x06", "0x05"])
+        let scenario = fixtures.appendingPathComponent("scenarios/xl710-vf-virtio-iommu-bypass.iommu").path
+        let explanations = try #require(try explainFaults(records, host: nil, scenario: scenario))
+        #expect(explanations.map(\.cause) == [.unmapped, .unmapped, .unmapped])
+        #expect(explanations.allSatisfy { $0.device == "0000:2f:00.1" })
+        #expect(explanations[2].sentence.contains("the log says 0x05"))
+    }
 }
