@@ -107,7 +107,7 @@ public enum AMDDebugfsReader: HostFileReader {
         /// next line unless that starts a row (`rowStart`) or a sentence of its own.
         static func lines(_ text: String, rowIsShort: @escaping ([Substring]) -> Bool = { _ in false },
                           rowStart: @escaping ([Substring]) -> Bool = { _ in false }) -> [PastedLine] {
-            PastedLine.lines(text, joiningWhile: { rowIsShort($0) || isOpenSentence($0) },
+            PastedLine.rows(text, joiningWhile: { rowIsShort($0) || isOpenSentence($0) },
                              rowStart: { tokens in
                                  guard let first = tokens.first else { return false }
                                  return rowStart(tokens) || sentenceStarts.contains(String(first)) || first.hasPrefix("Offset:0x")
@@ -327,38 +327,5 @@ public enum AMDDebugfsReader: HostFileReader {
         static func isShortInterruptRow(_ tokens: [Substring]) -> Bool {
             interruptIndex(tokens.first) != nil && tokens.count == 2 && tokens[1].count == 16
         }
-    }
-}
-
-/// A line of a file as read or pasted: CR dropped, mail quoting (`> `, `>> `, `> > `)
-/// stripped, split on runs of whitespace (tabs survive as spaces in copies). Shell prompts,
-/// `[...]`/`...` elisions and blank lines are left out.
-struct PastedLine {
-    /// 1-based, the first line of a joined row.
-    var number: Int
-    /// The text, trimmed, its tokens joined by one space.
-    var text: String
-    var tokens: [Substring]
-
-    /// The file's lines; a row `joiningWhile` calls short takes the next line's tokens (a
-    /// row wrapped by a mail client or by hand), unless that line starts a row of its own.
-    static func lines(_ text: String, joiningWhile isShort: ([Substring]) -> Bool = { _ in false },
-                      rowStart: ([Substring]) -> Bool = { _ in false }) -> [PastedLine] {
-        var result: [PastedLine] = []
-        // "\r\n" is one Character: split on it as well as on "\n".
-        for (offset, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-            var line = raw.drop { $0 == ">" || $0 == " " || $0 == "\t" }
-            if line.last == "\r" { line = line.dropLast() }
-            let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            guard let first = tokens.first, !first.hasSuffix("$"), !first.hasSuffix("#"), first != "[...]",
-                  !first.allSatisfy({ $0 == "." }) else { continue }
-            if let last = result.last, isShort(last.tokens), !rowStart(tokens) {
-                let joined = last.tokens + tokens
-                result[result.count - 1] = PastedLine(number: last.number, text: joined.joined(separator: " "), tokens: joined)
-                continue
-            }
-            result.append(PastedLine(number: offset + 1, text: tokens.joined(separator: " "), tokens: tokens))
-        }
-        return result
     }
 }

@@ -49,70 +49,8 @@ protocol VTdDebugfsFileReader {
     static func parse(_ text: String, file: String, into dump: inout VTdDebugfs, warnings: inout [ImportWarning])
 }
 
-/// The lines of a debugfs file as people paste them (host-inputs §1): CRLF, mail quoting
-/// (`> `, `> > `) and `[ 12.345678] ` prefixes dropped, fields split on runs of whitespace
-/// (the kernel prints real tabs; copies expand them).
-struct DebugfsLine {
-    /// 1-based.
-    var number: Int
-    var tokens: [Substring]
-
-    /// Not more lines than a debugfs file of 256 units of 256 buses could print.
-    static let maximumLines = 1 << 20
-    /// No printed row has more fields; a longer line is not one of them.
-    static let maximumTokens = 64
-
-    static func split(_ text: String) -> [DebugfsLine] {
-        var lines: [DebugfsLine] = []
-        // "\r\n" is one Character in Swift: split on it too.
-        let raw = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        for (index, raw) in raw.prefix(maximumLines).enumerated() {
-            var line = raw[...]
-            // Mail quoting: any mix of `>` and spaces before the text.
-            while let first = line.first(where: { $0 != " " }), first == ">" {
-                line = line.drop { $0 == " " }.dropFirst()
-            }
-            var tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" })
-            // `[ 1234.567890] ` (the seconds may be space-padded into their own field).
-            if let first = tokens.first, first.hasPrefix("[") {
-                var stamp = ""
-                var taken = 0
-                for token in tokens.prefix(2) {
-                    stamp += token
-                    taken += 1
-                    if token.hasSuffix("]") { break }
-                }
-                let inner = stamp.dropFirst().dropLast()
-                if stamp.hasSuffix("]"), inner.contains("."), inner.contains(where: \.isNumber), inner.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
-                    tokens.removeFirst(taken)
-                }
-            }
-            if tokens.count > maximumTokens { tokens = Array(tokens.prefix(maximumTokens)) }
-            lines.append(DebugfsLine(number: index + 1, tokens: tokens))
-        }
-        return lines
-    }
-
-    var isBlank: Bool { tokens.isEmpty }
-
-    /// `[...]`, `...`, `.......`: rows left out by whoever pasted the text.
-    var isElision: Bool {
-        guard tokens.count == 1, let token = tokens.first else { return false }
-        let inner = token.hasPrefix("[") && token.hasSuffix("]") ? token.dropFirst().dropLast() : token
-        return inner.count >= 3 && inner.allSatisfy { $0 == "." || $0 == "\u{2026}" }
-    }
-
-    /// Whether the tokens are exactly `words` (case-sensitive, as printed).
-    func starts(with words: [String]) -> Bool {
-        tokens.count >= words.count && zip(tokens, words).allSatisfy { $0 == $1 }
-    }
-
-    /// The line rebuilt for a message (fields joined by one space), bounded and escaped later.
-    var text: String { String(tokens.joined(separator: " ").prefix(120)) }
-}
-
 extension ImportWarning {
-    init(_ file: String, _ line: DebugfsLine, _ reason: String) {
+    init(_ file: String, _ line: PastedLine, _ reason: String) {
         self.init(file: file, line: line.number, reason: reason)
     }
 }
@@ -132,14 +70,14 @@ func parseHexField<S: StringProtocol>(_ text: S) -> UInt64? {
 /// several column blocks, each under its own header. The block's rows extend the first
 /// block's rows by position; a row hard-wrapped inside the block extends the same row.
 struct ColumnBlock {
-    let header: DebugfsLine
+    let header: PastedLine
     /// The index of the first block's first row.
     let first: Int
     private(set) var next: Int
     /// Fields this block gave the row it is filling.
     private var filled: Int
 
-    init(header: DebugfsLine, first: Int) {
+    init(header: PastedLine, first: Int) {
         self.header = header
         self.first = first
         next = first
@@ -155,7 +93,7 @@ struct ColumnBlock {
     /// The row a line of `count` fields extends: the one being filled while it is short
     /// (`continues(row)`, by default: it has fewer fields than the header names), else the
     /// next one; nil (with a warning) past the first block's rows.
-    mutating func row(for count: Int, rows: Int, file: String, line: DebugfsLine, warnings: inout [ImportWarning],
+    mutating func row(for count: Int, rows: Int, file: String, line: PastedLine, warnings: inout [ImportWarning],
                       continues: ((_ row: Int) -> Bool)? = nil) -> Int? {
         if next > first, next <= rows, continues?(next - 1) ?? (filled + count <= width) {
             filled += count
@@ -166,7 +104,7 @@ struct ColumnBlock {
             filled = count
         }
         guard next < rows else {
-            warnings.append(ImportWarning(file, line, "more rows under `\(header.text)` than in the block before it"))
+            warnings.append(ImportWarning(file, line, "more rows under `\(header.excerpt)` than in the block before it"))
             return nil
         }
         return next
@@ -175,7 +113,7 @@ struct ColumnBlock {
     /// The block ends: a warning when it had fewer (or more) rows than the first block.
     func end(rows: Int, file: String, warnings: inout [ImportWarning]) {
         if next - first != rows - first {
-            warnings.append(ImportWarning(file, header, "\(next - first) rows under `\(header.text)` for \(rows - first) in the block before it"))
+            warnings.append(ImportWarning(file, header, "\(next - first) rows under `\(header.excerpt)` for \(rows - first) in the block before it"))
         }
     }
 }

@@ -14,7 +14,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
     private static let columns: [Substring] = ["IOVA_PFN", "PML5E", "PML4E", "PDPE", "PDE", "PTE"]
 
     static func parse(_ text: String, file: String, into dump: inout VTdDebugfs, warnings: inout [ImportWarning]) {
-        let lines = DebugfsLine.split(text)
+        let lines = PastedLine.split(text)
         let (layout, filePASID) = origin(file)
         var current: Int?
         /// The header's column count (6 when none was seen) and the continuation block being zipped.
@@ -26,7 +26,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
             if let current { zipping?.end(rows: dump.domains[current].rows.count, file: file, warnings: &warnings) }
             zipping = nil
         }
-        func gap(_ line: DebugfsLine) {
+        func gap(_ line: PastedLine) {
             guard let current else { return }
             dump.domains[current].gaps.append(.init(afterRow: dump.domains[current].rows.count, line: line.number))
         }
@@ -49,7 +49,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                 current = nil
                 width = columns.count
                 guard let (device, pasid, root) = heading(tokens) else {
-                    warnings.append(ImportWarning(file, line, "not a `Device %s [with pasid %x] @0x%llx` heading: \(line.text)"))
+                    warnings.append(ImportWarning(file, line, "not a `Device %s [with pasid %x] @0x%llx` heading: \(line.excerpt)"))
                     continue
                 }
                 // A RID file of a scalable-mode unit prints `with pasid 0` (IOMMU_NO_PASID): the RID's table.
@@ -96,7 +96,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                     index += 1
                 }
                 guard let parsed = row(fields, line) else {
-                    warnings.append(ImportWarning(file, line, "not a `0x%013lx | 0x%016llx ...` row: \(line.text)"))
+                    warnings.append(ImportWarning(file, line, "not a `0x%013lx | 0x%016llx ...` row: \(line.excerpt)"))
                     gap(line)
                     continue
                 }
@@ -110,7 +110,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
                 zipping = zip
                 if let target { dump.domains[current].rows[target].entries += tokens.compactMap { parseHexWord($0) } }
             } else {
-                warnings.append(ImportWarning(file, line, "not a `0x%013lx | 0x%016llx ...` row: \(line.text)"))
+                warnings.append(ImportWarning(file, line, "not a `0x%013lx | 0x%016llx ...` row: \(line.excerpt)"))
                 gap(line)
             }
         }
@@ -138,7 +138,7 @@ enum VTdDomainDumpReader: VTdDebugfsFileReader {
     }
 
     /// `0x%013lx |` then the entries, PML5E first.
-    private static func row(_ fields: [Substring], _ line: DebugfsLine) -> VTdDomainDump.Row? {
+    private static func row(_ fields: [Substring], _ line: PastedLine) -> VTdDomainDump.Row? {
         var fields = fields[...]
         guard let first = fields.popFirst() else { return nil }
         let pfnText = first.hasSuffix("|") ? first.dropLast() : first

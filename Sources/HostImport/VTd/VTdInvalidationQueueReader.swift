@@ -8,12 +8,12 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
     private static let columns: Set<Substring> = ["Index", "qw0", "qw1", "qw2", "qw3", "status"]
 
     static func parse(_ text: String, file: String, into dump: inout VTdDebugfs, warnings: inout [ImportWarning]) {
-        let lines = DebugfsLine.split(text)
+        let lines = PastedLine.split(text)
         var current: Int?
         /// What the header promised: words per descriptor and a status column (nil: no header yet).
         var shape: (words: Int, status: Bool)?
         /// Fields of the rows of the block being read, before decoding (the ABI docs' second block extends them).
-        var pending: [(line: DebugfsLine, fields: [Substring])] = []
+        var pending: [(line: PastedLine, fields: [Substring])] = []
         var zipping: ColumnBlock?
         func endZip() {
             zipping?.end(rows: pending.count, file: file, warnings: &warnings)
@@ -26,7 +26,7 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
                     if let entry = decode(fields, shape: shape, wide: dump.invalidationQueues[current].wideDescriptors) {
                         dump.invalidationQueues[current].entries.append(entry)
                     } else {
-                        warnings.append(ImportWarning(file, line, "not an `%5d %016llx ... %016x` descriptor row: \(line.text)"))
+                        warnings.append(ImportWarning(file, line, "not an `%5d %016llx ... %016x` descriptor row: \(line.excerpt)"))
                     }
                 }
             } else if let first = pending.first {
@@ -43,7 +43,7 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
                 current = nil
                 shape = nil
                 guard tokens.count == 5 else {
-                    warnings.append(ImportWarning(file, line, "not an `Invalidation queue on IOMMU: %s` heading: \(line.text)"))
+                    warnings.append(ImportWarning(file, line, "not an `Invalidation queue on IOMMU: %s` heading: \(line.excerpt)"))
                     continue
                 }
                 dump.invalidationQueues.append(VTdInvalidationQueue(unit: String(tokens[4]), base: 0, head: 0, tail: 0, wideDescriptors: false))
@@ -53,7 +53,7 @@ enum VTdInvalidationQueueReader: VTdDebugfsFileReader {
             if tokens.first == "Base:" {
                 guard let current, tokens.count == 6, tokens[2] == "Head:", tokens[4] == "Tail:", let base = parseHexWord(tokens[1]),
                       let head = parseDecimal(tokens[3], digits: 19), let tail = parseDecimal(tokens[5], digits: 19) else {
-                    warnings.append(ImportWarning(file, line, "not a ` Base: 0x%llx Head: %lld Tail: %lld` line: \(line.text)"))
+                    warnings.append(ImportWarning(file, line, "not a ` Base: 0x%llx Head: %lld Tail: %lld` line: \(line.excerpt)"))
                     continue
                 }
                 dump.invalidationQueues[current].base = base

@@ -6,7 +6,7 @@ import IOMMUCore
 /// (the list changed between kernels); offsets of 0x100 and above print 3 digits.
 enum VTdRegsetReader: VTdDebugfsFileReader {
     static func parse(_ text: String, file: String, into dump: inout VTdDebugfs, warnings: inout [ImportWarning]) {
-        let lines = DebugfsLine.split(text)
+        let lines = PastedLine.split(text)
         var index = 0
         var current: Int?
         while index < lines.count {
@@ -18,7 +18,7 @@ enum VTdRegsetReader: VTdDebugfsFileReader {
                 // "IOMMU: %s Register Base Address: %llx"; "IOMMU: Invalid base address" ends the file.
                 guard line.tokens.count == 6, line.starts(with: ["IOMMU:", String(line.tokens[1]), "Register", "Base", "Address:"]),
                       let base = parseHexField(line.tokens[5]) else {
-                    warnings.append(ImportWarning(file, line, "not an `IOMMU: %s Register Base Address: %llx` heading: \(line.text)"))
+                    warnings.append(ImportWarning(file, line, "not an `IOMMU: %s Register Base Address: %llx` heading: \(line.excerpt)"))
                     continue
                 }
                 dump.registerSets.append(VTdRegisterSet(unit: String(line.tokens[1]), base: base))
@@ -35,7 +35,7 @@ enum VTdRegsetReader: VTdDebugfsFileReader {
             }
             guard tokens.count == 3, let offset = parseHexWord(tokens[1]).flatMap({ UInt32(exactly: $0) }), offset <= 0xfff,
                   let value = parseHexWord(tokens[2]) else {
-                warnings.append(ImportWarning(file, line, "not a `%-16s 0x%02x 0x%016llx` register row: \(line.text)"))
+                warnings.append(ImportWarning(file, line, "not a `%-16s 0x%02x 0x%016llx` register row: \(line.excerpt)"))
                 continue
             }
             guard let current else {

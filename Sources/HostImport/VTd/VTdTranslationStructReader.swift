@@ -16,13 +16,13 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
 
     /// The rows of one column-block group: the first block's rows, which later blocks extend.
     private struct Group {
-        var rows: [(line: DebugfsLine, tokens: [Substring])] = []
+        var rows: [(line: PastedLine, tokens: [Substring])] = []
         /// The continuation block being zipped onto them.
         var zipping: ColumnBlock?
     }
 
     static func parse(_ text: String, file: String, into dump: inout VTdDebugfs, warnings: inout [ImportWarning]) {
-        let lines = DebugfsLine.split(text)
+        let lines = PastedLine.split(text)
         var unit: Int?
         var group = Group()
         var bus: (number: UInt8, hi: UInt64, lo: UInt64)?
@@ -54,7 +54,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
                 unit = nil
                 bus = nil
                 guard let (root, layout) = heading(tokens) else {
-                    warnings.append(ImportWarning(file, line, "not an `IOMMU %s: Root Table Address: 0x%llx` heading: \(line.text)"))
+                    warnings.append(ImportWarning(file, line, "not an `IOMMU %s: Root Table Address: 0x%llx` heading: \(line.excerpt)"))
                     continue
                 }
                 dump.translationStructures.append(VTdTranslationStructure(unit: String(tokens[1].dropLast()), rootTable: root, layout: layout))
@@ -68,7 +68,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
                 bus = nil
                 guard tokens.count == 6, tokens[2] == "H:", tokens[4] == "L:", let number = parseDecimal(tokens[1], digits: 3),
                       let busNumber = UInt8(exactly: number), let hi = parseBareHex(tokens[3]), let lo = parseBareHex(tokens[5]) else {
-                    warnings.append(ImportWarning(file, line, "not a ` Bus: %d H: %llx L: %llx` root entry: \(line.text)"))
+                    warnings.append(ImportWarning(file, line, "not a ` Bus: %d H: %llx L: %llx` root entry: \(line.excerpt)"))
                     continue
                 }
                 bus = (busNumber, hi, lo)
@@ -106,7 +106,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
                 group.zipping = zipping
                 if let target { group.rows[target].tokens += tokens }
             } else {
-                warnings.append(ImportWarning(file, line, "entries without a B.D.F: \(line.text)"))
+                warnings.append(ImportWarning(file, line, "entries without a B.D.F: \(line.excerpt)"))
             }
         }
         flush()
@@ -137,11 +137,11 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
     }
 
     /// One logical v5.3+ row: B.D.F, root pair, context pair, then PASID and PASID entry (5 fields) or not (3).
-    private static func decode(_ tokens: [Substring], _ line: DebugfsLine, _ file: String,
+    private static func decode(_ tokens: [Substring], _ line: PastedLine, _ file: String,
                                _ warnings: inout [ImportWarning]) -> VTdTranslationStructure.Row? {
         guard tokens.count == 3 || tokens.count == 5, let device = PCIAddress(parsing: tokens[0]),
               let root = words(tokens[1]), root.count == 2, let context = words(tokens[2]), context.count == 2 else {
-            warnings.append(ImportWarning(file, line, "not a `B.D.F Root_entry Context_entry [PASID PASID_table_entry]` row of 3 or 5 fields: \(line.text)"))
+            warnings.append(ImportWarning(file, line, "not a `B.D.F Root_entry Context_entry [PASID PASID_table_entry]` row of 3 or 5 fields: \(line.excerpt)"))
             return nil
         }
         var row = VTdTranslationStructure.Row(device: device, rootEntry: (root[0], root[1]), contextEntry: (context[0], context[1]))
@@ -161,7 +161,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
     }
 
     /// `devfn(decimal) B:D.F high low` under the last ` Bus:` line.
-    private static func perBusRow(_ tokens: [Substring], _ line: DebugfsLine, bus: (number: UInt8, hi: UInt64, lo: UInt64)?,
+    private static func perBusRow(_ tokens: [Substring], _ line: PastedLine, bus: (number: UInt8, hi: UInt64, lo: UInt64)?,
                                   unit: Int?, file: String, dump: inout VTdDebugfs, warnings: inout [ImportWarning]) {
         guard let unit else {
             warnings.append(ImportWarning(file, line, "context entry before any `IOMMU %s: Root Table Address` heading"))
@@ -173,7 +173,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
         }
         guard tokens.count == 4, let devfn = parseDecimal(tokens[0], digits: 3), let device = PCIAddress(parsing: tokens[1]),
               Int(device.devfn) == devfn, device.bus == bus.number, let hi = parseBareHex(tokens[2]), let lo = parseBareHex(tokens[3]) else {
-            warnings.append(ImportWarning(file, line, "not a `devfn B:D.F high low` context entry of bus \(bus.number): \(line.text)"))
+            warnings.append(ImportWarning(file, line, "not a `devfn B:D.F high low` context entry of bus \(bus.number): \(line.excerpt)"))
             return
         }
         dump.translationStructures[unit].rows.append(.init(device: device, rootEntry: (bus.hi, bus.lo), contextEntry: (hi, lo)))
@@ -183,7 +183,7 @@ enum VTdTranslationStructReader: VTdDebugfsFileReader {
 /// Lines every VT-d table file prints alike.
 enum VTdDebugfsText {
     /// `"DMA Remapping is not enabled on %s\n"` (GSTS.TES clear): the unit's name.
-    static func disabledUnit(_ line: DebugfsLine) -> String? {
+    static func disabledUnit(_ line: PastedLine) -> String? {
         guard line.tokens.count == 7, line.starts(with: ["DMA", "Remapping", "is", "not", "enabled", "on"]) else { return nil }
         return String(line.tokens[6])
     }
