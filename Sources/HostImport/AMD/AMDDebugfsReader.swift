@@ -11,7 +11,7 @@ import Presentation
 /// Kernels before v6.17 have only empty `iommuNN` directories: a note says there is no data.
 /// Pasted copies are accepted too: CRLF, mail quoting, expanded tabs, rows wrapped onto the
 /// next line, shell prompts and `[...]` elisions (skipped).
-public enum AMDDebugfsReader: HostFileReader {
+public enum AMDDebugfsReader: HostDirectoryReader {
     static let directory = "sys/kernel/debug/iommu/amd"
     /// `CMD_BUFFER_ENTRIES` is 512 and the head/tail mask 0x7fff: no buffer has more slots.
     static let maximumCommandSlots = 0x8000

@@ -3,7 +3,7 @@
 /// per-device and per-PASID ones (v6.7+), and `invalidation_queue`. A missing file is no
 /// fact (debugfs or `CONFIG_INTEL_IOMMU_DEBUGFS` absent); any other read failure is a
 /// warning. Nothing is written.
-public enum VTdDebugfsReader: HostFileReader {
+public enum VTdDebugfsReader: HostDirectoryReader {
     /// The directory `drivers/iommu/intel/debugfs.c` creates.
     public static let directory = "sys/kernel/debug/iommu/intel"
 
@@ -42,7 +42,7 @@ public enum VTdDebugfsReader: HostFileReader {
 }
 
 /// One file of `sys/kernel/debug/iommu/intel/`: its printer's text becomes part of the dump
-/// (`VTdDebugfsReader`, the `HostFileReader` of the directory, runs one per file).
+/// (`VTdDebugfsReader`, the `HostDirectoryReader` of the directory, runs one per file).
 /// (The VT-d readers' protocol; `path` locates warnings and, for the domain dumps, says
 /// which layout and PASID the file has.)
 protocol VTdDebugfsFileReader {
