@@ -13,6 +13,7 @@ import Darwin
 /// middle of a path (sysfs's `bus/pci/devices/<bdf>`, `class/iommu/<unit>`) are followed by the
 /// kernel's own path walk, which stops a cycle with `ELOOP`; the source itself never descends
 /// into a listing, so a sysfs cycle (`.../subsystem/devices/<bdf>/subsystem/...`) is never walked.
+/// Listings leave out names starting with a dot (no kernel file system makes them).
 public struct DirectorySource: HostSource {
     /// The root without its trailing `/` (empty for the live host's `/`).
     public let root: String
@@ -61,7 +62,9 @@ public struct DirectorySource: HostSource {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            if name != "." && name != ".." { names.append(name) }
+            // sysfs, procfs and debugfs names never start with a dot: dot-files in a copied tree
+            // (`.gitkeep` keeping an empty debugfs directory, editor backups) are not the host's.
+            if !name.hasPrefix(".") { names.append(name) }
         }
         return names.sorted()
     }

@@ -220,6 +220,9 @@ struct HostReading {
     private mutating func addDebugfsNotes() {
         let architectures = Set(snapshot.iommus.map(\.architecture))
         let debugfs = Self.debugfsDirectory
+        if architectures.contains(.armSMMUv3) {
+            snapshot.notes.append("arm-smmu-v3 has no debugfs: SMMUv3 stream and page tables cannot be read")
+        }
         guard !source.list(debugfs).isEmpty else {
             snapshot.notes.append("debugfs not mounted or not readable (it needs root): no page tables")
             return
@@ -248,9 +251,6 @@ struct HostReading {
         }
         for read in snapshot.amd.registerReads where read.space == .mmio && read.offset == 0x18 && read.value & 1 == 0 {
             snapshot.notes.append("ivhd\(read.unitIndex): control register IommuEn is clear (translation off)")
-        }
-        if architectures.contains(.armSMMUv3) {
-            snapshot.notes.append("arm-smmu-v3 has no debugfs: SMMUv3 stream and page tables cannot be read")
         }
     }
 

@@ -93,16 +93,17 @@ public enum HostReport {
     private static func device(_ name: String, in snapshot: HostSnapshot) -> String {
         var text = terminalSafe(name)
         guard let device = snapshot.device(named: name) else { return text }
-        if let vendor = device.vendor, let id = device.deviceID { text += " [\(hex4(vendor)):\(hex4(id))]" }
-        if let code = device.classCode { text += " class \(UInt64(code).hex)" }
+        if let vendor = device.vendor, let id = device.deviceID { text += " [\(hex(UInt64(vendor), width: 4)):\(hex(UInt64(id), width: 4))]" }
+        if let code = device.classCode { text += " class 0x\(hex(UInt64(code), width: 6))" }
         text += device.driver.map { ", driver \(terminalSafe($0))" } ?? ", no driver"
         if let unit = device.iommu { text += ", via \(terminalSafe(unit))" }
         return text
     }
 
-    private static func hex4(_ value: UInt16) -> String {
+    /// `%0Nx`: sysfs's own spelling of PCI IDs.
+    private static func hex(_ value: UInt64, width: Int) -> String {
         let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     /// What the groups mean for giving devices to a VM.
@@ -119,22 +120,32 @@ public enum HostReport {
     ///   (`iopt_check_iova()`), so a VMM keeps it out of the guest RAM map.
     private static func passthrough(_ snapshot: HostSnapshot) -> [String] {
         var out: [String] = []
+        for group in snapshot.groups where group.devices.count > 1 {
+            out.append("group \(group.id) holds \(group.devices.count) devices (\(group.devices.map(terminalSafe).joined(separator: " "))): they are assigned together, or not at all")
+        }
+        // One line per region, naming every group that has it (the MSI window is in all of them).
+        var regions: [(region: HostReservedRegion, groups: [UInt32])] = []
         for group in snapshot.groups {
-            if group.devices.count > 1 {
-                out.append("group \(group.id) holds \(group.devices.count) devices (\(group.devices.map(terminalSafe).joined(separator: " "))): they are assigned together, or not at all")
-            }
             for region in group.reservedRegions {
-                let range = "\(region.range.start.hex)-\(region.range.last.hex)"
-                switch region.type {
-                case .direct:
-                    out.append("group \(group.id): direct region \(range) marks its devices require_direct: claiming DMA ownership (VFIO or iommufd) fails with EINVAL, so they cannot be assigned")
-                case .directRelaxable:
-                    out.append("group \(group.id): direct-relaxable region \(range) is kept 1:1 by the host but does not block assignment (the 1:1 map is dropped when a VM owns the device)")
-                case .msi:
-                    out.append("group \(group.id): MSI window \(range) is reserved in every IOAS its devices join: keep it out of the guest RAM map (a fixed IOMMU_IOAS_MAP over it fails EINVAL; attaching to an IOAS that maps it fails EADDRINUSE)")
-                case .reserved:
-                    out.append("group \(group.id): reserved \(range) cannot be mapped for its devices (IOAS_MAP over it fails EINVAL; attaching to an IOAS that maps it fails EADDRINUSE)")
+                if let index = regions.firstIndex(where: { $0.region == region }) {
+                    regions[index].groups.append(group.id)
+                } else {
+                    regions.append((region, [group.id]))
                 }
+            }
+        }
+        for (region, ids) in regions {
+            let range = "\(region.range.start.hex)-\(region.range.last.hex)"
+            let groups = ids.count == 1 ? "group \(ids[0])" : "groups " + ids.map(String.init).joined(separator: ", ")
+            switch region.type {
+            case .direct:
+                out.append("\(range) direct (\(groups)): its devices require a 1:1 map (require_direct), so claiming DMA ownership for VFIO or iommufd fails with EINVAL: they cannot be assigned")
+            case .directRelaxable:
+                out.append("\(range) direct-relaxable (\(groups)): kept 1:1 by the host, but it does not block assignment (the map is dropped when a VM owns the device)")
+            case .msi:
+                out.append("\(range) msi (\(groups)): the MSI window, reserved in every IOAS these devices join: keep it out of the guest RAM map (a fixed-IOVA IOMMU_IOAS_MAP over it fails EINVAL; attaching to an IOAS that already maps it fails EADDRINUSE)")
+            case .reserved:
+                out.append("\(range) reserved (\(groups)): never mapped for these devices (a fixed-IOVA IOMMU_IOAS_MAP over it fails EINVAL; attaching to an IOAS that already maps it fails EADDRINUSE)")
             }
         }
         return out
