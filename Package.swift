@@ -42,10 +42,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        // HostTrees/ are copies of host file systems with real symlink cycles (as sysfs has):
-        // the tests read them in place, and SwiftPM must never walk them.
         .testTarget(name: "HostImportTests", dependencies: ["HostImport", "IOMMUCore", "TestSupport"],
-                    exclude: ["HostTrees"], resources: [.copy("Fixtures")]),
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "PresentationTests", dependencies: ["Presentation", "IOMMUCore"]),
         // Drives the real binary in tmux; depending on the executable makes swift test build it.
         .testTarget(name: "EndToEndTests", dependencies: ["iommuscope", "TestSupport"]),

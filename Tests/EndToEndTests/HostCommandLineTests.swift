@@ -5,7 +5,7 @@ import Testing
 /// file, and with paths that are not hosts (exit status 2 with a located message).
 @Suite struct HostCommandLineTests {
     static let hosts = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../HostImportTests/HostTrees").standardized.path
+        .appendingPathComponent("../HostTrees").standardized.path
 
     static func run(_ arguments: [String]) -> (stdout: String, stderr: String, status: Int32) {
         let process = Process()
@@ -52,7 +52,7 @@ import Testing
         let missing = Self.run(["host", "--root", "/nonexistent/root"])
         #expect(missing.status == 2)
         #expect(missing.stderr == "/nonexistent/root: error: no such file or directory\n")
-        let sample = "\(Self.hosts)/../Fixtures/samples/sysfs/amd-iommu-features-efr-efr2.txt"
+        let sample = "\(Self.hosts)/../HostImportTests/Fixtures/samples/sysfs/amd-iommu-features-efr-efr2.txt"
         let text = Self.run(["host", "--snapshot", sample])
         #expect(text.status == 2)
         #expect(text.stderr.contains("neither a directory nor an iommuscope capture"))

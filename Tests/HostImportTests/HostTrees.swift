@@ -1,8 +1,8 @@
 import Foundation
 @testable import HostImport
 
-/// The fixture host trees (`HostTrees/`, outside the bundled resources: their symlink cycles
-/// must not meet SwiftPM's resource copy) and the samples, read from the source tree.
+/// The fixture host trees (`Tests/HostTrees/`, outside every target directory: their sysfs
+/// symlink cycles must never meet SwiftPM's source walk) and the samples, read in place.
 enum HostTrees {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     static let intel = tree("intel-kabylake")
@@ -11,7 +11,7 @@ enum HostTrees {
     static let all = [intel, amd, arm]
 
     static func tree(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HostTrees/\(name)").path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../HostTrees/\(name)").standardized.path
     }
 
     /// A sample's text without its leading `# ` provenance block.
