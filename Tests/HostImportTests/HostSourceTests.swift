@@ -5,7 +5,7 @@ import Testing
 @Suite struct DirectorySourceTests {
     let intel = DirectorySource(root: HostTrees.intel)
 
-    @Test func readsListsAndLinks() {
+    @Test func readsListsAndLinks() throws {
         #expect(try intel.read("proc/sys/kernel/osrelease").get() == "6.8.0-45-generic\n")
         #expect(intel.list("sys/kernel/iommu_groups") == ["0", "1", "2", "3", "4", "5"])
         #expect(intel.link("sys/bus/pci/devices/0000:00:02.0/iommu_group") == "../../../kernel/iommu_groups/1")
@@ -17,7 +17,7 @@ import Testing
 
     /// `bus/pci/devices/<bdf>/subsystem` leads back to `bus/pci`: a path through the cycle reads
     /// (the kernel's walk resolves it), and nothing lists its way into it.
-    @Test func theSubsystemCycleIsHarmless() {
+    @Test func theSubsystemCycleIsHarmless() throws {
         let path = "sys/bus/pci/devices/0000:00:02.0/subsystem/devices/0000:00:02.0/subsystem/devices/0000:00:02.0/vendor"
         #expect(try intel.read(path).get() == "0x8086\n")
         #expect(intel.link("sys/bus/pci/devices/0000:00:02.0/subsystem") == "../../../bus/pci")
