@@ -16,7 +16,7 @@ struct PastedLines: Sequence {
     let text: String
 
     func makeIterator() -> AnyIterator<(number: Int, tokens: [Substring])> {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).makeIterator()
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).makeIterator()
         var number = 0
         return AnyIterator {
             while let line = lines.next() {
@@ -45,7 +45,7 @@ enum OneLineText {
     /// further lines.
     static func value(_ text: String, file: String, warnings: inout [ImportWarning]) -> (line: Int, text: String)? {
         var found: (Int, String)?
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let content = PastedLines.unquoted(line).trimmingBlanks
             guard !content.isEmpty else { continue }
             if found == nil {
