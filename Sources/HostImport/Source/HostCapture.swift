@@ -36,6 +36,20 @@ public struct HostCapture: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// Every map may be absent (a capture of an empty root); `format` and `version` may not.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(String.self, forKey: .format)
+        version = try container.decode(Int.self, forKey: .version)
+        kernel = try container.decodeIfPresent(String.self, forKey: .kernel)
+        cmdline = try container.decodeIfPresent(String.self, forKey: .cmdline)
+        files = try container.decodeIfPresent([String: String].self, forKey: .files) ?? [:]
+        links = try container.decodeIfPresent([String: String].self, forKey: .links) ?? [:]
+        dirs = try container.decodeIfPresent([String: [String]].self, forKey: .dirs) ?? [:]
+        exists = try container.decodeIfPresent([String].self, forKey: .exists) ?? []
+        failures = try container.decodeIfPresent([String: String].self, forKey: .failures) ?? [:]
+    }
+
     /// Sorted keys, `/` unescaped: deterministic bytes for one host.
     public func encoded() throws -> Data {
         let encoder = JSONEncoder()
