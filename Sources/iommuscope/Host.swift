@@ -13,6 +13,7 @@ struct Host: ParsableCommand {
     @Option(help: "A host root: / (the live host, the default) or a copy of its /sys and /proc.") var root: String?
     @Option(help: "A snapshot file written by `iommuscope capture`.") var snapshot: String?
     @Flag(help: "Print the snapshot as one JSON object.") var json = false
+    @Flag(help: "List every decoded ID-register field under its unit.") var registers = false
 
     func validate() throws {
         if root != nil && snapshot != nil { throw ValidationError("give --root or --snapshot, not both") }
@@ -34,7 +35,7 @@ struct Host: ParsableCommand {
         }
         let (host, warnings) = HostReader.read(from: source)
         printWarnings(warnings)
-        print(json ? host.jsonText() : HostReport.text(host), terminator: json ? "\n" : "")
+        print(json ? host.jsonText() : HostReport.text(host, registers: registers), terminator: json ? "\n" : "")
         if host.iommus.isEmpty && host.groups.isEmpty { throw ExitCode(1) }
     }
 }

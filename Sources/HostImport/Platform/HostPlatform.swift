@@ -90,7 +90,7 @@ extension HostPlatform {
                 notes.append("\(name): its registers are \(registers.architecture.rawValue)'s, not \(unit.architecture.rawValue)'s: the model uses the defaults")
                 return defaults
             }
-            let decoded = IOMMUUnit(name: unit.name, configuration: UnitCapabilities.decode(registers).configuration, registers: registers)
+            let decoded = IOMMUUnit(name: unit.name, configuration: UnitCapabilities.decode(registers, commandLine: snapshot.cmdline).configuration, registers: registers)
             do throws(PlatformDescriptionError) {
                 try PlatformDescription(units: [decoded]).validate()
                 return decoded

@@ -116,7 +116,8 @@ struct VTdCapabilityRegisters {
         if !scalable {
             let why = bit(ecap, 43) ? "intel_iommu=sm_off" : "ECAP.SMTS = 0"
             approximations.append("mode: legacy only (\(why)): no scalable mode, no PASIDs, no first stage; "
-                + "the core runs its tables in scalable mode with the second stage")
+                + "with the host's root table (dmar_translation_struct) the unit walks and writes legacy context entries, "
+                + "without it the model runs it in scalable mode with the second stage only")
         } else if !bit(ecap, 40) {
             approximations.append("pss: ECAP.PASID = 0, the unit takes no PASIDs; kept pss=\(configuration.pasidSizeSupported)")
         }

@@ -4,7 +4,9 @@ import Presentation
 /// `iommuscope host`'s human text: what the machine is, then what that means for assigning
 /// its devices to a VM. Every string that came from the host is escaped for the terminal.
 public enum HostReport {
-    public static func text(_ snapshot: HostSnapshot) -> String {
+    /// `registers`: every decoded ID-register field under its unit (`host --registers`);
+    /// without it each unit gets one line of what it can do.
+    public static func text(_ snapshot: HostSnapshot, registers: Bool = false) -> String {
         var out: [String] = []
         out.append("Kernel: \(snapshot.kernel.map(terminalSafe) ?? "unknown")")
         if let cmdline = snapshot.cmdline {
@@ -17,7 +19,7 @@ public enum HostReport {
             }
         }
         out.append("")
-        out += units(snapshot)
+        out += units(snapshot, registers: registers)
         out.append("")
         out += groups(snapshot)
         let advice = passthrough(snapshot)
@@ -34,7 +36,7 @@ public enum HostReport {
         return out.joined(separator: "\n") + "\n"
     }
 
-    private static func units(_ snapshot: HostSnapshot) -> [String] {
+    private static func units(_ snapshot: HostSnapshot, registers showFields: Bool) -> [String] {
         guard !snapshot.iommus.isEmpty else { return ["IOMMU units: none found"] }
         var out = ["IOMMU units (\(snapshot.iommus.count)):"]
         for unit in snapshot.iommus {
@@ -50,11 +52,14 @@ public enum HostReport {
             }
             out.append("  \(terminalSafe(unit.name)): " + facts.joined(separator: ", "))
             if let registers = unit.registers {
-                let capabilities = UnitCapabilities.decode(registers)
-                for field in capabilities.fields {
-                    out.append("    \(terminalSafe(field.name)) (\(terminalSafe(field.bits))) = \(field.value.hex): \(terminalSafe(field.meaning))")
+                let capabilities = UnitCapabilities.decode(registers, commandLine: snapshot.cmdline)
+                out.append("    can: " + abilities(capabilities))
+                out += capabilities.approximations.map { "    modelled as: " + terminalSafe($0) }
+                if showFields {
+                    for field in capabilities.fields {
+                        out.append("    \(terminalSafe(field.name)) (\(terminalSafe(field.bits))) = \(field.value.hex): \(terminalSafe(field.meaning))")
+                    }
                 }
-                out.append("    as a platform: " + configuration(capabilities.configuration))
             }
             out.append("    translates \(HostReading.count(unit.devices.count, "device"))"
                        + (unit.devices.isEmpty ? "" : ": " + unit.devices.map(terminalSafe).joined(separator: " ")))
@@ -62,17 +67,33 @@ public enum HostReport {
         return out
     }
 
-    /// The platform options the registers select, `name value` per stored property.
-    private static func configuration(_ configuration: UnitConfiguration) -> String {
-        let options: Any
-        switch configuration {
-        case .armSMMUv3(let options_): options = options_
-        case .intelVTd(let options_): options = options_
-        case .amdVi(let options_): options = options_
-        case .mock: return "mock"
+    /// What the unit can do as the registers say, in the words of its architecture: the
+    /// options the platform model runs it with, plus the facts a VMM developer asks first.
+    private static func abilities(_ capabilities: UnitCapabilities) -> String {
+        func field(_ name: String) -> UInt64? { capabilities.fields.first { $0.name == name }?.value }
+        func yes(_ flag: Bool, _ what: String) -> String? { flag ? what : nil }
+        var words: [String?]
+        switch capabilities.configuration {
+        case .intelVTd(let c):
+            words = [field("SMTS").map { $0 == 0 ? "legacy mode only" : "scalable mode" },
+                     "\(c.addressWidth)-bit (\(c.addressWidth == 57 ? 5 : 4)-level) tables",
+                     yes(c.secondStage, "second stage"), yes(c.firstStage, "first stage"), yes(c.nesting, "nesting"),
+                     yes(c.dirtyTracking, "dirty tracking"),
+                     field("PASID") == 1 ? "\(c.pasidSizeSupported + 1)-bit PASIDs" : "no PASIDs",
+                     field("PT") == 1 ? "pass-through" : nil, field("CM") == 1 ? "caching mode (an emulated unit)" : nil]
+        case .amdVi(let c):
+            words = ["\(c.levels)-level v1 tables", yes(c.defaultsToV2, "v2 (x86) tables by default"),
+                     yes(c.dirtyTracking, "dirty tracking"), field("GTSup") == 1 ? "guest translation (v2 tables)" : nil,
+                     field("PPRSup") == 1 ? "page requests (PRI)" : nil]
+        case .armSMMUv3(let c):
+            let stages = [yes(c.stage1, "1"), yes(c.stage2, "2")].compactMap { $0 }
+            words = ["stage \(stages.joined(separator: " and "))", "IAS \(c.ias), OAS \(c.oas) bits",
+                     "granules " + c.granules.map { "\($0 >> 10)K" }.joined(separator: "/"), yes(c.s2fwb, "S2FWB"),
+                     yes(c.dirtyTracking, "dirty tracking (HTTU)"), yes(c.rangeInvalidation, "range invalidation")]
+        case .mock:
+            words = ["the selftest's mock"]
         }
-        let fields = Mirror(reflecting: options).children.compactMap { child in child.label.map { "\($0) \(child.value)" } }
-        return fields.isEmpty ? configuration.architecture.rawValue : fields.joined(separator: ", ")
+        return words.compactMap { $0 }.joined(separator: ", ")
     }
 
     private static func groups(_ snapshot: HostSnapshot) -> [String] {

@@ -26,10 +26,13 @@ extension IntelVTd {
     /// context, PASID directory and PASID table come into being on the device's first install,
     /// as probing and `intel_pasid_get_entry` create them.
     ///
-    /// A unit running a host's legacy-mode root table (`adoptRootTable`) is left alone: the
-    /// model writes scalable-mode structures only.
+    /// A unit running a host's legacy-mode root table (`adoptRootTable`) gets legacy context
+    /// entries instead (`installLegacy`).
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
-        guard translationTableMode == .scalable else { return }
+        guard translationTableMode == .scalable else {
+            installLegacy(device, attachment, pasid: pasid, memory: memory)
+            return
+        }
         let rid = requesterID(device)
         // The RID's requests use RID_PASID (PASID 0, which is also IOMMU_NO_PASID).
         guard let entryAddress = try? pasidEntryAddress(device, pasid: pasid, memory: memory) else { return }
@@ -54,6 +57,39 @@ extension IntelVTd {
             } else {
                 iotlb.invalidate { $0.tag.domain == did }
             }
+        }
+    }
+
+    /// Legacy mode (RTADDR.TTM = 00b, a real host's unit without SMTS): an attach is
+    /// `domain_context_mapping_one`, which writes the device's 128-bit context entry with the
+    /// domain's DID, its second-level table, its AGAW and TT = 00b (`CONTEXT_TT_MULTI_LEVEL`:
+    /// untranslated requests walk the table), fault processing enabled, P; blocking is
+    /// `domain_context_clear_one`, a zeroed entry. The bus's context table is made if the root
+    /// entry has none. Then the context-cache and the old DID's IOTLB are invalidated. There
+    /// are no PASIDs and no first stage in legacy mode: a PASID install or a domain without a
+    /// second-level table leaves the entry cleared.
+    private func installLegacy(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {
+        guard pasid == VTd.ridPASID, let root = rootTable else { return }
+        let rid = requesterID(device)
+        let rootEntry = root + UInt64(rid >> 8) * VTd.rootEntrySize
+        var contextTable = memory.peek64(rootEntry)
+        if contextTable & 1 == 0 {
+            guard let table = try? memory.allocate(length: PhysicalMemory.frameSize) else { return }
+            contextTable = table | 1
+            try? memory.write64(rootEntry, contextTable)
+        }
+        let entryAddress = (contextTable & 0x000F_FFFF_FFFF_F000) + UInt64(rid & 0xff) * VTd.legacyContextEntrySize
+        let old = memory.peek64(entryAddress, count: 2)
+        var words: [UInt64] = [0, 0]
+        if case .paging(let domain) = attachment, let table = domain.table as? DescriptorPageTable,
+           let format = table.format as? VTdSecondStage {
+            words = [table.root & 0x000F_FFFF_FFFF_F000 | 1, UInt64(format.aw) & 0x7 | (domainID(for: domain) & 0xffff) << 8]
+        }
+        try? memory.write64(entryAddress, words: words)
+        configurationCache = configurationCache.filter { $0.key >> 32 != UInt64(rid) }
+        if old[0] & 1 != 0 {
+            let did = (old[1] >> 8) & 0xffff
+            iotlb.invalidate { $0.tag.domain == did }
         }
     }
 
