@@ -100,6 +100,8 @@ func dmarRecord(_ address: UInt64?, reason: String = "0x06", write: Bool = false
         let explanation = rootOnly.explainer.explain(dmarRecord(0x9000_0000))
         #expect(explanation.cause == .unknownTables)
         #expect(explanation.sentence.hasPrefix("the tables on 0000:03:00.0's path to 0x90000000 were not dumped"))
+        // What the model does not know is not set against the logged reason.
+        #expect(explanation.sentence.hasSuffix("; the log says 0x06") && explanation.reasons?.model == nil)
     }
 
     @Test func aDeviceWithoutADumpIsUnknownOnAHostAndConfigurationInAScenario() throws {

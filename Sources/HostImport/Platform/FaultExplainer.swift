@@ -60,8 +60,10 @@ public struct FaultExplainer {
         case .failure(let fault):
             let cause = self.cause(of: fault, record: record, address: address, device: device, region: region)
             let loggedKind = FaultReasonKind(architecture: record.architecture, reason: record.reason, amdFlags: record.flags)
-            let reasons = ReasonComparison(logged: logged, model: FaultText.reason(fault),
-                                           agree: loggedKind.agrees(with: FaultReasonKind(fault)))
+            // Where the host's structures were not dumped, the model's fault is about what it
+            // does not know: it is not set against the logged reason.
+            let reasons = cause == .unknownTables ? ReasonComparison(logged: logged, model: nil, agree: nil)
+                : ReasonComparison(logged: logged, model: FaultText.reason(fault), agree: loggedKind.agrees(with: FaultReasonKind(fault)))
             let sentence = FaultExplanationText.sentence(cause, context, fault: fault, address: address, region: region,
                                                          unmap: staleUnmap(address), table: tables.table(device: device.name, pasid: record.pasid))
                 + FaultExplanationText.reasons(reasons)
