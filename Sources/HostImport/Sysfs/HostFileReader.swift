@@ -9,44 +9,15 @@ public protocol HostFileReader {
     static func parse(_ text: String, file: String, warnings: inout [ImportWarning]) -> Value
 }
 
-/// The lines of a host file as a person may have pasted it (host-inputs §1): CRLF accepted,
-/// mail quoting (`> `, `>> `, `> > `) stripped, tabs and runs of spaces taken as one
-/// separator. Each line keeps its 1-based number for warnings.
-struct PastedLines: Sequence {
-    let text: String
-
-    func makeIterator() -> AnyIterator<(number: Int, tokens: [Substring])> {
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).makeIterator()
-        var number = 0
-        return AnyIterator {
-            while let line = lines.next() {
-                number += 1
-                let tokens = Self.unquoted(line).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-                if !tokens.isEmpty { return (number, tokens) }
-            }
-            return nil
-        }
-    }
-
-    /// The line without its mail-quote markers.
-    static func unquoted(_ line: Substring) -> Substring {
-        var rest = line
-        while let first = rest.first(where: { $0 != " " && $0 != "\t" }), first == ">" {
-            rest = rest.drop { $0 == " " || $0 == "\t" }.dropFirst()
-        }
-        return rest
-    }
-}
-
 /// A one-value sysfs or procfs file: the text up to its newline (`osrelease`, `cmdline`,
-/// `iommu_groups/N/type`), with the pasted-copy damage of `PastedLines` undone.
+/// `iommu_groups/N/type`), with mail quoting undone.
 enum OneLineText {
     /// The first non-blank line, trimmed of quoting and surrounding blanks; warns about
     /// further lines.
     static func value(_ text: String, file: String, warnings: inout [ImportWarning]) -> (line: Int, text: String)? {
         var found: (Int, String)?
         for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-            let content = PastedLines.unquoted(line).trimmingBlanks
+            let content = mailUnquoted(line).trimmingBlanks
             guard !content.isEmpty else { continue }
             if found == nil {
                 found = (number + 1, String(content))
@@ -79,8 +50,9 @@ public enum ReservedRegionsFile: HostFileReader {
     public static func parse(_ text: String, file: String, warnings: inout [ImportWarning]) -> [HostReservedRegion] {
         var regions: [HostReservedRegion] = []
         var pending: (number: Int, tokens: [Substring])?
-        for (number, tokens) in PastedLines(text: text) {
-            var row = (number: number, tokens: tokens)
+        for line in PastedLine.split(text) where !line.isBlank {
+            let tokens = line.tokens
+            var row = (number: line.number, tokens: tokens)
             if let short = pending {
                 pending = nil
                 if tokens.count < 3, tokens.allSatisfy({ parseHexWord($0) == nil }) || short.tokens.count == 1 {

@@ -82,7 +82,7 @@ public struct LogNormalizer<Continuation: LineContinuation> {
 
     /// Step 1: quoting and quoted-printable; a soft break holds the line for the next one.
     private mutating func source(_ raw: String, emit: (LogLine) -> Void) {
-        var text = Self.unquoted(Substring(raw))
+        var text = mailUnquoted(Substring(raw))
         if text.lowercased().hasPrefix("content-transfer-encoding: quoted-printable") { quotedPrintable = true }
         let decoded = decodeQuotedPrintable(text)
         if let decoded { text = decoded.text }
@@ -136,18 +136,6 @@ public struct LogNormalizer<Continuation: LineContinuation> {
             joins = 0
         } else {
             emit(line)
-        }
-    }
-
-    /// Drops mail quoting: any run of `>` marks, each optionally followed by spaces
-    /// (`> `, `>> `, `> > `).
-    static func unquoted(_ text: Substring) -> Substring {
-        var rest = text
-        while true {
-            let trimmed = rest.drop { $0 == " " }
-            guard trimmed.first == ">" else { return rest }
-            rest = trimmed.dropFirst()
-            if rest.first == " " { rest = rest.dropFirst() }
         }
     }
 

@@ -17,11 +17,7 @@ struct PastedLine {
         // "\r\n" is one Character in Swift: split on it too.
         let raw = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         for (index, raw) in raw.prefix(maximumLines).enumerated() {
-            var line = raw[...]
-            // Mail quoting: any mix of `>` and spaces before the text.
-            while let first = line.first(where: { $0 != " " }), first == ">" {
-                line = line.drop { $0 == " " }.dropFirst()
-            }
+            let line = mailUnquoted(raw[...])
             var tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" })
             // `[ 1234.567890] ` (the seconds may be space-padded into their own field).
             if let first = tokens.first, first.hasPrefix("[") {
@@ -82,3 +78,14 @@ struct PastedLine {
     }
 }
 
+/// The text without mail quoting: any run of `>` marks, each optionally followed by a space
+/// (`> `, `>> `, `> > `); indentation after the marks is kept.
+func mailUnquoted(_ text: Substring) -> Substring {
+    var rest = text
+    while true {
+        let trimmed = rest.drop { $0 == " " || $0 == "\t" }
+        guard trimmed.first == ">" else { return rest }
+        rest = trimmed.dropFirst()
+        if rest.first == " " { rest = rest.dropFirst() }
+    }
+}
