@@ -24,6 +24,23 @@ struct FaultsCommandLineTests {
         return (stdout, stderr, code)
     }
 
+    /// `faults LOG --host FIXTURE`: the rk3588 sample's NIC is on the fixture's SMMUv3, whose
+    /// tables no debugfs dumps: each record is explained as unknown tables, in the JSON too.
+    @Test func aSampleExplainedOnItsHost() {
+        let host = InspectorInTmuxTests.repository.appendingPathComponent("Tests/HostTrees/arm-rk3588").path
+        let (stdout, stderr, status) = Self.run("faults --json --host '\(host)' '\(Self.samples)/arm-smmu-v3-decoded-rk3588-r8125.txt'")
+        #expect(status == 0, "\(stderr)")
+        let lines = stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let explanation = object?["explanation"] as? [String: Any]
+            #expect(explanation?["device"] as? String == "0002:21:00.0")
+            #expect(explanation?["cause"] as? String == "unknown-tables")
+        }
+        #expect(stderr.contains("note: "), "the host's notes go to stderr: \(stderr)")
+    }
+
     @Test func jsonLinesOfASample() {
         let (stdout, stderr, status) = Self.run("faults --json '\(Self.samples)/arm-smmu-v3-raw-hns3-hip08-2021.txt'")
         #expect(status == 0, "\(stderr)")
