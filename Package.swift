@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport"],
                 resources: [.copy("Themes")]),
         // The `bench` rigs: each validates its parameters and prints its figures.
-        .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector"]),
+        .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector", "HostImport"]),
         .executableTarget(
             name: "iommuscope",
             dependencies: [

@@ -5,7 +5,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print one figure per line as 'name: value unit'.",
-        subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self, BenchTUI.self])
+        subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self, BenchTUI.self, BenchFaults.self])
 }
 
 /// A rig's parameters, checked by the rig: its message becomes the usage error.
@@ -69,4 +69,14 @@ struct BenchTUI: ParsableCommand {
         let source = try String(contentsOfFile: try defaultScenarioPath(), encoding: .utf8)
         try rig().run(defaultScenario: source) { print($0) }
     }
+}
+
+struct BenchFaults: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "faults", abstract: "Kernel-log lines read per second by the fault-log reader.")
+
+    @Option(help: "Lines of synthetic dmesg, a quarter of them fault records (\(FaultLogBenchmark.lineRange)).") var lines: Int = 1_000_000
+
+    func validate() throws { _ = try rig() }
+    func rig() throws -> FaultLogBenchmark { try validated { () throws(BenchmarkError) in try FaultLogBenchmark(lines: lines) } }
+    func run() throws { try rig().run { print($0) } }
 }

@@ -16,6 +16,7 @@ import Testing
         ["bench", "tui", "--areas", "0"], ["bench", "tui", "--areas", "9223372036854775807"], ["bench", "tui", "--frames", "0"],
         ["bench", "tui", "--keys", "0"], ["bench", "tui", "--keys=-3"], ["bench", "tui", "--frames", "9223372036854775807"],
         ["bench", "tui", "--width", "0"], ["bench", "tui", "--height", "-1"],
+        ["bench", "faults", "--lines", "999"], ["bench", "faults", "--lines", "10000001"], ["bench", "faults", "--lines=-1"],
     ])
     func outOfRangeIsAUsageError(_ arguments: [String]) throws {
         let message = try #require(parseFailure(arguments))
@@ -45,6 +46,10 @@ import Testing
         try TranslationBenchmark(pages: 1).run { lines.append($0) }
         try MapBenchmark(pages: 32).run { lines.append($0) }
         try IOASBenchmark(areaCounts: [1]).run { lines.append($0) }
+        try FaultLogBenchmark(lines: 1000).run { lines.append($0) }
+        // 1000 lines: 62 whole periods of 16 lines with 4 records each, and 8 lines of the next
+        // (its SMMU event and its DMAR fault).
+        #expect(lines.contains("faults.read.records: 250 records"))
         #expect(lines.contains { $0.hasPrefix("translate.nested_4x4.cold.fetches_per_translation:") })
         #expect(lines.contains { $0.hasPrefix("map.2m_blocks.gib_mapped:") })
         #expect(lines.contains { $0.hasPrefix("ioas+domain.unmap[1].ns_per_op:") })
