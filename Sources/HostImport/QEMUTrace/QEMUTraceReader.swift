@@ -18,7 +18,7 @@ public struct QEMUTraceReader {
     /// Reads a whole trace.
     public static func read<C: Collection<UInt8>>(_ bytes: C, file: String) -> QEMUTraceReader {
         var reader = QEMUTraceReader(file: file)
-        var normalizer = LogNormalizer(file: file, continuation: NoContinuation())
+        var normalizer = LogNormalizer(file: file, continuation: QEMUTraceContinuation())
         var lines: [LogLine] = []
         normalizer.feed(bytes) { lines.append($0) }
         normalizer.finish { lines.append($0) }
@@ -52,13 +52,11 @@ public struct QEMUTraceReader {
            text[text.index(after: at)..<colon].allSatisfy({ $0.isNumber || $0 == "." }) {
             return text[text.index(after: colon)...].trimmingBlanks
         }
-        var rest = text
-        if let space = rest.firstIndex(of: " "), rest[..<space].hasSuffix("Z"), rest[..<space].contains("T"),
-           rest.first?.isNumber == true {
-            rest = rest[rest.index(after: space)...]
-        }
-        if rest.first == "(", let close = rest.firstIndex(of: ")"),
-           rest[rest.index(after: rest.startIndex)..<close].allSatisfy(\.isNumber), close > rest.index(after: rest.startIndex) {
+        guard let space = text.firstIndex(of: " "), text[..<space].hasSuffix("Z"), text[..<space].contains("T"),
+              text.first?.isNumber == true else { return text }
+        let rest = text[text.index(after: space)...]
+        if rest.first == "(", let close = rest.firstIndex(of: ")"), close > rest.index(after: rest.startIndex),
+           rest[rest.index(after: rest.startIndex)..<close].allSatisfy(\.isNumber) {
             return rest[rest.index(after: close)...].trimmingBlanks
         }
         return rest
@@ -201,4 +199,49 @@ struct TraceFields {
     func hex(_ key: String) -> UInt64? { value(key).flatMap(parseHexWord) }
     /// glibc `%p`: `0x...` or `(nil)`.
     func pointer(_ key: String) -> UInt64? { value(key).flatMap { $0 == "(nil)" ? 0 : parseHexWord($0) } }
+}
+
+/// Hard wraps in a pasted trace: an event line is cut short when its format's last field is
+/// missing (the `(%d)` result, `output devid=%d`, ...); a line that starts with an event name
+/// or a trace prefix is a record of its own.
+struct QEMUTraceContinuation: LineContinuation {
+    func isIncomplete(_ text: Substring) -> Bool {
+        let line = QEMUTraceReader.withoutTracePrefix(text.trimmingBlanks)
+        guard let space = line.firstIndex(of: " ") else { return false }
+        let name = line[..<space]
+        let words = line[space...].split(separator: " ")
+        let last = words.last ?? ""
+        switch name {
+        case "iommufd_backend_map_dma", "iommufd_backend_map_file_dma", "iommufd_backend_unmap_dma",
+             "iommufd_backend_unmap_dma_non_exist", "iommufd_backend_alloc_hwpt", "iommufd_backend_free_id",
+             "iommufd_backend_alloc_viommu", "iommufd_backend_alloc_vdev", "iommufd_backend_set_dirty",
+             "iommufd_backend_get_dirty_bitmap", "iommufd_backend_invalidate_cache", "iommufd_cdev_getfd":
+            return !(last.hasPrefix("(") && last.hasSuffix(")"))
+        case "iommufd_cdev_connect_and_bind":
+            return !(words.dropLast().last == "output" && last.hasPrefix("devid="))
+        case "iommufd_cdev_attach_ioas_hwpt", "iommufd_cdev_pasid_attach_ioas_hwpt":
+            return !last.hasPrefix("id=")
+        case "iommufd_backend_connect":
+            return !words.contains { $0.hasPrefix("users=") }
+        case "iommufd_backend_alloc_ioas":
+            return !words.contains { $0.hasPrefix("ioas=") }
+        case "iommufd_cdev_alloc_ioas":
+            return !last.hasPrefix("ioasid=")
+        case "iommufd_cdev_device_info":
+            return !last.hasPrefix("flags=")
+        case "vfio_mdev":
+            return words.dropLast().last != "is_mdev"
+        default:
+            return false
+        }
+    }
+
+    func opensLine(_ text: Substring) -> Bool {
+        let trimmed = text.trimmingBlanks
+        let line = QEMUTraceReader.withoutTracePrefix(trimmed)
+        if line.startIndex != trimmed.startIndex { return true }
+        let first = line.prefix { $0 != " " }
+        return QEMUTraceReader.isEventName(String(first))
+            || (first.hasSuffix(":") && first.first?.isLetter == true && !first.contains("=") && !first.contains("("))
+    }
 }
