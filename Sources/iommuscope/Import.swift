@@ -39,7 +39,7 @@ struct Import: ParsableCommand {
             }
             let reader = QEMUTraceReader.read(bytes, file: file)
             for warning in reader.warnings {
-                FileHandle.standardError.write(Data("warning: \(terminalSafe(warning.description))\n".utf8))
+                FileHandle.standardError.write(Data("\(terminalSafe(warning.description))\n".utf8))
             }
             let scenario = QEMUTraceScenario.make(reader.records, file: file)
             if let output {

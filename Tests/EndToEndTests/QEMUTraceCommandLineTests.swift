@@ -24,4 +24,15 @@ struct QEMUTraceCommandLineTests {
         #expect(stdout.status == 0)
         #expect(stdout.stdout.contains("ioas2 = ioas_alloc # trace 8"))
     }
+
+    /// A malformed event line: a located warning on stderr, escaped, and a comment in the scenario.
+    @Test func aLocatedWarning() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qemu-trace-\(UUID().uuidString).txt").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data("qemu-kvm: hello\niommufd_backend_map_dma  iommufd=15 ioas=2\u{1b}[31m\n".utf8))
+        let result = FaultsCommandLineTests.run("import qemu-trace '\(path)'")
+        #expect(result.status == 0)
+        #expect(result.stderr == "\(path):2: warning: iommufd_backend_map_dma: not the map_dma format; kept as a comment\n")
+        #expect(result.stdout.contains("# trace 2: iommufd_backend_map_dma iommufd=15 ioas=2\\x1b[31m (not replayed"))
+    }
 }
