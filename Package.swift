@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "HostImportTests", dependencies: ["HostImport", "IOMMUCore", "TestSupport"],
+        .testTarget(name: "HostImportTests", dependencies: ["HostImport", "IOMMUCore", "ScenarioScript", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PresentationTests", dependencies: ["Presentation", "IOMMUCore"]),
         // Drives the real binary in tmux; depending on the executable makes swift test build it.

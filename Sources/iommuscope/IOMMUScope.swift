@@ -9,7 +9,7 @@ struct IOMMUScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iommuscope",
         abstract: "Inspect IOMMU domains and page tables on a simulated iommufd.",
-        subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self, Host.self, Capture.self, Faults.self],
+        subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self, Host.self, Capture.self, Faults.self, Import.self],
         defaultSubcommand: TUI.self
     )
 
