@@ -28,32 +28,37 @@ struct Import: ParsableCommand {
         static let sizeLimit = 256 * 1024 * 1024
 
         func run() throws {
-            guard let handle = FileHandle(forReadingAtPath: file) else {
-                FileHandle.standardError.write(Data("error: cannot read \(terminalSafe(file))\n".utf8))
-                throw ExitCode(2)
-            }
-            let bytes = (try? handle.read(upToCount: Self.sizeLimit + 1)) ?? Data()
-            guard bytes.count <= Self.sizeLimit else {
-                FileHandle.standardError.write(Data("error: \(terminalSafe(file)) is larger than \(Self.sizeLimit) bytes\n".utf8))
-                throw ExitCode(2)
-            }
-            let reader = QEMUTraceReader.read(bytes, file: file)
-            for warning in reader.warnings {
-                FileHandle.standardError.write(Data("\(terminalSafe(warning.description))\n".utf8))
-            }
-            let scenario = QEMUTraceScenario.make(reader.records, file: file)
+            let (scenario, events) = try importQEMUTrace(file)
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: Data(scenario.utf8)) else {
-                    FileHandle.standardError.write(Data("error: cannot write \(terminalSafe(output))\n".utf8))
+                    printError("error: cannot write \(output)")
                     throw ExitCode(2)
                 }
             } else {
                 FileHandle.standardOutput.write(Data(scenario.utf8))
             }
-            if reader.records.isEmpty {
-                FileHandle.standardError.write(Data("error: \(terminalSafe(file)) has no trace events\n".utf8))
+            if events == 0 {
+                printError("error: \(file) has no trace events")
                 throw ExitCode(1)
             }
         }
     }
+}
+
+/// A QEMU trace read and written as a scenario's text, with the count of its events; located
+/// warnings go to standard error. An unreadable or oversized file exits 2.
+func importQEMUTrace(_ path: String) throws -> (scenario: String, events: Int) {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        printError("error: cannot read \(path)")
+        throw ExitCode(2)
+    }
+    let limit = Import.QEMUTrace.sizeLimit
+    let bytes = (try? handle.read(upToCount: limit + 1)) ?? Data()
+    guard bytes.count <= limit else {
+        printError("error: \(path) is larger than \(limit) bytes")
+        throw ExitCode(2)
+    }
+    let reader = QEMUTraceReader.read(bytes, file: path)
+    for warning in reader.warnings { printError(warning.description) }
+    return (QEMUTraceScenario.make(reader.records, file: path), reader.records.count)
 }

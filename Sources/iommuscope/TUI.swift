@@ -19,6 +19,8 @@ struct TUI: ParsableCommand {
     var host: String?
     @Option(help: "A kernel log whose IOMMU faults the faults pane (6) explains on the model (repeatable).")
     var faults: [String] = []
+    @Option(help: "A QEMU trace log (-trace 'iommufd*'): opened as the scenario `import qemu-trace` writes of it.")
+    var qemuTrace: String?
     @Option(help: "A theme: dark, light, mono, or a TOML file.") var theme: String = "dark"
     @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
@@ -41,6 +43,24 @@ struct TUI: ParsableCommand {
                 for row in ObjectTreePane().rows(model.view, symbols: .ascii) { print(String(repeating: "  ", count: row.depth) + row.label) }
                 return
             }
+        } else if let qemuTrace {
+            guard file == nil else { throw ValidationError("give a scenario FILE or --qemu-trace, not both") }
+            let (text, _) = try importQEMUTrace(qemuTrace)
+            let scenario: Scenario
+            do throws(ScenarioParseErrors) {
+                scenario = try Scenario(source: text)
+            } catch {
+                throw reportParseErrors(error.errors, path: qemuTrace)
+            }
+            let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: nil)
+            guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+                // Not a terminal: the replayed model's summary, as `show` prints a scenario's.
+                let session = Session()
+                _ = session.run(scenario)
+                print(SessionSummary(session: session).text)
+                return
+            }
+            model = InspectorModel(scenario: scenario, title: Self.title(qemuTrace), faults: explained)
         } else {
             let path = try file ?? defaultScenarioPath()
             let scenario = try loadScenario(path)

@@ -17,6 +17,18 @@ struct QEMUTraceCommandLineTests {
         #expect(run.stdout.contains("8 commands, 4 expectations, 0 failed"))
     }
 
+    /// `tui --qemu-trace FILE` opens the replayed trace; without a terminal it prints the
+    /// replayed model as `show` does: the mdev's ACCESS object on the IOAS and its three maps.
+    @Test func theInspectorOpensATrace() {
+        let shown = FaultsCommandLineTests.run("tui --qemu-trace '\(Self.sample)'", stdin: "")
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("IOAS 1  areas 3"))
+        #expect(shown.stdout.contains("ACCESS 2"))
+        #expect(shown.stdout.contains("area      0xc0000-0xdffff  r "))
+        let both = FaultsCommandLineTests.run("tui x.iommu --qemu-trace '\(Self.sample)'", stdin: "")
+        #expect(both.status != 0 && both.stderr.contains("not both"))
+    }
+
     @Test func exitStatuses() {
         #expect(FaultsCommandLineTests.run("import qemu-trace /nonexistent/trace.txt").status == 2)
         #expect(FaultsCommandLineTests.run("import qemu-trace /dev/null").status == 1)
