@@ -43,9 +43,9 @@ enum FaultReasonKind: Equatable {
     /// flags (`EVENT_FLAG_PR` tells a page fault's kind).
     init(architecture: FaultRecord.Architecture, reason: String, amdFlags: UInt64?) {
         switch architecture {
-        case .armSMMUv3: self = Self.smmu(reason)
+        case .armSMMUv3: self = Self.smmu(SMMUv3Event.ID.allCases.first { $0.name == reason.uppercased() })
         case .intelVTd: self = Self.vtd(reason)
-        case .amdVi: self = Self.amd(reason, flags: amdFlags)
+        case .amdVi: self = Self.amd(AMDViEvent.EventType.allCases.first { $0.name == reason.uppercased() }, flags: amdFlags)
         case .iommu: self = .unspecified
         }
     }
@@ -53,25 +53,25 @@ enum FaultReasonKind: Equatable {
     /// The model's fault, named as the log would name it.
     init(_ fault: TranslationFault) {
         switch fault.record {
-        case .smmuv3(let event): self = Self.smmu(event.id.name)
+        case .smmuv3(let event): self = Self.smmu(event.id)
         case .vtd(let record): self = Self.vtd(record.reason)
-        case .amdVi(let event): self = Self.amd(event.type.name, flags: UInt64(event.flags.rawValue))
+        case .amdVi(let event): self = Self.amd(event.type, flags: UInt64(event.flags.rawValue))
         case .terminated(.streamAborted): self = .configuration
         case .terminated(.interruptRangeRead): self = .other
         }
     }
 
-    /// `arm_smmu_evtq_thread`'s event names (`event_str[]`).
-    private static func smmu(_ name: String) -> FaultReasonKind {
-        switch name.uppercased() {
-        case "F_TRANSLATION": .notPresent
-        case "F_PERMISSION": .permission
-        case "F_ADDR_SIZE": .addressRange
-        case "F_ACCESS": .accessFlag
-        case "F_WALK_EABT": .tableFetch
-        case "F_UUT", "C_BAD_STREAMID", "F_STE_FETCH", "C_BAD_STE", "F_BAD_ATS_TREQ", "F_STREAM_DISABLED", "F_TRANSL_FORBIDDEN",
-             "C_BAD_SUBSTREAMID", "F_CD_FETCH", "C_BAD_CD", "F_VMS_FETCH", "F_CFG_CONFLICT": .configuration
-        default: .other
+    /// The SMMUv3 event types (IHI0070 §7.3; a logged name the spec lacks, `UNKNOWN`, is nil).
+    private static func smmu(_ id: SMMUv3Event.ID?) -> FaultReasonKind {
+        switch id {
+        case .F_TRANSLATION?: .notPresent
+        case .F_PERMISSION?: .permission
+        case .F_ADDR_SIZE?: .addressRange
+        case .F_ACCESS?: .accessFlag
+        case .F_WALK_EABT?: .tableFetch
+        case .F_UUT?, .C_BAD_STREAMID?, .F_STE_FETCH?, .C_BAD_STE?, .F_BAD_ATS_TREQ?, .F_STREAM_DISABLED?, .F_TRANSL_FORBIDDEN?,
+             .C_BAD_SUBSTREAMID?, .F_CD_FETCH?, .C_BAD_CD?, .F_VMS_FETCH?, .F_CFG_CONFLICT?: .configuration
+        case .F_TLB_CONFLICT?, .E_PAGE_REQUEST?, nil: .other
         }
     }
 
@@ -98,13 +98,13 @@ enum FaultReasonKind: Equatable {
     }
 
     /// `amd_iommu_report_page_fault` and `iommu_print_event`'s event types.
-    private static func amd(_ name: String, flags: UInt64?) -> FaultReasonKind {
-        switch name.uppercased() {
-        case "IO_PAGE_FAULT":
+    private static func amd(_ type: AMDViEvent.EventType?, flags: UInt64?) -> FaultReasonKind {
+        switch type {
+        case .IO_PAGE_FAULT?:
             guard let flags else { return .noAccess }
             return flags & UInt64(AMDViEvent.Flags.PR.rawValue) != 0 ? .permission : .notPresent
-        case "ILLEGAL_DEV_TABLE_ENTRY", "DEV_TAB_HARDWARE_ERROR", "INVALID_DEVICE_REQUEST": return .configuration
-        case "PAGE_TAB_HARDWARE_ERROR": return .tableFetch
+        case .ILLEGAL_DEV_TABLE_ENTRY?, .DEV_TAB_HARDWARE_ERROR?, .INVALID_DEVICE_REQUEST?: return .configuration
+        case .PAGE_TAB_HARDWARE_ERROR?: return .tableFetch
         default: return .other
         }
     }
