@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "ScenarioScript", dependencies: ["IOMMUCore", "Presentation"]),
         // Readers of a real host (sysfs, procfs, debugfs, captures) and of kernel fault logs:
         // text in, typed snapshots and fault records out. The core imports nothing of it.
-        .target(name: "HostImport", dependencies: ["IOMMUCore", "Presentation"]),
+        .target(name: "HostImport", dependencies: ["IOMMUCore", "Presentation", "ScenarioScript"]),
         // ncursesw as a system library (pkg-config ncursesw; Debian libncurses-dev).
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // Cell buffer, layout, widgets, input events, themes; a curses and an in-memory backend.

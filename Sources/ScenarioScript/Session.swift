@@ -10,6 +10,10 @@ public final class Session {
     /// Guest stage-1 tables built with `guest_pgtable`, by their root GPA.
     var guestTables: [UInt64: DescriptorPageTable] = [:]
 
+    /// NOTE (issue 10, stub): what `fork()` replays until the core can copy itself.
+    var origin: (platform: PlatformDescription, limits: MemoryLimits)?
+    var history: [ScenarioLine] = []
+
     public init() {
         machine = Machine()
         iommufd = IOMMUFD(machine: machine)
@@ -19,6 +23,16 @@ public final class Session {
     public init(platform: PlatformDescription, limits: MemoryLimits = MemoryLimits()) throws(PlatformDescriptionError) {
         machine = try Machine(platform: platform, limits: limits)
         iommufd = IOMMUFD(machine: machine)
+        origin = (platform, limits)
+    }
+
+    /// An independent copy of the session: the same machine, objects, memory and bindings,
+    /// which the two then change apart. NOTE (issue 10, stub): replays the lines this session
+    /// ran onto a fresh one; a session changed through the core API directly is not copied.
+    public func fork() -> Session {
+        let copy = origin.flatMap { try? Session(platform: $0.platform, limits: $0.limits) } ?? Session()
+        for line in history { _ = copy.run(line) }
+        return copy
     }
 
     /// The mock IOMMU that `test_mock_domain` creates devices behind: the first declared one,

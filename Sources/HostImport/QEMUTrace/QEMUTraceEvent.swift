@@ -36,6 +36,9 @@ public enum QEMUTraceEvent: Sendable, Equatable {
     case cdevAllocIOAS(iommufd: Int64, ioas: UInt32)
     /// `vfio_mdev " (%s) is_mdev %d"`.
     case vfioMdev(name: String, isMdev: Bool)
+    /// An emulated vIOMMU's report of what it did (`hw/arm`, `hw/i386` events): an observation
+    /// for the timeline, compared with the model there.
+    case observation(QEMUTraceObservation)
     /// A well-formed event line this reader does not model (kept for the comments).
     case other(name: String, arguments: String)
 }

@@ -163,6 +163,7 @@ public struct QEMUTraceReader {
             else { return warn("not the vfio_mdev format") }
             return .vfioMdev(name: String(arguments[arguments.index(after: arguments.startIndex)..<close.lowerBound]), isMdev: flag != 0)
         default:
+            if let observed = QEMUTraceObservation(name: name, arguments: arguments) { return .observation(observed) }
             return .other(name: name, arguments: arguments)
         }
     }

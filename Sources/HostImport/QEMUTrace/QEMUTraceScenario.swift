@@ -1,11 +1,14 @@
 import IOMMUCore
 import Presentation
+import ScenarioScript
+
 
 /// Writes the iommufd ioctls a QEMU trace shows as a scenario (docs/scenario-language.md),
 /// in trace order, each line ending `# trace N`. What the kernel returned becomes `expect=`
 /// and `check` lines, so a run reports where the model and the kernel disagree.
 public struct QEMUTraceScenario {
-    public private(set) var lines: [String] = []
+    /// The scenario's lines so far.
+    private var lines: [String] = []
     /// Trace device name (BDF or mdev UUID) → the binding of its device id.
     private var devices: [String: Binding] = [:]
     /// Trace object id → scenario binding name.
@@ -24,12 +27,42 @@ public struct QEMUTraceScenario {
 
     /// The scenario for a trace's records.
     public static func make(_ records: [QEMUTraceRecord], file: String) -> String {
-        var writer = QEMUTraceScenario()
-        writer.lines.append("# Replay of the QEMU trace \(terminalSafe(file)) (iommuscope import qemu-trace).")
-        writer.declarePlatform(records)
-        for record in records { writer.write(record) }
-        return writer.lines.joined(separator: "\n") + "\n"
+        replay(records, file: file).scenario
     }
+
+    /// The scenario for a trace's records, and its lines grouped by trace line. The lines that
+    /// replay no trace line (the platform's) are the first source, at line 0.
+    public static func replay(_ records: [QEMUTraceRecord], file: String) -> ImportedReplay {
+        var writer = QEMUTraceScenario()
+        writer.note("# Replay of the QEMU trace \(terminalSafe(file)) (iommuscope import qemu-trace).")
+        writer.declarePlatform(records)
+        var sources: [TimelineSource] = []
+        let platform = writer.commands(from: 0)
+        if !platform.isEmpty {
+            sources.append(TimelineSource(line: 0, text: "(the platform the trace runs on)", commands: platform))
+        }
+        for record in records {
+            let first = writer.lines.count
+            writer.write(record)
+            var observation: QEMUTraceObservation?
+            if case .observation(let observed) = record.event { observation = observed }
+            let commands = writer.commands(from: first)
+            let note = commands.isEmpty ? writer.lines[first...].last : nil
+            sources.append(TimelineSource(line: record.line, text: terminalSafe("\(record.name) \(record.arguments)"),
+                                          commands: commands, note: note, observation: observation))
+        }
+        return ImportedReplay(scenario: writer.lines.joined(separator: "\n") + "\n", sources: sources)
+    }
+
+    /// The command lines (not comments) written from `first` on, numbered as in the scenario.
+    private func commands(from first: Int) -> [TimelineCommand] {
+        lines.indices[first...].compactMap { index in
+            let text = lines[index]
+            return text.hasPrefix("#") ? nil : TimelineCommand(number: index + 1, text: text)
+        }
+    }
+
+    private mutating func note(_ text: String) { lines.append(text) }
 
     /// An `iommu` and one `device` per PCI device the trace binds; an mdev has no IOMMU.
     private mutating func declarePlatform(_ records: [QEMUTraceRecord]) {
@@ -41,16 +74,16 @@ public struct QEMUTraceScenario {
         guard !pci.isEmpty else { return }
         // Not `mock`: the selftest's mock domain has an aperture from 16M, which a guest's low
         // RAM maps (iova 0) would miss.
-        lines.append("# The trace does not name the host's IOMMU: a VT-d unit stands for it (change the type to match).")
-        lines.append("iommu iommu0 type=intel-vtd")
-        for name in pci { lines.append("device \(name) iommu=iommu0") }
+        note("# The trace does not name the host's IOMMU: a VT-d unit stands for it (change the type to match).")
+        note("iommu iommu0 type=intel-vtd")
+        for name in pci { note("device \(name) iommu=iommu0") }
     }
 
-    private mutating func emit(_ text: String, _ line: Int) { lines.append("\(text) # trace \(line)") }
+    private mutating func emit(_ text: String, _ line: Int) { note("\(text) # trace \(line)") }
 
     private mutating func skip(_ record: QEMUTraceRecord, _ why: String) {
         let args = record.arguments.isEmpty ? "" : " " + record.arguments
-        lines.append(terminalSafe("# trace \(record.line): \(record.name)\(args) (not replayed: \(why))"))
+        note(terminalSafe("# trace \(record.line): \(record.name)\(args) (not replayed: \(why))"))
     }
 
     /// `expect=` for a printed ioctl result: 0 is `ok`, -errno its name; -1 (a caller that
@@ -64,7 +97,7 @@ public struct QEMUTraceScenario {
 
     private mutating func check(_ name: String, _ id: UInt32, _ line: Int) {
         if idsAligned { emit("check actual=\(name) expected=\(id)", line) }
-        else { lines.append("# trace \(line): id \(id) not checked (an earlier object the kernel made is not in the replay)") }
+        else { note("# trace \(line): id \(id) not checked (an earlier object the kernel made is not in the replay)") }
     }
 
     private func object(_ id: UInt32) -> String? { objects[id] }
@@ -142,7 +175,7 @@ public struct QEMUTraceScenario {
             } else {
                 let name = "va\(regions.count + 1)"
                 regions.append((va, size, name))
-                lines.append("# VMM memory at \(hex(va)) (trace \(n)): the model places it at its own user VA")
+                note("# VMM memory at \(hex(va)) (trace \(n)): the model places it at its own user VA")
                 emit("\(name) = mmap length=\(hex(size))", n)
                 user = name
             }
@@ -166,6 +199,9 @@ public struct QEMUTraceScenario {
             if ret == 0 { objects[id] = nil }
         case .backendAllocVIOMMU(_, let devID, let type, let hwpt, let viommu, _, let swapped):
             skip(record, "vIOMMU allocation is not replayed yet; read as dev_id=\(devID) type=\(type) hwpt_id=\(hwpt) viommu_id=\(viommu) (\(swapped ? "labels swapped, as the merged caller passes them" : "label order, matching the bound device ids"))")
+        case .observation(let observed):
+            let args = record.arguments.isEmpty ? "" : " " + record.arguments
+            note(terminalSafe("# trace \(record.line): \(record.name)\(args) (observed: \(observed.summary))"))
         case .other:
             skip(record, "no iommufd state this replay models")
         }
