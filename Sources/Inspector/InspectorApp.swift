@@ -149,7 +149,7 @@ public final class InspectorApp {
             (paneKeys, "focus " + kinds.map(\.title).joined(separator: ", ")),
             (symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
-            ("[ ]  { }", "step the timeline back/forward one source line, to the start/end (7 shows it)"), ("Ctrl-L", "redraw"),
+            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
         ]
         let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
         if let pane { rows += [("", "")] + pane.keyHelp.map { ($0.key, $0.action) } }
