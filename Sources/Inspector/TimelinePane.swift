@@ -272,7 +272,7 @@ public struct TimelinePane: InspectorPane {
         follow(timeline)
         let from = selectedSource(timeline) ?? timeline.position - 1
         guard let index = nextMatch(count: timeline.count, after: from, needle: text, forward: forward,
-                                    text: { terminalSafe(timeline.source($0).text) }) else { return false }
+                                    text: { timeline.source($0).text }) else { return false }
         reveal(row: Self.row(ofSource: index, position: timeline.position), rows: timeline.count + 1)
         return true
     }

@@ -29,8 +29,7 @@ struct TUI: ParsableCommand {
         if let host {
             try open(host: host)
         } else if let qemuTrace {
-            guard file == nil else { throw ValidationError("give a scenario FILE or --qemu-trace, not both") }
-            try openReplay(try importQEMUTrace(qemuTrace).replay, unit: "trace line", path: qemuTrace)
+            try openReplay(try importQEMUTrace(qemuTrace).replay, option: "--qemu-trace", unit: "trace line", path: qemuTrace)
         } else {
             let path = try file ?? defaultScenarioPath()
             let text = try scenarioText(path)
@@ -65,10 +64,11 @@ struct TUI: ParsableCommand {
         try present(model)
     }
 
-    /// A replayed record of a real VMM (`--qemu-trace`), read from `path`: the inspector opens
-    /// on its timeline, shown and focused; `unit` names its lines ("trace line"). Without a
-    /// terminal, the replayed model's summary, as `show` prints a scenario's.
-    private func openReplay(_ replay: ImportedReplay, unit: String, path: String) throws {
+    /// A replayed record of a real VMM, read from `path` (given with `option`, `--qemu-trace`):
+    /// the inspector opens on its timeline, shown and focused; `unit` names its lines ("trace
+    /// line"). Without a terminal, the replayed model's summary, as `show` prints a scenario's.
+    private func openReplay(_ replay: ImportedReplay, option: String, unit: String, path: String) throws {
+        guard file == nil else { throw ValidationError("give a scenario FILE or \(option), not both") }
         let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: nil)
         let model: InspectorModel
         do {
