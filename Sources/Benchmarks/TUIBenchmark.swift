@@ -42,8 +42,7 @@ public struct TUIBenchmark {
 
         // The first frame of the default scenario: parse, run, build the app, render.
         let start = ContinuousClock.now
-        let scenario = try Scenario(source: source)
-        let defaultApp = InspectorApp(model: InspectorModel(scenario: scenario, title: "default"), theme: theme, symbols: .unicode)
+        let defaultApp = InspectorApp(model: try InspectorModel(scenario: source, title: "default"), theme: theme, symbols: .unicode)
         _ = defaultApp.render(width: width, height: height)
         print("tui.default.first_frame: \(format(ContinuousClock.now - start)) ms")
 
@@ -132,6 +131,7 @@ public struct TUIBenchmark {
         case .walk: "walk"
         case .iovaMap: "iova_map"
         case .faults: "faults"
+        case .timeline: "timeline"
         }
     }
 

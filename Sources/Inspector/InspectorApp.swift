@@ -5,7 +5,7 @@ import ScenarioScript
 import TerminalUI
 
 /// The inspector: a tree pane on the left, one main pane on the right (details, page table,
-/// walk or IOVA map), a title bar with the timeline position and a status line. It handles
+/// walk, IOVA map, faults or timeline), a title bar with the timeline position and a status line. It handles
 /// the global keys and routes the rest to the focused pane; it draws only what is on screen.
 public final class InspectorApp {
     public enum Mode: Equatable {
@@ -22,7 +22,7 @@ public final class InspectorApp {
     public private(set) var focus: PaneKind = .tree
     /// The pane shown on the right.
     public private(set) var main: PaneKind = .details
-    public private(set) var message: String = "? help  q quit  Tab focus  1-5 panes  : command  / search  [ ] step"
+    public private(set) var message = ""
     public private(set) var lastSearch: String?
     var tree = ObjectTreePane()
     /// A host item a pane other than the tree chose (a fault of the faults pane): the panes
@@ -37,10 +37,27 @@ public final class InspectorApp {
         self.model = model
         self.theme = theme
         self.symbols = symbols
-        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane()]
+        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane(), TimelinePane()]
         if !model.faults.isEmpty { right.append(FaultsPane()) }
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
-        if panes[.faults] != nil { message = message.replacingOccurrences(of: "1-5 panes", with: "1-6 panes") }
+        message = "? help  q quit  Tab focus  \(paneKeys) panes  : command  / search  [ ] step"
+    }
+
+    /// The panes there are, in key order.
+    private var kinds: [PaneKind] { PaneKind.allCases.filter { $0 == .tree || panes[$0] != nil } }
+
+    /// The number keys of the panes there are, runs of them as ranges ("1-5 7", "1-7").
+    private var paneKeys: String {
+        var runs: [(first: Int, last: Int)] = []
+        for number in kinds.map(\.rawValue) {
+            if let last = runs.last, last.last + 1 == number { runs[runs.count - 1].last = number } else { runs.append((number, number)) }
+        }
+        return runs.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)-\($0.last)" }.joined(separator: " ")
+    }
+
+    /// Shows a pane on the right, focused (`tui --qemu-trace` opens on the timeline).
+    public func show(_ kind: PaneKind) {
+        perform(.show(kind))
     }
 
     var selection: ObjectID? { inspected == nil ? tree.selectedObject(model.view) : nil }
@@ -100,7 +117,8 @@ public final class InspectorApp {
 
     private func drawTitle(_ buffer: inout CellBuffer, _ area: Rect) {
         buffer.fill(area, style: theme["title_bar"])
-        let position = "line \(model.position)/\(model.lines.count)"
+        let timeline = model.view.timeline
+        let position = "\(timeline.unit) \(timeline.position)/\(timeline.count)  " + Units.count(timeline.markCount, "mark")
         var crumbs = ["iommuscope", model.title]
         if let selection, let object = model.reader.object(selection)?.object {
             crumbs.append("\(object.type) \(object.id)")
@@ -128,11 +146,10 @@ public final class InspectorApp {
         var rows: [(String, String)] = [
             ("q / Ctrl-C", "quit (the terminal is restored)"), ("?", "this help (any key closes it)"),
             ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
-            panes[.faults] == nil ? ("1 - 5", "focus Objects, Details, Page table, Walk, IOVA map")
-                : ("1 - 6", "focus Objects, Details, Page table, Walk, IOVA map, Faults"),
+            (paneKeys, "focus " + kinds.map(\.title).joined(separator: ", ")),
             (symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
-            ("[ ]  { }", "step the scenario back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
+            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
         ]
         let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
         if let pane { rows += [("", "")] + pane.keyHelp.map { ($0.key, $0.action) } }
@@ -195,7 +212,7 @@ public final class InspectorApp {
         case .character("["): step(to: model.position - 1)
         case .character("]"): step(to: model.position + 1)
         case .character("{"): step(to: 0)
-        case .character("}"): step(to: model.lines.count)
+        case .character("}"): step(to: model.view.timeline.count)
         default: routeToFocused(key)
         }
         return true
@@ -227,6 +244,7 @@ public final class InspectorApp {
         case .inspect(let item, let show):
             inspected = item
             if let show { perform(.show(show)) }
+        case .move(let target): step(to: target)
         }
     }
 
@@ -259,8 +277,12 @@ public final class InspectorApp {
 
     private func step(to target: Int) {
         model.step(to: target)
-        let report = model.position > 0 ? model.reports.last : nil
-        message = "line \(model.position)/\(model.lines.count)" + (report.map { ": \($0.command) \($0.result.status)" } ?? "")
+        let timeline = model.view.timeline
+        let applied = timeline.position > 0 ? timeline.source(timeline.position - 1) : nil
+        let report = applied == nil ? nil : model.reports.last
+        message = "\(timeline.unit) \(timeline.position)/\(timeline.count)"
+            + (applied.map { " (\(timeline.unit) \($0.line))" } ?? "")
+            + (report.map { ": \($0.command) \($0.result.status)" } ?? applied.map { _ in ": not replayed" } ?? "")
     }
 
     private func runCommand(_ text: String) {
@@ -271,14 +293,7 @@ public final class InspectorApp {
         case .failure(let errors):
             message = "error: " + (errors.errors.first?.reason ?? "bad command")
         case .success(let report)?:
-            // Record lists (a walk's steps, `config`'s structures, read queue entries) are
-            // too long for the line: their count says they are there.
-            let fields = report.result.fields.map { field -> String in
-                if case .records(let records) = field.value { return "\(field.name)=" + Units.count(records.count, "record") }
-                return "\(field.name)=\(field.value.display)"
-            }
-            message = ([report.command + ":", "\(report.result.status)"] + fields).joined(separator: " ")
-                + "  (" + Units.count(model.changes.count, "change") + ")"
+            message = report.command + ": " + report.resultText + "  (" + Units.count(model.changes.count, "change") + ")"
         }
     }
 

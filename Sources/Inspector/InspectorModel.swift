@@ -2,145 +2,177 @@ import HostImport
 import IOMMUCore
 import ScenarioScript
 
-/// The scenario as a timeline over the live core: the command lines, and how many of them
-/// have run. Stepping forward runs the next lines on the live session; stepping back replays
-/// the first lines onto a fresh copy of the starting state (the core is deterministic), so
-/// every view always shows the state after exactly `position` lines.
+/// The model as a timeline over the live core: the source lines (a scenario's command lines,
+/// a trace's events) and how many of them have run. Every view shows the state after exactly
+/// `position` source lines; the `Timeline` moves there (forward on the live session, back by
+/// rebuilding from the starting state).
 ///
-/// The model is the inspector's controller: only it holds the session, and only its `step`
-/// and `run(command:)` change it. Views see the core through `reader`, which cannot.
+/// The model is the inspector's controller: only it holds the timeline and its session, and
+/// only its `step` and `run(command:)` change them. Views see the core through `reader`, which
+/// cannot, and the timeline through `TimelineView`, which cannot move it.
 public final class InspectorModel {
-    public private(set) var lines: [ScenarioLine]
-    public private(set) var position: Int
-    /// The live state; private, so that no view can reach an ioctl or a driver through it.
-    private var session: Session
-    /// Builds the state the timeline starts from: an empty session for a scenario, a rig's
-    /// prepared session for a benchmark. Stepping back replays onto what it builds.
-    private let start: () throws -> Session
+    private let timeline: Timeline
     /// What views may ask of the live core: queries and probes, nothing that changes it.
     public private(set) var reader: ModelReader
-    public private(set) var reports: [LineReport] = []
-    /// The object graph after `position` lines: one picture per model generation.
+    /// The object graph after `position` source lines: one picture per model generation.
     public private(set) var graph: ObjectGraph
     /// The objects the last step or command added, removed or changed (views mark them).
     public private(set) var changes = ObjectGraph.Changes()
     /// Bumped whenever the model changes, so views can drop cached rows.
     public private(set) var generation = 0
     public let title: String
+    /// What the title bar counts source lines in: "line" of a scenario, "trace line" of a trace.
+    public let unit: String
     /// The real host the timeline runs on (`tui --host`), nil for a scenario's own platform.
     public let host: HostInspection?
     /// Logged faults explained on the model (`tui --faults LOG`), for the faults pane.
     public let faults: [FaultExplanation]
     /// The host's tables as rebuilt in the live machine's memory, with what stayed unknown.
-    public private(set) var hostTables = TableRebuildReport()
+    public let hostTables: TableRebuildReport
+    /// How many source lines are marked; it changes only when a typed command drops lines.
+    private var markCount: Int
 
-    public init(scenario: Scenario, title: String, faults: [FaultExplanation] = []) {
-        let session = Session()
-        self.session = session
-        start = Session.init
-        lines = scenario.lines
-        position = scenario.lines.count
-        reader = ModelReader(session.iommufd)
+    private init(timeline: Timeline, unit: String, title: String, host: HostInspection?, hostTables: TableRebuildReport,
+                 faults: [FaultExplanation]) {
+        self.timeline = timeline
+        self.unit = unit
         self.title = title
-        host = nil
+        self.host = host
+        self.hostTables = hostTables
         self.faults = faults
-        reports = session.run(scenario)
-        graph = session.iommufd.graph
+        reader = ModelReader(timeline.session.iommufd)
+        graph = timeline.session.iommufd.graph
+        markCount = timeline.markCount
+    }
+
+    /// A scenario's text: one source line per command line, all run. A line that does not
+    /// parse is an error (`ScenarioParseErrors`).
+    public convenience init(scenario text: String, title: String, faults: [FaultExplanation] = []) throws {
+        self.init(timeline: try Timeline(scenario: text), unit: "line", title: title, host: nil, hostTables: TableRebuildReport(),
+                  faults: faults)
+    }
+
+    /// A replayed record of a real VMM (a QEMU trace): one source line per record line, with
+    /// what each observed; `unit` names its lines in the title bar ("trace line").
+    public convenience init(replay: ImportedReplay, unit: String, title: String, faults: [FaultExplanation] = []) throws {
+        self.init(timeline: try Timeline(sources: replay.sources, start: Session.init), unit: unit, title: title, host: nil,
+                  hostTables: TableRebuildReport(), faults: faults)
     }
 
     /// A model on a real host: the scenario's lines (none for `tui --host DIR` alone) run on
     /// the host's platform, with the host's dumped tables rebuilt in the machine's memory, at
-    /// the start and on every replay.
-    public init(host: HostInspection, scenario: Scenario?, title: String, faults: [FaultExplanation] = []) throws(PlatformDescriptionError) {
+    /// the start and on every replay. A platform the model cannot build throws
+    /// `PlatformDescriptionError`; a scenario line that does not parse, `ScenarioParseErrors`.
+    public convenience init(host: HostInspection, scenario text: String?, title: String, faults: [FaultExplanation] = []) throws {
         let platform = host.platform, rebuild = host.rebuild
-        let session = try Session(platform: platform)
-        hostTables = rebuild(session.machine)
-        self.session = session
-        start = {
+        // The rebuild is deterministic: every replay places the same tables at the same addresses.
+        var first: TableRebuildReport?
+        let timeline = try Timeline(scenario: text ?? "") {
             let fresh = try Session(platform: platform)
-            _ = rebuild(fresh.machine)
+            let report = rebuild(fresh.machine)
+            if first == nil { first = report }
             return fresh
         }
-        lines = scenario?.lines ?? []
-        position = lines.count
-        reader = ModelReader(session.iommufd)
-        self.title = title
-        self.host = host
-        self.faults = faults
-        reports = scenario.map { session.run($0) } ?? []
-        graph = session.iommufd.graph
+        self.init(timeline: timeline, unit: "line", title: title, host: host, hostTables: first ?? TableRebuildReport(), faults: faults)
     }
 
     /// A model over a session built elsewhere (a benchmark's rig driven through the core API):
     /// an empty timeline over what `start` builds. `start` runs now, and again whenever a step
     /// back must replay the lines typed since onto the same starting state.
-    public init(title: String, start: @escaping () throws -> Session) throws {
-        let session = try start()
-        self.session = session
-        self.start = start
-        lines = []
-        position = 0
-        reader = ModelReader(session.iommufd)
-        self.title = title
-        host = nil
-        faults = []
-        graph = session.iommufd.graph
+    public convenience init(title: String, start: @escaping () throws -> Session) throws {
+        self.init(timeline: try Timeline(sources: [], start: start), unit: "line", title: title, host: nil,
+                  hostTables: TableRebuildReport(), faults: [])
     }
 
-    /// Moves to just after line `target` of the timeline (0 = before the first). A step back
-    /// whose starting state cannot be rebuilt (`start` threw this time) leaves the model as it is.
+    /// Source lines applied.
+    public var position: Int { timeline.position }
+
+    /// The reports of the last source line applied (none at position 0).
+    public var reports: [LineReport] { timeline.reports }
+
+    /// Moves to just after source line `target` of the timeline (0 = before the first),
+    /// clamped. A step back whose starting state cannot be rebuilt (`start` threw this time)
+    /// leaves the model as it is.
     public func step(to target: Int) {
-        let clamped = min(max(0, target), lines.count)
-        guard clamped != position else { return }
-        if clamped > position {
-            reports += lines[position..<clamped].map { session.run($0) }
-        } else {
-            guard let fresh = try? start() else { return }
-            reports = lines[0..<clamped].map { fresh.run($0) }
-            session = fresh
-            reader = ModelReader(fresh.iommufd)
-        }
-        position = clamped
+        let before = timeline.position
+        timeline.move(to: target)
+        guard timeline.position != before else { return }
+        reader = ModelReader(timeline.session.iommufd)
         noteChanges()
     }
 
-    /// Runs a typed command against the live model, after the current position (later lines
-    /// of the timeline are dropped, as in an editor's undo history).
+    /// Runs a typed command against the live model, after the current position, as a new
+    /// source line (later lines of the timeline are dropped, as in an editor's undo history).
     public func run(command text: String) -> Result<LineReport, ScenarioParseErrors>? {
-        let checked: ScenarioLine?
-        do throws(ScenarioParseErrors) {
-            // Checked against the live bindings: a bound name (`ioas_id=ioas`) is known here.
-            checked = try session.line(command: text)
-        } catch {
-            return .failure(error)
+        let result = timeline.run(command: text)
+        if case .success? = result {
+            markCount = timeline.markCount
+            noteChanges()
         }
-        guard let line = checked else { return nil }
-        let report = session.run(line)
-        lines = Array(lines[0..<position]) + [line]
-        position = lines.count
-        reports.append(report)
-        noteChanges()
-        return .success(report)
+        return result
     }
+
+    /// The model now as `iommuscope show` prints a scenario's: the object tree and IOVA ranges.
+    public var summary: String { SessionSummary(session: timeline.session).text }
 
     /// What views see of the model now: its read-only face.
     public var view: ModelView {
-        ModelView(reader: reader, graph: graph, changes: changes, generation: generation, host: hostView, faults: faults)
+        ModelView(reader: reader, graph: graph, changes: changes, generation: generation, host: hostView, faults: faults,
+                  timeline: TimelineView(timeline: timeline, unit: unit, markCount: markCount))
     }
 
     /// The host as views see it, reading the live machine's memory and nothing that writes it.
     private var hostView: HostView? {
         guard let host else { return nil }
-        let physical = session.machine.physical
+        let physical = timeline.session.machine.physical
         return HostView(snapshot: host.snapshot, tables: hostTables, read: { try? physical.read64($0) })
     }
 
     /// Diffs the graph after the change against the one before, by object identity.
     private func noteChanges() {
         let before = graph
-        graph = session.iommufd.graph
+        graph = timeline.session.iommufd.graph
         changes = graph.changes(since: before)
         generation += 1
+    }
+}
+
+/// What a view sees of the timeline: its source lines, what each did, where the model is, and
+/// where the marks are; never a move. Every answer is about one line (or the next mark), so
+/// a view asks only for the rows it draws.
+public struct TimelineView {
+    private let timeline: Timeline
+    /// What source lines are called ("line", "trace line").
+    public let unit: String
+    public let markCount: Int
+
+    fileprivate init(timeline: Timeline, unit: String, markCount: Int) {
+        self.timeline = timeline
+        self.unit = unit
+        self.markCount = markCount
+    }
+
+    public var count: Int { timeline.count }
+    /// Source lines applied: the model is the state after the first `position`.
+    public var position: Int { timeline.position }
+    /// Source line `index` (0-based, below `count`).
+    public func source(_ index: Int) -> TimelineSource { timeline.source(index) }
+    /// What source line `index` did when it was replayed.
+    public func outcome(_ index: Int) -> TimelineOutcome { timeline.outcome(index) }
+    /// The reports of the last source line applied, each command's full result.
+    public var reports: [LineReport] { timeline.reports }
+    /// The next marked source line after `index` (before it going back), if any.
+    public func nextMark(after index: Int, forward: Bool) -> Int? { timeline.nextMark(after: index, forward: forward) }
+
+    /// The first source line numbered `line` or later in its file (source lines are in file
+    /// order), nil past the last: a binary search, so a jump costs the same in any length.
+    public func index(ofLine line: Int) -> Int? {
+        var low = 0, high = count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if source(middle).line < line { low = middle + 1 } else { high = middle }
+        }
+        return low < count ? low : nil
     }
 }
 
@@ -156,4 +188,6 @@ public struct ModelView {
     public let host: HostView?
     /// Logged faults explained on the model, in log order.
     public let faults: [FaultExplanation]
+    /// The source lines and where the model is among them.
+    public let timeline: TimelineView
 }

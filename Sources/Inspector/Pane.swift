@@ -17,6 +17,8 @@ public enum PaneAction: Equatable {
     /// Inspect this host item in every pane (a fault: its walk in the walk view), and show
     /// a pane when one is named.
     case inspect(HostItem, show: PaneKind?)
+    /// Move the model to just after this many source lines of its timeline.
+    case move(to: Int)
 }
 
 /// The panes of the inspector, by the number key that focuses them.
@@ -24,6 +26,8 @@ public enum PaneKind: Int, CaseIterable, Sendable {
     case tree = 1, details = 2, pageTable = 3, walk = 4, iovaMap = 5
     /// Logged faults explained on the model (`tui --faults LOG`); there only when some were loaded.
     case faults = 6
+    /// The source lines (a scenario's, a trace's) with what each did; there for every model.
+    case timeline = 7
 
     public var title: String {
         switch self {
@@ -33,6 +37,7 @@ public enum PaneKind: Int, CaseIterable, Sendable {
         case .walk: "Walk"
         case .iovaMap: "IOVA map"
         case .faults: "Faults"
+        case .timeline: "Timeline"
         }
     }
 }
@@ -82,11 +87,17 @@ extension InspectorPane {
 
 /// Finds the next index (wrapping) after `start` whose text contains `needle`, case-insensitively.
 func nextMatch(in texts: [String], after start: Int, needle: String, forward: Bool) -> Int? {
-    guard !texts.isEmpty, !needle.isEmpty else { return nil }
+    nextMatch(count: texts.count, after: start, needle: needle, forward: forward) { texts[$0] }
+}
+
+/// Finds the next of `count` rows (wrapping) after `start` whose `text` contains `needle`,
+/// case-insensitively, asking for each row's text only as far as the match.
+func nextMatch(count: Int, after start: Int, needle: String, forward: Bool, text: (Int) -> String) -> Int? {
+    guard count > 0, !needle.isEmpty else { return nil }
     let lowered = needle.lowercased()
-    for step in 1...texts.count {
-        let index = ((start + (forward ? step : -step)) % texts.count + texts.count) % texts.count
-        if texts[index].lowercased().contains(lowered) { return index }
+    for step in 1...count {
+        let index = ((start + (forward ? step : -step)) % count + count) % count
+        if text(index).lowercased().contains(lowered) { return index }
     }
     return nil
 }

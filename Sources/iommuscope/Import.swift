@@ -28,7 +28,8 @@ struct Import: ParsableCommand {
         static let sizeLimit = 256 * 1024 * 1024
 
         func run() throws {
-            let (scenario, events) = try importQEMUTrace(file)
+            let (replay, events) = try importQEMUTrace(file)
+            let scenario = replay.scenario
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: Data(scenario.utf8)) else {
                     printError("error: cannot write \(output)")
@@ -45,9 +46,10 @@ struct Import: ParsableCommand {
     }
 }
 
-/// A QEMU trace read and written as a scenario's text, with the count of its events; located
-/// warnings go to standard error. An unreadable or oversized file exits 2.
-func importQEMUTrace(_ path: String) throws -> (scenario: String, events: Int) {
+/// A QEMU trace read and written as a replay (the scenario's text and its lines by trace line),
+/// with the count of its events; located warnings go to standard error. An unreadable or
+/// oversized file exits 2.
+func importQEMUTrace(_ path: String) throws -> (replay: ImportedReplay, events: Int) {
     guard let handle = FileHandle(forReadingAtPath: path) else {
         printError("error: cannot read \(path)")
         throw ExitCode(2)
@@ -60,5 +62,5 @@ func importQEMUTrace(_ path: String) throws -> (scenario: String, events: Int) {
     }
     let reader = QEMUTraceReader.read(bytes, file: path)
     for warning in reader.warnings { printError(warning.description) }
-    return (QEMUTraceScenario.make(reader.records, file: path), reader.records.count)
+    return (QEMUTraceScenario.replay(reader.records, file: path), reader.records.count)
 }

@@ -26,59 +26,79 @@ struct TUI: ParsableCommand {
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
 
     func run() throws {
-        let model: InspectorModel
         if let host {
-            let scenario = try file.map(loadScenario)
-            let opened = try OpenedHost.open(host)
-            let inspection = HostInspection(snapshot: opened.snapshot, platform: opened.platform,
-                                            rebuild: { HostPlatform.rebuildTables(opened.snapshot, into: $0) })
-            do {
-                model = try InspectorModel(host: inspection, scenario: scenario, title: Self.title(file ?? host),
-                                           faults: try loadFaultExplanations(paths: faults, host: opened, scenario: file))
-            } catch let error as PlatformDescriptionError {
-                throw ValidationError(terminalSafe("--host \(host): the model cannot build this host's platform: \(error)"))
-            }
-            guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-                // Not a terminal: the host's object tree as text, escaped like every host word.
-                for row in ObjectTreePane().rows(model.view, symbols: .ascii) { print(String(repeating: "  ", count: row.depth) + row.label) }
-                return
-            }
+            try open(host: host)
         } else if let qemuTrace {
-            guard file == nil else { throw ValidationError("give a scenario FILE or --qemu-trace, not both") }
-            let (text, _) = try importQEMUTrace(qemuTrace)
-            let scenario: Scenario
-            do throws(ScenarioParseErrors) {
-                scenario = try Scenario(source: text)
-            } catch {
-                throw reportParseErrors(error.errors, path: qemuTrace)
-            }
-            let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: nil)
-            guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-                // Not a terminal: the replayed model's summary, as `show` prints a scenario's.
-                let session = Session()
-                _ = session.run(scenario)
-                print(SessionSummary(session: session).text)
-                return
-            }
-            model = InspectorModel(scenario: scenario, title: Self.title(qemuTrace), faults: explained)
+            try openReplay(try importQEMUTrace(qemuTrace).replay, option: "--qemu-trace", unit: "trace line", path: qemuTrace)
         } else {
             let path = try file ?? defaultScenarioPath()
-            let scenario = try loadScenario(path)
+            let text = try scenarioText(path)
             let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: path)
             guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
                 // Not a terminal (a pipe, CI): print what the inspector would open on.
                 try Show(file: path).run()
                 return
             }
-            model = InspectorModel(scenario: scenario, title: Self.title(path), faults: explained)
+            try present(try InspectorModel(scenario: text, title: Self.title(path), faults: explained))
         }
+    }
+
+    /// `--host DIR`: the host's platform with its tables rebuilt, and the scenario FILE run on it.
+    private func open(host: String) throws {
+        let text = try file.map(scenarioText)
+        let opened = try OpenedHost.open(host)
+        let inspection = HostInspection(snapshot: opened.snapshot, platform: opened.platform,
+                                        rebuild: { HostPlatform.rebuildTables(opened.snapshot, into: $0) })
+        let model: InspectorModel
+        do {
+            model = try InspectorModel(host: inspection, scenario: text, title: Self.title(file ?? host),
+                                       faults: try loadFaultExplanations(paths: faults, host: opened, scenario: file))
+        } catch let error as PlatformDescriptionError {
+            throw ValidationError(terminalSafe("--host \(host): the model cannot build this host's platform: \(error)"))
+        }
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            // Not a terminal: the host's object tree as text, escaped like every host word.
+            for row in ObjectTreePane().rows(model.view, symbols: .ascii) { print(String(repeating: "  ", count: row.depth) + row.label) }
+            return
+        }
+        try present(model)
+    }
+
+    /// A replayed record of a real VMM, read from `path` (given with `option`, `--qemu-trace`):
+    /// the inspector opens on its timeline, shown and focused; `unit` names its lines ("trace
+    /// line"). Without a terminal, the replayed model's summary, as `show` prints a scenario's.
+    private func openReplay(_ replay: ImportedReplay, option: String, unit: String, path: String) throws {
+        guard file == nil else { throw ValidationError("give a scenario FILE or \(option), not both") }
+        let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: nil)
+        let model: InspectorModel
+        do {
+            model = try InspectorModel(replay: replay, unit: unit, title: Self.title(path), faults: explained)
+        } catch let error as ScenarioParseErrors {
+            throw reportParseErrors(error.errors, path: path)
+        }
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            print(model.summary)
+            return
+        }
+        try present(model, showing: .timeline)
+    }
+
+    /// Runs the inspector on the terminal until the user quits, `showing` a pane first.
+    private func present(_ model: InspectorModel, showing pane: PaneKind? = nil) throws {
         var chosen = try InspectorThemes.load(theme)
         let environment = ProcessInfo.processInfo.environment
         let backend = CursesBackend(colors: colors, mouse: !noMouse, environment: environment)
         defer { backend.close() }
         if backend.colorMode == .none { chosen = chosen.monochrome }
         let app = InspectorApp(model: model, theme: chosen, symbols: backend.symbols)
+        if let pane { app.show(pane) }
         app.run(on: backend) { backend.terminationWasRequested }
+    }
+
+    /// A scenario file's text, once its lines have parsed (`loadScenario` prints located errors).
+    private func scenarioText(_ path: String) throws -> String {
+        _ = try loadScenario(path)
+        return String(decoding: Array(try FileChunks(path: path).joined()), as: UTF8.self)
     }
 
     /// The file's name is input too: its control characters are escaped like the file's.

@@ -28,8 +28,8 @@ struct EventObjectViewTests {
     """
 
     static func model() throws -> InspectorModel {
-        let model = InspectorModel(scenario: try Scenario(source: source), title: "events")
-        model.step(to: model.lines.count)
+        let model = try InspectorModel(scenario: source, title: "events")
+        model.step(to: model.view.timeline.count)
         return model
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import HostImport
 import ScenarioScript
 import TerminalUI
 @testable import Inspector
@@ -18,10 +19,20 @@ struct GoldenFrameTests {
     struct View: CustomTestStringConvertible, Sendable {
         var name: String
         var keys: [Key]
-        /// Opened on the VT-d host of `HostFixtures` with its faults (`tui --host --faults`),
-        /// not on the default scenario.
-        var host = false
+        var model = Model.scenario
         var testDescription: String { name }
+    }
+
+    /// What a view opens on.
+    enum Model: Sendable {
+        /// The default scenario.
+        case scenario
+        /// The VT-d host of `HostFixtures` with its faults (`tui --host --faults`).
+        case host
+        /// The mtty QEMU trace (`tui --qemu-trace`), opened on the timeline.
+        case trace
+        /// The mtty trace with two wrong rets: two marks.
+        case corruptedTrace
     }
 
     static func typed(_ text: String) -> [Key] { text.map { .character($0) } }
@@ -46,16 +57,41 @@ struct GoldenFrameTests {
         // The inspector on a host: units, groups, devices and kernel domains; a unit's
         // registers; a kernel domain's L3 table with the undumped range unknown; the faults
         // pane; a fault's walk opened with Enter.
-        View(name: "host-tree", keys: [], host: true),
-        View(name: "host-unit", keys: [.character("j")], host: true),
-        View(name: "host-pagetable", keys: [.character("/")] + typed("DMA-FQ domain") + [.enter, .character("3"), .enter], host: true),
-        View(name: "host-faults", keys: [.character("6")], host: true),
-        View(name: "host-fault-walk", keys: [.character("6"), .enter], host: true),
+        View(name: "host-tree", keys: [], model: .host),
+        View(name: "host-unit", keys: [.character("j")], model: .host),
+        View(name: "host-pagetable", keys: [.character("/")] + typed("DMA-FQ domain") + [.enter, .character("3"), .enter], model: .host),
+        View(name: "host-faults", keys: [.character("6")], model: .host),
+        View(name: "host-fault-walk", keys: [.character("6"), .enter], model: .host),
+        // The timeline: the default scenario's lines stepped back to mid-way (the marker
+        // between applied and not applied); the mtty trace as `tui --qemu-trace` opens it; the
+        // corrupted trace at its first mark, reached with `m` from the start.
+        View(name: "timeline-scenario", keys: [.character("7")] + Array(repeating: .character("["), count: 9)),
+        View(name: "timeline-trace", keys: [], model: .trace),
+        View(name: "timeline-mark", keys: [.character("{"), .character("m")], model: .corruptedTrace),
     ]
+
+    static let mtty = repository.appendingPathComponent("Tests/HostImportTests/Fixtures/samples/qemu-trace/iommufd-backend-mtty-mdev-x86-2024.txt")
+
+    /// The mtty sample as a wrong kernel would have printed it: EINVAL for the second map
+    /// (trace line 12) and ENOMEM for the third (line 13).
+    static func corruptedMtty() throws -> String {
+        let text = try String(contentsOf: mtty, encoding: .utf8)
+        return text.replacingOccurrences(of: "addr=0x7fb80d400000 readonly=1 (0)", with: "addr=0x7fb80d400000 readonly=1 (-22)")
+            .replacingOccurrences(of: "addr=0x7fb80f700000 readonly=0 (0)", with: "addr=0x7fb80f700000 readonly=0 (-12)")
+    }
+
+    /// The inspector on a trace's replay, opened on the timeline as `tui --qemu-trace` opens it.
+    static func traceApp(_ text: String, theme: String, symbols: Symbols = .unicode) throws -> InspectorApp {
+        let replay = QEMUTraceScenario.replay(QEMUTraceReader.read(Array(text.utf8), file: "mtty").records, file: "mtty")
+        let app = InspectorApp(model: try InspectorModel(replay: replay, unit: "trace line", title: "mtty"),
+                               theme: try InspectorThemes.load(theme), symbols: symbols)
+        app.show(.timeline)
+        return app
+    }
 
     static func app(theme: String, symbols: Symbols = .unicode) throws -> InspectorApp {
         let source = try String(contentsOf: repository.appendingPathComponent("Sources/iommuscope/Scenarios/default.iommu"), encoding: .utf8)
-        let model = InspectorModel(scenario: try Scenario(source: source), title: "default")
+        let model = try InspectorModel(scenario: source, title: "default")
         return InspectorApp(model: model, theme: try InspectorThemes.load(theme), symbols: symbols)
     }
 
@@ -99,8 +135,13 @@ struct GoldenFrameTests {
     @Test(arguments: cases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })
     func frameMatchesGolden(_ name: String) throws {
         let (view, width, height, theme) = Self.cases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!
-        let app = view.host ? InspectorApp(model: try HostFixtures.vtdWithFaults(), theme: try InspectorThemes.load(theme), symbols: .unicode)
-            : try Self.app(theme: theme)
+        let app: InspectorApp
+        switch view.model {
+        case .scenario: app = try Self.app(theme: theme)
+        case .host: app = InspectorApp(model: try HostFixtures.vtdWithFaults(), theme: try InspectorThemes.load(theme), symbols: .unicode)
+        case .trace: app = try Self.traceApp(try String(contentsOf: Self.mtty, encoding: .utf8), theme: theme)
+        case .corruptedTrace: app = try Self.traceApp(try Self.corruptedMtty(), theme: theme)
+        }
         _ = app.render(width: width, height: height)
         for key in view.keys {
             _ = app.handle(.key(key))

@@ -117,7 +117,7 @@ enum HostFixtures {
     }
 
     static func model(_ architecture: Architecture, scenario: String? = nil, faults: [FaultExplanation] = []) throws -> InspectorModel {
-        try InspectorModel(host: inspection(architecture), scenario: try scenario.map { try Scenario(source: $0) }, title: "host",
+        try InspectorModel(host: inspection(architecture), scenario: scenario, title: "host",
                            faults: faults)
     }
 

@@ -108,7 +108,8 @@ import TestSupport
             device_attach dev_id=nic pt_id=ioas expect=ok
             """
         let model = try HostFixtures.model(.vtd, scenario: scenario)
-        #expect(model.reports.allSatisfy { $0.passed }, "\(model.reports.map { "\($0.command) \($0.result.status)" })")
+        let timeline = model.view.timeline
+        #expect(timeline.count == 5 && timeline.markCount == 0 && (0..<timeline.count).allSatisfy { timeline.outcome($0).status == .ok })
         let labels = Self.labels(model)
         #expect(labels.prefix(4) == ["Host  6.8.0-45-generic", "  dmar0  intel-vtd  3 groups", "    group 1  DMA-FQ  1 device", "      0000:00:02.0  i915"])
         #expect(labels.contains { $0.hasPrefix("  IOAS 2") })

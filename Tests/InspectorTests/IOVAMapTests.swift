@@ -13,7 +13,7 @@ import Testing
 
     static func defaultModel() throws -> InspectorModel {
         let source = try String(contentsOf: scenarioURL, encoding: .utf8)
-        return InspectorModel(scenario: try Scenario(source: source), title: "default")
+        return try InspectorModel(scenario: source, title: "default")
     }
 
     static func context(_ model: InspectorModel, symbols: Symbols = .unicode, selection: ObjectID? = nil) throws -> RenderContext {

@@ -11,7 +11,7 @@ struct CommandAndTimelineTests {
     static func app() throws -> InspectorApp {
         let source = try String(contentsOf: GoldenFrameTests.repository.appendingPathComponent("Sources/iommuscope/Scenarios/default.iommu"),
                                 encoding: .utf8)
-        return InspectorApp(model: InspectorModel(scenario: try Scenario(source: source), title: "default"),
+        return InspectorApp(model: try InspectorModel(scenario: source, title: "default"),
                             theme: try InspectorThemes.load("mono"), symbols: .unicode)
     }
 
@@ -27,7 +27,7 @@ struct CommandAndTimelineTests {
         #expect(app.message.hasPrefix("ioas_unmap: ok length=0x4000000"))
         let frame = app.render(width: 120, height: 40).text
         #expect(frame.contains("+ IOAS 3  0 areas"))
-        #expect(app.model.position == app.model.lines.count)
+        #expect(app.model.position == app.model.view.timeline.count)
         // An errno is a result: the same unmap again finds nothing.
         _ = app.handle(.key(.character(":")))
         Self.type(app, "destroy id=3")
@@ -42,7 +42,7 @@ struct CommandAndTimelineTests {
 
     @Test func timelineStepsBackAndForward() throws {
         let app = try Self.app()
-        let total = app.model.lines.count
+        let total = app.model.view.timeline.count
         _ = app.handle(.key(.character("{")))
         #expect(app.model.position == 0)
         #expect(!app.render(width: 120, height: 40).text.contains("IOAS 3"))
@@ -133,7 +133,7 @@ struct ObjectGraphModelTests {
     static func model() throws -> InspectorModel {
         let source = try String(contentsOf: GoldenFrameTests.repository.appendingPathComponent("Sources/iommuscope/Scenarios/default.iommu"),
                                 encoding: .utf8)
-        return InspectorModel(scenario: try Scenario(source: source), title: "default")
+        return try InspectorModel(scenario: source, title: "default")
     }
 
     /// The tree's "+" rows are exactly the objects the diff marks.
@@ -165,9 +165,8 @@ struct ObjectGraphModelTests {
 
     @Test func stepsDiffAcrossReplays() throws {
         let model = try Self.model()
-        let attachNVMe = try #require(model.lines.firstIndex { line in
-            line.command == "device_attach" && line.arguments.contains { $0.key == "dev_id" && $0.value == "nvme" }
-        })
+        let timeline = model.view.timeline
+        let attachNVMe = try #require((0..<timeline.count).first { timeline.source($0).text == "device_attach dev_id=nvme pt_id=s1" })
         model.step(to: attachNVMe + 1)
         // Back over that line (a replay from the start): the device, the nested HWPT it is
         // attached to and the IOAS holding its reserved regions differ, by identity.

@@ -88,7 +88,7 @@ import Testing
             return
         }
         #expect(report.passed)
-        #expect(model.graph.ioases.count == 2 && model.lines.count == 1 && model.position == 1)
+        #expect(model.graph.ioases.count == 2 && model.view.timeline.count == 1 && model.position == 1)
         model.step(to: 0)
         #expect(starts == 2)
         #expect(model.graph.ioases.map(\.id) == [ObjectID(1)])
@@ -112,7 +112,7 @@ import Testing
         #expect(objects > 0)
         model.step(to: 0)
         #expect(model.graph.nodes.isEmpty && model.reader.graph.nodes.isEmpty && model.reader.platform.units.isEmpty)
-        model.step(to: model.lines.count)
+        model.step(to: model.view.timeline.count)
         #expect(model.graph.nodes.count == objects)
     }
 }

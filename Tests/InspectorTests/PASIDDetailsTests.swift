@@ -25,8 +25,8 @@ struct PASIDDetailsTests {
     """
 
     static func details(_ id: UInt32) throws -> [String] {
-        let model = InspectorModel(scenario: try Scenario(source: source), title: "pasid")
-        model.step(to: model.lines.count)
+        let model = try InspectorModel(scenario: source, title: "pasid")
+        model.step(to: model.view.timeline.count)
         return DetailsPane().lines(try IOVAMapTests.context(model, selection: ObjectID(id))).map(\.text)
     }
 

@@ -13,7 +13,7 @@ import Testing
     }
 
     static func app(_ example: String) throws -> InspectorApp {
-        let model = InspectorModel(scenario: try Scenario(source: try Self.example(example)), title: example)
+        let model = try InspectorModel(scenario: try Self.example(example), title: example)
         return InspectorApp(model: model, theme: try InspectorThemes.load("mono"), symbols: .unicode)
     }
 

@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: ["arm_nested_guest.iommu", "vtd_nested_guest.iommu"])
     func everyPaneLeavesTheStaleEntry(_ example: String) throws {
-        let model = InspectorModel(scenario: try Scenario(source: try Self.staleScenario(example)), title: example)
+        let model = try InspectorModel(scenario: try Self.staleScenario(example), title: example)
         let app = InspectorApp(model: model, theme: try InspectorThemes.load("mono"), symbols: .unicode)
         let reader = app.model.reader
         let device = try #require(reader.graph.devices.first).id
@@ -70,7 +70,7 @@ import Testing
     /// then the output's stage-2 walk; each stage's steps name their format.
     @Test(arguments: [("arm_nested_guest.iommu", "IPA"), ("vtd_nested_guest.iommu", "GPA")])
     func nestedStepRoles(_ example: String, _ intermediate: String) throws {
-        let model = InspectorModel(scenario: try Scenario(source: try PageTableAndWalkTests.example(example)), title: example)
+        let model = try InspectorModel(scenario: try PageTableAndWalkTests.example(example), title: example)
         let reader = model.reader
         let device = try #require(reader.graph.devices.first).id
         guard case .success(let translation)? = try? reader.probe(deviceID: device, iova: 0x2000_0000, pasid: nil, access: .read,
@@ -106,8 +106,7 @@ import Testing
     /// The core's answer to where a nested HWPT's guest stage-1 table lives: the guest CD's
     /// TTB0 (an IPA), its format, and the parent that resolves it; or why there is none.
     @Test func guestStage1TableQuery() throws {
-        let model = InspectorModel(scenario: try Scenario(source: try PageTableAndWalkTests.example("arm_nested_guest.iommu")),
-                                   title: "arm")
+        let model = try InspectorModel(scenario: try PageTableAndWalkTests.example("arm_nested_guest.iommu"), title: "arm")
         let reader = model.reader
         let nested = try #require(reader.graph.nodes.lazy.compactMap { node -> HWPTNested? in
             if case .hwptNested(let nested) = node.kind { nested } else { nil }
