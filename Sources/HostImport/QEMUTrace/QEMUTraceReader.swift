@@ -295,7 +295,9 @@ struct QEMUTraceContinuation: LineContinuation {
         let line = QEMUTraceReader.withoutTracePrefix(trimmed)
         if line.startIndex != trimmed.startIndex { return true }
         let first = line.prefix { $0 != " " }
+        // A `program:` word opens an stderr line (`qemu-kvm:`), except `ret:`, the label of
+        // vtd_device_attach_hwpt's last field.
         return QEMUTraceReader.isEventName(String(first))
-            || (first.hasSuffix(":") && first.first?.isLetter == true && !first.contains("=") && !first.contains("("))
+            || (first.hasSuffix(":") && first != "ret:" && first.first?.isLetter == true && !first.contains("=") && !first.contains("("))
     }
 }
