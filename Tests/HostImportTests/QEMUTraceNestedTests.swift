@@ -103,6 +103,15 @@ import TestSupport
             """
         let reader = Self.read(trace)
         #expect(reader.warnings.isEmpty)
+        #expect(reader.records[5...10].map(\.event) == [
+            .backendMapFileDMA(iommufd: 15, ioas: 2, iova: 0x100000, size: 0x200000, fd: 31, start: 4096, readonly: false, ret: 0),
+            .changeProcess(fd: 15, succeeded: true),
+            .backendSetDirty(iommufd: 15, hwptID: 3, enable: true, errno: 0),
+            .backendGetDirtyBitmap(iommufd: 15, hwptID: 3, iova: 0, size: 0x100000, flags: 1, pageSize: 0x1000, errno: 0),
+            .backendGetDirtyBitmap(iommufd: 15, hwptID: 3, iova: 0, size: 0x100000, flags: nil, pageSize: 0x1000, errno: 0),
+            .backendGetDirtyBitmap(iommufd: 15, hwptID: 3, iova: 0x800, size: 0x1000, flags: nil, pageSize: 0x1000, errno: 22),
+        ])
+        #expect(reader.records[12].event == .vtdDeviceAttachHWPT(devID: 1, pasid: 0, hwptID: 4, ret: 0))
         let source = QEMUTraceScenario.make(reader.records, file: "t")
         #expect(source.contains("iommu iommu0 type=intel-vtd"))
         #expect(source.contains("hwpt3 = hwpt_alloc dev_id=dev1 pt_id=ioas2 flags=nest_parent|dirty_tracking expect=ok # trace 3"))
