@@ -191,6 +191,22 @@ import TestSupport
         #expect(reader.warnings.isEmpty)
     }
 
+    /// Mail quoting, CRLF, tabs and hard wraps at 72 columns of the Arm trace read as the clean
+    /// trace (the lines renumbered by the wraps aside).
+    @Test(arguments: ["quote", "crlf", "tabs", "wrap", "quoted-wrap"])
+    func mangledCopiesOfTheArmTrace(_ damage: String) {
+        let text = Samples.text(Self.arm)
+        let mangled: String
+        switch damage {
+        case "quote": mangled = Mangle.quote(text)
+        case "crlf": mangled = Mangle.crlf(text)
+        case "tabs": mangled = Mangle.tabs(text)
+        case "wrap": mangled = Mangle.wrap(text)
+        default: mangled = Mangle.quote(Mangle.wrap(text))
+        }
+        #expect(Self.read(mangled).records.map(\.event) == Self.read(text).records.map(\.event))
+    }
+
     /// The Arm trace with random bytes flipped or cut: no trap, every warning inside the input.
     @Test func seededFuzzOfTheArmTrace() {
         var random = SplitMix64(seed: 0x5eed_a11c_0ffe_e000)

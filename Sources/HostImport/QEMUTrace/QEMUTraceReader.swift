@@ -275,6 +275,8 @@ struct QEMUTraceContinuation: LineContinuation {
             return !(words.dropLast().last == "output" && last.hasPrefix("devid="))
         case "iommufd_cdev_attach_ioas_hwpt", "iommufd_cdev_pasid_attach_ioas_hwpt":
             return !last.hasPrefix("id=")
+        case "iommufd_cdev_detach_ioas_hwpt", "iommufd_cdev_pasid_detach_ioas_hwpt":
+            return last == "detached" || last == "pasid"
         case "iommufd_backend_connect":
             return !words.contains { $0.hasPrefix("users=") }
         case "iommufd_backend_alloc_ioas":
