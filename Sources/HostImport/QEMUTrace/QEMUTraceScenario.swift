@@ -34,13 +34,26 @@ public struct QEMUTraceScenario {
     private var fileMaps = 0
     /// Trace ids of the vEVENTQs made, whose fd QEMU closes before it frees them.
     private var veventqs: Set<UInt32> = []
-    /// The records being written, for the events that look ahead.
-    private let records: [QEMUTraceRecord]
+    /// Record index of an ARM_SMMUV3 nested `alloc_hwpt` → the `ste type=` a later
+    /// `smmuv3_accel_install_ste` of that HWPT names (before the HWPT is freed).
+    private let installedSTE: [Int: String]
 
     private enum Binding { case device(String), access(devid: UInt32) }
     private struct AttachPoint: Hashable { var device: String; var pasid: UInt32? }
 
-    private init(records: [QEMUTraceRecord]) { self.records = records }
+    private init(records: [QEMUTraceRecord]) {
+        var pending: [UInt32: Int] = [:]
+        var installed: [Int: String] = [:]
+        for (index, record) in records.enumerated() {
+            switch record.event {
+            case .backendAllocHWPT(_, _, _, _, 2, _, _, let out, 0): pending[out] = index
+            case .smmuv3AccelInstallSTE(_, let type, let hwpt): if let alloc = pending.removeValue(forKey: hwpt) { installed[alloc] = type }
+            case .backendFreeID(_, let id, 0): pending[id] = nil
+            default: break
+            }
+        }
+        installedSTE = installed
+    }
 
     /// The scenario for a trace's records.
     public static func make(_ records: [QEMUTraceRecord], file: String) -> String {
@@ -52,7 +65,7 @@ public struct QEMUTraceScenario {
     public static func replay(_ records: [QEMUTraceRecord], file: String) -> ImportedReplay {
         var writer = QEMUTraceScenario(records: records)
         writer.note("# Replay of the QEMU trace \(terminalSafe(file)) (iommuscope import qemu-trace).")
-        writer.declarePlatform()
+        writer.declarePlatform(records)
         var sources: [TimelineSource] = []
         let platform = writer.commands(from: 0)
         if !platform.isEmpty {
@@ -82,7 +95,7 @@ public struct QEMUTraceScenario {
     private mutating func note(_ text: String) { lines.append(text) }
 
     /// An `iommu` and one `device` per PCI device the trace binds; an mdev has no IOMMU.
-    private mutating func declarePlatform() {
+    private mutating func declarePlatform(_ records: [QEMUTraceRecord]) {
         var pci: [String] = []
         var arm = false
         for record in records {
@@ -175,13 +188,8 @@ public struct QEMUTraceScenario {
     /// and bypass HWPTs, the first two it allocates on the vIOMMU, and one per translating
     /// guest STE; a later `smmuv3_accel_install_ste` names which a HWPT is. Each vSTE here
     /// passes `arm_smmu_validate_vste`: V and Config only, every other field 0.
-    private func armVSTE(_ hwpt: UInt32, on viommu: UInt32, at index: Int) -> (word0: UInt64, what: String) {
-        var kind: String?
-        for later in records[(index + 1)...] {
-            if case .smmuv3AccelInstallSTE(_, let type, hwpt) = later.event { kind = type; break }
-            if case .backendFreeID(_, hwpt, 0) = later.event { break }
-        }
-        switch kind ?? [0: "abort", 1: "bypass"][nestedOnVIOMMU[viommu, default: 0]] {
+    private func armVSTE(on viommu: UInt32, at index: Int) -> (word0: UInt64, what: String) {
+        switch installedSTE[index] ?? [0: "abort", 1: "bypass"][nestedOnVIOMMU[viommu, default: 0]] {
         case "abort": return (0x1, "V=1 Config=abort, as QEMU's abort HWPT")
         case "bypass": return (0x9, "V=1 Config=bypass (stage 2 only), as QEMU's bypass HWPT")
         case "translate":
@@ -286,7 +294,7 @@ public struct QEMUTraceScenario {
                 data = ""
             case 2:
                 // IOMMU_HWPT_DATA_ARM_SMMUV3: struct iommu_hwpt_arm_smmuv3, 16 bytes.
-                let (word0, what) = armVSTE(out, on: ptID, at: index)
+                let (word0, what) = armVSTE(on: ptID, at: index)
                 nestedOnVIOMMU[ptID, default: 0] += 1
                 note("# trace \(n): the vSTE (\(len) bytes at \(hex(dataPtr))) is not in the trace; synthesized: ste=\(hex(word0)),0, \(what)")
                 data = " data_type=arm_smmuv3 ste=\(hex(word0)),0" + (len == 16 ? "" : " data_len=\(len)")
