@@ -109,6 +109,54 @@ public struct QEMUTraceReader {
             let labelOrder = boundDevids.contains(third) && !boundDevids.contains(second)
             return .backendAllocVIOMMU(iommufd: fd, devID: labelOrder ? third : second, type: labelOrder ? second : third,
                                        hwptID: hwpt, viommuID: viommu, ret: ret, labelsSwapped: !labelOrder)
+        case "iommufd_backend_alloc_vdev":
+            guard let fd = fields.int("iommufd"), let dev = fields.u32("dev_id"), let viommu = fields.u32("viommu_id"),
+                  let virt = fields.hex("virt_id"), let vdev = fields.u32("vdev_id"), let ret = fields.ret
+            else { return warn("not the alloc_vdev format") }
+            return .backendAllocVDev(iommufd: fd, devID: dev, viommuID: viommu, virtID: virt, vdevID: vdev, ret: ret)
+        case "iommufd_viommu_alloc_eventq":
+            guard let fd = fields.int("iommufd"), let viommu = fields.u32("viommu_id"), let type = fields.u32("type"),
+                  let queue = fields.u32("veventq_id"), let queueFD = fields.int("veventq_fd"), let ret = fields.ret
+            else { return warn("not the viommu_alloc_eventq format") }
+            return .viommuAllocEventQ(iommufd: fd, viommuID: viommu, type: type, veventqID: queue, veventqFD: queueFD, ret: ret)
+        case "iommufd_backend_invalidate_cache":
+            guard let fd = fields.int("iommufd"), let id = fields.u32("id"), let type = fields.u32("data_type"),
+                  let len = fields.u32("entry_len"), let num = fields.u32("entry_num"), let done = fields.u32("done_num"),
+                  let data = fields.hex("data_ptr"), let errno = fields.ret
+            else { return warn("not the invalidate_cache format") }
+            return .backendInvalidateCache(iommufd: fd, id: id, dataType: type, entryLen: len, entryNum: num, doneNum: done, dataPtr: data, errno: errno)
+        case "iommufd_backend_set_dirty":
+            guard let fd = fields.int("iommufd"), let hwpt = fields.u32("hwpt"), let enable = fields.int("enable"), let errno = fields.ret
+            else { return warn("not the set_dirty format") }
+            return .backendSetDirty(iommufd: fd, hwptID: hwpt, enable: enable != 0, errno: errno)
+        case "iommufd_backend_get_dirty_bitmap":
+            guard let fd = fields.int("iommufd"), let hwpt = fields.u32("hwpt"), let iova = fields.hex("iova"),
+                  let size = fields.hex("size"), let pageSize = fields.hex("page_size"), let errno = fields.ret,
+                  fields.value("flags") == nil || fields.hex("flags") != nil
+            else { return warn("not the get_dirty_bitmap format") }
+            return .backendGetDirtyBitmap(iommufd: fd, hwptID: hwpt, iova: iova, size: size, flags: fields.hex("flags"), pageSize: pageSize, errno: errno)
+        case "iommufd_backend_map_file_dma":
+            guard let fd = fields.int("iommufd"), let ioas = fields.u32("ioas"), let iova = fields.hex("iova"),
+                  let size = fields.hex("size"), let file = fields.int("fd"), let start = fields.int("start").flatMap(UInt64.init(exactly:)),
+                  let ro = fields.int("readonly"), let ret = fields.ret
+            else { return warn("not the map_file_dma format") }
+            return .backendMapFileDMA(iommufd: fd, ioas: ioas, iova: iova, size: size, fd: file, start: start, readonly: ro != 0, ret: ret)
+        case "iommufd_change_process":
+            guard let fd = fields.int("fd"), let ret = fields.ret, ret == 0 || ret == 1 else { return warn("not the change_process format") }
+            return .changeProcess(fd: fd, succeeded: ret == 1)
+        case "smmuv3_accel_install_ste":
+            guard let vsid = fields.hex("vSID").flatMap(UInt32.init(exactly:)), let type = fields.value("type"),
+                  let hwpt = fields.hex("hwpt_id").flatMap(UInt32.init(exactly:))
+            else { return warn("not the install_ste format") }
+            return .smmuv3AccelInstallSTE(vsid: vsid, type: String(type), hwptID: hwpt)
+        case "vtd_device_attach_hwpt":
+            // "dev_id %d pasid %d hwpt_id %d, ret: %d": words, not key=value pairs.
+            let words = arguments.split(separator: " ")
+            guard words.count == 8, words[0] == "dev_id", words[2] == "pasid", words[4] == "hwpt_id", words[6] == "ret:",
+                  words[5].hasSuffix(","), words[1].count <= 10, let dev = UInt32(words[1]), words[3].count <= 11, let pasid = Int64(words[3]),
+                  words[5].count <= 11, let hwpt = UInt32(words[5].dropLast()), words[7].count <= 11, let ret = Int32(words[7])
+            else { return warn("not the vtd_device_attach_hwpt format") }
+            return .vtdDeviceAttachHWPT(devID: dev, pasid: pasid, hwptID: hwpt, ret: ret)
         case "iommufd_cdev_getfd":
             guard let open = arguments.range(of: " (fd=", options: .backwards), arguments.hasSuffix(")"),
                   let fd = Int64(arguments[open.upperBound..<arguments.index(before: arguments.endIndex)])
@@ -216,12 +264,19 @@ struct QEMUTraceContinuation: LineContinuation {
         case "iommufd_backend_map_dma", "iommufd_backend_map_file_dma", "iommufd_backend_unmap_dma",
              "iommufd_backend_unmap_dma_non_exist", "iommufd_backend_alloc_hwpt", "iommufd_backend_free_id",
              "iommufd_backend_alloc_viommu", "iommufd_backend_alloc_vdev", "iommufd_backend_set_dirty",
-             "iommufd_backend_get_dirty_bitmap", "iommufd_backend_invalidate_cache", "iommufd_cdev_getfd":
+             "iommufd_backend_get_dirty_bitmap", "iommufd_backend_invalidate_cache", "iommufd_cdev_getfd",
+             "iommufd_viommu_alloc_eventq", "iommufd_change_process":
             return !(last.hasPrefix("(") && last.hasSuffix(")"))
+        case "smmuv3_accel_install_ste":
+            return !last.hasPrefix("hwpt_id=")
+        case "vtd_device_attach_hwpt":
+            return words.dropLast().last != "ret:"
         case "iommufd_cdev_connect_and_bind":
             return !(words.dropLast().last == "output" && last.hasPrefix("devid="))
         case "iommufd_cdev_attach_ioas_hwpt", "iommufd_cdev_pasid_attach_ioas_hwpt":
             return !last.hasPrefix("id=")
+        case "iommufd_cdev_detach_ioas_hwpt", "iommufd_cdev_pasid_detach_ioas_hwpt":
+            return last == "detached" || last == "pasid"
         case "iommufd_backend_connect":
             return !words.contains { $0.hasPrefix("users=") }
         case "iommufd_backend_alloc_ioas":
@@ -242,7 +297,9 @@ struct QEMUTraceContinuation: LineContinuation {
         let line = QEMUTraceReader.withoutTracePrefix(trimmed)
         if line.startIndex != trimmed.startIndex { return true }
         let first = line.prefix { $0 != " " }
+        // A `program:` word opens an stderr line (`qemu-kvm:`), except `ret:`, the label of
+        // vtd_device_attach_hwpt's last field.
         return QEMUTraceReader.isEventName(String(first))
-            || (first.hasSuffix(":") && first.first?.isLetter == true && !first.contains("=") && !first.contains("("))
+            || (first.hasSuffix(":") && first != "ret:" && first.first?.isLetter == true && !first.contains("=") && !first.contains("("))
     }
 }

@@ -158,10 +158,16 @@ public final class ArmSMMUv3: IOMMUDriver {
         if domain.enforcesCacheCoherency && !device.canWBS { throw .EINVAL }
     }
 
-    /// `arm_smmu_attach_dev_nested`: v6.17 requires the device's vDEVICE on the vIOMMU.
+    /// `arm_smmu_attach_dev_nested` with `arm_smmu_attach_prepare_vmaster`: a translating vSTE
+    /// needs the device's vDEVICE on the vIOMMU (its vSID). An abort or bypass vSTE (Config 0
+    /// or 0b100; a V=0 vSTE was zeroed to abort) attaches without one since the GBPA change of
+    /// November 2025 (a guest with CR0.SMMUEN=0, as QEMU's accelerated SMMUv3 attaches before
+    /// the guest installs an STE); v6.17 refused that too.
     public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
         guard domain.driver === self else { throw .EINVAL }
-        guard vdevice != nil else { throw .ENOENT }
+        if vdevice == nil {
+            guard case .armSMMUv3(let ste) = domain.configuration, [0, 4].contains((ste[0] >> 1) & 0x7) else { throw .ENOENT }
+        }
         if domain.parent.enforcesCacheCoherency && !device.canWBS { throw .EINVAL }
     }
 
