@@ -7,7 +7,7 @@ import Presentation
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Turn a real VMM's trace into a scenario that replays it.",
-        subcommands: [QEMUTrace.self]
+        subcommands: [QEMUTrace.self, Syz.self]
     )
 
     /// `iommuscope import qemu-trace FILE [-o OUT]`: a QEMU `log`-backend trace as a scenario
@@ -43,6 +43,64 @@ struct Import: ParsableCommand {
             }
         }
     }
+}
+
+extension Import {
+    /// `iommuscope import syz FILE [-o OUT]`: a syzkaller program (a syzbot reproducer's
+    /// "syz" text, a `sys/linux/test` program) as a scenario; located warnings on stderr.
+    struct Syz: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "syz",
+            abstract: "Write the iommufd calls of a syzkaller program as a scenario."
+        )
+
+        @Argument(help: "The program: syzkaller's text of openat$iommufd and ioctl$IOMMU_* calls (a C reproducer after it is skipped).")
+        var file: String
+
+        @Option(name: .shortAndLong, help: "Write the scenario here instead of standard output.")
+        var output: String?
+
+        /// A program larger than this is refused rather than read.
+        static let sizeLimit = 64 * 1024 * 1024
+
+        func run() throws {
+            let (scenario, calls) = try importSyzProgram(file)
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: Data(scenario.utf8)) else {
+                    printError("error: cannot write \(output)")
+                    throw ExitCode(2)
+                }
+            } else {
+                FileHandle.standardOutput.write(Data(scenario.utf8))
+            }
+            if calls == 0 {
+                printError("error: \(file) has no syzkaller calls")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// A syzkaller program read and written as a scenario's text, with the count of its calls;
+/// located warnings go to standard error. An unreadable, oversized or non-UTF-8 file exits 2.
+func importSyzProgram(_ path: String) throws -> (scenario: String, calls: Int) {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        printError("error: cannot read \(path)")
+        throw ExitCode(2)
+    }
+    let limit = Import.Syz.sizeLimit
+    let bytes = (try? handle.read(upToCount: limit + 1)) ?? Data()
+    guard bytes.count <= limit else {
+        printError("error: \(path) is larger than \(limit) bytes")
+        throw ExitCode(2)
+    }
+    guard let text = String(data: bytes, encoding: .utf8) else {
+        printError("error: \(path) is not UTF-8 text")
+        throw ExitCode(2)
+    }
+    let reader = SyzProgramReader.read(text, file: path)
+    for warning in reader.warnings { printError(terminalSafe(warning.description)) }
+    return (SyzProgramScenario.make(reader.lines, file: path), reader.calls.count)
 }
 
 /// A QEMU trace read and written as a scenario's text, with the count of its events; located

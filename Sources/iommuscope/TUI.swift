@@ -21,6 +21,8 @@ struct TUI: ParsableCommand {
     var faults: [String] = []
     @Option(help: "A QEMU trace log (-trace 'iommufd*'): opened as the scenario `import qemu-trace` writes of it.")
     var qemuTrace: String?
+    @Option(help: "A syzkaller program (syz text of ioctl$IOMMU_* calls): opened as the scenario `import syz` writes of it.")
+    var syz: String?
     @Option(help: "A theme: dark, light, mono, or a TOML file.") var theme: String = "dark"
     @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
@@ -43,14 +45,14 @@ struct TUI: ParsableCommand {
                 for row in ObjectTreePane().rows(model.view, symbols: .ascii) { print(String(repeating: "  ", count: row.depth) + row.label) }
                 return
             }
-        } else if let qemuTrace {
-            guard file == nil else { throw ValidationError("give a scenario FILE or --qemu-trace, not both") }
-            let (text, _) = try importQEMUTrace(qemuTrace)
+        } else if let replayed = qemuTrace ?? syz {
+            guard file == nil, qemuTrace == nil || syz == nil else { throw ValidationError("give one of a scenario FILE, --qemu-trace and --syz") }
+            let (text, _) = try qemuTrace != nil ? importQEMUTrace(replayed) : importSyzProgram(replayed)
             let scenario: Scenario
             do throws(ScenarioParseErrors) {
                 scenario = try Scenario(source: text)
             } catch {
-                throw reportParseErrors(error.errors, path: qemuTrace)
+                throw reportParseErrors(error.errors, path: replayed)
             }
             let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: nil)
             guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
@@ -60,7 +62,7 @@ struct TUI: ParsableCommand {
                 print(SessionSummary(session: session).text)
                 return
             }
-            model = InspectorModel(scenario: scenario, title: Self.title(qemuTrace), faults: explained)
+            model = InspectorModel(scenario: scenario, title: Self.title(replayed), faults: explained)
         } else {
             let path = try file ?? defaultScenarioPath()
             let scenario = try loadScenario(path)
