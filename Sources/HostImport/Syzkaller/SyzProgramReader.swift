@@ -153,7 +153,7 @@ struct SyzLineParser {
             var arguments: [SyzValue] = []
             while peek != UInt8(ascii: ")") {
                 arguments.append(try value())
-                if peek != UInt8(ascii: ")") { try expect(",") }
+                if peek != UInt8(ascii: ")") { try separator(")") }
             }
             try expect(")")
             if peek == UInt8(ascii: "(") { try properties() }
@@ -340,10 +340,17 @@ struct SyzLineParser {
         var values: [SyzValue] = []
         while peek != UInt8(ascii: close) {
             values.append(try value())
-            if peek != UInt8(ascii: close) { try expect(",") }
+            if peek != UInt8(ascii: close) { try separator(close) }
         }
         try expect(close)
         return values
+    }
+
+    /// The `,` between two values of a list that ends with `close`.
+    private mutating func separator(_ close: Unicode.Scalar) throws(SyzParseError) {
+        guard let next = peek else { throw error("the line ends before the '\(close)' that closes a list (unbalanced or truncated)") }
+        guard next == UInt8(ascii: ",") else { throw error("'\(Character(Unicode.Scalar(next)))' where ',' or '\(close)' should be") }
+        advance()
     }
 
     /// A number as Go's `strconv.ParseUint(s, 0, 64)` reads it: `0x`/`0X` hex, `0b` binary,

@@ -1,0 +1,208 @@
+import Foundation
+import Testing
+@testable import HostImport
+import ScenarioScript
+import TestSupport
+
+/// syzkaller programs as scenarios: the two samples import and run with the kernel's
+/// statuses, every call is a command or a comment that says why, and malformed or random text
+/// gives located warnings and a scenario that still parses.
+@Suite struct SyzProgramTests {
+    static let test = "strace/syzkaller-test-dev_iommu.txt"
+    static let csource = "strace/syzkaller-csource-testdata-iommufd.txt"
+
+    /// The sample with its provenance lines, so program line numbers are the file's.
+    static func sample(_ path: String) -> String {
+        (try? String(contentsOf: Samples.directory.appendingPathComponent(path), encoding: .utf8)) ?? ""
+    }
+
+    static func replay(_ text: String) -> (SyzProgramReader, ImportedReplay) {
+        let reader = SyzProgramReader.read(text, file: "p.syz")
+        return (reader, SyzProgramScenario.replay(reader.lines, file: "p.syz"))
+    }
+
+    /// Each command's report, keyed by the `# syz N` program line it replays.
+    static func reports(_ scenario: String) throws -> [Int: LineReport] {
+        let lines = scenario.split(separator: "\n", omittingEmptySubsequences: false)
+        var byLine: [Int: LineReport] = [:]
+        for report in try Session().run(Scenario(source: scenario)) {
+            guard let mark = lines[report.line - 1].range(of: " # syz "), let n = Int(lines[report.line - 1][mark.upperBound...]) else { continue }
+            byLine[n] = report
+        }
+        return byLine
+    }
+
+    @Test func theSelftestProgramRunsAsTheKernelRunsIt() throws {
+        let (reader, replay) = Self.replay(Self.sample(Self.test))
+        #expect(reader.warnings.isEmpty)
+        #expect(reader.calls.count == 37)
+        let reports = try Self.reports(replay.scenario)
+        // syzkaller's runtest expects every call of this test to succeed; every replayed one does.
+        #expect(reports.values.filter { $0.result.status != .ok }.map(\.line) == [])
+        #expect(replay.scenario.contains("r4 = test_mock_domain pt_id=r1 # syz 33"))
+        let mock = try #require(reports[33]?.result)
+        // The kernel's order: the selftest device, its idev, then the automatic HWPT.
+        #expect(mock.field("out_stdev_id") == .integer(2) && mock.field("out_idev_id") == .integer(3) && mock.field("out_hwpt_id") == .integer(4))
+        #expect(replay.scenario.contains("ioas_map ioas_id=r1 user_va=data+0xffc000 length=0x1000 iova=0x1004000 flags=0x7 # syz 34"))
+        #expect(replay.scenario.contains("test_md_check_map id=r4.out_hwpt_id iova=0x1004000 length=0x1000 uptr=data+0xffc000 # syz 35"))
+        #expect(reports[35]?.result.status == .ok)
+        #expect(replay.scenario.contains("destroy id=r4 # syz 38"))
+        // r2 is defined three times; the access's fd is the newest.
+        #expect(replay.scenario.contains("r2 = test_create_access ioas_id=r1 flags=0x1 # syz 40"))
+        #expect(replay.scenario.contains("test_destroy_access_pages id=r2 access_pages_id=r3 # syz 44"))
+        #expect(replay.scenario.contains("close fd=r2 # syz 46"))
+        #expect(reports[43]?.result.field("value") == .words([0, 0]))
+        // UNMAP$ALL of an empty IOAS succeeds (iopt_unmap_all drops ENOENT).
+        #expect(reports[48]?.result.field("length") == .address(0))
+    }
+
+    @Test func everyCallIsACommandOrACommentWithAReason() {
+        for path in [Self.test, Self.csource] {
+            let (reader, replay) = Self.replay(Self.sample(path))
+            let lines = replay.scenario.split(separator: "\n").map(String.init)
+            for call in reader.calls {
+                let command = lines.contains { !$0.hasPrefix("#") && $0.hasSuffix(" # syz \(call.line)") }
+                let comment = lines.contains { $0.hasPrefix("# syz \(call.line): ") && $0.contains("(not replayed: ") }
+                #expect(command != comment, "syz \(call.line) of \(path)")
+            }
+            // One timeline source per call after the data area, at the call's program line.
+            #expect(replay.sources.map(\.line) == [0] + reader.calls.map(\.line))
+            #expect(replay.sources.allSatisfy { !$0.commands.isEmpty || $0.note?.contains("not replayed") == true })
+        }
+        let (_, replay) = Self.replay(Self.sample(Self.test))
+        #expect(replay.scenario.contains("# syz 36: ioctl$IOMMU_TEST_OP_MD_CHECK_REFS"))
+        #expect(replay.scenario.contains("(not replayed: IOMMU_TEST_OP_MD_CHECK_REFS counts the host's page references"))
+        #expect(replay.scenario.contains("# syz 54: close(r0) (not replayed: closes the iommufd"))
+    }
+
+    /// The C reproducer after the program restates it: only the program's five calls are read.
+    @Test func theCReproducerAfterTheProgramIsSkipped() throws {
+        let (reader, replay) = Self.replay(Self.sample(Self.csource))
+        #expect(reader.warnings.isEmpty)
+        #expect(reader.calls.map(\.line) == [3, 4, 5, 6, 7])
+        #expect(replay.scenario.contains("ioas_map ioas_id=r1 user_va=data+0x800000 length=0x800000 iova=0x0 flags=0x7 # syz 5"))
+        // nth_area and offset overlay the u64 iova when MOCK_FLAGS_ACCESS_SYZ is clear; the
+        // number 0x200000000000 is the data area's start at run time.
+        #expect(replay.scenario.contains("test_access_pages id=r2 iova=0x200000 length=0x334e8b flags=0x0 uptr=data # syz 7"))
+        let reports = try Self.reports(replay.scenario)
+        #expect(reports[6]?.result.status == .ok)
+        // The pages pinned at IOVA 0x200000 are the VMA's, not those at uptr (iommufd_test_check_pages).
+        #expect(reports[7]?.result.status == .errno(.EBADE))
+    }
+
+    @Test func whatIsNotLiteralIsKeptAsAComment() {
+        let (_, replay) = Self.replay("""
+        r0 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0})
+        ioctl$IOMMU_IOAS_UNMAP(r0, 0x3b86, &AUTO={0x18, r1/0x2+0x1, 0x0, 0x1000})
+        ioctl$IOMMU_IOAS_UNMAP(r0, 0x3b86, &AUTO={0x18, r7, 0x0, 0x1000})
+        ioctl$IOMMU_IOAS_UNMAP(r1, 0x3b86, &AUTO={0x18, r1, 0x0, 0x1000})
+        ioctl$IOMMU_IOAS_UNMAP(r0, 0x3b86, &AUTO={0x4, r1, 0x0, 0x1000})
+        ioctl$IOMMU_IOAS_MAP(r0, 0x3b85, &AUTO={0x28, 0x7, r1, 0x1, &AUTO='LL', 0x2, 0x0})
+        ioctl$IOMMU_TEST_OP_ACCESS_PAGES$syz(r0, 0x3ba0, &AUTO={0x48, 0x7, r1, 0x0, 0x10000, 0x0, 0x0, 0x0, 0x1000, 0x0})
+        ioctl$IOMMU_TEST_OP_ADD_RESERVED(r0, 0x3ba0, &AUTO={0x48, 0x5, r1, 0x0, 0x1000, 0x2000})
+        r2 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, AUTO})
+        mmap(&(0x7f0000000000/0x1000)=nil, 0x1000, 0x3, 0x32, 0xffffffffffffffff, 0x0)
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r3=>0x0, 0x0})
+        ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, r3})
+        """)
+        let reasons = [
+            3: "r1 with /, + computes on the kernel's value",
+            4: "r7 is not defined by an earlier call",
+            5: "not on the /dev/iommu fd the program opened",
+            6: "size 0x4 is below the kernel's 0x18",
+            7: "__reserved is 0x1",
+            8: "MOCK_FLAGS_ACCESS_SYZ picks the IOVA",
+            9: "op 5 in the layout of IOMMU_TEST_OP_ADD_RESERVED",
+            10: "a second /dev/iommu context",
+            12: "not an iommufd call",
+            13: "4 fields where IOMMU_IOAS_ALLOC's struct has 3",
+            14: "r3 comes from syz 13, which is not replayed",
+        ]
+        for (line, reason) in reasons {
+            #expect(replay.scenario.split(separator: "\n").contains { $0.hasPrefix("# syz \(line): ") && $0.contains(reason) },
+                    "syz \(line): \(reason)")
+        }
+        // An AUTO where a literal is needed: the out field simply binds nothing.
+        #expect(replay.scenario.contains("ioas_alloc # syz 11"))
+        #expect((try? Scenario(source: replay.scenario)) != nil)
+    }
+
+    /// A call a `sys/linux/test` program comments with an errno must end with it (pkg/runtest).
+    @Test func aRuntestErrnoCommentBecomesAnExpectation() throws {
+        let (_, replay) = Self.replay("""
+        r0 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)
+        ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, 0x9}) # ENOENT
+        ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, 0x9}) # a note
+        """)
+        #expect(replay.scenario.contains("destroy id=0x9 expect=ENOENT # syz 2"))
+        #expect(replay.scenario.contains("destroy id=0x9 # syz 3"))
+        #expect(try Session().run(Scenario(source: replay.scenario)).allSatisfy(\.passed))
+    }
+
+    @Test func malformedProgramsGiveLocatedWarnings() {
+        let (reader, replay) = Self.replay("""
+        r0 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0)
+
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0}
+        ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, 0xfffffffffffffffff})
+        ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, 0xzz})
+        ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, 0x1})) trailing
+        ioctl$IOMMU_IOAS_MAP(r0, 0x3b85, &AUTO={0x28, 0x7, r1, 0x0, &AUTO='LLL
+        x = ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, 0x0})
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0})
+        """)
+        #expect(reader.warnings.map(\.line) == [2, 4, 5, 6, 7, 8, 9])
+        #expect(reader.warnings.allSatisfy { $0.file == "p.syz" && $0.description.hasPrefix("p.syz:") })
+        #expect(reader.warnings[0].reason.contains("')' where ',' or '}' should be"))
+        #expect(reader.warnings[1].reason.contains("the line ends before the ')' that closes a list"))
+        #expect(reader.warnings[2].reason.contains("does not fit in 64 bits"))
+        #expect(reader.warnings[3].reason.contains("'0xzz' is not a number"))
+        #expect(reader.warnings[4].reason.contains("text after the call's ')'"))
+        #expect(reader.warnings[5].reason.contains("the line ends inside a buffer"))
+        #expect(reader.warnings[6].reason.contains("'x' is not a resource name"))
+        #expect(replay.scenario.contains("# syz 4: ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0} (not replayed: not a syzkaller call: column"))
+        #expect(replay.scenario.contains("r1 = ioas_alloc # syz 10"))
+        #expect((try? Scenario(source: replay.scenario)) != nil)
+    }
+
+    /// Random damage to the samples' lines, and random bytes: the reader never traps, every
+    /// warning is located on a line of the input, and the scenario written always parses.
+    @Test func fuzzedProgramsNeverTrapAndAlwaysGiveAScenario() throws {
+        var random = SplitMix64(seed: 0x5_7a11)
+        let pool = (Samples.lines(Self.test) + Samples.lines(Self.csource)).filter { !$0.isEmpty }
+        let inserts = ["{", "}", "[", "]", "(", ")", ",", "'", "\"", "<r9=>", "r99", "&AUTO=", "&(0x7f0000fff000/0x100000)=nil",
+                       "0xffffffffffffffffff", "AUTO", "nil", "@u=", "\\x", "# EINVAL", "\u{1b}[2J", "\0", "$", "/0x3+0x1"]
+        for round in 0..<150 {
+            var lines = (0..<(1 + random.below(12))).map { _ in random.pick(pool) }
+            for _ in 0..<random.below(6) {
+                let index = random.below(lines.count)
+                var chars = Array(lines[index])
+                let at = chars.isEmpty ? 0 : random.below(chars.count)
+                switch random.below(3) {
+                case 0: chars.insert(contentsOf: random.pick(inserts), at: at)
+                case 1: chars = Array(chars.prefix(at))
+                default: if !chars.isEmpty { chars.remove(at: at) }
+                }
+                lines[index] = String(chars)
+            }
+            let text = round % 10 == 9 ? String(decoding: (0..<random.below(600)).map { _ in UInt8(truncatingIfNeeded: random.next()) }, as: UTF8.self)
+                                      : lines.joined(separator: "\n")
+            let (reader, replay) = Self.replay(text)
+            let count = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).count
+            #expect(reader.warnings.allSatisfy { ($0.line ?? 0) >= 1 && ($0.line ?? 0) <= count }, "round \(round)")
+            #expect((try? Scenario(source: replay.scenario)) != nil, "round \(round)")
+        }
+    }
+
+    /// A deep nest and a huge number are refused, not recursed into or trapped on.
+    @Test func nestingAndNumbersAreBounded() {
+        let deep = "ioctl$X(r0, 0x3b81, " + String(repeating: "{", count: 10_000) + String(repeating: "}", count: 10_000) + ")"
+        let (reader, _) = Self.replay(deep)
+        #expect(reader.warnings.first?.reason.contains("nested deeper than") == true)
+        let text = "ioctl$X(r0, 99999999999999999999999)"
+        #expect(SyzProgramReader.read(text, file: "p").warnings.first?.reason.contains("does not fit in 64 bits") == true)
+    }
+}
