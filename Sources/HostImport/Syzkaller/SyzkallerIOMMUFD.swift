@@ -40,9 +40,9 @@ enum IOMMUFDIoctl: UInt64, Sendable {
         case .hwptSetDirtyTracking: 0x10
         case .hwptGetDirtyBitmap: 0x30
         case .hwptInvalidate: 0x20
-        // `sizeof(struct iommu_test_cmd)` when syzkaller's description was written
-        // (`IOMMU_TEST_CMD_SIZE`, 0x48 in its tests).
-        case .testCommand: 0x48
+        // `offsetofend(struct iommu_test_cmd, last)`: the union (0x30, its `dirty` member)
+        // after four u32s, then `last`; syzkaller passes the sizeof, 0x48.
+        case .testCommand: 0x44
         }
     }
 }
