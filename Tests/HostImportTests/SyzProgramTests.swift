@@ -56,9 +56,53 @@ import TestSupport
         #expect(reports[48]?.result.field("length") == .address(0))
     }
 
+    /// CONSTRUCTED, in the selftest's style: HWPTs, dirty tracking, hardware info and the access ops.
+    static let hwptProgram = """
+    r0 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)
+    ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0})
+    ioctl$IOMMU_TEST_OP_MOCK_DOMAIN(r0, 0x3ba0, &AUTO={0x48, 0x2, r1, 0x0, <r2=>0x0, <r3=>0x0, <r4=>0x0})
+    ioctl$IOMMU_HWPT_ALLOC$NONE(r0, 0x3b89, &AUTO={0x28, 0x2, r4, r1, <r5=>0x0, 0x0, 0x0, 0x0, &AUTO=""})
+    ioctl$IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE(r0, 0x3ba0, &AUTO={0x48, 0xa, r2, 0x0, r5})
+    ioctl$IOMMU_HWPT_SET_DIRTY_TRACKING(r0, 0x3b8b, &AUTO={0x10, 0x1, r5, 0x0})
+    ioctl$IOMMU_GET_HW_INFO(r0, 0x3b8a, &AUTO={0x20, 0x0, r4, 0x8, &AUTO=""/8, 0x0, 0x0, 0x0})
+    ioctl$IOMMU_IOAS_MAP(r0, 0x3b85, &AUTO={0x28, 0x7, r1, 0x0, &(0x7f0000001000)='LLLL'/0x1000, 0x1000, 0x1000000})
+    ioctl$IOMMU_HWPT_GET_DIRTY_BITMAP(r0, 0x3b8c, &AUTO={0x30, r5, 0x0, 0x0, 0x1000000, 0x1000, 0x1000, &AUTO=""/8})
+    ioctl$IOMMU_TEST_OP_CREATE_ACCESS(r0, 0x3ba0, &AUTO={0x48, 0x5, r1, 0x0, <r6=>0x0, 0x0})
+    ioctl$IOMMU_TEST_OP_ACCESS_RW(r0, 0x3ba0, &AUTO={0x48, 0x8, r6, 0x0, 0x1000000, 0x4, &AUTO='ABCD', 0x1})
+    ioctl$IOMMU_TEST_OP_ACCESS_RW$syz(r0, 0x3ba0, &AUTO={0x48, 0x8, r6, 0x0, 0x1000000, 0x0, 0x4, &AUTO='\\x00\\x00\\x00\\x00', 0x0})
+    ioctl$IOMMU_HWPT_ALLOC$NONE(r0, 0x3b89, &AUTO={0x28, 0x1, r4, r1, <r7=>0x0, 0x0, 0x0, 0x0, &AUTO=""})
+    ioctl$IOMMU_HWPT_ALLOC$TEST(r0, 0x3b89, &AUTO={0x28, 0x0, r4, r7, <r8=>0x0, 0x0, 0xdead, 0x4, &AUTO={0xbadbeef}})
+    ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r9=>0x0})
+    ioctl$IOMMU_TEST_OP_ACCESS_REPLACE_IOAS(r0, 0x3ba0, &AUTO={0x48, 0xb, r6, 0x0, r9})
+    ioctl$IOMMU_DESTROY$hwpt(r0, 0x3b80, &AUTO={0x8, r8})
+    ioctl$IOMMU_DESTROY$hwpt(r0, 0x3b80, &AUTO={0x8, r8}) # ENOENT
+    ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, r9})
+    """
+
+    @Test func hwptsDirtyTrackingAndTheAccessOpsReplay() throws {
+        let (reader, replay) = Self.replay(Self.hwptProgram)
+        #expect(reader.warnings.isEmpty)
+        #expect(replay.scenario.contains("r5 = hwpt_alloc dev_id=r2.out_idev_id pt_id=r1 flags=0x2 # syz 4"))
+        #expect(replay.scenario.contains("test_access_rw id=r6 iova=0x1000000 length=0x4 flags=0x1 value=0x44434241 # syz 11"))
+        // ACCESS_RW$syz without MOCK_FLAGS_ACCESS_SYZ: nth_area and offset are the IOVA's halves.
+        #expect(replay.scenario.contains("test_access_rw id=r6 iova=0x1000000 length=0x4 flags=0x0 # syz 12"))
+        #expect(replay.scenario.contains("r8 = hwpt_alloc dev_id=r2.out_idev_id pt_id=r7 flags=0x0 data_type=selftest iotlb=0xbadbeef data_len=0x4 # syz 14"))
+        #expect(replay.scenario.contains("destroy id=r8 expect=ENOENT # syz 18"))
+        let reports = try Self.reports(replay.scenario)
+        // Every call but the openat (the data area's mmap is line 0), and every one as the kernel ends it.
+        #expect(reports.keys.sorted() == [0] + Array(2...19))
+        #expect(reports.values.allSatisfy { $0.passed })
+        #expect(reports.filter { $0.key < 18 }.values.allSatisfy { $0.result.status == .ok })
+        #expect(reports[4]?.result.field("out_hwpt_id") == .integer(5))
+        #expect(reports[7]?.result.field("test_reg") == .address(0xdeadbeef))
+        #expect(reports[12]?.result.field("value") == .words([0x4443_4241]))
+        // The access moved to r9 holds it: the kernel's EBUSY.
+        #expect(reports[19]?.result.status == .errno(.EBUSY))
+    }
+
     @Test func everyCallIsACommandOrACommentWithAReason() {
-        for path in [Self.test, Self.csource] {
-            let (reader, replay) = Self.replay(Self.sample(path))
+        for (path, text) in [(Self.test, Self.sample(Self.test)), (Self.csource, Self.sample(Self.csource)), ("hwpt", Self.hwptProgram)] {
+            let (reader, replay) = Self.replay(text)
             let lines = replay.scenario.split(separator: "\n").map(String.init)
             for call in reader.calls {
                 let command = lines.contains { !$0.hasPrefix("#") && $0.hasSuffix(" # syz \(call.line)") }

@@ -294,7 +294,7 @@ struct SyzLineParser {
                 guard let h = Self.hexDigit(high), let l = Self.hexDigit(low) else { throw error("'\(Character(Unicode.Scalar(high)))\(Character(Unicode.Scalar(low)))' is not a hex byte") }
                 result.append(h << 4 | l)
             }
-            return result
+            return try sized(result)
         }
         while let char = peek, char != quote {
             advance(skipping: false)
@@ -324,7 +324,12 @@ struct SyzLineParser {
         }
         guard peek == quote else { throw error("the line ends inside a buffer") }
         advance()
-        // `'...'/SIZE`: the buffer's length, padded with zeros.
+        return try sized(result)
+    }
+
+    /// `'...'/SIZE`, `"..."/SIZE`: the buffer's length, padded with zeros or cut.
+    private mutating func sized(_ data: [UInt8]) throws(SyzParseError) -> [UInt8] {
+        var result = data
         if peek == UInt8(ascii: "/") {
             advance()
             let size = try number()

@@ -241,7 +241,13 @@ public struct SyzProgramScenario {
             emit("hwpt_get_dirty_bitmap hwpt_id=\(try id(fields, 1)) iova=\(try integer(fields[4], bits: 64)) length=\(try integer(fields[5], bits: 64)) page_size=\(try integer(fields[6], bits: 64)) flags=\(try integer(fields[2], bits: 32)) __reserved=\(try integer(fields[3], bits: 32))", call.line)
         case .testCommand:
             try testCommand(call, fields)
-        case .vfioIOAS, .getHWInfo, .hwptInvalidate:
+        case .getHWInfo:
+            try reserved(fields, 6)
+            guard try literal(fields[1], bits: 32) == 0 else { throw Skip(reason: "flags other than 0, which dev_iommu.txt fixes") }
+            let length = try literal(fields[3], bits: 32)
+            if length > 0, case .integer = fields[4] { throw Skip(reason: "data_uptr is not a buffer the kernel can write") }
+            emit("get_hw_info dev_id=\(try id(fields, 2)) data_len=\(hex(length))", call.line)
+        case .vfioIOAS, .hwptInvalidate:
             throw Skip(reason: "the replay does not read this ioctl's struct yet")
         }
     }
