@@ -197,7 +197,7 @@ public struct SyzProgramScenario {
             let flags = try literal(fields[1], bits: 32)
             guard let user = try userAddress(fields[4]) else { throw Skip(reason: "user_va is NULL") }
             let iova = flags & 1 != 0 ? " iova=\(try integer(fields[6], bits: 64))" : ""
-            emit("ioas_map ioas_id=\(try id(fields, 2)) user_va=\(user) length=\(try integer(fields[5], bits: 64))\(iova) flags=\(hex(flags))", call.line)
+            emit("ioas_map ioas_id=\(try id(fields, 2)) user_va=\(user) length=\(try integer(fields[5], bits: 64))\(iova) flags=\(flags.hex)", call.line)
         case .ioasCopy:
             let flags = try literal(fields[1], bits: 32)
             let source: String
@@ -207,7 +207,7 @@ public struct SyzProgramScenario {
                 source = try integer(fields[6], bits: 64)
             }
             let dst = flags & 1 != 0 ? " dst_iova=\(try integer(fields[5], bits: 64))" : ""
-            emit("ioas_copy dst_ioas_id=\(try id(fields, 2)) src_ioas_id=\(try id(fields, 3)) src_iova=\(source) length=\(try integer(fields[4], bits: 64))\(dst) flags=\(hex(flags))", call.line)
+            emit("ioas_copy dst_ioas_id=\(try id(fields, 2)) src_ioas_id=\(try id(fields, 3)) src_iova=\(source) length=\(try integer(fields[4], bits: 64))\(dst) flags=\(flags.hex)", call.line)
         case .ioasUnmap:
             emit("ioas_unmap ioas_id=\(try id(fields, 1)) iova=\(try integer(fields[2], bits: 64)) length=\(try integer(fields[3], bits: 64))", call.line)
         case .option:
@@ -246,7 +246,7 @@ public struct SyzProgramScenario {
             guard try literal(fields[1], bits: 32) == 0 else { throw Skip(reason: "flags other than 0, which dev_iommu.txt fixes") }
             let length = try literal(fields[3], bits: 32)
             if length > 0, case .integer = fields[4] { throw Skip(reason: "data_uptr is not a buffer the kernel can write") }
-            emit("get_hw_info dev_id=\(try id(fields, 2)) data_len=\(hex(length))", call.line)
+            emit("get_hw_info dev_id=\(try id(fields, 2)) data_len=\(length.hex)", call.line)
         case .vfioIOAS, .hwptInvalidate:
             throw Skip(reason: "the replay does not read this ioctl's struct yet")
         }
@@ -286,7 +286,7 @@ public struct SyzProgramScenario {
             let iova = syz ? try syzIOVA(flags: flags, nthArea: fields[6], offset: fields[7]) : try integer(fields[6], bits: 64)
             let length = try integer(fields[syz ? 8 : 7], bits: 64)
             let uptr = try userAddress(fields[syz ? 9 : 8]).map { " uptr=\($0)" } ?? ""
-            try bind(call, "test_access_pages id=\(try id(fields, 2)) iova=\(iova) length=\(length) flags=\(hex(flags))\(uptr)",
+            try bind(call, "test_access_pages id=\(try id(fields, 2)) iova=\(iova) length=\(length) flags=\(flags.hex)\(uptr)",
                      outputs: [(fields[5], "out_access_pages_id")])
         case .accessRW:
             let syz = call.variant.hasSuffix("$syz")
@@ -297,9 +297,9 @@ public struct SyzProgramScenario {
             if flags & UInt64(MockAccessFlags.write) != 0 {
                 guard case .pointer(_, .data(let bytes)?) = fields[syz ? 7 : 6] else { throw Skip(reason: "the bytes written are not a literal buffer") }
                 guard length <= UInt64(bytes.count) else { throw Skip(reason: "a write of \(length) bytes from a buffer of \(bytes.count): the rest lies in memory the program does not give") }
-                value = " value=" + Self.words(Array(bytes.prefix(Int(length)))).map(hex).joined(separator: ",")
+                value = " value=" + ObjectText.words(Array(bytes.prefix(Int(length)))).map(\.hex).joined(separator: ",")
             }
-            emit("test_access_rw id=\(try id(fields, 2)) iova=\(iova) length=\(hex(length)) flags=\(hex(flags))\(value)", call.line)
+            emit("test_access_rw id=\(try id(fields, 2)) iova=\(iova) length=\(length.hex) flags=\(flags.hex)\(value)", call.line)
         case .mockDomainReplace:
             emit("test_mock_domain_replace id=\(try id(fields, 2)) pt_id=\(try id(fields, 4))", call.line)
         case .accessReplaceIOAS:
@@ -347,7 +347,7 @@ public struct SyzProgramScenario {
         fields += [SyzValue](repeating: .integer(0), count: width - fields.count)
         let size = try literal(fields[0], bits: 32)
         guard size >= command.minimumSize else {
-            throw Skip(reason: "size \(hex(size)) is below the kernel's \(hex(command.minimumSize)) (its EINVAL), and the scenario passes the whole struct")
+            throw Skip(reason: "size \(size.hex) is below the kernel's \(command.minimumSize.hex) (its EINVAL), and the scenario passes the whole struct")
         }
         return fields
     }
@@ -379,7 +379,7 @@ public struct SyzProgramScenario {
     /// A `__reserved` field: the kernel refuses a non-zero one, which the scenario cannot pass.
     private func reserved(_ fields: [SyzValue], _ index: Int) throws(Skip) {
         let value = try literal(fields[index], bits: 32)
-        guard value == 0 else { throw Skip(reason: "__reserved is \(hex(value)) (the kernel's EOPNOTSUPP), which the scenario cannot pass") }
+        guard value == 0 else { throw Skip(reason: "__reserved is \(value.hex) (the kernel's EOPNOTSUPP), which the scenario cannot pass") }
     }
 
     /// A number as the scenario writes it: a literal cut to the field's width (syzkaller
@@ -395,7 +395,7 @@ public struct SyzProgramScenario {
             case nil: throw Skip(reason: "r\(number) is not defined by an earlier call")
             }
         default:
-            return hex(try literal(value, bits: bits))
+            return try literal(value, bits: bits).hex
         }
     }
 
@@ -420,7 +420,7 @@ public struct SyzProgramScenario {
             throw Skip(reason: "MOCK_FLAGS_ACCESS_SYZ picks the IOVA from the IOAS's nth area when the call runs, which the scenario cannot name")
         }
         let low = try literal(nthArea, bits: 32), high = try literal(offset, bits: 32)
-        return hex(low | high << 32)
+        return (low | high << 32).hex
     }
 
     /// `allowed_iovas=START-LAST,...` from a pointer to an array of `{start, last}`; the
@@ -437,7 +437,7 @@ public struct SyzProgramScenario {
         }
         return try ranges.map { (range) throws(Skip) -> String in
             guard case .group(let pair) = range, pair.count == 2 else { throw Skip(reason: "a range is not {start, last}") }
-            return "\(hex(try literal(pair[0], bits: 64)))-\(hex(try literal(pair[1], bits: 64)))"
+            return "\(try literal(pair[0], bits: 64).hex)-\(try literal(pair[1], bits: 64).hex)"
         }.joined(separator: ",")
     }
 
@@ -450,22 +450,23 @@ public struct SyzProgramScenario {
             return nil
         case .integer(let address):
             guard address >= SyzDataArea.runtimeBase, address - SyzDataArea.runtimeBase < SyzDataArea.size else {
-                throw Skip(reason: "user address \(hex(address)) is outside syzkaller's data area, the only memory the replay maps")
+                throw Skip(reason: "user address \(address.hex) is outside syzkaller's data area, the only memory the replay maps")
             }
             offset = address - SyzDataArea.runtimeBase
         case .vma(let address, _), .pointer(let address?, _):
             guard address >= SyzDataArea.textBase, address - SyzDataArea.textBase < SyzDataArea.size else {
-                throw Skip(reason: "address \(hex(address)) is outside syzkaller's data area")
+                throw Skip(reason: "address \(address.hex) is outside syzkaller's data area")
             }
-            offset = address - SyzDataArea.textBase
-            if case .vma = value { return "data+\(hex(offset & ~(SyzDataArea.pageSize - 1)))" }
+            // A VMA starts on a page, as syzkaller's parseAddr rounds it.
+            if case .vma = value { offset = (address - SyzDataArea.textBase) & ~(SyzDataArea.pageSize - 1) }
+            else { offset = address - SyzDataArea.textBase }
         case .pointer(nil, let inner):
             guard let placed = place(size: Self.byteSize(inner)) else { throw Skip(reason: "no room left in the data area for an &AUTO buffer") }
             offset = placed
         default:
             throw Skip(reason: "not a user address")
         }
-        return offset == 0 ? "data" : "data+\(hex(offset))"
+        return offset == 0 ? "data" : "data+\(offset.hex)"
     }
 
     /// The bytes a pointee takes in memory, where the program writes them.
@@ -543,12 +544,4 @@ public struct SyzProgramScenario {
         }
     }
 
-    private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
-
-    /// Little-endian words of a buffer's bytes, the last one zero-padded.
-    private static func words(_ bytes: [UInt8]) -> [UInt64] {
-        stride(from: 0, to: bytes.count, by: 8).map { start in
-            bytes[start..<min(start + 8, bytes.count)].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        }
-    }
 }
