@@ -57,7 +57,7 @@ public struct SyzProgramScenario {
         var numbers = [0]
         writer.current = 0
         writer.note("# syzkaller's executor maps its 16M data area (0x7f0000000000 in the program's text) before the first call.")
-        writer.emit("data = mmap length=16M", 0)
+        writer.lines.append(Line(text: "data = mmap length=16M", source: 0, command: ("data = mmap length=16M", 0)))
         for line in program {
             writer.current = texts.count
             switch line {
@@ -247,7 +247,27 @@ public struct SyzProgramScenario {
             let length = try literal(fields[3], bits: 32)
             if length > 0, case .integer = fields[4] { throw Skip(reason: "data_uptr is not a buffer the kernel can write") }
             emit("get_hw_info dev_id=\(try id(fields, 2)) data_len=\(length.hex)", call.line)
-        case .vfioIOAS, .hwptInvalidate:
+        case .hwptInvalidate:
+            try reserved(fields, 6)
+            // IOMMU_HWPT_INVALIDATE_DATA_SELFTEST: struct iommu_hwpt_invalidate_selftest { flags, iotlb_id }.
+            guard try literal(fields[3], bits: 32) == 0xdead_beef else { throw Skip(reason: "a data_type other than the selftest's, which dev_iommu.txt does not describe") }
+            let count = try literal(fields[5], bits: 32)
+            var entries = ""
+            switch fields[2] {
+            case .null, .integer(0): break
+            case .pointer(_, .array(let items)?):
+                guard UInt64(items.count) == count else {
+                    throw Skip(reason: "entry_num \(count) with \(items.count) entries given: the kernel reads memory the program does not give")
+                }
+                entries = " entries=" + (try items.map { (item) throws(Skip) -> String in
+                    guard case .group(let entry) = item, entry.count == 2 else { throw Skip(reason: "an entry is not {flags, iotlb_id}") }
+                    return "{flags=\(try integer(entry[0], bits: 32)) iotlb_id=\(try integer(entry[1], bits: 32))}"
+                }).joined(separator: ",")
+            default:
+                throw Skip(reason: "data_uptr is not a literal array of entries")
+            }
+            emit("hwpt_invalidate hwpt_id=\(try id(fields, 1)) data_type=selftest\(entries) entry_len=\(try integer(fields[4], bits: 32)) entry_num=\(count.hex)", call.line)
+        case .vfioIOAS:
             throw Skip(reason: "the replay does not read this ioctl's struct yet")
         }
     }
