@@ -46,7 +46,7 @@ struct TUI: ParsableCommand {
                 return
             }
         } else if let replayed = qemuTrace ?? syz {
-            guard file == nil, qemuTrace == nil || syz == nil else { throw ValidationError("give one of a scenario FILE, --qemu-trace and --syz") }
+            guard file == nil, qemuTrace == nil || syz == nil else { throw ValidationError("give a scenario FILE, --qemu-trace or --syz: one of them, not both") }
             let (text, _) = try qemuTrace != nil ? importQEMUTrace(replayed) : importSyzProgram(replayed)
             let scenario: Scenario
             do throws(ScenarioParseErrors) {

@@ -77,6 +77,7 @@ import TestSupport
     ioctl$IOMMU_DESTROY$hwpt(r0, 0x3b80, &AUTO={0x8, r8})
     ioctl$IOMMU_DESTROY$hwpt(r0, 0x3b80, &AUTO={0x8, r8}) # ENOENT
     ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, r9})
+    ioctl$IOMMU_IOAS_COPY$syz(r0, 0x3b83, &AUTO={0x28, 0x3, r9, r1, 0x1000, 0x0, 0x1000000, 0x0})
     ioctl$IOMMU_HWPT_INVALIDATE$TEST(r0, 0x3b8d, &AUTO={0x20, r7, &AUTO=[{0x0, 0x1}, {0x1, 0x0}], 0xdeadbeef, 0x8, 0x2, 0x0}) # EINVAL
     """
 
@@ -90,12 +91,14 @@ import TestSupport
         #expect(replay.scenario.contains("r8 = hwpt_alloc dev_id=r2.out_idev_id pt_id=r7 flags=0x0 data_type=selftest iotlb=0xbadbeef data_len=0x4 # syz 14"))
         #expect(replay.scenario.contains("destroy id=r8 expect=ENOENT # syz 18"))
         // A nest parent is no nested HWPT: the selftest's cache_invalidate_user is not there (EINVAL).
-        #expect(replay.scenario.contains("hwpt_invalidate hwpt_id=r7 data_type=selftest entries={flags=0x0 iotlb_id=0x1},{flags=0x1 iotlb_id=0x0} entry_len=0x8 entry_num=0x2 expect=EINVAL # syz 20"))
+        #expect(replay.scenario.contains("hwpt_invalidate hwpt_id=r7 data_type=selftest entries={flags=0x0 iotlb_id=0x1},{flags=0x1 iotlb_id=0x0} entry_len=0x8 entry_num=0x2 expect=EINVAL # syz 21"))
+        // IOAS_COPY$syz without MOCK_FLAGS_ACCESS_SYZ: src_iova is nth_area | offset << 32.
+        #expect(replay.scenario.contains("ioas_copy dst_ioas_id=r9 src_ioas_id=r1 src_iova=0x1000000 length=0x1000 dst_iova=0x0 flags=0x3 # syz 20"))
         let reports = try Self.reports(replay.scenario)
         // Every call but the openat, and every one as the kernel ends it.
-        #expect(reports.keys.sorted() == Array(2...20))
+        #expect(reports.keys.sorted() == Array(2...21))
         #expect(reports.values.allSatisfy { $0.passed })
-        #expect(reports.filter { $0.key < 18 }.values.allSatisfy { $0.result.status == .ok })
+        #expect(reports.filter { $0.key < 18 || $0.key == 20 }.values.allSatisfy { $0.result.status == .ok })
         #expect(reports[4]?.result.field("out_hwpt_id") == .integer(5))
         #expect(reports[7]?.result.field("test_reg") == .address(0xdeadbeef))
         #expect(reports[12]?.result.field("value") == .words([0x4443_4241]))
@@ -219,17 +222,34 @@ import TestSupport
     /// warning is located on a line of the input, and the scenario written always parses.
     @Test func fuzzedProgramsNeverTrapAndAlwaysGiveAScenario() throws {
         var random = SplitMix64(seed: 0x5_7a11)
-        let pool = (Samples.lines(Self.test) + Samples.lines(Self.csource)).filter { !$0.isEmpty }
+        let pool = (Samples.lines(Self.test) + Samples.lines(Self.csource) + Self.hwptProgram.split(separator: "\n").map(String.init))
+            .filter { !$0.isEmpty && !$0.hasPrefix("//") && !$0.hasPrefix("syscall(") }
+        // Every variant's name, to give a call another's layout.
+        let names = Set(pool.compactMap { line in line.range(of: "ioctl$").map { String(line[$0.lowerBound...].prefix { $0 != "(" }) } })
+            .sorted() + ["ioctl$IOMMU_IOAS_COPY$syz", "ioctl$IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS", "ioctl$IOMMU_TEST_OP_ACCESS_RW$syz"]
         let inserts = ["{", "}", "[", "]", "(", ")", ",", "'", "\"", "<r9=>", "r99", "&AUTO=", "&(0x7f0000fff000/0x100000)=nil",
                        "0xffffffffffffffffff", "AUTO", "nil", "@u=", "\\x", "# EINVAL", "\u{1b}[2J", "\0", "$", "/0x3+0x1"]
-        for round in 0..<150 {
+        // Every line under every variant's name: the layouts a program may mix up.
+        let opening = "r0 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)"
+        for line in pool {
+            guard let name = line.range(of: "ioctl$"), let open = line[name.lowerBound...].firstIndex(of: "(") else { continue }
+            for other in names {
+                let text = opening + "\n" + line[..<name.lowerBound] + other + line[open...]
+                #expect((try? Scenario(source: Self.replay(text).1.scenario)) != nil, "\(other) on \(line)")
+            }
+        }
+        for round in 0..<300 {
             var lines = (0..<(1 + random.below(12))).map { _ in random.pick(pool) }
             for _ in 0..<random.below(6) {
                 let index = random.below(lines.count)
                 var chars = Array(lines[index])
                 let at = chars.isEmpty ? 0 : random.below(chars.count)
-                switch random.below(3) {
+                switch random.below(4) {
                 case 0: chars.insert(contentsOf: random.pick(inserts), at: at)
+                case 3:
+                    if let open = lines[index].firstIndex(of: "("), let name = lines[index].range(of: "ioctl$") {
+                        chars = Array(lines[index][..<name.lowerBound] + random.pick(names) + lines[index][open...])
+                    }
                 case 1: chars = Array(chars.prefix(at))
                 default: if !chars.isEmpty { chars.remove(at: at) }
                 }

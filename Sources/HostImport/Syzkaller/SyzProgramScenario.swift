@@ -379,7 +379,8 @@ public struct SyzProgramScenario {
         case .ioasAlloc: 3
         case .ioasAllowIOVAs: 5
         case .ioasIOVARanges: 6
-        case .ioasMap, .ioasCopy: 7
+        case .ioasMap: 7
+        case .ioasCopy: variant.hasSuffix("$syz") ? 8 : 7
         case .ioasUnmap: 4
         case .option: 6
         case .vfioIOAS: 4
