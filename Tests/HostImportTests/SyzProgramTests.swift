@@ -191,6 +191,21 @@ import TestSupport
         #expect(try Session().run(Scenario(source: replay.scenario)).allSatisfy(\.passed))
     }
 
+    /// The replay's sources are a timeline of program lines: stepping lands on calls, and a
+    /// call that ends otherwise than its errno comment says is the one mark.
+    @Test func theReplayIsATimelineOfProgramLines() throws {
+        let (_, replay) = Self.replay(Self.hwptProgram.replacingOccurrences(of: "&AUTO={0x8, r8}) # ENOENT", with: "&AUTO={0x8, r8}) # EINVAL"))
+        let timeline = try Timeline(sources: replay.sources, start: Session.init)
+        #expect(timeline.count == 22)
+        #expect(timeline.source(0).line == 0 && timeline.source(1).line == 1 && timeline.source(1).commands.isEmpty)
+        #expect(timeline.source(1).note?.contains("opens /dev/iommu") == true)
+        #expect(timeline.markCount == 1)
+        let mark = try #require(timeline.nextMark(after: 0))
+        #expect(timeline.source(mark).line == 18 && timeline.outcome(mark).status == .errno(.ENOENT))
+        timeline.move(to: 3)
+        #expect(timeline.outcome(3).status == .ok && timeline.source(3).text.hasPrefix("ioctl$IOMMU_TEST_OP_MOCK_DOMAIN("))
+    }
+
     @Test func malformedProgramsGiveLocatedWarnings() {
         let (reader, replay) = Self.replay("""
         r0 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)
