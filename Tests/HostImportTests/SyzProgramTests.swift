@@ -179,6 +179,28 @@ import TestSupport
         #expect((try? Scenario(source: replay.scenario)) != nil)
     }
 
+    /// A resource defined again gets a fresh binding while another resource still names the old one.
+    @Test func aRedefinedResourceKeepsTheOthersMeaning() throws {
+        let (_, replay) = Self.replay("""
+        r0 = openat$iommufd(0xffffffffffffff9c, &AUTO='/dev/iommu\\x00', 0x0, 0x0)
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0})
+        ioctl$IOMMU_TEST_OP_MOCK_DOMAIN(r0, 0x3ba0, &AUTO={0x48, 0x2, r1, 0x0, <r4=>0x0, <r3=>0x0, <r2=>0x0})
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r4=>0x0})
+        ioctl$IOMMU_DESTROY$hwpt(r0, 0x3b80, &AUTO={0x8, r3})
+        ioctl$IOMMU_DESTROY$ioas(r0, 0x3b80, &AUTO={0x8, r4})
+        ioctl$IOMMU_IOAS_ALLOC(r0, 0x3b81, &AUTO={0xc, 0x0, <r1=>0x0})
+        """)
+        #expect(replay.scenario.contains("r4_4 = ioas_alloc # syz 4"))
+        #expect(replay.scenario.contains("destroy id=r4.out_hwpt_id # syz 5"))
+        #expect(replay.scenario.contains("destroy id=r4_4 # syz 6"))
+        // Nothing else names r1: it is bound again as it is.
+        #expect(replay.scenario.contains("r1 = ioas_alloc # syz 7"))
+        let reports = try Self.reports(replay.scenario)
+        // The mock device holds its automatic HWPT (EBUSY); the new IOAS, id 5, goes.
+        #expect(reports[5]?.result.status == .errno(.EBUSY) && reports[6]?.result.status == .ok)
+        #expect(reports[4]?.result.field("out_ioas_id") == .integer(5))
+    }
+
     /// A call a `sys/linux/test` program comments with an errno must end with it (pkg/runtest).
     @Test func aRuntestErrnoCommentBecomesAnExpectation() throws {
         let (_, replay) = Self.replay("""
