@@ -21,6 +21,8 @@ struct TUI: ParsableCommand {
     var faults: [String] = []
     @Option(help: "A QEMU trace log (-trace 'iommufd*'): opened as the scenario `import qemu-trace` writes of it.")
     var qemuTrace: String?
+    @Option(help: "A syzkaller program (syz text of ioctl$IOMMU_* calls): opened as the scenario `import syz` writes of it.")
+    var syz: String?
     @Option(help: "A theme: dark, light, mono, or a TOML file.") var theme: String = "dark"
     @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
@@ -29,7 +31,11 @@ struct TUI: ParsableCommand {
         if let host {
             try open(host: host)
         } else if let qemuTrace {
-            try openReplay(try importQEMUTrace(qemuTrace).replay, option: "--qemu-trace", unit: "trace line", path: qemuTrace)
+            try checkOneRecord("--qemu-trace")
+            try openReplay(try importQEMUTrace(qemuTrace).replay, unit: "trace line", path: qemuTrace)
+        } else if let syz {
+            try checkOneRecord("--syz")
+            try openReplay(try importSyzProgram(syz).replay, unit: "program line", path: syz)
         } else {
             let path = try file ?? defaultScenarioPath()
             let text = try scenarioText(path)
@@ -64,11 +70,16 @@ struct TUI: ParsableCommand {
         try present(model)
     }
 
-    /// A replayed record of a real VMM, read from `path` (given with `option`, `--qemu-trace`):
+    /// A replayed record (`option`) is opened alone: with no scenario FILE and no other record.
+    private func checkOneRecord(_ option: String) throws {
+        guard file == nil else { throw ValidationError("give a scenario FILE or \(option), not both") }
+        guard qemuTrace == nil || syz == nil else { throw ValidationError("give --qemu-trace or --syz, not both") }
+    }
+
+    /// A replayed record of a real VMM, read from `path`:
     /// the inspector opens on its timeline, shown and focused; `unit` names its lines ("trace
     /// line"). Without a terminal, the replayed model's summary, as `show` prints a scenario's.
-    private func openReplay(_ replay: ImportedReplay, option: String, unit: String, path: String) throws {
-        guard file == nil else { throw ValidationError("give a scenario FILE or \(option), not both") }
+    private func openReplay(_ replay: ImportedReplay, unit: String, path: String) throws {
         let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: nil)
         let model: InspectorModel
         do {
