@@ -70,6 +70,12 @@ import TestSupport
             ("smmuv3_cmdq_cfgi_ste streamid= 0x10", .smmuv3STE(streamID: 0x10)),
             ("smmuv3_cmdq_cfgi_ste streamid =16", .smmuv3STE(streamID: 0x10)),
             ("smmuv3_cmdq_cfgi_ste_range start=0x0 - end=0x1f", .smmuv3STERange(first: 0, last: 0x1f)),
+            ("smmuv3_cmdq_cfgi_cd sid=0x10", .smmuv3CD(streamID: 0x10)),
+            ("smmuv3_cmdq_cfgi_cd streamid = 16", .smmuv3CD(streamID: 0x10)),
+            ("smmu_config_cache_inv Config cache INV for sid=0x10", .smmuv3STE(streamID: 0x10)),
+            ("smmuv3_config_cache_inv Config cache INV for sid 16", .smmuv3STE(streamID: 0x10)),
+            ("smmuv3_cmdq_tlbi_nh vmid=2", .smmuTLB(asid: nil, vmid: 2, address: nil)),
+            ("smmuv3_cmdq_tlbi_nsnh ", .smmuTLB(asid: nil, vmid: nil, address: nil)),
             ("smmu_configs_inv_sid_range Config cache INV SID range from 0x8 to 0xf", .smmuv3STERange(first: 8, last: 0xf)),
             ("smmuv3_range_inval vmid=0 asid=1 addr=0x10000000 tg=1 num_pages=0x2 ttl=3 leaf=1 stage=1",
              .smmuv3Range(vmid: 0, asid: 1, address: 0x1000_0000, granule: 1, pages: 2, ttl: 3, leaf: true, stage: 1)),
@@ -160,8 +166,12 @@ import TestSupport
             "smmuv3_range_inval vmid=0 asid=1 addr=0x10000000 tg=1 num_pages=0x2 ttl=3 leaf=1 stage=1",
             "vtd_inv_desc_iotlb_pages iotlb invalidate domain 0x1 addr 0x100000 mask 0x0", "amdvi_translation_result devid: 00:04.0 gpa 0x5000 hpa 0x9000",
             "vtd_switch_address_space Device 00:1f.2 switching address space (iommu enabled=1)", "smmuv3_cmdq_cfgi_ste streamid= 0x10",
+            "smmuv3_translate_success m sid=0x18 iova=0x100000 translated=0x7000 perm=0x3", "vtd_dmar_fault sid 0x18 fault 5 addr 0x100000 write 1",
         ]
-        let model = Session()
+        // Compared with a model that has the trace's device bound, attached and mapped, so the
+        // mangled requesters and addresses reach every comparison.
+        let shadow = try Timeline(sources: QEMUTraceScenario.replay(Self.read(Self.shadowTrace).records, file: "t").sources,
+                                  start: { Session() })
         for _ in 0..<300 {
             var bytes = Array(lines[random.below(lines.count)].utf8)
             for _ in 0..<random.below(6) where !bytes.isEmpty {
@@ -176,7 +186,7 @@ import TestSupport
             for record in reader.records {
                 guard case .observation(let observed) = record.event else { continue }
                 _ = observed.summary
-                _ = observed.compare(with: ModelReader(model.iommufd))
+                _ = observed.compare(with: ModelReader(shadow.session.iommufd))
             }
         }
     }

@@ -73,7 +73,7 @@ extension QEMUTraceObservation: TimelineObservation {
 
     /// A device attached to a paging HWPT: the IOAS must hold the guest page at its IOVA.
     private static func compareShadow(_ t: EmulatedTranslation, _ guest: String, _ name: String, _ ioas: IOAS) -> ObservationVerdict {
-        let size = t.pageSize ?? 1
+        let size = max(t.pageSize ?? 1, 1)
         let first = t.iova & ~(size - 1)
         let page = IOVARange(start: first, last: first | (size - 1))
         let holder = "IOAS \(ioas.id.rawValue)"
@@ -234,6 +234,7 @@ extension QEMUTraceObservation: TimelineObservation {
         switch i {
         case .smmuv3Command(let command): return "smmuv3 command \(command)"
         case .smmuv3STE(let sid): return "smmuv3 STE of SID \(UInt64(sid).hex)"
+        case .smmuv3CD(let sid): return "smmuv3 CDs of SID \(UInt64(sid).hex)"
         case .smmuv3STERange(let first, let last): return "smmuv3 STEs of SIDs \(UInt64(first).hex)-\(UInt64(last).hex)"
         case .smmuv3Range(let vmid, let asid, let address, let tg, let pages, let ttl, let leaf, let stage):
             return "smmuv3 TLB range vmid \(vmid) asid \(asid) addr \(address.hex) pages \(pages.hex) tg \(tg) ttl \(ttl)\(leaf ? " leaf" : "")"

@@ -75,8 +75,11 @@ public struct EmulatedFault: Sendable, Equatable {
 public enum GuestInvalidation: Sendable, Equatable {
     /// `smmuv3_cmdq_opcode`: the command the SMMU's queue consumed (`SMMU_CMD_TLBI_NH_VA`).
     case smmuv3Command(String)
-    /// `smmuv3_cmdq_cfgi_ste`: CMD_CFGI_STE of one StreamID.
+    /// `smmuv3_cmdq_cfgi_ste`: CMD_CFGI_STE of one StreamID; `smmu_config_cache_inv`: QEMU
+    /// dropping that StreamID's cached configuration.
     case smmuv3STE(streamID: UInt32)
+    /// `smmuv3_cmdq_cfgi_cd`: CMD_CFGI_CD(_ALL) of one StreamID.
+    case smmuv3CD(streamID: UInt32)
     /// `smmuv3_cmdq_cfgi_ste_range` and `smmu_configs_inv_sid_range`: STEs `[first, last]`.
     case smmuv3STERange(first: UInt32, last: UInt32)
     /// `smmuv3_range_inval` (`smmuv3_s1_range_inval` before 9.1): CMD_TLBI_*_VA(A)/_IPA.
@@ -171,7 +174,15 @@ extension QEMUTraceObservation {
         // "IOTLB invalidate ipa=... vmid=%d addr=..." forms and the ASID/VMID-wide ones.
         "smmu_iotlb_inv_ipa": smmuTLB, "smmu_iotlb_inv_asid": smmuTLB, "smmu_iotlb_inv_vmid": smmuTLB,
         "smmu_iotlb_inv_vmid_s1": smmuTLB, "smmu_iotlb_inv_asid_vmid": smmuTLB, "smmu_iotlb_inv_all": smmuTLB,
-        "smmuv3_cmdq_tlbi_nh": smmuTLB, "smmuv3_cmdq_tlbi_nh_asid": smmuTLB, "smmuv3_cmdq_tlbi_s12_vmid": smmuTLB,
+        "smmuv3_cmdq_tlbi_nh": smmuTLB, "smmuv3_cmdq_tlbi_nsnh": smmuTLB, "smmuv3_cmdq_tlbi_nh_asid": smmuTLB,
+        "smmuv3_cmdq_tlbi_s12_vmid": smmuTLB,
+        // "sid=0x%x" ("streamid = %d" before 5.2)
+        "smmuv3_cmdq_cfgi_cd": { w in
+            (w.keyed("sid") ?? w.keyed("streamid")).flatMap(number).flatMap(UInt32.init(exactly:)).map { .invalidation(.smmuv3CD(streamID: $0)) }
+        },
+        // "Config cache INV for sid=0x%x" (smmu_config_cache_inv; smmuv3_config_cache_inv "... for sid %d" before)
+        "smmu_config_cache_inv": smmuConfigInvalidation,
+        "smmuv3_config_cache_inv": smmuConfigInvalidation,
         // "<--- %s"
         "smmuv3_cmdq_opcode": { w in
             guard w.count == 2, w.words[0] == "<---" else { return nil }
@@ -259,6 +270,10 @@ extension QEMUTraceObservation {
                                     reason: .smmuv3(smmuEventID(name), name: name)))
     }
 
+    private static let smmuConfigInvalidation: @Sendable (ObservationWords) -> QEMUTraceObservation? = { w in
+        (w.keyed("sid") ?? w.after("sid")).flatMap(number).flatMap(UInt32.init(exactly:)).map { .invalidation(.smmuv3STE(streamID: $0)) }
+    }
+
     // "vmid=%d asid=%d addr=0x%"PRIx64" tg=%d num_pages=0x%"PRIx64" ttl=%d leaf=%d stage=%d"
     // ("vmid =%d asid =%d ..." without stage= as smmuv3_s1_range_inval).
     private static let smmuRange: @Sendable (ObservationWords) -> QEMUTraceObservation? = { w in
@@ -313,6 +328,7 @@ extension QEMUTraceObservation {
         case "smmuv3_propagate_event", "smmuv3_record_event": return last.hasPrefix("sid=")
         case "smmuv3_cmdq_cfgi_ste": return last.last?.isHexDigit == true && last != "streamid"
         case "smmuv3_cmdq_cfgi_ste_range": return last.hasPrefix("end=")
+        case "smmuv3_cmdq_cfgi_cd", "smmu_config_cache_inv", "smmuv3_config_cache_inv": return last.last?.isNumber == true
         case "smmu_configs_inv_sid_range": return label == "to"
         case "smmuv3_range_inval": return last.hasPrefix("stage=")
         case "smmuv3_s1_range_inval": return last.hasPrefix("leaf=")
@@ -353,6 +369,8 @@ struct ObservationWords {
             if let key = pendingKey {
                 closed.append(Substring(String(key) + String(word)))
                 pendingKey = nil
+            } else if word == "=", let last = closed.popLast() {
+                pendingKey = Substring(String(last) + "=")
             } else if word.hasPrefix("="), word.count > 1, let last = closed.popLast() {
                 closed.append(Substring(String(last) + String(word)))
             } else if word.hasSuffix("="), word.count > 1 {
