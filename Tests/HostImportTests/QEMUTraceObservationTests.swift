@@ -217,7 +217,7 @@ import TestSupport
             (0..<timeline.count).first { timeline.source($0).line == line }.flatMap { timeline.outcome($0).verdict }
         }
         func index(_ line: Int) -> Int? { (0..<timeline.count).first { timeline.source($0).line == line } }
-        #expect(verdict(7) == .agrees("model: IOAS 2 maps 0x100000 rw at user VA 0x7f0000000000 (the GPA is not compared: the model's user VAs are its own)"))
+        #expect(verdict(7) == .agrees("model: IOAS 2 maps 0x100000 rw at user VA 0x7f0000000000 (the GPA is not compared: the trace shows no guest RAM layout, vfio_listener_region_add_ram, for the VMM memory mapped there)"))
         #expect(verdict(8) == .disagrees("guest: dev 00:03.0 iova 0x200000 → gpa 0x8000; model: IOAS 2 maps nothing at 0x200000 (dev1's DMA there faults: the shadow mapping is missing or stale)"))
         #expect(verdict(9) == .notComparable("dev 00:04.0 is an emulated device, not one the trace bound to iommufd"))
         #expect(verdict(10) == .agrees("model: IOAS 2 maps nothing at 0x300000 either"))
@@ -230,6 +230,40 @@ import TestSupport
         #expect(first == index(8))
         #expect(timeline.outcome(first).mark == .disagreement)
         #expect(timeline.nextMark(after: first) == index(11))
+        #expect((0..<timeline.count).allSatisfy { timeline.outcome($0).failedCommand == nil })
+    }
+
+    /// With guest RAM laid out by the VFIO listener, the GPA a shadow mapping holds is
+    /// compared too: a mapping left pointing at another guest page is stale.
+    @Test func aStaleShadowMappingDisagreesWhenTheTraceLaysOutGuestRAM() throws {
+        let trace = """
+            iommufd_cdev_connect_and_bind  [iommufd=15] Successfully bound device 0000:00:03.0 (fd=26): output devid=1
+            iommufd_backend_alloc_ioas  iommufd=15 ioas=2
+            iommufd_cdev_attach_ioas_hwpt  [iommufd=15] Successfully attached device 0000:00:03.0 (26) to id=2
+            vfio_listener_region_add_ram region_add [ram] 0x0 - 0x7fffffff [0x7fb800000000]
+            iommufd_backend_map_dma  iommufd=15 ioas=2 iova=0x100000 size=0x1000 addr=0x7fb800007000 readonly=0 (0)
+            vtd_dmar_translate dev 00:03.00 iova 0x100000 -> gpa 0x7000 mask 0xfff
+            vtd_dmar_translate dev 00:03.00 iova 0x100000 -> gpa 0x9000 mask 0xfff
+            iommufd_backend_map_dma  iommufd=15 ioas=2 iova=0x200000 size=0x1000 addr=0x7fc000000000 readonly=0 (0)
+            vtd_dmar_translate dev 00:03.00 iova 0x200000 -> gpa 0x8000 mask 0xfff
+            iommufd_backend_unmap_dma  iommufd=15 ioas=2 iova=0x100000 size=0x1000 (0)
+            vtd_dmar_translate dev 00:03.00 iova 0x100000 -> gpa 0x7000 mask 0xfff
+            """
+        let records = Self.read(trace).records
+        guard case .observation(.translation(let first)) = records[5].event else { Issue.record("line 6"); return }
+        #expect(first.shadow == ShadowedMemory(layoutKnown: true, mappedVA: [2: 0x7fb8_0000_7000], mappedGPA: [2: 0x7000]))
+        guard case .observation(.translation(let last)) = records[10].event else { Issue.record("line 11"); return }
+        #expect(last.shadow == ShadowedMemory(layoutKnown: true, mappedVA: [:], mappedGPA: [:]))
+
+        let timeline = try Timeline(sources: QEMUTraceScenario.replay(records, file: "t").sources, start: { Session() })
+        func verdict(_ line: Int) -> ObservationVerdict? {
+            (0..<timeline.count).first { timeline.source($0).line == line }.flatMap { timeline.outcome($0).verdict }
+        }
+        #expect(verdict(6) == .agrees("model: IOAS 2 maps 0x100000 rw at user VA 0x7f0000000000, VMM VA 0x7fb800007000 in the trace, which holds gpa 0x7000"))
+        #expect(verdict(7) == .disagrees("guest: dev 00:03.0 iova 0x100000 → gpa 0x9000; model: IOAS 2 maps 0x100000 rw at user VA 0x7f0000000000, VMM VA 0x7fb800007000 in the trace, which holds gpa 0x7000: a stale shadow mapping"))
+        #expect(verdict(9) == .disagrees("guest: dev 00:03.0 iova 0x200000 → gpa 0x8000; model: IOAS 2 maps 0x200000 rw at user VA 0x7f0000001000, VMM VA 0x7fc000000000 in the trace, which holds no guest RAM the trace lays out"))
+        if case .disagrees? = verdict(11) {} else { Issue.record("trace 11: \(String(describing: verdict(11)))") }
+        #expect(timeline.markCount == 3)
         #expect((0..<timeline.count).allSatisfy { timeline.outcome($0).failedCommand == nil })
     }
 

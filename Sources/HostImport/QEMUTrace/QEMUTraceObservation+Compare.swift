@@ -10,8 +10,9 @@ import ScenarioScript
 /// and the nest parent's stage 2, so the model computes the whole walk and the HPA behind the
 /// observed GPA and compares the two; for a device on a paging HWPT of an IOAS (QEMU shadows
 /// each guest mapping into the IOAS with map_dma), the IOAS must map the IOVA over the guest
-/// page with at least the observed permission. The model's user VAs are its own, not the VMM's,
-/// so in that case the GPA itself is not compared: presence and permission are.
+/// page with at least the observed permission, and, where the trace lays out guest RAM, the
+/// VMM memory its map_dma put there must hold the observed GPA (the model's user VAs are its
+/// own, so that VMM VA is the trace's, `ShadowedMemory`).
 extension QEMUTraceObservation: TimelineObservation {
     public var summary: String {
         switch self {
@@ -98,7 +99,17 @@ extension QEMUTraceObservation: TimelineObservation {
         if !rights.isSuperset(of: needed) {
             return .disagrees("\(guest); model: \(holder) maps \(t.iova.hex) \(rights.shortDescription) only")
         }
-        return .agrees("model: \(holder) maps \(t.iova.hex) \(rights.shortDescription) at user VA \(userVA.hex) (the GPA is not compared: the model's user VAs are its own)")
+        let mapping = "model: \(holder) maps \(t.iova.hex) \(rights.shortDescription) at user VA \(userVA.hex)"
+        guard let shadow = t.shadow, shadow.layoutKnown, let vmmVA = shadow.mappedVA[ioas.id.rawValue] else {
+            return .agrees("\(mapping) (the GPA is not compared: the trace shows no guest RAM layout, vfio_listener_region_add_ram, for the VMM memory mapped there)")
+        }
+        guard let held = shadow.mappedGPA[ioas.id.rawValue] else {
+            return .disagrees("\(guest); \(mapping), VMM VA \(vmmVA.hex) in the trace, which holds no guest RAM the trace lays out")
+        }
+        guard held == t.gpa else {
+            return .disagrees("\(guest); \(mapping), VMM VA \(vmmVA.hex) in the trace, which holds gpa \(held.hex): a stale shadow mapping")
+        }
+        return .agrees("\(mapping), VMM VA \(vmmVA.hex) in the trace, which holds gpa \(held.hex)")
     }
 
     /// A device on a nested HWPT: the model walks the guest's stage 1 and the parent's stage 2;

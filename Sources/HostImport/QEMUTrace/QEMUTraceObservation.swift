@@ -43,6 +43,8 @@ public struct EmulatedTranslation: Sendable, Equatable {
     public var pageSize: UInt64?
     /// `stage=` (1, 2, or 3 nested) from QEMU 9.1; nil before.
     public var stage: Int?
+    /// The VMM memory the trace's earlier lines put behind the IOVA (`withShadowedMemory`).
+    public var shadow: ShadowedMemory? = nil
 }
 
 /// Why an emulated IOMMU stopped a transaction.

@@ -24,6 +24,7 @@ public struct QEMUTraceReader {
         normalizer.finish { lines.append($0) }
         reader.warnings += normalizer.warnings
         for line in lines { reader.take(line) }
+        reader.records = QEMUTraceObservation.withShadowedMemory(reader.records)
         return reader
     }
 
