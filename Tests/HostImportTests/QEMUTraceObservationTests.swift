@@ -251,9 +251,9 @@ import TestSupport
             """
         let records = Self.read(trace).records
         guard case .observation(.translation(let first)) = records[5].event else { Issue.record("line 6"); return }
-        #expect(first.shadow == ShadowedMemory(layoutKnown: true, mappedVA: [2: 0x7fb8_0000_7000], mappedGPA: [2: 0x7000]))
+        #expect(first.shadow == ShadowedMemory(layoutKnown: true, mappings: [.init(ioas: 2, vmmVA: 0x7fb8_0000_7000, gpa: 0x7000)]))
         guard case .observation(.translation(let last)) = records[10].event else { Issue.record("line 11"); return }
-        #expect(last.shadow == ShadowedMemory(layoutKnown: true, mappedVA: [:], mappedGPA: [:]))
+        #expect(last.shadow == ShadowedMemory(layoutKnown: true, mappings: []))
 
         let timeline = try Timeline(sources: QEMUTraceScenario.replay(records, file: "t").sources, start: { Session() })
         func verdict(_ line: Int) -> ObservationVerdict? {

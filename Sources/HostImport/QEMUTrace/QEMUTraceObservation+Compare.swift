@@ -100,10 +100,11 @@ extension QEMUTraceObservation: TimelineObservation {
             return .disagrees("\(guest); model: \(holder) maps \(t.iova.hex) \(rights.shortDescription) only")
         }
         let mapping = "model: \(holder) maps \(t.iova.hex) \(rights.shortDescription) at user VA \(userVA.hex)"
-        guard let shadow = t.shadow, shadow.layoutKnown, let vmmVA = shadow.mappedVA[ioas.id.rawValue] else {
+        guard let shadow = t.shadow, shadow.layoutKnown, let traced = shadow.mapping(in: ioas.id.rawValue) else {
             return .agrees("\(mapping) (the GPA is not compared: the trace shows no guest RAM layout, vfio_listener_region_add_ram, for the VMM memory mapped there)")
         }
-        guard let held = shadow.mappedGPA[ioas.id.rawValue] else {
+        let vmmVA = traced.vmmVA
+        guard let held = traced.gpa else {
             return .disagrees("\(guest); \(mapping), VMM VA \(vmmVA.hex) in the trace, which holds no guest RAM the trace lays out")
         }
         guard held == t.gpa else {

@@ -5,12 +5,22 @@ import IOMMUCore
 /// (guest RAM as `vfio_listener_region_add_ram` lays it out). The model's user VAs are its
 /// own, so the GPA a model mapping stands for is known only through these lines.
 public struct ShadowedMemory: Sendable, Equatable {
+    /// One IOAS's mapping of the IOVA in the trace.
+    public struct Mapping: Sendable, Equatable {
+        public var ioas: UInt32
+        /// The VMM VA the IOAS's `map_dma` gave the IOVA.
+        public var vmmVA: UInt64
+        /// The GPA that VMM VA holds; nil for memory that is no guest RAM the layout shows.
+        public var gpa: UInt64?
+    }
+
     /// Whether the trace showed any guest RAM layout before the translation.
     public var layoutKnown: Bool
-    /// IOAS id → the VMM VA its `map_dma` gave the IOVA.
-    public var mappedVA: [UInt32: UInt64]
-    /// IOAS id → the GPA that VMM VA holds (absent: no guest RAM the layout shows).
-    public var mappedGPA: [UInt32: UInt64]
+    /// The IOASes that map the IOVA, by id (an array: most traces have one IOAS, and a
+    /// timeline of a million translations holds one of these each).
+    public var mappings: [Mapping]
+
+    public func mapping(in ioas: UInt32) -> Mapping? { mappings.first { $0.ioas == ioas } }
 }
 
 extension QEMUTraceObservation {
@@ -51,14 +61,12 @@ extension QEMUTraceObservation {
                 ram.removeAll { $0.range.intersects(range) }
                 ram.append((range, va))
             case .observation(.translation(var translation)) where !areas.isEmpty || !ram.isEmpty:
-                var view = ShadowedMemory(layoutKnown: !ram.isEmpty, mappedVA: [:], mappedGPA: [:])
-                for (ioas, tree) in areas {
+                var view = ShadowedMemory(layoutKnown: !ram.isEmpty, mappings: [])
+                for (ioas, tree) in areas.sorted(by: { $0.key < $1.key }) {
                     guard let (range, va) = tree.entry(containing: translation.iova) else { continue }
                     let mapped = va &+ (translation.iova - range.start)
-                    view.mappedVA[ioas] = mapped
-                    if let holder = ram.first(where: { mapped >= $0.va && mapped - $0.va <= $0.range.last - $0.range.start }) {
-                        view.mappedGPA[ioas] = holder.range.start &+ (mapped - holder.va)
-                    }
+                    let holder = ram.first { mapped >= $0.va && mapped - $0.va <= $0.range.last - $0.range.start }
+                    view.mappings.append(ShadowedMemory.Mapping(ioas: ioas, vmmVA: mapped, gpa: holder.map { $0.range.start &+ (mapped - $0.va) }))
                 }
                 translation.shadow = view
                 records[index].event = .observation(.translation(translation))
