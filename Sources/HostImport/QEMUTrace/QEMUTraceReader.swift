@@ -24,6 +24,7 @@ public struct QEMUTraceReader {
         normalizer.finish { lines.append($0) }
         reader.warnings += normalizer.warnings
         for line in lines { reader.take(line) }
+        reader.records = QEMUTraceObservation.withShadowedMemory(reader.records)
         return reader
     }
 
@@ -211,8 +212,11 @@ public struct QEMUTraceReader {
             else { return warn("not the vfio_mdev format") }
             return .vfioMdev(name: String(arguments[arguments.index(after: arguments.startIndex)..<close.lowerBound]), isMdev: flag != 0)
         default:
-            if let observed = QEMUTraceObservation(name: name, arguments: arguments) { return .observation(observed) }
-            return .other(name: name, arguments: arguments)
+            switch QEMUTraceObservation.read(name: name, arguments: arguments) {
+            case .success(let observed)?: return .observation(observed)
+            case .failure(let error)?: return warn(error.description)
+            case nil: return .other(name: name, arguments: arguments)
+            }
         }
     }
 
@@ -288,7 +292,7 @@ struct QEMUTraceContinuation: LineContinuation {
         case "vfio_mdev":
             return words.dropLast().last != "is_mdev"
         default:
-            return false
+            return QEMUTraceObservation.isComplete(name: name, words: words).map { !$0 } ?? false
         }
     }
 
