@@ -5,7 +5,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print one figure per line as 'name: value unit'.",
-        subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self, BenchTUI.self, BenchFaults.self])
+        subcommands: [BenchIOAS.self, BenchTranslate.self, BenchMap.self, BenchTUI.self, BenchFaults.self, BenchTimeline.self])
 }
 
 /// A rig's parameters, checked by the rig: its message becomes the usage error.
@@ -78,5 +78,19 @@ struct BenchFaults: ParsableCommand {
 
     func validate() throws { _ = try rig() }
     func rig() throws -> FaultLogBenchmark { try validated { () throws(BenchmarkError) in try FaultLogBenchmark(lines: lines) } }
+    func run() throws { try rig().run { print($0) } }
+}
+
+struct BenchTimeline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline", abstract: "A QEMU trace's replay as a timeline: replay, jump and step-back times, peak memory.")
+
+    @Option(help: "Map, translate and unmap events in the synthetic trace (\(TimelineBenchmark.eventRange)).") var events: Int = 100_000
+    @Option(help: "Random jumps, and steps back, measured (\(TimelineBenchmark.moveRange)).") var moves: Int = 50
+
+    func validate() throws { _ = try rig() }
+    func rig() throws -> TimelineBenchmark {
+        try validated { () throws(BenchmarkError) in try TimelineBenchmark(events: events, moves: moves) }
+    }
     func run() throws { try rig().run { print($0) } }
 }
