@@ -69,3 +69,19 @@ public final class NestedDomain {
         self.configuration = configuration
     }
 }
+
+extension PagingDomain: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> PagingDomain {
+        let copy = PagingDomain(driver: copier.copy(driver), stage: stage, aperture: aperture, pageSizes: pageSizes,
+                                table: copier.copy(table), nestParent: nestParent, dirtyTracking: dirtyTracking)
+        copy.dirtyTrackingEnabled = dirtyTrackingEnabled
+        copy.enforcesCacheCoherency = enforcesCacheCoherency
+        return copy
+    }
+}
+
+extension NestedDomain: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> NestedDomain {
+        NestedDomain(driver: copier.copy(driver), parent: copier.copy(parent), configuration: configuration)
+    }
+}
