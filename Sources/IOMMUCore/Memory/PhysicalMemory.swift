@@ -41,6 +41,10 @@ public final class PhysicalMemory {
     /// Bytes of frame storage actually held (touched frames only).
     public var residentBytes: Int { frames.count * Int(Self.frameSize) }
 
+    /// The addresses of the frames holding storage, ascending: with `peek64`, everything the
+    /// memory holds (two memories hold the same words when these and their words agree).
+    public var residentFrames: [UInt64] { frames.keys.sorted() }
+
     /// Allocates `length` bytes (a multiple of 4K) of zeroed, physically contiguous memory
     /// aligned to `alignment`; returns its physical address.
     public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Errno) -> UInt64 {

@@ -33,7 +33,9 @@ public final class AMDVi: IOMMUDriver {
     /// `protection_domain_init`; Linux frees and reuses ids, the simulator never reuses one).
     /// Linux's ids are global; here each IOMMU numbers the domains its DTEs name, so a domain
     /// another AMD-Vi instance allocated gets an id of this one at its first install.
-    var domainIDs: [ObjectIdentifier: UInt16] = [:]
+    /// The domains are retained (as VT-d's are) so that an id never moves to a new domain that
+    /// happens to reuse a freed one's identity.
+    var domainIDs: [ObjectIdentifier: (domain: PagingDomain, id: UInt16)] = [:]
     var nextDomainID = 1
     /// Other AMD-Vi instances with devices attached to a domain this one allocated: its
     /// `iotlb_sync` flushes them too (Linux walks `pdom->iommu_array`).
@@ -64,8 +66,11 @@ public final class AMDVi: IOMMUDriver {
         copy.deviceTable = deviceTable
         copy.nextDomainID = nextDomainID
         copy.configurationCache = configurationCache
-        copier.rekey(domainIDs) { copy.domainIDs = $0 }
         copier.later { [self] in
+            for (domain, id) in domainIDs.values {
+                let copied = copier.copy(domain)
+                copy.domainIDs[ObjectIdentifier(copied)] = (copied, id)
+            }
             let peers = peers.mapValues { $0.compactMap { $0.iommu.map { WeakAMDVi(iommu: copier.copy($0)) } } }
             copier.rekey(peers) { copy.peers = $0 }
         }
@@ -81,7 +86,7 @@ public final class AMDVi: IOMMUDriver {
     }
 
     /// The DomainID of a paging domain this IOMMU allocated.
-    public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[ObjectIdentifier(domain)] }
+    public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[ObjectIdentifier(domain)]?.id }
 
     /// `pdom_id_alloc`: `ida_alloc_range(1, MAX_DOMAIN_ID - 1)`.
     func allocateDomainID() throws(Errno) -> UInt16 {
@@ -138,7 +143,7 @@ public final class AMDVi: IOMMUDriver {
         default:
             throw .EOPNOTSUPP
         }
-        domainIDs[ObjectIdentifier(domain)] = try allocateDomainID()
+        domainIDs[ObjectIdentifier(domain)] = (domain, try allocateDomainID())
         return domain
     }
 
