@@ -148,6 +148,14 @@ public struct MapBenchmark {
         output("\(name).gib_mapped: \(bytes >> 30) GiB")
         output("\(name).pagetable_bytes_per_4k_page: \(String(format: "%.3f", Double(machine.physical.residentBytes) / Double(mappedPages))) B")
         output("\(name).resident_bytes_per_4k_page: \(String(format: "%.1f", Double(residentBytes() - before) / Double(mappedPages))) B")
+        // A fork of the whole model (what `Session.fork()` copies): the objects, and one
+        // shared reference per page-table frame.
+        let beforeFork = residentBytes()
+        let forkClock = ContinuousClock.now
+        let fork = ModelCopy.copying { $0.copy(fd) }
+        let forkTime = ContinuousClock.now - forkClock
+        output("\(name).fork: \(String(format: "%.3f", Double(forkTime.components.attoseconds) / 1e15 + Double(forkTime.components.seconds) * 1e3)) ms")
+        output("\(name).fork_resident_bytes: \(residentBytes() - beforeFork) B for \(fork.machine.physical.residentFrames.count) frames")
     }
 
     /// The process's resident set (`/proc/self/statm`), in bytes.
