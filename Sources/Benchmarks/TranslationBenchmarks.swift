@@ -154,8 +154,20 @@ public struct MapBenchmark {
         let forkClock = ContinuousClock.now
         let fork = ModelCopy.copying { $0.copy(fd) }
         let forkTime = ContinuousClock.now - forkClock
-        output("\(name).fork: \(String(format: "%.3f", Double(forkTime.components.attoseconds) / 1e15 + Double(forkTime.components.seconds) * 1e3)) ms")
-        output("\(name).fork_resident_bytes: \(residentBytes() - beforeFork) B for \(fork.machine.physical.residentFrames.count) frames")
+        output("\(name).fork: \(milliseconds(forkTime)) ms")
+        let frames = fork.machine.physical.residentFrames
+        output("\(name).fork_resident_bytes: \(residentBytes() - beforeFork) B for \(frames.count) frames")
+        // The fork's first write unshares the frame table (one reference per frame) and copies one frame.
+        let beforeWrite = residentBytes()
+        let writeClock = ContinuousClock.now
+        try fork.machine.physical.write64(frames[0], fork.machine.physical.peek64(frames[0]))
+        let writeTime = ContinuousClock.now - writeClock
+        output("\(name).fork_first_write: \(milliseconds(writeTime)) ms")
+        output("\(name).fork_first_write_resident_bytes: \(residentBytes() - beforeWrite) B")
+    }
+
+    private func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.3f", Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15)
     }
 
     /// The process's resident set (`/proc/self/statm`), in bytes.
