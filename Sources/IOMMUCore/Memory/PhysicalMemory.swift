@@ -38,7 +38,8 @@ public final class PhysicalMemory {
 
     public init() {}
 
-    /// Bytes of frame storage actually held (touched frames only).
+    /// Bytes of frame storage actually held (touched frames only; a frame shared with a fork
+    /// counts in each).
     public var residentBytes: Int { frames.count * Int(Self.frameSize) }
 
     /// The addresses of the frames holding storage, ascending: with `peek64`, everything the
