@@ -92,8 +92,8 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     /// `increase_top` (`PT_FEAT_DYNAMIC_TOP`; AMD v1's `increase_address_space`): while
     /// `address` is beyond the top's reach and the format can grow, a new top table whose
-    /// entry 0 points to the old top, one level at a time; then `topChanged`. Tables never
-    /// shrink.
+    /// entry 0 points to the old top, one level at a time; then `owner`'s driver is told
+    /// (`topChanged(of:)`). Tables never shrink.
     private func growTop(toCover address: UInt64) throws(Errno) {
         var grew = false
         defer { if grew, let owner { owner.driver.topChanged(of: owner) } }
