@@ -33,9 +33,7 @@ public final class AMDVi: IOMMUDriver {
     /// `protection_domain_init`; Linux frees and reuses ids, the simulator never reuses one).
     /// Linux's ids are global; here each IOMMU numbers the domains its DTEs name, so a domain
     /// another AMD-Vi instance allocated gets an id of this one at its first install.
-    /// The domains are retained (as VT-d's are) so that an id never moves to a new domain that
-    /// happens to reuse a freed one's identity.
-    var domainIDs: [ObjectIdentifier: (domain: PagingDomain, id: UInt16)] = [:]
+    var domainIDs = DomainNumbers<UInt16>()
     var nextDomainID = 1
     /// Other AMD-Vi instances with devices attached to a domain this one allocated: its
     /// `iotlb_sync` flushes them too (Linux walks `pdom->iommu_array`).
@@ -67,10 +65,7 @@ public final class AMDVi: IOMMUDriver {
         copy.nextDomainID = nextDomainID
         copy.configurationCache = configurationCache
         copier.later { [self] in
-            for (domain, id) in domainIDs.values {
-                let copied = copier.copy(domain)
-                copy.domainIDs[ObjectIdentifier(copied)] = (copied, id)
-            }
+            copy.domainIDs = domainIDs.copied(in: copier)
             let peers = peers.mapValues { $0.compactMap { $0.iommu.map { WeakAMDVi(iommu: copier.copy($0)) } } }
             copier.rekey(peers) { copy.peers = $0 }
         }
@@ -86,7 +81,7 @@ public final class AMDVi: IOMMUDriver {
     }
 
     /// The DomainID of a paging domain this IOMMU allocated.
-    public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[ObjectIdentifier(domain)]?.id }
+    public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[domain] }
 
     /// `pdom_id_alloc`: `ida_alloc_range(1, MAX_DOMAIN_ID - 1)`.
     func allocateDomainID() throws(Errno) -> UInt16 {
@@ -143,7 +138,7 @@ public final class AMDVi: IOMMUDriver {
         default:
             throw .EOPNOTSUPP
         }
-        domainIDs[ObjectIdentifier(domain)] = (domain, try allocateDomainID())
+        domainIDs[domain] = try allocateDomainID()
         return domain
     }
 

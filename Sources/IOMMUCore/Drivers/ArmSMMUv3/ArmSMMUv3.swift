@@ -43,10 +43,8 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// What each StreamID's RID is attached to (`iommu_get_domain_for_dev`), which decides
     /// the STE when PASIDs come and go.
     var ridAttachments: [UInt32: DeviceAttachment] = [:]
-    /// ASIDs of stage-1 domains and VMIDs of stage-2 domains, allocated from 1 as Linux does,
-    /// by domain. The domains are retained (as VT-d's are) so that a tag, and the IOTLB entries
-    /// tagged with it, never moves to a new domain that happens to reuse a freed one's identity.
-    var domainTags: [ObjectIdentifier: (domain: PagingDomain, tag: UInt64)] = [:]
+    /// ASIDs of stage-1 domains and VMIDs of stage-2 domains, allocated from 1 as Linux does.
+    var domainTags = DomainNumbers<UInt64>()
     var nextASID: UInt64 = 1
     var nextVMID: UInt64 = 1
     /// Translations cached by VMID and ASID.
@@ -79,10 +77,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         copy.nextStallTag = nextStallTag
         copier.later { [self] in
             copy.ridAttachments = ridAttachments.mapValues { $0.copied(in: copier) }
-            for (domain, tag) in domainTags.values {
-                let copied = copier.copy(domain)
-                copy.domainTags[ObjectIdentifier(copied)] = (copied, tag)
-            }
+            copy.domainTags = domainTags.copied(in: copier)
         }
         return copy
     }
