@@ -148,6 +148,26 @@ public struct MapBenchmark {
         output("\(name).gib_mapped: \(bytes >> 30) GiB")
         output("\(name).pagetable_bytes_per_4k_page: \(String(format: "%.3f", Double(machine.physical.residentBytes) / Double(mappedPages))) B")
         output("\(name).resident_bytes_per_4k_page: \(String(format: "%.1f", Double(residentBytes() - before) / Double(mappedPages))) B")
+        // A fork of the whole model (what `Session.fork()` copies): the objects, and one
+        // shared reference per page-table frame.
+        let beforeFork = residentBytes()
+        let forkClock = ContinuousClock.now
+        let fork = ModelCopy.copying { $0.copy(fd) }
+        let forkTime = ContinuousClock.now - forkClock
+        output("\(name).fork: \(milliseconds(forkTime)) ms")
+        let frames = fork.machine.physical.residentFrames
+        output("\(name).fork_resident_bytes: \(residentBytes() - beforeFork) B for \(frames.count) frames")
+        // The fork's first write unshares the frame table (one reference per frame) and copies one frame.
+        let beforeWrite = residentBytes()
+        let writeClock = ContinuousClock.now
+        try fork.machine.physical.write64(frames[0], fork.machine.physical.peek64(frames[0]))
+        let writeTime = ContinuousClock.now - writeClock
+        output("\(name).fork_first_write: \(milliseconds(writeTime)) ms")
+        output("\(name).fork_first_write_resident_bytes: \(residentBytes() - beforeWrite) B")
+    }
+
+    private func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.3f", Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15)
     }
 
     /// The process's resident set (`/proc/self/statm`), in bytes.

@@ -170,7 +170,6 @@ extension Session {
             result = CommandResult(status: .failed(error.description))
         }
         if let name = line.binding { bindings[name] = (line.command, result) }
-        history.append(line)
         return LineReport(line: line.number, command: line.command, result: result, expectation: line.expectation)
     }
 

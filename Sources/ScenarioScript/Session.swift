@@ -10,10 +10,6 @@ public final class Session {
     /// Guest stage-1 tables built with `guest_pgtable`, by their root GPA.
     var guestTables: [UInt64: DescriptorPageTable] = [:]
 
-    /// NOTE (issue 10, stub): what `fork()` replays until the core can copy itself.
-    var origin: (platform: PlatformDescription, limits: MemoryLimits)?
-    var history: [ScenarioLine] = []
-
     public init() {
         machine = Machine()
         iommufd = IOMMUFD(machine: machine)
@@ -23,16 +19,26 @@ public final class Session {
     public init(platform: PlatformDescription, limits: MemoryLimits = MemoryLimits()) throws(PlatformDescriptionError) {
         machine = try Machine(platform: platform, limits: limits)
         iommufd = IOMMUFD(machine: machine)
-        origin = (platform, limits)
     }
 
-    /// An independent copy of the session: the same machine, objects, memory and bindings,
-    /// which the two then change apart. NOTE (issue 10, stub): replays the lines this session
-    /// ran onto a fresh one; a session changed through the core API directly is not copied.
+    private init(machine: Machine, iommufd: IOMMUFD) {
+        self.machine = machine
+        self.iommufd = iommufd
+    }
+
+    /// An independent copy of the session: copies of the machine (drivers with their tables,
+    /// queues and caches, devices, memory, limits, pinned pages), of the iommufd with every
+    /// object, of the guest tables and of the bindings, which the two then change apart. Host
+    /// memory is shared frame by frame until either side writes a frame, so a fork costs the
+    /// objects and one reference per touched frame, not the frames' contents.
     public func fork() -> Session {
-        let copy = origin.flatMap { try? Session(platform: $0.platform, limits: $0.limits) } ?? Session()
-        for line in history { _ = copy.run(line) }
-        return copy
+        ModelCopy.copying { copier in
+            let copy = Session(machine: copier.copy(machine), iommufd: copier.copy(iommufd))
+            copy.bindings = bindings
+            copy.implicitMock = implicitMock.map(copier.copy)
+            copy.guestTables = guestTables.mapValues(copier.copy)
+            return copy
+        }
     }
 
     /// The mock IOMMU that `test_mock_domain` creates devices behind: the first declared one,

@@ -66,6 +66,12 @@ public final class GuestTableMemory: TableMemory {
         next = pool.start
     }
 
+    public func makeCopy(in copier: ModelCopy) -> GuestTableMemory {
+        let copy = GuestTableMemory(iommufd: copier.copy(iommufd), ioasID: ioasID, pool: pool)
+        copy.next = next
+        return copy
+    }
+
     public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
         guard let host = try? iommufd.hostPhysicalAddress(ioasID: ioasID, gpa: address) else { throw BusError(address: address) }
         return try iommufd.machine.physical.read64(host)

@@ -218,3 +218,29 @@ public final class IOMMUFD {
         release(kind.id)
     }
 }
+
+extension IOMMUFD: ModelCopyable {
+    /// The same object table (ids, serials, tombstones, references, generation) over copies
+    /// of the objects and of the machine.
+    public func makeCopy(in copier: ModelCopy) -> IOMMUFD {
+        let copy = IOMMUFD(machine: copier.copy(machine))
+        copy.freeIDs = freeIDs
+        copy.finalized = finalized
+        copy.links = links
+        copy.generation = generation
+        copy.swMSIMaps = swMSIMaps
+        copy.accountsToMM = accountsToMM
+        copy.eventFiles = eventFiles
+        copier.later { [self] in
+            copy.slots = slots.mapValues { slot in
+                guard case .object(let kind, let serial) = slot else { return slot }
+                return .object(kind.copied(in: copier), serial: serial)
+            }
+            for device in boundDevices.values {
+                let copied = copier.copy(device)
+                copy.boundDevices[ObjectIdentifier(copied.platform)] = copied
+            }
+        }
+        return copy
+    }
+}

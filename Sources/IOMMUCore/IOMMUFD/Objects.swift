@@ -129,7 +129,7 @@ public final class HWPTNested: HWPT, KindedObject {
 public final class Device: IOMMUFDObject, KindedObject {
     public let platform: PlatformDevice
     /// The HWPT attached per PASID (`noPASID` is the RID).
-    public private(set) var attachments: [UInt32: HWPT] = [:]
+    public fileprivate(set) var attachments: [UInt32: HWPT] = [:]
     /// The device's vDEVICE, if any (`idev->vdev`); set and cleared with the vDEVICE's edges.
     public internal(set) weak var vdevice: VDevice?
     /// `igroup->required_sw_msi`: the doorbell maps the device's MSIs need.
@@ -291,4 +291,147 @@ public final class Access: IOMMUFDObject, KindedObject {
     }
 
     public var kind: ObjectKind { .access(self) }
+}
+
+// MARK: Copies (`ModelCopy`)
+
+extension ObjectKind {
+    /// The same kind of object, the copy of this one.
+    func copied(in copier: ModelCopy) -> ObjectKind {
+        switch self {
+        case .ioas(let object): .ioas(copier.copy(object))
+        case .hwptPaging(let object): .hwptPaging(copier.copy(object))
+        case .hwptNested(let object): .hwptNested(copier.copy(object))
+        case .device(let object): .device(copier.copy(object))
+        case .viommu(let object): .viommu(copier.copy(object))
+        case .vdevice(let object): .vdevice(copier.copy(object))
+        case .selftest(let object): .selftest(copier.copy(object))
+        case .fault(let object): .fault(copier.copy(object))
+        case .veventq(let object): .veventq(copier.copy(object))
+        case .access(let object): .access(copier.copy(object))
+        }
+    }
+}
+
+extension ModelCopy {
+    /// The copy of an HWPT of either kind.
+    func copyHWPT(_ hwpt: HWPT) -> HWPT {
+        switch hwpt {
+        case let paging as HWPTPaging: copy(paging)
+        case let nested as HWPTNested: copy(nested)
+        default: hwpt
+        }
+    }
+}
+
+extension HWPT {
+    /// What every HWPT has beyond its initializer's arguments.
+    fileprivate func copyState(to copy: HWPT, in copier: ModelCopy) {
+        copier.later { [self] in copy.fault = fault.map(copier.copy) }
+    }
+}
+
+extension IOAS: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> IOAS {
+        let copy = IOAS(id: id)
+        copy.areas = areas
+        copy.reservations = reservations
+        copy.allowedRanges = allowedRanges
+        copy.iovaAlignment = iovaAlignment
+        copy.largePagesDisabled = largePagesDisabled
+        copy.accessPins = accessPins
+        copier.later { [self] in
+            copy.hwpts = hwpts.map(copier.copy)
+            copy.accesses = accesses.map(copier.copy)
+        }
+        return copy
+    }
+}
+
+extension HWPTPaging: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> HWPTPaging {
+        let copy = HWPTPaging(id: id, ioas: copier.copy(ioas), domain: copier.copy(domain), isAutomatic: isAutomatic, flags: flags)
+        copy.presentSWMSI = presentSWMSI
+        copyState(to: copy, in: copier)
+        return copy
+    }
+}
+
+extension HWPTNested: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> HWPTNested {
+        let parent: Parent = switch self.parent {
+        case .hwpt(let paging): .hwpt(copier.copy(paging))
+        case .viommu(let viommu): .viommu(copier.copy(viommu))
+        }
+        let copy = HWPTNested(id: id, parent: parent, domain: copier.copy(domain), pasidCompatible: pasidCompatible)
+        copyState(to: copy, in: copier)
+        return copy
+    }
+}
+
+extension Device: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> Device {
+        let copy = Device(id: id, platform: copier.copy(platform))
+        copy.requiredSWMSI = requiredSWMSI
+        copy.partialPageRequests = partialPageRequests
+        copy.nextPageRequestGroup = nextPageRequestGroup
+        copier.later { [self] in
+            copy.attachments = attachments.mapValues(copier.copyHWPT)
+            copy.vdevice = vdevice.map(copier.copy)
+        }
+        return copy
+    }
+}
+
+extension VIOMMU: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> VIOMMU {
+        let copy = VIOMMU(id: id, type: viommuType, parent: copier.copy(parent), driver: copier.copy(driver), outData: outData)
+        copier.later { [self] in
+            copy.vdevices = vdevices.mapValues(copier.copy)
+            copy.veventqs = veventqs.map(copier.copy)
+        }
+        return copy
+    }
+}
+
+extension VDevice: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> VDevice {
+        VDevice(id: id, viommu: copier.copy(viommu), device: copier.copy(device), virtualID: virtualID)
+    }
+}
+
+extension SelftestDevice: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> SelftestDevice {
+        SelftestDevice(id: id, device: copier.copy(device))
+    }
+}
+
+extension FaultQueue: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> FaultQueue {
+        let copy = FaultQueue(id: id, fd: fd)
+        copy.pending = pending
+        copy.awaitingResponse = awaitingResponse
+        copy.answers = answers
+        return copy
+    }
+}
+
+extension VEventQueue: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> VEventQueue {
+        let copy = VEventQueue(id: id, viommu: copier.copy(viommu), type: eventType, depth: depth, fd: fd)
+        copy.deliver = deliver
+        copy.eventCount = eventCount
+        copy.sequence = sequence
+        return copy
+    }
+}
+
+extension Access: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> Access {
+        let copy = Access(id: id, needsPinPages: needsPinPages, fd: fd)
+        copy.pins = pins
+        copy.nextPinID = nextPinID
+        copier.later { [self] in copy.ioas = ioas.map(copier.copy) }
+        return copy
+    }
 }

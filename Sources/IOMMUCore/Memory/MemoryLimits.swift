@@ -178,6 +178,26 @@ public struct PinnedPageAccounting: Sendable, Equatable {
         shared[origin.pages]?.references += 1
     }
 
+    /// The same counters with every mapping's owner replaced by `owner(original)` (a fork's
+    /// copy of the IOAS); mappings of an owner without one are left out.
+    func rekeyed(by owner: (ObjectIdentifier) -> ObjectIdentifier?) -> PinnedPageAccounting {
+        func key(_ original: Key) -> Key? { owner(original.owner).map { Key(owner: $0, start: original.start) } }
+        func table<Value>(_ original: [Key: Value]) -> [Key: Value] {
+            var rekeyed: [Key: Value] = [:]
+            for (original, value) in original { if let copy = key(original) { rekeyed[copy] = value } }
+            return rekeyed
+        }
+        var copy = self
+        copy.charges = table(charges)
+        copy.references = table(references)
+        copy.shared = shared.mapValues { pages in
+            var pages = pages
+            pages.holders = table(pages.holders)
+            return pages
+        }
+        return copy
+    }
+
     private mutating func take(_ pages: UInt64, _ mode: PinnedPageAccountMode, _ limits: MemoryLimits) throws(Errno) {
         let limit = limits.memlock / pageSize
         switch mode {

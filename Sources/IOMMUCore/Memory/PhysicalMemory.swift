@@ -26,7 +26,9 @@ public final class PhysicalMemory {
     /// The host's memory: `allocate` fails with ENOMEM past it, as the page allocator does
     /// when a host runs out (`MemoryLimits.hostMemory`).
     public var capacity: UInt64 = MemoryLimits.defaultHostMemory
-    private var frames: [UInt64: UnsafeMutablePointer<UInt64>] = [:]
+    /// Touched frames' words, by frame address. A fork shares them with its original, and
+    /// whichever writes a shared frame first writes its own copy (`isKnownUniquelyReferenced`).
+    private var frames: [UInt64: Frame] = [:]
     private var next = PhysicalMemory.base
     /// Word writes so far: lets a caller see whether something (a walk's Access/Dirty
     /// update) changed memory.
@@ -36,12 +38,13 @@ public final class PhysicalMemory {
 
     public init() {}
 
-    deinit {
-        for frame in frames.values { frame.deallocate() }
-    }
-
-    /// Bytes of frame storage actually held (touched frames only).
+    /// Bytes of frame storage actually held (touched frames only; a frame shared with a fork
+    /// counts in each).
     public var residentBytes: Int { frames.count * Int(Self.frameSize) }
+
+    /// The addresses of the frames holding storage, ascending: with `peek64`, everything the
+    /// memory holds (two memories hold the same words when these and their words agree).
+    public var residentFrames: [UInt64] { frames.keys.sorted() }
 
     /// Allocates `length` bytes (a multiple of 4K) of zeroed, physically contiguous memory
     /// aligned to `alignment`; returns its physical address.
@@ -84,7 +87,7 @@ public final class PhysicalMemory {
         allocatedBytes -= range.last - range.start + 1
         var frame = range.start
         while frame <= range.last {
-            if let storage = frames.removeValue(forKey: frame) { storage.deallocate() }
+            frames.removeValue(forKey: frame)
             if range.last - frame < Self.frameSize { break }
             frame += Self.frameSize
         }
@@ -124,7 +127,7 @@ public final class PhysicalMemory {
     public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
         guard address.isAligned(to: 8), isBacked(address) else { throw BusError(address: address) }
         guard let frame = frames[address.alignedDown(to: Self.frameSize)] else { return 0 }
-        return UInt64(littleEndian: frame[Int((address % Self.frameSize) / 8)])
+        return UInt64(littleEndian: frame.words[Int((address % Self.frameSize) / 8)])
     }
 
     /// Writes consecutive words from `address`, as a driver writes a whole STE, CD, context
@@ -152,16 +155,17 @@ public final class PhysicalMemory {
         }
         writeCount &+= 1
         let key = address.alignedDown(to: Self.frameSize)
-        let frame: UnsafeMutablePointer<UInt64>
-        if let existing = frames[key] {
-            frame = existing
+        let words: UnsafeMutablePointer<UInt64>
+        if let index = frames.index(forKey: key) {
+            if !isKnownUniquelyReferenced(&frames.values[index]) { frames.values[index] = Frame(copying: frames.values[index]) }
+            words = frames.values[index].words
         } else {
             if value == 0 { return }
-            frame = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(Self.frameSize / 8))
-            frame.initialize(repeating: 0, count: Int(Self.frameSize / 8))
+            let frame = Frame()
             frames[key] = frame
+            words = frame.words
         }
-        frame[Int((address % Self.frameSize) / 8)] = value.littleEndian
+        words[Int((address % Self.frameSize) / 8)] = value.littleEndian
     }
 
     /// Zeroes `length` bytes at `address` (dropping whole frames' storage).
@@ -169,7 +173,7 @@ public final class PhysicalMemory {
         var cursor = address
         while cursor < address &+ length {
             if cursor.isAligned(to: Self.frameSize), address &+ length - cursor >= Self.frameSize {
-                frames.removeValue(forKey: cursor)?.deallocate()
+                frames.removeValue(forKey: cursor)
                 cursor += Self.frameSize
             } else {
                 try? write64(cursor, 0)
@@ -177,4 +181,40 @@ public final class PhysicalMemory {
             }
         }
     }
+}
+
+extension PhysicalMemory: ModelCopyable {
+    /// The same allocations and contents; frames are shared until either side writes one.
+    public func makeCopy(in copier: ModelCopy) -> PhysicalMemory {
+        let copy = PhysicalMemory()
+        copy.allocated = allocated
+        copy.adopted = adopted
+        copy.allocatedBytes = allocatedBytes
+        copy.capacity = capacity
+        copy.frames = frames
+        copy.next = next
+        copy.writeCount = writeCount
+        copy.deviceRanges = deviceRanges
+        return copy
+    }
+}
+
+/// The storage of one touched 4K frame.
+private final class Frame {
+    let words: UnsafeMutablePointer<UInt64>
+    private static let wordCount = Int(PhysicalMemory.frameSize / 8)
+
+    /// A zeroed frame.
+    init() {
+        words = .allocate(capacity: Self.wordCount)
+        words.initialize(repeating: 0, count: Self.wordCount)
+    }
+
+    /// A frame with `other`'s words, for the first write to a frame a fork shares.
+    init(copying other: Frame) {
+        words = .allocate(capacity: Self.wordCount)
+        words.initialize(from: other.words, count: Self.wordCount)
+    }
+
+    deinit { words.deallocate() }
 }

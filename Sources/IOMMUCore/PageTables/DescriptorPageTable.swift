@@ -1,6 +1,6 @@
 /// Memory that page-table descriptors live in: host physical memory for the host's domains,
 /// or a guest's RAM (through the IOAS) for the stage-1 tables a guest builds.
-public protocol TableMemory: AnyObject {
+public protocol TableMemory: ModelCopyable {
     func read64(_ address: UInt64) throws(BusError) -> UInt64
     func write64(_ address: UInt64, _ value: UInt64) throws(BusError)
     /// Zeroed memory for a table of `size` bytes, naturally aligned to its (page-rounded) size.
@@ -27,9 +27,10 @@ public final class DescriptorPageTable: IOPageTableOps {
     public let memory: any TableMemory
     /// The root table's address (TTB, SSPTPTR, DTE root pointer), in `memory`'s address space.
     public private(set) var root: UInt64
-    /// `change_top`: called after a dynamic top grew, so the driver rewrites every reference
-    /// its hardware has to the root and the level count (AMD-Vi's DTE root and Mode).
-    public var topChanged: ((DescriptorPageTable) -> Void)?
+    /// The domain whose driver `change_top` tells after a dynamic top grew, so that it
+    /// rewrites every reference its hardware has to the root and the level count (AMD-Vi's
+    /// DTE root and Mode); nil for tables nobody must tell (fixed tops, a guest's tables).
+    public weak var owner: PagingDomain?
     private var runs = IntervalTree<DomainMapping>()
     /// Every table this page table allocated, root first.
     public private(set) var tables: [UInt64] = []
@@ -39,6 +40,21 @@ public final class DescriptorPageTable: IOPageTableOps {
         self.memory = memory
         root = try memory.allocateTable(size: format.rootTableSize)
         tables.append(root)
+    }
+
+    private init(format: any PageTableFormat, memory: any TableMemory, root: UInt64) {
+        self.format = format
+        self.memory = memory
+        self.root = root
+    }
+
+    /// The same table over the copy of its memory (whose descriptors the memory's copy holds).
+    public func makeCopy(in copier: ModelCopy) -> DescriptorPageTable {
+        let copy = DescriptorPageTable(format: format, memory: copier.copy(memory), root: root)
+        copy.runs = runs
+        copy.tables = tables
+        copier.later { [self] in copy.owner = owner.map(copier.copy) }
+        return copy
     }
 
     public var mappingCount: Int { runs.count }
@@ -76,11 +92,11 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     /// `increase_top` (`PT_FEAT_DYNAMIC_TOP`; AMD v1's `increase_address_space`): while
     /// `address` is beyond the top's reach and the format can grow, a new top table whose
-    /// entry 0 points to the old top, one level at a time; then `topChanged`. Tables never
-    /// shrink.
+    /// entry 0 points to the old top, one level at a time; then `owner`'s driver is told
+    /// (`topChanged(of:)`). Tables never shrink.
     private func growTop(toCover address: UInt64) throws(Errno) {
         var grew = false
-        defer { if grew { topChanged?(self) } }
+        defer { if grew, let owner { owner.driver.topChanged(of: owner) } }
         while !format.translates(address), let taller = format.grownTop() {
             let newRoot = try memory.allocateTable(size: taller.rootTableSize)
             write(newRoot, taller.encodeTable(root, level: taller.rootLevel))

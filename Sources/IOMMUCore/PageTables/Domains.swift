@@ -69,3 +69,44 @@ public final class NestedDomain {
         self.configuration = configuration
     }
 }
+
+extension PagingDomain: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> PagingDomain {
+        let copy = PagingDomain(driver: copier.copy(driver), stage: stage, aperture: aperture, pageSizes: pageSizes,
+                                table: copier.copy(table), nestParent: nestParent, dirtyTracking: dirtyTracking)
+        copy.dirtyTrackingEnabled = dirtyTrackingEnabled
+        copy.enforcesCacheCoherency = enforcesCacheCoherency
+        return copy
+    }
+}
+
+extension NestedDomain: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> NestedDomain {
+        NestedDomain(driver: copier.copy(driver), parent: copier.copy(parent), configuration: configuration)
+    }
+}
+
+/// A driver's number for each paging domain (an SMMUv3 ASID or VMID, an AMD-Vi DomainID),
+/// held without keeping the domain alive: once a domain is gone its entry matches nothing,
+/// so a new domain that reuses the freed one's identity never inherits its number (nor the
+/// IOTLB entries tagged with it).
+struct DomainNumbers<Number> {
+    private struct Entry {
+        weak var domain: PagingDomain?
+        var number: Number
+    }
+
+    private var entries: [ObjectIdentifier: Entry] = [:]
+
+    subscript(domain: PagingDomain) -> Number? {
+        get { entries[ObjectIdentifier(domain)].flatMap { $0.domain === domain ? $0.number : nil } }
+        set { entries[ObjectIdentifier(domain)] = newValue.map { Entry(domain: domain, number: $0) } }
+    }
+
+    /// The numbers of the copies of the domains still alive (in a `ModelCopy.later` body).
+    func copied(in copier: ModelCopy) -> DomainNumbers {
+        var copy = DomainNumbers()
+        for entry in entries.values { if let domain = entry.domain { copy[copier.copy(domain)] = entry.number } }
+        return copy
+    }
+}

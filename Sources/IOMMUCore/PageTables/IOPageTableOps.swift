@@ -30,7 +30,7 @@ public struct DomainMapping: Sendable, Equatable {
 /// A paging domain only ever asks its table to map, unmap and look up; whether the table is an
 /// index of ranges (the selftest mock's xarray) or real descriptors in simulated memory is the
 /// format's business.
-public protocol IOPageTableOps: AnyObject {
+public protocol IOPageTableOps: ModelCopyable {
     /// Maps `[iova, iova+length)` to `output` (`map_pages`). `length` is a multiple of the
     /// smallest page size; EEXIST if anything in the range is already mapped.
     func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno)
@@ -60,6 +60,13 @@ public final class FlatPageTable: IOPageTableOps {
     var dirtyPages = Set<UInt64>()
 
     public init(pageSizes: UInt64 = MockIOMMU.ioPageSize) { self.pageSizes = pageSizes }
+
+    public func makeCopy(in copier: ModelCopy) -> FlatPageTable {
+        let copy = FlatPageTable(pageSizes: pageSizes)
+        copy.runs = runs
+        copy.dirtyPages = dirtyPages
+        return copy
+    }
 
     public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
         guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }

@@ -78,7 +78,7 @@ public enum DeviceAttachment {
 
 /// An IOMMU driver instance as the iommufd core sees it (`struct iommu_ops` plus the
 /// nesting and vIOMMU ops); one conforming type per architecture.
-public protocol IOMMUDriver: AnyObject {
+public protocol IOMMUDriver: ModelCopyable {
     /// The instance name the platform declared.
     var name: String { get }
     var architecture: IOMMUArchitecture { get }
@@ -124,6 +124,9 @@ public protocol IOMMUDriver: AnyObject {
     var msiDoorbell: UInt64? { get }
     /// The invalidation Linux issues after unmapping `range` from a domain (`iotlb_sync`).
     func flushIOTLB(_ domain: PagingDomain, range: IOVARange)
+    /// `change_top`: the domain's table (`DescriptorPageTable.owner`) grew a level, so every
+    /// reference the hardware has to its root and level count must be rewritten.
+    func topChanged(of domain: PagingDomain)
     /// `dirty_ops->set_dirty_tracking` switches the hardware (VT-d SSADE, AMD-Vi DTE.HAD, the
     /// mock's flag) and, while tracking is off, `read_and_clear_dirty` refuses to fill a
     /// bitmap (EINVAL, which iommufd drops, so nothing is read or cleared). Arm's dirty
@@ -155,6 +158,7 @@ extension IOMMUDriver {
         try checkAttach(device, to: domain)
     }
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
+    public func topChanged(of domain: PagingDomain) {}
     public var msiDoorbell: UInt64? { nil }
     public func configurationStructures(for device: PlatformDevice, pasid: UInt32?, memory: PhysicalMemory) -> [ConfigurationStructure] {
         []
@@ -194,4 +198,15 @@ extension IOVARange {
 /// Drivers whose `set_dirty_tracking` switches the hardware (all but Arm's).
 extension IOMMUDriver {
     public var switchesDirtyTracking: Bool { true }
+}
+
+extension DeviceAttachment {
+    /// The same attachment to the copies of its domains.
+    public func copied(in copier: ModelCopy) -> DeviceAttachment {
+        switch self {
+        case .blocked: .blocked
+        case .paging(let domain): .paging(copier.copy(domain))
+        case .nested(let domain): .nested(copier.copy(domain))
+        }
+    }
 }

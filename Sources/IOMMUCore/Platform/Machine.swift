@@ -7,7 +7,7 @@ public final class Machine {
     public private(set) var devices: [PlatformDevice] = []
     public var memory = ProcessMemory()
     /// Host physical memory: VMM memory, page tables and device configuration structures.
-    public let physical = PhysicalMemory()
+    public let physical: PhysicalMemory
     /// RLIMIT_MEMLOCK, CAP_IPC_LOCK and the host's memory size; setting it applies the host
     /// size to `physical` at once (memory already allocated stays).
     public var limits = MemoryLimits() {
@@ -23,8 +23,15 @@ public final class Machine {
     private var devicesByName: [String: PlatformDevice] = [:]
 
     public init(limits: MemoryLimits = MemoryLimits()) {
+        physical = PhysicalMemory()
         self.limits = limits
         physical.capacity = limits.hostMemory
+    }
+
+    /// A machine on given memory, for a copy (`makeCopy`) that fills in the rest.
+    private init(physical: PhysicalMemory, limits: MemoryLimits) {
+        self.physical = physical
+        self.limits = limits
     }
 
     /// Adds the units, groups and devices of `description` after those already here. The
@@ -70,5 +77,22 @@ public final class Machine {
     /// `mmap` in the VMM process, backed by this machine's memory.
     public func mmap(length: UInt64, alignment: UInt64) throws(Errno) -> UInt64 {
         try memory.mmap(length: length, alignment: alignment, physical: physical)
+    }
+}
+
+extension Machine: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> Machine {
+        let copy = Machine(physical: copier.copy(physical), limits: limits)
+        copy.memory = memory
+        copy.described = described
+        copy.index = index
+        copier.later { [self] in
+            copy.iommus = iommus.map { copier.copy($0) }
+            copy.devices = devices.map(copier.copy)
+            copy.iommusByName = iommusByName.mapValues { copier.copy($0) }
+            copy.devicesByName = devicesByName.mapValues(copier.copy)
+        }
+        copier.whenComplete { [self] in copy.pinned = pinned.rekeyed(by: copier.identifier) }
+        return copy
     }
 }

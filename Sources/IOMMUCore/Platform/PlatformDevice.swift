@@ -66,3 +66,11 @@ public struct RecoverableFaults: OptionSet, Sendable, Hashable, Codable {
     /// transaction until CMD_RESUME (`arm_smmu_master.stall_enabled`).
     public static let stall = RecoverableFaults(rawValue: 1 << 1)
 }
+
+extension PlatformDevice: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> PlatformDevice {
+        PlatformDevice(name: name, iommu: copier.copy(iommu), streamID: streamID, firmwareRegions: firmwareRegions,
+                       mockFlags: mockFlags, maxPASIDLog2: maxPASIDLog2, canWBS: canWBS, group: group,
+                       recoverableFaults: recoverableFaults)
+    }
+}

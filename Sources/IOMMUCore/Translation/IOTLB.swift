@@ -99,3 +99,13 @@ public final class IOTLB {
         return doomed.count
     }
 }
+
+extension IOTLB: ModelCopyable {
+    public func makeCopy(in copier: ModelCopy) -> IOTLB {
+        let copy = IOTLB()
+        copy.entries = entries
+        copy.sizes = sizes
+        copy.globalCount = globalCount
+        return copy
+    }
+}

@@ -129,7 +129,7 @@ extension AMDVi {
 
     private func flushLocally(_ domain: PagingDomain, range: IOVARange) {
         var ids = Set(attachedDevices.values.filter { $0.domain == ObjectIdentifier(domain) }.map { UInt64($0.domainID) })
-        if let id = domainIDs[ObjectIdentifier(domain)] { ids.insert(UInt64(id)) }
+        if let id = domainIDs[domain] { ids.insert(UInt64(id)) }
         guard !ids.isEmpty else { return }
         iotlb.invalidate { entry in
             guard let tag = entry.tag.domain, ids.contains(tag) else { return false }
@@ -145,9 +145,9 @@ extension AMDVi {
         if let owner = domain.driver as? AMDVi, owner !== self, !(owner.peers[key] ?? []).contains(where: { $0.iommu === self }) {
             owner.peers[key, default: []].append(WeakAMDVi(iommu: self))
         }
-        if let id = domainIDs[key] { return id }
+        if let id = domainIDs[domain] { return id }
         guard let id = try? allocateDomainID() else { return nil }
-        domainIDs[key] = id
+        domainIDs[domain] = id
         return id
     }
 

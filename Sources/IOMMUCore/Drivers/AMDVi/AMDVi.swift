@@ -33,7 +33,7 @@ public final class AMDVi: IOMMUDriver {
     /// `protection_domain_init`; Linux frees and reuses ids, the simulator never reuses one).
     /// Linux's ids are global; here each IOMMU numbers the domains its DTEs name, so a domain
     /// another AMD-Vi instance allocated gets an id of this one at its first install.
-    var domainIDs: [ObjectIdentifier: UInt16] = [:]
+    var domainIDs = DomainNumbers<UInt16>()
     var nextDomainID = 1
     /// Other AMD-Vi instances with devices attached to a domain this one allocated: its
     /// `iotlb_sync` flushes them too (Linux walks `pdom->iommu_array`).
@@ -42,7 +42,7 @@ public final class AMDVi: IOMMUDriver {
     /// DomainID and, for v2 domains, the device's GCR3 table. By DeviceID.
     var attachedDevices: [UInt16: AMDViAttachment] = [:]
     /// Translations cached by DomainID (v2 entries also by PASID 0).
-    public let iotlb = IOTLB()
+    public let iotlb: IOTLB
     /// Decoded DTEs (and GCR3[0]) per DeviceID, as the IOMMU caches them until
     /// INVALIDATE_DEVTAB_ENTRY.
     var configurationCache: [UInt16: AMDViDeviceTable.CachedConfiguration] = [:]
@@ -50,10 +50,38 @@ public final class AMDVi: IOMMUDriver {
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
         self.configuration = configuration
+        iotlb = IOTLB()
+    }
+
+    private init(name: String, configuration: Configuration, iotlb: IOTLB) {
+        self.name = name
+        self.configuration = configuration
+        self.iotlb = iotlb
+    }
+
+    public func makeCopy(in copier: ModelCopy) -> AMDVi {
+        let copy = AMDVi(name: name, configuration: configuration, iotlb: copier.copy(iotlb))
+        copy.deviceTable = deviceTable
+        copy.nextDomainID = nextDomainID
+        copy.configurationCache = configurationCache
+        copier.later { [self] in
+            copy.domainIDs = domainIDs.copied(in: copier)
+            let peers = peers.mapValues { $0.compactMap { $0.iommu.map { WeakAMDVi(iommu: copier.copy($0)) } } }
+            copier.rekey(peers) { copy.peers = $0 }
+        }
+        copier.whenComplete { [self] in
+            // An attached domain is alive (its HWPT holds it), so it has a copy.
+            copy.attachedDevices = attachedDevices.mapValues { attachment in
+                var copied = attachment
+                copied.domain = copier.identifier(attachment.domain) ?? attachment.domain
+                return copied
+            }
+        }
+        return copy
     }
 
     /// The DomainID of a paging domain this IOMMU allocated.
-    public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[ObjectIdentifier(domain)] }
+    public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[domain] }
 
     /// `pdom_id_alloc`: `ida_alloc_range(1, MAX_DOMAIN_ID - 1)`.
     func allocateDomainID() throws(Errno) -> UInt16 {
@@ -100,11 +128,7 @@ public final class AMDVi: IOMMUDriver {
             let table = try DescriptorPageTable(format: AMDv1(mode: 3, maximumMode: levels), memory: memory)
             domain = PagingDomain(driver: self, stage: .stage2, aperture: aperture, pageSizes: Self.v1PageSizes,
                                   table: table, dirtyTracking: flags.contains(.dirtyTracking))
-            table.topChanged = { [weak self, weak domain] table in
-                guard let self, let domain else { return }
-                changeTop(of: domain, table)
-                for peer in peers[ObjectIdentifier(domain)] ?? [] { peer.iommu?.changeTop(of: domain, table) }
-            }
+            table.owner = domain
         case [], .pasid:
             // v2 (x86-64 format) tables, 4-level (`amd_iommu_gpt_level` without 5-level
             // support), written by io_pgtable_v2.c: the canonical lower half.
@@ -114,8 +138,15 @@ public final class AMDVi: IOMMUDriver {
         default:
             throw .EOPNOTSUPP
         }
-        domainIDs[ObjectIdentifier(domain)] = try allocateDomainID()
+        domainIDs[domain] = try allocateDomainID()
         return domain
+    }
+
+    /// `amd_iommu_change_top` on every AMD-Vi instance the domain is attached through.
+    public func topChanged(of domain: PagingDomain) {
+        guard let table = domain.table as? DescriptorPageTable else { return }
+        changeTop(of: domain, table)
+        for peer in peers[ObjectIdentifier(domain)] ?? [] { peer.iommu?.changeTop(of: domain, table) }
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,

@@ -175,7 +175,7 @@ extension ArmSMMUv3 {
     /// `arm_smmu_tlb_inv_range_domain`: by ASID for stage 1; by VMID for stage 2, where a
     /// nest parent's unmap also drops the stage-1 entries built over it (TLBI_NH_ALL).
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
-        guard let tag = domainTags[ObjectIdentifier(domain)] else { return }
+        guard let tag = domainTags[domain] else { return }
         if domain.stage == .stage2 {
             iotlb.invalidate { $0.tag.domain == tag && ($0.tag.addressSpace != nil || $0.overlaps(range)) }
         } else {
@@ -188,10 +188,10 @@ extension ArmSMMUv3 {
     }
 
     func tag(for domain: PagingDomain) -> UInt64 {
-        if let tag = domainTags[ObjectIdentifier(domain)] { return tag }
+        if let tag = domainTags[domain] { return tag }
         let tag: UInt64
         if domain.stage == .stage2 { tag = nextVMID; nextVMID += 1 } else { tag = nextASID; nextASID += 1 }
-        domainTags[ObjectIdentifier(domain)] = tag
+        domainTags[domain] = tag
         return tag
     }
 

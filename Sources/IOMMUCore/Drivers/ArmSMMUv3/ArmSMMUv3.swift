@@ -44,11 +44,11 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// the STE when PASIDs come and go.
     var ridAttachments: [UInt32: DeviceAttachment] = [:]
     /// ASIDs of stage-1 domains and VMIDs of stage-2 domains, allocated from 1 as Linux does.
-    var domainTags: [ObjectIdentifier: UInt64] = [:]
+    var domainTags = DomainNumbers<UInt64>()
     var nextASID: UInt64 = 1
     var nextVMID: UInt64 = 1
     /// Translations cached by VMID and ASID.
-    public let iotlb = IOTLB()
+    public let iotlb: IOTLB
     /// Decoded STE (and CD) per StreamID, as the SMMU caches configuration until CFGI.
     var configurationCache: [UInt32: SMMUv3.CachedConfiguration] = [:]
     /// The STAG the next stalled transaction gets (IHI0070 3.12.2: an implementation-chosen
@@ -58,6 +58,28 @@ public final class ArmSMMUv3: IOMMUDriver {
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
         self.configuration = configuration
+        iotlb = IOTLB()
+    }
+
+    private init(name: String, configuration: Configuration, iotlb: IOTLB) {
+        self.name = name
+        self.configuration = configuration
+        self.iotlb = iotlb
+    }
+
+    public func makeCopy(in copier: ModelCopy) -> ArmSMMUv3 {
+        let copy = ArmSMMUv3(name: name, configuration: configuration, iotlb: copier.copy(iotlb))
+        copy.streamTable = streamTable
+        copy.contextTables = contextTables
+        copy.nextASID = nextASID
+        copy.nextVMID = nextVMID
+        copy.configurationCache = configurationCache
+        copy.nextStallTag = nextStallTag
+        copier.later { [self] in
+            copy.ridAttachments = ridAttachments.mapValues { $0.copied(in: copier) }
+            copy.domainTags = domainTags.copied(in: copier)
+        }
+        return copy
     }
 
     /// MSIs go to the ITS's GITS_TRANSLATER through the SW_MSI window.

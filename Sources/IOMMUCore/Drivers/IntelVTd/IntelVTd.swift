@@ -47,13 +47,42 @@ public final class IntelVTd: IOMMUDriver {
     var domainIDs: [ObjectIdentifier: (domain: AnyObject, did: UInt64)] = [:]
     var nextDomainID = VTd.firstDomainID
     /// Translations cached by DID (and PASID for first-stage and nested ones).
-    public let iotlb = IOTLB()
+    public let iotlb: IOTLB
     /// Decoded context and PASID entries per (RID, PASID), until an install invalidates them.
     var configurationCache: [UInt64: VTd.CachedConfiguration] = [:]
 
     public init(name: String, configuration: Configuration = Configuration()) {
         self.name = name
         self.configuration = configuration
+        iotlb = IOTLB()
+    }
+
+    private init(name: String, configuration: Configuration, iotlb: IOTLB) {
+        self.name = name
+        self.configuration = configuration
+        self.iotlb = iotlb
+    }
+
+    public func makeCopy(in copier: ModelCopy) -> IntelVTd {
+        let copy = IntelVTd(name: name, configuration: configuration, iotlb: copier.copy(iotlb))
+        copy.rootTable = rootTable
+        copy.translationTableMode = translationTableMode
+        copy.pasidDirectories = pasidDirectories
+        copy.nextDomainID = nextDomainID
+        copy.configurationCache = configurationCache
+        copier.later { [self] in
+            // The retained domains come along, so the ids stay with the copies.
+            for (domain, did) in domainIDs.values {
+                let copied: AnyObject
+                switch domain {
+                case let paging as PagingDomain: copied = copier.copy(paging)
+                case let nested as NestedDomain: copied = copier.copy(nested)
+                default: continue
+                }
+                copy.domainIDs[ObjectIdentifier(copied)] = (copied, did)
+            }
+        }
+        return copy
     }
 
     /// SRTP with a real host's RTADDR: the unit walks the root table the host's dump shows

@@ -24,6 +24,13 @@ public final class MockIOMMU: IOMMUDriver {
 
     public init(name: String) { self.name = name }
 
+    public func makeCopy(in copier: ModelCopy) -> MockIOMMU {
+        let copy = MockIOMMU(name: name)
+        copy.createdDevices = createdDevices
+        copier.rekey(deviceCaches) { copy.deviceCaches = $0 }
+        return copy
+    }
+
     /// `mock_dev_create`: a new mock device behind this IOMMU.
     public func createDevice(flags: MockDeviceFlags) -> PlatformDevice {
         createdDevices += 1
