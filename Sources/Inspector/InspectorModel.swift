@@ -4,8 +4,8 @@ import ScenarioScript
 
 /// The model as a timeline over the live core: the source lines (a scenario's command lines,
 /// a trace's events) and how many of them have run. Every view shows the state after exactly
-/// `position` source lines; the `Timeline` moves there (forward on the live session, back by
-/// rebuilding from the starting state).
+/// `position` source lines; the `Timeline` moves there (forward on the live session, back
+/// from a copy of its nearest checkpoint).
 ///
 /// The model is the inspector's controller: only it holds the timeline and its session, and
 /// only its `step` and `run(command:)` change them. Views see the core through `reader`, which
@@ -60,26 +60,24 @@ public final class InspectorModel {
     }
 
     /// A model on a real host: the scenario's lines (none for `tui --host DIR` alone) run on
-    /// the host's platform, with the host's dumped tables rebuilt in the machine's memory, at
-    /// the start and on every replay. A platform the model cannot build throws
+    /// the host's platform, with the host's dumped tables rebuilt in the machine's memory once,
+    /// at the start (the timeline's checkpoints are copies of it). A platform the model cannot build throws
     /// `PlatformDescriptionError`; a scenario line that does not parse, `ScenarioParseErrors`.
     public convenience init(host: HostInspection, scenario text: String?, title: String, faults: [FaultExplanation] = []) throws {
         let platform = host.platform, rebuild = host.rebuild
-        // The rebuild is deterministic: every replay places the same tables at the same addresses.
-        var first: TableRebuildReport?
+        var report = TableRebuildReport()
         let timeline = try Timeline(scenario: text ?? "") {
             let fresh = try Session(platform: platform)
-            let report = rebuild(fresh.machine)
-            if first == nil { first = report }
+            report = rebuild(fresh.machine)
             return fresh
         }
-        self.init(timeline: timeline, unit: "line", title: title, host: host, hostTables: first ?? TableRebuildReport(), faults: faults)
+        self.init(timeline: timeline, unit: "line", title: title, host: host, hostTables: report, faults: faults)
     }
 
     /// A model over a session built elsewhere (a benchmark's rig driven through the core API):
-    /// an empty timeline over what `start` builds. `start` runs now, and again whenever a step
-    /// back must replay the lines typed since onto the same starting state.
-    public convenience init(title: String, start: @escaping () throws -> Session) throws {
+    /// an empty timeline over what `start` builds; `start` runs once, and a step back past the
+    /// lines typed since starts from a copy of that state.
+    public convenience init(title: String, start: () throws -> Session) throws {
         self.init(timeline: try Timeline(sources: [], start: start), unit: "line", title: title, host: nil,
                   hostTables: TableRebuildReport(), faults: [])
     }
@@ -91,8 +89,7 @@ public final class InspectorModel {
     public var reports: [LineReport] { timeline.reports }
 
     /// Moves to just after source line `target` of the timeline (0 = before the first),
-    /// clamped. A step back whose starting state cannot be rebuilt (`start` threw this time)
-    /// leaves the model as it is.
+    /// clamped.
     public func step(to target: Int) {
         let before = timeline.position
         timeline.move(to: target)
