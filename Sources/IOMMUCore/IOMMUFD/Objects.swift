@@ -77,7 +77,9 @@ public class HWPT: IOMMUFDObject {
 
 /// `IOMMUFD_OBJ_HWPT_PAGING`: a paging domain mirroring an IOAS.
 public final class HWPTPaging: HWPT, KindedObject {
-    public let ioas: IOAS
+    /// Unowned: the IOAS holds its HWPTs (`hwpts`), and outlives them, as the kernel's users
+    /// count makes it (an IOAS with a HWPT cannot be destroyed).
+    public unowned let ioas: IOAS
     public let domain: PagingDomain
     /// Created by attaching a device to an IOAS, and freed when its last device leaves.
     public let isAutomatic: Bool
@@ -184,8 +186,11 @@ public final class VIOMMU: IOMMUFDObject, KindedObject {
 
 /// `IOMMUFD_OBJ_VDEVICE`: a device as the guest names it on a vIOMMU (its virtual SID/RID).
 public final class VDevice: IOMMUFDObject, KindedObject {
-    public let viommu: VIOMMU
-    public let device: Device
+    /// Unowned: the vIOMMU holds its vDEVICEs and outlives them (users count).
+    public unowned let viommu: VIOMMU
+    /// Unowned: the device outlives its vDEVICE (which holds a users count on it), and its
+    /// attachment to a HWPT nested on the vIOMMU would otherwise make a cycle.
+    public unowned let device: Device
     public let virtualID: UInt64
 
     init(id: ObjectID, viommu: VIOMMU, device: Device, virtualID: UInt64) {
@@ -235,7 +240,8 @@ public final class FaultQueue: IOMMUFDObject, KindedObject {
 /// `IOMMUFD_OBJ_VEVENTQ` (`struct iommufd_veventq`): the queue of one type of events a
 /// vIOMMU forwards to user space (an SMMUv3's event records with the guest's StreamIDs).
 public final class VEventQueue: IOMMUFDObject, KindedObject {
-    public let viommu: VIOMMU
+    /// Unowned: the vIOMMU holds its vEVENTQs and outlives them (users count).
+    public unowned let viommu: VIOMMU
     /// `enum iommu_veventq_type`.
     public let eventType: UInt32
     /// `veventq_depth`: events queued before new ones are lost.
@@ -277,8 +283,8 @@ public final class Access: IOMMUFDObject, KindedObject {
     public let needsPinPages: Bool
     /// The selftest driver's file (`out_access_fd`): closing it destroys the access.
     public let fd: Int32
-    /// `access->ioas`; set and cleared with its edge.
-    public internal(set) var ioas: IOAS?
+    /// `access->ioas`; set and cleared with its edge. Weak: the IOAS holds its accesses.
+    public internal(set) weak var ioas: IOAS?
     /// `staccess->items`, oldest first.
     public internal(set) var pins: [Pin] = []
     /// `staccess->next_id`.

@@ -12,7 +12,9 @@ public enum DomainStage: String, Sendable {
 /// A paging domain (`struct iommu_domain` of type `IOMMU_DOMAIN_UNMANAGED`): a page table an
 /// IOMMU driver allocated, with the geometry and page sizes it advertises.
 public final class PagingDomain {
-    public let driver: any IOMMUDriver
+    /// Unowned: the machine holds its drivers, and a driver holds the domains attached
+    /// through it; the domain never outlives the machine.
+    public unowned let driver: any IOMMUDriver
     public let stage: DomainStage
     /// `domain->geometry.aperture_start ... aperture_end`.
     public let aperture: IOVARange
@@ -59,7 +61,8 @@ public enum NestedConfiguration: Sendable, Equatable {
 /// A nested domain (`IOMMU_DOMAIN_NESTED`): a guest stage-1 configuration on top of a
 /// nest-parent paging domain that provides stage 2.
 public final class NestedDomain {
-    public let driver: any IOMMUDriver
+    /// Unowned, as `PagingDomain.driver`.
+    public unowned let driver: any IOMMUDriver
     public let parent: PagingDomain
     public var configuration: NestedConfiguration
 
