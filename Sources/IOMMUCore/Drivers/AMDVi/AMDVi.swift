@@ -47,10 +47,8 @@ public final class AMDVi: IOMMUDriver {
     /// INVALIDATE_DEVTAB_ENTRY.
     var configurationCache: [UInt16: AMDViDeviceTable.CachedConfiguration] = [:]
 
-    public init(name: String, configuration: Configuration = Configuration()) {
-        self.name = name
-        self.configuration = configuration
-        iotlb = IOTLB()
+    public convenience init(name: String, configuration: Configuration = Configuration()) {
+        self.init(name: name, configuration: configuration, iotlb: IOTLB())
     }
 
     private init(name: String, configuration: Configuration, iotlb: IOTLB) {

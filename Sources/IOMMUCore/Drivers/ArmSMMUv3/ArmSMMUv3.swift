@@ -55,10 +55,8 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// 16-bit tag, unique among outstanding stalls; handed out in order here).
     var nextStallTag: UInt16 = 0
 
-    public init(name: String, configuration: Configuration = Configuration()) {
-        self.name = name
-        self.configuration = configuration
-        iotlb = IOTLB()
+    public convenience init(name: String, configuration: Configuration = Configuration()) {
+        self.init(name: name, configuration: configuration, iotlb: IOTLB())
     }
 
     private init(name: String, configuration: Configuration, iotlb: IOTLB) {

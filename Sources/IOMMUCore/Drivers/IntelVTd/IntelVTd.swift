@@ -51,10 +51,8 @@ public final class IntelVTd: IOMMUDriver {
     /// Decoded context and PASID entries per (RID, PASID), until an install invalidates them.
     var configurationCache: [UInt64: VTd.CachedConfiguration] = [:]
 
-    public init(name: String, configuration: Configuration = Configuration()) {
-        self.name = name
-        self.configuration = configuration
-        iotlb = IOTLB()
+    public convenience init(name: String, configuration: Configuration = Configuration()) {
+        self.init(name: name, configuration: configuration, iotlb: IOTLB())
     }
 
     private init(name: String, configuration: Configuration, iotlb: IOTLB) {
