@@ -115,10 +115,20 @@ public final class InspectorApp {
         return text
     }
 
+    /// Where the model is, by the source's own line numbers and by the count of source lines
+    /// applied: `trace line 12 (9/11)` (the state after trace line 12, the 9th of 11 events),
+    /// `before trace line 4 (0/11)` at the start.
+    private var positionText: String {
+        let timeline = model.view.timeline
+        let count = "(\(timeline.position)/\(timeline.count))"
+        if timeline.position > 0 { return "\(timeline.unit) \(timeline.source(timeline.position - 1).line) \(count)" }
+        return timeline.count > 0 ? "before \(timeline.unit) \(timeline.source(0).line) \(count)" : "\(timeline.unit)s \(count)"
+    }
+
     private func drawTitle(_ buffer: inout CellBuffer, _ area: Rect) {
         buffer.fill(area, style: theme["title_bar"])
         let timeline = model.view.timeline
-        let position = "\(timeline.unit) \(timeline.position)/\(timeline.count)  " + Units.count(timeline.markCount, "mark")
+        let position = positionText + "  " + Units.count(timeline.markCount, "mark")
         var crumbs = ["iommuscope", model.title]
         if let selection, let object = model.reader.object(selection)?.object {
             crumbs.append("\(object.type) \(object.id)")
@@ -280,8 +290,7 @@ public final class InspectorApp {
         let timeline = model.view.timeline
         let applied = timeline.position > 0 ? timeline.source(timeline.position - 1) : nil
         let report = applied == nil ? nil : model.reports.last
-        message = "\(timeline.unit) \(timeline.position)/\(timeline.count)"
-            + (applied.map { " (\(timeline.unit) \($0.line))" } ?? "")
+        message = positionText
             + (report.map { ": \($0.command) \($0.result.status)" } ?? applied.map { _ in ": not replayed" } ?? "")
     }
 
