@@ -410,6 +410,15 @@ public final class InspectorApp {
     }
 
     private func handleMouse(_ mouse: MouseEvent) {
+        // Over the help the wheel scrolls it and a click closes it.
+        if mode == .help {
+            switch mouse.kind {
+            case .wheelUp: _ = help.handle(.up)
+            case .wheelDown: _ = help.handle(.down)
+            case .press: mode = .normal
+            }
+            return
+        }
         if mouse.kind == .press, let tab = tabHits.first(where: { $0.row == mouse.y && $0.columns.contains(mouse.x) }) {
             perform(.show(tab.kind))
             return

@@ -150,6 +150,17 @@ struct LayoutTests {
         #expect(!text.contains("…"))
     }
 
+    /// Over the help the wheel scrolls it, not the pane beneath, and a click closes it.
+    @Test func wheelScrollsTheHelp() throws {
+        let app = try Self.walk()
+        app.press(.character("?"))
+        _ = app.screen(width: 60, height: 16)
+        _ = app.handle(.mouse(MouseEvent(kind: .wheelDown, x: 30, y: 8)))
+        #expect(app.screen(width: 60, height: 16).contains("2-13 of"))
+        _ = app.handle(.mouse(MouseEvent(kind: .press, x: 30, y: 8)))
+        #expect(app.mode == .normal && app.main == .walk)
+    }
+
     @Test func helpUsesTheTerminalsWidth() throws {
         let app = try Self.app()
         app.press(.character("?"))
