@@ -57,9 +57,12 @@ struct HelpOverlay {
         lineCount = all.count
         height = inner.height
         offset = min(offset, max(0, all.count - inner.height))
+        // Headings in the heading style on the overlay's background.
+        var heading = theme["heading"]
+        heading.background = theme["overlay"].background
         for (row, line) in all.dropFirst(offset).prefix(inner.height).enumerated() {
             buffer.put(Widgets.fit(line.text, width: inner.width, symbols: symbols), x: inner.x, y: inner.y + row,
-                       style: theme[line.heading ? "heading" : "overlay"])
+                       style: line.heading ? heading : theme["overlay"])
         }
         // Where the view is, in the bottom border, when there is more than fits.
         if all.count > inner.height {

@@ -189,19 +189,20 @@ public final class InspectorApp {
     }
 
     private func drawStatus(_ buffer: inout CellBuffer, _ area: Rect) {
-        let style = theme["status_bar"]
-        buffer.fill(area, style: style)
+        buffer.fill(area, style: theme["status_bar"])
         // What the user typed and every message echoing it are escaped (`terminalSafe`), so a
         // control character in a command or a scenario cannot reach the terminal.
-        let typed: String
+        let text: String
         switch mode {
-        case .command(let input): typed = ":" + terminalSafe(input) + symbols.cursor
-        case .search(let input): typed = "/" + terminalSafe(input) + symbols.cursor
-        case .normal, .help:
-            drawHints(&buffer, area, message: terminalSafe(message), style: style)
-            return
+        case .command(let input): text = ":" + terminalSafe(input) + symbols.cursor
+        case .search(let input): text = "/" + terminalSafe(input) + symbols.cursor
+        default: text = terminalSafe(message)
         }
-        buffer.put(Widgets.fit(" " + typed, width: area.width, symbols: symbols), x: area.x, y: area.y, style: style)
+        switch mode {
+        case .normal, .help: drawHints(&buffer, area, message: text, style: theme["status_bar"])
+        case .command, .search:
+            buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
+        }
     }
 
     /// The message on the left, then as many whole hints as fit, keys in bold; the first

@@ -63,6 +63,6 @@ public struct PaneLayout: Equatable, Sendable {
         let width = treeWidth(in: body.width)
         guard width > 0 else { return (nil, body) }
         let (left, right) = body.splitColumns(width)
-        return (left, right)
+        return (tree: left, main: right)
     }
 }
