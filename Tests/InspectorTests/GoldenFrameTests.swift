@@ -5,8 +5,8 @@ import ScenarioScript
 import TerminalUI
 @testable import Inspector
 
-/// Every view of the inspector on the default scenario, at 80x24 and 120x40, in the dark
-/// theme and in monochrome, against frames checked in under `Frames/`. A frame file holds
+/// Every view of the inspector on the default scenario, at 80x24 and 120x40 (the layouts at
+/// 80x24 and the minimum 60x16), in the dark theme and in monochrome, against frames checked in under `Frames/`. A frame file holds
 /// the text, then each row's styles as letters with a legend, so colour changes show in a
 /// diff too. `UPDATE_GOLDEN=1 swift test --filter GoldenFrameTests` rewrites them.
 @Suite(.serialized)
