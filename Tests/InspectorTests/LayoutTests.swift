@@ -207,6 +207,20 @@ struct LayoutTests {
         #expect(!Self.status(app).contains("zzz"))
     }
 
+    /// At the minimum size every pane's status line still offers `?` and its first own key,
+    /// and the help lists every key of that pane.
+    @Test(arguments: ["1", "2", "3", "4", "5", "7"])
+    func minimumSizeKeepsTheKeys(_ pane: Character) throws {
+        let app = try Self.app()
+        app.press(.character(pane))
+        let status = Self.status(app, width: 60, height: 16)
+        #expect(status.hasPrefix(" ? help  z zoom"))
+        let first = try #require(app.statusHints.dropFirst(2).first)
+        #expect(status.contains(first.key + " " + first.action))
+        let help = Self.helpLines(app, width: 60, height: 16).joined(separator: "\n")
+        for row in try #require(app.helpSections.first).rows { #expect(help.contains(row.key)) }
+    }
+
     /// At the minimum size a long message still leaves `? help` on the status line.
     @Test func helpHintSurvivesALongMessageAtTheMinimumSize() throws {
         let app = try Self.app()
