@@ -29,8 +29,15 @@ public final class InspectorApp {
     /// follow it instead of the tree's row until the tree moves again.
     public private(set) var inspected: HostItem?
     var panes: [PaneKind: any InspectorPane]
+    /// The tree's width and whether the focused pane is maximised (`<` `>` `z`).
+    public private(set) var layout = PaneLayout()
+    private var help = HelpOverlay()
     /// The inner areas drawn last frame, for mouse hits.
     private var areas: [PaneKind: Rect] = [:]
+    /// The right pane's tabs drawn last frame: the cells of each title in its border, for clicks.
+    private var tabHits: [(kind: PaneKind, columns: Range<Int>, row: Int)] = []
+    /// The body's width last frame: `<` and `>` step the tree within it.
+    private var bodyWidth = 80
     public static let minimumSize = (width: 60, height: 16)
 
     public init(model: InspectorModel, theme: Theme, symbols: Symbols) {
@@ -40,7 +47,6 @@ public final class InspectorApp {
         var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane(), TimelinePane()]
         if !model.faults.isEmpty { right.append(FaultsPane()) }
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
-        message = "? help  q quit  Tab focus  \(paneKeys) panes  : command  / search  [ ] step"
     }
 
     /// The panes there are, in key order.
@@ -81,38 +87,71 @@ public final class InspectorApp {
             return buffer
         }
         areas.removeAll()
+        tabHits.removeAll()
         let (titleBar, rest) = buffer.area.splitRows(1)
         let (body, statusBar) = rest.splitRows(rest.height - 1)
+        bodyWidth = body.width
         drawTitle(&buffer, titleBar)
-        let treeWidth = max(28, width * 38 / 100)
-        let (left, right) = body.splitColumns(treeWidth)
-        let treeArea = Widgets.panel(&buffer, left, title: "1 Objects", focused: focus == .tree, theme: theme, symbols: symbols)
-        areas[.tree] = treeArea
-        tree.render(into: &buffer, area: treeArea, context: context(for: .tree))
-        let mainArea = Widgets.panel(&buffer, right, title: tabs(width: right.width - 7), focused: focus == main, theme: theme, symbols: symbols)
-        areas[main] = mainArea
-        if var pane = panes[main] {
-            pane.render(into: &buffer, area: mainArea, context: context(for: main))
-            panes[main] = pane
+        let (left, right) = layout.split(body, focus: focus)
+        if let left {
+            let treeArea = Widgets.panel(&buffer, left, title: "1 Objects", focused: focus == .tree, theme: theme, symbols: symbols)
+            areas[.tree] = treeArea
+            tree.render(into: &buffer, area: treeArea, context: context(for: .tree))
+        }
+        if let right {
+            let focused = focus == main
+            let strip = tabs(width: right.width - Widgets.panelTitleInset(focused: focused) - 2)
+            let mainArea = Widgets.panel(&buffer, right, title: strip.text, focused: focused, theme: theme, symbols: symbols)
+            let origin = right.x + Widgets.panelTitleInset(focused: focused)
+            tabHits = strip.tabs.map { (kind: $0.kind, columns: origin + $0.columns.lowerBound..<origin + $0.columns.upperBound, row: right.y) }
+            areas[main] = mainArea
+            if var pane = panes[main] {
+                pane.render(into: &buffer, area: mainArea, context: context(for: main))
+                panes[main] = pane
+            }
         }
         drawStatus(&buffer, statusBar)
         if mode == .help { drawHelp(&buffer) }
         return buffer
     }
 
-    /// The right pane's tabs, the shown one in brackets: full titles when they fit in
-    /// `width`, else the others by their first word, else by their number alone.
-    private func tabs(width: Int) -> String {
+    /// The right pane's tabs, the shown one in brackets and always by its full title: the
+    /// others by their full titles when they fit in `width`, else by their first word, else
+    /// by their number alone, else only those nearest the shown one with an ellipsis for the
+    /// rest. Each tab's cells in the text are kept for clicks.
+    func tabs(width: Int) -> (text: String, tabs: [(kind: PaneKind, columns: Range<Int>)]) {
         let kinds = PaneKind.allCases.dropFirst().filter { panes[$0] != nil }
         let forms: [(PaneKind) -> String] = [{ $0.title }, { String($0.title.split(separator: " ").first ?? "") }, { _ in "" }]
-        var text = ""
-        for form in forms {
-            text = kinds.map { kind in
-                kind == main ? "[\(kind.rawValue) \(kind.title)]" : form(kind).isEmpty ? "\(kind.rawValue)" : "\(kind.rawValue) \(form(kind))"
-            }.joined(separator: " ")
-            if CellBuffer.width(of: text) <= width { break }
+        func label(_ kind: PaneKind, _ form: (PaneKind) -> String) -> String {
+            kind == main ? "[\(kind.rawValue) \(kind.title)]" : form(kind).isEmpty ? "\(kind.rawValue)" : "\(kind.rawValue) \(form(kind))"
         }
-        return text
+        func strip(_ shown: ArraySlice<PaneKind>, _ form: (PaneKind) -> String) -> (text: String, tabs: [(kind: PaneKind, columns: Range<Int>)]) {
+            var text = shown.first == kinds.first ? "" : symbols.ellipsis + " "
+            var tabs: [(kind: PaneKind, columns: Range<Int>)] = []
+            for kind in shown {
+                if !tabs.isEmpty { text += " " }
+                let start = CellBuffer.width(of: text)
+                text += label(kind, form)
+                tabs.append((kind, start..<CellBuffer.width(of: text)))
+            }
+            if shown.last != kinds.last { text += " " + symbols.ellipsis }
+            return (text, tabs)
+        }
+        for form in forms {
+            let all = strip(kinds[...], form)
+            if CellBuffer.width(of: all.text) <= width { return all }
+        }
+        // Too narrow for every number: a window around the shown tab, widened while it fits.
+        guard let active = kinds.firstIndex(of: main) else { return strip(kinds[...], forms[2]) }
+        var window = active..<active + 1
+        while true {
+            let wider = [window.lowerBound..<window.upperBound + 1, window.lowerBound - 1..<window.upperBound]
+                .filter { $0.lowerBound >= kinds.startIndex && $0.upperBound <= kinds.endIndex }
+                .first { CellBuffer.width(of: strip(kinds[$0], forms[2]).text) <= width }
+            guard let wider else { break }
+            window = wider
+        }
+        return strip(kinds[window], forms[2])
     }
 
     /// Where the model is, by the source's own line numbers and by the count of source lines
@@ -139,6 +178,16 @@ public final class InspectorApp {
         buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
     }
 
+    /// The keys the status line offers: `?` first (so it is never cut), the focused pane's
+    /// main keys, then the global ones; over the help, its own.
+    var statusHints: [(key: String, action: String)] {
+        if mode == .help { return [("j k PgUp PgDn g G", "scroll"), ("Esc", "close")] }
+        let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
+        let global: [(key: String, action: String)] = [("Tab", "focus"), (paneKeys, "panes"), ("< >", "tree"), (":", "command"), ("/", "search"),
+                                                       ("[ ]", "step"), ("q", "quit")]
+        return [("?", "help"), ("z", layout.zoomed ? "restore" : "zoom")] + (pane?.statusHints ?? []) + global
+    }
+
     private func drawStatus(_ buffer: inout CellBuffer, _ area: Rect) {
         buffer.fill(area, style: theme["status_bar"])
         // What the user typed and every message echoing it are escaped (`terminalSafe`), so a
@@ -149,29 +198,69 @@ public final class InspectorApp {
         case .search(let input): text = "/" + terminalSafe(input) + symbols.cursor
         default: text = terminalSafe(message)
         }
-        buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
+        switch mode {
+        case .normal, .help: drawHints(&buffer, area, message: text, style: theme["status_bar"])
+        case .command, .search:
+            buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
+        }
+    }
+
+    /// The message on the left, then as many whole hints as fit, keys in bold; the first
+    /// hint (`?`) always has room, the message is cut for it.
+    private func drawHints(_ buffer: inout CellBuffer, _ area: Rect, message: String, style: Style) {
+        let hints = statusHints
+        let first = hints.first.map { CellBuffer.width(of: $0.key + " " + $0.action) } ?? 0
+        let room = max(0, area.width - 2 - first - 3)
+        let shown = message.isEmpty ? "" : Widgets.fit(message, width: min(CellBuffer.width(of: message), room), symbols: symbols)
+        buffer.put(" " + shown, x: area.x, y: area.y, style: style, clip: area)
+        var x = area.x + 1 + CellBuffer.width(of: shown) + (shown.isEmpty ? 0 : 3)
+        var keyStyle = style
+        keyStyle.bold = true
+        for hint in hints {
+            let width = CellBuffer.width(of: hint.key + " " + hint.action)
+            guard x + width <= area.maxX - 1 else { break }
+            buffer.put(hint.key, x: x, y: area.y, style: keyStyle)
+            buffer.put(" " + hint.action, x: x + CellBuffer.width(of: hint.key), y: area.y, style: style)
+            x += width + 2
+        }
+    }
+
+    /// The `?` overlay's sections: the focused pane's keys, the global keys and a legend of
+    /// the glyphs the panes draw.
+    var helpSections: [HelpOverlay.Section] {
+        let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
+        let move = symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k PgUp PgDn g G"
+        let global: [(key: String, action: String)] = [
+            ("q / Ctrl-C", "quit (the terminal is restored)"),
+            ("?", "this help: \(move) scroll it, any other key closes it"),
+            ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
+            (paneKeys, "show and focus " + kinds.map { "\($0.rawValue) \($0.title)" }.joined(separator: ", ")),
+            ("z", "maximise the focused pane, or restore the layout (Tab then maximises the other)"),
+            ("< / >", "narrow / widen the tree; narrowed past its narrowest it hides, > brings it back"),
+            (move, "move in the focused list"), ("/ then n N", "search the focused pane"),
+            (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
+            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
+            ("mouse", "click a tab in the right pane's border to show that pane, click a row to select it, the wheel scrolls"),
+        ]
+        let legend: [(key: String, action: String)] = [
+            ("\(symbols.expanded) \(symbols.collapsed) \(symbols.leaf)", "tree: expanded, collapsed, no children"),
+            ("+", "tree: changed by the last step or command (in the changed style)"),
+            (symbols.arrow, "tree and details: an edge to another object (Enter follows it in the details)"),
+            ("S1 Ln, S2 Ln", "walk grid: a row per stage-1 level (and the CD pointer, the output), a column per stage-2 "
+             + "level; a cell is the descriptor (hex) that fetch read, the selected fetch highlighted"),
+            (symbols.leaf, "walk grid: no fetch there (or not yet, in step mode)"),
+            ([IOVAKind.mapped, .partlyMapped, .reserved, .allowed].map { $0.glyph(symbols) }.joined(separator: " "),
+             "IOVA map: mapped, partly mapped, reserved, allowed"),
+            ([IOVAKind.swMSI, .msi, .direct, .outside].map { $0.glyph(symbols) }.joined(separator: " "),
+             "IOVA map: software MSI, MSI, direct mapped, outside the aperture"),
+        ]
+        return [HelpOverlay.Section(title: "\(focus.title) keys", rows: pane?.keyHelp ?? []),
+                HelpOverlay.Section(title: "Global keys", rows: global),
+                HelpOverlay.Section(title: "Legend", rows: legend)]
     }
 
     private func drawHelp(_ buffer: inout CellBuffer) {
-        var rows: [(String, String)] = [
-            ("q / Ctrl-C", "quit (the terminal is restored)"), ("?", "this help (any key closes it)"),
-            ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
-            (paneKeys, "focus " + kinds.map(\.title).joined(separator: ", ")),
-            (symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
-            (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
-            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
-        ]
-        let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
-        if let pane { rows += [("", "")] + pane.keyHelp.map { ($0.key, $0.action) } }
-        let width = min(buffer.width - 4, 92), height = min(buffer.height - 2, rows.count + 4)
-        let box = Rect(x: (buffer.width - width) / 2, y: (buffer.height - height) / 2, width: width, height: height)
-        buffer.fill(box, style: theme["overlay"])
-        let inner = Widgets.panel(&buffer, box, title: "Keys: \(focus.title)", focused: true, theme: theme, symbols: symbols)
-        for (index, row) in rows.prefix(inner.height).enumerated() {
-            let line = Widgets.fit(row.0, width: 24, symbols: symbols) + " " + row.1
-            buffer.put(Widgets.fit(line, width: inner.width, symbols: symbols), x: inner.x, y: inner.y + index,
-                       style: row.0.isEmpty ? theme["overlay"] : theme["overlay"])
-        }
+        help.render(into: &buffer, sections: helpSections, title: "Keys: \(focus.title)", theme: theme, symbols: symbols)
     }
 
     // MARK: Input
@@ -188,7 +277,7 @@ public final class InspectorApp {
     private func handleKey(_ key: Key) -> Bool {
         switch mode {
         case .help:
-            mode = .normal
+            if !help.handle(key) { mode = .normal }
             return true
         case .command(let input):
             editLine(key, input) { self.mode = .command($0) } submit: { self.runCommand($0) }
@@ -208,12 +297,19 @@ public final class InspectorApp {
         }
         switch key {
         case .character("q"), .control("c"): return false
-        case .character("?"): mode = .help
-        case .tab, .backTab: focus = focus == .tree ? main : .tree
+        case .character("?"):
+            help.reset()
+            mode = .help
+        case .tab, .backTab: setFocus(focus == .tree ? main : .tree)
+        case .character("z"): layout.zoomed.toggle()
+        case .character("<"):
+            layout.narrow(in: bodyWidth)
+            if layout.treeHidden, focus == .tree { setFocus(main) }
+        case .character(">"): layout.widen(in: bodyWidth)
         case .character(let c) where c.isNumber:
             if let number = c.wholeNumberValue, let kind = PaneKind(rawValue: number), kind == .tree || panes[kind] != nil {
                 if kind != .tree { main = kind }
-                focus = kind
+                setFocus(kind)
             }
         case .character(":"): mode = .command("")
         case .character("/"): mode = .search("")
@@ -249,13 +345,21 @@ public final class InspectorApp {
         case .show(let kind):
             guard panes[kind] != nil else { return }
             main = kind
-            focus = kind
+            setFocus(kind)
         case .message(let text): message = text
         case .inspect(let item, let show):
             inspected = item
             if let show { perform(.show(show)) }
         case .move(let target): step(to: target)
         }
+    }
+
+    /// Focuses `kind`; a message about the pane left is cleared (the new pane's hints show),
+    /// and a hidden tree is shown again when it is focused.
+    private func setFocus(_ kind: PaneKind) {
+        if kind != focus { message = "" }
+        if kind == .tree { layout.revealTree(in: bodyWidth) }
+        focus = kind
     }
 
     private func editLine(_ key: Key, _ input: String, update: (String) -> Void, submit: (String) -> Void) {
@@ -307,8 +411,21 @@ public final class InspectorApp {
     }
 
     private func handleMouse(_ mouse: MouseEvent) {
+        // Over the help the wheel scrolls it and a click closes it.
+        if mode == .help {
+            switch mouse.kind {
+            case .wheelUp: _ = help.handle(.up)
+            case .wheelDown: _ = help.handle(.down)
+            case .press: mode = .normal
+            }
+            return
+        }
+        if mouse.kind == .press, let tab = tabHits.first(where: { $0.row == mouse.y && $0.columns.contains(mouse.x) }) {
+            perform(.show(tab.kind))
+            return
+        }
         guard let (kind, area) = areas.first(where: { $0.value.contains(x: mouse.x, y: mouse.y) }) else { return }
-        focus = kind
+        setFocus(kind)
         switch mouse.kind {
         case .wheelUp: routeToFocused(.up)
         case .wheelDown: routeToFocused(.down)

@@ -66,6 +66,9 @@ public protocol InspectorPane {
     var kind: PaneKind { get }
     /// The keys this pane adds to the global ones, for the `?` overlay.
     var keyHelp: [(key: String, action: String)] { get }
+    /// The pane's main keys in a word each, for the status line while it is focused (the
+    /// panes' own in PaneHints.swift).
+    var statusHints: [(key: String, action: String)] { get }
     /// Draws into `area` (inside the pane's border).
     mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext)
     /// Handles a key while focused; `area` is the pane's last drawn inner area.

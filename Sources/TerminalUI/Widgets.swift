@@ -19,10 +19,14 @@ public enum Widgets {
             buffer.put(vertical, x: rect.maxX - 1, y: y, style: border)
         }
         let label = " " + (focused ? "* " : "") + title + " "
-        buffer.put(label, x: rect.x + 2, y: rect.y, style: theme[focused ? "title_focused" : "title"],
+        buffer.put(label, x: rect.x + panelTitleInset(focused: focused) - CellBuffer.width(of: focused ? " * " : " "), y: rect.y, style: theme[focused ? "title_focused" : "title"],
                    clip: Rect(x: rect.x + 1, y: rect.y, width: rect.width - 2, height: 1))
         return rect.inset(by: 1)
     }
+
+    /// The column, from a panel's left edge, where its title's text begins (after the border,
+    /// a blank and the focus marker): titles made of parts (tabs) place clicks with it.
+    public static func panelTitleInset(focused: Bool) -> Int { focused ? 5 : 3 }
 
     /// Writes `text` padded or cut (with an ellipsis) to exactly `width` cells.
     public static func fit(_ text: String, width: Int, symbols: Symbols) -> String {

@@ -5,8 +5,8 @@ import ScenarioScript
 import TerminalUI
 @testable import Inspector
 
-/// Every view of the inspector on the default scenario, at 80x24 and 120x40, in the dark
-/// theme and in monochrome, against frames checked in under `Frames/`. A frame file holds
+/// Every view of the inspector on the default scenario, at 80x24 and 120x40 (the layouts at
+/// 80x24 and the minimum 60x16), in the dark theme and in monochrome, against frames checked in under `Frames/`. A frame file holds
 /// the text, then each row's styles as letters with a legend, so colour changes show in a
 /// diff too. `UPDATE_GOLDEN=1 swift test --filter GoldenFrameTests` rewrites them.
 @Suite(.serialized)
@@ -68,6 +68,18 @@ struct GoldenFrameTests {
         View(name: "timeline-scenario", keys: [.character("7")] + Array(repeating: .character("["), count: 9)),
         View(name: "timeline-trace", keys: [], model: .trace),
         View(name: "timeline-mark", keys: [.character("{"), .character("m")], model: .corruptedTrace),
+    ]
+
+    /// The layouts of issue 11, at 80x24 and the minimum 60x16: the walk maximised (`z`), the
+    /// walk beside a hidden tree (`<` past the narrowest), the tree at its widest with the tab
+    /// strip cut, the help overlay and the help scrolled to its legend.
+    static let layoutViews: [View] = [
+        View(name: "layout-walk-zoomed", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4"), .character("z")]),
+        View(name: "layout-tree-hidden", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4")]
+             + Array(repeating: .character("<"), count: 6)),
+        View(name: "layout-tree-widest", keys: [.character("4")] + Array(repeating: .character(">"), count: 10)),
+        View(name: "layout-help", keys: [.character("4"), .character("?")]),
+        View(name: "layout-help-end", keys: [.character("4"), .character("?"), .character("G")]),
     ]
 
     static let mtty = repository.appendingPathComponent("Tests/HostImportTests/Fixtures/samples/qemu-trace/iommufd-backend-mtty-mdev-x86-2024.txt")
@@ -132,9 +144,23 @@ struct GoldenFrameTests {
         [(80, 24), (120, 40)].flatMap { size in ["dark", "mono"].map { (view, size.0, size.1, $0) } }
     }
 
+    static let layoutCases: [(View, Int, Int, String)] = layoutViews.flatMap { view in
+        [(80, 24), (60, 16)].flatMap { size in ["dark", "mono"].map { (view, size.0, size.1, $0) } }
+    }
+
     @Test(arguments: cases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })
     func frameMatchesGolden(_ name: String) throws {
-        let (view, width, height, theme) = Self.cases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!
+        try Self.check(Self.cases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!, name: name)
+    }
+
+    @Test(arguments: layoutCases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })
+    func layoutFrameMatchesGolden(_ name: String) throws {
+        try Self.check(Self.layoutCases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!, name: name)
+    }
+
+    /// Renders `view` at its size and theme, the keys typed, and compares it with its frame.
+    static func check(_ frame: (View, Int, Int, String), name: String) throws {
+        let (view, width, height, theme) = frame
         let app: InspectorApp
         switch view.model {
         case .scenario: app = try Self.app(theme: theme)
@@ -148,7 +174,7 @@ struct GoldenFrameTests {
             _ = app.render(width: width, height: height)
         }
         let actual = Self.serialize(app.render(width: width, height: height))
-        let file = Self.frames.appendingPathComponent(name + ".frame")
+        let file = frames.appendingPathComponent(name + ".frame")
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] != nil {
             try actual.write(to: file, atomically: true, encoding: .utf8)
             return
