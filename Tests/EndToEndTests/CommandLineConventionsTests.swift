@@ -46,6 +46,13 @@ import Testing
         #expect(walk.output.contains("object 99 is not a paging HWPT with descriptors; paging HWPTs: 4\n"), "\(walk.output)")
     }
 
+    /// A host device name that names nothing lists the host's devices.
+    @Test func unknownHostDeviceListsTheDevices() {
+        let (output, status) = Self.run("walk --host '\(Self.repository)/Tests/HostTrees/intel-kabylake' --dev nic9 --iova 0")
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("the host has no device named nic9; host devices: 0000:00:00.0, 0000:00:02.0, 0000:00:0a.0,"), "\(output)")
+    }
+
     /// A DMA that faults lists the descriptors read up to the fault, as `run` does: the
     /// default scenario's guest maps nothing at IOVA 0, so its stage-1 walk ends on an invalid
     /// entry after the stage-2 fetches that resolve the guest's tables.
