@@ -181,7 +181,9 @@ struct Run: ParsableCommand {
                 let numeric = records.contains { record in record.contains { if $0.name == name, case .integer = $0.value { true } else { false } } }
                 return TextTable.Column(name, numeric ? .right : .left)
             })
-            for record in records { table.append(names.map { name in record.first { $0.name == name }?.value.display ?? "" }) }
+            // A column holds one field, so its text needs no quotes ("CD 0").
+            func cell(_ value: FieldValue?) -> String { if case .text(let text)? = value { text } else { value?.display ?? "" } }
+            for record in records { table.append(names.map { name in cell(record.first { $0.name == name }?.value) }) }
             text += "\n        \(name):\n" + table.lines(indent: "          ").joined(separator: "\n")
         }
         // Printable ASCII needs no escaping; only lines that echo other input pay for it.

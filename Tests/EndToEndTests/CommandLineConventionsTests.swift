@@ -101,6 +101,9 @@ import Testing
         let vtd = Self.run("run '\(Self.repository)/Examples/vtd_nested_guest.iommu'")
         #expect(vtd.output.contains(#"string="SM: No write permission for Write/AtomicOp request" log="DMAR: [DMA Write NO_PASID]"#),
                 "\(vtd.output)")
+        // A table cell is one field: its text is not quoted.
+        let config = Self.run("run '\(Self.repository)/Tests/ScenarioScriptTests/Scenarios/platforms/arm_stall_iopf.iommu'")
+        #expect(config.output.contains("\n          CD 0  0x100810000  "), "\(config.output)")
         let lines = quickstart.output.split(separator: "\n").map(String.init)
         let header = try #require(lines.firstIndex { $0.hasPrefix("          stage") }, "\(quickstart.output)")
         #expect(lines[header].hasPrefix("          stage  level  table        index  entry_address  descriptor   kind"), "\(lines[header])")
