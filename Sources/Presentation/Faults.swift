@@ -17,45 +17,61 @@ public enum FaultText {
         }
     }
 
+    /// A member of a fault's record: text (a name, or a number in the form Linux prints it) or
+    /// a one-bit field of the record (SMMUv3 RnW), which JSON prints as the integer 0 or 1.
+    public enum Value: Equatable, Sendable, CustomStringConvertible {
+        case text(String)
+        case bit(Bool)
+
+        public var description: String {
+            switch self {
+            case .text(let text): text
+            case .bit(let set): set ? "1" : "0"
+            }
+        }
+    }
+
     /// `reason` then the architecture's details, in the order `translate` prints them after
     /// the stage and level: SMMUv3 CLASS, RnW of a walk, the fetch address and IPA, an IOTLB
     /// hit; VT-d the reason's Linux string, fetch address, GPA and the `DMAR:` line; AMD-Vi
     /// the DomainID, address and flags of Linux's log line, and an IOTLB hit.
-    public static func fields(_ fault: TranslationFault) -> [(name: String, value: String)] {
-        var fields: [(name: String, value: String)] = [("reason", reason(fault))]
+    public static func fields(_ fault: TranslationFault) -> [(name: String, value: Value)] {
+        var fields: [(name: String, value: Value)] = [("reason", .text(reason(fault)))]
         switch fault.record {
         case .smmuv3(let event):
-            if event.id.isTranslationFault { fields.append(("class", event.eventClass.name)) }
-            if fault.origin == .walk { fields.append(("rnw", event.read ? "1" : "0")) }
-            if let address = event.fetchAddress { fields.append(("fetch_addr", address.hex)) }
-            if let ipa = event.ipa { fields.append(("ipa", ipa.hex)) }
+            if event.id.isTranslationFault { fields.append(("class", .text(event.eventClass.name))) }
+            if fault.origin == .walk { fields.append(("rnw", .bit(event.read))) }
+            if let address = event.fetchAddress { fields.append(("fetch_addr", .text(address.hex))) }
+            if let ipa = event.ipa { fields.append(("ipa", .text(ipa.hex))) }
         case .vtd(let record):
-            fields.append(("string", record.reason.linuxString))
-            if let address = record.fetchAddress { fields.append(("fetch_addr", address.hex)) }
-            if let gpa = record.gpa { fields.append(("gpa", gpa.hex)) }
-            fields.append(("log", dmarLine(record)))
+            fields.append(("string", .text(record.reason.linuxString)))
+            if let address = record.fetchAddress { fields.append(("fetch_addr", .text(address.hex))) }
+            if let gpa = record.gpa { fields.append(("gpa", .text(gpa.hex))) }
+            fields.append(("log", .text(dmarLine(record))))
         case .amdVi(let event):
-            if let domain = event.domainID { fields.append(("domain", "0x" + hex(domain, width: 4))) }
-            if let pasid = event.pasid { fields.append(("pasid", "0x" + hex(pasid, width: 5))) }
-            fields += [("address", event.address.hex), ("flags", "0x" + hex(event.flags.rawValue, width: 4))]
+            if let domain = event.domainID { fields.append(("domain", .text("0x" + hex(domain, width: 4)))) }
+            if let pasid = event.pasid { fields.append(("pasid", .text("0x" + hex(pasid, width: 5)))) }
+            fields += [("address", .text(event.address.hex)), ("flags", .text("0x" + hex(event.flags.rawValue, width: 4)))]
         case .terminated(.interruptRangeRead):
-            fields.append(("detail", "read of the interrupt address range: Unsupported Request, no fault recorded"))
+            fields.append(("detail", .text("read of the interrupt address range: Unsupported Request, no fault recorded")))
         case .terminated(.streamAborted):
             break
         }
-        if fault.origin == .iotlb { fields.append(("iotlb", "hit")) }
+        if fault.origin == .iotlb { fields.append(("iotlb", .text("hit"))) }
         return fields
     }
 
-    /// The details after the reason as `name=value` pairs, for one-line summaries.
-    public static func details(_ fault: TranslationFault) -> String {
-        fields(fault).dropFirst().map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+    /// The details after the reason as `name=value` pairs, for one-line summaries; `quoted`
+    /// puts a value with blanks in quotes (`FieldText.pair`), as the command line prints fields.
+    public static func details(_ fault: TranslationFault, quoted: Bool = false) -> String {
+        fields(fault).dropFirst().map { quoted ? FieldText.pair($0.name, $0.value.description) : "\($0.name)=\($0.value)" }
+            .joined(separator: " ")
     }
 
     /// The kernel log lines the details do not already hold (VT-d's `log` field is its
     /// `DMAR:` line), for a front end that prints both.
     public static func kernelLogBeyondDetails(_ fault: TranslationFault, client: String = "(unassigned sid)") -> [String] {
-        let values = Set(fields(fault).map(\.value))
+        let values = Set(fields(fault).map(\.value.description))
         return kernelLog(fault, client: client).filter { !values.contains($0) }
     }
 

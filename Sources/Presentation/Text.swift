@@ -67,3 +67,20 @@ public enum Units {
         return "0x" + String(repeating: "0", count: max(0, 16 - text.count)) + text
     }
 }
+
+/// A field as the command line prints it, `name=value`: a value that holds a blank or a
+/// quote, or is empty, goes in double quotes with its quotes and backslashes escaped, so a
+/// line of fields splits back into its fields (`string="SM: No write permission ..."`).
+public enum FieldText {
+    public static func value(_ text: String) -> String {
+        guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "\\" }) else { return text }
+        var quoted = "\""
+        for character in text {
+            if character == "\"" || character == "\\" { quoted.append("\\") }
+            quoted.append(character)
+        }
+        return quoted + "\""
+    }
+
+    public static func pair(_ name: String, _ value: String) -> String { name + "=" + Self.value(value) }
+}

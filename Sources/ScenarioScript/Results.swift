@@ -53,14 +53,14 @@ public enum FieldValue: Equatable, Sendable {
         }
     }
 
-    /// How the human-readable output prints it.
+    /// How the human-readable output prints it: text with blanks in quotes (`FieldText`).
     public var display: String {
         switch self {
         case .integer(let value): String(value)
         case .address(let value): value.hex
         case .ranges(let ranges): ranges.isEmpty ? "(none)" : ranges.map(\.description).joined(separator: ",")
         case .words(let words): words.map(\.hex).joined(separator: ",")
-        case .text(let text): text
+        case .text(let text): FieldText.value(text)
         case .record(let record): record.map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
         case .records(let records):
             records.map { record in record.map { "\($0.name)=\($0.value.display)" }.joined(separator: " ") }.joined(separator: "; ")

@@ -1,14 +1,19 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import IOMMUCore
 import Presentation
 import ScenarioScript
 
 @main
 struct IOMMUScope: ParsableCommand {
+    /// What `iommuscope --version` prints.
+    static let version = "0.11.0"
+
     static let configuration = CommandConfiguration(
         commandName: "iommuscope",
         abstract: "Inspect IOMMU domains and page tables on a simulated iommufd.",
+        version: IOMMUScope.version,
         subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self, Host.self, Capture.self, Faults.self, Import.self],
         defaultSubcommand: TUI.self
     )
@@ -47,10 +52,19 @@ struct IOMMUScope: ParsableCommand {
 struct FileChunks: Sequence {
     let handle: FileHandle
 
-    /// Opens `path`; a file that cannot be opened is a validation error, with the usage.
+    /// Opens `path`; a file that cannot be opened, or a directory, is a validation error with
+    /// the reason and the subcommand's usage.
     init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot read \(terminalSafe(path))") }
-        self.handle = handle
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ValidationError("cannot read \(terminalSafe(path)): \(String(cString: strerror(errno)).lowercased())")
+        }
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            close(descriptor)
+            throw ValidationError("cannot read \(terminalSafe(path)): it is a directory, not a scenario file")
+        }
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
     func makeIterator() -> AnyIterator<[UInt8]> {
@@ -147,23 +161,31 @@ struct Run: ParsableCommand {
 
     /// One report as a line (and a table for records), with the input's control characters escaped.
     private func humanReadable(_ report: LineReport) -> String {
-        let line = String(report.line).leftPadded(to: 4)
-        var text = "\(line)  \(report.command.rightPadded(to: 22)) \(report.result.status.description.rightPadded(to: 11))"
-        text += report.result.fields.filter { if case .records = $0.value { return false }; return true }
-            .map { "\($0.name)=\($0.value.display)" }.joined(separator: " ")
-        // Records (a walk's steps) print as an indented table, one row each.
-        for case let (name, .records(records)) in report.result.fields where !records.isEmpty {
-            text += "\n        \(name):"
-            for record in records {
-                text += "\n          " + record.map { "\($0.name) \($0.value.display)" }.joined(separator: "  ")
-            }
-        }
+        let fields = report.result.fields.filter { if case .records = $0.value { return false }; return true }
+            .map { "\($0.name)=\($0.value.display)" }
+        var words = [String(report.line).leftPadded(to: 4) + "  " + report.command.rightPadded(to: 22) + " "
+                     + report.result.status.description.rightPadded(to: fields.isEmpty ? 0 : 10)]
+        words += fields
+        var text = words.joined(separator: " ")
         switch report.result.status {
         case .unsupported(let reason), .failed(let reason): text += "  (\(reason))"
         default: break
         }
         if !report.passed, let expected = report.expectation { text += "  FAILED: expected \(expected)" }
         else if !report.passed { text += "  FAILED" }
+        // Records (a walk's steps) print as an indented table under the line, one row each.
+        for case let (name, .records(records)) in report.result.fields where !records.isEmpty {
+            var names: [String] = []
+            for record in records { for field in record where !names.contains(field.name) { names.append(field.name) } }
+            var table = TextTable(columns: names.map { name in
+                let numeric = records.contains { record in record.contains { if $0.name == name, case .integer = $0.value { true } else { false } } }
+                return TextTable.Column(name, numeric ? .right : .left)
+            })
+            // A column holds one field, so its text needs no quotes ("CD 0").
+            func cell(_ value: FieldValue?) -> String { if case .text(let text)? = value { text } else { value?.display ?? "" } }
+            for record in records { table.append(names.map { name in cell(record.first { $0.name == name }?.value) }) }
+            text += "\n        \(name):\n" + table.lines(indent: "          ").joined(separator: "\n")
+        }
         // Printable ASCII needs no escaping; only lines that echo other input pay for it.
         guard text.utf8.contains(where: { ($0 < 0x20 && $0 != UInt8(ascii: "\n")) || $0 >= 0x7f }) else { return text }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(terminalSafe).joined(separator: "\n")

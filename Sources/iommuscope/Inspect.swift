@@ -17,18 +17,28 @@ struct Address: ExpressibleByArgument {
 /// Prints the descriptors of one walk as a table a person can follow, each with its decoded
 /// fields when `decoded`.
 func printSteps(_ steps: [WalkStep], decoded: Bool) {
-    print("  #  stg lvl  table               idx    entry address       descriptor          kind")
+    var table = TextTable(columns: [.init("#", .right), .init("stg"), .init("lvl", .right), .init("table"), .init("idx"),
+                                    .init("entry address"), .init("descriptor"), .init("kind")])
     for (number, step) in steps.enumerated() {
-        let row = [String(number + 1).leftPadded(to: 3), StepText.stage(step).leftPadded(to: 3), String(step.level).leftPadded(to: 3),
-                   step.table.hex.rightPadded(to: 19), ("0x" + String(step.index, radix: 16)).rightPadded(to: 6),
-                   step.entryAddress.hex.rightPadded(to: 19), step.descriptor.hex.rightPadded(to: 19), step.kind.rawValue]
-        print("  " + row.joined(separator: " "))
+        table.append([String(number + 1), StepText.stage(step), String(step.level), step.table.hex, "0x" + String(step.index, radix: 16),
+                      step.entryAddress.hex, step.descriptor.hex, step.kind.rawValue])
+    }
+    let rendered = table.render(indent: "  ")
+    print(rendered.header)
+    for (row, step) in zip(rendered.rows, steps) {
+        print(row)
         if decoded, step.kind != .invalid {
-            let fields = step.format.fields(of: step.descriptor, level: step.level)
-                .map(StepText.field).joined(separator: " ")
-            print("       " + fields)
+            print("      " + step.format.fields(of: step.descriptor, level: step.level).map(StepText.field).joined(separator: " "))
         }
     }
+}
+
+/// "bound devices: 1 (nic0), 2 (nvme0)", the valid choices an error names (the first
+/// `limit` of them), or "there are no bound devices".
+func choices(_ what: String, _ items: [String], limit: Int = 16) -> String {
+    guard !items.isEmpty else { return "there are no \(what)" }
+    let more = items.count > limit ? ", and \(items.count - limit) more" : ""
+    return "\(what): " + items.prefix(limit).joined(separator: ", ") + more
 }
 
 struct Walk: ParsableCommand {
@@ -75,7 +85,8 @@ struct Walk: ParsableCommand {
     private func walkHWPT(_ hwpt: UInt32, session: Session) throws {
         guard let paging = try? session.iommufd.object(hwpt) as? HWPTPaging,
               let table = paging.domain.table as? DescriptorPageTable else {
-            throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors")
+            let tables = session.iommufd.graph.pagingHWPTs.filter { $0.domain.table is DescriptorPageTable }
+            throw ValidationError("object \(hwpt) is not a paging HWPT with descriptors; " + choices("paging HWPTs", tables.map { "\($0.id)" }))
         }
         guard table.format.translates(iova.value) else {
             throw ValidationError("--iova \(iova.value.hex) is outside the \(table.format.inputBits)-bit input range of HWPT \(hwpt)'s table: no descriptor translates it")
@@ -88,7 +99,8 @@ struct Walk: ParsableCommand {
     /// cover is unknown, not unmapped.
     private func walkHostTable(_ name: String, host: HostModel) throws {
         guard let device = HostModel.device(named: name, in: host.session.machine) else {
-            throw ValidationError("the host has no device named \(terminalSafe(name))")
+            throw ValidationError("the host has no device named \(terminalSafe(name)); "
+                                  + choices("host devices", host.session.machine.devices.map { terminalSafe($0.name) }))
         }
         let label = terminalSafe(device.name) + (pasid.map { " pasid \($0)" } ?? "")
         guard let table = host.tables.table(device: device.name, pasid: pasid) else {
@@ -155,12 +167,14 @@ struct Translate: ParsableCommand {
                 result = try session.iommufd.translate(deviceID: id, iova: iova.value, pasid: pasid, access: access,
                                                        caches: cold ? .bypass : .use)
             } catch {
-                throw ValidationError("object \(id) is not a bound device (\(error.name))")
+                throw ValidationError("object \(id) is not a bound device (\(error.name)); "
+                                      + choices("bound devices", session.iommufd.devices.map { "\($0.id) (\(terminalSafe($0.platform.name)))" }))
             }
             client = (try? session.iommufd.object(id) as? Device)?.platform.name ?? "(unassigned sid)"
         } else {
             guard let device = HostModel.device(named: dev, in: session.machine) else {
-                throw ValidationError("no device named \(terminalSafe(dev)) (a scenario's device is named by its device id)")
+                throw ValidationError("no device named \(terminalSafe(dev)) (a scenario's device is named by its device id); "
+                                      + choices("platform devices", session.machine.devices.map { terminalSafe($0.name) }))
             }
             result = device.iommu.translate(device, iova: iova.value, pasid: pasid, access: access, caches: .bypass,
                                             memory: session.machine.physical)
@@ -190,7 +204,9 @@ struct Translate: ParsableCommand {
                   + (translation.iotlbHit ? "  (IOTLB hit)" : "  (\(translation.steps.count) descriptor reads)"))
         case .failure(let fault)?:
             for fetch in fault.configurationFetches { print("  " + StepText.configurationFetch(fetch)) }
-            print("fault: stage \(fault.stage.number) level \(fault.level) \(FaultText.reason(fault)) \(FaultText.details(fault))")
+            // The descriptors the hardware read before it faulted, as `run` lists them.
+            if !fault.steps.isEmpty { printSteps(fault.steps, decoded: false); print() }
+            print("fault: stage \(fault.stage.number) level \(fault.level) \(FaultText.reason(fault)) \(FaultText.details(fault, quoted: true))")
             for line in FaultText.kernelLogBeyondDetails(fault, client: terminalSafe(client)) { print(line) }
         }
     }

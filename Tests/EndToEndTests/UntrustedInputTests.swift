@@ -59,6 +59,7 @@ struct UntrustedInputTests {
     @Test func errorsFromRunShowTheSubcommandsUsage() {
         let (output, status) = WalkCommandLineTests.run("walk '\(WalkCommandLineTests.scenario)' --hwpt 1 --iova 0")
         #expect(status == 64, "\(output)")
-        #expect(output.contains("Error: object 1 is not a paging HWPT with descriptors\nUsage: iommuscope walk [<file>]"), "\(output)")
+        #expect(output.contains("Error: object 1 is not a paging HWPT with descriptors; paging HWPTs: 4\nUsage: iommuscope walk [<file>]"),
+                "\(output)")
     }
 }

@@ -38,12 +38,14 @@ struct WalkCommandLineTests {
         #expect(output.contains("is outside the 48-bit input range of HWPT 4's table"), "\(output)")
     }
 
-    /// An id that is no bound device (none, or an IOAS) is a validation error naming it.
+    /// An id that is no bound device (none, or an IOAS) is a validation error naming it and
+    /// the ids that are.
     @Test(arguments: ["99", "4294967295", "3"])
     func translateOfNoDevice(_ id: String) {
         let (output, status) = Self.run("translate '\(Self.scenario)' --dev \(id) --iova 0")
         #expect(status == 64, "\(output)")
-        #expect(output.contains("Error: object \(id) is not a bound device (ENOENT)\nUsage: iommuscope translate"), "\(output)")
+        #expect(output.contains("Error: object \(id) is not a bound device (ENOENT); bound devices: 1 (nic0), 2 (nvme0)\nUsage: iommuscope translate"),
+                "\(output)")
     }
 
     @Test func translateOfTheLastAddress() {

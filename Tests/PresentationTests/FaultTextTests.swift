@@ -31,7 +31,9 @@ struct FaultTextTests {
         event.ipa = 0x5000_0000
         let walk = TranslationFault(.smmuv3(event), stage: .stage2, level: 3, origin: .walk)
         #expect(FaultText.fields(walk).map(\.name) == ["reason", "class", "rnw", "ipa"])
-        #expect(FaultText.fields(walk).map(\.value) == ["F_PERMISSION", "IN", "0", "0x50000000"])
+        // RnW is a bit of the record, not text: JSON prints it as the integer 0 or 1.
+        #expect(FaultText.fields(walk).map(\.value) == [.text("F_PERMISSION"), .text("IN"), .bit(false), .text("0x50000000")])
+        #expect(FaultText.details(walk) == "class=IN rnw=0 ipa=0x50000000")
         let hit = TranslationFault(.smmuv3(SMMUv3Event(.F_PERMISSION, streamID: 1)), stage: .stage1, level: 0, origin: .iotlb)
         #expect(FaultText.fields(hit).map(\.name) == ["reason", "class", "iotlb"])
         let bad = TranslationFault(.smmuv3(SMMUv3Event(.C_BAD_STE, streamID: 1)), stage: .configuration, level: 0, origin: .configuration)

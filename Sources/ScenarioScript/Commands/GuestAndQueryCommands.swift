@@ -53,7 +53,12 @@ public func translationResult(iova: UInt64, _ result: Result<Translation, Transl
     case .failure(let fault)?:
         let record: [(name: String, value: FieldValue)] = [
             ("stage", .integer(UInt64(fault.stage.number))), ("level", .integer(UInt64(fault.level))),
-        ] + FaultText.fields(fault).map { ($0.name, .text($0.value)) }
+        ] + FaultText.fields(fault).map { field -> (name: String, value: FieldValue) in
+            switch field.value {
+            case .text(let text): (field.name, .text(text))
+            case .bit(let set): (field.name, .integer(set ? 1 : 0))
+            }
+        }
         return CommandResult(status: .fault, fields: [
             ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
             ("steps", .records(fault.steps.map(stepRecord))),
