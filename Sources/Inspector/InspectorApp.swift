@@ -11,8 +11,8 @@ public final class InspectorApp {
     public enum Mode: Equatable {
         case normal
         case help
-        case command(String)
-        case search(String)
+        case command(LineEditor)
+        case search(LineEditor)
     }
 
     public let model: InspectorModel
@@ -145,21 +145,37 @@ public final class InspectorApp {
         // control character in a command or a scenario cannot reach the terminal.
         let text: String
         switch mode {
-        case .command(let input): text = ":" + terminalSafe(input) + symbols.cursor
-        case .search(let input): text = "/" + terminalSafe(input) + symbols.cursor
+        case .command(let line): drawLine(&buffer, area, prompt: ":", line); return
+        case .search(let line): drawLine(&buffer, area, prompt: "/", line); return
         default: text = terminalSafe(message)
         }
         buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
     }
 
+    /// The `:` or `/` line being typed: the part around the cursor, so a long line (a paste)
+    /// costs the status bar's width to draw; the cursor is a bar at the end, else reverse video.
+    private func drawLine(_ buffer: inout CellBuffer, _ area: Rect, prompt: String, _ line: LineEditor) {
+        let (text, column) = line.window(width: area.width - 2) { terminalSafe(String($0)) }
+        let style = theme["status_bar"]
+        buffer.put(" " + prompt + text, x: area.x, y: area.y, style: style, clip: area)
+        let x = area.x + 2 + column
+        if line.cursor == line.characters.count {
+            buffer.put(symbols.cursor, x: x, y: area.y, style: style, clip: area)
+        } else if x < area.maxX {
+            var under = style
+            under.reverse.toggle()
+            buffer.put(buffer[x, area.y].text, x: x, y: area.y, style: under, clip: area)
+        }
+    }
+
     private func drawHelp(_ buffer: inout CellBuffer) {
         var rows: [(String, String)] = [
-            ("q / Ctrl-C", "quit (the terminal is restored)"), ("?", "this help (any key closes it)"),
+            ("q / F10 / Ctrl-C", "quit (the terminal is restored)"), ("? / F1", "this help (any key closes it)"),
             ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
             (paneKeys, "focus " + kinds.map(\.title).joined(separator: ", ")),
             (symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k  PgUp PgDn  g G", "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
-            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
+            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"), ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
         ]
         let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
         if let pane { rows += [("", "")] + pane.keyHelp.map { ($0.key, $0.action) } }
@@ -181,6 +197,7 @@ public final class InspectorApp {
         switch event {
         case .resize: return true
         case .mouse(let mouse): handleMouse(mouse); return true
+        case .paste(let text): paste(text); return true
         case .key(let key): return handleKey(key)
         }
     }
@@ -190,11 +207,13 @@ public final class InspectorApp {
         case .help:
             mode = .normal
             return true
-        case .command(let input):
-            editLine(key, input) { self.mode = .command($0) } submit: { self.runCommand($0) }
+        case .command(var line):
+            mode = .normal // the line is edited in place, not copied per key
+            editLine(key, &line) { self.mode = .command($0) } submit: { self.runCommand($0) }
             return true
-        case .search(let input):
-            editLine(key, input) { self.mode = .search($0) } submit: { text in
+        case .search(var line):
+            mode = .normal
+            editLine(key, &line) { self.mode = .search($0) } submit: { text in
                 self.lastSearch = text
                 self.search(forward: true)
             }
@@ -207,16 +226,16 @@ public final class InspectorApp {
             return true
         }
         switch key {
-        case .character("q"), .control("c"): return false
-        case .character("?"): mode = .help
+        case .character("q"), .control("c"), .function(10): return false
+        case .character("?"), .function(1): mode = .help
         case .tab, .backTab: focus = focus == .tree ? main : .tree
         case .character(let c) where c.isNumber:
             if let number = c.wholeNumberValue, let kind = PaneKind(rawValue: number), kind == .tree || panes[kind] != nil {
                 if kind != .tree { main = kind }
                 focus = kind
             }
-        case .character(":"): mode = .command("")
-        case .character("/"): mode = .search("")
+        case .character(":"): mode = .command(LineEditor())
+        case .character("/"): mode = .search(LineEditor())
         case .character("n"): search(forward: true)
         case .character("N"): search(forward: false)
         case .character("["): step(to: model.position - 1)
@@ -258,14 +277,29 @@ public final class InspectorApp {
         }
     }
 
-    private func editLine(_ key: Key, _ input: String, update: (String) -> Void, submit: (String) -> Void) {
+    /// A key on the `:` or `/` line (the mode is normal meanwhile): Escape leaves it, Enter
+    /// submits it, editing keys edit it and `update` puts it back.
+    private func editLine(_ key: Key, _ line: inout LineEditor, update: (LineEditor) -> Void, submit: (String) -> Void) {
         switch key {
-        case .escape: mode = .normal
-        case .enter:
+        case .escape: break
+        case .enter: submit(line.text)
+        default:
+            line.edit(key)
+            update(line)
+        }
+    }
+
+    /// A paste goes into the `:` or `/` line whole; elsewhere it is no key and does nothing.
+    private func paste(_ text: String) {
+        switch mode {
+        case .command(var line):
             mode = .normal
-            submit(input)
-        case .backspace: update(String(input.dropLast()))
-        case .character(let c): update(input + String(c))
+            line.insert(text)
+            mode = .command(line)
+        case .search(var line):
+            mode = .normal
+            line.insert(text)
+            mode = .search(line)
         default: break
         }
     }
@@ -336,7 +370,8 @@ public final class InspectorApp {
                 if shouldStop() { return }
                 continue
             }
-            if case .key(.control("l")) = event, let curses = backend as? CursesBackend { curses.invalidate(); continue }
+            if case .key(.control("l")) = event { backend.invalidate(); continue }
+            if case .key(.control("z")) = event { backend.suspend(); continue }
             if !handle(event) { return }
         }
     }
