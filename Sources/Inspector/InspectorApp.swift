@@ -362,17 +362,25 @@ public final class InspectorApp {
     // MARK: The loop
 
     /// Runs until `q`, Ctrl-C or a termination signal; the caller restores the terminal.
+    /// Input already waiting (keys typed ahead, a paste the terminal does not bracket) is all
+    /// handled before the next frame: a burst of keys costs one frame, not one a key.
     public func run(on backend: TerminalBackend, shouldStop: () -> Bool = { false }) {
         while true {
             let size = backend.size
             backend.present(render(width: size.width, height: size.height))
-            guard let event = backend.nextEvent(timeoutMilliseconds: 250) else {
+            guard var event = backend.nextEvent(timeoutMilliseconds: 250) else {
                 if shouldStop() { return }
                 continue
             }
-            if case .key(.control("l")) = event { backend.invalidate(); continue }
-            if case .key(.control("z")) = event { backend.suspend(); continue }
-            if !handle(event) { return }
+            while true {
+                switch event {
+                case .key(.control("l")): backend.invalidate()
+                case .key(.control("z")): backend.suspend()
+                default: if !handle(event) { return }
+                }
+                guard let waiting = backend.nextEvent(timeoutMilliseconds: 0) else { break }
+                event = waiting
+            }
         }
     }
 }

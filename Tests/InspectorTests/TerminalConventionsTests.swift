@@ -51,4 +51,16 @@ struct TerminalConventionsTests {
         // the second quit with no event left over.
         #expect(app.mode == .normal && backend.pendingEvents.isEmpty)
     }
+
+    @Test func keysTypedAheadCostOneFrame() throws {
+        let app = try CommandAndTimelineTests.app()
+        let backend = TestBackend(width: 120, height: 40)
+        // An unbracketed paste of a command: a thousand keys waiting at once.
+        let command = "ioas_unmap ioas_id=3 iova=0 length=u64max" + String(repeating: " ", count: 1000)
+        backend.pendingEvents = [.key(.character(":"))] + command.map { .key(.character($0)) } + [.key(.enter)]
+        app.run(on: backend) { true }
+        #expect(app.message.hasPrefix("ioas_unmap: ok"))
+        // The first frame, and one after the burst.
+        #expect(backend.frames.count == 2)
+    }
 }
