@@ -4,6 +4,9 @@ import Glibc
 /// Set by the SIGTERM/SIGHUP handler; the event loop sees it and leaves through the same
 /// path as `q`, so the terminal is always restored.
 nonisolated(unsafe) private var terminationRequested: sig_atomic_t = 0
+/// Set by the SIGTSTP handler (a `kill -TSTP`; the terminal's Ctrl-Z reaches curses as a key
+/// in raw mode): the event loop suspends as for Ctrl-Z, the terminal restored first.
+nonisolated(unsafe) private var suspensionRequested: sig_atomic_t = 0
 
 /// The ncursesw terminal: the only place that calls curses. Frames are diffed cell by cell
 /// against the last one presented, so a frame writes only what changed.
@@ -58,6 +61,7 @@ public final class CursesBackend: TerminalBackend {
         }
         signal(SIGTERM) { _ in terminationRequested = 1 }
         signal(SIGHUP) { _ in terminationRequested = 1 }
+        signal(SIGTSTP) { _ in suspensionRequested = 1 }
         // Pastes come as one event: the terminal brackets them with ESC[200~ and ESC[201~.
         define_key("\u{1B}[200~", cn_key_paste_begin())
         define_key("\u{1B}[201~", cn_key_paste_end())
@@ -176,6 +180,11 @@ public final class CursesBackend: TerminalBackend {
 
     public func nextEvent(timeoutMilliseconds: Int) -> InputEvent? {
         if terminationWasRequested { return nil }
+        if suspensionRequested != 0 {
+            suspensionRequested = 0
+            suspend()
+            return nil // the next frame is drawn whole
+        }
         timeout(Int32(timeoutMilliseconds))
         var character: wint_t = 0
         let status = get_wch(&character)

@@ -32,6 +32,15 @@ struct TerminalConventionsInTmuxTests {
         #expect(!terminal.screen().contains("1 Objects"))
         terminal.keys("fg Enter")
         guard terminal.waitFor("1 Objects") else { return }
+        // A SIGTSTP from outside (kill -TSTP) suspends the same way.
+        terminal.signal("TSTP")
+        // The shell's second "Stopped" (the first is still on its screen).
+        let stopping = Date().addingTimeInterval(5)
+        while terminal.screen().components(separatedBy: "Stopped").count < 3, Date() < stopping { usleep(50_000) }
+        #expect(terminal.screen().components(separatedBy: "Stopped").count == 3)
+        #expect(!terminal.screen().contains("1 Objects"))
+        terminal.keys("fg Enter")
+        guard terminal.waitFor("1 Objects") else { return }
         terminal.keys("q")
         let deadline = Date().addingTimeInterval(5)
         while terminal.screen().contains("1 Objects"), Date() < deadline { usleep(50_000) }
