@@ -24,6 +24,11 @@ public final class InspectorApp {
     public private(set) var main: PaneKind = .details
     public private(set) var message = ""
     public private(set) var lastSearch: String?
+    /// The `:` commands run, oldest first; Up and Down on the `:` line recall them. `tui`
+    /// keeps them across runs in the user's state directory.
+    public var history: [String] = []
+    /// The history entry Up/Down showed last; `history.count` is the line being typed.
+    private var recalled = 0
     var tree = ObjectTreePane()
     /// A host item a pane other than the tree chose (a fault of the faults pane): the panes
     /// follow it instead of the tree's row until the tree moves again.
@@ -209,7 +214,15 @@ public final class InspectorApp {
             return true
         case .command(var line):
             mode = .normal // the line is edited in place, not copied per key
-            editLine(key, &line) { self.mode = .command($0) } submit: { self.runCommand($0) }
+            if key == .up || key == .down {
+                recalled = key == .up ? max(0, recalled - 1) : min(history.count, recalled + 1)
+                mode = .command(LineEditor(recalled < history.count ? history[recalled] : ""))
+                return true
+            }
+            editLine(key, &line) { self.mode = .command($0) } submit: { text in
+                if !text.isEmpty, text != self.history.last { self.history.append(text) }
+                self.runCommand(text)
+            }
             return true
         case .search(var line):
             mode = .normal
@@ -234,7 +247,9 @@ public final class InspectorApp {
                 if kind != .tree { main = kind }
                 focus = kind
             }
-        case .character(":"): mode = .command(LineEditor())
+        case .character(":"):
+            mode = .command(LineEditor())
+            recalled = history.count
         case .character("/"): mode = .search(LineEditor())
         case .character("n"): search(forward: true)
         case .character("N"): search(forward: false)

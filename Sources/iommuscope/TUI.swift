@@ -113,7 +113,28 @@ struct TUI: ParsableCommand {
         if backend.colorMode == .none { chosen = chosen.monochrome }
         let app = InspectorApp(model: model, theme: chosen, symbols: backend.symbols)
         if let pane { app.show(pane) }
+        let history = Self.historyFile(environment)
+        if let history, let text = try? String(contentsOf: history, encoding: .utf8) {
+            app.history = text.split(separator: "\n").map(String.init)
+        }
+        let loaded = app.history
         app.run(on: backend) { backend.terminationWasRequested }
+        if let history, app.history != loaded {
+            // The last thousand commands, one a line (a pasted command with a newline is left out).
+            let kept = app.history.filter { !$0.contains("\n") && !$0.contains("\r") }.suffix(1000)
+            try? FileManager.default.createDirectory(at: history.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? Data(kept.map { $0 + "\n" }.joined().utf8).write(to: history, options: .atomic)
+        }
+    }
+
+    /// Where the `:` history is kept across runs: `$XDG_STATE_HOME/iommuscope/history`,
+    /// `~/.local/state/iommuscope/history` without it (the XDG base directory rules).
+    private static func historyFile(_ environment: [String: String]) -> URL? {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return URL(fileURLWithPath: state).appendingPathComponent("iommuscope/history")
+        }
+        guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
+        return URL(fileURLWithPath: home).appendingPathComponent(".local/state/iommuscope/history")
     }
 
     /// A scenario file's text, once its lines have parsed (`loadScenario` prints located errors).

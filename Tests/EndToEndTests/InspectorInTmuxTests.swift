@@ -62,9 +62,10 @@ struct InspectorInTmuxTests {
     static func start(_ name: String, width: Int = 120, height: Int = 40, environment: String = "TERM=xterm-256color LANG=C.UTF-8",
                       arguments: String = "", shell: Bool = false) -> Terminal {
         let terminal = Terminal(socket: "iommuscope-e2e-\(name)-\(getpid())")
-        // swift test sets NO_COLOR; the app under test gets an explicit environment.
-        let command = shell ? "env -u NO_COLOR \(environment) PS1=\"$ \" bash --norc --noprofile -i"
-            : "env -u NO_COLOR \(environment) \(binary) \(arguments); echo EXITED-$?; sleep 30"
+        // swift test sets NO_COLOR; the app under test gets an explicit environment, and keeps
+        // its `:` history out of the user's home (an `environment` may name another place).
+        let base = "env -u NO_COLOR XDG_STATE_HOME=\(FileManager.default.temporaryDirectory.path)/iommuscope-e2e-state \(environment)"
+        let command = shell ? "\(base) PS1=\"$ \" bash --norc --noprofile -i" : "\(base) \(binary) \(arguments); echo EXITED-$?; sleep 30"
         _ = terminal.tmux("new-session -d -s s -x \(width) -y \(height) '\(command)' </dev/null >/dev/null 2>&1")
         return terminal
     }

@@ -76,4 +76,28 @@ struct TerminalConventionsInTmuxTests {
         terminal.keys("F10")
         terminal.waitFor("EXITED-0")
     }
+
+    @Test func commandHistoryIsKeptAcrossRuns() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("iommuscope-history-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let environment = "TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME=\(state.path)"
+        do {
+            let terminal = Tmux.start("history1", environment: environment)
+            defer { terminal.stop() }
+            guard terminal.waitFor("1 Objects") else { return }
+            terminal.keys(": 'destroy id=3' Enter")
+            guard terminal.waitFor("destroy: EBUSY") else { return }
+            terminal.keys("q")
+            guard terminal.waitFor("EXITED-0") else { return }
+        }
+        let saved = try String(contentsOf: state.appendingPathComponent("iommuscope/history"), encoding: .utf8)
+        #expect(saved == "destroy id=3\n")
+        let terminal = Tmux.start("history2", environment: environment)
+        defer { terminal.stop() }
+        guard terminal.waitFor("1 Objects") else { return }
+        terminal.keys(": Up")
+        terminal.waitFor(":destroy id=3")
+        terminal.keys("Escape q")
+        terminal.waitFor("EXITED-0")
+    }
 }

@@ -63,4 +63,22 @@ struct TerminalConventionsTests {
         // The first frame, and one after the burst.
         #expect(backend.frames.count == 2)
     }
+
+    @Test func upAndDownRecallCommands() throws {
+        let app = try CommandAndTimelineTests.app()
+        app.history = ["destroy id=3"]
+        for command in ["ioas_unmap ioas_id=3 iova=0 length=u64max", "destroy id=3"] {
+            _ = app.handle(.key(.character(":")))
+            CommandAndTimelineTests.type(app, command)
+            _ = app.handle(.key(.enter))
+        }
+        #expect(app.history == ["destroy id=3", "ioas_unmap ioas_id=3 iova=0 length=u64max", "destroy id=3"])
+        _ = app.handle(.key(.character(":")))
+        _ = app.handle(.key(.up))
+        _ = app.handle(.key(.up))
+        #expect(app.mode == .command(LineEditor("ioas_unmap ioas_id=3 iova=0 length=u64max")))
+        _ = app.handle(.key(.down))
+        _ = app.handle(.key(.down))
+        #expect(app.mode == .command(LineEditor()))
+    }
 }
