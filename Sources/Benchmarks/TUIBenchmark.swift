@@ -45,6 +45,7 @@ public struct TUIBenchmark {
         let defaultApp = InspectorApp(model: try InspectorModel(scenario: source, title: "default"), theme: theme, symbols: .unicode)
         _ = defaultApp.render(width: width, height: height)
         print("tui.default.first_frame: \(format(ContinuousClock.now - start)) ms")
+        measureCommandLine(defaultApp, print)
 
         let building = ContinuousClock.now
         let model = try InspectorModel(title: "bench") { try Self.rig(areas: areas) }
@@ -114,6 +115,36 @@ public struct TUIBenchmark {
         presses.sort()
         print("tui.\(name).key_to_frame.median: \(format(presses[presses.count / 2])) ms")
         print("tui.\(name).key_to_frame.max: \(format(presses[presses.count - 1])) ms")
+    }
+
+    /// The `:` line at 10 000 and 100 000 characters: a bracketed paste and its frame; the
+    /// same length typed ahead, key by key, then one frame (what the event loop draws for a
+    /// burst); then key presses at the end of the long line, each with its frame.
+    private func measureCommandLine(_ app: InspectorApp, _ print: BenchmarkOutput) {
+        for length in [10_000, 100_000] {
+            let name = "tui.command_line.\(length / 1000)k"
+            _ = app.handle(.key(.character(":")))
+            var clock = ContinuousClock.now
+            _ = app.handle(.paste(String(repeating: "a", count: length)))
+            _ = app.render(width: width, height: height)
+            print("\(name).paste: \(format(ContinuousClock.now - clock)) ms")
+            _ = app.handle(.key(.escape))
+            _ = app.handle(.key(.character(":")))
+            clock = ContinuousClock.now
+            for _ in 0..<length { _ = app.handle(.key(.character("a"))) }
+            _ = app.render(width: width, height: height)
+            print("\(name).typed_ahead: \(format(ContinuousClock.now - clock)) ms")
+            var presses: [Duration] = []
+            for _ in 0..<keys {
+                let press = ContinuousClock.now
+                _ = app.handle(.key(.character("b")))
+                _ = app.render(width: width, height: height)
+                presses.append(ContinuousClock.now - press)
+            }
+            presses.sort()
+            print("\(name).key_to_frame.median: \(format(presses[presses.count / 2])) ms")
+            _ = app.handle(.key(.escape))
+        }
     }
 
     private func type(_ app: InspectorApp, _ keys: [Key]) {

@@ -11,6 +11,7 @@
 #include <wchar.h>
 #include <string.h>
 #include <ncursesw/curses.h>
+#include <ncursesw/term.h>
 
 static inline attr_t cn_a_bold(void) { return A_BOLD; }
 static inline attr_t cn_a_reverse(void) { return A_REVERSE; }
@@ -30,3 +31,23 @@ static inline int cn_is_utf8(void) {
     const char *codeset = nl_langinfo(CODESET);
     return codeset && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
+
+/* Whether TERM names a terminal curses can draw the inspector on: a terminfo entry with
+   cursor addressing (`cup`). TERM=dumb has none, and initscr on it draws nothing. */
+static inline int cn_can_address_cursor(const char *term) {
+    int status = 0;
+    if (term == NULL || setupterm(term, 1, &status) != OK) return 0;
+    const char *cup = tigetstr("cup");
+    int addressable = cup != NULL && cup != (const char *)-1;
+    del_curterm(cur_term);
+    return addressable;
+}
+/* terminfo's string capability `name` (rmcup, cnorm, sgr0), or NULL. */
+static inline const char *cn_string_capability(const char *name) {
+    const char *value = tigetstr(name);
+    return value == (const char *)-1 ? NULL : value;
+}
+/* The key codes curses returns for the bracketed-paste markers ESC[200~ and ESC[201~
+   (defined with define_key; above KEY_MAX, where user-defined keys go). */
+static inline int cn_key_paste_begin(void) { return KEY_MAX + 1; }
+static inline int cn_key_paste_end(void) { return KEY_MAX + 2; }

@@ -11,8 +11,8 @@ public final class InspectorApp {
     public enum Mode: Equatable {
         case normal
         case help
-        case command(String)
-        case search(String)
+        case command(LineEditor)
+        case search(LineEditor)
     }
 
     public let model: InspectorModel
@@ -24,6 +24,11 @@ public final class InspectorApp {
     public private(set) var main: PaneKind = .details
     public private(set) var message = ""
     public private(set) var lastSearch: String?
+    /// The `:` commands run, oldest first; Up and Down on the `:` line recall them. `tui`
+    /// keeps them across runs in the user's state directory.
+    public var history: [String] = []
+    /// The history entry Up/Down showed last; `history.count` is the line being typed.
+    private var recalled = 0
     var tree = ObjectTreePane()
     /// A host item a pane other than the tree chose (a fault of the faults pane): the panes
     /// follow it instead of the tree's row until the tree moves again.
@@ -194,8 +199,8 @@ public final class InspectorApp {
         // control character in a command or a scenario cannot reach the terminal.
         let text: String
         switch mode {
-        case .command(let input): text = ":" + terminalSafe(input) + symbols.cursor
-        case .search(let input): text = "/" + terminalSafe(input) + symbols.cursor
+        case .command(let line): drawLine(&buffer, area, prompt: ":", line); return
+        case .search(let line): drawLine(&buffer, area, prompt: "/", line); return
         default: text = terminalSafe(message)
         }
         switch mode {
@@ -231,15 +236,16 @@ public final class InspectorApp {
         let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
         let move = symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k PgUp PgDn g G"
         let global: [(key: String, action: String)] = [
-            ("q / Ctrl-C", "quit (the terminal is restored)"),
-            ("?", "this help: \(move) scroll it, any other key closes it"),
+            ("q / F10 / Ctrl-C", "quit (the terminal is restored)"),
+            ("? / F1", "this help: \(move) scroll it, any other key closes it"),
             ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
             (paneKeys, "show and focus " + kinds.map { "\($0.rawValue) \($0.title)" }.joined(separator: ", ")),
             ("z", "maximise the focused pane, or restore the layout (Tab then maximises the other)"),
             ("< / >", "narrow / widen the tree; narrowed past its narrowest it hides, > brings it back"),
             (move, "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
-            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"), ("Ctrl-L", "redraw"),
+            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"),
+            ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
             ("mouse", "click a tab in the right pane's border to show that pane, click a row to select it, the wheel scrolls"),
         ]
         let legend: [(key: String, action: String)] = [
@@ -259,6 +265,22 @@ public final class InspectorApp {
                 HelpOverlay.Section(title: "Legend", rows: legend)]
     }
 
+    /// The `:` or `/` line being typed: the part around the cursor, so a long line (a paste)
+    /// costs the status bar's width to draw; the cursor is a bar at the end, else reverse video.
+    private func drawLine(_ buffer: inout CellBuffer, _ area: Rect, prompt: String, _ line: LineEditor) {
+        let (text, column) = line.window(width: area.width - 2) { terminalSafe(String($0)) }
+        let style = theme["status_bar"]
+        buffer.put(" " + prompt + text, x: area.x, y: area.y, style: style, clip: area)
+        let x = area.x + 2 + column
+        if line.cursor == line.characters.count {
+            buffer.put(symbols.cursor, x: x, y: area.y, style: style, clip: area)
+        } else if x < area.maxX {
+            var under = style
+            under.reverse.toggle()
+            buffer.put(buffer[x, area.y].text, x: x, y: area.y, style: under, clip: area)
+        }
+    }
+
     private func drawHelp(_ buffer: inout CellBuffer) {
         help.render(into: &buffer, sections: helpSections, title: "Keys: \(focus.title)", theme: theme, symbols: symbols)
     }
@@ -270,6 +292,7 @@ public final class InspectorApp {
         switch event {
         case .resize: return true
         case .mouse(let mouse): handleMouse(mouse); return true
+        case .paste(let text): paste(text); return true
         case .key(let key): return handleKey(key)
         }
     }
@@ -279,11 +302,21 @@ public final class InspectorApp {
         case .help:
             if !help.handle(key) { mode = .normal }
             return true
-        case .command(let input):
-            editLine(key, input) { self.mode = .command($0) } submit: { self.runCommand($0) }
+        case .command(var line):
+            mode = .normal // the line is edited in place, not copied per key
+            if key == .up || key == .down {
+                recalled = key == .up ? max(0, recalled - 1) : min(history.count, recalled + 1)
+                mode = .command(LineEditor(recalled < history.count ? history[recalled] : ""))
+                return true
+            }
+            editLine(key, &line) { self.mode = .command($0) } submit: { text in
+                if !text.isEmpty, text != self.history.last { self.history.append(text) }
+                self.runCommand(text)
+            }
             return true
-        case .search(let input):
-            editLine(key, input) { self.mode = .search($0) } submit: { text in
+        case .search(var line):
+            mode = .normal
+            editLine(key, &line) { self.mode = .search($0) } submit: { text in
                 self.lastSearch = text
                 self.search(forward: true)
             }
@@ -296,8 +329,8 @@ public final class InspectorApp {
             return true
         }
         switch key {
-        case .character("q"), .control("c"): return false
-        case .character("?"):
+        case .character("q"), .control("c"), .function(10): return false
+        case .character("?"), .function(1):
             help.reset()
             mode = .help
         case .tab, .backTab: setFocus(focus == .tree ? main : .tree)
@@ -311,8 +344,10 @@ public final class InspectorApp {
                 if kind != .tree { main = kind }
                 setFocus(kind)
             }
-        case .character(":"): mode = .command("")
-        case .character("/"): mode = .search("")
+        case .character(":"):
+            mode = .command(LineEditor())
+            recalled = history.count
+        case .character("/"): mode = .search(LineEditor())
         case .character("n"): search(forward: true)
         case .character("N"): search(forward: false)
         case .character("["): step(to: model.position - 1)
@@ -362,14 +397,29 @@ public final class InspectorApp {
         focus = kind
     }
 
-    private func editLine(_ key: Key, _ input: String, update: (String) -> Void, submit: (String) -> Void) {
+    /// A key on the `:` or `/` line (the mode is normal meanwhile): Escape leaves it, Enter
+    /// submits it, editing keys edit it and `update` puts it back.
+    private func editLine(_ key: Key, _ line: inout LineEditor, update: (LineEditor) -> Void, submit: (String) -> Void) {
         switch key {
-        case .escape: mode = .normal
-        case .enter:
+        case .escape: break
+        case .enter: submit(line.text)
+        default:
+            line.edit(key)
+            update(line)
+        }
+    }
+
+    /// A paste goes into the `:` or `/` line whole; elsewhere it is no key and does nothing.
+    private func paste(_ text: String) {
+        switch mode {
+        case .command(var line):
             mode = .normal
-            submit(input)
-        case .backspace: update(String(input.dropLast()))
-        case .character(let c): update(input + String(c))
+            line.insert(text)
+            mode = .command(line)
+        case .search(var line):
+            mode = .normal
+            line.insert(text)
+            mode = .search(line)
         default: break
         }
     }
@@ -445,16 +495,25 @@ public final class InspectorApp {
     // MARK: The loop
 
     /// Runs until `q`, Ctrl-C or a termination signal; the caller restores the terminal.
+    /// Input already waiting (keys typed ahead, a paste the terminal does not bracket) is all
+    /// handled before the next frame: a burst of keys costs one frame, not one a key.
     public func run(on backend: TerminalBackend, shouldStop: () -> Bool = { false }) {
         while true {
             let size = backend.size
             backend.present(render(width: size.width, height: size.height))
-            guard let event = backend.nextEvent(timeoutMilliseconds: 250) else {
+            guard var event = backend.nextEvent(timeoutMilliseconds: 250) else {
                 if shouldStop() { return }
                 continue
             }
-            if case .key(.control("l")) = event, let curses = backend as? CursesBackend { curses.invalidate(); continue }
-            if !handle(event) { return }
+            while true {
+                switch event {
+                case .key(.control("l")): backend.invalidate()
+                case .key(.control("z")): backend.suspend()
+                default: if !handle(event) { return }
+                }
+                guard let waiting = backend.nextEvent(timeoutMilliseconds: 0) else { break }
+                event = waiting
+            }
         }
     }
 }

@@ -4,6 +4,9 @@ import Glibc
 /// Set by the SIGTERM/SIGHUP handler; the event loop sees it and leaves through the same
 /// path as `q`, so the terminal is always restored.
 nonisolated(unsafe) private var terminationRequested: sig_atomic_t = 0
+/// Set by the SIGTSTP handler (a `kill -TSTP`; the terminal's Ctrl-Z reaches curses as a key
+/// in raw mode): the event loop suspends as for Ctrl-Z, the terminal restored first.
+nonisolated(unsafe) private var suspensionRequested: sig_atomic_t = 0
 
 /// The ncursesw terminal: the only place that calls curses. Frames are diffed cell by cell
 /// against the last one presented, so a frame writes only what changed.
@@ -14,10 +17,20 @@ public final class CursesBackend: TerminalBackend {
     private var closed = false
     private let colorCount: Int
 
+    /// Why curses cannot draw the inspector on this terminal, or nil when it can: TERM unset,
+    /// `dumb`, or naming no terminfo entry with cursor addressing. Call it before `init`.
+    public static func cannotDraw(environment: [String: String]) -> String? {
+        guard let term = environment["TERM"], !term.isEmpty else { return "TERM is not set" }
+        guard cn_can_address_cursor(term) != 0 else { return "TERM=\(term) cannot address the cursor" }
+        return nil
+    }
+
     /// Starts curses. `colors` overrides detection; `NO_COLOR` (any value) means no colours.
     public init(colors requested: ColorMode?, mouse: Bool, environment: [String: String]) {
         setlocale(LC_ALL, "")
         symbols = cn_is_utf8() != 0 ? .unicode : .ascii
+        var cooked = termios()
+        _ = tcgetattr(STDIN_FILENO, &cooked)
         initscr()
         raw()
         noecho()
@@ -48,6 +61,16 @@ public final class CursesBackend: TerminalBackend {
         }
         signal(SIGTERM) { _ in terminationRequested = 1 }
         signal(SIGHUP) { _ in terminationRequested = 1 }
+        signal(SIGTSTP) { _ in suspensionRequested = 1 }
+        // Pastes come as one event: the terminal brackets them with ESC[200~ and ESC[201~.
+        define_key("\u{1B}[200~", cn_key_paste_begin())
+        define_key("\u{1B}[201~", cn_key_paste_end())
+        Self.emit(Self.bracketedPasteOn)
+        var restore = Self.bracketedPasteOff + Self.mouseOff
+        for name in ["sgr0", "rmkx", "cnorm", "rmcup"] {
+            if let value = cn_string_capability(name) { restore += Array(String(cString: value).utf8) }
+        }
+        FatalSignals.install(terminal: cooked, restore: restore)
     }
 
     deinit { close() }
@@ -56,7 +79,37 @@ public final class CursesBackend: TerminalBackend {
     public func close() {
         guard !closed else { return }
         closed = true
+        FatalSignals.remove()
         endwin()
+        Self.emit(Self.bracketedPasteOff)
+    }
+
+    private static let bracketedPasteOn = Array("\u{1B}[?2004h".utf8), bracketedPasteOff = Array("\u{1B}[?2004l".utf8)
+    /// xterm's mouse reports off (press, drag, any motion, SGR coordinates): what curses turns on.
+    private static let mouseOff = Array("\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1003l\u{1B}[?1006l".utf8)
+
+    /// Bytes for the terminal itself, outside curses's picture of the screen.
+    private static func emit(_ bytes: [UInt8]) {
+        fflush(stdout)
+        bytes.withUnsafeBufferPointer { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    /// Ctrl-Z: gives the terminal back (cooked, the alternate screen left), stops the job as
+    /// the shell's SIGTSTP would, and once continued (`fg`, SIGCONT) takes it again and has
+    /// the next frame drawn whole.
+    public func suspend() {
+        Self.emit(Self.bracketedPasteOff)
+        endwin()
+        var stop = sigaction(), previous = sigaction()
+        sigemptyset(&stop.sa_mask)
+        stop.__sigaction_handler.sa_handler = SIG_DFL
+        sigaction(SIGTSTP, &stop, &previous)
+        kill(0, SIGTSTP) // the whole process group, as the terminal's Ctrl-Z would
+        // Continued.
+        sigaction(SIGTSTP, &previous, nil)
+        refresh()
+        Self.emit(Self.bracketedPasteOn)
+        invalidate()
     }
 
     /// True once SIGTERM or SIGHUP arrived.
@@ -127,12 +180,21 @@ public final class CursesBackend: TerminalBackend {
 
     public func nextEvent(timeoutMilliseconds: Int) -> InputEvent? {
         if terminationWasRequested { return nil }
+        if suspensionRequested != 0 {
+            suspensionRequested = 0
+            suspend()
+            return nil // the next frame is drawn whole
+        }
         timeout(Int32(timeoutMilliseconds))
         var character: wint_t = 0
         let status = get_wch(&character)
         if status == ERR { return nil }
         if status == KEY_CODE_YES {
             switch Int32(character) {
+            case cn_key_paste_begin():
+                return .paste(readPaste())
+            case cn_key_paste_end():
+                return nil
             case KEY_RESIZE:
                 invalidate()
                 return .resize(width: size.width, height: size.height)
@@ -173,6 +235,28 @@ public final class CursesBackend: TerminalBackend {
             guard let scalar = Unicode.Scalar(UInt32(character)) else { return nil }
             return .key(.character(Character(scalar)))
         }
+    }
+}
+
+extension CursesBackend {
+    /// The text of a paste, up to its ESC[201~ (or until the terminal stops sending for a
+    /// second). The terminal's CR for a newline reads as a newline; keys curses decoded
+    /// inside the paste (escape sequences in it) are dropped.
+    private func readPaste() -> String {
+        var text = ""
+        timeout(1000)
+        while true {
+            var character: wint_t = 0
+            let status = get_wch(&character)
+            if status == ERR { break }
+            if status == KEY_CODE_YES {
+                if Int32(character) == cn_key_paste_end() { break }
+                continue
+            }
+            guard let scalar = Unicode.Scalar(UInt32(character)) else { continue }
+            text.unicodeScalars.append(scalar == "\r" ? "\n" : scalar)
+        }
+        return text
     }
 }
 

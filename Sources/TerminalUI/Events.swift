@@ -27,6 +27,8 @@ public enum InputEvent: Hashable, Sendable {
     case key(Key)
     case mouse(MouseEvent)
     case resize(width: Int, height: Int)
+    /// Text the user pasted, whole (bracketed paste mode): one event however long it is.
+    case paste(String)
 }
 
 /// A terminal the application draws to and reads from. `present` shows a whole frame;
@@ -38,6 +40,10 @@ public protocol TerminalBackend: AnyObject {
     func present(_ buffer: CellBuffer)
     /// The next input event; nil when `timeoutMilliseconds` passes first (or input ended).
     func nextEvent(timeoutMilliseconds: Int) -> InputEvent?
+    /// Forces the next frame to be written whole (Ctrl-L).
+    func invalidate()
+    /// Stops the program as a job (Ctrl-Z), the terminal given back meanwhile; returns once continued.
+    func suspend()
 }
 
 /// An in-memory terminal for tests: a fixed size, events fed by the test, frames kept.
@@ -65,4 +71,9 @@ public final class TestBackend: TerminalBackend {
 
     /// The last frame presented.
     public var lastFrame: CellBuffer? { frames.last }
+    /// How many times the application stopped as a job (Ctrl-Z).
+    public private(set) var suspensions = 0
+
+    public func invalidate() {}
+    public func suspend() { suspensions += 1 }
 }

@@ -46,9 +46,11 @@ public struct Style: Hashable, Sendable {
 
     public static let plain = Style()
 
-    /// This style with its colours dropped (monochrome), attributes kept.
+    /// This style with its colours dropped (monochrome), attributes kept. A style set apart
+    /// by a background colour (the title and status bars, a search match) keeps that as
+    /// reverse video, or it would melt into the text around it.
     public var withoutColor: Style {
-        Style(bold: bold, dim: dim, underline: underline, reverse: reverse)
+        Style(bold: bold, dim: dim, underline: underline, reverse: reverse || background != .default)
     }
 }
 

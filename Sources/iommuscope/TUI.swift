@@ -40,8 +40,8 @@ struct TUI: ParsableCommand {
             let path = try file ?? defaultScenarioPath()
             let text = try scenarioText(path)
             let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: path)
-            guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-                // Not a terminal (a pipe, CI): print what the inspector would open on.
+            guard Self.canDrawFullScreen() else {
+                // Not a terminal (a pipe, CI) or one curses cannot draw on: print what the inspector would open on.
                 try Show(file: path).run()
                 return
             }
@@ -62,7 +62,7 @@ struct TUI: ParsableCommand {
         } catch let error as PlatformDescriptionError {
             throw ValidationError(terminalSafe("--host \(host): the model cannot build this host's platform: \(error)"))
         }
-        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+        guard Self.canDrawFullScreen() else {
             // Not a terminal: the host's object tree as text, escaped like every host word.
             for row in ObjectTreePane().rows(model.view, symbols: .ascii) { print(String(repeating: "  ", count: row.depth) + row.label) }
             return
@@ -87,11 +87,21 @@ struct TUI: ParsableCommand {
         } catch let error as ScenarioParseErrors {
             throw reportParseErrors(error.errors, path: path)
         }
-        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+        guard Self.canDrawFullScreen() else {
             print(model.summary)
             return
         }
         try present(model, showing: .timeline)
+    }
+
+    /// Whether the inspector can run full-screen: stdin and stdout are a terminal curses can
+    /// draw on. A terminal it cannot draw on (TERM=dumb) gets a note on stderr saying so; the
+    /// caller prints its summary instead, as for a pipe.
+    private static func canDrawFullScreen() -> Bool {
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return false }
+        guard let reason = CursesBackend.cannotDraw(environment: ProcessInfo.processInfo.environment) else { return true }
+        FileHandle.standardError.write(Data("iommuscope: \(terminalSafe(reason)): the inspector needs a full-screen terminal; printing the summary instead\n".utf8))
+        return false
     }
 
     /// Runs the inspector on the terminal until the user quits, `showing` a pane first.
@@ -103,7 +113,28 @@ struct TUI: ParsableCommand {
         if backend.colorMode == .none { chosen = chosen.monochrome }
         let app = InspectorApp(model: model, theme: chosen, symbols: backend.symbols)
         if let pane { app.show(pane) }
+        let history = Self.historyFile(environment)
+        if let history, let text = try? String(contentsOf: history, encoding: .utf8) {
+            app.history = text.split(separator: "\n").map(String.init)
+        }
+        let loaded = app.history
         app.run(on: backend) { backend.terminationWasRequested }
+        if let history, app.history != loaded {
+            // The last thousand commands, one a line (a pasted command with a newline is left out).
+            let kept = app.history.filter { !$0.contains("\n") && !$0.contains("\r") }.suffix(1000)
+            try? FileManager.default.createDirectory(at: history.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? Data(kept.map { $0 + "\n" }.joined().utf8).write(to: history, options: .atomic)
+        }
+    }
+
+    /// Where the `:` history is kept across runs: `$XDG_STATE_HOME/iommuscope/history`,
+    /// `~/.local/state/iommuscope/history` without it (the XDG base directory rules).
+    private static func historyFile(_ environment: [String: String]) -> URL? {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return URL(fileURLWithPath: state).appendingPathComponent("iommuscope/history")
+        }
+        guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
+        return URL(fileURLWithPath: home).appendingPathComponent(".local/state/iommuscope/history")
     }
 
     /// A scenario file's text, once its lines have parsed (`loadScenario` prints located errors).

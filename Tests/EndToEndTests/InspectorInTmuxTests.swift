@@ -41,14 +41,31 @@ struct InspectorInTmuxTests {
             return false
         }
 
+        /// Pastes `text` as a terminal does, bracketed when the program asked for it.
+        func paste(_ text: String) {
+            _ = tmux("set-buffer -- '\(text)'")
+            _ = tmux("paste-buffer -p -t s")
+        }
+
+        /// Sends `signal` (`TERM`, `QUIT`) to the program this terminal runs: the child of the
+        /// pane's shell, not every copy of the binary (other suites run it at the same time).
+        func signal(_ signal: String) {
+            let shell = tmux("display -p -t s '#{pane_pid}'").trimmingCharacters(in: .whitespacesAndNewlines)
+            InspectorInTmuxTests.shell("pkill -\(signal) -P \(shell)")
+        }
+
         func stop() { _ = tmux("kill-server") }
     }
 
+    /// Runs the binary in a new tmux server; with `shell`, an interactive shell with job
+    /// control instead, prompt `$`, for the test to start the binary in.
     static func start(_ name: String, width: Int = 120, height: Int = 40, environment: String = "TERM=xterm-256color LANG=C.UTF-8",
-                      arguments: String = "") -> Terminal {
+                      arguments: String = "", shell: Bool = false) -> Terminal {
         let terminal = Terminal(socket: "iommuscope-e2e-\(name)-\(getpid())")
-        // swift test sets NO_COLOR; the app under test gets an explicit environment.
-        let command = "env -u NO_COLOR \(environment) \(binary) \(arguments); echo EXITED-$?; sleep 30"
+        // swift test sets NO_COLOR; the app under test gets an explicit environment, and keeps
+        // its `:` history out of the user's home (an `environment` may name another place).
+        let base = "env -u NO_COLOR XDG_STATE_HOME=\(FileManager.default.temporaryDirectory.path)/iommuscope-e2e-state \(environment)"
+        let command = shell ? "\(base) PS1=\"$ \" bash --norc --noprofile -i" : "\(base) \(binary) \(arguments); echo EXITED-$?; sleep 30"
         _ = terminal.tmux("new-session -d -s s -x \(width) -y \(height) '\(command)' </dev/null >/dev/null 2>&1")
         return terminal
     }
@@ -91,7 +108,7 @@ struct InspectorInTmuxTests {
         let terminal = Self.start("term")
         defer { terminal.stop() }
         guard terminal.waitFor("1 Objects") else { return }
-        Self.shell("pkill -TERM -f '^\(Self.binary)$'")
+        terminal.signal("TERM")
         terminal.waitFor("EXITED-0")
         #expect(!terminal.screen().contains("1 Objects"))
     }
@@ -104,6 +121,9 @@ struct InspectorInTmuxTests {
         #expect(screen.contains("+-") || screen.contains("+="))
         #expect(!screen.contains("38;5;"))
         #expect(!screen.contains("─"))
+        // Without colours the title and status bars stay bars: reverse video (SGR 7).
+        let lines = screen.split(separator: "\n")
+        #expect(lines.first?.contains("7m") == true && lines.last?.contains("7m") == true)
         terminal.keys("q")
         terminal.waitFor("EXITED-0")
     }
