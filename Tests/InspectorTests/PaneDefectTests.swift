@@ -54,7 +54,9 @@ import Testing
     /// Stepping the timeline moves rows; the cursor stays on its object while it exists.
     @Test func treeCursorFollowsItsObjectAcrossSteps() throws {
         let app = try Self.defaultApp()
-        app.selectInTree("DEVICE 2")
+        // DEVICE 1, not the last row: a cursor kept by position would land on DEVICE 2.
+        app.search("DEVICE 1  nic0")
+        #expect(app.tree.rows(app.model.view)[app.tree.list.selected].label.hasPrefix("DEVICE 1"))
         let device = try #require(app.tree.selectedObject(app.model.view))
         let start = try #require(app.tree.rows(app.model.view).firstIndex { $0.object == device && $0.label.hasPrefix("DEVICE") })
         var moved = false
@@ -65,9 +67,9 @@ import Testing
             guard let index = rows.firstIndex(where: { $0.object == device && $0.label.hasPrefix("DEVICE") }) else { break }
             moved = moved || index != start
             #expect(app.tree.selectedObject(app.model.view) == device)
-            #expect(app.screen().contains("▸ DEVICE 2 "))
+            #expect(app.screen().contains("▸ DEVICE 1 "))
         }
-        #expect(moved, "no step moved DEVICE 2's row: the test shows nothing")
+        #expect(moved, "no step moved DEVICE 1's row: the test shows nothing")
     }
 
     /// A nested HWPT's row names the devices attached to it, as a DEVICE row names its HWPT.
