@@ -31,7 +31,7 @@ public struct PageTablePane: InspectorPane {
 
     public var keyHelp: [(key: String, action: String)] {
         [("Enter / l / →", "descend into the selected table entry"), ("Backspace / h / ← / Esc", "go up one level"),
-         ("/ ADDRESS", "jump to the entry covering a hex IOVA (else search the rows)"),
+         ("/ ADDRESS", "descend along a hex IOVA's walk to its leaf (else search the rows)"),
          ("mouse", "click selects a row; click the breadcrumb to go up")]
     }
 

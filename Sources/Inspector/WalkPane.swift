@@ -40,8 +40,8 @@ public struct WalkPane: InspectorPane {
     public init() {}
 
     public var keyHelp: [(key: String, action: String)] {
-        [("d / D", "next / previous bound device"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
-         ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1"),
+        [("d / D", "next / previous bound device (same IOVA)"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
+         ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1 (same IOVA)"),
          ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
          ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
          ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)"),

@@ -92,6 +92,14 @@ import Testing
         #expect(screen.contains("idr0 = 0x"))
         #expect(screen.contains("→ nic0  sid 0x100  DEVICE 1"))
         #expect(screen.contains("→ nvme0  sid 0x200  DEVICE 2"))
+        // The page table and the walk have nothing of an IOMMU row's own: they say what does.
+        app.press(.character("3"))
+        #expect(app.screen().contains("Select a HWPT_PAGING, HWPT_NESTED or DEVICE in the tree (1)."))
+        // Enter on a device line follows it to its DEVICE.
+        app.press(.character("2"))
+        for _ in 0..<40 { app.press(.character("j")) }
+        app.press(.character("k"), .enter)
+        #expect(app.screen().contains("iommuscope ▸ default ▸ DEVICE 1"))
     }
 
     /// When the rows overflow the pane, its last line says how many are above and below.
