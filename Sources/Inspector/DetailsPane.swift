@@ -1,3 +1,4 @@
+import HostImport
 import IOMMUCore
 import Presentation
 import ScenarioScript
@@ -156,9 +157,9 @@ public struct DetailsPane: InspectorPane {
         return lines
     }
 
-    /// An IOMMU unit of the scenario's platform: its architecture and options, the ID
-    /// registers its description gives, what `IOMMU_GET_HW_INFO` returns for it, and its
-    /// devices (Enter follows a bound one to its DEVICE).
+    /// An IOMMU unit of the scenario's platform: its devices (Enter follows a bound one to its
+    /// DEVICE), the ID registers its description gives, and what `IOMMU_GET_HW_INFO` returns
+    /// for it, decoded.
     private func unitLines(_ name: String, _ context: RenderContext) -> [DetailLine] {
         let reader = context.reader, arrow = context.symbols.arrow
         var lines: [DetailLine] = []
@@ -167,6 +168,15 @@ public struct DetailsPane: InspectorPane {
         text("\(unit.name)  \(unit.architecture.rawValue)", "heading")
         let devices = reader.platform.devices.filter { $0.unit == name }
         let bound = devices.compactMap { reader.device(boundTo: $0.name) }
+        text(Units.count(devices.count, "device") + ":", "heading")
+        for device in devices {
+            let label = "\(device.name)  " + Self.requester(device.requesterID.value, on: unit.architecture)
+            if let iommufd = reader.device(boundTo: device.name) {
+                lines.append(DetailLine(text: "\(arrow) \(label)  DEVICE \(iommufd.id)", role: "link", target: iommufd.id))
+            } else {
+                text("  \(label)  (unbound)", "dim")
+            }
+        }
         if let registers = unit.registers {
             HostDetails.registerLines(registers) { text($0, $1) }
         }
@@ -176,18 +186,11 @@ public struct DetailsPane: InspectorPane {
             if let info = reader.hardwareInfo(of: device) {
                 text("IOMMU_GET_HW_INFO \(info.type.name) (\(info.length) bytes):", "heading")
                 for field in info.fields { text("  \(field.name) = \(field.value > 9 ? field.value.hex : String(field.value))") }
+                // The registers it reports, decoded as a host's would be.
+                if unit.registers == nil, let registers = Self.registers(info) { HostDetails.decodedLines(registers) { text($0, $1) } }
             }
         } else if unit.registers == nil {
             text("no DEVICE bound: IOMMU_GET_HW_INFO needs one (device_bind)", "dim")
-        }
-        text(Units.count(devices.count, "device") + ":", "heading")
-        for device in devices {
-            let label = "\(device.name)  " + Self.requester(device.requesterID.value, on: unit.architecture)
-            if let iommufd = reader.device(boundTo: device.name) {
-                lines.append(DetailLine(text: "\(arrow) \(label)  DEVICE \(iommufd.id)", role: "link", target: iommufd.id))
-            } else {
-                text("  \(label)  (unbound)", "dim")
-            }
         }
         return lines
     }
@@ -199,6 +202,23 @@ public struct DetailsPane: InspectorPane {
         case .armSMMUv3: "sid \(UInt64(id).hex)"
         case .intelVTd, .amdVi: "rid " + FaultText.bdf(UInt16(truncatingIfNeeded: id))
         case .mock: "id \(UInt64(id).hex)"
+        }
+    }
+
+    /// The ID registers a GET_HW_INFO answer carries (`struct iommu_hw_info_arm_smmuv3`'s
+    /// idr[6], iidr and aidr; `struct iommu_hw_info_vtd`'s cap_reg and ecap_reg).
+    static func registers(_ info: HWInfo) -> UnitRegisters? {
+        let fields = Dictionary(info.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        switch info.type {
+        case .armSMMUv3:
+            let idr = (0..<6).compactMap { fields["idr\($0)"].map { UInt32(truncatingIfNeeded: $0) } }
+            guard idr.count == 6, let iidr = fields["iidr"], let aidr = fields["aidr"] else { return nil }
+            return .armSMMUv3(idr: idr, iidr: UInt32(truncatingIfNeeded: iidr), aidr: UInt32(truncatingIfNeeded: aidr))
+        case .intelVTd:
+            guard let cap = fields["cap_reg"], let ecap = fields["ecap_reg"] else { return nil }
+            return .intelVTd(cap: cap, ecap: ecap)
+        case .default, .tegra241CMDQV, .selftest:
+            return nil
         }
     }
 

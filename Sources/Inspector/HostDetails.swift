@@ -21,6 +21,11 @@ enum HostDetails {
             text(idr.enumerated().map { "IDR\($0.offset) \(UInt64($0.element).hex)" }.joined(separator: " "), "text")
             text("IIDR \(UInt64(iidr).hex)  AIDR \(UInt64(aidr).hex)", "text")
         }
+        decodedLines(registers, text)
+    }
+
+    /// What a unit's ID registers say, field by field.
+    static func decodedLines(_ registers: UnitRegisters, _ text: (String, String) -> Void) {
         let fields = UnitCapabilities.decode(registers).fields
         text(fields.isEmpty ? "no fields decoded" : "decoded (" + Units.count(fields.count, "field") + "):", "heading")
         for field in fields {

@@ -90,6 +90,8 @@ import Testing
         #expect(screen.contains("smmu0  arm-smmu-v3"))
         #expect(screen.contains("IOMMU_GET_HW_INFO arm_smmuv3"))
         #expect(screen.contains("idr0 = 0x"))
+        // The ID registers it reports, decoded.
+        #expect(screen.contains("decoded ("))
         #expect(screen.contains("→ nic0  sid 0x100  DEVICE 1"))
         #expect(screen.contains("→ nvme0  sid 0x200  DEVICE 2"))
         // The page table and the walk have nothing of an IOMMU row's own: they say what does.
@@ -97,8 +99,8 @@ import Testing
         #expect(app.screen().contains("Select a HWPT_PAGING, HWPT_NESTED or DEVICE in the tree (1)."))
         // Enter on a device line follows it to its DEVICE.
         app.press(.character("2"))
-        for _ in 0..<40 { app.press(.character("j")) }
-        app.press(.character("k"), .enter)
+        for _ in 0..<2 { app.press(.character("j")) }
+        app.press(.enter)
         #expect(app.screen().contains("iommuscope ▸ default ▸ DEVICE 1"))
     }
 
@@ -154,6 +156,15 @@ import Testing
         app.press(.character("2"))
         let screen = app.screen()
         #expect(screen.contains("(intel-vtd)  rid "))
+        // The unit's cap_reg and ecap_reg from GET_HW_INFO, decoded.
+        app.press(.character("1"))
+        let unit = try #require(app.tree.rows(app.model.view).first { $0.key.hasPrefix("iommu:") })
+        app.selectInTree(String(unit.label.prefix { $0 != " " }))
+        app.press(.character("2"))
+        let details = app.screen()
+        #expect(details.contains("IOMMU_GET_HW_INFO intel_vtd"))
+        #expect(details.contains("cap_reg = 0x"))
+        #expect(details.contains("decoded ("))
     }
 
     // MARK: Search
