@@ -229,6 +229,8 @@ public struct ObjectTreePane: InspectorPane {
         height = overflows ? area.height - 1 : area.height
         follow(all)
         list.move(by: 0, count: all.count, height: height)
+        // A taller pane (a resize, the first frame) shows rows above rather than blank ones below.
+        list.offset = min(list.offset, max(0, all.count - height))
         let symbols = context.symbols
         for (line, index) in (list.offset..<min(all.count, list.offset + height)).enumerated() {
             let row = all[index]

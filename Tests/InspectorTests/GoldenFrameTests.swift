@@ -41,6 +41,8 @@ struct GoldenFrameTests {
         View(name: "tree", keys: []),
         View(name: "details-nested", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("2")]),
         View(name: "details-device", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("2")]),
+        // An IOMMU row: its devices and what GET_HW_INFO reports, decoded.
+        View(name: "details-iommu", keys: [.character("/")] + typed("smmu0") + [.enter, .character("2")]),
         View(name: "help", keys: [.character("?")]),
         View(name: "pagetable-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3")]),
         View(name: "pagetable-stage2", keys: [.character("/")] + typed("HWPT_PAGING") + [.enter, .character("3"), .enter, .enter]),

@@ -118,10 +118,11 @@ import Testing
         buffer = CellBuffer(width: 40, height: 6)
         pane.render(into: &buffer, area: Rect(x: 0, y: 0, width: 40, height: 6), context: context)
         #expect(buffer.text.split(separator: "\n", omittingEmptySubsequences: false)[5].hasSuffix("\(count - 5) above, 0 below"))
-        // Rows that fit say nothing.
+        // Rows that fit say nothing, and all show, from the first.
         buffer = CellBuffer(width: 40, height: count + 2)
         pane.render(into: &buffer, area: Rect(x: 0, y: 0, width: 40, height: count + 2), context: context)
         #expect(!buffer.text.contains("above"))
+        #expect(buffer.text.hasPrefix("▾ Platform"))
     }
 
     // MARK: Details wording
