@@ -255,8 +255,13 @@ public struct WalkPane: InspectorPane {
                 }
             }
         }
-        if walk.steps.isEmpty, case .translation = walk.outcome {
-            buffer.put("(no descriptor fetched)", x: area.x, y: area.y + y, style: theme["dim"], clip: area)
+        if walk.steps.isEmpty {
+            switch walk.outcome {
+            case .translation: buffer.put("(no descriptor fetched)", x: area.x, y: area.y + y, style: theme["dim"], clip: area)
+            case .fault: buffer.put("(no table descriptor fetched: the configuration ended the walk)", x: area.x, y: area.y + y,
+                                    style: theme["dim"], clip: area)
+            default: break
+            }
         }
         guard stripHeight > 0, let highlight else { return }
         y = area.height - stripHeight

@@ -40,6 +40,9 @@ import Testing
         var screen = app.screen()
         #expect(screen.contains("DEVICE 1 nic0 ▸ IOVA 0x12345678 ▸ read ▸ PASID 1"))
         #expect(!screen.contains("(no format"))
+        // No PASID 1 is attached: the configuration faults before any table, and says so.
+        #expect(screen.contains("C_BAD_SUBSTREAMID"))
+        #expect(screen.contains("(no table descriptor fetched: the configuration ended the walk)"))
         app.press(.character("p"), .character("d"))
         screen = app.screen()
         #expect(screen.contains("DEVICE 2 nvme0 ▸ IOVA 0x12345678 ▸ read ▸ no PASID"))
