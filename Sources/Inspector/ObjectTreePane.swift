@@ -78,7 +78,9 @@ public struct ObjectTreePane: InspectorPane {
         }
         /// A nested HWPT and the devices attached to it (`← DEVICE 1, 2`), as a DEVICE row names its HWPT.
         func nestedLabel(_ nested: HWPTNested) -> String {
-            let devices = graph.attachments(of: nested.id).map { "\($0.device.id)" + ($0.pasid == noPASID ? "" : " pasid \($0.pasid)") }
+            let attached = graph.attachments(of: nested.id)
+            var devices = attached.prefix(4).map { "\($0.device.id)" + ($0.pasid == noPASID ? "" : " pasid \($0.pasid)") }
+            if attached.count > 4 { devices.append("\(attached.count - 4) more") }
             return "HWPT_NESTED \(nested.id)" + (devices.isEmpty ? "" : "  \(symbols.backArrow) DEVICE " + devices.joined(separator: ", "))
         }
         if let host = model.host {
