@@ -1,3 +1,4 @@
+import HostImport
 import IOMMUCore
 import Presentation
 import ScenarioScript
@@ -30,6 +31,9 @@ public struct DetailsPane: InspectorPane {
         if let item = context.hostSelection, let lines = HostDetails.lines(item, model: context.model, arrow: context.symbols.arrow) {
             return lines
         }
+        if case .unit(let name)? = context.hostSelection, context.model.host == nil {
+            return unitLines(name, context)
+        }
         guard let id = context.selection, let node = graph.node(id) else {
             return [DetailLine(text: "Select an object in the tree (1).", role: "dim", target: nil)]
         }
@@ -47,7 +51,7 @@ public struct DetailsPane: InspectorPane {
         text("users \(node.users)  (destroy is EBUSY above 1)")
         switch node.kind {
         case .ioas(let ioas):
-            text("areas \(ioas.areas.count)  iova_alignment \(ioas.iovaAlignment.hex)  huge pages \(ioas.largePagesDisabled ? "off" : "on")")
+            text(Units.count(ioas.areas.count, "area") + "  iova_alignment \(ioas.iovaAlignment.hex)  huge pages \(ioas.largePagesDisabled ? "off" : "on")")
             // Enter on a reservation follows to the device or HWPT that owns it.
             for (reservation, owner) in graph.reservations(of: ioas).prefix(16) {
                 lines.append(DetailLine(text: "reserved \(reservation.range)  \(ObjectText.owner(reservation.owner))", role: "text",
@@ -65,7 +69,7 @@ public struct DetailsPane: InspectorPane {
             text("\(hwpt.isAutomatic ? "automatic" : "user") \(domain.stage.rawValue) on \(domain.driver.name)"
                  + (hwpt.isNestParent ? "  NEST_PARENT" : "") + (domain.dirtyTracking ? "  DIRTY_TRACKING " + (domain.dirtyTrackingEnabled ? "enabled" : "disabled") : "")
                  + (hwpt.pasidCompatible ? "  PASID" : ""))
-            text("aperture \(domain.aperture)  page sizes \(domain.pageSizes.hex)")
+            text("aperture \(domain.aperture)  page sizes \(Self.pageSizes(domain.pageSizes))")
             if let table = domain.table as? DescriptorPageTable {
                 text("format \(table.format.name)  root \(table.root.hex)  \(table.tables.count) tables")
             } else {
@@ -111,7 +115,8 @@ public struct DetailsPane: InspectorPane {
             edge("device", vdevice.device)
         case .device(let device):
             let platform = device.platform
-            text("\(platform.name) behind \(platform.iommu.name) (\(platform.iommu.architecture.rawValue))  sid \(UInt64(platform.streamID).hex)")
+            text("\(platform.name) behind \(platform.iommu.name) (\(platform.iommu.architecture.rawValue))  "
+                 + Self.requester(platform.streamID, on: platform.iommu.architecture))
             for region in platform.reservedRegions { text("region \(region.type.rawValue) \(region.range)") }
             for (pasid, hwpt) in device.attachments.sorted(by: { $0.key < $1.key }) {
                 edge("attached" + (pasid == noPASID ? "" : " pasid \(pasid)") + " to", hwpt)
@@ -150,6 +155,77 @@ public struct DetailsPane: InspectorPane {
             edge("vIOMMU", veventq.viommu)
         }
         return lines
+    }
+
+    /// An IOMMU unit of the scenario's platform: its devices (Enter follows a bound one to its
+    /// DEVICE), the ID registers its description gives, and what `IOMMU_GET_HW_INFO` returns
+    /// for it, decoded.
+    private func unitLines(_ name: String, _ context: RenderContext) -> [DetailLine] {
+        let reader = context.reader, arrow = context.symbols.arrow
+        var lines: [DetailLine] = []
+        func text(_ value: String, _ role: String = "text") { lines.append(DetailLine(text: value, role: role, target: nil)) }
+        guard let unit = reader.platform.units.first(where: { $0.name == name }) else { return [DetailLine(text: "no unit \(name)", role: "dim")] }
+        text("\(unit.name)  \(unit.architecture.rawValue)", "heading")
+        let devices = reader.platform.devices.filter { $0.unit == name }
+        let bound = devices.compactMap { reader.device(boundTo: $0.name) }
+        text(Units.count(devices.count, "device") + ":", "heading")
+        for device in devices {
+            let label = "\(device.name)  " + Self.requester(device.requesterID.value, on: unit.architecture)
+            if let iommufd = reader.device(boundTo: device.name) {
+                lines.append(DetailLine(text: "\(arrow) \(label)  DEVICE \(iommufd.id)", role: "link", target: iommufd.id))
+            } else {
+                text("  \(label)  (unbound)", "dim")
+            }
+        }
+        if let registers = unit.registers {
+            HostDetails.registerLines(registers) { text($0, $1) }
+        }
+        // The driver answers GET_HW_INFO per device; every device of the unit gets the same.
+        if let device = bound.first {
+            text("PASID bits \(device.platform.iommu.maxPASIDLog2)")
+            if let info = reader.hardwareInfo(of: device) {
+                text("IOMMU_GET_HW_INFO \(info.type.name) (\(info.length) bytes):", "heading")
+                for field in info.fields { text("  \(field.name) = \(field.value > 9 ? field.value.hex : String(field.value))") }
+                // The registers it reports, decoded as a host's would be.
+                if unit.registers == nil, let registers = Self.registers(info) { HostDetails.decodedLines(registers) { text($0, $1) } }
+            }
+        } else if unit.registers == nil {
+            text("no DEVICE bound: IOMMU_GET_HW_INFO needs one (device_bind)", "dim")
+        }
+        return lines
+    }
+
+    /// How a device's requester ID reads on its IOMMU: an Arm StreamID in hex (`sid 0x100`);
+    /// a PCI requester ID as the kernel prints a BDF, bus:device.function (`rid 00:02.0`).
+    static func requester(_ id: UInt32, on architecture: IOMMUArchitecture) -> String {
+        switch architecture {
+        case .armSMMUv3: "sid \(UInt64(id).hex)"
+        case .intelVTd, .amdVi: "rid " + FaultText.bdf(UInt16(truncatingIfNeeded: id))
+        case .mock: "id \(UInt64(id).hex)"
+        }
+    }
+
+    /// The ID registers a GET_HW_INFO answer carries (`struct iommu_hw_info_arm_smmuv3`'s
+    /// idr[6], iidr and aidr; `struct iommu_hw_info_vtd`'s cap_reg and ecap_reg).
+    static func registers(_ info: HWInfo) -> UnitRegisters? {
+        let fields = Dictionary(info.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        switch info.type {
+        case .armSMMUv3:
+            let idr = (0..<6).compactMap { fields["idr\($0)"].map { UInt32(truncatingIfNeeded: $0) } }
+            guard idr.count == 6, let iidr = fields["iidr"], let aidr = fields["aidr"] else { return nil }
+            return .armSMMUv3(idr: idr, iidr: UInt32(truncatingIfNeeded: iidr), aidr: UInt32(truncatingIfNeeded: aidr))
+        case .intelVTd:
+            guard let cap = fields["cap_reg"], let ecap = fields["ecap_reg"] else { return nil }
+            return .intelVTd(cap: cap, ecap: ecap)
+        case .default, .tegra241CMDQV, .selftest:
+            return nil
+        }
+    }
+
+    /// A page-size bitmap as its sizes, smallest first (`4K|2M|1G`).
+    static func pageSizes(_ bitmap: UInt64) -> String {
+        let sizes = (0..<64).filter { bitmap & (1 << UInt64($0)) != 0 }.map { Units.exactSize(1 << UInt64($0)) }
+        return sizes.isEmpty ? "none" : sizes.joined(separator: "|")
     }
 
     public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {

@@ -11,6 +11,28 @@ enum HostDetails {
     /// Sentences are wrapped to this many cells: the details pane at 80 columns is 48 wide.
     static let wrapWidth = 46
 
+    /// A unit's ID registers and their decoded fields (a host's, or a scenario unit's whose
+    /// description has them); `note` follows the AMD-Vi feature registers.
+    static func registerLines(_ registers: UnitRegisters, note: String = "", _ text: (String, String) -> Void) {
+        switch registers {
+        case .intelVTd(let cap, let ecap): text("cap \(cap.hex)  ecap \(ecap.hex)", "text")
+        case .amdVi(let efr, let efr2): text("EFR \(efr.hex)  EFR2 \(efr2.hex)" + note, "text")
+        case .armSMMUv3(let idr, let iidr, let aidr):
+            text(idr.enumerated().map { "IDR\($0.offset) \(UInt64($0.element).hex)" }.joined(separator: " "), "text")
+            text("IIDR \(UInt64(iidr).hex)  AIDR \(UInt64(aidr).hex)", "text")
+        }
+        decodedLines(registers, text)
+    }
+
+    /// What a unit's ID registers say, field by field.
+    static func decodedLines(_ registers: UnitRegisters, _ text: (String, String) -> Void) {
+        let fields = UnitCapabilities.decode(registers).fields
+        text(fields.isEmpty ? "no fields decoded" : "decoded (" + Units.count(fields.count, "field") + "):", "heading")
+        for field in fields {
+            text("  \(field.name) [\(field.bits)] = \(field.value > 9 ? field.value.hex : String(field.value))  \(field.meaning)", "text")
+        }
+    }
+
     /// The lines of `item`; nil when it needs a host and the model has none.
     static func lines(_ item: HostItem, model: ModelView, arrow: String) -> [DetailLine]? {
         if case .fault(let index) = item {
@@ -45,19 +67,7 @@ enum HostDetails {
                 text("ID registers not shown by sysfs: capabilities unknown", "dim")
                 break
             }
-            switch registers {
-            case .intelVTd(let cap, let ecap): text("cap \(cap.hex)  ecap \(ecap.hex)")
-            case .amdVi(let efr, let efr2):
-                text("EFR \(efr.hex)  EFR2 \(efr2.hex)" + (unit.featuresForm.map { "  (features read as \($0.rawValue))" } ?? ""))
-            case .armSMMUv3(let idr, let iidr, let aidr):
-                text(idr.enumerated().map { "IDR\($0.offset) \(UInt64($0.element).hex)" }.joined(separator: " "))
-                text("IIDR \(UInt64(iidr).hex)  AIDR \(UInt64(aidr).hex)")
-            }
-            let fields = UnitCapabilities.decode(registers).fields
-            text(fields.isEmpty ? "no fields decoded" : "decoded (" + Units.count(fields.count, "field") + "):", "heading")
-            for field in fields {
-                text("  \(field.name) [\(field.bits)] = \(field.value > 9 ? field.value.hex : String(field.value))  \(field.meaning)")
-            }
+            registerLines(registers, note: unit.featuresForm.map { "  (features read as \($0.rawValue))" } ?? "", text)
             text("translates " + Units.count(unit.devices.count, "device"), "dim")
         case .group(let id):
             guard let group = snapshot.group(id) else { text("no group \(id)", "dim"); break }

@@ -19,17 +19,18 @@ extension IOVAKind {
         }
     }
 
-    /// A glyph per kind, so that the map reads without colour (ASCII without UTF-8).
+    /// A glyph per kind, so that the map reads without colour (ASCII without UTF-8); no
+    /// ASCII glyph is one the frame uses for something else (`+` corners, `~` approximate sizes).
     public func glyph(_ symbols: Symbols) -> String {
         let ascii = symbols == .ascii
         switch self {
         case .mapped: return symbols.full
-        case .partlyMapped: return ascii ? "+" : "▌"
+        case .partlyMapped: return ascii ? "o" : "▌"
         case .swMSI: return ascii ? "S" : "◆"
         case .msi: return ascii ? "M" : "◇"
         case .direct: return ascii ? "D" : "▚"
         case .reserved: return symbols.shade
-        case .outside: return "~"
+        case .outside: return ascii ? "x" : "~"
         case .allowed: return symbols.light
         case .hole: return " "
         }
@@ -59,7 +60,7 @@ public struct IOVAMapPane: InspectorPane {
     public var keyHelp: [(key: String, action: String)] {
         [("Enter / +", "zoom into the selected row"), ("- / Backspace", "zoom out"),
          ("← → / h l", "pan by one window at this zoom"), ("/0x8000000", "jump: zoom to the page holding a hex address"),
-         ("/text", "find a row whose summary contains text"), ("r", "back to the whole space")]
+         ("/text", "find a row whose summary contains text (zooming out to it)"), ("r", "back to the whole space")]
     }
 
     // MARK: Which IOAS
@@ -139,11 +140,23 @@ public struct IOVAMapPane: InspectorPane {
             let prefix = (selected ? symbols.collapsed : " ") + " " + String(repeating: " ", count: startWidth - row.window.start.hex.count)
                 + row.window.start.hex + " +" + Self.padded(Units.size(of: row.window), to: sizeWidth) + " "
             var x = buffer.put(prefix, x: area.x, y: rowY, style: selected ? selectionStyle : theme["text"], clip: area)
+            let bar = x
             for cell in row.cells { x = buffer.put(cell.glyph(symbols), x: x, y: rowY, style: theme[cell.role], clip: area) }
+            let barEnd = x
             let summaryWidth = area.maxX - x - 1
             if summaryWidth > 0 {
                 buffer.put(" " + Widgets.fit(row.summary, width: summaryWidth, symbols: symbols), x: x, y: rowY,
                            style: selected ? selectionStyle : theme[row.kind == .hole ? "dim" : "text"], clip: area)
+            }
+            // The selected row is one band across the pane: the bar's cells keep their
+            // glyph and colour under the selection's reverse video and background.
+            if selected {
+                buffer.restyle(Rect(x: barEnd, y: rowY, width: max(0, area.maxX - barEnd), height: 1)) { $0 = selectionStyle }
+                buffer.restyle(Rect(x: bar, y: rowY, width: max(0, barEnd - bar), height: 1)) { style in
+                    style.reverse = style.reverse || selectionStyle.reverse
+                    style.bold = style.bold || selectionStyle.bold
+                    if selectionStyle.background != .default { style.background = selectionStyle.background }
+                }
             }
         }
         guard stripHeight > 0, windows.indices.contains(list.selected) else { return }
@@ -228,9 +241,25 @@ public struct IOVAMapPane: InspectorPane {
         follow(ioas)
         let rows = windows(ioas, model: context.model)
         let summaries = rows.map { IOVAMap.row($0, ioas: ioas, barWidth: 0).summary }
-        guard let index = nextMatch(in: summaries, after: list.selected, needle: text, forward: forward) else { return false }
-        list.select(index, count: rows.count, height: height)
-        return true
+        if let index = nextMatch(in: summaries, after: list.selected, needle: text, forward: forward) {
+            list.select(index, count: rows.count, height: height)
+            return true
+        }
+        // Not at this zoom: each zoom level out, to the whole space, searched from the row
+        // that holds the window left; the zoom stays where it was when nothing matches.
+        let (zoomed, position) = (zoom, list)
+        while let inner = zoom.popLast() {
+            let outer = windows(ioas, model: context.model)
+            let start = outer.firstIndex { $0.contains(inner.start) } ?? 0
+            let texts = outer.map { IOVAMap.row($0, ioas: ioas, barWidth: 0).summary }
+            if let index = nextMatch(in: texts, after: start, needle: text, forward: forward) {
+                list = ListState()
+                list.select(index, count: outer.count, height: height)
+                return true
+            }
+        }
+        (zoom, list) = (zoomed, position)
+        return false
     }
 
     public mutating func click(row: Int, context: RenderContext) -> PaneAction {

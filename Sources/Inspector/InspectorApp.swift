@@ -190,7 +190,7 @@ public final class InspectorApp {
         let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
         let global: [(key: String, action: String)] = [("Tab", "focus"), (paneKeys, "panes"), ("< >", "tree"), (":", "command"), ("/", "search"),
                                                        ("[ ]", "step"), ("q", "quit")]
-        return [("?", "help"), ("z", layout.zoomed ? "restore" : "zoom")] + (pane?.statusHints ?? []) + global
+        return [("?", "help"), ("z", layout.zoomed ? "restore" : "maximise")] + (pane?.statusHints ?? []) + global
     }
 
     private func drawStatus(_ buffer: inout CellBuffer, _ area: Rect) {

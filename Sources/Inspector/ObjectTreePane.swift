@@ -27,6 +27,9 @@ public struct ObjectTreePane: InspectorPane {
     public var list = ListState()
     /// Keys of collapsed rows (everything starts expanded).
     public var collapsed: Set<String> = []
+    /// The key of the selected row: the cursor stays on that object when the rows change
+    /// (a timeline step, a command), wherever its row moved, while it still exists.
+    private var selectedKey: String?
     private var height = 1
 
     public init() {}
@@ -41,6 +44,8 @@ public struct ObjectTreePane: InspectorPane {
     private final class RowCache {
         var key: (generation: Int, collapsed: Set<String>, symbols: Symbols)?
         var rows: [TreeRow] = []
+        /// The index of each key's first row.
+        var indexOfKey: [String: Int] = [:]
     }
     private let cache = RowCache()
 
@@ -50,6 +55,7 @@ public struct ObjectTreePane: InspectorPane {
             return cache.rows
         }
         cache.rows = buildRows(model, symbols: symbols)
+        cache.indexOfKey = Dictionary(cache.rows.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { first, _ in first })
         cache.key = (model.generation, collapsed, symbols)
         return cache.rows
     }
@@ -70,16 +76,24 @@ public struct ObjectTreePane: InspectorPane {
         func add(_ kind: ObjectKind, _ depth: Int, _ label: String, children: Bool) -> Bool {
             add(Self.key(kind), depth, label, object: kind.id, children: children, marks: true)
         }
+        /// A nested HWPT and the devices attached to it (`← DEVICE 1, 2`), as a DEVICE row names its HWPT.
+        func nestedLabel(_ nested: HWPTNested) -> String {
+            let attached = graph.attachments(of: nested.id)
+            var devices = attached.prefix(4).map { "\($0.device.id)" + ($0.pasid == noPASID ? "" : " pasid \($0.pasid)") }
+            if attached.count > 4 { devices.append("\(attached.count - 4) more") }
+            return "HWPT_NESTED \(nested.id)" + (devices.isEmpty ? "" : "  \(symbols.backArrow) DEVICE " + devices.joined(separator: ", "))
+        }
         if let host = model.host {
             addHost(host, reader: reader, arrow: arrow, add)
         } else if add("platform", 0, "Platform", children: !platform.units.isEmpty, role: "heading") {
             let devicesByUnit = Dictionary(grouping: platform.devices, by: \.unit)
             for unit in platform.units {
                 let devices = devicesByUnit[unit.name] ?? []
-                if add("iommu:\(unit.name)", 1, "\(unit.name)  \(unit.architecture.rawValue)", children: !devices.isEmpty) {
+                if add("iommu:\(unit.name)", 1, "\(unit.name)  \(unit.architecture.rawValue)", children: !devices.isEmpty,
+                       host: .unit(unit.name)) {
                     for device in devices {
                         let bound = reader.device(boundTo: device.name)
-                        _ = add("pdev:\(device.name)", 2, "\(device.name)  sid \(UInt64(device.requesterID.value).hex)"
+                        _ = add("pdev:\(device.name)", 2, "\(device.name)  " + DetailsPane.requester(device.requesterID.value, on: unit.architecture)
                                 + (bound.map { "  \(arrow) DEVICE \($0.id)" } ?? "  (unbound)"), object: bound?.id, children: false)
                     }
                 }
@@ -95,7 +109,7 @@ public struct ObjectTreePane: InspectorPane {
                 let label = "HWPT_PAGING \(hwpt.id)  \(hwpt.isAutomatic ? "auto" : "user") \(hwpt.domain.stage.rawValue)"
                     + (hwpt.isNestParent ? " nest-parent" : "")
                 guard add(.hwptPaging(hwpt), 2, label, children: !children.isEmpty) else { continue }
-                for case .hwptNested(let child) in children { _ = add(.hwptNested(child), 3, "HWPT_NESTED \(child.id)", children: false) }
+                for case .hwptNested(let child) in children { _ = add(.hwptNested(child), 3, nestedLabel(child), children: false) }
                 for case .viommu(let viommu) in children {
                     let onVIOMMU = graph.children(of: viommu.id)
                     guard add(.viommu(viommu), 3, "VIOMMU \(viommu.id)  on \(viommu.driver.name)", children: !onVIOMMU.isEmpty) else { continue }
@@ -103,7 +117,7 @@ public struct ObjectTreePane: InspectorPane {
                         _ = add(.vdevice(vdevice), 4, "VDEVICE \(vdevice.id)  virt_id \(vdevice.virtualID.hex) \(arrow) DEVICE \(vdevice.device.id)",
                                 children: false)
                     }
-                    for case .hwptNested(let child) in onVIOMMU { _ = add(.hwptNested(child), 4, "HWPT_NESTED \(child.id)", children: false) }
+                    for case .hwptNested(let child) in onVIOMMU { _ = add(.hwptNested(child), 4, nestedLabel(child), children: false) }
                     for case .veventq(let veventq) in onVIOMMU {
                         _ = add(.veventq(veventq), 4, "VEVENTQ \(veventq.id)  " + ObjectText.queueState(veventq), children: false)
                     }
@@ -160,10 +174,31 @@ public struct ObjectTreePane: InspectorPane {
         for (index, member) in snapshot.groups.enumerated() where unitOfGroup[index].map(units.contains) != true { group(member, 1) }
     }
 
-    /// The host item of the selected row (on a host).
+    /// The host item of the selected row (on a host), or the IOMMU unit of a platform row.
     public func selectedHost(_ model: ModelView) -> HostItem? {
         let all = rows(model)
-        return all.indices.contains(list.selected) ? all[list.selected].host : nil
+        return selectedIndex(all).map { all[$0].host } ?? nil
+    }
+
+    /// The selected row of `all`: the row of the selected key where it still is, else the
+    /// same position (clamped). Reading the selection never waits for a frame to move it.
+    private func selectedIndex(_ all: [TreeRow]) -> Int? {
+        guard !all.isEmpty else { return nil }
+        if let selectedKey, let index = cache.indexOfKey[selectedKey], all.indices.contains(index), all[index].key == selectedKey {
+            return index
+        }
+        return min(list.selected, all.count - 1)
+    }
+
+    /// Moves the cursor to the selected key's row in `all` (its object's new place after a
+    /// step), then remembers the key of the row it is on.
+    private mutating func follow(_ all: [TreeRow]) {
+        if let index = selectedIndex(all), index != list.selected { list.select(index, count: all.count, height: height) }
+        remember(all)
+    }
+
+    private mutating func remember(_ all: [TreeRow]) {
+        selectedKey = all.indices.contains(list.selected) ? all[list.selected].key : nil
     }
 
     /// The stable key of an object's row: `ioas:3`, `hwpt:4` (both kinds of HWPT), `device:1`.
@@ -185,18 +220,28 @@ public struct ObjectTreePane: InspectorPane {
     /// The object of the selected row.
     public func selectedObject(_ model: ModelView) -> ObjectID? {
         let all = rows(model)
-        return all.indices.contains(list.selected) ? all[list.selected].object : nil
+        return selectedIndex(all).map { all[$0].object } ?? nil
     }
 
     public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {
-        height = area.height
+        guard area.height > 0 else { return }
         let all = rows(context.model, symbols: context.symbols)
-        list.move(by: 0, count: all.count, height: area.height)
-        for (line, index) in (list.offset..<min(all.count, list.offset + area.height)).enumerated() {
+        // When the rows overflow, the last line says how many are above and below.
+        let overflows = all.count > area.height && area.height > 1
+        height = overflows ? area.height - 1 : area.height
+        follow(all)
+        list.move(by: 0, count: all.count, height: height)
+        // A taller pane (a resize, the first frame) shows rows above rather than blank ones below.
+        list.offset = min(list.offset, max(0, all.count - height))
+        let symbols = context.symbols
+        for (line, index) in (list.offset..<min(all.count, list.offset + height)).enumerated() {
             let row = all[index]
-            let marker = row.hasChildren ? (collapsed.contains(row.key) ? context.symbols.collapsed : context.symbols.expanded) : context.symbols.leaf
-            // Objects the last step or command changed carry a "+" and the changed style.
-            let text = String(repeating: "  ", count: row.depth) + (row.changed ? "+" : marker) + " " + row.label
+            let marker = row.hasChildren ? (collapsed.contains(row.key) ? symbols.collapsed : symbols.expanded) : symbols.leaf
+            // Objects the last step or command changed carry a mark before their expander
+            // (in the indent: every iommufd object is below a heading) and the changed style.
+            var indent = String(repeating: "  ", count: row.depth)
+            if row.changed, !indent.isEmpty { indent = String(indent.dropLast()) + symbols.changed }
+            let text = indent + marker + " " + row.label
             var style = context.theme[row.changed ? "changed" : row.role]
             if let search = context.search, !search.isEmpty, row.label.lowercased().contains(search.lowercased()) {
                 style = context.theme["match"]
@@ -209,10 +254,19 @@ public struct ObjectTreePane: InspectorPane {
                 }
             }
         }
+        if overflows {
+            let above = list.offset, below = max(0, all.count - list.offset - height)
+            let text = "\(above) above, \(below) below "
+            let width = CellBuffer.width(of: text)
+            buffer.put(Widgets.fit(text, width: min(width, area.width), symbols: symbols), x: area.x + max(0, area.width - width),
+                       y: area.maxY - 1, style: context.theme["dim"])
+        }
     }
 
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
         let all = rows(context.model, symbols: context.symbols)
+        follow(all)
+        defer { remember(rows(context.model, symbols: context.symbols)) }
         if list.handle(key, count: all.count, height: height) { return selectionAction(all) }
         guard all.indices.contains(list.selected) else { return .ignored }
         let row = all[list.selected]
@@ -255,22 +309,27 @@ public struct ObjectTreePane: InspectorPane {
         // An iommufd object's own row, before a host device row that links to it.
         if let index = all.firstIndex(where: { $0.object == object && $0.host == nil }) ?? all.firstIndex(where: { $0.object == object }) {
             list.select(index, count: all.count, height: height)
+            remember(all)
         }
     }
 
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
         let all = rows(context.model, symbols: context.symbols)
+        follow(all)
         guard let index = nextMatch(in: all.map(\.label), after: list.selected, needle: text, forward: forward) else { return false }
         list.select(index, count: all.count, height: height)
+        remember(all)
         return true
     }
 
     public mutating func click(row: Int, context: RenderContext) -> PaneAction {
         let all = rows(context.model, symbols: context.symbols)
+        follow(all)
         let index = list.offset + row
-        guard all.indices.contains(index) else { return .none }
+        guard all.indices.contains(index), row < height else { return .none }
         if index == list.selected { toggle(all[index]) }
         list.select(index, count: all.count, height: height)
+        remember(all)
         return selectionAction(all)
     }
 }

@@ -31,7 +31,7 @@ public struct PageTablePane: InspectorPane {
 
     public var keyHelp: [(key: String, action: String)] {
         [("Enter / l / →", "descend into the selected table entry"), ("Backspace / h / ← / Esc", "go up one level"),
-         ("/ ADDRESS", "jump to the entry covering a hex IOVA (else search the rows)"),
+         ("/ ADDRESS", "descend along a hex IOVA's walk to its leaf (else search the rows)"),
          ("mouse", "click selects a row; click the breadcrumb to go up")]
     }
 
@@ -290,21 +290,39 @@ public struct PageTablePane: InspectorPane {
         return .none
     }
 
-    /// A hex IOVA selects the entry covering it at this level; other text searches the rows.
+    /// A hex IOVA descends from the root along the walk of that IOVA to the last entry it
+    /// reads (the leaf, or the invalid entry that ends it) and selects it; other text searches
+    /// the rows of the table on screen.
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
-        guard let (source, frame, all) = current(context) else { return false }
+        guard let (table, _, _) = current(context) else { return false }
         if let address = TableText.parseAddress(text) {
-            let format = source.format
+            let format = table.format
             let input = format.inputBits >= 64 ? address : address & ((1 << UInt64(format.inputBits)) - 1)
-            let span = format.entrySpan(level: frame.level)
-            if input >= frame.base, (input - frame.base) / span < UInt64(frame.entries) {
-                let index = format.index(of: input, level: frame.level)
-                if let row = all.firstIndex(where: { $0.contains(index) }) {
+            let steps = table.path(to: input)
+            if let last = steps.last {
+                // Every fetch before the last one read a table entry: those are the crumbs,
+                // and going up from the leaf selects the entry each level descended through.
+                let path = steps.dropLast().map(\.index)
+                var states: [ListState] = []
+                for depth in path.indices {
+                    crumbs = Array(path.prefix(depth))
+                    let rows = PageTableModel(source: table, frame: frame(table), generation: context.model.generation).rows
+                    var state = ListState()
+                    state.select(rows.firstIndex { $0.contains(path[depth]) } ?? 0, count: rows.count, height: listHeight)
+                    states.append(state)
+                }
+                saved = states
+                crumbs = path
+                list = ListState()
+                selectFirstEntry = false
+                guard let (_, _, all) = current(context) else { return false }
+                if let row = all.firstIndex(where: { $0.contains(last.index) }) {
                     list.select(row, count: all.count, height: listHeight)
                     return true
                 }
             }
         }
+        guard let (source, frame, all) = current(context) else { return false }
         let texts = all.map { self.text(of: $0, source, frame, symbols: context.symbols) }
         guard let row = nextMatch(in: texts, after: list.selected, needle: text, forward: forward) else { return false }
         list.select(row, count: all.count, height: listHeight)

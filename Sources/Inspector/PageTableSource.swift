@@ -93,7 +93,11 @@ enum PageTableSources {
     static func resolve(_ context: RenderContext) -> Resolved {
         if let item = context.hostSelection, context.selection == nil {
             let faults = context.model.faults
-            guard let host = context.model.host else { return .none("Kernel domains are a host's (tui --host).") }
+            guard let host = context.model.host else {
+                // A scenario's IOMMU row has no table of its own: say what has one.
+                if case .unit = item { return resolve(nil, reader: context.reader) }
+                return .none("Kernel domains are a host's (tui --host).")
+            }
             switch item {
             case .kernelDomain(let device, let pasid): return kernel(host.domain(device: device, pasid: pasid), host)
             case .device(let device): return kernel(host.domain(device: device, pasid: nil), host)

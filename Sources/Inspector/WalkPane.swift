@@ -40,8 +40,8 @@ public struct WalkPane: InspectorPane {
     public init() {}
 
     public var keyHelp: [(key: String, action: String)] {
-        [("d / D", "next / previous bound device"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
-         ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1"),
+        [("d / D", "next / previous bound device (same IOVA)"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
+         ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1 (same IOVA)"),
          ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
          ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
          ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)"),
@@ -201,7 +201,7 @@ public struct WalkPane: InspectorPane {
             } else if let last = walk.steps.last, last.stage == fault.stage {
                 line("where: step \(walk.steps.count) below, stage \(last.stage.number) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
                      + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
-                line("below: the stage-\(fault.stage.number) table read by software (translate lists no fetches with a fault)", "dim")
+                line("below: the descriptors the IOMMU fetched, in order; the last one faulted", "dim")
             } else {
                 line("where: stage \(fault.stage.number) level \(fault.level) (no table to show the entry)", "fault")
             }
@@ -255,8 +255,13 @@ public struct WalkPane: InspectorPane {
                 }
             }
         }
-        if walk.steps.isEmpty, case .translation = walk.outcome {
-            buffer.put("(no descriptor fetched)", x: area.x, y: area.y + y, style: theme["dim"], clip: area)
+        if walk.steps.isEmpty {
+            switch walk.outcome {
+            case .translation: buffer.put("(no descriptor fetched)", x: area.x, y: area.y + y, style: theme["dim"], clip: area)
+            case .fault: buffer.put("(no table descriptor fetched: the configuration ended the walk)", x: area.x, y: area.y + y,
+                                    style: theme["dim"], clip: area)
+            default: break
+            }
         }
         guard stripHeight > 0, let highlight else { return }
         y = area.height - stripHeight
@@ -364,8 +369,8 @@ public struct WalkPane: InspectorPane {
         case .character("w"):
             write.toggle()
         case .character("p"):
+            // The IOVA stays: the same address walked with and without the PASID.
             pasid = pasid == nil ? 1 : nil
-            iova = nil
         case .character("c"):
             cold.toggle()
         case .character("s"):
@@ -376,8 +381,8 @@ public struct WalkPane: InspectorPane {
             let bound = devices(context.reader)
             guard let position = bound.firstIndex(where: { $0.id.rawValue == deviceID }) else { return .none }
             let next = (position + (key == .character("d") ? 1 : bound.count - 1)) % bound.count
+            // The IOVA stays: the same address walked by the next device.
             deviceID = bound[next].id.rawValue
-            iova = nil
         default:
             if !stepMode, list.handle(key, count: count, height: listHeight) { return .none }
             return .ignored
@@ -387,12 +392,13 @@ public struct WalkPane: InspectorPane {
 
     /// A hex address walks that IOVA; other text selects the next step that contains it.
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
+        // The defaults first (a device picked), so the address typed is not replaced by one.
+        refresh(context)
         if let address = TableText.parseAddress(text) {
             iova = address
             refresh(context)
             return true
         }
-        refresh(context)
         guard let walk else { return false }
         let texts = walk.steps.indices.map { WalkNarration.stepText($0, walk, symbols: context.symbols) }
         guard let index = nextMatch(in: texts, after: highlighted(walk) ?? 0, needle: text, forward: forward) else { return false }

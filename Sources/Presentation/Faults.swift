@@ -167,7 +167,7 @@ public enum FaultText {
     }
 
     /// `bus:slot.func` of a requester ID, as `%02x:%02x.%d`.
-    static func bdf(_ id: UInt16) -> String {
+    public static func bdf(_ id: UInt16) -> String {
         "\(hex(id >> 8, width: 2)):\(hex((id & 0xff) >> 3, width: 2)).\(id & 0x7)"
     }
 

@@ -1,20 +1,26 @@
 /// The glyphs views draw with: Unicode box drawing, or ASCII when the locale is not UTF-8.
+/// Each meaning has its own glyph in either set, so the ASCII frame reads without guessing:
+/// `~` stays the text's "approximately" (`~256T`), `+` the border's corner, `-` its line.
 public struct Symbols: Sendable, Equatable {
     public var horizontal: String
     public var vertical: String
     public var topLeft: String, topRight: String, bottomLeft: String, bottomRight: String
     public var breadcrumb: String
     public var expanded: String, collapsed: String, leaf: String
+    /// Marks a row the last step or command changed (beside its expander, never over it).
+    public var changed: String
+    /// Ends a line cut to fit (nano's `$` in ASCII).
     public var ellipsis: String
     public var full: String, shade: String, light: String
-    public var arrow: String, cursor: String
+    /// `arrow` points along an edge (`DEVICE 1 → HWPT 8`), `backArrow` against one (`HWPT 8 ← DEVICE 1`).
+    public var arrow: String, backArrow: String, cursor: String
 
     public static let unicode = Symbols(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐",
                                         bottomLeft: "└", bottomRight: "┘", breadcrumb: " ▸ ", expanded: "▾",
-                                        collapsed: "▸", leaf: "·", ellipsis: "…", full: "█", shade: "▒", light: "░",
-                                        arrow: "→", cursor: "▏")
+                                        collapsed: "▸", leaf: "·", changed: "+", ellipsis: "…", full: "█", shade: "▒", light: "░",
+                                        arrow: "→", backArrow: "←", cursor: "▏")
     public static let ascii = Symbols(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+",
                                       bottomLeft: "+", bottomRight: "+", breadcrumb: " > ", expanded: "v",
-                                      collapsed: ">", leaf: "-", ellipsis: "~", full: "#", shade: "=", light: ".",
-                                      arrow: "->", cursor: "_")
+                                      collapsed: ">", leaf: ".", changed: "*", ellipsis: "$", full: "#", shade: "%", light: ":",
+                                      arrow: "->", backArrow: "<-", cursor: "_")
 }

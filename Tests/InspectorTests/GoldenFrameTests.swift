@@ -20,6 +20,8 @@ struct GoldenFrameTests {
         var name: String
         var keys: [Key]
         var model = Model.scenario
+        /// Drawn with the ASCII symbols (no UTF-8 locale).
+        var ascii = false
         var testDescription: String { name }
     }
 
@@ -41,7 +43,14 @@ struct GoldenFrameTests {
         View(name: "tree", keys: []),
         View(name: "details-nested", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("2")]),
         View(name: "details-device", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("2")]),
+        // An IOMMU row: its devices and what GET_HW_INFO reports, decoded.
+        View(name: "details-iommu", keys: [.character("/")] + typed("smmu0") + [.enter, .character("2")]),
         View(name: "help", keys: [.character("?")]),
+        // Without UTF-8: each glyph one meaning (the changed mark beside the expander, `$` a cut
+        // line); the IOVA map's own ASCII glyphs.
+        View(name: "tree-ascii", keys: [.character(":")] + typed("ioas_unmap ioas_id=3 iova=0 length=u64max") + [.enter],
+             ascii: true),
+        View(name: "iovamap-ascii", keys: [.character("5")], ascii: true),
         View(name: "pagetable-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3")]),
         View(name: "pagetable-stage2", keys: [.character("/")] + typed("HWPT_PAGING") + [.enter, .character("3"), .enter, .enter]),
         View(name: "iovamap", keys: [.character("5")]),
@@ -163,7 +172,7 @@ struct GoldenFrameTests {
         let (view, width, height, theme) = frame
         let app: InspectorApp
         switch view.model {
-        case .scenario: app = try Self.app(theme: theme)
+        case .scenario: app = try Self.app(theme: theme, symbols: view.ascii ? .ascii : .unicode)
         case .host: app = InspectorApp(model: try HostFixtures.vtdWithFaults(), theme: try InspectorThemes.load(theme), symbols: .unicode)
         case .trace: app = try Self.traceApp(try String(contentsOf: Self.mtty, encoding: .utf8), theme: theme)
         case .corruptedTrace: app = try Self.traceApp(try Self.corruptedMtty(), theme: theme)

@@ -26,7 +26,8 @@ struct CommandAndTimelineTests {
         _ = app.handle(.key(.enter))
         #expect(app.message.hasPrefix("ioas_unmap: ok length=0x4000000"))
         let frame = app.render(width: 120, height: 40).text
-        #expect(frame.contains("+ IOAS 3  0 areas"))
+        // The changed mark stands before the expander, not over it.
+        #expect(frame.contains(" +▾ IOAS 3  0 areas"))
         #expect(app.model.position == app.model.view.timeline.count)
         // An errno is a result: the same unmap again finds nothing.
         _ = app.handle(.key(.character(":")))

@@ -214,7 +214,7 @@ struct LayoutTests {
         let app = try Self.app()
         app.press(.character(pane))
         let status = Self.status(app, width: 60, height: 16)
-        #expect(status.hasPrefix(" ? help  z zoom"))
+        #expect(status.hasPrefix(" ? help  z maximise"))
         let first = try #require(app.statusHints.dropFirst(2).first)
         #expect(status.contains(first.key + " " + first.action))
         let help = Self.helpLines(app, width: 60, height: 16).joined(separator: "\n")

@@ -59,8 +59,9 @@ import Testing
         let forbidden = ["Session", "session", "IOMMUFD", "GuestTableMemory"].map { "\\b\($0)\\b" } + ["\\.iommufd\\b", "\\.machine\\b"]
             + (ioctls.sorted() + ["guestWrite", "write64", "allocateTable"]).map { "\\.\($0)\\(" }
             // Every driver method takes arguments (a curses `invalidate()` is not one); the
-            // reader's own `configurationStructures(of:)` is the view's way to the structures.
-            + driver.sorted().map { "\\.\($0)\\(" + ($0 == "configurationStructures" ? "for:" : "[^)]") }
+            // reader's own `configurationStructures(of:)` and `hardwareInfo(of:)` are the view's
+            // way to the structures and to what GET_HW_INFO returns.
+            + driver.sorted().map { "\\.\($0)\\(" + (["configurationStructures", "hardwareInfo"].contains($0) ? "for:" : "[^)]") }
             + ["\\.map\\(iova:", "\\.unmap\\(iova:", "caches: \\.use"]
         let sources = try Self.inspectorSources()
         #expect(sources.count > 10)

@@ -41,6 +41,12 @@ public struct ModelReader {
         device.platform.iommu.configurationStructures(for: device.platform, pasid: pasid, memory: iommufd.machine.physical)
     }
 
+    /// What `IOMMU_GET_HW_INFO` returns for the device (the driver's own info type); nil on
+    /// an errno. A query: the driver changes nothing answering it.
+    public func hardwareInfo(of device: Device) -> HWInfo? {
+        try? device.platform.iommu.hardwareInfo(for: device.platform, type: HWInfoType.default.rawValue)
+    }
+
     // MARK: Memory
 
     /// A peek at host memory: one descriptor of a host domain's table, from the memory the
