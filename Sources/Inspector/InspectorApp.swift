@@ -246,7 +246,6 @@ public final class InspectorApp {
             (move, "move in the focused list"), ("/ then n N", "search the focused pane"),
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
             ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"),
-            ("8", "the results: failed lines, faults, disagreements and logged faults; Enter goes to one"),
             ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
             ("mouse", "click a tab in the right pane's border to show that pane, click a row to select it, the wheel scrolls"),
         ]

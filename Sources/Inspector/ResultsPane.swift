@@ -21,8 +21,12 @@ public struct ResultsPane: InspectorPane {
         [("↑↓ j k PgUp PgDn g G", "select a result"),
          ("Enter", "go just after its line and show why: the walk (4) for a fault, the timeline (7) for a failed or "
           + "disagreeing line, the faults (6) for a logged fault"),
-         ("/ TEXT", "find a result by its line or reason"), ("click", "select a row")]
+         ("/ TEXT", "find a result by its line or reason"), ("click", "select a row"),
+         ("✗ ≠ ↯", "expectation failed, disagrees, translation or logged fault (x ! F in ASCII)")]
     }
+
+    /// A fault's glyph: distinct from the timeline's failed and disagreeing lines' in ASCII too.
+    static func faultGlyph(_ symbols: Symbols) -> String { symbols == .ascii ? "F" : "↯" }
 
     /// One row: a source line of the timeline (its index) or a logged fault (its index in the log).
     enum Row: Equatable {
@@ -55,14 +59,14 @@ public struct ResultsPane: InspectorPane {
                 role = "warning"
             case nil:
                 reason = "translation fault"
-                glyph = "!"
+                glyph = faultGlyph(symbols)
                 role = "fault"
             }
             return ("\(timeline.unit) \(source.line)  \(glyph) \(reason)  \(symbols.arrow) " + terminalSafe(source.text), role)
         case .logged(let index):
             let explanation = model.faults[index], record = explanation.record
             let device = record.device.map { terminalSafe($0.description) } ?? record.sid.map { "sid \($0)" } ?? "?"
-            return ("log line \(record.sourceLine)  ! logged fault: \(device) \(record.address?.hex ?? "-") "
+            return ("log line \(record.sourceLine)  \(faultGlyph(symbols)) logged fault: \(device) \(record.address?.hex ?? "-") "
                     + terminalSafe(record.reason) + " (\(explanation.cause.rawValue))", "fault")
         }
     }

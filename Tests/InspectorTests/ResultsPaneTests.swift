@@ -66,8 +66,18 @@ import TerminalUI
         let app = try Self.app()
         Self.press(app, [.character("8")])
         let screen = app.render(width: 120, height: 40).text
-        #expect(screen.contains("line 10  ! translation fault  → translate dev_id=nic iova=0x900000"))
+        #expect(screen.contains("line 10  ↯ translation fault  → translate dev_id=nic iova=0x900000"))
         #expect(screen.contains("line 11  ✗ failed: returned ok  → ioas_unmap"))
+    }
+
+    /// In ASCII each result's glyph differs from the others: F a fault, x a failed line.
+    @Test func asciiGlyphsAreDistinct() throws {
+        let app = InspectorApp(model: try InspectorModel(scenario: Self.failing, title: "failing"),
+                               theme: try InspectorThemes.load("mono"), symbols: .ascii)
+        Self.press(app, [.character("8")])
+        let screen = app.render(width: 120, height: 40).text
+        #expect(screen.contains("line 10  F translation fault"))
+        #expect(screen.contains("line 11  x failed: returned ok"))
     }
 
     @Test func enterOnAFaultGoesAfterItsLineAndShowsTheWalk() throws {
