@@ -163,6 +163,7 @@ public struct TUIBenchmark {
         case .iovaMap: "iova_map"
         case .faults: "faults"
         case .timeline: "timeline"
+        case .results: "results"
         }
     }
 

@@ -49,7 +49,7 @@ public final class InspectorApp {
         self.model = model
         self.theme = theme
         self.symbols = symbols
-        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane(), TimelinePane()]
+        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane(), TimelinePane(), ResultsPane()]
         if !model.faults.isEmpty { right.append(FaultsPane()) }
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
     }
@@ -172,7 +172,8 @@ public final class InspectorApp {
     private func drawTitle(_ buffer: inout CellBuffer, _ area: Rect) {
         buffer.fill(area, style: theme["title_bar"])
         let timeline = model.view.timeline
-        let position = positionText + "  " + Units.count(timeline.markCount, "mark")
+        let tally = timeline.resultTally.words
+        let position = positionText + "  " + Units.count(timeline.markCount, "mark") + (tally.isEmpty ? "" : "  " + tally)
         var crumbs = ["iommuscope", model.title]
         if let selection, let object = model.reader.object(selection)?.object {
             crumbs.append("\(object.type) \(object.id)")
@@ -385,7 +386,9 @@ public final class InspectorApp {
         case .inspect(let item, let show):
             inspected = item
             if let show { perform(.show(show)) }
-        case .move(let target): step(to: target)
+        case .move(let target, let show):
+            step(to: target)
+            if let show { perform(.show(show)) }
         }
     }
 

@@ -160,6 +160,12 @@ public struct TimelineView {
     public var reports: [LineReport] { timeline.reports }
     /// The next marked source line after `index` (before it going back), if any.
     public func nextMark(after index: Int, forward: Bool) -> Int? { timeline.nextMark(after: index, forward: forward) }
+    /// How many source lines have a result (marked, or a fault), for the results pane.
+    public var resultCount: Int { timeline.resultCount }
+    /// The `number`th source line with a result: its index (`number` below `resultCount`).
+    public func result(_ number: Int) -> Int { timeline.result(number) }
+    /// How many lines failed, disagree or fault.
+    public var resultTally: TimelineTally { timeline.resultTally }
 
     /// The first source line numbered `line` or later in its file (source lines are in file
     /// order), nil past the last: a binary search, so a jump costs the same in any length.

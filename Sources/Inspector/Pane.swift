@@ -17,8 +17,9 @@ public enum PaneAction: Equatable {
     /// Inspect this host item in every pane (a fault: its walk in the walk view), and show
     /// a pane when one is named.
     case inspect(HostItem, show: PaneKind?)
-    /// Move the model to just after this many source lines of its timeline.
-    case move(to: Int)
+    /// Move the model to just after this many source lines of its timeline, and show a pane
+    /// when one is named.
+    case move(to: Int, show: PaneKind? = nil)
 }
 
 /// The panes of the inspector, by the number key that focuses them.
@@ -28,6 +29,8 @@ public enum PaneKind: Int, CaseIterable, Sendable {
     case faults = 6
     /// The source lines (a scenario's, a trace's) with what each did; there for every model.
     case timeline = 7
+    /// What went wrong: failed lines, faults, disagreements, logged faults; there for every model.
+    case results = 8
 
     public var title: String {
         switch self {
@@ -38,6 +41,7 @@ public enum PaneKind: Int, CaseIterable, Sendable {
         case .iovaMap: "IOVA map"
         case .faults: "Faults"
         case .timeline: "Timeline"
+        case .results: "Results"
         }
     }
 }

@@ -29,3 +29,7 @@ extension FaultsPane {
 extension TimelinePane {
     public var statusHints: [(key: String, action: String)] { [("Enter", "go"), ("m M", "marks"), ("#", "line")] }
 }
+
+extension ResultsPane {
+    public var statusHints: [(key: String, action: String)] { [("Enter", "go"), ("/", "find")] }
+}

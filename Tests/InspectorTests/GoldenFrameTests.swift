@@ -35,6 +35,8 @@ struct GoldenFrameTests {
         case trace
         /// The mtty trace with two wrong rets: two marks.
         case corruptedTrace
+        /// `ResultsPaneTests.failing`: a translation that faults and an expectation that fails.
+        case failing
     }
 
     static func typed(_ text: String) -> [Key] { text.map { .character($0) } }
@@ -77,6 +79,11 @@ struct GoldenFrameTests {
         View(name: "timeline-scenario", keys: [.character("7")] + Array(repeating: .character("["), count: 9)),
         View(name: "timeline-trace", keys: [], model: .trace),
         View(name: "timeline-mark", keys: [.character("{"), .character("m")], model: .corruptedTrace),
+        // The results pane: a failing scenario's fault and failed expectation; a host's logged
+        // faults; the corrupted trace's two failed lines.
+        View(name: "results-failing", keys: [.character("8")], model: .failing),
+        View(name: "results-host", keys: [.character("8")], model: .host),
+        View(name: "results-trace", keys: [.character("8")], model: .corruptedTrace),
     ]
 
     /// The layouts of issue 11, at 80x24 and the minimum 60x16: the walk maximised (`z`), the
@@ -176,6 +183,7 @@ struct GoldenFrameTests {
         case .host: app = InspectorApp(model: try HostFixtures.vtdWithFaults(), theme: try InspectorThemes.load(theme), symbols: .unicode)
         case .trace: app = try Self.traceApp(try String(contentsOf: Self.mtty, encoding: .utf8), theme: theme)
         case .corruptedTrace: app = try Self.traceApp(try Self.corruptedMtty(), theme: theme)
+        case .failing: app = try ResultsPaneTests.app(theme: theme)
         }
         _ = app.render(width: width, height: height)
         for key in view.keys {

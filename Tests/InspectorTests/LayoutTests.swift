@@ -79,8 +79,9 @@ struct LayoutTests {
         let app = try Self.app()
         let screen = app.screen(width: 80, height: 24)
         let border = String(Self.rows(screen)[1])
-        let column = try #require(border.range(of: "5 IOVA")).lowerBound
-        let x = border[..<column].count + 2
+        // Eight panes at 80 columns: the others by their numbers.
+        let column = try #require(border.range(of: " 5 ")).lowerBound
+        let x = border[..<column].count + 1
         _ = app.handle(.mouse(MouseEvent(kind: .press, x: x, y: 1)))
         #expect(app.main == .iovaMap && app.focus == .iovaMap)
         #expect(app.screen(width: 80, height: 24).contains("[5 IOVA map]"))

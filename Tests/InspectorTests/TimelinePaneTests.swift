@@ -72,7 +72,7 @@ import TerminalUI
 
     @Test func marksJumpToFailedExpectations() throws {
         let app = try Self.corruptedApp()
-        #expect(Self.title(app).hasSuffix("trace line 14 (11/11)  2 marks"))
+        #expect(Self.title(app).hasSuffix("trace line 14 (11/11)  2 marks  2 failed"))
         Self.press(app, [.character("{"), .character("m")])
         // Trace line 12 (the ninth source line): the model after it, it selected.
         #expect(app.model.position == 9 && Self.selected(app) == 8)

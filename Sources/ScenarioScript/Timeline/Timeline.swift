@@ -164,6 +164,16 @@ public final class Timeline {
     /// How many source lines are marked.
     public var markCount: Int { outcomes.marks.count }
 
+    /// The source lines with a result to look at, in order: marked, or whose status is a
+    /// translation fault. Indexed as the marks are, so a view asks for the rows it draws.
+    public var resultCount: Int { outcomes.results.count }
+
+    /// The `number`th such source line's index (below `resultCount`).
+    public func result(_ number: Int) -> Int { outcomes.results[number] }
+
+    /// How many lines failed, disagree with their observation, or fault.
+    public var resultTally: TimelineTally { outcomes.tally }
+
     /// Re-checks and runs source lines `range` on the live session; `reports` become the last one's.
     private func replay(_ range: Range<Int>) {
         for index in range {
@@ -211,13 +221,16 @@ public final class Timeline {
 
 /// Outcomes one byte a line: no status, `ok` or `fault` with nothing else, or "aside", whose
 /// outcome (a reason, an errno, a failed command, a verdict) is kept in `aside` by line; and
-/// the marked lines, in order.
+/// the marked lines, in order; the lines with a result (marked, or a fault), in order, and
+/// their tally.
 struct TimelineOutcomes {
     private enum Code: UInt8 { case none, ok, fault, aside }
 
     private var codes: [Code] = []
     private var aside: [(index: Int, outcome: TimelineOutcome)] = []
     private(set) var marks: [Int] = []
+    private(set) var results: [Int] = []
+    private(set) var tally = TimelineTally()
 
     mutating func append(_ outcome: TimelineOutcome) {
         let index = codes.count
@@ -230,6 +243,7 @@ struct TimelineOutcomes {
             aside.append((index, outcome))
         }
         if outcome.mark != nil { marks.append(index) }
+        if tally.add(outcome, 1) { results.append(index) }
     }
 
     subscript(index: Int) -> TimelineOutcome {
@@ -244,6 +258,9 @@ struct TimelineOutcomes {
     /// Drops the outcomes of lines `count` and after.
     mutating func truncate(to count: Int) {
         guard count < codes.count else { return }
+        let dropped = Self.firstIndex(in: results, notBelow: count)
+        for index in results[dropped...] { _ = tally.add(self[index], -1) }
+        results.removeSubrange(dropped...)
         codes.removeSubrange(count...)
         aside.removeSubrange(Self.firstIndex(in: aside.lazy.map(\.index), notBelow: count)...)
         marks.removeSubrange(Self.firstIndex(in: marks, notBelow: count)...)

@@ -82,3 +82,38 @@ public struct TimelineOutcome: Sendable, Equatable {
         return nil
     }
 }
+
+/// How many source lines of a timeline failed an expectation, disagree with what they
+/// observed, or fault (a `translate` whose status is a fault, expected or not).
+public struct TimelineTally: Sendable, Equatable {
+    public var failed = 0
+    public var disagreements = 0
+    public var faults = 0
+
+    public init(failed: Int = 0, disagreements: Int = 0, faults: Int = 0) {
+        self.failed = failed
+        self.disagreements = disagreements
+        self.faults = faults
+    }
+
+    /// Counts `outcome` `sign` times (1 or -1); true when it is a result at all.
+    mutating func add(_ outcome: TimelineOutcome, _ sign: Int) -> Bool {
+        let mark = outcome.mark, fault = outcome.status == .fault
+        switch mark {
+        case .expectationFailed?: failed += sign
+        case .disagreement?: disagreements += sign
+        case nil: break
+        }
+        if fault { faults += sign }
+        return mark != nil || fault
+    }
+
+    /// The tally in words, the zero counts left out: "2 failed, 1 fault"; empty when all are zero.
+    public var words: String {
+        var parts: [String] = []
+        if failed > 0 { parts.append("\(failed) failed") }
+        if disagreements > 0 { parts.append("\(disagreements) " + (disagreements == 1 ? "disagreement" : "disagreements")) }
+        if faults > 0 { parts.append("\(faults) " + (faults == 1 ? "fault" : "faults")) }
+        return parts.joined(separator: ", ")
+    }
+}

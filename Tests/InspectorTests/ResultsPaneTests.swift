@@ -1,0 +1,115 @@
+import Foundation
+import ScenarioScript
+import Testing
+import TerminalUI
+@testable import Inspector
+
+/// The results pane (8): the failed lines, the faulting translations and the logged faults,
+/// each with its source line and reason; Enter moves the model just after the line and shows
+/// the pane that explains it; the title bar counts them in words.
+@Suite struct ResultsPaneTests {
+    /// A scenario with one translation that faults (line 10) and one expectation that fails
+    /// (line 11: the unmap succeeds, the line expected EINVAL).
+    static let failing = """
+        iommu smmu0 type=arm-smmu-v3 ias=48 oas=48 stages=1,2
+        device nic0 iommu=smmu0 sid=0x100
+        ram = mmap length=2M
+        nic = device_bind dev=nic0
+        ioas = ioas_alloc
+        ioas_map ioas_id=ioas user_va=ram length=2M iova=0x100000 flags=fixed_iova|readable|writeable
+        hwpt = hwpt_alloc dev_id=nic pt_id=ioas
+        device_attach dev_id=nic pt_id=hwpt
+        translate dev_id=nic iova=0x100000 access=read expect=ok
+        translate dev_id=nic iova=0x900000 access=read
+        ioas_unmap ioas_id=ioas iova=0x100000 length=2M expect=EINVAL
+        ioas_iova_ranges ioas_id=ioas
+        """
+
+    static func app(theme: String = "mono") throws -> InspectorApp {
+        InspectorApp(model: try InspectorModel(scenario: failing, title: "failing"), theme: try InspectorThemes.load(theme),
+                     symbols: .unicode)
+    }
+
+    static func press(_ app: InspectorApp, _ keys: [Key]) {
+        for key in keys {
+            _ = app.handle(.key(key))
+            _ = app.render(width: 120, height: 40)
+        }
+    }
+
+    static func pane(_ app: InspectorApp) -> ResultsPane? { app.panes[.results] as? ResultsPane }
+
+    @Test func theTimelineIndexesFaultsAndFailures() throws {
+        let timeline = try Timeline(scenario: Self.failing)
+        #expect(timeline.resultCount == 2)
+        #expect((0..<timeline.resultCount).map { timeline.source(timeline.result($0)).line } == [10, 11])
+        #expect(timeline.resultTally == TimelineTally(failed: 1, faults: 1))
+        // A typed line drops the results after the position, and their counts.
+        timeline.move(to: 10)
+        _ = timeline.run(command: "ioas_iova_ranges ioas_id=ioas")
+        #expect(timeline.resultCount == 1)
+        #expect(timeline.resultTally == TimelineTally(faults: 1))
+        _ = timeline.run(command: "ioas_unmap ioas_id=ioas iova=0x100000 length=2M expect=EINVAL")
+        #expect(timeline.resultTally == TimelineTally(failed: 1, faults: 1))
+    }
+
+    @Test func theTitleCountsResultsInWords() throws {
+        let title = String(try Self.app().render(width: 120, height: 40).text.split(separator: "\n").first ?? "")
+        #expect(title.contains("1 mark  1 failed, 1 fault"))
+        let clean = try CommandAndTimelineTests.app()
+        let cleanTitle = String(clean.render(width: 120, height: 40).text.split(separator: "\n").first ?? "")
+        // The default scenario's title bar ends at its marks: nothing failed, nothing faulted.
+        #expect(cleanTitle.hasSuffix("0 marks"))
+    }
+
+    @Test func rowsNameTheLineAndTheReason() throws {
+        let app = try Self.app()
+        Self.press(app, [.character("8")])
+        let screen = app.render(width: 120, height: 40).text
+        #expect(screen.contains("line 10  ↯ translation fault  → translate dev_id=nic iova=0x900000"))
+        #expect(screen.contains("line 11  ✗ failed: returned ok  → ioas_unmap"))
+    }
+
+    /// In ASCII each result's glyph differs from the others: F a fault, x a failed line.
+    @Test func asciiGlyphsAreDistinct() throws {
+        let app = InspectorApp(model: try InspectorModel(scenario: Self.failing, title: "failing"),
+                               theme: try InspectorThemes.load("mono"), symbols: .ascii)
+        Self.press(app, [.character("8")])
+        let screen = app.render(width: 120, height: 40).text
+        #expect(screen.contains("line 10  F translation fault"))
+        #expect(screen.contains("line 11  x failed: returned ok"))
+    }
+
+    @Test func enterOnAFaultGoesAfterItsLineAndShowsTheWalk() throws {
+        let app = try Self.app()
+        Self.press(app, [.character("8"), .character("{")])
+        #expect(app.model.position == 0)
+        Self.press(app, [.enter])
+        #expect(app.model.position == 10)
+        #expect(app.main == .walk && app.focus == .walk)
+    }
+
+    @Test func enterOnAFailedLineGoesAfterItAndShowsTheTimeline() throws {
+        let app = try Self.app()
+        Self.press(app, [.character("8"), .character("{"), .character("j"), .enter])
+        #expect(app.model.position == 11)
+        #expect(app.main == .timeline && app.focus == .timeline)
+    }
+
+    @Test func enterOnALoggedFaultShowsTheFaultsPane() throws {
+        let app = InspectorApp(model: try HostFixtures.vtdWithFaults(), theme: try InspectorThemes.load("mono"), symbols: .unicode)
+        Self.press(app, [.character("8")])
+        #expect(app.render(width: 120, height: 40).text.contains("log line"))
+        Self.press(app, [.enter])
+        #expect(app.main == .faults)
+        #expect(app.inspected == .fault(0))
+    }
+
+    @Test func nothingToShowSaysSo() throws {
+        let app = try CommandAndTimelineTests.app()
+        Self.press(app, [.character("8")])
+        #expect(app.render(width: 120, height: 40).text.contains("nothing failed"))
+        Self.press(app, [.enter])
+        #expect(app.message == "nothing failed")
+    }
+}
