@@ -97,16 +97,16 @@ enum ScenarioSource {
     /// Its bytes, a megabyte at a time for a file.
     func chunks() throws -> AnySequence<[UInt8]> {
         switch self {
-        case .file(let path): AnySequence(try FileChunks(path: path))
-        case .builtInDefault: AnySequence([Array(Self.defaultText.utf8)])
+        case .file(let path): return AnySequence(try FileChunks(path: path))
+        case .builtInDefault:
+            // EmbeddedResourceTests keeps `builtIn` in step with `Scenarios/`.
+            guard let text = Self.builtIn["default"] else { throw ValidationError("the built-in default scenario is missing") }
+            return AnySequence([Array(text.utf8)])
         }
     }
 
     /// Its whole text.
     func text() throws -> String { String(decoding: Array(try chunks().joined()), as: UTF8.self) }
-
-    /// `builtIn["default"]`: the generated file and its test keep the two in step.
-    static var defaultText: String { builtIn["default"] ?? "" }
 }
 
 /// The lines of a scenario, decoded one at a time.
