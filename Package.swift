@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "TerminalUI", dependencies: ["CNcurses", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The inspector's views and key map: draws the core's answers, makes no curses calls.
         .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport"],
-                resources: [.copy("Themes")]),
+                exclude: ["Themes"]),  // compiled in: EmbeddedThemes.swift
         // The `bench` rigs: each validates its parameters and prints its figures.
         .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector", "HostImport"]),
         .executableTarget(
@@ -36,7 +36,7 @@ let package = Package(
                 "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector", "Benchmarks", "HostImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            resources: [.copy("Scenarios")]
+            exclude: ["Scenarios"]  // compiled in: EmbeddedScenarios.swift
         ),
         // Helpers shared by the test targets (a seeded generator for randomised tests).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["iommuscope", "TestSupport"]),
         // Parses the command line as the executable does (options and their validation).
         .testTarget(name: "CommandLineTests", dependencies: [
-            "iommuscope", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "iommuscope", "Benchmarks", "Inspector", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "TestSupport"],
                     resources: [.copy("Frames")]),

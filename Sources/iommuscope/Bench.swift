@@ -66,7 +66,7 @@ struct BenchTUI: ParsableCommand {
         }
     }
     func run() throws {
-        let source = try String(contentsOfFile: try defaultScenarioPath(), encoding: .utf8)
+        let source = try ScenarioSource.builtInDefault.text()
         try rig().run(defaultScenario: source) { print($0) }
     }
 }

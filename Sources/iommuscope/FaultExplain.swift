@@ -6,7 +6,7 @@ import ScenarioScript
 /// either option. `--host` alone explains against the host's rebuilt tables; `--scenario`
 /// alone against the scenario's own model (its devices by name or requester id), with its
 /// unmaps telling a DMA after unmap apart; both run the scenario on the host.
-func explainFaults(_ records: [HostImport.FaultRecord], host: OpenedHost?, scenario: String?) throws -> [FaultExplanation]? {
+func explainFaults(_ records: [HostImport.FaultRecord], host: OpenedHost?, scenario: ScenarioSource?) throws -> [FaultExplanation]? {
     guard host != nil || scenario != nil else { return nil }
     let opened = try host?.model()
     let session = opened?.session ?? Session()
@@ -26,12 +26,12 @@ func explainFaults(_ records: [HostImport.FaultRecord], host: OpenedHost?, scena
 /// before the line and gone after it. The session keeps no history of its own, so the areas
 /// are compared around each unmap (and only there: other lines cost nothing).
 @discardableResult
-func runScenario(_ path: String, on session: Session = Session()) throws -> [UnmappedRange] {
+func runScenario(_ source: ScenarioSource, on session: Session = Session()) throws -> [UnmappedRange] {
     var unmapped: [UnmappedRange] = []
-    for line in try loadScenario(path).lines {
+    for line in try loadScenario(source).lines {
         let before = line.command == "ioas_unmap" ? areas(session) : []
         let report = session.run(line)
-        if !report.passed { printError("\(path):\(report.line): \(report.command) ended \(report.result.status)") }
+        if !report.passed { printError("\(source.name):\(report.line): \(report.command) ended \(report.result.status)") }
         guard line.command == "ioas_unmap" else { continue }
         let after = Set(areas(session).map { AreaKey(ioas: $0.ioas, start: $0.range.start, last: $0.range.last) })
         for area in before where !after.contains(AreaKey(ioas: area.ioas, start: area.range.start, last: area.range.last)) {

@@ -22,7 +22,7 @@ struct Faults: ParsableCommand {
         let records = logs.records
         let explanations: [FaultExplanation]?
         do {
-            explanations = try explainFaults(records, host: host.map(OpenedHost.open), scenario: scenario)
+            explanations = try explainFaults(records, host: host.map(OpenedHost.open), scenario: scenario.map(ScenarioSource.file))
         } catch let exit as ExitCode {
             throw exit
         } catch {

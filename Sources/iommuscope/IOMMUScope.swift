@@ -75,9 +75,43 @@ struct FileChunks: Sequence {
     }
 }
 
-/// The lines of a scenario file, decoded one at a time.
-func scenarioLines(_ path: String) throws -> ScenarioLines<FileChunks> {
-    ScenarioLines(chunks: try FileChunks(path: path))
+/// The scenario a command reads: a file named on the command line, or the default compiled
+/// into the binary (an installed copy has no resource bundle beside it; see
+/// EmbeddedScenarios.swift, generated from `Scenarios/`).
+enum ScenarioSource {
+    case file(String)
+    /// The scenario that ships with the tool: an Arm SMMUv3 host with a VMM's nested setup.
+    case builtInDefault
+
+    /// The scenario FILE argument, or the default without one.
+    init(_ file: String?) { self = file.map(ScenarioSource.file) ?? .builtInDefault }
+
+    /// How messages and the title name it.
+    var name: String {
+        switch self {
+        case .file(let path): path
+        case .builtInDefault: "default.iommu"
+        }
+    }
+
+    /// Its bytes, a megabyte at a time for a file.
+    func chunks() throws -> AnySequence<[UInt8]> {
+        switch self {
+        case .file(let path): return AnySequence(try FileChunks(path: path))
+        case .builtInDefault:
+            // EmbeddedResourceTests keeps `builtIn` in step with `Scenarios/`.
+            guard let text = Self.builtIn["default"] else { throw ValidationError("the built-in default scenario is missing") }
+            return AnySequence([Array(text.utf8)])
+        }
+    }
+
+    /// Its whole text.
+    func text() throws -> String { String(decoding: Array(try chunks().joined()), as: UTF8.self) }
+}
+
+/// The lines of a scenario, decoded one at a time.
+func scenarioLines(_ source: ScenarioSource) throws -> ScenarioLines<AnySequence<[UInt8]>> {
+    ScenarioLines(chunks: try source.chunks())
 }
 
 /// Prints located parse errors as `FILE:LINE:COL: error: ...` and exits 2.
@@ -86,21 +120,13 @@ func reportParseErrors(_ errors: [ScenarioError], path: String) -> ExitCode {
     return ExitCode(2)
 }
 
-/// Loads a whole scenario file (the views need every line), printing located parse errors.
-func loadScenario(_ path: String) throws -> Scenario {
+/// Loads a whole scenario (the views need every line), printing located parse errors.
+func loadScenario(_ source: ScenarioSource) throws -> Scenario {
     do {
-        return try Scenario(lines: try scenarioLines(path))
+        return try Scenario(lines: try scenarioLines(source))
     } catch let error as ScenarioParseErrors {
-        throw reportParseErrors(error.errors, path: path)
+        throw reportParseErrors(error.errors, path: source.name)
     }
-}
-
-/// The scenario that ships with the tool: an Arm SMMUv3 host with a VMM's nested setup.
-func defaultScenarioPath() throws -> String {
-    guard let url = Bundle.module.url(forResource: "default", withExtension: "iommu", subdirectory: "Scenarios") else {
-        throw ValidationError("the bundled default scenario is missing")
-    }
-    return url.path
 }
 
 struct Show: ParsableCommand {
@@ -113,13 +139,13 @@ struct Show: ParsableCommand {
     init(file: String?) { self.file = file }
 
     func run() throws {
-        let path = try file ?? defaultScenarioPath()
-        let scenario = try loadScenario(path)
+        let source = ScenarioSource(file)
+        let scenario = try loadScenario(source)
         let session = Session()
         let reports = session.run(scenario)
         print(SessionSummary(session: session).text)
         let failed = reports.filter { !$0.passed }
-        for report in failed { print(terminalSafe("\(path):\(report.line): \(report.command): \(report.result.status)")) }
+        for report in failed { print(terminalSafe("\(source.name):\(report.line): \(report.command): \(report.result.status)")) }
         if !failed.isEmpty { throw ExitCode(1) }
     }
 }
@@ -141,12 +167,12 @@ struct Run: ParsableCommand {
     /// line: all of them are reported and nothing runs), the second parses and runs each
     /// line and drops it.
     func run() throws {
-        let check = Scenario.check(try scenarioLines(file))
+        let check = Scenario.check(try scenarioLines(.file(file)))
         guard check.errors.isEmpty else { throw reportParseErrors(check.errors, path: file) }
         let session = try host.map { try HostModel.open($0).session } ?? Session()
         var failures = 0
         do {
-            try session.run(lines: try scenarioLines(file)) { report in
+            try session.run(lines: try scenarioLines(.file(file))) { report in
                 if !report.passed { failures += 1 }
                 print(json ? report.json : humanReadable(report))
             }

@@ -74,7 +74,7 @@ struct Walk: ParsableCommand {
     func run() throws {
         let host = try self.host.map(HostModel.open)
         let session = host?.session ?? Session()
-        if let file { try runScenario(file, on: session) }
+        if let file { try runScenario(.file(file), on: session) }
         if let hwpt {
             try walkHWPT(hwpt, session: session)
         } else if let dev, let host {
@@ -157,7 +157,7 @@ struct Translate: ParsableCommand {
     func run() throws {
         let host = try self.host.map(HostModel.open)
         let session = host?.session ?? Session()
-        if let file { try runScenario(file, on: session) }
+        if let file { try runScenario(.file(file), on: session) }
         let access: AccessRights = write ? .write : .read
         let result: Result<Translation, TranslationFault>?
         let client: String

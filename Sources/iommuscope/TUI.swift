@@ -37,28 +37,28 @@ struct TUI: ParsableCommand {
             try checkOneRecord("--syz")
             try openReplay(try importSyzProgram(syz).replay, unit: "program line", path: syz)
         } else {
-            let path = try file ?? defaultScenarioPath()
-            let text = try scenarioText(path)
-            let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: path)
+            let source = ScenarioSource(file)
+            let text = try scenarioText(source)
+            let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: source)
             guard Self.canDrawFullScreen() else {
                 // Not a terminal (a pipe, CI) or one curses cannot draw on: print what the inspector would open on.
-                try Show(file: path).run()
+                try Show(file: file).run()
                 return
             }
-            try present(try InspectorModel(scenario: text, title: Self.title(path), faults: explained))
+            try present(try InspectorModel(scenario: text, title: Self.title(source.name), faults: explained))
         }
     }
 
     /// `--host DIR`: the host's platform with its tables rebuilt, and the scenario FILE run on it.
     private func open(host: String) throws {
-        let text = try file.map(scenarioText)
+        let text = try file.map { try scenarioText(.file($0)) }
         let opened = try OpenedHost.open(host)
         let inspection = HostInspection(snapshot: opened.snapshot, platform: opened.platform,
                                         rebuild: { HostPlatform.rebuildTables(opened.snapshot, into: $0) })
         let model: InspectorModel
         do {
             model = try InspectorModel(host: inspection, scenario: text, title: Self.title(file ?? host),
-                                       faults: try loadFaultExplanations(paths: faults, host: opened, scenario: file))
+                                       faults: try loadFaultExplanations(paths: faults, host: opened, scenario: file.map(ScenarioSource.file)))
         } catch let error as PlatformDescriptionError {
             throw ValidationError(terminalSafe("--host \(host): the model cannot build this host's platform: \(error)"))
         }
@@ -137,10 +137,10 @@ struct TUI: ParsableCommand {
         return URL(fileURLWithPath: home).appendingPathComponent(".local/state/iommuscope/history")
     }
 
-    /// A scenario file's text, once its lines have parsed (`loadScenario` prints located errors).
-    private func scenarioText(_ path: String) throws -> String {
-        _ = try loadScenario(path)
-        return String(decoding: Array(try FileChunks(path: path).joined()), as: UTF8.self)
+    /// A scenario's text, once its lines have parsed (`loadScenario` prints located errors).
+    private func scenarioText(_ source: ScenarioSource) throws -> String {
+        _ = try loadScenario(source)
+        return try source.text()
     }
 
     /// The file's name is input too: its control characters are escaped like the file's.
@@ -152,7 +152,7 @@ struct TUI: ParsableCommand {
 
 /// `tui --faults LOG...`: every IOMMU fault of the logs, explained on the host (`--host`, with
 /// the scenario run on it) or on the scenario alone, for the faults pane.
-func loadFaultExplanations(paths: [String], host: OpenedHost?, scenario: String?) throws -> [FaultExplanation] {
+func loadFaultExplanations(paths: [String], host: OpenedHost?, scenario: ScenarioSource?) throws -> [FaultExplanation] {
     guard !paths.isEmpty else { return [] }
     let logs = try FaultLogs.read(paths, strict: false)
     return try explainFaults(logs.records, host: host, scenario: scenario) ?? []

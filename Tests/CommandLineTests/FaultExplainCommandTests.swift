@@ -38,7 +38,7 @@ import Testing
             record(0x200_000, device: .pci(bdf)),                 // translates now
             record(0x1000, device: .named("gpu")),                // no such device
         ]
-        let explanations = try #require(try explainFaults(records, host: nil, scenario: path))
+        let explanations = try #require(try explainFaults(records, host: nil, scenario: .file(path)))
         #expect(explanations.map(\.cause) == [.staleAfterUnmap, .readOnly, .unmapped, .translatesNow, .noDevice])
         #expect(explanations[0].sentence.hasPrefix("0x100000 was mapped until line 9 unmapped 0x100000-0x100fff from IOAS 2"))
         #expect(explanations[1].device == "nic")
@@ -55,7 +55,7 @@ import Testing
         let records = FaultLogReader.read(log).records
         #expect(records.map(\.reason) == ["0x06", "0x06", "0x05"])
         let scenario = fixtures.appendingPathComponent("scenarios/xl710-vf-virtio-iommu-bypass.iommu").path
-        let explanations = try #require(try explainFaults(records, host: nil, scenario: scenario))
+        let explanations = try #require(try explainFaults(records, host: nil, scenario: .file(scenario)))
         #expect(explanations.map(\.cause) == [.unmapped, .unmapped, .unmapped])
         #expect(explanations.allSatisfy { $0.device == "0000:2f:00.1" })
         #expect(explanations[2].sentence.contains("the log says 0x05"))
