@@ -80,12 +80,16 @@ public protocol InspectorPane {
     /// True while the pane edits text of its own: every key then goes to it, even the
     /// global ones (digits, q, /).
     var capturesInput: Bool { get }
+    /// What `y` copies: the selected row's address, descriptor or text; nil when nothing is
+    /// selected. Mutating: a pane that builds its rows lazily builds them first.
+    mutating func yankText(context: RenderContext) -> String?
 }
 
 extension InspectorPane {
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool { false }
     public mutating func click(row: Int, context: RenderContext) -> PaneAction { .none }
     public var capturesInput: Bool { false }
+    public func yankText(context: RenderContext) -> String? { nil }
 }
 
 /// Finds the next index (wrapping) after `start` whose text contains `needle`, case-insensitively.
