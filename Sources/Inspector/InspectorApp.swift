@@ -13,7 +13,7 @@ public final class InspectorApp {
         case help
         case command(LineEditor)
         case search(LineEditor)
-        /// A path typed for `S` (the walk) or `W` (the session's commands).
+        /// A path typed for `S` (the walk) or `W` (the `:` commands run).
         case save(SaveTarget, LineEditor)
     }
 
@@ -21,8 +21,8 @@ public final class InspectorApp {
     public enum SaveTarget: Equatable {
         /// The walk pane's walk: text, or JSON when the path ends `.json`.
         case walk
-        /// The `:` commands run this session, as a scenario (`.iommu`).
-        case session
+        /// The `:` commands run since the inspector started, as a scenario (`.iommu`).
+        case commands
 
         var prompt: String { self == .walk ? "save walk to: " : "save commands to: " }
     }
@@ -47,8 +47,8 @@ public final class InspectorApp {
     public var history: [String] = []
     /// The history entry Up/Down showed last; `history.count` is the line being typed.
     private var recalled = 0
-    /// The `:` commands that ran this session, oldest first: what `W` saves.
-    public private(set) var sessionCommands: [String] = []
+    /// The `:` commands that ran since the inspector started, oldest first: what `W` saves.
+    public private(set) var typedCommands: [String] = []
     /// Whether the terminal reports the mouse (Ctrl-T toggles it, so its own selection works).
     public var mouseCapture = true
     /// Requests for the terminal, sent by the loop after the event that made them.
@@ -272,7 +272,7 @@ public final class InspectorApp {
             ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"),
             ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
             ("y", "copy the selection (address, descriptor, row) to the clipboard (OSC 52)"),
-            ("W / S in 4", "save the session's : commands as a scenario / the walk as text (JSON for .json)"),
+            ("W / S in 4", "save the : commands run as a scenario / the walk as text (JSON for .json)"),
             ("Ctrl-T", "mouse capture off (the terminal selects text) / on"),
             ("mouse", "click a tab in the right pane's border to show that pane, click a row to select it, the wheel scrolls"),
         ]
@@ -387,7 +387,7 @@ public final class InspectorApp {
         case .character("{"): step(to: 0)
         case .character("}"): step(to: model.view.timeline.count)
         case .character("y"): yank()
-        case .character("W"): mode = .save(.session, LineEditor("session.iommu"))
+        case .character("W"): mode = .save(.commands, LineEditor("session.iommu"))
         case .character("S") where focus == .walk: mode = .save(.walk, LineEditor("walk.txt"))
         case .control("t"):
             mouseCapture.toggle()
@@ -499,7 +499,7 @@ public final class InspectorApp {
         case .failure(let errors):
             message = "error: " + (errors.errors.first?.reason ?? "bad command")
         case .success(let report)?:
-            sessionCommands.append(text)
+            typedCommands.append(text)
             message = report.command + ": " + report.resultText + "  (" + Units.count(model.changes.count, "change") + ")"
         }
     }
@@ -530,9 +530,9 @@ public final class InspectorApp {
         guard !path.isEmpty else { message = "not saved: no path"; return }
         let contents: String
         switch target {
-        case .session:
-            guard !sessionCommands.isEmpty else { message = "not saved: no : command ran this session"; return }
-            contents = "# the : commands run in the inspector\n" + sessionCommands.map { $0 + "\n" }.joined()
+        case .commands:
+            guard !typedCommands.isEmpty else { message = "not saved: no : command ran yet"; return }
+            contents = "# the : commands run in the inspector\n" + typedCommands.map { $0 + "\n" }.joined()
         case .walk:
             guard var walk = panes[.walk] as? WalkPane else { message = "not saved: no walk"; return }
             let text = walk.export(json: path.lowercased().hasSuffix(".json"), context: context(for: .walk))
