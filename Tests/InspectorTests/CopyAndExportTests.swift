@@ -82,6 +82,14 @@ import TerminalUI
         #expect(lines.count > 1 && copied == lines[1])
     }
 
+    @Test func yankInTheIOVAMapCopiesTheWindow() throws {
+        let app = try CommandAndTimelineTests.app()
+        let backend = Self.run(app, [.character("/")] + Self.typed("IOAS 3") + [.enter, .character("5"), .character("y")])
+        let copied = try Self.clipboardText(try #require(backend.clipboardWrites.first))
+        // The whole space first: from 0 to the last IOVA.
+        #expect(copied.hasPrefix("0x0-0x"))
+    }
+
     @Test func yankInTheTimelineCopiesTheSourceLine() throws {
         let app = try CommandAndTimelineTests.app()
         let backend = Self.run(app, [.character("7"), .character("y")])
