@@ -89,7 +89,6 @@ extension InspectorPane {
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool { false }
     public mutating func click(row: Int, context: RenderContext) -> PaneAction { .none }
     public var capturesInput: Bool { false }
-    public func yankText(context: RenderContext) -> String? { nil }
 }
 
 /// Finds the next index (wrapping) after `start` whose text contains `needle`, case-insensitively.
