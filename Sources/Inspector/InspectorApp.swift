@@ -532,7 +532,7 @@ public final class InspectorApp {
         switch target {
         case .commands:
             guard !typedCommands.isEmpty else { message = "not saved: no : command ran yet"; return }
-            contents = "# the : commands run in the inspector\n" + typedCommands.map { $0 + "\n" }.joined()
+            contents = "# the : commands run in the inspector on \(terminalSafe(model.title)), after its own lines\n" + typedCommands.map { $0 + "\n" }.joined()
         case .walk:
             guard var walk = panes[.walk] as? WalkPane else { message = "not saved: no walk"; return }
             let text = walk.export(json: path.lowercased().hasSuffix(".json"), context: context(for: .walk))
