@@ -242,6 +242,13 @@ public struct DetailsPane: InspectorPane {
         }
     }
 
+    /// The selected line, its indentation dropped; nil before anything is selected.
+    public func yankText(context: RenderContext) -> String? {
+        guard context.selection != nil || context.hostSelection != nil else { return nil }
+        let all = lines(context)
+        return all.indices.contains(list.selected) ? String(all[list.selected].text.drop { $0 == " " }) : nil
+    }
+
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
         let all = lines(context)
         if list.handle(key, count: all.count, height: height) { return .none }

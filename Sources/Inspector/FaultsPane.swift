@@ -53,6 +53,13 @@ public struct FaultsPane: InspectorPane {
         return (cache.header, cache.texts)
     }
 
+    /// The selected fault's row: device, address, reason, cause and log line.
+    public func yankText(context: RenderContext) -> String? {
+        let rows = texts(context).rows
+        guard rows.indices.contains(list.selected) else { return nil }
+        return String(rows[list.selected].reversed().drop { $0 == " " }.reversed())
+    }
+
     private func faults(_ context: RenderContext) -> [FaultExplanation] { context.model.faults }
 
     public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {

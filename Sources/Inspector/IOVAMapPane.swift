@@ -173,6 +173,16 @@ public struct IOVAMapPane: InspectorPane {
 
     // MARK: Input
 
+    /// The selected window: its first and last IOVA, then its summary.
+    public mutating func yankText(context: RenderContext) -> String? {
+        guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return nil }
+        follow(ioas)
+        let rows = windows(ioas, model: context.model)
+        guard rows.indices.contains(list.selected) else { return nil }
+        let window = rows[list.selected]
+        return "\(window.start.hex)-\(window.last.hex) " + IOVAMap.row(window, ioas: ioas, barWidth: 0).summary
+    }
+
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
         guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return .ignored }
         follow(ioas)

@@ -13,6 +13,24 @@ public final class InspectorApp {
         case help
         case command(LineEditor)
         case search(LineEditor)
+        /// A path typed for `S` (the walk) or `W` (the `:` commands run).
+        case save(SaveTarget, LineEditor)
+    }
+
+    /// What a save prompt writes.
+    public enum SaveTarget: Equatable {
+        /// The walk pane's walk: text, or JSON when the path ends `.json`.
+        case walk
+        /// The `:` commands run since the inspector started, as a scenario (`.iommu`).
+        case commands
+
+        var prompt: String { self == .walk ? "save walk to: " : "save commands to: " }
+    }
+
+    /// What the terminal itself must do, done by the loop (`run`), which holds the backend.
+    enum TerminalRequest: Equatable {
+        case copy(String)
+        case mouseCapture(Bool)
     }
 
     public let model: InspectorModel
@@ -29,6 +47,12 @@ public final class InspectorApp {
     public var history: [String] = []
     /// The history entry Up/Down showed last; `history.count` is the line being typed.
     private var recalled = 0
+    /// The `:` commands that ran since the inspector started, oldest first: what `W` saves.
+    public private(set) var typedCommands: [String] = []
+    /// Whether the terminal reports the mouse (Ctrl-T toggles it, so its own selection works).
+    public var mouseCapture = true
+    /// Requests for the terminal, sent by the loop after the event that made them.
+    private(set) var terminalRequests: [TerminalRequest] = []
     var tree = ObjectTreePane()
     /// A host item a pane other than the tree chose (a fault of the faults pane): the panes
     /// follow it instead of the tree's row until the tree moves again.
@@ -202,11 +226,12 @@ public final class InspectorApp {
         switch mode {
         case .command(let line): drawLine(&buffer, area, prompt: ":", line); return
         case .search(let line): drawLine(&buffer, area, prompt: "/", line); return
+        case .save(let target, let line): drawLine(&buffer, area, prompt: target.prompt, line); return
         default: text = terminalSafe(message)
         }
         switch mode {
         case .normal, .help: drawHints(&buffer, area, message: text, style: theme["status_bar"])
-        case .command, .search:
+        case .command, .search, .save:
             buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
         }
     }
@@ -247,6 +272,9 @@ public final class InspectorApp {
             (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
             ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"),
             ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
+            ("y", "copy the selection (address, descriptor, row) to the clipboard (OSC 52)"),
+            ("W / S in 4", "save the : commands run as a scenario / the walk as text (JSON for .json)"),
+            ("Ctrl-T", "mouse capture off (the terminal selects text) / on"),
             ("mouse", "click a tab in the right pane's border to show that pane, click a row to select it, the wheel scrolls"),
         ]
         let legend: [(key: String, action: String)] = [
@@ -322,6 +350,10 @@ public final class InspectorApp {
                 self.search(forward: true)
             }
             return true
+        case .save(let target, var line):
+            mode = .normal
+            editLine(key, &line) { self.mode = .save(target, $0) } submit: { path in self.save(target, to: path) }
+            return true
         case .normal:
             break
         }
@@ -355,6 +387,13 @@ public final class InspectorApp {
         case .character("]"): step(to: model.position + 1)
         case .character("{"): step(to: 0)
         case .character("}"): step(to: model.view.timeline.count)
+        case .character("y"): yank()
+        case .character("W"): mode = .save(.commands, LineEditor("session.iommu"))
+        case .character("S") where focus == .walk: mode = .save(.walk, LineEditor("walk.txt"))
+        case .control("t"):
+            mouseCapture.toggle()
+            terminalRequests.append(.mouseCapture(mouseCapture))
+            message = mouseCapture ? "mouse capture on" : "mouse capture off: the terminal selects text (Ctrl-T turns it back on)"
         default: routeToFocused(key)
         }
         return true
@@ -423,6 +462,10 @@ public final class InspectorApp {
             mode = .normal
             line.insert(text)
             mode = .search(line)
+        case .save(let target, var line):
+            mode = .normal
+            line.insert(text)
+            mode = .save(target, line)
         default: break
         }
     }
@@ -459,7 +502,52 @@ public final class InspectorApp {
         case .failure(let errors):
             message = "error: " + (errors.errors.first?.reason ?? "bad command")
         case .success(let report)?:
+            typedCommands.append(text)
             message = report.command + ": " + report.resultText + "  (" + Units.count(model.changes.count, "change") + ")"
+        }
+    }
+
+    /// `y`: the focused pane's selection to the clipboard, said in the status line.
+    private func yank() {
+        let text: String?
+        if focus == .tree {
+            text = tree.yankText(context: context(for: .tree))
+        } else if var pane = panes[focus] {
+            text = pane.yankText(context: context(for: focus))
+            panes[focus] = pane
+        } else {
+            text = nil
+        }
+        guard let text, !text.isEmpty else {
+            message = "nothing selected to copy"
+            return
+        }
+        terminalRequests.append(.copy(text))
+        let shown = text.split(separator: "\n", omittingEmptySubsequences: false)
+        message = "copied " + (shown.count > 1 ? Units.count(shown.count, "line") : "\"\(text)\"")
+    }
+
+    /// Writes what `target` names to `path` (relative to the working directory), and only there.
+    private func save(_ target: SaveTarget, to path: String) {
+        let path = path.trimmingCharacters(in: .whitespaces)
+        guard !path.isEmpty else { message = "not saved: no path"; return }
+        let contents: String
+        switch target {
+        case .commands:
+            guard !typedCommands.isEmpty else { message = "not saved: no : command ran yet"; return }
+            contents = "# the : commands run in the inspector on \(terminalSafe(model.title)), after its own lines\n" + typedCommands.map { $0 + "\n" }.joined()
+        case .walk:
+            guard var walk = panes[.walk] as? WalkPane else { message = "not saved: no walk"; return }
+            let text = walk.export(json: path.lowercased().hasSuffix(".json"), context: context(for: .walk))
+            panes[.walk] = walk
+            guard let text else { message = "not saved: no walk"; return }
+            contents = text
+        }
+        do {
+            try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
+            message = "saved \(path)"
+        } catch {
+            message = "not saved: \(path): \(error.localizedDescription)"
         }
     }
 
@@ -514,6 +602,13 @@ public final class InspectorApp {
                 case .key(.control("z")): backend.suspend()
                 default: if !handle(event) { return }
                 }
+                for request in terminalRequests {
+                    switch request {
+                    case .copy(let text): backend.copyToClipboard(text)
+                    case .mouseCapture(let on): backend.setMouseCapture(on)
+                    }
+                }
+                terminalRequests.removeAll()
                 guard let waiting = backend.nextEvent(timeoutMilliseconds: 0) else { break }
                 event = waiting
             }

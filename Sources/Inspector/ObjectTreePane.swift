@@ -217,6 +217,12 @@ public struct ObjectTreePane: InspectorPane {
         return "\(prefix):\(kind.id)"
     }
 
+    /// The selected row's label (an object's ids, a host unit's name).
+    public func yankText(context: RenderContext) -> String? {
+        let all = rows(context.model, symbols: context.symbols)
+        return selectedIndex(all).map { all[$0].label }
+    }
+
     /// The object of the selected row.
     public func selectedObject(_ model: ModelView) -> ObjectID? {
         let all = rows(model)

@@ -258,6 +258,17 @@ public struct PageTablePane: InspectorPane {
         return (source, frame, rows(source, frame, generation: context.model.generation))
     }
 
+    /// An entry's address and descriptor (as the walk pane copies a fetch); a run of empty
+    /// entries its row's text.
+    public mutating func yankText(context: RenderContext) -> String? {
+        guard let (source, frame, all) = current(context), all.indices.contains(list.selected) else { return nil }
+        let row = all[list.selected]
+        if case .entry(let index) = row, let descriptor = descriptor(index) {
+            return "\((frame.table &+ UInt64(index) * 8).hex) \(Units.word(descriptor))"
+        }
+        return text(of: row, source, frame, symbols: context.symbols)
+    }
+
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
         guard let (source, frame, all) = current(context) else { return .ignored }
         if list.handle(key, count: all.count, height: listHeight) { return .none }

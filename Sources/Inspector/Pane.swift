@@ -84,6 +84,9 @@ public protocol InspectorPane {
     /// True while the pane edits text of its own: every key then goes to it, even the
     /// global ones (digits, q, /).
     var capturesInput: Bool { get }
+    /// What `y` copies: the selected row's address, descriptor or text; nil when nothing is
+    /// selected. Mutating: a pane that builds its rows lazily builds them first.
+    mutating func yankText(context: RenderContext) -> String?
 }
 
 extension InspectorPane {

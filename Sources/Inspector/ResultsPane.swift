@@ -114,6 +114,12 @@ public struct ResultsPane: InspectorPane {
         }
     }
 
+    /// The selected result's row text.
+    public func yankText(context: RenderContext) -> String? {
+        guard list.selected < Self.count(context.model) else { return nil }
+        return Self.text(Self.row(list.selected, context.model), context.model, symbols: context.symbols).text
+    }
+
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
         let model = context.model, symbols = context.symbols
         guard let found = nextMatch(count: Self.count(model), after: list.selected, needle: text, forward: forward,

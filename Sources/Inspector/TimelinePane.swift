@@ -87,6 +87,11 @@ public struct TimelinePane: InspectorPane {
         Self.source(atRow: list.selected, position: timeline.position)
     }
 
+    /// The selected source line's text, as its file has it.
+    public func yankText(context: RenderContext) -> String? {
+        selectedSource(context.model.timeline).map { context.model.timeline.source($0).text }
+    }
+
     /// After the model moved (a step, a jump, a command typed), selects the line it applied
     /// last (the marker row at the start), with the marker in view.
     private mutating func follow(_ timeline: TimelineView) {

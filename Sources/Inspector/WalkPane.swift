@@ -173,52 +173,7 @@ public struct WalkPane: InspectorPane {
             line(absence ?? "No bound DEVICE to walk: bind one (device_bind) and attach it.", "dim")
             return
         }
-        let request = walk.request
-        let separator = symbols.breadcrumb
-        var controls = [walk.deviceName]
-        if let editing {
-            controls.append("IOVA \(editing)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)")
-        } else {
-            controls.append("IOVA \(request.iova.hex)")
-        }
-        controls += [request.write ? "write" : "read", request.pasid.map { "PASID \($0)" } ?? "no PASID", walk.origin ?? (request.cold ? "cold" : "warm")]
-        if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
-        line(controls.joined(separator: separator), "heading")
-
-        let cache = walk.origin != nil ? "model walk" : request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
-        switch walk.outcome {
-        case .translation(let translation):
-            let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
-                : (translation.iotlbHit ? "IOTLB hit after \(translation.steps.count) configuration fetches" : "\(translation.steps.count) fetches")
-            line("\(cache): \(fetched) \(symbols.arrow) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
-                 + "\(translation.rights.shortDescription))", "mapped")
-        case .fault(let fault):
-            let reason = FaultText.reason(fault), details = FaultText.details(fault)
-            line("\(cache): FAULT at stage \(fault.stage.number) level \(fault.level): \(reason)", "fault")
-            line("why: \(reason)" + (FaultText.gloss(fault).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
-            if fault.stage == .configuration {
-                line("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
-            } else if let last = walk.steps.last, last.stage == fault.stage {
-                line("where: step \(walk.steps.count) below, stage \(last.stage.number) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
-                     + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
-                line("below: the descriptors the IOMMU fetched, in order; the last one faulted", "dim")
-            } else {
-                line("where: stage \(fault.stage.number) level \(fault.level) (no table to show the entry)", "fault")
-            }
-        case .unsupported:
-            line("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
-        case .failed(let errno):
-            line("translate: \(errno)", "warning")
-        case .kernelTable(let output?, _):
-            line("kernel table: \(walk.steps.count) fetches \(symbols.arrow) PA \(output.hex)", "mapped")
-        case .kernelTable(nil, true):
-            line("kernel table: the dumps did not cover \(request.iova.hex): unknown, not known to be unmapped", "warning")
-        case .kernelTable(nil, false):
-            let stop = walk.steps.last.map { " at L\($0.level) (\($0.kind.rawValue))" } ?? ""
-            line("kernel table: \(request.iova.hex) is not mapped: the walk stops\(stop)", "fault")
-        case .notWalked(let reason):
-            line("not walked: " + terminalSafe(reason), "warning")
-        }
+        for head in headLines(walk, symbols: symbols) { line(head.text, head.role) }
 
         let visible = visibleCount(walk)
         let highlight = highlighted(walk)
@@ -274,6 +229,93 @@ public struct WalkPane: InspectorPane {
         } else {
             line("#\(highlight + 1) descriptor \(Units.word(step.descriptor)) (no format to decode it with)", "dim")
         }
+    }
+
+    /// The walk's first lines: what was walked (device, IOVA, access, PASID, caches) and its outcome.
+    private func headLines(_ walk: WalkModel, symbols: Symbols) -> [(text: String, role: String)] {
+        var lines: [(text: String, role: String)] = []
+        func add(_ text: String, _ role: String) { lines.append((text, role)) }
+        let request = walk.request
+        let separator = symbols.breadcrumb
+        var controls = [walk.deviceName]
+        if let editing {
+            controls.append("IOVA \(editing)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)")
+        } else {
+            controls.append("IOVA \(request.iova.hex)")
+        }
+        controls += [request.write ? "write" : "read", request.pasid.map { "PASID \($0)" } ?? "no PASID", walk.origin ?? (request.cold ? "cold" : "warm")]
+        if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
+        add(controls.joined(separator: separator), "heading")
+
+        let cache = walk.origin != nil ? "model walk" : request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
+        switch walk.outcome {
+        case .translation(let translation):
+            let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
+                : (translation.iotlbHit ? "IOTLB hit after \(translation.steps.count) configuration fetches" : "\(translation.steps.count) fetches")
+            add("\(cache): \(fetched) \(symbols.arrow) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
+                 + "\(translation.rights.shortDescription))", "mapped")
+        case .fault(let fault):
+            let reason = FaultText.reason(fault), details = FaultText.details(fault)
+            add("\(cache): FAULT at stage \(fault.stage.number) level \(fault.level): \(reason)", "fault")
+            add("why: \(reason)" + (FaultText.gloss(fault).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
+            if fault.stage == .configuration {
+                add("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
+            } else if let last = walk.steps.last, last.stage == fault.stage {
+                add("where: step \(walk.steps.count) below, stage \(last.stage.number) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
+                     + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
+                add("below: the descriptors the IOMMU fetched, in order; the last one faulted", "dim")
+            } else {
+                add("where: stage \(fault.stage.number) level \(fault.level) (no table to show the entry)", "fault")
+            }
+        case .unsupported:
+            add("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
+        case .failed(let errno):
+            add("translate: \(errno)", "warning")
+        case .kernelTable(let output?, _):
+            add("kernel table: \(walk.steps.count) fetches \(symbols.arrow) PA \(output.hex)", "mapped")
+        case .kernelTable(nil, true):
+            add("kernel table: the dumps did not cover \(request.iova.hex): unknown, not known to be unmapped", "warning")
+        case .kernelTable(nil, false):
+            let stop = walk.steps.last.map { " at L\($0.level) (\($0.kind.rawValue))" } ?? ""
+            add("kernel table: \(request.iova.hex) is not mapped: the walk stops\(stop)", "fault")
+        case .notWalked(let reason):
+            add("not walked: " + terminalSafe(reason), "warning")
+        }
+        return lines
+    }
+
+    /// The walk as `S` saves it: the lines on screen with every fetch, or JSON (`json`).
+    mutating func export(json: Bool, context: RenderContext) -> String? {
+        refresh(context)
+        guard let walk else { return nil }
+        let symbols = context.symbols
+        if !json {
+            let head = headLines(walk, symbols: symbols).map(\.text)
+            let steps = walk.steps.indices.map { WalkNarration.stepText($0, walk, symbols: symbols) }
+            return (head + [WalkNarration.stepHeader] + steps).map { $0 + "\n" }.joined()
+        }
+        let request = walk.request
+        let steps = walk.steps.map { step in
+            JSONText.object([("stage", "\(step.stage.number)"), ("level", "\(step.level)"), ("index", "\(step.index)"),
+                             ("entry_address", JSONText.string(step.entryAddress.hex)),
+                             ("descriptor", JSONText.string(Units.word(step.descriptor))), ("kind", JSONText.string(step.kind.rawValue))])
+        }
+        return JSONText.object([("device", JSONText.string(walk.deviceName)), ("iova", JSONText.string(request.iova.hex)),
+                                ("write", "\(request.write)"), ("pasid", request.pasid.map { "\($0)" } ?? "null"),
+                                ("cold", "\(request.cold)"),
+                                ("outcome", JSONText.string(headLines(walk, symbols: symbols).dropFirst().first?.text ?? "")),
+                                ("steps", "[" + steps.joined(separator: ",") + "]")]) + "\n"
+    }
+
+    /// The selected fetch: its entry address and descriptor; else the walked IOVA.
+    public mutating func yankText(context: RenderContext) -> String? {
+        refresh(context)
+        guard let walk else { return nil }
+        if let index = highlighted(walk), walk.steps.indices.contains(index) {
+            let step = walk.steps[index]
+            return "\(step.entryAddress.hex) \(Units.word(step.descriptor))"
+        }
+        return walk.request.iova.hex
     }
 
     /// The nested walk as a grid: rows are stage-1 levels (and the CD pointer, and the output),

@@ -55,10 +55,7 @@ public final class CursesBackend: TerminalBackend {
         } else {
             colorMode = .sixteen
         }
-        if mouse {
-            mousemask(cn_all_mouse_events(), nil)
-            mouseinterval(0)
-        }
+        if mouse { setMouseCapture(true) }
         signal(SIGTERM) { _ in terminationRequested = 1 }
         signal(SIGHUP) { _ in terminationRequested = 1 }
         signal(SIGTSTP) { _ in suspensionRequested = 1 }
@@ -110,6 +107,20 @@ public final class CursesBackend: TerminalBackend {
         refresh()
         Self.emit(Self.bracketedPasteOn)
         invalidate()
+    }
+
+    public func copyToClipboard(_ text: String) {
+        Self.emit(Clipboard.osc52(text))
+    }
+
+    public func setMouseCapture(_ on: Bool) {
+        if on {
+            mousemask(cn_all_mouse_events(), nil)
+            mouseinterval(0)
+        } else {
+            mousemask(0, nil)
+            Self.emit(Self.mouseOff) // some curses leave the terminal's reports on
+        }
     }
 
     /// True once SIGTERM or SIGHUP arrived.

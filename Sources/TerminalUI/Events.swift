@@ -44,6 +44,38 @@ public protocol TerminalBackend: AnyObject {
     func invalidate()
     /// Stops the program as a job (Ctrl-Z), the terminal given back meanwhile; returns once continued.
     func suspend()
+    /// Puts `text` on the clipboard of the terminal's user: an OSC 52 sequence (`Clipboard`),
+    /// which works over ssh, and in tmux with `set-clipboard on`.
+    func copyToClipboard(_ text: String)
+    /// Turns the terminal's mouse reports on or off; off, the terminal's own selection works.
+    func setMouseCapture(_ on: Bool)
+}
+
+/// OSC 52, xterm's "manipulate selection data": `ESC ] 52 ; c ; BASE64 BEL` sets the
+/// clipboard (`c`) to the decoded text.
+public enum Clipboard {
+    public static func osc52(_ text: String) -> [UInt8] {
+        Array("\u{1B}]52;c;".utf8) + Array(base64(Array(text.utf8)).utf8) + [0x07]
+    }
+
+    /// RFC 4648 base64, padded.
+    static func base64(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let count = min(3, bytes.count - index)
+            var group = UInt32(bytes[index]) << 16
+            if count > 1 { group |= UInt32(bytes[index + 1]) << 8 }
+            if count > 2 { group |= UInt32(bytes[index + 2]) }
+            for position in 0..<4 {
+                out.append(position <= count ? alphabet[Int(group >> UInt32(18 - 6 * position) & 0x3F)] : UInt8(ascii: "="))
+            }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 /// An in-memory terminal for tests: a fixed size, events fed by the test, frames kept.
@@ -74,6 +106,13 @@ public final class TestBackend: TerminalBackend {
     /// How many times the application stopped as a job (Ctrl-Z).
     public private(set) var suspensions = 0
 
+    /// The bytes each copy to the clipboard sent the terminal, in order.
+    public private(set) var clipboardWrites: [[UInt8]] = []
+    /// Whether mouse reports are on (the last `setMouseCapture`).
+    public private(set) var mouseCapture = true
+
     public func invalidate() {}
     public func suspend() { suspensions += 1 }
+    public func copyToClipboard(_ text: String) { clipboardWrites.append(Clipboard.osc52(text)) }
+    public func setMouseCapture(_ on: Bool) { mouseCapture = on }
 }

@@ -112,6 +112,7 @@ struct TUI: ParsableCommand {
         defer { backend.close() }
         if backend.colorMode == .none { chosen = chosen.monochrome }
         let app = InspectorApp(model: model, theme: chosen, symbols: backend.symbols)
+        app.mouseCapture = !noMouse
         if let pane { app.show(pane) }
         let history = Self.historyFile(environment)
         if let history, let text = try? String(contentsOf: history, encoding: .utf8) {
