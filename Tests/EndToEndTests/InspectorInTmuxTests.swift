@@ -31,8 +31,10 @@ struct InspectorInTmuxTests {
 
         /// Waits until the screen contains `text`; records the screen when it never does.
         @discardableResult
+        /// Waits for `text` on screen: up to 15 s, as a loaded 2-core machine running the whole
+        /// suite can take seconds to start a binary or to quit one; a pass returns at once.
         func waitFor(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(15)
             while Date() < deadline {
                 if screen().contains(text) { return true }
                 usleep(50_000)
