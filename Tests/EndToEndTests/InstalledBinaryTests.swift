@@ -18,7 +18,11 @@ struct InstalledBinaryTests {
             for directory in ["bin", "elsewhere"] {
                 try FileManager.default.createDirectory(at: root.appendingPathComponent(directory), withIntermediateDirectories: true)
             }
-            try FileManager.default.copyItem(atPath: InspectorInTmuxTests.binary, toPath: binary)
+            // Copied by `cp`, not in this process: a file this process held open for writing would
+            // leak its descriptor into every process the parallel tests fork meanwhile, and
+            // executing the copy would then fail with ETXTBSY ("Text file busy").
+            _ = InspectorInTmuxTests.shell("cp '\(InspectorInTmuxTests.binary)' '\(binary)'")
+            guard FileManager.default.isExecutableFile(atPath: binary) else { throw CocoaError(.fileWriteUnknown) }
         }
 
         /// Runs the copy from the unrelated directory; returns its output and exit status.
