@@ -29,8 +29,6 @@ public final class InspectorModel {
     public let faults: [FaultExplanation]
     /// The host's tables as rebuilt in the live machine's memory, with what stayed unknown.
     public let hostTables: TableRebuildReport
-    /// How many source lines are marked; it changes only when a typed command drops lines.
-    private var markCount: Int
 
     private init(timeline: Timeline, unit: String, title: String, host: HostInspection?, hostTables: TableRebuildReport,
                  faults: [FaultExplanation]) {
@@ -42,7 +40,6 @@ public final class InspectorModel {
         self.faults = faults
         reader = ModelReader(timeline.session.iommufd)
         graph = timeline.session.iommufd.graph
-        markCount = timeline.markCount
     }
 
     /// A scenario's text: one source line per command line, all run. A line that does not
@@ -102,10 +99,7 @@ public final class InspectorModel {
     /// source line (later lines of the timeline are dropped, as in an editor's undo history).
     public func run(command text: String) -> Result<LineReport, ScenarioParseErrors>? {
         let result = timeline.run(command: text)
-        if case .success? = result {
-            markCount = timeline.markCount
-            noteChanges()
-        }
+        if case .success? = result { noteChanges() }
         return result
     }
 
@@ -115,7 +109,7 @@ public final class InspectorModel {
     /// What views see of the model now: its read-only face.
     public var view: ModelView {
         ModelView(reader: reader, graph: graph, changes: changes, generation: generation, host: hostView, faults: faults,
-                  timeline: TimelineView(timeline: timeline, unit: unit, markCount: markCount))
+                  timeline: TimelineView(timeline: timeline, unit: unit))
     }
 
     /// The host as views see it, reading the live machine's memory and nothing that writes it.
@@ -141,13 +135,14 @@ public struct TimelineView {
     private let timeline: Timeline
     /// What source lines are called ("line", "trace line").
     public let unit: String
-    public let markCount: Int
 
-    fileprivate init(timeline: Timeline, unit: String, markCount: Int) {
+    fileprivate init(timeline: Timeline, unit: String) {
         self.timeline = timeline
         self.unit = unit
-        self.markCount = markCount
     }
+
+    /// How many source lines are marked (the timeline keeps them indexed).
+    public var markCount: Int { timeline.markCount }
 
     public var count: Int { timeline.count }
     /// Source lines applied: the model is the state after the first `position`.
