@@ -114,7 +114,7 @@ public struct KeyMap: Equatable, Sendable {
         var set: [InspectorAction: ConfigEntry] = [:]
         for entry in config.entries {
             guard let action = InspectorAction(name: entry.key) else {
-                throw config.error(entry, "unknown action '\(entry.key)' (valid: \(InspectorAction.allCases.map(\.name).joined(separator: ", ")))")
+                throw config.error(entry, "unknown action '\(ConfigValue.escaped(entry.key))' (valid: \(InspectorAction.allCases.map(\.name).joined(separator: ", ")))")
             }
             let names: [ConfigValue]
             switch entry.value {
@@ -186,7 +186,7 @@ extension Key {
     /// Reads a key name of `keys.toml`: `q`, `?`, `Tab`, `F10`, `Ctrl-T` (any case after `Ctrl-`), `PgUp`.
     public init?(name: String) {
         if let named = Self.named.first(where: { $0.name == name }) { self = named.key; return }
-        if name.count == 1, let character = name.first, !character.isWhitespace, character.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f }) {
+        if name.count == 1, let character = name.first, !character.isWhitespace, character.unicodeScalars.allSatisfy({ $0.value >= 0x20 && !(0x7f...0x9f).contains($0.value) }) {
             self = .character(character)
             return
         }

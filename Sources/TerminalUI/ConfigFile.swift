@@ -33,14 +33,18 @@ public indirect enum ConfigValue: Equatable, Sendable {
         case .bool(let value): return value ? "true" : "false"
         case .integer(let value): return String(value)
         case .array(let values): return "[" + values.map(\.toml).joined(separator: ", ") + "]"
-        case .table(let entries): return "{ " + entries.map { "\($0.key) = \($0.value.toml)" }.joined(separator: ", ") + " }"
+        case .table(let entries): return "{ " + entries.map { "\(ConfigValue.escaped($0.key)) = \($0.value.toml)" }.joined(separator: ", ") + " }"
         case .other(let text): return text
         }
     }
 
     /// A TOML basic string: quotes, backslashes and control characters escaped.
-    public static func quoted(_ text: String) -> String {
-        var out = "\""
+    public static func quoted(_ text: String) -> String { "\"" + escaped(text) + "\"" }
+
+    /// Text of a file for a message: quotes, backslashes and control characters escaped as
+    /// TOML escapes them, so nothing of the file reaches the terminal as a control.
+    public static func escaped(_ text: String) -> String {
+        var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -53,7 +57,7 @@ public indirect enum ConfigValue: Equatable, Sendable {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        return out
     }
 }
 
@@ -81,9 +85,9 @@ public struct ConfigFile: Sendable {
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ConfigError(file: path, line: error.source.begin.line, message: "not TOML: \(error.description)")
+            throw ConfigError(file: path, line: error.source.begin.line, message: "not TOML: \(ConfigValue.escaped(error.description))")
         } catch {
-            throw ConfigError(file: path, message: "not TOML: \(error)")
+            throw ConfigError(file: path, message: "not TOML: \(ConfigValue.escaped("\(error)"))")
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         entries = Self.entries(of: table, under: [], locator: Locator(lines: lines))
@@ -91,7 +95,7 @@ public struct ConfigFile: Sendable {
 
     /// An error about `entry`: `file:line: 'key = value': problem`.
     public func error(_ entry: ConfigEntry, _ problem: String) -> ConfigError {
-        ConfigError(file: path, line: entry.line, message: "'\(entry.key) = \(entry.value.toml)': \(problem)")
+        ConfigError(file: path, line: entry.line, message: "'\(ConfigValue.escaped(entry.key)) = \(entry.value.toml)': \(problem)")
     }
 
     /// An error about the whole file.

@@ -32,12 +32,12 @@ public struct Theme: Sendable, Equatable {
                 found = true
                 for entry in entries {
                     if let roles, !roles.contains(entry.key) {
-                        throw config.error(entry, "unknown style '\(entry.key)' (valid: \(roles.joined(separator: ", ")))")
+                        throw config.error(entry, "unknown style '\(ConfigValue.escaped(entry.key))' (valid: \(roles.joined(separator: ", ")))")
                     }
                     styles[entry.key] = try Self.style(entry, in: config)
                 }
             case ("styles", _): throw config.error(entry, "styles is a table: [styles]")
-            default: throw config.error(entry, "unknown key '\(entry.key)' (valid: name, styles)")
+            default: throw config.error(entry, "unknown key '\(ConfigValue.escaped(entry.key))' (valid: name, styles)")
             }
         }
         guard found else { throw config.error("no [styles] table") }
@@ -53,7 +53,7 @@ public struct Theme: Sendable, Equatable {
             switch (field.key, field.value) {
             case ("fg", .string(let name)), ("bg", .string(let name)):
                 guard let color = Color(name: name) else {
-                    throw config.error(field, "unknown colour '\(name)' (valid: \(Color.validNames))")
+                    throw config.error(field, "unknown colour '\(ConfigValue.escaped(name))' (valid: \(Color.validNames))")
                 }
                 if field.key == "fg" { style.foreground = color } else { style.background = color }
             case ("fg", _), ("bg", _):
@@ -65,7 +65,7 @@ public struct Theme: Sendable, Equatable {
             case ("bold", _), ("dim", _), ("underline", _), ("reverse", _):
                 throw config.error(field, "'\(field.key)' is true or false")
             default:
-                throw config.error(field, "unknown attribute '\(field.key)' (valid: \(attributes.joined(separator: ", ")))")
+                throw config.error(field, "unknown attribute '\(ConfigValue.escaped(field.key))' (valid: \(attributes.joined(separator: ", ")))")
             }
         }
         return style
