@@ -29,7 +29,7 @@ struct UserConfigurationInTmuxTests {
     @Test func aKeysFileRebindsQuit() throws {
         let home = try Self.configHome(keys: "# quit on x only\nquit = [\"x\", \"Ctrl-C\"]\n")
         defer { try? FileManager.default.removeItem(at: home) }
-        let terminal = Tmux.start("keys", environment: "TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME=\(home.path)")
+        let terminal = Tmux.start("keys", width: 200, environment: "TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME=\(home.path)")
         defer { terminal.stop() }
         guard terminal.waitFor("1 Objects") else { return }
         // The hints and the help say x; q is no longer quit.
