@@ -8,7 +8,7 @@ public enum InspectorThemes {
     public static let names = ["dark", "light", "mono", "high-contrast"]
 
     /// Every style the inspector draws with: what a theme's `[styles]` may name (each
-    /// shipped theme names them all; a user's theme may leave some out: those are plain).
+    /// shipped theme names them all; a user's theme may leave some out: those are dark's).
     public static let roles = [
         "background", "text", "dim", "heading", "link", "match", "selection", "selection_unfocused",
         "border", "border_focused", "title", "title_focused", "title_bar", "status_bar", "overlay",
@@ -43,7 +43,10 @@ public enum InspectorThemes {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ConfigError(file: name, message: "cannot read it: \(error.localizedDescription)")
         }
-        return try Theme(toml: text, file: name, roles: roles)
+        var theme = try Theme(toml: text, file: name, roles: roles)
+        // A user's theme that changes a few styles keeps dark's for the rest.
+        theme.styles.merge(try load("dark").styles) { own, _ in own }
+        return theme
     }
 }
 

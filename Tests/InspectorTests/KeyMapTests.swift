@@ -150,13 +150,16 @@ import TerminalUI
         #expect(LayoutTests.status(app, width: 200).contains("0-9 line number  Enter jump  Esc cancel"))
     }
 
-    /// Without UTF-8 no pane's help, nor the global keys, draws an arrow glyph.
+    /// Without UTF-8 no pane's help, the global keys nor the legend draws a Unicode glyph
+    /// (an arrow, a check mark); the legend's changed mark is the one the ASCII tree draws.
     @Test(arguments: ["1", "2", "3", "4", "5", "7", "8"])
     func asciiHelpNamesTheArrowKeys(_ pane: Character) throws {
         let app = try CommandAndTimelineTests.app()
         app.symbols = .ascii
         app.press(.character(pane))
-        for section in app.helpSections.dropLast() {  // the legend draws the panes' own glyphs
+        let legend = try #require(app.helpSections.last)
+        #expect(legend.rows.contains { $0.key == Symbols.ascii.changed && $0.action.hasPrefix("tree: changed") })
+        for section in app.helpSections {
             for row in section.rows {
                 let text = row.key + row.action
                 #expect(text.unicodeScalars.allSatisfy { $0.isASCII }, "\(text)")
@@ -180,7 +183,10 @@ import TerminalUI
         let home = try Self.configHome(theme: "name = \"mine\"\n[styles]\ntext = { fg = \"red\" }\n", keys: "quit = \"x\"\n")
         defer { try? FileManager.default.removeItem(at: home) }
         let environment = ["XDG_CONFIG_HOME": home.path, "HOME": "/nonexistent"]
-        #expect(try InspectorThemes.resolve(nil, environment: environment).name == "mine")
+        let mine = try InspectorThemes.resolve(nil, environment: environment)
+        #expect(mine.name == "mine" && mine["text"] == Style(foreground: .ansi(1)))
+        // The styles it leaves out are dark's.
+        #expect(mine["status_bar"] == (try InspectorThemes.load("dark"))["status_bar"])
         // --theme wins over the file.
         #expect(try InspectorThemes.resolve("light", environment: environment).name == "light")
         #expect(try KeyMap.load(environment: environment).keys(.quit) == [.character("x")])
