@@ -102,9 +102,7 @@ public struct KeyMap: Equatable, Sendable {
     public func hint(_ action: InspectorAction, symbols: Symbols) -> String { keys(action).first.map { $0.label(symbols) } ?? "" }
 
     /// Keys the loop itself handles (redraw and suspend): no action may take them.
-    static let reserved: [Key: String] = [.control("l"), .control("z")].reduce(into: [:]) {
-        $0[$1] = $1 == .control("l") ? "redraws the screen" : "suspends the inspector"
-    }
+    static let reserved: [Key: String] = [.control("l"): "redraws the screen", .control("z"): "suspends the inspector"]
 
     /// The defaults with `keys.toml`'s bindings over them: `quit = ["q", "F10"]`, `help = "?"`.
     /// An action named replaces all of its default keys.
@@ -204,12 +202,13 @@ extension Key {
 
     /// The key's name in `keys.toml` (what `init(name:)` reads back).
     public var name: String {
-        if let named = Self.named.first(where: { $0.key == self }) { return named.name }
         switch self {
-        case .character(let character): return String(character)
-        case .control(let letter): return "Ctrl-" + letter.uppercased()
-        case .function(let number): return "F\(number)"
-        default: return "\(self)"
+        case .character(" "), .up, .down, .left, .right, .pageUp, .pageDown, .home, .end, .enter, .backspace, .tab, .backTab,
+             .escape, .delete:
+            Self.named.first { $0.key == self }?.name ?? ""
+        case .character(let character): String(character)
+        case .control(let letter): "Ctrl-" + letter.uppercased()
+        case .function(let number): "F\(number)"
         }
     }
 
