@@ -149,11 +149,7 @@ public struct KeyMap: Equatable, Sendable {
     public static func load(environment: [String: String]) throws(ConfigError) -> KeyMap {
         guard let url = UserDirectories.config(environment)?.appendingPathComponent("keys.toml"),
               FileManager.default.fileExists(atPath: url.path) else { return .defaults }
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ConfigError(file: url.path, message: "cannot read it: \(error.localizedDescription)")
-        }
-        return try KeyMap(toml: text, file: url.path)
+        return try KeyMap(toml: try UserDirectories.text(of: url, named: url.path), file: url.path)
     }
 
     /// The map as a `keys.toml` that reads back as this map (`tui --dump-keymap`).

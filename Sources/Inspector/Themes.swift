@@ -39,11 +39,7 @@ public enum InspectorThemes {
     }
 
     private static func load(file url: URL, named name: String) throws(ConfigError) -> Theme {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ConfigError(file: name, message: "cannot read it: \(error.localizedDescription)")
-        }
-        var theme = try Theme(toml: text, file: name, roles: roles)
+        var theme = try Theme(toml: try UserDirectories.text(of: url, named: name), file: name, roles: roles)
         // A user's theme that changes a few styles keeps dark's for the rest.
         theme.styles.merge(try load("dark").styles) { own, _ in own }
         return theme
@@ -61,6 +57,13 @@ public enum UserDirectories {
     /// `$XDG_STATE_HOME/iommuscope`, else `~/.local/state/iommuscope`: the `:` history.
     public static func state(_ environment: [String: String]) -> URL? {
         directory("XDG_STATE_HOME", else: ".local/state", environment)
+    }
+
+    /// A user's file's text; a file that cannot be read is an error naming it.
+    static func text(of url: URL, named name: String) throws(ConfigError) -> String {
+        do { return try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ConfigError(file: name, message: "cannot read it: \(error.localizedDescription)")
+        }
     }
 
     private static func directory(_ variable: String, else home: String, _ environment: [String: String]) -> URL? {

@@ -216,6 +216,17 @@ import TerminalUI
                     + ":2: 'quit = \"?\"': ? is bound to both quit and help (each key does one thing)")
         }
         #expect(throws: ConfigError.self) { try InspectorThemes.resolve("nope", environment: [:]) }
+        // A file there that cannot be read (a directory) is an error naming it, not the default.
+        let unreadable = try Self.configHome()
+        defer { try? FileManager.default.removeItem(at: unreadable) }
+        let directory = unreadable.appendingPathComponent("iommuscope/keys.toml")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            _ = try KeyMap.load(environment: ["XDG_CONFIG_HOME": unreadable.path])
+            Issue.record("an unreadable keys.toml loaded")
+        } catch {
+            #expect(error.file == directory.path && error.message.hasPrefix("cannot read it"))
+        }
     }
 
     /// Every shipped theme, high-contrast included, styles every role the inspector draws.
