@@ -26,8 +26,8 @@ let package = Package(
         // Cell buffer, layout, widgets, input events, themes; a curses and an in-memory backend.
         .target(name: "TerminalUI", dependencies: ["CNcurses", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The inspector's views and key map: draws the core's answers, makes no curses calls.
-        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport"],
-                exclude: ["Themes"]),  // compiled in: EmbeddedThemes.swift
+        // Its themes are compiled in (EmbeddedThemes.swift, generated from the top-level Themes/).
+        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport"]),
         // The `bench` rigs: each validates its parameters and prints its figures.
         .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector", "HostImport"]),
         .executableTarget(

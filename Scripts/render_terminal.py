@@ -15,7 +15,7 @@ PALETTE = {
     "black": (0, 0, 0), "red": (205, 49, 49), "green": (13, 188, 121), "brown": (229, 229, 16),
     "yellow": (229, 229, 16), "blue": (36, 114, 200), "magenta": (188, 63, 188), "cyan": (17, 168, 205),
     "white": (229, 229, 229), "brightblack": (102, 102, 102), "brightred": (241, 76, 76),
-    "brightgreen": (35, 209, 139), "brightyellow": (245, 245, 67), "brightblue": (59, 142, 234),
+    "brightgreen": (35, 209, 139), "brightyellow": (245, 245, 67), "brightbrown": (245, 245, 67), "brightblue": (59, 142, 234),
     "brightmagenta": (214, 112, 214), "brightcyan": (41, 184, 219), "brightwhite": (255, 255, 255),
 }
 FOREGROUND, BACKGROUND = (220, 220, 220), (24, 24, 28)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates Screenshots/*.png from real runs: the inspector runs in tmux, its raw output
 # stream is recorded with pipe-pane, keys are sent, and Scripts/render_terminal.py renders
-# the final screen with pyte and Pillow (pip install pyte pillow).
+# the final screen with pyte and Pillow (pip install pyte pillow). No theme.toml or keys.toml
+# of the user's is read (XDG_CONFIG_HOME points nowhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product iommuscope >/dev/null
@@ -17,7 +18,7 @@ shoot() {
   local socket="iommuscope-shots-$$" stream
   stream=$(mktemp)
   tmux -L "$socket" -f /dev/null new-session -d -s s -x "$columns" -y "$rows" \
-    "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 $binary $arguments; sleep 30" </dev/null >/dev/null 2>&1
+    "env -u NO_COLOR XDG_CONFIG_HOME=/nonexistent TERM=xterm-256color LANG=C.UTF-8 $binary $arguments; sleep 30" </dev/null >/dev/null 2>&1
   tmux -L "$socket" pipe-pane -o -t s "cat >> $stream"
   tmux -L "$socket" send-keys -t s C-l
   sleep 0.5
@@ -40,3 +41,4 @@ shoot tree-80x24 80 24 ""
 shoot light 120 40 "--theme light" / D E V I C E Space 1 Enter 2
 shoot host 120 40 "tui --host Tests/HostTrees/intel-kabylake" / v t d - s s Enter n n Enter Enter Enter Enter
 shoot timeline 120 40 "tui --qemu-trace Tests/HostImportTests/Fixtures/samples/qemu-trace/iommufd-backend-mtty-mdev-x86-2024.txt" k k Enter
+shoot high-contrast 120 40 "--theme high-contrast" / D E V I C E Space 1 Enter 4

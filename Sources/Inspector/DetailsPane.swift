@@ -21,7 +21,7 @@ public struct DetailsPane: InspectorPane {
 
     public init() {}
 
-    public var keyHelp: [(key: String, action: String)] {
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("Enter", "follow the edge on this line (an arrow marks one), or to a reservation's owner")]
     }
 

@@ -1,4 +1,4 @@
-// Generated from Sources/Inspector/Themes/*.toml by EmbeddedResourceTests; do not edit.
+// Generated from Themes/*.toml by EmbeddedResourceTests; do not edit.
 // Regenerate: UPDATE_EMBEDDED=1 swift test --skip-build --filter EmbeddedResourceTests
 
 extension InspectorThemes {
@@ -37,6 +37,43 @@ direct = { fg = "yellow" }
 outside = { fg = "bright-black" }
 allowed = { fg = "blue" }
 hole = { fg = "default" }
+
+"""#,
+        "high-contrast": #"""
+# High contrast: pure white on pure black, bright colours only, bold where it helps, no dim
+# grey text; bars and selections in reverse video (black on white). Meaning never rests on
+# colour alone: the attributes tell the roles apart too.
+name = "high-contrast"
+
+[styles]
+background = { fg = "#ffffff", bg = "#000000" }
+text = { fg = "#ffffff", bg = "#000000" }
+dim = { fg = "#ffffff", bg = "#000000" }
+heading = { fg = "bright-cyan", bg = "#000000", bold = true, underline = true }
+link = { fg = "bright-cyan", bg = "#000000", underline = true }
+match = { fg = "#000000", bg = "bright-yellow", bold = true }
+selection = { fg = "#000000", bg = "#ffffff", bold = true }
+selection_unfocused = { fg = "#000000", bg = "bright-cyan" }
+border = { fg = "#ffffff", bg = "#000000" }
+border_focused = { fg = "bright-yellow", bg = "#000000", bold = true }
+title = { fg = "#ffffff", bg = "#000000" }
+title_focused = { fg = "bright-yellow", bg = "#000000", bold = true }
+title_bar = { fg = "#000000", bg = "#ffffff", bold = true }
+status_bar = { fg = "#000000", bg = "#ffffff", bold = true }
+overlay = { fg = "#ffffff", bg = "#000000" }
+warning = { fg = "bright-yellow", bg = "#000000", bold = true }
+fault = { fg = "bright-red", bg = "#000000", bold = true, underline = true }
+changed = { fg = "bright-yellow", bg = "#000000", bold = true }
+stage1 = { fg = "bright-green", bg = "#000000", bold = true }
+stage2 = { fg = "bright-magenta", bg = "#000000", bold = true }
+mapped = { fg = "bright-green", bg = "#000000", bold = true }
+reserved = { fg = "bright-red", bg = "#000000", bold = true }
+sw_msi = { fg = "bright-magenta", bg = "#000000", bold = true, underline = true }
+msi = { fg = "bright-magenta", bg = "#000000", bold = true }
+direct = { fg = "bright-yellow", bg = "#000000", bold = true }
+outside = { fg = "#ffffff", bg = "#000000", underline = true }
+allowed = { fg = "#87afff", bg = "#000000", bold = true }
+hole = { fg = "#ffffff", bg = "#000000" }
 
 """#,
         "light": #"""

@@ -14,8 +14,8 @@ public struct FaultsPane: InspectorPane {
 
     public init() {}
 
-    public var keyHelp: [(key: String, action: String)] {
-        [("↑↓ j k g G", "select a fault (the details follow it)"), ("Enter", "open the fault's walk in the walk view (4)"),
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
+        [("\(symbols.upDownKeys) j k g G", "select a fault (the details follow it)"), ("Enter", "open the fault's walk in the walk view (4)"),
          ("/ TEXT", "find a fault by device, address or reason")]
     }
 

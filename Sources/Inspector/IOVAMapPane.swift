@@ -57,9 +57,9 @@ public struct IOVAMapPane: InspectorPane {
 
     public init() {}
 
-    public var keyHelp: [(key: String, action: String)] {
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("Enter / +", "zoom into the selected row"), ("- / Backspace", "zoom out"),
-         ("← → / h l", "pan by one window at this zoom"), ("/0x8000000", "jump: zoom to the page holding a hex address"),
+         ("\(symbols.leftKey) \(symbols.rightKey) / h l", "pan by one window at this zoom"), ("/0x8000000", "jump: zoom to the page holding a hex address"),
          ("/text", "find a row whose summary contains text (zooming out to it)"), ("r", "back to the whole space")]
     }
 

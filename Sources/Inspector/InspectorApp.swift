@@ -51,6 +51,9 @@ public final class InspectorApp {
     public private(set) var typedCommands: [String] = []
     /// Whether the terminal reports the mouse (Ctrl-T toggles it, so its own selection works).
     public var mouseCapture = true
+    /// The global keys (the user's `keys.toml` over the defaults); the help and the status
+    /// line show them as bound.
+    public var keyMap = KeyMap.defaults
     /// Requests for the terminal, sent by the loop after the event that made them.
     private(set) var terminalRequests: [TerminalRequest] = []
     var tree = ObjectTreePane()
@@ -81,8 +84,11 @@ public final class InspectorApp {
     /// The panes there are, in key order.
     private var kinds: [PaneKind] { PaneKind.allCases.filter { $0 == .tree || panes[$0] != nil } }
 
-    /// The number keys of the panes there are, runs of them as ranges ("1-5 7", "1-7").
+    /// The keys of the panes there are: their numbers in runs ("1-5 7", "1-7"), or each
+    /// pane's first key when the key map moved them.
     private var paneKeys: String {
+        let keys = kinds.map { keyMap.hint(.pane($0), symbols: symbols) }
+        guard keys == kinds.map({ "\($0.rawValue)" }) else { return keys.joined(separator: " ") }
         var runs: [(first: Int, last: Int)] = []
         for number in kinds.map(\.rawValue) {
             if let last = runs.last, last.last + 1 == number { runs[runs.count - 1].last = number } else { runs.append((number, number)) }
@@ -112,7 +118,7 @@ public final class InspectorApp {
         guard width >= Self.minimumSize.width, height >= Self.minimumSize.height else {
             let text = "terminal too small: \(width)x\(height), need \(Self.minimumSize.width)x\(Self.minimumSize.height)"
             buffer.put(text, x: 0, y: 0, style: theme["warning"])
-            buffer.put("q quits", x: 0, y: min(1, height - 1), style: theme["dim"])
+            buffer.put("\(keyMap.hint(.quit, symbols: symbols)) quits", x: 0, y: min(1, height - 1), style: theme["dim"])
             return buffer
         }
         areas.removeAll()
@@ -213,9 +219,18 @@ public final class InspectorApp {
     var statusHints: [(key: String, action: String)] {
         if mode == .help { return [("j k PgUp PgDn g G", "scroll"), ("Esc", "close")] }
         let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
-        let global: [(key: String, action: String)] = [("Tab", "focus"), (paneKeys, "panes"), ("< >", "tree"), (":", "command"), ("/", "search"),
-                                                       ("[ ]", "step"), ("q", "quit")]
-        return [("?", "help"), ("z", layout.zoomed ? "restore" : "maximise")] + (pane?.statusHints ?? []) + global
+        let key = { (action: InspectorAction) in self.keyMap.hint(action, symbols: self.symbols) }
+        // A pane typing text of its own takes every key but the non-character quit keys.
+        if pane?.capturesInput == true {
+            let quit = keyMap.keys(.quit).first { !$0.isCharacter }
+            return (pane?.statusHints ?? []) + (quit.map { [($0.label(symbols), "quit")] } ?? [])
+        }
+        let global: [(key: String, action: String)] = [
+            (key(.copy), "copy")] + (focus == .walk ? [(key(.saveWalk), "save walk")] : []) + [
+            (key(.switchFocus), "focus"), (paneKeys, "panes"), (key(.narrowTree) + " " + key(.widenTree), "tree"),
+            (key(.command), "command"), (key(.search), "search"), (key(.stepBack) + " " + key(.stepForward), "step"),
+            (key(.saveCommands), "save"), (key(.quit), "quit")]
+        return [(key(.help), "help"), (key(.maximise), layout.zoomed ? "restore" : "maximise")] + (pane?.statusHints ?? []) + global
     }
 
     private func drawStatus(_ buffer: inout CellBuffer, _ area: Rect) {
@@ -260,26 +275,29 @@ public final class InspectorApp {
     /// the glyphs the panes draw.
     var helpSections: [HelpOverlay.Section] {
         let pane: (any InspectorPane)? = focus == .tree ? tree : panes[focus]
-        let move = symbols == .ascii ? "arrows j k PgUp PgDn g G" : "↑↓ j k PgUp PgDn g G"
+        let move = "\(symbols.upDownKeys) j k PgUp PgDn g G"
+        let keys = { (action: InspectorAction) in self.keyMap.label(action, symbols: self.symbols) }
         let global: [(key: String, action: String)] = [
-            ("q / F10 / Ctrl-C", "quit (the terminal is restored)"),
-            ("? / F1", "this help: \(move) scroll it, any other key closes it"),
-            ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
+            (keys(.quit), "quit (the terminal is restored)"),
+            (keys(.help), "this help: \(move) scroll it, any other key closes it"),
+            (keys(.switchFocus), "move focus between the tree and the right pane"),
             (paneKeys, "show and focus " + kinds.map { "\($0.rawValue) \($0.title)" }.joined(separator: ", ")),
-            ("z", "maximise the focused pane, or restore the layout (Tab then maximises the other)"),
-            ("< / >", "narrow / widen the tree; narrowed past its narrowest it hides, > brings it back"),
-            (move, "move in the focused list"), ("/ then n N", "search the focused pane"),
-            (":", "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
-            ("[ ]  { }", "step the timeline (7) back/forward one line, to the start/end"),
+            (keys(.maximise), "maximise the focused pane, or restore the layout (\(keyMap.hint(.switchFocus, symbols: symbols)) then maximises the other)"),
+            (keys(.narrowTree) + " / " + keys(.widenTree),
+             "narrow / widen the tree; narrowed past its narrowest it hides, \(keyMap.hint(.widenTree, symbols: symbols)) brings it back"),
+            (move, "move in the focused list"), ("\(keys(.search)) then \(keys(.searchNext)) \(keys(.searchPrevious))", "search the focused pane"),
+            (keys(.command), "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
+            ("\(keys(.stepBack)) \(keys(.stepForward))  \(keys(.stepFirst)) \(keys(.stepLast))",
+             "step the timeline (7) back/forward one line, to the start/end"),
             ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
-            ("y", "copy the selection (address, descriptor, row) to the clipboard (OSC 52)"),
-            ("W / S in 4", "save the : commands run as a scenario / the walk as text (JSON for .json)"),
-            ("Ctrl-T", "mouse capture off (the terminal selects text) / on"),
+            (keys(.copy), "copy the selection (address, descriptor, row) to the clipboard (OSC 52)"),
+            ("\(keys(.saveCommands)) / \(keys(.saveWalk)) in 4", "save the : commands run as a scenario / the walk as text (JSON for .json)"),
+            (keys(.mouseCapture), "mouse capture off (the terminal selects text) / on"),
             ("mouse", "click a tab in the right pane's border to show that pane, click a row to select it, the wheel scrolls"),
         ]
         let legend: [(key: String, action: String)] = [
             ("\(symbols.expanded) \(symbols.collapsed) \(symbols.leaf)", "tree: expanded, collapsed, no children"),
-            ("+", "tree: changed by the last step or command (in the changed style)"),
+            (symbols.changed, "tree: changed by the last step or command (in the changed style)"),
             (symbols.arrow, "tree and details: an edge to another object (Enter follows it in the details)"),
             ("S1 Ln, S2 Ln", "walk grid: a row per stage-1 level (and the CD pointer, the output), a column per stage-2 "
              + "level; a cell is the descriptor (hex) that fetch read, the selected fetch highlighted"),
@@ -289,7 +307,7 @@ public final class InspectorApp {
             ([IOVAKind.swMSI, .msi, .direct, .outside].map { $0.glyph(symbols) }.joined(separator: " "),
              "IOVA map: software MSI, MSI, direct mapped, outside the aperture"),
         ]
-        return [HelpOverlay.Section(title: "\(focus.title) keys", rows: pane?.keyHelp ?? []),
+        return [HelpOverlay.Section(title: "\(focus.title) keys", rows: pane?.keyHelp(symbols) ?? []),
                 HelpOverlay.Section(title: "Global keys", rows: global),
                 HelpOverlay.Section(title: "Legend", rows: legend)]
     }
@@ -357,44 +375,52 @@ public final class InspectorApp {
         case .normal:
             break
         }
-        if focus != .tree, panes[focus]?.capturesInput == true, key != .control("c") {
+        let action = keyMap.action(for: key)
+        // A pane typing text of its own takes every key but a non-character quit key (Ctrl-C).
+        if focus != .tree, panes[focus]?.capturesInput == true {
+            if action == .quit, !key.isCharacter { return false }
             routeToFocused(key)
             return true
         }
-        switch key {
-        case .character("q"), .control("c"), .function(10): return false
-        case .character("?"), .function(1):
+        guard let action else {
+            routeToFocused(key)
+            return true
+        }
+        switch action {
+        case .quit: return false
+        case .help:
             help.reset()
             mode = .help
-        case .tab, .backTab: setFocus(focus == .tree ? main : .tree)
-        case .character("z"): layout.zoomed.toggle()
-        case .character("<"):
+        case .switchFocus: setFocus(focus == .tree ? main : .tree)
+        case .maximise: layout.zoomed.toggle()
+        case .narrowTree:
             layout.narrow(in: bodyWidth)
             if layout.treeHidden, focus == .tree { setFocus(main) }
-        case .character(">"): layout.widen(in: bodyWidth)
-        case .character(let c) where c.isNumber:
-            if let number = c.wholeNumberValue, let kind = PaneKind(rawValue: number), kind == .tree || panes[kind] != nil {
+        case .widenTree: layout.widen(in: bodyWidth)
+        case .pane(let kind):
+            if kind == .tree || panes[kind] != nil {
                 if kind != .tree { main = kind }
                 setFocus(kind)
             }
-        case .character(":"):
+        case .command:
             mode = .command(LineEditor())
             recalled = history.count
-        case .character("/"): mode = .search(LineEditor())
-        case .character("n"): search(forward: true)
-        case .character("N"): search(forward: false)
-        case .character("["): step(to: model.position - 1)
-        case .character("]"): step(to: model.position + 1)
-        case .character("{"): step(to: 0)
-        case .character("}"): step(to: model.view.timeline.count)
-        case .character("y"): yank()
-        case .character("W"): mode = .save(.commands, LineEditor("session.iommu"))
-        case .character("S") where focus == .walk: mode = .save(.walk, LineEditor("walk.txt"))
-        case .control("t"):
+        case .search: mode = .search(LineEditor())
+        case .searchNext: search(forward: true)
+        case .searchPrevious: search(forward: false)
+        case .stepBack: step(to: model.position - 1)
+        case .stepForward: step(to: model.position + 1)
+        case .stepFirst: step(to: 0)
+        case .stepLast: step(to: model.view.timeline.count)
+        case .copy: yank()
+        case .saveCommands: mode = .save(.commands, LineEditor("session.iommu"))
+        case .saveWalk:
+            // Only the walk pane has a walk to save; elsewhere the key is the pane's.
+            if focus == .walk { mode = .save(.walk, LineEditor("walk.txt")) } else { routeToFocused(key) }
+        case .mouseCapture:
             mouseCapture.toggle()
             terminalRequests.append(.mouseCapture(mouseCapture))
-            message = mouseCapture ? "mouse capture on" : "mouse capture off: the terminal selects text (Ctrl-T turns it back on)"
-        default: routeToFocused(key)
+            message = mouseCapture ? "mouse capture on" : "mouse capture off: the terminal selects text (\(keyMap.hint(.mouseCapture, symbols: symbols)) turns it back on)"
         }
         return true
     }

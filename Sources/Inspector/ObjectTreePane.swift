@@ -34,8 +34,8 @@ public struct ObjectTreePane: InspectorPane {
 
     public init() {}
 
-    public var keyHelp: [(key: String, action: String)] {
-        [("Enter / l / Right", "expand, or follow to the object's detail"), ("h / Left", "collapse, or go to the parent"),
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
+        [("Enter / l / \(symbols.rightKey)", "expand, or follow to the object's detail"), ("h / \(symbols.leftKey)", "collapse, or go to the parent"),
          ("Space", "expand or collapse"), ("d", "show the details pane")]
     }
 

@@ -29,8 +29,8 @@ public struct PageTablePane: InspectorPane {
 
     public init() {}
 
-    public var keyHelp: [(key: String, action: String)] {
-        [("Enter / l / →", "descend into the selected table entry"), ("Backspace / h / ← / Esc", "go up one level"),
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
+        [("Enter / l / \(symbols.rightKey)", "descend into the selected table entry"), ("Backspace / h / \(symbols.leftKey) / Esc", "go up one level"),
          ("/ ADDRESS", "descend along a hex IOVA's walk to its leaf (else search the rows)"),
          ("mouse", "click selects a row; click the breadcrumb to go up")]
     }

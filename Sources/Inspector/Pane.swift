@@ -68,8 +68,9 @@ public struct RenderContext {
 /// and keeps only its own navigation state.
 public protocol InspectorPane {
     var kind: PaneKind { get }
-    /// The keys this pane adds to the global ones, for the `?` overlay.
-    var keyHelp: [(key: String, action: String)] { get }
+    /// The keys this pane adds to the global ones, for the `?` overlay, arrows and glyphs
+    /// drawn with `symbols` (an ASCII locale reads `Up`, not `↑`).
+    func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)]
     /// The pane's main keys in a word each, for the status line while it is focused (the
     /// panes' own in PaneHints.swift).
     var statusHints: [(key: String, action: String)] { get }
@@ -93,6 +94,11 @@ extension InspectorPane {
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool { false }
     public mutating func click(row: Int, context: RenderContext) -> PaneAction { .none }
     public var capturesInput: Bool { false }
+}
+
+extension Symbols {
+    /// The up and down keys together, as a list's help names them: `↑↓`, `Up Down` in ASCII.
+    var upDownKeys: String { self == .ascii ? upKey + " " + downKey : upKey + downKey }
 }
 
 /// Finds the next index (wrapping) after `start` whose text contains `needle`, case-insensitively.

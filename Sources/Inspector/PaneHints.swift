@@ -1,5 +1,6 @@
 /// Each pane's main keys in a word each: the status line shows them while the pane is
-/// focused, before the global ones (the `?` overlay has every key in full).
+/// focused, before the global ones (the `?` overlay has every key in full). A pane that is
+/// in a state of its own (typing a number, stepping a walk) shows that state's keys.
 extension ObjectTreePane {
     public var statusHints: [(key: String, action: String)] { [("Enter", "open"), ("h", "collapse"), ("Space", "fold"), ("d", "details")] }
 }
@@ -12,9 +13,12 @@ extension PageTablePane {
     public var statusHints: [(key: String, action: String)] { [("Enter", "descend"), ("h", "up"), ("/", "address")] }
 }
 
+/// The walk's hints follow its state: the IOVA being typed, step mode's keys, else its toggles.
 extension WalkPane {
     public var statusHints: [(key: String, action: String)] {
-        [("i", "IOVA"), ("d D", "device"), ("w", "r/w"), ("p", "PASID"), ("c", "cold"), ("s", "step")]
+        if editing != nil { return [("0-9 a-f", "hex IOVA"), ("Enter", "walk it"), ("Esc", "cancel")] }
+        if stepMode { return [("Space l", "next access"), ("h", "previous"), ("g G", "first last"), ("s", "leave step")] }
+        return [("i", "IOVA"), ("d D", "device"), ("w", "r/w"), ("p", "PASID"), ("c", "cold"), ("s", "step")]
     }
 }
 
@@ -27,7 +31,10 @@ extension FaultsPane {
 }
 
 extension TimelinePane {
-    public var statusHints: [(key: String, action: String)] { [("Enter", "go"), ("m M", "marks"), ("#", "line")] }
+    public var statusHints: [(key: String, action: String)] {
+        if jumping != nil { return [("0-9", "line number"), ("Enter", "jump"), ("Esc", "cancel")] }
+        return [("Enter", "go"), ("m M", "marks"), ("#", "line")]
+    }
 }
 
 extension ResultsPane {

@@ -17,12 +17,13 @@ public struct ResultsPane: InspectorPane {
 
     public init() {}
 
-    public var keyHelp: [(key: String, action: String)] {
-        [("↑↓ j k PgUp PgDn g G", "select a result"),
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
+        [("\(symbols.upDownKeys) j k PgUp PgDn g G", "select a result"),
          ("Enter", "go just after its line and show why: the walk (4) for a fault, the timeline (7) for a failed or "
           + "disagreeing line, the faults (6) for a logged fault"),
          ("/ TEXT", "find a result by its line or reason"), ("click", "select a row"),
-         ("✗ ≠ ↯", "expectation failed, disagrees, translation or logged fault (x ! F in ASCII)")]
+         ([TimelinePane.RowStatus.failed.glyph(symbols), TimelinePane.RowStatus.disagrees.glyph(symbols), Self.faultGlyph(symbols)]
+            .joined(separator: " "), "expectation failed, disagrees, translation or logged fault")]
     }
 
     /// A fault's glyph: distinct from the timeline's failed and disagreeing lines' in ASCII too.

@@ -25,13 +25,14 @@ public struct TimelinePane: InspectorPane {
 
     public var capturesInput: Bool { jumping != nil }
 
-    public var keyHelp: [(key: String, action: String)] {
-        [("↑↓ j k PgUp PgDn g G", "select a source line (its commands, note and verdict show below)"),
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
+        [("\(symbols.upDownKeys) j k PgUp PgDn g G", "select a source line (its commands, note and verdict show below)"),
          ("Enter", "move the model to just after the selected line"),
          ("m / M", "jump to the next / previous mark: a failed expectation or a disagreement"),
          ("# NUMBER Enter", "jump to the line numbered NUMBER in its file (Esc cancels)"),
          ("/ TEXT", "find a source line by its text"), ("click", "select a row"),
-         ("✓ ✗ ≠ = ? ·", "passed, expectation failed, disagrees, agrees, not comparable, not replayed")]
+         ([RowStatus.passed, .failed, .disagrees, .agrees, .notComparable, .notReplayed].map { $0.glyph(symbols) }.joined(separator: " "),
+          "passed, expectation failed, disagrees, agrees, not comparable, not replayed")]
     }
 
     // MARK: Rows

@@ -39,12 +39,12 @@ public struct WalkPane: InspectorPane {
 
     public init() {}
 
-    public var keyHelp: [(key: String, action: String)] {
+    public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("d / D", "next / previous bound device (same IOVA)"), ("i", "type the IOVA in hex (Enter sets, Esc cancels)"),
          ("/ ADDRESS", "walk this hex IOVA"), ("w", "toggle read / write access"), ("p", "cycle PASID none / 1 (same IOVA)"),
          ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
-         ("s", "step mode: one memory access per key"), ("Space / → / l", "step mode: next access"),
-         ("← / h / Backspace", "step mode: previous access"), ("↑↓ j k g G", "select a fetch (its fields show below)"),
+         ("s", "step mode: one memory access per key"), ("Space / \(symbols.rightKey) / l", "step mode: next access"),
+         ("\(symbols.leftKey) / h / Backspace", "step mode: previous access"), ("\(symbols.upDownKeys) j k g G", "select a fetch (its fields show below)"),
          ("on a host", "a kernel domain walks its rebuilt table (i, / set the IOVA); Enter on a fault (6) shows its walk")]
     }
 

@@ -8,9 +8,16 @@ public enum Color: Hashable, Sendable {
     case indexed(UInt8)
     case rgb(UInt8, UInt8, UInt8)
 
+    /// The ANSI colours' names, 0-7 (`bright-` before each names 8-15).
+    public static let ansiNames = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
+
+    /// What `init(name:)` takes, for messages.
+    public static let validNames = (["default"] + ansiNames + ansiNames.map { "bright-" + $0 }).joined(separator: ", ")
+        + ", or #rrggbb / 0-255"
+
     /// Parses `default`, `red`..`white`, `bright-red`.., `#rrggbb` or a palette index `0`..`255`.
     public init?(name: String) {
-        let names = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
+        let names = Self.ansiNames
         if name == "default" { self = .default; return }
         if let index = names.firstIndex(of: name) { self = .ansi(UInt8(index)); return }
         if name.hasPrefix("bright-"), let index = names.firstIndex(of: String(name.dropFirst(7))) {

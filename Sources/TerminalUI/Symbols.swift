@@ -14,13 +14,17 @@ public struct Symbols: Sendable, Equatable {
     public var full: String, shade: String, light: String
     /// `arrow` points along an edge (`DEVICE 1 → HWPT 8`), `backArrow` against one (`HWPT 8 ← DEVICE 1`).
     public var arrow: String, backArrow: String, cursor: String
+    /// The arrow keys, as the help and the status line name them (`Up` in ASCII).
+    public var upKey: String, downKey: String, leftKey: String, rightKey: String
 
     public static let unicode = Symbols(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐",
                                         bottomLeft: "└", bottomRight: "┘", breadcrumb: " ▸ ", expanded: "▾",
                                         collapsed: "▸", leaf: "·", changed: "+", ellipsis: "…", full: "█", shade: "▒", light: "░",
-                                        arrow: "→", backArrow: "←", cursor: "▏")
+                                        arrow: "→", backArrow: "←", cursor: "▏",
+                                        upKey: "↑", downKey: "↓", leftKey: "←", rightKey: "→")
     public static let ascii = Symbols(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+",
                                       bottomLeft: "+", bottomRight: "+", breadcrumb: " > ", expanded: "v",
                                       collapsed: ">", leaf: ".", changed: "*", ellipsis: "$", full: "#", shade: "%", light: ":",
-                                      arrow: "->", backArrow: "<-", cursor: "_")
+                                      arrow: "->", backArrow: "<-", cursor: "_",
+                                      upKey: "Up", downKey: "Down", leftKey: "Left", rightKey: "Right")
 }

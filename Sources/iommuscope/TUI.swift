@@ -23,19 +23,32 @@ struct TUI: ParsableCommand {
     var qemuTrace: String?
     @Option(help: "A syzkaller program (syz text of ioctl$IOMMU_* calls): opened as the scenario `import syz` writes of it.")
     var syz: String?
-    @Option(help: "A theme: dark, light, mono, or a TOML file.") var theme: String = "dark"
+    @Option(help: ArgumentHelp("A theme: dark, light, mono, high-contrast, or a TOML file.",
+                               discussion: "Without it, $XDG_CONFIG_HOME/iommuscope/theme.toml (~/.config/iommuscope/theme.toml) "
+                                   + "when there is one, else dark. A theme that does not load is an error, whatever the mode."))
+    var theme: String?
     @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
+    @Flag(help: ArgumentHelp("Print the key map as a keys.toml and exit.",
+                             discussion: "The defaults with $XDG_CONFIG_HOME/iommuscope/keys.toml (~/.config/iommuscope/keys.toml) over them."))
+    var dumpKeymap = false
 
     func run() throws {
+        // The theme and the key map load before any mode is chosen: a bad one is an error
+        // on a terminal, without one (the printed summary) and for --dump-keymap alike.
+        let settings = try Self.settings(theme: theme, environment: ProcessInfo.processInfo.environment)
+        if dumpKeymap {
+            print(settings.keys.toml, terminator: "")
+            return
+        }
         if let host {
-            try open(host: host)
+            try open(host: host, settings)
         } else if let qemuTrace {
             try checkOneRecord("--qemu-trace")
-            try openReplay(try importQEMUTrace(qemuTrace).replay, unit: "trace line", path: qemuTrace)
+            try openReplay(try importQEMUTrace(qemuTrace).replay, unit: "trace line", path: qemuTrace, settings)
         } else if let syz {
             try checkOneRecord("--syz")
-            try openReplay(try importSyzProgram(syz).replay, unit: "program line", path: syz)
+            try openReplay(try importSyzProgram(syz).replay, unit: "program line", path: syz, settings)
         } else {
             let source = ScenarioSource(file)
             let text = try scenarioText(source)
@@ -45,12 +58,12 @@ struct TUI: ParsableCommand {
                 try Show(file: file).run()
                 return
             }
-            try present(try InspectorModel(scenario: text, title: Self.title(source.name), faults: explained))
+            try present(try InspectorModel(scenario: text, title: Self.title(source.name), faults: explained), settings)
         }
     }
 
     /// `--host DIR`: the host's platform with its tables rebuilt, and the scenario FILE run on it.
-    private func open(host: String) throws {
+    private func open(host: String, _ settings: Settings) throws {
         let text = try file.map { try scenarioText(.file($0)) }
         let opened = try OpenedHost.open(host)
         let inspection = HostInspection(snapshot: opened.snapshot, platform: opened.platform,
@@ -67,7 +80,7 @@ struct TUI: ParsableCommand {
             for row in ObjectTreePane().rows(model.view, symbols: .ascii) { print(String(repeating: "  ", count: row.depth) + row.label) }
             return
         }
-        try present(model)
+        try present(model, settings)
     }
 
     /// A replayed record (`option`) is opened alone: with no scenario FILE and no other record.
@@ -79,7 +92,7 @@ struct TUI: ParsableCommand {
     /// A replayed record of a real VMM, read from `path`:
     /// the inspector opens on its timeline, shown and focused; `unit` names its lines ("trace
     /// line"). Without a terminal, the replayed model's summary, as `show` prints a scenario's.
-    private func openReplay(_ replay: ImportedReplay, unit: String, path: String) throws {
+    private func openReplay(_ replay: ImportedReplay, unit: String, path: String, _ settings: Settings) throws {
         let explained = try loadFaultExplanations(paths: faults, host: nil, scenario: nil)
         let model: InspectorModel
         do {
@@ -91,7 +104,7 @@ struct TUI: ParsableCommand {
             print(model.summary)
             return
         }
-        try present(model, showing: .timeline)
+        try present(model, settings, showing: .timeline)
     }
 
     /// Whether the inspector can run full-screen: stdin and stdout are a terminal curses can
@@ -104,17 +117,35 @@ struct TUI: ParsableCommand {
         return false
     }
 
+    /// The user's look and keys: `--theme` or their theme.toml, and their keys.toml.
+    struct Settings {
+        var theme: Theme
+        var keys: KeyMap
+    }
+
+    /// Loads the settings from the files `environment` points at; a file that does not load
+    /// prints its located error and exits 2, as bad input does.
+    static func settings(theme: String?, environment: [String: String]) throws -> Settings {
+        do {
+            return Settings(theme: try InspectorThemes.resolve(theme, environment: environment), keys: try KeyMap.load(environment: environment))
+        } catch {
+            printError("iommuscope: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
     /// Runs the inspector on the terminal until the user quits, `showing` a pane first.
-    private func present(_ model: InspectorModel, showing pane: PaneKind? = nil) throws {
-        var chosen = try InspectorThemes.load(theme)
+    private func present(_ model: InspectorModel, _ settings: Settings, showing pane: PaneKind? = nil) throws {
+        var chosen = settings.theme
         let environment = ProcessInfo.processInfo.environment
         let backend = CursesBackend(colors: colors, mouse: !noMouse, environment: environment)
         defer { backend.close() }
         if backend.colorMode == .none { chosen = chosen.monochrome }
         let app = InspectorApp(model: model, theme: chosen, symbols: backend.symbols)
         app.mouseCapture = !noMouse
+        app.keyMap = settings.keys
         if let pane { app.show(pane) }
-        let history = Self.historyFile(environment)
+        let history = UserDirectories.state(environment)?.appendingPathComponent("history")
         if let history, let text = try? String(contentsOf: history, encoding: .utf8) {
             app.history = text.split(separator: "\n").map(String.init)
         }
@@ -126,16 +157,6 @@ struct TUI: ParsableCommand {
             try? FileManager.default.createDirectory(at: history.deletingLastPathComponent(), withIntermediateDirectories: true)
             try? Data(kept.map { $0 + "\n" }.joined().utf8).write(to: history, options: .atomic)
         }
-    }
-
-    /// Where the `:` history is kept across runs: `$XDG_STATE_HOME/iommuscope/history`,
-    /// `~/.local/state/iommuscope/history` without it (the XDG base directory rules).
-    private static func historyFile(_ environment: [String: String]) -> URL? {
-        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
-            return URL(fileURLWithPath: state).appendingPathComponent("iommuscope/history")
-        }
-        guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
-        return URL(fileURLWithPath: home).appendingPathComponent(".local/state/iommuscope/history")
     }
 
     /// A scenario's text, once its lines have parsed (`loadScenario` prints located errors).

@@ -46,7 +46,7 @@ import Testing
         }
     }
 
-    static let themes = Embedding(directory: "Sources/Inspector/Themes", fileExtension: "toml",
+    static let themes = Embedding(directory: "Themes", fileExtension: "toml",
                                   generated: "Sources/Inspector/EmbeddedThemes.swift", type: "InspectorThemes", constant: "shipped")
     static let scenarios = Embedding(directory: "Sources/iommuscope/Scenarios", fileExtension: "iommu",
                                      generated: "Sources/iommuscope/EmbeddedScenarios.swift", type: "ScenarioSource", constant: "builtIn")

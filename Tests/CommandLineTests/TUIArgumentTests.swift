@@ -22,6 +22,19 @@ import Testing
         #expect(throws: ExitCode(2)) { try command.run() }
     }
 
+    /// The theme and the key map load before any mode is chosen: a bad one exits 2 whether
+    /// or not a terminal is there (the printed summary, --dump-keymap).
+    @Test func aBadThemeOrKeyMapExitsTwo() throws {
+        let none = ["XDG_CONFIG_HOME": "/nonexistent/config"]
+        #expect(throws: ExitCode(2)) { try TUI.settings(theme: "nope", environment: none) }
+        #expect(throws: ExitCode(2)) { try TUI.settings(theme: "/nonexistent/theme.toml", environment: none) }
+        #expect(try TUI.settings(theme: "high-contrast", environment: none).theme.name == "high-contrast")
+        #expect(try TUI.settings(theme: nil, environment: none).keys == .defaults)
+        let command = try #require(try IOMMUScope.parseAsRoot(["tui", "--dump-keymap", "--theme", "mono"]) as? TUI)
+        #expect(command.dumpKeymap && command.theme == "mono")
+        #expect(try #require(try IOMMUScope.parseAsRoot(["tui"]) as? TUI).theme == nil)
+    }
+
     @Test func noFaultLogsExplainNothing() throws {
         #expect(try loadFaultExplanations(paths: [], host: nil, scenario: nil).isEmpty)
     }

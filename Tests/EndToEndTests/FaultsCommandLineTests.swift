@@ -11,7 +11,8 @@ struct FaultsCommandLineTests {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("out").path, err = directory.appendingPathComponent("err").path
-        var command = "'\(InspectorInTmuxTests.binary)' \(arguments) >'\(out)' 2>'\(err)'"
+        // No theme or keys of the user's (`tui` reads them from the config directory).
+        var command = "XDG_CONFIG_HOME='\(directory.path)' '\(InspectorInTmuxTests.binary)' \(arguments) >'\(out)' 2>'\(err)'"
         if let stdin {
             let input = directory.appendingPathComponent("in").path
             FileManager.default.createFile(atPath: input, contents: Data(stdin.utf8))

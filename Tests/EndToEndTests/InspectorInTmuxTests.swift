@@ -64,9 +64,11 @@ struct InspectorInTmuxTests {
     static func start(_ name: String, width: Int = 120, height: Int = 40, environment: String = "TERM=xterm-256color LANG=C.UTF-8",
                       arguments: String = "", shell: Bool = false) -> Terminal {
         let terminal = Terminal(socket: "iommuscope-e2e-\(name)-\(getpid())")
-        // swift test sets NO_COLOR; the app under test gets an explicit environment, and keeps
-        // its `:` history out of the user's home (an `environment` may name another place).
-        let base = "env -u NO_COLOR XDG_STATE_HOME=\(FileManager.default.temporaryDirectory.path)/iommuscope-e2e-state \(environment)"
+        // swift test sets NO_COLOR; the app under test gets an explicit environment, keeps
+        // its `:` history out of the user's home and reads no theme or keys of the user's
+        // (an `environment` may name other places).
+        let base = "env -u NO_COLOR XDG_STATE_HOME=\(FileManager.default.temporaryDirectory.path)/iommuscope-e2e-state "
+            + "XDG_CONFIG_HOME=\(FileManager.default.temporaryDirectory.path)/iommuscope-e2e-no-config \(environment)"
         let command = shell ? "\(base) PS1=\"$ \" bash --norc --noprofile -i" : "\(base) \(binary) \(arguments); echo EXITED-$?; sleep 30"
         _ = terminal.tmux("new-session -d -s s -x \(width) -y \(height) '\(command)' </dev/null >/dev/null 2>&1")
         return terminal

@@ -84,6 +84,9 @@ struct GoldenFrameTests {
         View(name: "results-failing", keys: [.character("8")], model: .failing),
         View(name: "results-host", keys: [.character("8")], model: .host),
         View(name: "results-trace", keys: [.character("8")], model: .corruptedTrace),
+        // Without UTF-8 the walk's help names the arrow keys in words (Right, Up Down), as the
+        // help's scroll keys and legend do.
+        View(name: "help-walk-ascii", keys: [.character("4"), .character("?")], ascii: true),
     ]
 
     /// The layouts of issue 11, at 80x24 and the minimum 60x16: the walk maximised (`z`), the
@@ -160,6 +163,11 @@ struct GoldenFrameTests {
         [(80, 24), (120, 40)].flatMap { size in ["dark", "mono"].map { (view, size.0, size.1, $0) } }
     }
 
+    /// The high-contrast theme on the tree, the walk and the help, at 80x24.
+    static let themeCases: [(View, Int, Int, String)] = ["tree", "walk-nested", "help"].compactMap { name in
+        views.first { $0.name == name }.map { ($0, 80, 24, "high-contrast") }
+    }
+
     static let layoutCases: [(View, Int, Int, String)] = layoutViews.flatMap { view in
         [(80, 24), (60, 16)].flatMap { size in ["dark", "mono"].map { (view, size.0, size.1, $0) } }
     }
@@ -167,6 +175,11 @@ struct GoldenFrameTests {
     @Test(arguments: cases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })
     func frameMatchesGolden(_ name: String) throws {
         try Self.check(Self.cases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!, name: name)
+    }
+
+    @Test(arguments: themeCases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })
+    func themeFrameMatchesGolden(_ name: String) throws {
+        try Self.check(Self.themeCases.first { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" == name }!, name: name)
     }
 
     @Test(arguments: layoutCases.map { "\($0.0.name)-\($0.1)x\($0.2)-\($0.3)" })

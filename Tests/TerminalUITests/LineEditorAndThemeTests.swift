@@ -59,7 +59,7 @@ struct MonochromeThemeTests {
             status_bar = { fg = "black", bg = "white" }
             heading = { fg = "cyan", bold = true }
             selection = { reverse = true }
-            """).monochrome
+            """, file: "test.toml").monochrome
         #expect(theme["title_bar"] == Style(bold: true, reverse: true))
         #expect(theme["status_bar"] == Style(reverse: true))
         #expect(theme["heading"] == Style(bold: true))
