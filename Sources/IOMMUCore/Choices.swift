@@ -43,7 +43,7 @@ public enum Choices {
     /// The choices for `word` in parentheses: all of `names` when they fit in `width` columns
     /// (`(known: a, b)`, `noun` naming them), else the closest as `(did you mean 'a' or 'b'?)`,
     /// else as many as fit.
-    public static func suggestion(for word: String, in names: some Collection<String>, noun: String = "known", width: Int = 36) -> String {
+    public static func suggestion(for word: String, in names: some Collection<String>, noun: String = "known", width: Int = 32) -> String {
         let all = cut(names, width: width)
         let close = all.omitted > 0 ? closest(to: word, in: names) : []
         guard !close.isEmpty else { return "(\(noun): \(all.text))" }
@@ -51,7 +51,7 @@ public enum Choices {
     }
 
     /// `(did you mean 'a' or 'b'?)`, the names that fit in about `width` columns, then `…`.
-    public static func didYouMean(_ names: [String], width: Int = 36) -> String {
+    public static func didYouMean(_ names: [String], width: Int = 32) -> String {
         var quoted: [String] = []
         for name in names.map({ "'\($0)'" }) {
             guard quoted.isEmpty || (quoted + [name]).joined(separator: ", ").count <= width else {
