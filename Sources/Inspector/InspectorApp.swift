@@ -691,7 +691,7 @@ struct CompletionMenu {
     var selected: Int?
 
     /// The first candidate to draw in `width` columns: 0, or the selected one when it would not
-    /// fit after the ones before it (each candidate measured by `width(of:)`, and a blank).
+    /// fit after the ones before it (each as wide as `measure` says, and a blank after it).
     func firstShown(width: Int, _ measure: (String) -> Int) -> Int {
         guard let selected else { return 0 }
         var used = 0
