@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import IOMMUCore
 import ScenarioScript
@@ -95,6 +96,28 @@ struct CompletionTests {
         timeline.move(to: 6)
         #expect(timeline.completion(of: "device_attach dev_id=", cursor: 21).candidates == ["nic", "nvme"])
         #expect(timeline.completion(of: "ioas_unmap ioas_id=", cursor: 19).candidates.isEmpty)
+    }
+
+    /// Every cursor position of every line of the default scenario, and of hostile lines: the
+    /// range replaced lies in the line and ends at the cursor, and every candidate begins with
+    /// the word it replaces; nothing traps.
+    @Test func everyCursorOfEveryLineCompletes() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/iommuscope/Scenarios/default.iommu")
+        let hostile = ["{", "}", "a = = =", "x={{{ y", "#", "é = ioas_alloc flags=", "hwpt_invalidate entries={a={b}} {", "= ioas_map",
+                       "ioas_map flags=|||", "device d resv=::,:", "check actual=.a.b.", "\t ioas_map\tioas_id=", "ioas_map ioas_id=\u{1b}["]
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init) + hostile
+        let timeline = try Timeline(scenario: Self.scenario)
+        for line in lines {
+            let characters = Array(line)
+            for cursor in 0...characters.count {
+                let completion = timeline.completion(of: line, cursor: cursor)
+                #expect(completion.replacing.lowerBound >= 0 && completion.replacing.upperBound == cursor, "\(line) at \(cursor)")
+                let typed = String(characters[completion.replacing])
+                #expect(completion.candidates.allSatisfy { $0.hasPrefix(typed) } && completion.candidates == completion.candidates.sorted(),
+                        "\(line) at \(cursor)")
+            }
+        }
     }
 
     @Test func namesBoundByTypedLinesComplete() throws {
