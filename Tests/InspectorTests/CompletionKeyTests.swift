@@ -67,6 +67,14 @@ struct CompletionKeyTests {
         #expect(Self.statusLine(none).contains("no completion"))
     }
 
+    /// The candidates listed after the line, the one Tab put in the line in reverse video, at
+    /// 80x24 and 120x40 (golden frames, `UPDATE_GOLDEN=1` rewrites them).
+    @Test(arguments: [(80, 24, "dark"), (80, 24, "mono"), (120, 40, "mono")])
+    func theListedCandidatesMatchTheirFrame(_ width: Int, _ height: Int, _ theme: String) throws {
+        let view = GoldenFrameTests.View(name: "command-completion", keys: [.character(":")] + GoldenFrameTests.typed("ioas_") + [.tab, .tab])
+        try GoldenFrameTests.check((view, width, height, theme), name: "command-completion-\(width)x\(height)-\(theme)")
+    }
+
     @Test func anErrorListsTheChoices() throws {
         let app = try Self.typing("ioas_map ioas_id=ioas user_va=0 length=4K flags=wrteable")
         _ = app.handle(.key(.enter))
