@@ -138,9 +138,9 @@ private func completeValue(_ line: [Character], from start: Int, to cursor: Int,
 }
 
 /// The bound names a value may use where `argument` stands: `NAME` where the bound command's
-/// main out field fits the argument, `NAME.FIELD` for its other fields that fit, and every
-/// field once a `.` is typed. An argument whose fitting fields are unknown (nil, or a name no
-/// out field has) takes every bound name.
+/// main out field fits the argument and `NAME.FIELD` for its other fields that fit; once a `.`
+/// is typed, `NAME.FIELD` for every field that fits. Where the fit is not known (no argument,
+/// or one no out field fits) every name fits, and with a `.` every field.
 private func references(fitting argument: String?, typed: ArraySlice<Character>, bound: [String: String]) -> [String] {
     let wanted = argument.flatMap(fittingFields)
     let dotted = typed.contains(".")
@@ -167,9 +167,10 @@ private func objectField(_ field: String) -> String {
 }
 
 /// The out fields (as `objectField` names them) that fit an argument, nil when that is not
-/// known: `pt_id` takes an IOAS, a HWPT or a vIOMMU (a nested HWPT's parent), `id` and `object_id` any object, an `_id`
-/// argument (`dst_ioas_id` too) its own kind, another argument the out fields of its name
-/// (`user_va` takes `mmap`'s `out_user_va`).
+/// known: `pt_id` takes an IOAS, a HWPT or a vIOMMU (a nested HWPT's parent), `id` and
+/// `object_id` any object, another argument (`dst_ioas_id` as `ioas_id`) the out fields of its
+/// name (`dev_id` a device's, `user_va` `mmap`'s `out_user_va`); one no out field has (`iotlb_id`,
+/// a cache tag) any.
 private func fittingFields(_ argument: String) -> Set<String>? {
     var name = argument
     for prefix in ["dst_", "src_"] where name.hasPrefix(prefix) { name.removeFirst(prefix.count) }
@@ -177,9 +178,7 @@ private func fittingFields(_ argument: String) -> Set<String>? {
     switch name {
     case "pt_id": return ["ioas_id", "hwpt_id", "viommu_id"]
     case "id", "object_id": return fields.filter { $0.hasSuffix("_id") }
-    default:
-        if name.hasSuffix("_id") { return [name] }
-        return fields.contains(name) ? [name] : nil
+    default: return fields.contains(name) ? [name] : nil
     }
 }
 

@@ -91,6 +91,8 @@ struct CompletionTests {
         #expect(destroyed.contains("ioas") && destroyed.contains("nic") && destroyed.contains("vi") && !destroyed.contains("ram"))
         // Where a field is typed, the bound line's fields.
         #expect(try Self.complete("check actual=md.out_h").candidates == ["md.out_hwpt_id"])
+        // A cache tag is no object: any bound name may give it.
+        #expect(try Self.complete("hwpt_invalidate hwpt_id=s2 entries={iotlb_id=r").candidates == ["ram"])
         // Only names bound before the current position.
         let timeline = try Timeline(scenario: Self.scenario)
         timeline.move(to: 6)
