@@ -47,6 +47,8 @@ public final class InspectorApp {
     public var history: [String] = []
     /// The history entry Up/Down showed last; `history.count` is the line being typed.
     private var recalled = 0
+    /// The candidates Tab listed on the `:` line, until another key; Tab and Shift-Tab then cycle through them.
+    private var completionMenu: CompletionMenu?
     /// The `:` commands that ran since the inspector started, oldest first: what `W` saves.
     public private(set) var typedCommands: [String] = []
     /// Whether the terminal reports the mouse (Ctrl-T toggles it, so its own selection works).
@@ -239,7 +241,7 @@ public final class InspectorApp {
         // control character in a command or a scenario cannot reach the terminal.
         let text: String
         switch mode {
-        case .command(let line): drawLine(&buffer, area, prompt: ":", line); return
+        case .command(let line): drawLine(&buffer, area, prompt: ":", line, menu: completionMenu); return
         case .search(let line): drawLine(&buffer, area, prompt: "/", line); return
         case .save(let target, let line): drawLine(&buffer, area, prompt: target.prompt, line); return
         default: text = terminalSafe(message)
@@ -287,6 +289,7 @@ public final class InspectorApp {
              "narrow / widen the tree; narrowed past its narrowest it hides, \(keyMap.hint(.widenTree, symbols: symbols)) brings it back"),
             (move, "move in the focused list"), ("\(keys(.search)) then \(keys(.searchNext)) \(keys(.searchPrevious))", "search the focused pane"),
             (keys(.command), "run a scenario command on the live model (e.g. :ioas_unmap ioas_id=3 iova=0 length=u64max)"),
+            ("\(keys(.command)) then Tab", "complete the word; again: list the choices; then Tab / Shift-Tab cycle through them"),
             ("\(keys(.stepBack)) \(keys(.stepForward))  \(keys(.stepFirst)) \(keys(.stepLast))",
              "step the timeline (7) back/forward one line, to the start/end"),
             ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
@@ -314,9 +317,13 @@ public final class InspectorApp {
 
     /// The `:` or `/` line being typed: the part around the cursor, so a long line (a paste)
     /// costs the status bar's width to draw; the cursor is a bar at the end, else reverse video.
-    private func drawLine(_ buffer: inout CellBuffer, _ area: Rect, prompt: String, _ line: LineEditor) {
-        let (text, column) = line.window(width: area.width - 2) { terminalSafe(String($0)) }
+    /// Candidates Tab listed follow the line, as many as fit and `…+N`, the one in the line
+    /// in reverse video; the line then has at most half the bar.
+    private func drawLine(_ buffer: inout CellBuffer, _ area: Rect, prompt: String, _ line: LineEditor, menu: CompletionMenu? = nil) {
+        let lineWidth = menu == nil ? area.width : min(area.width / 2, line.characters.count + 4)
+        let (text, column) = line.window(width: lineWidth - 2) { terminalSafe(String($0)) }
         let style = theme["status_bar"]
+        if let menu { drawMenu(&buffer, Rect(x: area.x + lineWidth, y: area.y, width: max(0, area.width - lineWidth - 1), height: 1), menu) }
         buffer.put(" " + prompt + text, x: area.x, y: area.y, style: style, clip: area)
         let x = area.x + 2 + column
         if line.cursor == line.characters.count {
@@ -325,6 +332,30 @@ public final class InspectorApp {
             var under = style
             under.reverse.toggle()
             buffer.put(buffer[x, area.y].text, x: x, y: area.y, style: under, clip: area)
+        }
+    }
+
+    /// The candidates of `menu` from the selected one's page, as many whole ones as fit, then `…+N`.
+    private func drawMenu(_ buffer: inout CellBuffer, _ area: Rect, _ menu: CompletionMenu) {
+        let style = theme["status_bar"]
+        guard !menu.candidates.isEmpty else {
+            buffer.put(Widgets.fit("no completion", width: area.width, symbols: symbols), x: area.x, y: area.y, style: style, clip: area)
+            return
+        }
+        let first = menu.firstShown(width: area.width) { CellBuffer.width(of: terminalSafe($0)) }
+        var x = area.x
+        for index in first..<menu.candidates.count {
+            let shown = terminalSafe(menu.candidates[index])
+            let width = CellBuffer.width(of: shown)
+            let after = menu.candidates.count - index - 1
+            guard x + width + (after > 0 ? CellBuffer.width(of: " …+\(after)") : 0) <= area.maxX else {
+                buffer.put("…+\(menu.candidates.count - index)", x: x, y: area.y, style: style, clip: area)
+                return
+            }
+            var candidateStyle = style
+            if index == menu.selected { candidateStyle.reverse.toggle() }
+            buffer.put(shown, x: x, y: area.y, style: candidateStyle, clip: area)
+            x += width + 1
         }
     }
 
@@ -351,6 +382,12 @@ public final class InspectorApp {
             return true
         case .command(var line):
             mode = .normal // the line is edited in place, not copied per key
+            if key == .tab || key == .backTab {
+                complete(&line, forward: key == .tab)
+                mode = .command(line)
+                return true
+            }
+            completionMenu = nil
             if key == .up || key == .down {
                 recalled = key == .up ? max(0, recalled - 1) : min(history.count, recalled + 1)
                 mode = .command(LineEditor(recalled < history.count ? history[recalled] : ""))
@@ -477,11 +514,40 @@ public final class InspectorApp {
         }
     }
 
+    /// Tab on the `:` line: the one candidate (and a blank after a whole word), else the prefix
+    /// the candidates share, else (the prefix already typed) the candidates listed after the
+    /// line; once listed, Tab and Shift-Tab put the next and the previous one in the line.
+    private func complete(_ line: inout LineEditor, forward: Bool) {
+        if var menu = completionMenu {
+            guard !menu.candidates.isEmpty else { return }
+            let count = menu.candidates.count
+            let next = menu.selected.map { (forward ? $0 + 1 : $0 + count - 1) % count } ?? (forward ? 0 : count - 1)
+            line.replace(menu.start..<menu.end, with: menu.candidates[next])
+            menu.end = line.cursor
+            menu.selected = next
+            completionMenu = menu
+            return
+        }
+        guard forward else { return }
+        let completion = model.completion(of: line.text, cursor: line.cursor)
+        let typed = completion.replacing.count
+        let common = completion.commonPrefix
+        if completion.candidates.count == 1 {
+            line.replace(completion.replacing, with: common + (common.hasSuffix("=") ? "" : " "))
+        } else if common.count > typed {
+            line.replace(completion.replacing, with: common)
+        } else {
+            completionMenu = CompletionMenu(start: completion.replacing.lowerBound, end: completion.replacing.upperBound,
+                                            candidates: completion.candidates)
+        }
+    }
+
     /// A paste goes into the `:` or `/` line whole; elsewhere it is no key and does nothing.
     private func paste(_ text: String) {
         switch mode {
         case .command(var line):
             mode = .normal
+            completionMenu = nil
             line.insert(text)
             mode = .command(line)
         case .search(var line):
@@ -639,5 +705,26 @@ public final class InspectorApp {
                 event = waiting
             }
         }
+    }
+}
+
+/// The candidates Tab listed on the `:` line: where the word they replace starts and ends
+/// now, and the one in the line (nil before Tab cycled).
+struct CompletionMenu {
+    var start: Int
+    var end: Int
+    var candidates: [String]
+    var selected: Int?
+
+    /// The first candidate to draw in `width` columns: 0, or the selected one when it would not
+    /// fit after the ones before it (each as wide as `measure` says, and a blank after it).
+    func firstShown(width: Int, _ measure: (String) -> Int) -> Int {
+        guard let selected else { return 0 }
+        var used = 0
+        for index in 0...selected {
+            used += measure(candidates[index]) + 1
+            if used + 5 > width { return selected }
+        }
+        return 0
     }
 }

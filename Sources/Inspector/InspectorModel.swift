@@ -103,6 +103,12 @@ public final class InspectorModel {
         return result
     }
 
+    /// The completion at `cursor` of a `:` line being typed (the grammar's names and the names
+    /// bound and declared up to the current position).
+    public func completion(of text: String, cursor: Int) -> Completion {
+        timeline.completion(of: text, cursor: cursor)
+    }
+
     /// The model now as `iommuscope show` prints a scenario's: the object tree and IOVA ranges.
     public var summary: String { SessionSummary(session: timeline.session).text }
 

@@ -162,9 +162,7 @@ extension Session {
         var result: CommandResult
         do throws(ScenarioError) {
             // A checked line names a known command; a line built by hand may not.
-            guard let spec = commandTable[line.command] else {
-                throw ScenarioError(line: line.number, column: line.commandColumn, "unknown command '\(line.command)'")
-            }
+            guard let spec = commandTable[line.command] else { throw unknownCommand(line) }
             result = try spec.run(self, Arguments(line: line, session: self))
         } catch {
             result = CommandResult(status: .failed(error.description))

@@ -78,7 +78,7 @@ struct Arguments {
                 value = literal
             case .name(let name, let field, let termColumn):
                 guard let (command, result) = session.bindings[name] else {
-                    throw failure(termColumn, "'\(name)' is not bound")
+                    throw failure(termColumn, "'\(name)' is not bound \(Choices.suggestion(for: name, in: session.bindings.keys, noun: "bound"))")
                 }
                 let fieldName = field ?? commandTable[command]?.outputs.first ?? ""
                 guard let found = result.field(fieldName)?.scalar else {
@@ -212,7 +212,8 @@ struct Arguments {
 
     func platformDevice(_ name: String) throws(ScenarioError) -> PlatformDevice {
         guard let deviceName = word(name), let device = session.machine.device(named: deviceName) else {
-            throw failure(argumentColumn(name), "no device named '\(word(name) ?? "")' was declared")
+            let declared = session.machine.devices.map(\.name)
+            throw failure(argumentColumn(name), "no device named '\(word(name) ?? "")' was declared \(Choices.suggestion(for: word(name) ?? "", in: declared, noun: "declared"))")
         }
         return device
     }

@@ -52,12 +52,16 @@ let commandTable: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: allCo
 
 let yesNo = ArgumentKind.word(["yes", "no"])
 
+/// The error for a line whose command is not one: the closest commands, else as many as fit.
+func unknownCommand(_ line: ScenarioLine) -> ScenarioError {
+    ScenarioError(line: line.number, column: line.commandColumn,
+                  "unknown command '\(line.command)' \(Choices.suggestion(for: line.command, in: commandTable.keys, noun: "commands"))")
+}
+
 /// Checks a parsed line against its command: known arguments, well-formed values, required
 /// arguments present, and names that earlier lines bound (`bound` maps name to command).
 func check(_ line: inout ScenarioLine, bound: [String: String], declared: Set<String>) throws(ScenarioError) {
-    guard let spec = commandTable[line.command] else {
-        throw ScenarioError(line: line.number, column: line.commandColumn, "unknown command '\(line.command)'")
-    }
+    guard let spec = commandTable[line.command] else { throw unknownCommand(line) }
     if spec.declaresName {
         guard let name = line.declaredName else {
             throw ScenarioError(line: line.number, column: line.commandColumn, "'\(line.command)' needs a NAME, as in '\(line.command) NAME ...'")
@@ -70,9 +74,8 @@ func check(_ line: inout ScenarioLine, bound: [String: String], declared: Set<St
     }
     for argument in line.arguments {
         guard let argumentSpec = spec.argument(argument.key) else {
-            let known = spec.arguments.map(\.name).joined(separator: ", ")
-            throw ScenarioError(line: line.number, column: argument.keyColumn,
-                                "'\(line.command)' has no argument '\(argument.key)' (it takes: \(known.isEmpty ? "none" : known))")
+            throw ScenarioError(line: line.number, column: argument.keyColumn, "'\(line.command)' has no argument '\(argument.key)' "
+                                + Choices.suggestion(for: argument.key, in: spec.arguments.map(\.name), noun: "it takes"))
         }
         line.checked[argument.key] = try checkValue(Substring(argument.value), kind: argumentSpec.kind,
                                                     column: argument.valueColumn, line: line.number)
@@ -130,8 +133,9 @@ private func checkValue(_ text: Substring, kind: ArgumentKind, column: Int, line
             for token in tokens {
                 let tokenColumn = restColumn + 1 + token.column - 1
                 guard let equals = token.text.firstIndex(of: "="), let fieldKind = fields[String(token.text[..<equals])] else {
-                    let known = fields.keys.sorted().joined(separator: ", ")
-                    throw ScenarioError(line: line, column: tokenColumn, "unknown entry field in '\(token.text)' (known: \(known))")
+                    let typed = String(token.text.prefix { $0 != "=" })
+                    throw ScenarioError(line: line, column: tokenColumn,
+                                        "unknown entry field in '\(token.text)' \(Choices.suggestion(for: typed, in: fields.keys))")
                 }
                 let key = String(token.text[..<equals])
                 if entry.contains(where: { $0.key == key }) {
@@ -160,7 +164,7 @@ private func checkValue(_ text: Substring, kind: ArgumentKind, column: Int, line
         return .name(String(text))
     case .word(let words):
         guard words.contains(String(text)) else {
-            throw ScenarioError(line: line, column: column, "expected one of \(words.joined(separator: ", ")), not '\(text)'")
+            throw ScenarioError(line: line, column: column, "expected one of \(Choices.listed(words)), not '\(text)'")
         }
         return .name(String(text))
     case .value:
@@ -194,11 +198,12 @@ private func checkNames(in value: CheckedValue, bound: [String: String], line: I
     func checkExpression(_ expression: Expression) throws(ScenarioError) {
         for case let .name(name, field, column) in expression.terms {
             guard let command = bound[name] else {
-                throw ScenarioError(line: line, column: column, "'\(name)' is not bound by an earlier line")
+                throw ScenarioError(line: line, column: column,
+                                    "'\(name)' is not bound by an earlier line \(Choices.suggestion(for: name, in: bound.keys, noun: "bound"))")
             }
             if let field, let spec = commandTable[command], !spec.outputs.contains(field) {
-                let known = spec.outputs.joined(separator: ", ")
-                throw ScenarioError(line: line, column: column, "'\(command)' has no out field '\(field)' (it has: \(known))")
+                throw ScenarioError(line: line, column: column,
+                                    "'\(command)' has no out field '\(field)' \(Choices.suggestion(for: field, in: spec.outputs, noun: "it has"))")
             }
         }
     }

@@ -181,7 +181,10 @@ func parseLine(_ text: Substring, number: Int) throws(ScenarioError) -> Scenario
             case "fault": result.expectation = .fault
             default:
                 guard let errno = Errno(name: value) else {
-                    throw ScenarioError(line: number, column: valueColumn, "expect= takes ok, fault or an errno name such as EINVAL, not '\(value)'")
+                    let close = Choices.closest(to: value, in: ["ok", "fault"] + Errno.allCases.map(\.name))
+                    throw ScenarioError(line: number, column: valueColumn, close.isEmpty
+                                        ? "expect= takes ok, fault or an errno name such as EINVAL, not '\(value)'"
+                                        : "expect= takes ok, fault or an errno name, not '\(value)' \(Choices.didYouMean(close))")
                 }
                 result.expectation = .errno(errno)
             }

@@ -191,9 +191,8 @@ func parseFlags(_ text: Substring, names: [String: UInt64], column: Int, line: I
             case .failure(let error): throw ScenarioError(line: line, column: pieceColumn, error.reason)
             }
         } else {
-            let known = names.keys.sorted().joined(separator: ", ")
             throw ScenarioError(line: line, column: pieceColumn,
-                                piece.isEmpty ? "missing value" : "unknown name '\(piece)' (known: \(known))")
+                                piece.isEmpty ? "missing value" : "unknown name '\(piece)' \(Choices.suggestion(for: String(piece), in: names.keys))")
         }
     }
     if bits < 64 && value >> UInt64(bits) != 0 {

@@ -26,6 +26,15 @@ public struct LineEditor: Hashable, Sendable {
         }
     }
 
+    /// Replaces the characters `range` (clamped to the line) with `text` and puts the cursor
+    /// after it, as completing the word before the cursor does.
+    public mutating func replace(_ range: Range<Int>, with text: String) {
+        let lower = min(max(0, range.lowerBound), characters.count), upper = min(max(lower, range.upperBound), characters.count)
+        let inserted = Array(text)
+        characters.replaceSubrange(lower..<upper, with: inserted)
+        cursor = lower + inserted.count
+    }
+
     /// Applies an editing key; false when the key is not one (the caller handles it).
     @discardableResult
     public mutating func edit(_ key: Key) -> Bool {

@@ -87,7 +87,7 @@ import Testing
         (PlatformDescription(units: [arm()], groups: [IOMMUGroup(id: 0)], devices: [device("a"), device("a")]),
          PlatformDescriptionError(.device("a"), nil, "a device named 'a' is already declared")),
         (PlatformDescription(units: [arm()], groups: [IOMMUGroup(id: 0)], devices: [device("a", unit: "smmu7")]),
-         PlatformDescriptionError(.device("a"), "iommu", "no IOMMU named 'smmu7' was declared")),
+         PlatformDescriptionError(.device("a"), "iommu", "no IOMMU named 'smmu7' was declared (declared: smmu0)")),
         (PlatformDescription(units: [arm()], devices: [device("a", group: 3)]),
          PlatformDescriptionError(.device("a"), "group", "iommu group 3 is not declared")),
         (PlatformDescription(units: [arm(), arm("smmu1")], groups: [IOMMUGroup(id: 0)], devices: [device("a"), device("b", unit: "smmu1")]),

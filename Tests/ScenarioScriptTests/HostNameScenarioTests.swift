@@ -44,6 +44,6 @@ import Testing
         }
         // An unknown BDF is a run-time error at the argument, not a parse error.
         let report = try #require(Session(platform: Self.platform).run(try Scenario(source: "device_bind dev=0000:09:00.0")).first)
-        #expect(report.result.status == .failed("1:17: error: no device named '0000:09:00.0' was declared"))
+        #expect(report.result.status == .failed("1:17: error: no device named '0000:09:00.0' was declared (declared: 0000:00:1f.0, 0000:03:00.0)"))
     }
 }

@@ -36,6 +36,17 @@ struct LineEditorTests {
         #expect(line.cursor == 20)
     }
 
+    @Test func aRangeIsReplacedAndTheCursorFollowsIt() {
+        var line = LineEditor("ioas_m ioas_id=1")
+        line.replace(0..<6, with: "ioas_map")
+        #expect(line.text == "ioas_map ioas_id=1" && line.cursor == 8)
+        // A range past the end is clamped, never a trap.
+        line.replace(17..<99, with: "ioas")
+        #expect(line.text == "ioas_map ioas_id=ioas" && line.cursor == 21)
+        line.replace(-3..<0, with: ":")
+        #expect(line.text == ":ioas_map ioas_id=ioas" && line.cursor == 1)
+    }
+
     @Test func theWindowFollowsTheCursor() {
         let long = String(repeating: "a", count: 10_000) + "END"
         var line = LineEditor(long)

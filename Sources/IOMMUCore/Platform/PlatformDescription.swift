@@ -80,7 +80,9 @@ struct PlatformIndex {
                 throw PlatformDescriptionError(.device(device.name), nil, "a device named '\(device.name)' is already declared")
             }
             guard let architecture = addedUnits[device.unit] ?? units[device.unit] else {
-                throw PlatformDescriptionError(.device(device.name), "iommu", "no IOMMU named '\(device.unit)' was declared")
+                let declared = Array(units.keys) + addedUnits.keys
+                throw PlatformDescriptionError(.device(device.name), "iommu", "no IOMMU named '\(device.unit)' was declared "
+                                               + Choices.suggestion(for: device.unit, in: declared, noun: "declared"))
             }
             guard let shared = addedGroups[device.group] ?? groups[device.group] else {
                 throw PlatformDescriptionError(.device(device.name), "group", "iommu group \(device.group) is not declared")

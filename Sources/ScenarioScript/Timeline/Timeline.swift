@@ -30,7 +30,7 @@ public final class Timeline {
     /// The live state after `position` source lines.
     public private(set) var session: Session
     /// The names the lines before `position` bound and declared: what the next line checks against.
-    private var checker: LineChecker
+    private(set) var checker: LineChecker
     /// The reports of the last source line applied (none at position 0).
     public private(set) var reports: [LineReport] = []
     /// States after `position` lines, in order: at 0, `interval`, 2·`interval`… of the first
