@@ -237,6 +237,7 @@ public final class InspectorApp {
             ("? / F1", "this help: \(move) scroll it, any other key closes it"),
             ("Tab / Shift-Tab", "move focus between the tree and the right pane"),
             (paneKeys, "show and focus " + kinds.map { "\($0.rawValue) \($0.title)" }.joined(separator: ", ")),
+            ("8 then Enter", "what failed or faulted (the title bar counts it): Enter goes there and shows why"),
             ("z", "maximise the focused pane, or restore the layout (Tab then maximises the other)"),
             ("< / >", "narrow / widen the tree; narrowed past its narrowest it hides, > brings it back"),
             (move, "move in the focused list"), ("/ then n N", "search the focused pane"),
@@ -268,10 +269,12 @@ public final class InspectorApp {
     /// The `:` or `/` line being typed: the part around the cursor, so a long line (a paste)
     /// costs the status bar's width to draw; the cursor is a bar at the end, else reverse video.
     private func drawLine(_ buffer: inout CellBuffer, _ area: Rect, prompt: String, _ line: LineEditor) {
-        let (text, column) = line.window(width: area.width - 2) { terminalSafe(String($0)) }
+        // After a blank and the prompt (`:`, `/`, `save walk to: `).
+        let start = 1 + CellBuffer.width(of: prompt)
+        let (text, column) = line.window(width: area.width - start) { terminalSafe(String($0)) }
         let style = theme["status_bar"]
         buffer.put(" " + prompt + text, x: area.x, y: area.y, style: style, clip: area)
-        let x = area.x + 2 + column
+        let x = area.x + start + column
         if line.cursor == line.characters.count {
             buffer.put(symbols.cursor, x: x, y: area.y, style: style, clip: area)
         } else if x < area.maxX {

@@ -156,6 +156,14 @@ import TerminalUI
         #expect(try String(contentsOfFile: path, encoding: .utf8).contains("destroy id=3"))
     }
 
+    /// The save prompt shows the path after it, the cursor at the path's end, not over the prompt.
+    @Test func savePromptShowsThePathAfterIt() throws {
+        let app = try CommandAndTimelineTests.app()
+        _ = app.handle(.key(.character("W")))
+        let status = app.render(width: 80, height: 24).text.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(status.hasPrefix(" save commands to: session.iommu▏"), "\(status)")
+    }
+
     /// A directory, or a path the user cannot write, is an error naming the path and why.
     @Test func aDirectoryOrAnUnwritablePathIsALocatedError() throws {
         let directory = try Self.temporaryDirectory()
