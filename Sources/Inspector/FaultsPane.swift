@@ -109,6 +109,12 @@ public struct FaultsPane: InspectorPane {
         return .inspect(.fault(list.selected), show: .walk)
     }
 
+    /// A logged fault the results pane went to: selected.
+    public mutating func reveal(_ target: PaneTarget, context: RenderContext) {
+        guard case .loggedFault(let index) = target else { return }
+        list.select(index, count: faults(context).count, height: listHeight)
+    }
+
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool {
         let all = faults(context)
         guard let index = nextMatch(in: texts(context).rows, after: list.selected, needle: text, forward: forward) else { return false }

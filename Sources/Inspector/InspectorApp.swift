@@ -15,6 +15,9 @@ public final class InspectorApp {
         case search(LineEditor)
         /// A path typed for `S` (the walk) or `W` (the `:` commands run).
         case save(SaveTarget, LineEditor)
+        /// A save's path names a file there already: `y` writes `contents` over it, any other
+        /// key keeps the file.
+        case overwrite(path: String, contents: String)
     }
 
     /// What a save prompt writes.
@@ -137,7 +140,8 @@ public final class InspectorApp {
         }
         if let right {
             let focused = focus == main
-            let strip = tabs(width: right.width - Widgets.panelTitleInset(focused: focused) - 2)
+            // The strip, its trailing blank and one border cell before the corner.
+            let strip = tabs(width: right.width - Widgets.panelTitleInset(focused: focused) - 3)
             let mainArea = Widgets.panel(&buffer, right, title: strip.text, focused: focused, theme: theme, symbols: symbols)
             let origin = right.x + Widgets.panelTitleInset(focused: focused)
             tabHits = strip.tabs.map { (kind: $0.kind, columns: origin + $0.columns.lowerBound..<origin + $0.columns.upperBound, row: right.y) }
@@ -152,43 +156,9 @@ public final class InspectorApp {
         return buffer
     }
 
-    /// The right pane's tabs, the shown one in brackets and always by its full title: the
-    /// others by their full titles when they fit in `width`, else by their first word, else
-    /// by their number alone, else only those nearest the shown one with an ellipsis for the
-    /// rest. Each tab's cells in the text are kept for clicks.
-    func tabs(width: Int) -> (text: String, tabs: [(kind: PaneKind, columns: Range<Int>)]) {
-        let kinds = PaneKind.allCases.dropFirst().filter { panes[$0] != nil }
-        let forms: [(PaneKind) -> String] = [{ $0.title }, { String($0.title.split(separator: " ").first ?? "") }, { _ in "" }]
-        func label(_ kind: PaneKind, _ form: (PaneKind) -> String) -> String {
-            kind == main ? "[\(kind.rawValue) \(kind.title)]" : form(kind).isEmpty ? "\(kind.rawValue)" : "\(kind.rawValue) \(form(kind))"
-        }
-        func strip(_ shown: ArraySlice<PaneKind>, _ form: (PaneKind) -> String) -> (text: String, tabs: [(kind: PaneKind, columns: Range<Int>)]) {
-            var text = shown.first == kinds.first ? "" : symbols.ellipsis + " "
-            var tabs: [(kind: PaneKind, columns: Range<Int>)] = []
-            for kind in shown {
-                if !tabs.isEmpty { text += " " }
-                let start = CellBuffer.width(of: text)
-                text += label(kind, form)
-                tabs.append((kind, start..<CellBuffer.width(of: text)))
-            }
-            if shown.last != kinds.last { text += " " + symbols.ellipsis }
-            return (text, tabs)
-        }
-        for form in forms {
-            let all = strip(kinds[...], form)
-            if CellBuffer.width(of: all.text) <= width { return all }
-        }
-        // Too narrow for every number: a window around the shown tab, widened while it fits.
-        guard let active = kinds.firstIndex(of: main) else { return strip(kinds[...], forms[2]) }
-        var window = active..<active + 1
-        while true {
-            let wider = [window.lowerBound..<window.upperBound + 1, window.lowerBound - 1..<window.upperBound]
-                .filter { $0.lowerBound >= kinds.startIndex && $0.upperBound <= kinds.endIndex }
-                .first { CellBuffer.width(of: strip(kinds[$0], forms[2]).text) <= width }
-            guard let wider else { break }
-            window = wider
-        }
-        return strip(kinds[window], forms[2])
+    /// The right pane's tabs for a border `width` cells wide (`TabStrip`).
+    func tabs(width: Int) -> TabStrip {
+        TabStrip(kinds: PaneKind.allCases.dropFirst().filter { panes[$0] != nil }, shown: main, width: width, symbols: symbols)
     }
 
     /// Where the model is, by the source's own line numbers and by the count of source lines
@@ -244,11 +214,12 @@ public final class InspectorApp {
         case .command(let line): drawLine(&buffer, area, prompt: ":", line, menu: completionMenu); return
         case .search(let line): drawLine(&buffer, area, prompt: "/", line); return
         case .save(let target, let line): drawLine(&buffer, area, prompt: target.prompt, line); return
+        case .overwrite(let path, _): text = "overwrite \(terminalSafe(path))? y/n"
         default: text = terminalSafe(message)
         }
         switch mode {
         case .normal, .help: drawHints(&buffer, area, message: text, style: theme["status_bar"])
-        case .command, .search, .save:
+        case .command, .search, .save, .overwrite:
             buffer.put(Widgets.fit(" " + text, width: area.width, symbols: symbols), x: area.x, y: area.y, style: theme["status_bar"])
         }
     }
@@ -284,6 +255,7 @@ public final class InspectorApp {
             (keys(.help), "this help: \(move) scroll it, any other key closes it"),
             (keys(.switchFocus), "move focus between the tree and the right pane"),
             (paneKeys, "show and focus " + kinds.map { "\($0.rawValue) \($0.title)" }.joined(separator: ", ")),
+            ("8 then Enter", "what failed or faulted (the title bar counts it): Enter goes there and shows why"),
             (keys(.maximise), "maximise the focused pane, or restore the layout (\(keyMap.hint(.switchFocus, symbols: symbols)) then maximises the other)"),
             (keys(.narrowTree) + " / " + keys(.widenTree),
              "narrow / widen the tree; narrowed past its narrowest it hides, \(keyMap.hint(.widenTree, symbols: symbols)) brings it back"),
@@ -294,7 +266,7 @@ public final class InspectorApp {
              "step the timeline (7) back/forward one line, to the start/end"),
             ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
             (keys(.copy), "copy the selection (address, descriptor, row) to the clipboard (OSC 52)"),
-            ("\(keys(.saveCommands)) / \(keys(.saveWalk)) in 4", "save the : commands run as a scenario / the walk as text (JSON for .json)"),
+            ("\(keys(.saveCommands)) / \(keys(.saveWalk)) in 4", "save the : commands run as a scenario / the walk as text (JSON for .json); over a file, y overwrites"),
             (keys(.mouseCapture), "mouse capture off (the terminal selects text) / on"),
             ("mouse", "click a tab in the right pane's border to show that pane, click a row to select it, the wheel scrolls"),
         ]
@@ -320,12 +292,14 @@ public final class InspectorApp {
     /// Candidates Tab listed follow the line, as many as fit and `…+N`, the one in the line
     /// in reverse video; the line then has at most half the bar.
     private func drawLine(_ buffer: inout CellBuffer, _ area: Rect, prompt: String, _ line: LineEditor, menu: CompletionMenu? = nil) {
-        let lineWidth = menu == nil ? area.width : min(area.width / 2, line.characters.count + 4)
-        let (text, column) = line.window(width: lineWidth - 2) { terminalSafe(String($0)) }
+        // After a blank and the prompt (`:`, `/`, `save walk to: `).
+        let start = 1 + CellBuffer.width(of: prompt)
+        let lineWidth = menu == nil ? area.width : min(area.width / 2, start + line.characters.count + 2)
+        let (text, column) = line.window(width: max(1, lineWidth - start)) { terminalSafe(String($0)) }
         let style = theme["status_bar"]
         if let menu { drawMenu(&buffer, Rect(x: area.x + lineWidth, y: area.y, width: max(0, area.width - lineWidth - 1), height: 1), menu) }
         buffer.put(" " + prompt + text, x: area.x, y: area.y, style: style, clip: area)
-        let x = area.x + 2 + column
+        let x = area.x + start + column
         if line.cursor == line.characters.count {
             buffer.put(symbols.cursor, x: x, y: area.y, style: style, clip: area)
         } else if x < area.maxX {
@@ -409,6 +383,10 @@ public final class InspectorApp {
             mode = .normal
             editLine(key, &line) { self.mode = .save(target, $0) } submit: { path in self.save(target, to: path) }
             return true
+        case .overwrite(let path, let contents):
+            mode = .normal
+            if key == .character("y") { write(contents, to: path) } else { message = "not saved: \(path) is kept" }
+            return true
         case .normal:
             break
         }
@@ -488,9 +466,16 @@ public final class InspectorApp {
         case .inspect(let item, let show):
             inspected = item
             if let show { perform(.show(show)) }
-        case .move(let target, let show):
+        case .move(let target):
             step(to: target)
-            if let show { perform(.show(show)) }
+        case .reveal(let target):
+            if let line = target.line { step(to: line + 1) }
+            // A logged fault is a host item every pane follows; a line's result is the model's own.
+            if case .loggedFault(let index) = target { inspected = .fault(index) } else { inspected = nil }
+            perform(.show(target.pane))
+            guard var pane = panes[target.pane] else { return }
+            pane.reveal(target, context: context(for: target.pane))
+            panes[target.pane] = pane
         }
     }
 
@@ -619,7 +604,8 @@ public final class InspectorApp {
         message = "copied " + (shown.count > 1 ? Units.count(shown.count, "line") : "\"\(text)\"")
     }
 
-    /// Writes what `target` names to `path` (relative to the working directory), and only there.
+    /// Writes what `target` names to `path` (relative to the working directory), and only there;
+    /// over a file already there only once the user says `y`.
     private func save(_ target: SaveTarget, to path: String) {
         let path = path.trimmingCharacters(in: .whitespaces)
         guard !path.isEmpty else { message = "not saved: no path"; return }
@@ -635,12 +621,32 @@ public final class InspectorApp {
             guard let text else { message = "not saved: no walk"; return }
             contents = text
         }
-        do {
-            try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
-            message = "saved \(path)"
-        } catch {
-            message = "not saved: \(path): \(error.localizedDescription)"
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { message = "not saved: \(path): is a directory"; return }
+            mode = .overwrite(path: path, contents: contents)
+            return
         }
+        write(contents, to: path)
+    }
+
+    /// Writes `contents` to the file at `path`, created or truncated; a failure names the path
+    /// and the system's reason (`permission denied`).
+    private func write(_ contents: String, to path: String) {
+        func failed() { message = "not saved: \(path): " + String(cString: strerror(errno)).lowercased() }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return failed() }
+        defer { close(descriptor) }
+        var bytes = Array(contents.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return failed()
+            }
+            bytes = bytes.dropFirst(written)
+        }
+        message = "saved \(path)"
     }
 
     private func handleMouse(_ mouse: MouseEvent) {

@@ -168,6 +168,20 @@ public struct TimelineView {
     /// How many lines failed, disagree or fault.
     public var resultTally: TimelineTally { timeline.resultTally }
 
+    /// The DMA the `translate` of source line `index` asked for (the one that faulted, when
+    /// the model is just after the line and it has several), its names as the model binds
+    /// them now; nil when the line has no `translate`.
+    public func dmaRequest(ofLine index: Int) -> DMARequest? {
+        let session = timeline.session
+        let faulted = timeline.position == index + 1 ? Set(timeline.reports.filter { $0.result.status == .fault }.map(\.line)) : []
+        let requests = timeline.source(index).commands.compactMap { command -> (line: Int, request: DMARequest)? in
+            guard let line = try? session.line(command: command.text, number: command.number),
+                  let request = session.dmaRequest(line) else { return nil }
+            return (command.number, request)
+        }
+        return (requests.first { faulted.contains($0.line) } ?? requests.first)?.request
+    }
+
     /// The first source line numbered `line` or later in its file (source lines are in file
     /// order), nil past the last: a binary search, so a jump costs the same in any length.
     public func index(ofLine line: Int) -> Int? {

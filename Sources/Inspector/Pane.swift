@@ -17,9 +17,39 @@ public enum PaneAction: Equatable {
     /// Inspect this host item in every pane (a fault: its walk in the walk view), and show
     /// a pane when one is named.
     case inspect(HostItem, show: PaneKind?)
-    /// Move the model to just after this many source lines of its timeline, and show a pane
-    /// when one is named.
-    case move(to: Int, show: PaneKind? = nil)
+    /// Move the model to just after this many source lines of its timeline.
+    case move(to: Int)
+    /// Go to a result (the results pane's Enter): the model just after its source line, the
+    /// pane that explains it shown and focused, and showing that result.
+    case reveal(PaneTarget)
+}
+
+/// A result as the pane that explains it shows it.
+public enum PaneTarget: Equatable {
+    /// Source line `index` of the timeline (a failed or disagreeing line): the timeline selects it.
+    case line(Int)
+    /// The DMA the `translate` of source line `index` made: the walk walks its device, PASID,
+    /// IOVA and access.
+    case translation(line: Int)
+    /// Logged fault `index` (`tui --faults LOG`): the faults pane selects it, the others follow it.
+    case loggedFault(Int)
+
+    /// The pane that explains it.
+    public var pane: PaneKind {
+        switch self {
+        case .line: .timeline
+        case .translation: .walk
+        case .loggedFault: .faults
+        }
+    }
+
+    /// The source line the model goes to just after; nil for a logged fault, which is no line.
+    var line: Int? {
+        switch self {
+        case .line(let index), .translation(let index): index
+        case .loggedFault: nil
+        }
+    }
 }
 
 /// The panes of the inspector, by the number key that focuses them.
@@ -88,9 +118,13 @@ public protocol InspectorPane {
     /// What `y` copies: the selected row's address, descriptor or text; nil when nothing is
     /// selected. Mutating: a pane that builds its rows lazily builds them first.
     mutating func yankText(context: RenderContext) -> String?
+    /// Shows `target`, a result another pane went to (`target.pane` is this pane), with the
+    /// model already where the result is.
+    mutating func reveal(_ target: PaneTarget, context: RenderContext)
 }
 
 extension InspectorPane {
+    public mutating func reveal(_ target: PaneTarget, context: RenderContext) {}
     public mutating func search(_ text: String, forward: Bool, context: RenderContext) -> Bool { false }
     public mutating func click(row: Int, context: RenderContext) -> PaneAction { .none }
     public var capturesInput: Bool { false }

@@ -66,3 +66,82 @@ public struct PaneLayout: Equatable, Sendable {
         return (tree: left, main: right)
     }
 }
+
+extension PaneKind {
+    /// The pane's name in a tab strip too narrow for titles: a word of at most four letters.
+    var shortTitle: String {
+        switch self {
+        case .tree: "obj"
+        case .details: "det"
+        case .pageTable: "pt"
+        case .walk: "walk"
+        case .iovaMap: "map"
+        case .faults: "flt"
+        case .timeline: "time"
+        case .results: "res"
+        }
+    }
+}
+
+/// The right pane's tabs in its border, the shown one in brackets by its full title, each
+/// tab's cells kept for clicks. The others are named by the longest form that fits all of them:
+/// their titles (`2 Details`), their titles' first words (`3 Page`), their short names
+/// (`2 det`); else the tabs nearest the shown one keep their short names and the farther ones
+/// shrink to their numbers; else only the numbers nearest the shown tab, an ellipsis for the rest.
+struct TabStrip {
+    var text = ""
+    var tabs: [(kind: PaneKind, columns: Range<Int>)] = []
+
+    enum Form { case title, firstWord, short, number }
+
+    init(kinds: [PaneKind], shown: PaneKind, width: Int, symbols: Symbols) {
+        func label(_ kind: PaneKind, _ form: Form) -> String {
+            if kind == shown { return "[\(kind.rawValue) \(kind.title)]" }
+            switch form {
+            case .title: return "\(kind.rawValue) \(kind.title)"
+            case .firstWord: return "\(kind.rawValue) " + (kind.title.split(separator: " ").first ?? "")
+            case .short: return "\(kind.rawValue) \(kind.shortTitle)"
+            case .number: return "\(kind.rawValue)"
+            }
+        }
+        func strip(_ range: Range<Int>, _ forms: [Form]) -> TabStrip {
+            var strip = TabStrip(text: range.lowerBound == kinds.startIndex ? "" : symbols.ellipsis + " ")
+            for index in range {
+                if !strip.tabs.isEmpty { strip.text += " " }
+                let start = CellBuffer.width(of: strip.text)
+                strip.text += label(kinds[index], forms[index])
+                strip.tabs.append((kinds[index], start..<CellBuffer.width(of: strip.text)))
+            }
+            if range.upperBound != kinds.endIndex { strip.text += " " + symbols.ellipsis }
+            return strip
+        }
+        func fits(_ strip: TabStrip) -> Bool { CellBuffer.width(of: strip.text) <= width }
+        let all = kinds.indices
+        for form in [Form.title, .firstWord, .short] {
+            let uniform = strip(all, Array(repeating: form, count: kinds.count))
+            if fits(uniform) { self = uniform; return }
+        }
+        guard let active = kinds.firstIndex(of: shown) else {
+            self = strip(all, Array(repeating: .number, count: kinds.count))
+            return
+        }
+        // The farthest from the shown tab shrink first (of two as far, the one on the right).
+        var forms = Array(repeating: Form.short, count: kinds.count)
+        for index in all.sorted(by: { (abs($0 - active), $0) > (abs($1 - active), $1) }) where index != active {
+            forms[index] = .number
+            let mixed = strip(all, forms)
+            if fits(mixed) { self = mixed; return }
+        }
+        // Too narrow for every number: a window around the shown tab, widened while it fits.
+        let numbers = Array(repeating: Form.number, count: kinds.count)
+        var window = active..<active + 1
+        while let wider = [window.lowerBound..<window.upperBound + 1, window.lowerBound - 1..<window.upperBound]
+            .filter({ $0.lowerBound >= all.lowerBound && $0.upperBound <= all.upperBound })
+            .first(where: { fits(strip($0, numbers)) }) {
+            window = wider
+        }
+        self = strip(window, numbers)
+    }
+
+    private init(text: String) { self.text = text }
+}

@@ -8,8 +8,9 @@ import TerminalUI
 /// `translate` faulted, or whose observation disagrees with the model (the timeline's index
 /// of them, in order), then the logged faults of `tui --faults LOG`. Each row names its
 /// source line and says why in one line; Enter moves the model to just after that line and
-/// shows the pane that explains it: the walk for a fault, the timeline for a failed or
-/// disagreeing line, the faults pane for a logged record. Only the rows on screen are asked for.
+/// shows the pane that explains it at that result: the walk of that line's DMA (its device,
+/// PASID, IOVA and access) for a fault, the timeline on that line for a failed or disagreeing
+/// one, the faults pane on that record for a logged fault. Only the rows on screen are asked for.
 public struct ResultsPane: InspectorPane {
     public let kind = PaneKind.results
     public var list = ListState()
@@ -19,8 +20,8 @@ public struct ResultsPane: InspectorPane {
 
     public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("\(symbols.upDownKeys) j k PgUp PgDn g G", "select a result"),
-         ("Enter", "go just after its line and show why: the walk (4) for a fault, the timeline (7) for a failed or "
-          + "disagreeing line, the faults (6) for a logged fault"),
+         ("Enter", "go just after its line and show why: the walk (4) of that DMA for a fault, the timeline (7) on a failed "
+          + "or disagreeing line, the faults (6) on a logged fault"),
          ("/ TEXT", "find a result by its line or reason"), ("click", "select a row"),
          ([TimelinePane.RowStatus.failed.glyph(symbols), TimelinePane.RowStatus.disagrees.glyph(symbols), Self.faultGlyph(symbols)]
             .joined(separator: " "), "expectation failed, disagrees, translation or logged fault")]
@@ -108,10 +109,9 @@ public struct ResultsPane: InspectorPane {
         guard list.selected < count else { return .message("nothing failed") }
         switch Self.row(list.selected, model) {
         case .line(let index):
-            let failed = model.timeline.outcome(index).mark != nil
-            return .move(to: index + 1, show: failed ? .timeline : .walk)
+            return .reveal(model.timeline.outcome(index).mark != nil ? .line(index) : .translation(line: index))
         case .logged(let index):
-            return .inspect(.fault(index), show: .faults)
+            return .reveal(.loggedFault(index))
         }
     }
 

@@ -109,6 +109,14 @@ public struct TimelinePane: InspectorPane {
         list.select(row, count: rows, height: listHeight)
     }
 
+    /// A failed or disagreeing line the results pane went to: selected, in view.
+    public mutating func reveal(_ target: PaneTarget, context: RenderContext) {
+        guard case .line(let index) = target else { return }
+        let timeline = context.model.timeline
+        followed = (timeline.position, timeline.count)
+        reveal(row: Self.row(ofSource: index, position: timeline.position), rows: timeline.count + 1)
+    }
+
     /// Moves the model to just after source line `index`, selecting it there.
     private mutating func go(to index: Int, _ timeline: TimelineView) -> PaneAction {
         followed = (index + 1, timeline.count)

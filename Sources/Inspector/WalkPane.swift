@@ -34,6 +34,9 @@ public struct WalkPane: InspectorPane {
     /// Why a host item has no walk (a kernel domain without a table).
     private var absence: String?
     private var walk: WalkModel?
+    /// The tree's selection when a result's DMA was revealed: the walk keeps that DMA, even on
+    /// a host item, until the tree moves.
+    private var revealedAt: (selection: ObjectID?, host: HostItem?)?
     private var listHeight = 1
     private var listTop = 0
 
@@ -65,7 +68,8 @@ public struct WalkPane: InspectorPane {
     /// Follows the tree, fills the defaults, and walks again when the request changed.
     private mutating func refresh(_ context: RenderContext) {
         let reader = context.reader
-        if refreshHost(context) { return }
+        if let revealedAt, revealedAt.selection != context.selection || revealedAt.host != context.hostSelection { self.revealedAt = nil }
+        if revealedAt == nil, refreshHost(context) { return }
         absence = nil
         if context.selection != lastSelection {
             lastSelection = context.selection
@@ -90,6 +94,19 @@ public struct WalkPane: InspectorPane {
         walk = WalkModel(request, device: device, reader: reader)
         current = 0
         list = ListState()
+    }
+
+    /// A faulting `translate` the results pane went to: its device, IOVA, PASID and access.
+    public mutating func reveal(_ target: PaneTarget, context: RenderContext) {
+        guard case .translation(let line) = target, let request = context.model.timeline.dmaRequest(ofLine: line) else { return }
+        let transaction = request.transaction
+        deviceID = request.deviceID
+        iova = transaction.iova
+        pasid = transaction.pasid
+        write = transaction.access.contains(.write)
+        lastSelection = context.selection
+        revealedAt = (context.selection, context.hostSelection)
+        absence = nil
     }
 
     /// On a host, with no iommufd object selected: a kernel domain (or a device's) walked in

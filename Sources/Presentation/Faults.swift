@@ -17,16 +17,19 @@ public enum FaultText {
         }
     }
 
-    /// A member of a fault's record: text (a name, or a number in the form Linux prints it) or
-    /// a one-bit field of the record (SMMUv3 RnW), which JSON prints as the integer 0 or 1.
+    /// A member of a fault's record: text (a name, an address), a one-bit field of the record
+    /// (SMMUv3 RnW), or a number Linux prints in hex with a fixed count of digits (AMD-Vi's
+    /// `domain=0x0012`); JSON prints a bit and a number as integers, as it does ids and flags.
     public enum Value: Equatable, Sendable, CustomStringConvertible {
         case text(String)
         case bit(Bool)
+        case hex(UInt64, digits: Int)
 
         public var description: String {
             switch self {
             case .text(let text): text
             case .bit(let set): set ? "1" : "0"
+            case .hex(let value, let digits): "0x" + FaultText.hex(value, width: digits)
             }
         }
     }
@@ -49,9 +52,9 @@ public enum FaultText {
             if let gpa = record.gpa { fields.append(("gpa", .text(gpa.hex))) }
             fields.append(("log", .text(dmarLine(record))))
         case .amdVi(let event):
-            if let domain = event.domainID { fields.append(("domain", .text("0x" + hex(domain, width: 4)))) }
-            if let pasid = event.pasid { fields.append(("pasid", .text("0x" + hex(pasid, width: 5)))) }
-            fields += [("address", .text(event.address.hex)), ("flags", .text("0x" + hex(event.flags.rawValue, width: 4)))]
+            if let domain = event.domainID { fields.append(("domain", .hex(UInt64(domain), digits: 4))) }
+            if let pasid = event.pasid { fields.append(("pasid", .hex(UInt64(pasid), digits: 5))) }
+            fields += [("address", .text(event.address.hex)), ("flags", .hex(UInt64(event.flags.rawValue), digits: 4))]
         case .terminated(.interruptRangeRead):
             fields.append(("detail", .text("read of the interrupt address range: Unsupported Request, no fault recorded")))
         case .terminated(.streamAborted):

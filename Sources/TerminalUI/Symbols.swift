@@ -1,10 +1,12 @@
 /// The glyphs views draw with: Unicode box drawing, or ASCII when the locale is not UTF-8.
 /// Each meaning has its own glyph in either set, so the ASCII frame reads without guessing:
-/// `~` stays the text's "approximately" (`~256T`), `+` the border's corner, `-` its line.
+/// `~` stays the text's "approximately" (`~256T`), `+` the border's corner, `-` its line,
+/// `>` the tree's collapsed row (a path's parts are parted by `/`, as a file path's are).
 public struct Symbols: Sendable, Equatable {
     public var horizontal: String
     public var vertical: String
     public var topLeft: String, topRight: String, bottomLeft: String, bottomRight: String
+    /// Parts a path's parts: the title bar's, the page table's, the walk's request.
     public var breadcrumb: String
     public var expanded: String, collapsed: String, leaf: String
     /// Marks a row the last step or command changed (beside its expander, never over it).
@@ -23,7 +25,7 @@ public struct Symbols: Sendable, Equatable {
                                         arrow: "→", backArrow: "←", cursor: "▏",
                                         upKey: "↑", downKey: "↓", leftKey: "←", rightKey: "→")
     public static let ascii = Symbols(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+",
-                                      bottomLeft: "+", bottomRight: "+", breadcrumb: " > ", expanded: "v",
+                                      bottomLeft: "+", bottomRight: "+", breadcrumb: " / ", expanded: "v",
                                       collapsed: ">", leaf: ".", changed: "*", ellipsis: "$", full: "#", shade: "%", light: ":",
                                       arrow: "->", backArrow: "<-", cursor: "_",
                                       upKey: "Up", downKey: "Down", leftKey: "Left", rightKey: "Right")

@@ -73,4 +73,67 @@ struct InstalledBinaryTests {
         #expect(output.contains("walk"), "the subcommands are completed")
         #expect(output.hasSuffix("EXIT=0\n"))
     }
+
+    // MARK: make install
+
+    /// The man page `make build` makes (the generate-manual plugin); the test installs the
+    /// binary already built, so it runs no build, and needs the page made once.
+    static let manual = InspectorInTmuxTests.repository.appendingPathComponent(".build/plugins/GenerateManual/outputs/iommuscope/iommuscope.1").path
+
+    /// Runs `make install` from the repository with the test's binary into `prefix`; nothing
+    /// may call swift (SWIFT=false), so it builds nothing.
+    static func makeInstall(_ prefix: String, manual: String) -> String {
+        InspectorInTmuxTests.shell("make -s -C '\(InspectorInTmuxTests.repository.path)' install PREFIX='\(prefix)' SWIFT=false "
+                                   + "BINARY='\(InspectorInTmuxTests.binary)' MANUAL='\(manual)' </dev/null 2>&1; echo EXIT=$?")
+    }
+
+    static func temporaryPrefix(_ name: String) throws -> URL {
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("iommuscope-prefix-\(name)-\(getpid())")
+        try? FileManager.default.removeItem(at: prefix)
+        return prefix
+    }
+
+    /// `make install PREFIX=...` with a binary already built: the binary runs from another
+    /// directory, the man page is there and reads, and so are the three completions.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: manual), "needs the man page: run make build (or swift package plugin generate-manual) once"))
+    func makeInstallPutsEverythingUnderThePrefix() throws {
+        let prefix = try Self.temporaryPrefix("all")
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        let output = Self.makeInstall(prefix.path, manual: Self.manual)
+        #expect(output.hasSuffix("EXIT=0\n"), "\(output)")
+        func path(_ relative: String) -> String { prefix.appendingPathComponent(relative).path }
+        let version = InspectorInTmuxTests.shell("cd / && '\(InspectorInTmuxTests.binary)' --version")
+        #expect(!version.isEmpty)
+        #expect(InspectorInTmuxTests.shell("cd / && '\(path("bin/iommuscope"))' --version; echo EXIT=$?") == version + "EXIT=0\n")
+        let page = path("share/man/man1/iommuscope.1")
+        #expect(FileManager.default.isReadableFile(atPath: page))
+        // The page reads as a manual where a formatter is installed.
+        let formatter = InspectorInTmuxTests.shell("command -v man || command -v groff").trimmingCharacters(in: .whitespacesAndNewlines)
+        if !formatter.isEmpty {
+            let command = formatter.hasSuffix("man") ? "MANWIDTH=100 man -l '\(page)'" : "groff -mandoc -Tascii '\(page)'"
+            let text = InspectorInTmuxTests.shell("\(command) | col -b")
+            #expect(text.contains("NAME") && text.contains("SYNOPSIS"), "\(text.prefix(400))")
+            #expect(text.contains("walk") && text.contains("faults"), "the subcommands are in the page")
+        }
+        for (relative, marker) in [("share/bash-completion/completions/iommuscope", "-F _iommuscope iommuscope"),
+                                   ("share/zsh/site-functions/_iommuscope", "#compdef iommuscope"),
+                                   ("share/fish/vendor_completions.d/iommuscope.fish", "complete -c 'iommuscope'")] {
+            let script = (try? String(contentsOfFile: path(relative), encoding: .utf8)) ?? ""
+            #expect(script.contains(marker), "\(relative)")
+        }
+        // `make uninstall` removes what install put there.
+        _ = InspectorInTmuxTests.shell("make -s -C '\(InspectorInTmuxTests.repository.path)' uninstall PREFIX='\(prefix.path)'")
+        #expect(!FileManager.default.fileExists(atPath: path("bin/iommuscope")) && !FileManager.default.fileExists(atPath: page))
+    }
+
+    /// Without a man page `make install` stops before installing anything, and says where the
+    /// page was looked for and how to make it.
+    @Test func makeInstallWithoutAManPageSaysSoAndInstallsNothing() throws {
+        let prefix = try Self.temporaryPrefix("no-manual")
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        let output = Self.makeInstall(prefix.path, manual: "/nonexistent/iommuscope.1")
+        #expect(output.contains("no man page at /nonexistent/iommuscope.1: run make build"), "\(output)")
+        #expect(!output.hasSuffix("EXIT=0\n"))
+        #expect(!FileManager.default.fileExists(atPath: prefix.path))
+    }
 }

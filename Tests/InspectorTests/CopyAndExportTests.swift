@@ -137,6 +137,46 @@ import TerminalUI
         #expect(app.mode == .normal && !FileManager.default.fileExists(atPath: "session.iommu"))
     }
 
+    /// A file already there is overwritten only on `y`: the status line asks first, and any
+    /// other key keeps the file as it was.
+    @Test func savingOverAFileAsksFirst() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("session.iommu").path
+        try Data("# mine\n".utf8).write(to: URL(fileURLWithPath: path))
+        let app = try CommandAndTimelineTests.app()
+        _ = Self.run(app, [.character(":")] + Self.typed("destroy id=3") + [.enter])
+        for key in [.character("W"), .control("u")] + Self.typed(path) + [.enter] { _ = app.handle(.key(key)) }
+        #expect(app.render(width: 200, height: 40).text.split(separator: "\n").last?.contains("overwrite \(path)? y/n") == true)
+        _ = app.handle(.key(.character("n")))
+        #expect(app.mode == .normal && app.message == "not saved: \(path) is kept")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "# mine\n")
+        _ = Self.run(app, [.character("W"), .control("u")] + Self.typed(path) + [.enter, .character("y")])
+        #expect(app.message == "saved \(path)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("destroy id=3"))
+    }
+
+    /// The save prompt shows the path after it, the cursor at the path's end, not over the prompt.
+    @Test func savePromptShowsThePathAfterIt() throws {
+        let app = try CommandAndTimelineTests.app()
+        _ = app.handle(.key(.character("W")))
+        let status = app.render(width: 80, height: 24).text.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(status.hasPrefix(" save commands to: session.iommu▏"), "\(status)")
+    }
+
+    /// A directory, or a path the user cannot write, is an error naming the path and why.
+    @Test func aDirectoryOrAnUnwritablePathIsALocatedError() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let app = try CommandAndTimelineTests.app()
+        _ = Self.run(app, [.character(":")] + Self.typed("destroy id=3") + [.enter])
+        _ = Self.run(app, [.character("W"), .control("u")] + Self.typed(directory.path) + [.enter])
+        #expect(app.mode == .normal && app.message == "not saved: \(directory.path): is a directory")
+        let missing = directory.appendingPathComponent("no/such/dir/x.iommu").path
+        _ = Self.run(app, [.character("W"), .control("u")] + Self.typed(missing) + [.enter])
+        #expect(app.message == "not saved: \(missing): no such file or directory")
+    }
+
     @Test func sInTheWalkPaneSavesTextOrJSON() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -91,6 +91,24 @@ struct LayoutTests {
         #expect(app.main == .iovaMap)
     }
 
+    /// Eight panes at 80 columns: the shown one by its title, the others by short names.
+    @Test func tabsAt80ColumnsShowShortNames() throws {
+        let app = try Self.walk()
+        let border = String(Self.rows(app.screen(width: 80, height: 24))[1])
+        #expect(border.contains("2 det 3 pt [4 Walk] 5 map 7 time 8 res"), "\(border)")
+    }
+
+    /// At 60 columns the tabs nearest the shown one keep their short names, the far ones their
+    /// numbers: every pane still has a tab to click, the shown one named in full.
+    @Test func tabsAt60ColumnsNameTheNearest() throws {
+        let app = try Self.walk()
+        let border = String(Self.rows(app.screen(width: 60, height: 16))[1])
+        #expect(border.contains("2 3 pt [4 Walk] 5 7 8"), "\(border)")
+        let strip = app.tabs(width: 24)
+        #expect(strip.text == "2 3 pt [4 Walk] 5 7 8")
+        #expect(strip.tabs.map(\.kind) == [.details, .pageTable, .walk, .iovaMap, .timeline, .results])
+    }
+
     /// However little room the strip has, the shown pane is named in full and the strip fits.
     @Test(arguments: [60, 30, 20, 14, 12])
     func shownPaneIsNamedWhenTheStripIsCut(_ width: Int) throws {

@@ -222,6 +222,14 @@ import Testing
         #expect(Set(map).count == map.count)
         #expect(map.allSatisfy { !meanings.contains($0) || [ascii.full, ascii.shade, ascii.light].contains($0) })
         #expect(!map.contains("~") && !map.contains("+"))
+        // The breadcrumb's separator and the arrows too, and no row marker is the separator
+        // (`>` was both the collapsed row and the breadcrumb's separator).
+        let breadcrumb = ascii.breadcrumb.trimmingCharacters(in: .whitespaces)
+        let separators = [breadcrumb, ascii.arrow, ascii.backArrow]
+        #expect(Set(meanings + separators).count == meanings.count + separators.count)
+        for marker in [ascii.expanded, ascii.collapsed, ascii.leaf, ascii.changed, ascii.cursor] {
+            #expect(!breadcrumb.contains(marker), "\(marker) is also the breadcrumb's separator")
+        }
     }
 
     /// A changed row keeps its expander: the mark stands in the indent before it.

@@ -105,6 +105,65 @@ import TerminalUI
         #expect(app.inspected == .fault(0))
     }
 
+    /// Two devices, the tree on the first: the faulting DMA is the second device's write to
+    /// an IOVA no walk would pick by itself (line 13).
+    static let secondDevice = """
+        iommu smmu0 type=arm-smmu-v3 ias=48 oas=48 stages=1,2
+        device nic0 iommu=smmu0 sid=0x100
+        device nic1 iommu=smmu0 sid=0x200
+        ram = mmap length=2M
+        a = device_bind dev=nic0
+        b = device_bind dev=nic1
+        ioas = ioas_alloc
+        ioas_map ioas_id=ioas user_va=ram length=2M iova=0x100000 flags=fixed_iova|readable
+        hwpt = hwpt_alloc dev_id=a pt_id=ioas
+        device_attach dev_id=a pt_id=hwpt
+        device_attach dev_id=b pt_id=hwpt
+        translate dev_id=a iova=0x100000 access=read expect=ok
+        translate dev_id=b iova=0x1ff000 access=write
+        """
+
+    /// Enter on a faulting `translate` walks that DMA: its device, IOVA and access, not the
+    /// tree's device and a mapped IOVA.
+    @Test func enterOnAFaultWalksThatTranslate() throws {
+        let app = InspectorApp(model: try InspectorModel(scenario: Self.secondDevice, title: "second"),
+                               theme: try InspectorThemes.load("mono"), symbols: .unicode)
+        Self.press(app, [.character("4")])
+        let before = try #require(app.panes[.walk] as? WalkPane)
+        #expect(before.iova == 0x100000)
+        Self.press(app, [.character("8"), .enter])
+        let walk = try #require(app.panes[.walk] as? WalkPane)
+        #expect(app.main == .walk && app.model.position == 13)
+        #expect(walk.iova == 0x1ff000 && walk.write && walk.pasid == nil)
+        let screen = app.render(width: 120, height: 40).text
+        #expect(screen.contains("DEVICE 2"), "\(screen)")
+        #expect(screen.contains("IOVA 0x1ff000 ▸ write"))
+        #expect(screen.contains("FAULT at stage"))
+    }
+
+    /// Enter on a failed line selects it in the timeline, even where the model already is
+    /// after it and the timeline's cursor moved away.
+    @Test func enterOnAFailedLineSelectsItInTheTimeline() throws {
+        let app = try Self.app()
+        Self.press(app, [.character("8"), .character("j"), .enter])
+        Self.press(app, [.character("k"), .character("k"), .character("k")])
+        let moved = try #require(app.panes[.timeline] as? TimelinePane)
+        #expect(moved.list.selected == 7)
+        Self.press(app, [.character("8"), .enter])
+        let timeline = try #require(app.panes[.timeline] as? TimelinePane)
+        #expect(app.main == .timeline && app.model.position == 11)
+        #expect(timeline.list.selected == 10)
+    }
+
+    /// Enter on a logged fault moves the faults pane's cursor to that record.
+    @Test func enterOnALoggedFaultSelectsItInTheFaultsPane() throws {
+        let app = InspectorApp(model: try HostFixtures.vtdWithFaults(), theme: try InspectorThemes.load("mono"), symbols: .unicode)
+        Self.press(app, [.character("8"), .character("j"), .enter])
+        let faults = try #require(app.panes[.faults] as? FaultsPane)
+        #expect(app.main == .faults && app.inspected == .fault(1))
+        #expect(faults.list.selected == 1)
+    }
+
     @Test func nothingToShowSaysSo() throws {
         let app = try CommandAndTimelineTests.app()
         Self.press(app, [.character("8")])

@@ -43,6 +43,18 @@ struct FaultTextTests {
                                              "event: C_BAD_STE client: (unassigned sid) sid: 0x1 ssid: 0x0"])
     }
 
+    /// AMD-Vi's DomainID, PASID and flags are numbers (JSON integers), shown as Linux's log
+    /// line prints them.
+    @Test func amdViFieldsAreNumbersInLinuxHex() {
+        let event = AMDViEvent(.IO_PAGE_FAULT, deviceID: 0x0500, domainID: 0x12, address: 0xff61_01b0, flags: [.PR, .RW, .PE])
+        let fault = TranslationFault(.amdVi(event), stage: .stage1, level: 1, origin: .walk)
+        #expect(FaultText.fields(fault).map(\.value) == [.text("IO_PAGE_FAULT"), .hex(0x12, digits: 4), .text("0xff6101b0"), .hex(0x70, digits: 4)])
+        #expect(FaultText.details(fault) == "domain=0x0012 address=0xff6101b0 flags=0x0070")
+        let pasid = AMDViEvent(.IO_PAGE_FAULT, deviceID: 0x0500, domainID: nil, pasid: 5, address: 0x1000, flags: [])
+        #expect(FaultText.details(TranslationFault(.amdVi(pasid), stage: .stage1, level: 1, origin: .walk))
+                == "pasid=0x00005 address=0x1000 flags=0x0001")
+    }
+
     /// The decoded lines of a real record (a Linux 6.14+ log quoted in a patch description).
     @Test func smmuDecodedLinesMatchLinux() throws {
         let event = try #require(SMMUv3Event(words: [0x0000_0100_0000_0010, 0x0000_0200_0000_0000, 0x0000_0009_0000_f040, 0]))

@@ -39,3 +39,27 @@ struct TranscriptTests {
         }
     }
 }
+
+/// A fault's record in `--json`: ids, counts and bit fields are integers (as `fault_read`'s
+/// `pasid` and `flags` are), addresses `"0x..."` strings; AMD-Vi's DomainID, PASID and flags
+/// are numbers though Linux's log line prints them in hex.
+struct FaultRecordJSONTests {
+    static func faults(_ transcript: String) throws -> [[String: Any]] {
+        let source = try String(contentsOf: TranscriptTests.scenario(for: transcript), encoding: .utf8)
+        return try Session().run(try Scenario(source: source)).compactMap { report in
+            let object = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any]
+            return object?["fault"] as? [String: Any]
+        }
+    }
+
+    @Test func amdViDomainPASIDAndFlagsAreIntegers() throws {
+        let withPASID = try Self.faults("amd__gcr3_pasid_walk.jsonl")
+        let pasid = try #require(withPASID.first)
+        #expect(pasid["pasid"] as? Int == 5, "\(pasid)")
+        #expect(pasid["flags"] as? Int == 1, "\(pasid)")
+        let withDomain = try #require(try Self.faults("amd__v1_table_growth.jsonl").first)
+        #expect(withDomain["domain"] as? Int == 1, "\(withDomain)")
+        #expect(withDomain["flags"] as? Int == 0, "\(withDomain)")
+        #expect(withDomain["address"] as? String == "0x8000000000")
+    }
+}

@@ -45,6 +45,12 @@ public struct DMATransaction: Sendable, Equatable {
     public var iova: UInt64
     public var pasid: UInt32?
     public var access: AccessRights
+
+    public init(iova: UInt64, pasid: UInt32?, access: AccessRights) {
+        self.iova = iova
+        self.pasid = pasid
+        self.access = access
+    }
 }
 
 /// `struct iopf_group`: the requests of one page request group, and the attach handle they

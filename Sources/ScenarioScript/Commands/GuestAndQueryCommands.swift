@@ -57,12 +57,39 @@ public func translationResult(iova: UInt64, _ result: Result<Translation, Transl
             switch field.value {
             case .text(let text): (field.name, .text(text))
             case .bit(let set): (field.name, .integer(set ? 1 : 0))
+            case .hex(let value, _): (field.name, .integer(value))
             }
         }
         return CommandResult(status: .fault, fields: [
             ("iova", .address(iova)), ("fault", .record(record)), ("fetches", .integer(UInt64(fault.steps.count))),
             ("steps", .records(fault.steps.map(stepRecord))),
         ] + faultFields)
+    }
+}
+
+/// The DMA transaction a `translate` line asks for: the device (its iommufd id) and what it
+/// sends, an IOVA with a PASID or none, read or write.
+public struct DMARequest: Sendable, Equatable {
+    public var deviceID: UInt32
+    public var transaction: DMATransaction
+}
+
+extension Arguments {
+    /// `translate`'s arguments as the DMA they ask for.
+    func dmaRequest() throws(ScenarioError) -> DMARequest {
+        let device = try u32("dev_id"), iova = try integer("iova")
+        let pasid: UInt32? = has("pasid") ? try u32("pasid") : nil
+        let access: AccessRights = word("access") == "write" ? .write : .read
+        return DMARequest(deviceID: device, transaction: DMATransaction(iova: iova, pasid: pasid, access: access))
+    }
+}
+
+extension Session {
+    /// The DMA a checked `translate` line asks for, its names evaluated against what this
+    /// session binds; nil for another command, or a name this session does not bind.
+    public func dmaRequest(_ line: ScenarioLine) -> DMARequest? {
+        guard line.command == "translate" else { return nil }
+        return try? Arguments(line: line, session: self).dmaRequest()
     }
 }
 
@@ -88,14 +115,14 @@ let queryCommands: [CommandSpec] = [
         ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
         ArgumentSpec(name: "pasid", kind: .integer(bits: 32)), ArgumentSpec(name: "access", kind: .word(["read", "write"])),
     ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault", "vevent", "iopf", "grpid"]) { session, args throws(ScenarioError) in
-        let device = try args.u32("dev_id"), iova = try args.integer("iova")
-        let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
-        let access: AccessRights = args.word("access") == "write" ? .write : .read
+        let request = try args.dmaRequest(), transaction = request.transaction
         let dma: DMAOutcome
-        do throws(Errno) { dma = try session.iommufd.dma(deviceID: device, iova: iova, pasid: pasid, access: access) } catch {
+        do throws(Errno) {
+            dma = try session.iommufd.dma(deviceID: request.deviceID, iova: transaction.iova, pasid: transaction.pasid, access: transaction.access)
+        } catch {
             return CommandResult(status: .errno(error))
         }
-        return translationResult(iova: iova, dma)
+        return translationResult(iova: transaction.iova, dma)
     },
     // Project helpers that build a guest's stage-1 tables in its RAM, as a guest kernel would.
     CommandSpec(name: "guest_pgtable", arguments: [
