@@ -34,6 +34,7 @@ extension SnapshotDiff {
             return switch change.change {
             case .added: [change.space, "added", after]
             case .removed: [change.space, "removed", before]
+            case .changed: [change.space, "changed", before + " now " + (change.after.first?.detail ?? "")]
             case .split: [change.space, "split", before + " into " + after]
             }
         })
@@ -45,8 +46,13 @@ extension SnapshotDiff {
             guard shown[entry.table, default: 0] <= Self.textEntryLimit else { continue }
             cells.append([entry.table, entry.address.hex, "level \(entry.level)", "iova \(entry.iova.hex)",
                           (entry.before?.descriptor.description ?? "-") + " -> " + (entry.after?.descriptor.description ?? "-")])
-            if let before = entry.before { cells.append(["", "", "", "before", before.kind + " " + before.fields]) }
-            if let after = entry.after { cells.append(["", "", "", "after", after.kind + " " + after.fields]) }
+            switch (entry.before, entry.after) {
+            case (let before?, let after?):
+                cells.append(["", "", "", "changed", Self.fieldChanges(before, after)])
+            case (let only?, nil), (nil, let only?):
+                cells.append(["", "", "", only.kind, only.fields])
+            case (nil, nil): break
+            }
         }
         lines += Self.rows(cells)
         for (table, count) in shown.sorted(by: { $0.key < $1.key }) where count > Self.textEntryLimit {
@@ -55,6 +61,20 @@ extension SnapshotDiff {
         lines.append("stale cache entries: \(staleIOTLB.count + staleConfiguration.count)")
         lines += Self.rows(staleIOTLB.map(Self.staleRow) + staleConfiguration.map(Self.staleRow))
         return lines.map(terminalSafe).joined(separator: "\n")
+    }
+
+    /// The fields of two decodings of one entry that differ: `AP[7:6] 0x1 -> 0x3`.
+    static func fieldChanges(_ before: ModelSnapshot.Domain.Entry, _ after: ModelSnapshot.Domain.Entry) -> String {
+        func fields(_ entry: ModelSnapshot.Domain.Entry) -> [(name: String, value: String)] {
+            entry.fields.components(separatedBy: ", ").map { field in
+                guard let equals = field.lastIndex(of: "=") else { return (field, "") }
+                return (String(field[..<equals]), String(field[field.index(after: equals)...]))
+            }
+        }
+        let old = Dictionary(fields(before).map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        var changes = before.kind == after.kind ? [] : ["kind \(before.kind) -> \(after.kind)"]
+        changes += fields(after).filter { old[$0.name] != $0.value }.map { "\($0.name) \(old[$0.name] ?? "-") -> \($0.value)" }
+        return changes.joined(separator: ", ")
     }
 
     private static func who(_ device: UInt32?, _ pasid: UInt32?) -> String {

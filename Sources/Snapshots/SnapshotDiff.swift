@@ -44,7 +44,9 @@ public struct SnapshotDiff: Equatable, Sendable, JSONWritable {
     }
 
     public struct RangeChange: Equatable, Sendable, JSONWritable {
-        public enum Change: String, Sendable { case added, removed, split }
+        /// `changed`: the same range mapping or owned otherwise; `split`: cut into the pieces
+        /// of `after` (what is left of it, in one or more ranges).
+        public enum Change: String, Sendable { case added, removed, changed, split }
         /// `IOAS 2 areas`, `IOAS 2 reserved`, `IOAS 2 allowed`, `HWPT 3 mappings`, `HWPT 6 guest stage 1 mappings`.
         public var space: String
         public var change: Change
@@ -162,7 +164,8 @@ public struct SnapshotDiff: Equatable, Sendable, JSONWritable {
             if pieces.isEmpty {
                 changes.append(RangeChange(space: space, change: .removed, before: [item], after: []))
             } else {
-                changes.append(RangeChange(space: space, change: .split, before: [item], after: pieces))
+                let same = pieces.count == 1 && pieces[0].start == item.start && pieces[0].last == item.last
+                changes.append(RangeChange(space: space, change: same ? .changed : .split, before: [item], after: pieces))
                 added.removeAll { pieces.contains($0) }
             }
         }
