@@ -2,8 +2,10 @@ import IOMMUCore
 import Presentation
 
 extension SnapshotDiff {
-    /// Entries printed per table in the human output (the JSON has every one).
+    /// Entries printed per table, and range changes per space, in the human output (the
+    /// JSON has every one).
     public static let textEntryLimit = 64
+    public static let textRangeLimit = 16
 
     public var json: JSON {
         .object([
@@ -29,7 +31,12 @@ extension SnapshotDiff {
         lines += Self.rows(added.map { ["added", $0.label] } + removed.map { ["removed", $0.label] }
                            + changed.map { ["changed", $0.object.label, $0.changes.joined(separator: "; ")] })
         lines.append("ranges: \(ranges.count) " + (ranges.count == 1 ? "change" : "changes"))
-        lines += Self.rows(ranges.map { change in
+        var perSpace: [String: Int] = [:]
+        let shownRanges = ranges.filter { change in
+            perSpace[change.space, default: 0] += 1
+            return perSpace[change.space, default: 0] <= Self.textRangeLimit
+        }
+        lines += Self.rows(shownRanges.map { change in
             let before = change.before.map(\.text).joined(separator: ", "), after = change.after.map(\.text).joined(separator: ", ")
             return switch change.change {
             case .added: [change.space, "added", after]
@@ -38,6 +45,9 @@ extension SnapshotDiff {
             case .split: [change.space, "split", before + " into " + after]
             }
         })
+        for (space, count) in perSpace.sorted(by: { $0.key < $1.key }) where count > Self.textRangeLimit {
+            lines.append("  \(space): \(count - Self.textRangeLimit) more (see --json)")
+        }
         lines.append("page-table entries: \(entries.count) changed")
         var shown: [String: Int] = [:]
         var cells: [[String]] = []

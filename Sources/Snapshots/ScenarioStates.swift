@@ -6,6 +6,11 @@ public struct LinePositionError: Error, Sendable, Equatable, CustomStringConvert
     /// The last source line's number (0 for a timeline without any).
     public var last: Int
 
+    public init(line: Int, last: Int) {
+        self.line = line
+        self.last = last
+    }
+
     public var description: String {
         last == 0 ? "no line \(line): the scenario has no command lines (only 0, before the first, exists)"
             : "no line \(line): the command lines are 1 to \(last) (0 is before the first)"
