@@ -56,7 +56,8 @@ let package = Package(
         ]),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "TestSupport"],
                     resources: [.copy("Frames")]),
-        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ScenarioScript", "IOMMUCore"]),
+        // Also runs the `snapshot` and `diff` subcommands: depending on the executable makes swift test build it.
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ScenarioScript", "IOMMUCore", "iommuscope"]),
         .testTarget(
             name: "ScenarioScriptTests",
             dependencies: ["ScenarioScript", "IOMMUCore", "TestSupport"],
