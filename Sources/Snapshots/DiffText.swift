@@ -69,7 +69,7 @@ extension SnapshotDiff {
             lines.append("  \(table): \(count - Self.textEntryLimit) more (see --json)")
         }
         lines.append("stale cache entries: \(staleIOTLB.count + staleConfiguration.count)")
-        lines += Self.rows(staleIOTLB.map(Self.staleRow) + staleConfiguration.map(Self.staleRow))
+        lines += Self.rows(staleIOTLB.map { staleRow($0) } + staleConfiguration.map(Self.staleRow))
         return lines.map(terminalSafe).joined(separator: "\n")
     }
 
@@ -91,8 +91,20 @@ extension SnapshotDiff {
         (device.map { "DEVICE \($0)" } ?? "no device") + (pasid.map { " pasid \($0)" } ?? "")
     }
 
-    static func staleRow(_ entry: ModelSnapshot.IOTLBEntry) -> [String] {
-        let tags = [entry.domainTag.map { "domain \($0)" }, entry.addressSpaceTag.map { "as \($0)" }].compactMap { $0 }.joined(separator: " ")
+    /// What an architecture calls its IOTLB's domain and address-space tags.
+    static func tagNames(_ architecture: String?) -> (domain: String, addressSpace: String) {
+        switch architecture {
+        case "arm-smmu-v3": ("VMID", "ASID")
+        case "intel-vtd": ("DID", "PASID")
+        case "amd-vi": ("DomainID", "PASID")
+        default: ("domain", "address space")
+        }
+    }
+
+    func staleRow(_ entry: ModelSnapshot.IOTLBEntry) -> [String] {
+        let names = Self.tagNames(architectures[entry.iommu])
+        let tags = [entry.domainTag.map { "\(names.domain) \($0)" }, entry.addressSpaceTag.map { "\(names.addressSpace) \($0)" }]
+            .compactMap { $0 }.joined(separator: " ")
         let cached = "\(entry.input)+\(Units.exactSize(entry.size.value)) -> \(entry.output) \(entry.rights)"
         let fresh: String
         if let walk = entry.fresh {
@@ -100,7 +112,7 @@ extension SnapshotDiff {
         } else {
             fresh = "no fresh walk"
         }
-        return ["IOTLB", entry.iommu, tags, who(entry.device, entry.pasid), cached, fresh]
+        return ["IOTLB", entry.iommu, tags, Self.who(entry.device, entry.pasid), cached, fresh]
     }
 
     static func staleRow(_ entry: ModelSnapshot.ConfigurationCacheEntry) -> [String] {

@@ -16,6 +16,8 @@ public struct SnapshotDiff: Equatable, Sendable, JSONWritable {
     public var entries: [EntryChange] = []
     public var staleIOTLB: [ModelSnapshot.IOTLBEntry] = []
     public var staleConfiguration: [ModelSnapshot.ConfigurationCacheEntry] = []
+    /// Each IOMMU's architecture in `after`, to name its IOTLB tags.
+    var architectures: [String: String] = [:]
 
     public struct ObjectRef: Equatable, Sendable, JSONWritable {
         public var id: UInt32
@@ -78,6 +80,7 @@ public struct SnapshotDiff: Equatable, Sendable, JSONWritable {
         diffEntries(before, after)
         staleIOTLB = after.staleIOTLB
         staleConfiguration = after.staleConfiguration
+        architectures = Dictionary(after.platform.iommus.map { ($0.name, $0.architecture) }, uniquingKeysWith: { first, _ in first })
     }
 
     public var isEmpty: Bool {
