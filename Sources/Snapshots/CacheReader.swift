@@ -28,10 +28,14 @@ struct CacheReader {
         }
     }
 
+    /// The two cache policies that change nothing (`ModelReader.ProbeCaches`): the only walks a snapshot makes.
     private func probe(_ device: PlatformDevice, _ iova: UInt64, pasid: UInt32?, access: AccessRights,
-                       _ caches: CachePolicy) -> Result<Translation, TranslationFault>? {
-        precondition(caches != .use, "a snapshot's walks are probes")
-        return device.iommu.translate(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: machine.physical)
+                       _ caches: ModelReader.ProbeCaches) -> Result<Translation, TranslationFault>? {
+        let policy: CachePolicy = switch caches {
+        case .lookupOnly: .lookupOnly
+        case .bypass: .bypass
+        }
+        return device.iommu.translate(device, iova: iova, pasid: pasid, access: access, caches: policy, memory: machine.physical)
     }
 
     func iotlbEntries() -> [ModelSnapshot.IOTLBEntry] {

@@ -130,7 +130,6 @@ public struct ModelSnapshot: Decodable, Equatable, Sendable, JSONWritable {
             start = Hex(range.start)
             last = Hex(range.last)
         }
-        public var iovaRange: IOVARange? { start <= last ? IOVARange(start: start.value, last: last.value) : nil }
         public var json: JSON { .object([.init("start", start.json), .init("last", last.json)]) }
     }
 
@@ -210,7 +209,6 @@ public struct ModelSnapshot: Decodable, Equatable, Sendable, JSONWritable {
                 case start, last, output, rights
                 case pageSize = "page_size"
             }
-            public var range: Range { Range(IOVARange(start: min(start.value, last.value), last: max(start.value, last.value))) }
             public var json: JSON {
                 .object([.init("start", start.json), .init("last", last.json), .init("output", output.json), .init("page_size", pageSize.json),
                          .init("rights", .string(rights))])
@@ -320,7 +318,6 @@ public struct ModelSnapshot: Decodable, Equatable, Sendable, JSONWritable {
             case domainTag = "domain_tag"
             case addressSpaceTag = "address_space_tag"
         }
-        public var range: IOVARange { IOVARange(start: input.value, last: input.value &+ (max(size.value, 1) - 1)) }
         public var json: JSON {
             .object([.init("iommu", .string(iommu)), .init("domain_tag", .optional(domainTag, \.json)),
                      .init("address_space_tag", .optional(addressSpaceTag, \.json)), .init("input", input.json), .init("size", size.json),

@@ -29,9 +29,15 @@ extension ModelSnapshot {
                                     structures: reader.configurationStructures(of: device, pasid: pasid).map(Self.structure))
             }
         }
-        let caches = CacheReader(machine: session.machine, graph: graph)
-        iotlb = caches.iotlbEntries()
-        configurationCache = caches.configurationEntries()
+        (iotlb, configurationCache) = Self.cacheEntries(of: session)
+    }
+
+    /// The IOTLB and configuration-cache entries of `session` with their stale checks, as a
+    /// snapshot lists them, without reading the page tables: what a view that flags stale
+    /// entries needs (its cost is the caches' size).
+    public static func cacheEntries(of session: Session) -> (iotlb: [IOTLBEntry], configurationCache: [ConfigurationCacheEntry]) {
+        let caches = CacheReader(machine: session.machine, graph: session.iommufd.graph)
+        return (caches.iotlbEntries(), caches.configurationEntries())
     }
 
     /// Reads a snapshot back from the JSON `json` wrote; a document that is not one says so.

@@ -19,6 +19,15 @@ import Testing
         #expect(diff.text.contains("stale cache entries: 2"))
     }
 
+    /// A view's cheaper question gives the snapshot's cache entries.
+    @Test func theCacheEntriesAloneAreTheSnapshots() throws {
+        let path = "Examples/stale_iotlb_arm_nested.iommu"
+        let timeline = try Shipped.timeline(path)
+        let snapshot = try timeline.snapshot(afterLine: nil, file: path)
+        let caches = ModelSnapshot.cacheEntries(of: timeline.session)
+        #expect(caches.iotlb == snapshot.iotlb && caches.configurationCache == snapshot.configurationCache)
+    }
+
     @Test func theVTdGuestThatForgetsToInvalidateHasAStaleEntry() throws {
         let path = "Examples/stale_iotlb_vtd.iommu"
         let timeline = try Shipped.timeline(path)
