@@ -21,6 +21,9 @@ let package = Package(
         // Readers of a real host (sysfs, procfs, debugfs, captures) and of kernel fault logs:
         // text in, typed snapshots and fault records out. The core imports nothing of it.
         .target(name: "HostImport", dependencies: ["IOMMUCore", "Presentation", "ScenarioScript"]),
+        // Snapshots of the whole model as versioned JSON (docs/snapshots.md) and diffs of two,
+        // stale cache entries included.
+        .target(name: "Snapshots", dependencies: ["IOMMUCore", "Presentation", "ScenarioScript"]),
         // ncursesw as a system library (pkg-config ncursesw; Debian libncurses-dev).
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // Cell buffer, layout, widgets, input events, themes; a curses and an in-memory backend.
@@ -33,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "iommuscope",
             dependencies: [
-                "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector", "Benchmarks", "HostImport",
+                "IOMMUCore", "Presentation", "ScenarioScript", "TerminalUI", "Inspector", "Benchmarks", "HostImport", "Snapshots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Scenarios"]  // compiled in: EmbeddedScenarios.swift
@@ -53,6 +56,8 @@ let package = Package(
         ]),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "TestSupport"],
                     resources: [.copy("Frames")]),
+        // Also runs the `snapshot` and `diff` subcommands: depending on the executable makes swift test build it.
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ScenarioScript", "IOMMUCore", "iommuscope"]),
         .testTarget(
             name: "ScenarioScriptTests",
             dependencies: ["ScenarioScript", "IOMMUCore", "TestSupport"],

@@ -182,16 +182,8 @@ public struct TimelineView {
         return (requests.first { faulted.contains($0.line) } ?? requests.first)?.request
     }
 
-    /// The first source line numbered `line` or later in its file (source lines are in file
-    /// order), nil past the last: a binary search, so a jump costs the same in any length.
-    public func index(ofLine line: Int) -> Int? {
-        var low = 0, high = count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if source(middle).line < line { low = middle + 1 } else { high = middle }
-        }
-        return low < count ? low : nil
-    }
+    /// The first source line numbered `line` or later in its file, nil past the last.
+    public func index(ofLine line: Int) -> Int? { timeline.index(ofLine: line) }
 }
 
 /// What a view sees of the model at one moment: the core through the reader, the object graph,

@@ -14,7 +14,8 @@ struct IOMMUScope: ParsableCommand {
         commandName: "iommuscope",
         abstract: "Inspect IOMMU domains and page tables on a simulated iommufd.",
         version: IOMMUScope.version,
-        subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self, Host.self, Capture.self, Faults.self, Import.self],
+        subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self, Host.self, Capture.self, Faults.self, Import.self,
+                      Snapshot.self, Diff.self],
         defaultSubcommand: TUI.self
     )
 

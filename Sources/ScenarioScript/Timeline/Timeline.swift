@@ -109,6 +109,17 @@ public final class Timeline {
     /// What source line `index` (below `count`) did when it was replayed.
     public func outcome(_ index: Int) -> TimelineOutcome { outcomes[index] }
 
+    /// The first source line numbered `line` or later in its file (source lines are in file
+    /// order), nil past the last: a binary search, so a jump costs the same in any length.
+    public func index(ofLine line: Int) -> Int? {
+        var low = 0, high = sources.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if sources[middle].line < line { low = middle + 1 } else { high = middle }
+        }
+        return low < sources.count ? low : nil
+    }
+
     /// How many checkpoints the timeline keeps now.
     public var checkpointCount: Int { checkpoints.count }
 
