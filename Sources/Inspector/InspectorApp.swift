@@ -507,7 +507,7 @@ public final class InspectorApp {
             guard !menu.candidates.isEmpty else { return }
             let count = menu.candidates.count
             let next = menu.selected.map { (forward ? $0 + 1 : $0 + count - 1) % count } ?? (forward ? 0 : count - 1)
-            line.replace(menu.start..<menu.end, with: menu.candidates[next])
+            line.replaceSubrange(menu.start..<menu.end, with: menu.candidates[next])
             menu.end = line.cursor
             menu.selected = next
             completionMenu = menu
@@ -518,9 +518,9 @@ public final class InspectorApp {
         let typed = completion.replacing.count
         let common = completion.commonPrefix
         if completion.candidates.count == 1 {
-            line.replace(completion.replacing, with: common + (common.hasSuffix("=") ? "" : " "))
+            line.replaceSubrange(completion.replacing, with: common + (common.hasSuffix("=") ? "" : " "))
         } else if common.count > typed {
-            line.replace(completion.replacing, with: common)
+            line.replaceSubrange(completion.replacing, with: common)
         } else {
             completionMenu = CompletionMenu(start: completion.replacing.lowerBound, end: completion.replacing.upperBound,
                                             candidates: completion.candidates)

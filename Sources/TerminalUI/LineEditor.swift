@@ -28,7 +28,7 @@ public struct LineEditor: Hashable, Sendable {
 
     /// Replaces the characters `range` (clamped to the line) with `text` and puts the cursor
     /// after it, as completing the word before the cursor does.
-    public mutating func replace(_ range: Range<Int>, with text: String) {
+    public mutating func replaceSubrange(_ range: Range<Int>, with text: String) {
         let lower = min(max(0, range.lowerBound), characters.count), upper = min(max(lower, range.upperBound), characters.count)
         let inserted = Array(text)
         characters.replaceSubrange(lower..<upper, with: inserted)

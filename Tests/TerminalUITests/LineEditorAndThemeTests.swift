@@ -38,12 +38,12 @@ struct LineEditorTests {
 
     @Test func aRangeIsReplacedAndTheCursorFollowsIt() {
         var line = LineEditor("ioas_m ioas_id=1")
-        line.replace(0..<6, with: "ioas_map")
+        line.replaceSubrange(0..<6, with: "ioas_map")
         #expect(line.text == "ioas_map ioas_id=1" && line.cursor == 8)
         // A range past the end is clamped, never a trap.
-        line.replace(17..<99, with: "ioas")
+        line.replaceSubrange(17..<99, with: "ioas")
         #expect(line.text == "ioas_map ioas_id=ioas" && line.cursor == 21)
-        line.replace(-3..<0, with: ":")
+        line.replaceSubrange(-3..<0, with: ":")
         #expect(line.text == ":ioas_map ioas_id=ioas" && line.cursor == 1)
     }
 
