@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// The debugging loop at 80x24 on the real binary, as a new user walks it with only `?`: open
@@ -9,22 +10,6 @@ import Testing
 struct ResultsLoopInTmuxTests {
     typealias Tmux = InspectorInTmuxTests
 
-    /// One translation faults (line 10), one expectation fails (line 11).
-    static let failing = """
-        iommu smmu0 type=arm-smmu-v3 ias=48 oas=48 stages=1,2
-        device nic0 iommu=smmu0 sid=0x100
-        ram = mmap length=2M
-        nic = device_bind dev=nic0
-        ioas = ioas_alloc
-        ioas_map ioas_id=ioas user_va=ram length=2M iova=0x100000 flags=fixed_iova|readable|writeable
-        hwpt = hwpt_alloc dev_id=nic pt_id=ioas
-        device_attach dev_id=nic pt_id=hwpt
-        translate dev_id=nic iova=0x100000 access=read expect=ok
-        translate dev_id=nic iova=0x900000 access=read
-        ioas_unmap ioas_id=ioas iova=0x100000 length=2M expect=EINVAL
-        ioas_iova_ranges ioas_id=ioas
-
-        """
 
     @Test func aFailingScenarioAt80x24() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("iommuscope-results-loop-\(getpid())")
@@ -32,7 +17,7 @@ struct ResultsLoopInTmuxTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let scenario = directory.appendingPathComponent("failing.iommu").path, saved = directory.appendingPathComponent("s.iommu").path
-        try Data(Self.failing.utf8).write(to: URL(fileURLWithPath: scenario))
+        try Data(Scenarios.failingResults.utf8).write(to: URL(fileURLWithPath: scenario))
         let terminal = Tmux.start("results-loop", width: 80, height: 24, arguments: "tui '\(scenario)'")
         defer { terminal.stop() }
         guard terminal.waitFor("1 Objects") else { return }

@@ -35,7 +35,7 @@ struct GoldenFrameTests {
         case trace
         /// The mtty trace with two wrong rets: two marks.
         case corruptedTrace
-        /// `ResultsPaneTests.failing`: a translation that faults and an expectation that fails.
+        /// `Scenarios.failingResults`: a translation that faults and an expectation that fails.
         case failing
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ScenarioScript
+import TestSupport
 import Testing
 import TerminalUI
 @testable import Inspector
@@ -8,25 +9,9 @@ import TerminalUI
 /// each with its source line and reason; Enter moves the model just after the line and shows
 /// the pane that explains it; the title bar counts them in words.
 @Suite struct ResultsPaneTests {
-    /// A scenario with one translation that faults (line 10) and one expectation that fails
-    /// (line 11: the unmap succeeds, the line expected EINVAL).
-    static let failing = """
-        iommu smmu0 type=arm-smmu-v3 ias=48 oas=48 stages=1,2
-        device nic0 iommu=smmu0 sid=0x100
-        ram = mmap length=2M
-        nic = device_bind dev=nic0
-        ioas = ioas_alloc
-        ioas_map ioas_id=ioas user_va=ram length=2M iova=0x100000 flags=fixed_iova|readable|writeable
-        hwpt = hwpt_alloc dev_id=nic pt_id=ioas
-        device_attach dev_id=nic pt_id=hwpt
-        translate dev_id=nic iova=0x100000 access=read expect=ok
-        translate dev_id=nic iova=0x900000 access=read
-        ioas_unmap ioas_id=ioas iova=0x100000 length=2M expect=EINVAL
-        ioas_iova_ranges ioas_id=ioas
-        """
 
     static func app(theme: String = "mono") throws -> InspectorApp {
-        InspectorApp(model: try InspectorModel(scenario: failing, title: "failing"), theme: try InspectorThemes.load(theme),
+        InspectorApp(model: try InspectorModel(scenario: Scenarios.failingResults, title: "failing"), theme: try InspectorThemes.load(theme),
                      symbols: .unicode)
     }
 
@@ -40,7 +25,7 @@ import TerminalUI
     static func pane(_ app: InspectorApp) -> ResultsPane? { app.panes[.results] as? ResultsPane }
 
     @Test func theTimelineIndexesFaultsAndFailures() throws {
-        let timeline = try Timeline(scenario: Self.failing)
+        let timeline = try Timeline(scenario: Scenarios.failingResults)
         #expect(timeline.resultCount == 2)
         #expect((0..<timeline.resultCount).map { timeline.source(timeline.result($0)).line } == [10, 11])
         #expect(timeline.resultTally == TimelineTally(failed: 1, faults: 1))
@@ -72,7 +57,7 @@ import TerminalUI
 
     /// In ASCII each result's glyph differs from the others: F a fault, x a failed line.
     @Test func asciiGlyphsAreDistinct() throws {
-        let app = InspectorApp(model: try InspectorModel(scenario: Self.failing, title: "failing"),
+        let app = InspectorApp(model: try InspectorModel(scenario: Scenarios.failingResults, title: "failing"),
                                theme: try InspectorThemes.load("mono"), symbols: .ascii)
         Self.press(app, [.character("8")])
         let screen = app.render(width: 120, height: 40).text
