@@ -71,8 +71,8 @@ public enum FieldValue: Equatable, Sendable {
 /// How a command ended.
 public enum Status: Equatable, Sendable, CustomStringConvertible {
     case ok
-    /// The errno the kernel returns.
-    case errno(Errno)
+    /// The errno the kernel returns, with the rule that refused and what it involved.
+    case refused(Refusal)
     /// A translation fault (`translate`).
     case fault
     /// A command this version of the core cannot carry out yet.
@@ -83,7 +83,7 @@ public enum Status: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .ok: "ok"
-        case .errno(let errno): errno.name
+        case .refused(let refusal): refusal.errno.name
         case .fault: "fault"
         case .unsupported: "unsupported"
         case .failed: "failed"
@@ -93,7 +93,7 @@ public enum Status: Equatable, Sendable, CustomStringConvertible {
     func satisfies(_ expectation: Expectation) -> Bool {
         switch (self, expectation) {
         case (.ok, .ok), (.fault, .fault): true
-        case let (.errno(have), .errno(want)): have == want
+        case let (.refused(have), .errno(want)): have.errno == want
         default: false
         }
     }

@@ -44,8 +44,8 @@ struct UAPIPayloadTests {
     /// `data_len` shorter than the first version or longer than the struct, or another type: EINVAL.
     @Test func copyFromUserChecksTypeAndLength() throws {
         let bytes = IOMMUHWPTSelftest([(IOMMUHWPTSelftest.iotlb, [7])]).raw.bytes
-        func copy(type: UInt32 = HWPTDataType.selftest.rawValue, length: UInt32) -> Result<UInt32, Errno> {
-            do throws(Errno) {
+        func copy(type: UInt32 = HWPTDataType.selftest.rawValue, length: UInt32) -> Result<UInt32, Refusal> {
+            do throws(Refusal) {
                 return .success(try UserData(type: type, buffer: UserBuffer(length: length, bytes: bytes)).copy(IOMMUHWPTSelftest.self).iotlb)
             } catch { return .failure(error) }
         }

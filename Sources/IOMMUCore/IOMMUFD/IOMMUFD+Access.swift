@@ -17,7 +17,7 @@ public enum MockAccessFlags {
 
 extension IOMMUFD {
     /// `iommufd_access_get`: the selftest access behind a file, EBADFD for any other fd.
-    private func access(fd: UInt32) throws(Errno) -> Access {
+    private func access(fd: UInt32) throws(Refusal) -> Access {
         guard let descriptor = Int32(exactly: fd), let id = eventFiles.open[descriptor],
               case .access(let access)? = try? kind(id.rawValue) else { throw .EBADFD }
         return access
@@ -28,15 +28,15 @@ extension IOMMUFD {
     /// `iommufd_test_create_access`: an access object (its id taken in the table, though no
     /// uAPI names it), attached to the IOAS, and the driver's file, whose descriptor is the
     /// selftest's handle. An IOAS the access cannot attach to destroys it again.
-    public func testCreateAccess(ioasID: UInt32, flags: UInt32) throws(Errno) -> Access {
+    public func testCreateAccess(ioasID: UInt32, flags: UInt32) throws(Refusal) -> Access {
         beginMutation()
         guard flags & ~MockAccessFlags.needsPinPages == 0 else { throw .EOPNOTSUPP }
-        let access = try allocate { id throws(Errno) -> Access in
+        let access = try allocate { id throws(Refusal) -> Access in
             Access(id: id, needsPinPages: flags & MockAccessFlags.needsPinPages != 0, fd: try openEventFile(for: id))
         }
         // The calling driver is a user until iommufd_access_destroy().
         setFileReference(access.id, open: true)
-        do throws(Errno) {
+        do throws(Refusal) {
             try attach(access, to: try object(ioasID, as: IOAS.self))
         } catch {
             _ = eventFiles.close(access.fd)
@@ -49,7 +49,7 @@ extension IOMMUFD {
     /// `iopt_add_access` and the IOAS reference: an access that pins pages holds the IOAS to
     /// PAGE_SIZE alignment (`iopt_calculate_iova_alignment`: EINVAL, or EADDRINUSE over a
     /// misaligned area).
-    private func attach(_ access: Access, to ioas: IOAS) throws(Errno) {
+    private func attach(_ access: Access, to ioas: IOAS) throws(Refusal) {
         let alignment = try requiredAlignment(ioas, addingPinningAccess: access.needsPinPages)
         ioas.accesses.append(access)
         ioas.iovaAlignment = alignment
@@ -81,7 +81,7 @@ extension IOMMUFD {
     /// `iommufd_access_replace` (`iommufd_access_change_ioas`): ENOENT for an access on no
     /// IOAS or an IOAS id that names none; the same IOAS changes nothing. The new IOAS takes
     /// the access first; then the driver is told to drop every pin of the old one.
-    public func testAccessReplaceIOAS(accessFD: UInt32, ioasID: UInt32) throws(Errno) {
+    public func testAccessReplaceIOAS(accessFD: UInt32, ioasID: UInt32) throws(Refusal) {
         beginMutation()
         let access = try access(fd: accessFD)
         guard let current = access.ioas else { throw .ENOENT }
@@ -102,7 +102,7 @@ extension IOMMUFD {
     /// records them as a new item (`out_access_pages_id`, counted from 0). With `uptr`, the
     /// pages pinned must be the user memory's there (EBADE otherwise).
     public func testAccessPages(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32,
-                                uptr: UInt64?) throws(Errno) -> UInt32 {
+                                uptr: UInt64?) throws(Refusal) -> UInt32 {
         beginMutation()
         guard length <= MockAccessFlags.maximumLength else { throw .ENOMEM }
         guard flags & ~MockAccessFlags.write == 0 else { throw .EOPNOTSUPP }
@@ -125,7 +125,7 @@ extension IOMMUFD {
     }
 
     /// `iommufd_test_access_item_destroy`: unpins one item; ENOENT for an id it does not hold.
-    public func testDestroyAccessPages(accessFD: UInt32, pinID: UInt32) throws(Errno) {
+    public func testDestroyAccessPages(accessFD: UInt32, pinID: UInt32) throws(Refusal) {
         beginMutation()
         let access = try access(fd: accessFD)
         guard let index = access.pins.firstIndex(where: { $0.id == pinID }) else { throw .ENOENT }
@@ -137,16 +137,16 @@ extension IOMMUFD {
     /// it the range takes (`iopt_for_each_contig_area`); nil at a gap (`!iopt_area_contig_done`).
     /// `visit` runs on each area as it is reached, so its errors come before a later gap's.
     private func contiguousAreas(_ ioas: IOAS, iova: UInt64, length: UInt64,
-                                 _ visit: (IOVARange, IOASArea, IOVARange) throws(Errno) -> Void) throws(Errno) {
+                                 _ visit: (IOVARange, IOASArea, IOVARange) throws(Refusal) -> Void) throws(Refusal) {
         guard length > 0 else { throw .EINVAL }
         guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
         var cursor = range.start
         var covered = false
-        var failure: Errno?
+        var failure: Refusal?
         ioas.areas.forEach(intersecting: range) { area, value in
             guard area.start <= cursor else { return false }
             let part = IOVARange(start: cursor, last: min(area.last, range.last))
-            do throws(Errno) { try visit(area, value, part) } catch { failure = error; return false }
+            do throws(Refusal) { try visit(area, value, part) } catch { failure = error; return false }
             if part.last == range.last { covered = true; return false }
             cursor = part.last + 1
             return true
@@ -159,12 +159,12 @@ extension IOMMUFD {
     /// but for the last, end on one (EINVAL), and allow the access (EPERM). An area no domain
     /// or access pinned yet is pinned now, from the process (EFAULT where unbacked, ENOMEM past
     /// the limit). All or nothing. Returns the host pages, one per CPU page of the range.
-    private func pinPages(_ access: Access, iova: UInt64, length: UInt64, write: Bool) throws(Errno) -> [UInt64] {
+    private func pinPages(_ access: Access, iova: UInt64, length: UInt64, write: Bool) throws(Refusal) -> [UInt64] {
         guard let ioas = access.ioas else { throw .ENOENT }
         var done: [IOVARange] = []
         var pages: [UInt64] = []
-        do throws(Errno) {
-            try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Errno) in
+        do throws(Refusal) {
+            try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Refusal) in
                 let startByte = value.userVA &+ (part.start - area.start)
                 let endsArea = part.last == area.last
                 let lastByte = value.userVA &+ (part.last - area.start)
@@ -223,7 +223,7 @@ extension IOMMUFD {
     /// (or, with `write`, `data` to) the memory the areas map: through the pages pinned where
     /// they are, else through the process (EFAULT where unbacked). Every area must allow the
     /// access (EPERM). Returns the bytes read.
-    public func testAccessRW(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32, data: [UInt8]) throws(Errno) -> [UInt8] {
+    public func testAccessRW(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32, data: [UInt8]) throws(Refusal) -> [UInt8] {
         let write = flags & MockAccessFlags.write != 0
         if write { beginMutation() }
         guard length <= MockAccessFlags.maximumLength else { throw .ENOMEM }
@@ -231,7 +231,7 @@ extension IOMMUFD {
         let access = try access(fd: accessFD)
         guard let ioas = access.ioas else { throw .ENOENT }
         var bytes: [UInt8] = []
-        try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Errno) in
+        try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Refusal) in
             guard value.prot.contains(write ? .write : .read) else { throw .EPERM }
             var address = part.start
             while true {

@@ -3,14 +3,14 @@ extension IOMMUFD {
     // MARK: VFIO_DEVICE_BIND_IOMMUFD
 
     /// Binds a platform device to this file (`iommufd_device_bind`); returns `out_devid`.
-    public func bind(_ platform: PlatformDevice) throws(Errno) -> ObjectID {
+    public func bind(_ platform: PlatformDevice) throws(Refusal) -> ObjectID {
         beginMutation()
         // The VFIO device file is bound once (vfio_df_ioctl_bind_iommufd).
         if device(boundTo: platform) != nil { throw .EINVAL }
         // Claiming DMA ownership attaches the blocking domain, which a device that requires
         // its direct (identity) regions refuses (__iommu_device_set_domain).
         if platform.requiresDirect { throw .EINVAL }
-        let device = try allocate { id throws(Errno) in Device(id: id, platform: platform) }
+        let device = try allocate { id throws(Refusal) in Device(id: id, platform: platform) }
         // Claiming DMA ownership attaches the blocking domain.
         platform.iommu.install(platform, .blocked, pasid: noPASID, memory: machine.physical)
         return device.id
@@ -20,7 +20,7 @@ extension IOMMUFD {
     /// architecture's walk is not modelled yet. `caches: .bypass` or `.lookupOnly` is a probe
     /// that leaves the IOMMU's caches as they were.
     public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights,
-                          caches: CachePolicy = .use) throws(Errno) -> Result<Translation, TranslationFault>? {
+                          caches: CachePolicy = .use) throws(Refusal) -> Result<Translation, TranslationFault>? {
         let device = try object(deviceID, as: Device.self)
         let writes = machine.physical.writeCount
         let result = device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, caches: caches,
@@ -32,14 +32,14 @@ extension IOMMUFD {
 
     /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys
     /// its vDEVICE (leaving a tombstone) and frees its id.
-    public func unbind(deviceID: UInt32) throws(Errno) {
+    public func unbind(deviceID: UInt32) throws(Refusal) {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
         if referrers(of: device.id, role: .device).contains(where: { $0.type == .selftest }) { throw .EBUSY }
         try unbind(device)
     }
 
-    func unbind(_ device: Device) throws(Errno) {
+    func unbind(_ device: Device) throws(Refusal) {
         for pasid in device.attachments.keys.sorted(by: >) { detach(device, pasid: pasid) }
         if let vdevice = device.vdevice { tombstone(vdevice.id) }
         release(device.id)
@@ -49,7 +49,7 @@ extension IOMMUFD {
 
     /// Attaches a device (at a PASID) to an IOAS or HWPT; returns the HWPT actually attached.
     /// An attached device is replaced instead, as the VFIO cdev ioctl does.
-    public func attach(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
+    public func attach(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Refusal) -> ObjectID {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
@@ -57,7 +57,7 @@ extension IOMMUFD {
     }
 
     /// `iommufd_device_replace`: moves an attached device to another IOAS or HWPT.
-    public func replace(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Errno) -> ObjectID {
+    public func replace(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Refusal) -> ObjectID {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
@@ -65,7 +65,7 @@ extension IOMMUFD {
     }
 
     /// `iommufd_device_change_pt`: an HWPT directly, an IOAS through its automatic domain.
-    private func changePageTable(_ device: Device, ptID: UInt32, pasid: UInt32, replacing: Bool) throws(Errno) -> ObjectID {
+    private func changePageTable(_ device: Device, ptID: UInt32, pasid: UInt32, replacing: Bool) throws(Refusal) -> ObjectID {
         let hwpt: HWPT
         switch try kind(ptID) {
         case .hwptPaging(let paging): hwpt = paging
@@ -78,14 +78,14 @@ extension IOMMUFD {
     }
 
     /// `VFIO_DEVICE_DETACH_IOMMUFD_PT`: back to blocked DMA. Detaching a detached device is a no-op.
-    public func detach(deviceID: UInt32, pasid: UInt32 = noPASID) throws(Errno) {
+    public func detach(deviceID: UInt32, pasid: UInt32 = noPASID) throws(Refusal) {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
         try checkPASID(device, pasid)
         detach(device, pasid: pasid)
     }
 
-    private func checkPASID(_ device: Device, _ pasid: UInt32) throws(Errno) {
+    private func checkPASID(_ device: Device, _ pasid: UInt32) throws(Refusal) {
         guard pasid != noPASID else { return }
         let width = device.platform.maxPASIDLog2
         guard width > 0, UInt64(pasid) < (1 << UInt64(width)) else { throw .EINVAL }
@@ -95,7 +95,7 @@ extension IOMMUFD {
 
     /// `iommufd_device_auto_get_domain`: reuse a compatible automatic HWPT of the IOAS (an
     /// EINVAL from the driver means "incompatible, try the next"), else allocate a new one.
-    private func attachAutomaticDomain(_ device: Device, ioas: IOAS, pasid: UInt32, replacing: Bool) throws(Errno) -> ObjectID {
+    private func attachAutomaticDomain(_ device: Device, ioas: IOAS, pasid: UInt32, replacing: Bool) throws(Refusal) -> ObjectID {
         for hwpt in ioas.hwpts where hwpt.isAutomatic {
             do {
                 if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
@@ -104,7 +104,7 @@ extension IOMMUFD {
                 continue
             }
         }
-        let hwpt = try allocate { id throws(Errno) -> HWPTPaging in
+        let hwpt = try allocate { id throws(Refusal) -> HWPTPaging in
             let driver = device.platform.iommu
             let domain = try driver.allocatePagingDomain(for: device.platform, flags: [], userData: nil, memory: machine.physical)
             // iommufd_hwpt_paging_enforce_cc, before the domain is attached or filled.
@@ -112,11 +112,11 @@ extension IOMMUFD {
             let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: true, flags: [])
             if replacing {
                 try addDomain(hwpt)
-                do throws(Errno) { try replace(device, with: hwpt, pasid: pasid) } catch { removeDomain(hwpt); throw error }
+                do throws(Refusal) { try replace(device, with: hwpt, pasid: pasid) } catch { removeDomain(hwpt); throw error }
             } else {
                 // immediate_attach: attach first, then add the domain to the IOAS.
                 try attach(device, to: hwpt, pasid: pasid)
-                do throws(Errno) { try addDomain(hwpt) } catch { detach(device, pasid: pasid, destroyingAutomatic: false); throw error }
+                do throws(Refusal) { try addDomain(hwpt) } catch { detach(device, pasid: pasid, destroyingAutomatic: false); throw error }
             }
             return hwpt
         }
@@ -124,13 +124,13 @@ extension IOMMUFD {
     }
 
     /// `iommufd_hw_pagetable_attach`.
-    func attach(_ device: Device, to hwpt: HWPT, pasid: UInt32) throws(Errno) {
+    func attach(_ device: Device, to hwpt: HWPT, pasid: UInt32) throws(Refusal) {
         guard device.attachments[pasid] == nil else { throw .EBUSY }
         try checkPASIDCompatibility(device, hwpt, pasid)
         let paging = stage2(of: hwpt)
         let reservesRegions = pasid == noPASID
         if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
-        do throws(Errno) {
+        do throws(Refusal) {
             // A fault-capable domain's attach enables IOPF in the driver (iopf_for_domain_set).
             if hwpt.fault != nil { try checkIOPF(device) }
             if reservesRegions { try setupSWMSI(for: device, in: paging) }
@@ -154,14 +154,14 @@ extension IOMMUFD {
     }
 
     /// `iommufd_device_do_replace`.
-    private func replace(_ device: Device, with hwpt: HWPT, pasid: UInt32) throws(Errno) {
+    private func replace(_ device: Device, with hwpt: HWPT, pasid: UInt32) throws(Refusal) {
         guard let old = device.attachments[pasid] else { throw .EINVAL }
         if old === hwpt { return }
         try checkPASIDCompatibility(device, hwpt, pasid, replacing: true)
         let newIOAS = stage2(of: hwpt).ioas, oldIOAS = stage2(of: old).ioas
         let movesIOAS = pasid == noPASID && newIOAS !== oldIOAS
         if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
-        do throws(Errno) {
+        do throws(Refusal) {
             if hwpt.fault != nil { try checkIOPF(device) }
             if pasid == noPASID { try setupSWMSI(for: device, in: stage2(of: hwpt)) }
             try driverAttach(device, hwpt, pasid: pasid)
@@ -190,7 +190,7 @@ extension IOMMUFD {
     }
 
     /// `iommufd_hwpt_pasid_compat`, plus the PASID flag of the HWPT itself.
-    private func checkPASIDCompatibility(_ device: Device, _ hwpt: HWPT, _ pasid: UInt32, replacing: Bool = false) throws(Errno) {
+    private func checkPASIDCompatibility(_ device: Device, _ hwpt: HWPT, _ pasid: UInt32, replacing: Bool = false) throws(Refusal) {
         if pasid == noPASID {
             let otherPASIDs = device.attachments.keys.contains { $0 != noPASID }
             if !hwpt.pasidCompatible && otherPASIDs { throw .EINVAL }
@@ -211,9 +211,9 @@ extension IOMMUFD {
 
     /// `iopt_table_enforce_dev_resv_regions`: every region but DIRECT_RELAXABLE becomes a
     /// reservation owned by the device; all of them or none.
-    private func reserveRegions(of device: Device, in ioas: IOAS) throws(Errno) {
+    private func reserveRegions(of device: Device, in ioas: IOAS) throws(Refusal) {
         let regions = device.platform.reservedRegions.filter { $0.type != .directRelaxable }
-        do throws(Errno) {
+        do throws(Refusal) {
             for region in regions {
                 try reserve(ioas, region.range, owner: .device(device.id, region.type))
             }
@@ -233,7 +233,7 @@ extension IOMMUFD {
     }
 
     /// The driver's `attach_dev`, or `set_dev_pasid` at a PASID.
-    private func driverAttach(_ device: Device, _ hwpt: HWPT, pasid: UInt32) throws(Errno) {
+    private func driverAttach(_ device: Device, _ hwpt: HWPT, pasid: UInt32) throws(Refusal) {
         switch hwpt {
         case let paging as HWPTPaging:
             try device.platform.iommu.checkAttach(device.platform, to: paging.domain, pasid: pasid)

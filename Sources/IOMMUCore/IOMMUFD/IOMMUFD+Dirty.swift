@@ -18,7 +18,7 @@ extension IOMMUFD {
     /// the dirty state of every area (a clean snapshot), then the driver's
     /// `set_dirty_tracking` switches the hardware (VT-d SSADE, AMD-Vi DTE.HAD; Arm and the
     /// mock keep their configuration), and the devices' configuration is written again.
-    public func hwptSetDirtyTracking(flags: UInt32, hwptID: UInt32) throws(Errno) {
+    public func hwptSetDirtyTracking(flags: UInt32, hwptID: UInt32) throws(Refusal) {
         beginMutation()
         guard flags & ~Self.dirtyTrackingEnable == 0 else { throw .EOPNOTSUPP }
         let hwpt = try object(hwptID, as: HWPTPaging.self)
@@ -60,7 +60,7 @@ extension IOMMUFD {
     /// dirty state and syncs the IOTLB unless `flags` has NO_CLEAR. `data` is the bits the
     /// kernel sets in a zeroed buffer (it never clears the user's bits).
     public func hwptGetDirtyBitmap(hwptID: UInt32, flags: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64,
-                                   reserved: UInt32 = 0) throws(Errno) -> [UInt64] {
+                                   reserved: UInt32 = 0) throws(Refusal) -> [UInt64] {
         guard flags & ~Self.dirtyBitmapNoClear == 0, reserved == 0 else { throw .EOPNOTSUPP }
         let hwpt = try object(hwptID, as: HWPTPaging.self)
         // iommufd_check_iova_range: length - 1 wraps to U64_MAX for a zero length.
@@ -109,7 +109,7 @@ extension IOMMUFD {
     /// page at `iova + i * pageSize`), flags the mock domain's xarray entry at index
     /// `(iova + i * pageSize) / pageSize` dirty, as DMA would; returns `out_nr_dirty`, the
     /// entries found. `bitmap == nil` is a NULL `uptr`.
-    public func testDirty(hwptID: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt64]?) throws(Errno) -> UInt64 {
+    public func testDirty(hwptID: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt64]?) throws(Refusal) -> UInt64 {
         beginMutation()
         guard pageSize != 0, length != 0, iova % pageSize == 0, length % pageSize == 0, let bitmap else { throw .EINVAL }
         let hwpt = try object(hwptID, as: HWPTPaging.self)

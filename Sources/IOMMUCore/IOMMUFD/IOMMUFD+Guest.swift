@@ -3,7 +3,7 @@
 /// in host memory for the SMMU (or VT-d) to walk.
 extension IOMMUFD {
     /// The host physical address behind a GPA, or ENOENT where the IOAS maps nothing.
-    public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Errno) -> UInt64 {
+    public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Refusal) -> UInt64 {
         let ioas = try object(ioasID, as: IOAS.self)
         guard let (range, area) = ioas.areas.entry(containing: gpa),
               let physical = areaPhysicalAddress(ioas, area, area: range, at: area.userVA &+ (gpa - range.start)) else { throw .ENOENT }
@@ -23,7 +23,7 @@ extension IOMMUFD {
 
     /// Writes little-endian u64s at a GPA, through the IOAS mapping; ENOENT if unmapped,
     /// EINVAL if not 8-byte aligned. Every word is checked before any is written.
-    public func guestWrite(ioasID: UInt32, gpa: UInt64, values: [UInt64]) throws(Errno) {
+    public func guestWrite(ioasID: UInt32, gpa: UInt64, values: [UInt64]) throws(Refusal) {
         // Guest RAM holds guest page tables and CDs: views keyed on the generation must redraw.
         beginMutation()
         guard gpa.isAligned(to: 8), !values.isEmpty else { throw .EINVAL }
@@ -38,7 +38,7 @@ extension IOMMUFD {
     }
 
     /// Reads `count` little-endian u64s at a GPA.
-    public func guestRead(ioasID: UInt32, gpa: UInt64, count: Int) throws(Errno) -> [UInt64] {
+    public func guestRead(ioasID: UInt32, gpa: UInt64, count: Int) throws(Refusal) -> [UInt64] {
         guard gpa.isAligned(to: 8), count > 0 else { throw .EINVAL }
         var values: [UInt64] = []
         for index in 0..<count {
@@ -83,7 +83,7 @@ public final class GuestTableMemory: TableMemory {
         try iommufd.machine.physical.write64(host, value)
     }
 
-    public func allocateTable(size: UInt64) throws(Errno) -> UInt64 {
+    public func allocateTable(size: UInt64) throws(Refusal) -> UInt64 {
         let length = max(size, pageSize).roundedUpToPowerOfTwo
         guard let start = next.alignedUp(to: length), let range = IOVARange(start: start, length: length),
               pool.contains(range) else { throw .ENOMEM }

@@ -13,7 +13,7 @@ extension IOMMUFD {
 
     /// `IOMMU_HWPT_ALLOC`: a paging HWPT on an IOAS, or a nested HWPT on a nest parent or a vIOMMU.
     public func hwptAlloc(flags rawFlags: UInt32, deviceID: UInt32, ptID: UInt32, userData: UserData,
-                          faultID: UInt32 = 0) throws(Errno) -> ObjectID {
+                          faultID: UInt32 = 0) throws(Refusal) -> ObjectID {
         beginMutation()
         let flags = HWPTAllocFlags(rawValue: rawFlags)
         if (userData.type == HWPTDataType.none.rawValue) != (userData.length == 0) { throw .EINVAL }
@@ -29,14 +29,14 @@ extension IOMMUFD {
                 throw .EOPNOTSUPP
             }
             if flags.isSuperset(of: [.faultIDValid, .nestParent]) { throw .EOPNOTSUPP }
-            hwpt = try allocate { id throws(Errno) -> HWPTPaging in
+            hwpt = try allocate { id throws(Refusal) -> HWPTPaging in
                 let domain = try driver.allocatePagingDomain(
                     for: device.platform, flags: flags.subtracting(.faultIDValid),
                     userData: userData.length == 0 ? nil : userData, memory: machine.physical)
                 domain.enforcesCacheCoherency = driver.canEnforceCacheCoherency(for: device.platform)
                 let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: false, flags: flags)
                 try addDomain(hwpt)
-                do throws(Errno) { hwpt.fault = try faultQueue(flags, faultID) } catch { removeDomain(hwpt); throw error }
+                do throws(Refusal) { hwpt.fault = try faultQueue(flags, faultID) } catch { removeDomain(hwpt); throw error }
                 return hwpt
             }
         case .hwptPaging(let parent):
@@ -46,7 +46,7 @@ extension IOMMUFD {
             if parent.isAutomatic || !parent.isNestParent || parent.domain.driver.architecture != driver.architecture {
                 throw .EINVAL
             }
-            hwpt = try allocate { id throws(Errno) -> HWPTNested in
+            hwpt = try allocate { id throws(Refusal) -> HWPTNested in
                 let domain = try driver.allocateNestedDomain(for: device.platform, parent: parent.domain,
                                                              flags: flags.subtracting(.faultIDValid), userData: userData)
                 let hwpt = HWPTNested(id: id, parent: .hwpt(parent), domain: domain, pasidCompatible: flags.contains(.pasid))
@@ -56,7 +56,7 @@ extension IOMMUFD {
         case .viommu(let viommu):
             guard viommu.driver === driver else { throw .EINVAL }
             guard flags.isSubset(of: [.faultIDValid, .pasid]), userData.length > 0 else { throw .EOPNOTSUPP }
-            hwpt = try allocate { id throws(Errno) -> HWPTNested in
+            hwpt = try allocate { id throws(Refusal) -> HWPTNested in
                 let domain = try driver.allocateNestedDomain(on: viommu, for: device.platform,
                                                              flags: flags.subtracting(.faultIDValid), userData: userData)
                 let hwpt = HWPTNested(id: id, parent: .viommu(viommu), domain: domain, pasidCompatible: flags.contains(.pasid))
@@ -97,7 +97,7 @@ extension IOMMUFD {
 
     /// `IOMMU_GET_HW_INFO` for a bound device. `dataLength` is the user's buffer size.
     public func getHWInfo(flags rawFlags: UInt32, deviceID: UInt32, dataLength: UInt32,
-                          inDataType: UInt32) throws(Errno) -> HWInfoResult {
+                          inDataType: UInt32) throws(Refusal) -> HWInfoResult {
         let flags = HWInfoFlags(rawValue: rawFlags)
         guard flags.isSubset(of: .inputType) else { throw .EOPNOTSUPP }
         let requested = flags.contains(.inputType) ? inDataType : HWInfoType.default.rawValue

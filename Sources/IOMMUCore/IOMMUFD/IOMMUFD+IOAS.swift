@@ -9,16 +9,16 @@ extension IOMMUFD {
 
     // MARK: IOMMU_IOAS_ALLOC
 
-    public func ioasAlloc(flags: UInt32 = 0) throws(Errno) -> ObjectID {
+    public func ioasAlloc(flags: UInt32 = 0) throws(Refusal) -> ObjectID {
         beginMutation()
         guard flags == 0 else { throw .EOPNOTSUPP }
-        return try allocate { id throws(Errno) in IOAS(id: id) }.id
+        return try allocate { id throws(Refusal) in IOAS(id: id) }.id
     }
 
     // MARK: IOMMU_IOAS_MAP
 
     /// `IOMMU_IOAS_MAP`: maps `length` bytes of user memory at `userVA`; returns the IOVA.
-    public func ioasMap(flags rawFlags: UInt32, ioasID: UInt32, userVA: UInt64, length: UInt64, iova: UInt64) throws(Errno) -> UInt64 {
+    public func ioasMap(flags rawFlags: UInt32, ioasID: UInt32, userVA: UInt64, length: UInt64, iova: UInt64) throws(Refusal) -> UInt64 {
         beginMutation()
         let flags = IOASMapFlags(rawValue: rawFlags)
         guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
@@ -35,7 +35,7 @@ extension IOMMUFD {
     /// A piece from IOAS_COPY carries the source pages it shares (`source`).
     private func mapPieces(_ ioas: IOAS, flags: IOASMapFlags, iova requested: UInt64,
                            pieces: [(userVA: UInt64, length: UInt64, source: PinnedPageAccounting.PagesSource?)],
-                           firstAddress: UInt64) throws(Errno) -> UInt64 {
+                           firstAddress: UInt64) throws(Refusal) -> UInt64 {
         let total = pieces.reduce(UInt64(0)) { $0 &+ $1.length }
         let alignmentMask = ioas.iovaAlignment - 1
         for piece in pieces where piece.length & alignmentMask != 0 || piece.length == 0 { throw .EINVAL }
@@ -55,7 +55,7 @@ extension IOMMUFD {
         for piece in pieces {
             let range = IOVARange(start: cursor, length: piece.length)!
             let area = IOASArea(userVA: piece.userVA, prot: prot)
-            do throws(Errno) {
+            do throws(Refusal) {
                 if let source = piece.source { machine.pinned.share(source, with: pinKey(ioas, range), mode: pinAccountMode) }
                 // With domains attached the pages are pinned and mapped now (iopt_fill_domains_pages).
                 if !ioas.hwpts.isEmpty { try pin(ioas, range, area) }
@@ -73,7 +73,7 @@ extension IOMMUFD {
     }
 
     /// `iopt_check_iova`: a fixed IOVA must be aligned, free of reservations and of areas.
-    private func checkFixedIOVA(_ ioas: IOAS, iova: UInt64, length: UInt64) throws(Errno) {
+    private func checkFixedIOVA(_ ioas: IOAS, iova: UInt64, length: UInt64) throws(Refusal) {
         guard iova.isAligned(to: ioas.iovaAlignment) else { throw .EINVAL }
         guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
         if ioas.reservations.contains(where: { $0.range.intersects(range) }) { throw .EINVAL }
@@ -82,7 +82,7 @@ extension IOMMUFD {
 
     /// `iopt_alloc_iova`: the kernel's first-fit search, lowest address first, keeping the
     /// alignment of `address` (the user VA) so that huge pages stay possible.
-    func allocateIOVA(_ ioas: IOAS, address: UInt64, length: UInt64) throws(Errno) -> UInt64 {
+    func allocateIOVA(_ ioas: IOAS, address: UInt64, length: UInt64) throws(Refusal) -> UInt64 {
         guard length > 0, length < UInt64.max / 2 else { throw .EOVERFLOW }
         let pageOffset = address % pageSize
         var alignment = length.roundedUpToPowerOfTwo
@@ -143,10 +143,10 @@ extension IOMMUFD {
     }
 
     /// Maps an area into every domain of the IOAS, undoing the ones done on failure.
-    private func fillDomains(_ ioas: IOAS, range: IOVARange, area: IOASArea) throws(Errno) {
+    private func fillDomains(_ ioas: IOAS, range: IOVARange, area: IOASArea) throws(Refusal) {
         var filled: [PagingDomain] = []
         for hwpt in ioas.hwpts {
-            do throws(Errno) {
+            do throws(Refusal) {
                 try mapArea(range, area, into: hwpt.domain)
             } catch {
                 for domain in filled { domain.table.unmap(iova: range.start, length: range.last - range.start + 1) }
@@ -161,7 +161,7 @@ extension IOMMUFD {
     /// allows. Unbacked user memory cannot be pinned: EFAULT, with nothing left mapped. An
     /// area already `pinned` (the IOAS has a domain) is copied from the pages its pin holds,
     /// as `iopt_area_fill_domain` reads the storage domain, even where `munmap` took the VAs.
-    func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain, pinned: Bool = false) throws(Errno) {
+    func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain, pinned: Bool = false) throws(Refusal) {
         let length = range.last - range.start + 1
         let memory = machine.memory
         var offset: UInt64 = 0
@@ -172,7 +172,7 @@ extension IOMMUFD {
                 if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
                 throw .EFAULT
             }
-            do throws(Errno) {
+            do throws(Refusal) {
                 try domain.table.map(iova: range.start + offset, output: physical, length: run, prot: area.prot)
             } catch {
                 if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
@@ -199,7 +199,7 @@ extension IOMMUFD {
     // MARK: IOMMU_IOAS_UNMAP
 
     /// `IOMMU_IOAS_UNMAP`: removes whole areas inside the range; returns the bytes unmapped.
-    public func ioasUnmap(ioasID: UInt32, iova: UInt64, length: UInt64) throws(Errno) -> UInt64 {
+    public func ioasUnmap(ioasID: UInt32, iova: UInt64, length: UInt64) throws(Refusal) -> UInt64 {
         beginMutation()
         let ioas = try object(ioasID, as: IOAS.self)
         let range: IOVARange
@@ -213,7 +213,7 @@ extension IOMMUFD {
         }
         var unmapped: UInt64 = 0
         var found = false
-        var failure: Errno?
+        var failure: Refusal?
         var doomed: [IOVARange] = []
         ioas.areas.forEach(intersecting: range) { area, _ in
             // No splitting: an area that sticks out of the range ends the walk with ENOENT;
@@ -240,7 +240,7 @@ extension IOMMUFD {
 
     /// `IOMMU_IOAS_COPY`: maps the pages behind a source IOVA range into a destination IOAS.
     public func ioasCopy(flags rawFlags: UInt32, dstIOASID: UInt32, srcIOASID: UInt32, length: UInt64,
-                         dstIOVA: UInt64, srcIOVA: UInt64) throws(Errno) -> UInt64 {
+                         dstIOVA: UInt64, srcIOVA: UInt64) throws(Refusal) -> UInt64 {
         beginMutation()
         let flags = IOASMapFlags(rawValue: rawFlags)
         guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
@@ -275,7 +275,7 @@ extension IOMMUFD {
 
     /// `IOMMU_IOAS_IOVA_RANGES`: the holes of the reserved tree over the whole 64-bit space.
     /// The caller compares `ranges.count` with its buffer (`num_iovas`) for EMSGSIZE.
-    public func ioasIOVARanges(ioasID: UInt32) throws(Errno) -> IOVARanges {
+    public func ioasIOVARanges(ioasID: UInt32) throws(Refusal) -> IOVARanges {
         let ioas = try object(ioasID, as: IOAS.self)
         return IOVARanges(ranges: Self.complement(of: ioas.reservations.map(\.range), within: .all),
                           iovaAlignment: ioas.iovaAlignment)
@@ -283,7 +283,7 @@ extension IOMMUFD {
 
     /// `IOMMU_IOAS_ALLOW_IOVAS`: replaces the allowed list atomically.
     /// Each pair is `struct iommu_iova_range {start, last}` as the user wrote it.
-    public func ioasAllowIOVAs(ioasID: UInt32, ranges: [(start: UInt64, last: UInt64)]) throws(Errno) {
+    public func ioasAllowIOVAs(ioasID: UInt32, ranges: [(start: UInt64, last: UInt64)]) throws(Refusal) {
         beginMutation()
         let ioas = try object(ioasID, as: IOAS.self)
         var accepted: [IOVARange] = []
@@ -302,7 +302,7 @@ extension IOMMUFD {
     // MARK: Reservations
 
     /// `iopt_reserve_iova`: EADDRINUSE over an area or an allowed range.
-    func reserve(_ ioas: IOAS, _ range: IOVARange, owner: ReservationOwner) throws(Errno) {
+    func reserve(_ ioas: IOAS, _ range: IOVARange, owner: ReservationOwner) throws(Refusal) {
         if ioas.areas.intersects(range) { throw .EADDRINUSE }
         if ioas.allowedRanges.contains(where: { $0.intersects(range) }) { throw .EADDRINUSE }
         let index = ioas.reservations.firstIndex { $0.range.start > range.start } ?? ioas.reservations.endIndex
@@ -319,7 +319,7 @@ extension IOMMUFD {
     /// `iopt_calculate_iova_alignment` and `iopt_check_iova_alignment`: the alignment the IOAS
     /// needs with its domains (and `adding`, a domain about to join), checked against every
     /// area but not applied.
-    func requiredAlignment(_ ioas: IOAS, adding extra: PagingDomain? = nil, addingPinningAccess: Bool = false) throws(Errno) -> UInt64 {
+    func requiredAlignment(_ ioas: IOAS, adding extra: PagingDomain? = nil, addingPinningAccess: Bool = false) throws(Refusal) -> UInt64 {
         // An access that pins pages needs PAGE_SIZE (access->iova_alignment).
         let pinningAccess = addingPinningAccess || ioas.accesses.contains { $0.needsPinPages }
         var alignment: UInt64 = ioas.largePagesDisabled || pinningAccess ? pageSize : 1
@@ -331,11 +331,11 @@ extension IOMMUFD {
         return alignment
     }
 
-    func recomputeAlignment(_ ioas: IOAS) throws(Errno) {
+    func recomputeAlignment(_ ioas: IOAS) throws(Refusal) {
         ioas.iovaAlignment = try requiredAlignment(ioas)
     }
 
-    private func checkAlignment(_ ioas: IOAS, _ alignment: UInt64) throws(Errno) {
+    private func checkAlignment(_ ioas: IOAS, _ alignment: UInt64) throws(Refusal) {
         let mask = alignment - 1
         for (range, area) in ioas.areas.entries {
             if range.start & mask != 0 || (range.last &- range.start &+ 1) & mask != 0 || (area.userVA % pageSize) & mask != 0 {
@@ -346,11 +346,11 @@ extension IOMMUFD {
 
     /// `iopt_table_add_domain`: raise the alignment, reserve what lies outside the aperture,
     /// then mirror every area into the new domain.
-    func addDomain(_ hwpt: HWPTPaging) throws(Errno) {
+    func addDomain(_ hwpt: HWPTPaging) throws(Refusal) {
         let ioas = hwpt.ioas, domain = hwpt.domain
         let alignment = try requiredAlignment(ioas, adding: domain)
         let owner = ReservationOwner.domain(hwpt.id)
-        do throws(Errno) {
+        do throws(Refusal) {
             if domain.aperture.start != 0 {
                 try reserve(ioas, IOVARange(start: 0, last: domain.aperture.start - 1), owner: owner)
             }
@@ -399,7 +399,7 @@ extension IOMMUFD {
     /// `pfn_reader_user_pin` and `do_update_pinned` for one area entering its IOAS's first
     /// domain: EFAULT where no `mmap` backs the pages, ENOMEM past RLIMIT_MEMLOCK. The kernel
     /// pins first and charges after; the answer is the same, without pinning a terabyte first.
-    func pin(_ ioas: IOAS, _ range: IOVARange, _ area: IOASArea) throws(Errno) {
+    func pin(_ ioas: IOAS, _ range: IOVARange, _ area: IOASArea) throws(Refusal) {
         let offset = area.userVA % pageSize
         let bytes = range.last - range.start + 1 + offset
         guard let user = IOVARange(start: area.userVA - offset, length: bytes), machine.memory.covers(user) else {
@@ -424,7 +424,7 @@ extension IOMMUFD {
     // MARK: IOMMU_OPTION
 
     /// `IOMMU_OPTION`; returns `val64` as written back.
-    public func option(optionID: UInt32, op: UInt16, objectID: UInt32, val64: UInt64) throws(Errno) -> UInt64 {
+    public func option(optionID: UInt32, op: UInt16, objectID: UInt32, val64: UInt64) throws(Refusal) -> UInt64 {
         beginMutation()
         switch OptionID(rawValue: optionID) {
         case .rlimitMode:
@@ -449,7 +449,7 @@ extension IOMMUFD {
                     guard !ioas.largePagesDisabled else { return val64 }
                     if !ioas.hwpts.isEmpty && !ioas.areas.isEmpty { throw .EINVAL }
                     ioas.largePagesDisabled = true
-                    do throws(Errno) { try recomputeAlignment(ioas) } catch { ioas.largePagesDisabled = false; throw error }
+                    do throws(Refusal) { try recomputeAlignment(ioas) } catch { ioas.largePagesDisabled = false; throw error }
                 case 1:
                     ioas.largePagesDisabled = false
                     try? recomputeAlignment(ioas)

@@ -51,13 +51,13 @@ extension IOMMUFD {
     // MARK: IOMMU_VEVENTQ_ALLOC
 
     /// `iommufd_veventq_alloc`: one queue per type on a vIOMMU, holding `depth` events.
-    public func veventqAlloc(flags: UInt32, viommuID: UInt32, type: UInt32, depth: UInt32) throws(Errno) -> VEventQueue {
+    public func veventqAlloc(flags: UInt32, viommuID: UInt32, type: UInt32, depth: UInt32) throws(Refusal) -> VEventQueue {
         beginMutation()
         guard flags == 0, type != VEventQueueType.default.rawValue else { throw .EOPNOTSUPP }
         guard depth > 0 else { throw .EINVAL }
         let viommu = try object(viommuID, as: VIOMMU.self)
         if viommu.veventqs.contains(where: { $0.eventType == type }) { throw .EEXIST }
-        let veventq = try allocate { id throws(Errno) -> VEventQueue in
+        let veventq = try allocate { id throws(Refusal) -> VEventQueue in
             VEventQueue(id: id, viommu: viommu, type: type, depth: depth, fd: try openEventFile(for: id))
         }
         setFileReference(veventq.id, open: true)
@@ -71,7 +71,7 @@ extension IOMMUFD {
     /// lost-events header instead; whatever is queued takes the next sequence number, which
     /// wraps from INT_MAX to 0, and a lost-events header at the tail moves behind it.
     @discardableResult
-    func reportVEvent(_ viommu: VIOMMU, type: VEventQueueType, data: [UInt8]) throws(Errno) -> VEventQueue {
+    func reportVEvent(_ viommu: VIOMMU, type: VEventQueueType, data: [UInt8]) throws(Refusal) -> VEventQueue {
         guard let veventq = viommu.veventqs.first(where: { $0.eventType == type.rawValue }) else { throw .EOPNOTSUPP }
         beginMutation()
         var entry = VEvent(sequence: 0, data: nil)
@@ -90,7 +90,7 @@ extension IOMMUFD {
     /// where the driver's event handler sends it: a recoverable fault (a stall, a PRI page
     /// request) to `iommu_report_device_fault` and the FAULT of the HWPT it is routed to; an
     /// SMMUv3 event of a device on a vIOMMU to a vEVENT. The IOMMU's caches are used and filled.
-    public func dma(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Errno) -> DMAOutcome {
+    public func dma(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Refusal) -> DMAOutcome {
         let device = try object(deviceID, as: Device.self)
         let result = try translate(deviceID: deviceID, iova: iova, pasid: pasid, access: access)
         guard case .failure(let fault)? = result else { return DMAOutcome(result: result) }
@@ -131,7 +131,7 @@ extension IOMMUFD {
     /// `iommufd_veventq_fops_read` with a buffer of `count` records of the queue's type
     /// (what the selftest's `test_cmd_read_vevents` passes): entries in order while they fit,
     /// a header alone for the lost-events one. An empty queue reads nothing.
-    public func veventqRead(veventqID: UInt32, count: UInt64) throws(Errno) -> [VEvent] {
+    public func veventqRead(veventqID: UInt32, count: UInt64) throws(Refusal) -> [VEvent] {
         beginMutation()
         let veventq = try object(veventqID, as: VEventQueue.self)
         guard eventFiles.isOpen(veventq.fd) else { throw .EBADF }
@@ -155,7 +155,7 @@ extension IOMMUFD {
     /// `iommufd_test_trigger_vevent`: the mock device attached to a nested domain of a vIOMMU
     /// (`mdev->viommu`, set at attach with its vDEVICE's id) reports a selftest event holding
     /// its virtual id; ENOENT without one, EOPNOTSUPP without a selftest queue.
-    public func testTriggerVEvent(deviceID: UInt32) throws(Errno) {
+    public func testTriggerVEvent(deviceID: UInt32) throws(Refusal) {
         let device = try object(deviceID, as: Device.self)
         guard let nested = device.attachments[noPASID] as? HWPTNested, case .viommu(let viommu) = nested.parent,
               let vdevice = device.vdevice, vdevice.viommu === viommu, vdevice.virtualID != 0 else { throw .ENOENT }

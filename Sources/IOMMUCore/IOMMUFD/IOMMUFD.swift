@@ -67,7 +67,7 @@ public final class IOMMUFD {
     public var tombstones: [ObjectID] { graph.tombstones }
 
     /// `_iommufd_object_alloc`: the lowest free id in `[1, 2^31-1]`, held until finalized or aborted.
-    func reserveID() throws(Errno) -> ObjectID {
+    func reserveID() throws(Refusal) -> ObjectID {
         guard let id = freeIDs.take() else { throw .ENOSPC }
         slots[id] = .reserved
         return ObjectID(id)
@@ -96,7 +96,7 @@ public final class IOMMUFD {
 
     /// Runs `body` with a freshly reserved id, releasing it again when `body` fails, as an
     /// ioctl's `ucmd->new_obj` is aborted.
-    func allocate<T: KindedObject>(_ body: (ObjectID) throws(Errno) -> T) throws(Errno) -> T {
+    func allocate<T: KindedObject>(_ body: (ObjectID) throws(Refusal) -> T) throws(Refusal) -> T {
         let id = try reserveID()
         do {
             let object = try body(id)
@@ -109,16 +109,17 @@ public final class IOMMUFD {
     }
 
     /// `iommufd_get_object`: ENOENT for a free, reserved, tombstoned or wrong-typed id.
-    public func object(_ id: UInt32) throws(Errno) -> IOMMUFDObject { try kind(id).object }
+    public func object(_ id: UInt32) throws(Refusal) -> IOMMUFDObject { try kind(id).object }
 
     /// The object behind an id with its kind, for an ioctl that takes several kinds.
-    public func kind(_ id: UInt32) throws(Errno) -> ObjectKind {
-        guard case .object(let kind, _)? = slots[id] else { throw .ENOENT }
+    public func kind(_ id: UInt32) throws(Refusal) -> ObjectKind {
+        guard case .object(let kind, _)? = slots[id] else { throw .noSuchObject(id) }
         return kind
     }
 
-    func object<T: IOMMUFDObject>(_ id: UInt32, as: T.Type) throws(Errno) -> T {
-        guard let typed = try object(id) as? T else { throw .ENOENT }
+    func object<T: IOMMUFDObject>(_ id: UInt32, as: T.Type) throws(Refusal) -> T {
+        let found = try object(id)
+        guard let typed = found as? T else { throw .noSuchObject(id, wrongType: found) }
         return typed
     }
 
@@ -152,7 +153,7 @@ public final class IOMMUFD {
     }
 
     /// Opens the event file of a queue being allocated: the lowest free descriptor.
-    func openEventFile(for id: ObjectID) throws(Errno) -> Int32 { try eventFiles.install(id) }
+    func openEventFile(for id: ObjectID) throws(Refusal) -> Int32 { try eventFiles.install(id) }
 
     /// An event queue's open file holds a reference on it (`iommufd_eventq_init`); `close`
     /// drops it.
@@ -198,7 +199,7 @@ public final class IOMMUFD {
     // MARK: IOMMU_DESTROY
 
     /// `IOMMU_DESTROY`: removes an object nothing else holds.
-    public func destroy(id: UInt32) throws(Errno) {
+    public func destroy(id: UInt32) throws(Refusal) {
         beginMutation()
         let kind = try kind(id)
         guard users(of: kind.object) == 1 else { throw .EBUSY }

@@ -48,7 +48,7 @@ public final class PhysicalMemory {
 
     /// Allocates `length` bytes (a multiple of 4K) of zeroed, physically contiguous memory
     /// aligned to `alignment`; returns its physical address.
-    public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Errno) -> UInt64 {
+    public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Refusal) -> UInt64 {
         guard length > 0, length.isAligned(to: Self.frameSize), alignment.nonzeroBitCount == 1,
               var start = next.alignedUp(to: max(alignment, Self.frameSize)),
               var range = IOVARange(start: start, length: length), range.last < 1 << 52,
@@ -73,7 +73,7 @@ public final class PhysicalMemory {
 
     /// A table the hardware finds by a base register (a stream table, a device table),
     /// allocated naturally aligned the first time it is needed.
-    public func allocateOnce(_ base: inout UInt64?, length: UInt64) throws(Errno) -> UInt64 {
+    public func allocateOnce(_ base: inout UInt64?, length: UInt64) throws(Refusal) -> UInt64 {
         if let base { return base }
         let allocated = try allocate(length: length, alignment: length)
         base = allocated

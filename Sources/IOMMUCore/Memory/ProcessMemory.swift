@@ -55,7 +55,7 @@ public struct ProcessMemory: Sendable {
 
     /// `mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_ANONYMOUS|MAP_SHARED)`, aligned to
     /// `alignment`, backed from `physical`.
-    public mutating func mmap(length: UInt64, alignment: UInt64, physical: PhysicalMemory) throws(Errno) -> UInt64 {
+    public mutating func mmap(length: UInt64, alignment: UInt64, physical: PhysicalMemory) throws(Refusal) -> UInt64 {
         guard length > 0, alignment.nonzeroBitCount == 1 else { throw .EINVAL }
         let huge = alignment >= hugePageSize
         let chunk = huge ? hugePageSize : pageSize
@@ -108,7 +108,7 @@ public struct ProcessMemory: Sendable {
     /// `munmap`: removes exactly the pages of the range, splitting a mapping it cuts into the
     /// pieces left on either side (`__split_vma`); a range with nothing mapped is no error.
     /// Pinned pages stay with whoever pinned them, and the host memory is not reused.
-    public mutating func munmap(start: UInt64, length: UInt64) throws(Errno) {
+    public mutating func munmap(start: UInt64, length: UInt64) throws(Refusal) {
         guard start.isAligned(to: pageSize), length > 0,
               let range = IOVARange(start: start, length: try Self.pageRounded(length)) else { throw .EINVAL }
         var cut: [(range: IOVARange, mapping: Mapping)] = []
@@ -128,7 +128,7 @@ public struct ProcessMemory: Sendable {
         }
     }
 
-    static func pageRounded(_ length: UInt64) throws(Errno) -> UInt64 {
+    static func pageRounded(_ length: UInt64) throws(Refusal) -> UInt64 {
         guard let rounded = length.alignedUp(to: pageSize) else { throw .ENOMEM }
         return rounded
     }

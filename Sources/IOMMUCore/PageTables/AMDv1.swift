@@ -175,7 +175,7 @@ public struct AMDv1: RadixLevels, Equatable {
 
     /// `iommu_v1_map_pages`: a mapping with neither IR nor IW is EINVAL
     /// (`!(prot & IOMMU_PROT_MASK)`).
-    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
+    public func checkProt(_ prot: IOMMUProt) throws(Refusal) {
         guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
     }
 

@@ -4,12 +4,12 @@ public protocol TableMemory: ModelCopyable {
     func read64(_ address: UInt64) throws(BusError) -> UInt64
     func write64(_ address: UInt64, _ value: UInt64) throws(BusError)
     /// Zeroed memory for a table of `size` bytes, naturally aligned to its (page-rounded) size.
-    func allocateTable(size: UInt64) throws(Errno) -> UInt64
+    func allocateTable(size: UInt64) throws(Refusal) -> UInt64
 }
 
 extension PhysicalMemory: TableMemory {
     /// Tables are whole pages, naturally aligned to their size (`alloc_pages` of that order).
-    public func allocateTable(size: UInt64) throws(Errno) -> UInt64 {
+    public func allocateTable(size: UInt64) throws(Refusal) -> UInt64 {
         let length = max(size, PhysicalMemory.frameSize).roundedUpToPowerOfTwo
         return try allocate(length: length, alignment: length)
     }
@@ -35,7 +35,7 @@ public final class DescriptorPageTable: IOPageTableOps {
     /// Every table this page table allocated, root first.
     public private(set) var tables: [UInt64] = []
 
-    public init(format: any PageTableFormat, memory: any TableMemory) throws(Errno) {
+    public init(format: any PageTableFormat, memory: any TableMemory) throws(Refusal) {
         self.format = format
         self.memory = memory
         root = try memory.allocateTable(size: format.rootTableSize)
@@ -67,7 +67,7 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     // MARK: Map
 
-    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
+    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Refusal) {
         guard let range = IOVARange(start: iova, length: length), output.checkedAdd(length - 1) != nil else { throw .EOVERFLOW }
         // `pt_iommu_set_prot` comes first; then the top grows to cover the range.
         try format.checkProt(prot)
@@ -79,7 +79,7 @@ public final class DescriptorPageTable: IOPageTableOps {
         var offset: UInt64 = 0
         while offset < length {
             let size = largestPage(iova: iova + offset, output: output + offset, remaining: length - offset)
-            do throws(Errno) {
+            do throws(Refusal) {
                 try installLeaf(iova: iova + offset, output: output + offset, size: size, prot: prot)
             } catch {
                 if offset > 0 { clear(IOVARange(start: iova, length: offset)!) }
@@ -94,7 +94,7 @@ public final class DescriptorPageTable: IOPageTableOps {
     /// `address` is beyond the top's reach and the format can grow, a new top table whose
     /// entry 0 points to the old top, one level at a time; then `owner`'s driver is told
     /// (`topChanged(of:)`). Tables never shrink.
-    private func growTop(toCover address: UInt64) throws(Errno) {
+    private func growTop(toCover address: UInt64) throws(Refusal) {
         var grew = false
         defer { if grew, let owner { owner.driver.topChanged(of: owner) } }
         while !format.translates(address), let taller = format.grownTop() {
@@ -119,7 +119,7 @@ public final class DescriptorPageTable: IOPageTableOps {
         return best
     }
 
-    private func installLeaf(iova: UInt64, output: UInt64, size: UInt64, prot: IOMMUProt) throws(Errno) {
+    private func installLeaf(iova: UInt64, output: UInt64, size: UInt64, prot: IOMMUProt) throws(Refusal) {
         var table = root
         var level = format.rootLevel
         while true {

@@ -145,7 +145,7 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     /// and a read-only one in a `forceWriteable` table hits ERRATA_772415_SPR17 ("Read-only
     /// mapping is disallowed on the domain which serves as the parent in a nested
     /// configuration"): both EINVAL.
-    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
+    public func checkProt(_ prot: IOMMUProt) throws(Refusal) {
         guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
         if forceWriteable && !prot.contains(.write) { throw .EINVAL }
     }

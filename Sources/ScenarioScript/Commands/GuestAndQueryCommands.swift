@@ -99,7 +99,7 @@ let queryCommands: [CommandSpec] = [
         ArgumentSpec(name: "value", kind: .words, required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), values = try args.words("value") ?? []
-        return outcome { () throws(Errno) in try session.iommufd.guestWrite(ioasID: ioas, gpa: gpa, values: values); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.guestWrite(ioasID: ioas, gpa: gpa, values: values); return [] }
     },
     CommandSpec(name: "guest_read", arguments: [
         ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
@@ -107,7 +107,7 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["value"]) { session, args throws(ScenarioError) in
         let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), count = try args.u32("count", 1)
         guard count <= 4096 else { throw args.invalid("count", "count= reads at most 4096 words") }
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             [("value", .words(try session.iommufd.guestRead(ioasID: ioas, gpa: gpa, count: Int(count))))]
         }
     },
@@ -117,7 +117,7 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault", "vevent", "iopf", "grpid"]) { session, args throws(ScenarioError) in
         let request = try args.dmaRequest(), transaction = request.transaction
         let dma: DMAOutcome
-        do throws(Errno) {
+        do throws(Refusal) {
             dma = try session.iommufd.dma(deviceID: request.deviceID, iova: transaction.iova, pasid: transaction.pasid, access: transaction.access)
         } catch {
             return CommandResult(status: .errno(error))
@@ -135,7 +135,7 @@ let queryCommands: [CommandSpec] = [
             throw args.invalid("pool", "pool= is one START-LAST range of guest RAM for the tables")
         }
         let memory = GuestTableMemory(iommufd: session.iommufd, ioasID: ioas, pool: IOVARange(start: pool[0].start, last: pool[0].last))
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let table = try DescriptorPageTable(format: guestTableFormats[args.word("format")!]!, memory: memory)
             session.guestTables[table.root] = table
             return [("root", .address(table.root))]
@@ -157,7 +157,7 @@ let queryCommands: [CommandSpec] = [
             guard table.format is ArmLPAE else { throw args.invalid("flags", "global (nG = 0) needs an arm-s1 table") }
             prot.insert(.global)
         }
-        return outcome { () throws(Errno) in try table.map(iova: iova, output: gpa, length: length, prot: prot); return [] }
+        return outcome { () throws(Refusal) in try table.map(iova: iova, output: gpa, length: length, prot: prot); return [] }
     },
     CommandSpec(name: "guest_unmap", arguments: [
         ArgumentSpec(name: "root", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
@@ -174,7 +174,7 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["value"]) { session, args throws(ScenarioError) in
         let pa = try args.integer("pa"), count = try args.u32("count", 1)
         guard count <= 4096 else { throw args.invalid("count", "count= reads at most 4096 words") }
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             [("value", .words(try hostRead(session.iommufd.machine.physical, pa: pa, count: Int(count))))]
         }
     },
@@ -228,7 +228,7 @@ let queryCommands: [CommandSpec] = [
 /// `count` words of host physical memory from `pa`: EINVAL for a count of 0 or an address
 /// that is not 8-byte aligned, EOVERFLOW when the words would run past the top of the address
 /// space, EFAULT for a word nothing is allocated at.
-private func hostRead(_ memory: PhysicalMemory, pa: UInt64, count: Int) throws(Errno) -> [UInt64] {
+private func hostRead(_ memory: PhysicalMemory, pa: UInt64, count: Int) throws(Refusal) -> [UInt64] {
     guard pa.isAligned(to: 8), count > 0 else { throw .EINVAL }
     guard pa.checkedAdd(UInt64(count - 1) * 8) != nil else { throw .EOVERFLOW }
     var values: [UInt64] = []

@@ -82,7 +82,7 @@ public final class AMDVi: IOMMUDriver {
     public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[domain] }
 
     /// `pdom_id_alloc`: `ida_alloc_range(1, MAX_DOMAIN_ID - 1)`.
-    func allocateDomainID() throws(Errno) -> UInt16 {
+    func allocateDomainID() throws(Refusal) -> UInt16 {
         guard nextDomainID < 0x10000 else { throw .ENOSPC }
         defer { nextDomainID += 1 }
         return UInt16(nextDomainID)
@@ -104,13 +104,13 @@ public final class AMDVi: IOMMUDriver {
     }
 
     /// No `hw_info` op in v6.17: type NONE, no data, whatever type was asked for.
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
         HWInfo(type: .default, length: 0, fields: [])
     }
 
     /// `amd_iommu_domain_alloc_paging_flags`.
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
         guard flags.isSubset(of: [.dirtyTracking, .pasid]), userData == nil else { throw .EOPNOTSUPP }
         let domain: PagingDomain
         switch flags {
@@ -148,14 +148,14 @@ public final class AMDVi: IOMMUDriver {
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
+                                     userData: UserData) throws(Refusal) -> NestedDomain { throw .EOPNOTSUPP }
 
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
         guard domain.driver is AMDVi else { throw .EINVAL }
         if domain.dirtyTracking && !configuration.dirtyTracking { throw .EINVAL }
     }
 
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
         throw .EINVAL
     }
 

@@ -39,7 +39,7 @@ extension ArmSMMUv3 {
     /// this SMMU attaches to a PASID, the core bounds the PASID by the master's `max_pasids`
     /// (the device's width and IDR1.SSIDSIZE), and the RID must already use the CD table (a
     /// stage-1 domain) or be blocked.
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Refusal) {
         guard pasid != noPASID else { return try checkAttach(device, to: domain) }
         guard UInt64(pasid) >> UInt64(substreamBits(device)) == 0 else { throw .EINVAL }
         try checkAttach(device, to: domain)
@@ -93,7 +93,7 @@ extension ArmSMMUv3 {
     /// `arm_smmu_alloc_cd_ptr`: the master's CD table (allocated on first use) and the slot of
     /// `substream` in it.
     @discardableResult
-    private func contextSlot(_ device: PlatformDevice, substream: UInt32, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    private func contextSlot(_ device: PlatformDevice, substream: UInt32, memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         var table: SMMUv3.ContextTable
         if let existing = contextTables[device.streamID] {
             table = existing
@@ -183,7 +183,7 @@ extension ArmSMMUv3 {
         }
     }
 
-    private func streamTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    private func streamTableBase(_ memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         try memory.allocateOnce(&streamTable, length: SMMUv3.steSize << UInt64(SMMUv3.streamIDBits))
     }
 

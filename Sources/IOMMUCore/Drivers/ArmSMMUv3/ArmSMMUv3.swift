@@ -105,7 +105,7 @@ public final class ArmSMMUv3: IOMMUDriver {
     }
 
     /// `struct iommu_hw_info_arm_smmuv3`: the raw IDR0-5, IIDR and AIDR registers.
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
         guard type == HWInfoType.default.rawValue || type == HWInfoType.armSMMUv3.rawValue else { throw .EOPNOTSUPP }
         let c = configuration
         var idr0: UInt64 = 0
@@ -138,7 +138,7 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// `arm_smmu_domain_alloc_paging_flags` and `arm_smmu_domain_finalise`.
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
         guard flags.isSubset(of: [.dirtyTracking, .pasid, .nestParent]), userData == nil else { throw .EOPNOTSUPP }
         let stage: DomainStage
         switch flags {
@@ -167,13 +167,13 @@ public final class ArmSMMUv3: IOMMUDriver {
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
         throw .EOPNOTSUPP
     }
 
     /// `arm_smmu_attach_dev` and `arm_smmu_attach_prepare`: a domain belongs to one SMMU
     /// instance, and a coherency-enforcing domain takes only CANWBS masters.
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
         guard domain.driver === self else { throw .EINVAL }
         if domain.enforcesCacheCoherency && !device.canWBS { throw .EINVAL }
     }
@@ -183,7 +183,7 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// or 0b100; a V=0 vSTE was zeroed to abort) attaches without one since the GBPA change of
     /// November 2025 (a guest with CR0.SMMUEN=0, as QEMU's accelerated SMMUv3 attaches before
     /// the guest installs an STE); v6.17 refused that too.
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
         guard domain.driver === self else { throw .EINVAL }
         if vdevice == nil {
             guard case .armSMMUv3(let ste) = domain.configuration, [0, 4].contains((ste[0] >> 1) & 0x7) else { throw .ENOENT }
@@ -197,14 +197,14 @@ public final class ArmSMMUv3: IOMMUDriver {
     }
 
     /// `arm_smmu_get_viommu_size`.
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) {
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal) {
         guard supportsNesting else { throw .EOPNOTSUPP }
         guard device.canWBS || configuration.s2fwb else { throw .EOPNOTSUPP }
         guard type == VIOMMUType.armSMMUv3.rawValue else { throw .EOPNOTSUPP }
     }
 
     /// `arm_vsmmu_init`: the parent must be this SMMU's; user data is ignored.
-    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32 {
         guard parent.driver === self else { throw .EINVAL }
         return 0
     }
@@ -216,7 +216,7 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// `arm_vsmmu_alloc_domain_nested` with `arm_smmu_validate_vste`.
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
         guard flags.isEmpty else { throw .EOPNOTSUPP }
         var ste = try userData.copy(IOMMUHWPTArmSMMUv3.self).ste
         if ste[0] & 1 == 0 {

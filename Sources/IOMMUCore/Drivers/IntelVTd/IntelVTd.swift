@@ -134,7 +134,7 @@ public final class IntelVTd: IOMMUDriver {
     public var maxPASIDLog2: UInt8 { UInt8(configuration.pasidSizeSupported + 1) }
 
     /// `struct iommu_hw_info_vtd`.
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
         guard type == HWInfoType.default.rawValue || type == HWInfoType.intelVTd.rawValue else { throw .EOPNOTSUPP }
         return HWInfo(type: .intelVTd, length: 24, fields: [
             ("flags", Self.errata772415, 4), ("__reserved", 0, 4),
@@ -154,7 +154,7 @@ public final class IntelVTd: IOMMUDriver {
     /// IOAS fails with EINVAL, and so does allocating it over an IOAS that already holds a
     /// read-only area (`iopt_table_add_domain` fills the new domain and fails with the map).
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
         guard userData == nil else { throw .EOPNOTSUPP }
         let c = configuration
         let width = c.addressWidth
@@ -178,7 +178,7 @@ public final class IntelVTd: IOMMUDriver {
 
     /// `intel_iommu_domain_alloc_nested`: the guest's first-stage root, stored unchecked.
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
         guard configuration.nesting, flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
         guard userData.type == HWPTDataType.vtdS1.rawValue else { throw .EOPNOTSUPP }
         guard parent.stage == .stage2, parent.nestParent, parent.driver is IntelVTd else { throw .EINVAL }
@@ -188,7 +188,7 @@ public final class IntelVTd: IOMMUDriver {
     }
 
     /// `paging_domain_compatible`: any VT-d unit can use a domain its widths and stages allow.
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
         guard domain.driver is IntelVTd else { throw .EINVAL }
         let c = configuration
         if domain.stage == .stage1 && !c.firstStage { throw .EINVAL }
@@ -200,7 +200,7 @@ public final class IntelVTd: IOMMUDriver {
 
     /// `intel_nested_attach_dev` and `intel_pasid_setup_nested`: the stage-1 settings are
     /// checked only now.
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
         try checkAttach(device, to: domain.parent)
         guard case .vtdS1(_, _, let width) = domain.configuration else { throw .EINVAL }
         guard width == 48 || (width == 57 && configuration.addressWidth == 57) else { throw .EINVAL }

@@ -54,13 +54,13 @@ public final class MockIOMMU: IOMMUDriver {
         device.mockFlags.contains(.noDirty) ? [] : .dirtyTracking
     }
 
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
         guard type == HWInfoType.default.rawValue || type == HWInfoType.selftest.rawValue else { throw .EOPNOTSUPP }
         return HWInfo(type: .selftest, length: 8, fields: [("flags", 0, 4), ("test_reg", Self.testRegisterValue, 4)])
     }
 
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
         if userData != nil { throw .EOPNOTSUPP }
         guard flags.isSubset(of: [.dirtyTracking, .nestParent, .pasid]) else { throw .EOPNOTSUPP }
         if flags.contains(.dirtyTracking) && device.mockFlags.contains(.noDirty) { throw .EOPNOTSUPP }
@@ -71,7 +71,7 @@ public final class MockIOMMU: IOMMUDriver {
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
         guard flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
         guard parent.driver is MockIOMMU else { throw .EINVAL }
         guard userData.type == HWPTDataType.selftest.rawValue else { throw .EOPNOTSUPP }
@@ -79,12 +79,12 @@ public final class MockIOMMU: IOMMUDriver {
         return NestedDomain(driver: self, parent: parent, configuration: .selftest(iotlb: Array(repeating: iotlb, count: 4)))
     }
 
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
         guard domain.driver is MockIOMMU else { throw .EINVAL }
         if domain.dirtyTracking && device.mockFlags.contains(.noDirty) { throw .EINVAL }
     }
 
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
         guard domain.driver is MockIOMMU else { throw .EINVAL }
         if viommu != nil && vdevice == nil { throw .ENOENT }
     }
@@ -102,18 +102,18 @@ public final class MockIOMMU: IOMMUDriver {
         }
     }
 
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) {
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal) {
         guard type == VIOMMUType.selftest.rawValue else { throw .EOPNOTSUPP }
     }
 
     /// `mock_viommu_init`: `struct iommu_viommu_selftest`'s `in_data` comes back as `out_data`.
-    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32 {
         guard let userData, userData.length > 0 else { return 0 }
         return try userData.copy(IOMMUVIOMMUSelftest.self).inData
     }
 
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
         guard flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
         return try allocateNestedDomain(for: device, parent: viommu.parent.domain, flags: flags, userData: userData)
     }
