@@ -80,6 +80,16 @@ public enum Status: Equatable, Sendable, CustomStringConvertible {
     /// The scenario itself went wrong at run time: an unbound name, a failed `check`.
     case failed(String)
 
+    /// The errno of a refusal.
+    public var errno: Errno? {
+        if case .refused(let refusal) = self { refusal.errno } else { nil }
+    }
+
+    /// The refusal, for a line the kernel refused.
+    public var refusal: Refusal? {
+        if case .refused(let refusal) = self { refusal } else { nil }
+    }
+
     public var description: String {
         switch self {
         case .ok: "ok"
