@@ -71,7 +71,8 @@ import TerminalUI
         let backend = Self.run(app, [.character("8"), .enter, .character("y")])
         let copied = try Self.clipboardText(try #require(backend.clipboardWrites.first))
         var walk = try #require(app.panes[.walk] as? WalkPane)
-        let saved = try #require(walk.export(json: false, context: app.context(for: .walk)))
+        let exported = walk.export(json: false, context: app.context(for: .walk))
+        let saved = try #require(exported)
         let fetches = saved.split(separator: "\n").filter { $0.contains(String(copied.split(separator: " ")[0])) }
         #expect(walk.iova == 0x900000)
         #expect(!fetches.isEmpty, "\(copied) not among the fetches of\n\(saved)")
