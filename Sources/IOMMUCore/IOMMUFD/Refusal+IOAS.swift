@@ -4,139 +4,139 @@ extension Refusal.Rule {
     // MARK: IOMMU_IOAS_ALLOC and the object table
 
     /// `_iommufd_object_alloc`: `xa_alloc` in `[1, INT_MAX]` finds no free id (ENOSPC).
-    static let objectTableFull = Refusal.Rule("xa_alloc.full", "the object table has no free id")
+    public static let objectTableFull = Refusal.Rule("xa_alloc.full", "the object table has no free id")
 
     /// `iommufd_object_remove` (IOMMU_DESTROY): `refcount_dec_if_one(&obj->users)` fails
     /// because something besides the table holds the object (EBUSY).
-    static let destroyBusy = Refusal.Rule("iommufd_destroy.busy", "other objects, files or bindings still hold the object")
+    public static let destroyBusy = Refusal.Rule("iommufd_destroy.busy", "other objects, files or bindings still hold the object")
 
     // MARK: IOMMU_IOAS_MAP, COPY and UNMAP
 
     /// `iommufd_ioas_map`, `iommufd_ioas_copy`, `iommufd_ioas_unmap`:
     /// `cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX` (EOVERFLOW).
-    static let ioasULongMax = Refusal.Rule("iommufd_ioas.ulong_max", "an IOVA or a length is ULONG_MAX or more")
+    public static let ioasULongMax = Refusal.Rule("iommufd_ioas.ulong_max", "an IOVA or a length is ULONG_MAX or more")
 
     /// `iommufd_ioas_map`, `iommufd_ioas_copy`: neither IOMMU_IOAS_MAP_READABLE nor
     /// IOMMU_IOAS_MAP_WRITEABLE in the flags (EINVAL).
-    static let ioasMapNoAccess = Refusal.Rule("iommufd_ioas_map.no_access", "the flags allow neither reading nor writing")
+    public static let ioasMapNoAccess = Refusal.Rule("iommufd_ioas_map.no_access", "the flags allow neither reading nor writing")
 
     /// `iopt_alloc_pages`: `length > SIZE_MAX - PAGE_SIZE || length == 0` (EINVAL).
-    static let allocPagesLength = Refusal.Rule("iopt_alloc_pages.length", "the length is zero or within a page of SIZE_MAX")
+    public static let allocPagesLength = Refusal.Rule("iopt_alloc_pages.length", "the length is zero or within a page of SIZE_MAX")
 
     /// `iopt_alloc_area_pages`: `(length & (iopt->iova_alignment - 1)) || !length` (EINVAL).
-    static let areaPagesLength = Refusal.Rule("iopt_alloc_area_pages.length",
-                                              "the length is zero or not a multiple of the IOAS's IOVA alignment")
+    public static let areaPagesLength = Refusal.Rule("iopt_alloc_area_pages.length",
+                                                     "the length is zero or not a multiple of the IOAS's IOVA alignment")
 
     /// `iopt_check_iova`: `iova & (iopt->iova_alignment - 1)` (EINVAL).
-    static let checkIOVAUnaligned = Refusal.Rule("iopt_check_iova.unaligned", "the IOVA is not a multiple of the IOAS's IOVA alignment")
+    public static let checkIOVAUnaligned = Refusal.Rule("iopt_check_iova.unaligned", "the IOVA is not a multiple of the IOAS's IOVA alignment")
 
     /// `iopt_check_iova`: `iopt_reserved_iter_first(iopt, iova, last)` finds a reservation
     /// of a device (or of the selftest) (EINVAL).
-    static let checkIOVAReserved = Refusal.Rule("iopt_check_iova.reserved", "the range overlaps a reserved range")
+    public static let checkIOVAReserved = Refusal.Rule("iopt_check_iova.reserved", "the range overlaps a reserved range")
 
     /// `iopt_check_iova`: `iopt_reserved_iter_first` finds the reservation an attached domain
     /// made of what lies outside its aperture (`iopt_table_add_domain`) (EINVAL).
-    static let checkIOVAOutsideAperture = Refusal.Rule("iopt_check_iova.outside_aperture",
-                                                       "the range falls outside the aperture of an attached domain")
+    public static let checkIOVAOutsideAperture = Refusal.Rule("iopt_check_iova.outside_aperture",
+                                                              "the range falls outside the aperture of an attached domain")
 
     /// `iopt_check_iova`: `iopt_area_iter_first(iopt, iova, last)` finds an area (EEXIST).
-    static let checkIOVAMapped = Refusal.Rule("iopt_check_iova.mapped", "the range overlaps an area already mapped")
+    public static let checkIOVAMapped = Refusal.Rule("iopt_check_iova.mapped", "the range overlaps an area already mapped")
 
     /// `iopt_alloc_iova`: `length == 0 || length >= ULONG_MAX / 2` (EOVERFLOW).
-    static let allocIOVALength = Refusal.Rule("iopt_alloc_iova.length", "the length is zero or half the address space or more")
+    public static let allocIOVALength = Refusal.Rule("iopt_alloc_iova.length", "the length is zero or half the address space or more")
 
     /// `iopt_alloc_iova`: `iova_alignment < iopt->iova_alignment`, the alignment the user
     /// address and length allow being below the IOAS's (EINVAL).
-    static let allocIOVAAlignment = Refusal.Rule("iopt_alloc_iova.alignment",
-                                                 "the user address and length allow no IOVA alignment as large as the IOAS's")
+    public static let allocIOVAAlignment = Refusal.Rule("iopt_alloc_iova.alignment",
+                                                        "the user address and length allow no IOVA alignment as large as the IOAS's")
 
     /// `iopt_alloc_iova`: no allowed span has a hole of reserved ranges and areas that fits (ENOSPC).
-    static let allocIOVANoSpace = Refusal.Rule("iopt_alloc_iova.no_space", "no free IOVA range is large enough")
+    public static let allocIOVANoSpace = Refusal.Rule("iopt_alloc_iova.no_space", "no free IOVA range is large enough")
 
     /// `iopt_insert_area`: `area->page_offset & (iopt->iova_alignment - 1)` (EINVAL).
-    static let insertAreaPageOffset = Refusal.Rule("iopt_insert_area.page_offset",
-                                                   "the user address's offset in its page is not a multiple of the IOAS's IOVA alignment")
+    public static let insertAreaPageOffset = Refusal.Rule("iopt_insert_area.page_offset",
+                                                          "the user address's offset in its page is not a multiple of the IOAS's IOVA alignment")
 
     /// `pfn_reader_user_pin` (`pin_user_pages_remote`) and the selftest's `get_user_pages`:
     /// no VMA backs a page (EFAULT).
-    static let userPagesUnbacked = Refusal.Rule("pin_user_pages.unbacked", "no mapping backs the user memory")
+    public static let userPagesUnbacked = Refusal.Rule("pin_user_pages.unbacked", "no mapping backs the user memory")
 
     /// `iopt_unmap_iova`, `iopt_get_pages`, `iommufd_access_pin_pages`, `iommufd_access_rw`:
     /// `if (!length)` (EINVAL).
-    static let ioptZeroLength = Refusal.Rule("iopt.zero_length", "the length is zero")
+    public static let ioptZeroLength = Refusal.Rule("iopt.zero_length", "the length is zero")
 
     /// `iopt_unmap_iova_range`: `area_first < start || area_last > last`; areas are never split (ENOENT).
-    static let unmapPartialArea = Refusal.Rule("iopt_unmap_iova_range.partial_area",
-                                               "an area reaches outside the range, and areas are never split")
+    public static let unmapPartialArea = Refusal.Rule("iopt_unmap_iova_range.partial_area",
+                                                      "an area reaches outside the range, and areas are never split")
 
     /// `iopt_unmap_iova_range`: `area->num_accesses` stays set after
     /// `iommufd_access_notify_unmap`, the retries run out (EDEADLOCK).
-    static let unmapAccessPinned = Refusal.Rule("iopt_unmap_iova_range.access_pinned",
-                                                "an access still pins the area after being told to unmap it")
+    public static let unmapAccessPinned = Refusal.Rule("iopt_unmap_iova_range.access_pinned",
+                                                       "an access still pins the area after being told to unmap it")
 
     /// `iopt_unmap_iova_range`: no area in the range, `rc` stays -ENOENT.
-    static let unmapNotMapped = Refusal.Rule("iopt_unmap_iova_range.not_mapped", "no area lies in the range")
+    public static let unmapNotMapped = Refusal.Rule("iopt_unmap_iova_range.not_mapped", "no area lies in the range")
 
     /// `iopt_get_pages` (IOAS_COPY), `iommufd_access_pin_pages`, `iommufd_access_rw`:
     /// `!iopt_area_contig_done(&iter)`, the areas leave a hole in the range (ENOENT).
-    static let areaContigGap = Refusal.Rule("iopt_area_contig_done.gap", "the range is not covered by areas without a gap")
+    public static let areaContigGap = Refusal.Rule("iopt_area_contig_done.gap", "the range is not covered by areas without a gap")
 
     // MARK: IOMMU_IOAS_ALLOW_IOVAS and reservations
 
     /// `iommufd_ioas_allow_iovas`: `range.start >= range.last` (EINVAL).
-    static let allowIOVAsEmptyRange = Refusal.Rule("iommufd_ioas_allow_iovas.start_not_below_last", "a range's start is not below its last")
+    public static let allowIOVAsEmptyRange = Refusal.Rule("iommufd_ioas_allow_iovas.start_not_below_last", "a range's start is not below its last")
 
     /// `iommufd_ioas_allow_iovas`: `interval_tree_iter_first(&allowed_iova, …)` finds an
     /// earlier range of the same call (EINVAL).
-    static let allowIOVAsOverlap = Refusal.Rule("iommufd_ioas_allow_iovas.overlap", "two of the ranges overlap")
+    public static let allowIOVAsOverlap = Refusal.Rule("iommufd_ioas_allow_iovas.overlap", "two of the ranges overlap")
 
     /// `iopt_set_allow_iova`: `iopt_reserved_iter_first` finds a reservation under an
     /// allowed range (EADDRINUSE).
-    static let setAllowIOVAReserved = Refusal.Rule("iopt_set_allow_iova.reserved", "an allowed range overlaps a reserved range")
+    public static let setAllowIOVAReserved = Refusal.Rule("iopt_set_allow_iova.reserved", "an allowed range overlaps a reserved range")
 
     /// `iopt_reserve_iova`: `iopt_area_iter_first(iopt, start, last)` finds an area (EADDRINUSE).
-    static let reserveIOVAMapped = Refusal.Rule("iopt_reserve_iova.mapped", "the range to reserve overlaps a mapped area")
+    public static let reserveIOVAMapped = Refusal.Rule("iopt_reserve_iova.mapped", "the range to reserve overlaps a mapped area")
 
     /// `iopt_reserve_iova`: `iopt_allowed_iter_first(iopt, start, last)` finds an allowed
     /// range (EADDRINUSE).
-    static let reserveIOVAAllowed = Refusal.Rule("iopt_reserve_iova.allowed", "the range to reserve overlaps an allowed range")
+    public static let reserveIOVAAllowed = Refusal.Rule("iopt_reserve_iova.allowed", "the range to reserve overlaps an allowed range")
 
     // MARK: Alignment
 
     /// `iopt_table_add_domain`: `new_iova_alignment > PAGE_SIZE`, a domain whose smallest
     /// page is larger than the CPU's (EINVAL).
-    static let addDomainPageSize = Refusal.Rule("iopt_table_add_domain.page_size", "the domain's smallest IO page is larger than PAGE_SIZE")
+    public static let addDomainPageSize = Refusal.Rule("iopt_table_add_domain.page_size", "the domain's smallest IO page is larger than PAGE_SIZE")
 
     /// `iopt_check_iova_alignment`: an area's IOVA, length or page offset is not a multiple
     /// of the alignment a new domain, access or option needs (EADDRINUSE).
-    static let checkIOVAAlignmentArea = Refusal.Rule("iopt_check_iova_alignment.area",
-                                                     "an area is not aligned to the IOVA alignment the change needs")
+    public static let checkIOVAAlignmentArea = Refusal.Rule("iopt_check_iova_alignment.area",
+                                                            "an area is not aligned to the IOVA alignment the change needs")
 
     // MARK: IOMMU_OPTION
 
     /// `iommufd_option`: `op` is neither IOMMU_OPTION_OP_SET nor IOMMU_OPTION_OP_GET (EOPNOTSUPP).
-    static let optionUnknownOp = Refusal.Rule("iommufd_option.op", "the op is neither IOMMU_OPTION_OP_SET nor IOMMU_OPTION_OP_GET")
+    public static let optionUnknownOp = Refusal.Rule("iommufd_option.op", "the op is neither IOMMU_OPTION_OP_SET nor IOMMU_OPTION_OP_GET")
 
     /// `iommufd_option`: the switch on `option_id` has no case for it (EOPNOTSUPP).
-    static let optionUnknownOption = Refusal.Rule("iommufd_option.option_id", "no option has this id")
+    public static let optionUnknownOption = Refusal.Rule("iommufd_option.option_id", "no option has this id")
 
     /// `iommufd_option_rlimit_mode` and `iommufd_option_huge_pages`: `val64 > 1` (EINVAL).
-    static let optionValue = Refusal.Rule("iommufd_option.value", "the option's value is neither 0 nor 1")
+    public static let optionValue = Refusal.Rule("iommufd_option.value", "the option's value is neither 0 nor 1")
 
     /// `iommufd_option_rlimit_mode`: `if (cmd->object_id)` (EOPNOTSUPP).
-    static let optionRLimitModeObject = Refusal.Rule("iommufd_option_rlimit_mode.object_id", "RLIMIT_MODE applies to the file, not to an object")
+    public static let optionRLimitModeObject = Refusal.Rule("iommufd_option_rlimit_mode.object_id", "RLIMIT_MODE applies to the file, not to an object")
 
     /// `iommufd_option_rlimit_mode`: `!capable(CAP_SYS_RESOURCE)` on SET (EPERM).
-    static let optionRLimitModeCapability = Refusal.Rule("iommufd_option_rlimit_mode.cap_sys_resource",
-                                                         "setting RLIMIT_MODE needs CAP_SYS_RESOURCE")
+    public static let optionRLimitModeCapability = Refusal.Rule("iommufd_option_rlimit_mode.cap_sys_resource",
+                                                                "setting RLIMIT_MODE needs CAP_SYS_RESOURCE")
 
     /// `iommufd_option_rlimit_mode`: `!xa_empty(&ictx->objects)` on SET (EBUSY).
-    static let optionRLimitModeObjects = Refusal.Rule("iommufd_option_rlimit_mode.objects",
-                                                      "RLIMIT_MODE can only be set while the file holds no objects")
+    public static let optionRLimitModeObjects = Refusal.Rule("iommufd_option_rlimit_mode.objects",
+                                                             "RLIMIT_MODE can only be set while the file holds no objects")
 
     /// `iopt_disable_large_pages`: `!xa_empty(&iopt->domains) && !RB_EMPTY_ROOT(&iopt->area_itree)` (EINVAL).
-    static let disableLargePagesMapped = Refusal.Rule("iopt_disable_large_pages.mapped",
-                                                      "large pages cannot be disabled while domains are attached and areas mapped")
+    public static let disableLargePagesMapped = Refusal.Rule("iopt_disable_large_pages.mapped",
+                                                             "large pages cannot be disabled while domains are attached and areas mapped")
 }
 
 extension ReservationOwner {

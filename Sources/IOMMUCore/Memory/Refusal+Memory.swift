@@ -2,34 +2,34 @@
 /// `mm/vma.c`), the pinned-page charges (`iommufd/pages.c`) and the host's frame allocator.
 extension Refusal.Rule {
     /// `do_mmap`: `if (!len)` (EINVAL).
-    static let mmapZeroLength = Refusal.Rule("do_mmap.zero_length", "the length is zero")
+    public static let mmapZeroLength = Refusal.Rule("do_mmap.zero_length", "the length is zero")
 
     /// The model's `mmap` alignment (the scenario's `alignment=`), which must be a power of two (EINVAL).
-    static let mmapAlignment = Refusal.Rule("mmap.alignment", "the alignment is not a power of two")
+    public static let mmapAlignment = Refusal.Rule("mmap.alignment", "the alignment is not a power of two")
 
     /// `do_mmap`: `len = PAGE_ALIGN(len); if (!len)`, the length rounded up to a page (a
     /// huge page with THP) wraps past 2^64 (ENOMEM).
-    static let mmapLengthWraps = Refusal.Rule("do_mmap.page_align", "the length rounded up to whole pages wraps past 2^64")
+    public static let mmapLengthWraps = Refusal.Rule("do_mmap.page_align", "the length rounded up to whole pages wraps past 2^64")
 
     /// `get_unmapped_area`: no free range of the user address space below TASK_SIZE fits (ENOMEM).
-    static let mmapNoSpace = Refusal.Rule("get_unmapped_area.no_space", "no free user address range is large enough")
+    public static let mmapNoSpace = Refusal.Rule("get_unmapped_area.no_space", "no free user address range is large enough")
 
     /// `do_vmi_munmap`: `offset_in_page(start) || start > TASK_SIZE || len > TASK_SIZE - start`,
     /// or an empty range (EINVAL).
-    static let munmapRange = Refusal.Rule("do_vmi_munmap.range", "the start is not page aligned, the length is zero, or the range wraps")
+    public static let munmapRange = Refusal.Rule("do_vmi_munmap.range", "the start is not page aligned, the length is zero, or the range wraps")
 
     /// `incr_user_locked_vm` (rlimit_mode 0) and `__account_locked_vm` (rlimit_mode 1):
     /// `locked_vm + npages > RLIMIT_MEMLOCK` without CAP_IPC_LOCK (ENOMEM).
-    static let lockedVMLimit = Refusal.Rule("update_mm_locked_vm.rlimit_memlock", "pinning the pages would pass RLIMIT_MEMLOCK")
+    public static let lockedVMLimit = Refusal.Rule("update_mm_locked_vm.rlimit_memlock", "pinning the pages would pass RLIMIT_MEMLOCK")
 
     /// The model's frame allocator: a length that is zero or not in whole 4 KiB frames, or an
     /// alignment that is not a power of two (ENOMEM).
-    static let physicalAllocationArguments = Refusal.Rule("alloc_contig_pages.arguments",
-                                                          "the length is not in whole frames or the alignment not a power of two")
+    public static let physicalAllocationArguments = Refusal.Rule("alloc_contig_pages.arguments",
+                                                                 "the length is not in whole frames or the alignment not a power of two")
 
     /// The model's frame allocator: the host memory (`MemoryLimits.hostMemory`, below 2^52)
     /// has no room for the allocation (ENOMEM), as the page allocator on a host that ran out.
-    static let physicalMemoryExhausted = Refusal.Rule("alloc_contig_pages.no_memory", "the host's physical memory has no room left")
+    public static let physicalMemoryExhausted = Refusal.Rule("alloc_contig_pages.no_memory", "the host's physical memory has no room left")
 }
 
 extension Refusal {
