@@ -242,4 +242,39 @@ import TestSupport
         #expect(error.rule == .userPagesUnbacked)
         #expect(error.values.first == Value("user_va", unbacked, .requested))
     }
+
+    // MARK: Dirty tracking and the selftest's checks
+
+    @Test func dirtyTrackingRefusalsNameTheHWPTAndTheRange() throws {
+        let (fd, ioas, domain, _) = try mock()
+        let hwpt = domain.hwptID
+        let untracked = try #require(refusal { try fd.hwptSetDirtyTracking(flags: IOMMUFD.dirtyTrackingEnable, hwptID: hwpt.rawValue) })
+        #expect(untracked.errno == .EOPNOTSUPP && untracked.rule == .noDirtyOps)
+        #expect(untracked.objects == [Object(hwpt, .hwptPaging, .requested)])
+        #expect(refusal { try fd.testDirty(hwptID: hwpt.rawValue, iova: 0, length: pageSize, pageSize: pageSize, bitmap: [1]) }?.rule
+                == .testDirtyNotTracking)
+        let unaligned = try #require(refusal {
+            try fd.hwptGetDirtyBitmap(hwptID: hwpt.rawValue, flags: 0, iova: 0x400, length: pageSize, pageSize: pageSize)
+        })
+        #expect(unaligned.errno == .EINVAL && unaligned.rule == .dirtyRangeUnaligned)
+        #expect(unaligned.objects == [Object(ObjectID(ioas), .ioas, .requested)])
+        #expect(unaligned.ranges == [Range(IOVARange(start: 0x400, length: pageSize)!, .requested)])
+        #expect(unaligned.values == [Value("iova_alignment", MockIOMMU.ioPageSize, .limit)])
+        let zero = try #require(refusal { try fd.hwptGetDirtyBitmap(hwptID: hwpt.rawValue, flags: 0, iova: 0, length: pageSize, pageSize: 0) })
+        #expect(zero.errno == .EINVAL && zero.rule == .dirtyZeroPageSize)
+    }
+
+    @Test func checkMapNamesTheIOVAAndThePages() throws {
+        let (fd, ioas, domain, buffer) = try mock()
+        let iova = MockIOMMU.aperture.start
+        _ = try fd.ioasMap(flags: Self.fixed, ioasID: ioas, userVA: buffer, length: pageSize, iova: iova)
+        let other = buffer + pageSize
+        let error = try #require(refusal { try fd.testCheckMap(hwptID: domain.hwptID.rawValue, iova: iova, length: pageSize, userVA: other) })
+        #expect(error.errno == .EINVAL && error.rule == .testCheckMapMismatch)
+        #expect(error.objects == [Object(domain.hwptID, .hwptPaging, .requested)])
+        #expect(error.values == [Value("iova", iova, .requested), Value("expected", try #require(fd.machine.memory.physicalAddress(of: other)), .requested),
+                                 Value("mapped", try #require(fd.machine.memory.physicalAddress(of: buffer)), .existing)])
+        let odd = try #require(refusal { try fd.testCheckMap(hwptID: domain.hwptID.rawValue, iova: iova + 1, length: pageSize, userVA: nil) })
+        #expect(odd.rule == .testCheckMapArguments && odd.values.first == Value("iova", iova + 1, .requested))
+    }
 }
