@@ -3,6 +3,9 @@
 /// Like NIOEmbedded, it is deterministic and stepped only by its callers: each method is one
 /// ioctl, returns what the kernel writes back, or throws the errno the kernel returns.
 public final class IOMMUFD {
+    private typealias InvolvedObject = Refusal.InvolvedObject
+    private typealias InvolvedValue = Refusal.InvolvedValue
+
     /// A slot of the object xarray (`ictx->objects`).
     enum Slot {
         /// Reserved by an ioctl that has not finished (`XA_ZERO_ENTRY` before finalize).
@@ -243,13 +246,6 @@ public final class IOMMUFD {
         }
         return Refusal(.EBUSY, .destroyBusy, objects: [InvolvedObject(object, .requested)] + users, values: values)
     }
-}
-
-extension IOMMUFD {
-    /// What a refusal involves, by the short names the ioctls' throw sites use.
-    typealias InvolvedObject = Refusal.InvolvedObject
-    typealias InvolvedRange = Refusal.InvolvedRange
-    typealias InvolvedValue = Refusal.InvolvedValue
 }
 
 extension IOMMUFD: ModelCopyable {
