@@ -120,7 +120,7 @@ extension Refusal.Rule {
     /// `iommufd_option`: the switch on `option_id` has no case for it (EOPNOTSUPP).
     public static let optionUnknownOption = Refusal.Rule("iommufd_option.option_id", "no option has this id")
 
-    /// `iommufd_option_rlimit_mode` and `iommufd_option_huge_pages`: `val64 > 1` (EINVAL).
+    /// `iommufd_option_rlimit_mode` and `iommufd_ioas_option_huge_pages`: `val64 > 1` (EINVAL).
     public static let optionValue = Refusal.Rule("iommufd_option.value", "the option's value is neither 0 nor 1")
 
     /// `iommufd_option_rlimit_mode`: `if (cmd->object_id)` (EOPNOTSUPP).
