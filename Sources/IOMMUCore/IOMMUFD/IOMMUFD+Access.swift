@@ -16,10 +16,16 @@ public enum MockAccessFlags {
 }
 
 extension IOMMUFD {
+    private typealias InvolvedObject = Refusal.InvolvedObject
+    private typealias InvolvedRange = Refusal.InvolvedRange
+    private typealias InvolvedValue = Refusal.InvolvedValue
+
     /// `iommufd_access_get`: the selftest access behind a file, EBADFD for any other fd.
     private func access(fd: UInt32) throws(Refusal) -> Access {
         guard let descriptor = Int32(exactly: fd), let id = eventFiles.open[descriptor],
-              case .access(let access)? = try? kind(id.rawValue) else { throw .EBADFD }
+              case .access(let access)? = try? kind(id.rawValue) else {
+            throw Refusal(.EBADFD, .accessGetNotAccess, values: [InvolvedValue("fd", UInt64(fd), .requested)])
+        }
         return access
     }
 
@@ -30,7 +36,7 @@ extension IOMMUFD {
     /// selftest's handle. An IOAS the access cannot attach to destroys it again.
     public func testCreateAccess(ioasID: UInt32, flags: UInt32) throws(Refusal) -> Access {
         beginMutation()
-        guard flags & ~MockAccessFlags.needsPinPages == 0 else { throw .EOPNOTSUPP }
+        guard flags & ~MockAccessFlags.needsPinPages == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
         let access = try allocate { id throws(Refusal) -> Access in
             Access(id: id, needsPinPages: flags & MockAccessFlags.needsPinPages != 0, fd: try openEventFile(for: id))
         }
@@ -84,7 +90,7 @@ extension IOMMUFD {
     public func testAccessReplaceIOAS(accessFD: UInt32, ioasID: UInt32) throws(Refusal) {
         beginMutation()
         let access = try access(fd: accessFD)
-        guard let current = access.ioas else { throw .ENOENT }
+        guard let current = access.ioas else { throw .accessNoIOAS(access) }
         let replacement = try object(ioasID, as: IOAS.self)
         if replacement === current { return }
         let alignment = try requiredAlignment(replacement, addingPinningAccess: access.needsPinPages)
@@ -104,18 +110,27 @@ extension IOMMUFD {
     public func testAccessPages(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32,
                                 uptr: UInt64?) throws(Refusal) -> UInt32 {
         beginMutation()
-        guard length <= MockAccessFlags.maximumLength else { throw .ENOMEM }
-        guard flags & ~MockAccessFlags.write == 0 else { throw .EOPNOTSUPP }
+        guard length <= MockAccessFlags.maximumLength else { throw .testAccessLengthLimit(length) }
+        guard flags & ~MockAccessFlags.write == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
         let access = try access(fd: accessFD)
-        guard access.needsPinPages else { throw .EOPNOTSUPP }
+        guard access.needsPinPages else {
+            throw Refusal(.EOPNOTSUPP, .testAccessNoPinPages, objects: [InvolvedObject(access, .requested)],
+                          values: [InvolvedValue("MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES", nil, .flag)])
+        }
         let pages = try pinPages(access, iova: iova, length: length, write: flags & MockAccessFlags.write != 0)
         if let uptr {
             // iommufd_test_check_pages: the user VA's pages, from the page holding uptr onward.
             let first = uptr &- (iova % pageSize)
             for (index, page) in pages.enumerated() {
-                let user = machine.memory.physicalAddress(of: first &+ UInt64(index) * pageSize).map { $0 / pageSize * pageSize }
-                guard let user else { unpinPages(access, iova: iova, length: length); throw .EFAULT }
-                guard user == page else { unpinPages(access, iova: iova, length: length); throw .EBADE }
+                let userVA = first &+ UInt64(index) * pageSize
+                let user = machine.memory.physicalAddress(of: userVA).map { $0 / pageSize * pageSize }
+                guard let user else { unpinPages(access, iova: iova, length: length); throw .userPagesUnbacked(userVA) }
+                guard user == page else {
+                    unpinPages(access, iova: iova, length: length)
+                    throw Refusal(.EBADE, .testCheckPagesMismatch, objects: [InvolvedObject(access, .requested)],
+                                  values: [InvolvedValue("user_va", userVA, .requested), InvolvedValue("user_page", user, .requested),
+                                           InvolvedValue("pinned_page", page, .existing)])
+                }
             }
         }
         let id = access.nextPinID
@@ -128,7 +143,10 @@ extension IOMMUFD {
     public func testDestroyAccessPages(accessFD: UInt32, pinID: UInt32) throws(Refusal) {
         beginMutation()
         let access = try access(fd: accessFD)
-        guard let index = access.pins.firstIndex(where: { $0.id == pinID }) else { throw .ENOENT }
+        guard let index = access.pins.firstIndex(where: { $0.id == pinID }) else {
+            throw Refusal(.ENOENT, .testAccessItemMissing, objects: [InvolvedObject(access, .requested)],
+                          values: [InvolvedValue("access_pages_id", UInt64(pinID), .requested)])
+        }
         let pin = access.pins.remove(at: index)
         unpinPages(access, iova: pin.iova, length: pin.length)
     }
@@ -138,8 +156,8 @@ extension IOMMUFD {
     /// `visit` runs on each area as it is reached, so its errors come before a later gap's.
     private func contiguousAreas(_ ioas: IOAS, iova: UInt64, length: UInt64,
                                  _ visit: (IOVARange, IOASArea, IOVARange) throws(Refusal) -> Void) throws(Refusal) {
-        guard length > 0 else { throw .EINVAL }
-        guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
+        guard length > 0 else { throw Refusal(.EINVAL, .ioptZeroLength) }
+        guard let range = IOVARange(start: iova, length: length) else { throw .addressOverflow(iova, length: length) }
         var cursor = range.start
         var covered = false
         var failure: Refusal?
@@ -152,7 +170,7 @@ extension IOMMUFD {
             return true
         }
         if let failure { throw failure }
-        guard covered else { throw .ENOENT }
+        guard covered else { throw .areaContigGap(ioas, range, unmappedAt: cursor) }
     }
 
     /// `iommufd_access_pin_pages`: every area of the range must start its part on a page and,
@@ -160,7 +178,7 @@ extension IOMMUFD {
     /// or access pinned yet is pinned now, from the process (EFAULT where unbacked, ENOMEM past
     /// the limit). All or nothing. Returns the host pages, one per CPU page of the range.
     private func pinPages(_ access: Access, iova: UInt64, length: UInt64, write: Bool) throws(Refusal) -> [UInt64] {
-        guard let ioas = access.ioas else { throw .ENOENT }
+        guard let ioas = access.ioas else { throw .accessNoIOAS(access) }
         var done: [IOVARange] = []
         var pages: [UInt64] = []
         do throws(Refusal) {
@@ -169,15 +187,16 @@ extension IOMMUFD {
                 let endsArea = part.last == area.last
                 let lastByte = value.userVA &+ (part.last - area.start)
                 if startByte % pageSize != 0 || (endsArea && part.last != iova &+ (length - 1) && lastByte % pageSize != pageSize - 1) {
-                    throw .EINVAL
+                    throw Refusal(.EINVAL, .contigAreaUnaligned, ranges: [InvolvedRange(part, .requested), InvolvedRange(area, .area)],
+                                  values: [InvolvedValue("user_va", startByte, .existing)])
                 }
-                guard value.prot.contains(write ? .write : .read) else { throw .EPERM }
+                guard value.prot.contains(write ? .write : .read) else { throw .areaProtDenied(area, write: write) }
                 if ioas.hwpts.isEmpty && ioas.accessPins[area.start, default: 0] == 0 { try pin(ioas, area, value) }
                 ioas.accessPins[area.start, default: 0] += 1
                 done.append(area)
                 for index in 0...(lastByte / pageSize - startByte / pageSize) {
                     let page = startByte + index * pageSize
-                    guard let physical = areaPhysicalAddress(ioas, value, area: area, at: page) else { throw .EFAULT }
+                    guard let physical = areaPhysicalAddress(ioas, value, area: area, at: page) else { throw .userPagesUnbacked(page) }
                     pages.append(physical / pageSize * pageSize)
                 }
             }
@@ -226,20 +245,22 @@ extension IOMMUFD {
     public func testAccessRW(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32, data: [UInt8]) throws(Refusal) -> [UInt8] {
         let write = flags & MockAccessFlags.write != 0
         if write { beginMutation() }
-        guard length <= MockAccessFlags.maximumLength else { throw .ENOMEM }
-        guard flags & ~(MockAccessFlags.write | MockAccessFlags.slowPath) == 0 else { throw .EOPNOTSUPP }
+        guard length <= MockAccessFlags.maximumLength else { throw .testAccessLengthLimit(length) }
+        guard flags & ~(MockAccessFlags.write | MockAccessFlags.slowPath) == 0 else {
+            throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags))
+        }
         let access = try access(fd: accessFD)
-        guard let ioas = access.ioas else { throw .ENOENT }
+        guard let ioas = access.ioas else { throw .accessNoIOAS(access) }
         var bytes: [UInt8] = []
         try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Refusal) in
-            guard value.prot.contains(write ? .write : .read) else { throw .EPERM }
+            guard value.prot.contains(write ? .write : .read) else { throw .areaProtDenied(area, write: write) }
             var address = part.start
             while true {
                 let offset = Int(address - iova)
                 let user = value.userVA &+ (address - area.start)
-                guard let physical = areaPhysicalAddress(ioas, value, area: area, at: user) else { throw .EFAULT }
+                guard let physical = areaPhysicalAddress(ioas, value, area: area, at: user) else { throw .userPagesUnbacked(user) }
                 let word = physical & ~7, shift = (physical & 7) * 8
-                do {
+                do throws(BusError) {
                     let old = try machine.physical.read64(word)
                     if write {
                         let byte = offset < data.count ? UInt64(data[offset]) : 0
@@ -248,7 +269,8 @@ extension IOMMUFD {
                         bytes.append(UInt8(truncatingIfNeeded: old >> shift))
                     }
                 } catch {
-                    throw .EFAULT
+                    throw Refusal(.EFAULT, .accessRWBusError, ranges: [InvolvedRange(area, .area)],
+                                  values: [InvolvedValue("iova", address, .requested), InvolvedValue("physical", error.address, .existing)])
                 }
                 if address == part.last { break }
                 address += 1

@@ -1,5 +1,9 @@
 /// The IOAS ioctls and the `io_pagetable.c` rules behind them.
 extension IOMMUFD {
+    private typealias InvolvedObject = Refusal.InvolvedObject
+    private typealias InvolvedRange = Refusal.InvolvedRange
+    private typealias InvolvedValue = Refusal.InvolvedValue
+
     /// What `IOMMU_IOAS_IOVA_RANGES` writes back.
     public struct IOVARanges: Sendable, Equatable {
         /// Every usable range (the caller's buffer may hold fewer: see `ioasIOVARanges`).
@@ -11,7 +15,7 @@ extension IOMMUFD {
 
     public func ioasAlloc(flags: UInt32 = 0) throws(Refusal) -> ObjectID {
         beginMutation()
-        guard flags == 0 else { throw .EOPNOTSUPP }
+        guard flags == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
         return try allocate { id throws(Refusal) in IOAS(id: id) }.id
     }
 
@@ -21,13 +25,15 @@ extension IOMMUFD {
     public func ioasMap(flags rawFlags: UInt32, ioasID: UInt32, userVA: UInt64, length: UInt64, iova: UInt64) throws(Refusal) -> UInt64 {
         beginMutation()
         let flags = IOASMapFlags(rawValue: rawFlags)
-        guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
-        guard iova < .max, length < .max else { throw .EOVERFLOW }
-        guard !flags.isDisjoint(with: [.readable, .writeable]) else { throw .EINVAL }
+        guard flags.isSubset(of: .valid) else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(rawFlags)) }
+        guard iova < .max, length < .max else { throw .ioasULongMax(["iova": iova, "length": length]) }
+        guard !flags.isDisjoint(with: [.readable, .writeable]) else { throw .ioasMapNoAccess(rawFlags) }
         let ioas = try object(ioasID, as: IOAS.self)
         // iopt_alloc_user_pages: the pages object.
-        guard length > 0, length <= UInt64.max - pageSize else { throw .EINVAL }
-        guard userVA.checkedAdd(length) != nil else { throw .EOVERFLOW }
+        guard length > 0, length <= UInt64.max - pageSize else {
+            throw Refusal(.EINVAL, .allocPagesLength, values: [InvolvedValue("length", length, .requested)])
+        }
+        guard userVA.checkedAdd(length) != nil else { throw .addressOverflow(userVA, length: length) }
         return try mapPieces(ioas, flags: flags, iova: iova, pieces: [(userVA, length, nil)], firstAddress: userVA)
     }
 
@@ -38,7 +44,10 @@ extension IOMMUFD {
                            firstAddress: UInt64) throws(Refusal) -> UInt64 {
         let total = pieces.reduce(UInt64(0)) { $0 &+ $1.length }
         let alignmentMask = ioas.iovaAlignment - 1
-        for piece in pieces where piece.length & alignmentMask != 0 || piece.length == 0 { throw .EINVAL }
+        for piece in pieces where piece.length & alignmentMask != 0 || piece.length == 0 {
+            throw Refusal(.EINVAL, .areaPagesLength, objects: [InvolvedObject(ioas, .requested)],
+                          values: [InvolvedValue("length", piece.length, .requested), InvolvedValue("iova_alignment", ioas.iovaAlignment, .limit)])
+        }
         var iova = requested
         if flags.contains(.fixedIOVA) {
             try checkFixedIOVA(ioas, iova: iova, length: total)
@@ -46,7 +55,10 @@ extension IOMMUFD {
             iova = try allocateIOVA(ioas, address: firstAddress, length: total)
         }
         // iopt_insert_area: the sub-page offset of the pages must respect the alignment too.
-        for piece in pieces where (piece.userVA % pageSize) & alignmentMask != 0 { throw .EINVAL }
+        for piece in pieces where (piece.userVA % pageSize) & alignmentMask != 0 {
+            throw Refusal(.EINVAL, .insertAreaPageOffset, objects: [InvolvedObject(ioas, .requested)],
+                          values: [InvolvedValue("user_va", piece.userVA, .requested), InvolvedValue("iova_alignment", ioas.iovaAlignment, .limit)])
+        }
         var prot: IOMMUProt = .cache
         if flags.contains(.readable) { prot.insert(.read) }
         if flags.contains(.writeable) { prot.insert(.write) }
@@ -73,22 +85,48 @@ extension IOMMUFD {
     }
 
     /// `iopt_check_iova`: a fixed IOVA must be aligned, free of reservations and of areas.
+    /// A reservation of an attached domain is what lies outside its aperture: the refusal
+    /// names the aperture and the domain's HWPT.
     private func checkFixedIOVA(_ ioas: IOAS, iova: UInt64, length: UInt64) throws(Refusal) {
-        guard iova.isAligned(to: ioas.iovaAlignment) else { throw .EINVAL }
-        guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
-        if ioas.reservations.contains(where: { $0.range.intersects(range) }) { throw .EINVAL }
-        if ioas.areas.intersects(range) { throw .EEXIST }
+        guard iova.isAligned(to: ioas.iovaAlignment) else {
+            throw Refusal(.EINVAL, .checkIOVAUnaligned, objects: [InvolvedObject(ioas, .requested)],
+                          values: [InvolvedValue("iova", iova, .requested), InvolvedValue("iova_alignment", ioas.iovaAlignment, .limit)])
+        }
+        guard let range = IOVARange(start: iova, length: length) else { throw .addressOverflow(iova, length: length) }
+        if let reservation = ioas.reservations.first(where: { $0.range.intersects(range) }) {
+            if case .domain(let id) = reservation.owner, let hwpt = ioas.hwpts.first(where: { $0.id == id }) {
+                throw Refusal(.EINVAL, .checkIOVAOutsideAperture, objects: [InvolvedObject(hwpt, .owner)],
+                              ranges: [InvolvedRange(range, .requested), InvolvedRange(hwpt.domain.aperture, .aperture)])
+            }
+            throw .reserved(.EINVAL, .checkIOVAReserved, requested: range, reservation)
+        }
+        if let area = firstArea(of: ioas, in: range) {
+            throw Refusal(.EEXIST, .checkIOVAMapped, ranges: [InvolvedRange(range, .requested), InvolvedRange(area, .area)])
+        }
+    }
+
+    /// The lowest area of the IOAS that intersects `range` (`iopt_area_iter_first`).
+    private func firstArea(of ioas: IOAS, in range: IOVARange) -> IOVARange? {
+        var found: IOVARange?
+        ioas.areas.forEach(intersecting: range) { area, _ in found = area; return false }
+        return found
     }
 
     /// `iopt_alloc_iova`: the kernel's first-fit search, lowest address first, keeping the
     /// alignment of `address` (the user VA) so that huge pages stay possible.
     func allocateIOVA(_ ioas: IOAS, address: UInt64, length: UInt64) throws(Refusal) -> UInt64 {
-        guard length > 0, length < UInt64.max / 2 else { throw .EOVERFLOW }
+        guard length > 0, length < UInt64.max / 2 else {
+            throw Refusal(.EOVERFLOW, .allocIOVALength, values: [InvolvedValue("length", length, .requested)])
+        }
         let pageOffset = address % pageSize
         var alignment = length.roundedUpToPowerOfTwo
         if address != 0 { alignment = min(alignment, 1 << UInt64(address.trailingZeroBitCount)) }
         if alignment >= hugePageSize { alignment = hugePageSize }
-        guard alignment >= ioas.iovaAlignment else { throw .EINVAL }
+        guard alignment >= ioas.iovaAlignment else {
+            throw Refusal(.EINVAL, .allocIOVAAlignment, objects: [InvolvedObject(ioas, .requested)],
+                          values: [InvolvedValue("user_va", address, .requested), InvolvedValue("length", length, .requested),
+                                   InvolvedValue("alignment", alignment, .requested), InvolvedValue("iova_alignment", ioas.iovaAlignment, .limit)])
+        }
 
         /// `__alloc_iova_check_range`: ALIGN_UP(start) | page_offset must leave room for length.
         func fit(_ start: UInt64, _ last: UInt64) -> UInt64? {
@@ -126,7 +164,9 @@ extension IOMMUFD {
                 if let found { return found }
             }
         }
-        throw .ENOSPC
+        throw Refusal(.ENOSPC, .allocIOVANoSpace, objects: [InvolvedObject(ioas, .requested)],
+                      ranges: ioas.allowedRanges.map { InvolvedRange($0, .existing, note: "allowed") },
+                      values: [InvolvedValue("length", length, .requested), InvolvedValue("alignment", alignment, .requested)])
     }
 
     /// The parts of `window` that no range in `ranges` (in any order, possibly overlapping) covers.
@@ -170,7 +210,7 @@ extension IOMMUFD {
             let run = memory.contiguousLength(at: userVA, limit: length - offset, pinned: pinned)
             guard run > 0, let physical = pinned ? memory.pinnedPhysicalAddress(of: userVA) : memory.physicalAddress(of: userVA) else {
                 if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
-                throw .EFAULT
+                throw .userPagesUnbacked(userVA)
             }
             do throws(Refusal) {
                 try domain.table.map(iova: range.start + offset, output: physical, length: run, prot: area.prot)
@@ -206,9 +246,9 @@ extension IOMMUFD {
         if iova == 0 && length == .max {
             range = .all
         } else {
-            guard iova < .max, length < .max else { throw .EOVERFLOW }
-            guard length > 0 else { throw .EINVAL }
-            guard let checked = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
+            guard iova < .max, length < .max else { throw .ioasULongMax(["iova": iova, "length": length]) }
+            guard length > 0 else { throw Refusal(.EINVAL, .ioptZeroLength) }
+            guard let checked = IOVARange(start: iova, length: length) else { throw .addressOverflow(iova, length: length) }
             range = checked
         }
         var unmapped: UInt64 = 0
@@ -218,7 +258,10 @@ extension IOMMUFD {
         ioas.areas.forEach(intersecting: range) { area, _ in
             // No splitting: an area that sticks out of the range ends the walk with ENOENT;
             // what came before it is already gone, as in the kernel.
-            guard range.contains(area) else { failure = .ENOENT; return false }
+            guard range.contains(area) else {
+                failure = Refusal(.ENOENT, .unmapPartialArea, ranges: [InvolvedRange(range, .requested), InvolvedRange(area, .area)])
+                return false
+            }
             doomed.append(area)
             return true
         }
@@ -226,13 +269,19 @@ extension IOMMUFD {
             // Pinned by accesses: their drivers are told to unpin first (iommufd_access_notify_unmap);
             // one that does not is retried and given up on (EDEADLOCK).
             if ioas.accessPins[area.start] != nil { notifyUnmap(ioas, area) }
-            if ioas.accessPins[area.start] != nil { throw .EDEADLOCK }
+            if ioas.accessPins[area.start] != nil {
+                let holders = ioas.accesses.filter { access in
+                    access.pins.contains { IOVARange(start: $0.iova, length: $0.length).map(area.intersects) ?? false }
+                }
+                throw Refusal(.EDEADLOCK, .unmapAccessPinned, objects: holders.map { InvolvedObject($0, .user) },
+                              ranges: [InvolvedRange(area, .area)])
+            }
             removeArea(ioas, at: area)
             unmapped &+= area.last - area.start + 1
             found = true
         }
         if let failure { throw failure }
-        if !found && range != .all { throw .ENOENT }
+        if !found && range != .all { throw Refusal(.ENOENT, .unmapNotMapped, ranges: [InvolvedRange(range, .requested)]) }
         return unmapped
     }
 
@@ -243,12 +292,14 @@ extension IOMMUFD {
                          dstIOVA: UInt64, srcIOVA: UInt64) throws(Refusal) -> UInt64 {
         beginMutation()
         let flags = IOASMapFlags(rawValue: rawFlags)
-        guard flags.isSubset(of: .valid) else { throw .EOPNOTSUPP }
-        guard length < .max, srcIOVA < .max, dstIOVA < .max else { throw .EOVERFLOW }
-        guard !flags.isDisjoint(with: [.readable, .writeable]) else { throw .EINVAL }
+        guard flags.isSubset(of: .valid) else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(rawFlags)) }
+        guard length < .max, srcIOVA < .max, dstIOVA < .max else {
+            throw .ioasULongMax(["length": length, "src_iova": srcIOVA, "dst_iova": dstIOVA])
+        }
+        guard !flags.isDisjoint(with: [.readable, .writeable]) else { throw .ioasMapNoAccess(rawFlags) }
         let source = try object(srcIOASID, as: IOAS.self)
-        guard length > 0 else { throw .EINVAL }
-        guard let range = IOVARange(start: srcIOVA, length: length) else { throw .EOVERFLOW }
+        guard length > 0 else { throw Refusal(.EINVAL, .ioptZeroLength) }
+        guard let range = IOVARange(start: srcIOVA, length: length) else { throw .addressOverflow(srcIOVA, length: length) }
         // iopt_get_pages: the range must be covered by areas without a gap.
         var pieces: [(userVA: UInt64, length: UInt64, source: PinnedPageAccounting.PagesSource?)] = []
         var cursor = range.start
@@ -266,7 +317,7 @@ extension IOMMUFD {
             cursor = last + 1
             return true
         }
-        guard covered else { throw .ENOENT }
+        guard covered else { throw .areaContigGap(source, range, unmappedAt: cursor) }
         let destination = try object(dstIOASID, as: IOAS.self)
         return try mapPieces(destination, flags: flags, iova: dstIOVA, pieces: pieces, firstAddress: pieces[0].userVA)
     }
@@ -288,13 +339,20 @@ extension IOMMUFD {
         let ioas = try object(ioasID, as: IOAS.self)
         var accepted: [IOVARange] = []
         for pair in ranges {
-            guard pair.start < pair.last else { throw .EINVAL }
+            guard pair.start < pair.last else {
+                throw Refusal(.EINVAL, .allowIOVAsEmptyRange,
+                              values: [InvolvedValue("start", pair.start, .requested), InvolvedValue("last", pair.last, .requested)])
+            }
             let range = IOVARange(start: pair.start, last: pair.last)
-            if accepted.contains(where: { $0.intersects(range) }) { throw .EINVAL }
+            if let earlier = accepted.first(where: { $0.intersects(range) }) {
+                throw Refusal(.EINVAL, .allowIOVAsOverlap, ranges: [InvolvedRange(range, .requested), InvolvedRange(earlier, .requested)])
+            }
             accepted.append(range)
         }
-        for range in accepted where ioas.reservations.contains(where: { $0.range.intersects(range) }) {
-            throw .EADDRINUSE
+        for range in accepted {
+            if let reservation = ioas.reservations.first(where: { $0.range.intersects(range) }) {
+                throw .reserved(.EADDRINUSE, .setAllowIOVAReserved, requested: range, reservation)
+            }
         }
         ioas.allowedRanges = accepted.sorted()
     }
@@ -302,9 +360,18 @@ extension IOMMUFD {
     // MARK: Reservations
 
     /// `iopt_reserve_iova`: EADDRINUSE over an area or an allowed range.
+    /// The refusal names the range to reserve (noted with what it is), its owner, and the
+    /// area or allowed range in the way.
     func reserve(_ ioas: IOAS, _ range: IOVARange, owner: ReservationOwner) throws(Refusal) {
-        if ioas.areas.intersects(range) { throw .EADDRINUSE }
-        if ioas.allowedRanges.contains(where: { $0.intersects(range) }) { throw .EADDRINUSE }
+        let requested = InvolvedRange(range, .requested, note: owner.note)
+        let owners = owner.involvedObject.map { [$0] } ?? []
+        if let area = firstArea(of: ioas, in: range) {
+            throw Refusal(.EADDRINUSE, .reserveIOVAMapped, objects: owners, ranges: [requested, InvolvedRange(area, .area)])
+        }
+        if let allowed = ioas.allowedRanges.first(where: { $0.intersects(range) }) {
+            throw Refusal(.EADDRINUSE, .reserveIOVAAllowed, objects: owners,
+                          ranges: [requested, InvolvedRange(allowed, .existing, note: "allowed")])
+        }
         let index = ioas.reservations.firstIndex { $0.range.start > range.start } ?? ioas.reservations.endIndex
         ioas.reservations.insert(Reservation(range: range, owner: owner), at: index)
     }
@@ -326,7 +393,10 @@ extension IOMMUFD {
         for domain in ioas.hwpts.map(\.domain) + (extra.map { [$0] } ?? []) {
             alignment = max(alignment, domain.minimumPageSize)
         }
-        if alignment > pageSize { throw .EINVAL }
+        if alignment > pageSize {
+            throw Refusal(.EINVAL, .addDomainPageSize, objects: [InvolvedObject(ioas, .requested)],
+                          values: [InvolvedValue("iova_alignment", alignment, .requested), InvolvedValue("PAGE_SIZE", pageSize, .limit)])
+        }
         if alignment != ioas.iovaAlignment { try checkAlignment(ioas, alignment) }
         return alignment
     }
@@ -339,7 +409,9 @@ extension IOMMUFD {
         let mask = alignment - 1
         for (range, area) in ioas.areas.entries {
             if range.start & mask != 0 || (range.last &- range.start &+ 1) & mask != 0 || (area.userVA % pageSize) & mask != 0 {
-                throw .EADDRINUSE
+                throw Refusal(.EADDRINUSE, .checkIOVAAlignmentArea, objects: [InvolvedObject(ioas, .requested)],
+                              ranges: [InvolvedRange(range, .area)],
+                              values: [InvolvedValue("user_va", area.userVA, .existing), InvolvedValue("iova_alignment", alignment, .limit)])
             }
         }
     }
@@ -403,7 +475,7 @@ extension IOMMUFD {
         let offset = area.userVA % pageSize
         let bytes = range.last - range.start + 1 + offset
         guard let user = IOVARange(start: area.userVA - offset, length: bytes), machine.memory.covers(user) else {
-            throw .EFAULT
+            throw .userPagesUnbacked(area.userVA, length: bytes - offset)
         }
         try machine.pinned.charge(pinKey(ioas, range), pages: Self.pageCount(bytes), mode: pinAccountMode, limits: machine.limits)
     }
@@ -428,16 +500,22 @@ extension IOMMUFD {
         beginMutation()
         switch OptionID(rawValue: optionID) {
         case .rlimitMode:
-            guard objectID == 0 else { throw .EOPNOTSUPP }
+            guard objectID == 0 else {
+                throw Refusal(.EOPNOTSUPP, .optionRLimitModeObject, values: [InvolvedValue("object_id", UInt64(objectID), .requested)])
+            }
             switch OptionOp(rawValue: op) {
             case .get: return accountsToMM ? 1 : 0
             case .set:
-                guard machine.limits.capSysResource else { throw .EPERM }
-                guard slots.isEmpty else { throw .EBUSY }
-                guard val64 <= 1 else { throw .EINVAL }
+                guard machine.limits.capSysResource else {
+                    throw Refusal(.EPERM, .optionRLimitModeCapability, values: [InvolvedValue("CAP_SYS_RESOURCE", nil, .flag)])
+                }
+                guard slots.isEmpty else {
+                    throw Refusal(.EBUSY, .optionRLimitModeObjects, values: [InvolvedValue("objects", UInt64(slots.count), .existing)])
+                }
+                guard val64 <= 1 else { throw .optionValue(val64) }
                 accountsToMM = val64 == 1
                 return val64
-            case nil: throw .EOPNOTSUPP
+            case nil: throw .optionUnknownOp(op)
             }
         case .hugePages:
             let ioas = try object(objectID, as: IOAS.self)
@@ -447,20 +525,24 @@ extension IOMMUFD {
                 switch val64 {
                 case 0:
                     guard !ioas.largePagesDisabled else { return val64 }
-                    if !ioas.hwpts.isEmpty && !ioas.areas.isEmpty { throw .EINVAL }
+                    if !ioas.hwpts.isEmpty && !ioas.areas.isEmpty {
+                        throw Refusal(.EINVAL, .disableLargePagesMapped,
+                                      objects: [InvolvedObject(ioas, .requested)] + ioas.hwpts.map { InvolvedObject($0, .existing) },
+                                      ranges: ioas.areas.entries.map { InvolvedRange($0.range, .area) })
+                    }
                     ioas.largePagesDisabled = true
                     do throws(Refusal) { try recomputeAlignment(ioas) } catch { ioas.largePagesDisabled = false; throw error }
                 case 1:
                     ioas.largePagesDisabled = false
                     try? recomputeAlignment(ioas)
                 default:
-                    throw .EINVAL
+                    throw .optionValue(val64)
                 }
                 return val64
-            case nil: throw .EOPNOTSUPP
+            case nil: throw .optionUnknownOp(op)
             }
         case nil:
-            throw .EOPNOTSUPP
+            throw Refusal(.EOPNOTSUPP, .optionUnknownOption, values: [InvolvedValue("option_id", UInt64(optionID), .requested)])
         }
     }
 }

@@ -18,6 +18,8 @@ public struct SWMSIMap: Sendable, Equatable {
 /// device's paging HWPT (the parent of a nested one) at the window, once per HWPT, and
 /// remembered for the group so that every later attach installs it too.
 extension IOMMUFD {
+    private typealias InvolvedValue = Refusal.InvolvedValue
+
     /// More doorbell maps than this per iommufd fail with EOVERFLOW.
     public static let maximumSWMSIMaps = 64
 
@@ -40,7 +42,10 @@ extension IOMMUFD {
     /// `iommufd_sw_msi_get_map`: the existing entry, or a new one at the next page offset.
     private func swMSIMap(doorbell: UInt64, windowStart: UInt64) throws(Refusal) -> SWMSIMap {
         if let existing = swMSIMaps.first(where: { $0.doorbell == doorbell && $0.windowStart == windowStart }) { return existing }
-        guard swMSIMaps.count < Self.maximumSWMSIMaps else { throw .EOVERFLOW }
+        guard swMSIMaps.count < Self.maximumSWMSIMaps else {
+            throw Refusal(.EOVERFLOW, .swMSIMapsFull, values: [InvolvedValue("doorbell", doorbell, .requested),
+                                                               InvolvedValue("sw_msi_id", UInt64(Self.maximumSWMSIMaps), .limit)])
+        }
         let offsets = swMSIMaps.filter { $0.windowStart == windowStart }.map(\.pageOffset)
         let map = SWMSIMap(doorbell: doorbell, windowStart: windowStart, pageOffset: offsets.max().map { $0 + 1 } ?? 0,
                            id: swMSIMaps.count)

@@ -3,6 +3,9 @@
 /// Like NIOEmbedded, it is deterministic and stepped only by its callers: each method is one
 /// ioctl, returns what the kernel writes back, or throws the errno the kernel returns.
 public final class IOMMUFD {
+    private typealias InvolvedObject = Refusal.InvolvedObject
+    private typealias InvolvedValue = Refusal.InvolvedValue
+
     /// A slot of the object xarray (`ictx->objects`).
     enum Slot {
         /// Reserved by an ioctl that has not finished (`XA_ZERO_ENTRY` before finalize).
@@ -68,7 +71,9 @@ public final class IOMMUFD {
 
     /// `_iommufd_object_alloc`: the lowest free id in `[1, 2^31-1]`, held until finalized or aborted.
     func reserveID() throws(Refusal) -> ObjectID {
-        guard let id = freeIDs.take() else { throw .ENOSPC }
+        guard let id = freeIDs.take() else {
+            throw Refusal(.ENOSPC, .objectTableFull, values: [InvolvedValue("id", UInt64(ObjectID.maximum.rawValue), .limit)])
+        }
         slots[id] = .reserved
         return ObjectID(id)
     }
@@ -202,7 +207,7 @@ public final class IOMMUFD {
     public func destroy(id: UInt32) throws(Refusal) {
         beginMutation()
         let kind = try kind(id)
-        guard users(of: kind.object) == 1 else { throw .EBUSY }
+        guard users(of: kind.object) == 1 else { throw busy(kind) }
         switch kind {
         case .ioas(let ioas):
             removeAllAreas(of: ioas)
@@ -217,6 +222,29 @@ public final class IOMMUFD {
             break
         }
         release(kind.id)
+    }
+
+    /// EBUSY for an object something besides the table holds: every object with a reference
+    /// on it (for a device, the HWPTs its attachments hold it for), its open file, a device's
+    /// VFIO binding, and the users count they make.
+    private func busy(_ kind: ObjectKind) -> Refusal {
+        let object = kind.object, id = kind.id
+        let holders = (links.incoming[id] ?? []).filter { $0.holdsTarget && $0.from != id }.map(\.from)
+            + (links.outgoing[id] ?? []).filter(\.holdsSource).map(\.to)
+        var users: [InvolvedObject] = Set(holders).sorted().compactMap { holder in
+            guard case .object(let user, _)? = slots[holder.rawValue] else { return nil }
+            return InvolvedObject(user.object, .user)
+        }
+        var values = [InvolvedValue("users", UInt64(self.users(of: object)), .existing)]
+        // The file's own reference, counted while the descriptor is open.
+        for (fd, owner) in eventFiles.open where owner == id { values.append(InvolvedValue("fd", UInt64(fd), .user)) }
+        if case .device = kind {
+            // The binding: a selftest handle's, or else the VFIO device file's.
+            let handles = referrers(of: id, role: .device).filter { $0.type == .selftest }
+            if handles.isEmpty { values.append(InvolvedValue("VFIO binding", nil, .user)) }
+            users += handles.map { InvolvedObject($0, .user) }
+        }
+        return Refusal(.EBUSY, .destroyBusy, objects: [InvolvedObject(object, .requested)] + users, values: values)
     }
 }
 

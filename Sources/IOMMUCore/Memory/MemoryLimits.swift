@@ -204,10 +204,14 @@ public struct PinnedPageAccounting: Sendable, Equatable {
         case .none:
             break
         case .user:
-            guard let total = userLockedVM.checkedAdd(pages), total <= limit else { throw .ENOMEM }
+            guard let total = userLockedVM.checkedAdd(pages), total <= limit else {
+                throw .lockedVMLimit(pages, locked: ("user->locked_vm", userLockedVM), limit: limit)
+            }
             userLockedVM = total
         case .mm:
-            guard let total = mmLockedVM.checkedAdd(pages), total <= limit else { throw .ENOMEM }
+            guard let total = mmLockedVM.checkedAdd(pages), total <= limit else {
+                throw .lockedVMLimit(pages, locked: ("mm->locked_vm", mmLockedVM), limit: limit)
+            }
             mmLockedVM = total
         }
         pinnedVM &+= pages
