@@ -107,11 +107,11 @@ extension Refusal.Rule {
 }
 
 extension Refusal {
-    /// A domain `owner` made attached through `smmu`: another instance's (`rule`), or another
-    /// driver's.
-    static func otherSMMU(_ rule: Rule, owner: any IOMMUDriver, device smmu: ArmSMMUv3) -> Refusal {
+    /// A domain (or nest parent, `holder`) `owner` made, used through `smmu`: another
+    /// instance's (`rule`), or another driver's.
+    static func otherSMMU(_ rule: Rule, owner: any IOMMUDriver, of holder: String = "domain", device smmu: ArmSMMUv3) -> Refusal {
         guard owner is ArmSMMUv3 else { return .otherDriversDomain(owner, device: smmu) }
-        return Refusal(.EINVAL, rule, values: [.iommu(owner, .owner), .iommu(smmu, .requested)])
+        return Refusal(.EINVAL, rule, values: [.iommu(owner, of: holder, .owner), .iommu(smmu, of: "device", .requested)])
     }
 }
 
