@@ -40,7 +40,8 @@ struct RefusalDriverTests {
 
         func invalidate(_ viommu: VIOMMU, _ commands: [(UInt64, UInt64)]) -> InvalidationOutcome {
             let entries = commands.map { command in
-                UserBuffer(length: 16, bytes: IOMMUVIOMMUArmSMMUv3Invalidate([(IOMMUVIOMMUArmSMMUv3Invalidate.cmd, [command.0, command.1])]).raw.bytes)
+                let entry = IOMMUVIOMMUArmSMMUv3Invalidate([(IOMMUVIOMMUArmSMMUv3Invalidate.cmd, [command.0, command.1])])
+                return UserBuffer(length: 16, bytes: entry.raw.bytes)
             }
             return fd.hwptInvalidate(hwptID: viommu.id.rawValue, dataType: InvalidateDataType.armSMMUv3.rawValue, entryLength: 16,
                                      entryCount: UInt32(entries.count), entries: entries)
@@ -140,6 +141,17 @@ struct RefusalDriverTests {
         var fwb = ArmSMMUv3.Configuration()
         fwb.s2fwb = true
         _ = try SMMUNest(fwb, canWBS: false).viommu()
+    }
+
+    @Test func hardwareInfoOfAnotherDriversType() throws {
+        let nest = try SMMUNest()
+        let error = refusal {
+            try nest.fd.getHWInfo(flags: HWInfoFlags.inputType.rawValue, deviceID: nest.device.rawValue, dataLength: 0,
+                                  inDataType: HWInfoType.intelVTd.rawValue)
+        }
+        #expect(error?.errno == .EOPNOTSUPP)
+        #expect(error?.rule == .hardwareInfoType)
+        #expect(error?.values == [Value("in_data_type", UInt64(HWInfoType.intelVTd.rawValue), .requested)])
     }
 
     @Test func nestParentOnAStage1OnlySMMU() throws {

@@ -221,7 +221,9 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// `arm_vsmmu_init`: the parent must be this SMMU's; user data is ignored.
     public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32 {
-        guard parent.driver === self else { throw .otherSMMU(.armSMMUVIOMMUParentOtherInstance, owner: parent.driver, of: "nest parent", device: self) }
+        guard parent.driver === self else {
+            throw .otherSMMU(.armSMMUVIOMMUParentOtherInstance, owner: parent.driver, of: "nest parent", device: self)
+        }
         return 0
     }
 

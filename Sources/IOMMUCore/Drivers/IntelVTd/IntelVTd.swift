@@ -193,9 +193,9 @@ public final class IntelVTd: IOMMUDriver {
         guard flags.isSubset(of: .pasid) else { throw .unsupportedAllocationFlags(flags, valid: .pasid) }
         guard userData.type == HWPTDataType.vtdS1.rawValue else { throw .nestedDataType(userData.type) }
         guard parent.stage == .stage2, parent.nestParent, parent.driver is IntelVTd else {
+            let lacking = parent.nestParent ? [] : [InvolvedValue("IOMMU_HWPT_ALLOC_NEST_PARENT", nil, .flag)]
             throw Refusal(.EINVAL, .vtdNestedParent, values: [.iommu(parent.driver, of: "parent", .parent),
-                                                               InvolvedValue("parent \(parent.stage.rawValue)", nil, .parent)]
-                                                              + (parent.nestParent ? [] : [InvolvedValue("IOMMU_HWPT_ALLOC_NEST_PARENT", nil, .flag)]))
+                                                               InvolvedValue("parent \(parent.stage.rawValue)", nil, .parent)] + lacking)
         }
         let s1 = try userData.copy(IOMMUHWPTVTdS1.self)
         return NestedDomain(driver: self, parent: parent, configuration: .vtdS1(

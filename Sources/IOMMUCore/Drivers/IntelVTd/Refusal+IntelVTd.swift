@@ -36,7 +36,8 @@ extension Refusal.Rule {
         "paging_domain_compatible_second_stage.slts", "the domain is second-stage and the unit has no second-stage translation (ECAP.SLTS)")
     /// `paging_domain_compatible_second_stage`: `dmar_domain->domain.dirty_ops && !ssads_supported(iommu)`.
     public static let vtdAttachDirtyWithoutSSADS = Refusal.Rule(
-        "paging_domain_compatible_second_stage.ssads", "the domain tracks dirty pages and the unit has no second-stage access/dirty bits (ECAP.SLADS)")
+        "paging_domain_compatible_second_stage.ssads",
+        "the domain tracks dirty pages and the unit has no second-stage access/dirty bits (ECAP.SLADS)")
     /// `paging_domain_compatible_second_stage`: `dmar_domain->nested_parent && !nested_supported(iommu)`.
     public static let vtdAttachNestParentWithoutNesting = Refusal.Rule(
         "paging_domain_compatible_second_stage.nesting", "the domain is a nest parent and the unit cannot nest (ECAP.NEST)")
