@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(
             name: "ScenarioScriptTests",
             dependencies: ["ScenarioScript", "IOMMUCore", "TestSupport"],
+            // The transcripts are read beside the test's source (#filePath), not from the bundle.
+            exclude: ["Transcripts"],
             resources: [.copy("Scenarios")]
         ),
     ]

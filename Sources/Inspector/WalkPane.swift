@@ -91,9 +91,7 @@ public struct WalkPane: InspectorPane {
         let request = WalkModel.Request(generation: context.model.generation, device: deviceID, iova: iova ?? 0, pasid: pasid,
                               write: write, cold: cold)
         guard walk?.request != request else { return }
-        walk = WalkModel(request, device: device, reader: reader)
-        current = 0
-        list = ListState()
+        reset(WalkModel(request, device: device, reader: reader))
     }
 
     /// A faulting `translate` the results pane went to: its device, IOVA, PASID and access.
@@ -145,10 +143,13 @@ public struct WalkPane: InspectorPane {
         return true
     }
 
+    /// A new walk: step mode starts at the first fetch; the list selects the fetch that
+    /// faulted (the last one), so `y` copies the descriptor that matters.
     private mutating func reset(_ made: WalkModel) {
         walk = made
         current = 0
         list = ListState()
+        if case .fault = made.outcome, !made.steps.isEmpty { list.selected = made.steps.count - 1 }
     }
 
     /// The first mapped IOVA of the device's table (a guest stage-1 table when nested), found

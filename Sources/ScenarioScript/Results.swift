@@ -5,6 +5,9 @@ import Presentation
 public enum FieldValue: Equatable, Sendable {
     /// Object ids and counts: JSON integers.
     case integer(UInt64)
+    /// A field the kernel's log line prints in hex (AMD-Vi's `domain=0x%04x`, `flags=0x%04x`):
+    /// a JSON integer like an id, printed `0x` with `digits` digits in the text output.
+    case hexInteger(UInt64, digits: Int)
     /// Addresses, lengths, descriptors and other 64-bit quantities: `"0x..."`.
     case address(UInt64)
     /// `struct iommu_iova_range` lists.
@@ -19,7 +22,7 @@ public enum FieldValue: Equatable, Sendable {
 
     public static func == (a: FieldValue, b: FieldValue) -> Bool {
         switch (a, b) {
-        case let (.integer(x), .integer(y)), let (.address(x), .address(y)): x == y
+        case let (.integer(x), .integer(y)), let (.address(x), .address(y)), let (.hexInteger(x, _), .hexInteger(y, _)): x == y
         case let (.ranges(x), .ranges(y)): x == y
         case let (.words(x), .words(y)): x == y
         case let (.text(x), .text(y)): x == y
@@ -33,7 +36,7 @@ public enum FieldValue: Equatable, Sendable {
     /// The single integer it holds, when it holds one.
     var scalar: UInt64? {
         switch self {
-        case .integer(let value), .address(let value): value
+        case .integer(let value), .address(let value), .hexInteger(let value, _): value
         case .words(let words) where words.count == 1: words[0]
         default: nil
         }
@@ -41,7 +44,7 @@ public enum FieldValue: Equatable, Sendable {
 
     var json: String {
         switch self {
-        case .integer(let value): String(value)
+        case .integer(let value), .hexInteger(let value, _): String(value)
         case .address(let value): "\"\(value.hex)\""
         case .ranges(let ranges): "[" + ranges.map { "{\"start\":\"\($0.start.hex)\",\"last\":\"\($0.last.hex)\"}" }.joined(separator: ",") + "]"
         case .words(let words): "[" + words.map { "\"\($0.hex)\"" }.joined(separator: ",") + "]"
@@ -57,6 +60,7 @@ public enum FieldValue: Equatable, Sendable {
     public var display: String {
         switch self {
         case .integer(let value): String(value)
+        case .hexInteger(let value, let digits): FaultText.Value.hex(value, digits: digits).description
         case .address(let value): value.hex
         case .ranges(let ranges): ranges.isEmpty ? "(none)" : ranges.map(\.description).joined(separator: ",")
         case .words(let words): words.map(\.hex).joined(separator: ",")

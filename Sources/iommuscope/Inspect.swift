@@ -33,12 +33,11 @@ func printSteps(_ steps: [WalkStep], decoded: Bool) {
     }
 }
 
-/// "bound devices: 1 (nic0), 2 (nvme0)", the valid choices an error names (the first
-/// `limit` of them), or "there are no bound devices".
-func choices(_ what: String, _ items: [String], limit: Int = 16) -> String {
+/// "bound devices: 1 (nic0), 2 (nvme0)", the valid choices an error names in their order
+/// (those that fit in `width` columns, then `…+N`), or "there are no bound devices".
+func choices(_ what: String, _ items: [String], width: Int = 64) -> String {
     guard !items.isEmpty else { return "there are no \(what)" }
-    let more = items.count > limit ? ", and \(items.count - limit) more" : ""
-    return "\(what): " + items.prefix(limit).joined(separator: ", ") + more
+    return "\(what): " + Choices.listed(items, ordered: true, width: width)
 }
 
 struct Walk: ParsableCommand {

@@ -105,10 +105,10 @@ struct AMDViTranslationTests {
         #expect(deep.steps.count == levels)
         #expect(deep.output == 0xabcd_f678)
         #expect(setup.translation(top + 0x10)?.output == 0x3_0000_0010)
-        #expect(refusal {
-            guard levels < 6 else { throw Errno.ERANGE }
-            try setup.table.map(iova: 1 << UInt64(12 + 9 * levels), output: 0, length: 4096, prot: [.read])
-        }?.errno == .ERANGE)
+        // Six levels cover the whole 64-bit space: there is no IOVA above them to refuse.
+        if levels < 6 {
+            #expect(refusal { try setup.table.map(iova: 1 << UInt64(12 + 9 * levels), output: 0, length: 4096, prot: [.read]) }?.errno == .ERANGE)
+        }
     }
 
     /// Reference §7 item 9: not present → 0x0000 / 0x0020; write to IW = 0 → 0x0070; read of

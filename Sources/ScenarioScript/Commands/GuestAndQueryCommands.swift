@@ -57,7 +57,7 @@ public func translationResult(iova: UInt64, _ result: Result<Translation, Transl
             switch field.value {
             case .text(let text): (field.name, .text(text))
             case .bit(let set): (field.name, .integer(set ? 1 : 0))
-            case .hex(let value, _): (field.name, .integer(value))
+            case .hex(let value, let digits): (field.name, .hexInteger(value, digits: digits))
             }
         }
         return CommandResult(status: .fault, fields: [
