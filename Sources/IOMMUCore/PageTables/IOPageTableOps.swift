@@ -69,8 +69,8 @@ public final class FlatPageTable: IOPageTableOps {
     }
 
     public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Refusal) {
-        guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
-        if runs.intersects(range) { throw .EEXIST }
+        guard let range = IOVARange(start: iova, length: length) else { throw .mapRange(iova: iova, length: length) }
+        if runs.intersects(range) { throw .mapped(range, existing: mappings(in: range).first?.iova) }
         runs.insert(range, DomainMapping(iova: range, output: output, prot: prot))
     }
 

@@ -146,8 +146,11 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     /// mapping is disallowed on the domain which serves as the parent in a nested
     /// configuration"): both EINVAL.
     public func checkProt(_ prot: IOMMUProt) throws(Refusal) {
-        guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
-        if forceWriteable && !prot.contains(.write) { throw .EINVAL }
+        guard !prot.isDisjoint(with: [.read, .write]) else { throw .noAccess(prot) }
+        if forceWriteable && !prot.contains(.write) {
+            throw Refusal(.EINVAL, .pageTableReadOnlyNestParent, values: [Refusal.InvolvedValue("prot", UInt64(prot.rawValue), .requested),
+                                                                          Refusal.InvolvedValue("PT_FEAT_VTDSS_FORCE_WRITEABLE", nil, .flag)])
+        }
     }
 
     /// `vtdss_pt_iommu_set_prot` + `vtdss_pt_install_leaf_entry`: `pa | R? | W? | SNP? | PS`

@@ -173,7 +173,10 @@ extension AMDVi {
     /// no attachment for it: the host's domain is not an object of this machine.
     public func placeDeviceTableEntry(_ words: [UInt64], deviceID: UInt16, memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         let entry = try deviceTableBase(memory) + UInt64(deviceID) * AMDViDeviceTable.entrySize
-        do throws(BusError) { try memory.write64(entry, words: AMDViDeviceTable.Entry(words: words).words) } catch { throw .EFAULT }
+        do throws(BusError) { try memory.write64(entry, words: AMDViDeviceTable.Entry(words: words).words) } catch {
+            throw Refusal(.EFAULT, .amdViDeviceTableUnbacked, values: [Refusal.InvolvedValue("DTE address", entry, .requested),
+                                                                      Refusal.InvolvedValue("DeviceID", UInt64(deviceID), .requested)])
+        }
         configurationCache[deviceID] = nil
         return entry
     }

@@ -180,7 +180,7 @@ public enum SMMUv3 {
                                    leaf & SMMUv3.l1DescriptorPointerMask | SMMUv3.l1DescriptorValid)
             } catch {
                 memory.free(leaf)
-                throw .ENOMEM
+                throw .contextTableMemory(substream: ssid)
             }
             leaves[index] = leaf
             return leaf + offset

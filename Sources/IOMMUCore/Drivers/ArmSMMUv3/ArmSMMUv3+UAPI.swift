@@ -49,10 +49,13 @@ extension ArmSMMUv3 {
         case .tlbiNHVA?, .tlbiNHVAA?, .tlbiNHAll?, .tlbiNHASID?:
             converted.setVMID(vmid)
         case .atcInv?, .cfgiCD?, .cfgiCDAll?:
-            guard let vdevice = viommu.vdevices[UInt64(command.streamID)] else { throw .EIO }
+            guard let vdevice = viommu.vdevices[UInt64(command.streamID)] else {
+                throw Refusal(.EIO, .armSMMUCommandVSID, objects: [Refusal.InvolvedObject(viommu, .parent)],
+                              values: [.opcode(command), Refusal.InvolvedValue("vSID", UInt64(command.streamID), .requested)])
+            }
             converted.streamID = vdevice.device.platform.streamID
         case nil:
-            throw .EIO
+            throw Refusal(.EIO, .armSMMUCommandOpcode, values: [.opcode(command)])
         }
         return converted
     }
