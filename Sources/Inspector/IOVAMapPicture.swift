@@ -55,11 +55,11 @@ public struct IOVAMapPicture {
     }
 
     static let style = """
-        text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; fill: #1b1b1b; }
+        text { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; fill: #1b1b1b; }
         .title { font-size: 26px; font-weight: bold; }
         .subtitle { font-size: 16px; fill: #444444; }
         .heading { font-size: 16px; font-weight: bold; }
-        .mono { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14px; white-space: pre; }
+        .mono { font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 14px; white-space: pre; }
         .label { font-size: 14px; }
         .frame { fill: none; stroke: #888888; stroke-width: 1; }
         .page { fill: #ffffff; stroke: none; }

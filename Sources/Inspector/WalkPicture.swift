@@ -83,8 +83,9 @@ public struct WalkPicture {
     }
 
     /// The fetch list: the walk pane's step rows, each with its decoded fields under it
-    /// (`fields` true for those lines).
+    /// (`fields` true for those lines); none when nothing was fetched.
     var fetchLines: [(text: String, step: Int?, fields: Bool)] {
+        guard !walk.steps.isEmpty else { return [] }
         var lines: [(text: String, step: Int?, fields: Bool)] = [(WalkNarration.stepHeader, nil, false)]
         for (index, step) in walk.steps.enumerated() {
             lines.append((WalkNarration.stepText(index, walk, symbols: .ascii), index, false))
@@ -117,32 +118,32 @@ public struct WalkPicture {
             }
             lines += table.lines(indent: "  ")
         }
-        lines.append("")
-        lines += fetchLines.map(\.text)
+        let fetches = fetchLines
+        if !fetches.isEmpty { lines += [""] + fetches.map(\.text) }
         return lines.map { $0 + "\n" }.joined()
     }
 
     // MARK: SVG
 
     static let style = """
-        text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; fill: #1b1b1b; }
+        text { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; fill: #1b1b1b; }
         .title { font-size: 26px; font-weight: bold; }
         .subtitle { font-size: 17px; }
         .result { font-size: 17px; font-weight: bold; fill: #1e6b2e; }
         .fault-text { font-size: 17px; font-weight: bold; fill: #b71c1c; }
         .heading { font-size: 16px; font-weight: bold; }
-        .address { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 13px; fill: #555555; }
+        .address { font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 13px; fill: #555555; }
         .number { font-size: 22px; font-weight: bold; }
-        .word { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 11px; fill: #333333; }
-        .mono { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14px; white-space: pre; }
-        .mono-fault { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14px; white-space: pre; fill: #b71c1c; font-weight: bold; }
+        .word { font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 11px; fill: #333333; }
+        .mono { font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 14px; white-space: pre; }
+        .mono-fault { font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 14px; white-space: pre; fill: #b71c1c; font-weight: bold; }
         .stage1 { fill: #e2f1df; stroke: #3c8a3c; stroke-width: 1.5; }
         .stage2 { fill: #dfe9f6; stroke: #3a6ea5; stroke-width: 1.5; }
         .fault { fill: #fbdada; stroke: #c62828; stroke-width: 4; }
         .output { fill: #fff2cc; stroke: #b8860b; stroke-width: 1.5; }
         .empty { fill: #f7f7f7; stroke: #dddddd; stroke-width: 1; }
         .page { fill: #ffffff; }
-        .mono-dim { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 13px; white-space: pre; fill: #666666; }
+        .mono-dim { font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 13px; white-space: pre; fill: #666666; }
         .legend { font-size: 14px; fill: #444444; }
         """
 

@@ -82,10 +82,6 @@ public struct SVGWriter {
         }
     }
 
-    public mutating func line(x1: Int, y1: Int, x2: Int, y2: Int, class name: String) {
-        element("line", ["x1": "\(x1)", "y1": "\(y1)", "x2": "\(x2)", "y2": "\(y2)", "class": name])
-    }
-
     /// An SVG path (`d` in path syntax), e.g. an edge's curve.
     public mutating func path(_ d: String, class name: String) {
         element("path", ["d": d, "class": name])

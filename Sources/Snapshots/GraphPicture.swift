@@ -19,7 +19,7 @@ public struct GraphPicture {
         var style: String
     }
 
-    struct Link: Equatable {
+    struct Link {
         var from: String
         var to: String
         /// `attach`, `attach pasid 1`, `ioas`, `nest_parent`, `iommu`…
@@ -115,7 +115,7 @@ public struct GraphPicture {
     // MARK: SVG
 
     static let style = """
-        text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; fill: #1b1b1b; }
+        text { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; fill: #1b1b1b; }
         .title { font-size: 24px; font-weight: bold; }
         .rank { font-size: 14px; fill: #666666; }
         .label { font-size: 15px; font-weight: bold; }

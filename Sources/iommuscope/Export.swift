@@ -59,7 +59,7 @@ enum PictureFormat: String, EnumerableFlag {
 
     static func help(for value: PictureFormat) -> ArgumentHelp? {
         switch value {
-        case .txt: "Write text, for a bug report (the default)."
+        case .txt: "Write text, for a bug report."
         case .svg: "Draw a standalone SVG, for a slide."
         }
     }
