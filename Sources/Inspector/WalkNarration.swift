@@ -7,12 +7,12 @@ import TerminalUI
 enum WalkNarration {
     // MARK: Describing steps
 
-    /// What was walked: the device, `IOVA 0x…`, the access, the PASID, and the caches or the
-    /// walk's origin.
-    static func requestParts(_ walk: WalkModel) -> [String] {
+    /// What was walked: the device, `IOVA 0x…` (or `iova`, the pane's IOVA being edited), the
+    /// access, the PASID, and the caches or the walk's origin.
+    static func requestParts(_ walk: WalkModel, iova: String? = nil) -> [String] {
         let request = walk.request
-        return [walk.deviceName, "IOVA \(request.iova.hex)", request.write ? "write" : "read", request.pasid.map { "PASID \($0)" } ?? "no PASID",
-                walk.origin ?? (request.cold ? "cold" : "warm")]
+        return [walk.deviceName, iova ?? "IOVA \(request.iova.hex)", request.write ? "write" : "read",
+                request.pasid.map { "PASID \($0)" } ?? "no PASID", walk.origin ?? (request.cold ? "cold" : "warm")]
     }
 
     /// The lines under the request that say how the walk ended (a PA, a fault and where, why

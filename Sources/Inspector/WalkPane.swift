@@ -250,8 +250,7 @@ public struct WalkPane: InspectorPane {
 
     /// The walk's first lines: what was walked (device, IOVA, access, PASID, caches) and its outcome.
     private func headLines(_ walk: WalkModel, symbols: Symbols) -> [(text: String, role: String)] {
-        var controls = WalkNarration.requestParts(walk)
-        if let editing { controls[1] = "IOVA \(editing)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)" }
+        var controls = WalkNarration.requestParts(walk, iova: editing.map { "IOVA \($0)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)" })
         if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
         return [(controls.joined(separator: symbols.breadcrumb), "heading")] + WalkNarration.outcomeLines(walk, symbols: symbols)
     }

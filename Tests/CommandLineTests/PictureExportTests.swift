@@ -138,6 +138,16 @@ import Testing
         #expect(text.contains("FAULT at stage 1"))
     }
 
+    /// A stage-1 table at an IPA stage 2 does not map (0x80000000, for 0x12400000): the
+    /// stage-2 fetch that found no descriptor is the one marked, not a stage-1 one.
+    @Test func aStage2FaultMarksTheStage2Fetch() throws {
+        let elements = try SVGReader.read(try Self.export(["walk", Self.nested4K, "--dev", "1", "--iova", "0x12400000", "--svg"]))
+        let index = try #require(elements.firstIndex { $0.name == "g" && $0.attributes["class"] == "fetch faulting" })
+        let tooltip = elements.first { $0.name == "title" && $0.parent == index }?.text ?? ""
+        #expect(tooltip.hasPrefix("fetch 21: S2 L1 @ 0x104401010 = 0x0000000000000000 (invalid)"), "\(tooltip)")
+        #expect(elements.filter { $0.attributes["class"] == "fetch faulting" }.count == 1)
+    }
+
     /// A single-stage walk is one row of fetches ending in the PA.
     @Test func aSingleStageWalkIsOneRow() throws {
         // Line 9 attaches the device; line 14 unmaps everything.
