@@ -186,24 +186,23 @@ public struct WalkPicture {
                 }
                 for (index, row) in rows.enumerated() {
                     let top = y + 30 + index * (cellHeight + gap)
-                    svg.begin("g", ["class": "grid-row"])
-                    svg.element("title", [:], text: row.name)
-                    defer { svg.end() }
-                    svg.text(row.name, x: margin, y: top + 26, class: "heading")
-                    if let input = row.input { svg.text(input, x: margin, y: top + 46, class: "address") }
-                    for (column, step) in row.cells.enumerated() {
-                        let x = margin + labelWidth + column * (cellWidth + gap)
-                        let w = column == row.cells.count - 1 ? resultWidth : cellWidth
-                        if column == row.cells.count - 1, let result = row.result {
-                            svg.rect(x: x, y: top, width: w, height: cellHeight, class: "output")
-                            svg.text(result, x: x + w / 2, y: top + 37, class: "heading", anchor: "middle")
-                            continue
+                    svg.group(class: "grid-row", title: row.name) { svg in
+                        svg.text(row.name, x: margin, y: top + 26, class: "heading")
+                        if let input = row.input { svg.text(input, x: margin, y: top + 46, class: "address") }
+                        for (column, step) in row.cells.enumerated() {
+                            let x = margin + labelWidth + column * (cellWidth + gap)
+                            let w = column == row.cells.count - 1 ? resultWidth : cellWidth
+                            if column == row.cells.count - 1, let result = row.result {
+                                svg.rect(x: x, y: top, width: w, height: cellHeight, class: "output")
+                                svg.text(result, x: x + w / 2, y: top + 37, class: "heading", anchor: "middle")
+                                continue
+                            }
+                            guard let step else {
+                                svg.rect(x: x, y: top, width: w, height: cellHeight, class: "empty")
+                                continue
+                            }
+                            cell(&svg, step: step, x: x, y: top, width: w, height: cellHeight)
                         }
-                        guard let step else {
-                            svg.rect(x: x, y: top, width: w, height: cellHeight, class: "empty")
-                            continue
-                        }
-                        cell(&svg, step: step, x: x, y: top, width: w, height: cellHeight)
                     }
                 }
                 let legendY = y + 30 + rows.count * (cellHeight + gap) + 20
