@@ -3,7 +3,9 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import IOMMUCore
 import Testing
+@testable import Inspector
 @testable import iommuscope
 
 /// `iommuscope export graph|walk|iovamap`: each SVG parses as XML and carries the labels a
@@ -212,6 +214,30 @@ import Testing
         #expect(rows.contains { $0.attributes["class"] == "row swMSI" } && rows.contains { $0.attributes["class"] == "row hole" })
         let text = try Self.export(["iovamap", scenario, "--at", "9", "--ioas", "2"])
         #expect(text.contains("sw_msi of DEVICE 1"))
+    }
+
+    /// Every IOAS of every example, at every line: a well-formed map with a row per segment
+    /// of the pane's zoom 0, and every reservation listed.
+    @Test func everyExamplesIOVAMapsAreWellFormed() throws {
+        let examples = try FileManager.default.contentsOfDirectory(atPath: Self.repository.appendingPathComponent("Examples").path)
+            .filter { $0.hasSuffix(".iommu") }.sorted()
+        #expect(examples.count >= 5)
+        var maps = 0
+        for name in examples {
+            let timeline = try scenarioTimeline(Self.repository.appendingPathComponent("Examples/" + name).path, host: nil)
+            for position in 0...timeline.count {
+                timeline.move(to: position)
+                for ioas in ModelReader(timeline.session.iommufd).graph.ioases {
+                    let elements = try SVGReader.read(IOVAMapPicture(ioas: ioas, source: name).svg)
+                    let rows = elements.filter { $0.name == "g" && $0.attributes["class"]?.hasPrefix("row ") == true }
+                    #expect(rows.count == IOVAMap.segments(of: ioas).count, "\(name) at \(position)")
+                    let reserved = Self.texts(elements).filter { $0.hasPrefix("reserved ") }
+                    #expect(reserved.count == ioas.reservations.count, "\(name) at \(position)")
+                    maps += 1
+                }
+            }
+        }
+        #expect(maps > 100)
     }
 
     // MARK: Usage errors
