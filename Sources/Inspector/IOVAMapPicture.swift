@@ -74,20 +74,8 @@ public struct IOVAMapPicture {
         .hole { fill: #ffffff; }
         """
 
-    /// The CSS class of a kind (its case name).
-    static func cssClass(_ kind: IOVAKind) -> String {
-        switch kind {
-        case .hole: "hole"
-        case .allowed: "allowed"
-        case .outside: "outside"
-        case .reserved: "reserved"
-        case .direct: "direct"
-        case .msi: "msi"
-        case .swMSI: "swMSI"
-        case .partlyMapped: "partlyMapped"
-        case .mapped: "mapped"
-        }
-    }
+    /// The CSS class of a kind: its case name (`swMSI`, `partlyMapped`), one colour each.
+    static func cssClass(_ kind: IOVAKind) -> String { String(describing: kind) }
 
     /// The map as a standalone picture: a legend of kinds, one row per segment (its range and
     /// size, a bar of equal slices coloured by kind, the summary), and the list of ranges.
