@@ -29,15 +29,12 @@ public struct IOVAMapPicture {
     /// The ranges under the map: each as its text and kind.
     var ranges: [(text: String, kind: IOVAKind)] {
         var lines: [(text: String, kind: IOVAKind)] = []
-        var count = 0
         ioas.areas.forEach(intersecting: .all) { range, area in
-            count += 1
-            if count <= Self.listedAreas {
-                lines.append(("area \(range)  \(Units.size(of: range))  \(area.prot.shortDescription)  user_va \(area.userVA.hex)", .mapped))
-            }
-            return true
+            lines.append(("area \(range)  \(Units.size(of: range))  \(area.prot.shortDescription)  user_va \(area.userVA.hex)", .mapped))
+            return lines.count < Self.listedAreas
         }
-        if count > Self.listedAreas { lines.append(("and \(count - Self.listedAreas) more areas", .mapped)) }
+        let count = ioas.areas.count
+        if count > lines.count { lines.append(("and \(count - lines.count) more areas", .mapped)) }
         for reservation in ioas.reservations {
             lines.append(("reserved \(reservation.range)  \(Units.size(of: reservation.range))  \(ObjectText.owner(reservation.owner))",
                           IOVAKind(reservation.owner)))

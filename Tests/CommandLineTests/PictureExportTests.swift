@@ -24,9 +24,9 @@ import Testing
     static func export(_ arguments: [String]) throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("iommuscope-export-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
-        // The scenario (the second argument) by its path in the repository; the rest as given.
+        // The scenario (the second argument) by its path in the repository unless absolute; the rest as given.
         var arguments = arguments
-        if arguments.count > 1 { arguments[1] = repository.appendingPathComponent(arguments[1]).path }
+        if arguments.count > 1, !arguments[1].hasPrefix("/") { arguments[1] = repository.appendingPathComponent(arguments[1]).path }
         var command = try IOMMUScope.parseAsRoot(["export"] + arguments + ["-o", output])
         try command.run()
         return try String(contentsOfFile: output, encoding: .utf8)
@@ -238,6 +238,17 @@ import Testing
             }
         }
         #expect(maps > 100)
+    }
+
+    /// Past 32 areas the list counts the rest instead of listing them.
+    @Test func manyAreasAreCountedNotAllListed() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("iommuscope-areas-\(UUID().uuidString).iommu").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let maps = (0..<40).map { "ioas_map ioas_id=ioas user_va=buf length=4K iova=\(0x100000 + $0 * 0x2000) flags=fixed_iova|readable" }
+        try (["buf = mmap length=4K", "ioas = ioas_alloc"] + maps).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let text = try Self.export(["iovamap", path, "--ioas", "1"])
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("  area ") }.count == 32)
+        #expect(text.contains("\n  and 8 more areas\n"), "\(text)")
     }
 
     // MARK: Usage errors
