@@ -153,7 +153,8 @@ public struct GraphPicture {
             }
             tallest = max(tallest, members.count)
         }
-        let width = max(margin * 2 + ranks.count * (boxWidth + columnGap) - columnGap + 60, 640)
+        // Wide enough for the columns (and the arcs right of the last) and the title (24px bold).
+        let width = max(margin * 2 + ranks.count * (boxWidth + columnGap) - columnGap + 60, margin * 2 + title.count * 14, 640)
         let height = top + tallest * (boxHeight + rowGap) + margin
 
         var svg = SVGWriter(width: width, height: height, title: title, style: Self.style)
