@@ -53,7 +53,7 @@ let package = Package(
         // Parses the command line as the executable does (options and their validation).
         .testTarget(name: "CommandLineTests", dependencies: [
             "iommuscope", "Benchmarks", "Inspector", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], resources: [.copy("Pictures")]),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "TestSupport"],
                     resources: [.copy("Frames")]),
         // Also runs the `snapshot` and `diff` subcommands: depending on the executable makes swift test build it.
