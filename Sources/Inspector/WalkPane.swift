@@ -34,6 +34,8 @@ public struct WalkPane: InspectorPane {
     /// Why a host item has no walk (a kernel domain without a table).
     private var absence: String?
     private var walk: WalkModel?
+    /// The stale IOTLB entry the walked transaction hits, checked when the walk is made.
+    private var stale: StaleFlag?
     /// The tree's selection when a result's DMA was revealed: the walk keeps that DMA, even on
     /// a host item, until the tree moves.
     private var revealedAt: (selection: ObjectID?, host: HostItem?)?
@@ -92,8 +94,28 @@ public struct WalkPane: InspectorPane {
                               write: write, cold: cold)
         guard walk?.request != request else { return }
         walk = WalkModel(request, device: device, reader: reader)
+        stale = Self.staleFlag(request, device: device.id, reader: reader, model: context.model)
         current = 0
         list = ListState()
+    }
+
+    /// The stale IOTLB entry (`ModelView.staleIOTLB`) the transaction hits, against a walk of
+    /// the tables past the caches at its IOVA; nil when none covers it or they agree there.
+    private static func staleFlag(_ request: WalkModel.Request, device: ObjectID, reader: ModelReader, model: ModelView) -> StaleFlag? {
+        guard let entry = StaleFlag.entry(in: model.staleIOTLB, device: request.device, pasid: request.pasid, iova: request.iova),
+              let cached = StaleFlag.cached(entry, at: request.iova) else { return nil }
+        let access: AccessRights = request.write ? .write : .read
+        let table: String
+        switch try? reader.probe(deviceID: device, iova: request.iova, pasid: request.pasid, access: access, caches: .bypass) {
+        case .success(let fresh)?:
+            guard fresh.output != cached || fresh.rights.shortDescription != entry.rights else { return nil }
+            table = fresh.output.hex
+        case .failure(let fault)?:
+            table = "fault: \(FaultText.reason(fault)) at stage \(fault.stage.number) level \(fault.level)"
+        case nil:
+            return nil
+        }
+        return StaleFlag(iova: request.iova, cached: cached, table: table)
     }
 
     /// A faulting `translate` the results pane went to: its device, IOVA, PASID and access.
@@ -147,6 +169,7 @@ public struct WalkPane: InspectorPane {
 
     private mutating func reset(_ made: WalkModel) {
         walk = made
+        stale = nil
         current = 0
         list = ListState()
     }
@@ -252,7 +275,9 @@ public struct WalkPane: InspectorPane {
     private func headLines(_ walk: WalkModel, symbols: Symbols) -> [(text: String, role: String)] {
         var controls = WalkNarration.requestParts(walk, iova: editing.map { "IOVA \($0)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)" })
         if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
-        return [(controls.joined(separator: symbols.breadcrumb), "heading")] + WalkNarration.outcomeLines(walk, symbols: symbols)
+        var lines = [(controls.joined(separator: symbols.breadcrumb), "heading")] + WalkNarration.outcomeLines(walk, symbols: symbols)
+        if let stale { lines.append((stale.text(symbols), "stale")) }
+        return lines
     }
 
     /// The walk as `S` saves it: the lines on screen with every fetch, or JSON (`json`).
