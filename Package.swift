@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "TerminalUI", dependencies: ["CNcurses", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The inspector's views and key map: draws the core's answers, makes no curses calls.
         // Its themes are compiled in (EmbeddedThemes.swift, generated from the top-level Themes/).
-        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport"]),
+        .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport", "Snapshots"]),
         // The `bench` rigs: each validates its parameters and prints its figures.
         .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector", "HostImport"]),
         .executableTarget(
@@ -53,8 +53,9 @@ let package = Package(
         // Parses the command line as the executable does (options and their validation).
         .testTarget(name: "CommandLineTests", dependencies: [
             "iommuscope", "Benchmarks", "Inspector", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "TestSupport"],
+        ], resources: [.copy("Pictures")]),
+        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "TerminalUI", "ScenarioScript", "HostImport", "IOMMUCore", "Snapshots",
+                                                      "TestSupport"],
                     resources: [.copy("Frames")]),
         // Also runs the `snapshot` and `diff` subcommands: depending on the executable makes swift test build it.
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ScenarioScript", "IOMMUCore", "iommuscope"]),

@@ -164,6 +164,7 @@ public struct TUIBenchmark {
         case .faults: "faults"
         case .timeline: "timeline"
         case .results: "results"
+        case .diff: "diff"
         }
     }
 

@@ -26,6 +26,7 @@ status_bar = { fg = "black", bg = "white" }
 overlay = { fg = "default", bg = "black" }
 warning = { fg = "yellow", bold = true }
 fault = { fg = "red", bold = true }
+stale = { fg = "black", bg = "red", bold = true }
 changed = { fg = "yellow", bold = true }
 stage1 = { fg = "green" }
 stage2 = { fg = "magenta" }
@@ -63,6 +64,7 @@ status_bar = { fg = "#000000", bg = "#ffffff", bold = true }
 overlay = { fg = "#ffffff", bg = "#000000" }
 warning = { fg = "bright-yellow", bg = "#000000", bold = true }
 fault = { fg = "bright-red", bg = "#000000", bold = true, underline = true }
+stale = { fg = "#000000", bg = "bright-red", bold = true }
 changed = { fg = "bright-yellow", bg = "#000000", bold = true }
 stage1 = { fg = "bright-green", bg = "#000000", bold = true }
 stage2 = { fg = "bright-magenta", bg = "#000000", bold = true }
@@ -98,6 +100,7 @@ status_bar = { fg = "black", bg = "252" }
 overlay = { fg = "black", bg = "255" }
 warning = { fg = "#af5f00", bold = true }
 fault = { fg = "red", bold = true }
+stale = { fg = "white", bg = "red", bold = true }
 changed = { fg = "#af5f00", bold = true }
 stage1 = { fg = "#005f00" }
 stage2 = { fg = "#5f005f" }
@@ -133,6 +136,7 @@ status_bar = { reverse = true }
 overlay = {}
 warning = { bold = true }
 fault = { bold = true, underline = true }
+stale = { reverse = true, bold = true, underline = true }
 changed = { bold = true }
 stage1 = {}
 stage2 = { underline = true }

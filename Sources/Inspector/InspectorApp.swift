@@ -81,7 +81,7 @@ public final class InspectorApp {
         self.model = model
         self.theme = theme
         self.symbols = symbols
-        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane(), TimelinePane(), ResultsPane()]
+        var right: [any InspectorPane] = [DetailsPane(), PageTablePane(), WalkPane(), IOVAMapPane(), TimelinePane(), ResultsPane(), DiffPane()]
         if !model.faults.isEmpty { right.append(FaultsPane()) }
         panes = Dictionary(uniqueKeysWithValues: right.map { ($0.kind, $0) })
     }
@@ -161,14 +161,12 @@ public final class InspectorApp {
         TabStrip(kinds: PaneKind.allCases.dropFirst().filter { panes[$0] != nil }, shown: main, width: width, symbols: symbols)
     }
 
-    /// Where the model is, by the source's own line numbers and by the count of source lines
-    /// applied: `trace line 12 (9/11)` (the state after trace line 12, the 9th of 11 events),
-    /// `before trace line 4 (0/11)` at the start.
-    private var positionText: String {
-        let timeline = model.view.timeline
-        let count = "(\(timeline.position)/\(timeline.count))"
-        if timeline.position > 0 { return "\(timeline.unit) \(timeline.source(timeline.position - 1).line) \(count)" }
-        return timeline.count > 0 ? "before \(timeline.unit) \(timeline.source(0).line) \(count)" : "\(timeline.unit)s \(count)"
+    /// Where the model is (`TimelineView.describe`): `trace line 12 (9/11)`.
+    private var positionText: String { model.view.timeline.describe(position: model.position) }
+
+    /// The `m` mark as the status line names it, empty without one.
+    private var markText: String {
+        model.mark.map { "marked " + model.view.timeline.describe(position: $0.position) } ?? ""
     }
 
     private func drawTitle(_ buffer: inout CellBuffer, _ area: Rect) {
@@ -201,6 +199,7 @@ public final class InspectorApp {
             (key(.copy), "copy")] + (focus == .walk ? [(key(.saveWalk), "save walk")] : []) + [
             (key(.switchFocus), "focus"), (paneKeys, "panes"), (key(.narrowTree) + " " + key(.widenTree), "tree"),
             (key(.command), "command"), (key(.search), "search"), (key(.stepBack) + " " + key(.stepForward), "step"),
+            (key(.mark), model.mark?.position == model.position ? "unmark" : "mark"),
             (key(.saveCommands), "save"), (key(.quit), "quit")]
         return [(key(.help), "help"), (key(.maximise), layout.zoomed ? "restore" : "maximise")] + (pane?.statusHints ?? []) + global
     }
@@ -215,7 +214,7 @@ public final class InspectorApp {
         case .search(let line): drawLine(&buffer, area, prompt: "/", line); return
         case .save(let target, let line): drawLine(&buffer, area, prompt: target.prompt, line); return
         case .overwrite(let path, _): text = "overwrite \(terminalSafe(path))? y/n"
-        default: text = terminalSafe(message)
+        default: text = [markText, terminalSafe(message)].filter { !$0.isEmpty }.joined(separator: "  ")
         }
         switch mode {
         case .normal, .help: drawHints(&buffer, area, message: text, style: theme["status_bar"])
@@ -264,6 +263,8 @@ public final class InspectorApp {
             ("\(keys(.command)) then Tab", "complete the word; again: list the choices; then Tab / Shift-Tab cycle through them"),
             ("\(keys(.stepBack)) \(keys(.stepForward))  \(keys(.stepFirst)) \(keys(.stepLast))",
              "step the timeline (7) back/forward one line, to the start/end"),
+            (keys(.mark), "mark the position the model is at (again there: clear the mark); the diff (9) shows what changed "
+             + "from the mark to where the model is, stale IOTLB entries included"),
             ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
             (keys(.copy), "copy the selection (address, descriptor, row) to the clipboard (OSC 52)"),
             ("\(keys(.saveCommands)) / \(keys(.saveWalk)) in 4", "save the : commands run as a scenario / the walk as text (JSON for .json); over a file, y overwrites"),
@@ -274,6 +275,7 @@ public final class InspectorApp {
             ("\(symbols.expanded) \(symbols.collapsed) \(symbols.leaf)", "tree: expanded, collapsed, no children"),
             (symbols.changed, "tree: changed by the last step or command (in the changed style)"),
             (symbols.arrow, "tree and details: an edge to another object (Enter follows it in the details)"),
+            (symbols.stale, "walk, page table and diff: a stale IOTLB entry, whose cached translation a fresh walk of the tables contradicts"),
             ("S1 Ln, S2 Ln", "walk grid: a row per stage-1 level (and the CD pointer, the output), a column per stage-2 "
              + "level; a cell is the descriptor (hex) that fetch read, the selected fetch highlighted"),
             (symbols.leaf, "walk grid: no fetch there (or not yet, in step mode)"),
@@ -427,6 +429,9 @@ public final class InspectorApp {
         case .stepForward: step(to: model.position + 1)
         case .stepFirst: step(to: 0)
         case .stepLast: step(to: model.view.timeline.count)
+        case .mark:
+            message = model.toggleMark() ? "\(keyMap.hint(.pane(.diff), symbols: symbols)) shows what changed from here"
+                : "mark cleared"
         case .copy: yank()
         case .saveCommands: mode = .save(.commands, LineEditor("session.iommu"))
         case .saveWalk:

@@ -1,6 +1,7 @@
 import HostImport
 import IOMMUCore
 import ScenarioScript
+import Snapshots
 
 /// The model as a timeline over the live core: the source lines (a scenario's command lines,
 /// a trace's events) and how many of them have run. Every view shows the state after exactly
@@ -29,6 +30,17 @@ public final class InspectorModel {
     public let faults: [FaultExplanation]
     /// The host's tables as rebuilt in the live machine's memory, with what stayed unknown.
     public let hostTables: TableRebuildReport
+    /// The timeline position the user marked (`m`) and the state there, taken when it was
+    /// marked: the diff pane compares the model with it.
+    public private(set) var mark: (position: Int, snapshot: ModelSnapshot)?
+    /// The stale IOTLB entries of the current state, checked when a view first asks in a
+    /// generation (the walk and page-table views flag them).
+    private var stale: (generation: Int, entries: [ModelSnapshot.IOTLBEntry])?
+    /// What changed from the mark to the current state, made when a view first asks after the
+    /// mark or the model changed.
+    private var diff: (position: Int, generation: Int, diff: SnapshotDiff)?
+    /// How many diffs were made: one per mark and model change a view asked about.
+    public private(set) var diffsMade = 0
 
     private init(timeline: Timeline, unit: String, title: String, host: HostInspection?, hostTables: TableRebuildReport,
                  faults: [FaultExplanation]) {
@@ -98,9 +110,44 @@ public final class InspectorModel {
     /// Runs a typed command against the live model, after the current position, as a new
     /// source line (later lines of the timeline are dropped, as in an editor's undo history).
     public func run(command text: String) -> Result<LineReport, ScenarioParseErrors>? {
+        let typedAt = timeline.position
         let result = timeline.run(command: text)
-        if case .success? = result { noteChanges() }
+        if case .success? = result {
+            // The lines after the position were dropped: a mark among them names no state now.
+            if let mark, mark.position > typedAt { self.mark = nil }
+            noteChanges()
+        }
         return result
+    }
+
+    /// Marks the current position (the state now is what the diff pane compares with), or
+    /// clears the mark when it is this position already; true when a mark is set.
+    @discardableResult
+    public func toggleMark() -> Bool {
+        if mark?.position == timeline.position {
+            mark = nil
+            return false
+        }
+        mark = (timeline.position, ModelSnapshot(session: timeline.session))
+        return true
+    }
+
+    /// The IOTLB entries a fresh walk contradicts now (`ModelSnapshot.cacheEntries`).
+    private func staleIOTLB() -> [ModelSnapshot.IOTLBEntry] {
+        if let stale, stale.generation == generation { return stale.entries }
+        let entries = ModelSnapshot.cacheEntries(of: timeline.session).iotlb.filter(\.stale)
+        stale = (generation, entries)
+        return entries
+    }
+
+    /// What changed from the marked state to the current one; nil without a mark.
+    private func markDiff() -> SnapshotDiff? {
+        guard let mark else { return nil }
+        if let diff, diff.position == mark.position, diff.generation == generation { return diff.diff }
+        let made = SnapshotDiff(from: mark.snapshot, to: ModelSnapshot(session: timeline.session))
+        diff = (mark.position, generation, made)
+        diffsMade += 1
+        return made
     }
 
     /// The completion at `cursor` of a `:` line being typed (the grammar's names and the names
@@ -115,7 +162,8 @@ public final class InspectorModel {
     /// What views see of the model now: its read-only face.
     public var view: ModelView {
         ModelView(reader: reader, graph: graph, changes: changes, generation: generation, host: hostView, faults: faults,
-                  timeline: TimelineView(timeline: timeline, unit: unit))
+                  timeline: TimelineView(timeline: timeline, unit: unit), mark: mark?.position,
+                  staleEntries: { [unowned self] in self.staleIOTLB() }, diffFromMark: { [unowned self] in self.markDiff() })
     }
 
     /// The host as views see it, reading the live machine's memory and nothing that writes it.
@@ -200,4 +248,15 @@ public struct ModelView {
     public let faults: [FaultExplanation]
     /// The source lines and where the model is among them.
     public let timeline: TimelineView
+    /// The position marked with `m`, nil when none is.
+    public let mark: Int?
+    fileprivate let staleEntries: () -> [ModelSnapshot.IOTLBEntry]
+    fileprivate let diffFromMark: () -> SnapshotDiff?
+
+    /// The IOTLB entries of the state now that a fresh walk contradicts (`CacheReader`'s
+    /// check): checked once per model generation, when first asked.
+    public var staleIOTLB: [ModelSnapshot.IOTLBEntry] { staleEntries() }
+    /// What changed from the marked state to the state now (stale cache entries included);
+    /// nil without a mark. Made once per mark and model generation, when first asked.
+    public var diffFromMarkedState: SnapshotDiff? { diffFromMark() }
 }

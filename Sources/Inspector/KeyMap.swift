@@ -9,12 +9,14 @@ public enum InspectorAction: Hashable, Sendable {
     case pane(PaneKind)
     case command, search, searchNext, searchPrevious
     case stepBack, stepForward, stepFirst, stepLast
+    /// Mark the timeline position the diff pane compares with (again on it: clear the mark).
+    case mark
     case copy, saveCommands, saveWalk, mouseCapture
 
     /// In the order the help and `--dump-keymap` list them.
     public static let allCases: [InspectorAction] = [.quit, .help, .switchFocus] + PaneKind.allCases.map(Self.pane)
         + [.maximise, .narrowTree, .widenTree, .command, .search, .searchNext, .searchPrevious,
-           .stepBack, .stepForward, .stepFirst, .stepLast, .copy, .saveCommands, .saveWalk, .mouseCapture]
+           .stepBack, .stepForward, .stepFirst, .stepLast, .mark, .copy, .saveCommands, .saveWalk, .mouseCapture]
 
     /// The name in `keys.toml`.
     public var name: String {
@@ -34,6 +36,7 @@ public enum InspectorAction: Hashable, Sendable {
         case .stepForward: "step_forward"
         case .stepFirst: "step_first"
         case .stepLast: "step_last"
+        case .mark: "mark"
         case .copy: "copy"
         case .saveCommands: "save_commands"
         case .saveWalk: "save_walk"
@@ -64,6 +67,7 @@ public enum InspectorAction: Hashable, Sendable {
         case .stepForward: [.character("]")]
         case .stepFirst: [.character("{")]
         case .stepLast: [.character("}")]
+        case .mark: [.character("m")]
         case .copy: [.character("y")]
         case .saveCommands: [.character("W")]
         case .saveWalk: [.character("S")]

@@ -93,6 +93,20 @@ public struct PageTablePane: InspectorPane {
         return (source.display(start), source.display(end))
     }
 
+    /// The stale IOTLB entry a row's input range meets (`StaleFlag.row`), for a HWPT's table.
+    private func stale(_ row: Row, _ source: PageTableSource, _ frame: Frame, model: ModelView) -> StaleFlag? {
+        guard let hwpt = source.hwpt else { return nil }
+        let first: Int, last: Int
+        switch row {
+        case .entry(let index): (first, last) = (index, index)
+        case .empty(let start, let end): (first, last) = (start, end)
+        case .unknown: return nil
+        }
+        let span = source.format.entrySpan(level: frame.level)
+        let start = frame.base &+ UInt64(first) &* span
+        return StaleFlag.row(IOVARange(start: start, last: frame.base &+ UInt64(last) &* span &+ (span &- 1)), hwpt: hwpt, model: model)
+    }
+
     /// Column widths of a table's rows: index, entry address.
     private func widths(_ frame: Frame) -> (index: Int, address: Int) {
         (TableText.index(0, count: frame.entries).count + 2, (frame.table &+ UInt64(frame.entries) * 8).hex.count + 2)
@@ -232,6 +246,10 @@ public struct PageTablePane: InspectorPane {
             if !needle.isEmpty, TableText.parseAddress(needle) == nil, text.lowercased().contains(needle) { role = "match" }
             let y = area.y + 3 + offset
             buffer.put(Widgets.fit(text, width: area.width, symbols: symbols), x: area.x, y: y, style: theme[role])
+            if stale(row, source, frame, model: context.model) != nil {
+                let tag = " \(symbols.stale) stale IOTLB "
+                buffer.put(tag, x: max(area.x, area.maxX - CellBuffer.width(of: tag)), y: y, style: theme["stale"], clip: area)
+            }
             if index == list.selected {
                 buffer.restyle(Rect(x: area.x, y: y, width: area.width, height: 1)) {
                     $0 = context.focused ? theme["selection"] : theme["selection_unfocused"]
@@ -243,10 +261,13 @@ public struct PageTablePane: InspectorPane {
         line(String(repeating: symbols.horizontal, count: area.width), top, "border")
         guard all.indices.contains(list.selected) else { return }
         let detail = details(of: all[list.selected], source, frame, symbols: symbols, reader: context.reader)
+        // A stale entry's flag first: what the IOTLB still says against what the table says.
+        let flag = stale(all[list.selected], source, frame, model: context.model)
+            .map { TableText.wrap($0.text(symbols).split(separator: " ").map(String.init), width: area.width, separator: " ") } ?? []
         let headLines = TableText.wrap(detail.head, width: area.width, separator: " ")
-        let lines = headLines + TableText.wrap(detail.fields, width: area.width)
+        let lines = flag + headLines + TableText.wrap(detail.fields, width: area.width)
         for (offset, text) in lines.prefix(stripHeight - 1).enumerated() {
-            line(text, top + 1 + offset, offset < headLines.count ? "text" : "dim")
+            line(text, top + 1 + offset, offset < flag.count ? "stale" : offset < flag.count + headLines.count ? "text" : "dim")
         }
     }
 

@@ -30,6 +30,9 @@ struct PageTableSource {
     /// Input ranges whose entries are unknown (a host table the dumps did not cover): an
     /// empty entry there is not known to be empty.
     var unknown: [IOVARange] = []
+    /// The HWPT whose table this is (a nested HWPT for its guest table); nil for a host's
+    /// kernel table. The devices attached to it are those whose IOTLB entries it may contradict.
+    var hwpt: ObjectID? = nil
 
     /// Whether any of `range` is unknown.
     func isUnknown(_ range: IOVARange) -> Bool { unknown.contains { $0.intersects(range) } }
@@ -159,7 +162,8 @@ enum PageTableSources {
             }
             return .table(PageTableSource(title: "HWPT \(paging.id)", key: "hwpt:\(paging.id):\(table.root)", format: table.format,
                                           read: { reader.descriptor(of: table, at: $0) }, root: table.root,
-                                          stage: paging.domain.stage.translationStage, space: "PA", guestIOAS: nil, note: nil))
+                                          stage: paging.domain.stage.translationStage, space: "PA", guestIOAS: nil, note: nil,
+                                          hwpt: paging.id))
         case let nested as HWPTNested:
             return guestStage1(of: nested, reader: reader)
         default:
@@ -176,7 +180,7 @@ enum PageTableSources {
                 : table.contextDescriptor.map { "CD @ GPA \($0.address.hex) ASID \($0.asid)" }
             return .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(table.root)", format: table.format,
                                           read: { reader.guestWord(at: $0, in: ioas) }, root: table.root, stage: .stage1, space: "GPA",
-                                          guestIOAS: ioas, note: note))
+                                          guestIOAS: ioas, note: note, hwpt: nested.id))
         case .failure(.selftest):
             return .none("HWPT \(nested.id) is a selftest nested domain: an IOTLB array, no table.")
         case .failure(.streamTableEntryInvalid):

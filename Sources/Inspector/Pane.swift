@@ -61,6 +61,8 @@ public enum PaneKind: Int, CaseIterable, Sendable {
     case timeline = 7
     /// What went wrong: failed lines, faults, disagreements, logged faults; there for every model.
     case results = 8
+    /// What changed from the marked timeline position (`m`) to the model now; there for every model.
+    case diff = 9
 
     public var title: String {
         switch self {
@@ -72,6 +74,7 @@ public enum PaneKind: Int, CaseIterable, Sendable {
         case .faults: "Faults"
         case .timeline: "Timeline"
         case .results: "Results"
+        case .diff: "Diff"
         }
     }
 }

@@ -79,6 +79,7 @@ extension PaneKind {
         case .faults: "flt"
         case .timeline: "time"
         case .results: "res"
+        case .diff: "diff"
         }
     }
 }

@@ -12,7 +12,7 @@ public enum InspectorThemes {
     public static let roles = [
         "background", "text", "dim", "heading", "link", "match", "selection", "selection_unfocused",
         "border", "border_focused", "title", "title_focused", "title_bar", "status_bar", "overlay",
-        "warning", "fault", "changed", "stage1", "stage2",
+        "warning", "fault", "stale", "changed", "stage1", "stage2",
         "mapped", "reserved", "sw_msi", "msi", "direct", "outside", "allowed", "hole",
     ]
 

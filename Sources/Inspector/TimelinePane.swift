@@ -6,8 +6,10 @@ import TerminalUI
 /// line number, a status glyph and its text, and a marker row where the model is, between the
 /// lines applied and the lines not yet applied. The selected line's commands with their
 /// statuses, its note, what it observed and the model's verdict show in a block below.
-/// Enter moves the model to just after the selected line; `m`/`M` go to the next/previous mark
-/// and `#` to a line by its number. Every step of the model selects the line it applied last.
+/// Enter moves the model to just after the selected line; `e`/`E` go to the next/previous mark
+/// (a failed expectation or a disagreement) and `#` to a line by its number. Every step of the
+/// model selects the line it applied last. The position marked with `m` (the diff pane's) is
+/// tagged on the line it follows and named in the heading.
 ///
 /// It draws only the rows on screen: every question to the timeline is about one line (or
 /// the next mark), so a million-line timeline costs what a ten-line one does.
@@ -28,7 +30,8 @@ public struct TimelinePane: InspectorPane {
     public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("\(symbols.upDownKeys) j k PgUp PgDn g G", "select a source line (its commands, note and verdict show below)"),
          ("Enter", "move the model to just after the selected line"),
-         ("m / M", "jump to the next / previous mark: a failed expectation or a disagreement"),
+         ("e / E", "jump to the next / previous mark: a failed expectation or a disagreement"),
+         ("m", "mark the position the model is at (tagged \(Self.markTag(symbols)) on the line it follows); the diff (9) compares with it"),
          ("# NUMBER Enter", "jump to the line numbered NUMBER in its file (Esc cancels)"),
          ("/ TEXT", "find a source line by its text"), ("click", "select a row"),
          ([RowStatus.passed, .failed, .disagrees, .agrees, .notComparable, .notReplayed].map { $0.glyph(symbols) }.joined(separator: " "),
@@ -72,6 +75,9 @@ public struct TimelinePane: InspectorPane {
             }
         }
     }
+
+    /// The tag at the right of the line the `m` mark follows.
+    static func markTag(_ symbols: Symbols) -> String { "\(symbols.backArrow) mark" }
 
     /// The list's row `row`: a source line's index, or nil for the marker row.
     static func source(atRow row: Int, position: Int) -> Int? {
@@ -143,7 +149,7 @@ public struct TimelinePane: InspectorPane {
             line("go to line: " + jumping + symbols.cursor + "  (Enter jumps, Esc cancels)", 0, "heading")
         } else {
             line(Units.count(timeline.count, timeline.unit) + ", " + Units.count(timeline.markCount, "mark")
-                 + "   Enter: go here  ? keys", 0, "heading")
+                 + (context.model.mark.map { ", m: " + timeline.describe(position: $0) } ?? "") + "   Enter: go here  ? keys", 0, "heading")
         }
         let digits = timeline.count > 0 ? max(3, String(timeline.source(timeline.count - 1).line).count) : 3
         let needle = context.search?.lowercased() ?? ""
@@ -157,6 +163,10 @@ public struct TimelinePane: InspectorPane {
                 if !needle.isEmpty, text.lowercased().contains(needle) { role = "match" }
                 line(String(repeating: " ", count: max(0, digits - number.count)) + number + "   " + text, y, role)
                 buffer.put(status.glyph(symbols), x: area.x + digits + 1, y: area.y + y, style: theme[status.role], clip: area)
+                if context.model.mark == index + 1 {
+                    let tag = " " + Self.markTag(symbols) + " "
+                    buffer.put(tag, x: max(area.x, area.maxX - CellBuffer.width(of: tag)), y: area.y + y, style: theme["heading"], clip: area)
+                }
             } else {
                 let label = " \(symbols.collapsed) the model: \(timeline.position) of \(timeline.count) applied "
                 line(String(repeating: symbols.horizontal, count: digits) + label
@@ -265,8 +275,8 @@ public struct TimelinePane: InspectorPane {
         case .enter:
             guard let index = selectedSource(timeline) else { return .message("the model is here: select a line to go after it") }
             return go(to: index, timeline)
-        case .character("m"), .character("M"):
-            let forward = key == .character("m")
+        case .character("e"), .character("E"):
+            let forward = key == .character("e")
             // From the marker row, the next mark is the first line not applied, the previous the last applied.
             let from = selectedSource(timeline) ?? (forward ? timeline.position - 1 : timeline.position)
             guard let mark = timeline.nextMark(after: from, forward: forward) else {
@@ -296,6 +306,18 @@ public struct TimelinePane: InspectorPane {
         guard row >= 1, row < 1 + listHeight, target <= timeline.count else { return .none }
         list.select(target, count: timeline.count + 1, height: listHeight)
         return .none
+    }
+}
+
+extension TimelineView {
+    /// A position by the source's own line numbers and by the count of source lines applied:
+    /// `trace line 12 (9/11)` (the state after trace line 12, the 9th of 11 events),
+    /// `before trace line 4 (0/11)` at the start.
+    func describe(position: Int) -> String {
+        let position = min(max(0, position), count)
+        let applied = "(\(position)/\(count))"
+        if position > 0 { return "\(unit) \(source(position - 1).line) \(applied)" }
+        return count > 0 ? "before \(unit) \(source(0).line) \(applied)" : "\(unit)s \(applied)"
     }
 }
 

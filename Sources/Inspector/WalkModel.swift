@@ -43,6 +43,16 @@ struct WalkModel {
         var stage1Step: Int?
         /// The IPA (GPA) stage 2 resolves in this row.
         var input: UInt64?
+
+        /// The row's label: `CD ptr`, `S1 L0`, `S2`, `output`.
+        var name: String {
+            switch role {
+            case .configuration: "CD ptr"
+            case .stage1(let level): "S1 L\(level)"
+            case .stage2Only: "S2"
+            case .output: "output"
+            }
+        }
     }
 
     var request: Request

@@ -7,6 +7,58 @@ import TerminalUI
 enum WalkNarration {
     // MARK: Describing steps
 
+    /// What was walked: the device, `IOVA 0x…` (or `iova`, the pane's IOVA being edited), the
+    /// access, the PASID, and the caches or the walk's origin.
+    static func requestParts(_ walk: WalkModel, iova: String? = nil) -> [String] {
+        let request = walk.request
+        return [walk.deviceName, iova ?? "IOVA \(request.iova.hex)", request.write ? "write" : "read",
+                request.pasid.map { "PASID \($0)" } ?? "no PASID", walk.origin ?? (request.cold ? "cold" : "warm")]
+    }
+
+    /// The lines under the request that say how the walk ended (a PA, a fault and where, why
+    /// it was not walked), each with its theme role; the walk pane shows them and the
+    /// exported walk starts with them.
+    static func outcomeLines(_ walk: WalkModel, symbols: Symbols) -> [(text: String, role: String)] {
+        var lines: [(text: String, role: String)] = []
+        func add(_ text: String, _ role: String) { lines.append((text, role)) }
+        let request = walk.request
+        let cache = walk.origin != nil ? "model walk" : request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
+        switch walk.outcome {
+        case .translation(let translation):
+            let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
+                : (translation.iotlbHit ? "IOTLB hit after \(translation.steps.count) configuration fetches" : "\(translation.steps.count) fetches")
+            add("\(cache): \(fetched) \(symbols.arrow) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
+                 + "\(translation.rights.shortDescription))", "mapped")
+        case .fault(let fault):
+            let reason = FaultText.reason(fault), details = FaultText.details(fault)
+            add("\(cache): FAULT at stage \(fault.stage.number) level \(fault.level): \(reason)", "fault")
+            add("why: \(reason)" + (FaultText.gloss(fault).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
+            if fault.stage == .configuration {
+                add("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
+            } else if let last = walk.steps.last, last.stage == fault.stage {
+                add("where: step \(walk.steps.count) below, stage \(last.stage.number) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
+                     + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
+                add("below: the descriptors the IOMMU fetched, in order; the last one faulted", "dim")
+            } else {
+                add("where: stage \(fault.stage.number) level \(fault.level) (no table to show the entry)", "fault")
+            }
+        case .unsupported:
+            add("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
+        case .failed(let refusal):
+            add("translate: " + terminalSafe(refusal.description), "warning")
+        case .kernelTable(let output?, _):
+            add("kernel table: \(walk.steps.count) fetches \(symbols.arrow) PA \(output.hex)", "mapped")
+        case .kernelTable(nil, true):
+            add("kernel table: the dumps did not cover \(request.iova.hex): unknown, not known to be unmapped", "warning")
+        case .kernelTable(nil, false):
+            let stop = walk.steps.last.map { " at L\($0.level) (\($0.kind.rawValue))" } ?? ""
+            add("kernel table: \(request.iova.hex) is not mapped: the walk stops\(stop)", "fault")
+        case .notWalked(let reason):
+            add("not walked: " + terminalSafe(reason), "warning")
+        }
+        return lines
+    }
+
     /// "L1[0x001] → table at 0x40012000".
     static func effect(_ step: WalkStep, _ walk: WalkModel, symbols: Symbols) -> String {
         let arrow = symbols.arrow

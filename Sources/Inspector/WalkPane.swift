@@ -34,6 +34,8 @@ public struct WalkPane: InspectorPane {
     /// Why a host item has no walk (a kernel domain without a table).
     private var absence: String?
     private var walk: WalkModel?
+    /// The stale IOTLB entry the walked transaction hits, checked when the walk is made.
+    private var stale: StaleFlag?
     /// The tree's selection when a result's DMA was revealed: the walk keeps that DMA, even on
     /// a host item, until the tree moves.
     private var revealedAt: (selection: ObjectID?, host: HostItem?)?
@@ -92,6 +94,26 @@ public struct WalkPane: InspectorPane {
                               write: write, cold: cold)
         guard walk?.request != request else { return }
         reset(WalkModel(request, device: device, reader: reader))
+        stale = Self.staleFlag(request, device: device.id, reader: reader, model: context.model)
+    }
+
+    /// The stale IOTLB entry (`ModelView.staleIOTLB`) the transaction hits, against a walk of
+    /// the tables past the caches at its IOVA; nil when none covers it or they agree there.
+    private static func staleFlag(_ request: WalkModel.Request, device: ObjectID, reader: ModelReader, model: ModelView) -> StaleFlag? {
+        guard let entry = StaleFlag.entry(in: model.staleIOTLB, device: request.device, pasid: request.pasid, iova: request.iova),
+              let cached = StaleFlag.cached(entry, at: request.iova) else { return nil }
+        let access: AccessRights = request.write ? .write : .read
+        let table: String
+        switch try? reader.probe(deviceID: device, iova: request.iova, pasid: request.pasid, access: access, caches: .bypass) {
+        case .success(let fresh)?:
+            guard fresh.output != cached || fresh.rights.shortDescription != entry.rights else { return nil }
+            table = fresh.output.hex
+        case .failure(let fault)?:
+            table = "fault: \(FaultText.reason(fault)) at stage \(fault.stage.number) level \(fault.level)"
+        case nil:
+            return nil
+        }
+        return StaleFlag(iova: request.iova, cached: cached, table: table)
     }
 
     /// A faulting `translate` the results pane went to: its device, IOVA, PASID and access.
@@ -147,6 +169,7 @@ public struct WalkPane: InspectorPane {
     /// faulted (the last one), so `y` copies the descriptor that matters.
     private mutating func reset(_ made: WalkModel) {
         walk = made
+        stale = nil
         current = 0
         list = ListState()
         if case .fault = made.outcome, !made.steps.isEmpty { list.selected = made.steps.count - 1 }
@@ -251,54 +274,10 @@ public struct WalkPane: InspectorPane {
 
     /// The walk's first lines: what was walked (device, IOVA, access, PASID, caches) and its outcome.
     private func headLines(_ walk: WalkModel, symbols: Symbols) -> [(text: String, role: String)] {
-        var lines: [(text: String, role: String)] = []
-        func add(_ text: String, _ role: String) { lines.append((text, role)) }
-        let request = walk.request
-        let separator = symbols.breadcrumb
-        var controls = [walk.deviceName]
-        if let editing {
-            controls.append("IOVA \(editing)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)")
-        } else {
-            controls.append("IOVA \(request.iova.hex)")
-        }
-        controls += [request.write ? "write" : "read", request.pasid.map { "PASID \($0)" } ?? "no PASID", walk.origin ?? (request.cold ? "cold" : "warm")]
+        var controls = WalkNarration.requestParts(walk, iova: editing.map { "IOVA \($0)▏ (hex; Enter sets, Esc cancels; / ADDRESS also walks)" })
         if stepMode { controls.append("step \(min(current + 1, walk.steps.count))/\(walk.steps.count)") }
-        add(controls.joined(separator: separator), "heading")
-
-        let cache = walk.origin != nil ? "model walk" : request.cold ? "IOTLB bypassed (probe)" : "IOTLB consulted (warm)"
-        switch walk.outcome {
-        case .translation(let translation):
-            let fetched = translation.iotlbHit && translation.steps.isEmpty ? "IOTLB hit, no descriptor fetched"
-                : (translation.iotlbHit ? "IOTLB hit after \(translation.steps.count) configuration fetches" : "\(translation.steps.count) fetches")
-            add("\(cache): \(fetched) \(symbols.arrow) PA \(translation.output.hex) (\(Units.exactSize(translation.pageSize)), "
-                 + "\(translation.rights.shortDescription))", "mapped")
-        case .fault(let fault):
-            let reason = FaultText.reason(fault), details = FaultText.details(fault)
-            add("\(cache): FAULT at stage \(fault.stage.number) level \(fault.level): \(reason)", "fault")
-            add("why: \(reason)" + (FaultText.gloss(fault).map { " (\($0))" } ?? "") + (details.isEmpty ? "" : "  \(details)"), "fault")
-            if fault.stage == .configuration {
-                add("where: reading the configuration (STE / CD, context / PASID entry), before any table walk", "fault")
-            } else if let last = walk.steps.last, last.stage == fault.stage {
-                add("where: step \(walk.steps.count) below, stage \(last.stage.number) L\(last.level)[\(TableText.index(last.index, count: 512))] @ \(last.entryAddress.hex)"
-                     + " = \(Units.word(last.descriptor)) (\(last.kind.rawValue))", "fault")
-                add("below: the descriptors the IOMMU fetched, in order; the last one faulted", "dim")
-            } else {
-                add("where: stage \(fault.stage.number) level \(fault.level) (no table to show the entry)", "fault")
-            }
-        case .unsupported:
-            add("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
-        case .failed(let refusal):
-            add("translate: " + terminalSafe(refusal.description), "warning")
-        case .kernelTable(let output?, _):
-            add("kernel table: \(walk.steps.count) fetches \(symbols.arrow) PA \(output.hex)", "mapped")
-        case .kernelTable(nil, true):
-            add("kernel table: the dumps did not cover \(request.iova.hex): unknown, not known to be unmapped", "warning")
-        case .kernelTable(nil, false):
-            let stop = walk.steps.last.map { " at L\($0.level) (\($0.kind.rawValue))" } ?? ""
-            add("kernel table: \(request.iova.hex) is not mapped: the walk stops\(stop)", "fault")
-        case .notWalked(let reason):
-            add("not walked: " + terminalSafe(reason), "warning")
-        }
+        var lines = [(controls.joined(separator: symbols.breadcrumb), "heading")] + WalkNarration.outcomeLines(walk, symbols: symbols)
+        if let stale { lines.append((stale.text(symbols), "stale")) }
         return lines
     }
 
@@ -357,14 +336,7 @@ public struct WalkPane: InspectorPane {
         y += 1
         for row in walk.grid {
             guard y < area.height else { return }
-            let name: String
-            switch row.role {
-            case .configuration: name = "CD ptr"
-            case .stage1(let level): name = "S1 L\(level)"
-            case .stage2Only: name = "S2"
-            case .output: name = "output"
-            }
-            buffer.put(Widgets.fit(name, width: label, symbols: symbols), x: area.x, y: area.y + y, style: theme["heading"])
+            buffer.put(Widgets.fit(row.name, width: label, symbols: symbols), x: area.x, y: area.y + y, style: theme["heading"])
             func style(_ step: Int, _ role: String) -> Style {
                 step == highlight ? theme["selection"] : theme[role]
             }

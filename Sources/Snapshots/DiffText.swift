@@ -24,13 +24,36 @@ extension SnapshotDiff {
         return table.render(indent: indent).rows
     }
 
+    /// One section of the human output: its heading (`objects: 1 added, 0 removed, 2 changed`)
+    /// and its aligned rows, each row with the object it is about when it names one (an
+    /// object added, removed or changed; the device a stale IOTLB entry serves), so a view can
+    /// go to it. Rows and headings are terminal-safe.
+    public struct TextSection: Equatable, Sendable {
+        public var heading: String
+        public var rows: [String]
+        /// The object id of each row, nil for a row about no one object.
+        public var objects: [UInt32?]
+
+        init(_ heading: String, _ rows: [String], objects: [UInt32?] = []) {
+            self.heading = terminalSafe(heading)
+            self.rows = rows.map(terminalSafe)
+            self.objects = rows.indices.map { $0 < objects.count ? objects[$0] : nil }
+        }
+    }
+
     /// The diff as `iommuscope diff` prints it: one section per kind of change, aligned.
     public var text: String {
+        sections.flatMap { [$0.heading] + $0.rows }.joined(separator: "\n")
+    }
+
+    /// The sections of `text`: objects, ranges, page-table entries, stale cache entries.
+    public var sections: [TextSection] {
+        var sections: [TextSection] = []
+        let objectRows = added.map { ["added", $0.label] } + removed.map { ["removed", $0.label] }
+            + changed.map { ["changed", $0.object.label, $0.changes.joined(separator: "; ")] }
+        sections.append(TextSection("objects: \(added.count) added, \(removed.count) removed, \(changed.count) changed",
+                                    Self.rows(objectRows), objects: (added + removed + changed.map(\.object)).map(\.id)))
         var lines: [String] = []
-        lines.append("objects: \(added.count) added, \(removed.count) removed, \(changed.count) changed")
-        lines += Self.rows(added.map { ["added", $0.label] } + removed.map { ["removed", $0.label] }
-                           + changed.map { ["changed", $0.object.label, $0.changes.joined(separator: "; ")] })
-        lines.append("ranges: \(ranges.count) " + (ranges.count == 1 ? "change" : "changes"))
         var perSpace: [String: Int] = [:]
         let shownRanges = ranges.filter { change in
             perSpace[change.space, default: 0] += 1
@@ -48,7 +71,8 @@ extension SnapshotDiff {
         for (space, count) in perSpace.sorted(by: { $0.key < $1.key }) where count > Self.textRangeLimit {
             lines.append("  \(space): \(count - Self.textRangeLimit) more (see --json)")
         }
-        lines.append("page-table entries: \(entries.count) changed")
+        sections.append(TextSection("ranges: \(ranges.count) " + (ranges.count == 1 ? "change" : "changes"), lines))
+        lines = []
         var shown: [String: Int] = [:]
         var cells: [[String]] = []
         for entry in entries {
@@ -68,9 +92,11 @@ extension SnapshotDiff {
         for (table, count) in shown.sorted(by: { $0.key < $1.key }) where count > Self.textEntryLimit {
             lines.append("  \(table): \(count - Self.textEntryLimit) more (see --json)")
         }
-        lines.append("stale cache entries: \(staleIOTLB.count + staleConfiguration.count)")
-        lines += Self.rows(staleIOTLB.map { staleRow($0) } + staleConfiguration.map(Self.staleRow))
-        return lines.map(terminalSafe).joined(separator: "\n")
+        sections.append(TextSection("page-table entries: \(entries.count) changed", lines))
+        sections.append(TextSection("stale cache entries: \(staleIOTLB.count + staleConfiguration.count)",
+                                    Self.rows(staleIOTLB.map { staleRow($0) } + staleConfiguration.map(Self.staleRow)),
+                                    objects: staleIOTLB.map(\.device) + staleConfiguration.map(\.device)))
+        return sections
     }
 
     /// The fields of two decodings of one entry that differ: `AP[7:6] 0x1 -> 0x3`.

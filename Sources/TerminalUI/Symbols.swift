@@ -13,6 +13,8 @@ public struct Symbols: Sendable, Equatable {
     public var changed: String
     /// Ends a line cut to fit (nano's `$` in ASCII).
     public var ellipsis: String
+    /// Flags a cached translation a fresh walk contradicts: a stale IOTLB entry.
+    public var stale: String
     public var full: String, shade: String, light: String
     /// `arrow` points along an edge (`DEVICE 1 → HWPT 8`), `backArrow` against one (`HWPT 8 ← DEVICE 1`).
     public var arrow: String, backArrow: String, cursor: String
@@ -21,12 +23,12 @@ public struct Symbols: Sendable, Equatable {
 
     public static let unicode = Symbols(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐",
                                         bottomLeft: "└", bottomRight: "┘", breadcrumb: " ▸ ", expanded: "▾",
-                                        collapsed: "▸", leaf: "·", changed: "+", ellipsis: "…", full: "█", shade: "▒", light: "░",
+                                        collapsed: "▸", leaf: "·", changed: "+", ellipsis: "…", stale: "≢", full: "█", shade: "▒", light: "░",
                                         arrow: "→", backArrow: "←", cursor: "▏",
                                         upKey: "↑", downKey: "↓", leftKey: "←", rightKey: "→")
     public static let ascii = Symbols(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+",
                                       bottomLeft: "+", bottomRight: "+", breadcrumb: " / ", expanded: "v",
-                                      collapsed: ">", leaf: ".", changed: "*", ellipsis: "$", full: "#", shade: "%", light: ":",
+                                      collapsed: ">", leaf: ".", changed: "*", ellipsis: "$", stale: "^", full: "#", shade: "%", light: ":",
                                       arrow: "->", backArrow: "<-", cursor: "_",
                                       upKey: "Up", downKey: "Down", leftKey: "Left", rightKey: "Right")
 }

@@ -37,6 +37,8 @@ struct GoldenFrameTests {
         case corruptedTrace
         /// `Scenarios.failingResults`: a translation that faults and an expectation that fails.
         case failing
+        /// Examples/stale_iotlb_vtd.iommu: a guest remaps a page without invalidating it.
+        case staleIOTLB
     }
 
     static func typed(_ text: String) -> [Key] { text.map { .character($0) } }
@@ -75,15 +77,19 @@ struct GoldenFrameTests {
         View(name: "host-fault-walk", keys: [.character("6"), .enter], model: .host),
         // The timeline: the default scenario's lines stepped back to mid-way (the marker
         // between applied and not applied); the mtty trace as `tui --qemu-trace` opens it; the
-        // corrupted trace at its first mark, reached with `m` from the start.
+        // corrupted trace at its first mark, reached with `e` from the start.
         View(name: "timeline-scenario", keys: [.character("7")] + Array(repeating: .character("["), count: 9)),
         View(name: "timeline-trace", keys: [], model: .trace),
-        View(name: "timeline-mark", keys: [.character("{"), .character("m")], model: .corruptedTrace),
+        View(name: "timeline-mark", keys: [.character("{"), .character("e")], model: .corruptedTrace),
         // The results pane: a failing scenario's fault and failed expectation; a host's logged
         // faults; the corrupted trace's two failed lines.
         View(name: "results-failing", keys: [.character("8")], model: .failing),
         View(name: "results-host", keys: [.character("8")], model: .host),
         View(name: "results-trace", keys: [.character("8")], model: .corruptedTrace),
+        // The diff pane: without a mark, how to set one; marked at the guest's first map
+        // (line 18) with the model at the end, the stale entry of the remap without an invalidation selected.
+        View(name: "diff-nomark", keys: [.character("9")]),
+        View(name: "diff-stale", keys: DiffPaneTests.markAt(18) + [.character("9"), .character("G")], model: .staleIOTLB),
         // Without UTF-8 the walk's help names the arrow keys in words (Right, Up Down), as the
         // help's scroll keys and legend do.
         View(name: "help-walk-ascii", keys: [.character("4"), .character("?")], ascii: true),
@@ -197,6 +203,7 @@ struct GoldenFrameTests {
         case .trace: app = try Self.traceApp(try String(contentsOf: Self.mtty, encoding: .utf8), theme: theme)
         case .corruptedTrace: app = try Self.traceApp(try Self.corruptedMtty(), theme: theme)
         case .failing: app = try ResultsPaneTests.app(theme: theme)
+        case .staleIOTLB: app = try DiffPaneTests.app("stale_iotlb_vtd", theme: theme)
         }
         _ = app.render(width: width, height: height)
         for key in view.keys {

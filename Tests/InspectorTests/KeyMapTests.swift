@@ -119,7 +119,30 @@ import TerminalUI
         app.press(.character("w"))
         #expect(app.focus == .walk)
         let status = LayoutTests.status(app, width: 200)
-        #expect(status.contains("1 D 3 w 5 7 8 panes"))
+        #expect(status.contains("1 D 3 w 5 7 8 9 panes"))
+    }
+
+    /// `m` marks the position from any pane (a global key `keys.toml` can move); `e` / `E`,
+    /// the timeline's own keys, jump between its marks (failed expectations, disagreements).
+    @Test func mMarksAndEJumpsBetweenMarks() throws {
+        #expect(KeyMap.defaults.action(for: .character("m")) == .mark)
+        #expect(KeyMap.defaults.action(for: .character("e")) == nil && KeyMap.defaults.action(for: .character("E")) == nil)
+        #expect(KeyMap.defaults.toml.contains("mark = [\"m\"]\n"))
+        let app = try Self.app("mark = \"b\"\n")
+        app.press(.character("m"))
+        #expect(app.model.mark == nil)
+        app.press(.character("b"))
+        #expect(app.model.mark?.position == app.model.position)
+        #expect(LayoutTests.status(app, width: 400).contains("b unmark"))
+        let corrupted = try TimelinePaneTests.corruptedApp()
+        TimelinePaneTests.press(corrupted, [.character("{"), .character("e")])
+        #expect(corrupted.model.position == 9 && corrupted.model.mark == nil)
+        TimelinePaneTests.press(corrupted, [.character("e"), .character("E")])
+        #expect(corrupted.model.position == 9)
+        TimelinePaneTests.press(corrupted, [.character("m")])
+        #expect(corrupted.model.mark?.position == 9)
+        let screen = corrupted.render(width: 120, height: 40).text
+        #expect(screen.contains("m: trace line 12 (9/11)") && screen.contains("← mark"))
     }
 
     // MARK: Hints
@@ -152,7 +175,7 @@ import TerminalUI
 
     /// Without UTF-8 no pane's help, the global keys nor the legend draws a Unicode glyph
     /// (an arrow, a check mark); the legend's changed mark is the one the ASCII tree draws.
-    @Test(arguments: ["1", "2", "3", "4", "5", "7", "8"])
+    @Test(arguments: ["1", "2", "3", "4", "5", "7", "8", "9"])
     func asciiHelpNamesTheArrowKeys(_ pane: Character) throws {
         let app = try CommandAndTimelineTests.app()
         app.symbols = .ascii

@@ -103,10 +103,10 @@ struct LayoutTests {
     @Test func tabsAt60ColumnsNameTheNearest() throws {
         let app = try Self.walk()
         let border = String(Self.rows(app.screen(width: 60, height: 16))[1])
-        #expect(border.contains("2 3 pt [4 Walk] 5 7 8"), "\(border)")
+        #expect(border.contains("2 3 pt [4 Walk] 5 7 8 9"), "\(border)")
         let strip = app.tabs(width: 24)
-        #expect(strip.text == "2 3 pt [4 Walk] 5 7 8")
-        #expect(strip.tabs.map(\.kind) == [.details, .pageTable, .walk, .iovaMap, .timeline, .results])
+        #expect(strip.text == "2 3 pt [4 Walk] 5 7 8 9")
+        #expect(strip.tabs.map(\.kind) == [.details, .pageTable, .walk, .iovaMap, .timeline, .results, .diff])
     }
 
     /// However little room the strip has, the shown pane is named in full and the strip fits.
@@ -133,7 +133,7 @@ struct LayoutTests {
     static func helpLines(_ app: InspectorApp, width: Int, height: Int) -> Set<String> {
         app.press(.character("?"))
         var seen = Set<String>()
-        for _ in 0..<80 {
+        for _ in 0..<120 {
             // Inside the overlay's border only: two columns of margin, then the border.
             for row in rows(app.screen(width: width, height: height)) where row.count == width {
                 seen.insert(String(Array(row)[3..<width - 3]).trimmingCharacters(in: .whitespaces))

@@ -5,7 +5,7 @@ import TerminalUI
 @testable import Inspector
 
 /// The timeline pane (7): Enter moves the model after the selected line, `[` `]` `{` `}` step
-/// and the selection follows, `m`/`M` jump between marks, `#` jumps to a line by its number,
+/// and the selection follows, `e`/`E` jump between marks, `#` jumps to a line by its number,
 /// `/` finds a line, a click selects one; the title bar counts source lines and marks.
 @Suite struct TimelinePaneTests {
     static func scenarioApp() throws -> InspectorApp {
@@ -73,20 +73,20 @@ import TerminalUI
     @Test func marksJumpToFailedExpectations() throws {
         let app = try Self.corruptedApp()
         #expect(Self.title(app).hasSuffix("trace line 14 (11/11)  2 marks  2 failed"))
-        Self.press(app, [.character("{"), .character("m")])
+        Self.press(app, [.character("{"), .character("e")])
         // Trace line 12 (the ninth source line): the model after it, it selected.
         #expect(app.model.position == 9 && Self.selected(app) == 8)
         #expect(app.model.view.timeline.source(8).line == 12)
         let screen = app.render(width: 120, height: 40).text
         #expect(screen.contains("trace line 12 ✗ expectation failed: the model returned ok"))
         #expect(screen.contains("expect=EINVAL # trace 12 → ok"))
-        Self.press(app, [.character("m")])
+        Self.press(app, [.character("e")])
         #expect(app.model.position == 10)
-        Self.press(app, [.character("m")])
+        Self.press(app, [.character("e")])
         #expect(app.model.position == 10 && app.message == "no mark after this line")
-        Self.press(app, [.character("M")])
+        Self.press(app, [.character("E")])
         #expect(app.model.position == 9)
-        Self.press(app, [.character("M")])
+        Self.press(app, [.character("E")])
         #expect(app.model.position == 9 && app.message == "no mark before this line")
     }
 
@@ -128,13 +128,13 @@ import TerminalUI
         let app = try Self.scenarioApp()
         Self.press(app, [.character("?")])
         let help = app.render(width: 120, height: 40).text
-        for key in ["Keys: Timeline", "m / M", "# NUMBER Enter", "jump to the next / previous mark", "1-5 7", "Timeline"] {
+        for key in ["Keys: Timeline", "e / E", "# NUMBER Enter", "jump to the next / previous mark", "1-5 7-9", "Timeline", "9 Diff"] {
             #expect(help.contains(key), "\(key)")
         }
     }
 
     /// A long timeline draws and jumps through the rows it shows: its 200 000 lines (comments,
-    /// nothing to run) open at the end, `#` reaches one in the middle, `m` finds no mark.
+    /// nothing to run) open at the end, `#` reaches one in the middle, `e` finds no mark.
     @Test func aLongTimelineJumps() throws {
         let sources = (1...200_000).map { TimelineSource(line: $0 * 2, text: "event \($0)", note: "a comment") }
         let app = InspectorApp(model: try InspectorModel(replay: .init(scenario: "", sources: sources), unit: "event", title: "long"),
@@ -144,7 +144,7 @@ import TerminalUI
         Self.press(app, [.character("#")] + GoldenFrameTests.typed("150001") + [.enter])
         #expect(app.model.position == 75_001)
         #expect(app.render(width: 120, height: 40).text.contains("150002 · event 75001"))
-        Self.press(app, [.character("m")])
+        Self.press(app, [.character("e")])
         #expect(app.message == "no mark after this line")
     }
 }
