@@ -308,6 +308,6 @@ extension LineReport {
             if case .records(let records) = field.value { return "\(field.name)=" + Units.count(records.count, "record") }
             return "\(field.name)=\(field.value.display)"
         }
-        return (["\(result.status)"] + fields).joined(separator: " ")
+        return ([result.status.description] + fields + (result.status.reason.map { ["(" + $0 + ")"] } ?? [])).joined(separator: " ")
     }
 }

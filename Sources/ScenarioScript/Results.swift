@@ -80,6 +80,28 @@ public enum Status: Equatable, Sendable, CustomStringConvertible {
     /// The scenario itself went wrong at run time: an unbound name, a failed `check`.
     case failed(String)
 
+    /// The errno of a refusal.
+    public var errno: Errno? {
+        if case .refused(let refusal) = self { refusal.errno } else { nil }
+    }
+
+    /// The refusal, for a line the kernel refused.
+    public var refusal: Refusal? {
+        if case .refused(let refusal) = self { refusal } else { nil }
+    }
+
+    /// Why, in words: a refusal's rule with what it involved, or an unsupported or failed line's text.
+    public var reason: String? {
+        switch self {
+        case .ok, .fault: nil
+        case .refused(let refusal): refusal.reason
+        case .unsupported(let reason), .failed(let reason): reason
+        }
+    }
+
+    /// The status with its reason: `EADDRINUSE (the range overlaps a reserved range: …)`.
+    public var explained: String { reason.map { "\(description) (\($0))" } ?? description }
+
     public var description: String {
         switch self {
         case .ok: "ok"
@@ -117,8 +139,9 @@ public struct CommandResult: Sendable {
         var members = ["\"status\":\(jsonString(status.description))"]
         for (name, value) in fields { members.append("\(jsonString(name)):\(value.json)") }
         switch status {
-        case .unsupported(let reason), .failed(let reason): members.append("\"reason\":\(jsonString(reason))")
-        default: break
+        case .refused(let refusal): members.append("\"reason\":" + refusal.json)
+        case .unsupported(let reason), .failed(let reason): members.append("\"reason\":{\"text\":\(jsonString(reason))}")
+        case .ok, .fault: break
         }
         return members
     }

@@ -167,7 +167,7 @@ struct Translate: ParsableCommand {
                 result = try session.iommufd.translate(deviceID: id, iova: iova.value, pasid: pasid, access: access,
                                                        caches: cold ? .bypass : .use)
             } catch {
-                throw ValidationError("object \(id) is not a bound device (\(error.name)); "
+                throw ValidationError("object \(id) is not a bound device (\(error.errno.name)); "
                                       + choices("bound devices", session.iommufd.devices.map { "\($0.id) (\(terminalSafe($0.platform.name)))" }))
             }
             client = (try? session.iommufd.object(id) as? Device)?.platform.name ?? "(unassigned sid)"

@@ -54,7 +54,7 @@ private struct ReferenceIOAS {
     }
 
     /// §2.3.1, line by line.
-    func allocate(address: UInt64, length: UInt64) -> Result<UInt64, Refusal> {
+    func allocate(address: UInt64, length: UInt64) -> Result<UInt64, Errno> {
         if length == 0 || length >= UInt64.max / 2 { return .failure(.EOVERFLOW) }
         let pageOffset = address % page
         var align = Self.roundUpPowerOfTwo(length)
@@ -91,7 +91,7 @@ private struct ReferenceIOAS {
     }
 
     /// §2.3 (IOMMU_IOAS_MAP) from step 2 on, for valid flags and an existing IOAS.
-    mutating func map(flags: UInt32, userVA: UInt64, length: UInt64, iova: UInt64) -> Result<UInt64, Refusal> {
+    mutating func map(flags: UInt32, userVA: UInt64, length: UInt64, iova: UInt64) -> Result<UInt64, Errno> {
         if iova >= .max || length >= .max { return .failure(.EOVERFLOW) }
         if flags & readWrite == 0 { return .failure(.EINVAL) }
         if length == 0 || length > UInt64.max - page { return .failure(.EINVAL) }
@@ -124,7 +124,7 @@ private struct ReferenceIOAS {
     }
 
     /// §2.6 (IOMMU_IOAS_UNMAP): whole areas only, not atomic.
-    mutating func unmap(iova: UInt64, length: UInt64) -> Result<UInt64, Refusal> {
+    mutating func unmap(iova: UInt64, length: UInt64) -> Result<UInt64, Errno> {
         let range: IOVARange
         if iova == 0 && length == .max {
             range = .all
@@ -150,7 +150,7 @@ private struct ReferenceIOAS {
     }
 
     /// §2.8 (IOMMU_IOAS_ALLOW_IOVAS).
-    mutating func allow(_ pairs: [(start: UInt64, last: UInt64)]) -> Result<Void, Refusal> {
+    mutating func allow(_ pairs: [(start: UInt64, last: UInt64)]) -> Result<Void, Errno> {
         var accepted: [IOVARange] = []
         for pair in pairs {
             if pair.start >= pair.last { return .failure(.EINVAL) }
@@ -164,7 +164,7 @@ private struct ReferenceIOAS {
     }
 
     /// IOMMU_TEST_OP_ADD_RESERVED → `iopt_reserve_iova`.
-    mutating func reserve(start: UInt64, length: UInt64) -> Result<Void, Refusal> {
+    mutating func reserve(start: UInt64, length: UInt64) -> Result<Void, Errno> {
         guard length > 0, !start.addingReportingOverflow(length - 1).overflow else { return .failure(.EOVERFLOW) }
         let range = IOVARange(start: start, last: start + (length - 1))
         if areas.contains(where: { $0.intersects(range) }) { return .failure(.EADDRINUSE) }
@@ -179,11 +179,11 @@ private extension Result {
 }
 
 /// Runs a throwing ioctl and turns it into a `Result` comparable with the reference.
-private func capture<T>(_ body: () throws(Refusal) -> T) -> Result<T, Refusal> {
-    do throws(Refusal) { return .success(try body()) } catch { return .failure(error) }
+private func capture<T>(_ body: () throws(Refusal) -> T) -> Result<T, Errno> {
+    do throws(Refusal) { return .success(try body()) } catch { return .failure(error.errno) }
 }
 
-private func same(_ a: Result<UInt64, Refusal>, _ b: Result<UInt64, Refusal>) -> Bool {
+private func same(_ a: Result<UInt64, Errno>, _ b: Result<UInt64, Errno>) -> Bool {
     switch (a, b) {
     case let (.success(x), .success(y)): x == y
     case let (.failure(x), .failure(y)): x == y
@@ -191,9 +191,9 @@ private func same(_ a: Result<UInt64, Refusal>, _ b: Result<UInt64, Refusal>) ->
     }
 }
 
-private func same(_ a: Result<Void, Refusal>, _ b: Result<Void, Refusal>) -> Bool { a.errno == b.errno }
+private func same(_ a: Result<Void, Errno>, _ b: Result<Void, Errno>) -> Bool { a.errno == b.errno }
 
-private func describe<T>(_ result: Result<T, Refusal>) -> String {
+private func describe<T>(_ result: Result<T, Errno>) -> String {
     switch result {
     case .success(let value as UInt64): value.hex
     case .success: "ok"
@@ -281,7 +281,7 @@ private struct AllocationRun {
     // MARK: Operations
 
     /// Records a mismatch with the state the operation started from.
-    func check<T>(_ what: String, _ got: Result<T, Refusal>, _ expected: Result<T, Refusal>, _ equal: Bool, before: ReferenceIOAS) {
+    func check<T>(_ what: String, _ got: Result<T, Errno>, _ expected: Result<T, Errno>, _ equal: Bool, before: ReferenceIOAS) {
         #expect(equal, "\(what): got \(describe(got)), the kernel gives \(describe(expected)) [before: areas \(before.areas), reserved \(before.reserved), allowed \(before.allowed), alignment \(before.iovaAlignment)]")
     }
 
@@ -468,7 +468,7 @@ struct IOVAAllocationTests {
     @Test func mapOverflowsAreEOVERFLOW() throws {
         let fd = IOMMUFD(machine: Machine())
         let ioas = try fd.ioasAlloc().rawValue
-        func map(_ flags: UInt32, _ userVA: UInt64, _ length: UInt64, _ iova: UInt64) -> Result<UInt64, Refusal> {
+        func map(_ flags: UInt32, _ userVA: UInt64, _ length: UInt64, _ iova: UInt64) -> Result<UInt64, Errno> {
             capture { () throws(Refusal) in try fd.ioasMap(flags: flags, ioasID: ioas, userVA: userVA, length: length, iova: iova) }
         }
         #expect(map(fixedReadWrite, 0x7f00_0000_0000, page, .max).errno == .EOVERFLOW)
@@ -495,7 +495,7 @@ struct IOVAAllocationTests {
     @Test func unmapBoundaries() throws {
         let fd = IOMMUFD(machine: Machine())
         let ioas = try fd.ioasAlloc().rawValue
-        func unmap(_ iova: UInt64, _ length: UInt64) -> Result<UInt64, Refusal> {
+        func unmap(_ iova: UInt64, _ length: UInt64) -> Result<UInt64, Errno> {
             capture { () throws(Refusal) in try fd.ioasUnmap(ioasID: ioas, iova: iova, length: length) }
         }
         #expect(unmap(0, .max) == .success(0)) // unmap-all succeeds on an empty IOAS

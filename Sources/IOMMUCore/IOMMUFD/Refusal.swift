@@ -110,7 +110,7 @@ extension Refusal {
         public var description: String { "\(role.rawValue) \(range)" + (note.map { " (\($0))" } ?? "") }
     }
 
-    /// A named number a rule looked at: `flag IOMMU_HWPT_ALLOC_NEST_PARENT`, `limit max_pasids=0x100`.
+    /// A named number a rule looked at: `IOMMU_HWPT_ALLOC_NEST_PARENT` (a flag it lacked), `max_pasids=0x100` (a limit).
     public struct InvolvedValue: Hashable, Sendable, CustomStringConvertible {
         public var name: String
         public var value: UInt64?
@@ -122,6 +122,7 @@ extension Refusal {
             self.role = role
         }
 
-        public var description: String { "\(role.rawValue) \(name)" + (value.map { "=\($0 > 9 ? $0.hex : String($0))" } ?? "") }
+        /// `name=value` (values up to 9 in decimal), or the name alone: the role is the rule's to say.
+        public var description: String { name + (value.map { "=\($0 > 9 ? $0.hex : String($0))" } ?? "") }
     }
 }

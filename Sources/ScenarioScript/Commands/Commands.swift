@@ -98,7 +98,7 @@ func outcome(_ body: () throws(Refusal) -> [(name: String, value: FieldValue)]) 
     do {
         return CommandResult(fields: try body())
     } catch {
-        return CommandResult(status: .errno(error))
+        return CommandResult(status: .refused(error))
     }
 }
 

@@ -105,7 +105,7 @@ let eventCommands: [CommandSpec] = [
         let veventq = try args.u32("veventq_id"), count = try recordCount(args)
         return outcome { () throws(Refusal) in
             let entries = try session.iommufd.veventqRead(veventqID: veventq, count: count)
-            guard case .veventq(let queue) = try session.iommufd.kind(veventq) else { throw .ENOENT }
+            guard case .veventq(let queue) = try session.iommufd.kind(veventq) else { throw .noSuchObject(veventq) }
             let type = queue.eventType
             // What a reader tracks across reads: whether any header said LOST_EVENTS, and the last sequence number.
             var fields: [(name: String, value: FieldValue)] = [("count", .integer(UInt64(entries.count))),
@@ -122,7 +122,7 @@ let eventCommands: [CommandSpec] = [
                 outputs: []) { session, args throws(ScenarioError) in
         let fd = try args.u32("fd")
         return outcome { () throws(Refusal) in
-            guard let descriptor = Int32(exactly: fd) else { throw .EBADF }
+            guard let descriptor = Int32(exactly: fd) else { throw Refusal(.EBADF, .notAFileDescriptor, values: [.init("fd", UInt64(fd), .requested)]) }
             try session.iommufd.close(fd: descriptor)
             return []
         }

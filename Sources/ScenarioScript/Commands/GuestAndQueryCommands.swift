@@ -120,7 +120,7 @@ let queryCommands: [CommandSpec] = [
         do throws(Refusal) {
             dma = try session.iommufd.dma(deviceID: request.deviceID, iova: transaction.iova, pasid: transaction.pasid, access: transaction.access)
         } catch {
-            return CommandResult(status: .errno(error))
+            return CommandResult(status: .refused(error))
         }
         return translationResult(iova: transaction.iova, dma)
     },
@@ -186,7 +186,7 @@ let queryCommands: [CommandSpec] = [
         let deviceID = try args.u32("dev_id")
         let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
         guard case .device(let device)? = ModelReader(session.iommufd).object(ObjectID(rawValue: deviceID)) else {
-            return CommandResult(status: .errno(.ENOENT))
+            return CommandResult(status: .refused(.noSuchObject(deviceID)))
         }
         let structures = ModelReader(session.iommufd).configurationStructures(of: device, pasid: pasid)
         return CommandResult(fields: [("structures", .records(structures.map { structure in
@@ -199,13 +199,16 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["output_address", "page_size", "steps"]) { session, args throws(ScenarioError) in
         let hwptID = try args.u32("hwpt_id"), iova = try args.integer("iova")
         guard let hwpt = try? session.iommufd.object(hwptID), let paging = hwpt as? HWPTPaging else {
-            return CommandResult(status: .errno(.ENOENT))
+            return CommandResult(status: .refused(.noSuchObject(hwptID, wrongType: try? session.iommufd.object(hwptID))))
         }
         guard let table = paging.domain.table as? DescriptorPageTable else {
             return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
         }
         // Outside the table's input range an index would name a low address's entry.
-        guard table.format.translates(iova) else { return CommandResult(status: .errno(.ERANGE)) }
+        guard table.format.translates(iova) else {
+            return CommandResult(status: .refused(Refusal(.ERANGE, .outsideInputRange, objects: [.init(paging, .requested)],
+                                                          values: [.init("iova", iova, .requested), .init("input_bits", UInt64(table.format.inputBits), .limit)])))
+        }
         let path = table.path(to: iova, stage: paging.domain.stage.translationStage)
         let steps = path.map(stepRecord)
         guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {
@@ -229,11 +232,11 @@ let queryCommands: [CommandSpec] = [
 /// that is not 8-byte aligned, EOVERFLOW when the words would run past the top of the address
 /// space, EFAULT for a word nothing is allocated at.
 private func hostRead(_ memory: PhysicalMemory, pa: UInt64, count: Int) throws(Refusal) -> [UInt64] {
-    guard pa.isAligned(to: 8), count > 0 else { throw .EINVAL }
-    guard pa.checkedAdd(UInt64(count - 1) * 8) != nil else { throw .EOVERFLOW }
+    guard pa.isAligned(to: 8), count > 0 else { throw Refusal(.EINVAL, .hostReadAlignment, values: [.init("pa", pa, .requested), .init("count", UInt64(count), .requested)]) }
+    guard pa.checkedAdd(UInt64(count - 1) * 8) != nil else { throw .addressOverflow(pa, length: UInt64(count) * 8) }
     var values: [UInt64] = []
     for index in 0..<UInt64(count) {
-        do { values.append(try memory.read64(pa + index * 8)) } catch { throw .EFAULT }
+        do { values.append(try memory.read64(pa + index * 8)) } catch { throw Refusal(.EFAULT, .hostReadUnallocated, values: [.init("pa", pa + index * 8, .requested)]) }
     }
     return values
 }

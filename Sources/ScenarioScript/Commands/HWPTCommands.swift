@@ -146,7 +146,7 @@ let hwptCommands: [CommandSpec] = [
         }
         let result = session.iommufd.hwptInvalidate(hwptID: target, dataType: dataType, entryLength: entryLength,
                                                     entryCount: count, entries: entries)
-        return CommandResult(status: result.error.map { .errno($0) } ?? .ok, fields: [("entry_num", .integer(UInt64(result.handled)))])
+        return CommandResult(status: result.error.map { .refused($0) } ?? .ok, fields: [("entry_num", .integer(UInt64(result.handled)))])
     },
     CommandSpec(name: "get_hw_info", arguments: [
         ArgumentSpec(name: "flags", kind: .flags(["input_type": 1], bits: 32)), ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true),

@@ -59,9 +59,11 @@ let ioasCommands: [CommandSpec] = [
                 ("allowed_iovas", .ranges(Array(ranges.ranges.prefix(capacity)))),
                 ("out_iova_alignment", .address(ranges.iovaAlignment)),
             ]
-            return CommandResult(status: ranges.ranges.count > capacity ? .errno(.EMSGSIZE) : .ok, fields: fields)
+            let tooSmall = Refusal(.EMSGSIZE, .iovaRangesBuffer, values: [.init("num_iovas", UInt64(ranges.ranges.count), .requested),
+                                                                             .init("buffer", UInt64(capacity), .limit)])
+            return CommandResult(status: ranges.ranges.count > capacity ? .refused(tooSmall) : .ok, fields: fields)
         } catch {
-            return CommandResult(status: .errno(error))
+            return CommandResult(status: .refused(error))
         }
     },
     CommandSpec(name: "ioas_allow_iovas", arguments: [
