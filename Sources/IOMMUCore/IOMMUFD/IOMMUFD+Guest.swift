@@ -35,7 +35,8 @@ extension IOMMUFD {
     public func guestWrite(ioasID: UInt32, gpa: UInt64, values: [UInt64]) throws(Refusal) {
         // Guest RAM holds guest page tables and CDs: views keyed on the generation must redraw.
         beginMutation()
-        guard gpa.isAligned(to: 8), !values.isEmpty else { throw .guestAccess(gpa: gpa, count: values.count) }
+        guard gpa.isAligned(to: 8) else { throw .guestUnaligned(gpa) }
+        guard !values.isEmpty else { throw .guestNoWords(count: 0) }
         var targets: [UInt64] = []
         for index in values.indices {
             guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .addressOverflow(gpa, length: UInt64(index) * 8) }
@@ -48,7 +49,8 @@ extension IOMMUFD {
 
     /// Reads `count` little-endian u64s at a GPA.
     public func guestRead(ioasID: UInt32, gpa: UInt64, count: Int) throws(Refusal) -> [UInt64] {
-        guard gpa.isAligned(to: 8), count > 0 else { throw .guestAccess(gpa: gpa, count: count) }
+        guard gpa.isAligned(to: 8) else { throw .guestUnaligned(gpa) }
+        guard count > 0 else { throw .guestNoWords(count: count) }
         var values: [UInt64] = []
         for index in 0..<count {
             guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .addressOverflow(gpa, length: UInt64(index) * 8) }

@@ -52,15 +52,15 @@ extension IOMMUFD {
             }
         case .hwptPaging(let parent):
             let valid: HWPTAllocFlags = [.faultIDValid, .pasid]
-            guard flags.isSubset(of: valid), userData.length > 0, driver.allocatesNestedDomains else {
-                if !flags.isSubset(of: valid) { throw .unsupportedFlags(flags, valid: valid) }
-                if userData.length == 0 { throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)]) }
+            guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
+            guard userData.length > 0 else { throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)]) }
+            guard driver.allocatesNestedDomains else {
                 throw Refusal(.EOPNOTSUPP, .driverCannotNest, objects: [InvolvedObject(device, .requested)])
             }
-            if parent.isAutomatic || !parent.isNestParent || parent.domain.driver.architecture != driver.architecture {
-                let objects = [InvolvedObject(parent, .parent), InvolvedObject(device, .requested)]
-                if parent.isAutomatic { throw Refusal(.EINVAL, .automaticParent, objects: objects) }
-                if !parent.isNestParent { throw Refusal(.EINVAL, .nestedOnNonNestParent, objects: objects, values: [.flag(.nestParent)]) }
+            let objects = [InvolvedObject(parent, .parent), InvolvedObject(device, .requested)]
+            if parent.isAutomatic { throw Refusal(.EINVAL, .automaticParent, objects: objects) }
+            if !parent.isNestParent { throw Refusal(.EINVAL, .nestedOnNonNestParent, objects: objects, values: [.flag(.nestParent)]) }
+            if parent.domain.driver.architecture != driver.architecture {
                 throw Refusal(.EINVAL, .parentOfOtherDriver, objects: objects)
             }
             hwpt = try allocate { id throws(Refusal) -> HWPTNested in

@@ -56,8 +56,8 @@ extension IOMMUFD {
     /// `iommufd_veventq_alloc`: one queue per type on a vIOMMU, holding `depth` events.
     public func veventqAlloc(flags: UInt32, viommuID: UInt32, type: UInt32, depth: UInt32) throws(Refusal) -> VEventQueue {
         beginMutation()
-        guard flags == 0, type != VEventQueueType.default.rawValue else {
-            if flags != 0 { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        guard flags == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        guard type != VEventQueueType.default.rawValue else {
             throw Refusal(.EOPNOTSUPP, .defaultVEventQueueType, values: [InvolvedValue("type", UInt64(type), .requested)])
         }
         guard depth > 0 else { throw Refusal(.EINVAL, .zeroVEventQueueDepth, values: [InvolvedValue("veventq_depth", 0, .requested)]) }

@@ -9,8 +9,8 @@ extension IOMMUFD {
     public func viommuAlloc(flags: UInt32, type: UInt32, deviceID: UInt32, hwptID: UInt32,
                             userData: UserData? = nil) throws(Refusal) -> VIOMMU {
         beginMutation()
-        guard flags == 0, type != VIOMMUType.default.rawValue else {
-            if flags != 0 { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        guard flags == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        guard type != VIOMMUType.default.rawValue else {
             throw Refusal(.EOPNOTSUPP, .defaultVIOMMUType, values: [InvolvedValue("type", UInt64(type), .requested)])
         }
         let device = try object(deviceID, as: Device.self)

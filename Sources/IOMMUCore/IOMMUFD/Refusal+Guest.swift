@@ -21,9 +21,13 @@ extension Refusal {
         Refusal(.EFAULT, .guestBusError, values: [InvolvedValue("address", error.address, .requested)])
     }
 
-    /// EINVAL for a guest access that is unaligned or empty.
-    static func guestAccess(gpa: UInt64, count: Int) -> Refusal {
-        gpa.isAligned(to: 8) ? Refusal(.EINVAL, .guestNoWords, values: [InvolvedValue("count", UInt64(clamping: count), .requested)])
-            : Refusal(.EINVAL, .guestUnaligned, values: [InvolvedValue("gpa", gpa, .requested)])
+    /// EINVAL for a guest access at an address that is not 8-byte aligned.
+    static func guestUnaligned(_ gpa: UInt64) -> Refusal {
+        Refusal(.EINVAL, .guestUnaligned, values: [InvolvedValue("gpa", gpa, .requested)])
+    }
+
+    /// EINVAL for a guest access of `count` (not positive) words.
+    static func guestNoWords(count: Int) -> Refusal {
+        Refusal(.EINVAL, .guestNoWords, values: [InvolvedValue("count", UInt64(clamping: count), .requested)])
     }
 }
