@@ -170,8 +170,38 @@ struct RefusalHWPTTests {
         let r = refusal { try fd.attach(deviceID: device.id.rawValue, ptID: ioas.rawValue, pasid: 1) }
         #expect(r?.errno == .EINVAL)
         #expect(r?.rule == .pasidWithoutPASIDCompat)
-        #expect(r?.objects.contains(Object(try fd.object(ioas.rawValue), .requested)) == true)
-        #expect(r?.objects.contains(Object(device, .requested)) == true)
+        // The automatic HWPT the attach allocated is released again, so it is not named.
+        #expect(r?.objects == [Object(device, .requested), Object(try fd.object(ioas.rawValue), .requested)])
+    }
+
+    @Test func aFaultCapableAttachOfAVTdDeviceWithoutPRINamesTheDeviceAndTheHWPT() throws {
+        let vtd = IntelVTd(name: "dmar0")
+        let device = try fd.object(fd.bind(PlatformDevice(name: "nic0", iommu: vtd, streamID: 0x100)).rawValue, as: Device.self)
+        let ioas = try fd.ioasAlloc()
+        let fault = try fd.faultQueueAlloc(flags: 0)
+        let hwpt = try hwpt(fd.hwptAlloc(flags: HWPTAllocFlags.faultIDValid.rawValue, deviceID: device.id.rawValue, ptID: ioas.rawValue,
+                                         userData: Self.noData, faultID: fault.id.rawValue))
+        let r = refusal { try fd.attach(deviceID: device.id.rawValue, ptID: hwpt.id.rawValue) }
+        #expect(r?.errno == .ENODEV)
+        #expect(r?.rule == .iopfWithoutPRI)
+        #expect(r?.objects == [Object(device, .requested), Object(hwpt, .requested)])
+    }
+
+    @Test func reservedRegionsTheCoreRefusesNameTheRegions() throws {
+        let msi = ReservedRegion(range: IOVARange(start: 0x800_0000, last: 0x80f_ffff), type: .swMSI)
+        let hardware = ReservedRegion(range: IOVARange(start: 0xfee0_0000, last: 0xfeef_ffff), type: .msi)
+        let mixed = try fd.object(fd.bind(PlatformDevice(name: "mixed", iommu: mock, streamID: 9, firmwareRegions: [msi, hardware])).rawValue,
+                                  as: Device.self)
+        let r = refusal { try fd.attach(deviceID: mixed.id.rawValue, ptID: fd.ioasAlloc().rawValue) }
+        #expect(r?.errno == .EINVAL)
+        #expect(r?.rule == .msiRegionMix)
+        #expect(r?.ranges == [Refusal.InvolvedRange(msi.range, .reserved, note: "sw_msi"), Refusal.InvolvedRange(hardware.range, .reserved, note: "msi")])
+        #expect(r?.objects.first == Object(mixed, .owner))
+        let direct = ReservedRegion(range: IOVARange(start: 0x9000_0000, last: 0x9000_ffff), type: .direct)
+        let bind = refusal { try fd.bind(PlatformDevice(name: "rmrr", iommu: mock, streamID: 10, firmwareRegions: [direct])) }
+        #expect(bind?.errno == .EINVAL)
+        #expect(bind?.rule == .requiresDirect)
+        #expect(bind?.ranges == [Refusal.InvolvedRange(direct.range, .reserved, note: "direct")])
     }
 
     @Test func aPASIDBeyondTheDeviceNamesTheLimit() throws {

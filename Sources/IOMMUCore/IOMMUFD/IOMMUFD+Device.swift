@@ -86,7 +86,10 @@ extension IOMMUFD {
             do throws(Refusal) {
                 return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
             } catch {
-                throw error.involving(attachContext(device, ioas, pasid: pasid))
+                // The automatic HWPT the refused attach allocated is gone again: name the IOAS.
+                var refusal = error.involving(attachContext(device, ioas, pasid: pasid))
+                refusal.objects.removeAll { $0.type == .hwptPaging && (try? kind($0.id.rawValue)) == nil }
+                throw refusal
             }
         case .device, .viommu, .vdevice, .selftest, .fault, .veventq, .access:
             throw Refusal(.EINVAL, .notPageTable, objects: [InvolvedObject(device, .requested), InvolvedObject(pt.object, .requested)])
