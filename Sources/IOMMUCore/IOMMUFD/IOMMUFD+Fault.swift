@@ -162,7 +162,9 @@ struct EventFiles {
     mutating func install(_ id: ObjectID) throws(Refusal) -> Int32 {
         var fd = Self.first
         while open[fd] != nil { fd += 1 }
-        guard fd < Self.limit else { throw Refusal(.EMFILE, .descriptorLimit, values: [Refusal.InvolvedValue("RLIMIT_NOFILE", UInt64(Self.limit), .limit)]) }
+        guard fd < Self.limit else {
+            throw Refusal(.EMFILE, .descriptorLimit, values: [Refusal.InvolvedValue("RLIMIT_NOFILE", UInt64(Self.limit), .limit)])
+        }
         open[fd] = id
         return fd
     }

@@ -10,7 +10,8 @@ extension IOMMUFD {
     public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Refusal) -> UInt64 {
         let ioas = try object(ioasID, as: IOAS.self)
         guard let (range, area) = ioas.areas.entry(containing: gpa) else {
-            throw Refusal(.ENOENT, .guestUnmapped, objects: [InvolvedObject(ioas, .requested)], values: [InvolvedValue("gpa", gpa, .requested)])
+            throw Refusal(.ENOENT, .guestUnmapped, objects: [InvolvedObject(ioas, .requested)],
+                          values: [InvolvedValue("gpa", gpa, .requested)])
         }
         guard let physical = areaPhysicalAddress(ioas, area, area: range, at: area.userVA &+ (gpa - range.start)) else {
             throw Refusal(.ENOENT, .guestUnbacked, objects: [InvolvedObject(ioas, .requested)], ranges: [InvolvedRange(range, .area)],

@@ -53,7 +53,9 @@ extension IOMMUFD {
         case .hwptPaging(let parent):
             let valid: HWPTAllocFlags = [.faultIDValid, .pasid]
             guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
-            guard userData.length > 0 else { throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)]) }
+            guard userData.length > 0 else {
+                throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)])
+            }
             guard driver.allocatesNestedDomains else {
                 throw Refusal(.EOPNOTSUPP, .driverCannotNest, objects: [InvolvedObject(device, .requested)])
             }
@@ -76,7 +78,9 @@ extension IOMMUFD {
             }
             let valid: HWPTAllocFlags = [.faultIDValid, .pasid]
             guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
-            guard userData.length > 0 else { throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)]) }
+            guard userData.length > 0 else {
+                throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)])
+            }
             hwpt = try allocate { id throws(Refusal) -> HWPTNested in
                 let domain = try driver.allocateNestedDomain(on: viommu, for: device.platform,
                                                              flags: flags.subtracting(.faultIDValid), userData: userData)
@@ -124,7 +128,9 @@ extension IOMMUFD {
     public func getHWInfo(flags rawFlags: UInt32, deviceID: UInt32, dataLength: UInt32,
                           inDataType: UInt32) throws(Refusal) -> HWInfoResult {
         let flags = HWInfoFlags(rawValue: rawFlags)
-        guard flags.isSubset(of: .inputType) else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags.subtracting(.inputType).rawValue)) }
+        guard flags.isSubset(of: .inputType) else {
+            throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags.subtracting(.inputType).rawValue))
+        }
         let requested = flags.contains(.inputType) ? inDataType : HWInfoType.default.rawValue
         let device = try object(deviceID, as: Device.self)
         let driver = device.platform.iommu

@@ -10,8 +10,8 @@ extension Refusal.Rule {
     public static let iopfWithoutPRI = Refusal.Rule("intel_iommu_enable_iopf.no_pri",
                                                     "a fault-capable HWPT needs a device with PRI enabled")
     /// `iommufd_fault_fops_write`: `response.code` is neither IOMMUFD_PAGE_RESP_SUCCESS nor IOMMUFD_PAGE_RESP_INVALID.
-    public static let pageResponseCode = Refusal.Rule("iommufd_fault_fops_write.code",
-                                                      "the response code is neither IOMMUFD_PAGE_RESP_SUCCESS nor IOMMUFD_PAGE_RESP_INVALID")
+    public static let pageResponseCode = Refusal.Rule(
+        "iommufd_fault_fops_write.code", "the response code is neither IOMMUFD_PAGE_RESP_SUCCESS nor IOMMUFD_PAGE_RESP_INVALID")
     /// `iommufd_fault_fops_write`: `xa_erase(&fault->response, response.cookie)` finds no group.
     public static let unknownCookie = Refusal.Rule("iommufd_fault_fops_write.cookie",
                                                    "no page request group read from the queue awaits a response with this cookie")
@@ -27,8 +27,9 @@ extension Refusal.Rule {
     public static let noVEventQueue = Refusal.Rule("iommufd_viommu_report_event.no_veventq",
                                                    "the vIOMMU has no vEVENTQ of the event's type")
     /// `iommufd_test_trigger_vevent`: `!mdev->viommu || !mdev->vdev_id`.
-    public static let mockWithoutVDevice = Refusal.Rule("iommufd_test_trigger_vevent.no_viommu",
-                                                        "the mock device is not attached to a vIOMMU's nested HWPT through a vDEVICE with a virtual id")
+    public static let mockWithoutVDevice = Refusal.Rule(
+        "iommufd_test_trigger_vevent.no_viommu",
+        "the mock device is not attached to a vIOMMU's nested HWPT through a vDEVICE with a virtual id")
 }
 
 extension Refusal {

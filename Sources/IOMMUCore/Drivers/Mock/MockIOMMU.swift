@@ -15,6 +15,8 @@ public final class MockIOMMU: IOMMUDriver {
     public static let testRegisterValue: UInt64 = 0xdeadbeef
     /// `MOCK_PASID_WIDTH`.
     public static let pasidWidth: UInt8 = 20
+    /// The device flag its no-dirty refusals name.
+    static let noDirtyFlag = Refusal.InvolvedValue("MOCK_FLAGS_DEVICE_NO_DIRTY", nil, .flag)
 
     public let name: String
     public var architecture: IOMMUArchitecture { .mock }
@@ -67,7 +69,7 @@ public final class MockIOMMU: IOMMUDriver {
         let valid: HWPTAllocFlags = [.dirtyTracking, .nestParent, .pasid]
         guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
         if flags.contains(.dirtyTracking) && device.mockFlags.contains(.noDirty) {
-            throw Refusal(.EOPNOTSUPP, .mockNoDirtyAllocation, values: [.flag(.dirtyTracking), .init("MOCK_FLAGS_DEVICE_NO_DIRTY", nil, .flag)])
+            throw Refusal(.EOPNOTSUPP, .mockNoDirtyAllocation, values: [.flag(.dirtyTracking), Self.noDirtyFlag])
         }
         var pageSizes = Self.ioPageSize
         if device.mockFlags.contains(.hugeIOVA) { pageSizes |= Self.hugeIOPageSize }
@@ -87,7 +89,7 @@ public final class MockIOMMU: IOMMUDriver {
     public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
         guard domain.driver is MockIOMMU else { throw Refusal(.EINVAL, .domainOfOtherDriver) }
         if domain.dirtyTracking && device.mockFlags.contains(.noDirty) {
-            throw Refusal(.EINVAL, .mockNoDirtyAttach, values: [.flag(.dirtyTracking), .init("MOCK_FLAGS_DEVICE_NO_DIRTY", nil, .flag)])
+            throw Refusal(.EINVAL, .mockNoDirtyAttach, values: [.flag(.dirtyTracking), Self.noDirtyFlag])
         }
     }
 
@@ -108,8 +110,10 @@ public final class MockIOMMU: IOMMUDriver {
         return request.handleEach(as: IOMMUHWPTInvalidateSelftest.self) { entry in
             if entry.flags & ~1 != 0 { return .unsupportedEntryFlags(entry.flags, valid: 1) }
             if entry.iotlbID > UInt64(Self.nestedIOTLBIDMax) {
-                return Refusal(.EINVAL, .mockIOTLBID, values: [.init("iotlb_id", entry.iotlbID, .requested),
-                                                              .init("MOCK_NESTED_DOMAIN_IOTLB_ID_MAX", UInt64(Self.nestedIOTLBIDMax), .limit)])
+                return Refusal(.EINVAL, .mockIOTLBID, values: [
+                    .init("iotlb_id", entry.iotlbID, .requested),
+                    .init("MOCK_NESTED_DOMAIN_IOTLB_ID_MAX", UInt64(Self.nestedIOTLBIDMax), .limit),
+                ])
             }
             if entry.flags & 1 != 0 { iotlb = iotlb.map { _ in 0 } } else { iotlb[Int(entry.iotlbID)] = 0 }
             return nil
@@ -140,11 +144,13 @@ public final class MockIOMMU: IOMMUDriver {
         return request.handleAll(as: IOMMUVIOMMUInvalidateSelftest.self) { entry in
             if entry.flags & ~1 != 0 { return .unsupportedEntryFlags(entry.flags, valid: 1) }
             if entry.cacheID > UInt64(Self.deviceCacheIDMax) {
-                return Refusal(.EINVAL, .mockCacheID, values: [.init("cache_id", entry.cacheID, .requested),
-                                                              .init("MOCK_DEV_CACHE_ID_MAX", UInt64(Self.deviceCacheIDMax), .limit)])
+                return Refusal(.EINVAL, .mockCacheID, values: [
+                    .init("cache_id", entry.cacheID, .requested), .init("MOCK_DEV_CACHE_ID_MAX", UInt64(Self.deviceCacheIDMax), .limit),
+                ])
             }
             guard let vdevice = viommu.vdevices[UInt64(entry.vdevID)] else {
-                return Refusal(.EINVAL, .mockVDevID, objects: [.init(viommu, .parent)], values: [.init("vdev_id", entry.vdevID, .requested)])
+                return Refusal(.EINVAL, .mockVDevID, objects: [.init(viommu, .parent)],
+                               values: [.init("vdev_id", entry.vdevID, .requested)])
             }
             var cache = cache(of: vdevice.device.platform)
             if entry.flags & 1 != 0 { cache = cache.map { _ in 0 } } else { cache[Int(entry.cacheID)] = 0 }

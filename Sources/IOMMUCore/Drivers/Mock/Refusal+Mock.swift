@@ -4,8 +4,8 @@ extension Refusal.Rule {
     public static let mockNoDirtyAllocation = Refusal.Rule("mock_domain_alloc_paging_flags.no_dirty",
                                                            "the mock device was created with MOCK_FLAGS_DEVICE_NO_DIRTY")
     /// `mock_domain_nop_attach`: `domain->dirty_ops` for a device with MOCK_FLAGS_DEVICE_NO_DIRTY.
-    public static let mockNoDirtyAttach = Refusal.Rule("mock_domain_nop_attach.no_dirty",
-                                                       "a dirty-tracking domain cannot take a mock device created with MOCK_FLAGS_DEVICE_NO_DIRTY")
+    public static let mockNoDirtyAttach = Refusal.Rule(
+        "mock_domain_nop_attach.no_dirty", "a dirty-tracking domain cannot take a mock device created with MOCK_FLAGS_DEVICE_NO_DIRTY")
     /// `mock_domain_nop_attach`: `iommufd_viommu_get_vdev_id` finds no vDEVICE of the device
     /// on the nested domain's vIOMMU ("viommu %p is missing a virtual device").
     public static let missingVDevice = Refusal.Rule("iommufd_viommu_get_vdev_id.no_vdevice",
