@@ -210,6 +210,7 @@ struct RefusalHWPTTests {
         let r = refusal { try fd.attach(deviceID: none.id.rawValue, ptID: ioas.rawValue, pasid: 1) }
         #expect(r?.errno == .EINVAL)
         #expect(r?.rule == .pasidOutOfRange)
+        #expect(r?.objects == [Object(none, .requested), Object(try fd.object(ioas.rawValue), .requested)])
         #expect(r?.values == [Value("pasid", 1, .requested), Value("max_pasids", 0, .limit)])
         let capable = try bound(.pasid)
         let beyond = refusal { try fd.attach(deviceID: capable.id.rawValue, ptID: ioas.rawValue, pasid: 1 << 20) }
@@ -256,7 +257,8 @@ struct RefusalHWPTTests {
         let r = refusal { try fd.attach(deviceID: device.id.rawValue, ptID: viommu.id.rawValue) }
         #expect(r?.errno == .EINVAL)
         #expect(r?.rule == .notPageTable)
-        #expect(r?.objects == [Object(device, .requested), Object(viommu, .requested)])
+        let current = try fd.object(#require(device.attachments[noPASID]).id.rawValue)
+        #expect(r?.objects == [Object(device, .requested), Object(viommu, .requested), Object(current, .existing)])
     }
 
     @Test func bindingTwiceAndUnbindingAHeldDeviceNameTheOtherObject() throws {

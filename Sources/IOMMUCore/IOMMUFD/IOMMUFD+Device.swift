@@ -63,7 +63,7 @@ extension IOMMUFD {
     public func attach(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Refusal) -> ObjectID {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
-        try checkPASID(device, pasid)
+        try checkPASID(device, pasid, target: try? object(ptID))
         return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: device.attachments[pasid] != nil)
     }
 
@@ -71,7 +71,7 @@ extension IOMMUFD {
     public func replace(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Refusal) -> ObjectID {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
-        try checkPASID(device, pasid)
+        try checkPASID(device, pasid, target: try? object(ptID))
         return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: true)
     }
 
@@ -92,7 +92,7 @@ extension IOMMUFD {
                 throw refusal
             }
         case .device, .viommu, .vdevice, .selftest, .fault, .veventq, .access:
-            throw Refusal(.EINVAL, .notPageTable, objects: [InvolvedObject(device, .requested), InvolvedObject(pt.object, .requested)])
+            throw Refusal(.EINVAL, .notPageTable, objects: attachContext(device, pt.object, pasid: pasid))
         }
         if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
         return hwpt.id
@@ -113,11 +113,14 @@ extension IOMMUFD {
         detach(device, pasid: pasid)
     }
 
-    private func checkPASID(_ device: Device, _ pasid: UInt32) throws(Refusal) {
+    /// The PASID is one the device has; `target` is the IOAS or HWPT an attach names.
+    private func checkPASID(_ device: Device, _ pasid: UInt32, target: IOMMUFDObject? = nil) throws(Refusal) {
         guard pasid != noPASID else { return }
         let width = device.platform.maxPASIDLog2
         guard width > 0, UInt64(pasid) < (1 << UInt64(width)) else {
-            throw Refusal(.EINVAL, .pasidOutOfRange, objects: [InvolvedObject(device, .requested)],
+            var objects = [InvolvedObject(device, .requested)]
+            if let target { objects.append(InvolvedObject(target, .requested)) }
+            throw Refusal(.EINVAL, .pasidOutOfRange, objects: objects,
                           values: [.pasid(pasid), InvolvedValue("max_pasids", width > 0 ? 1 << UInt64(width) : 0, .limit)])
         }
     }
