@@ -1,15 +1,23 @@
 /// Binding and attaching devices, as VFIO's cdev ioctls drive `drivers/iommu/iommufd/device.c`.
 extension IOMMUFD {
+    /// What refusals involve, by their short names.
+    private typealias InvolvedObject = Refusal.InvolvedObject
+    private typealias InvolvedRange = Refusal.InvolvedRange
+    private typealias InvolvedValue = Refusal.InvolvedValue
     // MARK: VFIO_DEVICE_BIND_IOMMUFD
 
     /// Binds a platform device to this file (`iommufd_device_bind`); returns `out_devid`.
     public func bind(_ platform: PlatformDevice) throws(Refusal) -> ObjectID {
         beginMutation()
         // The VFIO device file is bound once (vfio_df_ioctl_bind_iommufd).
-        if device(boundTo: platform) != nil { throw .EINVAL }
+        if let bound = device(boundTo: platform) { throw Refusal(.EINVAL, .alreadyBound, objects: [InvolvedObject(bound, .existing)]) }
         // Claiming DMA ownership attaches the blocking domain, which a device that requires
         // its direct (identity) regions refuses (__iommu_device_set_domain).
-        if platform.requiresDirect { throw .EINVAL }
+        if platform.requiresDirect {
+            throw Refusal(.EINVAL, .requiresDirect, ranges: platform.reservedRegions.filter { $0.type == .direct }.map {
+                InvolvedRange($0.range, .reserved, note: $0.type.rawValue)
+            })
+        }
         let device = try allocate { id throws(Refusal) in Device(id: id, platform: platform) }
         // Claiming DMA ownership attaches the blocking domain.
         platform.iommu.install(platform, .blocked, pasid: noPASID, memory: machine.physical)
@@ -35,7 +43,10 @@ extension IOMMUFD {
     public func unbind(deviceID: UInt32) throws(Refusal) {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
-        if referrers(of: device.id, role: .device).contains(where: { $0.type == .selftest }) { throw .EBUSY }
+        let holders = referrers(of: device.id, role: .device).filter { $0.type == .selftest }
+        if !holders.isEmpty {
+            throw Refusal(.EBUSY, .deviceInUse, objects: [InvolvedObject(device, .requested)] + holders.map { InvolvedObject($0, .user) })
+        }
         try unbind(device)
     }
 
@@ -52,7 +63,7 @@ extension IOMMUFD {
     public func attach(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Refusal) -> ObjectID {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
-        try checkPASID(device, pasid)
+        try checkPASID(device, pasid, target: try? object(ptID))
         return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: device.attachments[pasid] != nil)
     }
 
@@ -60,21 +71,38 @@ extension IOMMUFD {
     public func replace(deviceID: UInt32, ptID: UInt32, pasid: UInt32 = noPASID) throws(Refusal) -> ObjectID {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
-        try checkPASID(device, pasid)
+        try checkPASID(device, pasid, target: try? object(ptID))
         return try changePageTable(device, ptID: ptID, pasid: pasid, replacing: true)
     }
 
     /// `iommufd_device_change_pt`: an HWPT directly, an IOAS through its automatic domain.
     private func changePageTable(_ device: Device, ptID: UInt32, pasid: UInt32, replacing: Bool) throws(Refusal) -> ObjectID {
         let hwpt: HWPT
-        switch try kind(ptID) {
+        let pt = try kind(ptID)
+        switch pt {
         case .hwptPaging(let paging): hwpt = paging
         case .hwptNested(let nested): hwpt = nested
-        case .ioas(let ioas): return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
-        case .device, .viommu, .vdevice, .selftest, .fault, .veventq, .access: throw .EINVAL
+        case .ioas(let ioas):
+            do throws(Refusal) {
+                return try attachAutomaticDomain(device, ioas: ioas, pasid: pasid, replacing: replacing)
+            } catch {
+                // The automatic HWPT the refused attach allocated is gone again: name the IOAS.
+                var refusal = error.involving(attachContext(device, ioas, pasid: pasid))
+                refusal.objects.removeAll { $0.type == .hwptPaging && (try? kind($0.id.rawValue)) == nil }
+                throw refusal
+            }
+        case .device, .viommu, .vdevice, .selftest, .fault, .veventq, .access:
+            throw Refusal(.EINVAL, .notPageTable, objects: attachContext(device, pt.object, pasid: pasid))
         }
         if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
         return hwpt.id
+    }
+
+    /// What every attach refusal involves: the device, the IOAS or HWPT it was to go to, and
+    /// what the device is attached to at the PASID now.
+    private func attachContext(_ device: Device, _ target: IOMMUFDObject, pasid: UInt32) -> [InvolvedObject] {
+        [InvolvedObject(device, .requested), InvolvedObject(target, .requested)]
+            + (device.attachments[pasid].map { [InvolvedObject($0, .existing)] } ?? [])
     }
 
     /// `VFIO_DEVICE_DETACH_IOMMUFD_PT`: back to blocked DMA. Detaching a detached device is a no-op.
@@ -85,10 +113,16 @@ extension IOMMUFD {
         detach(device, pasid: pasid)
     }
 
-    private func checkPASID(_ device: Device, _ pasid: UInt32) throws(Refusal) {
+    /// The PASID is one the device has; `target` is the IOAS or HWPT an attach names.
+    private func checkPASID(_ device: Device, _ pasid: UInt32, target: IOMMUFDObject? = nil) throws(Refusal) {
         guard pasid != noPASID else { return }
         let width = device.platform.maxPASIDLog2
-        guard width > 0, UInt64(pasid) < (1 << UInt64(width)) else { throw .EINVAL }
+        guard width > 0, UInt64(pasid) < (1 << UInt64(width)) else {
+            var objects = [InvolvedObject(device, .requested)]
+            if let target { objects.append(InvolvedObject(target, .requested)) }
+            throw Refusal(.EINVAL, .pasidOutOfRange, objects: objects,
+                          values: [.pasid(pasid), InvolvedValue("max_pasids", width > 0 ? 1 << UInt64(width) : 0, .limit)])
+        }
     }
 
     // MARK: Attach internals
@@ -100,7 +134,7 @@ extension IOMMUFD {
             do {
                 if replacing { try replace(device, with: hwpt, pasid: pasid) } else { try attach(device, to: hwpt, pasid: pasid) }
                 return hwpt.id
-            } catch .EINVAL {
+            } catch where error.errno == .EINVAL {
                 continue
             }
         }
@@ -125,19 +159,25 @@ extension IOMMUFD {
 
     /// `iommufd_hw_pagetable_attach`.
     func attach(_ device: Device, to hwpt: HWPT, pasid: UInt32) throws(Refusal) {
-        guard device.attachments[pasid] == nil else { throw .EBUSY }
-        try checkPASIDCompatibility(device, hwpt, pasid)
-        let paging = stage2(of: hwpt)
-        let reservesRegions = pasid == noPASID
-        if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
         do throws(Refusal) {
-            // A fault-capable domain's attach enables IOPF in the driver (iopf_for_domain_set).
-            if hwpt.fault != nil { try checkIOPF(device) }
-            if reservesRegions { try setupSWMSI(for: device, in: paging) }
-            try driverAttach(device, hwpt, pasid: pasid)
+            if let existing = device.attachments[pasid] {
+                throw Refusal(.EBUSY, .alreadyAttached, objects: [InvolvedObject(existing, .existing)], values: [.pasid(pasid)])
+            }
+            try checkPASIDCompatibility(device, hwpt, pasid)
+            let paging = stage2(of: hwpt)
+            let reservesRegions = pasid == noPASID
+            if reservesRegions { try reserveRegions(of: device, in: paging.ioas) }
+            do throws(Refusal) {
+                // A fault-capable domain's attach enables IOPF in the driver (iopf_for_domain_set).
+                if hwpt.fault != nil { try checkIOPF(device) }
+                if reservesRegions { try setupSWMSI(for: device, in: paging) }
+                try driverAttach(device, hwpt, pasid: pasid)
+            } catch {
+                if reservesRegions { removeReservations(paging.ioas) { Self.isOwned($0, by: device) } }
+                throw error
+            }
         } catch {
-            if reservesRegions { removeReservations(paging.ioas) { Self.isOwned($0, by: device) } }
-            throw error
+            throw error.involving(attachContext(device, hwpt, pasid: pasid))
         }
         link(device, to: hwpt, pasid: pasid)
         installConfiguration(device, pasid: pasid)
@@ -155,19 +195,25 @@ extension IOMMUFD {
 
     /// `iommufd_device_do_replace`.
     private func replace(_ device: Device, with hwpt: HWPT, pasid: UInt32) throws(Refusal) {
-        guard let old = device.attachments[pasid] else { throw .EINVAL }
+        guard let old = device.attachments[pasid] else {
+            throw Refusal(.EINVAL, .notAttached, objects: attachContext(device, hwpt, pasid: pasid), values: [.pasid(pasid)])
+        }
         if old === hwpt { return }
-        try checkPASIDCompatibility(device, hwpt, pasid, replacing: true)
         let newIOAS = stage2(of: hwpt).ioas, oldIOAS = stage2(of: old).ioas
         let movesIOAS = pasid == noPASID && newIOAS !== oldIOAS
-        if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
         do throws(Refusal) {
-            if hwpt.fault != nil { try checkIOPF(device) }
-            if pasid == noPASID { try setupSWMSI(for: device, in: stage2(of: hwpt)) }
-            try driverAttach(device, hwpt, pasid: pasid)
+            try checkPASIDCompatibility(device, hwpt, pasid, replacing: true)
+            if movesIOAS { try reserveRegions(of: device, in: newIOAS) }
+            do throws(Refusal) {
+                if hwpt.fault != nil { try checkIOPF(device) }
+                if pasid == noPASID { try setupSWMSI(for: device, in: stage2(of: hwpt)) }
+                try driverAttach(device, hwpt, pasid: pasid)
+            } catch {
+                if movesIOAS { removeReservations(newIOAS) { Self.isOwned($0, by: device) } }
+                throw error
+            }
         } catch {
-            if movesIOAS { removeReservations(newIOAS) { Self.isOwned($0, by: device) } }
-            throw error
+            throw error.involving(attachContext(device, hwpt, pasid: pasid))
         }
         if movesIOAS { removeReservations(oldIOAS) { Self.isOwned($0, by: device) } }
         link(device, to: hwpt, pasid: pasid)
@@ -191,12 +237,22 @@ extension IOMMUFD {
 
     /// `iommufd_hwpt_pasid_compat`, plus the PASID flag of the HWPT itself.
     private func checkPASIDCompatibility(_ device: Device, _ hwpt: HWPT, _ pasid: UInt32, replacing: Bool = false) throws(Refusal) {
+        let flag = InvolvedValue.flag(.pasid)
         if pasid == noPASID {
-            let otherPASIDs = device.attachments.keys.contains { $0 != noPASID }
-            if !hwpt.pasidCompatible && otherPASIDs { throw .EINVAL }
+            let otherPASIDs = device.attachments.filter { $0.key != noPASID }
+            if !hwpt.pasidCompatible && !otherPASIDs.isEmpty {
+                throw Refusal(.EINVAL, .ridWithoutPASIDCompat,
+                              objects: [InvolvedObject(hwpt, .requested)]
+                                + otherPASIDs.sorted { $0.key < $1.key }.map { InvolvedObject($0.value, .existing) },
+                              values: [flag] + otherPASIDs.keys.sorted().map { InvolvedValue("attached pasid", UInt64($0), .existing) })
+            }
         } else {
-            guard hwpt.pasidCompatible else { throw .EINVAL }
-            if let rid = device.attachments[noPASID], !rid.pasidCompatible { throw .EINVAL }
+            guard hwpt.pasidCompatible else {
+                throw Refusal(.EINVAL, .pasidWithoutPASIDCompat, objects: [InvolvedObject(hwpt, .requested)], values: [.pasid(pasid), flag])
+            }
+            if let rid = device.attachments[noPASID], !rid.pasidCompatible {
+                throw Refusal(.EINVAL, .ridHWPTWithoutPASIDCompat, objects: [InvolvedObject(rid, .existing)], values: [.pasid(pasid), flag])
+            }
         }
     }
 
@@ -220,7 +276,12 @@ extension IOMMUFD {
             // Drivers must offer sane combinations of regions.
             let softwareMSI = regions.filter { $0.type == .swMSI }.count
             let hardwareMSI = regions.filter { $0.type == .msi }.count
-            if (softwareMSI > 0 && hardwareMSI > 0) || softwareMSI > 1 { throw .EINVAL }
+            if (softwareMSI > 0 && hardwareMSI > 0) || softwareMSI > 1 {
+                throw Refusal(.EINVAL, .msiRegionMix, objects: [InvolvedObject(device, .owner)],
+                              ranges: regions.filter { $0.type == .swMSI || $0.type == .msi }.map {
+                                  InvolvedRange($0.range, .reserved, note: $0.type.rawValue)
+                              })
+            }
         } catch {
             removeReservations(ioas) { Self.isOwned($0, by: device) }
             throw error
@@ -243,7 +304,7 @@ extension IOMMUFD {
             let vdevice = device.vdevice.flatMap { $0.viommu === viommu ? $0 : nil }
             try device.platform.iommu.checkAttach(device.platform, to: nested.domain, viommu: viommu, vdevice: vdevice)
         default:
-            throw .EINVAL
+            throw Refusal(.EINVAL, .notPageTable, objects: [InvolvedObject(hwpt, .requested)])
         }
     }
 }

@@ -162,7 +162,9 @@ struct EventFiles {
     mutating func install(_ id: ObjectID) throws(Refusal) -> Int32 {
         var fd = Self.first
         while open[fd] != nil { fd += 1 }
-        guard fd < Self.limit else { throw .EMFILE }
+        guard fd < Self.limit else {
+            throw Refusal(.EMFILE, .descriptorLimit, values: [Refusal.InvolvedValue("RLIMIT_NOFILE", UInt64(Self.limit), .limit)])
+        }
         open[fd] = id
         return fd
     }
@@ -173,12 +175,15 @@ struct EventFiles {
 }
 
 extension IOMMUFD {
+    /// What refusals involve, by their short names.
+    private typealias InvolvedObject = Refusal.InvolvedObject
+    private typealias InvolvedValue = Refusal.InvolvedValue
     // MARK: IOMMU_FAULT_QUEUE_ALLOC
 
     /// `iommufd_fault_alloc`: a FAULT object and its file.
     public func faultQueueAlloc(flags: UInt32) throws(Refusal) -> FaultQueue {
         beginMutation()
-        guard flags == 0 else { throw .EOPNOTSUPP }
+        guard flags == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
         let fault = try allocate { id throws(Refusal) -> FaultQueue in FaultQueue(id: id, fd: try openEventFile(for: id)) }
         setFileReference(fault.id, open: true)
         return fault
@@ -189,7 +194,7 @@ extension IOMMUFD {
     /// access's file destroys the access (`iommufd_test_staccess_release`).
     public func close(fd: Int32) throws(Refusal) {
         beginMutation()
-        guard let id = eventFiles.close(fd) else { throw .EBADF }
+        guard let id = eventFiles.close(fd) else { throw .closedFile(fd) }
         // The selftest access's file: its release destroys the access.
         if case .access(let access)? = try? kind(id.rawValue) { destroyAccess(access) } else { setFileReference(id, open: false) }
     }
@@ -212,7 +217,10 @@ extension IOMMUFD {
     /// page requests for one without stall or PRI; the selftest's mock devices take them.
     func checkIOPF(_ device: Device) throws(Refusal) {
         switch device.platform.iommu.architecture {
-        case .intelVTd: if !device.platform.recoverableFaults.contains(.pri) { throw .ENODEV }
+        case .intelVTd:
+            if !device.platform.recoverableFaults.contains(.pri) {
+                throw Refusal(.ENODEV, .iopfWithoutPRI, objects: [InvolvedObject(device, .requested)])
+            }
         case .armSMMUv3, .amdVi, .mock: return
         }
     }
@@ -321,7 +329,7 @@ extension IOMMUFD {
     public func faultRead(faultID: UInt32, count: UInt64) throws(Refusal) -> [PageFaultRecord] {
         beginMutation()
         let fault = try object(faultID, as: FaultQueue.self)
-        guard eventFiles.isOpen(fault.fd) else { throw .EBADF }
+        guard eventFiles.isOpen(fault.fd) else { throw .closedFile(fault.fd, of: fault) }
         var records: [PageFaultRecord] = []
         while let group = fault.pending.first, UInt64(group.requests.count) <= count - UInt64(records.count) {
             fault.pending.removeFirst()
@@ -346,14 +354,20 @@ extension IOMMUFD {
     public func faultRespond(faultID: UInt32, cookie: UInt32, code: UInt32) throws(Refusal) -> PageResponseEffect {
         beginMutation()
         let fault = try object(faultID, as: FaultQueue.self)
-        guard eventFiles.isOpen(fault.fd) else { throw .EBADF }
-        guard let code = PageResponseCode(rawValue: code), code != .failure else { throw .EINVAL }
-        guard let group = fault.awaitingResponse.removeValue(forKey: cookie) else { throw .EINVAL }
-        answer(fault, group, code)
+        guard eventFiles.isOpen(fault.fd) else { throw .closedFile(fault.fd, of: fault) }
+        guard let response = PageResponseCode(rawValue: code), response != .failure else {
+            throw Refusal(.EINVAL, .pageResponseCode, objects: [InvolvedObject(fault, .requested)],
+                          values: [InvolvedValue("code", UInt64(code), .requested)])
+        }
+        guard let group = fault.awaitingResponse.removeValue(forKey: cookie) else {
+            throw Refusal(.EINVAL, .unknownCookie, objects: [InvolvedObject(fault, .requested)],
+                          values: [InvolvedValue("cookie", UInt64(cookie), .requested)])
+        }
+        answer(fault, group, response)
         let device = try? object(group.deviceID.rawValue, as: Device.self)
-        var effect = PageResponseEffect(command: device.flatMap { pageResponseCommand(group, code, device: $0.platform) },
+        var effect = PageResponseEffect(command: device.flatMap { pageResponseCommand(group, response, device: $0.platform) },
                                         transaction: group.transaction)
-        if code == .success, let transaction = group.transaction {
+        if response == .success, let transaction = group.transaction {
             effect.retry = try? dma(deviceID: group.deviceID.rawValue, iova: transaction.iova, pasid: transaction.pasid,
                                     access: transaction.access)
         }

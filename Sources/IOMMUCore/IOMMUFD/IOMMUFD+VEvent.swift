@@ -48,15 +48,24 @@ public struct VEvent: Sendable, Equatable {
 }
 
 extension IOMMUFD {
+    /// What refusals involve, by their short names.
+    private typealias InvolvedObject = Refusal.InvolvedObject
+    private typealias InvolvedValue = Refusal.InvolvedValue
     // MARK: IOMMU_VEVENTQ_ALLOC
 
     /// `iommufd_veventq_alloc`: one queue per type on a vIOMMU, holding `depth` events.
     public func veventqAlloc(flags: UInt32, viommuID: UInt32, type: UInt32, depth: UInt32) throws(Refusal) -> VEventQueue {
         beginMutation()
-        guard flags == 0, type != VEventQueueType.default.rawValue else { throw .EOPNOTSUPP }
-        guard depth > 0 else { throw .EINVAL }
+        guard flags == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        guard type != VEventQueueType.default.rawValue else {
+            throw Refusal(.EOPNOTSUPP, .defaultVEventQueueType, values: [InvolvedValue("type", UInt64(type), .requested)])
+        }
+        guard depth > 0 else { throw Refusal(.EINVAL, .zeroVEventQueueDepth, values: [InvolvedValue("veventq_depth", 0, .requested)]) }
         let viommu = try object(viommuID, as: VIOMMU.self)
-        if viommu.veventqs.contains(where: { $0.eventType == type }) { throw .EEXIST }
+        if let existing = viommu.veventqs.first(where: { $0.eventType == type }) {
+            throw Refusal(.EEXIST, .vEventQueueTypeTaken, objects: [InvolvedObject(viommu, .parent), InvolvedObject(existing, .existing)],
+                          values: [InvolvedValue("type", UInt64(type), .requested)])
+        }
         let veventq = try allocate { id throws(Refusal) -> VEventQueue in
             VEventQueue(id: id, viommu: viommu, type: type, depth: depth, fd: try openEventFile(for: id))
         }
@@ -72,7 +81,10 @@ extension IOMMUFD {
     /// wraps from INT_MAX to 0, and a lost-events header at the tail moves behind it.
     @discardableResult
     func reportVEvent(_ viommu: VIOMMU, type: VEventQueueType, data: [UInt8]) throws(Refusal) -> VEventQueue {
-        guard let veventq = viommu.veventqs.first(where: { $0.eventType == type.rawValue }) else { throw .EOPNOTSUPP }
+        guard let veventq = viommu.veventqs.first(where: { $0.eventType == type.rawValue }) else {
+            throw Refusal(.EOPNOTSUPP, .noVEventQueue, objects: [InvolvedObject(viommu, .requested)],
+                          values: [InvolvedValue("type", UInt64(type.rawValue), .requested)])
+        }
         beginMutation()
         var entry = VEvent(sequence: 0, data: nil)
         if veventq.eventCount < veventq.depth {
@@ -134,7 +146,7 @@ extension IOMMUFD {
     public func veventqRead(veventqID: UInt32, count: UInt64) throws(Refusal) -> [VEvent] {
         beginMutation()
         let veventq = try object(veventqID, as: VEventQueue.self)
-        guard eventFiles.isOpen(veventq.fd) else { throw .EBADF }
+        guard eventFiles.isOpen(veventq.fd) else { throw .closedFile(veventq.fd, of: veventq) }
         let recordSize = VEvent.headerSize + (VEventQueueType(rawValue: veventq.eventType)?.dataSize ?? 0)
         let budget = count.multipliedReportingOverflow(by: recordSize)
         var room = budget.overflow ? UInt64.max : budget.partialValue
@@ -158,7 +170,9 @@ extension IOMMUFD {
     public func testTriggerVEvent(deviceID: UInt32) throws(Refusal) {
         let device = try object(deviceID, as: Device.self)
         guard let nested = device.attachments[noPASID] as? HWPTNested, case .viommu(let viommu) = nested.parent,
-              let vdevice = device.vdevice, vdevice.viommu === viommu, vdevice.virtualID != 0 else { throw .ENOENT }
+              let vdevice = device.vdevice, vdevice.viommu === viommu, vdevice.virtualID != 0 else {
+            throw Refusal(.ENOENT, .mockWithoutVDevice, objects: [InvolvedObject(device, .requested)])
+        }
         try reportVEvent(viommu, type: .selftest, data: UInt32(truncatingIfNeeded: vdevice.virtualID).littleEndianBytes)
     }
 }

@@ -170,14 +170,16 @@ extension IOMMUDriver {
 /// Drivers without a vIOMMU (VT-d and AMD-Vi in v6.17): `get_viommu_size` is absent, so
 /// VIOMMU_ALLOC is EOPNOTSUPP and nothing vIOMMU-based can exist.
 extension IOMMUDriver {
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal) { throw .EOPNOTSUPP }
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal) { throw Refusal(.EOPNOTSUPP, .driverMakesNoVIOMMU) }
     public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32 {
-        throw .EOPNOTSUPP
+        throw Refusal(.EOPNOTSUPP, .driverMakesNoVIOMMU)
     }
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Refusal) -> NestedDomain { throw .EOPNOTSUPP }
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        throw Refusal(.EOPNOTSUPP, .vIOMMUCannotNest, objects: [.init(viommu, .parent)])
+    }
     public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
-        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
+        InvalidationOutcome(handled: 0, error: Refusal(.EOPNOTSUPP, .vIOMMUCannotInvalidate, objects: [.init(viommu, .requested)]))
     }
     public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Refusal) {}
 }
