@@ -16,10 +16,6 @@ public enum MockAccessFlags {
 }
 
 extension IOMMUFD {
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedRange = Refusal.InvolvedRange
-    private typealias InvolvedValue = Refusal.InvolvedValue
-
     /// `iommufd_access_get`: the selftest access behind a file, EBADFD for any other fd.
     private func access(fd: UInt32) throws(Refusal) -> Access {
         guard let descriptor = Int32(exactly: fd), let id = eventFiles.open[descriptor],

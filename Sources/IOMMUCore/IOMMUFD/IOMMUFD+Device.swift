@@ -1,9 +1,6 @@
 /// Binding and attaching devices, as VFIO's cdev ioctls drive `drivers/iommu/iommufd/device.c`.
 extension IOMMUFD {
     /// What refusals involve, by their short names.
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedRange = Refusal.InvolvedRange
-    private typealias InvolvedValue = Refusal.InvolvedValue
     // MARK: VFIO_DEVICE_BIND_IOMMUFD
 
     /// Binds a platform device to this file (`iommufd_device_bind`); returns `out_devid`.

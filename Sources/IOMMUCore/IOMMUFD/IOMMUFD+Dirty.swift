@@ -3,10 +3,6 @@
 /// `iopt_read_and_clear_dirty_data`, `iova_bitmap.c`), fed by each format's hardware dirty
 /// bits through `IOPageTableOps.readAndClearDirty`.
 extension IOMMUFD {
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedRange = Refusal.InvolvedRange
-    private typealias InvolvedValue = Refusal.InvolvedValue
-
     /// `enum iommufd_hwpt_set_dirty_tracking_flags`.
     public static let dirtyTrackingEnable: UInt32 = 1 << 0
     /// `enum iommufd_hwpt_get_dirty_bitmap_flags`.

@@ -176,8 +176,6 @@ struct EventFiles {
 
 extension IOMMUFD {
     /// What refusals involve, by their short names.
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedValue = Refusal.InvolvedValue
     // MARK: IOMMU_FAULT_QUEUE_ALLOC
 
     /// `iommufd_fault_alloc`: a FAULT object and its file.

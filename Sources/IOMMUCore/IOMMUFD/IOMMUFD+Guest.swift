@@ -3,9 +3,6 @@
 /// in host memory for the SMMU (or VT-d) to walk.
 extension IOMMUFD {
     /// What refusals involve, by their short names.
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedRange = Refusal.InvolvedRange
-    private typealias InvolvedValue = Refusal.InvolvedValue
     /// The host physical address behind a GPA, or ENOENT where the IOAS maps nothing.
     public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Refusal) -> UInt64 {
         let ioas = try object(ioasID, as: IOAS.self)

@@ -1,8 +1,6 @@
 /// HWPT allocation, cache invalidation and GET_HW_INFO (`hw_pagetable.c`, `device.c`).
 extension IOMMUFD {
     /// What refusals involve, by their short names.
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedValue = Refusal.InvolvedValue
     /// What `IOMMU_GET_HW_INFO` writes back.
     public struct HWInfoResult: Sendable, Equatable {
         public var info: HWInfo

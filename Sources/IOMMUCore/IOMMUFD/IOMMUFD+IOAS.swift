@@ -1,9 +1,5 @@
 /// The IOAS ioctls and the `io_pagetable.c` rules behind them.
 extension IOMMUFD {
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedRange = Refusal.InvolvedRange
-    private typealias InvolvedValue = Refusal.InvolvedValue
-
     /// What `IOMMU_IOAS_IOVA_RANGES` writes back.
     public struct IOVARanges: Sendable, Equatable {
         /// Every usable range (the caller's buffer may hold fewer: see `ioasIOVARanges`).

@@ -18,8 +18,6 @@ public struct SWMSIMap: Sendable, Equatable {
 /// device's paging HWPT (the parent of a nested one) at the window, once per HWPT, and
 /// remembered for the group so that every later attach installs it too.
 extension IOMMUFD {
-    private typealias InvolvedValue = Refusal.InvolvedValue
-
     /// More doorbell maps than this per iommufd fail with EOVERFLOW.
     public static let maximumSWMSIMaps = 64
 

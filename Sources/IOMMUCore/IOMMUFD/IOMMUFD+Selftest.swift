@@ -1,9 +1,6 @@
 /// The selftest's `IOMMU_TEST_CMD` ops that the kernel's own iommufd tests depend on
 /// (`drivers/iommu/iommufd/selftest.c`), so those tests can be replayed here.
 extension IOMMUFD {
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedValue = Refusal.InvolvedValue
-
     /// What `IOMMU_TEST_OP_MOCK_DOMAIN` writes back.
     public struct MockDomain: Sendable, Equatable {
         public var stdevID: ObjectID

@@ -49,8 +49,6 @@ public struct VEvent: Sendable, Equatable {
 
 extension IOMMUFD {
     /// What refusals involve, by their short names.
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedValue = Refusal.InvolvedValue
     // MARK: IOMMU_VEVENTQ_ALLOC
 
     /// `iommufd_veventq_alloc`: one queue per type on a vIOMMU, holding `depth` events.

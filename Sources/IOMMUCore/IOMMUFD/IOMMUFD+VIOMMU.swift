@@ -1,8 +1,6 @@
 /// vIOMMU and vDEVICE ioctls (`viommu.c`).
 extension IOMMUFD {
     /// What refusals involve, by their short names.
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedValue = Refusal.InvolvedValue
     // MARK: IOMMU_VIOMMU_ALLOC
 
     /// `IOMMU_VIOMMU_ALLOC`: a virtual IOMMU on a nest-parent HWPT for the device's IOMMU.

@@ -3,9 +3,6 @@
 /// Like NIOEmbedded, it is deterministic and stepped only by its callers: each method is one
 /// ioctl, returns what the kernel writes back, or throws the errno the kernel returns.
 public final class IOMMUFD {
-    private typealias InvolvedObject = Refusal.InvolvedObject
-    private typealias InvolvedValue = Refusal.InvolvedValue
-
     /// A slot of the object xarray (`ictx->objects`).
     enum Slot {
         /// Reserved by an ioctl that has not finished (`XA_ZERO_ENTRY` before finalize).

@@ -126,3 +126,8 @@ extension Refusal {
         public var description: String { name + (value.map { "=\($0 > 9 ? $0.hex : String($0))" } ?? "") }
     }
 }
+
+/// Shorthands for the core's code that builds refusals.
+typealias InvolvedObject = Refusal.InvolvedObject
+typealias InvolvedRange = Refusal.InvolvedRange
+typealias InvolvedValue = Refusal.InvolvedValue

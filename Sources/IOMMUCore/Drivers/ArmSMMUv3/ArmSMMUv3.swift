@@ -1,6 +1,3 @@
-private typealias InvolvedObject = Refusal.InvolvedObject
-private typealias InvolvedValue = Refusal.InvolvedValue
-
 /// An Arm SMMUv3 instance as `arm-smmu-v3.c` and `arm-smmu-v3-iommufd.c` present it.
 public final class ArmSMMUv3: IOMMUDriver {
     /// What the hardware implements (the IDR registers), as scenario options set it.

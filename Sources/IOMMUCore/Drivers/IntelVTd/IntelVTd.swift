@@ -1,6 +1,3 @@
-private typealias InvolvedValue = Refusal.InvolvedValue
-private typealias InvolvedRange = Refusal.InvolvedRange
-
 /// An Intel VT-d remapping unit as `drivers/iommu/intel/` presents it (scalable mode).
 ///
 /// Paging domains hold real descriptors: first stage x86-64 paging, second stage the VT-d SS
