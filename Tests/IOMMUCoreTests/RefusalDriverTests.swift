@@ -97,7 +97,9 @@ struct RefusalDriverTests {
         let error = refusal { try nest.fd.attach(deviceID: nest.device.rawValue, ptID: nested.rawValue) }
         #expect(error?.errno == .ENOENT)
         #expect(error?.rule == .armSMMUNoVMaster)
-        #expect(error?.objects == [Refusal.InvolvedObject(viommu, .parent)])
+        // The vIOMMU with no vDEVICE for it, then the attach's device and nested HWPT.
+        #expect(error?.objects == [Refusal.InvolvedObject(viommu, .parent), Refusal.InvolvedObject(nest.device, .device, .requested),
+                                   Refusal.InvolvedObject(nested, .hwptNested, .requested)])
         #expect(error?.values == [Value("STE.Config", 5, .flag)])
         // A bypass vSTE attaches without one.
         let bypass = try nest.nested([Self.vSTE(config: 4), 0], on: viommu)

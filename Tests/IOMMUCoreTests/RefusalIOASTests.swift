@@ -66,7 +66,8 @@ import TestSupport
         let error = try #require(refusal { try fd.attach(deviceID: device.rawValue, ptID: ioas) })
         #expect(error.errno == .EADDRINUSE)
         #expect(error.rule == .reserveIOVAMapped)
-        #expect(error.objects == [Object(device, .device, .owner)])
+        // The device whose region it is, and the IOAS the attach named.
+        #expect(error.objects == [Object(device, .device, .owner), Object(ObjectID(ioas), .ioas, .requested)])
         #expect(error.ranges == [Range(window, .requested, note: "sw_msi"), Range(area, .area)])
     }
 
@@ -76,7 +77,8 @@ import TestSupport
         let error = try #require(refusal { try fd.attach(deviceID: device.rawValue, ptID: ioas) })
         #expect(error.errno == .EADDRINUSE)
         #expect(error.rule == .reserveIOVAAllowed)
-        #expect(error.objects == [Object(device, .device, .owner)])
+        // The device whose region it is, and the IOAS the attach named.
+        #expect(error.objects == [Object(device, .device, .owner), Object(ObjectID(ioas), .ioas, .requested)])
         #expect(error.ranges == [Range(ArmSMMUv3.swMSIWindow, .requested, note: "sw_msi"),
                                  Range(IOVARange(start: 0, last: 0xffff_ffff), .existing, note: "allowed")])
     }
