@@ -42,7 +42,7 @@ let package = Package(
             exclude: ["Scenarios"]  // compiled in: EmbeddedScenarios.swift
         ),
         // Helpers shared by the test targets (a seeded generator for randomised tests).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["IOMMUCore"], path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUCoreTests", dependencies: ["IOMMUCore", "TestSupport"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "HostImportTests", dependencies: ["HostImport", "IOMMUCore", "ScenarioScript", "TestSupport"],
@@ -62,6 +62,8 @@ let package = Package(
         .testTarget(
             name: "ScenarioScriptTests",
             dependencies: ["ScenarioScript", "IOMMUCore", "TestSupport"],
+            // The transcripts are read beside the test's source (#filePath), not from the bundle.
+            exclude: ["Transcripts"],
             resources: [.copy("Scenarios")]
         ),
     ]

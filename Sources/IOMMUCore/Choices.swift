@@ -2,14 +2,16 @@
 /// ones as a "did you mean", or all of them, sorted and cut short so a message stays readable
 /// at 80 columns.
 public enum Choices {
-    /// `names` sorted and joined with ", ", cut after the names that fit in about `width`
-    /// columns with `…+N` for the N left out; "none" when there are none.
-    public static func listed(_ names: some Sequence<String>, width: Int = 48) -> String {
-        cut(names, width: width).text
+    /// `names` sorted (or in their own order, `ordered`: ids, devices in probe order) and
+    /// joined with ", ", cut after the names that fit in about `width` columns with `…+N`
+    /// for the N left out; "none" when there are none.
+    public static func listed(_ names: some Sequence<String>, ordered: Bool = false, width: Int = 48) -> String {
+        cut(names, ordered: ordered, width: width).text
     }
 
-    private static func cut(_ names: some Sequence<String>, width: Int) -> (text: String, omitted: Int) {
-        let sorted = Array(Set(names)).sorted()
+    private static func cut(_ names: some Sequence<String>, ordered: Bool = false, width: Int) -> (text: String, omitted: Int) {
+        var seen = Set<String>()
+        let sorted = ordered ? names.filter { seen.insert($0).inserted } : Array(Set(names)).sorted()
         guard !sorted.isEmpty else { return ("none", 0) }
         var text = ""
         for (index, name) in sorted.enumerated() {

@@ -573,7 +573,7 @@ public final class InspectorApp {
         let applied = timeline.position > 0 ? timeline.source(timeline.position - 1) : nil
         let report = applied == nil ? nil : model.reports.last
         message = positionText
-            + (report.map { ": \($0.command) \($0.result.status)" } ?? applied.map { _ in ": not replayed" } ?? "")
+            + (report.map { ": \($0.command) " + terminalSafe($0.result.status.explained) } ?? applied.map { _ in ": not replayed" } ?? "")
     }
 
     private func runCommand(_ text: String) {

@@ -52,7 +52,7 @@ public struct ResultsPane: InspectorPane {
             let reason: String, glyph: String, role: String
             switch outcome.mark {
             case .expectationFailed?:
-                reason = "failed" + (outcome.status.map { ": returned \($0)" } ?? "")
+                reason = "failed" + (outcome.status.map { ": returned " + terminalSafe($0.explained) } ?? "")
                 glyph = TimelinePane.RowStatus.failed.glyph(symbols)
                 role = "fault"
             case .disagreement?:

@@ -204,7 +204,7 @@ public struct TimelinePane: InspectorPane {
         let source = timeline.source(index), outcome = timeline.outcome(index), status = RowStatus(source, outcome)
         let heading: String
         switch status {
-        case .failed: heading = "expectation failed" + (outcome.status.map { ": the model returned \($0)" } ?? "")
+        case .failed: heading = "expectation failed" + (outcome.status.map { ": the model returned " + terminalSafe($0.explained) } ?? "")
         case .disagrees: heading = "the model disagrees with what the line observed"
         case .agrees: heading = "the model agrees with what the line observed"
         case .notComparable: heading = "observed; the model cannot compare it here"
@@ -219,7 +219,7 @@ public struct TimelinePane: InspectorPane {
         // A scenario's line is its one command: its result's fields are all there is to add.
         guard source.commands.count != 1 || source.commands[0].text != source.text else {
             if let report = reports?.first, !report.passed || !report.result.fields.isEmpty {
-                add("→ " + report.resultText, report.passed ? "text" : "fault", indent: "  ")
+                add(symbols.arrow + " " + terminalSafe(report.resultText), report.passed ? "text" : "fault", indent: "  ")
             }
             return lines
         }
@@ -227,12 +227,12 @@ public struct TimelinePane: InspectorPane {
         for (number, command) in source.commands.enumerated() {
             let text = command.text + "  "
             if let report = reports?[number] {
-                add((report.passed ? RowStatus.passed : .failed).glyph(symbols) + " " + text + "→ " + report.resultText,
+                add((report.passed ? RowStatus.passed : .failed).glyph(symbols) + " " + text + symbols.arrow + " " + terminalSafe(report.resultText),
                     report.passed ? "text" : "fault", indent: "    ")
             } else if command.number == outcome.failedCommand {
-                add(RowStatus.failed.glyph(symbols) + " " + text + "→ " + (outcome.status.map { "\($0)" } ?? "failed"), "fault", indent: "    ")
+                add(RowStatus.failed.glyph(symbols) + " " + text + symbols.arrow + " " + (outcome.status.map { terminalSafe($0.explained) } ?? "failed"), "fault", indent: "    ")
             } else if outcome.failedCommand == nil || command.number < outcome.failedCommand ?? 0 {
-                let last = number == source.commands.count - 1 ? (outcome.status.map { "→ \($0)" } ?? "") : ""
+                let last = number == source.commands.count - 1 ? (outcome.status.map { symbols.arrow + " \($0)" } ?? "") : ""
                 add(RowStatus.passed.glyph(symbols) + " " + text + last, "text", indent: "    ")
             } else {
                 add(symbols.leaf + " " + text + "(Enter runs it to show its result)", "dim", indent: "    ")
@@ -330,6 +330,6 @@ extension LineReport {
             if case .records(let records) = field.value { return "\(field.name)=" + Units.count(records.count, "record") }
             return "\(field.name)=\(field.value.display)"
         }
-        return (["\(result.status)"] + fields).joined(separator: " ")
+        return ([result.status.description] + fields + (result.status.reason.map { ["(" + $0 + ")"] } ?? [])).joined(separator: " ")
     }
 }

@@ -25,7 +25,7 @@ struct WalkModel {
         case fault(TranslationFault)
         /// `translate` returned nil: the architecture's walk for this request is not modelled.
         case unsupported
-        case failed(Errno)
+        case failed(Refusal)
         /// A host's kernel table walked in software: the output address when a leaf maps
         /// the IOVA; whether the range was one the dumps did not cover (unknown, not empty).
         case kernelTable(output: UInt64?, unknown: Bool)

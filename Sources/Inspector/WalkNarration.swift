@@ -44,8 +44,8 @@ enum WalkNarration {
             }
         case .unsupported:
             add("translate: this IOMMU's walk for this request (PASID, or a nested AMD-Vi DTE) is not modelled yet", "warning")
-        case .failed(let errno):
-            add("translate: \(errno)", "warning")
+        case .failed(let refusal):
+            add("translate: " + terminalSafe(refusal.description), "warning")
         case .kernelTable(let output?, _):
             add("kernel table: \(walk.steps.count) fetches \(symbols.arrow) PA \(output.hex)", "mapped")
         case .kernelTable(nil, true):

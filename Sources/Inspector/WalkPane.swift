@@ -93,10 +93,8 @@ public struct WalkPane: InspectorPane {
         let request = WalkModel.Request(generation: context.model.generation, device: deviceID, iova: iova ?? 0, pasid: pasid,
                               write: write, cold: cold)
         guard walk?.request != request else { return }
-        walk = WalkModel(request, device: device, reader: reader)
+        reset(WalkModel(request, device: device, reader: reader))
         stale = Self.staleFlag(request, device: device.id, reader: reader, model: context.model)
-        current = 0
-        list = ListState()
     }
 
     /// The stale IOTLB entry (`ModelView.staleIOTLB`) the transaction hits, against a walk of
@@ -167,11 +165,14 @@ public struct WalkPane: InspectorPane {
         return true
     }
 
+    /// A new walk: step mode starts at the first fetch; the list selects the fetch that
+    /// faulted (the last one), so `y` copies the descriptor that matters.
     private mutating func reset(_ made: WalkModel) {
         walk = made
         stale = nil
         current = 0
         list = ListState()
+        if case .fault = made.outcome, !made.steps.isEmpty { list.selected = made.steps.count - 1 }
     }
 
     /// The first mapped IOVA of the device's table (a guest stage-1 table when nested), found

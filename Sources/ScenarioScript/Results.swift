@@ -5,6 +5,9 @@ import Presentation
 public enum FieldValue: Equatable, Sendable {
     /// Object ids and counts: JSON integers.
     case integer(UInt64)
+    /// A field the kernel's log line prints in hex (AMD-Vi's `domain=0x%04x`, `flags=0x%04x`):
+    /// a JSON integer like an id, printed `0x` with `digits` digits in the text output.
+    case hexInteger(UInt64, digits: Int)
     /// Addresses, lengths, descriptors and other 64-bit quantities: `"0x..."`.
     case address(UInt64)
     /// `struct iommu_iova_range` lists.
@@ -19,7 +22,7 @@ public enum FieldValue: Equatable, Sendable {
 
     public static func == (a: FieldValue, b: FieldValue) -> Bool {
         switch (a, b) {
-        case let (.integer(x), .integer(y)), let (.address(x), .address(y)): x == y
+        case let (.integer(x), .integer(y)), let (.address(x), .address(y)), let (.hexInteger(x, _), .hexInteger(y, _)): x == y
         case let (.ranges(x), .ranges(y)): x == y
         case let (.words(x), .words(y)): x == y
         case let (.text(x), .text(y)): x == y
@@ -33,7 +36,7 @@ public enum FieldValue: Equatable, Sendable {
     /// The single integer it holds, when it holds one.
     var scalar: UInt64? {
         switch self {
-        case .integer(let value), .address(let value): value
+        case .integer(let value), .address(let value), .hexInteger(let value, _): value
         case .words(let words) where words.count == 1: words[0]
         default: nil
         }
@@ -41,7 +44,7 @@ public enum FieldValue: Equatable, Sendable {
 
     var json: String {
         switch self {
-        case .integer(let value): String(value)
+        case .integer(let value), .hexInteger(let value, _): String(value)
         case .address(let value): "\"\(value.hex)\""
         case .ranges(let ranges): "[" + ranges.map { "{\"start\":\"\($0.start.hex)\",\"last\":\"\($0.last.hex)\"}" }.joined(separator: ",") + "]"
         case .words(let words): "[" + words.map { "\"\($0.hex)\"" }.joined(separator: ",") + "]"
@@ -57,6 +60,7 @@ public enum FieldValue: Equatable, Sendable {
     public var display: String {
         switch self {
         case .integer(let value): String(value)
+        case .hexInteger(let value, let digits): FaultText.Value.hex(value, digits: digits).description
         case .address(let value): value.hex
         case .ranges(let ranges): ranges.isEmpty ? "(none)" : ranges.map(\.description).joined(separator: ",")
         case .words(let words): words.map(\.hex).joined(separator: ",")
@@ -71,8 +75,8 @@ public enum FieldValue: Equatable, Sendable {
 /// How a command ended.
 public enum Status: Equatable, Sendable, CustomStringConvertible {
     case ok
-    /// The errno the kernel returns.
-    case errno(Errno)
+    /// The errno the kernel returns, with the rule that refused and what it involved.
+    case refused(Refusal)
     /// A translation fault (`translate`).
     case fault
     /// A command this version of the core cannot carry out yet.
@@ -80,10 +84,32 @@ public enum Status: Equatable, Sendable, CustomStringConvertible {
     /// The scenario itself went wrong at run time: an unbound name, a failed `check`.
     case failed(String)
 
+    /// The errno of a refusal.
+    public var errno: Errno? {
+        if case .refused(let refusal) = self { refusal.errno } else { nil }
+    }
+
+    /// The refusal, for a line the kernel refused.
+    public var refusal: Refusal? {
+        if case .refused(let refusal) = self { refusal } else { nil }
+    }
+
+    /// Why, in words: a refusal's rule with what it involved, or an unsupported or failed line's text.
+    public var reason: String? {
+        switch self {
+        case .ok, .fault: nil
+        case .refused(let refusal): refusal.reason
+        case .unsupported(let reason), .failed(let reason): reason
+        }
+    }
+
+    /// The status with its reason: `EADDRINUSE (the range overlaps a reserved range: …)`.
+    public var explained: String { reason.map { "\(description) (\($0))" } ?? description }
+
     public var description: String {
         switch self {
         case .ok: "ok"
-        case .errno(let errno): errno.name
+        case .refused(let refusal): refusal.errno.name
         case .fault: "fault"
         case .unsupported: "unsupported"
         case .failed: "failed"
@@ -93,7 +119,7 @@ public enum Status: Equatable, Sendable, CustomStringConvertible {
     func satisfies(_ expectation: Expectation) -> Bool {
         switch (self, expectation) {
         case (.ok, .ok), (.fault, .fault): true
-        case let (.errno(have), .errno(want)): have == want
+        case let (.refused(have), .errno(want)): have.errno == want
         default: false
         }
     }
@@ -117,8 +143,9 @@ public struct CommandResult: Sendable {
         var members = ["\"status\":\(jsonString(status.description))"]
         for (name, value) in fields { members.append("\(jsonString(name)):\(value.json)") }
         switch status {
-        case .unsupported(let reason), .failed(let reason): members.append("\"reason\":\(jsonString(reason))")
-        default: break
+        case .refused(let refusal): members.append("\"reason\":" + refusal.json)
+        case .unsupported(let reason), .failed(let reason): members.append("\"reason\":{\"text\":\(jsonString(reason))}")
+        case .ok, .fault: break
         }
         return members
     }

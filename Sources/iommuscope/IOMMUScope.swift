@@ -194,10 +194,7 @@ struct Run: ParsableCommand {
                      + report.result.status.description.rightPadded(to: fields.isEmpty ? 0 : 10)]
         words += fields
         var text = words.joined(separator: " ")
-        switch report.result.status {
-        case .unsupported(let reason), .failed(let reason): text += "  (\(reason))"
-        default: break
-        }
+        if let reason = report.result.status.reason { text += "  (\(reason))" }
         if !report.passed, let expected = report.expectation { text += "  FAILED: expected \(expected)" }
         else if !report.passed { text += "  FAILED" }
         // Records (a walk's steps) print as an indented table under the line, one row each.

@@ -33,12 +33,11 @@ func printSteps(_ steps: [WalkStep], decoded: Bool) {
     }
 }
 
-/// "bound devices: 1 (nic0), 2 (nvme0)", the valid choices an error names (the first
-/// `limit` of them), or "there are no bound devices".
-func choices(_ what: String, _ items: [String], limit: Int = 16) -> String {
+/// "bound devices: 1 (nic0), 2 (nvme0)", the valid choices an error names in their order
+/// (those that fit in `width` columns, then `…+N`), or "there are no bound devices".
+func choices(_ what: String, _ items: [String], width: Int = 64) -> String {
     guard !items.isEmpty else { return "there are no \(what)" }
-    let more = items.count > limit ? ", and \(items.count - limit) more" : ""
-    return "\(what): " + items.prefix(limit).joined(separator: ", ") + more
+    return "\(what): " + Choices.listed(items, ordered: true, width: width)
 }
 
 struct Walk: ParsableCommand {
@@ -167,7 +166,7 @@ struct Translate: ParsableCommand {
                 result = try session.iommufd.translate(deviceID: id, iova: iova.value, pasid: pasid, access: access,
                                                        caches: cold ? .bypass : .use)
             } catch {
-                throw ValidationError("object \(id) is not a bound device (\(error.name)); "
+                throw ValidationError("object \(id) is not a bound device (\(error.errno.name)); "
                                       + choices("bound devices", session.iommufd.devices.map { "\($0.id) (\(terminalSafe($0.platform.name)))" }))
             }
             client = (try? session.iommufd.object(id) as? Device)?.platform.name ?? "(unassigned sid)"

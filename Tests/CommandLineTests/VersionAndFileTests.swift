@@ -26,7 +26,9 @@ import Testing
     @Test func choicesAreListedAndCapped() {
         #expect(choices("bound devices", ["1 (nic0)", "2 (nvme0)"]) == "bound devices: 1 (nic0), 2 (nvme0)")
         #expect(choices("paging HWPTs", []) == "there are no paging HWPTs")
-        #expect(choices("host devices", (1...20).map(String.init), limit: 3) == "host devices: 1, 2, 3, and 17 more")
+        #expect(choices("host devices", (1...20).map(String.init), width: 12) == "host devices: 1, 2, …+18")
+        // In their own order, not sorted as strings ("10" before "2").
+        #expect(choices("bound devices", ["2", "10", "2"]) == "bound devices: 2, 10")
     }
 
     private func fileError(_ path: String) -> String? {

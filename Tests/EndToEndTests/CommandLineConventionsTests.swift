@@ -109,4 +109,15 @@ import Testing
         #expect(lines[header].hasPrefix("          stage  level  table        index  entry_address  descriptor   kind"), "\(lines[header])")
         #expect(lines[header + 1] == "              1      0  0x100800000      0  0x100800000    0x100802003  table", "\(lines[header + 1])")
     }
+
+    /// An errno comes with its reason in parentheses: the check, and what it looked at.
+    @Test func runTextSaysWhyEachErrno() {
+        let quickstart = Self.run("run '\(Self.repository)/Examples/quickstart.iommu'").output
+        #expect(quickstart.contains("  10  ioas_map               EINVAL  (the range overlaps a reserved range: owner DEVICE 1, "
+                                    + "requested 0x8000000-0x8000fff, reserved 0x8000000-0x80fffff (sw_msi))\n"), "\(quickstart)")
+        #expect(quickstart.contains("  15  destroy                EBUSY  (other objects, files or bindings still hold the object: "
+                                    + "requested IOAS 2, user HWPT_PAGING 3, users=2)\n"), "\(quickstart)")
+        let json = Self.run("run --json '\(Self.repository)/Examples/quickstart.iommu'").output
+        #expect(json.contains(#"{"line":15,"cmd":"destroy","status":"EBUSY","reason":{"rule":"iommufd_destroy.busy","#), "\(json)")
+    }
 }

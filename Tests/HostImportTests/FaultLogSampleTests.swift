@@ -199,7 +199,7 @@ enum FaultLogSamples {
         #expect(FaultLogSamples.read("arm-smmu-v3-decoded-rk3588-r8125").records.last?.jsonLine ==
             #"{"source_line":20,"arch":"arm-smmu-v3","iommu":"fc900000.iommu","device":"0002:21:00.0","sid":8448,"address":"0x100","access":"write","reason":"F_TRANSLATION","reason_text":"Input address caused fault","stage":1,"raw":["0x210000000010","0x20000000000","0x100","0x0"]}"#)
         #expect(FaultLogSamples.read("amd-vi-io-page-fault-known-device-ath10k").records.first?.jsonLine ==
-            #"{"source_line":1,"arch":"amd-vi","device":"0000:01:00.0","address":"0xcff49550","access":"write","reason":"IO_PAGE_FAULT","flags":112}"#)
+            #"{"source_line":1,"arch":"amd-vi","device":"0000:01:00.0","address":"0xcff49550","access":"write","reason":"IO_PAGE_FAULT","flags":"0x70"}"#)
         #expect(FaultLogSamples.read("dmar-fault-v5-pasid-ffffffff-intel-ipu3").records.first?.jsonLine ==
             #"{"source_line":2,"arch":"intel-vtd","device":"0000:00:05.0","address":"0x76406000","access":"read","reason":"0x06","reason_text":"PTE Read access is not set"}"#)
         #expect(FaultLogSamples.read("tracepoint-io-page-fault-amd-vi-2021").records.first?.jsonLine ==

@@ -164,12 +164,12 @@ enum HostFixtures {
         let va = try machine.mmap(length: 0x1000, alignment: 0x1000)
         let flags = (IOASMapFlags.fixedIOVA.rawValue | IOASMapFlags.readable.rawValue | IOASMapFlags.writeable.rawValue)
         #expect(try iommufd.ioasMap(flags: flags, ioasID: ioas.rawValue, userVA: va, length: 0x1000, iova: 0xfee0_0000) == 0xfee0_0000)
-        #expect(throws: Errno.EADDRINUSE) { try iommufd.attach(deviceID: device.rawValue, ptID: ioas.rawValue) }
+        #expect(refusal { try iommufd.attach(deviceID: device.rawValue, ptID: ioas.rawValue) }?.errno == .EADDRINUSE)
         #expect(try iommufd.ioasUnmap(ioasID: ioas.rawValue, iova: 0xfee0_0000, length: 0x1000) == 0x1000)
         _ = try iommufd.attach(deviceID: device.rawValue, ptID: ioas.rawValue)
-        #expect(throws: Errno.EINVAL) {
+        #expect(refusal {
             try iommufd.ioasMap(flags: flags, ioasID: ioas.rawValue, userVA: va, length: 0x1000, iova: 0xfee0_0000)
-        }
+        }?.errno == .EINVAL)
         #expect(try iommufd.ioasMap(flags: flags, ioasID: ioas.rawValue, userVA: va, length: 0x1000, iova: 0x10_0000) == 0x10_0000)
     }
 
@@ -180,7 +180,7 @@ enum HostFixtures {
         let iommufd = IOMMUFD(machine: machine)
         let isa = try #require(machine.device(named: "0000:00:1f.0"))
         #expect(isa.requiresDirect)
-        #expect(throws: Errno.EINVAL) { try iommufd.bind(isa) }
+        #expect(refusal { try iommufd.bind(isa) }?.errno == .EINVAL)
         #expect(throws: Never.self) { try iommufd.bind(#require(machine.device(named: "0000:00:02.0"))) }
     }
 

@@ -103,7 +103,7 @@ import TestSupport
         #expect(reports[7]?.result.field("test_reg") == .address(0xdeadbeef))
         #expect(reports[12]?.result.field("value") == .words([0x4443_4241]))
         // The access moved to r9 holds it: the kernel's EBUSY.
-        #expect(reports[19]?.result.status == .errno(.EBUSY))
+        #expect(reports[19]?.result.status.errno == .EBUSY)
     }
 
     @Test func everyCallIsACommandOrACommentWithAReason() {
@@ -137,7 +137,7 @@ import TestSupport
         let reports = try Self.reports(replay.scenario)
         #expect(reports[6]?.result.status == .ok)
         // The pages pinned at IOVA 0x200000 are the VMA's, not those at uptr (iommufd_test_check_pages).
-        #expect(reports[7]?.result.status == .errno(.EBADE))
+        #expect(reports[7]?.result.status.errno == .EBADE)
     }
 
     @Test func whatIsNotLiteralIsKeptAsAComment() {
@@ -197,7 +197,7 @@ import TestSupport
         #expect(replay.scenario.contains("r1 = ioas_alloc # syz 7"))
         let reports = try Self.reports(replay.scenario)
         // The mock device holds its automatic HWPT (EBUSY); the new IOAS, id 5, goes.
-        #expect(reports[5]?.result.status == .errno(.EBUSY) && reports[6]?.result.status == .ok)
+        #expect(reports[5]?.result.status.errno == .EBUSY && reports[6]?.result.status == .ok)
         #expect(reports[4]?.result.field("out_ioas_id") == .integer(5))
     }
 
@@ -223,7 +223,7 @@ import TestSupport
         #expect(timeline.source(1).note?.contains("opens /dev/iommu") == true)
         #expect(timeline.markCount == 1)
         let mark = try #require(timeline.nextMark(after: 0))
-        #expect(timeline.source(mark).line == 18 && timeline.outcome(mark).status == .errno(.ENOENT))
+        #expect(timeline.source(mark).line == 18 && timeline.outcome(mark).status?.errno == .ENOENT)
         timeline.move(to: 3)
         #expect(timeline.outcome(3).status == .ok && timeline.source(3).text.hasPrefix("ioctl$IOMMU_TEST_OP_MOCK_DOMAIN("))
     }

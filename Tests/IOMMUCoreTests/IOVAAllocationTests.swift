@@ -179,8 +179,8 @@ private extension Result {
 }
 
 /// Runs a throwing ioctl and turns it into a `Result` comparable with the reference.
-private func capture<T>(_ body: () throws(Errno) -> T) -> Result<T, Errno> {
-    do throws(Errno) { return .success(try body()) } catch { return .failure(error) }
+private func capture<T>(_ body: () throws(Refusal) -> T) -> Result<T, Errno> {
+    do throws(Refusal) { return .success(try body()) } catch { return .failure(error.errno) }
 }
 
 private func same(_ a: Result<UInt64, Errno>, _ b: Result<UInt64, Errno>) -> Bool {
@@ -288,7 +288,7 @@ private struct AllocationRun {
     mutating func reserve(start: UInt64, length: UInt64) {
         let before = reference
         let expected = reference.reserve(start: start, length: length)
-        let got = capture { () throws(Errno) in try fd.testAddReserved(ioasID: ioasID, start: start, length: length) }
+        let got = capture { () throws(Refusal) in try fd.testAddReserved(ioasID: ioasID, start: start, length: length) }
         check("testAddReserved(start: \(start.hex), length: \(length.hex))", got, expected, same(got, expected), before: before)
     }
 
@@ -297,7 +297,7 @@ private struct AllocationRun {
         let flags = rng.chance(1, in: 30) ? 0 : readWrite
         let before = reference
         let expected = reference.map(flags: flags, userVA: userVA, length: length, iova: 0)
-        let got = capture { () throws(Errno) in
+        let got = capture { () throws(Refusal) in
             try fd.ioasMap(flags: flags, ioasID: ioasID, userVA: userVA, length: length, iova: 0)
         }
         if case .success(let iova) = got {
@@ -325,7 +325,7 @@ private struct AllocationRun {
         let length = length()
         let before = reference
         let expected = reference.map(flags: fixedReadWrite, userVA: userVA, length: length, iova: iova)
-        let got = capture { () throws(Errno) in
+        let got = capture { () throws(Refusal) in
             try fd.ioasMap(flags: fixedReadWrite, ioasID: ioasID, userVA: userVA, length: length, iova: iova)
         }
         check("ioasMap(iova: \(iova.hex), userVA: \(userVA.hex), length: \(length.hex)) fixed", got, expected, same(got, expected), before: before)
@@ -350,7 +350,7 @@ private struct AllocationRun {
         }
         let before = reference
         let expected = reference.unmap(iova: iova, length: length)
-        let got = capture { () throws(Errno) in try fd.ioasUnmap(ioasID: ioasID, iova: iova, length: length) }
+        let got = capture { () throws(Refusal) in try fd.ioasUnmap(ioasID: ioasID, iova: iova, length: length) }
         check("ioasUnmap(iova: \(iova.hex), length: \(length.hex))", got, expected, same(got, expected), before: before)
     }
 
@@ -369,7 +369,7 @@ private struct AllocationRun {
         if rng.chance(1, in: 4) { pairs.reverse() }
         let before = reference
         let expected = reference.allow(pairs)
-        let got = capture { () throws(Errno) in try fd.ioasAllowIOVAs(ioasID: ioasID, ranges: pairs) }
+        let got = capture { () throws(Refusal) in try fd.ioasAllowIOVAs(ioasID: ioasID, ranges: pairs) }
         check("ioasAllowIOVAs(\(pairs.map { "\($0.start.hex)-\($0.last.hex)" }))", got, expected, same(got, expected), before: before)
     }
 
@@ -457,7 +457,7 @@ struct IOVAAllocationTests {
         #expect(try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: 0x7f00_0000_1000, length: 0x18000, iova: 0) == 0x10000)
         // Not touching (one address apart): no span holds 0x18000 bytes.
         try fd.ioasAllowIOVAs(ioasID: ioas, ranges: [(0x40000, 0x4ffff), (0x50001, 0x5ffff)])
-        let result = capture { () throws(Errno) in
+        let result = capture { () throws(Refusal) in
             try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: 0x7f00_0000_1000, length: 0x18000, iova: 0)
         }
         #expect(result.errno == .ENOSPC)
@@ -469,7 +469,7 @@ struct IOVAAllocationTests {
         let fd = IOMMUFD(machine: Machine())
         let ioas = try fd.ioasAlloc().rawValue
         func map(_ flags: UInt32, _ userVA: UInt64, _ length: UInt64, _ iova: UInt64) -> Result<UInt64, Errno> {
-            capture { () throws(Errno) in try fd.ioasMap(flags: flags, ioasID: ioas, userVA: userVA, length: length, iova: iova) }
+            capture { () throws(Refusal) in try fd.ioasMap(flags: flags, ioasID: ioas, userVA: userVA, length: length, iova: iova) }
         }
         #expect(map(fixedReadWrite, 0x7f00_0000_0000, page, .max).errno == .EOVERFLOW)
         #expect(map(readWrite, 0x7f00_0000_0000, page, .max).errno == .EOVERFLOW) // checked even without FIXED_IOVA
@@ -481,7 +481,7 @@ struct IOVAAllocationTests {
         // ... but ending exactly at u64max is fine.
         #expect(map(fixedReadWrite, 0, 0x1000, UInt64.max - 0xfff) == .success(UInt64.max - 0xfff))
         // EOVERFLOW comes before the missing READ/WRITE flag and before the IOAS lookup.
-        #expect(capture { () throws(Errno) in try fd.ioasMap(flags: 1, ioasID: 999, userVA: 0, length: page, iova: .max) }.errno == .EOVERFLOW)
+        #expect(capture { () throws(Refusal) in try fd.ioasMap(flags: 1, ioasID: 999, userVA: 0, length: page, iova: .max) }.errno == .EOVERFLOW)
         // user_va + length passes u64max.
         #expect(map(readWrite, UInt64.max - 0xfff, 0x1000, 0).errno == .EOVERFLOW)
         #expect(map(readWrite, UInt64.max - 0xfff, 0x800, 0).errno != .EOVERFLOW)
@@ -496,7 +496,7 @@ struct IOVAAllocationTests {
         let fd = IOMMUFD(machine: Machine())
         let ioas = try fd.ioasAlloc().rawValue
         func unmap(_ iova: UInt64, _ length: UInt64) -> Result<UInt64, Errno> {
-            capture { () throws(Errno) in try fd.ioasUnmap(ioasID: ioas, iova: iova, length: length) }
+            capture { () throws(Refusal) in try fd.ioasUnmap(ioasID: ioas, iova: iova, length: length) }
         }
         #expect(unmap(0, .max) == .success(0)) // unmap-all succeeds on an empty IOAS
         #expect(unmap(1, .max).errno == .EOVERFLOW)
@@ -507,7 +507,7 @@ struct IOVAAllocationTests {
         #expect(unmap(0x1000, 0).errno == .EINVAL)
         #expect(unmap(UInt64.max - 0xfff, 0x2000).errno == .EOVERFLOW)
         #expect(unmap(0x1000, 0x1000).errno == .ENOENT)
-        #expect(capture { () throws(Errno) in try fd.ioasUnmap(ioasID: 999, iova: 0, length: .max) }.errno == .ENOENT)
+        #expect(capture { () throws(Refusal) in try fd.ioasUnmap(ioasID: 999, iova: 0, length: .max) }.errno == .ENOENT)
         // An area touching u64max, then everything.
         _ = try fd.ioasMap(flags: fixedReadWrite, ioasID: ioas, userVA: 0, length: 0x1000, iova: UInt64.max - 0xfff)
         _ = try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: 0x7f00_0000_0000, length: 0x3000, iova: 0)
@@ -524,7 +524,7 @@ struct IOVAAllocationTests {
             let ioas = try fd.ioasAlloc().rawValue
             try fd.testAddReserved(ioasID: ioas, start: page, length: 0 &- page)
             for userVA: UInt64 in [0, 0x1000, 0x800, 0x7f00_0000_0000] {
-                let result = capture { () throws(Errno) in try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: userVA, length: 0x800, iova: 0) }
+                let result = capture { () throws(Refusal) in try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: userVA, length: 0x800, iova: 0) }
                 #expect(result.errno == .ENOSPC, "userVA \(userVA.hex)")
             }
         }
@@ -535,7 +535,7 @@ struct IOVAAllocationTests {
             try fd.testAddReserved(ioasID: ioas, start: 0, length: UInt64.max - 0x1fff)
             let first = try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: 0x7f00_0000_0000, length: page, iova: 0)
             #expect(first == UInt64.max - 0x1fff)
-            let second = capture { () throws(Errno) in try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: 0x7f00_0000_0000, length: page, iova: 0) }
+            let second = capture { () throws(Refusal) in try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: 0x7f00_0000_0000, length: page, iova: 0) }
             #expect(second.errno == .ENOSPC)
             // A sub-page offset still fits below u64max - PAGE_SIZE when the length allows it.
             _ = try fd.ioasUnmap(ioasID: ioas, iova: 0, length: .max)

@@ -1,9 +1,13 @@
 import Testing
+import TestSupport
 @testable import IOMMUCore
 
 /// The driver payloads' layouts and the one implementation of the kernel's copy rules
 /// (`__iommu_copy_struct_from_user`, `iommu_copy_struct_from_full_user_array`).
 struct UAPIPayloadTests {
+    /// What the tests' own entry handlers refuse with.
+    static let handlerRefusal = Refusal(.EINVAL, Refusal.Rule("test.handler", "the test's handler refuses the entry"))
+
     /// `sizeof` and `offsetofend(min_last)` as `include/uapi/linux/iommufd.h` and `iommufd_test.h` give them.
     @Test func layoutsMatchTheHeaders() {
         let expected: [(any UAPIPayload.Type, size: Int, minimum: Int)] = [
@@ -44,15 +48,15 @@ struct UAPIPayloadTests {
     /// `data_len` shorter than the first version or longer than the struct, or another type: EINVAL.
     @Test func copyFromUserChecksTypeAndLength() throws {
         let bytes = IOMMUHWPTSelftest([(IOMMUHWPTSelftest.iotlb, [7])]).raw.bytes
-        func copy(type: UInt32 = HWPTDataType.selftest.rawValue, length: UInt32) -> Result<UInt32, Errno> {
-            do throws(Errno) {
-                return .success(try UserData(type: type, buffer: UserBuffer(length: length, bytes: bytes)).copy(IOMMUHWPTSelftest.self).iotlb)
-            } catch { return .failure(error) }
+        func copy(type: UInt32 = HWPTDataType.selftest.rawValue, length: UInt32) throws(Refusal) -> UInt32 {
+            try UserData(type: type, buffer: UserBuffer(length: length, bytes: bytes)).copy(IOMMUHWPTSelftest.self).iotlb
         }
-        #expect(copy(length: 4) == .success(7))
-        #expect(copy(length: 3) == .failure(.EINVAL))
-        #expect(copy(length: 8) == .failure(.EINVAL))
-        #expect(copy(type: HWPTDataType.vtdS1.rawValue, length: 4) == .failure(.EINVAL))
+        #expect(try copy(length: 4) == 7)
+        for (refused, rule) in [(refusal { try copy(length: 3) }, Refusal.Rule.userDataLength),
+                                (refusal { try copy(length: 8) }, .userDataLength),
+                                (refusal { try copy(type: HWPTDataType.vtdS1.rawValue, length: 4) }, .userDataType)] {
+            #expect(refused?.errno == .EINVAL && refused?.rule == rule)
+        }
         // viommu_selftest: anything from offsetofend(out_data) to sizeof is accepted.
         let viommu = UserData(type: VIOMMUType.selftest.rawValue, buffer: UserBuffer(length: 8, bytes: [9, 0, 0, 0]))
         #expect(try viommu.copy(IOMMUVIOMMUSelftest.self).inData == 9)
@@ -63,7 +67,7 @@ struct UAPIPayloadTests {
     @Test func fullArrayCopyZeroExtendsAndRejectsNonZeroTails() {
         func outcome(_ entries: [UserBuffer], type: InvalidateDataType = .selftest) -> InvalidationOutcome {
             InvalidationArray(type: type.rawValue, entryLength: entries.first?.length ?? 0, entries: entries)
-                .handleAll(as: IOMMUVIOMMUInvalidateSelftest.self) { $0.cacheID == 0 ? nil : .EINVAL }
+                .handleAll(as: IOMMUVIOMMUInvalidateSelftest.self) { $0.cacheID == 0 ? nil : Self.handlerRefusal }
         }
         let short = UserBuffer(length: 5, bytes: [0, 0, 0, 0, 0, 3])
         #expect(short.bytes.count == 5)
@@ -71,11 +75,13 @@ struct UAPIPayloadTests {
         let zeroTail = UserBuffer(length: 16, bytes: Array(repeating: 0, count: 16))
         #expect(outcome([zeroTail, zeroTail]).error == nil && outcome([zeroTail, zeroTail]).handled == 2)
         let dirtyTail = UserBuffer(length: 16, bytes: Array(repeating: 0, count: 15) + [1])
-        #expect(outcome([zeroTail, dirtyTail]).error == .E2BIG && outcome([zeroTail, dirtyTail]).handled == 0)
-        #expect(outcome([]).error == .EINVAL)
-        #expect(outcome([zeroTail], type: .selftestInvalid).error == .EINVAL)
+        #expect(outcome([zeroTail, dirtyTail]).error?.errno == .E2BIG && outcome([zeroTail, dirtyTail]).handled == 0)
+        #expect(outcome([zeroTail, dirtyTail]).error?.rule == .copyStructNonzeroTail)
+        #expect(outcome([]).error?.errno == .EINVAL && outcome([]).error?.rule == .userArrayEmpty)
+        #expect(outcome([zeroTail], type: .selftestInvalid).error?.errno == .EINVAL)
+        #expect(outcome([zeroTail], type: .selftestInvalid).error?.rule == .userDataType)
         let badCache = UserBuffer(length: 12, bytes: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0])
-        #expect(outcome([zeroTail, badCache]).handled == 1 && outcome([zeroTail, badCache]).error == .EINVAL)
+        #expect(outcome([zeroTail, badCache]).handled == 1 && outcome([zeroTail, badCache]).error == Self.handlerRefusal)
     }
 
     /// Entry by entry, `entry_num` counts the entries before the first one that fails to copy.
@@ -84,11 +90,11 @@ struct UAPIPayloadTests {
         let array = InvalidationArray(type: InvalidateDataType.selftest.rawValue, entryLength: 9,
                                       entries: [UserBuffer(length: 9), UserBuffer(length: 9)])
         let outcome = array.handleEach(as: IOMMUHWPTInvalidateSelftest.self) { _ in nil }
-        #expect(outcome.handled == 0 && outcome.error == .EINVAL)
+        #expect(outcome.handled == 0 && outcome.error?.errno == .EINVAL && outcome.error?.rule == .userDataLength)
         let mixed = InvalidationArray(type: InvalidateDataType.selftest.rawValue, entryLength: 8, entries: [good, good])
         var seen = 0
-        let counted = mixed.handleEach(as: IOMMUHWPTInvalidateSelftest.self) { _ in seen += 1; return seen == 2 ? .EOPNOTSUPP : nil }
-        #expect(counted.handled == 1 && counted.error == .EOPNOTSUPP)
+        let counted = mixed.handleEach(as: IOMMUHWPTInvalidateSelftest.self) { _ in seen += 1; return seen == 2 ? Self.handlerRefusal : nil }
+        #expect(counted.handled == 1 && counted.error == Self.handlerRefusal)
     }
 
     @Test func enumsCarryTheirScriptNames() {

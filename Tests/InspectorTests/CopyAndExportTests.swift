@@ -63,6 +63,22 @@ import TerminalUI
         #expect(saved.contains(String(words[0])))
     }
 
+    /// A walk that faulted opens on the fetch that faulted: `y` copies that descriptor, not
+    /// the first fetch (the root table's entry).
+    @Test func yankInAFaultingWalkCopiesTheFaultingFetch() throws {
+        let app = try ResultsPaneTests.app()
+        // The results pane's first row is the faulting translate of 0x900000.
+        let backend = Self.run(app, [.character("8"), .enter, .character("y")])
+        let copied = try Self.clipboardText(try #require(backend.clipboardWrites.first))
+        var walk = try #require(app.panes[.walk] as? WalkPane)
+        let exported = walk.export(json: false, context: app.context(for: .walk))
+        let saved = try #require(exported)
+        let fetches = saved.split(separator: "\n").filter { $0.contains(String(copied.split(separator: " ")[0])) }
+        #expect(walk.iova == 0x900000)
+        #expect(!fetches.isEmpty, "\(copied) not among the fetches of\n\(saved)")
+        #expect(walk.list.selected > 0, "the first fetch is selected, not the faulting one")
+    }
+
     @Test func yankInThePageTableCopiesTheEntry() throws {
         let app = try CommandAndTimelineTests.app()
         // A domain's table, its first entry selected.

@@ -236,7 +236,7 @@ import Testing
         // The verdict is of the model after the line: the IOAS is gone.
         #expect(timeline.outcome(2) == TimelineOutcome(verdict: .agrees("0 objects")))
         #expect(timeline.outcome(2).mark == nil)
-        #expect(timeline.outcome(3).status == .errno(.ENOENT))
+        #expect(timeline.outcome(3).status?.errno == .ENOENT)
         #expect(timeline.outcome(3).failedCommand == nil)
         #expect(timeline.outcome(3).mark == nil)
         #expect(timeline.outcome(4) == TimelineOutcome(status: .ok, verdict: .disagrees("1 objects, not 2")))

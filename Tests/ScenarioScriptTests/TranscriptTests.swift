@@ -62,4 +62,15 @@ struct FaultRecordJSONTests {
         #expect(withDomain["flags"] as? Int == 0, "\(withDomain)")
         #expect(withDomain["address"] as? String == "0x8000000000")
     }
+
+    /// The text output prints them as Linux's `AMD-Vi: Event logged [IO_PAGE_FAULT …]` line
+    /// does (`domain=0x%04x`, `pasid=0x%05x`, `flags=0x%04x`); JSON keeps the integers.
+    @Test func amdViTextPrintsTheLogLinesHex() throws {
+        let source = try String(contentsOf: TranscriptTests.scenario(for: "amd__gcr3_pasid_walk.jsonl"), encoding: .utf8)
+        let faults = Session().run(try Scenario(source: source)).filter { $0.result.status == .fault }
+        let walked = try #require(faults.first { $0.result.field("fetches") == .integer(4) })
+        let text = try #require(walked.result.field("fault")).display
+        #expect(text.contains("pasid=0x00005") && text.contains("flags=0x0071"), "\(text)")
+        #expect(walked.json.contains("\"pasid\":5,") && walked.json.contains("\"flags\":113"), "\(walked.json)")
+    }
 }

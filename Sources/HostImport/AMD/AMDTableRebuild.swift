@@ -30,7 +30,7 @@ public enum AMDTableRebuild {
                     + "a simulated table is used")
             }
             let placed: UInt64
-            do throws(Errno) {
+            do throws(Refusal) {
                 placed = try unit.placeDeviceTableEntry(entry.words, deviceID: entry.device.requesterID, memory: machine.physical)
             } catch {
                 report.notes.append("\(entry.unitName): no memory for the device table (\(error)): the DTE of \(device) is not placed")

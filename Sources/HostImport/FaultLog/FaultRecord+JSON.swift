@@ -1,8 +1,8 @@
 import Presentation
 
 /// A fault record as one JSON object (IMPORT.md §1): exactly the contract's fields in its
-/// order, hex strings with `0x` for addresses and raw words, integers for ids and flags (as
-/// `translate`'s fault record and `fault_read` print them), absent facts omitted.
+/// order, hex strings with `0x` for addresses, raw words and AMD-Vi's event flags (the
+/// contract's "flags (hex)"), integers for ids, absent facts omitted.
 extension FaultRecord {
     /// The record's fields, in the contract's order, as JSON texts.
     public var jsonFields: [(name: String, json: String)] {
@@ -17,7 +17,7 @@ extension FaultRecord {
         if let access { fields.append(("access", JSONText.string(access.rawValue))) }
         fields.append(("reason", JSONText.string(reason)))
         if let reasonText { fields.append(("reason_text", JSONText.string(reasonText))) }
-        if let flags { fields.append(("flags", String(flags))) }
+        if let flags { fields.append(("flags", hex(UInt64(flags)))) }
         if let stage { fields.append(("stage", String(stage))) }
         if !raw.isEmpty { fields.append(("raw", "[" + raw.map(hex).joined(separator: ",") + "]")) }
         return fields

@@ -17,9 +17,11 @@ public enum MockAccessFlags {
 
 extension IOMMUFD {
     /// `iommufd_access_get`: the selftest access behind a file, EBADFD for any other fd.
-    private func access(fd: UInt32) throws(Errno) -> Access {
+    private func access(fd: UInt32) throws(Refusal) -> Access {
         guard let descriptor = Int32(exactly: fd), let id = eventFiles.open[descriptor],
-              case .access(let access)? = try? kind(id.rawValue) else { throw .EBADFD }
+              case .access(let access)? = try? kind(id.rawValue) else {
+            throw Refusal(.EBADFD, .accessGetNotAccess, values: [InvolvedValue("fd", UInt64(fd), .requested)])
+        }
         return access
     }
 
@@ -28,15 +30,15 @@ extension IOMMUFD {
     /// `iommufd_test_create_access`: an access object (its id taken in the table, though no
     /// uAPI names it), attached to the IOAS, and the driver's file, whose descriptor is the
     /// selftest's handle. An IOAS the access cannot attach to destroys it again.
-    public func testCreateAccess(ioasID: UInt32, flags: UInt32) throws(Errno) -> Access {
+    public func testCreateAccess(ioasID: UInt32, flags: UInt32) throws(Refusal) -> Access {
         beginMutation()
-        guard flags & ~MockAccessFlags.needsPinPages == 0 else { throw .EOPNOTSUPP }
-        let access = try allocate { id throws(Errno) -> Access in
+        guard flags & ~MockAccessFlags.needsPinPages == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        let access = try allocate { id throws(Refusal) -> Access in
             Access(id: id, needsPinPages: flags & MockAccessFlags.needsPinPages != 0, fd: try openEventFile(for: id))
         }
         // The calling driver is a user until iommufd_access_destroy().
         setFileReference(access.id, open: true)
-        do throws(Errno) {
+        do throws(Refusal) {
             try attach(access, to: try object(ioasID, as: IOAS.self))
         } catch {
             _ = eventFiles.close(access.fd)
@@ -49,7 +51,7 @@ extension IOMMUFD {
     /// `iopt_add_access` and the IOAS reference: an access that pins pages holds the IOAS to
     /// PAGE_SIZE alignment (`iopt_calculate_iova_alignment`: EINVAL, or EADDRINUSE over a
     /// misaligned area).
-    private func attach(_ access: Access, to ioas: IOAS) throws(Errno) {
+    private func attach(_ access: Access, to ioas: IOAS) throws(Refusal) {
         let alignment = try requiredAlignment(ioas, addingPinningAccess: access.needsPinPages)
         ioas.accesses.append(access)
         ioas.iovaAlignment = alignment
@@ -81,10 +83,10 @@ extension IOMMUFD {
     /// `iommufd_access_replace` (`iommufd_access_change_ioas`): ENOENT for an access on no
     /// IOAS or an IOAS id that names none; the same IOAS changes nothing. The new IOAS takes
     /// the access first; then the driver is told to drop every pin of the old one.
-    public func testAccessReplaceIOAS(accessFD: UInt32, ioasID: UInt32) throws(Errno) {
+    public func testAccessReplaceIOAS(accessFD: UInt32, ioasID: UInt32) throws(Refusal) {
         beginMutation()
         let access = try access(fd: accessFD)
-        guard let current = access.ioas else { throw .ENOENT }
+        guard let current = access.ioas else { throw .accessNoIOAS(access) }
         let replacement = try object(ioasID, as: IOAS.self)
         if replacement === current { return }
         let alignment = try requiredAlignment(replacement, addingPinningAccess: access.needsPinPages)
@@ -102,20 +104,29 @@ extension IOMMUFD {
     /// records them as a new item (`out_access_pages_id`, counted from 0). With `uptr`, the
     /// pages pinned must be the user memory's there (EBADE otherwise).
     public func testAccessPages(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32,
-                                uptr: UInt64?) throws(Errno) -> UInt32 {
+                                uptr: UInt64?) throws(Refusal) -> UInt32 {
         beginMutation()
-        guard length <= MockAccessFlags.maximumLength else { throw .ENOMEM }
-        guard flags & ~MockAccessFlags.write == 0 else { throw .EOPNOTSUPP }
+        guard length <= MockAccessFlags.maximumLength else { throw .testAccessLengthLimit(length) }
+        guard flags & ~MockAccessFlags.write == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
         let access = try access(fd: accessFD)
-        guard access.needsPinPages else { throw .EOPNOTSUPP }
+        guard access.needsPinPages else {
+            throw Refusal(.EOPNOTSUPP, .testAccessNoPinPages, objects: [InvolvedObject(access, .requested)],
+                          values: [InvolvedValue("MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES", nil, .flag)])
+        }
         let pages = try pinPages(access, iova: iova, length: length, write: flags & MockAccessFlags.write != 0)
         if let uptr {
             // iommufd_test_check_pages: the user VA's pages, from the page holding uptr onward.
             let first = uptr &- (iova % pageSize)
             for (index, page) in pages.enumerated() {
-                let user = machine.memory.physicalAddress(of: first &+ UInt64(index) * pageSize).map { $0 / pageSize * pageSize }
-                guard let user else { unpinPages(access, iova: iova, length: length); throw .EFAULT }
-                guard user == page else { unpinPages(access, iova: iova, length: length); throw .EBADE }
+                let userVA = first &+ UInt64(index) * pageSize
+                let user = machine.memory.physicalAddress(of: userVA).map { $0 / pageSize * pageSize }
+                guard let user else { unpinPages(access, iova: iova, length: length); throw .userPagesUnbacked(userVA) }
+                guard user == page else {
+                    unpinPages(access, iova: iova, length: length)
+                    throw Refusal(.EBADE, .testCheckPagesMismatch, objects: [InvolvedObject(access, .requested)],
+                                  values: [InvolvedValue("user_va", userVA, .requested), InvolvedValue("user_page", user, .requested),
+                                           InvolvedValue("pinned_page", page, .existing)])
+                }
             }
         }
         let id = access.nextPinID
@@ -125,10 +136,13 @@ extension IOMMUFD {
     }
 
     /// `iommufd_test_access_item_destroy`: unpins one item; ENOENT for an id it does not hold.
-    public func testDestroyAccessPages(accessFD: UInt32, pinID: UInt32) throws(Errno) {
+    public func testDestroyAccessPages(accessFD: UInt32, pinID: UInt32) throws(Refusal) {
         beginMutation()
         let access = try access(fd: accessFD)
-        guard let index = access.pins.firstIndex(where: { $0.id == pinID }) else { throw .ENOENT }
+        guard let index = access.pins.firstIndex(where: { $0.id == pinID }) else {
+            throw Refusal(.ENOENT, .testAccessItemMissing, objects: [InvolvedObject(access, .requested)],
+                          values: [InvolvedValue("access_pages_id", UInt64(pinID), .requested)])
+        }
         let pin = access.pins.remove(at: index)
         unpinPages(access, iova: pin.iova, length: pin.length)
     }
@@ -137,47 +151,48 @@ extension IOMMUFD {
     /// it the range takes (`iopt_for_each_contig_area`); nil at a gap (`!iopt_area_contig_done`).
     /// `visit` runs on each area as it is reached, so its errors come before a later gap's.
     private func contiguousAreas(_ ioas: IOAS, iova: UInt64, length: UInt64,
-                                 _ visit: (IOVARange, IOASArea, IOVARange) throws(Errno) -> Void) throws(Errno) {
-        guard length > 0 else { throw .EINVAL }
-        guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
+                                 _ visit: (IOVARange, IOASArea, IOVARange) throws(Refusal) -> Void) throws(Refusal) {
+        guard length > 0 else { throw Refusal(.EINVAL, .ioptZeroLength) }
+        guard let range = IOVARange(start: iova, length: length) else { throw .addressOverflow(iova, length: length) }
         var cursor = range.start
         var covered = false
-        var failure: Errno?
+        var failure: Refusal?
         ioas.areas.forEach(intersecting: range) { area, value in
             guard area.start <= cursor else { return false }
             let part = IOVARange(start: cursor, last: min(area.last, range.last))
-            do throws(Errno) { try visit(area, value, part) } catch { failure = error; return false }
+            do throws(Refusal) { try visit(area, value, part) } catch { failure = error; return false }
             if part.last == range.last { covered = true; return false }
             cursor = part.last + 1
             return true
         }
         if let failure { throw failure }
-        guard covered else { throw .ENOENT }
+        guard covered else { throw .areaContigGap(ioas, range, unmappedAt: cursor) }
     }
 
     /// `iommufd_access_pin_pages`: every area of the range must start its part on a page and,
     /// but for the last, end on one (EINVAL), and allow the access (EPERM). An area no domain
     /// or access pinned yet is pinned now, from the process (EFAULT where unbacked, ENOMEM past
     /// the limit). All or nothing. Returns the host pages, one per CPU page of the range.
-    private func pinPages(_ access: Access, iova: UInt64, length: UInt64, write: Bool) throws(Errno) -> [UInt64] {
-        guard let ioas = access.ioas else { throw .ENOENT }
+    private func pinPages(_ access: Access, iova: UInt64, length: UInt64, write: Bool) throws(Refusal) -> [UInt64] {
+        guard let ioas = access.ioas else { throw .accessNoIOAS(access) }
         var done: [IOVARange] = []
         var pages: [UInt64] = []
-        do throws(Errno) {
-            try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Errno) in
+        do throws(Refusal) {
+            try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Refusal) in
                 let startByte = value.userVA &+ (part.start - area.start)
                 let endsArea = part.last == area.last
                 let lastByte = value.userVA &+ (part.last - area.start)
                 if startByte % pageSize != 0 || (endsArea && part.last != iova &+ (length - 1) && lastByte % pageSize != pageSize - 1) {
-                    throw .EINVAL
+                    throw Refusal(.EINVAL, .contigAreaUnaligned, ranges: [InvolvedRange(part, .requested), InvolvedRange(area, .area)],
+                                  values: [InvolvedValue("user_va", startByte, .existing)])
                 }
-                guard value.prot.contains(write ? .write : .read) else { throw .EPERM }
+                guard value.prot.contains(write ? .write : .read) else { throw .areaProtDenied(area, write: write) }
                 if ioas.hwpts.isEmpty && ioas.accessPins[area.start, default: 0] == 0 { try pin(ioas, area, value) }
                 ioas.accessPins[area.start, default: 0] += 1
                 done.append(area)
                 for index in 0...(lastByte / pageSize - startByte / pageSize) {
                     let page = startByte + index * pageSize
-                    guard let physical = areaPhysicalAddress(ioas, value, area: area, at: page) else { throw .EFAULT }
+                    guard let physical = areaPhysicalAddress(ioas, value, area: area, at: page) else { throw .userPagesUnbacked(page) }
                     pages.append(physical / pageSize * pageSize)
                 }
             }
@@ -223,23 +238,25 @@ extension IOMMUFD {
     /// (or, with `write`, `data` to) the memory the areas map: through the pages pinned where
     /// they are, else through the process (EFAULT where unbacked). Every area must allow the
     /// access (EPERM). Returns the bytes read.
-    public func testAccessRW(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32, data: [UInt8]) throws(Errno) -> [UInt8] {
+    public func testAccessRW(accessFD: UInt32, iova: UInt64, length: UInt64, flags: UInt32, data: [UInt8]) throws(Refusal) -> [UInt8] {
         let write = flags & MockAccessFlags.write != 0
         if write { beginMutation() }
-        guard length <= MockAccessFlags.maximumLength else { throw .ENOMEM }
-        guard flags & ~(MockAccessFlags.write | MockAccessFlags.slowPath) == 0 else { throw .EOPNOTSUPP }
+        guard length <= MockAccessFlags.maximumLength else { throw .testAccessLengthLimit(length) }
+        guard flags & ~(MockAccessFlags.write | MockAccessFlags.slowPath) == 0 else {
+            throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags))
+        }
         let access = try access(fd: accessFD)
-        guard let ioas = access.ioas else { throw .ENOENT }
+        guard let ioas = access.ioas else { throw .accessNoIOAS(access) }
         var bytes: [UInt8] = []
-        try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Errno) in
-            guard value.prot.contains(write ? .write : .read) else { throw .EPERM }
+        try contiguousAreas(ioas, iova: iova, length: length) { area, value, part throws(Refusal) in
+            guard value.prot.contains(write ? .write : .read) else { throw .areaProtDenied(area, write: write) }
             var address = part.start
             while true {
                 let offset = Int(address - iova)
                 let user = value.userVA &+ (address - area.start)
-                guard let physical = areaPhysicalAddress(ioas, value, area: area, at: user) else { throw .EFAULT }
+                guard let physical = areaPhysicalAddress(ioas, value, area: area, at: user) else { throw .userPagesUnbacked(user) }
                 let word = physical & ~7, shift = (physical & 7) * 8
-                do {
+                do throws(BusError) {
                     let old = try machine.physical.read64(word)
                     if write {
                         let byte = offset < data.count ? UInt64(data[offset]) : 0
@@ -248,7 +265,8 @@ extension IOMMUFD {
                         bytes.append(UInt8(truncatingIfNeeded: old >> shift))
                     }
                 } catch {
-                    throw .EFAULT
+                    throw Refusal(.EFAULT, .accessRWBusError, ranges: [InvolvedRange(area, .area)],
+                                  values: [InvolvedValue("iova", address, .requested), InvolvedValue("physical", error.address, .existing)])
                 }
                 if address == part.last { break }
                 address += 1

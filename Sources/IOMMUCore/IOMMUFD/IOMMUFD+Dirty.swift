@@ -18,12 +18,12 @@ extension IOMMUFD {
     /// the dirty state of every area (a clean snapshot), then the driver's
     /// `set_dirty_tracking` switches the hardware (VT-d SSADE, AMD-Vi DTE.HAD; Arm and the
     /// mock keep their configuration), and the devices' configuration is written again.
-    public func hwptSetDirtyTracking(flags: UInt32, hwptID: UInt32) throws(Errno) {
+    public func hwptSetDirtyTracking(flags: UInt32, hwptID: UInt32) throws(Refusal) {
         beginMutation()
-        guard flags & ~Self.dirtyTrackingEnable == 0 else { throw .EOPNOTSUPP }
+        guard flags & ~Self.dirtyTrackingEnable == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
         let hwpt = try object(hwptID, as: HWPTPaging.self)
         let domain = hwpt.domain
-        guard domain.dirtyTracking else { throw .EOPNOTSUPP }
+        guard domain.dirtyTracking else { throw .noDirtyOps(hwpt) }
         let enable = flags & Self.dirtyTrackingEnable != 0
         if enable {
             // iopt_clear_dirty_data: read_and_clear_dirty without a bitmap over each area.
@@ -60,21 +60,32 @@ extension IOMMUFD {
     /// dirty state and syncs the IOTLB unless `flags` has NO_CLEAR. `data` is the bits the
     /// kernel sets in a zeroed buffer (it never clears the user's bits).
     public func hwptGetDirtyBitmap(hwptID: UInt32, flags: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64,
-                                   reserved: UInt32 = 0) throws(Errno) -> [UInt64] {
-        guard flags & ~Self.dirtyBitmapNoClear == 0, reserved == 0 else { throw .EOPNOTSUPP }
+                                   reserved: UInt32 = 0) throws(Refusal) -> [UInt64] {
+        guard flags & ~Self.dirtyBitmapNoClear == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        guard reserved == 0 else { throw .reservedField(.EOPNOTSUPP, "__reserved", UInt64(reserved)) }
         let hwpt = try object(hwptID, as: HWPTPaging.self)
         // iommufd_check_iova_range: length - 1 wraps to U64_MAX for a zero length.
-        guard let last = iova.checkedAdd(length &- 1) else { throw .EOVERFLOW }
+        guard let last = iova.checkedAdd(length &- 1) else { throw .addressOverflow(iova, length: length) }
         let alignment = hwpt.ioas.iovaAlignment
-        guard iova.isAligned(to: alignment), (last &+ 1).isAligned(to: alignment) else { throw .EINVAL }
-        guard pageSize != 0 else { throw .EINVAL }
-        guard iova & (pageSize - 1) == 0, (last &+ 1) & (pageSize - 1) == 0 else { throw .EINVAL }
+        let range = IOVARange(start: iova, last: last)
+        guard iova.isAligned(to: alignment), (last &+ 1).isAligned(to: alignment) else {
+            throw Refusal(.EINVAL, .dirtyRangeUnaligned, objects: [InvolvedObject(hwpt.ioas, .requested)],
+                          ranges: [InvolvedRange(range, .requested)], values: [InvolvedValue("iova_alignment", alignment, .limit)])
+        }
+        guard pageSize != 0 else { throw Refusal(.EINVAL, .dirtyZeroPageSize, values: [InvolvedValue("page_size", 0, .requested)]) }
+        guard iova & (pageSize - 1) == 0, (last &+ 1) & (pageSize - 1) == 0 else {
+            throw Refusal(.EINVAL, .dirtyRangePageUnaligned, ranges: [InvolvedRange(range, .requested)],
+                          values: [InvolvedValue("page_size", pageSize, .requested)])
+        }
         let domain = hwpt.domain
-        guard domain.dirtyTracking else { throw .EOPNOTSUPP }
+        guard domain.dirtyTracking else { throw .noDirtyOps(hwpt) }
         let shift = UInt64(pageSize.trailingZeroBitCount)
         // One bitmap of `bits` bits, in u64 words, as the user's buffer must hold it.
         let lastBit = (last - iova) >> shift
-        guard lastBit < Self.dirtyBitmapMaximumBits else { throw .ENOMEM }
+        guard lastBit < Self.dirtyBitmapMaximumBits else {
+            throw Refusal(.ENOMEM, .dirtyBitmapLimit, values: [InvolvedValue("bits", lastBit &+ 1, .requested),
+                                                               InvolvedValue("bits", Self.dirtyBitmapMaximumBits, .limit)])
+        }
         let bits = lastBit + 1
         var words = [UInt64](repeating: 0, count: Int((bits + 63) / 64))
         // mock_domain_read_and_clear_dirty, intel_ and amd_iommu_read_and_clear_dirty refuse
@@ -109,15 +120,23 @@ extension IOMMUFD {
     /// page at `iova + i * pageSize`), flags the mock domain's xarray entry at index
     /// `(iova + i * pageSize) / pageSize` dirty, as DMA would; returns `out_nr_dirty`, the
     /// entries found. `bitmap == nil` is a NULL `uptr`.
-    public func testDirty(hwptID: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt64]?) throws(Errno) -> UInt64 {
+    public func testDirty(hwptID: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt64]?) throws(Refusal) -> UInt64 {
         beginMutation()
-        guard pageSize != 0, length != 0, iova % pageSize == 0, length % pageSize == 0, let bitmap else { throw .EINVAL }
+        guard pageSize != 0, length != 0, iova % pageSize == 0, length % pageSize == 0, let bitmap else {
+            throw Refusal(.EINVAL, .testDirtyArguments, values: [InvolvedValue("iova", iova, .requested), InvolvedValue("length", length, .requested),
+                                                                 InvolvedValue("page_size", pageSize, .requested)])
+        }
         let hwpt = try object(hwptID, as: HWPTPaging.self)
-        guard hwpt.domain.driver is MockIOMMU, let table = hwpt.domain.table as? FlatPageTable else { throw .EINVAL }
-        guard hwpt.domain.dirtyTrackingEnabled else { throw .EINVAL }
+        guard hwpt.domain.driver is MockIOMMU, let table = hwpt.domain.table as? FlatPageTable else { throw .notMockPagetable(hwpt) }
+        guard hwpt.domain.dirtyTrackingEnabled else {
+            throw Refusal(.EINVAL, .testDirtyNotTracking, objects: [InvolvedObject(hwpt, .requested)])
+        }
         let pages = length / pageSize
         // copy_from_user of DIV_ROUND_UP(max, 8) bytes: a shorter buffer faults.
-        guard UInt64(bitmap.count) * 64 >= pages else { throw .EFAULT }
+        guard UInt64(bitmap.count) * 64 >= pages else {
+            throw Refusal(.EFAULT, .testDirtyShortBitmap, values: [InvolvedValue("bits", UInt64(bitmap.count) * 64, .requested),
+                                                                   InvolvedValue("pages", pages, .limit)])
+        }
         var count: UInt64 = 0
         for (index, word) in bitmap.enumerated() where word != 0 {
             for bit in 0..<64 where word >> UInt64(bit) & 1 != 0 {

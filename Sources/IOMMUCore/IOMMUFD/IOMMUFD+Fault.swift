@@ -159,10 +159,12 @@ struct EventFiles {
     private(set) var open: [Int32: ObjectID] = [:]
 
     /// The lowest free descriptor; EMFILE when every one below the limit is taken.
-    mutating func install(_ id: ObjectID) throws(Errno) -> Int32 {
+    mutating func install(_ id: ObjectID) throws(Refusal) -> Int32 {
         var fd = Self.first
         while open[fd] != nil { fd += 1 }
-        guard fd < Self.limit else { throw .EMFILE }
+        guard fd < Self.limit else {
+            throw Refusal(.EMFILE, .descriptorLimit, values: [Refusal.InvolvedValue("RLIMIT_NOFILE", UInt64(Self.limit), .limit)])
+        }
         open[fd] = id
         return fd
     }
@@ -173,13 +175,14 @@ struct EventFiles {
 }
 
 extension IOMMUFD {
+    /// What refusals involve, by their short names.
     // MARK: IOMMU_FAULT_QUEUE_ALLOC
 
     /// `iommufd_fault_alloc`: a FAULT object and its file.
-    public func faultQueueAlloc(flags: UInt32) throws(Errno) -> FaultQueue {
+    public func faultQueueAlloc(flags: UInt32) throws(Refusal) -> FaultQueue {
         beginMutation()
-        guard flags == 0 else { throw .EOPNOTSUPP }
-        let fault = try allocate { id throws(Errno) -> FaultQueue in FaultQueue(id: id, fd: try openEventFile(for: id)) }
+        guard flags == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        let fault = try allocate { id throws(Refusal) -> FaultQueue in FaultQueue(id: id, fd: try openEventFile(for: id)) }
         setFileReference(fault.id, open: true)
         return fault
     }
@@ -187,9 +190,9 @@ extension IOMMUFD {
     /// `close(2)` of an event queue's file: its reference on the object goes
     /// (`iommufd_eventq_fops_release`), so the object can then be destroyed. Closing a selftest
     /// access's file destroys the access (`iommufd_test_staccess_release`).
-    public func close(fd: Int32) throws(Errno) {
+    public func close(fd: Int32) throws(Refusal) {
         beginMutation()
-        guard let id = eventFiles.close(fd) else { throw .EBADF }
+        guard let id = eventFiles.close(fd) else { throw .closedFile(fd) }
         // The selftest access's file: its release destroys the access.
         if case .access(let access)? = try? kind(id.rawValue) { destroyAccess(access) } else { setFileReference(id, open: false) }
     }
@@ -198,7 +201,7 @@ extension IOMMUFD {
     public func isOpen(fd: Int32) -> Bool { eventFiles.isOpen(fd) }
 
     /// The FAULT object a `fault_id` names, for IOMMU_HWPT_FAULT_ID_VALID (`iommufd_get_fault`).
-    func faultQueue(_ flags: HWPTAllocFlags, _ faultID: UInt32) throws(Errno) -> FaultQueue? {
+    func faultQueue(_ flags: HWPTAllocFlags, _ faultID: UInt32) throws(Refusal) -> FaultQueue? {
         guard flags.contains(.faultIDValid) else { return nil }
         return try object(faultID, as: FaultQueue.self)
     }
@@ -210,9 +213,12 @@ extension IOMMUFD {
     /// require iopf, others ... don't need IOPF, so this is not a failure") and AMD-Vi
     /// (`amd_iommu_iopf_add_device` without `pri_enabled`) accept any device and deliver no
     /// page requests for one without stall or PRI; the selftest's mock devices take them.
-    func checkIOPF(_ device: Device) throws(Errno) {
+    func checkIOPF(_ device: Device) throws(Refusal) {
         switch device.platform.iommu.architecture {
-        case .intelVTd: if !device.platform.recoverableFaults.contains(.pri) { throw .ENODEV }
+        case .intelVTd:
+            if !device.platform.recoverableFaults.contains(.pri) {
+                throw Refusal(.ENODEV, .iopfWithoutPRI, objects: [InvolvedObject(device, .requested)])
+            }
         case .armSMMUv3, .amdVi, .mock: return
         }
     }
@@ -318,10 +324,10 @@ extension IOMMUFD {
     /// `iommufd_fault_fops_read` with a buffer of `count` records: whole groups while they fit,
     /// each given the lowest free cookie from 1 (`xa_alloc` in an ALLOC1 xarray) and kept
     /// until answered. No pending group reads nothing.
-    public func faultRead(faultID: UInt32, count: UInt64) throws(Errno) -> [PageFaultRecord] {
+    public func faultRead(faultID: UInt32, count: UInt64) throws(Refusal) -> [PageFaultRecord] {
         beginMutation()
         let fault = try object(faultID, as: FaultQueue.self)
-        guard eventFiles.isOpen(fault.fd) else { throw .EBADF }
+        guard eventFiles.isOpen(fault.fd) else { throw .closedFile(fault.fd, of: fault) }
         var records: [PageFaultRecord] = []
         while let group = fault.pending.first, UInt64(group.requests.count) <= count - UInt64(records.count) {
             fault.pending.removeFirst()
@@ -343,17 +349,23 @@ extension IOMMUFD {
     /// SMMU re-translates the stalled transaction, a PRI function re-issues its request), and
     /// may fault again into a new page request; on INVALID it is aborted.
     @discardableResult
-    public func faultRespond(faultID: UInt32, cookie: UInt32, code: UInt32) throws(Errno) -> PageResponseEffect {
+    public func faultRespond(faultID: UInt32, cookie: UInt32, code: UInt32) throws(Refusal) -> PageResponseEffect {
         beginMutation()
         let fault = try object(faultID, as: FaultQueue.self)
-        guard eventFiles.isOpen(fault.fd) else { throw .EBADF }
-        guard let code = PageResponseCode(rawValue: code), code != .failure else { throw .EINVAL }
-        guard let group = fault.awaitingResponse.removeValue(forKey: cookie) else { throw .EINVAL }
-        answer(fault, group, code)
+        guard eventFiles.isOpen(fault.fd) else { throw .closedFile(fault.fd, of: fault) }
+        guard let response = PageResponseCode(rawValue: code), response != .failure else {
+            throw Refusal(.EINVAL, .pageResponseCode, objects: [InvolvedObject(fault, .requested)],
+                          values: [InvolvedValue("code", UInt64(code), .requested)])
+        }
+        guard let group = fault.awaitingResponse.removeValue(forKey: cookie) else {
+            throw Refusal(.EINVAL, .unknownCookie, objects: [InvolvedObject(fault, .requested)],
+                          values: [InvolvedValue("cookie", UInt64(cookie), .requested)])
+        }
+        answer(fault, group, response)
         let device = try? object(group.deviceID.rawValue, as: Device.self)
-        var effect = PageResponseEffect(command: device.flatMap { pageResponseCommand(group, code, device: $0.platform) },
+        var effect = PageResponseEffect(command: device.flatMap { pageResponseCommand(group, response, device: $0.platform) },
                                         transaction: group.transaction)
-        if code == .success, let transaction = group.transaction {
+        if response == .success, let transaction = group.transaction {
             effect.retry = try? dma(deviceID: group.deviceID.rawValue, iova: transaction.iova, pasid: transaction.pasid,
                                     access: transaction.access)
         }
@@ -390,7 +402,7 @@ extension IOMMUFD {
     /// `iommufd_test_trigger_iopf`: the mock device makes one page request, the last of its
     /// group, with PASID_VALID unless `pasid` is IOMMU_NO_PASID. Succeeds whether or not a
     /// handler takes it.
-    public func testTriggerIOPF(deviceID: UInt32, pasid: UInt32, grpid: UInt32, perm: UInt32, addr: UInt64) throws(Errno) {
+    public func testTriggerIOPF(deviceID: UInt32, pasid: UInt32, grpid: UInt32, perm: UInt32, addr: UInt64) throws(Refusal) {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
         var flags: PageFaultFlags = .lastPage

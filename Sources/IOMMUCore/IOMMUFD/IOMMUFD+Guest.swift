@@ -2,11 +2,18 @@
 /// VMM memory the IOAS maps. This is how a guest's CD tables and stage-1 tables come to be
 /// in host memory for the SMMU (or VT-d) to walk.
 extension IOMMUFD {
+    /// What refusals involve, by their short names.
     /// The host physical address behind a GPA, or ENOENT where the IOAS maps nothing.
-    public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Errno) -> UInt64 {
+    public func hostPhysicalAddress(ioasID: UInt32, gpa: UInt64) throws(Refusal) -> UInt64 {
         let ioas = try object(ioasID, as: IOAS.self)
-        guard let (range, area) = ioas.areas.entry(containing: gpa),
-              let physical = areaPhysicalAddress(ioas, area, area: range, at: area.userVA &+ (gpa - range.start)) else { throw .ENOENT }
+        guard let (range, area) = ioas.areas.entry(containing: gpa) else {
+            throw Refusal(.ENOENT, .guestUnmapped, objects: [InvolvedObject(ioas, .requested)],
+                          values: [InvolvedValue("gpa", gpa, .requested)])
+        }
+        guard let physical = areaPhysicalAddress(ioas, area, area: range, at: area.userVA &+ (gpa - range.start)) else {
+            throw Refusal(.ENOENT, .guestUnbacked, objects: [InvolvedObject(ioas, .requested)], ranges: [InvolvedRange(range, .area)],
+                          values: [InvolvedValue("gpa", gpa, .requested)])
+        }
         return physical
     }
 
@@ -23,28 +30,30 @@ extension IOMMUFD {
 
     /// Writes little-endian u64s at a GPA, through the IOAS mapping; ENOENT if unmapped,
     /// EINVAL if not 8-byte aligned. Every word is checked before any is written.
-    public func guestWrite(ioasID: UInt32, gpa: UInt64, values: [UInt64]) throws(Errno) {
+    public func guestWrite(ioasID: UInt32, gpa: UInt64, values: [UInt64]) throws(Refusal) {
         // Guest RAM holds guest page tables and CDs: views keyed on the generation must redraw.
         beginMutation()
-        guard gpa.isAligned(to: 8), !values.isEmpty else { throw .EINVAL }
+        guard gpa.isAligned(to: 8) else { throw .guestUnaligned(gpa) }
+        guard !values.isEmpty else { throw .guestNoWords(count: 0) }
         var targets: [UInt64] = []
         for index in values.indices {
-            guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .EOVERFLOW }
+            guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .addressOverflow(gpa, length: UInt64(index) * 8) }
             targets.append(try hostPhysicalAddress(ioasID: ioasID, gpa: address))
         }
         for (target, value) in zip(targets, values) {
-            do { try machine.physical.write64(target, value) } catch { throw .EFAULT }
+            do throws(BusError) { try machine.physical.write64(target, value) } catch { throw .guestBusError(error) }
         }
     }
 
     /// Reads `count` little-endian u64s at a GPA.
-    public func guestRead(ioasID: UInt32, gpa: UInt64, count: Int) throws(Errno) -> [UInt64] {
-        guard gpa.isAligned(to: 8), count > 0 else { throw .EINVAL }
+    public func guestRead(ioasID: UInt32, gpa: UInt64, count: Int) throws(Refusal) -> [UInt64] {
+        guard gpa.isAligned(to: 8) else { throw .guestUnaligned(gpa) }
+        guard count > 0 else { throw .guestNoWords(count: count) }
         var values: [UInt64] = []
         for index in 0..<count {
-            guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .EOVERFLOW }
+            guard let address = gpa.checkedAdd(UInt64(index) * 8) else { throw .addressOverflow(gpa, length: UInt64(index) * 8) }
             let target = try hostPhysicalAddress(ioasID: ioasID, gpa: address)
-            do { values.append(try machine.physical.read64(target)) } catch { throw .EFAULT }
+            do throws(BusError) { values.append(try machine.physical.read64(target)) } catch { throw .guestBusError(error) }
         }
         return values
     }
@@ -83,13 +92,16 @@ public final class GuestTableMemory: TableMemory {
         try iommufd.machine.physical.write64(host, value)
     }
 
-    public func allocateTable(size: UInt64) throws(Errno) -> UInt64 {
+    public func allocateTable(size: UInt64) throws(Refusal) -> UInt64 {
         let length = max(size, pageSize).roundedUpToPowerOfTwo
         guard let start = next.alignedUp(to: length), let range = IOVARange(start: start, length: length),
-              pool.contains(range) else { throw .ENOMEM }
+              pool.contains(range) else {
+            throw Refusal(.ENOMEM, .guestTablePoolFull, ranges: [Refusal.InvolvedRange(pool, .limit, note: "pool")],
+                          values: [Refusal.InvolvedValue("size", length, .requested)])
+        }
         var offset: UInt64 = 0
         while offset < length {
-            do { try write64(start + offset, 0) } catch { throw .EFAULT }
+            do throws(BusError) { try write64(start + offset, 0) } catch { throw .guestBusError(error) }
             offset += 8
         }
         next = range.last &+ 1

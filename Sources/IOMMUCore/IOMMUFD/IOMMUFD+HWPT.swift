@@ -1,5 +1,6 @@
 /// HWPT allocation, cache invalidation and GET_HW_INFO (`hw_pagetable.c`, `device.c`).
 extension IOMMUFD {
+    /// What refusals involve, by their short names.
     /// What `IOMMU_GET_HW_INFO` writes back.
     public struct HWInfoResult: Sendable, Equatable {
         public var info: HWInfo
@@ -13,40 +14,56 @@ extension IOMMUFD {
 
     /// `IOMMU_HWPT_ALLOC`: a paging HWPT on an IOAS, or a nested HWPT on a nest parent or a vIOMMU.
     public func hwptAlloc(flags rawFlags: UInt32, deviceID: UInt32, ptID: UInt32, userData: UserData,
-                          faultID: UInt32 = 0) throws(Errno) -> ObjectID {
+                          faultID: UInt32 = 0) throws(Refusal) -> ObjectID {
         beginMutation()
         let flags = HWPTAllocFlags(rawValue: rawFlags)
-        if (userData.type == HWPTDataType.none.rawValue) != (userData.length == 0) { throw .EINVAL }
+        if (userData.type == HWPTDataType.none.rawValue) != (userData.length == 0) {
+            throw Refusal(.EINVAL, .dataTypeLength, values: [InvolvedValue("data_type", UInt64(userData.type), .requested),
+                                                             InvolvedValue("data_len", UInt64(userData.length), .requested)])
+        }
         let device = try object(deviceID, as: Device.self)
-        guard let pt = try? kind(ptID) else { throw .EINVAL }
+        guard let pt = try? kind(ptID) else {
+            throw Refusal(.EINVAL, .noPageTable, objects: [InvolvedObject(ObjectID(rawValue: ptID), nil, .requested)])
+        }
         let driver = device.platform.iommu
         let hwpt: HWPT
         switch pt {
         case .ioas(let ioas):
             let valid: HWPTAllocFlags = [.nestParent, .dirtyTracking, .faultIDValid, .pasid]
-            guard flags.isSubset(of: valid) else { throw .EOPNOTSUPP }
+            guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
             if flags.contains(.dirtyTracking) && !driver.capabilities(for: device.platform).contains(.dirtyTracking) {
-                throw .EOPNOTSUPP
+                throw Refusal(.EOPNOTSUPP, .dirtyTrackingIncapable, objects: [InvolvedObject(device, .requested)],
+                              values: [.flag(.dirtyTracking), InvolvedValue("IOMMU_CAP_DIRTY_TRACKING", nil, .flag)])
             }
-            if flags.isSuperset(of: [.faultIDValid, .nestParent]) { throw .EOPNOTSUPP }
-            hwpt = try allocate { id throws(Errno) -> HWPTPaging in
+            if flags.isSuperset(of: [.faultIDValid, .nestParent]) {
+                throw Refusal(.EOPNOTSUPP, .faultOnNestParent, values: [.flag(.faultIDValid), .flag(.nestParent)])
+            }
+            hwpt = try allocate { id throws(Refusal) -> HWPTPaging in
                 let domain = try driver.allocatePagingDomain(
                     for: device.platform, flags: flags.subtracting(.faultIDValid),
                     userData: userData.length == 0 ? nil : userData, memory: machine.physical)
                 domain.enforcesCacheCoherency = driver.canEnforceCacheCoherency(for: device.platform)
                 let hwpt = HWPTPaging(id: id, ioas: ioas, domain: domain, isAutomatic: false, flags: flags)
                 try addDomain(hwpt)
-                do throws(Errno) { hwpt.fault = try faultQueue(flags, faultID) } catch { removeDomain(hwpt); throw error }
+                do throws(Refusal) { hwpt.fault = try faultQueue(flags, faultID) } catch { removeDomain(hwpt); throw error }
                 return hwpt
             }
         case .hwptPaging(let parent):
-            guard flags.isSubset(of: [.faultIDValid, .pasid]), userData.length > 0, driver.allocatesNestedDomains else {
-                throw .EOPNOTSUPP
+            let valid: HWPTAllocFlags = [.faultIDValid, .pasid]
+            guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
+            guard userData.length > 0 else {
+                throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)])
             }
-            if parent.isAutomatic || !parent.isNestParent || parent.domain.driver.architecture != driver.architecture {
-                throw .EINVAL
+            guard driver.allocatesNestedDomains else {
+                throw Refusal(.EOPNOTSUPP, .driverCannotNest, objects: [InvolvedObject(device, .requested)])
             }
-            hwpt = try allocate { id throws(Errno) -> HWPTNested in
+            let objects = [InvolvedObject(parent, .parent), InvolvedObject(device, .requested)]
+            if parent.isAutomatic { throw Refusal(.EINVAL, .automaticParent, objects: objects) }
+            if !parent.isNestParent { throw Refusal(.EINVAL, .nestedOnNonNestParent, objects: objects, values: [.flag(.nestParent)]) }
+            if parent.domain.driver.architecture != driver.architecture {
+                throw Refusal(.EINVAL, .parentOfOtherDriver, objects: objects)
+            }
+            hwpt = try allocate { id throws(Refusal) -> HWPTNested in
                 let domain = try driver.allocateNestedDomain(for: device.platform, parent: parent.domain,
                                                              flags: flags.subtracting(.faultIDValid), userData: userData)
                 let hwpt = HWPTNested(id: id, parent: .hwpt(parent), domain: domain, pasidCompatible: flags.contains(.pasid))
@@ -54,9 +71,15 @@ extension IOMMUFD {
                 return hwpt
             }
         case .viommu(let viommu):
-            guard viommu.driver === driver else { throw .EINVAL }
-            guard flags.isSubset(of: [.faultIDValid, .pasid]), userData.length > 0 else { throw .EOPNOTSUPP }
-            hwpt = try allocate { id throws(Errno) -> HWPTNested in
+            guard viommu.driver === driver else {
+                throw Refusal(.EINVAL, .viommuOfOtherIOMMU, objects: [InvolvedObject(viommu, .parent), InvolvedObject(device, .requested)])
+            }
+            let valid: HWPTAllocFlags = [.faultIDValid, .pasid]
+            guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
+            guard userData.length > 0 else {
+                throw Refusal(.EOPNOTSUPP, .nestedWithoutData, values: [InvolvedValue("data_len", 0, .requested)])
+            }
+            hwpt = try allocate { id throws(Refusal) -> HWPTNested in
                 let domain = try driver.allocateNestedDomain(on: viommu, for: device.platform,
                                                              flags: flags.subtracting(.faultIDValid), userData: userData)
                 let hwpt = HWPTNested(id: id, parent: .viommu(viommu), domain: domain, pasidCompatible: flags.contains(.pasid))
@@ -64,7 +87,7 @@ extension IOMMUFD {
                 return hwpt
             }
         case .hwptNested, .device, .vdevice, .selftest, .fault, .veventq, .access:
-            throw .EINVAL
+            throw Refusal(.EINVAL, .notAllocationParent, objects: [InvolvedObject(pt.object, .requested)])
         }
         return hwpt.id
     }
@@ -78,18 +101,22 @@ extension IOMMUFD {
                                entries: [InvalidationEntry]?) -> InvalidationOutcome {
         beginMutation()
         if entryCount > 0 && (entries == nil || entryLength == 0) {
-            return InvalidationOutcome(handled: 0, error: .EINVAL)
+            return InvalidationOutcome(handled: 0, error: Refusal(.EINVAL, .invalidationWithoutArray, values: [
+                InvolvedValue("entry_num", UInt64(entryCount), .requested), InvolvedValue("entry_len", UInt64(entryLength), .requested),
+            ] + (entries == nil ? [InvolvedValue("data_uptr", 0, .requested)] : [])))
         }
         let request = InvalidationArray(type: dataType, entryLength: entryLength, entries: entries ?? [])
-        switch try? kind(hwptID) {
+        let target = try? kind(hwptID)
+        switch target {
         case nil:
-            return InvalidationOutcome(handled: 0, error: .ENOENT)
+            return InvalidationOutcome(handled: 0, error: .noSuchObject(hwptID))
         case .hwptNested(let nested):
             return nested.domain.driver.invalidate(nested.domain, request)
         case .viommu(let viommu):
             return viommu.driver.invalidate(viommu, request)
         case .ioas, .hwptPaging, .device, .vdevice, .selftest, .fault, .veventq, .access:
-            return InvalidationOutcome(handled: 0, error: .EINVAL)
+            return InvalidationOutcome(handled: 0, error: Refusal(.EINVAL, .notInvalidationTarget,
+                                                                  objects: target.map { [InvolvedObject($0.object, .requested)] } ?? []))
         }
     }
 
@@ -97,9 +124,11 @@ extension IOMMUFD {
 
     /// `IOMMU_GET_HW_INFO` for a bound device. `dataLength` is the user's buffer size.
     public func getHWInfo(flags rawFlags: UInt32, deviceID: UInt32, dataLength: UInt32,
-                          inDataType: UInt32) throws(Errno) -> HWInfoResult {
+                          inDataType: UInt32) throws(Refusal) -> HWInfoResult {
         let flags = HWInfoFlags(rawValue: rawFlags)
-        guard flags.isSubset(of: .inputType) else { throw .EOPNOTSUPP }
+        guard flags.isSubset(of: .inputType) else {
+            throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags.subtracting(.inputType).rawValue))
+        }
         let requested = flags.contains(.inputType) ? inDataType : HWInfoType.default.rawValue
         let device = try object(deviceID, as: Device.self)
         let driver = device.platform.iommu

@@ -22,7 +22,7 @@ extension IOMMUFD {
     public static let maximumSWMSIMaps = 64
 
     /// `VFIO_DEVICE_SET_IRQS` enabling MSI: composes the device's MSI message.
-    public func setIRQs(deviceID: UInt32, count: UInt32) throws(Errno) {
+    public func setIRQs(deviceID: UInt32, count: UInt32) throws(Refusal) {
         beginMutation()
         let device = try object(deviceID, as: Device.self)
         guard count > 0 else { return }
@@ -38,9 +38,12 @@ extension IOMMUFD {
     }
 
     /// `iommufd_sw_msi_get_map`: the existing entry, or a new one at the next page offset.
-    private func swMSIMap(doorbell: UInt64, windowStart: UInt64) throws(Errno) -> SWMSIMap {
+    private func swMSIMap(doorbell: UInt64, windowStart: UInt64) throws(Refusal) -> SWMSIMap {
         if let existing = swMSIMaps.first(where: { $0.doorbell == doorbell && $0.windowStart == windowStart }) { return existing }
-        guard swMSIMaps.count < Self.maximumSWMSIMaps else { throw .EOVERFLOW }
+        guard swMSIMaps.count < Self.maximumSWMSIMaps else {
+            throw Refusal(.EOVERFLOW, .swMSIMapsFull, values: [InvolvedValue("doorbell", doorbell, .requested),
+                                                               InvolvedValue("sw_msi_id", UInt64(Self.maximumSWMSIMaps), .limit)])
+        }
         let offsets = swMSIMaps.filter { $0.windowStart == windowStart }.map(\.pageOffset)
         let map = SWMSIMap(doorbell: doorbell, windowStart: windowStart, pageOffset: offsets.max().map { $0 + 1 } ?? 0,
                            id: swMSIMaps.count)
@@ -50,7 +53,7 @@ extension IOMMUFD {
     }
 
     /// `iommufd_sw_msi_install`: `iommu_map(IOMMU_READ | IOMMU_WRITE | IOMMU_MMIO)` of one page.
-    func installSWMSI(_ map: SWMSIMap, into hwpt: HWPTPaging) throws(Errno) {
+    func installSWMSI(_ map: SWMSIMap, into hwpt: HWPTPaging) throws(Refusal) {
         guard !hwpt.presentSWMSI.contains(map.id) else { return }
         try hwpt.domain.table.map(iova: map.iova, output: map.doorbell, length: pageSize, prot: [.read, .write, .mmio])
         hwpt.presentSWMSI.insert(map.id)
@@ -58,7 +61,7 @@ extension IOMMUFD {
 
     /// `iommufd_group_setup_msi`: on attach or replace, every doorbell the device needs goes
     /// into the new paging HWPT before the device can use it.
-    func setupSWMSI(for device: Device, in hwpt: HWPTPaging) throws(Errno) {
+    func setupSWMSI(for device: Device, in hwpt: HWPTPaging) throws(Refusal) {
         for map in swMSIMaps where device.requiredSWMSI.contains(map.id) { try installSWMSI(map, into: hwpt) }
     }
 }

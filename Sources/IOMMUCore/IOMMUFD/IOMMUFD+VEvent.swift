@@ -48,16 +48,23 @@ public struct VEvent: Sendable, Equatable {
 }
 
 extension IOMMUFD {
+    /// What refusals involve, by their short names.
     // MARK: IOMMU_VEVENTQ_ALLOC
 
     /// `iommufd_veventq_alloc`: one queue per type on a vIOMMU, holding `depth` events.
-    public func veventqAlloc(flags: UInt32, viommuID: UInt32, type: UInt32, depth: UInt32) throws(Errno) -> VEventQueue {
+    public func veventqAlloc(flags: UInt32, viommuID: UInt32, type: UInt32, depth: UInt32) throws(Refusal) -> VEventQueue {
         beginMutation()
-        guard flags == 0, type != VEventQueueType.default.rawValue else { throw .EOPNOTSUPP }
-        guard depth > 0 else { throw .EINVAL }
+        guard flags == 0 else { throw .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags)) }
+        guard type != VEventQueueType.default.rawValue else {
+            throw Refusal(.EOPNOTSUPP, .defaultVEventQueueType, values: [InvolvedValue("type", UInt64(type), .requested)])
+        }
+        guard depth > 0 else { throw Refusal(.EINVAL, .zeroVEventQueueDepth, values: [InvolvedValue("veventq_depth", 0, .requested)]) }
         let viommu = try object(viommuID, as: VIOMMU.self)
-        if viommu.veventqs.contains(where: { $0.eventType == type }) { throw .EEXIST }
-        let veventq = try allocate { id throws(Errno) -> VEventQueue in
+        if let existing = viommu.veventqs.first(where: { $0.eventType == type }) {
+            throw Refusal(.EEXIST, .vEventQueueTypeTaken, objects: [InvolvedObject(viommu, .parent), InvolvedObject(existing, .existing)],
+                          values: [InvolvedValue("type", UInt64(type), .requested)])
+        }
+        let veventq = try allocate { id throws(Refusal) -> VEventQueue in
             VEventQueue(id: id, viommu: viommu, type: type, depth: depth, fd: try openEventFile(for: id))
         }
         setFileReference(veventq.id, open: true)
@@ -71,8 +78,11 @@ extension IOMMUFD {
     /// lost-events header instead; whatever is queued takes the next sequence number, which
     /// wraps from INT_MAX to 0, and a lost-events header at the tail moves behind it.
     @discardableResult
-    func reportVEvent(_ viommu: VIOMMU, type: VEventQueueType, data: [UInt8]) throws(Errno) -> VEventQueue {
-        guard let veventq = viommu.veventqs.first(where: { $0.eventType == type.rawValue }) else { throw .EOPNOTSUPP }
+    func reportVEvent(_ viommu: VIOMMU, type: VEventQueueType, data: [UInt8]) throws(Refusal) -> VEventQueue {
+        guard let veventq = viommu.veventqs.first(where: { $0.eventType == type.rawValue }) else {
+            throw Refusal(.EOPNOTSUPP, .noVEventQueue, objects: [InvolvedObject(viommu, .requested)],
+                          values: [InvolvedValue("type", UInt64(type.rawValue), .requested)])
+        }
         beginMutation()
         var entry = VEvent(sequence: 0, data: nil)
         if veventq.eventCount < veventq.depth {
@@ -90,7 +100,7 @@ extension IOMMUFD {
     /// where the driver's event handler sends it: a recoverable fault (a stall, a PRI page
     /// request) to `iommu_report_device_fault` and the FAULT of the HWPT it is routed to; an
     /// SMMUv3 event of a device on a vIOMMU to a vEVENT. The IOMMU's caches are used and filled.
-    public func dma(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Errno) -> DMAOutcome {
+    public func dma(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights) throws(Refusal) -> DMAOutcome {
         let device = try object(deviceID, as: Device.self)
         let result = try translate(deviceID: deviceID, iova: iova, pasid: pasid, access: access)
         guard case .failure(let fault)? = result else { return DMAOutcome(result: result) }
@@ -131,10 +141,10 @@ extension IOMMUFD {
     /// `iommufd_veventq_fops_read` with a buffer of `count` records of the queue's type
     /// (what the selftest's `test_cmd_read_vevents` passes): entries in order while they fit,
     /// a header alone for the lost-events one. An empty queue reads nothing.
-    public func veventqRead(veventqID: UInt32, count: UInt64) throws(Errno) -> [VEvent] {
+    public func veventqRead(veventqID: UInt32, count: UInt64) throws(Refusal) -> [VEvent] {
         beginMutation()
         let veventq = try object(veventqID, as: VEventQueue.self)
-        guard eventFiles.isOpen(veventq.fd) else { throw .EBADF }
+        guard eventFiles.isOpen(veventq.fd) else { throw .closedFile(veventq.fd, of: veventq) }
         let recordSize = VEvent.headerSize + (VEventQueueType(rawValue: veventq.eventType)?.dataSize ?? 0)
         let budget = count.multipliedReportingOverflow(by: recordSize)
         var room = budget.overflow ? UInt64.max : budget.partialValue
@@ -155,10 +165,12 @@ extension IOMMUFD {
     /// `iommufd_test_trigger_vevent`: the mock device attached to a nested domain of a vIOMMU
     /// (`mdev->viommu`, set at attach with its vDEVICE's id) reports a selftest event holding
     /// its virtual id; ENOENT without one, EOPNOTSUPP without a selftest queue.
-    public func testTriggerVEvent(deviceID: UInt32) throws(Errno) {
+    public func testTriggerVEvent(deviceID: UInt32) throws(Refusal) {
         let device = try object(deviceID, as: Device.self)
         guard let nested = device.attachments[noPASID] as? HWPTNested, case .viommu(let viommu) = nested.parent,
-              let vdevice = device.vdevice, vdevice.viommu === viommu, vdevice.virtualID != 0 else { throw .ENOENT }
+              let vdevice = device.vdevice, vdevice.viommu === viommu, vdevice.virtualID != 0 else {
+            throw Refusal(.ENOENT, .mockWithoutVDevice, objects: [InvolvedObject(device, .requested)])
+        }
         try reportVEvent(viommu, type: .selftest, data: UInt32(truncatingIfNeeded: vdevice.virtualID).littleEndianBytes)
     }
 }

@@ -67,8 +67,10 @@ public final class IOMMUFD {
     public var tombstones: [ObjectID] { graph.tombstones }
 
     /// `_iommufd_object_alloc`: the lowest free id in `[1, 2^31-1]`, held until finalized or aborted.
-    func reserveID() throws(Errno) -> ObjectID {
-        guard let id = freeIDs.take() else { throw .ENOSPC }
+    func reserveID() throws(Refusal) -> ObjectID {
+        guard let id = freeIDs.take() else {
+            throw Refusal(.ENOSPC, .objectTableFull, values: [InvolvedValue("id", UInt64(ObjectID.maximum.rawValue), .limit)])
+        }
         slots[id] = .reserved
         return ObjectID(id)
     }
@@ -96,7 +98,7 @@ public final class IOMMUFD {
 
     /// Runs `body` with a freshly reserved id, releasing it again when `body` fails, as an
     /// ioctl's `ucmd->new_obj` is aborted.
-    func allocate<T: KindedObject>(_ body: (ObjectID) throws(Errno) -> T) throws(Errno) -> T {
+    func allocate<T: KindedObject>(_ body: (ObjectID) throws(Refusal) -> T) throws(Refusal) -> T {
         let id = try reserveID()
         do {
             let object = try body(id)
@@ -109,16 +111,17 @@ public final class IOMMUFD {
     }
 
     /// `iommufd_get_object`: ENOENT for a free, reserved, tombstoned or wrong-typed id.
-    public func object(_ id: UInt32) throws(Errno) -> IOMMUFDObject { try kind(id).object }
+    public func object(_ id: UInt32) throws(Refusal) -> IOMMUFDObject { try kind(id).object }
 
     /// The object behind an id with its kind, for an ioctl that takes several kinds.
-    public func kind(_ id: UInt32) throws(Errno) -> ObjectKind {
-        guard case .object(let kind, _)? = slots[id] else { throw .ENOENT }
+    public func kind(_ id: UInt32) throws(Refusal) -> ObjectKind {
+        guard case .object(let kind, _)? = slots[id] else { throw .noSuchObject(id) }
         return kind
     }
 
-    func object<T: IOMMUFDObject>(_ id: UInt32, as: T.Type) throws(Errno) -> T {
-        guard let typed = try object(id) as? T else { throw .ENOENT }
+    func object<T: IOMMUFDObject>(_ id: UInt32, as: T.Type) throws(Refusal) -> T {
+        let found = try object(id)
+        guard let typed = found as? T else { throw .noSuchObject(id, wrongType: found) }
         return typed
     }
 
@@ -152,7 +155,7 @@ public final class IOMMUFD {
     }
 
     /// Opens the event file of a queue being allocated: the lowest free descriptor.
-    func openEventFile(for id: ObjectID) throws(Errno) -> Int32 { try eventFiles.install(id) }
+    func openEventFile(for id: ObjectID) throws(Refusal) -> Int32 { try eventFiles.install(id) }
 
     /// An event queue's open file holds a reference on it (`iommufd_eventq_init`); `close`
     /// drops it.
@@ -198,10 +201,10 @@ public final class IOMMUFD {
     // MARK: IOMMU_DESTROY
 
     /// `IOMMU_DESTROY`: removes an object nothing else holds.
-    public func destroy(id: UInt32) throws(Errno) {
+    public func destroy(id: UInt32) throws(Refusal) {
         beginMutation()
         let kind = try kind(id)
-        guard users(of: kind.object) == 1 else { throw .EBUSY }
+        guard users(of: kind.object) == 1 else { throw busy(kind) }
         switch kind {
         case .ioas(let ioas):
             removeAllAreas(of: ioas)
@@ -216,6 +219,29 @@ public final class IOMMUFD {
             break
         }
         release(kind.id)
+    }
+
+    /// EBUSY for an object something besides the table holds: every object with a reference
+    /// on it (for a device, the HWPTs its attachments hold it for), its open file, a device's
+    /// VFIO binding, and the users count they make.
+    private func busy(_ kind: ObjectKind) -> Refusal {
+        let object = kind.object, id = kind.id
+        let holders = (links.incoming[id] ?? []).filter { $0.holdsTarget && $0.from != id }.map(\.from)
+            + (links.outgoing[id] ?? []).filter(\.holdsSource).map(\.to)
+        var users: [InvolvedObject] = Set(holders).sorted().compactMap { holder in
+            guard case .object(let user, _)? = slots[holder.rawValue] else { return nil }
+            return InvolvedObject(user.object, .user)
+        }
+        var values = [InvolvedValue("users", UInt64(self.users(of: object)), .existing)]
+        // The file's own reference, counted while the descriptor is open.
+        for (fd, owner) in eventFiles.open where owner == id { values.append(InvolvedValue("fd", UInt64(fd), .user)) }
+        if case .device = kind {
+            // The binding: a selftest handle's, or else the VFIO device file's.
+            let handles = referrers(of: id, role: .device).filter { $0.type == .selftest }
+            if handles.isEmpty { values.append(InvolvedValue("VFIO binding", nil, .user)) }
+            users += handles.map { InvolvedObject($0, .user) }
+        }
+        return Refusal(.EBUSY, .destroyBusy, objects: [InvolvedObject(object, .requested)] + users, values: values)
     }
 }
 

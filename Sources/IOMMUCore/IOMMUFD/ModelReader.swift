@@ -91,7 +91,7 @@ public struct ModelReader {
     /// One DMA transaction by a bound device as its IOMMU would translate it, filling and
     /// flushing no cache; nil where the architecture's walk is not modelled yet.
     public func probe(deviceID: ObjectID, iova: UInt64, pasid: UInt32?, access: AccessRights,
-                      caches: ProbeCaches) throws(Errno) -> Result<Translation, TranslationFault>? {
+                      caches: ProbeCaches) throws(Refusal) -> Result<Translation, TranslationFault>? {
         try iommufd.translate(deviceID: deviceID.rawValue, iova: iova, pasid: pasid, access: access, caches: caches.policy)
     }
 }

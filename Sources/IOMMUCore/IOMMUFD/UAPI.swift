@@ -273,8 +273,11 @@ public struct UserBuffer: Sendable, Equatable {
 
     /// `copy_struct_from_user(dst, sizeof, src, length)`: a shorter buffer is zero-extended, a
     /// longer one must be zero past the struct (E2BIG otherwise).
-    func copyStruct(size: Int) throws(Errno) -> UAPIStructBytes {
-        if Int(length) > size && bytes.dropFirst(size).contains(where: { $0 != 0 }) { throw .E2BIG }
+    func copyStruct(size: Int) throws(Refusal) -> UAPIStructBytes {
+        if Int(length) > size && bytes.dropFirst(size).contains(where: { $0 != 0 }) {
+            throw Refusal(.E2BIG, .copyStructNonzeroTail,
+                          values: [Refusal.InvolvedValue("length", UInt64(length), .requested), Refusal.InvolvedValue("size", UInt64(size), .limit)])
+        }
         return UAPIStructBytes(bytes, size: size)
     }
 }
@@ -298,8 +301,13 @@ public struct UserData: Sendable, Equatable {
 
     /// `iommu_copy_struct_from_user`: another type, a length short of the struct's first
     /// version or longer than the struct is EINVAL (`__iommu_copy_struct_from_user`).
-    public func copy<P: UAPIPayload>(_: P.Type) throws(Errno) -> P {
-        guard type == P.dataType.rawValue, length >= P.minimumSize, length <= P.size else { throw .EINVAL }
+    public func copy<P: UAPIPayload>(_: P.Type) throws(Refusal) -> P {
+        guard type == P.dataType.rawValue else { throw .userDataType(type, expected: P.dataType.rawValue) }
+        guard length >= P.minimumSize, length <= P.size else {
+            throw Refusal(.EINVAL, .userDataLength, values: [Refusal.InvolvedValue("len", UInt64(length), .requested),
+                                                             Refusal.InvolvedValue("min_len", UInt64(P.minimumSize), .limit),
+                                                             Refusal.InvolvedValue("data_len", UInt64(P.size), .limit)])
+        }
         return P(raw: try buffer.copyStruct(size: P.size))
     }
 }
@@ -312,9 +320,9 @@ extension InvalidationArray {
     /// `iommu_copy_struct_from_user_array` (each under the rules of `UserData.copy(_:)`):
     /// `handle` runs per entry until a copy or the entry itself fails, and `entry_num` becomes
     /// the count handled before that.
-    public func handleEach<P: UAPIPayload>(as _: P.Type, _ handle: (P) -> Errno?) -> InvalidationOutcome {
+    public func handleEach<P: UAPIPayload>(as _: P.Type, _ handle: (P) -> Refusal?) -> InvalidationOutcome {
         for (index, entry) in entries.enumerated() {
-            do throws(Errno) {
+            do throws(Refusal) {
                 if let error = handle(try UserData(type: type, buffer: entry).copy(P.self)) {
                     return InvalidationOutcome(handled: index, error: error)
                 }
@@ -329,10 +337,11 @@ extension InvalidationArray {
     /// `iommu_copy_struct_from_full_user_array`: another type or no entries is EINVAL, a short
     /// entry is zero-extended and a long one must be zero past the struct (E2BIG); then
     /// `handle` runs per entry as in `handleEach`.
-    public func handleAll<P: UAPIPayload>(as _: P.Type, _ handle: (P) -> Errno?) -> InvalidationOutcome {
-        guard type == P.dataType.rawValue, !entries.isEmpty else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
+    public func handleAll<P: UAPIPayload>(as _: P.Type, _ handle: (P) -> Refusal?) -> InvalidationOutcome {
+        guard type == P.dataType.rawValue else { return InvalidationOutcome(handled: 0, error: .userDataType(type, expected: P.dataType.rawValue)) }
+        guard !entries.isEmpty else { return InvalidationOutcome(handled: 0, error: Refusal(.EINVAL, .userArrayEmpty)) }
         var copied: [P] = []
-        do throws(Errno) {
+        do throws(Refusal) {
             for entry in entries { copied.append(P(raw: try entry.copyStruct(size: P.size))) }
         } catch {
             return InvalidationOutcome(handled: 0, error: error)

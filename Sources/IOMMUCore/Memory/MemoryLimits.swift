@@ -119,7 +119,7 @@ public struct PinnedPageAccounting: Sendable, Equatable {
 
     /// Charges the pages of `key` (`pages` of them unless it shares another area's pages);
     /// ENOMEM, with nothing charged, past the limit.
-    mutating func charge(_ key: Key, pages: UInt64, mode: PinnedPageAccountMode, limits: MemoryLimits) throws(Errno) {
+    mutating func charge(_ key: Key, pages: UInt64, mode: PinnedPageAccountMode, limits: MemoryLimits) throws(Refusal) {
         if let reference = references[key], var state = shared[reference.pages] {
             state.holders[key] = reference.indices
             let held = state.held
@@ -198,16 +198,20 @@ public struct PinnedPageAccounting: Sendable, Equatable {
         return copy
     }
 
-    private mutating func take(_ pages: UInt64, _ mode: PinnedPageAccountMode, _ limits: MemoryLimits) throws(Errno) {
+    private mutating func take(_ pages: UInt64, _ mode: PinnedPageAccountMode, _ limits: MemoryLimits) throws(Refusal) {
         let limit = limits.memlock / pageSize
         switch mode {
         case .none:
             break
         case .user:
-            guard let total = userLockedVM.checkedAdd(pages), total <= limit else { throw .ENOMEM }
+            guard let total = userLockedVM.checkedAdd(pages), total <= limit else {
+                throw .lockedVMLimit(pages, locked: ("user->locked_vm", userLockedVM), limit: limit)
+            }
             userLockedVM = total
         case .mm:
-            guard let total = mmLockedVM.checkedAdd(pages), total <= limit else { throw .ENOMEM }
+            guard let total = mmLockedVM.checkedAdd(pages), total <= limit else {
+                throw .lockedVMLimit(pages, locked: ("mm->locked_vm", mmLockedVM), limit: limit)
+            }
             mmLockedVM = total
         }
         pinnedVM &+= pages

@@ -48,11 +48,14 @@ public final class PhysicalMemory {
 
     /// Allocates `length` bytes (a multiple of 4K) of zeroed, physically contiguous memory
     /// aligned to `alignment`; returns its physical address.
-    public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Errno) -> UInt64 {
-        guard length > 0, length.isAligned(to: Self.frameSize), alignment.nonzeroBitCount == 1,
-              var start = next.alignedUp(to: max(alignment, Self.frameSize)),
+    public func allocate(length: UInt64, alignment: UInt64 = PhysicalMemory.frameSize) throws(Refusal) -> UInt64 {
+        guard length > 0, length.isAligned(to: Self.frameSize), alignment.nonzeroBitCount == 1 else {
+            throw Refusal(.ENOMEM, .physicalAllocationArguments, values: [Refusal.InvolvedValue("length", length, .requested),
+                                                                          Refusal.InvolvedValue("alignment", alignment, .requested)])
+        }
+        guard var start = next.alignedUp(to: max(alignment, Self.frameSize)),
               var range = IOVARange(start: start, length: length), range.last < 1 << 52,
-              let total = allocatedBytes.checkedAdd(length), total <= capacity else { throw .ENOMEM }
+              let total = allocatedBytes.checkedAdd(length), total <= capacity else { throw exhausted(length) }
         // Step over the host's adopted frames (real hosts' tables live above 4 GiB too).
         while adopted.intersects(range) {
             var last = range.last
@@ -61,7 +64,7 @@ public final class PhysicalMemory {
                 return true
             }
             guard let after = last.checkedAdd(1), let aligned = after.alignedUp(to: max(alignment, Self.frameSize)),
-                  let moved = IOVARange(start: aligned, length: length), moved.last < 1 << 52 else { throw .ENOMEM }
+                  let moved = IOVARange(start: aligned, length: length), moved.last < 1 << 52 else { throw exhausted(length) }
             start = aligned
             range = moved
         }
@@ -71,9 +74,17 @@ public final class PhysicalMemory {
         return start
     }
 
+    /// ENOMEM for an allocation the memory has no room for: its length, what is allocated
+    /// and the capacity.
+    private func exhausted(_ length: UInt64) -> Refusal {
+        Refusal(.ENOMEM, .physicalMemoryExhausted,
+                values: [Refusal.InvolvedValue("length", length, .requested), Refusal.InvolvedValue("allocated", allocatedBytes, .existing),
+                         Refusal.InvolvedValue("capacity", capacity, .limit)])
+    }
+
     /// A table the hardware finds by a base register (a stream table, a device table),
     /// allocated naturally aligned the first time it is needed.
-    public func allocateOnce(_ base: inout UInt64?, length: UInt64) throws(Errno) -> UInt64 {
+    public func allocateOnce(_ base: inout UInt64?, length: UInt64) throws(Refusal) -> UInt64 {
         if let base { return base }
         let allocated = try allocate(length: length, alignment: length)
         base = allocated

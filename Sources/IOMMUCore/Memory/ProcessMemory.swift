@@ -55,13 +55,20 @@ public struct ProcessMemory: Sendable {
 
     /// `mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_ANONYMOUS|MAP_SHARED)`, aligned to
     /// `alignment`, backed from `physical`.
-    public mutating func mmap(length: UInt64, alignment: UInt64, physical: PhysicalMemory) throws(Errno) -> UInt64 {
-        guard length > 0, alignment.nonzeroBitCount == 1 else { throw .EINVAL }
+    public mutating func mmap(length: UInt64, alignment: UInt64, physical: PhysicalMemory) throws(Refusal) -> UInt64 {
+        guard length > 0 else { throw Refusal(.EINVAL, .mmapZeroLength) }
+        guard alignment.nonzeroBitCount == 1 else {
+            throw Refusal(.EINVAL, .mmapAlignment, values: [Refusal.InvolvedValue("alignment", alignment, .requested)])
+        }
         let huge = alignment >= hugePageSize
         let chunk = huge ? hugePageSize : pageSize
-        guard let rounded = length.alignedUp(to: chunk) else { throw .ENOMEM }
+        guard let rounded = length.alignedUp(to: chunk) else { throw .mmapLengthWraps(length, chunk) }
         guard let start = next.alignedUp(to: max(alignment, pageSize)),
-              let range = IOVARange(start: start, length: rounded), range.last <= Self.limit else { throw .ENOMEM }
+              let range = IOVARange(start: start, length: rounded), range.last <= Self.limit else {
+            throw Refusal(.ENOMEM, .mmapNoSpace, values: [Refusal.InvolvedValue("length", rounded, .requested),
+                                                          Refusal.InvolvedValue("alignment", alignment, .requested),
+                                                          Refusal.InvolvedValue("TASK_SIZE", Self.limit &+ 1, .limit)])
+        }
         let backing = try physical.allocate(length: rounded, alignment: chunk)
         mappings.insert(range, Mapping(range: range, layout: range, alignment: alignment, physicalBase: backing, chunkSize: chunk))
         next = range.last + 1
@@ -108,9 +115,12 @@ public struct ProcessMemory: Sendable {
     /// `munmap`: removes exactly the pages of the range, splitting a mapping it cuts into the
     /// pieces left on either side (`__split_vma`); a range with nothing mapped is no error.
     /// Pinned pages stay with whoever pinned them, and the host memory is not reused.
-    public mutating func munmap(start: UInt64, length: UInt64) throws(Errno) {
+    public mutating func munmap(start: UInt64, length: UInt64) throws(Refusal) {
         guard start.isAligned(to: pageSize), length > 0,
-              let range = IOVARange(start: start, length: try Self.pageRounded(length)) else { throw .EINVAL }
+              let range = IOVARange(start: start, length: try Self.pageRounded(length)) else {
+            throw Refusal(.EINVAL, .munmapRange, values: [Refusal.InvolvedValue("start", start, .requested),
+                                                          Refusal.InvolvedValue("length", length, .requested)])
+        }
         var cut: [(range: IOVARange, mapping: Mapping)] = []
         mappings.forEach(intersecting: range) { mapped, mapping in cut.append((mapped, mapping)); return true }
         for (mapped, mapping) in cut {
@@ -128,8 +138,8 @@ public struct ProcessMemory: Sendable {
         }
     }
 
-    static func pageRounded(_ length: UInt64) throws(Errno) -> UInt64 {
-        guard let rounded = length.alignedUp(to: pageSize) else { throw .ENOMEM }
+    static func pageRounded(_ length: UInt64) throws(Refusal) -> UInt64 {
+        guard let rounded = length.alignedUp(to: pageSize) else { throw .mmapLengthWraps(length, pageSize) }
         return rounded
     }
 }

@@ -175,8 +175,8 @@ public struct AMDv1: RadixLevels, Equatable {
 
     /// `iommu_v1_map_pages`: a mapping with neither IR nor IW is EINVAL
     /// (`!(prot & IOMMU_PROT_MASK)`).
-    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
-        guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
+    public func checkProt(_ prot: IOMMUProt) throws(Refusal) {
+        guard !prot.isDisjoint(with: [.read, .write]) else { throw .noAccess(prot) }
     }
 
     /// `iommu_v1_map_pages` / `amdv1pt_install_leaf_entry`: `pa | PR | FC | IR? | IW?`; a

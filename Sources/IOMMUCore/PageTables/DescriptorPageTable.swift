@@ -4,12 +4,12 @@ public protocol TableMemory: ModelCopyable {
     func read64(_ address: UInt64) throws(BusError) -> UInt64
     func write64(_ address: UInt64, _ value: UInt64) throws(BusError)
     /// Zeroed memory for a table of `size` bytes, naturally aligned to its (page-rounded) size.
-    func allocateTable(size: UInt64) throws(Errno) -> UInt64
+    func allocateTable(size: UInt64) throws(Refusal) -> UInt64
 }
 
 extension PhysicalMemory: TableMemory {
     /// Tables are whole pages, naturally aligned to their size (`alloc_pages` of that order).
-    public func allocateTable(size: UInt64) throws(Errno) -> UInt64 {
+    public func allocateTable(size: UInt64) throws(Refusal) -> UInt64 {
         let length = max(size, PhysicalMemory.frameSize).roundedUpToPowerOfTwo
         return try allocate(length: length, alignment: length)
     }
@@ -35,7 +35,7 @@ public final class DescriptorPageTable: IOPageTableOps {
     /// Every table this page table allocated, root first.
     public private(set) var tables: [UInt64] = []
 
-    public init(format: any PageTableFormat, memory: any TableMemory) throws(Errno) {
+    public init(format: any PageTableFormat, memory: any TableMemory) throws(Refusal) {
         self.format = format
         self.memory = memory
         root = try memory.allocateTable(size: format.rootTableSize)
@@ -67,19 +67,29 @@ public final class DescriptorPageTable: IOPageTableOps {
 
     // MARK: Map
 
-    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
-        guard let range = IOVARange(start: iova, length: length), output.checkedAdd(length - 1) != nil else { throw .EOVERFLOW }
+    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Refusal) {
+        guard let range = IOVARange(start: iova, length: length) else { throw .mapRange(iova: iova, length: length) }
+        guard output.checkedAdd(length - 1) != nil else { throw .addressOverflow(output, length: length) }
         // `pt_iommu_set_prot` comes first; then the top grows to cover the range.
         try format.checkProt(prot)
         try growTop(toCover: range.last)
-        guard range.last >> UInt64(format.inputBits) == 0 || format.inputBits >= 64 else { throw .ERANGE }
+        guard range.last >> UInt64(format.inputBits) == 0 || format.inputBits >= 64 else {
+            throw Refusal(.ERANGE, .pageTableBeyondTop, ranges: [Refusal.InvolvedRange(range, .requested),
+                                                                 Refusal.InvolvedRange(.addressWidth(format.inputBits), .aperture)])
+        }
         guard iova.isAligned(to: format.granule), output.isAligned(to: format.granule),
-              length.isAligned(to: format.granule) else { throw .EINVAL }
-        if runs.intersects(range) { throw .EEXIST }
+              length.isAligned(to: format.granule) else {
+            throw Refusal(.EINVAL, .pageTableUnaligned, values: [
+                Refusal.InvolvedValue("iova", iova, .requested), Refusal.InvolvedValue("paddr", output, .requested),
+                Refusal.InvolvedValue("size", length, .requested), Refusal.InvolvedValue("min_pagesz", format.granule, .limit),
+                .pageSizes(format.pageSizes),
+            ])
+        }
+        if runs.intersects(range) { throw .mapped(range, existing: mappings(in: range).first?.iova) }
         var offset: UInt64 = 0
         while offset < length {
             let size = largestPage(iova: iova + offset, output: output + offset, remaining: length - offset)
-            do throws(Errno) {
+            do throws(Refusal) {
                 try installLeaf(iova: iova + offset, output: output + offset, size: size, prot: prot)
             } catch {
                 if offset > 0 { clear(IOVARange(start: iova, length: offset)!) }
@@ -94,7 +104,7 @@ public final class DescriptorPageTable: IOPageTableOps {
     /// `address` is beyond the top's reach and the format can grow, a new top table whose
     /// entry 0 points to the old top, one level at a time; then `owner`'s driver is told
     /// (`topChanged(of:)`). Tables never shrink.
-    private func growTop(toCover address: UInt64) throws(Errno) {
+    private func growTop(toCover address: UInt64) throws(Refusal) {
         var grew = false
         defer { if grew, let owner { owner.driver.topChanged(of: owner) } }
         while !format.translates(address), let taller = format.grownTop() {
@@ -119,7 +129,9 @@ public final class DescriptorPageTable: IOPageTableOps {
         return best
     }
 
-    private func installLeaf(iova: UInt64, output: UInt64, size: UInt64, prot: IOMMUProt) throws(Errno) {
+    private func installLeaf(iova: UInt64, output: UInt64, size: UInt64, prot: IOMMUProt) throws(Refusal) {
+        // map() checked that the whole run fits below 2^64.
+        let leafRange = IOVARange(start: iova, last: iova + (size - 1))
         var table = root
         var level = format.rootLevel
         while true {
@@ -127,12 +139,14 @@ public final class DescriptorPageTable: IOPageTableOps {
             let descriptor = read(slot)
             if format.leafSizes(level: level).contains(size) {
                 let count = format.entriesPerLeaf(size: size, level: level)
-                for entry in 0..<count where read(slot + UInt64(entry) * 8) != 0 { throw .EEXIST }
+                for entry in 0..<count where read(slot + UInt64(entry) * 8) != 0 { throw .mapped(leafRange, existing: nil) }
                 let leaf = format.encodeLeaf(output, size: size, level: level, prot: prot)
                 for entry in 0..<count { write(slot + UInt64(entry) * 8, leaf) }
                 return
             }
-            guard level != format.leafLevel else { throw .EINVAL }
+            guard level != format.leafLevel else {
+                throw Refusal(.EINVAL, .pageTablePageSize, values: [Refusal.InvolvedValue("pgsize", size, .requested), .pageSizes(format.pageSizes)])
+            }
             switch format.kind(of: descriptor, level: level) {
             case .table:
                 table = format.outputAddress(of: descriptor, level: level)
@@ -145,7 +159,7 @@ public final class DescriptorPageTable: IOPageTableOps {
                 table = newTable
                 level = format.nextLevel(after: level, descriptor: entry)
             default:
-                throw .EEXIST
+                throw .mapped(leafRange, existing: nil)
             }
         }
     }

@@ -33,7 +33,7 @@ public struct DomainMapping: Sendable, Equatable {
 public protocol IOPageTableOps: ModelCopyable {
     /// Maps `[iova, iova+length)` to `output` (`map_pages`). `length` is a multiple of the
     /// smallest page size; EEXIST if anything in the range is already mapped.
-    func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno)
+    func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Refusal)
     /// Unmaps what lies in the range and returns the bytes unmapped (`unmap_pages`).
     @discardableResult func unmap(iova: UInt64, length: UInt64) -> UInt64
     /// The output address for `iova`, or nil when unmapped (`iova_to_phys`).
@@ -68,9 +68,9 @@ public final class FlatPageTable: IOPageTableOps {
         return copy
     }
 
-    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Errno) {
-        guard let range = IOVARange(start: iova, length: length) else { throw .EOVERFLOW }
-        if runs.intersects(range) { throw .EEXIST }
+    public func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Refusal) {
+        guard let range = IOVARange(start: iova, length: length) else { throw .mapRange(iova: iova, length: length) }
+        if runs.intersects(range) { throw .mapped(range, existing: mappings(in: range).first?.iova) }
         runs.insert(range, DomainMapping(iova: range, output: output, prot: prot))
     }
 

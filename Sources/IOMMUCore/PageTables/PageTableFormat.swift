@@ -90,7 +90,7 @@ public protocol PageTableFormat: Sendable {
     func grownTop() -> (any PageTableFormat)?
     /// `pt_iommu_set_prot`: the errno with which Linux refuses to map with `prot` in this
     /// table before writing anything (no format refuses by default).
-    func checkProt(_ prot: IOMMUProt) throws(Errno)
+    func checkProt(_ prot: IOMMUProt) throws(Refusal)
     /// What Linux writes for a leaf of `size` at `level` mapping `output` with `prot`.
     func encodeLeaf(_ output: UInt64, size: UInt64, level: Int, prot: IOMMUProt) -> UInt64
     /// How many consecutive entries one leaf of `size` occupies at `level` (AMD-Vi replicates
@@ -111,7 +111,7 @@ extension PageTableFormat {
 
     public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
 
-    public func checkProt(_ prot: IOMMUProt) throws(Errno) {}
+    public func checkProt(_ prot: IOMMUProt) throws(Refusal) {}
 
     public func grownTop() -> (any PageTableFormat)? { nil }
 

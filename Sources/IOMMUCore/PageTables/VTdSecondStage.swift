@@ -145,9 +145,12 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     /// and a read-only one in a `forceWriteable` table hits ERRATA_772415_SPR17 ("Read-only
     /// mapping is disallowed on the domain which serves as the parent in a nested
     /// configuration"): both EINVAL.
-    public func checkProt(_ prot: IOMMUProt) throws(Errno) {
-        guard !prot.isDisjoint(with: [.read, .write]) else { throw .EINVAL }
-        if forceWriteable && !prot.contains(.write) { throw .EINVAL }
+    public func checkProt(_ prot: IOMMUProt) throws(Refusal) {
+        guard !prot.isDisjoint(with: [.read, .write]) else { throw .noAccess(prot) }
+        if forceWriteable && !prot.contains(.write) {
+            throw Refusal(.EINVAL, .pageTableReadOnlyNestParent, values: [Refusal.InvolvedValue("prot", UInt64(prot.rawValue), .requested),
+                                                                          Refusal.InvolvedValue("PT_FEAT_VTDSS_FORCE_WRITEABLE", nil, .flag)])
+        }
     }
 
     /// `vtdss_pt_iommu_set_prot` + `vtdss_pt_install_leaf_entry`: `pa | R? | W? | SNP? | PS`

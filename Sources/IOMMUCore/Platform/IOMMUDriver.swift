@@ -44,8 +44,8 @@ public struct InvalidationArray: Sendable {
 /// that stopped it, if any (the ioctl writes `entry_num` back either way).
 public struct InvalidationOutcome: Sendable {
     public var handled: Int
-    public var error: Errno?
-    public init(handled: Int, error: Errno? = nil) {
+    public var error: Refusal?
+    public init(handled: Int, error: Refusal? = nil) {
         self.handled = handled
         self.error = error
     }
@@ -94,22 +94,22 @@ public protocol IOMMUDriver: ModelCopyable {
     var maxPASIDLog2: UInt8 { get }
     /// `hw_info`: the info struct for the requested `iommu_hw_info_type` (0 = the driver's own).
     /// A driver without `hw_info` answers type NONE with no data, whatever was asked.
-    func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo
+    func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo
     /// `domain_alloc_paging_flags`; the domain's tables live in `memory`.
     func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                              memory: PhysicalMemory) throws(Errno) -> PagingDomain
+                              memory: PhysicalMemory) throws(Refusal) -> PagingDomain
     /// Whether `ops->domain_alloc_nested` exists (nesting on an HWPT_PAGING parent).
     var allocatesNestedDomains: Bool { get }
     /// `domain_alloc_nested` on a nest-parent domain.
     func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                              userData: UserData) throws(Errno) -> NestedDomain
+                              userData: UserData) throws(Refusal) -> NestedDomain
     /// `attach_dev` of a paging domain: EINVAL when the domain cannot serve this device.
-    func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno)
+    func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal)
     /// `set_dev_pasid` of a paging domain at `pasid` (`attach_dev` for `noPASID`): the driver's
     /// own checks after iommufd's PASID compatibility rules.
-    func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno)
+    func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Refusal)
     /// `attach_dev` of a nested domain; `vdevice` is the device's vDEVICE on the domain's vIOMMU.
-    func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno)
+    func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal)
     /// `cache_invalidate_user` of a nested domain.
     func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome
 
@@ -139,22 +139,22 @@ public protocol IOMMUDriver: ModelCopyable {
                    memory: PhysicalMemory) -> Result<Translation, TranslationFault>?
 
     /// `get_viommu_size`: EOPNOTSUPP unless the driver makes a vIOMMU of this type for the device.
-    func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno)
+    func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal)
     /// `viommu_init` on the nest parent; returns the driver data written back (`out_data`).
-    func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32
+    func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32
     /// `viommu->ops->alloc_domain_nested`.
     func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                              userData: UserData) throws(Errno) -> NestedDomain
+                              userData: UserData) throws(Refusal) -> NestedDomain
     /// `viommu->ops->cache_invalidate`.
     func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome
     /// `vdevice_init`: driver checks of a virtual device id.
-    func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno)
+    func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Refusal)
 }
 
 /// Architectures whose configuration structures and walk are not modelled yet.
 extension IOMMUDriver {
     public func install(_ device: PlatformDevice, _ attachment: DeviceAttachment, pasid: UInt32, memory: PhysicalMemory) {}
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Refusal) {
         try checkAttach(device, to: domain)
     }
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {}
@@ -170,16 +170,18 @@ extension IOMMUDriver {
 /// Drivers without a vIOMMU (VT-d and AMD-Vi in v6.17): `get_viommu_size` is absent, so
 /// VIOMMU_ALLOC is EOPNOTSUPP and nothing vIOMMU-based can exist.
 extension IOMMUDriver {
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) { throw .EOPNOTSUPP }
-    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
-        throw .EOPNOTSUPP
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal) { throw Refusal(.EOPNOTSUPP, .driverMakesNoVIOMMU) }
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32 {
+        throw Refusal(.EOPNOTSUPP, .driverMakesNoVIOMMU)
     }
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
-    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
-        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        throw Refusal(.EOPNOTSUPP, .vIOMMUCannotNest, objects: [.init(viommu, .parent)])
     }
-    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Errno) {}
+    public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
+        InvalidationOutcome(handled: 0, error: Refusal(.EOPNOTSUPP, .vIOMMUCannotInvalidate, objects: [.init(viommu, .requested)]))
+    }
+    public func checkVDevice(virtualID: UInt64, viommu: VIOMMU) throws(Refusal) {}
 }
 
 /// Drivers that leave the PASID width to the device.

@@ -75,7 +75,7 @@ public final class Machine {
     public func device(named name: String) -> PlatformDevice? { devicesByName[name] }
 
     /// `mmap` in the VMM process, backed by this machine's memory.
-    public func mmap(length: UInt64, alignment: UInt64) throws(Errno) -> UInt64 {
+    public func mmap(length: UInt64, alignment: UInt64) throws(Refusal) -> UInt64 {
         try memory.mmap(length: length, alignment: alignment, physical: physical)
     }
 }

@@ -19,7 +19,7 @@ let accessCommands: [CommandSpec] = [
         ArgumentSpec(name: "flags", kind: .flags(accessCreateFlagNames, bits: 32)),
     ], outputs: ["out_access_fd"]) { session, args throws(ScenarioError) in
         let ioas = try args.u32("ioas_id"), flags = try args.u32("flags")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             [("out_access_fd", .integer(UInt64(try session.iommufd.testCreateAccess(ioasID: ioas, flags: flags).fd)))]
         }
     },
@@ -27,7 +27,7 @@ let accessCommands: [CommandSpec] = [
         ArgumentSpec(name: "id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let access = try args.u32("id"), ioas = try args.u32("ioas_id")
-        return outcome { () throws(Errno) in try session.iommufd.testAccessReplaceIOAS(accessFD: access, ioasID: ioas); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.testAccessReplaceIOAS(accessFD: access, ioasID: ioas); return [] }
     },
     CommandSpec(name: "test_access_pages", arguments: [
         ArgumentSpec(name: "id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
@@ -36,7 +36,7 @@ let accessCommands: [CommandSpec] = [
     ], outputs: ["out_access_pages_id"]) { session, args throws(ScenarioError) in
         let access = try args.u32("id"), iova = try args.integer("iova"), length = try args.integer("length"), flags = try args.u32("flags")
         let uptr: UInt64? = args.has("uptr") ? try args.integer("uptr") : nil
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let pin = try session.iommufd.testAccessPages(accessFD: access, iova: iova, length: length, flags: flags, uptr: uptr)
             return [("out_access_pages_id", .integer(UInt64(pin)))]
         }
@@ -46,7 +46,7 @@ let accessCommands: [CommandSpec] = [
         ArgumentSpec(name: "access_pages_id", kind: .integer(bits: 32), required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let access = try args.u32("id"), pin = try args.u32("access_pages_id")
-        return outcome { () throws(Errno) in try session.iommufd.testDestroyAccessPages(accessFD: access, pinID: pin); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.testDestroyAccessPages(accessFD: access, pinID: pin); return [] }
     },
     // The buffer (uptr) is inline: value= gives the bytes written, the bytes read come back as value.
     CommandSpec(name: "test_access_rw", arguments: [
@@ -59,7 +59,7 @@ let accessCommands: [CommandSpec] = [
         if flags & MockAccessFlags.write != 0, length <= MockAccessFlags.maximumLength, UInt64(written.count) * 8 < length {
             throw args.invalid("value", "a write of \(length) bytes needs value= words holding them (little-endian, 8 bytes a word)")
         }
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let read = try session.iommufd.testAccessRW(accessFD: access, iova: iova, length: length, flags: flags,
                                                         data: bytes(of: written, length: length))
             return flags & MockAccessFlags.write != 0 ? [] : [("value", .words(ObjectText.words(read)))]

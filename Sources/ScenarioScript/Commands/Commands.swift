@@ -94,11 +94,11 @@ func checkStructArguments(_ line: ScenarioLine, fieldNames: Set<String>, typeArg
 }
 
 /// Runs a core call: its errno becomes the line's status.
-func outcome(_ body: () throws(Errno) -> [(name: String, value: FieldValue)]) -> CommandResult {
+func outcome(_ body: () throws(Refusal) -> [(name: String, value: FieldValue)]) -> CommandResult {
     do {
         return CommandResult(fields: try body())
     } catch {
-        return CommandResult(status: .errno(error))
+        return CommandResult(status: .refused(error))
     }
 }
 

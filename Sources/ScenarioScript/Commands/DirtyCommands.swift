@@ -8,7 +8,7 @@ let dirtyCommands: [CommandSpec] = [
         ArgumentSpec(name: "flags", kind: .flags(["enable": UInt64(IOMMUFD.dirtyTrackingEnable)], bits: 32)),
     ], outputs: []) { session, args throws(ScenarioError) in
         let hwpt = try args.u32("hwpt_id"), flags = try args.u32("flags")
-        return outcome { () throws(Errno) in try session.iommufd.hwptSetDirtyTracking(flags: flags, hwptID: hwpt); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.hwptSetDirtyTracking(flags: flags, hwptID: hwpt); return [] }
     },
     CommandSpec(name: "hwpt_get_dirty_bitmap", arguments: [
         ArgumentSpec(name: "hwpt_id", kind: .integer(bits: 32), required: true),
@@ -20,7 +20,7 @@ let dirtyCommands: [CommandSpec] = [
     ], outputs: ["data"]) { session, args throws(ScenarioError) in
         let hwpt = try args.u32("hwpt_id"), flags = try args.u32("flags"), reserved = try args.u32("__reserved")
         let iova = try args.integer("iova"), length = try args.integer("length"), pageSize = try args.integer("page_size")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let words = try session.iommufd.hwptGetDirtyBitmap(hwptID: hwpt, flags: flags, iova: iova, length: length,
                                                                pageSize: pageSize, reserved: reserved)
             return [("data", .words(words))]
@@ -35,7 +35,7 @@ let dirtyCommands: [CommandSpec] = [
     ], outputs: ["out_nr_dirty"]) { session, args throws(ScenarioError) in
         let hwpt = try args.u32("id"), iova = try args.integer("iova"), length = try args.integer("length")
         let pageSize = try args.integer("page_size"), bitmap = try args.words("uptr")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let count = try session.iommufd.testDirty(hwptID: hwpt, iova: iova, length: length, pageSize: pageSize, bitmap: bitmap)
             return [("out_nr_dirty", .integer(count))]
         }

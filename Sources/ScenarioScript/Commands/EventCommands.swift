@@ -41,7 +41,7 @@ let eventCommands: [CommandSpec] = [
     CommandSpec(name: "fault_queue_alloc", arguments: [ArgumentSpec(name: "flags", kind: .integer(bits: 32))],
                 outputs: ["out_fault_id", "out_fault_fd"]) { session, args throws(ScenarioError) in
         let flags = try args.u32("flags")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let fault = try session.iommufd.faultQueueAlloc(flags: flags)
             return [("out_fault_id", id(fault.id)), ("out_fault_fd", .integer(UInt64(fault.fd)))]
         }
@@ -51,7 +51,7 @@ let eventCommands: [CommandSpec] = [
         ArgumentSpec(name: "fault_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "count", kind: .integer(bits: 32)),
     ], outputs: ["count", "faults", "cookie"]) { session, args throws(ScenarioError) in
         let fault = try args.u32("fault_id"), count = try recordCount(args)
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let records = try session.iommufd.faultRead(faultID: fault, count: count)
             var fields: [(name: String, value: FieldValue)] = [("count", .integer(UInt64(records.count))),
                                                               ("faults", .records(records.map(pageFaultRecord)))]
@@ -66,7 +66,7 @@ let eventCommands: [CommandSpec] = [
     ], outputs: ["response", "transaction", "iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault",
                  "vevent", "iopf", "grpid"]) { session, args throws(ScenarioError) in
         let fault = try args.u32("fault_id"), cookie = try args.u32("cookie"), code = try args.u32("code")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let effect = try session.iommufd.faultRespond(faultID: fault, cookie: cookie, code: code)
             var fields: [(name: String, value: FieldValue)] = []
             if let command = effect.command { fields.append(("response", .text(command.description))) }
@@ -93,7 +93,7 @@ let eventCommands: [CommandSpec] = [
     ], outputs: ["out_veventq_id", "out_veventq_fd"]) { session, args throws(ScenarioError) in
         let flags = try args.u32("flags"), viommu = try args.u32("viommu_id"), type = try args.u32("type")
         let depth = try args.u32("veventq_depth")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let veventq = try session.iommufd.veventqAlloc(flags: flags, viommuID: viommu, type: type, depth: depth)
             return [("out_veventq_id", id(veventq.id)), ("out_veventq_fd", .integer(UInt64(veventq.fd)))]
         }
@@ -103,9 +103,9 @@ let eventCommands: [CommandSpec] = [
         ArgumentSpec(name: "veventq_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "count", kind: .integer(bits: 32)),
     ], outputs: ["count", "vevents", "flags", "sequence", "data"]) { session, args throws(ScenarioError) in
         let veventq = try args.u32("veventq_id"), count = try recordCount(args)
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let entries = try session.iommufd.veventqRead(veventqID: veventq, count: count)
-            guard case .veventq(let queue) = try session.iommufd.kind(veventq) else { throw .ENOENT }
+            guard case .veventq(let queue) = try session.iommufd.kind(veventq) else { throw .noSuchObject(veventq) }
             let type = queue.eventType
             // What a reader tracks across reads: whether any header said LOST_EVENTS, and the last sequence number.
             var fields: [(name: String, value: FieldValue)] = [("count", .integer(UInt64(entries.count))),
@@ -121,8 +121,8 @@ let eventCommands: [CommandSpec] = [
     CommandSpec(name: "close", arguments: [ArgumentSpec(name: "fd", kind: .integer(bits: 32), required: true)],
                 outputs: []) { session, args throws(ScenarioError) in
         let fd = try args.u32("fd")
-        return outcome { () throws(Errno) in
-            guard let descriptor = Int32(exactly: fd) else { throw .EBADF }
+        return outcome { () throws(Refusal) in
+            guard let descriptor = Int32(exactly: fd) else { throw Refusal(.EBADF, .notAFileDescriptor, values: [.init("fd", UInt64(fd), .requested)]) }
             try session.iommufd.close(fd: descriptor)
             return []
         }
@@ -136,7 +136,7 @@ let eventCommands: [CommandSpec] = [
     ], outputs: []) { session, args throws(ScenarioError) in
         let device = try args.u32("dev_id"), pasid = try args.u32("pasid"), grpid = try args.u32("grpid")
         let perm = try args.u32("perm"), addr = try args.integer("addr")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             try session.iommufd.testTriggerIOPF(deviceID: device, pasid: pasid, grpid: grpid, perm: perm, addr: addr)
             return []
         }
@@ -145,6 +145,6 @@ let eventCommands: [CommandSpec] = [
     CommandSpec(name: "test_trigger_vevent", arguments: [ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true)],
                 outputs: []) { session, args throws(ScenarioError) in
         let device = try args.u32("dev_id")
-        return outcome { () throws(Errno) in try session.iommufd.testTriggerVEvent(deviceID: device); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.testTriggerVEvent(deviceID: device); return [] }
     },
 ]

@@ -57,7 +57,7 @@ public func translationResult(iova: UInt64, _ result: Result<Translation, Transl
             switch field.value {
             case .text(let text): (field.name, .text(text))
             case .bit(let set): (field.name, .integer(set ? 1 : 0))
-            case .hex(let value, _): (field.name, .integer(value))
+            case .hex(let value, let digits): (field.name, .hexInteger(value, digits: digits))
             }
         }
         return CommandResult(status: .fault, fields: [
@@ -99,7 +99,7 @@ let queryCommands: [CommandSpec] = [
         ArgumentSpec(name: "value", kind: .words, required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), values = try args.words("value") ?? []
-        return outcome { () throws(Errno) in try session.iommufd.guestWrite(ioasID: ioas, gpa: gpa, values: values); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.guestWrite(ioasID: ioas, gpa: gpa, values: values); return [] }
     },
     CommandSpec(name: "guest_read", arguments: [
         ArgumentSpec(name: "ioas_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "gpa", kind: .integer(bits: 64), required: true),
@@ -107,7 +107,7 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["value"]) { session, args throws(ScenarioError) in
         let ioas = try args.u32("ioas_id"), gpa = try args.integer("gpa"), count = try args.u32("count", 1)
         guard count <= 4096 else { throw args.invalid("count", "count= reads at most 4096 words") }
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             [("value", .words(try session.iommufd.guestRead(ioasID: ioas, gpa: gpa, count: Int(count))))]
         }
     },
@@ -117,10 +117,10 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["iova", "output_address", "page_size", "perm", "iotlb", "fetches", "steps", "fault", "vevent", "iopf", "grpid"]) { session, args throws(ScenarioError) in
         let request = try args.dmaRequest(), transaction = request.transaction
         let dma: DMAOutcome
-        do throws(Errno) {
+        do throws(Refusal) {
             dma = try session.iommufd.dma(deviceID: request.deviceID, iova: transaction.iova, pasid: transaction.pasid, access: transaction.access)
         } catch {
-            return CommandResult(status: .errno(error))
+            return CommandResult(status: .refused(error))
         }
         return translationResult(iova: transaction.iova, dma)
     },
@@ -135,7 +135,7 @@ let queryCommands: [CommandSpec] = [
             throw args.invalid("pool", "pool= is one START-LAST range of guest RAM for the tables")
         }
         let memory = GuestTableMemory(iommufd: session.iommufd, ioasID: ioas, pool: IOVARange(start: pool[0].start, last: pool[0].last))
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let table = try DescriptorPageTable(format: guestTableFormats[args.word("format")!]!, memory: memory)
             session.guestTables[table.root] = table
             return [("root", .address(table.root))]
@@ -157,7 +157,7 @@ let queryCommands: [CommandSpec] = [
             guard table.format is ArmLPAE else { throw args.invalid("flags", "global (nG = 0) needs an arm-s1 table") }
             prot.insert(.global)
         }
-        return outcome { () throws(Errno) in try table.map(iova: iova, output: gpa, length: length, prot: prot); return [] }
+        return outcome { () throws(Refusal) in try table.map(iova: iova, output: gpa, length: length, prot: prot); return [] }
     },
     CommandSpec(name: "guest_unmap", arguments: [
         ArgumentSpec(name: "root", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
@@ -174,7 +174,7 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["value"]) { session, args throws(ScenarioError) in
         let pa = try args.integer("pa"), count = try args.u32("count", 1)
         guard count <= 4096 else { throw args.invalid("count", "count= reads at most 4096 words") }
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             [("value", .words(try hostRead(session.iommufd.machine.physical, pa: pa, count: Int(count))))]
         }
     },
@@ -186,7 +186,7 @@ let queryCommands: [CommandSpec] = [
         let deviceID = try args.u32("dev_id")
         let pasid: UInt32? = args.has("pasid") ? try args.u32("pasid") : nil
         guard case .device(let device)? = ModelReader(session.iommufd).object(ObjectID(rawValue: deviceID)) else {
-            return CommandResult(status: .errno(.ENOENT))
+            return CommandResult(status: .refused(.noSuchObject(deviceID)))
         }
         let structures = ModelReader(session.iommufd).configurationStructures(of: device, pasid: pasid)
         return CommandResult(fields: [("structures", .records(structures.map { structure in
@@ -199,13 +199,16 @@ let queryCommands: [CommandSpec] = [
     ], outputs: ["output_address", "page_size", "steps"]) { session, args throws(ScenarioError) in
         let hwptID = try args.u32("hwpt_id"), iova = try args.integer("iova")
         guard let hwpt = try? session.iommufd.object(hwptID), let paging = hwpt as? HWPTPaging else {
-            return CommandResult(status: .errno(.ENOENT))
+            return CommandResult(status: .refused(.noSuchObject(hwptID, wrongType: try? session.iommufd.object(hwptID))))
         }
         guard let table = paging.domain.table as? DescriptorPageTable else {
             return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
         }
         // Outside the table's input range an index would name a low address's entry.
-        guard table.format.translates(iova) else { return CommandResult(status: .errno(.ERANGE)) }
+        guard table.format.translates(iova) else {
+            return CommandResult(status: .refused(Refusal(.ERANGE, .outsideInputRange, objects: [.init(paging, .requested)],
+                                                          values: [.init("iova", iova, .requested), .init("input_bits", UInt64(table.format.inputBits), .limit)])))
+        }
         let path = table.path(to: iova, stage: paging.domain.stage.translationStage)
         let steps = path.map(stepRecord)
         guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else {
@@ -228,12 +231,12 @@ let queryCommands: [CommandSpec] = [
 /// `count` words of host physical memory from `pa`: EINVAL for a count of 0 or an address
 /// that is not 8-byte aligned, EOVERFLOW when the words would run past the top of the address
 /// space, EFAULT for a word nothing is allocated at.
-private func hostRead(_ memory: PhysicalMemory, pa: UInt64, count: Int) throws(Errno) -> [UInt64] {
-    guard pa.isAligned(to: 8), count > 0 else { throw .EINVAL }
-    guard pa.checkedAdd(UInt64(count - 1) * 8) != nil else { throw .EOVERFLOW }
+private func hostRead(_ memory: PhysicalMemory, pa: UInt64, count: Int) throws(Refusal) -> [UInt64] {
+    guard pa.isAligned(to: 8), count > 0 else { throw Refusal(.EINVAL, .hostReadAlignment, values: [.init("pa", pa, .requested), .init("count", UInt64(count), .requested)]) }
+    guard pa.checkedAdd(UInt64(count - 1) * 8) != nil else { throw .addressOverflow(pa, length: UInt64(count) * 8) }
     var values: [UInt64] = []
     for index in 0..<UInt64(count) {
-        do { values.append(try memory.read64(pa + index * 8)) } catch { throw .EFAULT }
+        do { values.append(try memory.read64(pa + index * 8)) } catch { throw Refusal(.EFAULT, .hostReadUnallocated, values: [.init("pa", pa + index * 8, .requested)]) }
     }
     return values
 }

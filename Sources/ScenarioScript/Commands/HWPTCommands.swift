@@ -91,7 +91,7 @@ let hwptCommands: [CommandSpec] = [
         let length = args.has("data_len") ? try args.u32("data_len") : UInt32(payload?.size ?? (dataType == 0 ? 0 : 4))
         let device = try args.u32("dev_id"), pt = try args.u32("pt_id"), fault = try args.u32("fault_id")
         let userData = UserData(type: dataType, buffer: UserBuffer(length: length, bytes: bytes))
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let hwpt = try session.iommufd.hwptAlloc(flags: UInt32(hwptFlags), deviceID: device, ptID: pt,
                                                      userData: userData, faultID: fault)
             return [("out_hwpt_id", id(hwpt))]
@@ -146,7 +146,7 @@ let hwptCommands: [CommandSpec] = [
         }
         let result = session.iommufd.hwptInvalidate(hwptID: target, dataType: dataType, entryLength: entryLength,
                                                     entryCount: count, entries: entries)
-        return CommandResult(status: result.error.map { .errno($0) } ?? .ok, fields: [("entry_num", .integer(UInt64(result.handled)))])
+        return CommandResult(status: result.error.map { .refused($0) } ?? .ok, fields: [("entry_num", .integer(UInt64(result.handled)))])
     },
     CommandSpec(name: "get_hw_info", arguments: [
         ArgumentSpec(name: "flags", kind: .flags(["input_type": 1], bits: 32)), ArgumentSpec(name: "dev_id", kind: .integer(bits: 32), required: true),
@@ -155,7 +155,7 @@ let hwptCommands: [CommandSpec] = [
                  "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr", "cap_reg", "ecap_reg"]) { session, args throws(ScenarioError) in
         let flags = try args.u32("flags"), device = try args.u32("dev_id")
         let dataLength = args.has("data_len") ? try args.u32("data_len") : UInt32.max, inType = try args.u32("in_data_type")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let result = try session.iommufd.getHWInfo(flags: flags, deviceID: device, dataLength: dataLength, inDataType: inType)
             var fields: [(name: String, value: FieldValue)] = [
                 ("out_data_type", .integer(UInt64(result.info.type.rawValue))), ("data_len", .integer(UInt64(result.info.length))),
@@ -193,7 +193,7 @@ let hwptCommands: [CommandSpec] = [
             let length = args.has("data_len") ? try args.u32("data_len") : UInt32(payload?.size ?? 0)
             userData = UserData(type: type, buffer: UserBuffer(length: length, bytes: bytes))
         }
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let viommu = try session.iommufd.viommuAlloc(flags: flags, type: type, deviceID: device, hwptID: hwpt, userData: userData)
             var fields: [(name: String, value: FieldValue)] = [("out_viommu_id", id(viommu.id))]
             if userData != nil { fields.append(("out_data", .address(UInt64(viommu.outData)))) }
@@ -205,7 +205,7 @@ let hwptCommands: [CommandSpec] = [
         ArgumentSpec(name: "virt_id", kind: .integer(bits: 64), required: true),
     ], outputs: ["out_vdevice_id"]) { session, args throws(ScenarioError) in
         let viommu = try args.u32("viommu_id"), device = try args.u32("dev_id"), virtualID = try args.integer("virt_id")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             [("out_vdevice_id", id(try session.iommufd.vdeviceAlloc(viommuID: viommu, deviceID: device, virtualID: virtualID)))]
         }
     },

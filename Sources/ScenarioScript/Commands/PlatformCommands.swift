@@ -147,12 +147,12 @@ let platformCommands: [CommandSpec] = [
     ], outputs: ["out_user_va"]) { session, args throws(ScenarioError) in
         let length = try args.integer("length"), alignment = try args.integer("align", pageSize)
         guard alignment.nonzeroBitCount == 1 else { throw args.invalid("align", "align= must be a power of two") }
-        return outcome { () throws(Errno) in [("out_user_va", .address(try session.machine.mmap(length: length, alignment: alignment)))] }
+        return outcome { () throws(Refusal) in [("out_user_va", .address(try session.machine.mmap(length: length, alignment: alignment)))] }
     },
     CommandSpec(name: "munmap", arguments: [
         ArgumentSpec(name: "user_va", kind: .integer(bits: 64), required: true), ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let start = try args.integer("user_va"), length = try args.integer("length")
-        return outcome { () throws(Errno) in try session.machine.memory.munmap(start: start, length: length); return [] }
+        return outcome { () throws(Refusal) in try session.machine.memory.munmap(start: start, length: length); return [] }
     },
 ]

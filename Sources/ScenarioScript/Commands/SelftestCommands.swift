@@ -8,14 +8,14 @@ let selftestCommands: [CommandSpec] = [
         ArgumentSpec(name: "length", kind: .integer(bits: 64), required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let ioas = try args.u32("ioas_id"), start = try args.integer("start"), length = try args.integer("length")
-        return outcome { () throws(Errno) in try session.iommufd.testAddReserved(ioasID: ioas, start: start, length: length); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.testAddReserved(ioasID: ioas, start: start, length: length); return [] }
     },
     CommandSpec(name: "test_mock_domain", arguments: [
         ArgumentSpec(name: "pt_id", kind: .integer(bits: 32), required: true),
         ArgumentSpec(name: "dev_flags", kind: .flags(mockDeviceFlagNames, bits: 32)),
     ], outputs: ["out_stdev_id", "out_hwpt_id", "out_idev_id"]) { session, args throws(ScenarioError) in
         let pt = try args.u32("pt_id"), flags = try args.u32("dev_flags")
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             let mock = try session.iommufd.testMockDomain(ptID: pt, deviceFlags: flags, iommu: session.mockIOMMU())
             return [("out_stdev_id", id(mock.stdevID)), ("out_hwpt_id", id(mock.hwptID)), ("out_idev_id", id(mock.idevID))]
         }
@@ -24,21 +24,21 @@ let selftestCommands: [CommandSpec] = [
         ArgumentSpec(name: "id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "pt_id", kind: .integer(bits: 32), required: true),
     ], outputs: ["pt_id"]) { session, args throws(ScenarioError) in
         let stdev = try args.u32("id"), pt = try args.u32("pt_id")
-        return outcome { () throws(Errno) in [("pt_id", id(try session.iommufd.testMockDomainReplace(stdevID: stdev, ptID: pt)))] }
+        return outcome { () throws(Refusal) in [("pt_id", id(try session.iommufd.testMockDomainReplace(stdevID: stdev, ptID: pt)))] }
     },
     CommandSpec(name: "test_md_check_iotlb", arguments: [
         ArgumentSpec(name: "id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iotlb_id", kind: .integer(bits: 32), required: true),
         ArgumentSpec(name: "iotlb", kind: .integer(bits: 32), required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let hwpt = try args.u32("id"), entry = try args.u32("iotlb_id"), value = try args.u32("iotlb")
-        return outcome { () throws(Errno) in try session.iommufd.testCheckIOTLB(hwptID: hwpt, iotlbID: entry, value: value); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.testCheckIOTLB(hwptID: hwpt, iotlbID: entry, value: value); return [] }
     },
     CommandSpec(name: "test_dev_check_cache", arguments: [
         ArgumentSpec(name: "id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "cache_id", kind: .integer(bits: 32), required: true),
         ArgumentSpec(name: "cache", kind: .integer(bits: 32), required: true),
     ], outputs: []) { session, args throws(ScenarioError) in
         let device = try args.u32("id"), entry = try args.u32("cache_id"), value = try args.u32("cache")
-        return outcome { () throws(Errno) in try session.iommufd.testCheckDeviceCache(deviceID: device, cacheID: entry, value: value); return [] }
+        return outcome { () throws(Refusal) in try session.iommufd.testCheckDeviceCache(deviceID: device, cacheID: entry, value: value); return [] }
     },
     CommandSpec(name: "test_md_check_map", arguments: [
         ArgumentSpec(name: "id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
@@ -46,7 +46,7 @@ let selftestCommands: [CommandSpec] = [
     ], outputs: []) { session, args throws(ScenarioError) in
         let hwpt = try args.u32("id"), iova = try args.integer("iova"), length = try args.integer("length")
         let uptr: UInt64? = args.has("uptr") ? try args.integer("uptr") : nil
-        return outcome { () throws(Errno) in
+        return outcome { () throws(Refusal) in
             try session.iommufd.testCheckMap(hwptID: hwpt, iova: iova, length: length, userVA: uptr)
             return []
         }

@@ -73,7 +73,7 @@ extension AMDVi {
     /// `init_gcr3_table` for a v2 domain: `setup_gcr3_table` (a per-device DomainID, a GCR3
     /// table of GLX + 1 levels for the device's PASIDs) and `update_gcr3(dev_data, 0, pgd)`.
     private func guestConfiguration(_ device: PlatformDevice, domain: PagingDomain, root: UInt64, levels: Int,
-                                    memory: PhysicalMemory) throws(Errno) -> ([UInt64], AMDViAttachment) {
+                                    memory: PhysicalMemory) throws(Refusal) -> ([UInt64], AMDViAttachment) {
         let pasids: UInt64 = device.maxPASIDLog2 > 0 ? 1 << UInt64(device.maxPASIDLog2) : 1
         let glx = min(AMDViDeviceTable.gcr3Levels(pasids: pasids), 2)
         let domainID = try allocateDomainID()
@@ -86,7 +86,7 @@ extension AMDVi {
 
     /// `__get_gcr3_pte(gcr3_info, pasid, alloc = true)`: the level-0 entry of `pasid`, the
     /// tables on the way allocated zeroed and linked with GCR3_VALID.
-    private func gcr3Slot(_ state: inout AMDViAttachment, pasid: UInt32, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    private func gcr3Slot(_ state: inout AMDViAttachment, pasid: UInt32, memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         var table = state.gcr3Tables[0]
         for level in stride(from: state.glx, to: 0, by: -1) {
             let slot = table + AMDViDeviceTable.gcr3Index(pasid, level: level) * 8
@@ -163,7 +163,7 @@ extension AMDVi {
         return true
     }
 
-    private func deviceTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    private func deviceTableBase(_ memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         try memory.allocateOnce(&deviceTable, length: AMDViDeviceTable.entrySize << UInt64(AMDViDeviceTable.deviceIDBits))
     }
 
@@ -171,9 +171,12 @@ extension AMDVi {
     /// device table, allocating the table as `install` does, and drops the cached copy, so the
     /// next `translate` of that DeviceID reads it. Returns the entry's address. The IOMMU keeps
     /// no attachment for it: the host's domain is not an object of this machine.
-    public func placeDeviceTableEntry(_ words: [UInt64], deviceID: UInt16, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    public func placeDeviceTableEntry(_ words: [UInt64], deviceID: UInt16, memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         let entry = try deviceTableBase(memory) + UInt64(deviceID) * AMDViDeviceTable.entrySize
-        do throws(BusError) { try memory.write64(entry, words: AMDViDeviceTable.Entry(words: words).words) } catch { throw .EFAULT }
+        do throws(BusError) { try memory.write64(entry, words: AMDViDeviceTable.Entry(words: words).words) } catch {
+            throw Refusal(.EFAULT, .amdViDeviceTableUnbacked, values: [Refusal.InvolvedValue("DTE address", entry, .requested),
+                                                                      Refusal.InvolvedValue("DeviceID", UInt64(deviceID), .requested)])
+        }
         configurationCache[deviceID] = nil
         return entry
     }

@@ -82,8 +82,10 @@ public final class AMDVi: IOMMUDriver {
     public func domainID(of domain: PagingDomain) -> UInt16? { domainIDs[domain] }
 
     /// `pdom_id_alloc`: `ida_alloc_range(1, MAX_DOMAIN_ID - 1)`.
-    func allocateDomainID() throws(Errno) -> UInt16 {
-        guard nextDomainID < 0x10000 else { throw .ENOSPC }
+    func allocateDomainID() throws(Refusal) -> UInt16 {
+        guard nextDomainID < 0x10000 else {
+            throw Refusal(.ENOSPC, .amdViDomainIDsExhausted, values: [Refusal.InvolvedValue("MAX_DOMAIN_ID", 0x10000, .limit)])
+        }
         defer { nextDomainID += 1 }
         return UInt16(nextDomainID)
     }
@@ -104,18 +106,23 @@ public final class AMDVi: IOMMUDriver {
     }
 
     /// No `hw_info` op in v6.17: type NONE, no data, whatever type was asked for.
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
         HWInfo(type: .default, length: 0, fields: [])
     }
 
     /// `amd_iommu_domain_alloc_paging_flags`.
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
-        guard flags.isSubset(of: [.dirtyTracking, .pasid]), userData == nil else { throw .EOPNOTSUPP }
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
+        let valid: HWPTAllocFlags = [.dirtyTracking, .pasid]
+        guard flags.isSubset(of: valid) else { throw .unsupportedAllocationFlags(flags, valid: valid) }
+        if let userData { throw .pagingUserData(userData) }
         let domain: PagingDomain
         switch flags {
         case [] where !configuration.defaultsToV2, .dirtyTracking:
-            if flags == .dirtyTracking && !configuration.dirtyTracking { throw .EOPNOTSUPP }
+            if flags == .dirtyTracking && !configuration.dirtyTracking {
+                throw Refusal(.EOPNOTSUPP, .amdViDirtyWithoutHD, values: [Refusal.InvolvedValue("IOMMU_HWPT_ALLOC_DIRTY_TRACKING", nil, .flag),
+                                                                           .lacking("EFR.HDSUP")])
+            }
             let levels = configuration.levels
             let aperture: IOVARange = levels < 6 ? .addressWidth(12 + 9 * levels) : .all
             // Linux starts a v1 table at mode 3 (`v1_alloc_pgtable`; generic_pt amdv1 with
@@ -134,7 +141,7 @@ public final class AMDVi: IOMMUDriver {
             domain = PagingDomain(driver: self, stage: .stage1, aperture: .addressWidth(47),
                                   pageSizes: 4096 | 2 << 20 | 1 << 30, table: try DescriptorPageTable(format: format, memory: memory))
         default:
-            throw .EOPNOTSUPP
+            throw Refusal(.EOPNOTSUPP, .amdViFlagCombination, values: [Refusal.InvolvedValue("flags", UInt64(flags.rawValue), .requested)])
         }
         domainIDs[domain] = try allocateDomainID()
         return domain
@@ -148,19 +155,24 @@ public final class AMDVi: IOMMUDriver {
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain { throw .EOPNOTSUPP }
-
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
-        guard domain.driver is AMDVi else { throw .EINVAL }
-        if domain.dirtyTracking && !configuration.dirtyTracking { throw .EINVAL }
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        throw Refusal(.EOPNOTSUPP, .amdViNoNesting)
     }
 
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
-        throw .EINVAL
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
+        guard domain.driver is AMDVi else { throw .otherDriversDomain(domain.driver, device: self) }
+        if domain.dirtyTracking && !configuration.dirtyTracking {
+            throw Refusal(.EINVAL, .amdViAttachDirtyWithoutHD, values: [.lacking("EFR.HDSUP")])
+        }
+    }
+
+    /// A nested domain is another driver's (AMD-Vi makes none): `domain_iommu_ops_compatible`.
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
+        throw .otherDriversDomain(domain.driver, device: self)
     }
 
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
-        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
+        InvalidationOutcome(handled: 0, error: Refusal(.EOPNOTSUPP, .amdViNoNesting))
     }
 }
 

@@ -156,7 +156,7 @@ public enum SMMUv3 {
         /// `arm_smmu_alloc_cd_tables`: a linear table when all 2^ssid_bits CDs fit in one leaf
         /// (the SMMU has CD2L), else an L1 table of DIV_ROUND_UP(2^ssid_bits, CTXDESC_L2_ENTRIES)
         /// descriptors. `dma_alloc_coherent` hands out whole, naturally aligned pages.
-        static func allocate(ssidBits: Int, memory: PhysicalMemory) throws(Errno) -> ContextTable {
+        static func allocate(ssidBits: Int, memory: PhysicalMemory) throws(Refusal) -> ContextTable {
             let contexts = UInt64(1) << UInt64(ssidBits)
             let linear = contexts <= UInt64(SMMUv3.leafEntries)
             let bytes = linear ? contexts * SMMUv3.cdSize
@@ -168,7 +168,7 @@ public enum SMMUv3 {
 
         /// `arm_smmu_get_cd_ptr`, or with `allocating` `arm_smmu_alloc_cd_ptr`: the CD's address,
         /// allocating the leaf table and writing its L1 descriptor (L2Ptr | V) on first use.
-        mutating func descriptorAddress(_ ssid: UInt32, memory: PhysicalMemory, allocating: Bool) throws(Errno) -> UInt64? {
+        mutating func descriptorAddress(_ ssid: UInt32, memory: PhysicalMemory, allocating: Bool) throws(Refusal) -> UInt64? {
             guard let split = format.split else { return base + UInt64(ssid) * SMMUv3.cdSize }
             let index = ssid >> UInt32(split), offset = UInt64(ssid & ((1 << UInt32(split)) - 1)) * SMMUv3.cdSize
             if let leaf = leaves[index] { return leaf + offset }
@@ -180,7 +180,7 @@ public enum SMMUv3 {
                                    leaf & SMMUv3.l1DescriptorPointerMask | SMMUv3.l1DescriptorValid)
             } catch {
                 memory.free(leaf)
-                throw .ENOMEM
+                throw .contextTableMemory(substream: ssid)
             }
             leaves[index] = leaf
             return leaf + offset

@@ -39,15 +39,23 @@ extension ArmSMMUv3 {
     /// this SMMU attaches to a PASID, the core bounds the PASID by the master's `max_pasids`
     /// (the device's width and IDR1.SSIDSIZE), and the RID must already use the CD table (a
     /// stage-1 domain) or be blocked.
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain, pasid: UInt32) throws(Refusal) {
         guard pasid != noPASID else { return try checkAttach(device, to: domain) }
-        guard UInt64(pasid) >> UInt64(substreamBits(device)) == 0 else { throw .EINVAL }
+        guard UInt64(pasid) >> UInt64(substreamBits(device)) == 0 else {
+            throw Refusal(.EINVAL, .armSMMUSubstreamRange, values: [Refusal.InvolvedValue("pasid", UInt64(pasid), .requested),
+                                                                    Refusal.InvolvedValue("ssid_bits", UInt64(substreamBits(device)), .limit)])
+        }
         try checkAttach(device, to: domain)
-        guard domain.stage == .stage1 else { throw .EINVAL }
+        guard domain.stage == .stage1 else {
+            throw Refusal(.EINVAL, .armSMMUPASIDNeedsStage1, values: [Refusal.InvolvedValue("domain \(domain.stage.rawValue)", nil, .requested)])
+        }
         switch ridAttachments[device.streamID] ?? .blocked {
         case .blocked: break
         case .paging(let rid) where rid.stage == .stage1: break
-        default: throw .EINVAL
+        case .paging(let rid):
+            throw Refusal(.EINVAL, .armSMMUPASIDWithoutCDTable, values: [Refusal.InvolvedValue("RID domain \(rid.stage.rawValue)", nil, .existing)])
+        case .nested:
+            throw Refusal(.EINVAL, .armSMMUPASIDWithoutCDTable, values: [Refusal.InvolvedValue("RID domain nested", nil, .existing)])
         }
     }
 
@@ -93,7 +101,7 @@ extension ArmSMMUv3 {
     /// `arm_smmu_alloc_cd_ptr`: the master's CD table (allocated on first use) and the slot of
     /// `substream` in it.
     @discardableResult
-    private func contextSlot(_ device: PlatformDevice, substream: UInt32, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    private func contextSlot(_ device: PlatformDevice, substream: UInt32, memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         var table: SMMUv3.ContextTable
         if let existing = contextTables[device.streamID] {
             table = existing
@@ -101,7 +109,9 @@ extension ArmSMMUv3 {
             table = try SMMUv3.ContextTable.allocate(ssidBits: substreamBits(device), memory: memory)
         }
         defer { contextTables[device.streamID] = table }
-        guard let address = try table.descriptorAddress(substream, memory: memory, allocating: true) else { throw .ENOMEM }
+        guard let address = try table.descriptorAddress(substream, memory: memory, allocating: true) else {
+            throw .contextTableMemory(substream: substream)
+        }
         return address
     }
 
@@ -183,7 +193,7 @@ extension ArmSMMUv3 {
         }
     }
 
-    private func streamTableBase(_ memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    private func streamTableBase(_ memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         try memory.allocateOnce(&streamTable, length: SMMUv3.steSize << UInt64(SMMUv3.streamIDBits))
     }
 

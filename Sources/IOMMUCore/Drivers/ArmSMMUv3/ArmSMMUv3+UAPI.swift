@@ -39,7 +39,7 @@ extension ArmSMMUv3 {
     /// forced into the TLBIs (NSNH_ALL becomes NH_ALL of that VMID) and the vSID of a
     /// CFGI_CD/ATC_INV turned into the physical StreamID of its vDEVICE; anything else, or
     /// a vSID without a vDEVICE, is EIO.
-    func convertUserCommand(_ command: SMMUv3Command, on viommu: VIOMMU) throws(Errno) -> SMMUv3Command {
+    func convertUserCommand(_ command: SMMUv3Command, on viommu: VIOMMU) throws(Refusal) -> SMMUv3Command {
         var converted = command
         let vmid = tag(for: viommu.parent.domain)
         switch command.opcode {
@@ -49,10 +49,13 @@ extension ArmSMMUv3 {
         case .tlbiNHVA?, .tlbiNHVAA?, .tlbiNHAll?, .tlbiNHASID?:
             converted.setVMID(vmid)
         case .atcInv?, .cfgiCD?, .cfgiCDAll?:
-            guard let vdevice = viommu.vdevices[UInt64(command.streamID)] else { throw .EIO }
+            guard let vdevice = viommu.vdevices[UInt64(command.streamID)] else {
+                throw Refusal(.EIO, .armSMMUCommandVSID, objects: [Refusal.InvolvedObject(viommu, .parent)],
+                              values: [.opcode(command), Refusal.InvolvedValue("vSID", UInt64(command.streamID), .requested)])
+            }
             converted.streamID = vdevice.device.platform.streamID
         case nil:
-            throw .EIO
+            throw Refusal(.EIO, .armSMMUCommandOpcode, values: [.opcode(command)])
         }
         return converted
     }
@@ -66,7 +69,7 @@ extension ArmSMMUv3 {
         var pending: [SMMUv3Command] = []
         let outcome = request.handleAll(as: IOMMUVIOMMUArmSMMUv3Invalidate.self) { entry in
             let (word0, word1) = entry.cmd
-            do throws(Errno) {
+            do throws(Refusal) {
                 pending.append(try convertUserCommand(SMMUv3Command(word0, word1), on: viommu))
             } catch {
                 return error

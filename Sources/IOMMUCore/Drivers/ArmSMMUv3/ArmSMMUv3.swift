@@ -105,8 +105,8 @@ public final class ArmSMMUv3: IOMMUDriver {
     }
 
     /// `struct iommu_hw_info_arm_smmuv3`: the raw IDR0-5, IIDR and AIDR registers.
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
-        guard type == HWInfoType.default.rawValue || type == HWInfoType.armSMMUv3.rawValue else { throw .EOPNOTSUPP }
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
+        guard type == HWInfoType.default.rawValue || type == HWInfoType.armSMMUv3.rawValue else { throw .hardwareInfoType(type) }
         let c = configuration
         var idr0: UInt64 = 0
         if c.stage2 { idr0 |= 1 << 0 }          // S2P
@@ -138,21 +138,28 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// `arm_smmu_domain_alloc_paging_flags` and `arm_smmu_domain_finalise`.
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
-        guard flags.isSubset(of: [.dirtyTracking, .pasid, .nestParent]), userData == nil else { throw .EOPNOTSUPP }
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
+        let valid: HWPTAllocFlags = [.dirtyTracking, .pasid, .nestParent]
+        guard flags.isSubset(of: valid) else { throw .unsupportedAllocationFlags(flags, valid: valid) }
+        if let userData { throw .pagingUserData(userData) }
         let stage: DomainStage
         switch flags {
         case []:
-            guard configuration.stage1 || configuration.stage2 else { throw .EOPNOTSUPP }
+            guard configuration.stage1 || configuration.stage2 else {
+                throw Refusal(.EOPNOTSUPP, .armSMMUNoStage, values: [.lacking("IDR0.S1P"), .lacking("IDR0.S2P")])
+            }
             stage = configuration.stage1 ? .stage1 : .stage2
         case .nestParent:
-            guard supportsNesting else { throw .EOPNOTSUPP }
+            guard supportsNesting else {
+                throw Refusal(.EOPNOTSUPP, .armSMMUNestParentWithoutNesting,
+                              values: [InvolvedValue("IOMMU_HWPT_ALLOC_NEST_PARENT", nil, .flag)] + missingStages)
+            }
             stage = .stage2
         case .dirtyTracking, [.dirtyTracking, .pasid], .pasid:
-            guard configuration.stage1 else { throw .EOPNOTSUPP }
+            guard configuration.stage1 else { throw Refusal(.EOPNOTSUPP, .armSMMUStage1Required, values: [.lacking("IDR0.S1P")]) }
             stage = .stage1
         default:
-            throw .EOPNOTSUPP
+            throw Refusal(.EOPNOTSUPP, .armSMMUFlagCombination, values: [InvolvedValue("flags", UInt64(flags.rawValue), .requested)])
         }
         // arm_smmu_domain_finalise: stage 1 translates a 48-bit VA into the SMMU's IAS; stage 2
         // the IAS into the OAS. io-pgtable-arm clamps both (48 bits, 52 with the 64K granule).
@@ -167,15 +174,15 @@ public final class ArmSMMUv3: IOMMUDriver {
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
-        throw .EOPNOTSUPP
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        throw Refusal(.EOPNOTSUPP, .armSMMUNestsOnVIOMMU)
     }
 
     /// `arm_smmu_attach_dev` and `arm_smmu_attach_prepare`: a domain belongs to one SMMU
     /// instance, and a coherency-enforcing domain takes only CANWBS masters.
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
-        guard domain.driver === self else { throw .EINVAL }
-        if domain.enforcesCacheCoherency && !device.canWBS { throw .EINVAL }
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
+        guard domain.driver === self else { throw .otherSMMU(.armSMMUOtherInstance, owner: domain.driver, device: self) }
+        if domain.enforcesCacheCoherency && !device.canWBS { throw Self.coherencyRefusal }
     }
 
     /// `arm_smmu_attach_dev_nested` with `arm_smmu_attach_prepare_vmaster`: a translating vSTE
@@ -183,30 +190,46 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// or 0b100; a V=0 vSTE was zeroed to abort) attaches without one since the GBPA change of
     /// November 2025 (a guest with CR0.SMMUEN=0, as QEMU's accelerated SMMUv3 attaches before
     /// the guest installs an STE); v6.17 refused that too.
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
-        guard domain.driver === self else { throw .EINVAL }
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
+        guard domain.driver === self else { throw .otherSMMU(.armSMMUNestedOtherInstance, owner: domain.driver, device: self) }
         if vdevice == nil {
-            guard case .armSMMUv3(let ste) = domain.configuration, [0, 4].contains((ste[0] >> 1) & 0x7) else { throw .ENOENT }
+            let config: UInt64? = if case .armSMMUv3(let ste) = domain.configuration { (ste[0] >> 1) & 0x7 } else { nil }
+            guard let config, [0, 4].contains(config) else {
+                throw Refusal(.ENOENT, .armSMMUNoVMaster, objects: viommu.map { [InvolvedObject($0, .parent)] } ?? [],
+                              values: config.map { [InvolvedValue("STE.Config", $0, .flag)] } ?? [])
+            }
         }
-        if domain.parent.enforcesCacheCoherency && !device.canWBS { throw .EINVAL }
+        if domain.parent.enforcesCacheCoherency && !device.canWBS { throw Self.coherencyRefusal }
     }
 
     /// Nested SMMUv3 domains have no `cache_invalidate_user`: invalidation goes to the vIOMMU.
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
-        InvalidationOutcome(handled: 0, error: .EOPNOTSUPP)
+        InvalidationOutcome(handled: 0, error: Refusal(.EOPNOTSUPP, .armSMMUNestedInvalidation))
     }
 
     /// `arm_smmu_get_viommu_size`.
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) {
-        guard supportsNesting else { throw .EOPNOTSUPP }
-        guard device.canWBS || configuration.s2fwb else { throw .EOPNOTSUPP }
-        guard type == VIOMMUType.armSMMUv3.rawValue else { throw .EOPNOTSUPP }
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal) {
+        guard supportsNesting else { throw Refusal(.EOPNOTSUPP, .armSMMUVIOMMUWithoutNesting, values: missingStages) }
+        guard device.canWBS || configuration.s2fwb else {
+            throw Refusal(.EOPNOTSUPP, .armSMMUVIOMMUCoherency, values: [.lacking("CANWBS"), .lacking("IDR3.FWB")])
+        }
+        guard type == VIOMMUType.armSMMUv3.rawValue else { throw .vIOMMUType(type) }
     }
 
     /// `arm_vsmmu_init`: the parent must be this SMMU's; user data is ignored.
-    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
-        guard parent.driver === self else { throw .EINVAL }
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32 {
+        guard parent.driver === self else {
+            throw .otherSMMU(.armSMMUVIOMMUParentOtherInstance, owner: parent.driver, of: "nest parent", device: self)
+        }
         return 0
+    }
+
+    /// `arm_smmu_attach_prepare`'s refusal of a non-CANWBS master.
+    private static let coherencyRefusal = Refusal(.EINVAL, .armSMMUCoherency, values: [.lacking("CANWBS")])
+
+    /// The stages ARM_SMMU_FEAT_NESTING lacks: `flag IDR0.S1P=0` and/or `flag IDR0.S2P=0`.
+    private var missingStages: [InvolvedValue] {
+        (configuration.stage1 ? [] : [.lacking("IDR0.S1P")]) + (configuration.stage2 ? [] : [.lacking("IDR0.S2P")])
     }
 
     /// `STRTAB_STE_0_NESTING_ALLOWED`: V, Config, S1Fmt, S1ContextPtr, S1CDMax.
@@ -216,18 +239,23 @@ public final class ArmSMMUv3: IOMMUDriver {
 
     /// `arm_vsmmu_alloc_domain_nested` with `arm_smmu_validate_vste`.
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
-        guard flags.isEmpty else { throw .EOPNOTSUPP }
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        guard flags.isEmpty else { throw .unsupportedAllocationFlags(flags, valid: []) }
         var ste = try userData.copy(IOMMUHWPTArmSMMUv3.self).ste
         if ste[0] & 1 == 0 {
             ste = [0, 0]
         } else {
-            if ste[0] & ~Self.ste0NestingAllowed != 0 || ste[1] & ~Self.ste1NestingAllowed != 0 { throw .EIO }
+            let disallowed = [ste[0] & ~Self.ste0NestingAllowed, ste[1] & ~Self.ste1NestingAllowed]
+            if disallowed[0] != 0 || disallowed[1] != 0 {
+                throw Refusal(.EIO, .armSMMUVSTEBits, values: disallowed.indices.filter { disallowed[$0] != 0 }.map {
+                    InvolvedValue("STE[\($0)]", disallowed[$0], .flag)
+                })
+            }
             let config = (ste[0] >> 1) & 0x7
-            guard [0, 4, 5].contains(config) else { throw .EIO }
+            guard [0, 4, 5].contains(config) else { throw Refusal(.EIO, .armSMMUVSTEConfig, values: [InvolvedValue("STE.Config", config, .flag)]) }
             let eats = (ste[1] >> 28) & 0x3
             ste[1] &= ~(UInt64(0x3) << 28)
-            guard eats <= 1 else { throw .EIO }
+            guard eats <= 1 else { throw Refusal(.EIO, .armSMMUVSTEEATS, values: [InvolvedValue("STE.EATS", eats, .flag)]) }
         }
         return NestedDomain(driver: self, parent: viommu.parent.domain, configuration: .armSMMUv3(ste: ste))
     }

@@ -162,7 +162,7 @@ extension IntelVTd {
 
     /// The PASID entry's address for the device, creating the root table, the context table
     /// and entry, the PASID directory and the PASID table on the way as Linux does.
-    private func pasidEntryAddress(_ device: PlatformDevice, pasid: UInt32, memory: PhysicalMemory) throws(Errno) -> UInt64 {
+    private func pasidEntryAddress(_ device: PlatformDevice, pasid: UInt32, memory: PhysicalMemory) throws(Refusal) -> UInt64 {
         let rid = requesterID(device)
         let root: UInt64
         if let rootTable {

@@ -134,8 +134,8 @@ public final class IntelVTd: IOMMUDriver {
     public var maxPASIDLog2: UInt8 { UInt8(configuration.pasidSizeSupported + 1) }
 
     /// `struct iommu_hw_info_vtd`.
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
-        guard type == HWInfoType.default.rawValue || type == HWInfoType.intelVTd.rawValue else { throw .EOPNOTSUPP }
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
+        guard type == HWInfoType.default.rawValue || type == HWInfoType.intelVTd.rawValue else { throw .hardwareInfoType(type) }
         return HWInfo(type: .intelVTd, length: 24, fields: [
             ("flags", Self.errata772415, 4), ("__reserved", 0, 4),
             ("cap_reg", capabilityRegister, 8), ("ecap_reg", extendedCapabilityRegister, 8),
@@ -154,8 +154,8 @@ public final class IntelVTd: IOMMUDriver {
     /// IOAS fails with EINVAL, and so does allocating it over an IOAS that already holds a
     /// read-only area (`iopt_table_add_domain` fills the new domain and fails with the map).
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
-        guard userData == nil else { throw .EOPNOTSUPP }
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
+        if let userData { throw .pagingUserData(userData) }
         let c = configuration
         let width = c.addressWidth
         if flags.isSubset(of: .pasid) && c.firstStage {
@@ -164,10 +164,17 @@ public final class IntelVTd: IOMMUDriver {
             return PagingDomain(driver: self, stage: .stage1, aperture: .addressWidth(width - 1),
                                 pageSizes: format.pageSizes, table: try DescriptorPageTable(format: format, memory: memory))
         }
-        guard flags.isSubset(of: [.nestParent, .dirtyTracking, .pasid]) else { throw .EOPNOTSUPP }
-        if flags.contains(.nestParent) && !c.nesting { throw .EOPNOTSUPP }
-        if flags.contains(.dirtyTracking) && !c.dirtyTracking { throw .EOPNOTSUPP }
-        guard c.secondStage else { throw .EOPNOTSUPP }
+        let valid: HWPTAllocFlags = [.nestParent, .dirtyTracking, .pasid]
+        guard flags.isSubset(of: valid) else { throw .unsupportedAllocationFlags(flags, valid: valid) }
+        if flags.contains(.nestParent) && !c.nesting {
+            throw Refusal(.EOPNOTSUPP, .vtdNestParentWithoutNesting, values: [InvolvedValue("IOMMU_HWPT_ALLOC_NEST_PARENT", nil, .flag),
+                                                                               .lacking("ECAP.NEST")])
+        }
+        if flags.contains(.dirtyTracking) && !c.dirtyTracking {
+            throw Refusal(.EOPNOTSUPP, .vtdDirtyWithoutSSADS, values: [InvolvedValue("IOMMU_HWPT_ALLOC_DIRTY_TRACKING", nil, .flag),
+                                                                        .lacking("ECAP.SLADS")])
+        }
+        guard c.secondStage else { throw Refusal(.EOPNOTSUPP, .vtdNoSecondStage, values: [.lacking("ECAP.SLTS")]) }
         let format = VTdSecondStage(addressWidth: width, superpages: VTdSecondStage.Superpages(capability: capabilityRegister),
                                     snoop: canEnforceCacheCoherency(for: device),
                                     forceWriteable: flags.contains(.nestParent))
@@ -178,41 +185,69 @@ public final class IntelVTd: IOMMUDriver {
 
     /// `intel_iommu_domain_alloc_nested`: the guest's first-stage root, stored unchecked.
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
-        guard configuration.nesting, flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
-        guard userData.type == HWPTDataType.vtdS1.rawValue else { throw .EOPNOTSUPP }
-        guard parent.stage == .stage2, parent.nestParent, parent.driver is IntelVTd else { throw .EINVAL }
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        guard configuration.nesting else { throw Refusal(.EOPNOTSUPP, .vtdNestedWithoutNesting, values: [.lacking("ECAP.NEST")]) }
+        guard flags.isSubset(of: .pasid) else { throw .unsupportedAllocationFlags(flags, valid: .pasid) }
+        guard userData.type == HWPTDataType.vtdS1.rawValue else { throw .nestedDataType(userData.type) }
+        guard parent.stage == .stage2, parent.nestParent, parent.driver is IntelVTd else {
+            let lacking = parent.nestParent ? [] : [InvolvedValue("IOMMU_HWPT_ALLOC_NEST_PARENT", nil, .flag)]
+            throw Refusal(.EINVAL, .vtdNestedParent, values: [.iommu(parent.driver, of: "parent", .parent),
+                                                               InvolvedValue("parent \(parent.stage.rawValue)", nil, .parent)] + lacking)
+        }
         let s1 = try userData.copy(IOMMUHWPTVTdS1.self)
         return NestedDomain(driver: self, parent: parent, configuration: .vtdS1(
             flags: s1.flags, pageTableAddress: s1.pageTableAddress & ~0xfff, addressWidth: s1.addressWidth))
     }
 
     /// `paging_domain_compatible`: any VT-d unit can use a domain its widths and stages allow.
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
-        guard domain.driver is IntelVTd else { throw .EINVAL }
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
+        guard domain.driver is IntelVTd else { throw .otherDriversDomain(domain.driver, device: self) }
         let c = configuration
-        if domain.stage == .stage1 && !c.firstStage { throw .EINVAL }
-        if domain.stage == .stage2 && !c.secondStage { throw .EINVAL }
-        if domain.dirtyTracking && !c.dirtyTracking { throw .EINVAL }
-        if domain.nestParent && !c.nesting { throw .EINVAL }
-        if domain.aperture.last > IOVARange.addressWidth(c.addressWidth).last { throw .EINVAL }
+        if domain.stage == .stage1 && !c.firstStage { throw Refusal(.EINVAL, .vtdAttachNoFirstStage, values: [.lacking("ECAP.FLTS")]) }
+        if domain.stage == .stage2 && !c.secondStage { throw Refusal(.EINVAL, .vtdAttachNoSecondStage, values: [.lacking("ECAP.SLTS")]) }
+        if domain.dirtyTracking && !c.dirtyTracking { throw Refusal(.EINVAL, .vtdAttachDirtyWithoutSSADS, values: [.lacking("ECAP.SLADS")]) }
+        if domain.nestParent && !c.nesting {
+            throw Refusal(.EINVAL, .vtdAttachNestParentWithoutNesting, values: [.lacking("ECAP.NEST")])
+        }
+        let reach = IOVARange.addressWidth(c.addressWidth)
+        if domain.aperture.last > reach.last {
+            throw Refusal(.EINVAL, .vtdAttachAddressWidth, ranges: [InvolvedRange(domain.aperture, .aperture, note: "domain"),
+                                                                     InvolvedRange(reach, .limit, note: "\(c.addressWidth)-bit unit")])
+        }
     }
 
     /// `intel_nested_attach_dev` and `intel_pasid_setup_nested`: the stage-1 settings are
     /// checked only now.
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
         try checkAttach(device, to: domain.parent)
-        guard case .vtdS1(_, _, let width) = domain.configuration else { throw .EINVAL }
-        guard width == 48 || (width == 57 && configuration.addressWidth == 57) else { throw .EINVAL }
+        guard case .vtdS1(_, _, let width) = domain.configuration else { throw Refusal(.EINVAL, .vtdNestedConfiguration) }
+        switch width {
+        case 48: break
+        case 57:
+            guard configuration.addressWidth == 57 else {
+                throw Refusal(.EINVAL, .vtdNestedFiveLevel, values: [.addressWidth(width), .lacking("CAP.FL5LP")])
+            }
+        default: throw Refusal(.EINVAL, .vtdNestedAddressWidth, values: [.addressWidth(width)])
+        }
     }
 
     /// `intel_nested_cache_invalidate_user`: `struct iommu_hwpt_vtd_s1_invalidate` entries.
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
-        guard request.type == InvalidateDataType.vtdS1.rawValue else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
+        guard request.type == InvalidateDataType.vtdS1.rawValue else {
+            return InvalidationOutcome(handled: 0, error: .invalidationDataType(request.type))
+        }
         return request.handleEach(as: IOMMUHWPTVTdS1Invalidate.self) { entry in
             let address = entry.address, pages = entry.pages
-            if entry.flags & ~1 != 0 || entry.reserved != 0 { return .EOPNOTSUPP }
-            if !address.isAligned(to: 4096) || (pages == .max && address != 0) { return .EINVAL }
+            if entry.flags & ~1 != 0 { return .unsupportedEntryFlags(entry.flags, valid: 1) }
+            if entry.reserved != 0 { return .reservedField(.EOPNOTSUPP, "__reserved", entry.reserved) }
+            if !address.isAligned(to: 4096) {
+                return Refusal(.EINVAL, .vtdInvalidateUnaligned, values: [InvolvedValue("addr", address, .requested),
+                                                                           InvolvedValue("VTD_PAGE_SIZE", 4096, .limit)])
+            }
+            if pages == .max && address != 0 {
+                return Refusal(.EINVAL, .vtdInvalidateAllWithAddress, values: [InvolvedValue("npages", pages, .requested),
+                                                                                InvolvedValue("addr", address, .requested)])
+            }
             // cache_tag_flush_range over the nested domain's tags: its DID's first-stage
             // (nested) translations in [addr, addr + npages * 4K).
             flushNested(domain, address: address, pages: pages)

@@ -15,6 +15,8 @@ public final class MockIOMMU: IOMMUDriver {
     public static let testRegisterValue: UInt64 = 0xdeadbeef
     /// `MOCK_PASID_WIDTH`.
     public static let pasidWidth: UInt8 = 20
+    /// The device flag its no-dirty refusals name.
+    static let noDirtyFlag = Refusal.InvolvedValue("MOCK_FLAGS_DEVICE_NO_DIRTY", nil, .flag)
 
     public let name: String
     public var architecture: IOMMUArchitecture { .mock }
@@ -54,16 +56,21 @@ public final class MockIOMMU: IOMMUDriver {
         device.mockFlags.contains(.noDirty) ? [] : .dirtyTracking
     }
 
-    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Errno) -> HWInfo {
-        guard type == HWInfoType.default.rawValue || type == HWInfoType.selftest.rawValue else { throw .EOPNOTSUPP }
+    public func hardwareInfo(for device: PlatformDevice, type: UInt32) throws(Refusal) -> HWInfo {
+        guard type == HWInfoType.default.rawValue || type == HWInfoType.selftest.rawValue else { throw .hardwareInfoType(type) }
         return HWInfo(type: .selftest, length: 8, fields: [("flags", 0, 4), ("test_reg", Self.testRegisterValue, 4)])
     }
 
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
-                                     memory: PhysicalMemory) throws(Errno) -> PagingDomain {
-        if userData != nil { throw .EOPNOTSUPP }
-        guard flags.isSubset(of: [.dirtyTracking, .nestParent, .pasid]) else { throw .EOPNOTSUPP }
-        if flags.contains(.dirtyTracking) && device.mockFlags.contains(.noDirty) { throw .EOPNOTSUPP }
+                                     memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
+        if let userData {
+            throw Refusal(.EOPNOTSUPP, .pagingDomainData, values: [.init("data_type", UInt64(userData.type), .requested)])
+        }
+        let valid: HWPTAllocFlags = [.dirtyTracking, .nestParent, .pasid]
+        guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
+        if flags.contains(.dirtyTracking) && device.mockFlags.contains(.noDirty) {
+            throw Refusal(.EOPNOTSUPP, .mockNoDirtyAllocation, values: [.flag(.dirtyTracking), Self.noDirtyFlag])
+        }
         var pageSizes = Self.ioPageSize
         if device.mockFlags.contains(.hugeIOVA) { pageSizes |= Self.hugeIOPageSize }
         return PagingDomain(driver: self, stage: .mock, aperture: Self.aperture, pageSizes: pageSizes, table: FlatPageTable(pageSizes: pageSizes),
@@ -71,50 +78,61 @@ public final class MockIOMMU: IOMMUDriver {
     }
 
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
-        guard flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
-        guard parent.driver is MockIOMMU else { throw .EINVAL }
-        guard userData.type == HWPTDataType.selftest.rawValue else { throw .EOPNOTSUPP }
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        guard flags.isSubset(of: .pasid) else { throw .unsupportedFlags(flags, valid: .pasid) }
+        guard parent.driver is MockIOMMU else { throw Refusal(.EINVAL, .domainOfOtherDriver) }
+        guard userData.type == HWPTDataType.selftest.rawValue else { throw .nestedDataType(userData.type) }
         let iotlb = try userData.copy(IOMMUHWPTSelftest.self).iotlb
         return NestedDomain(driver: self, parent: parent, configuration: .selftest(iotlb: Array(repeating: iotlb, count: 4)))
     }
 
-    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Errno) {
-        guard domain.driver is MockIOMMU else { throw .EINVAL }
-        if domain.dirtyTracking && device.mockFlags.contains(.noDirty) { throw .EINVAL }
+    public func checkAttach(_ device: PlatformDevice, to domain: PagingDomain) throws(Refusal) {
+        guard domain.driver is MockIOMMU else { throw Refusal(.EINVAL, .domainOfOtherDriver) }
+        if domain.dirtyTracking && device.mockFlags.contains(.noDirty) {
+            throw Refusal(.EINVAL, .mockNoDirtyAttach, values: [.flag(.dirtyTracking), Self.noDirtyFlag])
+        }
     }
 
-    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Errno) {
-        guard domain.driver is MockIOMMU else { throw .EINVAL }
-        if viommu != nil && vdevice == nil { throw .ENOENT }
+    public func checkAttach(_ device: PlatformDevice, to domain: NestedDomain, viommu: VIOMMU?, vdevice: VDevice?) throws(Refusal) {
+        guard domain.driver is MockIOMMU else { throw Refusal(.EINVAL, .domainOfOtherDriver) }
+        if let viommu, vdevice == nil { throw Refusal(.ENOENT, .missingVDevice, objects: [.init(viommu, .parent)]) }
     }
 
     /// `mock_domain_cache_invalidate_user`: `struct iommu_hwpt_invalidate_selftest` entries, copied one by one.
     public func invalidate(_ domain: NestedDomain, _ request: InvalidationArray) -> InvalidationOutcome {
-        guard request.type == InvalidateDataType.selftest.rawValue else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
-        guard case .selftest(var iotlb) = domain.configuration else { return InvalidationOutcome(handled: 0, error: .EINVAL) }
+        guard request.type == InvalidateDataType.selftest.rawValue else {
+            return InvalidationOutcome(handled: 0, error: .invalidationDataType(request.type))
+        }
+        guard case .selftest(var iotlb) = domain.configuration else {
+            return InvalidationOutcome(handled: 0, error: Refusal(.EINVAL, .domainOfOtherDriver))
+        }
         defer { domain.configuration = .selftest(iotlb: iotlb) }
         return request.handleEach(as: IOMMUHWPTInvalidateSelftest.self) { entry in
-            if entry.flags & ~1 != 0 { return .EOPNOTSUPP }
-            if entry.iotlbID > UInt64(Self.nestedIOTLBIDMax) { return .EINVAL }
+            if entry.flags & ~1 != 0 { return .unsupportedEntryFlags(entry.flags, valid: 1) }
+            if entry.iotlbID > UInt64(Self.nestedIOTLBIDMax) {
+                return Refusal(.EINVAL, .mockIOTLBID, values: [
+                    .init("iotlb_id", entry.iotlbID, .requested),
+                    .init("MOCK_NESTED_DOMAIN_IOTLB_ID_MAX", UInt64(Self.nestedIOTLBIDMax), .limit),
+                ])
+            }
             if entry.flags & 1 != 0 { iotlb = iotlb.map { _ in 0 } } else { iotlb[Int(entry.iotlbID)] = 0 }
             return nil
         }
     }
 
-    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Errno) {
-        guard type == VIOMMUType.selftest.rawValue else { throw .EOPNOTSUPP }
+    public func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal) {
+        guard type == VIOMMUType.selftest.rawValue else { throw .vIOMMUType(type) }
     }
 
     /// `mock_viommu_init`: `struct iommu_viommu_selftest`'s `in_data` comes back as `out_data`.
-    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Errno) -> UInt32 {
+    public func initializeVIOMMU(type: UInt32, parent: PagingDomain, userData: UserData?) throws(Refusal) -> UInt32 {
         guard let userData, userData.length > 0 else { return 0 }
         return try userData.copy(IOMMUVIOMMUSelftest.self).inData
     }
 
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
-                                     userData: UserData) throws(Errno) -> NestedDomain {
-        guard flags.isSubset(of: .pasid) else { throw .EOPNOTSUPP }
+                                     userData: UserData) throws(Refusal) -> NestedDomain {
+        guard flags.isSubset(of: .pasid) else { throw .unsupportedFlags(flags, valid: .pasid) }
         return try allocateNestedDomain(for: device, parent: viommu.parent.domain, flags: flags, userData: userData)
     }
 
@@ -124,9 +142,16 @@ public final class MockIOMMU: IOMMUDriver {
     public func invalidate(_ viommu: VIOMMU, _ request: InvalidationArray) -> InvalidationOutcome {
         if request.entries.isEmpty && request.type == InvalidateDataType.selftest.rawValue { return InvalidationOutcome(handled: 0) }
         return request.handleAll(as: IOMMUVIOMMUInvalidateSelftest.self) { entry in
-            if entry.flags & ~1 != 0 { return .EOPNOTSUPP }
-            if entry.cacheID > UInt64(Self.deviceCacheIDMax) { return .EINVAL }
-            guard let vdevice = viommu.vdevices[UInt64(entry.vdevID)] else { return .EINVAL }
+            if entry.flags & ~1 != 0 { return .unsupportedEntryFlags(entry.flags, valid: 1) }
+            if entry.cacheID > UInt64(Self.deviceCacheIDMax) {
+                return Refusal(.EINVAL, .mockCacheID, values: [
+                    .init("cache_id", entry.cacheID, .requested), .init("MOCK_DEV_CACHE_ID_MAX", UInt64(Self.deviceCacheIDMax), .limit),
+                ])
+            }
+            guard let vdevice = viommu.vdevices[UInt64(entry.vdevID)] else {
+                return Refusal(.EINVAL, .mockVDevID, objects: [.init(viommu, .parent)],
+                               values: [.init("vdev_id", entry.vdevID, .requested)])
+            }
             var cache = cache(of: vdevice.device.platform)
             if entry.flags & 1 != 0 { cache = cache.map { _ in 0 } } else { cache[Int(entry.cacheID)] = 0 }
             deviceCaches[ObjectIdentifier(vdevice.device.platform)] = cache
