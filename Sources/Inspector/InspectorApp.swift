@@ -173,7 +173,8 @@ public final class InspectorApp {
         buffer.fill(area, style: theme["title_bar"])
         let timeline = model.view.timeline
         let tally = timeline.resultTally.words
-        let position = positionText + "  " + Units.count(timeline.markCount, "mark") + (tally.isEmpty ? "" : "  " + tally)
+        // The tally counts the flagged lines (failed, disagreeing) and the faults; "mark" is `m`'s.
+        let position = positionText + (tally.isEmpty ? "" : "  " + tally)
         var crumbs = ["iommuscope", model.title]
         if let selection, let object = model.reader.object(selection)?.object {
             crumbs.append("\(object.type) \(object.id)")

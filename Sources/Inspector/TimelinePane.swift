@@ -148,7 +148,7 @@ public struct TimelinePane: InspectorPane {
         if let jumping {
             line("go to line: " + jumping + symbols.cursor + "  (Enter jumps, Esc cancels)", 0, "heading")
         } else {
-            line(Units.count(timeline.count, timeline.unit) + ", " + Units.count(timeline.markCount, "mark")
+            line(Units.count(timeline.count, timeline.unit) + ", \(timeline.markCount) flagged"
                  + (context.model.mark.map { ", m: " + timeline.describe(position: $0) } ?? "") + "   Enter: go here  ? keys", 0, "heading")
         }
         let digits = timeline.count > 0 ? max(3, String(timeline.source(timeline.count - 1).line).count) : 3

@@ -6,7 +6,7 @@ import TerminalUI
 
 /// The timeline pane (7): Enter moves the model after the selected line, `[` `]` `{` `}` step
 /// and the selection follows, `e`/`E` jump between marks, `#` jumps to a line by its number,
-/// `/` finds a line, a click selects one; the title bar counts source lines and marks.
+/// `/` finds a line, a click selects one; the title bar counts source lines, failures and faults.
 @Suite struct TimelinePaneTests {
     static func scenarioApp() throws -> InspectorApp {
         let app = try CommandAndTimelineTests.app()
@@ -42,7 +42,7 @@ import TerminalUI
         Self.press(app, [.enter])
         #expect(app.model.position == total - 3)
         let line = app.model.view.timeline.source(total - 4).line
-        #expect(Self.title(app).hasSuffix("line \(line) (\(total - 3)/\(total))  0 marks"))
+        #expect(Self.title(app).hasSuffix("line \(line) (\(total - 3)/\(total))"))
         // The selection stays on the line, now the last applied, with the marker below it.
         #expect(Self.selected(app) == total - 4)
         let screen = app.render(width: 120, height: 40).text
@@ -72,7 +72,7 @@ import TerminalUI
 
     @Test func marksJumpToFailedExpectations() throws {
         let app = try Self.corruptedApp()
-        #expect(Self.title(app).hasSuffix("trace line 14 (11/11)  2 marks  2 failed"))
+        #expect(Self.title(app).hasSuffix("trace line 14 (11/11)  2 failed"))
         Self.press(app, [.character("{"), .character("e")])
         // Trace line 12 (the ninth source line): the model after it, it selected.
         #expect(app.model.position == 9 && Self.selected(app) == 8)
@@ -140,7 +140,7 @@ import TerminalUI
         let app = InspectorApp(model: try InspectorModel(replay: .init(scenario: "", sources: sources), unit: "event", title: "long"),
                                theme: try InspectorThemes.load("mono"), symbols: .unicode)
         app.show(.timeline)
-        #expect(Self.title(app).hasSuffix("event 400000 (200000/200000)  0 marks"))
+        #expect(Self.title(app).hasSuffix("event 400000 (200000/200000)"))
         Self.press(app, [.character("#")] + GoldenFrameTests.typed("150001") + [.enter])
         #expect(app.model.position == 75_001)
         #expect(app.render(width: 120, height: 40).text.contains("150002 · event 75001"))
