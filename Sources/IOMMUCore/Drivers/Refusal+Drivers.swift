@@ -21,9 +21,4 @@ extension Refusal {
     static func otherDriversDomain(_ owner: any IOMMUDriver, device iommu: any IOMMUDriver) -> Refusal {
         Refusal(.EINVAL, .domainOfOtherDriver, values: [.iommu(owner, of: "domain", .owner), .iommu(iommu, of: "device", .requested)])
     }
-
-    /// `flags` of `domain_alloc_paging_flags` or `domain_alloc_nested` with bits outside `valid` (EOPNOTSUPP).
-    static func unsupportedAllocationFlags(_ flags: HWPTAllocFlags, valid: HWPTAllocFlags) -> Refusal {
-        .unsupportedEntryFlags(UInt64(flags.rawValue), valid: UInt64(valid.rawValue))
-    }
 }

@@ -71,7 +71,8 @@ extension Refusal.InvolvedValue {
 }
 
 extension Refusal {
-    /// The flags field of an ioctl with the bits outside `valid`.
+    /// The flags of `IOMMU_HWPT_ALLOC` (or a driver's `domain_alloc_paging_flags` /
+    /// `domain_alloc_nested`) with the bits outside `valid` (EOPNOTSUPP).
     static func unsupportedFlags(_ flags: HWPTAllocFlags, valid: HWPTAllocFlags) -> Refusal {
         .unsupportedFlags(.EOPNOTSUPP, "flags", UInt64(flags.subtracting(valid).rawValue))
     }

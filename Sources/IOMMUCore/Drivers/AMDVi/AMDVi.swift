@@ -114,7 +114,7 @@ public final class AMDVi: IOMMUDriver {
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
                                      memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
         let valid: HWPTAllocFlags = [.dirtyTracking, .pasid]
-        guard flags.isSubset(of: valid) else { throw .unsupportedAllocationFlags(flags, valid: valid) }
+        guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
         if let userData { throw .pagingUserData(userData) }
         let domain: PagingDomain
         switch flags {

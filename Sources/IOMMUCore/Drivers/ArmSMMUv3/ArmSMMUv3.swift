@@ -140,7 +140,7 @@ public final class ArmSMMUv3: IOMMUDriver {
     public func allocatePagingDomain(for device: PlatformDevice, flags: HWPTAllocFlags, userData: UserData?,
                                      memory: PhysicalMemory) throws(Refusal) -> PagingDomain {
         let valid: HWPTAllocFlags = [.dirtyTracking, .pasid, .nestParent]
-        guard flags.isSubset(of: valid) else { throw .unsupportedAllocationFlags(flags, valid: valid) }
+        guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
         if let userData { throw .pagingUserData(userData) }
         let stage: DomainStage
         switch flags {
@@ -240,7 +240,7 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// `arm_vsmmu_alloc_domain_nested` with `arm_smmu_validate_vste`.
     public func allocateNestedDomain(on viommu: VIOMMU, for device: PlatformDevice, flags: HWPTAllocFlags,
                                      userData: UserData) throws(Refusal) -> NestedDomain {
-        guard flags.isEmpty else { throw .unsupportedAllocationFlags(flags, valid: []) }
+        guard flags.isEmpty else { throw .unsupportedFlags(flags, valid: []) }
         var ste = try userData.copy(IOMMUHWPTArmSMMUv3.self).ste
         if ste[0] & 1 == 0 {
             ste = [0, 0]

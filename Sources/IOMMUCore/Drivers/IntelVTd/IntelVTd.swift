@@ -165,7 +165,7 @@ public final class IntelVTd: IOMMUDriver {
                                 pageSizes: format.pageSizes, table: try DescriptorPageTable(format: format, memory: memory))
         }
         let valid: HWPTAllocFlags = [.nestParent, .dirtyTracking, .pasid]
-        guard flags.isSubset(of: valid) else { throw .unsupportedAllocationFlags(flags, valid: valid) }
+        guard flags.isSubset(of: valid) else { throw .unsupportedFlags(flags, valid: valid) }
         if flags.contains(.nestParent) && !c.nesting {
             throw Refusal(.EOPNOTSUPP, .vtdNestParentWithoutNesting, values: [InvolvedValue("IOMMU_HWPT_ALLOC_NEST_PARENT", nil, .flag),
                                                                                .lacking("ECAP.NEST")])
@@ -187,7 +187,7 @@ public final class IntelVTd: IOMMUDriver {
     public func allocateNestedDomain(for device: PlatformDevice, parent: PagingDomain, flags: HWPTAllocFlags,
                                      userData: UserData) throws(Refusal) -> NestedDomain {
         guard configuration.nesting else { throw Refusal(.EOPNOTSUPP, .vtdNestedWithoutNesting, values: [.lacking("ECAP.NEST")]) }
-        guard flags.isSubset(of: .pasid) else { throw .unsupportedAllocationFlags(flags, valid: .pasid) }
+        guard flags.isSubset(of: .pasid) else { throw .unsupportedFlags(flags, valid: .pasid) }
         guard userData.type == HWPTDataType.vtdS1.rawValue else { throw .nestedDataType(userData.type) }
         guard parent.stage == .stage2, parent.nestParent, parent.driver is IntelVTd else {
             let lacking = parent.nestParent ? [] : [InvolvedValue("IOMMU_HWPT_ALLOC_NEST_PARENT", nil, .flag)]
