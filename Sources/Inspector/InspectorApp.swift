@@ -55,8 +55,14 @@ public final class InspectorApp {
     /// The `:` commands that ran since the inspector started, oldest first: what `W` saves.
     public private(set) var typedCommands: [String] = []
     /// Seconds between autoplay's steps (`--autoplay`): each advances the lesson a step, or the
-    /// timeline a line, until the end; any key pauses it. Nil without autoplay.
-    public var autoplay: Double? { didSet { playing = autoplay.map { $0 > 0 } ?? false } }
+    /// timeline a line, until the end; any key pauses it. Nil without autoplay. Without a
+    /// lesson, autoplay starts from before the timeline's first line.
+    public var autoplay: Double? {
+        didSet {
+            playing = autoplay.map { $0 > 0 } ?? false
+            if playing, lessonPane == nil { step(to: 0) }
+        }
+    }
     /// Autoplay is running (not paused by a key, not at the end).
     public private(set) var playing = false
     /// Whether the terminal reports the mouse (Ctrl-T toggles it, so its own selection works).
@@ -141,7 +147,7 @@ public final class InspectorApp {
         // A lesson's pane sits under the right pane, or fills the body when it is maximised.
         var right = shared
         if let lessonArea = shared, panes[.lesson] != nil, !layout.zoomed || focus == .lesson {
-            let lessonHeight = layout.zoomed ? lessonArea.height : max(7, lessonArea.height * 2 / 5)
+            let lessonHeight = layout.zoomed ? lessonArea.height : max(7, lessonArea.height / 2)
             let (top, bottom) = lessonArea.splitRows(lessonArea.height - lessonHeight)
             right = layout.zoomed ? nil : top
             drawLesson(&buffer, bottom)
@@ -202,8 +208,12 @@ public final class InspectorApp {
         } else if let item = context(for: .tree).hostSelection {
             crumbs.append(item.crumb)
         }
-        buffer.put(" " + crumbs.joined(separator: symbols.breadcrumb), x: 0, y: area.y, style: theme["title_bar"], clip: area)
-        buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
+        // The crumbs are cut before the position (a long lesson title at 80 columns).
+        let positionX = max(0, area.maxX - CellBuffer.width(of: position) - 1)
+        let crumbWidth = max(0, positionX - area.x - 1)
+        buffer.put(Widgets.fit(" " + crumbs.joined(separator: symbols.breadcrumb), width: crumbWidth, symbols: symbols), x: area.x, y: area.y,
+                   style: theme["title_bar"], clip: area)
+        buffer.put(position + " ", x: positionX, y: area.y, style: theme["title_bar"], clip: area)
     }
 
     /// The keys the status line offers: `?` first (so it is never cut), the focused pane's
@@ -751,7 +761,8 @@ public final class InspectorApp {
         pane.arrive(at: target, reports: model.reports)
         panes[.lesson] = pane
         setFocus(.lesson)
-        message = target == 0 ? "lesson: the introduction, n steps" : "lesson step \(target) of \(pane.stopCount - 1): " + message
+        let result = model.reports.last.map { ": \($0.command) \($0.result.status)" } ?? ""
+        message = target == 0 ? "lesson: the introduction, n steps" : "step \(target) of \(pane.stopCount - 1), " + positionText + result
     }
 
     /// The pane that explains a source line's command: a DMA's walk, the IOVA map for what

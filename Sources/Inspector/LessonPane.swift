@@ -46,10 +46,6 @@ public struct LessonPane: InspectorPane {
          ("\(symbols.upDownKeys) j k", "scroll the narration")]
     }
 
-    public var statusHints: [(key: String, action: String)] {
-        [("n", "next"), ("N", "previous")] + (step?.predict != nil && !revealed ? [("Enter", "answer")] : [])
-    }
-
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
         switch key {
         case .character("n"), .character(" "), .right: return .lessonStop(stop + 1)
@@ -76,17 +72,26 @@ public struct LessonPane: InspectorPane {
     /// The stop's text as lines of `width` cells, each with its style's name.
     private func lines(width: Int, symbols: Symbols) -> [(text: String, role: String)] {
         var lines: [(text: String, role: String)] = []
-        func paragraph(_ text: String, _ role: String, indent: String = "") {
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                let words = line.split(separator: " ").map { terminalSafe($0) }
-                if words.isEmpty { lines.append(("", role)); continue }
-                for wrappedLine in TableText.wrap(words, width: max(1, width - CellBuffer.width(of: indent)), separator: " ") {
-                    lines.append((indent + wrappedLine, role))
-                }
+        // Markdown's way: the lines of a paragraph flow together; a blank line, a list item
+        // (`- `) or an indented line starts a new one.
+        func paragraph(_ text: String, _ role: String) {
+            var words: [String] = []
+            func flush() {
+                lines += TableText.wrap(words, width: max(1, width), separator: " ").map { ($0, role) }
+                words = []
             }
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.allSatisfy(\.isWhitespace) {
+                    flush()
+                    lines.append(("", role))
+                    continue
+                }
+                if line.hasPrefix("- ") || line.hasPrefix("* ") || line.hasPrefix("    ") { flush() }
+                words += line.split(separator: " ").map { terminalSafe($0) }
+            }
+            flush()
         }
-        let heading = step.map { "Step \(stop) of \(positions.count - 1): after line \($0.scenarioLine)" } ?? "Introduction"
-        lines.append((terminalSafe(lesson.title) + " " + symbols.breadcrumb + " " + heading, "heading"))
+        lines.append((step.map { "Step \(stop) of \(positions.count - 1), line \($0.scenarioLine)" } ?? "Introduction", "heading"))
         paragraph(step?.narration ?? lesson.introduction, "text")
         if let predict = step?.predict {
             lines.append(("", "text"))

@@ -146,7 +146,7 @@ extension Lesson {
         func finishStep() throws(LessonError) {
             guard var step = steps.popLast() else { return }
             if let open = predict {
-                guard !open.question.isEmpty else { throw LessonError(line: open.line, "a Predict block asks a question before its answer") }
+                guard !Self.paragraphs(open.question).isEmpty else { throw LessonError(line: open.line, "a Predict block asks a question before its answer") }
                 guard let answer = open.answer else { throw LessonError(line: open.line, "a Predict block ends with `answer: FIELD`") }
                 step.predict = Predict(question: Self.paragraphs(open.question), answer: answer, lessonLine: open.line)
             }
@@ -224,8 +224,11 @@ extension Lesson {
                 steps[steps.count - 1].show = pane
                 continue
             }
-            if predict?.answer != nil, !line.allSatisfy(\.isWhitespace) {
-                throw LessonError(line: lessonLine, "the Predict block ends at its `answer:` line; narration goes before `### Predict`")
+            if predict?.answer != nil {
+                guard line.allSatisfy(\.isWhitespace) else {
+                    throw LessonError(line: lessonLine, "the Predict block ends at its `answer:` line; narration goes before `### Predict`")
+                }
+                continue
             }
             if predict != nil { predict?.question.append(line) } else if steps.isEmpty { introduction.append(line) } else { narration.append(line) }
         }

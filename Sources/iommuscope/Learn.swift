@@ -34,7 +34,7 @@ struct Learn: ParsableCommand {
         let opened = try Self.open(lesson)
         let model: InspectorModel
         do {
-            model = try InspectorModel(scenario: opened.scenario, title: TUI.title(opened.name))
+            model = try InspectorModel(scenario: opened.scenario, title: terminalSafe(opened.lesson.title))
         } catch let error as ScenarioParseErrors {
             // An inline scenario's errors point into the lesson file.
             let errors = error.errors.map { error in
