@@ -226,7 +226,8 @@ IOVA 0x40123456 splits into indices 0 (bits 47:39), 1 (38:30), 0 (29:21) and 0x1
 (20:12), offset 0x456. Levels 0 to 2 read table descriptors (bits 1:0 = 0b11, the next
 table's address in bits 47:12); level 3 reads a page descriptor: bits 1:0 = 0b11,
 MemAttr in bits 5:2, S2AP (bits 7:6) = 0b11 read and write, SH in bits 9:8, AF in bit
-10, the output address in bits 47:12. Step through the fetches in the walk pane (s).
+10, the output address in bits 47:12. The walk pane (4, then s) steps through the fetches;
+0 comes back to the lesson.
 
 ### Predict
 Which address does the first fetch (the level-0 descriptor) read?
@@ -320,8 +321,9 @@ The guest's STE (Config = S1 translate, S1ContextPtr = the CD's IPA) becomes a n
 HWPT: the SMMU's STE for nic0 now nests the guest's stage 1 over the host's stage 2.
 
 ## Step: line 22
-Step through the grid in the walk pane (s, then Space): each stage-1 row is a stage-2
-walk of the descriptor's IPA, then the stage-1 read itself.
+In the walk grid each stage-1 row is a stage-2 walk of the descriptor's IPA, then the
+stage-1 read itself. To replay it one read at a time, focus the walk (4), press s, then
+Space; 0 comes back to the lesson.
 
 ### Predict
 How many descriptor reads does this nested DMA cost, the CD's included?
