@@ -745,7 +745,7 @@ public final class InspectorApp {
         guard var pane = lessonPane else { return }
         let target = min(max(0, stop), pane.stopCount - 1)
         let position = pane.positions[target]
-        if target > 0 {
+        if target > 0, position > 0 {
             let index = position - 1, timeline = model.view.timeline
             let shown = pane.lesson.steps[target - 1].show.flatMap(PaneKind.init(lessonName:))
                 ?? Self.pane(explaining: timeline.source(index).text)
@@ -799,7 +799,7 @@ public final class InspectorApp {
     /// With autoplay, the wait for input ends at the next step's time: the loop's timeout, no thread.
     public func run(on backend: TerminalBackend, shouldStop: () -> Bool = { false }) {
         let clock = ContinuousClock()
-        let interval = Duration.milliseconds(Int(((autoplay ?? 0) * 1000).rounded()))
+        let interval = Duration.milliseconds(max(1, Int(((autoplay ?? 0) * 1000).rounded())))
         var due = clock.now + interval
         while true {
             let size = backend.size
