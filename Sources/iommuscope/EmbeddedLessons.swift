@@ -428,7 +428,7 @@ answer: output_address
 Intel VT-d's scalable mode nests two translations: the first stage (the guest's x86-64
 style page table, IOVA to GPA) over the second stage (the VMM's, GPA to HPA). The
 PASID-table entry says which: PGTT = 011b is nested, with FSPTPTR the first-stage root
-(a GPA) and SLPTPTR the second-stage root.
+(a GPA) and SSPTPTR the second-stage root.
 
 ```iommu
 iommu vt0 type=intel-vtd aw=48
@@ -566,8 +566,9 @@ Which event record words does the VMM read?
 answer: data
 
 ## Step: line 24
-The guest's level-2 table now sits at IPA 0x80000000, outside guest RAM: the fault is
-at stage 2 (CLASS TT, during the table walk), the host's to handle.
+The guest's level-2 descriptor for IOVA 0x12400000 now points at a level-3 table at
+IPA 0x80000000, outside guest RAM: stage 2 cannot translate the table's address, so the
+fault is at stage 2 (CLASS TT, during the table walk), the host's to handle.
 
 ### Predict
 At which stage is the fault?
