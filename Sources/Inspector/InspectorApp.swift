@@ -65,6 +65,17 @@ public final class InspectorApp {
     }
     /// Autoplay is running (not paused by a key, not at the end).
     public private(set) var playing = false
+    /// For a projector (`--projector`): the walk's nested grid in large digits and the tree
+    /// hidden (`>` brings it back); in a lesson, the lesson pane beside the right pane.
+    public var projector = false {
+        didSet {
+            if var walk = panes[.walk] as? WalkPane {
+                walk.largeGrid = projector
+                panes[.walk] = walk
+            }
+            while projector, !layout.treeHidden { layout.narrow(in: bodyWidth) }
+        }
+    }
     /// Whether the terminal reports the mouse (Ctrl-T toggles it, so its own selection works).
     public var mouseCapture = true
     /// The global keys (the user's `keys.toml` over the defaults); the help and the status
@@ -144,13 +155,22 @@ public final class InspectorApp {
         bodyWidth = body.width
         drawTitle(&buffer, titleBar)
         let (left, shared) = layout.split(body, focus: focus)
-        // A lesson's pane sits under the right pane, or fills the body when it is maximised.
+        // A lesson's pane sits under the right pane (beside it for a projector), or fills the
+        // body when it is maximised.
         var right = shared
         if let lessonArea = shared, panes[.lesson] != nil, !layout.zoomed || focus == .lesson {
-            let lessonHeight = layout.zoomed ? lessonArea.height : max(7, lessonArea.height / 2)
-            let (top, bottom) = lessonArea.splitRows(lessonArea.height - lessonHeight)
-            right = layout.zoomed ? nil : top
-            drawLesson(&buffer, bottom)
+            if layout.zoomed {
+                right = nil
+                drawLesson(&buffer, lessonArea)
+            } else if projector {
+                let (views, lesson) = lessonArea.splitColumns(lessonArea.width * 3 / 5)
+                right = views
+                drawLesson(&buffer, lesson)
+            } else {
+                let (views, lesson) = lessonArea.splitRows(lessonArea.height - max(7, lessonArea.height / 2))
+                right = views
+                drawLesson(&buffer, lesson)
+            }
         }
         if let left {
             let treeArea = Widgets.panel(&buffer, left, title: "1 Objects", focused: focus == .tree, theme: theme, symbols: symbols)

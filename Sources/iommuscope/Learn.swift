@@ -16,6 +16,8 @@ struct Learn: ParsableCommand {
     @Argument(help: "A built-in lesson's number (as `learn` lists them) or a lesson file (.md); none lists the built-in ones.")
     var lesson: String?
     @Option(help: "Advance one step every SECONDS until the end (any key pauses).") var autoplay: Double?
+    @Flag(help: "For a projector at 100x30: the walk's nested grid in large digits, the lesson pane beside the views.")
+    var projector = false
     @Option(help: "A theme: dark, light, mono, high-contrast, or a TOML file.") var theme: String?
     @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
@@ -46,7 +48,7 @@ struct Learn: ParsableCommand {
             print(Self.transcript(opened.lesson, model), terminator: "")
             return
         }
-        try TUI.present(model, settings, colors: colors, mouse: !noMouse, autoplay: autoplay) { $0.start(opened.lesson) }
+        try TUI.present(model, settings, colors: colors, mouse: !noMouse, autoplay: autoplay, projector: projector) { $0.start(opened.lesson) }
     }
 
     /// A lesson read, with its scenario's text and where that text starts in the lesson file

@@ -30,6 +30,7 @@ struct TUI: ParsableCommand {
     @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
     @Option(help: "Step the timeline one line every SECONDS until its end (any key pauses).") var autoplay: Double?
+    @Flag(help: "For a projector: the walk's nested grid in large digits, the tree hidden.") var projector = false
     @Flag(help: ArgumentHelp("Print the key map as a keys.toml and exit.",
                              discussion: "The defaults with $XDG_CONFIG_HOME/iommuscope/keys.toml (~/.config/iommuscope/keys.toml) over them."))
     var dumpKeymap = false
@@ -139,7 +140,7 @@ struct TUI: ParsableCommand {
 
     /// Runs the inspector on the terminal until the user quits, `showing` a pane first.
     private func present(_ model: InspectorModel, _ settings: Settings, showing pane: PaneKind? = nil) throws {
-        try Self.present(model, settings, colors: colors, mouse: !noMouse, autoplay: autoplay) { app in
+        try Self.present(model, settings, colors: colors, mouse: !noMouse, autoplay: autoplay, projector: projector) { app in
             if let pane { app.show(pane) }
         }
     }
@@ -147,7 +148,7 @@ struct TUI: ParsableCommand {
     /// Runs the inspector on `model` on the terminal until the user quits; `prepare` sets the
     /// app up first (a pane shown, a lesson opened). The `:` history is kept across runs.
     static func present(_ model: InspectorModel, _ settings: Settings, colors: ColorMode?, mouse: Bool, autoplay: Double?,
-                        prepare: (InspectorApp) -> Void) throws {
+                        projector: Bool, prepare: (InspectorApp) -> Void) throws {
         var chosen = settings.theme
         let environment = ProcessInfo.processInfo.environment
         let backend = CursesBackend(colors: colors, mouse: mouse, environment: environment)
@@ -156,6 +157,7 @@ struct TUI: ParsableCommand {
         let app = InspectorApp(model: model, theme: chosen, symbols: backend.symbols)
         app.mouseCapture = mouse
         app.keyMap = settings.keys
+        app.projector = projector
         prepare(app)
         app.autoplay = autoplay
         let history = UserDirectories.state(environment)?.appendingPathComponent("history")

@@ -63,6 +63,8 @@ import Testing
             #expect(throws: (any Error).self, "\(bad)") { _ = try TUI.parseAsRoot(["--autoplay", bad]) }
         }
         let learn = try #require(try Learn.parseAsRoot(["2", "--autoplay", "0.5"]) as? Learn)
-        #expect(learn.autoplay == 0.5 && learn.lesson == "2")
+        #expect(learn.autoplay == 0.5 && learn.lesson == "2" && !learn.projector)
+        #expect(try #require(try Learn.parseAsRoot(["4", "--projector"]) as? Learn).projector)
+        #expect(try #require(try TUI.parseAsRoot(["--projector"]) as? TUI).projector)
     }
 }

@@ -87,17 +87,35 @@ struct LessonPaneTests {
         #expect(app.model.position == 1 && app.playing)
     }
 
-    @Test(arguments: [(100, 30), (80, 24)])
-    func lessonFrameMatchesGolden(_ width: Int, _ height: Int) throws {
-        let (app, _) = try Self.app()
+    /// Lesson 3's last step at 100x30 and 80x24; lesson 4's nested walk with `--projector` at 100x30.
+    @Test(arguments: [(100, 30, false), (80, 24, false), (100, 30, true)])
+    func lessonFrameMatchesGolden(_ width: Int, _ height: Int, _ projector: Bool) throws {
+        let (app, _) = try Self.app(projector ? "4-nested-arm" : "3-arm-stage2-walk")
+        app.projector = projector
         Self.press(app, Array(repeating: .character("n"), count: 6) + [.enter], width: width, height: height)
         let actual = GoldenFrameTests.serialize(app.render(width: width, height: height))
-        let name = "lesson-\(width)x\(height)-dark"
+        let name = (projector ? "lesson-projector-" : "lesson-") + "\(width)x\(height)-dark"
         let file = GoldenFrameTests.frames.appendingPathComponent(name + ".frame")
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] != nil {
             try actual.write(to: file, atomically: true, encoding: .utf8)
             return
         }
         #expect(actual == (try String(contentsOf: file, encoding: .utf8)), "\(name): the frame differs from Frames/\(name).frame (UPDATE_GOLDEN=1 rewrites it)")
+    }
+
+    /// The projector's digits: three rows, three columns a digit and a blank between two.
+    @Test func bigDigitsAreThreeRowsTall() {
+        #expect(BigDigits.rows(28, symbols: .unicode) == ["╶─┐ ┌─┐", "┌─┘ ├─┤", "└─╴ └─┘"])
+        #expect(BigDigits.rows(7, symbols: .ascii) == [" _ ", "  |", "  |"])
+        #expect(BigDigits.rows(-1, symbols: .ascii) == [" _ ", "| |", "|_|"])
+    }
+
+    /// In a lesson, the projector hides the tree and puts the lesson pane beside the views.
+    @Test func theProjectorHidesTheTree() throws {
+        let (app, _) = try Self.app("4-nested-arm")
+        app.projector = true
+        #expect(app.layout.treeHidden)
+        let screen = app.render(width: 100, height: 30).text
+        #expect(!screen.contains("1 Objects") && screen.split(separator: "\n")[1].contains("0 Lesson"))
     }
 }
