@@ -67,4 +67,17 @@ struct LessonInTmuxTests {
         terminal.keys("q")
         terminal.waitFor("EXITED-0")
     }
+
+    /// `learn 4 --projector` at 100x30: no tree, the lesson beside the walk, whose nested grid
+    /// numbers the reads in large digits up to the 28th (`2` over `8`: their bottom rows).
+    @Test func theProjectorDrawsLargeDigits() {
+        let terminal = InspectorInTmuxTests.start("lessonprojector", width: 100, height: 30, arguments: "learn 4 --projector")
+        defer { terminal.stop() }
+        guard terminal.waitFor("0 Lesson") else { return }
+        #expect(!terminal.screen().contains("1 Objects"))
+        terminal.keys("n n n n n n")
+        guard terminal.waitFor("Step 6 of 8, line 22"), terminal.waitFor("└─╴ └─┘") else { return }
+        terminal.keys("q")
+        terminal.waitFor("EXITED-0")
+    }
 }
