@@ -404,10 +404,10 @@ public final class InspectorApp {
     }
 
     private func handleKey(_ key: Key) -> Bool {
-        if playing {
-            playing = false
-            message = "autoplay paused"
-        }
+        // Any key pauses autoplay, and the status line says so before what the key did.
+        let paused = playing
+        playing = false
+        defer { if paused { message = "autoplay paused" + (message.isEmpty ? "" : ": " + message) } }
         switch mode {
         case .help:
             if !help.handle(key) { mode = .normal }

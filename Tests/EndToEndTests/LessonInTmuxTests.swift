@@ -61,7 +61,7 @@ struct LessonInTmuxTests {
         // It starts before the first line and steps a line at a time.
         guard terminal.waitFor("1 Objects"), terminal.waitFor("(2/") else { return }
         terminal.keys("'{'")
-        guard terminal.waitFor("(0/") else { return }
+        guard terminal.waitFor("autoplay paused"), terminal.waitFor("(0/") else { return }
         Thread.sleep(forTimeInterval: 1)
         #expect(terminal.screen().contains("(0/"))
         terminal.keys("q")
@@ -79,5 +79,21 @@ struct LessonInTmuxTests {
         guard terminal.waitFor("Step 6 of 8, line 22"), terminal.waitFor("└─╴ └─┘") else { return }
         terminal.keys("q")
         terminal.waitFor("EXITED-0")
+    }
+
+    /// Without a terminal: `learn` lists the lessons one numbered line each, `learn N` prints
+    /// the lesson with its computed answers, a bad lesson is located and exits 2.
+    @Test func learnOnAPipe() throws {
+        let list = FaultsCommandLineTests.run("learn")
+        #expect(list.status == 0)
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 7 && lines.first == "1  IOAS, mapping and automatic IOVA")
+        let lesson = FaultsCommandLineTests.run("learn 4")
+        #expect(lesson.status == 0 && lesson.stdout.contains("Answer (fetches): 28") && lesson.stdout.contains("Answer (fetches): 22"))
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("lesson-\(UUID().uuidString).md")
+        try Data("# T\nscenario: a.iommu\n## Step: line 2\n## Step: line 1\n".utf8).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let failed = FaultsCommandLineTests.run("learn '\(bad.path)'")
+        #expect(failed.status == 2 && failed.stderr.contains("\(bad.path):4: steps go forward"), "\(failed.stderr)")
     }
 }

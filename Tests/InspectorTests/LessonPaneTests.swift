@@ -75,7 +75,7 @@ struct LessonPaneTests {
         #expect(app.lessonPane?.stop == lesson.steps.count && !app.playing)
         app.autoplay = 0.2
         Self.press(app, [.character("N")])
-        #expect(!app.playing && app.message.hasPrefix("step"))
+        #expect(!app.playing && app.message.hasPrefix("autoplay paused: step \(lesson.steps.count - 1) of"))
     }
 
     /// Without a lesson, autoplay steps the timeline a line at a time.
