@@ -50,7 +50,8 @@ still no hardware page table to write.
 ## Step: line 10
 Without IOMMU_IOAS_MAP_FIXED_IOVA the kernel picks the IOVA (iopt_alloc_iova): a free
 range of the allowed space, aligned to the user address's own alignment but to no more
-than the length rounded up to a power of two, so huge pages stay possible.
+than the length rounded up to a power of two, so huge pages stay possible. Unless
+IOMMU_IOAS_ALLOW_IOVAS set the allowed ranges, it never hands out the first page.
 
 ### Predict
 Which IOVA does the kernel choose for these 8 KiB?
