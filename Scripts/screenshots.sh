@@ -42,3 +42,4 @@ shoot light 120 40 "--theme light" / D E V I C E Space 1 Enter 2
 shoot host 120 40 "tui --host Tests/HostTrees/intel-kabylake" / v t d - s s Enter n n Enter Enter Enter Enter
 shoot timeline 120 40 "tui --qemu-trace Tests/HostImportTests/Fixtures/samples/qemu-trace/iommufd-backend-mtty-mdev-x86-2024.txt" k k Enter
 shoot high-contrast 120 40 "--theme high-contrast" / D E V I C E Space 1 Enter 4
+shoot lesson 100 30 "learn 4" n n n n n n Enter

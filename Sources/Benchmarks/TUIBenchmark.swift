@@ -165,6 +165,7 @@ public struct TUIBenchmark {
         case .timeline: "timeline"
         case .results: "results"
         case .diff: "diff"
+        case .lesson: "lesson"
         }
     }
 

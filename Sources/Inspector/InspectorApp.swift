@@ -54,6 +54,28 @@ public final class InspectorApp {
     private var completionMenu: CompletionMenu?
     /// The `:` commands that ran since the inspector started, oldest first: what `W` saves.
     public private(set) var typedCommands: [String] = []
+    /// Seconds between autoplay's steps (`--autoplay`): each advances the lesson a step, or the
+    /// timeline a line, until the end; any key pauses it. Nil without autoplay. Without a
+    /// lesson, autoplay starts from before the timeline's first line.
+    public var autoplay: Double? {
+        didSet {
+            playing = autoplay.map { $0 > 0 } ?? false
+            if playing, lessonPane == nil { step(to: 0) }
+        }
+    }
+    /// Autoplay is running (not paused by a key, not at the end).
+    public private(set) var playing = false
+    /// For a projector (`--projector`): the walk's nested grid in large digits and the tree
+    /// hidden (`>` brings it back); in a lesson, the lesson pane beside the right pane.
+    public var projector = false {
+        didSet {
+            if var walk = panes[.walk] as? WalkPane {
+                walk.largeGrid = projector
+                panes[.walk] = walk
+            }
+            while projector, !layout.treeHidden { layout.narrow(in: bodyWidth) }
+        }
+    }
     /// Whether the terminal reports the mouse (Ctrl-T toggles it, so its own selection works).
     public var mouseCapture = true
     /// The global keys (the user's `keys.toml` over the defaults); the help and the status
@@ -132,7 +154,24 @@ public final class InspectorApp {
         let (body, statusBar) = rest.splitRows(rest.height - 1)
         bodyWidth = body.width
         drawTitle(&buffer, titleBar)
-        let (left, right) = layout.split(body, focus: focus)
+        let (left, shared) = layout.split(body, focus: focus)
+        // A lesson's pane sits under the right pane (beside it for a projector), or fills the
+        // body when it is maximised.
+        var right = shared
+        if let lessonArea = shared, panes[.lesson] != nil, !layout.zoomed || focus == .lesson {
+            if layout.zoomed {
+                right = nil
+                drawLesson(&buffer, lessonArea)
+            } else if projector {
+                let (views, lesson) = lessonArea.splitColumns(lessonArea.width * 3 / 5)
+                right = views
+                drawLesson(&buffer, lesson)
+            } else {
+                let (views, lesson) = lessonArea.splitRows(lessonArea.height - max(7, lessonArea.height / 2))
+                right = views
+                drawLesson(&buffer, lesson)
+            }
+        }
         if let left {
             let treeArea = Widgets.panel(&buffer, left, title: "1 Objects", focused: focus == .tree, theme: theme, symbols: symbols)
             areas[.tree] = treeArea
@@ -156,9 +195,18 @@ public final class InspectorApp {
         return buffer
     }
 
+    private func drawLesson(_ buffer: inout CellBuffer, _ area: Rect) {
+        guard var pane = panes[.lesson] as? LessonPane else { return }
+        let inner = Widgets.panel(&buffer, area, title: "0 Lesson", focused: focus == .lesson, theme: theme, symbols: symbols)
+        areas[.lesson] = inner
+        pane.render(into: &buffer, area: inner, context: context(for: .lesson))
+        panes[.lesson] = pane
+    }
+
     /// The right pane's tabs for a border `width` cells wide (`TabStrip`).
     func tabs(width: Int) -> TabStrip {
-        TabStrip(kinds: PaneKind.allCases.dropFirst().filter { panes[$0] != nil }, shown: main, width: width, symbols: symbols)
+        TabStrip(kinds: PaneKind.allCases.filter { $0 != .tree && $0 != .lesson && panes[$0] != nil }, shown: main, width: width,
+                 symbols: symbols)
     }
 
     /// Where the model is (`TimelineView.describe`): `trace line 12 (9/11)`.
@@ -181,8 +229,12 @@ public final class InspectorApp {
         } else if let item = context(for: .tree).hostSelection {
             crumbs.append(item.crumb)
         }
-        buffer.put(" " + crumbs.joined(separator: symbols.breadcrumb), x: 0, y: area.y, style: theme["title_bar"], clip: area)
-        buffer.put(position + " ", x: max(0, area.maxX - CellBuffer.width(of: position) - 1), y: area.y, style: theme["title_bar"], clip: area)
+        // The crumbs are cut before the position (a long lesson title at 80 columns).
+        let positionX = max(0, area.maxX - CellBuffer.width(of: position) - 1)
+        let crumbWidth = max(0, positionX - area.x - 1)
+        buffer.put(Widgets.fit(" " + crumbs.joined(separator: symbols.breadcrumb), width: crumbWidth, symbols: symbols), x: area.x, y: area.y,
+                   style: theme["title_bar"], clip: area)
+        buffer.put(position + " ", x: positionX, y: area.y, style: theme["title_bar"], clip: area)
     }
 
     /// The keys the status line offers: `?` first (so it is never cut), the focused pane's
@@ -353,6 +405,10 @@ public final class InspectorApp {
     }
 
     private func handleKey(_ key: Key) -> Bool {
+        // Any key pauses autoplay, and the status line says so before what the key did.
+        let paused = playing
+        playing = false
+        defer { if paused { message = "autoplay paused" + (message.isEmpty ? "" : ": " + message) } }
         switch mode {
         case .help:
             if !help.handle(key) { mode = .normal }
@@ -400,7 +456,8 @@ public final class InspectorApp {
             routeToFocused(key)
             return true
         }
-        guard let action else {
+        // The lesson pane has nothing to search: n and N step it.
+        guard let action, !(focus == .lesson && (action == .searchNext || action == .searchPrevious)) else {
             routeToFocused(key)
             return true
         }
@@ -417,7 +474,7 @@ public final class InspectorApp {
         case .widenTree: layout.widen(in: bodyWidth)
         case .pane(let kind):
             if kind == .tree || panes[kind] != nil {
-                if kind != .tree { main = kind }
+                if kind != .tree && kind != .lesson { main = kind }
                 setFocus(kind)
             }
         case .command:
@@ -465,7 +522,7 @@ public final class InspectorApp {
         case .none, .ignored: break
         case .select(let object): tree.reveal(object, model: model.view)
         case .show(let kind):
-            guard panes[kind] != nil else { return }
+            guard panes[kind] != nil, kind != .lesson else { return }
             main = kind
             setFocus(kind)
         case .message(let text): message = text
@@ -482,6 +539,8 @@ public final class InspectorApp {
             guard var pane = panes[target.pane] else { return }
             pane.reveal(target, context: context(for: target.pane))
             panes[target.pane] = pane
+        case .lessonStop(let stop):
+            goToLessonStop(stop)
         }
     }
 
@@ -687,17 +746,92 @@ public final class InspectorApp {
         }
     }
 
+    // MARK: Lessons and autoplay
+
+    /// The lesson open (`start`), nil in the plain inspector.
+    public var lessonPane: LessonPane? { panes[.lesson] as? LessonPane }
+
+    /// Opens `lesson` on the model, whose timeline is the lesson's scenario and whose every step
+    /// names a command line of it (`Lesson.checkSteps`): its pane (0) under the right pane,
+    /// focused, at the introduction (the model before the first line).
+    public func start(_ lesson: Lesson) {
+        panes[.lesson] = LessonPane(lesson: lesson, timeline: model.view.timeline)
+        goToLessonStop(0)
+    }
+
+    /// Moves the lesson to `stop` (clamped): the model just after the step's line, the pane that
+    /// explains the line shown (a `translate`'s walk, the IOVA map for the IOAS's commands, else
+    /// the timeline, unless the step's `show:` names one), the lesson pane focused.
+    private func goToLessonStop(_ stop: Int) {
+        guard var pane = lessonPane else { return }
+        let target = min(max(0, stop), pane.stopCount - 1)
+        let position = pane.positions[target]
+        if target > 0, position > 0 {
+            let index = position - 1, timeline = model.view.timeline
+            let shown = pane.lesson.steps[target - 1].show.flatMap(PaneKind.init(lessonName:))
+                ?? Self.pane(explaining: timeline.source(index).text)
+            if shown == .walk, timeline.dmaRequest(ofLine: index) != nil {
+                perform(.reveal(.translation(line: index)))
+            } else {
+                step(to: position)
+                if panes[shown] != nil { main = shown }
+            }
+        } else {
+            step(to: position)
+        }
+        pane.arrive(at: target, reports: model.reports)
+        panes[.lesson] = pane
+        setFocus(.lesson)
+        let result = model.reports.last.map { ": \($0.command) \($0.result.status)" } ?? ""
+        message = target == 0 ? "lesson: the introduction, n steps" : "step \(target) of \(pane.stopCount - 1), " + positionText + result
+    }
+
+    /// The pane that explains a source line's command: a DMA's walk, the IOVA map for what
+    /// changes the IOAS or its domains, else the timeline.
+    static func pane(explaining line: String) -> PaneKind {
+        let words = line.split(whereSeparator: \.isWhitespace)
+        let command = words.count > 2 && words[1] == "=" ? words[2] : words.first ?? ""
+        switch command {
+        case "translate": return .walk
+        case "ioas_alloc", "ioas_map", "ioas_map_file", "ioas_unmap", "ioas_copy", "ioas_iova_ranges", "ioas_allow_iovas",
+             "device_attach", "device_replace", "hwpt_alloc": return .iovaMap
+        default: return .timeline
+        }
+    }
+
+    /// One autoplay step: the lesson's next stop, else the timeline's next line; at the end
+    /// autoplay stops.
+    func autoplayStep() {
+        if let pane = lessonPane {
+            goToLessonStop(pane.stop + 1)
+            if pane.stop + 1 >= pane.stopCount - 1 { playing = false }
+        } else {
+            step(to: model.position + 1)
+            if model.position >= model.view.timeline.count { playing = false }
+        }
+        if !playing { message += "  (autoplay: the end)" }
+    }
+
     // MARK: The loop
 
     /// Runs until `q`, Ctrl-C or a termination signal; the caller restores the terminal.
     /// Input already waiting (keys typed ahead, a paste the terminal does not bracket) is all
     /// handled before the next frame: a burst of keys costs one frame, not one a key.
+    /// With autoplay, the wait for input ends at the next step's time: the loop's timeout, no thread.
     public func run(on backend: TerminalBackend, shouldStop: () -> Bool = { false }) {
+        let clock = ContinuousClock()
+        let interval = Duration.milliseconds(max(1, Int(((autoplay ?? 0) * 1000).rounded())))
+        var due = clock.now + interval
         while true {
             let size = backend.size
             backend.present(render(width: size.width, height: size.height))
-            guard var event = backend.nextEvent(timeoutMilliseconds: 250) else {
+            let wait = playing ? max(0, Int((due - clock.now) / .milliseconds(1))) : 250
+            guard var event = backend.nextEvent(timeoutMilliseconds: min(wait, 250)) else {
                 if shouldStop() { return }
+                if playing, clock.now >= due {
+                    autoplayStep()
+                    due = clock.now + interval
+                }
                 continue
             }
             while true {

@@ -22,6 +22,9 @@ public enum PaneAction: Equatable {
     /// Go to a result (the results pane's Enter): the model just after its source line, the
     /// pane that explains it shown and focused, and showing that result.
     case reveal(PaneTarget)
+    /// Go to stop `n` of the lesson (`iommuscope learn`): the model just after its step's line,
+    /// the pane that explains the line shown, the lesson pane kept focused.
+    case lessonStop(Int)
 }
 
 /// A result as the pane that explains it shows it.
@@ -63,6 +66,8 @@ public enum PaneKind: Int, CaseIterable, Sendable {
     case results = 8
     /// What changed from the marked timeline position (`m`) to the model now; there for every model.
     case diff = 9
+    /// The lesson's narration (`iommuscope learn`), beside the right pane; there only in a lesson.
+    case lesson = 0
 
     public var title: String {
         switch self {
@@ -75,6 +80,7 @@ public enum PaneKind: Int, CaseIterable, Sendable {
         case .timeline: "Timeline"
         case .results: "Results"
         case .diff: "Diff"
+        case .lesson: "Lesson"
         }
     }
 }

@@ -40,3 +40,10 @@ extension TimelinePane {
 extension ResultsPane {
     public var statusHints: [(key: String, action: String)] { [("Enter", "go"), ("/", "find")] }
 }
+
+/// The lesson's step keys, and Enter while the step's answer is hidden.
+extension LessonPane {
+    public var statusHints: [(key: String, action: String)] {
+        [("n", "next"), ("N", "previous")] + (step?.predict != nil && !revealed ? [("Enter", "answer")] : [])
+    }
+}

@@ -80,6 +80,7 @@ extension PaneKind {
         case .timeline: "time"
         case .results: "res"
         case .diff: "diff"
+        case .lesson: "less"
         }
     }
 }

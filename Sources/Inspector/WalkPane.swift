@@ -41,6 +41,9 @@ public struct WalkPane: InspectorPane {
     private var revealedAt: (selection: ObjectID?, host: HostItem?)?
     private var listHeight = 1
     private var listTop = 0
+    /// The nested grid in large glyphs, for a projector (`--projector`): each cell the fetch's
+    /// number in three-row digits, so the order of the reads reads from the back of a room.
+    public var largeGrid = false
 
     public init() {}
 
@@ -218,7 +221,13 @@ public struct WalkPane: InspectorPane {
 
         let visible = visibleCount(walk)
         let highlight = highlighted(walk)
-        if !walk.grid.isEmpty { drawGrid(&buffer, area, &y, walk, visible: visible, highlight: highlight, context: context) }
+        if !walk.grid.isEmpty {
+            if largeGrid {
+                drawLargeGrid(&buffer, area, &y, walk, visible: visible, highlight: highlight, context: context)
+            } else {
+                drawGrid(&buffer, area, &y, walk, visible: visible, highlight: highlight, context: context)
+            }
+        }
         if stepMode, let highlight {
             let words = WalkNarration.sentence(highlight, walk, symbols: symbols).split(separator: " ").map(String.init)
             for text in TableText.wrap(words, width: area.width, separator: " ").prefix(3) { line(text, "text") }
@@ -355,6 +364,46 @@ public struct WalkPane: InspectorPane {
                 cell(symbols.leaf, walk.stage2Levels.count, theme["dim"])
             }
             y += 1
+        }
+    }
+
+    /// The nested grid for a projector: the rows and columns of `drawGrid`, each cell three
+    /// rows tall holding the number of the fetch it is (1 the first read), in `BigDigits`.
+    private func drawLargeGrid(_ buffer: inout CellBuffer, _ area: Rect, _ y: inout Int, _ walk: WalkModel, visible: Int, highlight: Int?,
+                               context: RenderContext) {
+        let theme = context.theme, symbols = context.symbols
+        let label = 8, width = 9
+        func put(_ text: String, column: Int, row: Int, _ style: Style) {
+            let x = area.x + label + column * width
+            guard x < area.maxX, row < area.height else { return }
+            buffer.put(Widgets.fit(text, width: min(width - 1, area.maxX - x), symbols: symbols), x: x, y: area.y + row, style: style, clip: area)
+        }
+        func cell(_ step: Int?, column: Int, role: String) {
+            guard let step, step < visible else {
+                put(symbols.leaf, column: column, row: y + 1, theme["dim"])
+                return
+            }
+            var style = step == highlight ? theme["selection"] : theme[role]
+            style.bold = true
+            for (offset, text) in BigDigits.rows(step + 1, symbols: symbols).enumerated() { put(text, column: column, row: y + offset, style) }
+        }
+        guard y < area.height else { return }
+        buffer.put(Widgets.fit("nested", width: label, symbols: symbols), x: area.x, y: area.y + y, style: theme["dim"])
+        for (column, level) in walk.stage2Levels.enumerated() { put("S2 L\(level)", column: column, row: y, theme["stage2"]) }
+        put("S1", column: walk.stage2Levels.count, row: y, theme["stage1"])
+        y += 1
+        for row in walk.grid {
+            guard y + 2 < area.height else { return }
+            buffer.put(Widgets.fit(row.name, width: label, symbols: symbols), x: area.x, y: area.y + y + 1, style: theme["heading"])
+            for (column, level) in walk.stage2Levels.enumerated() {
+                cell(row.cells.first { $0.level == level }?.step, column: column, role: "stage2")
+            }
+            if row.role == .output, let last = row.cells.last, last.step < visible, case .translation = walk.outcome {
+                put("PA", column: walk.stage2Levels.count, row: y + 1, theme["mapped"])
+            } else {
+                cell(row.stage1Step, column: walk.stage2Levels.count, role: "stage1")
+            }
+            y += 3
         }
     }
 

@@ -234,3 +234,23 @@ public struct WalkPicture {
         }
     }
 }
+
+/// Numbers three rows tall, for the projector's walk grid: seven-segment digits drawn with
+/// box-drawing lines (`_` and `|` in ASCII), three columns each and a blank between two.
+enum BigDigits {
+    private static let unicode = [
+        ["┌─┐", "│ │", "└─┘"], ["  ╷", "  │", "  ╵"], ["╶─┐", "┌─┘", "└─╴"], ["╶─┐", " ─┤", "╶─┘"], ["╷ ╷", "└─┤", "  ╵"],
+        ["┌─╴", "└─┐", "╶─┘"], ["┌─╴", "├─┐", "└─┘"], ["╶─┐", "  │", "  ╵"], ["┌─┐", "├─┤", "└─┘"], ["┌─┐", "└─┤", "╶─┘"],
+    ]
+    private static let ascii = [
+        [" _ ", "| |", "|_|"], ["   ", "  |", "  |"], [" _ ", " _|", "|_ "], [" _ ", " _|", " _|"], ["   ", "|_|", "  |"],
+        [" _ ", "|_ ", " _|"], [" _ ", "|_ ", "|_|"], [" _ ", "  |", "  |"], [" _ ", "|_|", "|_|"], [" _ ", "|_|", " _|"],
+    ]
+
+    /// The three rows of `number` (not negative) in large digits.
+    static func rows(_ number: Int, symbols: Symbols) -> [String] {
+        let font = symbols == .ascii ? ascii : unicode
+        let digits = String(max(0, number)).compactMap(\.wholeNumberValue)
+        return (0..<3).map { row in digits.map { font[$0][row] }.joined(separator: " ") }
+    }
+}

@@ -15,7 +15,7 @@ struct IOMMUScope: ParsableCommand {
         abstract: "Inspect IOMMU domains and page tables on a simulated iommufd.",
         version: IOMMUScope.version,
         subcommands: [TUI.self, Show.self, Run.self, Walk.self, Translate.self, Bench.self, Host.self, Capture.self, Faults.self, Import.self,
-                      Snapshot.self, Diff.self, Export.self],
+                      Snapshot.self, Diff.self, Export.self, Learn.self],
         defaultSubcommand: TUI.self
     )
 

@@ -29,9 +29,13 @@ struct TUI: ParsableCommand {
     var theme: String?
     @Option(help: "Colours: none, 16, 256 or truecolor (default: detected; NO_COLOR means none).") var colors: ColorMode?
     @Flag(help: "Do not capture the mouse (keeps the terminal's own copy and paste).") var noMouse = false
+    @Option(help: "Step the timeline one line every SECONDS until its end (any key pauses).") var autoplay: Double?
+    @Flag(help: "For a projector: the walk's nested grid in large digits, the tree hidden.") var projector = false
     @Flag(help: ArgumentHelp("Print the key map as a keys.toml and exit.",
                              discussion: "The defaults with $XDG_CONFIG_HOME/iommuscope/keys.toml (~/.config/iommuscope/keys.toml) over them."))
     var dumpKeymap = false
+
+    func validate() throws { try checkAutoplay(autoplay) }
 
     func run() throws {
         // The theme and the key map load before any mode is chosen: a bad one is an error
@@ -110,7 +114,7 @@ struct TUI: ParsableCommand {
     /// Whether the inspector can run full-screen: stdin and stdout are a terminal curses can
     /// draw on. A terminal it cannot draw on (TERM=dumb) gets a note on stderr saying so; the
     /// caller prints its summary instead, as for a pipe.
-    private static func canDrawFullScreen() -> Bool {
+    static func canDrawFullScreen() -> Bool {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return false }
         guard let reason = CursesBackend.cannotDraw(environment: ProcessInfo.processInfo.environment) else { return true }
         FileHandle.standardError.write(Data("iommuscope: \(terminalSafe(reason)): the inspector needs a full-screen terminal; printing the summary instead\n".utf8))
@@ -136,15 +140,26 @@ struct TUI: ParsableCommand {
 
     /// Runs the inspector on the terminal until the user quits, `showing` a pane first.
     private func present(_ model: InspectorModel, _ settings: Settings, showing pane: PaneKind? = nil) throws {
+        try Self.present(model, settings, colors: colors, mouse: !noMouse, autoplay: autoplay, projector: projector) { app in
+            if let pane { app.show(pane) }
+        }
+    }
+
+    /// Runs the inspector on `model` on the terminal until the user quits; `prepare` sets the
+    /// app up first (a pane shown, a lesson opened). The `:` history is kept across runs.
+    static func present(_ model: InspectorModel, _ settings: Settings, colors: ColorMode?, mouse: Bool, autoplay: Double?,
+                        projector: Bool, prepare: (InspectorApp) -> Void) throws {
         var chosen = settings.theme
         let environment = ProcessInfo.processInfo.environment
-        let backend = CursesBackend(colors: colors, mouse: !noMouse, environment: environment)
+        let backend = CursesBackend(colors: colors, mouse: mouse, environment: environment)
         defer { backend.close() }
         if backend.colorMode == .none { chosen = chosen.monochrome }
         let app = InspectorApp(model: model, theme: chosen, symbols: backend.symbols)
-        app.mouseCapture = !noMouse
+        app.mouseCapture = mouse
         app.keyMap = settings.keys
-        if let pane { app.show(pane) }
+        app.projector = projector
+        prepare(app)
+        app.autoplay = autoplay
         let history = UserDirectories.state(environment)?.appendingPathComponent("history")
         if let history, let text = try? String(contentsOf: history, encoding: .utf8) {
             app.history = text.split(separator: "\n").map(String.init)
@@ -166,7 +181,7 @@ struct TUI: ParsableCommand {
     }
 
     /// The file's name is input too: its control characters are escaped like the file's.
-    private static func title(_ path: String) -> String {
+    static func title(_ path: String) -> String {
         terminalSafe(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
     }
 
@@ -178,6 +193,14 @@ func loadFaultExplanations(paths: [String], host: OpenedHost?, scenario: Scenari
     guard !paths.isEmpty else { return [] }
     let logs = try FaultLogs.read(paths, strict: false)
     return try explainFaults(logs.records, host: host, scenario: scenario) ?? []
+}
+
+/// `--autoplay SECONDS`: a positive, finite number of seconds, at most an hour.
+func checkAutoplay(_ seconds: Double?) throws {
+    guard let seconds else { return }
+    guard seconds.isFinite, seconds > 0, seconds <= 3600 else {
+        throw ValidationError("--autoplay takes seconds between steps, more than 0 and at most 3600 (got \(seconds))")
+    }
 }
 
 /// `--colors` takes the mode names as they are spelt (`none`, `16`, `256`, `truecolor`).

@@ -51,9 +51,12 @@ import Testing
     static let scenarios = Embedding(directory: "Sources/iommuscope/Scenarios", fileExtension: "iommu",
                                      generated: "Sources/iommuscope/EmbeddedScenarios.swift", type: "ScenarioSource", constant: "builtIn")
 
-    @Test(arguments: [themes, scenarios].map { $0.generated })
+    static let lessons = Embedding(directory: "Lessons", fileExtension: "md",
+                                   generated: "Sources/iommuscope/EmbeddedLessons.swift", type: "BuiltInLessons", constant: "files")
+
+    @Test(arguments: [themes, scenarios, lessons].map { $0.generated })
     func generatedFilesMatchTheResources(_ generated: String) throws {
-        let embedding = try #require([Self.themes, Self.scenarios].first { $0.generated == generated })
+        let embedding = try #require([Self.themes, Self.scenarios, Self.lessons].first { $0.generated == generated })
         let url = Self.repository.appendingPathComponent(generated)
         let expected = try embedding.source()
         if ProcessInfo.processInfo.environment["UPDATE_EMBEDDED"] != nil {
@@ -73,6 +76,9 @@ import Testing
         let scenarios = try Self.scenarios.files()
         #expect(Set(scenarios.map(\.name)) == Set(ScenarioSource.builtIn.keys))
         for scenario in scenarios { #expect(ScenarioSource.builtIn[scenario.name] == scenario.text) }
+        let lessons = try Self.lessons.files()
+        #expect(lessons.map(\.name) == BuiltInLessons.names)
+        for lesson in lessons { #expect(BuiltInLessons.files[lesson.name] == lesson.text) }
         let source = try ScenarioSource.builtInDefault.text()
         #expect(source == ScenarioSource.builtIn["default"])
         #expect(!(try loadScenario(.builtInDefault).lines.isEmpty))
