@@ -168,7 +168,8 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         if kind == .table {
             fields.append(DescriptorField(F.nextLevelTable.at(addressBits(level: level, table: true)), address))
             if wideAddress { fields.append(DescriptorField(F.outputAddressHigh, of: descriptor)) }
-            fields += [F.pxnTable, F.uxnTable, F.apTable, F.nsTable].map { DescriptorField($0, of: descriptor) }
+            // Stage-2 table descriptors have no attributes (the bits are ignored).
+            if stage == .stage1 { fields += [F.pxnTable, F.uxnTable, F.apTable, F.nsTable].map { DescriptorField($0, of: descriptor) } }
             return fields
         }
         let attributes = stage == .stage1 ? [F.attrIndx, F.ns, F.ap] : [F.memAttr, F.s2ap]
@@ -191,10 +192,10 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         public static let nextLevelTable = FieldDefinition("next-level table", 12...47, "address of the next-level translation table", ref)
         public static let outputAddress = FieldDefinition("output address", 12...47, "base of the block or page the input address lands in", ref)
         public static let outputAddressHigh = FieldDefinition("OA[51:48]", 12...15, "output address bits 51:48 (52-bit OA, 64K granule)", ref)
-        public static let pxnTable = FieldDefinition("PXNTable", 59...59, "stage 1: privileged execute-never for every lookup below", ref)
-        public static let uxnTable = FieldDefinition("UXNTable", 60...60, "stage 1: unprivileged execute-never for every lookup below", ref)
-        public static let apTable = FieldDefinition("APTable", 61...62, "stage 1: limits the access permissions of every lookup below", ref)
-        public static let nsTable = FieldDefinition("NSTable", 63...63, "stage 1: the lookups below are non-secure", ref)
+        public static let pxnTable = FieldDefinition("PXNTable", 59...59, "privileged execute-never for every lookup below", ref)
+        public static let uxnTable = FieldDefinition("UXNTable", 60...60, "unprivileged execute-never for every lookup below", ref)
+        public static let apTable = FieldDefinition("APTable", 61...62, "limits the access permissions of every lookup below", ref)
+        public static let nsTable = FieldDefinition("NSTable", 63...63, "the lookups below are non-secure", ref)
         public static let attrIndx = FieldDefinition("AttrIndx", 2...4, "index into the CD's MAIR: the memory type and cacheability", ref)
         public static let ns = FieldDefinition("NS", 5...5, "non-secure output address (secure streams only)", ref)
         public static let ap = FieldDefinition("AP", 6...7, "AP[2:1]: access permissions - 01 read/write, 11 read-only (bit 6: EL0 too)", ref)

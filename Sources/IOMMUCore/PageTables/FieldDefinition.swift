@@ -85,23 +85,23 @@ public struct AddressIndexField: Sendable, Equatable {
 }
 
 extension PageTableFormat {
+    /// The input bits that index a table at `level`: from the level's entry span up by the
+    /// table's entry count (the root's counts all of a concatenated stage-2 root), no higher
+    /// than the input bits.
+    public func indexBits(level: Int) -> ClosedRange<Int> {
+        let low = entrySpan(level: level).trailingZeroBitCount
+        let entries = (level == rootLevel ? rootTableSize : tableSize) / 8
+        return low...min(low + max(1, entries.trailingZeroBitCount) - 1, max(low, min(inputBits, 64) - 1))
+    }
+
     /// `address` split into the index of each level, root first, and the page offset of the
-    /// format's granule, computed from the format's levels and entry spans: the root's index
-    /// runs up to its input bits (all of a concatenated stage-2 root), each level below up to
-    /// the bit under its parent's span. The values are `index(of:level:)`'s.
+    /// format's granule, computed from the format's levels, entry spans and table sizes
+    /// (`indexBits`); the values are `index(of:level:)`'s.
     public func indexFields(of address: UInt64) -> [AddressIndexField] {
-        let offsetBits = granule.trailingZeroBitCount
-        var fields: [AddressIndexField] = []
-        var top = min(inputBits, 64) - 1
-        for level in levels {
-            let low = entrySpan(level: level).trailingZeroBitCount
-            guard low <= top else { continue }
-            let rootEntries = (level == rootLevel ? rootTableSize : tableSize) / 8
-            let high = min(top, low + max(1, rootEntries.trailingZeroBitCount) - 1)
-            fields.append(AddressIndexField(role: .index(level: level), bits: low...high,
-                                            value: UInt64(index(of: address, level: level))))
-            top = low - 1
+        var fields = levels.map { level in
+            AddressIndexField(role: .index(level: level), bits: indexBits(level: level), value: UInt64(index(of: address, level: level)))
         }
+        let offsetBits = granule.trailingZeroBitCount
         if offsetBits > 0 {
             fields.append(AddressIndexField(role: .offset, bits: 0...(offsetBits - 1), value: address & (granule - 1)))
         }
