@@ -26,12 +26,16 @@ public struct PageTablePane: InspectorPane {
     private var listHeight = 1
     /// The table on screen, read again when the model, the table or the descent changes.
     private var model: PageTableModel?
+    /// The bits view (`b`): the selected entry's fields as a table of bits, values, meanings
+    /// and spec sections, under its input address's index strip.
+    public private(set) var showsBits = false
 
     public init() {}
 
     public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("Enter / l / \(symbols.rightKey)", "descend into the selected table entry"), ("Backspace / h / \(symbols.leftKey) / Esc", "go up one level"),
          ("/ ADDRESS", "descend along a hex IOVA's walk to its leaf (else search the rows)"),
+         ("b", "bits: the entry's fields (bits, value, meaning, spec section) and its IOVA's index strip"),
          ("mouse", "click selects a row; click the breadcrumb to go up")]
     }
 
@@ -167,22 +171,23 @@ public struct PageTablePane: InspectorPane {
         return parts.joined(separator: symbols.breadcrumb)
     }
 
-    /// The selected row's description (as items to wrap) and decoded fields.
+    /// The selected row's description (as items to wrap), decoded fields and, for an entry,
+    /// the first input address it translates.
     private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols, reader: ModelReader)
-        -> (head: [String], fields: [String]) {
+        -> (head: [String], fields: [DescriptorField], input: UInt64?) {
         let format = source.format
         let dash = TableText.dash(symbols), arrow = symbols.arrow
         switch row {
         case .empty(let first, let last):
             let (start, end) = range(source, frame, first: first, last: last)
-            return (["\(last - first + 1) empty entries (descriptor 0):", "IOVA \(start.hex)\(dash)\(end.hex) is unmapped at L\(frame.level)"], [])
+            return (["\(last - first + 1) empty entries (descriptor 0):", "IOVA \(start.hex)\(dash)\(end.hex) is unmapped at L\(frame.level)"], [], nil)
         case .unknown(let first, let last):
             let (start, end) = range(source, frame, first: first, last: last)
             return (["\(last - first + 1) entries the host's dumps did not cover:",
-                     "IOVA \(start.hex)\(dash)\(end.hex) is unknown, not known to be unmapped"], [])
+                     "IOVA \(start.hex)\(dash)\(end.hex) is unknown, not known to be unmapped"], [], nil)
         case .entry(let index):
             let slot = frame.table &+ UInt64(index) * 8
-            guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], []) }
+            guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], [], nil) }
             let kind = format.kind(of: descriptor, level: frame.level)
             let host = source.guestIOAS != nil ? source.hostAddress(slot, reader: reader).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
             var head = ["L\(frame.level)[\(TableText.index(index, count: frame.entries))] @ \(source.space) \(slot.hex)\(host)",
@@ -197,7 +202,8 @@ public struct PageTablePane: InspectorPane {
             case .invalid:
                 head += ["invalid: IOVA \(start.hex)\(dash)\(end.hex) unmapped"]
             }
-            return (head, format.fields(of: descriptor, level: frame.level).map(TableText.field))
+            let input = frame.base &+ UInt64(index) &* format.entrySpan(level: frame.level)
+            return (head, format.fields(of: descriptor, level: frame.level), input)
         }
     }
 
@@ -218,7 +224,10 @@ public struct PageTablePane: InspectorPane {
         }
         let frame = frame(source)
         let all = rows(source, frame, generation: context.model.generation)
-        let stripHeight = area.height >= 24 ? 5 : area.height >= 14 ? 4 : area.height >= 9 ? 2 : 0
+        var stripHeight = area.height >= 24 ? 5 : area.height >= 14 ? 4 : area.height >= 9 ? 2 : 0
+        // The bits view takes the lower half (at most a border, the head, the strip and a
+        // table of a descriptor's fields).
+        if showsBits, area.height >= 9 { stripHeight = max(stripHeight, min(area.height / 2, 20)) }
         listHeight = max(1, area.height - 3 - stripHeight)
         list.move(by: 0, count: all.count, height: listHeight)
 
@@ -265,7 +274,14 @@ public struct PageTablePane: InspectorPane {
         let flag = stale(all[list.selected], source, frame, model: context.model)
             .map { TableText.wrap($0.text(symbols).split(separator: " ").map(String.init), width: area.width, separator: " ") } ?? []
         let headLines = TableText.wrap(detail.head, width: area.width, separator: " ")
-        let lines = flag + headLines + TableText.wrap(detail.fields, width: area.width)
+        let fieldLines: [String]
+        if showsBits {
+            let strip = detail.input.map { ["index " + FieldTable.indexStrip(source.format, address: $0)] } ?? []
+            fieldLines = strip + (detail.fields.isEmpty ? [] : [FieldTable.heading(detail.fields)] + FieldTable.table(detail.fields).lines())
+        } else {
+            fieldLines = TableText.wrap(detail.fields.map(TableText.field), width: area.width)
+        }
+        let lines = flag + headLines + fieldLines
         for (offset, text) in lines.prefix(stripHeight - 1).enumerated() {
             line(text, top + 1 + offset, offset < flag.count ? "stale" : offset < flag.count + headLines.count ? "text" : "dim")
         }
@@ -310,6 +326,9 @@ public struct PageTablePane: InspectorPane {
             return .none
         case .backspace, .left, .character("h"), .escape:
             return goUp()
+        case .character("b"):
+            showsBits.toggle()
+            return .none
         default:
             return .ignored
         }

@@ -11,13 +11,29 @@ public enum FieldTable {
     /// A field's value: up to 9 in decimal, others in hex.
     public static func value(_ value: UInt64) -> String { value > 9 ? value.hex : String(value) }
 
-    /// One row per field, high bits first: bits, name, value, meaning, spec reference.
+    /// The spec section every one of `fields` cites, when they share one (a heading prints it
+    /// once and `table` leaves its column out).
+    public static func sharedReference(_ fields: [DescriptorField]) -> SpecReference? {
+        guard let first = fields.first?.reference, fields.allSatisfy({ $0.reference == first }) else { return nil }
+        return first
+    }
+
+    /// One row per field, high bits first: bits, name, value, meaning, and the spec reference
+    /// unless all the fields share one (`sharedReference`).
     public static func table(_ fields: [DescriptorField]) -> TextTable {
-        var table = TextTable(columns: [.init("bits", .right), .init("field"), .init("value", .right), .init("meaning"), .init("reference")])
+        let shared = sharedReference(fields) != nil
+        var columns: [TextTable.Column] = [.init("bits", .right), .init("field"), .init("value", .right), .init("meaning")]
+        if !shared { columns.append(.init("reference")) }
+        var table = TextTable(columns: columns)
         for field in fields.sorted(by: { $0.bits.upperBound > $1.bits.upperBound }) {
             table.append([bits(field.bits), field.name, value(field.value), field.meaning ?? "", field.reference?.description ?? ""])
         }
         return table
+    }
+
+    /// "fields (Arm ARM D8.3):", the heading of `table`'s lines.
+    public static func heading(_ fields: [DescriptorField]) -> String {
+        "fields" + (sharedReference(fields).map { " (\($0))" } ?? "") + ":"
     }
 
     /// `address` as the format indexes it, root first:

@@ -30,6 +30,7 @@ func printSteps(_ steps: [WalkStep], decoded: Bool, explained: Bool = false) {
         print(row)
         let fields = step.format.fields(of: step.descriptor, level: step.level)
         if explained {
+            print("      " + FieldTable.heading(fields))
             for line in FieldTable.table(fields).lines(indent: "      ") { print(line) }
         } else if decoded, step.kind != .invalid {
             print("      " + fields.map(StepText.field).joined(separator: " "))
