@@ -148,7 +148,7 @@ public struct PageTablePane: InspectorPane {
                 + kind.rawValue.cellPadded(to: 7) + "\(start.hex)\(dash)\(end.hex)"
             switch kind {
             case .block, .page:
-                text += " \(symbols.arrow) \(format.outputAddress(of: descriptor, level: frame.level).hex)"
+                text += " \(symbols.arrow) \(outputText(descriptor, source, frame, symbols: symbols))"
             case .table where frame.level != format.leafLevel:
                 text += " \(symbols.collapsed) L\(format.nextLevel(after: frame.level, descriptor: descriptor))"
                     + " @ \(format.outputAddress(of: descriptor, level: frame.level).hex)"
@@ -159,6 +159,22 @@ public struct PageTablePane: InspectorPane {
             }
             return text
         }
+    }
+
+    /// " (PA 0x…)" after an address of a guest table: its stage-2 translation, "unbacked"
+    /// where stage 2 maps nothing; nothing on the host.
+    private func hostSuffix(_ address: UInt64, _ source: PageTableSource) -> String {
+        guard source.stage2 != nil else { return "" }
+        return source.hostAddress(address).map { " (PA \($0.hex))" } ?? " (unbacked)"
+    }
+
+    /// A leaf's output: the address, and in a guest's table (the guest's view) its space and
+    /// the final host PA, "GPA 0x40100000 → PA 0x103f00000".
+    private func outputText(_ descriptor: UInt64, _ source: PageTableSource, _ frame: Frame, symbols: Symbols) -> String {
+        let output = source.format.outputAddress(of: descriptor, level: frame.level)
+        guard source.stage2 != nil else { return output.hex }
+        let final = source.hostAddress(output).map { "PA \($0.hex)" } ?? "PA unmapped by stage 2"
+        return "\(source.format.intermediateAddressName) \(output.hex) \(symbols.arrow) \(final)"
     }
 
     private func breadcrumb(_ source: PageTableSource, _ frame: Frame, symbols: Symbols) -> String {
@@ -173,7 +189,7 @@ public struct PageTablePane: InspectorPane {
 
     /// The selected row's description (as items to wrap), decoded fields and, for an entry,
     /// the first input address it translates.
-    private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols, reader: ModelReader)
+    private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols)
         -> (head: [String], fields: [DescriptorField], input: UInt64?) {
         let format = source.format
         let dash = TableText.dash(symbols), arrow = symbols.arrow
@@ -189,14 +205,14 @@ public struct PageTablePane: InspectorPane {
             let slot = frame.table &+ UInt64(index) * 8
             guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], [], nil) }
             let kind = format.kind(of: descriptor, level: frame.level)
-            let host = source.guestIOAS != nil ? source.hostAddress(slot, reader: reader).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
+            let host = hostSuffix(slot, source)
             var head = ["L\(frame.level)[\(TableText.index(index, count: frame.entries))] @ \(source.space) \(slot.hex)\(host)",
                         "= \(Units.word(descriptor)):"]
             let (start, end) = range(source, frame, first: index, last: index)
             switch kind {
             case .block, .page:
                 head += ["\(kind.rawValue) \(Units.exactSize(format.leafSize(of: descriptor, level: frame.level))),",
-                         "IOVA \(start.hex)\(dash)\(end.hex) \(arrow) \(format.outputAddress(of: descriptor, level: frame.level).hex)"]
+                         "IOVA \(start.hex)\(dash)\(end.hex) \(arrow) \(outputText(descriptor, source, frame, symbols: symbols))"]
             case .table:
                 head += ["table for IOVA \(start.hex)\(dash)\(end.hex);", "Enter descends"]
             case .invalid:
@@ -232,7 +248,7 @@ public struct PageTablePane: InspectorPane {
         list.move(by: 0, count: all.count, height: listHeight)
 
         line(breadcrumb(source, frame, symbols: symbols), 0, "heading")
-        let host = source.guestIOAS != nil ? source.hostAddress(frame.table, reader: context.reader).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
+        let host = hostSuffix(frame.table, source)
         let used = model?.used ?? 0
         line("L\(frame.level) table @ \(source.space) \(frame.table.hex)\(host), \(used)/\(frame.entries) entries used  \(source.format.name)"
              + (source.note.map { "  \($0)" } ?? ""), 1, "dim")
@@ -269,7 +285,7 @@ public struct PageTablePane: InspectorPane {
         let top = area.height - stripHeight
         line(String(repeating: symbols.horizontal, count: area.width), top, "border")
         guard all.indices.contains(list.selected) else { return }
-        let detail = details(of: all[list.selected], source, frame, symbols: symbols, reader: context.reader)
+        let detail = details(of: all[list.selected], source, frame, symbols: symbols)
         // A stale entry's flag first: what the IOTLB still says against what the table says.
         let flag = stale(all[list.selected], source, frame, model: context.model)
             .map { TableText.wrap($0.text(symbols).split(separator: " ").map(String.init), width: area.width, separator: " ") } ?? []

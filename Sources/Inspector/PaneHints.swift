@@ -23,7 +23,7 @@ extension WalkPane {
 }
 
 extension IOVAMapPane {
-    public var statusHints: [(key: String, action: String)] { [("Enter", "zoom"), ("-", "out"), ("h l", "pan"), ("r", "reset")] }
+    public var statusHints: [(key: String, action: String)] { [("Enter", "zoom"), ("-", "out"), ("h l", "pan"), ("r", "reset"), ("g", "guest")] }
 }
 
 extension FaultsPane {

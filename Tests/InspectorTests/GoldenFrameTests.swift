@@ -56,6 +56,11 @@ struct GoldenFrameTests {
              ascii: true),
         View(name: "iovamap-ascii", keys: [.character("5")], ascii: true),
         View(name: "pagetable-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3")]),
+        // The guest's view: the nested HWPT's stage-1 leaves, each with its IPA and final PA,
+        // in the IOVA map; the guest table's leaf with its PA beside its IPA.
+        View(name: "iovamap-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("5")]),
+        View(name: "pagetable-guest-leaf", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3"), .character("/")]
+             + typed("0x12345000") + [.enter]),
         View(name: "pagetable-stage2", keys: [.character("/")] + typed("HWPT_PAGING") + [.enter, .character("3"), .enter, .enter]),
         View(name: "iovamap", keys: [.character("5")]),
         View(name: "iovamap-zoom", keys: [.character("5"), .character("j"), .character("j"), .character("j"), .enter]),
