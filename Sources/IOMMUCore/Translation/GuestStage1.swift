@@ -61,6 +61,12 @@ public struct GuestMapping: Sendable, Equatable {
     /// The host physical address stage 2 gives `intermediate`; nil where it maps nothing.
     public var output: UInt64?
 
+    public init(iova: IOVARange, intermediate: UInt64, output: UInt64?) {
+        self.iova = iova
+        self.intermediate = intermediate
+        self.output = output
+    }
+
     /// Whether `next` starts where this range's IPA/GPA and PA end, so both read as one range.
     func continues(into next: GuestMapping) -> Bool {
         let length = iova.last &- iova.start &+ 1
