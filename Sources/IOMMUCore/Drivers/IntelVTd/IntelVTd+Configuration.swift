@@ -316,13 +316,12 @@ extension VTd {
     /// page tables (VT-d spec chapter 9), bits numbered across each structure's words as the
     /// spec numbers them.
     public enum Field {
-        // §9.1 / §9.2: a root entry (the upper half exists in scalable mode only).
-        public static func lp(_ ref: SpecReference) -> FieldDefinition {
-            FieldDefinition("LP", 0...0, "present: the (lower, devfn 0-127) context table exists", ref)
-        }
-        public static func lctp(_ ref: SpecReference) -> FieldDefinition {
-            FieldDefinition("LCTP", 12...63, "address of the (lower) context table", ref)
-        }
+        // §9.1: a legacy root entry.
+        public static let rootP = FieldDefinition("P", 0...0, "present: the bus's context table exists", .vtdRootEntry)
+        public static let ctp = FieldDefinition("CTP", 12...63, "address of the bus's context table", .vtdRootEntry)
+        // §9.2: a scalable-mode root entry.
+        public static let lp = FieldDefinition("LP", 0...0, "present: the lower (devfn 0-127) context table exists", .vtdScalableRootEntry)
+        public static let lctp = FieldDefinition("LCTP", 12...63, "address of the lower context table", .vtdScalableRootEntry)
         public static let up = FieldDefinition("UP", 64...64, "present: the upper (devfn 128-255) context table exists", .vtdScalableRootEntry)
         public static let uctp = FieldDefinition("UCTP", 76...127, "address of the upper context table", .vtdScalableRootEntry)
         // §9.3: a legacy context entry.

@@ -449,11 +449,10 @@ extension IntelVTd {
         let rootEntry = rootTable + bus * VTd.rootEntrySize
         let root = memory.peek64(rootEntry, count: 2)
         typealias F = VTd.Field
-        let rootReference: SpecReference = translationTableMode == .legacy ? .vtdRootEntry : .vtdScalableRootEntry
-        var rootFields = [DescriptorField(F.lp(rootReference), of: root[0]), DescriptorField(F.lctp(rootReference), root[0] & ~0xfff)]
-        if translationTableMode != .legacy {
-            rootFields += [DescriptorField(F.up, words: root), DescriptorField(F.uctp, root[1] & ~0xfff)]
-        }
+        let rootFields = translationTableMode == .legacy
+            ? [DescriptorField(F.rootP, of: root[0]), DescriptorField(F.ctp, root[0] & ~0xfff)]
+            : [DescriptorField(F.lp, of: root[0]), DescriptorField(F.lctp, root[0] & ~0xfff),
+               DescriptorField(F.up, words: root), DescriptorField(F.uctp, root[1] & ~0xfff)]
         var structures = [ConfigurationStructure(name: "root entry", address: rootEntry, words: root, fields: rootFields)]
         if translationTableMode == .legacy {
             guard root[0] & 1 != 0 else { return structures }
