@@ -49,18 +49,25 @@ public struct IOVAMapPane: InspectorPane {
     public private(set) var zoom: [IOVARange] = []
     /// The IOAS drawn last (a different one resets the zoom).
     public private(set) var shownIOAS: ObjectID?
-    private var height = 1
+    var height = 1
     /// Rows above the list (legend and zoom line) in the last frame, for clicks.
     private var headerRows = 2
     /// The rows of the IOAS shown, for its current state.
     private var map: IOVAMap?
+    /// On a nested HWPT, show the IOAS behind it (`g`) instead of the guest's view.
+    public internal(set) var ioasOverGuest = false
+    /// The guest's view shown last: the nested HWPT and generation it was read at, its rows.
+    var guest: (key: String, nested: ObjectID, mappings: [GuestMapping])?
+    /// The selection in the guest's view.
+    var guestList = ListState()
 
     public init() {}
 
     public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("Enter / +", "zoom into the selected row"), ("- / Backspace", "zoom out"),
          ("\(symbols.leftKey) \(symbols.rightKey) / h l", "pan by one window at this zoom"), ("/0x8000000", "jump: zoom to the page holding a hex address"),
-         ("/text", "find a row whose summary contains text (zooming out to it)"), ("r", "back to the whole space")]
+         ("/text", "find a row whose summary contains text (zooming out to it)"), ("r", "back to the whole space"),
+         ("g", "on a HWPT_NESTED: its guest's view (stage-1 IOVA ranges, each with its IPA/GPA and final PA) or the IOAS map")]
     }
 
     // MARK: Which IOAS
@@ -103,6 +110,10 @@ public struct IOVAMapPane: InspectorPane {
     public mutating func render(into buffer: inout CellBuffer, area: Rect, context: RenderContext) {
         guard area.width > 0, area.height > 0 else { return }
         let symbols = context.symbols, theme = context.theme
+        if let nested = guestNested(context) {
+            renderGuest(nested, into: &buffer, area: area, context: context)
+            return
+        }
         guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else {
             buffer.put(Widgets.fit("No IOAS yet (ioas_alloc makes one).", width: area.width, symbols: symbols),
                        x: area.x, y: area.y, style: theme["dim"])
@@ -175,6 +186,10 @@ public struct IOVAMapPane: InspectorPane {
 
     /// The selected window: its first and last IOVA, then its summary.
     public mutating func yankText(context: RenderContext) -> String? {
+        if let nested = guestNested(context) {
+            let rows = guestMappings(nested, context: context)
+            return rows.indices.contains(guestList.selected) ? guestText(rows[guestList.selected], nested, symbols: context.symbols) : nil
+        }
         guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return nil }
         follow(ioas)
         let rows = windows(ioas, model: context.model)
@@ -184,6 +199,8 @@ public struct IOVAMapPane: InspectorPane {
     }
 
     public mutating func handle(_ key: Key, context: RenderContext) -> PaneAction {
+        if key == .character("g") { return toggleGuest(context) }
+        if let nested = guestNested(context) { return handleGuest(key, nested, context: context) }
         guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return .ignored }
         follow(ioas)
         let rows = windows(ioas, model: context.model)
@@ -273,6 +290,12 @@ public struct IOVAMapPane: InspectorPane {
     }
 
     public mutating func click(row: Int, context: RenderContext) -> PaneAction {
+        if let nested = guestNested(context) {
+            let rows = guestMappings(nested, context: context)
+            let index = guestList.offset + row - 2
+            if rows.indices.contains(index) { guestList.select(index, count: rows.count, height: height) }
+            return .none
+        }
         guard let ioas = Self.ioas(for: context.selection, in: context.model.graph) else { return .none }
         let rows = windows(ioas, model: context.model)
         let index = list.offset + row - headerRows

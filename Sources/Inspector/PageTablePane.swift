@@ -26,12 +26,16 @@ public struct PageTablePane: InspectorPane {
     private var listHeight = 1
     /// The table on screen, read again when the model, the table or the descent changes.
     private var model: PageTableModel?
+    /// The bits view (`b`): the selected entry's fields as a table of bits, values, meanings
+    /// and spec sections, under its input address's index strip.
+    public private(set) var showsBits = false
 
     public init() {}
 
     public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("Enter / l / \(symbols.rightKey)", "descend into the selected table entry"), ("Backspace / h / \(symbols.leftKey) / Esc", "go up one level"),
          ("/ ADDRESS", "descend along a hex IOVA's walk to its leaf (else search the rows)"),
+         ("b", "bits: the entry's fields (bits, value, meaning, spec section) and its IOVA's index strip"),
          ("mouse", "click selects a row; click the breadcrumb to go up")]
     }
 
@@ -144,7 +148,7 @@ public struct PageTablePane: InspectorPane {
                 + kind.rawValue.cellPadded(to: 7) + "\(start.hex)\(dash)\(end.hex)"
             switch kind {
             case .block, .page:
-                text += " \(symbols.arrow) \(format.outputAddress(of: descriptor, level: frame.level).hex)"
+                text += " \(symbols.arrow) \(outputText(descriptor, source, frame, symbols: symbols))"
             case .table where frame.level != format.leafLevel:
                 text += " \(symbols.collapsed) L\(format.nextLevel(after: frame.level, descriptor: descriptor))"
                     + " @ \(format.outputAddress(of: descriptor, level: frame.level).hex)"
@@ -157,6 +161,22 @@ public struct PageTablePane: InspectorPane {
         }
     }
 
+    /// " (PA 0x…)" after an address of a guest table: its stage-2 translation, "unbacked"
+    /// where stage 2 maps nothing; nothing on the host.
+    private func hostSuffix(_ address: UInt64, _ source: PageTableSource) -> String {
+        guard source.stage2 != nil else { return "" }
+        return source.hostAddress(address).map { " (PA \($0.hex))" } ?? " (unbacked)"
+    }
+
+    /// A leaf's output: the address, and in a guest's table (the guest's view) its space and
+    /// the final host PA, "GPA 0x40100000 → PA 0x103f00000".
+    private func outputText(_ descriptor: UInt64, _ source: PageTableSource, _ frame: Frame, symbols: Symbols) -> String {
+        let output = source.format.outputAddress(of: descriptor, level: frame.level)
+        guard source.stage2 != nil else { return output.hex }
+        let final = source.hostAddress(output).map { "PA \($0.hex)" } ?? "PA unmapped by stage 2"
+        return "\(source.format.intermediateAddressName) \(output.hex) \(symbols.arrow) \(final)"
+    }
+
     private func breadcrumb(_ source: PageTableSource, _ frame: Frame, symbols: Symbols) -> String {
         var parts = [source.title]
         for (depth, step) in frame.path.enumerated() {
@@ -167,37 +187,39 @@ public struct PageTablePane: InspectorPane {
         return parts.joined(separator: symbols.breadcrumb)
     }
 
-    /// The selected row's description (as items to wrap) and decoded fields.
-    private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols, reader: ModelReader)
-        -> (head: [String], fields: [String]) {
+    /// The selected row's description (as items to wrap), decoded fields and, for an entry,
+    /// the first input address it translates.
+    private func details(of row: Row, _ source: PageTableSource, _ frame: Frame, symbols: Symbols)
+        -> (head: [String], fields: [DescriptorField], input: UInt64?) {
         let format = source.format
         let dash = TableText.dash(symbols), arrow = symbols.arrow
         switch row {
         case .empty(let first, let last):
             let (start, end) = range(source, frame, first: first, last: last)
-            return (["\(last - first + 1) empty entries (descriptor 0):", "IOVA \(start.hex)\(dash)\(end.hex) is unmapped at L\(frame.level)"], [])
+            return (["\(last - first + 1) empty entries (descriptor 0):", "IOVA \(start.hex)\(dash)\(end.hex) is unmapped at L\(frame.level)"], [], nil)
         case .unknown(let first, let last):
             let (start, end) = range(source, frame, first: first, last: last)
             return (["\(last - first + 1) entries the host's dumps did not cover:",
-                     "IOVA \(start.hex)\(dash)\(end.hex) is unknown, not known to be unmapped"], [])
+                     "IOVA \(start.hex)\(dash)\(end.hex) is unknown, not known to be unmapped"], [], nil)
         case .entry(let index):
             let slot = frame.table &+ UInt64(index) * 8
-            guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], []) }
+            guard let descriptor = descriptor(index) else { return (["\(source.space) \(slot.hex) is not backed by memory"], [], nil) }
             let kind = format.kind(of: descriptor, level: frame.level)
-            let host = source.guestIOAS != nil ? source.hostAddress(slot, reader: reader).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
+            let host = hostSuffix(slot, source)
             var head = ["L\(frame.level)[\(TableText.index(index, count: frame.entries))] @ \(source.space) \(slot.hex)\(host)",
                         "= \(Units.word(descriptor)):"]
             let (start, end) = range(source, frame, first: index, last: index)
             switch kind {
             case .block, .page:
                 head += ["\(kind.rawValue) \(Units.exactSize(format.leafSize(of: descriptor, level: frame.level))),",
-                         "IOVA \(start.hex)\(dash)\(end.hex) \(arrow) \(format.outputAddress(of: descriptor, level: frame.level).hex)"]
+                         "IOVA \(start.hex)\(dash)\(end.hex) \(arrow) \(outputText(descriptor, source, frame, symbols: symbols))"]
             case .table:
                 head += ["table for IOVA \(start.hex)\(dash)\(end.hex);", "Enter descends"]
             case .invalid:
                 head += ["invalid: IOVA \(start.hex)\(dash)\(end.hex) unmapped"]
             }
-            return (head, format.fields(of: descriptor, level: frame.level).map(TableText.field))
+            let input = frame.base &+ UInt64(index) &* format.entrySpan(level: frame.level)
+            return (head, format.fields(of: descriptor, level: frame.level), input)
         }
     }
 
@@ -218,12 +240,15 @@ public struct PageTablePane: InspectorPane {
         }
         let frame = frame(source)
         let all = rows(source, frame, generation: context.model.generation)
-        let stripHeight = area.height >= 24 ? 5 : area.height >= 14 ? 4 : area.height >= 9 ? 2 : 0
+        var stripHeight = area.height >= 24 ? 5 : area.height >= 14 ? 4 : area.height >= 9 ? 2 : 0
+        // The bits view takes the lower half (at most a border, the head, the strip and a
+        // table of a descriptor's fields).
+        if showsBits, area.height >= 9 { stripHeight = max(stripHeight, min(area.height / 2, 20)) }
         listHeight = max(1, area.height - 3 - stripHeight)
         list.move(by: 0, count: all.count, height: listHeight)
 
         line(breadcrumb(source, frame, symbols: symbols), 0, "heading")
-        let host = source.guestIOAS != nil ? source.hostAddress(frame.table, reader: context.reader).map { " (PA \($0.hex))" } ?? " (unbacked)" : ""
+        let host = hostSuffix(frame.table, source)
         let used = model?.used ?? 0
         line("L\(frame.level) table @ \(source.space) \(frame.table.hex)\(host), \(used)/\(frame.entries) entries used  \(source.format.name)"
              + (source.note.map { "  \($0)" } ?? ""), 1, "dim")
@@ -260,12 +285,19 @@ public struct PageTablePane: InspectorPane {
         let top = area.height - stripHeight
         line(String(repeating: symbols.horizontal, count: area.width), top, "border")
         guard all.indices.contains(list.selected) else { return }
-        let detail = details(of: all[list.selected], source, frame, symbols: symbols, reader: context.reader)
+        let detail = details(of: all[list.selected], source, frame, symbols: symbols)
         // A stale entry's flag first: what the IOTLB still says against what the table says.
         let flag = stale(all[list.selected], source, frame, model: context.model)
             .map { TableText.wrap($0.text(symbols).split(separator: " ").map(String.init), width: area.width, separator: " ") } ?? []
         let headLines = TableText.wrap(detail.head, width: area.width, separator: " ")
-        let lines = flag + headLines + TableText.wrap(detail.fields, width: area.width)
+        let fieldLines: [String]
+        if showsBits {
+            let strip = detail.input.map { ["index " + FieldTable.indexStrip(source.format, address: $0)] } ?? []
+            fieldLines = strip + (detail.fields.isEmpty ? [] : [FieldTable.heading(detail.fields)] + FieldTable.table(detail.fields).lines())
+        } else {
+            fieldLines = TableText.wrap(detail.fields.map(TableText.field), width: area.width)
+        }
+        let lines = flag + headLines + fieldLines
         for (offset, text) in lines.prefix(stripHeight - 1).enumerated() {
             line(text, top + 1 + offset, offset < flag.count ? "stale" : offset < flag.count + headLines.count ? "text" : "dim")
         }
@@ -310,6 +342,9 @@ public struct PageTablePane: InspectorPane {
             return .none
         case .backspace, .left, .character("h"), .escape:
             return goUp()
+        case .character("b"):
+            showsBits.toggle()
+            return .none
         default:
             return .ignored
         }

@@ -23,8 +23,10 @@ struct PageTableSource {
     var stage: TranslationStage
     /// What the table's addresses are: "PA" (host), "GPA" (guest RAM).
     var space: String
-    /// For a guest table: the IOAS that turns its GPAs into host addresses.
+    /// For a guest table: the IOAS whose guest RAM holds it.
     var guestIOAS: IOAS?
+    /// For a guest table: the stage-2 translation of its IPAs/GPAs to host physical addresses.
+    var stage2: ((UInt64) -> UInt64?)? = nil
     /// A remark shown with the table (e.g. TTB0 walks disabled).
     var note: String?
     /// Input ranges whose entries are unknown (a host table the dumps did not cover): an
@@ -45,10 +47,11 @@ struct PageTableSource {
         (format as? X86FirstStage)?.canonical(address) ?? address
     }
 
-    /// The host physical address of `address` (itself on the host; through the IOAS for a guest).
-    func hostAddress(_ address: UInt64, reader: ModelReader) -> UInt64? {
-        guard let guestIOAS else { return address }
-        return reader.hostPhysicalAddress(of: address, in: guestIOAS)
+    /// The host physical address of `address`: itself on the host, its stage-2 translation
+    /// for a guest table (the table's own addresses and its leaves' outputs alike).
+    func hostAddress(_ address: UInt64) -> UInt64? {
+        guard let stage2 else { return address }
+        return stage2(address)
     }
 
     /// The descriptors from the root to the leaf (or first invalid entry) for `iova`, read
@@ -180,7 +183,7 @@ enum PageTableSources {
                 : table.contextDescriptor.map { "CD @ GPA \($0.address.hex) ASID \($0.asid)" }
             return .table(PageTableSource(title: "HWPT \(nested.id) guest-S1", key: "hwpt:\(nested.id):\(table.root)", format: table.format,
                                           read: { reader.guestWord(at: $0, in: ioas) }, root: table.root, stage: .stage1, space: "GPA",
-                                          guestIOAS: ioas, note: note, hwpt: nested.id))
+                                          guestIOAS: ioas, stage2: { reader.stage2Output(of: $0, for: nested) }, note: note, hwpt: nested.id))
         case .failure(.selftest):
             return .none("HWPT \(nested.id) is a selftest nested domain: an IOTLB array, no table.")
         case .failure(.streamTableEntryInvalid):

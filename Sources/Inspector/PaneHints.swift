@@ -10,7 +10,7 @@ extension DetailsPane {
 }
 
 extension PageTablePane {
-    public var statusHints: [(key: String, action: String)] { [("Enter", "descend"), ("h", "up"), ("/", "address")] }
+    public var statusHints: [(key: String, action: String)] { [("Enter", "descend"), ("h", "up"), ("/", "address"), ("b", "bits")] }
 }
 
 /// The walk's hints follow its state: the IOVA being typed, step mode's keys, else its toggles.
@@ -18,12 +18,12 @@ extension WalkPane {
     public var statusHints: [(key: String, action: String)] {
         if editing != nil { return [("0-9 a-f", "hex IOVA"), ("Enter", "walk it"), ("Esc", "cancel")] }
         if stepMode { return [("Space l", "next access"), ("h", "previous"), ("g G", "first last"), ("s", "leave step")] }
-        return [("i", "IOVA"), ("d D", "device"), ("w", "r/w"), ("p", "PASID"), ("c", "cold"), ("s", "step")]
+        return [("i", "IOVA"), ("d D", "device"), ("w", "r/w"), ("p", "PASID"), ("c", "cold"), ("s", "step"), ("b", "bits")]
     }
 }
 
 extension IOVAMapPane {
-    public var statusHints: [(key: String, action: String)] { [("Enter", "zoom"), ("-", "out"), ("h l", "pan"), ("r", "reset")] }
+    public var statusHints: [(key: String, action: String)] { [("Enter", "zoom"), ("-", "out"), ("h l", "pan"), ("r", "reset"), ("g", "guest")] }
 }
 
 extension FaultsPane {

@@ -1,5 +1,6 @@
 import Foundation
 import IOMMUCore
+import Presentation
 import TerminalUI
 
 /// Text helpers the page-table and walk views share.
@@ -12,16 +13,7 @@ enum TableText {
     }
 
     static func field(_ field: DescriptorField) -> String {
-        let bits = field.bits.count == 1 ? "\(field.bits.lowerBound)" : "\(field.bits.upperBound):\(field.bits.lowerBound)"
-        return "\(field.name)[\(bits)]=" + (field.value > 9 ? field.value.hex : String(field.value))
-    }
-
-    /// The input bits that index a table at `level`: (high, low).
-    static func indexBits(_ format: any PageTableFormat, level: Int, root: Bool) -> (Int, Int) {
-        let low = format.entrySpan(level: level).trailingZeroBitCount
-        let entries = (root ? format.rootTableSize : format.tableSize) / 8
-        let high = min(low + max(1, entries.trailingZeroBitCount) - 1, max(low, format.inputBits - 1))
-        return (high, low)
+        "\(field.name)[\(FieldTable.bits(field.bits))]=" + FieldTable.value(field.value)
     }
 
     static func dash(_ symbols: Symbols) -> String { symbols == .ascii ? "-" : "–" }

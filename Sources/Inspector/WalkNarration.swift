@@ -82,9 +82,9 @@ enum WalkNarration {
     static func indexBits(_ step: WalkStep, _ index: Int, _ walk: WalkModel) -> String {
         guard let format = walk.formats[step.stage] else { return "[\(TableText.index(step.index, count: 512))]" }
         let root = step.level == format.rootLevel
-        let (high, low) = TableText.indexBits(format, level: step.level, root: root)
+        let bits = format.indexBits(level: step.level)
         let count = Int((root ? format.rootTableSize : format.tableSize) / 8)
-        return "[\(high):\(low)]=\(TableText.index(step.index, count: count))"
+        return "[\(bits.upperBound):\(bits.lowerBound)]=\(TableText.index(step.index, count: count))"
     }
 
     /// What the descriptor's bits decided: where it leads, and the bits that allowed it.
@@ -99,7 +99,7 @@ enum WalkNarration {
         case .invalid: parts.append("invalid:")
         }
         let fields = format.fields(of: step.descriptor, level: step.level)
-            .filter { decidingFields.contains($0.name) && (step.kind == .invalid || $0.bits.count > 1 || $0.value != 0 || $0.name == "AF") }
+            .filter { decidingFields.contains($0.name) && (step.kind == .invalid || ($0.name != "valid" && ($0.bits.count > 1 || $0.value != 0 || $0.name == "AF"))) }
             .map(StepText.field)
         return (parts + fields).joined(separator: " ")
     }

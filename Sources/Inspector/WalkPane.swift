@@ -23,6 +23,10 @@ public struct WalkPane: InspectorPane {
     /// Walk past the IOMMU's caches (cold) or through them as the scenario left them (warm).
     public private(set) var cold = true
     public private(set) var stepMode = false
+    /// The bits view (`b`): the index strip of the highlighted fetch's input address above the
+    /// fetches, and its descriptor's fields as a table of bits, values, meanings and spec
+    /// sections below them.
+    public private(set) var showsBits = false
     /// In step mode, the memory access shown last.
     public private(set) var current = 0
     /// The inline IOVA input, while `i` edits it.
@@ -53,6 +57,7 @@ public struct WalkPane: InspectorPane {
          ("c", "toggle cold (caches bypassed) / warm (the caches as the scenario left them)"),
          ("s", "step mode: one memory access per key"), ("Space / \(symbols.rightKey) / l", "step mode: next access"),
          ("\(symbols.leftKey) / h / Backspace", "step mode: previous access"), ("\(symbols.upDownKeys) j k g G", "select a fetch (its fields show below)"),
+         ("b", "bits: the fetch's input split into its level indices and page offset; its fields' bits, meaning, spec section"),
          ("on a host", "a kernel domain walks its rebuilt table (i, / set the IOVA); Enter on a fault (6) shows its walk")]
     }
 
@@ -221,6 +226,7 @@ public struct WalkPane: InspectorPane {
 
         let visible = visibleCount(walk)
         let highlight = highlighted(walk)
+        if showsBits { line(indexStrip(walk, highlight: highlight), "heading") }
         if !walk.grid.isEmpty {
             if largeGrid {
                 drawLargeGrid(&buffer, area, &y, walk, visible: visible, highlight: highlight, context: context)
@@ -234,7 +240,8 @@ public struct WalkPane: InspectorPane {
         }
         guard y < area.height else { return }
         line(WalkNarration.stepHeader, "dim")
-        let stripHeight = area.height - y >= 8 ? 3 : 0
+        let bitsTable = showsBits ? highlight.flatMap { fieldTable(walk, step: $0) } : nil
+        let stripHeight = area.height - y >= 8 ? max(3, min((area.height - y) / 2, (bitsTable?.count ?? 0) + 2)) : 0
         listTop = y
         listHeight = max(1, area.height - y - stripHeight)
         if stepMode {
@@ -272,13 +279,36 @@ public struct WalkPane: InspectorPane {
         y = area.height - stripHeight
         line(String(repeating: symbols.horizontal, count: area.width), "border")
         let step = walk.steps[highlight]
-        if let format = walk.formats[step.stage] {
+        if let bitsTable {
+            let fields = step.format.fields(of: step.descriptor, level: step.level)
+            line("#\(highlight + 1) \(step.format.name), \(StepText.stage(step)) L\(step.level) " + FieldTable.heading(fields), "dim")
+            for text in bitsTable.prefix(stripHeight - 2) { line(text, "text") }
+        } else if let format = walk.formats[step.stage] {
             let fields = format.fields(of: step.descriptor, level: step.level).map(TableText.field)
             let head = "#\(highlight + 1) \(format.name): "
             for text in TableText.wrap([head] + fields, width: area.width, separator: " ").prefix(2) { line(text, "dim") }
         } else {
             line("#\(highlight + 1) descriptor \(Units.word(step.descriptor)) (no format to decode it with)", "dim")
         }
+    }
+
+    /// The highlighted fetch's input address (the IOVA, or the IPA/GPA a nested stage 2
+    /// translates) as its table's format indexes it; before any fetch, the IOVA's.
+    private func indexStrip(_ walk: WalkModel, highlight: Int?) -> String {
+        if let highlight {
+            let step = walk.steps[highlight]
+            let space = step.stage == .stage2 && step.role != .stage2 ? step.format.intermediateAddressName : "IOVA"
+            return "\(space) \(step.input.hex): " + FieldTable.indexStrip(step.format, address: step.input)
+        }
+        guard let format = walk.formats[.stage1] ?? walk.formats[.stage2] else { return "IOVA \(walk.request.iova.hex)" }
+        return "IOVA \(walk.request.iova.hex): " + FieldTable.indexStrip(format, address: walk.request.iova)
+    }
+
+    /// The lines of the bits view's field table for fetch `step`.
+    private func fieldTable(_ walk: WalkModel, step index: Int) -> [String]? {
+        guard walk.steps.indices.contains(index) else { return nil }
+        let step = walk.steps[index]
+        return FieldTable.table(step.format.fields(of: step.descriptor, level: step.level)).lines()
     }
 
     /// The walk's first lines: what was walked (device, IOVA, access, PASID, caches) and its outcome.
@@ -454,6 +484,8 @@ public struct WalkPane: InspectorPane {
             pasid = pasid == nil ? 1 : nil
         case .character("c"):
             cold.toggle()
+        case .character("b"):
+            showsBits.toggle()
         case .character("s"):
             stepMode.toggle()
             current = 0

@@ -7,7 +7,7 @@ public enum StepText {
 
     /// `name=value` for a decoded descriptor field: values up to 9 in decimal, others in hex.
     public static func field(_ field: DescriptorField) -> String {
-        "\(field.name)=\(field.value > 9 ? field.value.hex : String(field.value))"
+        "\(field.name)=" + FieldTable.value(field.value)
     }
 
     /// "STE @ 0x104000800: 0x000000010400100b 0x0 ...": a configuration structure read.

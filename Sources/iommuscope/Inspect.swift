@@ -15,8 +15,9 @@ struct Address: ExpressibleByArgument {
 }
 
 /// Prints the descriptors of one walk as a table a person can follow, each with its decoded
-/// fields when `decoded`.
-func printSteps(_ steps: [WalkStep], decoded: Bool) {
+/// fields when `decoded`, as a table of bits, values, meanings and spec sections when
+/// `explained`.
+func printSteps(_ steps: [WalkStep], decoded: Bool, explained: Bool = false) {
     var table = TextTable(columns: [.init("#", .right), .init("stg"), .init("lvl", .right), .init("table"), .init("idx"),
                                     .init("entry address"), .init("descriptor"), .init("kind")])
     for (number, step) in steps.enumerated() {
@@ -27,8 +28,12 @@ func printSteps(_ steps: [WalkStep], decoded: Bool) {
     print(rendered.header)
     for (row, step) in zip(rendered.rows, steps) {
         print(row)
-        if decoded, step.kind != .invalid {
-            print("      " + step.format.fields(of: step.descriptor, level: step.level).map(StepText.field).joined(separator: " "))
+        let fields = step.format.fields(of: step.descriptor, level: step.level)
+        if explained {
+            print("      " + FieldTable.heading(fields))
+            for line in FieldTable.table(fields).lines(indent: "      ") { print(line) }
+        } else if decoded, step.kind != .invalid {
+            print("      " + fields.map(StepText.field).joined(separator: " "))
         }
     }
 }
@@ -56,6 +61,8 @@ struct Walk: ParsableCommand {
     @Option(help: "The PASID whose table to walk (with --dev; default: the RID's).") var pasid: UInt32?
     @Option(help: "The first IOVA.") var iova: Address
     @Option(help: "How many pages (leaves or holes) to show, 1 to \(Walk.maximumCount).") var count: Int = 8
+    @Flag(help: "Explain the bits: each piece's IOVA split into its per-level indices and page offset, and every descriptor field with its bits, value, meaning and spec section.")
+    var explain = false
 
     static let maximumCount = 4096
 
@@ -125,7 +132,8 @@ struct Walk: ParsableCommand {
             let what = last.kind != .invalid ? "-> \(cursor.format.outputAddress(of: last.descriptor, level: last.step.level).hex)"
                 : unknown(last.range) ? "unknown (not in the dumps)" : "unmapped"
             print("\nIOVA \(last.range.start.hex)-\(last.range.last.hex)  \(what)")
-            printSteps(path.map(\.step), decoded: true)
+            if explain { print("  index: " + FieldTable.indexStrip(cursor.format, address: last.range.start)) }
+            printSteps(path.map(\.step), decoded: true, explained: explain)
         }
     }
 }

@@ -54,3 +54,22 @@ struct WalkCommandLineTests {
         #expect(output.contains("fault:") || output.contains("->"), "\(output)")
     }
 }
+
+/// `walk --explain`: the IOVA of each piece split by the table's levels, and every
+/// descriptor's fields with their bits, values, meanings and the spec section.
+struct WalkExplainCommandLineTests {
+    @Test func explainPrintsTheIndexStripAndTheFieldTables() throws {
+        let (output, status) = WalkCommandLineTests.run("walk '\(WalkCommandLineTests.scenario)' --hwpt 4 --iova 0x40000000 --count 1 --explain")
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  index: [47:39] L0=0x0 | [38:30] L1=0x1 | [29:21] L2=0x0 | [20:12] L3=0x0 | [11:0] offset=0x0"), "\(output)")
+        // Three fetches (L0, L1 tables and the L2 block), each with its table of fields.
+        #expect(lines.filter { $0 == "      fields (Arm ARM D8.3):" }.count == 3, "\(output)")
+        #expect(lines.contains { $0.range(of: #"^ +47:21  output address  0x103e00000  base of the block"#, options: .regularExpression) != nil }, "\(output)")
+        #expect(lines.contains { $0.range(of: #"^ +7:6  S2AP +3  S2AP: stage-2 access permissions"#, options: .regularExpression) != nil }, "\(output)")
+        #expect(lines.allSatisfy { $0.last != " " })
+        // Without --explain, the one-line fields as before.
+        let plain = WalkCommandLineTests.run("walk '\(WalkCommandLineTests.scenario)' --hwpt 4 --iova 0x40000000 --count 1")
+        #expect(!plain.output.contains("index:") && !plain.output.contains("meaning"), "\(plain.output)")
+    }
+}

@@ -56,10 +56,21 @@ struct GoldenFrameTests {
              ascii: true),
         View(name: "iovamap-ascii", keys: [.character("5")], ascii: true),
         View(name: "pagetable-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3")]),
+        // The guest's view: the nested HWPT's stage-1 leaves, each with its IPA and final PA,
+        // in the IOVA map; the guest table's leaf with its PA beside its IPA.
+        View(name: "iovamap-guest", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("5")]),
+        View(name: "pagetable-guest-leaf", keys: [.character("/")] + typed("HWPT_NESTED") + [.enter, .character("3"), .character("/")]
+             + typed("0x12345000") + [.enter]),
         View(name: "pagetable-stage2", keys: [.character("/")] + typed("HWPT_PAGING") + [.enter, .character("3"), .enter, .enter]),
         View(name: "iovamap", keys: [.character("5")]),
         View(name: "iovamap-zoom", keys: [.character("5"), .character("j"), .character("j"), .character("j"), .enter]),
         View(name: "walk-nested", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4")]),
+        // The bits views: a stage-2 leaf's fields with their bits, meanings and spec sections
+        // under its IOVA's index strip; the nested walk's selected fetch explained the same way.
+        View(name: "pagetable-bits", keys: [.character("/")] + typed("HWPT_PAGING") + [.enter, .character("3"), .enter, .enter,
+                                                                                       .character("b")]),
+        View(name: "walk-bits", keys: [.character("/")] + typed("DEVICE 1  nic0") + [.enter, .character("4"), .character("b"),
+                                                                                    .character("j"), .character("j")]),
         // A vEVENTQ made and fed from the command line: the queued SMMUv3 event of a guest
         // stage-1 fault (arm_smmu_handle_event forwarding it with the vSID) in the details.
         View(name: "details-veventq", keys: [.character(":")] + typed("veventq_alloc viommu_id=5 type=arm_smmuv3 veventq_depth=4")

@@ -150,7 +150,7 @@ import TerminalUI
     @Test func theWalksHintsFollowItsState() throws {
         let app = try LayoutTests.walk()
         let plain = LayoutTests.status(app, width: 200)
-        #expect(plain.contains("s step  y copy  S save walk  Tab focus"))
+        #expect(plain.contains("s step  b bits  y copy  S save walk  Tab focus"))
         #expect(plain.contains("W save  q quit"))
         app.press(.character("s"))
         let stepping = LayoutTests.status(app, width: 200)

@@ -23,7 +23,7 @@ import Testing
         app.press(.character("3"))
         var screen = app.screen()
         #expect(screen.contains("HWPT 6 guest-S1 ▸ L0 "))
-        // The root (TTB0 of the guest CD) as the IOMMU reads it, through stage 2's IOAS.
+        // The root (TTB0 of the guest CD) as the IOMMU reads it, through stage 2.
         #expect(screen.contains("L0 table @ GPA 0x40010000 (PA 0x"))
         #expect(screen.contains("0x000  0x40010000  0000000040011003  table  0x0–0x7fffffffff ▸ L1 @ 0x40011000"))
         #expect(screen.contains("0x001–0x1ff  511 empty  0x8000000000–0xffffffffffff"))
@@ -40,7 +40,8 @@ import Testing
         app.press(.enter)
         screen = app.screen()
         #expect(screen.contains("▸ L2[0x100] ▸ L3 "))
-        #expect(screen.contains("0x000  0x40013000  0000000040400fc7  page   0x20000000–0x20000fff → 0x40400000"))
+        // The guest's view: the leaf's IPA, then its final PA through stage 2.
+        #expect(screen.contains("0x000  0x40013000  0000000040400fc7  page   0x20000000–0x20000fff → IPA 0x40400000 → PA 0x"))
         // The selected leaf's decoded fields in the strip: read-only (AP[2] set), Access flag set.
         #expect(screen.contains("AP[7:6]=3"))
         #expect(screen.contains("AF[10]=1"))

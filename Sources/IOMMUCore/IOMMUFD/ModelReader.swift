@@ -71,6 +71,34 @@ public struct ModelReader {
         return nested.domain.guestStage1Table { [iommufd] gpa, count in try? iommufd.guestRead(ioasID: ioas, gpa: gpa, count: count) }
     }
 
+    /// The stage-2 translation of an IPA/GPA of a nested HWPT: its nest parent's table
+    /// looked up (`iova_to_phys`); nil where stage 2 maps nothing there.
+    public func stage2Output(of intermediate: UInt64, for nested: HWPTNested) -> UInt64? {
+        nested.stage2.domain.table.lookup(intermediate)?.output
+    }
+
+    /// The guest's stage-1 address space of a nested HWPT: each leaf of its stage-1 table, in
+    /// IOVA order, with the IPA/GPA it maps and that address's stage-2 translation, leaves
+    /// whose outputs and stage-2 translations continue one another merged; at most `limit`
+    /// pieces (leaves and holes) are read. Empty where the guest has no table.
+    public func guestMappings(of nested: HWPTNested, limit: Int = 4096) -> [GuestMapping] {
+        guard case .success(let table) = guestStage1Table(of: nested), !table.walksDisabled else { return [] }
+        let ioas = nested.stage2.ioas
+        let cursor = TableCursor(format: table.format, root: table.root, stage: .stage1) { [self] in guestWord(at: $0, in: ioas) }
+        var mappings: [GuestMapping] = []
+        for path in cursor.pieces(from: 0, count: limit) {
+            guard let leaf = path.last, leaf.kind == .block || leaf.kind == .page else { continue }
+            let intermediate = table.format.outputAddress(of: leaf.descriptor, level: leaf.step.level)
+            let mapping = GuestMapping(iova: leaf.range, intermediate: intermediate, output: stage2Output(of: intermediate, for: nested))
+            if let last = mappings.last, last.iova.last &+ 1 == mapping.iova.start, last.continues(into: mapping) {
+                mappings[mappings.count - 1].iova = IOVARange(start: last.iova.start, last: mapping.iova.last)
+            } else {
+                mappings.append(mapping)
+            }
+        }
+        return mappings
+    }
+
     // MARK: Translation
 
     /// How a probe treats the IOMMU's caches: the two `CachePolicy` cases that change nothing.

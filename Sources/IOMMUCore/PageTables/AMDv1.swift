@@ -136,34 +136,48 @@ public struct AMDv1: RadixLevels, Equatable {
     }
 
     public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
+        typealias F = Field
         let kind = kind(of: descriptor, level: level)
-        var fields = [DescriptorField("PR", 0...0, of: descriptor)]
+        var fields = [DescriptorField(F.pr, of: descriptor)]
+        let address = outputAddress(of: descriptor, level: level)
         switch kind {
         case .invalid:
             return fields
         case .table:
-            fields += [
-                DescriptorField("A", 5...5, of: descriptor), DescriptorField("NextLevel", 9...11, of: descriptor),
-                DescriptorField("next-level table", 12...51, outputAddress(of: descriptor, level: level)),
-            ]
+            fields += [DescriptorField(F.a, of: descriptor), DescriptorField(F.tableNextLevel, of: descriptor),
+                       DescriptorField(F.nextLevelTable, address)]
         case .block, .page:
             let size = leafSize(of: descriptor, level: level)
             let sizeShift = size.trailingZeroBitCount
-            fields += [
-                DescriptorField("A", 5...5, of: descriptor), DescriptorField("D", 6...6, of: descriptor),
-                DescriptorField("NextLevel", 9...11, of: descriptor),
-            ]
+            fields += [F.a, F.d, F.nextLevel].map { DescriptorField($0, of: descriptor) }
             if Self.nextLevelField(descriptor) == Self.nextLevelSize, sizeShift > 12 {
                 // The run of ones in bits 12...(log2 size − 2), terminated by a zero.
-                fields.append(DescriptorField("page size", 12...(sizeShift - 1), size))
+                fields.append(DescriptorField(F.pageSize.at(12...(sizeShift - 1)), size))
             }
             fields += [
-                DescriptorField("output address", min(sizeShift, 51)...51, outputAddress(of: descriptor, level: level)),
-                DescriptorField("U", 59...59, of: descriptor), DescriptorField("FC", 60...60, of: descriptor),
+                DescriptorField(F.outputAddress.at(min(sizeShift, 51)...51), address),
+                DescriptorField(F.u, of: descriptor), DescriptorField(F.fc, of: descriptor),
             ]
         }
-        fields += [DescriptorField("IR", 61...61, of: descriptor), DescriptorField("IW", 62...62, of: descriptor)]
+        fields += [DescriptorField(F.ir, of: descriptor), DescriptorField(F.iw, of: descriptor)]
         return fields
+    }
+
+    /// The v1 PDE and PTE fields (AMD IOMMU spec §2.2.3), as `amd_iommu_types.h` names them.
+    public enum Field {
+        private static let ref = SpecReference.amdHostPageTables
+        public static let pr = FieldDefinition("PR", 0...0, "present: 0 faults any access", ref)
+        public static let a = FieldDefinition("A", 5...5, "accessed: set by the IOMMU when it uses the entry (HAD)", ref)
+        public static let d = FieldDefinition("D", 6...6, "dirty: set by the IOMMU on a write through this leaf (HAD)", ref)
+        public static let tableNextLevel = FieldDefinition("NextLevel", 9...11, "level of the table this PDE points to (skipping allowed)", ref)
+        public static let nextLevel = FieldDefinition("NextLevel", 9...11, "0: a PTE of the level's size; 7: size encoded in the address", ref)
+        public static let pageSize = FieldDefinition("page size", 12...12, "NextLevel 7: ones up to bit log2(size)-2 then a zero give the size", ref)
+        public static let nextLevelTable = FieldDefinition("next-level table", 12...51, "address of the next-level page table", ref)
+        public static let outputAddress = FieldDefinition("output address", 12...51, "base of the page the input address lands in", ref)
+        public static let u = FieldDefinition("U", 59...59, "untranslated access only (no ATS translation)", ref)
+        public static let fc = FieldDefinition("FC", 60...60, "force coherent: the access snoops the processor caches", ref)
+        public static let ir = FieldDefinition("IR", 61...61, "read permission (ANDed down the walk)", ref)
+        public static let iw = FieldDefinition("IW", 62...62, "write permission (ANDed down the walk)", ref)
     }
 
     /// `PM_LEVEL_PDE` / `amdv1pt_install_table`: `pa | NextLevel << 9 | PR | IR | IW`, with

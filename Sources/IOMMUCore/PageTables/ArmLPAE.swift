@@ -152,35 +152,64 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         return pte | encodeAddress(output)
     }
 
+    /// The output or next-table address bits: 47 down to the level's span (the granule for
+    /// a table); bits 51:48 of a 52-bit address sit in 15:12 (`OA[51:48]`).
+    private func addressBits(level: Int, table: Bool) -> ClosedRange<Int> {
+        (table ? pageShift : shift(level: level))...47
+    }
+
     public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
-        switch kind(of: descriptor, level: level) {
-        case .invalid:
-            return [DescriptorField("valid", 0...0, of: descriptor)]
-        case .table:
-            return [
-                DescriptorField("NSTable", 63...63, of: descriptor), DescriptorField("APTable", 61...62, of: descriptor),
-                DescriptorField("UXNTable", 60...60, of: descriptor), DescriptorField("PXNTable", 59...59, of: descriptor),
-                DescriptorField("next-level table", pageShift...51, outputAddress(of: descriptor, level: level)),
-            ]
-        case .block, .page:
-            var fields = [DescriptorField("output address", shift(level: level)...51, outputAddress(of: descriptor, level: level))]
-            if stage == .stage1 {
-                fields += [
-                    DescriptorField("AttrIndx", 2...4, of: descriptor), DescriptorField("NS", 5...5, of: descriptor),
-                    DescriptorField("AP", 6...7, of: descriptor),
-                ]
-            } else {
-                fields += [DescriptorField("MemAttr", 2...5, of: descriptor), DescriptorField("S2AP", 6...7, of: descriptor)]
-            }
-            fields += [DescriptorField("SH", 8...9, of: descriptor), DescriptorField("AF", 10...10, of: descriptor)]
-            if stage == .stage1 { fields.append(DescriptorField("nG", 11...11, of: descriptor)) }
-            fields += [
-                DescriptorField("DBM", 51...51, of: descriptor), DescriptorField("Contiguous", 52...52, of: descriptor),
-                DescriptorField(stage == .stage1 ? "PXN" : "XN[0]", 53...53, of: descriptor),
-                DescriptorField(stage == .stage1 ? "UXN" : "XN[1]", 54...54, of: descriptor),
-            ]
+        typealias F = Field
+        let kind = kind(of: descriptor, level: level)
+        guard kind != .invalid else { return [DescriptorField(F.valid, of: descriptor)] }
+        var fields = [DescriptorField(F.valid, of: descriptor), DescriptorField(F.type, of: descriptor)]
+        let address = outputAddress(of: descriptor, level: level)
+        let wideAddress = granule == 65536 && oas > 48
+        if kind == .table {
+            fields.append(DescriptorField(F.nextLevelTable.at(addressBits(level: level, table: true)), address))
+            if wideAddress { fields.append(DescriptorField(F.outputAddressHigh, of: descriptor)) }
+            // Stage-2 table descriptors have no attributes (the bits are ignored).
+            if stage == .stage1 { fields += [F.pxnTable, F.uxnTable, F.apTable, F.nsTable].map { DescriptorField($0, of: descriptor) } }
             return fields
         }
+        let attributes = stage == .stage1 ? [F.attrIndx, F.ns, F.ap] : [F.memAttr, F.s2ap]
+        fields += attributes.map { DescriptorField($0, of: descriptor) }
+        fields += [DescriptorField(F.sh, of: descriptor), DescriptorField(F.af, of: descriptor)]
+        if stage == .stage1 { fields.append(DescriptorField(F.nG, of: descriptor)) }
+        if wideAddress { fields.append(DescriptorField(F.outputAddressHigh, of: descriptor)) }
+        fields.append(DescriptorField(F.outputAddress.at(addressBits(level: level, table: false)), address))
+        let execute = stage == .stage1 ? [F.pxn, F.uxn] : [F.xn0, F.xn1]
+        fields += ([F.dbm, F.contiguous] + execute).map { DescriptorField($0, of: descriptor) }
+        return fields
+    }
+
+    /// The descriptor fields (Arm ARM K.a D8.3), named as the Arm ARM and `io-pgtable-arm.c`
+    /// name them; the address fields' low bits are the level's (`at`).
+    public enum Field {
+        private static let ref = SpecReference.armDescriptors
+        public static let valid = FieldDefinition("valid", 0...0, "1: valid; 0: any access faults (translation fault)", ref)
+        public static let type = FieldDefinition("type", 1...1, "descriptor type: 1 table (levels 0-2) or page (level 3), 0 block", ref)
+        public static let nextLevelTable = FieldDefinition("next-level table", 12...47, "address of the next-level translation table", ref)
+        public static let outputAddress = FieldDefinition("output address", 12...47, "base of the block or page the input address lands in", ref)
+        public static let outputAddressHigh = FieldDefinition("OA[51:48]", 12...15, "output address bits 51:48 (52-bit OA, 64K granule)", ref)
+        public static let pxnTable = FieldDefinition("PXNTable", 59...59, "privileged execute-never for every lookup below", ref)
+        public static let uxnTable = FieldDefinition("UXNTable", 60...60, "unprivileged execute-never for every lookup below", ref)
+        public static let apTable = FieldDefinition("APTable", 61...62, "limits the access permissions of every lookup below", ref)
+        public static let nsTable = FieldDefinition("NSTable", 63...63, "the lookups below are non-secure", ref)
+        public static let attrIndx = FieldDefinition("AttrIndx", 2...4, "index into the CD's MAIR: the memory type and cacheability", ref)
+        public static let ns = FieldDefinition("NS", 5...5, "non-secure output address (secure streams only)", ref)
+        public static let ap = FieldDefinition("AP", 6...7, "AP[2:1]: access permissions - 01 read/write, 11 read-only (bit 6: EL0 too)", ref)
+        public static let memAttr = FieldDefinition("MemAttr", 2...5, "stage-2 memory type and cacheability (other encodings with FWB)", ref)
+        public static let s2ap = FieldDefinition("S2AP", 6...7, "S2AP: stage-2 access permissions - bit 6 read, bit 7 write", ref)
+        public static let sh = FieldDefinition("SH", 8...9, "shareability - 00 non-shareable, 10 outer, 11 inner shareable", ref)
+        public static let af = FieldDefinition("AF", 10...10, "access flag: 0 faults on first use, or is set by HTTU", ref)
+        public static let nG = FieldDefinition("nG", 11...11, "not global: the TLB entry is tagged with the CD's ASID", ref)
+        public static let dbm = FieldDefinition("DBM", 51...51, "dirty bit modifier: a write makes it writable (HTTU dirty state)", ref)
+        public static let contiguous = FieldDefinition("Contiguous", 52...52, "one of a run of entries the TLB may cache as one", ref)
+        public static let pxn = FieldDefinition("PXN", 53...53, "privileged execute-never", ref)
+        public static let uxn = FieldDefinition("UXN", 54...54, "unprivileged execute-never (XN)", ref)
+        public static let xn0 = FieldDefinition("XN[0]", 53...53, "stage-2 execute-never, low bit (with FEAT_XNX: EL1 only)", ref)
+        public static let xn1 = FieldDefinition("XN[1]", 54...54, "stage-2 execute-never, high bit: 1 no instruction fetch", ref)
     }
 
     // MARK: Register values

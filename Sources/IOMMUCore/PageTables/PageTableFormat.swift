@@ -3,12 +3,17 @@ public enum DescriptorKind: String, Sendable {
     case invalid, table, block, page
 }
 
-/// One named field of a decoded descriptor, for display.
+/// One named field of a decoded descriptor, for display: its definition's name and bits
+/// (numbered across all of a structure's words), the value read, and, for the fields of the
+/// page-table formats and the configuration structures, what the field means and where its
+/// specification defines it.
 public struct DescriptorField: Sendable, Equatable {
     public var name: String
     /// The field's bits, low to high (`12...47`).
     public var bits: ClosedRange<Int>
     public var value: UInt64
+    public var meaning: String?
+    public var reference: SpecReference?
 
     public init(_ name: String, _ bits: ClosedRange<Int>, _ value: UInt64) {
         self.name = name
@@ -18,9 +23,36 @@ public struct DescriptorField: Sendable, Equatable {
 
     /// Reads `bits` out of `descriptor`.
     public init(_ name: String, _ bits: ClosedRange<Int>, of descriptor: UInt64) {
+        self.init(name, bits, Self.read(bits, of: descriptor))
+    }
+
+    /// `definition` with `value` (an address, already masked, or a value assembled from
+    /// several words).
+    public init(_ definition: FieldDefinition, _ value: UInt64) {
+        self.init(definition.name, definition.bits, value)
+        meaning = definition.meaning
+        reference = definition.reference
+    }
+
+    /// Reads `definition`'s bits out of `descriptor` (a one-word descriptor).
+    public init(_ definition: FieldDefinition, of descriptor: UInt64) {
+        self.init(definition, Self.read(definition.bits, of: descriptor))
+    }
+
+    /// Reads `definition`'s bits out of a structure of several 64-bit words, from the word
+    /// that holds its low bit (a definition's bits lie within one word; a missing word reads
+    /// as zero).
+    public init(_ definition: FieldDefinition, words: [UInt64]) {
+        let word = definition.bits.lowerBound / 64
+        let low = definition.bits.lowerBound % 64
+        let bits = low...min(63, low + definition.bits.count - 1)
+        self.init(definition, words.indices.contains(word) ? Self.read(bits, of: words[word]) : 0)
+    }
+
+    static func read(_ bits: ClosedRange<Int>, of descriptor: UInt64) -> UInt64 {
         let width = bits.count
         let mask: UInt64 = width >= 64 ? .max : (1 << UInt64(width)) - 1
-        self.init(name, bits, (descriptor >> UInt64(bits.lowerBound)) & mask)
+        return bits.lowerBound >= 64 ? 0 : (descriptor >> UInt64(bits.lowerBound)) & mask
     }
 }
 

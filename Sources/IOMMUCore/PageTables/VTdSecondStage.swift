@@ -110,30 +110,41 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     }
 
     public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
+        typealias F = Field
         let kind = kind(of: descriptor, level: level)
-        var fields = [
-            DescriptorField("R", 0...0, of: descriptor), DescriptorField("W", 1...1, of: descriptor),
-            DescriptorField("X", 2...2, of: descriptor),
-        ]
+        var fields = [F.r, F.w].map { DescriptorField($0, of: descriptor) }
+        let address = outputAddress(of: descriptor, level: level)
         switch kind {
         case .invalid:
-            return Array(fields.prefix(2))
+            return fields
         case .table:
-            fields += [
-                DescriptorField("PS", 7...7, of: descriptor), DescriptorField("A", 8...8, of: descriptor),
-                DescriptorField("next-level table", 12...51, outputAddress(of: descriptor, level: level)),
-            ]
+            fields += [F.x, F.tablePS, F.a].map { DescriptorField($0, of: descriptor) }
+            fields.append(DescriptorField(F.nextLevelTable, address))
         case .block, .page:
-            fields += [DescriptorField("EMT", 3...5, of: descriptor), DescriptorField("IPAT", 6...6, of: descriptor)]
-            if level > 1 { fields.append(DescriptorField("PS", 7...7, of: descriptor)) }
-            fields += [
-                DescriptorField("A", 8...8, of: descriptor), DescriptorField("D", 9...9, of: descriptor),
-                DescriptorField("SNP", 11...11, of: descriptor),
-                DescriptorField("output address", shift(level: level)...51, outputAddress(of: descriptor, level: level)),
-                DescriptorField("TM", 62...62, of: descriptor),
-            ]
+            fields += [F.x, F.emt, F.ipat].map { DescriptorField($0, of: descriptor) }
+            if level > 1 { fields.append(DescriptorField(F.ps, of: descriptor)) }
+            fields += [F.a, F.d, F.snp].map { DescriptorField($0, of: descriptor) }
+            fields += [DescriptorField(F.outputAddress.at(shift(level: level)...51), address), DescriptorField(F.tm, of: descriptor)]
         }
         return fields
+    }
+
+    /// The second-stage entry fields (VT-d spec §9.8), as `vtdss.h` names them.
+    public enum Field {
+        private static let ref = SpecReference.vtdSecondStage
+        public static let r = FieldDefinition("R", 0...0, "read permission (an entry with neither R nor W is not present)", ref)
+        public static let w = FieldDefinition("W", 1...1, "write permission", ref)
+        public static let x = FieldDefinition("X", 2...2, "execute permission (used only with SSEE)", ref)
+        public static let emt = FieldDefinition("EMT", 3...5, "extended memory type (used only with snoop control off)", ref)
+        public static let ipat = FieldDefinition("IPAT", 6...6, "ignore PAT: EMT alone gives the memory type", ref)
+        public static let ps = FieldDefinition("PS", 7...7, "page size: 1 maps a 2 MiB (SS-PDE) or 1 GiB (SS-PDPTE) page", ref)
+        public static let tablePS = FieldDefinition("PS", 7...7, "page size: 0, this entry points to a table", ref)
+        public static let a = FieldDefinition("A", 8...8, "accessed: set by the IOMMU when it uses the entry (SSADE)", ref)
+        public static let d = FieldDefinition("D", 9...9, "dirty: set by the IOMMU on a write through this leaf (SSADE)", ref)
+        public static let snp = FieldDefinition("SNP", 11...11, "snoop: the access snoops the processor caches", ref)
+        public static let nextLevelTable = FieldDefinition("next-level table", 12...51, "address of the next-level paging structure", ref)
+        public static let outputAddress = FieldDefinition("output address", 12...51, "base of the page the input address lands in", ref)
+        public static let tm = FieldDefinition("TM", 62...62, "transient mapping: a device-TLB hint", ref)
     }
 
     /// `vtdss_pt_install_table`: `pa | R | W`.

@@ -126,34 +126,55 @@ public struct X86FirstStage: RadixLevels, Equatable {
     }
 
     public func fields(of descriptor: UInt64, level: Int) -> [DescriptorField] {
+        let catalogue = Field(encoding: encoding)
         let kind = kind(of: descriptor, level: level)
-        guard kind != .invalid else { return [DescriptorField("P", 0...0, of: descriptor)] }
-        var fields = [
-            DescriptorField("P", 0...0, of: descriptor), DescriptorField("R/W", 1...1, of: descriptor),
-            DescriptorField("U/S", 2...2, of: descriptor), DescriptorField("PWT", 3...3, of: descriptor),
-            DescriptorField("PCD", 4...4, of: descriptor), DescriptorField("A", 5...5, of: descriptor),
-        ]
+        guard kind != .invalid else { return [DescriptorField(catalogue.p, of: descriptor)] }
+        var fields = [catalogue.p, catalogue.rw, catalogue.us, catalogue.pwt, catalogue.pcd, catalogue.a].map {
+            DescriptorField($0, of: descriptor)
+        }
+        let address = outputAddress(of: descriptor, level: level)
         switch kind {
         case .table:
+            if encoding == .amdIOPgtableV2 { fields.append(DescriptorField(catalogue.tableD, of: descriptor)) }
             fields += [
-                DescriptorField("PS", 7...7, of: descriptor),
-                DescriptorField("next-level table", 12...51, outputAddress(of: descriptor, level: level)),
+                DescriptorField(catalogue.tablePS, of: descriptor),
+                DescriptorField(catalogue.nextLevelTable, address),
             ]
         case .page:
-            fields += [
-                DescriptorField("D", 6...6, of: descriptor), DescriptorField("PAT", 7...7, of: descriptor),
-                DescriptorField("G", 8...8, of: descriptor),
-                DescriptorField("output address", 12...51, outputAddress(of: descriptor, level: level)),
-            ]
+            fields += [catalogue.d, catalogue.pat, catalogue.g].map { DescriptorField($0, of: descriptor) }
+            fields.append(DescriptorField(catalogue.outputAddress, address))
         default:
-            fields += [
-                DescriptorField("D", 6...6, of: descriptor), DescriptorField("PS", 7...7, of: descriptor),
-                DescriptorField("G", 8...8, of: descriptor), DescriptorField("PAT", 12...12, of: descriptor),
-                DescriptorField("output address", shift(level: level)...51, outputAddress(of: descriptor, level: level)),
-            ]
+            fields += [catalogue.d, catalogue.ps, catalogue.g, catalogue.largePAT].map { DescriptorField($0, of: descriptor) }
+            fields.append(DescriptorField(catalogue.outputAddress.at(shift(level: level)...51), address))
         }
-        fields.append(DescriptorField("XD", 63...63, of: descriptor))
+        fields.append(DescriptorField(catalogue.xd, of: descriptor))
         return fields
+    }
+
+    /// The entry fields (Intel SDM vol. 3A §4.5 as VT-d spec §9.7 and AMD IOMMU spec §2.2.6
+    /// use them), cited from the IOMMU spec of the encoding's driver.
+    public struct Field: Sendable {
+        public let p, rw, us, pwt, pcd, a, d, tableD, ps, tablePS, pat, largePAT, g, nextLevelTable, outputAddress, xd: FieldDefinition
+
+        public init(encoding: Encoding) {
+            let ref: SpecReference = encoding == .amdIOPgtableV2 ? .amdGuestPageTables : .vtdFirstStage
+            p = FieldDefinition("P", 0...0, "present: 0 faults any access", ref)
+            rw = FieldDefinition("R/W", 1...1, "1: writes allowed through this entry (reads need only P)", ref)
+            us = FieldDefinition("U/S", 2...2, "1: user-mode (unprivileged) requests allowed", ref)
+            pwt = FieldDefinition("PWT", 3...3, "page-level write-through (with PCD and PAT: the memory type)", ref)
+            pcd = FieldDefinition("PCD", 4...4, "page-level cache disable", ref)
+            a = FieldDefinition("A", 5...5, "accessed: set by the IOMMU when it uses the entry", ref)
+            d = FieldDefinition("D", 6...6, "dirty: set by the IOMMU on a write through this leaf", ref)
+            tableD = FieldDefinition("D", 6...6, "ignored in a table entry (io_pgtable_v2 writes it)", ref)
+            ps = FieldDefinition("PS", 7...7, "page size: 1 maps a 2 MiB (PDE) or 1 GiB (PDPTE) page", ref)
+            tablePS = FieldDefinition("PS", 7...7, "page size: 0, this entry points to a table", ref)
+            pat = FieldDefinition("PAT", 7...7, "page attribute table index bit of a 4 KiB page", ref)
+            largePAT = FieldDefinition("PAT", 12...12, "page attribute table index bit of a large page", ref)
+            g = FieldDefinition("G", 8...8, "global: the IOTLB entry survives non-global invalidations", ref)
+            nextLevelTable = FieldDefinition("next-level table", 12...51, "address of the next-level paging structure", ref)
+            outputAddress = FieldDefinition("output address", 12...51, "base of the page the input address lands in", ref)
+            xd = FieldDefinition("XD", 63...63, "execute disable (reserved unless the PASID entry enables it)", ref)
+        }
     }
 
     /// `x86_64_pt_install_table` / `set_pgtable_attr`.

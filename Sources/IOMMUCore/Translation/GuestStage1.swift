@@ -51,3 +51,30 @@ extension NestedDomain {
         }
     }
 }
+
+/// A range of a guest's stage-1 address space: the guest IOVAs one or more stage-1 leaves map,
+/// the IPA/GPA the first of them maps to, and that address's host PA through stage 2.
+public struct GuestMapping: Sendable, Equatable {
+    public var iova: IOVARange
+    /// The IPA (Arm) or GPA (x86) of `iova.start`.
+    public var intermediate: UInt64
+    /// The host physical address stage 2 gives `intermediate`; nil where it maps nothing.
+    public var output: UInt64?
+
+    public init(iova: IOVARange, intermediate: UInt64, output: UInt64?) {
+        self.iova = iova
+        self.intermediate = intermediate
+        self.output = output
+    }
+
+    /// Whether `next` starts where this range's IPA/GPA and PA end, so both read as one range.
+    func continues(into next: GuestMapping) -> Bool {
+        let length = iova.last &- iova.start &+ 1
+        guard next.intermediate == intermediate &+ length else { return false }
+        switch (output, next.output) {
+        case (let output?, let nextOutput?): return nextOutput == output &+ length
+        case (nil, nil): return true
+        default: return false
+        }
+    }
+}

@@ -144,14 +144,29 @@ public enum AMDViDeviceTable {
 
         /// The fields the translation walk reads (DTE[0] and the DomainID), as the DTE view shows them.
         public var translationFields: [DescriptorField] {
-            [
-                DescriptorField("V", 0...0, of: words[0]), DescriptorField("TV", 1...1, of: words[0]),
-                DescriptorField("HAD", 7...8, of: words[0]), DescriptorField("Mode", 9...11, of: words[0]),
-                DescriptorField("PageTableRoot", 12...51, words[0] & AMDViDeviceTable.rootMask),
-                DescriptorField("GV", 55...55, of: words[0]), DescriptorField("GLX", 56...57, of: words[0]),
-                DescriptorField("IR", 61...61, of: words[0]), DescriptorField("IW", 62...62, of: words[0]),
-                DescriptorField("DomainID", 64...79, words[1] & AMDViDeviceTable.domainIDMask),
-            ]
+            typealias F = Field
+            return [F.v, F.tv, F.had, F.mode].map { DescriptorField($0, words: words) } + [
+                DescriptorField(F.pageTableRoot, words[0] & AMDViDeviceTable.rootMask),
+            ] + [F.gv, F.glx, F.ir, F.iw, F.domainID].map { DescriptorField($0, words: words) }
+        }
+
+        /// The DTE fields the translation reads (AMD IOMMU spec §2.2.2), bits numbered across
+        /// the four words, as `amd_iommu_types.h` names them.
+        public enum Field {
+            private static let ref = SpecReference.amdDTE
+            public static let v = FieldDefinition("V", 0...0, "valid: 0 passes the device's DMA through untranslated", ref)
+            public static let tv = FieldDefinition("TV", 1...1, "translation information valid: 0 passes DMA untranslated", ref)
+            public static let had = FieldDefinition("HAD", 7...8, "host access/dirty updates: 00 off, 01 A, 11 A and D", ref)
+            public static let mode = FieldDefinition("Mode", 9...11, "host page table levels (0: no translation, 1-6)", ref)
+            public static let pageTableRoot = FieldDefinition("PageTableRoot", 12...51, "address of the host (v1) page table's root", ref)
+            public static let gv = FieldDefinition("GV", 55...55, "guest translation valid: the GCR3 table is used", ref)
+            public static let glx = FieldDefinition("GLX", 56...57, "GCR3 table levels: 00 one, 01 two, 10 three", ref)
+            public static let ir = FieldDefinition("IR", 61...61, "read permission for the device", ref)
+            public static let iw = FieldDefinition("IW", 62...62, "write permission for the device", ref)
+            public static let domainID = FieldDefinition("DomainID", 64...79, "domain ID tagging the IOTLB entries", ref)
+            /// A GCR3 table entry (guest translation, §2.2.6).
+            public static let gcr3V = FieldDefinition("V", 0...0, "valid: the PASID's guest CR3 or next GCR3 level exists", .amdGuestPageTables)
+            public static let gcr3 = FieldDefinition("GCR3", 12...51, "guest CR3: the PASID's guest page table (or next GCR3 level)", .amdGuestPageTables)
         }
 
         /// Every field of the 256-bit DTE (AMD IOMMU spec 48882 "Device Table Entry Format";

@@ -423,7 +423,8 @@ extension AMDVi {
                 let entryAddress = table + AMDViDeviceTable.gcr3Index(pasid, level: level) * 8
                 let entry = memory.peek64(entryAddress)
                 gcr3.append(ConfigurationStructure(name: "GCR3 entry", address: entryAddress, words: [entry], fields: [
-                    DescriptorField("V", 0...0, of: entry), DescriptorField("GCR3", 12...51, entry & AMDViDeviceTable.rootMask),
+                    DescriptorField(AMDViDeviceTable.Entry.Field.gcr3V, of: entry),
+                    DescriptorField(AMDViDeviceTable.Entry.Field.gcr3, entry & AMDViDeviceTable.rootMask),
                 ]))
                 guard entry & AMDViDeviceTable.gcr3Valid != 0 else { break }
                 table = entry & AMDViDeviceTable.rootMask

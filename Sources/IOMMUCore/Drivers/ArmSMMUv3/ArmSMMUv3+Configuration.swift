@@ -355,3 +355,75 @@ extension SMMUv3WalkRules {
         self.init(stage: .stage1, outputBits: format.oas, event: event, accessFlagFaultsDisabled: cd.accessFlagFaultDisable)
     }
 }
+
+extension SMMUv3.StreamTableEntry {
+    /// The STE fields the translation reads (SMMUv3 spec §5.2), bits numbered across the
+    /// four words as the spec numbers them.
+    public enum Field {
+        private static let ref = SpecReference.smmuSTE
+        public static let v = FieldDefinition("V", 0...0, "valid: 0 aborts every transaction of the stream (C_BAD_STE)", ref)
+        public static let config = FieldDefinition("Config", 1...3, "000 abort, 100 bypass, 101 S1 only, 110 S2 only, 111 nested", ref)
+        public static let s1Fmt = FieldDefinition("S1Fmt", 4...5, "CD table layout: 00 linear, 01 2-level 4K, 10 2-level 64K leaves", ref)
+        public static let s1ContextPtr = FieldDefinition("S1ContextPtr", 6...51, "address of the CD or CD table (an IPA when nested)", ref)
+        public static let s1CDMax = FieldDefinition("S1CDMax", 59...63, "log2 of the CD count: substream ID bits (0: one CD)", ref)
+        public static let s1DSS = FieldDefinition("S1DSS", 64...65, "no-substream transactions: 00 terminate, 01 bypass S1, 10 use CD 0", ref)
+        public static let s1STALLD = FieldDefinition("S1STALLD", 91...91, "stall disable: stage-1 faults terminate instead of stalling", ref)
+        public static let s2VMID = FieldDefinition("S2VMID", 128...143, "virtual machine ID tagging the stage-2 TLB entries", ref)
+        public static let s2T0SZ = FieldDefinition("S2T0SZ", 160...165, "stage-2 input size: 64 - S2T0SZ IPA bits", ref)
+        public static let s2SL0 = FieldDefinition("S2SL0", 166...167, "starting level of the stage-2 walk (meaning depends on S2TG)", ref)
+        public static let s2TG = FieldDefinition("S2TG", 174...175, "stage-2 granule: 00 4K, 01 64K, 10 16K", ref)
+        public static let s2PS = FieldDefinition("S2PS", 176...178, "stage-2 output size: 000 32 bits ... 101 48, 110 52", ref)
+        public static let s2TTB = FieldDefinition("S2TTB", 196...243, "address of the stage-2 translation table", ref)
+    }
+
+    /// The fields `Field` defines, read from the words.
+    public var fields: [DescriptorField] {
+        typealias F = Field
+        return [F.v, F.config, F.s1Fmt].map { DescriptorField($0, words: words) } + [
+            DescriptorField(F.s1ContextPtr, contextPointer), DescriptorField(F.s1CDMax, words: words),
+            DescriptorField(F.s1DSS, words: words), DescriptorField(F.s1STALLD, words: words),
+            DescriptorField(F.s2VMID, vmid), DescriptorField(F.s2T0SZ, UInt64(s2t0sz)), DescriptorField(F.s2SL0, s2sl0),
+            DescriptorField(F.s2TG, s2tg), DescriptorField(F.s2PS, s2ps), DescriptorField(F.s2TTB, s2ttb),
+        ]
+    }
+}
+
+extension SMMUv3.ContextDescriptor {
+    /// The CD fields the translation reads (SMMUv3 spec §5.4), bits numbered across the words.
+    public enum Field {
+        private static let ref = SpecReference.smmuCD
+        public static let t0sz = FieldDefinition("T0SZ", 0...5, "input size of TTB0's table: 64 - T0SZ IOVA bits", ref)
+        public static let tg0 = FieldDefinition("TG0", 6...7, "TTB0 granule: 00 4K, 01 64K, 10 16K", ref)
+        public static let epd0 = FieldDefinition("EPD0", 14...14, "1: no TTB0 walks, misses fault", ref)
+        public static let epd1 = FieldDefinition("EPD1", 30...30, "1: no TTB1 walks, misses fault", ref)
+        public static let v = FieldDefinition("V", 31...31, "valid: 0 faults the substream's transactions (C_BAD_CD)", ref)
+        public static let ips = FieldDefinition("IPS", 32...34, "output size of stage 1: 000 32 bits ... 101 48, 110 52", ref)
+        public static let aa64 = FieldDefinition("AA64", 41...41, "1: VMSAv8-64 descriptors (Linux always)", ref)
+        public static let hd = FieldDefinition("HD", 42...42, "hardware dirty-state update (DBM) enabled", ref)
+        public static let ha = FieldDefinition("HA", 43...43, "hardware Access flag update enabled", ref)
+        public static let asid = FieldDefinition("ASID", 48...63, "address space ID tagging the stage-1 TLB entries", ref)
+        public static let ttb0 = FieldDefinition("TTB0", 68...115, "address of the stage-1 translation table", ref)
+        public static let mair = FieldDefinition("MAIR", 192...255, "MAIR0 and MAIR1: the memory types AttrIndx selects", ref)
+    }
+
+    /// The fields `Field` defines, read from the words.
+    public var fields: [DescriptorField] {
+        typealias F = Field
+        return [
+            DescriptorField(F.t0sz, UInt64(t0sz)), DescriptorField(F.tg0, tg0),
+        ] + [F.epd0, F.epd1, F.v].map { DescriptorField($0, words: words) } + [
+            DescriptorField(F.ips, ips),
+        ] + [F.aa64, F.hd, F.ha].map { DescriptorField($0, words: words) } + [
+            DescriptorField(F.asid, asid), DescriptorField(F.ttb0, ttb0), DescriptorField(F.mair, words: words),
+        ]
+    }
+}
+
+extension SMMUv3 {
+    /// The level-1 descriptor of a two-level CD table (SMMUv3 spec §5.3).
+    public enum L1CDField {
+        private static let ref = SpecReference.smmuL1CD
+        public static let v = FieldDefinition("V", 0...0, "valid: 0 faults the substreams of this L2 table", ref)
+        public static let l2Ptr = FieldDefinition("L2Ptr", 12...51, "address of the level-2 CD table", ref)
+    }
+}

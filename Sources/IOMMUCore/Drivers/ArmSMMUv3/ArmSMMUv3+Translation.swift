@@ -141,15 +141,7 @@ extension ArmSMMUv3 {
         let address = base + UInt64(device.streamID) * SMMUv3.steSize
         let words = memory.peek64(address, count: 4)
         let ste = SMMUv3.StreamTableEntry(words: words)
-        var structures = [ConfigurationStructure(name: "STE", address: address, words: words, fields: [
-            DescriptorField("V", 0...0, of: words[0]), DescriptorField("Config", 1...3, of: words[0]),
-            DescriptorField("S1Fmt", 4...5, of: words[0]), DescriptorField("S1ContextPtr", 6...51, ste.contextPointer),
-            DescriptorField("S1CDMax", 59...63, of: words[0]), DescriptorField("S1DSS", 0...1, of: words[1]),
-            DescriptorField("S1STALLD", 27...27, of: words[1]), DescriptorField("S2VMID", 0...15, ste.vmid),
-            DescriptorField("S2T0SZ", 32...37, UInt64(ste.s2t0sz)), DescriptorField("S2SL0", 38...39, ste.s2sl0),
-            DescriptorField("S2TG", 46...47, ste.s2tg), DescriptorField("S2PS", 48...50, ste.s2ps),
-            DescriptorField("S2TTB", 4...51, ste.s2ttb),
-        ])]
+        var structures = [ConfigurationStructure(name: "STE", address: address, words: words, fields: ste.fields)]
         guard ste.config == .stage1, let format = ste.contextTableFormat else { return structures }
         let index: UInt32
         if let pasid {
@@ -164,21 +156,14 @@ extension ArmSMMUv3 {
             let l1Address = ste.contextPointer + UInt64(index >> UInt32(split)) * SMMUv3.l1DescriptorSize
             let l1 = memory.peek64(l1Address)
             structures.append(ConfigurationStructure(name: "L1CD", address: l1Address, words: [l1], fields: [
-                DescriptorField("V", 0...0, of: l1), DescriptorField("L2Ptr", 12...51, l1 & SMMUv3.l1DescriptorPointerMask),
+                DescriptorField(SMMUv3.L1CDField.v, of: l1), DescriptorField(SMMUv3.L1CDField.l2Ptr, l1 & SMMUv3.l1DescriptorPointerMask),
             ]))
             guard l1 & SMMUv3.l1DescriptorValid != 0 else { return structures }
             cdAddress = (l1 & SMMUv3.l1DescriptorPointerMask) + UInt64(index & ((1 << UInt32(split)) - 1)) * SMMUv3.cdSize
         }
         let cdWords = memory.peek64(cdAddress, count: 4)
         let cd = SMMUv3.ContextDescriptor(words: cdWords)
-        structures.append(ConfigurationStructure(name: "CD \(index)", address: cdAddress, words: cdWords, fields: [
-            DescriptorField("T0SZ", 0...5, UInt64(cd.t0sz)), DescriptorField("TG0", 6...7, cd.tg0),
-            DescriptorField("EPD0", 14...14, of: cdWords[0]), DescriptorField("EPD1", 30...30, of: cdWords[0]),
-            DescriptorField("V", 31...31, of: cdWords[0]), DescriptorField("IPS", 32...34, cd.ips),
-            DescriptorField("AA64", 41...41, of: cdWords[0]), DescriptorField("HD", 42...42, of: cdWords[0]),
-            DescriptorField("HA", 43...43, of: cdWords[0]), DescriptorField("ASID", 48...63, cd.asid),
-            DescriptorField("TTB0", 4...51, cd.ttb0), DescriptorField("MAIR", 0...63, cdWords[3]),
-        ]))
+        structures.append(ConfigurationStructure(name: "CD \(index)", address: cdAddress, words: cdWords, fields: cd.fields))
         return structures
     }
 

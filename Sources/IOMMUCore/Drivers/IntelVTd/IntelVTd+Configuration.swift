@@ -310,3 +310,47 @@ struct VTdWalkRules: WalkRules {
         return record.fault(stage, level: step.level)
     }
 }
+
+extension VTd {
+    /// The fields of the structures the remapping hardware reads on the way to a device's
+    /// page tables (VT-d spec chapter 9), bits numbered across each structure's words as the
+    /// spec numbers them.
+    public enum Field {
+        // §9.1: a legacy root entry.
+        public static let rootP = FieldDefinition("P", 0...0, "present: the bus's context table exists", .vtdRootEntry)
+        public static let ctp = FieldDefinition("CTP", 12...63, "address of the bus's context table", .vtdRootEntry)
+        // §9.2: a scalable-mode root entry.
+        public static let lp = FieldDefinition("LP", 0...0, "present: the lower (devfn 0-127) context table exists", .vtdScalableRootEntry)
+        public static let lctp = FieldDefinition("LCTP", 12...63, "address of the lower context table", .vtdScalableRootEntry)
+        public static let up = FieldDefinition("UP", 64...64, "present: the upper (devfn 128-255) context table exists", .vtdScalableRootEntry)
+        public static let uctp = FieldDefinition("UCTP", 76...127, "address of the upper context table", .vtdScalableRootEntry)
+        // §9.3: a legacy context entry.
+        public static let p = FieldDefinition("P", 0...0, "present: 0 blocks the device's requests", .vtdContextEntry)
+        public static let fpd = FieldDefinition("FPD", 1...1, "fault processing disable: faults are not recorded", .vtdContextEntry)
+        public static let tt = FieldDefinition("TT", 2...3, "translation type: 00 untranslated only, 01 with device TLB, 10 pass-through", .vtdContextEntry)
+        public static let slptptr = FieldDefinition("SLPTPTR", 12...63, "address of the second-stage page table", .vtdContextEntry)
+        public static let aw = FieldDefinition("AW", 64...66, "address width: 1 39-bit, 2 48-bit, 3 57-bit (3, 4, 5 levels)", .vtdContextEntry)
+        public static let did = FieldDefinition("DID", 72...87, "domain ID tagging the IOTLB entries", .vtdContextEntry)
+        // §9.4: a scalable-mode context entry.
+        public static let scalableP = FieldDefinition("P", 0...0, "present: 0 blocks the device's requests", .vtdScalableContextEntry)
+        public static let pre = FieldDefinition("PRE", 3...3, "page request enable", .vtdScalableContextEntry)
+        public static let pdts = FieldDefinition("PDTS", 9...11, "PASID directory size: 2^(PDTS + 7) entries", .vtdScalableContextEntry)
+        public static let pasidDirPtr = FieldDefinition("PASIDDIRPTR", 12...63, "address of the PASID directory", .vtdScalableContextEntry)
+        public static let ridPASID = FieldDefinition("RID_PASID", 64...83, "the PASID used for requests without one", .vtdScalableContextEntry)
+        // §9.5: a PASID directory entry.
+        public static let directoryP = FieldDefinition("P", 0...0, "present: the PASID table of these 64 PASIDs exists", .vtdPASIDDirectoryEntry)
+        public static let smptblptr = FieldDefinition("SMPTBLPTR", 12...63, "address of the scalable-mode PASID table", .vtdPASIDDirectoryEntry)
+        // §9.6: a scalable-mode PASID table entry.
+        public static let pasidP = FieldDefinition("P", 0...0, "present: 0 blocks the PASID's requests", .vtdPASIDEntry)
+        public static let pasidFPD = FieldDefinition("FPD", 1...1, "fault processing disable: faults are not recorded", .vtdPASIDEntry)
+        public static let pasidAW = FieldDefinition("AW", 2...4, "second-stage address width: 1 39-bit, 2 48-bit, 3 57-bit", .vtdPASIDEntry)
+        public static let pgtt = FieldDefinition("PGTT", 6...8, "translation type: 001 first stage, 010 second, 011 nested, 100 pass-through", .vtdPASIDEntry)
+        public static let ssade = FieldDefinition("SSADE", 9...9, "second-stage accessed/dirty updates enabled", .vtdPASIDEntry)
+        public static let ssptptr = FieldDefinition("SSPTPTR", 12...63, "address of the second-stage page table", .vtdPASIDEntry)
+        public static let pasidDID = FieldDefinition("DID", 64...79, "domain ID tagging the IOTLB entries", .vtdPASIDEntry)
+        public static let sre = FieldDefinition("SRE", 128...128, "supervisor requests allowed", .vtdPASIDEntry)
+        public static let fspm = FieldDefinition("FSPM", 130...131, "first-stage paging mode: 00 4-level, 01 5-level", .vtdPASIDEntry)
+        public static let wpe = FieldDefinition("WPE", 132...132, "write protect: supervisor writes honour R/W", .vtdPASIDEntry)
+        public static let fsptptr = FieldDefinition("FSPTPTR", 140...191, "address of the first-stage page table (a GPA when nested)", .vtdPASIDEntry)
+    }
+}

@@ -448,18 +448,20 @@ extension IntelVTd {
         let rid = requesterID(device), bus = UInt64(rid >> 8), devfn = UInt64(rid & 0xff)
         let rootEntry = rootTable + bus * VTd.rootEntrySize
         let root = memory.peek64(rootEntry, count: 2)
-        var structures = [ConfigurationStructure(name: "root entry", address: rootEntry, words: root, fields: [
-            DescriptorField("LP", 0...0, of: root[0]), DescriptorField("LCTP", 12...63, root[0] & ~0xfff),
-            DescriptorField("UP", 0...0, of: root[1]), DescriptorField("UCTP", 12...63, root[1] & ~0xfff),
-        ])]
+        typealias F = VTd.Field
+        let rootFields = translationTableMode == .legacy
+            ? [DescriptorField(F.rootP, of: root[0]), DescriptorField(F.ctp, root[0] & ~0xfff)]
+            : [DescriptorField(F.lp, of: root[0]), DescriptorField(F.lctp, root[0] & ~0xfff),
+               DescriptorField(F.up, words: root), DescriptorField(F.uctp, root[1] & ~0xfff)]
+        var structures = [ConfigurationStructure(name: "root entry", address: rootEntry, words: root, fields: rootFields)]
         if translationTableMode == .legacy {
             guard root[0] & 1 != 0 else { return structures }
             let contextAddress = (root[0] & ~0xfff) + devfn * VTd.legacyContextEntrySize
             let context = memory.peek64(contextAddress, count: 2)
             structures.append(ConfigurationStructure(name: "context entry", address: contextAddress, words: context, fields: [
-                DescriptorField("P", 0...0, of: context[0]), DescriptorField("FPD", 1...1, of: context[0]),
-                DescriptorField("TT", 2...3, (context[0] >> 2) & 3), DescriptorField("SLPTPTR", 12...63, context[0] & ~0xfff),
-                DescriptorField("AW", 64...66, context[1] & 7), DescriptorField("DID", 72...87, (context[1] >> 8) & 0xffff),
+                DescriptorField(F.p, words: context), DescriptorField(F.fpd, words: context), DescriptorField(F.tt, words: context),
+                DescriptorField(F.slptptr, context[0] & ~0xfff), DescriptorField(F.aw, words: context),
+                DescriptorField(F.did, words: context),
             ]))
             return structures
         }
@@ -468,9 +470,8 @@ extension IntelVTd {
         let contextAddress = (contextTable & ~0xfff) + (devfn & 0x7f) * VTd.contextEntrySize
         let context = memory.peek64(contextAddress, count: 2)
         structures.append(ConfigurationStructure(name: "context entry", address: contextAddress, words: context, fields: [
-            DescriptorField("P", 0...0, of: context[0]), DescriptorField("PRE", 3...3, of: context[0]),
-            DescriptorField("PDTS", 9...11, of: context[0]), DescriptorField("PASIDDIRPTR", 12...63, context[0] & ~0xfff),
-            DescriptorField("RID_PASID", 0...19, of: context[1]),
+            DescriptorField(F.scalableP, words: context), DescriptorField(F.pre, words: context), DescriptorField(F.pdts, words: context),
+            DescriptorField(F.pasidDirPtr, context[0] & ~0xfff), DescriptorField(F.ridPASID, words: context),
         ]))
         guard context[0] & 1 != 0 else { return structures }
         let index = UInt64(pasid ?? 0)
@@ -478,19 +479,18 @@ extension IntelVTd {
         let directoryEntry = memory.peek64(directoryAddress)
         if pasid != nil {
             structures.append(ConfigurationStructure(name: "PASID directory entry", address: directoryAddress, words: [directoryEntry],
-                                                     fields: [DescriptorField("P", 0...0, of: directoryEntry),
-                                                              DescriptorField("SMPTBLPTR", 12...63, directoryEntry & ~0xfff)]))
+                                                     fields: [DescriptorField(F.directoryP, of: directoryEntry),
+                                                              DescriptorField(F.smptblptr, directoryEntry & ~0xfff)]))
         }
         guard directoryEntry & 1 != 0 else { return structures }
         let entryAddress = (directoryEntry & ~0xfff) + (index & ((1 << VTd.pasidDirectoryShift) - 1)) * VTd.pasidEntrySize
         let entry = memory.peek64(entryAddress, count: 4)
         structures.append(ConfigurationStructure(name: "PASID entry \(index)", address: entryAddress, words: entry, fields: [
-            DescriptorField("P", 0...0, of: entry[0]), DescriptorField("FPD", 1...1, of: entry[0]),
-            DescriptorField("AW", 2...4, of: entry[0]), DescriptorField("PGTT", 6...8, of: entry[0]),
-            DescriptorField("SSADE", 9...9, of: entry[0]),
-            DescriptorField("SSPTPTR", 12...63, entry[0] & ~0xfff), DescriptorField("DID", 64...79, entry[1] & 0xffff),
-            DescriptorField("SRE", 128...128, entry[2] & 1), DescriptorField("FSPM", 130...131, (entry[2] >> 2) & 3),
-            DescriptorField("WPE", 132...132, (entry[2] >> 4) & 1), DescriptorField("FSPTPTR", 140...191, entry[2] & ~0xfff),
+            DescriptorField(F.pasidP, words: entry), DescriptorField(F.pasidFPD, words: entry), DescriptorField(F.pasidAW, words: entry),
+            DescriptorField(F.pgtt, words: entry), DescriptorField(F.ssade, words: entry),
+            DescriptorField(F.ssptptr, entry[0] & ~0xfff), DescriptorField(F.pasidDID, words: entry),
+            DescriptorField(F.sre, words: entry), DescriptorField(F.fspm, words: entry), DescriptorField(F.wpe, words: entry),
+            DescriptorField(F.fsptptr, entry[2] & ~0xfff),
         ]))
         return structures
     }
