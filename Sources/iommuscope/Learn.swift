@@ -99,13 +99,17 @@ struct Learn: ParsableCommand {
     /// The lesson as text, for a pipe: each step's line and narration, its question and the
     /// answer the model computed at the step.
     static func transcript(_ lesson: Lesson, _ model: InspectorModel) -> String {
-        var text = "# \(terminalSafe(lesson.title))\n\n" + terminalSafe(lesson.introduction) + "\n"
+        // Narration keeps its line breaks; each line is escaped on its own.
+        func prose(_ text: String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).map { terminalSafe(String($0)) }.joined(separator: "\n")
+        }
+        var text = "# \(terminalSafe(lesson.title))\n\n" + prose(lesson.introduction) + "\n"
         let timeline = model.view.timeline
         for (number, step) in lesson.steps.enumerated() {
             guard let index = timeline.index(ofLine: step.scenarioLine) else { continue }
             model.step(to: index + 1)
             text += "\n## Step \(number + 1): line \(step.scenarioLine): \(terminalSafe(timeline.source(index).text))\n\n"
-            text += terminalSafe(step.narration) + "\n"
+            text += prose(step.narration) + "\n"
             if let predict = step.predict {
                 let answer = predict.answer.answer(in: model.reports) ?? "(the line's result has no \(predict.answer))"
                 text += "\nPredict: \(terminalSafe(predict.question))\nAnswer (\(predict.answer)): \(terminalSafe(answer))\n"

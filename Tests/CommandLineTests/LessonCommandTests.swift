@@ -37,6 +37,8 @@ import Testing
         let transcript = Learn.transcript(opened.lesson, try InspectorModel(scenario: opened.scenario, title: ""))
         #expect(transcript.components(separatedBy: "\nAnswer (").count == questions + 1)
         #expect(!transcript.contains("has no"))
+        // Narration keeps its line breaks: none is printed as an escaped "\\n".
+        #expect(!transcript.contains("\\n"), "\(transcript)")
     }
 
     @Test func theNestedLessonCountsTheWalksReads() throws {
