@@ -43,3 +43,5 @@ shoot host 120 40 "tui --host Tests/HostTrees/intel-kabylake" / v t d - s s Ente
 shoot timeline 120 40 "tui --qemu-trace Tests/HostImportTests/Fixtures/samples/qemu-trace/iommufd-backend-mtty-mdev-x86-2024.txt" k k Enter
 shoot high-contrast 120 40 "--theme high-contrast" / D E V I C E Space 1 Enter 4
 shoot lesson 100 30 "learn 4" n n n n n n Enter
+shoot diff 120 40 "tui Examples/stale_iotlb_vtd.iommu" 7 '#' 1 8 Enter m '}' 9
+shoot reason 120 40 "" : d e s t r o y Space i d = i o a s Enter 7

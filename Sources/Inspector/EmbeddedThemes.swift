@@ -26,7 +26,7 @@ status_bar = { fg = "black", bg = "white" }
 overlay = { fg = "default", bg = "black" }
 warning = { fg = "yellow", bold = true }
 fault = { fg = "red", bold = true }
-stale = { fg = "black", bg = "red", bold = true }
+stale = { fg = "bright-white", bg = "red", bold = true }
 changed = { fg = "yellow", bold = true }
 stage1 = { fg = "green" }
 stage2 = { fg = "magenta" }

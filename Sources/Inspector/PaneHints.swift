@@ -33,7 +33,7 @@ extension FaultsPane {
 extension TimelinePane {
     public var statusHints: [(key: String, action: String)] {
         if jumping != nil { return [("0-9", "line number"), ("Enter", "jump"), ("Esc", "cancel")] }
-        return [("Enter", "go"), ("e E", "marks"), ("#", "line")]
+        return [("Enter", "go"), ("e E", "flagged"), ("#", "line")]
     }
 }
 

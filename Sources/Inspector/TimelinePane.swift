@@ -6,7 +6,7 @@ import TerminalUI
 /// line number, a status glyph and its text, and a marker row where the model is, between the
 /// lines applied and the lines not yet applied. The selected line's commands with their
 /// statuses, its note, what it observed and the model's verdict show in a block below.
-/// Enter moves the model to just after the selected line; `e`/`E` go to the next/previous mark
+/// Enter moves the model to just after the selected line; `e`/`E` go to the next/previous flagged line
 /// (a failed expectation or a disagreement) and `#` to a line by its number. Every step of the
 /// model selects the line it applied last. The position marked with `m` (the diff pane's) is
 /// tagged on the line it follows and named in the heading.
@@ -30,7 +30,7 @@ public struct TimelinePane: InspectorPane {
     public func keyHelp(_ symbols: Symbols) -> [(key: String, action: String)] {
         [("\(symbols.upDownKeys) j k PgUp PgDn g G", "select a source line (its commands, note and verdict show below)"),
          ("Enter", "move the model to just after the selected line"),
-         ("e / E", "jump to the next / previous mark: a failed expectation or a disagreement"),
+         ("e / E", "jump to the next / previous flagged line: a failed expectation or a disagreement"),
          ("m", "mark the position the model is at (tagged \(Self.markTag(symbols)) on the line it follows); the diff (9) compares with it"),
          ("# NUMBER Enter", "jump to the line numbered NUMBER in its file (Esc cancels)"),
          ("/ TEXT", "find a source line by its text"), ("click", "select a row"),
@@ -209,7 +209,7 @@ public struct TimelinePane: InspectorPane {
         case .agrees: heading = "the model agrees with what the line observed"
         case .notComparable: heading = "observed; the model cannot compare it here"
         case .notReplayed: heading = "not replayed"
-        case .passed: heading = "passed" + (outcome.status.map { ": \($0)" } ?? "")
+        case .passed: heading = "passed" + (outcome.status.map { ": " + terminalSafe($0.explained) } ?? "")
         }
         add("\(timeline.unit) \(source.line)  \(status.glyph(symbols)) \(heading)" + (index < timeline.position ? "" : "  (not applied)"),
             status.role)

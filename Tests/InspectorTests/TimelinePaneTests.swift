@@ -128,7 +128,7 @@ import TerminalUI
         let app = try Self.scenarioApp()
         Self.press(app, [.character("?")])
         let help = app.render(width: 120, height: 40).text
-        for key in ["Keys: Timeline", "e / E", "# NUMBER Enter", "jump to the next / previous mark", "1-5 7-9", "Timeline", "9 Diff"] {
+        for key in ["Keys: Timeline", "e / E", "# NUMBER Enter", "jump to the next / previous flagged line", "1-5 7-9", "Timeline", "9 Diff"] {
             #expect(help.contains(key), "\(key)")
         }
     }
