@@ -46,9 +46,9 @@ func report(_ name: String, elapsed: Double, operations: Int, to output: Benchma
     output("\(name).ops_per_s: \(Int(Double(operations) / elapsed)) ops/s")
 }
 
-/// How many times `value` is `reference`, as `name: 2.4 x`.
-func reportRatio(_ name: String, _ value: Double, to reference: Double, _ output: BenchmarkOutput) {
-    output("\(name): \(String(format: "%.1f", value / max(reference, 1e-12))) x")
+/// How many times `value` is `reference`, as `name: 2.4 x` (with `digits` decimals).
+func reportRatio(_ name: String, _ value: Double, to reference: Double, digits: Int = 1, _ output: BenchmarkOutput) {
+    output("\(name): \(String(format: "%.\(digits)f", value / max(reference, 1e-12))) x")
 }
 
 /// A figure timed against its plain C reference in the same run: `rounds` rounds, each

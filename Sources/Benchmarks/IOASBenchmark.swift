@@ -50,13 +50,13 @@ public struct IOASBenchmark {
                            operations: operation.count(areas: count), to: output)
                 }
             }
-            // The growth per operation from the fewest areas to the most (the table's ≤ 1.25x).
+            // The growth per operation from the fewest areas to the most (issue 13's bar is 1.25x).
             guard let fewest = areaCounts.min(), let most = areaCounts.max(), fewest != most else { continue }
             for operation in Operation.allCases {
                 func perOperation(_ count: Int) -> Double {
                     median(times[count]?[operation] ?? []) / Double(operation.count(areas: count))
                 }
-                reportRatio("\(label).\(operation).ratio_\(most)_to_\(fewest)", perOperation(most), to: perOperation(fewest), output)
+                reportRatio("\(label).\(operation).ratio_\(most)_to_\(fewest)", perOperation(most), to: perOperation(fewest), digits: 2, output)
             }
         }
     }
