@@ -67,8 +67,8 @@ uint64_t cref_iotlb_lookup_all(const cref_iotlb *iotlb, uint16_t tag, const uint
 /// `output | attributes` leaves and allocating zeroed tables from the pool as needed; 0, or
 /// -1 when the pool or the map runs out or a walk meets a block or an invalid address.
 int cref_map_4k(cref_memory *memory, uint64_t root, uint64_t iova, uint64_t output, uint64_t pages, uint64_t attributes);
-/// A zeroed frame from the pool, placed at the next covered address after the last one:
-/// its address, or 0 when the pool or the map is full.
+/// A zeroed frame from the pool, at the covered address of the pool's next frame (for a
+/// memory filled by allocation only, as the map loop's): its address, or 0 when full.
 uint64_t cref_memory_allocate_frame(cref_memory *memory);
 
 #endif
