@@ -31,8 +31,10 @@ let package = Package(
         // The inspector's views and key map: draws the core's answers, makes no curses calls.
         // Its themes are compiled in (EmbeddedThemes.swift, generated from the top-level Themes/).
         .target(name: "Inspector", dependencies: ["TerminalUI", "ScenarioScript", "IOMMUCore", "Presentation", "HostImport", "Snapshots"]),
-        // The `bench` rigs: each validates its parameters and prints its figures.
-        .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector", "HostImport"]),
+        // Plain C walks, IOTLB probe and map loop over the same descriptors: the benchmarks' reference.
+        .target(name: "CReference"),
+        // The `bench` rigs: each validates its parameters and prints its figures (and their ratio to CReference).
+        .target(name: "Benchmarks", dependencies: ["IOMMUCore", "ScenarioScript", "TerminalUI", "Inspector", "HostImport", "CReference"]),
         .executableTarget(
             name: "iommuscope",
             dependencies: [

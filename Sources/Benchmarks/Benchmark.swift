@@ -26,9 +26,44 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
 
+/// The seconds `body` takes.
+func timed(_ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock.now
+    try body()
+    return seconds(ContinuousClock.now - clock)
+}
+
+/// The middle of some timings (the upper middle of an even count); 0 for none.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
 /// A rate as `name.ns_per_op` and `name.ops_per_s` (`operations` is at least 1).
-func report(_ name: String, since start: ContinuousClock.Instant, operations: Int, to output: BenchmarkOutput) {
-    let elapsed = max(seconds(ContinuousClock.now - start), 1e-9)
+func report(_ name: String, elapsed: Double, operations: Int, to output: BenchmarkOutput) {
+    let elapsed = max(elapsed, 1e-9)
     output("\(name).ns_per_op: \(Int(elapsed * 1e9 / Double(operations))) ns")
     output("\(name).ops_per_s: \(Int(Double(operations) / elapsed)) ops/s")
+}
+
+/// How many times `value` is `reference`, as `name: 2.4 x` (with `digits` decimals).
+func reportRatio(_ name: String, _ value: Double, to reference: Double, digits: Int = 1, _ output: BenchmarkOutput) {
+    output("\(name): \(String(format: "%.\(digits)f", value / max(reference, 1e-12))) x")
+}
+
+/// A figure timed against its plain C reference in the same run: `rounds` rounds, each
+/// timing the Swift work and then the C work on the same operations, and the median of
+/// each, as `name.ns_per_op`, `name.ops_per_s`, `name.c_ns_per_op` and `name.ratio_to_c`.
+/// Each closure returns the seconds of its timed part (its setup is not counted).
+func compareToC(_ name: String, operations: Int, rounds: Int, swift: (_ round: Int) throws -> Double,
+                c: (_ round: Int) throws -> Double, to output: BenchmarkOutput) throws {
+    var swiftTimes: [Double] = [], cTimes: [Double] = []
+    for round in 0..<rounds {
+        swiftTimes.append(try swift(round))
+        cTimes.append(try c(round))
+    }
+    let swiftTime = median(swiftTimes), cTime = max(median(cTimes), 1e-12)
+    report(name, elapsed: swiftTime, operations: operations, to: output)
+    output("\(name).c_ns_per_op: \(String(format: "%.1f", cTime * 1e9 / Double(operations))) ns")
+    reportRatio("\(name).ratio_to_c", swiftTime, to: cTime, output)
 }

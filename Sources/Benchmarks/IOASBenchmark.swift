@@ -28,45 +28,86 @@ public struct IOASBenchmark {
         try self.init(areaCounts: counts)
     }
 
+    /// Rounds of every figure, the area counts interleaved; the medians are printed.
+    static let rounds = 3
+    /// Automatic 8K maps per measure.
+    static let probes = 1000
+
     public func run(_ output: BenchmarkOutput) throws {
         for withDomain in [false, true] {
-            for count in areaCounts { try measure(areas: count, withDomain: withDomain, output) }
+            let label = withDomain ? "ioas+domain" : "ioas"
+            var times: [Int: [Operation: [Double]]] = [:]
+            for _ in 0..<Self.rounds {
+                for count in areaCounts {
+                    for (operation, elapsed) in try measure(areas: count, withDomain: withDomain) {
+                        times[count, default: [:]][operation, default: []].append(elapsed)
+                    }
+                }
+            }
+            for count in areaCounts {
+                for operation in Operation.allCases {
+                    report("\(label).\(operation)[\(count)]", elapsed: median(times[count]?[operation] ?? []),
+                           operations: operation.count(areas: count), to: output)
+                }
+            }
+            // The growth per operation from the fewest areas to the most (issue 13's bar is 1.25x).
+            guard let fewest = areaCounts.min(), let most = areaCounts.max(), fewest != most else { continue }
+            for operation in Operation.allCases {
+                func perOperation(_ count: Int) -> Double {
+                    median(times[count]?[operation] ?? []) / Double(operation.count(areas: count))
+                }
+                reportRatio("\(label).\(operation).ratio_\(most)_to_\(fewest)", perOperation(most), to: perOperation(fewest), digits: 2, output)
+            }
         }
     }
 
-    private func measure(areas count: Int, withDomain: Bool, _ output: BenchmarkOutput) throws {
+    /// What a measure times.
+    enum Operation: String, CaseIterable, CustomStringConvertible {
+        case mapFixed = "map_fixed", mapAuto = "map_auto", unmap
+        var description: String { rawValue }
+
+        /// Operations of this kind in a measure of `areas` areas.
+        func count(areas: Int) -> Int {
+            switch self {
+            case .mapFixed: areas
+            case .mapAuto: IOASBenchmark.probes
+            case .unmap: areas + IOASBenchmark.probes
+            }
+        }
+    }
+
+    /// The seconds of each operation's loop on an IOAS of `count` areas.
+    private func measure(areas count: Int, withDomain: Bool) throws -> [(Operation, Double)] {
         let machine = Machine(limits: .unlimited)
         let fd = IOMMUFD(machine: machine)
         let ioas = try fd.ioasAlloc().rawValue
         let buffer = try machine.mmap(length: 8192, alignment: 8192)
-        var label = "ioas"
         if withDomain {
             // A selftest mock domain mirrors every area, as an attached device's domain would.
             _ = try fd.testMockDomain(ptID: ioas, deviceFlags: 0, iommu: MockIOMMU(name: "mock"))
-            label = "ioas+domain"
         }
         let base = withDomain ? MockIOMMU.aperture.start : pageSize
         let readWrite = IOASMapFlags([.readable, .writeable]).rawValue
         let fixed = IOASMapFlags([.readable, .writeable, .fixedIOVA]).rawValue
         // Every other page from the bottom: 4K holes everywhere, none large enough for 8K.
-        var clock = ContinuousClock.now
-        for index in 0..<count {
-            _ = try fd.ioasMap(flags: fixed, ioasID: ioas, userVA: buffer, length: 4096, iova: UInt64(index) * 8192 + base)
+        let mapFixed = try timed {
+            for index in 0..<count {
+                _ = try fd.ioasMap(flags: fixed, ioasID: ioas, userVA: buffer, length: 4096, iova: UInt64(index) * 8192 + base)
+            }
         }
-        report("\(label).map_fixed[\(count)]", since: clock, operations: count, to: output)
         // Automatic allocation of 8K must pass every area to reach the first hole that fits.
-        clock = ContinuousClock.now
-        let probes = 1000
         var automatic: [UInt64] = []
-        for _ in 0..<probes {
-            automatic.append(try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: buffer, length: 8192, iova: 0))
+        let mapAuto = try timed {
+            for _ in 0..<Self.probes {
+                automatic.append(try fd.ioasMap(flags: readWrite, ioasID: ioas, userVA: buffer, length: 8192, iova: 0))
+            }
         }
-        report("\(label).map_auto[\(count)]", since: clock, operations: probes, to: output)
-        clock = ContinuousClock.now
-        for iova in automatic { _ = try fd.ioasUnmap(ioasID: ioas, iova: iova, length: 8192) }
-        for index in 0..<count {
-            _ = try fd.ioasUnmap(ioasID: ioas, iova: UInt64(index) * 8192 + base, length: 4096)
+        let unmap = try timed {
+            for iova in automatic { _ = try fd.ioasUnmap(ioasID: ioas, iova: iova, length: 8192) }
+            for index in 0..<count {
+                _ = try fd.ioasUnmap(ioasID: ioas, iova: UInt64(index) * 8192 + base, length: 4096)
+            }
         }
-        report("\(label).unmap[\(count)]", since: clock, operations: count + probes, to: output)
+        return [(.mapFixed, mapFixed), (.mapAuto, mapAuto), (.unmap, unmap)]
     }
 }

@@ -1,0 +1,59 @@
+@testable import Benchmarks
+import IOMMUCore
+import Testing
+
+/// The C reference the benchmarks compare against does the same work as the model: its walks
+/// over a copy of the model's descriptors, its IOTLB and its map loop give the model's output
+/// addresses, and fault where the model faults. Correctness only; no timings.
+@Suite struct CReferenceTests {
+    @Test func walksGiveTheModelsOutputs() throws {
+        // Two leaf tables of the guest's stage 1.
+        let rig = try NestedRig(pages: 600)
+        let reference = try ReferenceMemory(copying: rig.fd.machine.physical)
+        let stage2Root = try rig.stage2Root()
+        let walks: [(UInt32, ReferenceWalk)] = [
+            (rig.stage2Device, .stage2(root: stage2Root)),
+            (rig.nestedDevice, .nested(stage1Root: NestedRig.stage1Root, stage2Root: stage2Root)),
+        ]
+        for (device, walk) in walks {
+            let iovas = rig.iovas(for: device).map { $0 + 0x2a8 }
+            var outputs: [UInt64] = []
+            for iova in iovas {
+                let model = try rig.translate(device: device, iova: iova).output
+                #expect(reference.translate(iova, walk) == model, "\(iova.hex) on device \(device)")
+                outputs.append(model)
+            }
+            #expect(reference.translateAll(iovas, walk) == outputs.reduce(0, &+))
+            // The page after the last is mapped by neither.
+            let unmapped = iovas[iovas.count - 1] + pageSize
+            guard case .failure? = try rig.fd.translate(deviceID: device, iova: unmapped, pasid: nil, access: .read) else {
+                Issue.record("the model translates \(unmapped.hex)")
+                continue
+            }
+            #expect(reference.translate(unmapped, walk) == nil)
+            #expect(reference.translateAll(iovas + [unmapped], walk) == nil)
+            let iotlb = try ReferenceIOTLB(translations: Array(zip(iovas, outputs)))
+            #expect(iovas.map(iotlb.lookup) == outputs)
+            #expect(iotlb.lookupAll(iovas) == outputs.reduce(0, &+))
+            #expect(iotlb.lookup(unmapped) == nil)
+        }
+    }
+
+    /// The map loop allocates the tables it needs (across a 1 GiB boundary here) and writes
+    /// leaves its walk reads back; a pool too small for the tables is a failure, not a trap.
+    @Test func mapLoopWritesWalkableLeaves() throws {
+        let reference = try ReferenceMemory(base: PhysicalMemory.base, frames: 16, poolFrames: 16)
+        let root = try #require(reference.allocateFrame())
+        let iova: UInt64 = (1 << 30) - 300 * pageSize, output: UInt64 = 0x8_0000_0000
+        #expect(reference.map4K(root: root, iova: iova, output: output, pages: 600, attributes: 0x743))
+        for page in 0..<600 as Range<UInt64> {
+            #expect(reference.translate(iova + page * pageSize + 8, .stage2(root: root)) == output + page * pageSize + 8)
+        }
+        #expect(reference.translate(iova + 600 * pageSize, .stage2(root: root)) == nil)
+        // Root, L1, two L2 and two leaf tables.
+        #expect(reference.residentBytes == 6 * PhysicalMemory.frameSize)
+        let small = try ReferenceMemory(base: PhysicalMemory.base, frames: 3, poolFrames: 3)
+        let smallRoot = try #require(small.allocateFrame())
+        #expect(!small.map4K(root: smallRoot, iova: iova, output: output, pages: 1, attributes: 0x743))
+    }
+}
