@@ -230,8 +230,6 @@ private struct MappedDomain {
     let memory: UInt64
     let bytes: UInt64
     let residentBefore: Int
-    /// An Arm LPAE 4K page descriptor's output address bits [47:12].
-    static let outputAddressMask: UInt64 = 0x0000_ffff_ffff_f000
 
     init(bytes: UInt64, alignment: UInt64) throws {
         machine = try armPlatform(devices: 1)
@@ -259,7 +257,7 @@ private struct MappedDomain {
               let leaf = translation.steps.last else {
             throw RigFailure(description: "the mapped domain does not translate \(MapBenchmark.iova.hex)")
         }
-        return (translation.output, leaf.descriptor & ~MappedDomain.outputAddressMask)
+        return (translation.output, leaf.descriptor & ~leaf.format.outputAddress(of: leaf.descriptor, level: leaf.level))
     }
 
     /// Memory per mapped 4K page and the cost of a fork of the mapped model; the process's

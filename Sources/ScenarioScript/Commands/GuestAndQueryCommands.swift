@@ -198,8 +198,9 @@ let queryCommands: [CommandSpec] = [
         ArgumentSpec(name: "hwpt_id", kind: .integer(bits: 32), required: true), ArgumentSpec(name: "iova", kind: .integer(bits: 64), required: true),
     ], outputs: ["output_address", "page_size", "steps"]) { session, args throws(ScenarioError) in
         let hwptID = try args.u32("hwpt_id"), iova = try args.integer("iova")
-        guard let hwpt = try? session.iommufd.object(hwptID), let paging = hwpt as? HWPTPaging else {
-            return CommandResult(status: .refused(.noSuchObject(hwptID, wrongType: try? session.iommufd.object(hwptID))))
+        let found = try? session.iommufd.object(hwptID)
+        guard let paging = found as? HWPTPaging else {
+            return CommandResult(status: .refused(.noSuchObject(hwptID, wrongType: found)))
         }
         guard let table = paging.domain.table as? DescriptorPageTable else {
             return CommandResult(status: .unsupported("HWPT \(hwptID) keeps no descriptors (the selftest mock's xarray)"))
