@@ -36,10 +36,21 @@ public final class IOTLB {
         public var rights: AccessRights
         /// The leaf of the stage that by-address invalidations name (stage 1 of a nested
         /// translation), where the architecture's invalidations can narrow by it.
-        public var leaf: Leaf? = nil
+        public var leaf: Leaf?
         /// A global entry (an Arm stage-1 leaf with nG = 0): it translates for every
         /// address-space tag of its domain, the one in `tag` being the one that filled it.
-        public var global = false
+        public var global: Bool
+
+        public init(tag: Tag, input: UInt64, size: UInt64, output: UInt64, rights: AccessRights, leaf: Leaf? = nil,
+                    global: Bool = false) {
+            self.tag = tag
+            self.input = input
+            self.size = size
+            self.output = output
+            self.rights = rights
+            self.leaf = leaf
+            self.global = global
+        }
 
         /// The entry translates some address of `range` (what a range invalidation removes).
         public func overlaps(_ range: IOVARange) -> Bool {
@@ -150,29 +161,78 @@ public final class IOTLB {
         }
     }
 
+    /// Every entry, filed by tag. Its accesses skip the dynamic exclusivity check, which
+    /// would cost a warm hit more than its probe: none of them runs code from outside this
+    /// file (`invalidate(where:)` runs its predicate before it writes), so none can overlap
+    /// another.
+    @exclusivity(unchecked) private var storage = Storage()
+
+    public init() {}
+
+    public var count: Int { storage.entryCount }
+    public var allEntries: [Entry] { storage.filed.flatMap(\.entries).sorted { ($0.input, $0.size) < ($1.input, $1.size) } }
+
+    /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
+    /// its domain when the tag names an address space.
+    public func lookup(_ tag: Tag, _ input: UInt64) -> Entry? { storage.lookup(tag, input) }
+
+    public func insert(_ entry: Entry) {
+        precondition(entry.size.nonzeroBitCount == 1 && entry.input & (entry.size - 1) == 0,
+                     "an IOTLB entry's input is aligned to its power-of-two size")
+        storage.insert(entry)
+    }
+
+    /// Drops every entry (a global invalidation); returns how many went.
+    @discardableResult
+    public func invalidateAll() -> Int {
+        let dropped = storage.entryCount
+        storage = Storage()
+        return dropped
+    }
+
+    /// Drops the entries `selection` names that translate an address of `range` (`nil`:
+    /// any address) and, given a leaf hint, that it names; returns how many went. Only the
+    /// named tags' entries are visited: a small range probes its pages, a large one scans
+    /// the tag's entries, and a whole tag is dropped at once.
+    @discardableResult
+    public func invalidate(_ selection: Selection, range: IOVARange? = nil, leaf hint: LeafHint? = nil) -> Int {
+        storage.invalidate(selection, range: range, leaf: hint)
+    }
+
+    /// Drops every entry `matches` selects, visiting every entry; returns how many went.
+    @discardableResult
+    public func invalidate(where matches: (Entry) -> Bool) -> Int {
+        storage.removeAll(marked: marks(matches))
+    }
+
+    /// `matches` of every entry, filing by filing: it runs on a copy of the filings that is
+    /// gone before anything is removed.
+    private func marks(_ matches: (Entry) -> Bool) -> [[Bool]] {
+        let filed = storage.filed
+        return filed.map { $0.entries.map(matches) }
+    }
+}
+
+/// An IOTLB's entries: the filings that have entries, each with its own table.
+private struct Storage {
     /// The filings that have entries, each with its entries; `filingIndex` finds one.
-    private var filed: [FiledEntries] = []
+    private(set) var filed: [FiledEntries] = []
     /// Each filing's position in `filed`.
-    private var filingIndex: [Filing: Int] = [:]
+    private var filingIndex: [IOTLB.Filing: Int] = [:]
     /// The page sizes of the entries inserted since the last `invalidateAll`, ascending: a
     /// lookup probes each, smallest first.
     private var sizes: [UInt64] = []
-    private var entryCount = 0
+    private(set) var entryCount = 0
     /// How many entries are global: lookups skip the second probe while there are none.
     private var globalCount = 0
     /// Up to this many filings a linear search finds one faster than hashing a `Filing`.
     private static let linearFilings = 4
 
-    public init() {}
-
-    public var count: Int { entryCount }
-    public var allEntries: [Entry] { filed.flatMap(\.entries).sorted { ($0.input, $0.size) < ($1.input, $1.size) } }
-
     /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
     /// its domain when the tag names an address space.
-    public func lookup(_ tag: Tag, _ input: UInt64) -> Entry? {
-        let own = position(of: Filing(own: tag))
-        let globals = globalCount > 0 && tag.addressSpace != nil ? position(of: Filing(globalsOf: tag.domain)) : nil
+    func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Entry? {
+        let own = position(of: IOTLB.Filing(own: tag))
+        let globals = globalCount > 0 && tag.addressSpace != nil ? position(of: IOTLB.Filing(globalsOf: tag.domain)) : nil
         guard own != nil || globals != nil else { return nil }
         for size in sizes {
             let base = input.alignedDown(to: size)
@@ -182,10 +242,8 @@ public final class IOTLB {
         return nil
     }
 
-    public func insert(_ entry: Entry) {
-        precondition(entry.size.nonzeroBitCount == 1 && entry.input & (entry.size - 1) == 0,
-                     "an IOTLB entry's input is aligned to its power-of-two size")
-        let filing = Filing(of: entry)
+    mutating func insert(_ entry: IOTLB.Entry) {
+        let filing = IOTLB.Filing(of: entry)
         let at: Int
         if let known = position(of: filing) {
             at = known
@@ -204,24 +262,8 @@ public final class IOTLB {
         }
     }
 
-    /// Drops every entry (a global invalidation); returns how many went.
-    @discardableResult
-    public func invalidateAll() -> Int {
-        let dropped = entryCount
-        filed = []
-        filingIndex = [:]
-        sizes = []
-        entryCount = 0
-        globalCount = 0
-        return dropped
-    }
-
-    /// Drops the entries `selection` names that translate an address of `range` (`nil`:
-    /// any address) and, given a leaf hint, that it names; returns how many went. Only the
-    /// named tags' entries are visited: a small range probes its pages, a large one scans
-    /// the tag's entries, and a whole tag is dropped at once.
-    @discardableResult
-    public func invalidate(_ selection: Selection, range: IOVARange? = nil, leaf hint: LeafHint? = nil) -> Int {
+    /// `IOTLB.invalidate(_:range:leaf:)`.
+    mutating func invalidate(_ selection: IOTLB.Selection, range: IOVARange?, leaf hint: IOTLB.LeafHint?) -> Int {
         var dropped = 0
         for at in filed.indices.reversed() {
             let coverage = selection.coverage(of: filed[at].filing)
@@ -240,26 +282,25 @@ public final class IOTLB {
         return dropped
     }
 
-    /// Drops every entry `matches` selects, visiting every entry; returns how many went.
-    @discardableResult
-    public func invalidate(where matches: (Entry) -> Bool) -> Int {
+    /// Removes the entries whose flag is set in `marks`, a list per filing; returns how many went.
+    mutating func removeAll(marked marks: [[Bool]]) -> Int {
         var dropped = 0
         for at in filed.indices.reversed() {
-            let removed = filed[at].removeAll(overlapping: nil, sizes: sizes, where: matches)
+            let removed = filed[at].removeAll(marked: marks[at])
             dropped += book(removed, from: at, emptied: filed[at].entries.isEmpty)
         }
         return dropped
     }
 
     /// The position in `filed` of `filing`'s entries, if it has any.
-    private func position(of filing: Filing) -> Int? {
+    private func position(of filing: IOTLB.Filing) -> Int? {
         guard filed.count > Self.linearFilings else { return filed.firstIndex { $0.filing == filing } }
         return filingIndex[filing]
     }
 
     /// Books `removed` entries gone from the filing at `at`, and forgets the filing when it
     /// is `emptied` (the last filing takes its place); returns `removed`.
-    private func book(_ removed: Int, from at: Int, emptied: Bool) -> Int {
+    private mutating func book(_ removed: Int, from at: Int, emptied: Bool) -> Int {
         entryCount -= removed
         if filed[at].filing.global { globalCount -= removed }
         if emptied {
@@ -330,10 +371,21 @@ private struct FiledEntries {
             }
             return removed
         }
-        let before = entries.count
-        entries.removeAll { entry in (range.map(entry.overlaps) ?? true) && doomed(entry) }
-        if entries.count != before { reindex(slots: slots.count) }
-        return before - entries.count
+        return removeAll(marked: entries.map { entry in (range.map(entry.overlaps) ?? true) && doomed(entry) })
+    }
+
+    /// Removes the entries whose `marked` flag is set; returns how many went.
+    mutating func removeAll(marked: [Bool]) -> Int {
+        var kept = 0
+        for (at, doomed) in marked.enumerated() where !doomed {
+            entries.swapAt(kept, at)
+            kept += 1
+        }
+        let removed = entries.count - kept
+        guard removed > 0 else { return 0 }
+        entries.removeLast(removed)
+        reindex(slots: slots.count)
+        return removed
     }
 
     /// The pages of each of `sizes` that meet `range` number at most `limit` in all.
@@ -418,11 +470,7 @@ extension IOTLB: ModelCopyable {
     /// A fork shares the entries until either side writes them.
     public func makeCopy(in copier: ModelCopy) -> IOTLB {
         let copy = IOTLB()
-        copy.filed = filed
-        copy.filingIndex = filingIndex
-        copy.sizes = sizes
-        copy.entryCount = entryCount
-        copy.globalCount = globalCount
+        copy.storage = storage
         return copy
     }
 }
