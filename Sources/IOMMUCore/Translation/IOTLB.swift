@@ -185,9 +185,7 @@ public final class IOTLB {
     /// Drops every entry (a global invalidation); returns how many went.
     @discardableResult
     public func invalidateAll() -> Int {
-        let dropped = storage.entryCount
-        storage = Storage()
-        return dropped
+        storage.removeAll()
     }
 
     /// Drops the entries `selection` names that translate an address of `range` (`nil`:
@@ -215,9 +213,10 @@ public final class IOTLB {
 
 /// An IOTLB's entries: the filings that have entries, each with its own table.
 private struct Storage {
-    /// The filings that have entries, each with its entries; `filingIndex` finds one.
+    /// The filings that have entries (or had, before a `removeAll`), each with its entries.
     private(set) var filed: [FiledEntries] = []
-    /// Each filing's position in `filed`.
+    /// Each filing's position in `filed`, once there are more than `linearFilings` (empty
+    /// until then).
     private var filingIndex: [IOTLB.Filing: Int] = [:]
     /// The page sizes of the entries inserted since the last `invalidateAll`, ascending: a
     /// lookup probes each, smallest first.
@@ -250,16 +249,26 @@ private struct Storage {
         } else {
             at = filed.count
             filed.append(FiledEntries(filing))
-            filingIndex[filing] = at
+            if filed.count > Self.linearFilings { index() }
         }
         if filed[at].insert(entry) {
             entryCount += 1
             if entry.global { globalCount += 1 }
         }
-        if !sizes.contains(entry.size) {
-            sizes.append(entry.size)
-            sizes.sort()
-        }
+        if !sizes.contains(entry.size) { sizes.insert(entry.size, at: sizes.firstIndex { $0 > entry.size } ?? sizes.count) }
+    }
+
+    /// Drops every entry; returns how many went. Small filings stay, emptied, with their
+    /// room for the next fills (what a translation after a global invalidation refills),
+    /// and so do the sizes' array's; a fork's copy gets its own.
+    mutating func removeAll() -> Int {
+        let dropped = entryCount
+        for at in filed.indices.reversed() where !filed[at].clearIfSmall() { filed.remove(at: at) }
+        index()
+        sizes.removeAll(keepingCapacity: true)
+        entryCount = 0
+        globalCount = 0
+        return dropped
     }
 
     /// `IOTLB.invalidate(_:range:leaf:)`.
@@ -304,15 +313,21 @@ private struct Storage {
         entryCount -= removed
         if filed[at].filing.global { globalCount -= removed }
         if emptied {
-            filingIndex[filed[at].filing] = nil
-            let last = filed.count - 1
-            if at != last {
-                filed.swapAt(at, last)
-                filingIndex[filed[at].filing] = at
-            }
+            filed.swapAt(at, filed.count - 1)
             filed.removeLast()
+            index()
         }
         return removed
+    }
+
+    /// Rebuilds `filingIndex` over the filings, or empties it when there are too few.
+    private mutating func index() {
+        guard filed.count > Self.linearFilings else {
+            if !filingIndex.isEmpty { filingIndex = [:] }
+            return
+        }
+        filingIndex = [:]
+        for (at, entries) in filed.enumerated() { filingIndex[entries.filing] = at }
     }
 }
 
@@ -397,6 +412,15 @@ private struct FiledEntries {
             guard pages <= remaining else { return false }
             remaining -= pages
         }
+        return true
+    }
+
+    /// Empties a filing of at most `initialSlots` slots in place, keeping its room; true
+    /// when it did.
+    mutating func clearIfSmall() -> Bool {
+        guard slots.count <= Self.initialSlots else { return false }
+        entries.removeAll(keepingCapacity: true)
+        for at in slots.indices { slots[at] = 0 }
         return true
     }
 
