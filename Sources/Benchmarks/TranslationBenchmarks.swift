@@ -43,6 +43,27 @@ public struct TranslationBenchmark {
                     reference: reference, walk: .stage2(root: stage2Root), output)
         try measure("translate.nested_4x4", rig: rig, device: rig.nestedDevice,
                     reference: reference, walk: .nested(stage1Root: NestedRig.stage1Root, stage2Root: stage2Root), output)
+        try measureLookup(rig.iovas(for: rig.stage2Device), output)
+    }
+
+    /// `IOTLB.lookup` alone: one 4K entry per IOVA under one tag, each probed once, beside
+    /// the C reference probing its table of the same translations.
+    private func measureLookup(_ iovas: [UInt64], _ output: BenchmarkOutput) throws {
+        let iotlb = IOTLB(), tag = IOTLB.Tag(domain: UInt64(ReferenceIOTLB.tag), addressSpace: nil)
+        for iova in iovas { iotlb.insert(IOTLB.Entry(tag: tag, input: iova, size: pageSize, output: iova, rights: .read)) }
+        let reference = try ReferenceIOTLB(translations: iovas.map { ($0, $0) })
+        var outputs: UInt64 = 0
+        try compareToC("translate.iotlb_lookup", operations: iovas.count, rounds: Self.rounds, swift: { _ in
+            outputs = 0
+            return timed {
+                for iova in iovas { outputs &+= iotlb.lookup(tag, iova)?.output ?? 0 }
+            }
+        }, c: { _ in
+            var sum: UInt64?
+            let elapsed = timed { sum = reference.lookupAll(iovas) }
+            guard sum == outputs else { throw RigFailure(description: "translate.iotlb_lookup: the C reference's outputs differ from the model's") }
+            return elapsed
+        }, to: output)
     }
 
     private func measure(_ name: String, rig: NestedRig, device: UInt32, reference: ReferenceMemory, walk: ReferenceWalk,
@@ -63,7 +84,7 @@ public struct TranslationBenchmark {
                 outputs = 0
                 return try timed {
                     for iova in iovas {
-                        rig.smmu.iotlb.invalidate { _ in true }
+                        rig.smmu.iotlb.invalidateAll()
                         let translation = try rig.translate(device: device, iova: iova, detail: detail)
                         fetches += translation.steps.count
                         outputs &+= translation.output
@@ -71,7 +92,7 @@ public struct TranslationBenchmark {
                 }
             }, c: cWalks, to: output)
             try reportAllocations("\(name).\(detail == .steps ? "cold_steps" : "cold")", iovas, output) { iova in
-                rig.smmu.iotlb.invalidate { _ in true }
+                rig.smmu.iotlb.invalidateAll()
                 _ = try rig.translate(device: device, iova: iova, detail: detail)
             }
         }

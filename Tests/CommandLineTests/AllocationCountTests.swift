@@ -14,7 +14,7 @@ import Testing
 /// release`, `bench translate`'s `allocations_per_op`) must reach zero.
 @Suite struct AllocationCountTests {
     /// The allocations allowed per translation: the -Onone loop frames, or none.
-    static let allowed: UInt64 = _isDebugAssertConfiguration() ? 3 : 0
+    static let allowed: UInt64 = _isDebugAssertConfiguration() ? 4 : 0
 
     @Test func theCounterCountsThisThreadsAllocations() {
         let (allocations, kept) = countingAllocations { (0..<3).map { [$0] } }
@@ -34,7 +34,7 @@ import Testing
             }
             #expect(warm.allocations <= Self.allowed * UInt64(iovas.count), "warm translations of device \(device)")
             // Every IOVA walks: the IOTLB is empty, and `lookupOnly` leaves it so.
-            rig.smmu.iotlb.invalidate { _ in true }
+            rig.smmu.iotlb.invalidateAll()
             let cold = try countingAllocations {
                 for iova in iovas {
                     let result = try rig.fd.translate(deviceID: device, iova: iova, pasid: nil, access: .read, caches: .lookupOnly,

@@ -15,7 +15,10 @@ public final class IOMMUFD {
 
     /// The platform this file was opened on.
     public let machine: Machine
-    var slots = WordTable<UInt32, Slot>()
+    /// Every id's slot. Each ioctl and each transaction looks its objects up here, so the
+    /// accesses (one lookup or one store each, never overlapping) skip the dynamic
+    /// exclusivity check.
+    @exclusivity(unchecked) var slots = WordTable<UInt32, Slot>()
     private var freeIDs = FreeIDs()
     /// Objects finalized so far: the next one's serial.
     private var finalized: UInt64 = 0

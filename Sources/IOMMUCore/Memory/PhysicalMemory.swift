@@ -29,12 +29,13 @@ public final class PhysicalMemory {
     /// Touched frames' words, by frame number. A fork shares them with its original, and
     /// whichever writes a shared frame first writes its own copy. A frame with storage is
     /// always allocated or adopted (`free` drops the storage), so a read that finds its frame
-    /// needs no other check.
-    private var frames = FrameTable()
+    /// needs no other check. Every descriptor fetch reads it, so its accesses skip the
+    /// dynamic exclusivity check (no access to it overlaps another: each is one word's).
+    @exclusivity(unchecked) private var frames = FrameTable()
     private var next = PhysicalMemory.base
     /// Word writes so far: lets a caller see whether something (a walk's Access/Dirty
     /// update) changed memory.
-    public private(set) var writeCount: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var writeCount: UInt64 = 0
     /// MMIO pages (an ITS doorbell): accesses succeed and reads return zero.
     private var deviceRanges: [IOVARange] = []
 

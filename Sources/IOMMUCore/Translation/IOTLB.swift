@@ -3,6 +3,10 @@
 /// removes them, so a guest that edits its tables without invalidating keeps seeing the
 /// stale translation. (QEMU flushes its whole SMMU IOTLB at 256 entries; real TLB sizes
 /// vary, so this one keeps everything until told otherwise.)
+///
+/// Entries are filed per tag (`Filing`), each tag's in its own open-addressing table keyed
+/// by input page and size: a hit is a probe or two per page size present, and an
+/// invalidation by tag touches only that tag's entries.
 public final class IOTLB {
     /// What an entry is tagged with: a stage-2 / domain tag and a stage-1 address-space tag
     /// (`nil` for entries of a single-stage translation that has none).
@@ -32,10 +36,21 @@ public final class IOTLB {
         public var rights: AccessRights
         /// The leaf of the stage that by-address invalidations name (stage 1 of a nested
         /// translation), where the architecture's invalidations can narrow by it.
-        public var leaf: Leaf? = nil
+        public var leaf: Leaf?
         /// A global entry (an Arm stage-1 leaf with nG = 0): it translates for every
         /// address-space tag of its domain, the one in `tag` being the one that filled it.
-        public var global = false
+        public var global: Bool
+
+        public init(tag: Tag, input: UInt64, size: UInt64, output: UInt64, rights: AccessRights, leaf: Leaf? = nil,
+                    global: Bool = false) {
+            self.tag = tag
+            self.input = input
+            self.size = size
+            self.output = output
+            self.rights = rights
+            self.leaf = leaf
+            self.global = global
+        }
 
         /// The entry translates some address of `range` (what a range invalidation removes).
         public func overlaps(_ range: IOVARange) -> Bool {
@@ -46,66 +61,440 @@ public final class IOTLB {
         public func covers(_ address: UInt64) -> Bool { input <= address && address - input < size }
     }
 
-    /// A global entry is filed without its address space, so one lookup finds it for any.
-    private struct Key: Hashable {
-        var tag: Tag
-        var input: UInt64
-        var size: UInt64
-        var global: Bool
+    /// Arm's TLBI range hints (TG, TTL; IHI0070 4.4.1.1): only entries made from a leaf of
+    /// `granule`, at `level` when one is given, are named.
+    public struct LeafHint: Sendable, Equatable {
+        public var granule: UInt64
+        public var level: Int?
+        public init(granule: UInt64, level: Int?) {
+            self.granule = granule
+            self.level = level
+        }
 
-        static func of(_ entry: Entry) -> Key {
-            Key(tag: entry.global ? Tag(domain: entry.tag.domain, addressSpace: nil) : entry.tag, input: entry.input,
-                size: entry.size, global: entry.global)
+        /// The hint names `entry`; an entry that kept no leaf is named by every hint.
+        public func names(_ entry: Entry) -> Bool {
+            guard let leaf = entry.leaf else { return true }
+            return leaf.granule == granule && (level == nil || leaf.level == level)
         }
     }
 
-    private var entries: [Key: Entry] = [:]
-    private var sizes: [UInt64] = []
-    /// How many entries are global: lookups skip the second probe while there are none.
-    private var globalCount = 0
+    /// The entries an invalidation names by their tags.
+    public enum Selection: Sendable, Equatable {
+        /// Every entry of a domain tag (a VT-d DID, an AMD-Vi DomainID, an SMMU VMID).
+        case domain(UInt64)
+        /// The entries `tag` filled, global ones included (a PASID-based flush).
+        case tag(Tag)
+        /// The entries `tag` filled that are not global (Arm's TLBI by ASID).
+        case nonGlobal(Tag)
+        /// Every entry with an address-space tag in a domain tag (`nil`: entries without
+        /// one), global ones included: what a stage-1-wide invalidation names.
+        case addressSpaces(domain: UInt64?)
+        /// The global entries of a domain tag, whatever address space filled them.
+        case globals(domain: UInt64?)
+
+        /// The selection names `entry`.
+        public func selects(_ entry: Entry) -> Bool {
+            switch self {
+            case .domain(let domain): entry.tag.domain == domain
+            case .tag(let tag): entry.tag == tag
+            case .nonGlobal(let tag): entry.tag == tag && !entry.global
+            case .addressSpaces(let domain): entry.tag.domain == domain && entry.tag.addressSpace != nil
+            case .globals(let domain): entry.global && entry.tag.domain == domain
+            }
+        }
+
+        /// How much of a filing's entries the selection names: a non-global filing is one
+        /// tag, all or nothing; a domain's global filing mixes the tags that filled it.
+        fileprivate func coverage(of filing: Filing) -> Coverage {
+            guard filing.global else {
+                let tag = Tag(domain: filing.domain, addressSpace: filing.addressSpace)
+                switch self {
+                case .domain(let domain): return filing.domain == domain ? .whole : .none
+                case .tag(let named), .nonGlobal(let named): return tag == named ? .whole : .none
+                case .addressSpaces(let domain): return filing.domain == domain && tag.addressSpace != nil ? .whole : .none
+                case .globals: return .none
+                }
+            }
+            switch self {
+            case .domain(let domain): return filing.domain == domain ? .whole : .none
+            case .globals(let domain): return filing.domain == domain ? .whole : .none
+            case .tag(let named): return filing.domain == named.domain ? .some : .none
+            case .nonGlobal: return .none
+            case .addressSpaces(let domain): return filing.domain == domain ? .some : .none
+            }
+        }
+    }
+
+    /// What a selection names of one filing.
+    fileprivate enum Coverage {
+        /// Nothing.
+        case none
+        /// Every entry.
+        case whole
+        /// The entries `Selection.selects` names.
+        case some
+    }
+
+    /// Where an entry is filed: under its tag, except that a global entry is filed under
+    /// its domain alone, apart from that domain's own entries, so that one probe finds it
+    /// for any address space.
+    fileprivate struct Filing: Hashable {
+        var domain: UInt64?
+        var addressSpace: UInt64?
+        var global: Bool
+
+        /// Where `entry` is filed.
+        init(of entry: Entry) {
+            self.init(domain: entry.tag.domain, addressSpace: entry.global ? nil : entry.tag.addressSpace, global: entry.global)
+        }
+
+        /// The entries of `tag` itself.
+        init(own tag: Tag) { self.init(domain: tag.domain, addressSpace: tag.addressSpace, global: false) }
+
+        /// The global entries of `domain`.
+        init(globalsOf domain: UInt64?) { self.init(domain: domain, addressSpace: nil, global: true) }
+
+        private init(domain: UInt64?, addressSpace: UInt64?, global: Bool) {
+            self.domain = domain
+            self.addressSpace = addressSpace
+            self.global = global
+        }
+    }
+
+    /// Every entry, filed by tag. Its accesses skip the dynamic exclusivity check, which
+    /// would cost a warm hit more than its probe: none of them runs code from outside this
+    /// file (`invalidate(where:)` runs its predicate before it writes), so none can overlap
+    /// another.
+    @exclusivity(unchecked) private var storage = Storage()
 
     public init() {}
 
-    public var count: Int { entries.count }
-    public var allEntries: [Entry] { entries.values.sorted { ($0.input, $0.size) < ($1.input, $1.size) } }
+    public var count: Int { storage.entryCount }
+    public var allEntries: [Entry] { storage.filed.flatMap(\.entries).sorted { ($0.input, $0.size) < ($1.input, $1.size) } }
 
     /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
     /// its domain when the tag names an address space.
-    public func lookup(_ tag: Tag, _ input: UInt64) -> Entry? {
+    public func lookup(_ tag: Tag, _ input: UInt64) -> Entry? { storage.lookup(tag, input) }
+
+    public func insert(_ entry: Entry) {
+        precondition(entry.size.nonzeroBitCount == 1 && entry.input & (entry.size - 1) == 0,
+                     "an IOTLB entry's input is aligned to its power-of-two size")
+        storage.insert(entry)
+    }
+
+    /// Drops every entry (a global invalidation); returns how many went.
+    @discardableResult
+    public func invalidateAll() -> Int {
+        storage.removeAll()
+    }
+
+    /// Drops the entries `selection` names that translate an address of `range` (`nil`:
+    /// any address) and, given a leaf hint, that it names; returns how many went. Only the
+    /// named tags' entries are visited: a small range probes its pages, a large one scans
+    /// the tag's entries, and a whole tag is dropped at once.
+    @discardableResult
+    public func invalidate(_ selection: Selection, range: IOVARange? = nil, leaf hint: LeafHint? = nil) -> Int {
+        storage.invalidate(selection, range: range, leaf: hint)
+    }
+
+    /// Drops every entry `matches` selects, visiting every entry; returns how many went.
+    @discardableResult
+    public func invalidate(where matches: (Entry) -> Bool) -> Int {
+        storage.removeAll(marked: marks(matches))
+    }
+
+    /// `matches` of every entry, filing by filing: it runs on a copy of the filings that is
+    /// gone before anything is removed.
+    private func marks(_ matches: (Entry) -> Bool) -> [[Bool]] {
+        let filed = storage.filed
+        return filed.map { $0.entries.map(matches) }
+    }
+}
+
+/// An IOTLB's entries: the filings that have entries, each with its own table.
+private struct Storage {
+    /// The filings that have entries (or had, before a `removeAll`), each with its entries.
+    private(set) var filed: [FiledEntries] = []
+    /// Each filing's position in `filed`, once there are more than `linearFilings` (empty
+    /// until then).
+    private var filingIndex: [IOTLB.Filing: Int] = [:]
+    /// The page sizes of the entries inserted since the last `invalidateAll`, ascending: a
+    /// lookup probes each, smallest first.
+    private var sizes: [UInt64] = []
+    private(set) var entryCount = 0
+    /// How many entries are global: lookups skip the second probe while there are none.
+    private var globalCount = 0
+    /// Up to this many filings a linear search finds one faster than hashing a `Filing`.
+    private static let linearFilings = 4
+
+    /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
+    /// its domain when the tag names an address space.
+    func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Entry? {
+        let own = position(of: IOTLB.Filing(own: tag))
+        let globals = globalCount > 0 && tag.addressSpace != nil ? position(of: IOTLB.Filing(globalsOf: tag.domain)) : nil
+        guard own != nil || globals != nil else { return nil }
         for size in sizes {
             let base = input.alignedDown(to: size)
-            if let entry = entries[Key(tag: tag, input: base, size: size, global: false)] { return entry }
-            if globalCount > 0, tag.addressSpace != nil,
-               let entry = entries[Key(tag: Tag(domain: tag.domain, addressSpace: nil), input: base, size: size, global: true)] {
-                return entry
-            }
+            if let own, let entry = filed[own].entry(base, size: size) { return entry }
+            if let globals, let entry = filed[globals].entry(base, size: size) { return entry }
         }
         return nil
     }
 
-    public func insert(_ entry: Entry) {
-        let key = Key.of(entry)
-        if entry.global && entries[key] == nil { globalCount += 1 }
-        entries[key] = entry
-        if !sizes.contains(entry.size) { sizes.append(entry.size); sizes.sort() }
+    mutating func insert(_ entry: IOTLB.Entry) {
+        let filing = IOTLB.Filing(of: entry)
+        let at: Int
+        if let known = position(of: filing) {
+            at = known
+        } else {
+            at = filed.count
+            filed.append(FiledEntries(filing))
+            if filed.count > Self.linearFilings { index() }
+        }
+        if filed[at].insert(entry) {
+            entryCount += 1
+            if entry.global { globalCount += 1 }
+        }
+        if !sizes.contains(entry.size) { sizes.insert(entry.size, at: sizes.firstIndex { $0 > entry.size } ?? sizes.count) }
     }
 
-    /// Drops every entry `matches` selects; returns how many went.
-    @discardableResult
-    public func invalidate(where matches: (Entry) -> Bool) -> Int {
-        let doomed = entries.filter { matches($0.value) }.map(\.key)
-        for key in doomed { entries[key] = nil }
-        globalCount -= doomed.filter(\.global).count
-        return doomed.count
+    /// Drops every entry; returns how many went. Small filings stay, emptied, with their
+    /// room for the next fills (what a translation after a global invalidation refills),
+    /// and so do the sizes' array's; a fork's copy gets its own.
+    mutating func removeAll() -> Int {
+        let dropped = entryCount
+        for at in filed.indices.reversed() where !filed[at].clearIfSmall() { filed.remove(at: at) }
+        index()
+        sizes.removeAll(keepingCapacity: true)
+        entryCount = 0
+        globalCount = 0
+        return dropped
+    }
+
+    /// `IOTLB.invalidate(_:range:leaf:)`.
+    mutating func invalidate(_ selection: IOTLB.Selection, range: IOVARange?, leaf hint: IOTLB.LeafHint?) -> Int {
+        var dropped = 0
+        for at in filed.indices.reversed() {
+            let coverage = selection.coverage(of: filed[at].filing)
+            switch coverage {
+            case .none:
+                continue
+            case .whole where range == nil && hint == nil:
+                dropped += book(filed[at].entries.count, from: at, emptied: true)
+            case .whole, .some:
+                let removed = filed[at].removeAll(overlapping: range, sizes: sizes) { entry in
+                    (coverage == .whole || selection.selects(entry)) && (hint?.names(entry) ?? true)
+                }
+                dropped += book(removed, from: at, emptied: filed[at].entries.isEmpty)
+            }
+        }
+        return dropped
+    }
+
+    /// Removes the entries whose flag is set in `marks`, a list per filing; returns how many went.
+    mutating func removeAll(marked marks: [[Bool]]) -> Int {
+        var dropped = 0
+        for at in filed.indices.reversed() {
+            let removed = filed[at].removeAll(marked: marks[at])
+            dropped += book(removed, from: at, emptied: filed[at].entries.isEmpty)
+        }
+        return dropped
+    }
+
+    /// The position in `filed` of `filing`'s entries, if it has any.
+    private func position(of filing: IOTLB.Filing) -> Int? {
+        guard filed.count > Self.linearFilings else { return filed.firstIndex { $0.filing == filing } }
+        return filingIndex[filing]
+    }
+
+    /// Books `removed` entries gone from the filing at `at`, and forgets the filing when it
+    /// is `emptied` (the last filing takes its place); returns `removed`.
+    private mutating func book(_ removed: Int, from at: Int, emptied: Bool) -> Int {
+        entryCount -= removed
+        if filed[at].filing.global { globalCount -= removed }
+        if emptied {
+            filed.swapAt(at, filed.count - 1)
+            filed.removeLast()
+            index()
+        }
+        return removed
+    }
+
+    /// Rebuilds `filingIndex` over the filings, or empties it when there are too few.
+    private mutating func index() {
+        guard filed.count > Self.linearFilings else {
+            if !filingIndex.isEmpty { filingIndex = [:] }
+            return
+        }
+        filingIndex = [:]
+        for (at, entries) in filed.enumerated() { filingIndex[entries.filing] = at }
+    }
+}
+
+/// One filing's entries: a dense array, and an open-addressing index over it keyed by input
+/// and size (a multiply-shift hash, linear probing, backward-shift deletion), kept at most
+/// half full.
+private struct FiledEntries {
+    let filing: IOTLB.Filing
+    private(set) var entries: [IOTLB.Entry] = []
+    /// The index: 0 for an empty slot, else 1 + the entry's position in `entries`.
+    private var slots: [UInt32]
+    /// 64 - log2(slots.count): a hash's top bits are its home slot.
+    private var shift: UInt64
+    private static let initialSlots = 8
+
+    init(_ filing: IOTLB.Filing) {
+        self.filing = filing
+        slots = [UInt32](repeating: 0, count: Self.initialSlots)
+        shift = UInt64(64 - Self.initialSlots.trailingZeroBitCount)
+    }
+
+    /// The entry for `input` of `size`, if there is one.
+    func entry(_ input: UInt64, size: UInt64) -> IOTLB.Entry? {
+        position(input, size: size).map { entries[$0] }
+    }
+
+    /// Adds `entry`, or replaces the one with its input and size; true when it was new.
+    mutating func insert(_ entry: IOTLB.Entry) -> Bool {
+        if let at = position(entry.input, size: entry.size) {
+            entries[at] = entry
+            return false
+        }
+        if (entries.count + 1) * 2 > slots.count { reindex(slots: slots.count * 2) }
+        entries.append(entry)
+        slots[vacantSlot(for: entry)] = UInt32(entries.count)
+        return true
+    }
+
+    /// Removes the entries `doomed` names that overlap `range` (`nil`: any); returns how
+    /// many went. A range with no more pages of the `sizes` present than there are entries
+    /// is probed page by page; others are scanned.
+    mutating func removeAll(overlapping range: IOVARange?, sizes: [UInt64], where doomed: (IOTLB.Entry) -> Bool) -> Int {
+        if let range, Self.pages(of: range, sizes: sizes, upTo: entries.count) {
+            var removed = 0
+            for size in sizes {
+                let last = range.last.alignedDown(to: size)
+                var base = range.start.alignedDown(to: size)
+                while true {
+                    if let at = position(base, size: size), doomed(entries[at]) {
+                        remove(at: at)
+                        removed += 1
+                    }
+                    if base == last { break }
+                    base += size
+                }
+            }
+            return removed
+        }
+        return removeAll(marked: entries.map { entry in (range.map(entry.overlaps) ?? true) && doomed(entry) })
+    }
+
+    /// Removes the entries whose `marked` flag is set; returns how many went.
+    mutating func removeAll(marked: [Bool]) -> Int {
+        var kept = 0
+        for (at, doomed) in marked.enumerated() where !doomed {
+            entries.swapAt(kept, at)
+            kept += 1
+        }
+        let removed = entries.count - kept
+        guard removed > 0 else { return 0 }
+        entries.removeLast(removed)
+        reindex(slots: slots.count)
+        return removed
+    }
+
+    /// The pages of each of `sizes` that meet `range` number at most `limit` in all.
+    private static func pages(of range: IOVARange, sizes: [UInt64], upTo limit: Int) -> Bool {
+        var remaining = UInt64(limit)
+        for size in sizes {
+            // At most 2^64 / size pages (size ≥ 2), so the count itself cannot overflow.
+            let pages = (range.last.alignedDown(to: size) - range.start.alignedDown(to: size)) / size + 1
+            guard pages <= remaining else { return false }
+            remaining -= pages
+        }
+        return true
+    }
+
+    /// Empties a filing of at most `initialSlots` slots in place, keeping its room; true
+    /// when it did.
+    mutating func clearIfSmall() -> Bool {
+        guard slots.count <= Self.initialSlots else { return false }
+        entries.removeAll(keepingCapacity: true)
+        for at in slots.indices { slots[at] = 0 }
+        return true
+    }
+
+    /// Where `input` of `size` hashes to first.
+    private func home(_ input: UInt64, size: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((input ^ UInt64(size.trailingZeroBitCount)) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// The position in `entries` of the entry for `input` of `size`.
+    private func position(_ input: UInt64, size: UInt64) -> Int? {
+        let mask = slots.count - 1
+        var at = home(input, size: size)
+        while slots[at] != 0 {
+            let candidate = Int(slots[at]) - 1
+            if entries[candidate].input == input && entries[candidate].size == size { return candidate }
+            at = (at + 1) & mask
+        }
+        return nil
+    }
+
+    /// The slot that holds `entries[position]`.
+    private func slot(of position: Int) -> Int {
+        let mask = slots.count - 1
+        var at = home(entries[position].input, size: entries[position].size)
+        while Int(slots[at]) != position + 1 { at = (at + 1) & mask }
+        return at
+    }
+
+    /// The first empty slot of `entry`'s probe sequence.
+    private func vacantSlot(for entry: IOTLB.Entry) -> Int {
+        let mask = slots.count - 1
+        var at = home(entry.input, size: entry.size)
+        while slots[at] != 0 { at = (at + 1) & mask }
+        return at
+    }
+
+    /// Removes `entries[position]`: its slot is emptied, the entries probed past it shift
+    /// back, and the last entry moves into its place.
+    private mutating func remove(at position: Int) {
+        let mask = slots.count - 1
+        var hole = slot(of: position)
+        var next = (hole + 1) & mask
+        while slots[next] != 0 {
+            let moved = entries[Int(slots[next]) - 1]
+            let home = home(moved.input, size: moved.size)
+            // The entry may fill the hole when the hole lies between its home and its slot.
+            if (next - home) & mask >= (next - hole) & mask {
+                slots[hole] = slots[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        slots[hole] = 0
+        let last = entries.count - 1
+        if position != last {
+            slots[slot(of: last)] = UInt32(position + 1)
+            entries[position] = entries[last]
+        }
+        entries.removeLast()
+    }
+
+    /// Rebuilds the index over `entries` with `count` slots (a power of two).
+    private mutating func reindex(slots count: Int) {
+        slots = [UInt32](repeating: 0, count: count)
+        shift = UInt64(64 - count.trailingZeroBitCount)
+        for (at, entry) in entries.enumerated() { slots[vacantSlot(for: entry)] = UInt32(at + 1) }
     }
 }
 
 extension IOTLB: ModelCopyable {
+    /// A fork shares the entries until either side writes them.
     public func makeCopy(in copier: ModelCopy) -> IOTLB {
         let copy = IOTLB()
-        copy.entries = entries
-        copy.sizes = sizes
-        copy.globalCount = globalCount
+        copy.storage = storage
         return copy
     }
 }

@@ -33,7 +33,7 @@ extension AMDVi {
         guard pasid == noPASID else { return installPASID(deviceID, attachment, pasid: pasid, memory: memory) }
         guard let base = try? deviceTableBase(memory) else { return }
         if let old = attachedDevices.removeValue(forKey: deviceID) {
-            iotlb.invalidate { $0.tag.domain == UInt64(old.domainID) }
+            iotlb.invalidate(.domain(UInt64(old.domainID)))
             for table in old.gcr3Tables { memory.free(table) }
         }
         var words = AMDViDeviceTable.blockedWords
@@ -116,7 +116,7 @@ extension AMDVi {
             entry = (table.root & ~0xfff) | AMDViDeviceTable.gcr3Valid
         }
         try? memory.write64(slot, entry)
-        iotlb.invalidate { $0.tag == IOTLB.Tag(domain: UInt64(state.domainID), addressSpace: UInt64(pasid)) }
+        iotlb.invalidate(.tag(IOTLB.Tag(domain: UInt64(state.domainID), addressSpace: UInt64(pasid))))
     }
 
     /// `amd_iommu_iotlb_sync` → `domain_flush_pages`: INVALIDATE_IOMMU_PAGES for the domain's
@@ -130,11 +130,7 @@ extension AMDVi {
     private func flushLocally(_ domain: PagingDomain, range: IOVARange) {
         var ids = Set(attachedDevices.values.filter { $0.domain == ObjectIdentifier(domain) }.map { UInt64($0.domainID) })
         if let id = domainIDs[domain] { ids.insert(UInt64(id)) }
-        guard !ids.isEmpty else { return }
-        iotlb.invalidate { entry in
-            guard let tag = entry.tag.domain, ids.contains(tag) else { return false }
-            return entry.overlaps(range)
-        }
+        for id in ids { iotlb.invalidate(.domain(id), range: range) }
     }
 
     /// The DomainID this IOMMU's DTEs give `domain`: its own allocation, or, for a domain of

@@ -88,19 +88,30 @@ public struct SMMUv3Command: Sendable, Equatable {
     }
 }
 
-extension IOTLB.Entry {
-    /// The entry is one a by-address TLBI of `scope` must remove. TG and TTL name the
-    /// granule and level of the entries meant; an SMMU may remove more (4.4), and this one
-    /// removes exactly what the command requires, so a wrong hint leaves a stale entry.
-    func isNamed(by scope: SMMUv3Command.AddressScope) -> Bool {
-        switch scope {
-        case .address(let address):
-            return covers(address)
-        case .range(let range, let granule, let level):
-            guard overlaps(range) else { return false }
-            guard let leaf else { return true }
-            return leaf.granule == granule && (level == nil || leaf.level == level)
+extension SMMUv3Command.AddressScope {
+    /// The addresses named: the one address, or the range.
+    var addresses: IOVARange {
+        switch self {
+        case .address(let address): IOVARange(start: address, last: address)
+        case .range(let range, _, _): range
         }
+    }
+
+    /// The TG and TTL hints of a range invalidation, which name the granule and level of
+    /// the entries meant; an SMMU may remove more (4.4), and this one removes exactly what
+    /// the command requires, so a wrong hint leaves a stale entry.
+    var leafHint: IOTLB.LeafHint? {
+        switch self {
+        case .address: nil
+        case .range(_, let granule, let level): IOTLB.LeafHint(granule: granule, level: level)
+        }
+    }
+}
+
+extension IOTLB.Entry {
+    /// The entry is one a by-address TLBI of `scope` must remove.
+    func isNamed(by scope: SMMUv3Command.AddressScope) -> Bool {
+        overlaps(scope.addresses) && (scope.leafHint?.names(self) ?? true)
     }
 }
 
@@ -120,20 +131,27 @@ extension ArmSMMUv3 {
     /// `arm_smmu_cmdq_skip_err` logs it, overwrites it with a CMD_SYNC and lets the queue
     /// go on, so the rest of the batch still runs and the issuer sees success.
     func execute(_ command: SMMUv3Command) {
-        let vmid = command.vmid
-        // Stage-1-only STEs carry S2VMID 0 (arm_smmu_make_cdtable_ste); their entries have no VMID tag here.
-        func stage1(_ entry: IOTLB.Entry) -> Bool { entry.tag.addressSpace != nil && (entry.tag.domain ?? 0) == vmid }
+        // The stage-1 entries of the VMID: stage-1-only STEs carry S2VMID 0
+        // (arm_smmu_make_cdtable_ste), and their entries have no VMID tag here.
+        let domains: [UInt64?] = command.vmid == 0 ? [nil, 0] : [command.vmid]
         switch command.opcode {
         case .tlbiNHAll?, .tlbiNSNHAll?:
-            iotlb.invalidate(where: stage1)
+            for domain in domains { iotlb.invalidate(.addressSpaces(domain: domain)) }
         case .tlbiNHASID?:
             // ASIDE1: non-global entries of the ASID only.
-            iotlb.invalidate { stage1($0) && !$0.global && $0.tag.addressSpace == command.asid }
+            for domain in domains { iotlb.invalidate(.nonGlobal(IOTLB.Tag(domain: domain, addressSpace: command.asid))) }
         case .tlbiNHVA?, .tlbiNHVAA?:
             guard let scope = try? command.addressScope(rangeInvalidation: configuration.rangeInvalidation) else { return }
             // VA{L}E1 also removes global entries whatever ASID filled them; VAA{L}E1 any ASID's.
-            let anyASID = command.opcode == .tlbiNHVAA
-            iotlb.invalidate { stage1($0) && (anyASID || $0.global || $0.tag.addressSpace == command.asid) && $0.isNamed(by: scope) }
+            for domain in domains {
+                if command.opcode == .tlbiNHVAA {
+                    iotlb.invalidate(.addressSpaces(domain: domain), range: scope.addresses, leaf: scope.leafHint)
+                } else {
+                    iotlb.invalidate(.nonGlobal(IOTLB.Tag(domain: domain, addressSpace: command.asid)),
+                                     range: scope.addresses, leaf: scope.leafHint)
+                    iotlb.invalidate(.globals(domain: domain), range: scope.addresses, leaf: scope.leafHint)
+                }
+            }
         case .cfgiCD?, .cfgiCDAll?:
             forgetConfiguration(of: command.streamID)
         case .atcInv?, nil:

@@ -178,9 +178,10 @@ extension ArmSMMUv3 {
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
         guard let tag = domainTags[domain] else { return }
         if domain.stage == .stage2 {
-            iotlb.invalidate { $0.tag.domain == tag && ($0.tag.addressSpace != nil || $0.overlaps(range)) }
+            iotlb.invalidate(.addressSpaces(domain: tag))
+            iotlb.invalidate(.tag(IOTLB.Tag(domain: tag, addressSpace: nil)), range: range)
         } else {
-            iotlb.invalidate { $0.tag == IOTLB.Tag(domain: nil, addressSpace: tag) && $0.overlaps(range) }
+            iotlb.invalidate(.tag(IOTLB.Tag(domain: nil, addressSpace: tag)), range: range)
         }
     }
 

@@ -53,9 +53,9 @@ extension IntelVTd {
         if old.present {
             let did = old.domainID
             if old.pgtt == .firstStage || old.pgtt == .passThrough {
-                iotlb.invalidate { $0.tag == IOTLB.Tag(domain: did, addressSpace: UInt64(pasid)) }
+                iotlb.invalidate(.tag(IOTLB.Tag(domain: did, addressSpace: UInt64(pasid))))
             } else {
-                iotlb.invalidate { $0.tag.domain == did }
+                iotlb.invalidate(.domain(did))
             }
         }
     }
@@ -88,8 +88,7 @@ extension IntelVTd {
         try? memory.write64(entryAddress, words: words)
         configurationCache.removeAll { key, _ in key >> 32 == UInt64(rid) }
         if old[0] & 1 != 0 {
-            let did = (old[1] >> 8) & 0xffff
-            iotlb.invalidate { $0.tag.domain == did }
+            iotlb.invalidate(.domain((old[1] >> 8) & 0xffff))
         }
     }
 
@@ -98,11 +97,12 @@ extension IntelVTd {
     /// domains' DIDs, whatever their input address: a GPA range cannot be traced back).
     public func flushIOTLB(_ domain: PagingDomain, range: IOVARange) {
         if let did = domainIDs[ObjectIdentifier(domain)]?.did {
-            iotlb.invalidate { $0.tag.domain == did && $0.overlaps(range) }
+            iotlb.invalidate(.domain(did), range: range)
         }
         if domain.nestParent {
-            let nested = Set(domainIDs.values.compactMap { ($0.domain as? NestedDomain)?.parent === domain ? $0.did : nil })
-            iotlb.invalidate { $0.tag.domain.map(nested.contains) ?? false }
+            for (nested, did) in domainIDs.values where (nested as? NestedDomain)?.parent === domain {
+                iotlb.invalidate(.domain(did))
+            }
         }
     }
 
@@ -112,7 +112,7 @@ extension IntelVTd {
         guard pages > 0, let did = domainIDs[ObjectIdentifier(domain)]?.did else { return }
         let (bytes, overflow) = pages.multipliedReportingOverflow(by: 4096)
         let range = IOVARange(start: address, last: overflow ? .max : (address.checkedAdd(bytes - 1) ?? .max))
-        iotlb.invalidate { $0.tag.domain == did && $0.tag.addressSpace != nil && $0.overlaps(range) }
+        iotlb.invalidate(.addressSpaces(domain: did), range: range)
     }
 
     /// The device's requester ID: bus in bits 15:8, devfn in 7:0.

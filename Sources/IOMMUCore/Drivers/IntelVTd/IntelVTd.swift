@@ -90,7 +90,7 @@ public final class IntelVTd: IOMMUDriver {
         rootTable = address & ~0xfff
         translationTableMode = mode
         configurationCache.removeAll()
-        iotlb.invalidate { _ in true }
+        iotlb.invalidateAll()
     }
 
     public func reservedRegions(for device: PlatformDevice) -> [ReservedRegion] {
