@@ -21,35 +21,47 @@ final class Frame {
 /// The touched frames of a `PhysicalMemory`, by frame number. A copy (a fork) shares the
 /// table until either side changes it, and the `Frame`s themselves until either side writes
 /// one (`wordsForWriting`).
+///
+/// Each frame is filed twice: its `Frame` (which owns the words and says whether a fork
+/// shares them) and its words' address. A read looks up only the address, a plain value, so
+/// finding a word takes no reference count; the two tables change together.
 struct FrameTable {
     private var frames = WordTable<UInt64, Frame>()
+    private var words = WordTable<UInt64, UnsafeMutablePointer<UInt64>>()
 
     /// Frames held.
     var count: Int { frames.count }
 
     /// The words of the frame with number `frameNumber`, if it has storage.
     @inline(__always)
-    func words(ofFrame frameNumber: UInt64) -> UnsafeMutablePointer<UInt64>? { frames[frameNumber]?.words }
+    func words(ofFrame frameNumber: UInt64) -> UnsafeMutablePointer<UInt64>? { words[frameNumber] }
 
     /// The words of the frame, writable by this table alone: a frame shared with a copy of
     /// the table is copied first. Nil when the frame has no storage.
     @inline(__always)
     mutating func wordsForWriting(ofFrame frameNumber: UInt64) -> UnsafeMutablePointer<UInt64>? {
-        frames.modify(frameNumber) { frame in
-            if !isKnownUniquelyReferenced(&frame) { frame = Frame(copying: frame) }
-            return frame.words
-        }
+        guard let (pointer, copied) = frames.modify(frameNumber, { frame -> (UnsafeMutablePointer<UInt64>, Bool) in
+            if isKnownUniquelyReferenced(&frame) { return (frame.words, false) }
+            frame = Frame(copying: frame)
+            return (frame.words, true)
+        }) else { return nil }
+        if copied { words[frameNumber] = pointer }
+        return pointer
     }
 
     /// Gives the frame zeroed storage (it must have none yet); its words.
     mutating func insert(frame frameNumber: UInt64) -> UnsafeMutablePointer<UInt64> {
         let frame = Frame()
         frames[frameNumber] = frame
+        words[frameNumber] = frame.words
         return frame.words
     }
 
     /// Drops the frame's storage, if it has any.
-    mutating func remove(frame frameNumber: UInt64) { frames[frameNumber] = nil }
+    mutating func remove(frame frameNumber: UInt64) {
+        words[frameNumber] = nil
+        frames[frameNumber] = nil
+    }
 
     /// The numbers of the frames with storage, ascending.
     var frameNumbers: [UInt64] { frames.entries.map(\.key).sorted() }
