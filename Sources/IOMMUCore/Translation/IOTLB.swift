@@ -391,13 +391,13 @@ private struct FiledEntries {
 
     /// Removes the entries whose `marked` flag is set; returns how many went.
     mutating func removeAll(marked: [Bool]) -> Int {
+        guard marked.contains(true) else { return 0 }
         var kept = 0
         for (at, doomed) in marked.enumerated() where !doomed {
             entries.swapAt(kept, at)
             kept += 1
         }
         let removed = entries.count - kept
-        guard removed > 0 else { return 0 }
         entries.removeLast(removed)
         reindex(slots: slots.count)
         return removed
@@ -407,10 +407,10 @@ private struct FiledEntries {
     private static func pages(of range: IOVARange, sizes: [UInt64], upTo limit: Int) -> Bool {
         var remaining = UInt64(limit)
         for size in sizes {
-            // At most 2^64 / size pages (size ≥ 2), so the count itself cannot overflow.
-            let pages = (range.last.alignedDown(to: size) - range.start.alignedDown(to: size)) / size + 1
-            guard pages <= remaining else { return false }
-            remaining -= pages
+            // The pages past the first: under `remaining`, so adding the first cannot overflow.
+            let further = (range.last.alignedDown(to: size) - range.start.alignedDown(to: size)) / size
+            guard further < remaining else { return false }
+            remaining -= further + 1
         }
         return true
     }
