@@ -28,14 +28,16 @@ struct CacheReader {
         }
     }
 
-    /// The two cache policies that change nothing (`ModelReader.ProbeCaches`): the only walks a snapshot makes.
+    /// The two cache policies that change nothing (`ModelReader.ProbeCaches`): the only walks a
+    /// snapshot makes. They compare answers only, so they build no step list.
     private func probe(_ device: PlatformDevice, _ iova: UInt64, pasid: UInt32?, access: AccessRights,
                        _ caches: ModelReader.ProbeCaches) -> Result<Translation, TranslationFault>? {
         let policy: CachePolicy = switch caches {
         case .lookupOnly: .lookupOnly
         case .bypass: .bypass
         }
-        return device.iommu.translate(device, iova: iova, pasid: pasid, access: access, caches: policy, memory: machine.physical)
+        return device.iommu.translate(device, iova: iova, pasid: pasid, access: access, caches: policy, memory: machine.physical,
+                                      detail: .answer)
     }
 
     func iotlbEntries() -> [ModelSnapshot.IOTLBEntry] {
