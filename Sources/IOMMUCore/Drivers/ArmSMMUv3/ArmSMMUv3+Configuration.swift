@@ -1,6 +1,38 @@
 /// The SMMUv3 stream table entry and context descriptor fields Linux programs
 /// (`arm-smmu-v3.h`), and the rules of a walk through them.
 public enum SMMUv3 {
+    /// Up to four words of a configuration structure (an STE's 0-3, a CD's 0-1 or 0-3), held
+    /// inline, so a cached copy costs no reference count; a word beyond those read is zero.
+    struct StructureWords: Sendable, Equatable {
+        private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+        private let count: Int
+
+        init(_ words: [UInt64]) {
+            count = min(words.count, 4)
+            for (index, word) in words.prefix(4).enumerated() {
+                switch index {
+                case 0: w0 = word
+                case 1: w1 = word
+                case 2: w2 = word
+                default: w3 = word
+                }
+            }
+        }
+
+        subscript(index: Int) -> UInt64 {
+            switch index {
+            case 0: w0
+            case 1: w1
+            case 2: w2
+            case 3: w3
+            default: 0
+            }
+        }
+
+        /// The words read, in order.
+        var all: [UInt64] { (0..<count).map { self[$0] } }
+    }
+
     /// STE.Config (STRTAB_STE_0_CFG).
     public enum Config: UInt64, Sendable {
         case abort = 0, bypass = 4, stage1 = 5, stage2 = 6, nested = 7
@@ -69,29 +101,32 @@ public enum SMMUv3 {
 
     /// The STE words 0-3 for a device.
     public struct StreamTableEntry: Sendable, Equatable {
-        public var words: [UInt64]
+        /// Words 0-3, inline: a cached STE copies without a reference count.
+        private let stored: StructureWords
 
-        public init(words: [UInt64]) { self.words = words }
+        public init(words: [UInt64]) { stored = StructureWords(words) }
 
-        public var valid: Bool { words[0] & 1 != 0 }
-        public var config: Config? { Config(rawValue: (words[0] >> 1) & 0x7) }
+        public var words: [UInt64] { stored.all }
+
+        public var valid: Bool { stored[0] & 1 != 0 }
+        public var config: Config? { Config(rawValue: (stored[0] >> 1) & 0x7) }
         /// S1ContextPtr (bits 51:6).
-        public var contextPointer: UInt64 { words[0] & 0x000F_FFFF_FFFF_FFC0 }
+        public var contextPointer: UInt64 { stored[0] & 0x000F_FFFF_FFFF_FFC0 }
         /// S1Fmt (bits 5:4); nil for the reserved 0b11.
-        public var contextTableFormat: ContextTableFormat? { ContextTableFormat(rawValue: (words[0] >> 4) & 0x3) }
+        public var contextTableFormat: ContextTableFormat? { ContextTableFormat(rawValue: (stored[0] >> 4) & 0x3) }
         /// S1CDMax (bits 63:59): the CD table holds 2^S1CDMax CDs; 0 disables substreams.
-        public var s1cdmax: Int { Int(words[0] >> 59) }
+        public var s1cdmax: Int { Int(stored[0] >> 59) }
         /// S1STALLD (word 1 bit 27): CD.S is ignored, stage-1 faults terminate.
-        public var stage1StallDisabled: Bool { (words[1] >> 27) & 1 != 0 }
+        public var stage1StallDisabled: Bool { (stored[1] >> 27) & 1 != 0 }
         /// S1DSS (word 1 bits 1:0); nil for the reserved 0b11.
-        public var defaultSubstream: DefaultSubstream? { DefaultSubstream(rawValue: words[1] & 0x3) }
-        public var vmid: UInt64 { words[2] & 0xffff }
-        public var s2t0sz: Int { Int((words[2] >> 32) & 0x3f) }
-        public var s2sl0: UInt64 { (words[2] >> 38) & 0x3 }
-        public var s2tg: UInt64 { (words[2] >> 46) & 0x3 }
-        public var s2ps: UInt64 { (words[2] >> 48) & 0x7 }
+        public var defaultSubstream: DefaultSubstream? { DefaultSubstream(rawValue: stored[1] & 0x3) }
+        public var vmid: UInt64 { stored[2] & 0xffff }
+        public var s2t0sz: Int { Int((stored[2] >> 32) & 0x3f) }
+        public var s2sl0: UInt64 { (stored[2] >> 38) & 0x3 }
+        public var s2tg: UInt64 { (stored[2] >> 46) & 0x3 }
+        public var s2ps: UInt64 { (stored[2] >> 48) & 0x7 }
         /// S2TTB (bits 51:4 of word 3).
-        public var s2ttb: UInt64 { words[3] & 0x000F_FFFF_FFFF_FFF0 }
+        public var s2ttb: UInt64 { stored[3] & 0x000F_FFFF_FFFF_FFF0 }
 
         /// The stage-2 format the STE describes, or nil when its fields are inconsistent.
         public var stage2Format: ArmLPAE? {
@@ -105,24 +140,27 @@ public enum SMMUv3 {
 
     /// CD words 0 and 1.
     public struct ContextDescriptor: Sendable, Equatable {
-        public var words: [UInt64]
+        /// The words read (two for a translation, four for a view), inline.
+        private let stored: StructureWords
 
-        public init(words: [UInt64]) { self.words = words }
+        public init(words: [UInt64]) { stored = StructureWords(words) }
 
-        public var valid: Bool { (words[0] >> 31) & 1 != 0 }
-        public var t0sz: Int { Int(words[0] & 0x3f) }
-        public var tg0: UInt64 { (words[0] >> 6) & 0x3 }
-        public var ips: UInt64 { (words[0] >> 32) & 0x7 }
-        public var epd0: Bool { (words[0] >> 14) & 1 != 0 }
-        public var aa64: Bool { (words[0] >> 41) & 1 != 0 }
+        public var words: [UInt64] { stored.all }
+
+        public var valid: Bool { (stored[0] >> 31) & 1 != 0 }
+        public var t0sz: Int { Int(stored[0] & 0x3f) }
+        public var tg0: UInt64 { (stored[0] >> 6) & 0x3 }
+        public var ips: UInt64 { (stored[0] >> 32) & 0x7 }
+        public var epd0: Bool { (stored[0] >> 14) & 1 != 0 }
+        public var aa64: Bool { (stored[0] >> 41) & 1 != 0 }
         /// CD.AFFD (bit 35): Access flag faults disabled, AF = 0 reads as AF = 1.
-        public var accessFlagFaultDisable: Bool { (words[0] >> 35) & 1 != 0 }
+        public var accessFlagFaultDisable: Bool { (stored[0] >> 35) & 1 != 0 }
         /// CD.HD (bit 42) and CD.HA (bit 43): hardware dirty state and Access flag updates.
-        public var hardwareDirty: Bool { (words[0] >> 42) & 1 != 0 }
-        public var hardwareAccess: Bool { (words[0] >> 43) & 1 != 0 }
+        public var hardwareDirty: Bool { (stored[0] >> 42) & 1 != 0 }
+        public var hardwareAccess: Bool { (stored[0] >> 43) & 1 != 0 }
         /// CD.S (bit 44, CTXDESC_CD_0_S): a stage-1 fault stalls the transaction (unless the
         /// STE has S1STALLD) instead of terminating it.
-        public var stall: Bool { (words[0] >> 44) & 1 != 0 }
+        public var stall: Bool { (stored[0] >> 44) & 1 != 0 }
 
         /// The updates the SMMU makes for this CD (IHI0070 §3.13 "HTTU"): HA when IDR0.HTTU
         /// is 1 or 2, HD only with HTTU = 2 and HA (with HA = 0, HD is ignored).
@@ -130,9 +168,9 @@ public enum SMMUv3 {
             guard hardwareAccess, httu >= 1 else { return [] }
             return httu >= 2 && hardwareDirty ? [.access, .dirty] : .access
         }
-        public var asid: UInt64 { words[0] >> 48 }
+        public var asid: UInt64 { stored[0] >> 48 }
         /// TTB0 (bits 51:4).
-        public var ttb0: UInt64 { words[1] & 0x000F_FFFF_FFFF_FFF0 }
+        public var ttb0: UInt64 { stored[1] & 0x000F_FFFF_FFFF_FFF0 }
 
         public var stage1Format: ArmLPAE? {
             guard let granule = SMMUv3.granule(tg: tg0), ips < 7, (16...39).contains(t0sz) || t0sz == 12 else { return nil }
