@@ -1,3 +1,4 @@
+import CReference
 import Foundation
 
 /// A benchmark parameter outside what its rig can build: the message names the option and
@@ -66,4 +67,16 @@ func compareToC(_ name: String, operations: Int, rounds: Int, swift: (_ round: I
     report(name, elapsed: swiftTime, operations: operations, to: output)
     output("\(name).c_ns_per_op: \(String(format: "%.1f", cTime * 1e9 / Double(operations))) ns")
     reportRatio("\(name).ratio_to_c", swiftTime, to: cTime, output)
+}
+
+/// The heap allocations `body` makes (the whole process's, counted by CReference's malloc
+/// family), and what it returned.
+public func countingAllocations<Result>(_ body: () throws -> Result) rethrows -> (allocations: UInt64, result: Result) {
+    cref_allocations_start()
+    let result: Result
+    do { result = try body() } catch {
+        _ = cref_allocations_stop()
+        throw error
+    }
+    return (cref_allocations_stop(), result)
 }

@@ -16,10 +16,13 @@ private func armPlatform(devices: Int) throws -> Machine {
     return try Machine(platform: platform, limits: .unlimited)
 }
 
-/// Translations per second on an Arm SMMUv3, cold (every translation walks) and warm (every
+/// Translations per second on an Arm SMMUv3, cold (every translation walks: `cold` without a
+/// step list, `cold_steps` with every step recorded, as the walk views ask) and warm (every
 /// translation hits the IOTLB): a 4-level stage-2 walk, and a 4-level over 4-level nested walk;
 /// each beside the C reference doing the same walks over a copy of the same descriptors
-/// (and probing a plain hash table for the warm figures).
+/// (and probing a plain hash table for the warm figures). The Swift side goes through
+/// `IOMMUFD.translate` (the device's STE from the configuration cache, its CD for the nested
+/// device); the C side walks from the table roots.
 public struct TranslationBenchmark {
     /// Up to 16 GiB of 4K-backed guest RAM, as `bench map`'s largest rig.
     public static let pageRange = 1...(1 << 22)
@@ -48,23 +51,30 @@ public struct TranslationBenchmark {
         let disagreement = RigFailure(description: "\(name): the C reference's outputs differ from the model's")
         var fetches = 0
         var outputs: UInt64 = 0
-        try compareToC("\(name).cold", operations: pages, rounds: Self.rounds, swift: { _ in
-            fetches = 0
-            outputs = 0
-            return try timed {
-                for iova in iovas {
-                    rig.smmu.iotlb.invalidate { _ in true }
-                    let translation = try rig.translate(device: device, iova: iova)
-                    fetches += translation.steps.count
-                    outputs &+= translation.output
-                }
-            }
-        }, c: { _ in
+        let cWalks = { (_: Int) throws -> Double in
             var sum: UInt64?
             let elapsed = timed { sum = reference.translateAll(iovas, walk) }
             guard sum == outputs else { throw disagreement }
             return elapsed
-        }, to: output)
+        }
+        for detail in [WalkDetail.answer, .steps] {
+            try compareToC("\(name).\(detail == .steps ? "cold_steps" : "cold")", operations: pages, rounds: Self.rounds, swift: { _ in
+                fetches = 0
+                outputs = 0
+                return try timed {
+                    for iova in iovas {
+                        rig.smmu.iotlb.invalidate { _ in true }
+                        let translation = try rig.translate(device: device, iova: iova, detail: detail)
+                        fetches += translation.steps.count
+                        outputs &+= translation.output
+                    }
+                }
+            }, c: cWalks, to: output)
+            try reportAllocations("\(name).\(detail == .steps ? "cold_steps" : "cold")", iovas, output) { iova in
+                rig.smmu.iotlb.invalidate { _ in true }
+                _ = try rig.translate(device: device, iova: iova, detail: detail)
+            }
+        }
         output("\(name).cold.fetches_per_translation: \(fetches / pages) reads")
         let iotlb = try ReferenceIOTLB(translations: iovas.map { ($0, reference.translate($0, walk) ?? 0) })
         try compareToC("\(name).warm", operations: pages, rounds: Self.rounds, swift: { _ in
@@ -78,6 +88,14 @@ public struct TranslationBenchmark {
             guard sum == outputs else { throw disagreement }
             return elapsed
         }, to: output)
+        try reportAllocations("\(name).warm", iovas, output) { _ = try rig.translate(device: device, iova: $0, detail: .answer) }
+    }
+
+    /// `name.allocations_per_op`: the heap allocations of `translate` per IOVA, over all of them.
+    private func reportAllocations(_ name: String, _ iovas: [UInt64], _ output: BenchmarkOutput,
+                                   translate: (UInt64) throws -> Void) throws {
+        let (allocations, _) = try countingAllocations { for iova in iovas { try translate(iova) } }
+        output("\(name).allocations_per_op: \(String(format: "%.2f", Double(allocations) / Double(max(iovas.count, 1))))")
     }
 }
 
@@ -102,9 +120,10 @@ struct NestedRig {
         return (0..<pages).map { UInt64($0) * pageSize + base }
     }
 
-    /// A successful read translation of `iova` for `device`.
-    func translate(device: UInt32, iova: UInt64) throws -> Translation {
-        guard case .success(let translation)? = try fd.translate(deviceID: device, iova: iova, pasid: nil, access: .read) else {
+    /// A successful read translation of `iova` for `device`, with the steps `detail` asks for.
+    func translate(device: UInt32, iova: UInt64, detail: WalkDetail = .steps) throws -> Translation {
+        guard case .success(let translation)? = try fd.translate(deviceID: device, iova: iova, pasid: nil, access: .read,
+                                                                 detail: detail) else {
             throw RigFailure(description: "translation of \(iova.hex) for device \(device) failed")
         }
         return translation

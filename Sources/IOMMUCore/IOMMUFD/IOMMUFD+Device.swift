@@ -23,13 +23,14 @@ extension IOMMUFD {
 
     /// One DMA transaction by a bound device, walked by its IOMMU; nil where the
     /// architecture's walk is not modelled yet. `caches: .bypass` or `.lookupOnly` is a probe
-    /// that leaves the IOMMU's caches as they were.
-    public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights,
-                          caches: CachePolicy = .use) throws(Refusal) -> Result<Translation, TranslationFault>? {
-        let device = try object(deviceID, as: Device.self)
+    /// that leaves the IOMMU's caches as they were; `detail: .answer` builds no steps.
+    public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy = .use,
+                          detail: WalkDetail = .steps) throws(Refusal) -> Result<Translation, TranslationFault>? {
+        // The kind, not a cast: this runs for every transaction a trace replays.
+        guard case .device(let device) = try kind(deviceID) else { throw .noSuchObject(deviceID, wrongType: try object(deviceID)) }
         let writes = machine.physical.writeCount
         let result = device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, caches: caches,
-                                                     memory: machine.physical)
+                                                     memory: machine.physical, detail: detail)
         // A hardware Access/Dirty update rewrote a descriptor: views keyed on the generation redraw.
         if machine.physical.writeCount != writes { beginMutation() }
         return result

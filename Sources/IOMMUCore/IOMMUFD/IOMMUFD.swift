@@ -15,7 +15,7 @@ public final class IOMMUFD {
 
     /// The platform this file was opened on.
     public let machine: Machine
-    var slots: [UInt32: Slot] = [:]
+    var slots = WordTable<UInt32, Slot>()
     private var freeIDs = FreeIDs()
     /// Objects finalized so far: the next one's serial.
     private var finalized: UInt64 = 0
@@ -47,7 +47,7 @@ public final class IOMMUFD {
         if let picture, picture.generation == generation { return picture }
         var objects: [(kind: ObjectKind, serial: UInt64)] = []
         var tombstones: [ObjectID] = []
-        for (key, slot) in slots {
+        for (key, slot) in slots.entries {
             switch slot {
             case .object(let kind, let serial): objects.append((kind, serial))
             case .tombstone: tombstones.append(ObjectID(key))

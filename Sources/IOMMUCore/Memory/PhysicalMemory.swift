@@ -26,9 +26,11 @@ public final class PhysicalMemory {
     /// The host's memory: `allocate` fails with ENOMEM past it, as the page allocator does
     /// when a host runs out (`MemoryLimits.hostMemory`).
     public var capacity: UInt64 = MemoryLimits.defaultHostMemory
-    /// Touched frames' words, by frame address. A fork shares them with its original, and
-    /// whichever writes a shared frame first writes its own copy (`isKnownUniquelyReferenced`).
-    private var frames: [UInt64: Frame] = [:]
+    /// Touched frames' words, by frame number. A fork shares them with its original, and
+    /// whichever writes a shared frame first writes its own copy. A frame with storage is
+    /// always allocated or adopted (`free` drops the storage), so a read that finds its frame
+    /// needs no other check.
+    private var frames = FrameTable()
     private var next = PhysicalMemory.base
     /// Word writes so far: lets a caller see whether something (a walk's Access/Dirty
     /// update) changed memory.
@@ -44,7 +46,10 @@ public final class PhysicalMemory {
 
     /// The addresses of the frames holding storage, ascending: with `peek64`, everything the
     /// memory holds (two memories hold the same words when these and their words agree).
-    public var residentFrames: [UInt64] { frames.keys.sorted() }
+    public var residentFrames: [UInt64] { frames.frameNumbers.map { $0 << Self.frameShift } }
+
+    /// log2 of `frameSize`.
+    static let frameShift: UInt64 = 12
 
     /// Allocates `length` bytes (a multiple of 4K) of zeroed, physically contiguous memory
     /// aligned to `alignment`; returns its physical address.
@@ -98,7 +103,7 @@ public final class PhysicalMemory {
         allocatedBytes -= range.last - range.start + 1
         var frame = range.start
         while frame <= range.last {
-            frames.removeValue(forKey: frame)
+            frames.remove(frame: frame >> Self.frameShift)
             if range.last - frame < Self.frameSize { break }
             frame += Self.frameSize
         }
@@ -135,10 +140,15 @@ public final class PhysicalMemory {
         allocated.entry(containing: address) != nil || isAdopted(address) || deviceRanges.contains { $0.contains(address) }
     }
 
+    @inline(__always)
     public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
-        guard address.isAligned(to: 8), isBacked(address) else { throw BusError(address: address) }
-        guard let frame = frames[address.alignedDown(to: Self.frameSize)] else { return 0 }
-        return UInt64(littleEndian: frame.words[Int((address % Self.frameSize) / 8)])
+        guard address & 7 == 0 else { throw BusError(address: address) }
+        if let words = frames.words(ofFrame: address >> Self.frameShift) {
+            return UInt64(littleEndian: words[Int(truncatingIfNeeded: (address >> 3) & 511)])
+        }
+        // An untouched frame reads as zeros, if anything backs it.
+        guard isBacked(address) else { throw BusError(address: address) }
+        return 0
     }
 
     /// Writes consecutive words from `address`, as a driver writes a whole STE, CD, context
@@ -160,23 +170,22 @@ public final class PhysicalMemory {
     }
 
     public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {
-        guard address.isAligned(to: 8), allocated.entry(containing: address) != nil || isAdopted(address) else {
-            if deviceRanges.contains(where: { $0.contains(address) }) { return }
-            throw BusError(address: address)
-        }
-        writeCount &+= 1
-        let key = address.alignedDown(to: Self.frameSize)
+        guard address & 7 == 0 else { throw BusError(address: address) }
+        let frame = address >> Self.frameShift
         let words: UnsafeMutablePointer<UInt64>
-        if let index = frames.index(forKey: key) {
-            if !isKnownUniquelyReferenced(&frames.values[index]) { frames.values[index] = Frame(copying: frames.values[index]) }
-            words = frames.values[index].words
+        if let stored = frames.wordsForWriting(ofFrame: frame) {
+            writeCount &+= 1
+            words = stored
         } else {
+            guard allocated.entry(containing: address) != nil || isAdopted(address) else {
+                if deviceRanges.contains(where: { $0.contains(address) }) { return }
+                throw BusError(address: address)
+            }
+            writeCount &+= 1
             if value == 0 { return }
-            let frame = Frame()
-            frames[key] = frame
-            words = frame.words
+            words = frames.insert(frame: frame)
         }
-        words[Int((address % Self.frameSize) / 8)] = value.littleEndian
+        words[Int(truncatingIfNeeded: (address >> 3) & 511)] = value.littleEndian
     }
 
     /// Zeroes `length` bytes at `address` (dropping whole frames' storage).
@@ -184,7 +193,7 @@ public final class PhysicalMemory {
         var cursor = address
         while cursor < address &+ length {
             if cursor.isAligned(to: Self.frameSize), address &+ length - cursor >= Self.frameSize {
-                frames.removeValue(forKey: cursor)
+                frames.remove(frame: cursor >> Self.frameShift)
                 cursor += Self.frameSize
             } else {
                 try? write64(cursor, 0)
@@ -208,24 +217,4 @@ extension PhysicalMemory: ModelCopyable {
         copy.deviceRanges = deviceRanges
         return copy
     }
-}
-
-/// The storage of one touched 4K frame.
-private final class Frame {
-    let words: UnsafeMutablePointer<UInt64>
-    private static let wordCount = Int(PhysicalMemory.frameSize / 8)
-
-    /// A zeroed frame.
-    init() {
-        words = .allocate(capacity: Self.wordCount)
-        words.initialize(repeating: 0, count: Self.wordCount)
-    }
-
-    /// A frame with `other`'s words, for the first write to a frame a fork shares.
-    init(copying other: Frame) {
-        words = .allocate(capacity: Self.wordCount)
-        words.initialize(from: other.words, count: Self.wordCount)
-    }
-
-    deinit { words.deallocate() }
 }

@@ -38,6 +38,7 @@ public struct AMDv1: RadixLevels, Equatable {
     public var name: String { "amd-v1 mode=\(mode)" + (forceCoherent ? "" : " no-fc") }
 
     public var levels: [Int] { Array((1...mode).reversed()) }
+    public var rootLevel: Int { mode }
     /// `PM_LEVEL_SIZE(mode)`: 21/30/39/48/57/64 bits.
     public var inputBits: Int { min(64, 12 + 9 * mode) }
 

@@ -65,6 +65,8 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     }
 
     public var levels: [Int] { Array(startLevel...3) }
+    public var rootLevel: Int { startLevel }
+    public var leafLevel: Int { 3 }
     public var inputBits: Int { ias }
 
     public var pageSizes: UInt64 {

@@ -82,6 +82,9 @@ public protocol PageTableFormat: Sendable {
     var name: String { get }
     /// The levels, root first.
     var levels: [Int] { get }
+    /// `levels.first` and `levels.last`, without building the list (a walk asks on every step).
+    var rootLevel: Int { get }
+    var leafLevel: Int { get }
     /// Input address bits the table translates.
     var inputBits: Int { get }
     /// Whether the table has an entry for `input`: below 2^inputBits, or canonical on x86-64
@@ -140,10 +143,9 @@ public protocol PageTableFormat: Sendable {
 }
 
 extension PageTableFormat {
-    public func nextLevel(after level: Int, descriptor: UInt64) -> Int {
-        let position = levels.firstIndex(of: level)!
-        return levels[position + 1]
-    }
+    /// The next level in walk order: every format's levels are consecutive numbers, counting
+    /// up (Arm) or down (x86); AMD-Vi, whose table descriptors may skip levels, overrides it.
+    public func nextLevel(after level: Int, descriptor: UInt64) -> Int { rootLevel < leafLevel ? level + 1 : level - 1 }
 
     public func entriesPerLeaf(size: UInt64, level: Int) -> Int { 1 }
 

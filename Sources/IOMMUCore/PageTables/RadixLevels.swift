@@ -16,6 +16,9 @@ extension RadixLevels {
 
     public var tableSize: UInt64 { 4096 }
 
+    /// Level 1 maps the 4K pages.
+    public var leafLevel: Int { 1 }
+
     /// Bits 51:12 hold the next table or the page; a leaf's base is aligned to its size.
     public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
         let address = descriptor & 0x000F_FFFF_FFFF_F000

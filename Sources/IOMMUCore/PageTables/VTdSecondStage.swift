@@ -54,6 +54,7 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     }
 
     public var levels: [Int] { Array((1...levelCount).reversed()) }
+    public var rootLevel: Int { levelCount }
     public var inputBits: Int { addressWidth }
 
     public var pageSizes: UInt64 {

@@ -47,6 +47,7 @@ public struct X86FirstStage: RadixLevels, Equatable {
     }
 
     public var levels: [Int] { Array((1...levelCount).reversed()) }
+    public var rootLevel: Int { levelCount }
     /// 48 or 57: the canonical address width. Only the lower half is Linux's aperture.
     public var inputBits: Int { 12 + 9 * levelCount }
     /// VT-d PASID-entry FSPM: 0 = 4-level, 1 = 5-level.

@@ -133,10 +133,10 @@ public protocol IOMMUDriver: ModelCopyable {
     /// domains always have CD.HA/HD: its `set_dirty_tracking` returns 0 and its read has no check.
     var switchesDirtyTracking: Bool { get }
     /// One DMA transaction from the device, walked as the hardware walks it, with the caches
-    /// as `caches` says (a view walks without changing them); nil where this architecture's
-    /// walk is not modelled yet.
+    /// as `caches` says (a view walks without changing them) and the steps `detail` asks
+    /// for; nil where this architecture's walk is not modelled yet.
     func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                   memory: PhysicalMemory) -> Result<Translation, TranslationFault>?
+                   memory: PhysicalMemory, detail: WalkDetail) -> Result<Translation, TranslationFault>?
 
     /// `get_viommu_size`: EOPNOTSUPP unless the driver makes a vIOMMU of this type for the device.
     func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal)
@@ -164,7 +164,13 @@ extension IOMMUDriver {
         []
     }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? { nil }
+                          memory: PhysicalMemory, detail: WalkDetail) -> Result<Translation, TranslationFault>? { nil }
+
+    /// A transaction with every step recorded, as the views show it.
+    public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
+                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
+        translate(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, detail: .steps)
+    }
 }
 
 /// Drivers without a vIOMMU (VT-d and AMD-Vi in v6.17): `get_viommu_size` is absent, so

@@ -36,12 +36,14 @@ extension ArmSMMUv3: IOMMUCaches {
     /// The STE with the CD of SubstreamID 0 (what requests without a SubstreamID use), and
     /// each other CD read since the last CFGI, by SubstreamID.
     public func cachedConfiguration(for device: PlatformDevice) -> [CachedConfigurationEntry] {
-        guard let cached = configurationCache[device.streamID] else { return [] }
+        let sid = device.streamID
+        guard let cached = configurationCache[sid] else { return [] }
         func cd(_ index: UInt32) -> [CachedStructure] {
-            cached.contexts[index].map { [CachedStructure(structure: .contextDescriptor, words: $0.cd.words)] } ?? []
+            contextCache[SMMUv3.contextKey(sid, substream: index)].map { [CachedStructure(structure: .contextDescriptor, words: $0.cd.words)] } ?? []
         }
+        let substreams = contextCache.entries.map(\.key).filter { $0 >> 32 == UInt64(sid) }.map { UInt32(truncatingIfNeeded: $0) }
         return [CachedConfigurationEntry(pasid: nil, structures: [CachedStructure(structure: .streamTableEntry, words: cached.ste.words)] + cd(0))]
-            + cached.contexts.keys.filter { $0 != 0 }.sorted().map { CachedConfigurationEntry(pasid: $0, structures: cd($0)) }
+            + substreams.filter { $0 != 0 }.sorted().map { CachedConfigurationEntry(pasid: $0, structures: cd($0)) }
     }
 }
 
@@ -49,7 +51,7 @@ extension IntelVTd: IOMMUCaches {
     /// The context and PASID entries kept per (RID, PASID); a request without PASID is keyed as none.
     public func cachedConfiguration(for device: PlatformDevice) -> [CachedConfigurationEntry] {
         let rid = UInt64(requesterID(device))
-        return configurationCache.filter { $0.key >> 32 == rid }.sorted { $0.key < $1.key }.map { key, cached in
+        return configurationCache.entries.filter { $0.key >> 32 == rid }.sorted { $0.key < $1.key }.map { key, cached in
             let pasid = UInt32(truncatingIfNeeded: key)
             return CachedConfigurationEntry(pasid: pasid == .max ? nil : pasid, structures: [
                 CachedStructure(structure: .contextEntry, words: [cached.context.lo, cached.context.hi]),

@@ -26,13 +26,3 @@ extension IOTLB {
         if policy.fills { insert(entry) }
     }
 }
-
-extension Dictionary {
-    /// A configuration cache's entry, if `policy` consults the caches.
-    func cached(_ key: Key, policy: CachePolicy) -> Value? { policy.looksUp ? self[key] : nil }
-
-    /// Stores a configuration fetched from memory, if `policy` fills the caches.
-    mutating func fill(_ key: Key, _ value: Value, policy: CachePolicy) {
-        if policy.fills { self[key] = value }
-    }
-}

@@ -130,20 +130,41 @@ public struct HardwareUpdatePolicy: Sendable, Hashable {
     public func mayUseIOTLB(for access: AccessRights) -> Bool { !(updates.contains(.dirty) && access.contains(.write)) }
 }
 
-/// The one hardware walker: any format, any stage. `fetchAddress` turns the address of an
-/// entry into the host physical address to read; for a nested stage 1 it is a stage-2 walk
-/// of the descriptor's own address (the architecture's rule; QEMU translates only the table
-/// base), whose steps land in `steps` before the fetch they serve.
-public struct StageWalker {
-    public var format: any PageTableFormat
-    public var rules: any WalkRules
+/// Where one stage's walk ended: the output address for the input, the page it lies in, the
+/// rights the walk granted, and the leaf descriptor that mapped it (what an IOTLB entry
+/// remembers of it), whether or not the walk recorded its steps.
+public struct StageOutput: Sendable, Equatable {
+    public var output: UInt64
+    public var size: UInt64
+    public var rights: AccessRights
+    /// The leaf's level and descriptor, as the walk read it.
+    public var leafLevel: Int
+    public var leafDescriptor: UInt64
+
+    /// `combine_tlb`: a nested translation through this stage 1 and then `stage2`: stage 2's
+    /// output, the smaller page, both stages' rights, and stage 1's leaf (the stage the
+    /// by-address invalidations name).
+    public func combined(withStage2 stage2: StageOutput) -> StageOutput {
+        StageOutput(output: stage2.output, size: min(size, stage2.size), rights: rights.intersection(stage2.rights),
+                    leafLevel: leafLevel, leafDescriptor: leafDescriptor)
+    }
+}
+
+/// The one hardware walker: any format, any stage, specialised per format and rules (the
+/// drivers name concrete types, so the walk's descriptor decoding is static calls, not
+/// existential ones). `fetchAddress` turns the address of an entry into the host physical
+/// address to read; for a nested stage 1 it is a stage-2 walk of the descriptor's own address
+/// (the architecture's rule; QEMU translates only the table base), whose steps land in
+/// `steps` before the fetch they serve.
+public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
+    public var format: Format
+    public var rules: Rules
     public var memory: PhysicalMemory
     public var stage: TranslationStage
     /// The role every step of this walk plays.
     public var role: WalkStep.Role
 
-    public init(format: any PageTableFormat, rules: any WalkRules, memory: PhysicalMemory, stage: TranslationStage,
-                role: WalkStep.Role? = nil) {
+    public init(format: Format, rules: Rules, memory: PhysicalMemory, stage: TranslationStage, role: WalkStep.Role? = nil) {
         self.format = format
         self.rules = rules
         self.memory = memory
@@ -155,22 +176,25 @@ public struct StageWalker {
     /// hardware leaves them (`PageTableFormat.updated`) and, when the walk succeeds and the
     /// policy writes, written back where they were read; `permitsUpdate` first checks that
     /// an entry may be written (a guest table's entry: a stage-2 write of its address).
-    public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
+    /// Without `recording`, no step is built: the walk allocates nothing.
+    public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep], recording: Bool = true,
                      updates: HardwareUpdatePolicy = .none,
                      fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address },
-                     permitsUpdate: (UInt64) throws(TranslationFault) -> Void = { _ in })
-        throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                     permitsUpdate: (UInt64) throws(TranslationFault) -> Void = { _ in }) throws(TranslationFault) -> StageOutput {
         guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
             throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
         }
+        // The format as the steps carry it, boxed once per walk rather than once per step.
+        let erased: (any PageTableFormat)? = recording ? format : nil
         var table = root
         var level = format.rootLevel
+        let leafLevel = format.leafLevel
         var rights = AccessRights.readWrite
         // Descriptors the hardware changes, written once the translation succeeds.
         var changed: [(entry: UInt64, physical: UInt64, descriptor: UInt64)] = []
         while true {
             let index = format.index(of: input, level: level)
-            let entry = table &+ UInt64(index) * 8
+            let entry = table &+ UInt64(index) &* 8
             let physical = try fetchAddress(entry, &steps)
             let descriptor: UInt64
             do {
@@ -179,9 +203,10 @@ public struct StageWalker {
                 throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
-            steps.append(WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
-                                  entryAddress: entry,
-                                  descriptor: descriptor, kind: kind))
+            if recording {
+                steps.append(WalkStep(stage: stage, role: role, format: erased.unsafelyUnwrapped, input: input, level: level, table: table, index: index,
+                                      entryAddress: entry, descriptor: descriptor, kind: kind))
+            }
             let used = updates.updates.isEmpty || kind == .invalid
                 ? descriptor : format.updated(descriptor, level: level, kind: kind, access: access, updates: updates.updates)
             if used != descriptor { changed.append((entry, physical, used)) }
@@ -189,7 +214,7 @@ public struct StageWalker {
             case .invalid:
                 throw rules.fault(.translation, stage: stage, level: level, access: access)
             case .table:
-                guard level != format.leafLevel else { throw rules.fault(.translation, stage: stage, level: level, access: access) }
+                guard level != leafLevel else { throw rules.fault(.translation, stage: stage, level: level, access: access) }
                 rights.formIntersection(rules.tableRights(used, level: level))
                 table = format.outputAddress(of: descriptor, level: level)
                 level = format.nextLevel(after: level, descriptor: descriptor)
@@ -215,25 +240,42 @@ public struct StageWalker {
                         }
                     }
                 }
-                return (base + (input & (size - 1)), size, rights)
+                return StageOutput(output: base + (input & (size - 1)), size: size, rights: rights, leafLevel: level, leafDescriptor: descriptor)
             }
         }
     }
 }
 
-/// A walk's record as it goes: the descriptor fetches and the configuration reads, in order.
+/// What a translation reports besides its answer.
+public enum WalkDetail: Sendable, Hashable {
+    /// Every descriptor fetch, as the walk views show them (`Translation.steps`, a fault's
+    /// `steps`), and the configuration reads.
+    case steps
+    /// The answer (or the fault) and the configuration reads, without building a step: what
+    /// a caller that only needs the output asks for (a trace replay, a benchmark). The Arm
+    /// SMMUv3 walk then allocates nothing; VT-d and AMD-Vi record their steps anyway, since
+    /// how they report a fault depends on the entries read before it.
+    case answer
+}
+
+/// A walk's record as it goes: the descriptor fetches (when `detail` asks for them) and the
+/// configuration reads, in order.
 public struct WalkRecord {
     public var steps: [WalkStep] = []
     public var fetches: [ConfigurationFetch] = []
+    public let detail: WalkDetail
+
+    /// Whether the walk builds its steps.
+    public var recordsSteps: Bool { detail == .steps }
 }
 
 extension WalkRecord {
     /// Runs one driver walk and hands its record to whichever way it ends: the translation,
     /// or the fault (whose `adjust` lets the driver add the request's identity). `nil` from
     /// the walk means the request is not modelled.
-    static func run(_ walk: (inout WalkRecord) throws(TranslationFault) -> Translation?,
+    static func run(detail: WalkDetail, _ walk: (inout WalkRecord) throws(TranslationFault) -> Translation?,
                     adjustingFault adjust: (inout TranslationFault) -> Void = { _ in }) -> Result<Translation, TranslationFault>? {
-        var record = WalkRecord()
+        var record = WalkRecord(detail: detail)
         do throws(TranslationFault) {
             guard var translation = try walk(&record) else { return nil }
             translation.configurationFetches = record.fetches

@@ -183,10 +183,11 @@ extension AMDVi {
 
     // MARK: The walk
 
-    /// One untranslated DMA request, with or without a PASID.
+    /// One untranslated DMA request, with or without a PASID. Its steps are always recorded:
+    /// a reserved encoding's fault is told from the last entry read.
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        WalkRecord.run { (record: inout WalkRecord) throws(TranslationFault) in
+                          memory: PhysicalMemory, detail: WalkDetail) -> Result<Translation, TranslationFault>? {
+        WalkRecord.run(detail: .steps) { (record: inout WalkRecord) throws(TranslationFault) in
             try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &record.steps,
                      fetches: &record.fetches)
         }
@@ -256,7 +257,7 @@ extension AMDVi {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
-        let result: (output: UInt64, size: UInt64, rights: AccessRights)
+        let result: StageOutput
         if let pasid {
             let root = try gcr3Entry(dte, pasid: pasid, device: deviceID, iova: iova, access: access, memory: memory, fetches: &fetches)
             let format = X86FirstStage(levels: dte.guestLevels, gigabytePages: true, encoding: .amdIOPgtableV2)
@@ -344,11 +345,11 @@ extension AMDVi {
     /// - a present entry the format rejects (NextLevel ≥ its own level, a leaf where the level
     ///   maps none) is an IO_PAGE_FAULT with PR|RZ rather than a plain not-present one.
     private func hostWalk(_ format: AMDv1, root: UInt64, iova: UInt64, access: AccessRights, device: UInt16, domain: UInt16,
-                          updates: HardwareUpdatePolicy, memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                          updates: HardwareUpdatePolicy, memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
         let rules = AMDViWalkRules(table: .host, deviceID: device, domainID: domain, address: iova)
         let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2)
         var walked: [WalkStep] = []
-        let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
+        let outcome: Result<StageOutput, TranslationFault>
         do { outcome = .success(try walker.walk(root: root, input: iova, access: access, steps: &walked, updates: updates)) } catch {
             outcome = .failure(error)
         }
@@ -374,7 +375,7 @@ extension AMDVi {
     /// PASID 0's table) leaves GN clear.
     private func guestWalk(_ format: X86FirstStage, root: UInt64, iova: UInt64, pasid: UInt32?, access: AccessRights, device: UInt16,
                            domain: UInt16, memory: PhysicalMemory,
-                           steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                           steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
         let rules = AMDViWalkRules(table: .guest, deviceID: device, domainID: domain, pasid: pasid, address: iova)
         guard format.isCanonical(iova) else {
             throw rules.event(.IO_PAGE_FAULT, flags: AMDViEvent.Flags(access: access)).fault(.stage1, level: format.rootLevel, origin: .walk)
@@ -382,7 +383,7 @@ extension AMDVi {
         let input = iova & ((1 << UInt64(format.inputBits)) - 1)
         let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage1)
         var walked: [WalkStep] = []
-        let outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>
+        let outcome: Result<StageOutput, TranslationFault>
         do { outcome = .success(try walker.walk(root: root, input: input, access: access, steps: &walked)) } catch {
             outcome = .failure(error)
         }
@@ -391,9 +392,9 @@ extension AMDVi {
     }
 
     /// A walk that stopped at a present but invalid entry faulted on a reserved encoding: PR|RZ.
-    private func reservedEncodingChecked(_ outcome: Result<(output: UInt64, size: UInt64, rights: AccessRights), TranslationFault>,
+    private func reservedEncodingChecked(_ outcome: Result<StageOutput, TranslationFault>,
                                          steps: [WalkStep], stage: TranslationStage, rules: AMDViWalkRules,
-                                         access: AccessRights) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                                         access: AccessRights) throws(TranslationFault) -> StageOutput {
         switch outcome {
         case .success(let result):
             return result

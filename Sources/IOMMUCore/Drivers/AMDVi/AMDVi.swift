@@ -45,7 +45,7 @@ public final class AMDVi: IOMMUDriver {
     public let iotlb: IOTLB
     /// Decoded DTEs (and GCR3[0]) per DeviceID, as the IOMMU caches them until
     /// INVALIDATE_DEVTAB_ENTRY.
-    var configurationCache: [UInt16: AMDViDeviceTable.CachedConfiguration] = [:]
+    var configurationCache = WordTable<UInt16, AMDViDeviceTable.CachedConfiguration>()
 
     public convenience init(name: String, configuration: Configuration = Configuration()) {
         self.init(name: name, configuration: configuration, iotlb: IOTLB())

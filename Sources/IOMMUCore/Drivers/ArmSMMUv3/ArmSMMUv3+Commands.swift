@@ -105,14 +105,12 @@ extension IOTLB.Entry {
 }
 
 extension SMMUv3 {
-    /// What the IOTLB records of a walk's leaf: the last block or page descriptor of
-    /// `stage` (stage 1 of a nested walk, which the NH TLBIs name), and whether it is
-    /// global, a stage-1 leaf with nG (bit 11) clear. Linux's io-pgtable-arm always sets
-    /// nG (`ARM_LPAE_PTE_NG`), so global entries come from guest tables.
-    static func iotlbLeaf(of steps: [WalkStep], stage: TranslationStage) -> (leaf: IOTLB.Leaf?, global: Bool) {
-        guard let step = steps.last(where: { $0.role == .alone(stage) && ($0.kind == .block || $0.kind == .page) }),
-              let format = step.format as? ArmLPAE else { return (nil, false) }
-        return (IOTLB.Leaf(level: step.level, granule: format.granule), stage == .stage1 && step.descriptor & 1 << 11 == 0)
+    /// What the IOTLB records of a walk's leaf: the block or page descriptor of `stage`
+    /// (stage 1 of a nested walk, which the NH TLBIs name) in a table of `granule`, and
+    /// whether it is global, a stage-1 leaf with nG (bit 11) clear. Linux's io-pgtable-arm
+    /// always sets nG (`ARM_LPAE_PTE_NG`), so global entries come from guest tables.
+    static func iotlbLeaf(of walk: StageOutput, granule: UInt64, stage: TranslationStage) -> (leaf: IOTLB.Leaf, global: Bool) {
+        (IOTLB.Leaf(level: walk.leafLevel, granule: granule), stage == .stage1 && walk.leafDescriptor & 1 << 11 == 0)
     }
 }
 
@@ -137,7 +135,7 @@ extension ArmSMMUv3 {
             let anyASID = command.opcode == .tlbiNHVAA
             iotlb.invalidate { stage1($0) && (anyASID || $0.global || $0.tag.addressSpace == command.asid) && $0.isNamed(by: scope) }
         case .cfgiCD?, .cfgiCDAll?:
-            configurationCache[command.streamID] = nil
+            forgetConfiguration(of: command.streamID)
         case .atcInv?, nil:
             // No ATC is modelled; other opcodes never reach the queue here.
             break

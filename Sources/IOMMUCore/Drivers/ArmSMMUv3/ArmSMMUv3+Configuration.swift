@@ -191,10 +191,10 @@ public enum SMMUv3 {
     struct CachedConfiguration {
         var ste: StreamTableEntry
         var stage2: ArmLPAE?
-        /// The CDs read so far, by the substream whose CD they are (stage-1 and nested
-        /// configurations); CFGI_STE and CFGI_CD of the StreamID drop them with the STE.
-        var contexts: [UInt32: CachedContext] = [:]
     }
+
+    /// Where the configuration cache files the CD of `substream` of StreamID `sid`.
+    static func contextKey(_ sid: UInt32, substream: UInt32) -> UInt64 { UInt64(sid) << 32 | UInt64(substream) }
 
     /// A decoded CD: its words and the stage-1 format it describes.
     struct CachedContext {

@@ -26,7 +26,13 @@ extension ArmSMMUv3 {
             }
         }
         // arm_smmu_write_ste and arm_smmu_write_cd_entry end with CFGI_STE / CFGI_CD.
+        forgetConfiguration(of: sid)
+    }
+
+    /// CFGI_STE / CFGI_CD of a StreamID: its cached STE and every CD read through it go.
+    func forgetConfiguration(of sid: UInt32) {
         configurationCache[sid] = nil
+        contextCache.removeAll { key, _ in key >> 32 == UInt64(sid) }
     }
 
     /// `arm_smmu_install_ste_for_dev`: the RID's STE into the stream table.
@@ -215,11 +221,11 @@ extension ArmSMMUv3 {
 
     /// A transaction of the device, with SSV and SubstreamID when `pasid` is given.
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
+                          memory: PhysicalMemory, detail: WalkDetail) -> Result<Translation, TranslationFault>? {
         var stalls = false
-        return WalkRecord.run({ (record: inout WalkRecord) throws(TranslationFault) in
-            try walk(device, iova: iova, substream: pasid, access: access, caches: caches, memory: memory, steps: &record.steps,
-                     fetches: &record.fetches, stalls: &stalls)
+        return WalkRecord.run(detail: detail, { (record: inout WalkRecord) throws(TranslationFault) in
+            try walk(device, iova: iova, substream: pasid, access: access, caches: caches, memory: memory, recording: record.recordsSteps,
+                     steps: &record.steps, fetches: &record.fetches, stalls: &stalls)
         }, adjustingFault: { fault in
             // Every event of a transaction with a substream records SSV and the SubstreamID.
             guard case .smmuv3(var event) = fault.record else { return }
@@ -256,9 +262,9 @@ extension ArmSMMUv3 {
 
     /// `stalls` is set once the CD that serves the transaction says its stage-1 faults stall.
     private func walk(_ device: PlatformDevice, iova: UInt64, substream: UInt32?, access: AccessRights, caches: CachePolicy,
-                      memory: PhysicalMemory, steps: inout [WalkStep], fetches: inout [ConfigurationFetch],
+                      memory: PhysicalMemory, recording: Bool, steps: inout [WalkStep], fetches: inout [ConfigurationFetch],
                       stalls: inout Bool) throws(TranslationFault) -> Translation {
-        var configuration = try configuration(of: device, iova: iova, caches: caches, memory: memory, fetches: &fetches)
+        let configuration = try configuration(of: device, iova: iova, caches: caches, memory: memory, fetches: &fetches)
         let ste = configuration.ste
         // STE.Config = abort terminates the transaction without recording an event.
         if ste.config == .abort {
@@ -266,8 +272,8 @@ extension ArmSMMUv3 {
         }
         let context: SMMUv3.CachedContext?
         if let index = try contextIndex(device, iova: iova, substream: substream, ste: ste) {
-            context = try self.context(index, of: device, &configuration, iova: iova, access: access, caches: caches, memory: memory,
-                                       steps: &steps, fetches: &fetches)
+            context = try self.context(index, of: device, configuration, iova: iova, access: access, caches: caches, memory: memory,
+                                       recording: recording, steps: &steps, fetches: &fetches)
         } else {
             context = nil
         }
@@ -293,7 +299,7 @@ extension ArmSMMUv3 {
         }
         var input = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
         input.read = !access.contains(.write)
-        let result: (output: UInt64, size: UInt64, rights: AccessRights)
+        let result: StageOutput
         switch (ste.config!, context) {
         case (_, nil):
             // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
@@ -302,11 +308,12 @@ extension ArmSMMUv3 {
                 throw inputFault(.F_ADDR_SIZE, device, iova: iova, access: access, stage: .stage1, level: 0, origin: .configuration)
             }
             result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input, role: .stage2,
-                                    memory: memory, steps: &steps)
+                                    memory: memory, recording: recording, steps: &steps)
         case (.stage1, let context?):
             let s1 = context.stage1
             let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
-            result = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, updates: s1Updates)
+            result = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
+                                     updates: s1Updates)
         case (_, let context?):
             let s1 = context.stage1, s2 = configuration.stage2!
             let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
@@ -314,15 +321,15 @@ extension ArmSMMUv3 {
             table.eventClass = .TT
             // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
             // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
-            let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, updates: s1Updates,
-                                        fetchAddress: { entry, steps throws(TranslationFault) in
+            let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
+                                        updates: s1Updates, fetchAddress: { entry, steps throws(TranslationFault) in
                 try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
-                                    memory: memory, steps: &steps).output
+                                    memory: memory, recording: recording, steps: &steps).output
             }, permitsUpdate: { entry throws(TranslationFault) in
                 var unrecorded: [WalkStep] = []
                 do throws(TranslationFault) {
                     _ = try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
-                                            memory: memory, steps: &unrecorded)
+                                            memory: memory, recording: false, steps: &unrecorded)
                 } catch {
                     // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
                     var fault = error
@@ -334,13 +341,12 @@ extension ArmSMMUv3 {
                 }
             })
             let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
-                                        memory: memory, steps: &steps)
-            // combine_tlb: the smaller page, both stages' permissions.
-            let size = min(first.size, second.size)
-            result = (second.output, size, first.rights.intersection(second.rights))
+                                        memory: memory, recording: recording, steps: &steps)
+            result = first.combined(withStage2: second)
         }
         let size = result.size
-        let leaf = SMMUv3.iotlbLeaf(of: steps, stage: context == nil ? .stage2 : .stage1)
+        let leaf = context.map { SMMUv3.iotlbLeaf(of: result, granule: $0.stage1.granule, stage: .stage1) }
+            ?? SMMUv3.iotlbLeaf(of: result, granule: configuration.stage2!.granule, stage: .stage2)
         iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
                                  output: result.output.alignedDown(to: size), rights: result.rights,
                                  leaf: leaf.leaf, global: leaf.global), policy: caches)
@@ -404,10 +410,11 @@ extension ArmSMMUv3 {
     /// L1 descriptor of a two-level table first (V = 0 is C_BAD_SUBSTREAMID), then the CD
     /// (C_BAD_CD unless valid, AArch64 and consistent). For a nested STE every address is an
     /// IPA that stage 2 resolves first (CLASS = CD).
-    private func context(_ index: UInt32, of device: PlatformDevice, _ configuration: inout SMMUv3.CachedConfiguration, iova: UInt64,
-                         access: AccessRights, caches: CachePolicy, memory: PhysicalMemory, steps: inout [WalkStep],
+    private func context(_ index: UInt32, of device: PlatformDevice, _ configuration: SMMUv3.CachedConfiguration, iova: UInt64,
+                         access: AccessRights, caches: CachePolicy, memory: PhysicalMemory, recording: Bool, steps: inout [WalkStep],
                          fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> SMMUv3.CachedContext {
-        if caches.looksUp, let cached = configuration.contexts[index] { return cached }
+        let key = SMMUv3.contextKey(device.streamID, substream: index)
+        if let cached = contextCache.cached(key, policy: caches) { return cached }
         let ste = configuration.ste, stage2 = configuration.stage2
         var event = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
         event.read = !access.contains(.write)
@@ -415,7 +422,7 @@ extension ArmSMMUv3 {
         func hostAddress(_ address: UInt64) throws(TranslationFault) -> UInt64 {
             guard ste.config == .nested, let stage2 else { return address }
             return try stage2Walk(stage2, root: ste.s2ttb, ipa: address, access: .read, event: event, role: .stage2OfConfiguration,
-                                  memory: memory, steps: &steps).output
+                                  memory: memory, recording: recording, steps: &steps).output
         }
         var cdAddress = ste.contextPointer + UInt64(index) * SMMUv3.cdSize
         if ste.s1cdmax > 0, let split = ste.contextTableFormat?.split {
@@ -431,8 +438,7 @@ extension ArmSMMUv3 {
             self.configurationFault(.F_CD_FETCH, device, iova: iova, fetchAddress: $0)
         })
         let context = try decode(cd, device, iova: iova, access: access)
-        configuration.contexts[index] = context
-        configurationCache.fill(device.streamID, configuration, policy: caches)
+        contextCache.fill(key, context, policy: caches)
         return context
     }
 
@@ -450,11 +456,12 @@ extension ArmSMMUv3 {
 
     /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for, `role` the same for the steps.
     private func stage2Walk(_ format: ArmLPAE, root: UInt64, ipa: UInt64, access: AccessRights, event: SMMUv3Event,
-                            role: WalkStep.Role, memory: PhysicalMemory, steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                            role: WalkStep.Role, memory: PhysicalMemory, recording: Bool,
+                            steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
         var event = event
         event.ipa = ipa
         let walker = StageWalker(format: format, rules: SMMUv3WalkRules(stage: .stage2, outputBits: format.oas, event: event),
                                  memory: memory, stage: .stage2, role: role)
-        return try walker.walk(root: root, input: ipa, access: access, steps: &steps)
+        return try walker.walk(root: root, input: ipa, access: access, steps: &steps, recording: recording)
     }
 }

@@ -49,8 +49,11 @@ public final class ArmSMMUv3: IOMMUDriver {
     var nextVMID: UInt64 = 1
     /// Translations cached by VMID and ASID.
     public let iotlb: IOTLB
-    /// Decoded STE (and CD) per StreamID, as the SMMU caches configuration until CFGI.
-    var configurationCache: [UInt32: SMMUv3.CachedConfiguration] = [:]
+    /// Decoded STE per StreamID, as the SMMU caches configuration until CFGI.
+    var configurationCache = WordTable<UInt32, SMMUv3.CachedConfiguration>()
+    /// The CDs read so far, by `SMMUv3.contextKey` (StreamID and the substream whose CD they
+    /// are); CFGI_STE and CFGI_CD of the StreamID drop them with the STE (`forgetConfiguration`).
+    var contextCache = WordTable<UInt64, SMMUv3.CachedContext>()
     /// The STAG the next stalled transaction gets (IHI0070 3.12.2: an implementation-chosen
     /// 16-bit tag, unique among outstanding stalls; handed out in order here).
     var nextStallTag: UInt16 = 0
@@ -72,6 +75,7 @@ public final class ArmSMMUv3: IOMMUDriver {
         copy.nextASID = nextASID
         copy.nextVMID = nextVMID
         copy.configurationCache = configurationCache
+        copy.contextCache = contextCache
         copy.nextStallTag = nextStallTag
         copier.later { [self] in
             copy.ridAttachments = ridAttachments.mapValues { $0.copied(in: copier) }

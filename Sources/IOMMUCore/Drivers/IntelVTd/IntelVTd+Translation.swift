@@ -49,7 +49,7 @@ extension IntelVTd {
         try? memory.write64(entryAddress, words: words)
         // PASID-cache invalidation for the RID; then the old DID's IOTLB flush: PASID-based
         // for first-stage (and pass-through) entries, domain-selective for second-stage and nested.
-        configurationCache = configurationCache.filter { $0.key >> 32 != UInt64(rid) }
+        configurationCache.removeAll { key, _ in key >> 32 == UInt64(rid) }
         if old.present {
             let did = old.domainID
             if old.pgtt == .firstStage || old.pgtt == .passThrough {
@@ -86,7 +86,7 @@ extension IntelVTd {
             words = [table.root & 0x000F_FFFF_FFFF_F000 | 1, UInt64(format.aw) & 0x7 | (domainID(for: domain) & 0xffff) << 8]
         }
         try? memory.write64(entryAddress, words: words)
-        configurationCache = configurationCache.filter { $0.key >> 32 != UInt64(rid) }
+        configurationCache.removeAll { key, _ in key >> 32 == UInt64(rid) }
         if old[0] & 1 != 0 {
             let did = (old[1] >> 8) & 0xffff
             iotlb.invalidate { $0.tag.domain == did }
@@ -208,9 +208,11 @@ extension IntelVTd {
 
     // MARK: The walk
 
+    /// One DMA request. Its steps are always recorded: a fault's reason is refined from the
+    /// entries read before it (`VTdWalkRules.refine`, `checkTable`).
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                          memory: PhysicalMemory) -> Result<Translation, TranslationFault>? {
-        WalkRecord.run({ (record: inout WalkRecord) throws(TranslationFault) in
+                          memory: PhysicalMemory, detail: WalkDetail) -> Result<Translation, TranslationFault>? {
+        WalkRecord.run(detail: .steps, { (record: inout WalkRecord) throws(TranslationFault) in
             try walk(device, iova: iova, pasid: pasid, access: access, caches: caches, memory: memory, steps: &record.steps,
                      fetches: &record.fetches)
         }, adjustingFault: { fault in
@@ -257,7 +259,7 @@ extension IntelVTd {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
         }
-        let result: (output: UInt64, size: UInt64, rights: AccessRights)
+        let result: StageOutput
         switch configuration.pgtt {
         case .secondStage:
             result = try secondStageWalk(configuration.secondStage!, root: entry.secondStageTable, input: iova, access: access,
@@ -279,7 +281,7 @@ extension IntelVTd {
             }
             let second = try secondStageWalk(s2, root: s2root, input: first.output, access: access, role: .stage2OfOutput,
                                              updates: updates, memory: memory, steps: &steps)
-            result = (second.output, min(first.size, second.size), first.rights.intersection(second.rights))
+            result = first.combined(withStage2: second)
         }
         let size = result.size
         // QEMU (VT-d 3.15): a translation into the interrupt range is blocked.
@@ -397,7 +399,7 @@ extension IntelVTd {
     /// A second-stage walk; a `role` other than `.stage2` is one resolving a GPA for a nested translation.
     private func secondStageWalk(_ format: VTdSecondStage, root: UInt64, input: UInt64, access: AccessRights, role: WalkStep.Role,
                                  updates: HardwareUpdatePolicy, memory: PhysicalMemory,
-                                 steps: inout [WalkStep]) throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+                                 steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
         let rules = VTdWalkRules(stage: .stage2, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
         let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage2, role: role)
         let start = steps.count
@@ -421,7 +423,7 @@ extension IntelVTd {
     private func firstStageWalk(_ format: X86FirstStage, root: UInt64, input: UInt64, access: AccessRights,
                                 memory: PhysicalMemory, steps: inout [WalkStep],
                                 tableAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address })
-        throws(TranslationFault) -> (output: UInt64, size: UInt64, rights: AccessRights) {
+        throws(TranslationFault) -> StageOutput {
         let rules = VTdWalkRules(stage: .stage1, rootLevel: format.rootLevel, outputBits: configuration.addressWidth)
         guard format.isCanonical(input) else { throw rules.fault(.inputRange, stage: .stage1, level: format.rootLevel, access: access) }
         let walker = StageWalker(format: format, rules: rules, memory: memory, stage: .stage1)

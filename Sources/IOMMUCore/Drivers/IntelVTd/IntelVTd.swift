@@ -49,7 +49,7 @@ public final class IntelVTd: IOMMUDriver {
     /// Translations cached by DID (and PASID for first-stage and nested ones).
     public let iotlb: IOTLB
     /// Decoded context and PASID entries per (RID, PASID), until an install invalidates them.
-    var configurationCache: [UInt64: VTd.CachedConfiguration] = [:]
+    var configurationCache = WordTable<UInt64, VTd.CachedConfiguration>()
 
     public convenience init(name: String, configuration: Configuration = Configuration()) {
         self.init(name: name, configuration: configuration, iotlb: IOTLB())
