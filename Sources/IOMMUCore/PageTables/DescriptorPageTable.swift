@@ -234,16 +234,18 @@ extension PageTableFormat {
     /// leaf used while they stay inside it (one walk from the root per table). Returns early
     /// at a run beyond the top that the top has not grown for yet.
     public func mapRuns(_ batch: inout RunBatch, in table: DescriptorPageTable) throws(Refusal) {
-        let runs = batch.runs, reach = lastTranslated
-        while batch.next < runs.count {
-            let index = batch.next, start = batch.start
-            let output = runs.output(ofRun: index)
+        let runs = batch.runs, prot = batch.prot, reach = lastTranslated, sizes = pageSizes, granule = self.granule
+        // The loop's state in locals, back in the batch however the loop ends.
+        var next = batch.next, start = batch.start, installed = batch.installed, leafTable = batch.leafTable
+        defer { (batch.next, batch.start, batch.installed, batch.leafTable) = (next, start, installed, leafTable) }
+        while next < runs.count {
+            let output = runs.output(ofRun: next)
             guard let range = IOVARange(start: start, length: runs.length) else { throw .mapRange(iova: start, length: runs.length) }
             guard output.checkedAdd(runs.length - 1) != nil else { throw .addressOverflow(output, length: runs.length) }
             // `pt_iommu_set_prot` comes first; then the top grows to cover the range.
-            if index == 0 { try checkProt(batch.prot) }
+            if next == 0 { try checkProt(prot) }
             if range.last > reach {
-                guard batch.grown == index else { return }
+                guard batch.grown == next else { return }
                 throw Refusal(.ERANGE, .pageTableBeyondTop, ranges: [Refusal.InvolvedRange(range, .requested),
                                                                      Refusal.InvolvedRange(.addressWidth(inputBits), .aperture)])
             }
@@ -251,26 +253,32 @@ extension PageTableFormat {
                 throw Refusal(.EINVAL, .pageTableUnaligned, values: [
                     Refusal.InvolvedValue("iova", start, .requested), Refusal.InvolvedValue("paddr", output, .requested),
                     Refusal.InvolvedValue("size", runs.length, .requested), Refusal.InvolvedValue("min_pagesz", granule, .limit),
-                    .pageSizes(pageSizes),
+                    .pageSizes(sizes),
                 ])
             }
-            if let conflict = batch.conflict, conflict.run == index { throw .mapped(range, existing: conflict.existing) }
+            if let conflict = batch.conflict, conflict.run == next { throw .mapped(range, existing: conflict.existing) }
             var offset: UInt64 = 0
             while offset < runs.length {
-                let size = largestPage(iova: start + offset, output: output + offset, remaining: runs.length - offset)
-                try installLeaf(iova: start + offset, output: output + offset, size: size, prot: batch.prot,
-                                in: &batch.leafTable, of: table)
+                let iova = start + offset, address = output + offset
+                let size = largestPage(sizes, granule: granule, iova: iova, output: address, remaining: runs.length - offset)
+                if let leaf = leafTable, leaf.size == size, leaf.covers.contains(iova) {
+                    try writeLeaf(at: leaf.table + UInt64(index(of: iova, level: leaf.level)) * 8, in: table, entries: leaf.entries,
+                                  iova: iova, output: address, size: size, level: leaf.level, prot: prot)
+                } else {
+                    try installLeaf(iova: iova, output: address, size: size, prot: prot, in: &leafTable, of: table)
+                }
                 offset += size
-                batch.installed += size
+                installed += size
             }
-            batch.next += 1
-            batch.start = range.last &+ 1
+            next += 1
+            start = range.last &+ 1
         }
     }
 
-    /// `iommu_pgsize`: the largest supported page that fits alignment and length (the
-    /// granule when none does).
-    fileprivate func largestPage(iova: UInt64, output: UInt64, remaining: UInt64) -> UInt64 {
+    /// `iommu_pgsize`: the largest page of `sizes` (this format's) that fits alignment and
+    /// length (`granule` when none does).
+    @inline(__always)
+    fileprivate func largestPage(_ sizes: UInt64, granule: UInt64, iova: UInt64, output: UInt64, remaining: UInt64) -> UInt64 {
         // Power-of-two sizes up to the largest one in `remaining`, and up to the lowest set
         // bit of both addresses (all sizes when both are zero); `&-` makes the masks.
         let largestFitting: UInt64 = 1 << UInt64(63 - remaining.leadingZeroBitCount)
@@ -278,20 +286,14 @@ extension PageTableFormat {
         let addresses = iova | output
         let lowestBit = addresses & (~addresses &+ 1)
         let aligned = addresses == 0 ? UInt64.max : (lowestBit << 1) &- 1
-        let sizes = pageSizes & fitting & aligned
-        return sizes == 0 ? granule : 1 << UInt64(63 - sizes.leadingZeroBitCount)
+        let candidates = sizes & fitting & aligned
+        return candidates == 0 ? granule : 1 << UInt64(63 - candidates.leadingZeroBitCount)
     }
 
-    /// Writes the leaf of `size` for `iova`: straight into `leafTable` when the leaf belongs
-    /// there, else by a walk from the root that allocates the tables missing on the way and
-    /// leaves the table it ended in as `leafTable`.
+    /// Writes the leaf of `size` for `iova` by a walk from the root that allocates the tables
+    /// missing on the way, and leaves the table it ended in as `leafTable`.
     fileprivate func installLeaf(iova: UInt64, output: UInt64, size: UInt64, prot: IOMMUProt, in leafTable: inout LeafTable?,
                                  of table: DescriptorPageTable) throws(Refusal) {
-        if let leaf = leafTable, leaf.size == size, leaf.covers.contains(iova) {
-            let slot = leaf.table + UInt64(index(of: iova, level: leaf.level)) * 8
-            return try writeLeaf(at: slot, in: table, entries: leaf.entries, iova: iova, output: output, size: size,
-                                 level: leaf.level, prot: prot)
-        }
         var current = table.root
         var level = rootLevel
         var covers = IOVARange.all
@@ -328,6 +330,7 @@ extension PageTableFormat {
 
     /// Writes the leaf at `slot` (and the `entries - 1` after it that it replicates into);
     /// EEXIST when any of them holds something.
+    @inline(__always)
     fileprivate func writeLeaf(at slot: UInt64, in table: DescriptorPageTable, entries: Int, iova: UInt64, output: UInt64,
                                size: UInt64, level: Int, prot: IOMMUProt) throws(Refusal) {
         // map() checked that the whole run fits below 2^64.
