@@ -69,7 +69,7 @@ func compareToC(_ name: String, operations: Int, rounds: Int, swift: (_ round: I
     reportRatio("\(name).ratio_to_c", swiftTime, to: cTime, output)
 }
 
-/// The heap allocations `body` makes (the whole process's, counted by CReference's malloc
+/// The heap allocations `body` makes on the calling thread (counted by CReference's malloc
 /// family), and what it returned.
 public func countingAllocations<Result>(_ body: () throws -> Result) rethrows -> (allocations: UInt64, result: Result) {
     cref_allocations_start()

@@ -1,10 +1,10 @@
 // Counting heap allocations, for the benchmarks' "allocations per translation" figures: this
 // target's malloc family forwards to glibc's own entry points (__libc_malloc and friends) and,
-// while counting is on, adds one to a counter per call. Defined in the executable, these
+// while the calling thread counts, adds one to that thread's counter per call (other
+// threads, such as a test runner's, do not disturb a count). Defined in the executable, these
 // interpose every malloc of the process (the Swift runtime's included) without LD_PRELOAD,
 // which ordo-one/malloc-interposer needs; free is glibc's, untouched.
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,11 +16,11 @@ extern void *__libc_calloc(size_t count, size_t size);
 extern void *__libc_realloc(void *pointer, size_t size);
 extern void *__libc_memalign(size_t alignment, size_t size);
 
-static atomic_bool counting;
-static atomic_uint_fast64_t allocations;
+static _Thread_local bool counting;
+static _Thread_local uint64_t allocations;
 
 static inline void count(void) {
-    if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+    if (counting) allocations++;
 }
 
 void *malloc(size_t size) {
@@ -54,11 +54,11 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
 }
 
 void cref_allocations_start(void) {
-    atomic_store_explicit(&allocations, 0, memory_order_relaxed);
-    atomic_store_explicit(&counting, true, memory_order_relaxed);
+    allocations = 0;
+    counting = true;
 }
 
 uint64_t cref_allocations_stop(void) {
-    atomic_store_explicit(&counting, false, memory_order_relaxed);
-    return atomic_load_explicit(&allocations, memory_order_relaxed);
+    counting = false;
+    return allocations;
 }

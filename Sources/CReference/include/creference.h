@@ -71,8 +71,8 @@ int cref_map_4k(cref_memory *memory, uint64_t root, uint64_t iova, uint64_t outp
 /// memory filled by allocation only, as the map loop's): its address, or 0 when full.
 uint64_t cref_memory_allocate_frame(cref_memory *memory);
 
-/// Starts counting the process's heap allocations (malloc, calloc, realloc, aligned_alloc,
-/// posix_memalign) from zero.
+/// Starts counting the calling thread's heap allocations (malloc, calloc, realloc,
+/// aligned_alloc, posix_memalign) from zero.
 void cref_allocations_start(void);
 /// Stops counting: the allocations since `cref_allocations_start`.
 uint64_t cref_allocations_stop(void);

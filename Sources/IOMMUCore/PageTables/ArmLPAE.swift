@@ -6,35 +6,37 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     public enum Stage: Int, Sendable { case stage1 = 1, stage2 = 2 }
 
     public let stage: Stage
-    public let granule: UInt64
-    /// Input and output address sizes after Linux's clamping (48 bits, 52 with 64K).
-    public let ias: Int
-    public let oas: Int
     /// `IO_PGTABLE_QUIRK_ARM_S2FWB`: stage-2 leaves use the FWB write-back attribute.
     public let s2fwb: Bool
     /// `IO_PGTABLE_QUIRK_ARM_HD`: writable stage-1 leaves carry DBM (dirty tracking).
     public let hardwareDirty: Bool
+    // The geometry in bytes, so the whole format fits an existential's inline buffer: a
+    // walk step carries its format, and boxing it would cost an allocation per walk.
+    private let storedIAS: Int8, storedOAS: Int8, storedStartLevel: Int8, storedPGDBits: Int8
+    private let storedConcatenatedTables: Int8, storedPageShift: Int8
 
-    public let startLevel: Int
+    public var granule: UInt64 { 1 << UInt64(storedPageShift) }
+    /// Input and output address sizes after Linux's clamping (48 bits, 52 with 64K).
+    public var ias: Int { Int(storedIAS) }
+    public var oas: Int { Int(storedOAS) }
+    public var startLevel: Int { Int(storedStartLevel) }
     /// log2 of the root table's entry count (concatenation included).
-    public let pgdBits: Int
+    public var pgdBits: Int { Int(storedPGDBits) }
     /// How many tables the stage-2 root concatenates (1 when it does not).
-    public let concatenatedTables: Int
-    let pageShift: Int
-    let bitsPerLevel: Int
+    public var concatenatedTables: Int { Int(storedConcatenatedTables) }
+    var pageShift: Int { Int(storedPageShift) }
+    var bitsPerLevel: Int { pageShift - 3 }
 
     public init(stage: Stage, granule: UInt64, ias requestedIAS: Int, oas requestedOAS: Int,
                 s2fwb: Bool = false, hardwareDirty: Bool = false) {
         precondition([4096, 16384, 65536].contains(granule))
         self.stage = stage
-        self.granule = granule
         self.s2fwb = s2fwb
         self.hardwareDirty = hardwareDirty
         let limit = granule == 65536 ? 52 : 48
-        ias = min(requestedIAS, limit)
-        oas = min(requestedOAS, limit)
-        pageShift = granule.trailingZeroBitCount
-        bitsPerLevel = pageShift - 3
+        let ias = min(requestedIAS, limit), oas = min(requestedOAS, limit)
+        let pageShift = granule.trailingZeroBitCount
+        let bitsPerLevel = pageShift - 3
         let vaBits = ias - pageShift
         let levelCount = (vaBits + bitsPerLevel - 1) / bitsPerLevel
         var start = 4 - levelCount
@@ -52,9 +54,12 @@ public struct ArmLPAE: PageTableFormat, Equatable {
                 start += 1
             }
         }
-        startLevel = start
-        pgdBits = pgd
-        concatenatedTables = tables
+        storedIAS = Int8(clamping: ias)
+        storedOAS = Int8(clamping: oas)
+        storedPageShift = Int8(pageShift)
+        storedStartLevel = Int8(clamping: start)
+        storedPGDBits = Int8(clamping: pgd)
+        storedConcatenatedTables = Int8(clamping: tables)
     }
 
     /// Intermediate physical addresses (VMSAv8-64).

@@ -276,6 +276,8 @@ extension WalkRecord {
     static func run(detail: WalkDetail, _ walk: (inout WalkRecord) throws(TranslationFault) -> Translation?,
                     adjustingFault adjust: (inout TranslationFault) -> Void = { _ in }) -> Result<Translation, TranslationFault>? {
         var record = WalkRecord(detail: detail)
+        // Room for a 4-level walk and its configuration, in one allocation.
+        if record.recordsSteps { record.steps.reserveCapacity(8) }
         do throws(TranslationFault) {
             guard var translation = try walk(&record) else { return nil }
             translation.configurationFetches = record.fetches
