@@ -197,24 +197,20 @@ extension IOMMUFD {
     /// allows. Unbacked user memory cannot be pinned: EFAULT, with nothing left mapped. An
     /// area already `pinned` (the IOAS has a domain) is copied from the pages its pin holds,
     /// as `iopt_area_fill_domain` reads the storage domain, even where `munmap` took the VAs.
+    /// The runs come from the process's mapping arithmetic, a series of equal runs at a time.
     func mapArea(_ range: IOVARange, _ area: IOASArea, into domain: PagingDomain, pinned: Bool = false) throws(Refusal) {
         let length = range.last - range.start + 1
-        let memory = machine.memory
+        let (runs, covered) = machine.memory.physicalRuns(from: area.userVA, length: length, pinned: pinned)
         var offset: UInt64 = 0
-        while offset < length {
-            let userVA = area.userVA &+ offset
-            let run = memory.contiguousLength(at: userVA, limit: length - offset, pinned: pinned)
-            guard run > 0, let physical = pinned ? memory.pinnedPhysicalAddress(of: userVA) : memory.physicalAddress(of: userVA) else {
-                if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
-                throw .userPagesUnbacked(userVA)
+        do throws(Refusal) {
+            for series in runs {
+                try domain.table.map(iova: range.start + offset, runs: series, prot: area.prot)
+                offset += series.bytes
             }
-            do throws(Refusal) {
-                try domain.table.map(iova: range.start + offset, output: physical, length: run, prot: area.prot)
-            } catch {
-                if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
-                throw error
-            }
-            offset += run
+            guard covered == length else { throw .userPagesUnbacked(area.userVA &+ covered) }
+        } catch {
+            if offset > 0 { domain.table.unmap(iova: range.start, length: offset) }
+            throw error
         }
     }
 

@@ -100,6 +100,38 @@ public struct ProcessMemory: Sendable {
         return min(limit, chunkLeft, piece.last - address + 1)
     }
 
+    /// The physically contiguous runs behind `length` bytes of user VAs from `address`, in
+    /// ascending VA order, each as `contiguousLength` and `physicalAddress` (with `pinned`,
+    /// `pinnedPhysicalAddress`) would find it: per mapping piece the partial chunk it starts
+    /// in, its whole chunks as one series, the partial chunk it ends in. One lookup per piece,
+    /// not per run. Stops where nothing is mapped: `covered` counts the bytes the runs hold.
+    public func physicalRuns(from address: UInt64, length: UInt64, pinned: Bool = false)
+        -> (runs: [PhysicalRunSeries], covered: UInt64) {
+        var runs: [PhysicalRunSeries] = []
+        var covered: UInt64 = 0
+        while covered < length {
+            let cursor = address + covered
+            guard let (piece, mapping) = mappings.entry(containing: cursor) ?? (pinned ? retired.entry(containing: cursor) : nil) else {
+                break
+            }
+            let end = min(piece.last - cursor, length - covered - 1) + cursor
+            var start = cursor
+            while start <= end {
+                let chunkOffset = (start - mapping.layout.start) % mapping.chunkSize
+                let wholeChunks = chunkOffset == 0 ? (end - start + 1) / mapping.chunkSize : 0
+                let series = wholeChunks > 0
+                    ? PhysicalRunSeries(output: mapping.physicalAddress(of: start), length: mapping.chunkSize, count: wholeChunks,
+                                        stride: -Int64(mapping.chunkSize))
+                    : PhysicalRunSeries(output: mapping.physicalAddress(of: start),
+                                        length: min(mapping.chunkSize - chunkOffset, end - start + 1), count: 1, stride: 0)
+                runs.append(series)
+                start += series.bytes
+            }
+            covered += end - cursor + 1
+        }
+        return (runs, covered)
+    }
+
     /// Whether mappings cover every byte of `range` without a gap, so that pinning it cannot
     /// fail with EFAULT.
     public func covers(_ range: IOVARange) -> Bool {
@@ -142,4 +174,23 @@ public struct ProcessMemory: Sendable {
         guard let rounded = length.alignedUp(to: pageSize) else { throw .mmapLengthWraps(length, pageSize) }
         return rounded
     }
+}
+
+/// `count` physically contiguous runs of `length` bytes behind consecutive addresses (a
+/// pinned-page batch per run): the first at `output`, each next one `stride` bytes (signed)
+/// from the one before. Top-down chunks have stride −chunk; a lone run has count 1.
+public struct PhysicalRunSeries: Sendable, Equatable {
+    public var output: UInt64
+    public var length: UInt64
+    public var count: UInt64
+    public var stride: Int64
+
+    /// The output address of run `index` (below `count`).
+    public func output(ofRun index: UInt64) -> UInt64 {
+        // A negative offset is added in two's complement: the sum wraps back into range.
+        output &+ UInt64(bitPattern: Int64(index) * stride)
+    }
+
+    /// The bytes all the runs hold.
+    public var bytes: UInt64 { length * count }
 }

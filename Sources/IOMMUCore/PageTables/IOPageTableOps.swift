@@ -34,6 +34,9 @@ public protocol IOPageTableOps: ModelCopyable {
     /// Maps `[iova, iova+length)` to `output` (`map_pages`). `length` is a multiple of the
     /// smallest page size; EEXIST if anything in the range is already mapped.
     func map(iova: UInt64, output: UInt64, length: UInt64, prot: IOMMUProt) throws(Refusal)
+    /// `map_pages` once per run of `runs`, consecutive in IOVA from `iova`, each run's errno
+    /// as that call's; all or nothing.
+    func map(iova: UInt64, runs: PhysicalRunSeries, prot: IOMMUProt) throws(Refusal)
     /// Unmaps what lies in the range and returns the bytes unmapped (`unmap_pages`).
     @discardableResult func unmap(iova: UInt64, length: UInt64) -> UInt64
     /// The output address for `iova`, or nil when unmapped (`iova_to_phys`).
@@ -45,6 +48,22 @@ public protocol IOPageTableOps: ModelCopyable {
     /// `read_and_clear_dirty`: the dirty IO pages in `range` (each as the whole page the
     /// table maps there), their dirty state cleared unless `clear` is false.
     func readAndClearDirty(_ range: IOVARange, clear: Bool) -> [IOVARange]
+}
+
+extension IOPageTableOps {
+    /// One `map` call per run; the runs mapped before one that fails are unmapped again.
+    public func map(iova: UInt64, runs: PhysicalRunSeries, prot: IOMMUProt) throws(Refusal) {
+        var start = iova
+        for index in 0..<runs.count {
+            do throws(Refusal) {
+                try map(iova: start, output: runs.output(ofRun: index), length: runs.length, prot: prot)
+            } catch {
+                if start > iova { unmap(iova: iova, length: start - iova) }
+                throw error
+            }
+            start &+= runs.length
+        }
+    }
 }
 
 /// A page table kept as an index of mapped runs, like the selftest mock domain's xarray.

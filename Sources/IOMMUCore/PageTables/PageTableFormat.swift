@@ -131,6 +131,10 @@ public protocol PageTableFormat: Sendable {
     /// How many consecutive entries one leaf of `size` occupies at `level` (AMD-Vi replicates
     /// non-default page sizes; everyone else writes one entry).
     func entriesPerLeaf(size: UInt64, level: Int) -> Int
+    /// Maps the runs of `batch` from its next one into `table` with this format at its top,
+    /// until all are mapped or one reaches beyond the top (the table grows it and asks
+    /// again). Every format takes `DescriptorPageTable`'s implementation, specialised for it.
+    func mapRuns(_ batch: inout RunBatch, in table: DescriptorPageTable) throws(Refusal)
     /// The descriptor as the hardware leaves it after using it (a table entry on the way, or
     /// the leaf) for `access` with `updates` enabled: the Access flag set, a write recorded.
     /// The walker evaluates rights and faults on it and writes it back when it differs.
