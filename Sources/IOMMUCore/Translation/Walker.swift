@@ -185,7 +185,8 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
             throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
         }
         // The format as the steps carry it, boxed once per walk rather than once per step.
-        let erased: (any PageTableFormat)? = recording ? format : nil
+        var erased: (any PageTableFormat)?
+        if recording { erased = format }
         var table = root
         var level = format.rootLevel
         let leafLevel = format.leafLevel
@@ -280,7 +281,7 @@ extension WalkRecord {
         if record.recordsSteps { record.steps.reserveCapacity(8) }
         do throws(TranslationFault) {
             guard var translation = try walk(&record) else { return nil }
-            translation.configurationFetches = record.fetches
+            if !record.fetches.isEmpty { translation.configurationFetches = record.fetches }
             return .success(translation)
         } catch {
             var fault = error
