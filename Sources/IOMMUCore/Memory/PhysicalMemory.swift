@@ -173,19 +173,14 @@ public final class PhysicalMemory {
     public func write64(_ address: UInt64, _ value: UInt64) throws(BusError) {
         guard address & 7 == 0 else { throw BusError(address: address) }
         let frame = address >> Self.frameShift
-        let words: UnsafeMutablePointer<UInt64>
-        if let stored = frames.wordsForWriting(ofFrame: frame) {
-            writeCount &+= 1
-            words = stored
-        } else {
-            guard allocated.entry(containing: address) != nil || isAdopted(address) else {
-                if deviceRanges.contains(where: { $0.contains(address) }) { return }
-                throw BusError(address: address)
-            }
-            writeCount &+= 1
-            if value == 0 { return }
-            words = frames.insert(frame: frame)
+        // A frame with storage is backed; only a first write to a frame checks the allocation.
+        let stored = frames.wordsForWriting(ofFrame: frame)
+        guard stored != nil || allocated.entry(containing: address) != nil || isAdopted(address) else {
+            if deviceRanges.contains(where: { $0.contains(address) }) { return }
+            throw BusError(address: address)
         }
+        writeCount &+= 1
+        guard let words = stored ?? (value == 0 ? nil : frames.insert(frame: frame)) else { return }
         words[Int(truncatingIfNeeded: (address >> 3) & 511)] = value.littleEndian
     }
 

@@ -4,19 +4,13 @@ public enum SMMUv3 {
     /// Up to four words of a configuration structure (an STE's 0-3, a CD's 0-1 or 0-3), held
     /// inline, so a cached copy costs no reference count; a word beyond those read is zero.
     struct StructureWords: Sendable, Equatable {
-        private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+        private let w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
         private let count: Int
 
         init(_ words: [UInt64]) {
+            func word(_ index: Int) -> UInt64 { words.indices.contains(index) ? words[index] : 0 }
+            (w0, w1, w2, w3) = (word(0), word(1), word(2), word(3))
             count = min(words.count, 4)
-            for (index, word) in words.prefix(4).enumerated() {
-                switch index {
-                case 0: w0 = word
-                case 1: w1 = word
-                case 2: w2 = word
-                default: w3 = word
-                }
-            }
         }
 
         subscript(index: Int) -> UInt64 {
