@@ -31,7 +31,9 @@ struct IOTLBTests {
             entries.append(entry)
         }
 
-        func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Entry? {
+        func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Hit? { entry(tag, input).map(IOTLB.Hit.init) }
+
+        func entry(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Entry? {
             let covering = entries.filter { $0.covers(input) }
             for size in Set(covering.map(\.size)).sorted() {
                 if let own = covering.first(where: { $0.size == size && !$0.global && $0.tag == tag }) { return own }

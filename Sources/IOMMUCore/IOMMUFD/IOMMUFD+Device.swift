@@ -28,11 +28,12 @@ extension IOMMUFD {
                           detail: WalkDetail = .steps) throws(Refusal) -> Result<Translation, TranslationFault>? {
         // The kind, not a cast: this runs for every transaction a trace replays.
         guard case .device(let device) = try kind(deviceID) else { throw .noSuchObject(deviceID, wrongType: try object(deviceID)) }
-        let writes = machine.physical.writeCount
-        let result = device.platform.iommu.translate(device.platform, iova: iova, pasid: pasid, access: access, caches: caches,
-                                                     memory: machine.physical, detail: detail)
+        let memory = machine.physical, platform = device.platform
+        let writes = memory.writeCount
+        let result = platform.iommu.translate(platform, iova: iova, pasid: pasid, access: access, caches: caches,
+                                              memory: memory, detail: detail)
         // A hardware Access/Dirty update rewrote a descriptor: views keyed on the generation redraw.
-        if machine.physical.writeCount != writes { beginMutation() }
+        if memory.writeCount != writes { beginMutation() }
         return result
     }
 

@@ -36,6 +36,9 @@ struct FrameTable {
     @inline(__always)
     func words(ofFrame frameNumber: UInt64) -> UnsafeMutablePointer<UInt64>? { words[frameNumber] }
 
+    /// Each frame's words as they are now: valid until the table next changes.
+    var wordsProbe: WordTable<UInt64, UnsafeMutablePointer<UInt64>>.Probe { words.probe }
+
     /// The words of the frame, writable by this table alone: a frame shared with a copy of
     /// the table is copied first. Nil when the frame has no storage.
     @inline(__always)

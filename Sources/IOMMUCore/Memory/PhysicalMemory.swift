@@ -142,12 +142,30 @@ public final class PhysicalMemory {
     }
 
     @inline(__always)
-    public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
-        guard address & 7 == 0 else { throw BusError(address: address) }
-        if let words = frames.words(ofFrame: address >> Self.frameShift) {
-            return UInt64(littleEndian: words[Int(truncatingIfNeeded: (address >> 3) & 511)])
+    public func read64(_ address: UInt64) throws(BusError) -> UInt64 { try reader.read64(address) }
+
+    /// Reads words as `read64` does, for one walk. It finds frames in the frame map as it
+    /// was when the reader was made, retaining nothing, so it is valid until the memory next
+    /// changes: a walk reads every descriptor before it writes any.
+    public struct Reader {
+        fileprivate let frames: WordTable<UInt64, UnsafeMutablePointer<UInt64>>.Probe
+        /// Only for a frame without storage, which the frame map does not hold.
+        fileprivate unowned(unsafe) let memory: PhysicalMemory
+
+        @inline(__always)
+        public func read64(_ address: UInt64) throws(BusError) -> UInt64 {
+            guard address & 7 == 0 else { throw BusError(address: address) }
+            if let words = frames[address >> PhysicalMemory.frameShift] {
+                return UInt64(littleEndian: words[Int(truncatingIfNeeded: (address >> 3) & 511)])
+            }
+            return try memory.readUntouched(address)
         }
-        // An untouched frame reads as zeros, if anything backs it.
+    }
+
+    public var reader: Reader { Reader(frames: frames.wordsProbe, memory: self) }
+
+    /// An untouched frame reads as zeros, if anything backs it.
+    private func readUntouched(_ address: UInt64) throws(BusError) -> UInt64 {
         guard isBacked(address) else { throw BusError(address: address) }
         return 0
     }

@@ -25,7 +25,7 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     /// How many tables the stage-2 root concatenates (1 when it does not).
     public var concatenatedTables: Int { Int(storedConcatenatedTables) }
     var pageShift: Int { Int(storedPageShift) }
-    var bitsPerLevel: Int { pageShift - 3 }
+    var bitsPerLevel: Int { pageShift &- 3 }
 
     public init(stage: Stage, granule: UInt64, ias requestedIAS: Int, oas requestedOAS: Int,
                 s2fwb: Bool = false, hardwareDirty: Bool = false) {
@@ -87,14 +87,19 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     public var tableSize: UInt64 { granule }
 
     /// `ARM_LPAE_LVL_SHIFT`.
-    func shift(level: Int) -> Int { pageShift + (3 - level) * bitsPerLevel }
+    /// The input bit a level's index starts at. Levels run from the start level to 3 and the
+    /// geometry is a few bits wide, so the arithmetic cannot wrap.
+    @inline(__always)
+    func shift(level: Int) -> Int { pageShift &+ (3 &- level) &* bitsPerLevel }
 
+    @inline(__always)
     public func index(of address: UInt64, level: Int) -> Int {
         let bits = level == startLevel ? pgdBits : bitsPerLevel
-        return Int((address >> UInt64(shift(level: level))) & ((1 << UInt64(bits)) - 1))
+        return Int(truncatingIfNeeded: (address >> UInt64(truncatingIfNeeded: shift(level: level))) & ((1 << UInt64(truncatingIfNeeded: bits)) &- 1))
     }
 
-    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(shift(level: level)) }
+    @inline(__always)
+    public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(truncatingIfNeeded: shift(level: level)) }
 
     public func leafSizes(level: Int) -> [UInt64] {
         guard level >= startLevel else { return [] }
@@ -102,15 +107,17 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         return pageSizes & size != 0 ? [size] : []
     }
 
+    @inline(__always)
     public func kind(of descriptor: UInt64, level: Int) -> DescriptorKind {
         switch descriptor & 0b11 {
         case 0b11: return level == 3 ? .page : .table
-        case 0b01: return level == 3 || leafSizes(level: level).isEmpty ? .invalid : .block
+        case 0b01: return level == 3 || level < startLevel || pageSizes & entrySpan(level: level) == 0 ? .invalid : .block
         default: return .invalid
         }
     }
 
     /// `iopte_to_paddr`, masked to the leaf's alignment.
+    @inline(__always)
     public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
         var address = descriptor & Self.addressMask
         if granule == 65536 && oas > 48 {

@@ -17,7 +17,7 @@ public enum CachePolicy: Sendable, Hashable {
 
 extension IOTLB {
     /// The entry covering `input`, if `policy` consults the IOTLB.
-    func lookup(_ tag: Tag, _ input: UInt64, policy: CachePolicy) -> Entry? {
+    func lookup(_ tag: Tag, _ input: UInt64, policy: CachePolicy) -> Hit? {
         policy.looksUp ? lookup(tag, input) : nil
     }
 

@@ -172,9 +172,31 @@ public final class IOTLB {
     public var count: Int { storage.entryCount }
     public var allEntries: [Entry] { storage.filed.flatMap(\.entries).sorted { ($0.input, $0.size) < ($1.input, $1.size) } }
 
+    /// What a lookup answers: the entry's page and the translation it holds, read from the
+    /// probed slot without the rest of the entry.
+    public struct Hit: Sendable, Equatable {
+        /// Input address aligned to `size`.
+        public var input: UInt64
+        public var size: UInt64
+        public var output: UInt64
+        public var rights: AccessRights
+
+        /// What a lookup finding `entry` answers.
+        public init(_ entry: Entry) {
+            self.init(input: entry.input, size: entry.size, output: entry.output, rights: entry.rights)
+        }
+
+        init(input: UInt64, size: UInt64, output: UInt64, rights: AccessRights) {
+            self.input = input
+            self.size = size
+            self.output = output
+            self.rights = rights
+        }
+    }
+
     /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
     /// its domain when the tag names an address space.
-    public func lookup(_ tag: Tag, _ input: UInt64) -> Entry? { storage.lookup(tag, input) }
+    public func lookup(_ tag: Tag, _ input: UInt64) -> Hit? { storage.lookup(tag, input) }
 
     public func insert(_ entry: Entry) {
         precondition(entry.size.nonzeroBitCount == 1 && entry.input & (entry.size - 1) == 0,
@@ -229,14 +251,14 @@ private struct Storage {
 
     /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
     /// its domain when the tag names an address space.
-    func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Entry? {
+    func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Hit? {
         let own = position(of: IOTLB.Filing(own: tag))
         let globals = globalCount > 0 && tag.addressSpace != nil ? position(of: IOTLB.Filing(globalsOf: tag.domain)) : nil
         guard own != nil || globals != nil else { return nil }
         for size in sizes {
             let base = input.alignedDown(to: size)
-            if let own, let entry = filed[own].entry(base, size: size) { return entry }
-            if let globals, let entry = filed[globals].entry(base, size: size) { return entry }
+            if let own, let hit = filed[own].hit(base, size: size) { return hit }
+            if let globals, let hit = filed[globals].hit(base, size: size) { return hit }
         }
         return nil
     }
@@ -333,36 +355,70 @@ private struct Storage {
 
 /// One filing's entries: a dense array, and an open-addressing index over it keyed by input
 /// and size (a multiply-shift hash, linear probing, backward-shift deletion), kept at most
-/// half full.
+/// half full. Each slot also holds what a hit answers, so a lookup reads one slot and not
+/// the entry.
 private struct FiledEntries {
+    /// An index slot: an entry's key and translation, and where the entry is.
+    struct Slot {
+        var input: UInt64
+        var output: UInt64
+        /// 0 for an empty slot, else 1 + the entry's position in `entries`.
+        var position: UInt32
+        /// log2 of the entry's size.
+        var sizeShift: UInt8
+        var rights: AccessRights
+
+        static let empty = Slot(input: 0, output: 0, position: 0, sizeShift: 0, rights: [])
+
+        init(input: UInt64, output: UInt64, position: UInt32, sizeShift: UInt8, rights: AccessRights) {
+            self.input = input
+            self.output = output
+            self.position = position
+            self.sizeShift = sizeShift
+            self.rights = rights
+        }
+
+        init(_ entry: IOTLB.Entry, position: Int) {
+            self.init(input: entry.input, output: entry.output, position: UInt32(position + 1),
+                      sizeShift: UInt8(truncatingIfNeeded: entry.size.trailingZeroBitCount), rights: entry.rights)
+        }
+
+        @inline(__always)
+        func holds(_ input: UInt64, sizeShift: UInt8) -> Bool { self.input == input && self.sizeShift == sizeShift }
+    }
+
     let filing: IOTLB.Filing
     private(set) var entries: [IOTLB.Entry] = []
-    /// The index: 0 for an empty slot, else 1 + the entry's position in `entries`.
-    private var slots: [UInt32]
+    private var slots: [Slot]
     /// 64 - log2(slots.count): a hash's top bits are its home slot.
     private var shift: UInt64
     private static let initialSlots = 8
 
     init(_ filing: IOTLB.Filing) {
         self.filing = filing
-        slots = [UInt32](repeating: 0, count: Self.initialSlots)
+        slots = [Slot](repeating: .empty, count: Self.initialSlots)
         shift = UInt64(64 - Self.initialSlots.trailingZeroBitCount)
     }
 
-    /// The entry for `input` of `size`, if there is one.
-    func entry(_ input: UInt64, size: UInt64) -> IOTLB.Entry? {
-        position(input, size: size).map { entries[$0] }
+    /// The translation of the entry for `input` of `size`, if there is one.
+    @inline(__always)
+    func hit(_ input: UInt64, size: UInt64) -> IOTLB.Hit? {
+        guard let at = slot(input, size: size) else { return nil }
+        let slot = slots[at]
+        return IOTLB.Hit(input: slot.input, size: size, output: slot.output, rights: slot.rights)
     }
 
     /// Adds `entry`, or replaces the one with its input and size; true when it was new.
     mutating func insert(_ entry: IOTLB.Entry) -> Bool {
-        if let at = position(entry.input, size: entry.size) {
-            entries[at] = entry
+        if let at = slot(entry.input, size: entry.size) {
+            let position = Int(slots[at].position) - 1
+            entries[position] = entry
+            slots[at] = Slot(entry, position: position)
             return false
         }
         if (entries.count + 1) * 2 > slots.count { reindex(slots: slots.count * 2) }
         entries.append(entry)
-        slots[vacantSlot(for: entry)] = UInt32(entries.count)
+        slots[vacantSlot(for: entry)] = Slot(entry, position: entries.count - 1)
         return true
     }
 
@@ -376,8 +432,8 @@ private struct FiledEntries {
                 let last = range.last.alignedDown(to: size)
                 var base = range.start.alignedDown(to: size)
                 while true {
-                    if let at = position(base, size: size), doomed(entries[at]) {
-                        remove(at: at)
+                    if let at = slot(base, size: size), doomed(entries[Int(slots[at].position) - 1]) {
+                        remove(at: Int(slots[at].position) - 1)
                         removed += 1
                     }
                     if base == last { break }
@@ -420,32 +476,41 @@ private struct FiledEntries {
     mutating func clearIfSmall() -> Bool {
         guard slots.count <= Self.initialSlots else { return false }
         entries.removeAll(keepingCapacity: true)
-        for at in slots.indices { slots[at] = 0 }
+        for at in slots.indices { slots[at] = .empty }
         return true
     }
 
-    /// Where `input` of `size` hashes to first.
-    private func home(_ input: UInt64, size: UInt64) -> Int {
-        Int(truncatingIfNeeded: ((input ^ UInt64(size.trailingZeroBitCount)) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    /// Where `input` of a size of `sizeShift` hashes to first.
+    @inline(__always)
+    private func home(_ input: UInt64, sizeShift: UInt8) -> Int {
+        Int(truncatingIfNeeded: ((input ^ UInt64(sizeShift)) &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
-    /// The position in `entries` of the entry for `input` of `size`.
-    private func position(_ input: UInt64, size: UInt64) -> Int? {
-        let mask = slots.count - 1
-        var at = home(input, size: size)
-        while slots[at] != 0 {
-            let candidate = Int(slots[at]) - 1
-            if entries[candidate].input == input && entries[candidate].size == size { return candidate }
-            at = (at + 1) & mask
+    @inline(__always)
+    private func home(_ input: UInt64, size: UInt64) -> Int {
+        home(input, sizeShift: UInt8(truncatingIfNeeded: size.trailingZeroBitCount))
+    }
+
+    /// The slot of the entry for `input` of `size`.
+    @inline(__always)
+    private func slot(_ input: UInt64, size: UInt64) -> Int? {
+        let sizeShift = UInt8(truncatingIfNeeded: size.trailingZeroBitCount)
+        return slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count &- 1
+            var at = home(input, sizeShift: sizeShift)
+            while slots[at].position != 0 {
+                if slots[at].holds(input, sizeShift: sizeShift) { return at }
+                at = (at &+ 1) & mask
+            }
+            return nil
         }
-        return nil
     }
 
     /// The slot that holds `entries[position]`.
     private func slot(of position: Int) -> Int {
         let mask = slots.count - 1
         var at = home(entries[position].input, size: entries[position].size)
-        while Int(slots[at]) != position + 1 { at = (at + 1) & mask }
+        while Int(slots[at].position) != position + 1 { at = (at + 1) & mask }
         return at
     }
 
@@ -453,7 +518,7 @@ private struct FiledEntries {
     private func vacantSlot(for entry: IOTLB.Entry) -> Int {
         let mask = slots.count - 1
         var at = home(entry.input, size: entry.size)
-        while slots[at] != 0 { at = (at + 1) & mask }
+        while slots[at].position != 0 { at = (at + 1) & mask }
         return at
     }
 
@@ -463,9 +528,8 @@ private struct FiledEntries {
         let mask = slots.count - 1
         var hole = slot(of: position)
         var next = (hole + 1) & mask
-        while slots[next] != 0 {
-            let moved = entries[Int(slots[next]) - 1]
-            let home = home(moved.input, size: moved.size)
+        while slots[next].position != 0 {
+            let home = home(slots[next].input, sizeShift: slots[next].sizeShift)
             // The entry may fill the hole when the hole lies between its home and its slot.
             if (next - home) & mask >= (next - hole) & mask {
                 slots[hole] = slots[next]
@@ -473,10 +537,10 @@ private struct FiledEntries {
             }
             next = (next + 1) & mask
         }
-        slots[hole] = 0
+        slots[hole] = .empty
         let last = entries.count - 1
         if position != last {
-            slots[slot(of: last)] = UInt32(position + 1)
+            slots[slot(of: last)].position = UInt32(position + 1)
             entries[position] = entries[last]
         }
         entries.removeLast()
@@ -484,9 +548,9 @@ private struct FiledEntries {
 
     /// Rebuilds the index over `entries` with `count` slots (a power of two).
     private mutating func reindex(slots count: Int) {
-        slots = [UInt32](repeating: 0, count: count)
+        slots = [Slot](repeating: .empty, count: count)
         shift = UInt64(64 - count.trailingZeroBitCount)
-        for (at, entry) in entries.enumerated() { slots[vacantSlot(for: entry)] = UInt32(at + 1) }
+        for (at, entry) in entries.enumerated() { slots[vacantSlot(for: entry)] = Slot(entry, position: at) }
     }
 }
 

@@ -159,7 +159,9 @@ public struct StageOutput: Sendable, Equatable {
 public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
     public var format: Format
     public var rules: Rules
-    public var memory: PhysicalMemory
+    /// Not retained: a walker lives for one walk inside a call that holds the memory, and
+    /// a retain and release per walk cost a cold stage-2 walk more than one of its reads.
+    public unowned(unsafe) var memory: PhysicalMemory
     public var stage: TranslationStage
     /// The role every step of this walk plays.
     public var role: WalkStep.Role
@@ -187,6 +189,9 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
         // The format as the steps carry it, boxed once per walk rather than once per step.
         var erased: (any PageTableFormat)?
         if recording { erased = format }
+        // The frame map as the walk reads it, remade whenever `fetchAddress` wrote memory
+        // (a nested walk's stage 2 setting Access flags): this walk's own writes come last.
+        var reader = memory.reader, writes = memory.writeCount
         var table = root
         var level = format.rootLevel
         let leafLevel = format.leafLevel
@@ -197,14 +202,18 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
             let index = format.index(of: input, level: level)
             let entry = table &+ UInt64(index) &* 8
             let physical = try fetchAddress(entry, &steps)
+            if memory.writeCount != writes { (reader, writes) = (memory.reader, memory.writeCount) }
             let descriptor: UInt64
             do {
-                descriptor = try memory.read64(physical)
+                descriptor = try reader.read64(physical)
             } catch {
                 throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
             if recording {
+                // Room for a 4-level walk and its configuration in one allocation, made by
+                // the first step (an IOTLB hit records none).
+                if steps.capacity == 0 { steps.reserveCapacity(8) }
                 steps.append(WalkStep(stage: stage, role: role, format: erased.unsafelyUnwrapped, input: input, level: level, table: table, index: index,
                                       entryAddress: entry, descriptor: descriptor, kind: kind))
             }
@@ -277,8 +286,6 @@ extension WalkRecord {
     static func run(detail: WalkDetail, _ walk: (inout WalkRecord) throws(TranslationFault) -> Translation?,
                     adjustingFault adjust: (inout TranslationFault) -> Void = { _ in }) -> Result<Translation, TranslationFault>? {
         var record = WalkRecord(detail: detail)
-        // Room for a 4-level walk and its configuration, in one allocation.
-        if record.recordsSteps { record.steps.reserveCapacity(8) }
         do throws(TranslationFault) {
             guard var translation = try walk(&record) else { return nil }
             if !record.fetches.isEmpty { translation.configurationFetches = record.fetches }
