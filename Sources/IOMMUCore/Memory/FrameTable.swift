@@ -32,11 +32,8 @@ struct FrameTable {
     /// Frames held.
     var count: Int { frames.count }
 
-    /// The words of the frame with number `frameNumber`, if it has storage.
-    @inline(__always)
-    func words(ofFrame frameNumber: UInt64) -> UnsafeMutablePointer<UInt64>? { words[frameNumber] }
-
-    /// Each frame's words as they are now: valid until the table next changes.
+    /// Each frame's words (for the frames with storage) as they are now: valid until the
+    /// table next changes.
     var wordsProbe: WordTable<UInt64, UnsafeMutablePointer<UInt64>>.Probe { words.probe }
 
     /// The words of the frame, writable by this table alone: a frame shared with a copy of
