@@ -81,6 +81,54 @@ enum ReferenceWalk {
     case nested(stage1Root: UInt64, stage2Root: UInt64)
 }
 
+/// The C reference's translations as the model makes them (`cref_translate_all`): one
+/// stream's STE (and CD) from a configuration cache, an IOTLB probe, and on a miss the walk
+/// over `memory` and an IOTLB fill.
+final class ReferenceTranslator {
+    let memory: ReferenceMemory
+    let walk: ReferenceWalk
+    private let cache = UnsafeMutablePointer<cref_configuration_cache>.allocate(capacity: 1)
+    private let iotlb = UnsafeMutablePointer<cref_iotlb>.allocate(capacity: 1)
+    static let streamID: UInt32 = 1
+
+    /// The configuration of a stream walking `walk`, with an IOTLB of room for `entries`.
+    init(memory: ReferenceMemory, walk: ReferenceWalk, entries: Int) throws(RigFailure) {
+        self.memory = memory
+        self.walk = walk
+        cache.initialize(to: cref_configuration_cache())
+        guard cref_iotlb_init(iotlb, entries) == 0 else {
+            cache.deallocate()
+            iotlb.deallocate()
+            throw RigFailure(description: "the C reference has no memory for \(entries) IOTLB entries")
+        }
+        switch walk {
+        case .stage2(let root): cref_configuration_add_ste(cache, Self.streamID, root, 1, 0)
+        case .nested(let stage1Root, let stage2Root):
+            cref_configuration_add_ste(cache, Self.streamID, stage2Root, 1, 1)
+            cref_configuration_add_cd(cache, Self.streamID, stage1Root, 1)
+        }
+    }
+
+    deinit {
+        cref_iotlb_free(iotlb)
+        iotlb.deallocate()
+        cache.deallocate()
+    }
+
+    /// Empties the IOTLB, so that every translation walks again.
+    func invalidateAll() { cref_iotlb_clear(iotlb) }
+
+    /// One translation per IOVA in one C loop: the sum of the outputs (wrapping), or nil
+    /// when any translation faulted.
+    func translateAll(_ iovas: [UInt64]) -> UInt64? {
+        var faults = 0
+        let sum = iovas.withUnsafeBufferPointer {
+            cref_translate_all(memory.memory, cache, iotlb, Self.streamID, $0.baseAddress, $0.count, &faults)
+        }
+        return faults == 0 ? sum : nil
+    }
+}
+
 /// The C reference's IOTLB (`cref_iotlb`), one tag, filled with given translations.
 final class ReferenceIOTLB {
     let iotlb = UnsafeMutablePointer<cref_iotlb>.allocate(capacity: 1)

@@ -199,6 +199,61 @@ uint64_t cref_iotlb_lookup_all(const cref_iotlb *iotlb, uint16_t tag, const uint
     return sum;
 }
 
+void cref_iotlb_clear(cref_iotlb *iotlb) { memset(iotlb->keys, 0, (iotlb->mask + 1) * sizeof(uint64_t)); }
+
+#define CD_KEY (UINT64_C(1) << 63)
+#define STE_NESTED (UINT64_C(1) << 16)
+
+static void configuration_add(cref_configuration_cache *cache, uint64_t key, uint64_t word0, uint64_t word1) {
+    for (uint64_t at = iotlb_hash(key + 1) & (CREF_CONFIGURATION_SLOTS - 1);; at = (at + 1) & (CREF_CONFIGURATION_SLOTS - 1)) {
+        if (cache->keys[at] == 0 || cache->keys[at] == key + 1) {
+            cache->keys[at] = key + 1;
+            cache->words[at][0] = word0;
+            cache->words[at][1] = word1;
+            return;
+        }
+    }
+}
+
+/// The decoded words filed under `key`, or NULL.
+static inline const uint64_t *configuration_lookup(const cref_configuration_cache *cache, uint64_t key) {
+    for (uint64_t at = iotlb_hash(key + 1) & (CREF_CONFIGURATION_SLOTS - 1), probes = 0; probes < CREF_CONFIGURATION_SLOTS && cache->keys[at];
+         at = (at + 1) & (CREF_CONFIGURATION_SLOTS - 1), probes++) {
+        if (cache->keys[at] == key + 1) return cache->words[at];
+    }
+    return NULL;
+}
+
+void cref_configuration_add_ste(cref_configuration_cache *cache, uint32_t stream_id, uint64_t s2_root, uint16_t vmid, int nested) {
+    configuration_add(cache, stream_id, s2_root, vmid | (nested ? STE_NESTED : 0));
+}
+
+void cref_configuration_add_cd(cref_configuration_cache *cache, uint32_t stream_id, uint64_t s1_root, uint16_t asid) {
+    configuration_add(cache, CD_KEY | (uint64_t)stream_id << 32, s1_root, asid);
+}
+
+uint64_t cref_translate_all(const cref_memory *memory, const cref_configuration_cache *cache, cref_iotlb *iotlb,
+                            uint32_t stream_id, const uint64_t *iovas, size_t count, size_t *faults) {
+    uint64_t sum = 0, output = 0;
+    size_t failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t *ste = configuration_lookup(cache, stream_id), *cd = NULL;
+        if (!ste) { failed++; continue; }
+        uint16_t tag = (uint16_t)ste[1];
+        if (ste[1] & STE_NESTED) {
+            if (!(cd = configuration_lookup(cache, CD_KEY | (uint64_t)stream_id << 32))) { failed++; continue; }
+            tag ^= (uint16_t)(cd[1] << 8);
+        }
+        if (cref_iotlb_lookup(iotlb, tag, iovas[i], &output)) { sum += output; continue; }
+        int result = cd ? cref_walk_nested(memory, cd[0], ste[0], iovas[i], &output) : cref_walk(memory, ste[0], iovas[i], &output);
+        if (result != CREF_OK) { failed++; continue; }
+        cref_iotlb_insert(iotlb, tag, iovas[i], output);
+        sum += output;
+    }
+    *faults = failed;
+    return sum;
+}
+
 /// The word at `address` of a frame this memory holds (the map loop's own tables).
 static inline uint64_t *word(cref_memory *memory, uint64_t address) {
     int64_t at = slot(memory, address);

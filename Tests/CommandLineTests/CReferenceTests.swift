@@ -39,6 +39,29 @@ import Testing
         }
     }
 
+    /// The C translations through the configuration cache and the IOTLB give the model's
+    /// outputs, cold (walking and filling) and then warm (hitting what they filled), and
+    /// fault where the model faults.
+    @Test func translationsThroughTheCachesGiveTheModelsOutputs() throws {
+        let rig = try NestedRig(pages: 600)
+        let reference = try ReferenceMemory(copying: rig.fd.machine.physical)
+        let stage2Root = try rig.stage2Root()
+        let walks: [(UInt32, ReferenceWalk)] = [
+            (rig.stage2Device, .stage2(root: stage2Root)),
+            (rig.nestedDevice, .nested(stage1Root: NestedRig.stage1Root, stage2Root: stage2Root)),
+        ]
+        for (device, walk) in walks {
+            let iovas = rig.iovas(for: device).map { $0 + 0x2a8 }
+            let sum = try iovas.map { try rig.translate(device: device, iova: $0).output }.reduce(0, &+)
+            let translator = try ReferenceTranslator(memory: reference, walk: walk, entries: iovas.count + 1)
+            #expect(translator.translateAll(iovas) == sum)
+            #expect(translator.translateAll(iovas) == sum)
+            translator.invalidateAll()
+            #expect(translator.translateAll(iovas) == sum)
+            #expect(translator.translateAll([iovas[iovas.count - 1] + pageSize]) == nil)
+        }
+    }
+
     /// The map loop allocates the tables it needs (across a 1 GiB boundary here) and writes
     /// leaves its walk reads back; a pool too small for the tables is a failure, not a trap.
     @Test func mapLoopWritesWalkableLeaves() throws {

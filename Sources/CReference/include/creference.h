@@ -63,6 +63,30 @@ int cref_iotlb_lookup(const cref_iotlb *iotlb, uint16_t tag, uint64_t iova, uint
 /// Warm loop, one probe per IOVA: the sum of the outputs, and in *misses the probes that missed.
 uint64_t cref_iotlb_lookup_all(const cref_iotlb *iotlb, uint16_t tag, const uint64_t *iovas, size_t count, size_t *misses);
 
+/// Empties the IOTLB (a global invalidation), keeping its room.
+void cref_iotlb_clear(cref_iotlb *iotlb);
+
+/// A configuration cache: decoded STEs by StreamID and CDs by StreamID and SubstreamID, in
+/// a small open-addressing table (linear probing), as an SMMU's caches hold them.
+#define CREF_CONFIGURATION_SLOTS 64u
+typedef struct {
+    uint64_t keys[CREF_CONFIGURATION_SLOTS];     ///< key + 1 (0: empty)
+    uint64_t words[CREF_CONFIGURATION_SLOTS][2]; ///< the decoded fields of each key
+} cref_configuration_cache;
+
+/// Files a stage-2 STE (the stage-2 root and VMID) for `stream_id`, with `nested` the STE
+/// of a nested stream whose CD at SubstreamID 0 `cref_configuration_add_cd` files.
+void cref_configuration_add_ste(cref_configuration_cache *cache, uint32_t stream_id, uint64_t s2_root, uint16_t vmid, int nested);
+/// Files the CD at SubstreamID 0 of `stream_id`: the stage-1 root (an IPA) and ASID.
+void cref_configuration_add_cd(cref_configuration_cache *cache, uint32_t stream_id, uint64_t s1_root, uint16_t asid);
+
+/// Cold translations as the model makes them, one per IOVA: the stream's STE (and CD) from
+/// the configuration cache, an IOTLB probe, on a miss the walk (stage 2 alone, or nested),
+/// and the IOTLB filled with its page. The sum of the outputs, and in *faults the
+/// translations that found no configuration or whose walk did not end in CREF_OK.
+uint64_t cref_translate_all(const cref_memory *memory, const cref_configuration_cache *cache, cref_iotlb *iotlb,
+                            uint32_t stream_id, const uint64_t *iovas, size_t count, size_t *faults);
+
 /// Maps `pages` 4K pages from `iova` to `output` in the 4-level tables at `root`, writing
 /// `output | attributes` leaves and allocating zeroed tables from the pool as needed; 0, or
 /// -1 when the pool or the map runs out or a walk meets a block or an invalid address.

@@ -19,6 +19,10 @@ public final class IOMMUFD {
     /// accesses (one lookup or one store each, never overlapping) skip the dynamic
     /// exclusivity check.
     @exclusivity(unchecked) var slots = WordTable<UInt32, Slot>()
+    /// Where each bound device's last transaction went, for the next one's IOTLB hit
+    /// (`TranslationRoute`), by device id; gone with the id. A copy starts without any, as
+    /// its IOMMUs' caches are its own.
+    @exclusivity(unchecked) var routes = WordTable<UInt32, TranslationRoute>()
     private var freeIDs = FreeIDs()
     /// Objects finalized so far: the next one's serial.
     private var finalized: UInt64 = 0
@@ -90,6 +94,7 @@ public final class IOMMUFD {
     func release(_ id: ObjectID) {
         unlink(id)
         slots[id.rawValue] = nil
+        routes[id.rawValue] = nil
         freeIDs.give(id.rawValue)
     }
 

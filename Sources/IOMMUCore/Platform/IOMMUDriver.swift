@@ -137,6 +137,10 @@ public protocol IOMMUDriver: ModelCopyable {
     /// for; nil where this architecture's walk is not modelled yet.
     func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                    memory: PhysicalMemory, detail: WalkDetail) -> Result<Translation, TranslationFault>?
+    /// What the configuration caches decide about the device's transactions at `pasid` for
+    /// as long as they hold (`TranslationRoute`), if they decide it without a fetch; nil
+    /// where the driver answers every transaction itself.
+    func route(for device: PlatformDevice, pasid: UInt32?) -> TranslationRoute?
 
     /// `get_viommu_size`: EOPNOTSUPP unless the driver makes a vIOMMU of this type for the device.
     func checkVIOMMU(type: UInt32, device: PlatformDevice) throws(Refusal)
@@ -165,6 +169,7 @@ extension IOMMUDriver {
     }
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           memory: PhysicalMemory, detail: WalkDetail) -> Result<Translation, TranslationFault>? { nil }
+    public func route(for device: PlatformDevice, pasid: UInt32?) -> TranslationRoute? { nil }
 
     /// A transaction with every step recorded, as the views show it.
     public func translate(_ device: PlatformDevice, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,

@@ -279,17 +279,11 @@ extension ArmSMMUv3 {
             context = nil
         }
         stalls = (context?.cd.stall ?? false) && !ste.stage1StallDisabled
-        let tag: IOTLB.Tag
-        switch (ste.config!, context) {
-        case (.bypass, _), (.stage1, nil):
+        guard let tag = iotlbTag(ste, context) else {
             // Both stages bypassed: the output is the input.
             return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: steps, iotlbHit: false)
-        case (.stage1, let context?): tag = IOTLB.Tag(domain: nil, addressSpace: context.cd.asid)
-        case (.nested, let context?): tag = IOTLB.Tag(domain: ste.vmid, addressSpace: context.cd.asid)
-        default: tag = IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
         }
-        // CD.AFFD/HA/HD of a stage-1 configuration (the guest's CD for a nested STE).
-        let s1Updates = HardwareUpdatePolicy(context?.cd.hardwareUpdates(httu: self.configuration.httu) ?? [], caches: caches)
+        let s1Updates = HardwareUpdatePolicy(stage1Updates(context), caches: caches)
         if s1Updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: context == nil ? .stage2 : .stage1,
@@ -352,6 +346,43 @@ extension ArmSMMUv3 {
                                  output: result.output.alignedDown(to: size), rights: result.rights,
                                  leaf: leaf.leaf, global: leaf.global), policy: caches)
         return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
+    }
+
+    /// The IOTLB tag of a transaction under `ste` and the CD that serves it (the VMID, the
+    /// ASID or both); nil when both stages are bypassed.
+    private func iotlbTag(_ ste: SMMUv3.StreamTableEntry, _ context: SMMUv3.CachedContext?) -> IOTLB.Tag? {
+        switch (ste.config, context) {
+        case (.bypass?, _), (.stage1?, nil), (.abort?, _), (nil, _): nil
+        case (.stage1?, let context?): IOTLB.Tag(domain: nil, addressSpace: context.cd.asid)
+        case (.nested?, let context?): IOTLB.Tag(domain: ste.vmid, addressSpace: context.cd.asid)
+        case (.stage2?, _), (.nested?, nil): IOTLB.Tag(domain: ste.vmid, addressSpace: nil)
+        }
+    }
+
+    /// CD.AFFD/HA/HD of a stage-1 configuration (the guest's CD for a nested STE).
+    private func stage1Updates(_ context: SMMUv3.CachedContext?) -> HardwareUpdates {
+        context?.cd.hardwareUpdates(httu: self.configuration.httu) ?? []
+    }
+
+    /// The route of the device's transactions while its STE (and the CD that serves them)
+    /// stay cached: nil until they are, and for a configuration that aborts, bypasses both
+    /// stages or refuses the substream.
+    public func route(for device: PlatformDevice, pasid: UInt32?) -> TranslationRoute? {
+        guard let configuration = configurationCache[device.streamID] else { return nil }
+        let ste = configuration.ste
+        let context: SMMUv3.CachedContext?
+        do throws(TranslationFault) {
+            if let index = try contextIndex(device, iova: 0, substream: pasid, ste: ste) {
+                guard let cached = contextCache[SMMUv3.contextKey(device.streamID, substream: index)] else { return nil }
+                context = cached
+            } else {
+                context = nil
+            }
+        } catch {
+            return nil
+        }
+        guard let tag = iotlbTag(ste, context) else { return nil }
+        return TranslationRoute(pasid: pasid, iotlb: iotlb, tag: tag, updates: stage1Updates(context), generation: cacheGeneration)
     }
 
     /// The StreamID's STE, from the configuration cache or fetched from the stream table and

@@ -52,10 +52,16 @@ public final class ArmSMMUv3: IOMMUDriver {
     /// Decoded STE per StreamID, as the SMMU caches configuration until CFGI. Read by every
     /// transaction, so its accesses (never overlapping: each is one lookup or one store) skip
     /// the dynamic exclusivity check, as the context cache's do.
-    @exclusivity(unchecked) var configurationCache = WordTable<UInt32, SMMUv3.CachedConfiguration>()
+    @exclusivity(unchecked) var configurationCache = WordTable<UInt32, SMMUv3.CachedConfiguration>() {
+        didSet { cacheGeneration.advance() }
+    }
     /// The CDs read so far, by `SMMUv3.contextKey` (StreamID and the substream whose CD they
     /// are); CFGI_STE and CFGI_CD of the StreamID drop them with the STE (`forgetConfiguration`).
-    @exclusivity(unchecked) var contextCache = WordTable<UInt64, SMMUv3.CachedContext>()
+    @exclusivity(unchecked) var contextCache = WordTable<UInt64, SMMUv3.CachedContext>() {
+        didSet { cacheGeneration.advance() }
+    }
+    /// Advanced by every change to either cache: what the routes read from them holds until it moves.
+    let cacheGeneration = CacheGeneration()
     /// The STAG the next stalled transaction gets (IHI0070 3.12.2: an implementation-chosen
     /// 16-bit tag, unique among outstanding stalls; handed out in order here).
     var nextStallTag: UInt16 = 0
