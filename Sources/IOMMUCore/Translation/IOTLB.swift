@@ -255,8 +255,11 @@ private struct Storage {
         let own = position(of: IOTLB.Filing(own: tag))
         let globals = globalCount > 0 && tag.addressSpace != nil ? position(of: IOTLB.Filing(globalsOf: tag.domain)) : nil
         guard own != nil || globals != nil else { return nil }
-        for size in sizes {
-            let base = input.alignedDown(to: size)
+        // By index: a `for` loop's iterator costs an allocation per lookup at -Onone.
+        var at = 0
+        while at < sizes.count {
+            let size = sizes[at], base = input.alignedDown(to: size)
+            at += 1
             if let own, let hit = filed[own].hit(base, size: size) { return hit }
             if let globals, let hit = filed[globals].hit(base, size: size) { return hit }
         }
@@ -280,12 +283,13 @@ private struct Storage {
         if !sizes.contains(entry.size) { sizes.insert(entry.size, at: sizes.firstIndex { $0 > entry.size } ?? sizes.count) }
     }
 
-    /// Drops every entry; returns how many went. Small filings stay, emptied, with their
-    /// room for the next fills (what a translation after a global invalidation refills),
-    /// and so do the sizes' array's; a fork's copy gets its own.
+    /// Drops every entry; returns how many went. A filing with entries stays, emptied, with
+    /// its room for the next fills (what the translations after a global invalidation refill,
+    /// as a hardware TLB keeps its RAM); one left empty since the last global invalidation
+    /// goes. The sizes' array keeps its room too; a fork's copy gets its own.
     mutating func removeAll() -> Int {
         let dropped = entryCount
-        for at in filed.indices.reversed() where !filed[at].clearIfSmall() { filed.remove(at: at) }
+        for at in filed.indices.reversed() where !filed[at].clearKeepingRoom() { filed.remove(at: at) }
         index()
         sizes.removeAll(keepingCapacity: true)
         entryCount = 0
@@ -325,7 +329,15 @@ private struct Storage {
 
     /// The position in `filed` of `filing`'s entries, if it has any.
     private func position(of filing: IOTLB.Filing) -> Int? {
-        guard filed.count > Self.linearFilings else { return filed.firstIndex { $0.filing == filing } }
+        guard filed.count > Self.linearFilings else {
+            // By index, as `lookup`'s loop: no iterator.
+            var at = 0
+            while at < filed.count {
+                if filed[at].filing == filing { return at }
+                at += 1
+            }
+            return nil
+        }
         return filingIndex[filing]
     }
 
@@ -471,12 +483,12 @@ private struct FiledEntries {
         return true
     }
 
-    /// Empties a filing of at most `initialSlots` slots in place, keeping its room; true
-    /// when it did.
-    mutating func clearIfSmall() -> Bool {
-        guard slots.count <= Self.initialSlots else { return false }
+    /// Empties a filing that has entries in place, keeping its room; false (and nothing
+    /// done) for one already empty.
+    mutating func clearKeepingRoom() -> Bool {
+        guard !entries.isEmpty else { return false }
         entries.removeAll(keepingCapacity: true)
-        for at in slots.indices { slots[at] = .empty }
+        slots.withUnsafeMutableBufferPointer { $0.update(repeating: .empty) }
         return true
     }
 

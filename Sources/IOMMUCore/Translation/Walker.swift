@@ -186,9 +186,20 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
         guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
             throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
         }
-        // The format as the steps carry it, boxed once per walk rather than once per step.
-        var erased: (any PageTableFormat)?
-        if recording { erased = format }
+        // The format as the steps carry it is boxed once per walk, and only by a walk that records.
+        if recording {
+            return try walk(root: root, input: input, access: access, steps: &steps, recorder: StepList(format: format),
+                            updates: updates, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+        }
+        return try walk(root: root, input: input, access: access, steps: &steps, recorder: NoSteps(), updates: updates,
+                        fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+    }
+
+    /// `walk` with its steps going to `recorder`.
+    private func walk<Recorder: StepRecorder>(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
+                                              recorder: Recorder, updates: HardwareUpdatePolicy,
+                                              fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
+                                              permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
         // The frame map as the walk reads it, remade whenever `fetchAddress` wrote memory
         // (a nested walk's stage 2 setting Access flags): this walk's own writes come last.
         var reader = memory.reader, writes = memory.writeCount
@@ -210,12 +221,9 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
-            if recording {
-                // Room for a 4-level walk and its configuration in one allocation, made by
-                // the first step (an IOTLB hit records none).
-                if steps.capacity == 0 { steps.reserveCapacity(8) }
-                steps.append(WalkStep(stage: stage, role: role, format: erased.unsafelyUnwrapped, input: input, level: level, table: table, index: index,
-                                      entryAddress: entry, descriptor: descriptor, kind: kind))
+            recorder.record(into: &steps) { format in
+                WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
+                         entryAddress: entry, descriptor: descriptor, kind: kind)
             }
             let used = updates.updates.isEmpty || kind == .invalid
                 ? descriptor : format.updated(descriptor, level: level, kind: kind, access: access, updates: updates.updates)
@@ -254,6 +262,32 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
             }
         }
     }
+}
+
+/// What a walk does with the descriptors it reads, decided by type: a walk without steps
+/// carries no boxed format at all.
+private protocol StepRecorder {
+    /// Records the step `make` builds from the boxed format, or nothing.
+    func record(into steps: inout [WalkStep], _ make: (any PageTableFormat) -> WalkStep)
+}
+
+/// A walk's steps as the views show them, each carrying the walk's format boxed once.
+private struct StepList: StepRecorder {
+    let format: any PageTableFormat
+
+    @inline(__always)
+    func record(into steps: inout [WalkStep], _ make: (any PageTableFormat) -> WalkStep) {
+        // Room for a 4-level walk and its configuration in one allocation, made by the first
+        // step (an IOTLB hit records none).
+        if steps.capacity == 0 { steps.reserveCapacity(8) }
+        steps.append(make(format))
+    }
+}
+
+/// No steps: the walk builds none and allocates nothing.
+private struct NoSteps: StepRecorder {
+    @inline(__always)
+    func record(into steps: inout [WalkStep], _ make: (any PageTableFormat) -> WalkStep) {}
 }
 
 /// What a translation reports besides its answer.
