@@ -36,6 +36,51 @@ import Testing
         }
     }
 
+    /// VT-d and AMD-Vi route their hits too: a device attached to an IOAS's automatic domain,
+    /// translated cold and then warm, answers as its driver does, and a detach (which
+    /// rewrites and invalidates its configuration) leaves the route behind.
+    @Test(arguments: [UnitConfiguration.intelVTd(IntelVTd.Configuration()), .amdVi(AMDVi.Configuration())])
+    func everyDriversRoutedHitsAnswerAsIt(_ configuration: UnitConfiguration) throws {
+        let platform = PlatformDescription(
+            units: [IOMMUUnit(name: "iommu0", configuration: configuration)], groups: [IOMMUGroup(id: 0)],
+            devices: [DeviceDescription(name: "dev0", requesterID: .requesterID(0x100), unit: "iommu0", group: 0)])
+        let machine = try Machine(platform: platform, limits: .unlimited)
+        let fd = IOMMUFD(machine: machine)
+        let platformDevice = try #require(machine.device(named: "dev0"))
+        let device = try fd.bind(platformDevice).rawValue
+        let ioas = try fd.ioasAlloc().rawValue
+        let length = 64 * pageSize, base: UInt64 = 0x10_0000
+        let ram = try machine.mmap(length: length, alignment: pageSize)
+        _ = try fd.ioasMap(flags: IOASMapFlags([.fixedIOVA, .readable]).rawValue, ioasID: ioas, userVA: ram, length: length, iova: base)
+        _ = try fd.attach(deviceID: device, ptID: ioas)
+        let iovas = (0..<64).map { base + UInt64($0) * pageSize + 0x40 }
+        for iova in iovas { _ = try fd.translate(deviceID: device, iova: iova, pasid: nil, access: .read) }
+        #expect(fd.routes[device] != nil)
+        let driver = { (iova: UInt64, access: AccessRights) in
+            platformDevice.iommu.translate(platformDevice, iova: iova, pasid: nil, access: access, caches: .lookupOnly,
+                                           memory: machine.physical, detail: .steps)
+        }
+        for iova in iovas + [base + length, 0xfee0_0000] {
+            for access in [AccessRights.read, .write] {
+                // The driver's answer first: it fills nothing the IOMMUFD's could then find.
+                let expected = driver(iova, access)
+                #expect(try fd.translate(deviceID: device, iova: iova, pasid: nil, access: access) == expected, "\(iova.hex) \(access)")
+            }
+        }
+        guard case .success(let hit)? = try fd.translate(deviceID: device, iova: iovas[0], pasid: nil, access: .read) else {
+            Issue.record("a mapped page did not translate")
+            return
+        }
+        #expect(hit.iotlbHit)
+        try fd.detach(deviceID: device)
+        let blocked = driver(iovas[0], .read)
+        #expect(try fd.translate(deviceID: device, iova: iovas[0], pasid: nil, access: .read) == blocked)
+        guard case .failure? = blocked else {
+            Issue.record("a detached device translated")
+            return
+        }
+    }
+
     @Test func aChangedCacheSendsTheNextTransactionToTheDriver() throws {
         let rig = try NestedRig(pages: 8)
         let device = rig.nestedDevice, iova: UInt64 = 0x3000

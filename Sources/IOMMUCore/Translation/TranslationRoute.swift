@@ -17,8 +17,9 @@ public final class CacheGeneration {
 
 /// What a driver's configuration caches decide about one device's transactions at one
 /// PASID (`nil`: without one), while they hold: the IOTLB a transaction looks up first and
-/// the tag it looks up under, and the Access/Dirty updates that may keep a hit from
-/// answering. `IOMMUFD.translate` answers an IOTLB hit through it, as the driver would with
+/// the tag it looks up under, the Access/Dirty updates that may keep a hit from answering,
+/// the rights the configuration itself grants (AMD-Vi DTE.IR/IW) and the inputs the driver
+/// decides before its caches (VT-d's interrupt range). `IOMMUFD.translate` answers an IOTLB hit through it, as the driver would with
 /// its caches unchanged (a cached configuration reads nothing, a hit records no step);
 /// everything else (a miss, rights the hit lacks, a probe that bypasses the caches) goes to
 /// the driver, which answers as if there were no route.
@@ -31,15 +32,20 @@ public struct TranslationRoute {
     private let iotlb: Unmanaged<IOTLB>
     let tag: IOTLB.Tag
     let updates: HardwareUpdates
+    let rights: AccessRights
+    let decidedFirst: IOVARange?
     private let generation: UnsafeMutablePointer<UInt64>
     /// The generation the route was read at.
     private let readAt: UInt64
 
-    public init(pasid: UInt32?, iotlb: IOTLB, tag: IOTLB.Tag, updates: HardwareUpdates, generation: CacheGeneration) {
+    public init(pasid: UInt32?, iotlb: IOTLB, tag: IOTLB.Tag, updates: HardwareUpdates, rights: AccessRights = .readWrite,
+                decidedFirst: IOVARange? = nil, generation: CacheGeneration) {
         self.pasid = pasid
         self.iotlb = Unmanaged.passUnretained(iotlb)
         self.tag = tag
         self.updates = updates
+        self.rights = rights
+        self.decidedFirst = decidedFirst
         self.generation = generation.count
         readAt = generation.value
     }
@@ -51,8 +57,8 @@ public struct TranslationRoute {
     /// `access`, under a configuration that lets a hit answer it.
     @inline(__always)
     func hit(_ iova: UInt64, pasid: UInt32?, access: AccessRights) -> Translation? {
-        guard holds, self.pasid == pasid, HardwareUpdatePolicy(updates, caches: .use).mayUseIOTLB(for: access),
-              let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }), hit.rights.isSuperset(of: access) else { return nil }
+        guard holds, self.pasid == pasid, rights.isSuperset(of: access), !(decidedFirst?.contains(iova) ?? false),
+              HardwareUpdatePolicy(updates, caches: .use).mayUseIOTLB(for: access), let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }), hit.rights.isSuperset(of: access) else { return nil }
         return Translation(iova: iova, output: hit.output &+ (iova &- hit.input), pageSize: hit.size, rights: hit.rights,
                            steps: [], iotlbHit: true)
     }

@@ -189,6 +189,53 @@ extension AMDVi {
         }
     }
 
+    /// What a cached DTE does with a request, before any right is checked.
+    private enum Disposition: Equatable {
+        /// V = 0: the DTE is ignored and DMA passes untranslated.
+        case ignored
+        /// V = 1, TV = 0: the blocked domain.
+        case blocked
+        /// A PASID selects a guest table of the GCR3 table: without GV (or with a GLX the
+        /// spec reserves) the IOMMU has none to use and rejects the request.
+        case noGuestTable
+        /// A guest table over a host table (GV with Mode ≠ 0): a nested walk, not modelled.
+        case nested
+        /// Mode 0 without a guest table: translation disabled, access controlled by IR and IW alone.
+        case untranslated
+        /// Translated by the guest table or the host table, through the IOTLB.
+        case translated(guest: Bool)
+    }
+
+    private static func disposition(_ configuration: AMDViDeviceTable.CachedConfiguration, pasid: UInt32?) -> Disposition {
+        let dte = configuration.dte
+        guard dte.valid else { return .ignored }
+        guard dte.translationValid else { return .blocked }
+        if pasid != nil, !dte.guestValid || dte.glx >= 3 { return .noGuestTable }
+        if dte.guestValid && (dte.guestIOProtection || pasid != nil) && dte.mode != 0 { return .nested }
+        let guest = configuration.guest != nil || pasid != nil
+        return !guest && dte.mode == 0 ? .untranslated : .translated(guest: guest)
+    }
+
+    /// Guest translations are tagged by PASID; a request without one uses PASID 0's table.
+    private static func iotlbTag(_ dte: AMDViDeviceTable.Entry, guest: Bool, pasid: UInt32?) -> IOTLB.Tag {
+        IOTLB.Tag(domain: UInt64(dte.domainID), addressSpace: guest ? UInt64(pasid ?? noPASID) : nil)
+    }
+
+    /// DTE.HAD: host-table Access/Dirty updates (dirty tracking enabled).
+    private static func updates(_ dte: AMDViDeviceTable.Entry, guest: Bool) -> HardwareUpdates {
+        guest ? [] : HardwareUpdates(amdHostAccessDirty: dte.hostAccessDirty)
+    }
+
+    /// The route of the device's requests while its DTE stays cached, for a DTE that
+    /// translates them through the IOTLB; its IR/IW bound every hit.
+    public func route(for device: PlatformDevice, pasid: UInt32?) -> TranslationRoute? {
+        guard let deviceID = UInt16(exactly: device.streamID), let configuration = configurationCache[deviceID],
+              case .translated(let guest) = Self.disposition(configuration, pasid: pasid) else { return nil }
+        let dte = configuration.dte
+        return TranslationRoute(pasid: pasid, iotlb: iotlb, tag: Self.iotlbTag(dte, guest: guest, pasid: pasid),
+                                updates: Self.updates(dte, guest: guest), rights: dte.rights, generation: cacheGeneration)
+    }
+
     /// An event found while reading the DTE or GCR3 table.
     private func configurationEvent(_ type: AMDViEvent.EventType, device: UInt16, domain: UInt16?, pasid: UInt32? = nil,
                                     address: UInt64, access: AccessRights) -> TranslationFault {
@@ -207,14 +254,15 @@ extension AMDVi {
         let configuration = try configuration(of: deviceID, iova: iova, access: access, caches: caches, memory: memory,
                                               fetches: &fetches)
         let dte = configuration.dte
+        let disposition = Self.disposition(configuration, pasid: pasid)
         // V = 0: the DTE is ignored and DMA passes untranslated.
-        guard dte.valid else {
+        if disposition == .ignored {
             return Translation(iova: iova, output: iova, pageSize: pageSize, rights: .readWrite, steps: [], iotlbHit: false)
         }
         let domain = dte.domainID
         // V = 1, TV = 0 (the blocked domain): no translation information, the walk ends in an
         // IO_PAGE_FAULT (spec Table 8; the IO_PAGE_FAULT event table).
-        guard dte.translationValid else {
+        if disposition == .blocked {
             throw configurationEvent(.IO_PAGE_FAULT, device: deviceID, domain: domain, pasid: pasid, address: iova, access: access)
         }
         // DTE.IR/IW head the permission AND; Linux always sets both.
@@ -224,25 +272,17 @@ extension AMDVi {
             throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, pasid: pasid, address: iova, flags: flags)
                 .fault(.configuration, level: 0, origin: .configuration)
         }
-        if pasid != nil {
-            // A PASID selects a guest table of the GCR3 table: without GV (or with a GLX the
-            // spec reserves) the IOMMU has none to use and rejects the request.
-            guard dte.guestValid, dte.glx < 3 else {
-                throw configurationEvent(.INVALID_DEVICE_REQUEST, device: deviceID, domain: nil, pasid: pasid, address: iova,
-                                         access: access)
-            }
+        if disposition == .noGuestTable {
+            throw configurationEvent(.INVALID_DEVICE_REQUEST, device: deviceID, domain: nil, pasid: pasid, address: iova,
+                                     access: access)
         }
-        // A guest table over a host table (GV with Mode ≠ 0) is a nested walk: not modelled.
-        if dte.guestValid && (dte.guestIOProtection || pasid != nil) && dte.mode != 0 { return nil }
-        let guest = configuration.guest != nil || pasid != nil
-        if !guest && dte.mode == 0 {
-            // Mode 0: translation disabled, access controlled by IR and IW alone.
+        if disposition == .untranslated {
             return Translation(iova: iova, output: iova, pageSize: pageSize, rights: dte.rights, steps: [], iotlbHit: false)
         }
-        // Guest translations are tagged by PASID; a request without one uses PASID 0's table.
-        let tag = IOTLB.Tag(domain: UInt64(domain), addressSpace: guest ? UInt64(pasid ?? noPASID) : nil)
-        // DTE.HAD: host-table Access/Dirty updates (dirty tracking enabled).
-        let updates = HardwareUpdatePolicy(guest ? [] : HardwareUpdates(amdHostAccessDirty: dte.hostAccessDirty), caches: caches)
+        // What is left is a nested walk (not modelled) or a translation.
+        guard case .translated(let guest) = disposition else { return nil }
+        let tag = Self.iotlbTag(dte, guest: guest, pasid: pasid)
+        let updates = HardwareUpdatePolicy(Self.updates(dte, guest: guest), caches: caches)
         if updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches) {
             guard hit.rights.isSuperset(of: access) else {
                 var flags = AMDViEvent.Flags(access: access)

@@ -45,7 +45,11 @@ public final class AMDVi: IOMMUDriver {
     public let iotlb: IOTLB
     /// Decoded DTEs (and GCR3[0]) per DeviceID, as the IOMMU caches them until
     /// INVALIDATE_DEVTAB_ENTRY.
-    var configurationCache = WordTable<UInt16, AMDViDeviceTable.CachedConfiguration>()
+    var configurationCache = WordTable<UInt16, AMDViDeviceTable.CachedConfiguration>() {
+        didSet { cacheGeneration.advance() }
+    }
+    /// Advanced by every change to the cache: what the routes read from it holds until it moves.
+    let cacheGeneration = CacheGeneration()
 
     public convenience init(name: String, configuration: Configuration = Configuration()) {
         self.init(name: name, configuration: configuration, iotlb: IOTLB())

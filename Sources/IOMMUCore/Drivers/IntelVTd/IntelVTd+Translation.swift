@@ -241,20 +241,12 @@ extension IntelVTd {
         }
         let configuration = try configuration(rid: requesterID(device), pasid: pasid, caches: caches, memory: memory, fetches: &fetches)
         let entry = configuration.entry
-        let tag: IOTLB.Tag
-        switch configuration.pgtt {
-        case .passThrough:
+        guard let tag = Self.iotlbTag(configuration) else {
             return Translation(iova: iova, output: iova, pageSize: PhysicalMemory.frameSize, rights: .readWrite, steps: [], iotlbHit: false)
-        case .secondStage:
-            tag = IOTLB.Tag(domain: entry.domainID, addressSpace: nil)
-        case .firstStage, .nested:
-            tag = IOTLB.Tag(domain: entry.domainID, addressSpace: UInt64(configuration.pasid))
         }
         // A hit that lacks the requested right is walked again (the cached rights may be
         // stale in the conservative direction; the walk decides the fault).
-        // SSADE: second-stage A/D updates (PGTT 2 and 3).
-        let updates = HardwareUpdatePolicy(entry.secondStageADEnable && configuration.pgtt != .firstStage ? [.access, .dirty] : [],
-                                           caches: caches)
+        let updates = HardwareUpdatePolicy(Self.updates(configuration), caches: caches)
         if updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches), hit.rights.isSuperset(of: access) {
             return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
                                steps: [], iotlbHit: true)
@@ -293,6 +285,33 @@ extension IntelVTd {
         return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
     }
 
+    /// Where the configuration cache files the entries of a RID's requests with `pasid` (nil: without one).
+    private static func configurationKey(rid: UInt32, pasid: UInt32?) -> UInt64 { UInt64(rid) << 32 | UInt64(pasid ?? .max) }
+
+    /// The IOTLB tag of the requests a configuration serves: the DID, with the PASID for
+    /// first-stage and nested ones; nil for pass-through.
+    private static func iotlbTag(_ configuration: VTd.CachedConfiguration) -> IOTLB.Tag? {
+        switch configuration.pgtt {
+        case .passThrough: nil
+        case .secondStage: IOTLB.Tag(domain: configuration.entry.domainID, addressSpace: nil)
+        case .firstStage, .nested: IOTLB.Tag(domain: configuration.entry.domainID, addressSpace: UInt64(configuration.pasid))
+        }
+    }
+
+    /// SSADE: second-stage A/D updates (PGTT 2 and 3).
+    private static func updates(_ configuration: VTd.CachedConfiguration) -> HardwareUpdates {
+        configuration.entry.secondStageADEnable && configuration.pgtt != .firstStage ? [.access, .dirty] : []
+    }
+
+    /// The route of the device's requests while their context and PASID entries stay
+    /// cached; requests without PASID to the interrupt range are decided before them.
+    public func route(for device: PlatformDevice, pasid: UInt32?) -> TranslationRoute? {
+        guard let configuration = configurationCache[Self.configurationKey(rid: requesterID(device), pasid: pasid)],
+              let tag = Self.iotlbTag(configuration) else { return nil }
+        return TranslationRoute(pasid: pasid, iotlb: iotlb, tag: tag, updates: Self.updates(configuration),
+                                decidedFirst: pasid == nil ? VTd.interruptRange : nil, generation: cacheGeneration)
+    }
+
     /// A fault in the root, context or PASID structures.
     private func configurationFault(_ reason: VTd.FaultReason, fetchAddress: UInt64? = nil) -> TranslationFault {
         VTdFaultRecord(reason, fetchAddress: fetchAddress).fault(.configuration, level: 0, origin: .configuration)
@@ -307,7 +326,7 @@ extension IntelVTd {
     /// entry, PASID directory entry, PASID entry; a request without PASID uses RID_PASID.
     private func configuration(rid: UInt32, pasid requested: UInt32?, caches: CachePolicy, memory: PhysicalMemory,
                                fetches: inout [ConfigurationFetch]) throws(TranslationFault) -> VTd.CachedConfiguration {
-        let key = UInt64(rid) << 32 | UInt64(requested ?? .max)
+        let key = Self.configurationKey(rid: rid, pasid: requested)
         if let cached = configurationCache.cached(key, policy: caches) { return cached }
         guard let root = rootTable else { throw configurationFault(.invalidRootTableAddress) }
         if translationTableMode == .legacy {

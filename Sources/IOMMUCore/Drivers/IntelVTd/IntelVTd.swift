@@ -49,7 +49,11 @@ public final class IntelVTd: IOMMUDriver {
     /// Translations cached by DID (and PASID for first-stage and nested ones).
     public let iotlb: IOTLB
     /// Decoded context and PASID entries per (RID, PASID), until an install invalidates them.
-    var configurationCache = WordTable<UInt64, VTd.CachedConfiguration>()
+    var configurationCache = WordTable<UInt64, VTd.CachedConfiguration>() {
+        didSet { cacheGeneration.advance() }
+    }
+    /// Advanced by every change to the cache: what the routes read from it holds until it moves.
+    let cacheGeneration = CacheGeneration()
 
     public convenience init(name: String, configuration: Configuration = Configuration()) {
         self.init(name: name, configuration: configuration, iotlb: IOTLB())
