@@ -6,15 +6,19 @@ import Testing
 /// over a copy of the model's descriptors, its IOTLB and its map loop give the model's output
 /// addresses, and fault where the model faults. Correctness only; no timings.
 @Suite struct CReferenceTests {
-    @Test func walksGiveTheModelsOutputs() throws {
-        // Two leaf tables of the guest's stage 1.
+    /// A rig of two leaf tables of the guest's stage 1, the C copy of its memory, and the C
+    /// walk of each of its devices.
+    static func rig() throws -> (NestedRig, ReferenceMemory, [(UInt32, ReferenceWalk)]) {
         let rig = try NestedRig(pages: 600)
-        let reference = try ReferenceMemory(copying: rig.fd.machine.physical)
         let stage2Root = try rig.stage2Root()
-        let walks: [(UInt32, ReferenceWalk)] = [
+        return (rig, try ReferenceMemory(copying: rig.fd.machine.physical), [
             (rig.stage2Device, .stage2(root: stage2Root)),
             (rig.nestedDevice, .nested(stage1Root: NestedRig.stage1Root, stage2Root: stage2Root)),
-        ]
+        ])
+    }
+
+    @Test func walksGiveTheModelsOutputs() throws {
+        let (rig, reference, walks) = try Self.rig()
         for (device, walk) in walks {
             let iovas = rig.iovas(for: device).map { $0 + 0x2a8 }
             var outputs: [UInt64] = []
@@ -43,13 +47,7 @@ import Testing
     /// outputs, cold (walking and filling) and then warm (hitting what they filled), and
     /// fault where the model faults.
     @Test func translationsThroughTheCachesGiveTheModelsOutputs() throws {
-        let rig = try NestedRig(pages: 600)
-        let reference = try ReferenceMemory(copying: rig.fd.machine.physical)
-        let stage2Root = try rig.stage2Root()
-        let walks: [(UInt32, ReferenceWalk)] = [
-            (rig.stage2Device, .stage2(root: stage2Root)),
-            (rig.nestedDevice, .nested(stage1Root: NestedRig.stage1Root, stage2Root: stage2Root)),
-        ]
+        let (rig, reference, walks) = try Self.rig()
         for (device, walk) in walks {
             let iovas = rig.iovas(for: device).map { $0 + 0x2a8 }
             let sum = try iovas.map { try rig.translate(device: device, iova: $0).output }.reduce(0, &+)
