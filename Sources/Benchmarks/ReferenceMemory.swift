@@ -86,7 +86,6 @@ enum ReferenceWalk {
 /// over `memory` and an IOTLB fill.
 final class ReferenceTranslator {
     let memory: ReferenceMemory
-    let walk: ReferenceWalk
     private let cache = UnsafeMutablePointer<cref_configuration_cache>.allocate(capacity: 1)
     private let iotlb = UnsafeMutablePointer<cref_iotlb>.allocate(capacity: 1)
     static let streamID: UInt32 = 1
@@ -94,7 +93,6 @@ final class ReferenceTranslator {
     /// The configuration of a stream walking `walk`, with an IOTLB of room for `entries`.
     init(memory: ReferenceMemory, walk: ReferenceWalk, entries: Int) throws(RigFailure) {
         self.memory = memory
-        self.walk = walk
         cache.initialize(to: cref_configuration_cache())
         guard cref_iotlb_init(iotlb, entries) == 0 else {
             cache.deallocate()

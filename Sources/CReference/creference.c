@@ -204,8 +204,10 @@ void cref_iotlb_clear(cref_iotlb *iotlb) { memset(iotlb->keys, 0, (iotlb->mask +
 #define CD_KEY (UINT64_C(1) << 63)
 #define STE_NESTED (UINT64_C(1) << 16)
 
+/// Files `key`'s words; a full cache files nothing (the lookup then finds no configuration).
 static void configuration_add(cref_configuration_cache *cache, uint64_t key, uint64_t word0, uint64_t word1) {
-    for (uint64_t at = iotlb_hash(key + 1) & (CREF_CONFIGURATION_SLOTS - 1);; at = (at + 1) & (CREF_CONFIGURATION_SLOTS - 1)) {
+    for (uint64_t at = iotlb_hash(key + 1) & (CREF_CONFIGURATION_SLOTS - 1), probes = 0; probes < CREF_CONFIGURATION_SLOTS;
+         at = (at + 1) & (CREF_CONFIGURATION_SLOTS - 1), probes++) {
         if (cache->keys[at] == 0 || cache->keys[at] == key + 1) {
             cache->keys[at] = key + 1;
             cache->words[at][0] = word0;

@@ -27,7 +27,8 @@ extension IOMMUFD {
     public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy = .use,
                           detail: WalkDetail = .steps) throws(Refusal) -> Result<Translation, TranslationFault>? {
         // An IOTLB hit under the caches the device's last transaction left: the driver's own answer.
-        if caches.looksUp, let hit = routes[deviceID]?.hit(iova, pasid: pasid, access: access) { return .success(hit) }
+        let route = caches.looksUp ? routes[deviceID] : nil
+        if let hit = route?.hit(iova, pasid: pasid, access: access) { return .success(hit) }
         // The kind, not a cast: this runs for every transaction a trace replays.
         guard case .device(let device) = try kind(deviceID) else { throw .noSuchObject(deviceID, wrongType: try object(deviceID)) }
         let memory = machine.physical, platform = device.platform
@@ -37,7 +38,7 @@ extension IOMMUFD {
         // A hardware Access/Dirty update rewrote a descriptor: views keyed on the generation redraw.
         if memory.writeCount != writes { beginMutation() }
         // The route the next transaction takes, read again once the caches moved on.
-        if caches.looksUp, routes[deviceID].map({ !$0.holds || $0.pasid != pasid }) ?? true {
+        if caches.looksUp, !(route?.serves(pasid: pasid) ?? false) {
             routes[deviceID] = platform.iommu.route(for: platform, pasid: pasid)
         }
         return result

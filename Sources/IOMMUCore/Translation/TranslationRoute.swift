@@ -19,10 +19,11 @@ public final class CacheGeneration {
 /// PASID (`nil`: without one), while they hold: the IOTLB a transaction looks up first and
 /// the tag it looks up under, the Access/Dirty updates that may keep a hit from answering,
 /// the rights the configuration itself grants (AMD-Vi DTE.IR/IW) and the inputs the driver
-/// decides before its caches (VT-d's interrupt range). `IOMMUFD.translate` answers an IOTLB hit through it, as the driver would with
-/// its caches unchanged (a cached configuration reads nothing, a hit records no step);
-/// everything else (a miss, rights the hit lacks, a probe that bypasses the caches) goes to
-/// the driver, which answers as if there were no route.
+/// decides before its caches (VT-d's interrupt range). `IOMMUFD.translate` answers an IOTLB
+/// hit through it, as the driver would with its caches unchanged (a cached configuration
+/// reads nothing, a hit records no step); everything else (a miss, rights the hit lacks, a
+/// probe that bypasses the caches) goes to the driver, which answers as if there were no
+/// route.
 ///
 /// A route holds neither the IOTLB nor the generation: it lives in the IOMMUFD beside the
 /// bound device whose driver owns both, goes when the device is unbound, and a warm hit must
@@ -30,10 +31,10 @@ public final class CacheGeneration {
 public struct TranslationRoute {
     let pasid: UInt32?
     private let iotlb: Unmanaged<IOTLB>
-    let tag: IOTLB.Tag
-    let updates: HardwareUpdates
-    let rights: AccessRights
-    let decidedFirst: IOVARange?
+    private let tag: IOTLB.Tag
+    private let updates: HardwareUpdatePolicy
+    private let rights: AccessRights
+    private let decidedFirst: IOVARange?
     private let generation: UnsafeMutablePointer<UInt64>
     /// The generation the route was read at.
     private let readAt: UInt64
@@ -43,7 +44,7 @@ public struct TranslationRoute {
         self.pasid = pasid
         self.iotlb = Unmanaged.passUnretained(iotlb)
         self.tag = tag
-        self.updates = updates
+        self.updates = HardwareUpdatePolicy(updates, caches: .use)
         self.rights = rights
         self.decidedFirst = decidedFirst
         self.generation = generation.count
@@ -51,15 +52,20 @@ public struct TranslationRoute {
     }
 
     /// The caches are as they were when the route was read.
-    var holds: Bool { generation.pointee == readAt }
+    private var holds: Bool { generation.pointee == readAt }
+
+    /// The route still tells where a transaction at `pasid` goes.
+    func serves(pasid: UInt32?) -> Bool { holds && self.pasid == pasid }
 
     /// The IOTLB's answer for `iova` when it decides the transaction: a hit granting
     /// `access`, under a configuration that lets a hit answer it.
     @inline(__always)
     func hit(_ iova: UInt64, pasid: UInt32?, access: AccessRights) -> Translation? {
-        guard holds, self.pasid == pasid, rights.isSuperset(of: access), !(decidedFirst?.contains(iova) ?? false),
-              HardwareUpdatePolicy(updates, caches: .use).mayUseIOTLB(for: access), let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }), hit.rights.isSuperset(of: access) else { return nil }
-        return Translation(iova: iova, output: hit.output &+ (iova &- hit.input), pageSize: hit.size, rights: hit.rights,
-                           steps: [], iotlbHit: true)
+        guard serves(pasid: pasid), rights.isSuperset(of: access), !(decidedFirst?.contains(iova) ?? false),
+              updates.mayUseIOTLB(for: access) else { return nil }
+        guard let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }), hit.rights.isSuperset(of: access) else {
+            return nil
+        }
+        return Translation(iova: iova, hit: hit)
     }
 }

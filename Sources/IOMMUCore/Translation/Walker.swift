@@ -69,6 +69,16 @@ public struct Translation: Sendable, Equatable {
     public var configurationFetches: [ConfigurationFetch] = []
 }
 
+extension Translation {
+    /// `iova` answered by an IOTLB hit, after the configuration reads that recorded `steps`
+    /// (a nested CD's stage-2 walks); the offset into the hit's page is added as the
+    /// hardware's adder does, wrapping.
+    init(iova: UInt64, hit: IOTLB.Hit, steps: [WalkStep] = []) {
+        self.init(iova: iova, output: hit.output &+ (iova &- hit.input), pageSize: hit.size, rights: hit.rights, steps: steps,
+                  iotlbHit: true)
+    }
+}
+
 /// What can stop a walk, before the architecture names it.
 public enum WalkFaultKind: Sendable, Equatable {
     /// The input address is beyond what the table translates.

@@ -290,8 +290,7 @@ extension AMDVi {
                 throw AMDViEvent(.IO_PAGE_FAULT, deviceID: deviceID, domainID: domain, pasid: pasid, address: iova, flags: flags)
                     .fault(guest ? .stage1 : .stage2, level: 0, origin: .iotlb)
             }
-            return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
-                               steps: [], iotlbHit: true)
+            return Translation(iova: iova, hit: hit)
         }
         let result: StageOutput
         if let pasid {

@@ -289,8 +289,7 @@ extension ArmSMMUv3 {
                 throw inputFault(.F_PERMISSION, device, iova: iova, access: access, stage: context == nil ? .stage2 : .stage1,
                                  level: 0, origin: .iotlb)
             }
-            return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
-                               steps: steps, iotlbHit: true)
+            return Translation(iova: iova, hit: hit, steps: steps)
         }
         var input = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
         input.read = !access.contains(.write)

@@ -248,8 +248,7 @@ extension IntelVTd {
         // stale in the conservative direction; the walk decides the fault).
         let updates = HardwareUpdatePolicy(Self.updates(configuration), caches: caches)
         if updates.mayUseIOTLB(for: access), let hit = iotlb.lookup(tag, iova, policy: caches), hit.rights.isSuperset(of: access) {
-            return Translation(iova: iova, output: hit.output + (iova - hit.input), pageSize: hit.size, rights: hit.rights,
-                               steps: [], iotlbHit: true)
+            return Translation(iova: iova, hit: hit)
         }
         let result: StageOutput
         switch configuration.pgtt {
