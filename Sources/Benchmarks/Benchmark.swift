@@ -55,9 +55,11 @@ func reportRatio(_ name: String, _ value: Double, to reference: Double, digits: 
 /// A figure timed against its plain C reference in the same run: `rounds` rounds, each
 /// timing the Swift work and then the C work on the same operations, and the median of
 /// each, as `name.ns_per_op`, `name.ops_per_s`, `name.c_ns_per_op` and `name.ratio_to_c`.
-/// Each closure returns the seconds of its timed part (its setup is not counted).
+/// Each closure returns the seconds of its timed part (its setup is not counted); the
+/// Swift median is returned.
+@discardableResult
 func compareToC(_ name: String, operations: Int, rounds: Int, swift: (_ round: Int) throws -> Double,
-                c: (_ round: Int) throws -> Double, to output: BenchmarkOutput) throws {
+                c: (_ round: Int) throws -> Double, to output: BenchmarkOutput) throws -> Double {
     var swiftTimes: [Double] = [], cTimes: [Double] = []
     for round in 0..<rounds {
         swiftTimes.append(try swift(round))
@@ -67,6 +69,7 @@ func compareToC(_ name: String, operations: Int, rounds: Int, swift: (_ round: I
     report(name, elapsed: swiftTime, operations: operations, to: output)
     output("\(name).c_ns_per_op: \(String(format: "%.1f", cTime * 1e9 / Double(operations))) ns")
     reportRatio("\(name).ratio_to_c", swiftTime, to: cTime, output)
+    return swiftTime
 }
 
 /// The heap allocations `body` makes on the calling thread (counted by CReference's malloc

@@ -117,11 +117,11 @@ final class ReferenceTranslator {
     func invalidateAll() { cref_iotlb_clear(iotlb) }
 
     /// One translation per IOVA in one C loop: the sum of the outputs (wrapping), or nil
-    /// when any translation faulted.
-    func translateAll(_ iovas: [UInt64]) -> UInt64? {
+    /// when any translation faulted. `serial`: each translation waits for the one before.
+    func translateAll(_ iovas: [UInt64], serial: Bool = false) -> UInt64? {
         var faults = 0
         let sum = iovas.withUnsafeBufferPointer {
-            cref_translate_all(memory.memory, cache, iotlb, Self.streamID, $0.baseAddress, $0.count, &faults)
+            cref_translate_all(memory.memory, cache, iotlb, Self.streamID, $0.baseAddress, $0.count, &faults, serial ? 1 : 0)
         }
         return faults == 0 ? sum : nil
     }
@@ -152,10 +152,12 @@ final class ReferenceIOTLB {
     }
 
     /// One probe per IOVA in one C loop (`cref_iotlb_lookup_all`): the sum of the outputs
-    /// (wrapping), or nil when any probe missed.
-    func lookupAll(_ iovas: [UInt64]) -> UInt64? {
+    /// (wrapping), or nil when any probe missed. `serial`: each probe waits for the one before.
+    func lookupAll(_ iovas: [UInt64], serial: Bool = false) -> UInt64? {
         var misses = 0
-        let sum = iovas.withUnsafeBufferPointer { cref_iotlb_lookup_all(iotlb, Self.tag, $0.baseAddress, $0.count, &misses) }
+        let sum = iovas.withUnsafeBufferPointer {
+            cref_iotlb_lookup_all(iotlb, Self.tag, $0.baseAddress, $0.count, &misses, serial ? 1 : 0)
+        }
         return misses == 0 ? sum : nil
     }
 }

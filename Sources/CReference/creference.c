@@ -189,14 +189,25 @@ int cref_iotlb_lookup(const cref_iotlb *iotlb, uint16_t tag, uint64_t iova, uint
     return 0;
 }
 
-uint64_t cref_iotlb_lookup_all(const cref_iotlb *iotlb, uint16_t tag, const uint64_t *iovas, size_t count, size_t *misses) {
-    uint64_t sum = 0, output = 0;
+/// 0, read once per serial loop: the compiler cannot fold it, so `output & chain` makes each
+/// IOVA of a serial loop wait for the output before it.
+static volatile uint64_t cref_chain = 0;
+
+/// `cref_iotlb_lookup_all`, its loop made for a constant `serial`.
+static inline __attribute__((always_inline)) uint64_t lookup_loop(const cref_iotlb *iotlb, uint16_t tag, const uint64_t *iovas,
+                                                                  size_t count, size_t *misses, int serial) {
+    uint64_t sum = 0, output = 0, chain = serial ? cref_chain : 0;
     size_t missed = 0;
     for (size_t i = 0; i < count; i++) {
-        if (cref_iotlb_lookup(iotlb, tag, iovas[i], &output)) sum += output; else missed++;
+        if (cref_iotlb_lookup(iotlb, tag, iovas[i] + (output & chain), &output)) sum += output; else missed++;
     }
     *misses = missed;
     return sum;
+}
+
+uint64_t cref_iotlb_lookup_all(const cref_iotlb *iotlb, uint16_t tag, const uint64_t *iovas, size_t count, size_t *misses,
+                               int serial) {
+    return serial ? lookup_loop(iotlb, tag, iovas, count, misses, 1) : lookup_loop(iotlb, tag, iovas, count, misses, 0);
 }
 
 void cref_iotlb_clear(cref_iotlb *iotlb) { memset(iotlb->keys, 0, (iotlb->mask + 1) * sizeof(uint64_t)); }
@@ -234,9 +245,11 @@ void cref_configuration_add_cd(cref_configuration_cache *cache, uint32_t stream_
     configuration_add(cache, CD_KEY | (uint64_t)stream_id << 32, s1_root, asid);
 }
 
-uint64_t cref_translate_all(const cref_memory *memory, const cref_configuration_cache *cache, cref_iotlb *iotlb,
-                            uint32_t stream_id, const uint64_t *iovas, size_t count, size_t *faults) {
-    uint64_t sum = 0, output = 0;
+/// `cref_translate_all`, its loop made for a constant `serial`.
+static inline __attribute__((always_inline)) uint64_t translate_loop(const cref_memory *memory, const cref_configuration_cache *cache,
+                                                                     cref_iotlb *iotlb, uint32_t stream_id, const uint64_t *iovas,
+                                                                     size_t count, size_t *faults, int serial) {
+    uint64_t sum = 0, output = 0, chain = serial ? cref_chain : 0;
     size_t failed = 0;
     for (size_t i = 0; i < count; i++) {
         const uint64_t *ste = configuration_lookup(cache, stream_id), *cd = NULL;
@@ -246,14 +259,21 @@ uint64_t cref_translate_all(const cref_memory *memory, const cref_configuration_
             if (!(cd = configuration_lookup(cache, CD_KEY | (uint64_t)stream_id << 32))) { failed++; continue; }
             tag ^= (uint16_t)(cd[1] << 8);
         }
-        if (cref_iotlb_lookup(iotlb, tag, iovas[i], &output)) { sum += output; continue; }
-        int result = cd ? cref_walk_nested(memory, cd[0], ste[0], iovas[i], &output) : cref_walk(memory, ste[0], iovas[i], &output);
+        uint64_t iova = iovas[i] + (output & chain);
+        if (cref_iotlb_lookup(iotlb, tag, iova, &output)) { sum += output; continue; }
+        int result = cd ? cref_walk_nested(memory, cd[0], ste[0], iova, &output) : cref_walk(memory, ste[0], iova, &output);
         if (result != CREF_OK) { failed++; continue; }
-        cref_iotlb_insert(iotlb, tag, iovas[i], output);
+        cref_iotlb_insert(iotlb, tag, iova, output);
         sum += output;
     }
     *faults = failed;
     return sum;
+}
+
+uint64_t cref_translate_all(const cref_memory *memory, const cref_configuration_cache *cache, cref_iotlb *iotlb,
+                            uint32_t stream_id, const uint64_t *iovas, size_t count, size_t *faults, int serial) {
+    return serial ? translate_loop(memory, cache, iotlb, stream_id, iovas, count, faults, 1)
+                  : translate_loop(memory, cache, iotlb, stream_id, iovas, count, faults, 0);
 }
 
 /// The word at `address` of a frame this memory holds (the map loop's own tables).

@@ -62,4 +62,16 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("map.4k_pages.resident_ratio_to_c:") })
         #expect(lines.contains { $0.hasPrefix("ioas+domain.map_auto.ratio_2_to_1:") })
     }
+
+    /// Every translate figure with a C reference also prints the serial C time and the ratio to it.
+    @Test func translateFiguresPrintTheirSerialReference() throws {
+        var lines: [String] = []
+        try TranslationBenchmark(pages: 2).run { lines.append($0) }
+        for name in ["translate.stage2_4level.cold", "translate.stage2_4level.cold_steps", "translate.stage2_4level.warm",
+                     "translate.nested_4x4.cold", "translate.nested_4x4.cold_steps", "translate.nested_4x4.warm",
+                     "translate.iotlb_lookup"] {
+            #expect(lines.contains { $0.hasPrefix("\(name).c_serial_ns_per_op:") && $0.hasSuffix(" ns") })
+            #expect(lines.contains { $0.hasPrefix("\(name).ratio_to_c_serial:") && $0.hasSuffix(" x") })
+        }
+    }
 }

@@ -60,6 +60,23 @@ import Testing
         }
     }
 
+    /// The serial loops (each operation waiting for the output before it) translate the same
+    /// IOVAs to the same outputs as the overlapping ones, cold and warm, and fault alike.
+    @Test func serialLoopsGiveTheSameOutputs() throws {
+        let (rig, reference, walks) = try Self.rig()
+        for (device, walk) in walks {
+            let iovas = rig.iovas(for: device).map { $0 + 0x2a8 }
+            let outputs = try iovas.map { try rig.translate(device: device, iova: $0).output }
+            let translator = try ReferenceTranslator(memory: reference, walk: walk, entries: iovas.count + 1)
+            #expect(translator.translateAll(iovas, serial: true) == outputs.reduce(0, &+))
+            #expect(translator.translateAll(iovas, serial: true) == outputs.reduce(0, &+))
+            #expect(translator.translateAll([iovas[iovas.count - 1] + pageSize], serial: true) == nil)
+            let iotlb = try ReferenceIOTLB(translations: Array(zip(iovas, outputs)))
+            #expect(iotlb.lookupAll(iovas, serial: true) == outputs.reduce(0, &+))
+            #expect(iotlb.lookupAll(iovas + [iovas[iovas.count - 1] + pageSize], serial: true) == nil)
+        }
+    }
+
     /// The map loop allocates the tables it needs (across a 1 GiB boundary here) and writes
     /// leaves its walk reads back; a pool too small for the tables is a failure, not a trap.
     @Test func mapLoopWritesWalkableLeaves() throws {

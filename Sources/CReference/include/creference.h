@@ -61,7 +61,10 @@ void cref_iotlb_insert(cref_iotlb *iotlb, uint16_t tag, uint64_t iova, uint64_t 
 /// 1 and the output address on a hit, 0 on a miss.
 int cref_iotlb_lookup(const cref_iotlb *iotlb, uint16_t tag, uint64_t iova, uint64_t *output);
 /// Warm loop, one probe per IOVA: the sum of the outputs, and in *misses the probes that missed.
-uint64_t cref_iotlb_lookup_all(const cref_iotlb *iotlb, uint16_t tag, const uint64_t *iovas, size_t count, size_t *misses);
+/// With `serial`, each probe waits for the output before it (its IOVA carries a zero computed
+/// from that output), as one transaction at a time; without, the CPU may overlap the probes.
+uint64_t cref_iotlb_lookup_all(const cref_iotlb *iotlb, uint16_t tag, const uint64_t *iovas, size_t count, size_t *misses,
+                               int serial);
 
 /// Empties the IOTLB (a global invalidation), keeping its room.
 void cref_iotlb_clear(cref_iotlb *iotlb);
@@ -83,9 +86,10 @@ void cref_configuration_add_cd(cref_configuration_cache *cache, uint32_t stream_
 /// Cold translations as the model makes them, one per IOVA: the stream's STE (and CD) from
 /// the configuration cache, an IOTLB probe, on a miss the walk (stage 2 alone, or nested),
 /// and the IOTLB filled with its page. The sum of the outputs, and in *faults the
-/// translations that found no configuration or whose walk did not end in CREF_OK.
+/// translations that found no configuration or whose walk did not end in CREF_OK. `serial` as
+/// for `cref_iotlb_lookup_all`: each translation waits for the output before it.
 uint64_t cref_translate_all(const cref_memory *memory, const cref_configuration_cache *cache, cref_iotlb *iotlb,
-                            uint32_t stream_id, const uint64_t *iovas, size_t count, size_t *faults);
+                            uint32_t stream_id, const uint64_t *iovas, size_t count, size_t *faults, int serial);
 
 /// Maps `pages` 4K pages from `iova` to `output` in the 4-level tables at `root`, writing
 /// `output | attributes` leaves and allocating zeroed tables from the pool as needed; 0, or

@@ -163,6 +163,10 @@ extension PageTableFormat {
     public var rootLevel: Int { levels[0] }
     public var leafLevel: Int { levels[levels.count - 1] }
 
+    /// The most descriptors one walk reads (from the root to the leaf level), without
+    /// building the list.
+    public var levelCount: Int { abs(leafLevel &- rootLevel) &+ 1 }
+
     /// The smallest page, which fixes the IOAS alignment.
     public var granule: UInt64 { 1 << UInt64(pageSizes.trailingZeroBitCount) }
 }

@@ -313,6 +313,8 @@ extension ArmSMMUv3 {
             let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
             var table = input
             table.eventClass = .TT
+            // The steps of a stage-2 walk before each stage-1 fetch and of the output, in one allocation.
+            if recording { steps.reserveCapacity(steps.count + (s1.levelCount + 1) * s2.levelCount + s1.levelCount) }
             // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
             // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
             let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
