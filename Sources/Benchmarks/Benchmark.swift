@@ -55,21 +55,27 @@ func reportRatio(_ name: String, _ value: Double, to reference: Double, digits: 
 /// A figure timed against its plain C reference in the same run: `rounds` rounds, each
 /// timing the Swift work and then the C work on the same operations, and the median of
 /// each, as `name.ns_per_op`, `name.ops_per_s`, `name.c_ns_per_op` and `name.ratio_to_c`.
-/// Each closure returns the seconds of its timed part (its setup is not counted); the
-/// Swift median is returned.
-@discardableResult
+/// Each closure returns the seconds of its timed part (its setup is not counted). With
+/// `cSerial`, each round also times the C work made serial (each operation waiting for the
+/// output of the one before, so that no two overlap in the CPU), printed as
+/// `name.c_serial_ns_per_op` and `name.ratio_to_c_serial`: the plain C loops let the CPU run
+/// many independent operations at once, and this says how much of a ratio that overlap makes.
 func compareToC(_ name: String, operations: Int, rounds: Int, swift: (_ round: Int) throws -> Double,
-                c: (_ round: Int) throws -> Double, to output: BenchmarkOutput) throws -> Double {
-    var swiftTimes: [Double] = [], cTimes: [Double] = []
+                c: (_ round: Int) throws -> Double, cSerial: ((_ round: Int) throws -> Double)? = nil,
+                to output: BenchmarkOutput) throws {
+    var swiftTimes: [Double] = [], cTimes: [Double] = [], serialTimes: [Double] = []
     for round in 0..<rounds {
         swiftTimes.append(try swift(round))
         cTimes.append(try c(round))
+        if let cSerial { serialTimes.append(try cSerial(round)) }
     }
-    let swiftTime = median(swiftTimes), cTime = max(median(cTimes), 1e-12)
+    let swiftTime = median(swiftTimes)
     report(name, elapsed: swiftTime, operations: operations, to: output)
-    output("\(name).c_ns_per_op: \(String(format: "%.1f", cTime * 1e9 / Double(operations))) ns")
-    reportRatio("\(name).ratio_to_c", swiftTime, to: cTime, output)
-    return swiftTime
+    for (suffix, times) in [("", cTimes), ("_serial", serialTimes)] where !times.isEmpty {
+        let cTime = max(median(times), 1e-12)
+        output("\(name).c\(suffix)_ns_per_op: \(String(format: "%.1f", cTime * 1e9 / Double(operations))) ns")
+        reportRatio("\(name).ratio_to_c\(suffix)", swiftTime, to: cTime, output)
+    }
 }
 
 /// The heap allocations `body` makes on the calling thread (counted by CReference's malloc

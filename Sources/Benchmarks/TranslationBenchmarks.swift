@@ -54,36 +54,18 @@ public struct TranslationBenchmark {
         for iova in iovas { iotlb.insert(IOTLB.Entry(tag: tag, input: iova, size: pageSize, output: iova, rights: .read)) }
         let reference = try ReferenceIOTLB(translations: iovas.map { ($0, $0) })
         var outputs: UInt64 = 0
-        let swift = try compareToC("translate.iotlb_lookup", operations: iovas.count, rounds: Self.rounds, swift: { _ in
+        let probes = { (serial: Bool) throws(RigFailure) -> Double in
+            var sum: UInt64?
+            let elapsed = timed { sum = reference.lookupAll(iovas, serial: serial) }
+            guard sum == outputs else { throw RigFailure(description: "translate.iotlb_lookup: the C reference's outputs differ from the model's") }
+            return elapsed
+        }
+        try compareToC("translate.iotlb_lookup", operations: iovas.count, rounds: Self.rounds, swift: { _ in
             outputs = 0
             return timed {
                 for iova in iovas { outputs &+= iotlb.lookup(tag, iova)?.output ?? 0 }
             }
-        }, c: { _ in
-            var sum: UInt64?
-            let elapsed = timed { sum = reference.lookupAll(iovas) }
-            guard sum == outputs else { throw RigFailure(description: "translate.iotlb_lookup: the C reference's outputs differ from the model's") }
-            return elapsed
-        }, to: output)
-        try reportSerial("translate.iotlb_lookup", swift: swift, operations: iovas.count, output) { () throws(RigFailure) in
-            var sum: UInt64?
-            let elapsed = timed { sum = reference.lookupAll(iovas, serial: true) }
-            guard sum == outputs else { throw RigFailure(description: "translate.iotlb_lookup: the C reference's serial outputs differ") }
-            return elapsed
-        }
-    }
-
-    /// `name.c_serial_ns_per_op` and `name.ratio_to_c_serial`: the C work of a figure with each
-    /// operation waiting for the output of the one before (`serial`), so that no two overlap
-    /// in the CPU, beside the Swift median. The C loops of the bars let the CPU run many
-    /// independent translations at once; this says how much of a ratio that overlap makes.
-    private func reportSerial(_ name: String, swift: Double, operations: Int, _ output: BenchmarkOutput,
-                              c: () throws(RigFailure) -> Double) throws(RigFailure) {
-        var times: [Double] = []
-        for _ in 0..<Self.rounds { times.append(try c()) }
-        let serial = max(median(times), 1e-12)
-        output("\(name).c_serial_ns_per_op: \(String(format: "%.1f", serial * 1e9 / Double(operations))) ns")
-        reportRatio("\(name).ratio_to_c_serial", swift, to: serial, output)
+        }, c: { _ in try probes(false) }, cSerial: { _ in try probes(true) }, to: output)
     }
 
     private func measure(_ name: String, rig: NestedRig, device: UInt32, reference: ReferenceMemory, walk: ReferenceWalk,
@@ -104,7 +86,7 @@ public struct TranslationBenchmark {
         }
         for detail in [WalkDetail.answer, .steps] {
             let figure = "\(name).\(detail == .steps ? "cold_steps" : "cold")"
-            let swift = try compareToC(figure, operations: pages, rounds: Self.rounds, swift: { _ in
+            try compareToC(figure, operations: pages, rounds: Self.rounds, swift: { _ in
                 fetches = 0
                 outputs = 0
                 // Every IOVA is a page of its own, translated once a round: each one misses.
@@ -116,8 +98,7 @@ public struct TranslationBenchmark {
                         outputs &+= translation.output
                     }
                 }
-            }, c: { _ in try cWalks(false) }, to: output)
-            try reportSerial(figure, swift: swift, operations: pages, output) { () throws(RigFailure) in try cWalks(true) }
+            }, c: { _ in try cWalks(false) }, cSerial: { _ in try cWalks(true) }, to: output)
             rig.smmu.iotlb.invalidateAll()
             try reportAllocations(figure, iovas, output) { iova in
                 _ = try rig.translate(device: device, iova: iova, detail: detail)
@@ -129,23 +110,18 @@ public struct TranslationBenchmark {
         let walkTimes = (0..<Self.rounds).map { _ in timed { _ = reference.translateAll(iovas, walk) } }
         output("\(name).cold.c_walk_only_ns_per_op: \(String(format: "%.1f", median(walkTimes) * 1e9 / Double(pages))) ns")
         let iotlb = try ReferenceIOTLB(translations: iovas.map { ($0, reference.translate($0, walk) ?? 0) })
-        let warm = try compareToC("\(name).warm", operations: pages, rounds: Self.rounds, swift: { _ in
+        let probes = { (serial: Bool) throws(RigFailure) -> Double in
+            var sum: UInt64?
+            let elapsed = timed { sum = iotlb.lookupAll(iovas, serial: serial) }
+            guard sum == outputs else { throw disagreement }
+            return elapsed
+        }
+        try compareToC("\(name).warm", operations: pages, rounds: Self.rounds, swift: { _ in
             for iova in iovas { _ = try rig.translate(device: device, iova: iova) }
             return try timed {
                 for iova in iovas { _ = try rig.translate(device: device, iova: iova) }
             }
-        }, c: { _ in
-            var sum: UInt64?
-            let elapsed = timed { sum = iotlb.lookupAll(iovas) }
-            guard sum == outputs else { throw disagreement }
-            return elapsed
-        }, to: output)
-        try reportSerial("\(name).warm", swift: warm, operations: pages, output) { () throws(RigFailure) in
-            var sum: UInt64?
-            let elapsed = timed { sum = iotlb.lookupAll(iovas, serial: true) }
-            guard sum == outputs else { throw disagreement }
-            return elapsed
-        }
+        }, c: { _ in try probes(false) }, cSerial: { _ in try probes(true) }, to: output)
         try reportAllocations("\(name).warm", iovas, output) { _ = try rig.translate(device: device, iova: $0, detail: .answer) }
     }
 
