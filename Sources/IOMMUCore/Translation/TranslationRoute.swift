@@ -60,12 +60,12 @@ public struct TranslationRoute {
     /// The IOTLB's answer for `iova` when it decides the transaction: a hit granting
     /// `access`, under a configuration that lets a hit answer it.
     @inline(__always)
-    func hit(_ iova: UInt64, pasid: UInt32?, access: AccessRights) -> Translation? {
+    func hit(_ iova: UInt64, pasid: UInt32?, access: AccessRights) -> TranslationAnswer? {
         guard serves(pasid: pasid), rights.isSuperset(of: access), !(decidedFirst?.contains(iova) ?? false),
               updates.mayUseIOTLB(for: access) else { return nil }
         guard let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }), hit.rights.isSuperset(of: access) else {
             return nil
         }
-        return Translation(iova: iova, hit: hit)
+        return TranslationAnswer(iova: iova, hit: hit)
     }
 }

@@ -69,13 +69,48 @@ public struct Translation: Sendable, Equatable {
     public var configurationFetches: [ConfigurationFetch] = []
 }
 
+/// A translation's answer alone: the output, the page it lies in, the rights granted and
+/// whether the IOTLB gave it, without the walk's record. Trivially copyable, so that a caller
+/// replaying transactions by the million (a trace, a benchmark) drops each for nothing: a
+/// `Translation` dropped in another module costs more than a warm hit itself.
+public struct TranslationAnswer: Sendable, Equatable {
+    public var iova: UInt64
+    public var output: UInt64
+    public var pageSize: UInt64
+    public var rights: AccessRights
+    /// The result came from the IOTLB without a walk.
+    public var iotlbHit: Bool
+
+    /// `iova` answered by an IOTLB hit; the offset into the hit's page is added as the
+    /// hardware's adder does, wrapping.
+    init(iova: UInt64, hit: IOTLB.Hit) {
+        self.init(iova: iova, output: hit.output &+ (iova &- hit.input), pageSize: hit.size, rights: hit.rights, iotlbHit: true)
+    }
+
+    init(iova: UInt64, output: UInt64, pageSize: UInt64, rights: AccessRights, iotlbHit: Bool) {
+        self.iova = iova
+        self.output = output
+        self.pageSize = pageSize
+        self.rights = rights
+        self.iotlbHit = iotlbHit
+    }
+}
+
 extension Translation {
+    /// The answer without the record.
+    public var answer: TranslationAnswer {
+        TranslationAnswer(iova: iova, output: output, pageSize: pageSize, rights: rights, iotlbHit: iotlbHit)
+    }
+
     /// `iova` answered by an IOTLB hit, after the configuration reads that recorded `steps`
     /// (a nested CD's stage-2 walks); the offset into the hit's page is added as the
     /// hardware's adder does, wrapping.
-    init(iova: UInt64, hit: IOTLB.Hit, steps: [WalkStep] = []) {
-        self.init(iova: iova, output: hit.output &+ (iova &- hit.input), pageSize: hit.size, rights: hit.rights, steps: steps,
-                  iotlbHit: true)
+    init(iova: UInt64, hit: IOTLB.Hit, steps: [WalkStep] = []) { self.init(TranslationAnswer(iova: iova, hit: hit), steps: steps) }
+
+    /// `answer`, with the steps that recorded it.
+    init(_ answer: TranslationAnswer, steps: [WalkStep] = []) {
+        self.init(iova: answer.iova, output: answer.output, pageSize: answer.pageSize, rights: answer.rights, steps: steps,
+                  iotlbHit: answer.iotlbHit)
     }
 }
 
