@@ -80,19 +80,13 @@ public struct TranslationAnswer: Sendable, Equatable {
     public var rights: AccessRights
     /// The result came from the IOTLB without a walk.
     public var iotlbHit: Bool
+}
 
+extension TranslationAnswer {
     /// `iova` answered by an IOTLB hit; the offset into the hit's page is added as the
     /// hardware's adder does, wrapping.
     init(iova: UInt64, hit: IOTLB.Hit) {
         self.init(iova: iova, output: hit.output &+ (iova &- hit.input), pageSize: hit.size, rights: hit.rights, iotlbHit: true)
-    }
-
-    init(iova: UInt64, output: UInt64, pageSize: UInt64, rights: AccessRights, iotlbHit: Bool) {
-        self.iova = iova
-        self.output = output
-        self.pageSize = pageSize
-        self.rights = rights
-        self.iotlbHit = iotlbHit
     }
 }
 
