@@ -85,8 +85,16 @@ public struct TranslationBenchmark {
             guard sum == outputs else { throw disagreement }
             return elapsed
         }
-        for detail in [WalkDetail.answer, .steps] {
-            let figure = "\(name).\(detail == .steps ? "cold_steps" : "cold")"
+        // Each cold figure's translation: its output and the descriptor reads it recorded.
+        let coldFigures: [(suffix: String, translate: (UInt64) throws -> (output: UInt64, steps: Int))] = [
+            ("cold", { iova in (try rig.answer(device: device, iova: iova).output, 0) }),
+            ("cold_steps", { iova in
+                let translation = try rig.translate(device: device, iova: iova, detail: .steps)
+                return (translation.output, translation.steps.count)
+            }),
+        ]
+        for (suffix, translate) in coldFigures {
+            let figure = "\(name).\(suffix)"
             try compareToC(figure, operations: pages, rounds: Self.rounds, swift: { _ in
                 fetches = 0
                 outputs = 0
@@ -94,20 +102,14 @@ public struct TranslationBenchmark {
                 rig.smmu.iotlb.invalidateAll()
                 return try timed {
                     for iova in iovas {
-                        guard detail == .steps else {
-                            outputs &+= try rig.answer(device: device, iova: iova).output
-                            continue
-                        }
-                        let translation = try rig.translate(device: device, iova: iova, detail: .steps)
-                        fetches += translation.steps.count
+                        let translation = try translate(iova)
+                        fetches += translation.steps
                         outputs &+= translation.output
                     }
                 }
             }, c: { _ in try cWalks(false) }, cSerial: { _ in try cWalks(true) }, to: output)
             rig.smmu.iotlb.invalidateAll()
-            try reportAllocations(figure, iovas, output) { iova in
-                if detail == .steps { _ = try rig.translate(device: device, iova: iova) } else { _ = try rig.answer(device: device, iova: iova) }
-            }
+            try reportAllocations(figure, iovas, output) { _ = try translate($0) }
         }
         output("\(name).cold.fetches_per_translation: \(fetches / pages) reads")
         // The walks alone, without the configuration cache and the IOTLB: what the C side

@@ -26,26 +26,35 @@ extension IOMMUFD {
     /// that leaves the IOMMU's caches as they were; `detail: .answer` builds no steps.
     public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy = .use,
                           detail: WalkDetail = .steps) throws(Refusal) -> Result<Translation, TranslationFault>? {
-        try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: detail,
-                     hit: { Translation($0) }, walked: { $0 })
+        switch try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: detail) {
+        case .hit(let answer): .success(Translation(answer))
+        case .walked(let result): result
+        }
     }
 
     /// `translate` with `detail: .answer`, answering with the translation's answer alone
     /// (a fault is reported whole): what a caller replaying many transactions asks for.
     public func answer(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights,
                        caches: CachePolicy = .use) throws(Refusal) -> Result<TranslationAnswer, TranslationFault>? {
-        try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: .answer,
-                     hit: { $0 }, walked: \.answer)
+        switch try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: .answer) {
+        case .hit(let answer): .success(answer)
+        case .walked(let result): result.map { $0.map(\.answer) }
+        }
     }
 
-    /// One transaction, answered as `hit` makes an IOTLB hit's answer and `walked` a walk's.
+    /// How a transaction was answered: by the route's IOTLB hit, or by the driver.
+    private enum Transaction {
+        case hit(TranslationAnswer)
+        case walked(Result<Translation, TranslationFault>?)
+    }
+
+    /// One transaction: the route's IOTLB hit, else the driver's walk (and the route refreshed).
     @inline(__always)
-    private func transact<Answer>(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                                  detail: WalkDetail, hit: (TranslationAnswer) -> Answer,
-                                  walked: (Translation) -> Answer) throws(Refusal) -> Result<Answer, TranslationFault>? {
+    private func transact(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
+                          detail: WalkDetail) throws(Refusal) -> Transaction {
         // An IOTLB hit under the caches the device's last transaction left: the driver's own answer.
         let route = caches.looksUp ? routes[deviceID] : nil
-        if let found = route?.hit(iova, pasid: pasid, access: access) { return .success(hit(found)) }
+        if let hit = route?.hit(iova, pasid: pasid, access: access) { return .hit(hit) }
         // The kind, not a cast: this runs for every transaction a trace replays.
         guard case .device(let device) = try kind(deviceID) else { throw .noSuchObject(deviceID, wrongType: try object(deviceID)) }
         let memory = machine.physical, platform = device.platform
@@ -58,7 +67,7 @@ extension IOMMUFD {
         if caches.looksUp, !(route?.serves(pasid: pasid) ?? false) {
             routes[deviceID] = platform.iommu.route(for: platform, pasid: pasid)
         }
-        return result.map { $0.map(walked) }
+        return .walked(result)
     }
 
     /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys

@@ -19,7 +19,7 @@ public final class CacheGeneration {
 /// PASID (`nil`: without one), while they hold: the IOTLB a transaction looks up first and
 /// the tag it looks up under, the Access/Dirty updates that may keep a hit from answering,
 /// the rights the configuration itself grants (AMD-Vi DTE.IR/IW) and the inputs the driver
-/// decides before its caches (VT-d's interrupt range). `IOMMUFD.translate` answers an IOTLB
+/// decides before its caches (VT-d's interrupt range). `IOMMUFD.translate` (and `.answer`) answers an IOTLB
 /// hit through it, as the driver would with its caches unchanged (a cached configuration
 /// reads nothing, a hit records no step); everything else (a miss, rights the hit lacks, a
 /// probe that bypasses the caches) goes to the driver, which answers as if there were no
