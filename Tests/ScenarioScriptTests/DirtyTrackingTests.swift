@@ -175,6 +175,24 @@ struct DirtyTrackingTests {
         #expect(dirty == [1])
     }
 
+    /// Under Arm HTTU every DMA write walks, past the route the first transaction left and
+    /// past the IOTLB entries of the pages read and written before it: each written page is
+    /// marked dirty (AP[2] cleared in its DBM leaf), the page only read is not.
+    @Test func armWritesUnderARouteMarkDirty() throws {
+        let (session, device, hwpt) = try Self.attachedDirtyDomain("arm-smmu-v3")
+        try session.iommufd.hwptSetDirtyTracking(flags: IOMMUFD.dirtyTrackingEnable, hwptID: hwpt)
+        let accesses: [(page: UInt64, access: AccessRights)] = [(1, .read), (0, .write), (1, .read), (2, .write), (3, .write), (2, .write)]
+        for (page, access) in accesses {
+            guard case .success? = try session.iommufd.translate(deviceID: device, iova: 0x100_0000 + page * 4096, pasid: nil,
+                                                                 access: access) else {
+                Issue.record("page \(page) did not translate for \(access)")
+                return
+            }
+        }
+        let dirty = try session.iommufd.hwptGetDirtyBitmap(hwptID: hwpt, flags: 0, iova: 0x100_0000, length: 16384, pageSize: 4096)
+        #expect(dirty == [0b1101])
+    }
+
     /// The configuration words set_dirty_tracking rewrites, bit for bit: VT-d SSADE (bit 9)
     /// in the PASID entry (intel_pasid_setup_dirty_tracking), AMD-Vi HAD (bits 8:7) in the DTE
     /// (amd_iommu_set_dirty_tracking); Arm's CD has HD and HA (bits 42, 43) from the

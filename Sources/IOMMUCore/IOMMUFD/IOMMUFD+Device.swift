@@ -27,7 +27,7 @@ extension IOMMUFD {
     public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy = .use,
                           detail: WalkDetail = .steps) throws(Refusal) -> Result<Translation, TranslationFault>? {
         switch try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: detail) {
-        case .hit(let answer): .success(Translation(answer))
+        case .routed(let answer, let steps): .success(Translation(answer, steps: steps))
         case .walked(let result): result
         }
     }
@@ -37,24 +37,32 @@ extension IOMMUFD {
     public func answer(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights,
                        caches: CachePolicy = .use) throws(Refusal) -> Result<TranslationAnswer, TranslationFault>? {
         switch try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: .answer) {
-        case .hit(let answer): .success(answer)
+        case .routed(let answer, _): .success(answer)
         case .walked(let result): result.map { $0.map(\.answer) }
         }
     }
 
-    /// How a transaction was answered: by the route's IOTLB hit, or by the driver.
+    /// How a transaction was answered: by the route (an IOTLB hit, or its walk of a miss with
+    /// the steps it recorded), or by the driver.
     private enum Transaction {
-        case hit(TranslationAnswer)
+        case routed(TranslationAnswer, steps: [WalkStep])
         case walked(Result<Translation, TranslationFault>?)
     }
 
-    /// One transaction: the route's IOTLB hit, else the driver's walk (and the route refreshed).
+    /// One transaction: the route's answer, else the driver's walk (and the route refreshed).
     @inline(__always)
     private func transact(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                           detail: WalkDetail) throws(Refusal) -> Transaction {
-        // An IOTLB hit under the caches the device's last transaction left: the driver's own answer.
+        // An IOTLB hit (or a miss the route walks) under the caches the device's last
+        // transaction left: the driver's own answer.
         let route = caches.looksUp ? routes[deviceID] : nil
-        if let hit = route?.hit(iova, pasid: pasid, access: access) { return .hit(hit) }
+        if let route {
+            var steps: [WalkStep] = []
+            if let answer = route.answer(iova, pasid: pasid, access: access, caches: caches, memory: machine.physical,
+                                         recording: detail == .steps, steps: &steps) {
+                return .routed(answer, steps: steps)
+            }
+        }
         // The kind, not a cast: this runs for every transaction a trace replays.
         guard case .device(let device) = try kind(deviceID) else { throw .noSuchObject(deviceID, wrongType: try object(deviceID)) }
         let memory = machine.physical, platform = device.platform

@@ -4,6 +4,11 @@
 public final class CacheGeneration {
     /// The count, where a route reads it without holding this object.
     fileprivate let count = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    /// The miss walks of the routes read at this count, by the key the driver files their
+    /// configuration under: a route does not retain its walk (a warm hit must not pay for
+    /// reference counting) and uses it only while the count holds, so they live here until
+    /// the caches next change.
+    private var missWalks = WordTable<UInt64, any MissWalk>()
 
     public init() { count.initialize(to: 0) }
 
@@ -11,8 +16,19 @@ public final class CacheGeneration {
 
     public var value: UInt64 { count.pointee }
 
-    /// The caches changed.
-    public func advance() { count.pointee &+= 1 }
+    /// The caches changed: the routes read before, and their walks, are done.
+    public func advance() {
+        count.pointee &+= 1
+        missWalks.removeAll()
+    }
+
+    /// The miss walk kept for `key` at this count, made by `make` the first time.
+    fileprivate func missWalk(for key: UInt64, _ make: () -> any MissWalk) -> any MissWalk {
+        if let kept = missWalks[key] { return kept }
+        let made = make()
+        missWalks[key] = made
+        return made
+    }
 }
 
 /// What a driver's configuration caches decide about one device's transactions at one
@@ -24,6 +40,11 @@ public final class CacheGeneration {
 /// reads nothing, a hit records no step); everything else (a miss, rights the hit lacks, a
 /// probe that bypasses the caches) goes to the driver, which answers as if there were no
 /// route.
+///
+/// A route may also carry the walk its configuration makes of a miss (`MissWalk`): then a
+/// miss is walked and filed here as the driver would, and only a fault (or a walk the
+/// configuration makes with side effects, such as hardware Access/Dirty updates) goes to the
+/// driver, which walks it again and reports it whole.
 ///
 /// A route holds neither the IOTLB nor the generation: it lives in the IOMMUFD beside the
 /// bound device whose driver owns both, goes when the device is unbound, and a warm hit must
@@ -38,9 +59,13 @@ public struct TranslationRoute {
     private let generation: UnsafeMutablePointer<UInt64>
     /// The generation the route was read at.
     private let readAt: UInt64
+    /// How a miss is walked, when the configuration walks without side effects; kept by the
+    /// generation while the route holds.
+    private unowned(unsafe) let missWalk: (any MissWalk)?
 
     public init(pasid: UInt32?, iotlb: IOTLB, tag: IOTLB.Tag, updates: HardwareUpdates, rights: AccessRights = .readWrite,
-                decidedFirst: IOVARange? = nil, generation: CacheGeneration) {
+                decidedFirst: IOVARange? = nil, generation: CacheGeneration,
+                missWalk: (key: UInt64, make: () -> any MissWalk)? = nil) {
         self.pasid = pasid
         self.iotlb = Unmanaged.passUnretained(iotlb)
         self.tag = tag
@@ -49,6 +74,7 @@ public struct TranslationRoute {
         self.decidedFirst = decidedFirst
         self.generation = generation.count
         readAt = generation.value
+        self.missWalk = missWalk.map { generation.missWalk(for: $0.key, $0.make) }
     }
 
     /// The caches are as they were when the route was read.
@@ -57,15 +83,37 @@ public struct TranslationRoute {
     /// The route still tells where a transaction at `pasid` goes.
     func serves(pasid: UInt32?) -> Bool { holds && self.pasid == pasid }
 
-    /// The IOTLB's answer for `iova` when it decides the transaction: a hit granting
-    /// `access`, under a configuration that lets a hit answer it.
+    /// The transaction's answer when the route decides it: an IOTLB hit granting `access`,
+    /// else (under `caches: .use`, with a miss walk) the walk, its steps appended to `steps`
+    /// when `recording`, and the fill; nil when the driver answers.
     @inline(__always)
-    func hit(_ iova: UInt64, pasid: UInt32?, access: AccessRights) -> TranslationAnswer? {
+    func answer(_ iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
+                recording: Bool, steps: inout [WalkStep]) -> TranslationAnswer? {
         guard serves(pasid: pasid), rights.isSuperset(of: access), !(decidedFirst?.contains(iova) ?? false),
               updates.mayUseIOTLB(for: access) else { return nil }
-        guard let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }), hit.rights.isSuperset(of: access) else {
+        let iotlb = iotlb
+        if let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }) {
+            // A hit without the rights is a permission fault the driver reports.
+            return hit.rights.isSuperset(of: access) ? TranslationAnswer(iova: iova, hit: hit) : nil
+        }
+        guard caches.fills, let missWalk,
+              let entry = missWalk.walk(iova, access: access, tag: tag, memory: memory, recording: recording, steps: &steps) else {
             return nil
         }
-        return TranslationAnswer(iova: iova, hit: hit)
+        iotlb._withUnsafeGuaranteedRef { $0.insert(entry) }
+        var answer = TranslationAnswer(iova: iova, hit: IOTLB.Hit(entry))
+        answer.iotlbHit = false
+        return answer
     }
+}
+
+/// The walk a cached configuration makes of an IOTLB miss, for a route to make it without
+/// the driver: the same walk as the driver's (the same descriptors read, the same steps
+/// recorded), made only where it has no side effect but the fill.
+public protocol MissWalk: AnyObject {
+    /// The IOTLB entry the walk of `iova` for `access` fills under `tag`, its steps appended
+    /// to `steps` when `recording`; nil when the walk faults (the driver walks it again and
+    /// reports the fault whole).
+    func walk(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, memory: PhysicalMemory, recording: Bool,
+              steps: inout [WalkStep]) -> IOTLB.Entry?
 }

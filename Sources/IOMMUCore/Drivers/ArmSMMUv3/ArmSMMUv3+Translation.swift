@@ -255,10 +255,7 @@ extension ArmSMMUv3 {
     /// A translation event of the input address that the configuration decides (no walk).
     private func inputFault(_ id: SMMUv3Event.ID, _ device: PlatformDevice, iova: UInt64, access: AccessRights,
                             stage: TranslationStage, level: Int, origin: FaultOrigin) -> TranslationFault {
-        var event = SMMUv3Event(id, streamID: device.streamID, inputAddress: iova)
-        event.read = !access.contains(.write)
-        event.stage2 = stage == .stage2
-        return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: origin)
+        SMMUv3.inputFault(id, streamID: device.streamID, iova: iova, access: access, stage: stage, level: level, origin: origin)
     }
 
     /// `stalls` is set once the CD that serves the transaction says its stage-1 faults stall.
@@ -291,62 +288,10 @@ extension ArmSMMUv3 {
             }
             return Translation(iova: iova, hit: hit, steps: steps)
         }
-        var input = SMMUv3Event(.F_TRANSLATION, streamID: device.streamID, inputAddress: iova)
-        input.read = !access.contains(.write)
-        let result: StageOutput
-        switch (ste.config!, context) {
-        case (_, nil):
-            // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
-            // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
-            guard iova >> UInt64(configuration.stage2!.ias) == 0 || iova >> UInt64(self.configuration.ias) == 0 else {
-                throw inputFault(.F_ADDR_SIZE, device, iova: iova, access: access, stage: .stage1, level: 0, origin: .configuration)
-            }
-            result = try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input, role: .stage2,
-                                    memory: memory, recording: recording, steps: &steps)
-        case (.stage1, let context?):
-            let s1 = context.stage1
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
-            result = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
-                                     updates: s1Updates)
-        case (_, let context?):
-            let s1 = context.stage1, s2 = configuration.stage2!
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
-            var table = input
-            table.eventClass = .TT
-            // The steps of a stage-2 walk before each stage-1 fetch and of the output, in one allocation.
-            if recording { steps.reserveCapacity(steps.count + (s1.levelCount + 1) * s2.levelCount + s1.levelCount) }
-            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
-            // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
-            let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
-                                        updates: s1Updates, fetchAddress: { entry, steps throws(TranslationFault) in
-                try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
-                                    memory: memory, recording: recording, steps: &steps).output
-            }, permitsUpdate: { entry throws(TranslationFault) in
-                var unrecorded: [WalkStep] = []
-                do throws(TranslationFault) {
-                    _ = try self.stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
-                                            memory: memory, recording: false, steps: &unrecorded)
-                } catch {
-                    // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
-                    var fault = error
-                    if case .smmuv3(var event) = fault.record {
-                        event.tableRead = false
-                        fault.record = .smmuv3(event)
-                    }
-                    throw fault
-                }
-            })
-            let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
-                                        memory: memory, recording: recording, steps: &steps)
-            result = first.combined(withStage2: second)
-        }
-        let size = result.size
-        let leaf = context.map { SMMUv3.iotlbLeaf(of: result, granule: $0.stage1.granule, stage: .stage1) }
-            ?? SMMUv3.iotlbLeaf(of: result, granule: configuration.stage2!.granule, stage: .stage2)
-        iotlb.insert(IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size,
-                                 output: result.output.alignedDown(to: size), rights: result.rights,
-                                 leaf: leaf.leaf, global: leaf.global), policy: caches)
-        return Translation(iova: iova, output: result.output, pageSize: size, rights: result.rights, steps: steps, iotlbHit: false)
+        let stages = SMMUv3.ConfiguredWalk(configuration, context, ias: self.configuration.ias, streamID: device.streamID)
+        let result = try stages.walk(iova, access: access, updates: s1Updates, memory: memory, recording: recording, steps: &steps)
+        iotlb.insert(stages.entry(result, iova: iova, tag: tag), policy: caches)
+        return Translation(iova: iova, output: result.output, pageSize: result.size, rights: result.rights, steps: steps, iotlbHit: false)
     }
 
     /// The IOTLB tag of a transaction under `ste` and the CD that serves it (the VMID, the
@@ -367,7 +312,7 @@ extension ArmSMMUv3 {
 
     /// The route of the device's transactions while its STE (and the CD that serves them)
     /// stay cached: nil until they are, and for a configuration that aborts, bypasses both
-    /// stages or refuses the substream.
+    /// stages or refuses the substream. Without HTTU it walks the misses too.
     public func route(for device: PlatformDevice, pasid: UInt32?) -> TranslationRoute? {
         guard let configuration = configurationCache[device.streamID] else { return nil }
         let ste = configuration.ste
@@ -383,7 +328,12 @@ extension ArmSMMUv3 {
             return nil
         }
         guard let tag = iotlbTag(ste, context) else { return nil }
-        return TranslationRoute(pasid: pasid, iotlb: iotlb, tag: tag, updates: stage1Updates(context), generation: cacheGeneration)
+        let updates = stage1Updates(context)
+        // A miss walked with HTTU may write descriptors: the driver walks those.
+        let walk = SMMUv3.ConfiguredWalk(configuration, context, ias: self.configuration.ias, streamID: device.streamID)
+        let key = UInt64(device.streamID) << 32 | (pasid.map { UInt64($0) + 1 } ?? 0)
+        return TranslationRoute(pasid: pasid, iotlb: iotlb, tag: tag, updates: updates, generation: cacheGeneration,
+                                missWalk: updates.isEmpty ? (key, { SMMUv3.RouteMissWalk(walk) }) : nil)
     }
 
     /// The StreamID's STE, from the configuration cache or fetched from the stream table and
@@ -454,7 +404,7 @@ extension ArmSMMUv3 {
         event.eventClass = .CD
         func hostAddress(_ address: UInt64) throws(TranslationFault) -> UInt64 {
             guard ste.config == .nested, let stage2 else { return address }
-            return try stage2Walk(stage2, root: ste.s2ttb, ipa: address, access: .read, event: event, role: .stage2OfConfiguration,
+            return try SMMUv3.stage2Walk(stage2, root: ste.s2ttb, ipa: address, access: .read, event: event, role: .stage2OfConfiguration,
                                   memory: memory, recording: recording, steps: &steps).output
         }
         var cdAddress = ste.contextPointer + UInt64(index) * SMMUv3.cdSize
@@ -486,15 +436,128 @@ extension ArmSMMUv3 {
         }
         return SMMUv3.CachedContext(cd: cd, stage1: format)
     }
+}
+
+extension SMMUv3 {
+    /// A translation event of the input address that the configuration decides (no walk).
+    static func inputFault(_ id: SMMUv3Event.ID, streamID: UInt32, iova: UInt64, access: AccessRights,
+                           stage: TranslationStage, level: Int, origin: FaultOrigin) -> TranslationFault {
+        var event = SMMUv3Event(id, streamID: streamID, inputAddress: iova)
+        event.read = !access.contains(.write)
+        event.stage2 = stage == .stage2
+        return TranslationFault(.smmuv3(event), stage: stage, level: level, origin: origin)
+    }
 
     /// A stage-2 walk of `ipa`; `event` carries the CLASS of what the IPA is for, `role` the same for the steps.
-    private func stage2Walk(_ format: ArmLPAE, root: UInt64, ipa: UInt64, access: AccessRights, event: SMMUv3Event,
-                            role: WalkStep.Role, memory: PhysicalMemory, recording: Bool,
-                            steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
+    static func stage2Walk(_ format: ArmLPAE, root: UInt64, ipa: UInt64, access: AccessRights, event: SMMUv3Event,
+                           role: WalkStep.Role, memory: PhysicalMemory, recording: Bool,
+                           steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
         var event = event
         event.ipa = ipa
         let walker = StageWalker(format: format, rules: SMMUv3WalkRules(stage: .stage2, outputBits: format.oas, event: event),
                                  memory: memory, stage: .stage2, role: role)
         return try walker.walk(root: root, input: ipa, access: access, steps: &steps, recording: recording)
+    }
+
+    /// The walk that a cached STE and the CD serving a transaction configure once the IOTLB
+    /// misses: stage 2 alone, stage 1 alone, or stage 1 nested in stage 2. The driver makes
+    /// it for every miss, a route (`SMMUv3.RouteMissWalk`) for the misses of a configuration
+    /// whose walks write nothing.
+    struct ConfiguredWalk {
+        let configuration: CachedConfiguration
+        /// The CD, unless stage 1 is bypassed.
+        let context: CachedContext?
+        /// The SMMU's input address size (IDR5.OAS, as `ArmSMMUv3.Configuration.ias`).
+        let ias: Int
+        let streamID: UInt32
+
+        init(_ configuration: CachedConfiguration, _ context: CachedContext?, ias: Int, streamID: UInt32) {
+            self.configuration = configuration
+            self.context = context
+            self.ias = ias
+            self.streamID = streamID
+        }
+
+        /// Walks `iova` for `access`, stage 1 with `updates` (a nested stage 2 never updates).
+        func walk(_ iova: UInt64, access: AccessRights, updates s1Updates: HardwareUpdatePolicy, memory: PhysicalMemory,
+                  recording: Bool, steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
+            let ste = configuration.ste
+            var input = SMMUv3Event(.F_TRANSLATION, streamID: streamID, inputAddress: iova)
+            input.read = !access.contains(.write)
+            switch (ste.config!, context) {
+            case (_, nil):
+                // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
+                // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
+                guard iova >> UInt64(configuration.stage2!.ias) == 0 || iova >> UInt64(ias) == 0 else {
+                    throw inputFault(.F_ADDR_SIZE, streamID: streamID, iova: iova, access: access, stage: .stage1, level: 0,
+                                     origin: .configuration)
+                }
+                return try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input, role: .stage2,
+                                      memory: memory, recording: recording, steps: &steps)
+            case (.stage1, let context?):
+                let s1 = context.stage1
+                let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
+                return try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
+                                       updates: s1Updates)
+            case (_, let context?):
+                let s1 = context.stage1, s2 = configuration.stage2!
+                let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
+                var table = input
+                table.eventClass = .TT
+                // The steps of a stage-2 walk before each stage-1 fetch and of the output, in one allocation.
+                if recording { steps.reserveCapacity(steps.count + (s1.levelCount + 1) * s2.levelCount + s1.levelCount) }
+                // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
+                // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
+                let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
+                                            updates: s1Updates, fetchAddress: { entry, steps throws(TranslationFault) in
+                    try stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
+                                   memory: memory, recording: recording, steps: &steps).output
+                }, permitsUpdate: { entry throws(TranslationFault) in
+                    var unrecorded: [WalkStep] = []
+                    do throws(TranslationFault) {
+                        _ = try stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
+                                           memory: memory, recording: false, steps: &unrecorded)
+                    } catch {
+                        // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
+                        var fault = error
+                        if case .smmuv3(var event) = fault.record {
+                            event.tableRead = false
+                            fault.record = .smmuv3(event)
+                        }
+                        throw fault
+                    }
+                })
+                let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
+                                            memory: memory, recording: recording, steps: &steps)
+                return first.combined(withStage2: second)
+            }
+        }
+
+        /// The IOTLB entry of a walk's `result` for `iova` under `tag`.
+        func entry(_ result: StageOutput, iova: UInt64, tag: IOTLB.Tag) -> IOTLB.Entry {
+            let size = result.size
+            let leaf = context.map { SMMUv3.iotlbLeaf(of: result, granule: $0.stage1.granule, stage: .stage1) }
+                ?? SMMUv3.iotlbLeaf(of: result, granule: configuration.stage2!.granule, stage: .stage2)
+            return IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size, output: result.output.alignedDown(to: size),
+                               rights: result.rights, leaf: leaf.leaf, global: leaf.global)
+        }
+    }
+
+    /// A route's walk of a miss under a cached STE and CD without HTTU: the driver's walk,
+    /// whose only effect is the IOTLB fill the route makes.
+    final class RouteMissWalk: MissWalk {
+        let configured: ConfiguredWalk
+
+        init(_ configured: ConfiguredWalk) { self.configured = configured }
+
+        func walk(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, memory: PhysicalMemory, recording: Bool,
+                  steps: inout [WalkStep]) -> IOTLB.Entry? {
+            do throws(TranslationFault) {
+                let result = try configured.walk(iova, access: access, updates: .none, memory: memory, recording: recording, steps: &steps)
+                return configured.entry(result, iova: iova, tag: tag)
+            } catch {
+                return nil
+            }
+        }
     }
 }
