@@ -213,34 +213,53 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
         self.role = role ?? .alone(stage)
     }
 
-    /// Walks `input` for `access`. With `updates`, the descriptors are evaluated as the
-    /// hardware leaves them (`PageTableFormat.updated`) and, when the walk succeeds and the
-    /// policy writes, written back where they were read; `permitsUpdate` first checks that
-    /// an entry may be written (a guest table's entry: a stage-2 write of its address).
+    /// Walks `input` for `access`, reading each entry where it lies. With `updates`, the
+    /// descriptors are evaluated as the hardware leaves them (`PageTableFormat.updated`) and,
+    /// when the walk succeeds and the policy writes, written back where they were read.
     /// Without `recording`, no step is built: the walk allocates nothing.
     public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep], recording: Bool = true,
+                     updates: HardwareUpdatePolicy = .none) throws(TranslationFault) -> StageOutput {
+        try walk(root: root, input: input, access: access, steps: &steps, recording: recording, updates: updates,
+                 fetch: DirectFetch.self, fetchAddress: { address, _ in address }, permitsUpdate: { _ in })
+    }
+
+    /// `walk`, with `fetchAddress` turning the address of each entry into the host physical
+    /// address to read (for a nested stage 1, a stage-2 walk of the entry's own address, whose
+    /// steps land in `steps` before the fetch they serve), and `permitsUpdate` checking first
+    /// that an entry may be written (a guest table's entry: a stage-2 write of its address).
+    public func walk(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep], recording: Bool = true,
                      updates: HardwareUpdatePolicy = .none,
-                     fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64 = { address, _ in address },
+                     fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
                      permitsUpdate: (UInt64) throws(TranslationFault) -> Void = { _ in }) throws(TranslationFault) -> StageOutput {
+        try walk(root: root, input: input, access: access, steps: &steps, recording: recording, updates: updates,
+                 fetch: TranslatedFetch.self, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+    }
+
+    /// `walk` with its entries read as `fetch` says.
+    @inline(__always)
+    private func walk<Fetch: EntryFetch>(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep], recording: Bool,
+                                         updates: HardwareUpdatePolicy, fetch: Fetch.Type,
+                                         fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
+                                         permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
         guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
             throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
         }
         // The format as the steps carry it is boxed once per walk, and only by a walk that records.
         if recording {
             return try walk(root: root, input: input, access: access, steps: &steps, recorder: StepList(format: format),
-                            updates: updates, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+                            updates: updates, fetch: fetch, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
         }
-        return try walk(root: root, input: input, access: access, steps: &steps, recorder: NoSteps(), updates: updates,
+        return try walk(root: root, input: input, access: access, steps: &steps, recorder: NoSteps(), updates: updates, fetch: fetch,
                         fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
     }
 
     /// `walk` with its steps going to `recorder`.
-    private func walk<Recorder: StepRecorder>(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
-                                              recorder: Recorder, updates: HardwareUpdatePolicy,
-                                              fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
-                                              permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
-        // The frame map as the walk reads it, remade whenever `fetchAddress` wrote memory
-        // (a nested walk's stage 2 setting Access flags): this walk's own writes come last.
+    private func walk<Recorder: StepRecorder, Fetch: EntryFetch>(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
+                                                                 recorder: Recorder, updates: HardwareUpdatePolicy, fetch: Fetch.Type,
+                                                                 fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
+                                                                 permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
+        // The frame map as the walk reads it, remade whenever a fetch wrote memory (a nested
+        // walk's stage 2 setting Access flags): this walk's own writes come last.
         var reader = memory.reader, writes = memory.writeCount
         var table = root
         var level = format.rootLevel
@@ -251,8 +270,8 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
         while true {
             let index = format.index(of: input, level: level)
             let entry = table &+ UInt64(index) &* 8
-            let physical = try fetchAddress(entry, &steps)
-            if memory.writeCount != writes { (reader, writes) = (memory.reader, memory.writeCount) }
+            let physical = Fetch.translates ? try fetchAddress(entry, &steps) : entry
+            if Fetch.translates, memory.writeCount != writes { (reader, writes) = (memory.reader, memory.writeCount) }
             let descriptor: UInt64
             do {
                 descriptor = try reader.read64(physical)
@@ -291,7 +310,7 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 }
                 if updates.writesDescriptors {
                     for update in changed {
-                        try permitsUpdate(update.entry)
+                        if Fetch.translates { try permitsUpdate(update.entry) }
                         do { try memory.write64(update.physical, update.descriptor) } catch {
                             throw rules.fault(.externalAbort(address: update.physical), stage: stage, level: level, access: access)
                         }
@@ -301,6 +320,24 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
             }
         }
     }
+}
+
+/// Where a walk reads its entries, decided by type so that a single stage's walk calls no
+/// closure per read: each entry at its own address, or at the address the walk's caller
+/// translates it to (a nested stage 1's stage 2, which may also write memory as it walks and
+/// must permit a descriptor's update).
+private protocol EntryFetch {
+    static var translates: Bool { get }
+}
+
+/// Each entry at its own address, every update permitted.
+private enum DirectFetch: EntryFetch {
+    static var translates: Bool { false }
+}
+
+/// Each entry's address translated by `fetchAddress`, each update checked by `permitsUpdate`.
+private enum TranslatedFetch: EntryFetch {
+    static var translates: Bool { true }
 }
 
 /// What a walk does with the descriptors it reads, decided by type: a walk without steps

@@ -452,11 +452,17 @@ extension SMMUv3 {
     static func stage2Walk(_ format: ArmLPAE, root: UInt64, ipa: UInt64, access: AccessRights, event: SMMUv3Event,
                            role: WalkStep.Role, memory: PhysicalMemory, recording: Bool,
                            steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
-        var event = event
-        event.ipa = ipa
-        let walker = StageWalker(format: format, rules: SMMUv3WalkRules(stage: .stage2, outputBits: format.oas, event: event),
-                                 memory: memory, stage: .stage2, role: role)
-        return try walker.walk(root: root, input: ipa, access: access, steps: &steps, recording: recording)
+        try stage2Walker(format, event: event, role: role, memory: memory)
+            .walk(root: root, ipa: ipa, access: access, recording: recording, steps: &steps)
+    }
+
+    /// The walker of stage-2 walks of IPAs for what `event`'s CLASS names, `role` the same
+    /// for the steps: a nested translation makes one for its table walks and one for its
+    /// output, not one per walk.
+    static func stage2Walker(_ format: ArmLPAE, event: SMMUv3Event, role: WalkStep.Role,
+                             memory: PhysicalMemory) -> StageWalker<ArmLPAE, SMMUv3WalkRules> {
+        StageWalker(format: format, rules: SMMUv3WalkRules(stage: .stage2, outputBits: format.oas, event: event),
+                    memory: memory, stage: .stage2, role: role)
     }
 
     /// The walk that a cached STE and the CD serving a transaction configure once the IOTLB
@@ -504,19 +510,18 @@ extension SMMUv3 {
                 let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
                 var table = input
                 table.eventClass = .TT
+                let tableWalker = stage2Walker(s2, event: table, role: .stage2OfStage1Table, memory: memory)
                 // The steps of a stage-2 walk before each stage-1 fetch and of the output, in one allocation.
                 if recording { steps.reserveCapacity(steps.count + (s1.levelCount + 1) * s2.levelCount + s1.levelCount) }
                 // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
                 // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
                 let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
                                             updates: s1Updates, fetchAddress: { entry, steps throws(TranslationFault) in
-                    try stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .read, event: table, role: .stage2OfStage1Table,
-                                   memory: memory, recording: recording, steps: &steps).output
+                    try tableWalker.walk(root: ste.s2ttb, ipa: entry, access: .read, recording: recording, steps: &steps).output
                 }, permitsUpdate: { entry throws(TranslationFault) in
                     var unrecorded: [WalkStep] = []
                     do throws(TranslationFault) {
-                        _ = try stage2Walk(s2, root: ste.s2ttb, ipa: entry, access: .write, event: table, role: .stage2OfStage1Table,
-                                           memory: memory, recording: false, steps: &unrecorded)
+                        _ = try tableWalker.walk(root: ste.s2ttb, ipa: entry, access: .write, recording: false, steps: &unrecorded)
                     } catch {
                         // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
                         var fault = error
@@ -558,6 +563,23 @@ extension SMMUv3 {
             } catch {
                 return nil
             }
+        }
+    }
+}
+
+extension StageWalker where Format == ArmLPAE, Rules == SMMUv3WalkRules {
+    /// A stage-2 walk of `ipa`: a fault's event records the IPA.
+    func walk(root: UInt64, ipa: UInt64, access: AccessRights, recording: Bool,
+              steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
+        do {
+            return try walk(root: root, input: ipa, access: access, steps: &steps, recording: recording)
+        } catch {
+            var fault = error
+            if case .smmuv3(var event) = fault.record {
+                event.ipa = ipa
+                fault.record = .smmuv3(event)
+            }
+            throw fault
         }
     }
 }
