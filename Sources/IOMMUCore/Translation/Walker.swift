@@ -244,9 +244,9 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
         guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
             throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
         }
-        // The format as the steps carry it is boxed once per walk, and only by a walk that records.
+        // Only a walk that records builds steps.
         if recording {
-            return try walk(root: root, input: input, access: access, steps: &steps, recorder: StepList(format: format),
+            return try walk(root: root, input: input, access: access, steps: &steps, recorder: StepList(),
                             updates: updates, fetch: fetch, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
         }
         return try walk(root: root, input: input, access: access, steps: &steps, recorder: NoSteps(), updates: updates, fetch: fetch,
@@ -279,7 +279,9 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
-            recorder.record(into: &steps) { format in
+            // The step carries the concrete format, boxed where it is stored: a plain store (the
+            // formats fit an existential's inline buffer), not a copy through value witnesses.
+            recorder.record(into: &steps) {
                 WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
                          entryAddress: entry, descriptor: descriptor, kind: kind)
             }
@@ -341,29 +343,27 @@ private enum TranslatedFetch: EntryFetch {
 }
 
 /// What a walk does with the descriptors it reads, decided by type: a walk without steps
-/// carries no boxed format at all.
+/// builds none.
 private protocol StepRecorder {
-    /// Records the step `make` builds from the boxed format, or nothing.
-    func record(into steps: inout [WalkStep], _ make: (any PageTableFormat) -> WalkStep)
+    /// Records the step `make` builds, or nothing.
+    func record(into steps: inout [WalkStep], _ make: () -> WalkStep)
 }
 
-/// A walk's steps as the views show them, each carrying the walk's format boxed once.
+/// A walk's steps as the views show them.
 private struct StepList: StepRecorder {
-    let format: any PageTableFormat
-
     @inline(__always)
-    func record(into steps: inout [WalkStep], _ make: (any PageTableFormat) -> WalkStep) {
+    func record(into steps: inout [WalkStep], _ make: () -> WalkStep) {
         // Room for a 4-level walk and its configuration in one allocation, made by the first
         // step (an IOTLB hit records none).
         if steps.capacity == 0 { steps.reserveCapacity(8) }
-        steps.append(make(format))
+        steps.append(make())
     }
 }
 
 /// No steps: the walk builds none and allocates nothing.
 private struct NoSteps: StepRecorder {
     @inline(__always)
-    func record(into steps: inout [WalkStep], _ make: (any PageTableFormat) -> WalkStep) {}
+    func record(into steps: inout [WalkStep], _ make: () -> WalkStep) {}
 }
 
 /// What a translation reports besides its answer.
