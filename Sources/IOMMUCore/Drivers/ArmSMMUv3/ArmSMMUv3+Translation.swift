@@ -470,16 +470,23 @@ extension SMMUv3 {
     /// it for every miss, a route (`SMMUv3.RouteMissWalk`) for the misses of a configuration
     /// whose walks write nothing.
     struct ConfiguredWalk {
-        let configuration: CachedConfiguration
+        /// The STE's stage 2 (STE.Config stage 2 or nested) and its table (S2TTB).
+        let stage2: ArmLPAE?
+        let s2ttb: UInt64
         /// The CD, unless stage 1 is bypassed.
         let context: CachedContext?
+        /// Stage 1 is nested in stage 2 (STE.Config nested with a CD).
+        let nests: Bool
         /// The SMMU's input address size (IDR5.OAS, as `ArmSMMUv3.Configuration.ias`).
         let ias: Int
         let streamID: UInt32
 
+        /// The walk `configuration` and `context` configure, decoded once.
         init(_ configuration: CachedConfiguration, _ context: CachedContext?, ias: Int, streamID: UInt32) {
-            self.configuration = configuration
+            stage2 = configuration.stage2
+            s2ttb = configuration.ste.s2ttb
             self.context = context
+            nests = context != nil && configuration.ste.config != .stage1
             self.ias = ias
             self.streamID = streamID
         }
@@ -487,62 +494,60 @@ extension SMMUv3 {
         /// Walks `iova` for `access`, stage 1 with `updates` (a nested stage 2 never updates).
         func walk(_ iova: UInt64, access: AccessRights, updates s1Updates: HardwareUpdatePolicy, memory: PhysicalMemory,
                   recording: Bool, steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
-            let ste = configuration.ste
             var input = SMMUv3Event(.F_TRANSLATION, streamID: streamID, inputAddress: iova)
             input.read = !access.contains(.write)
-            switch (ste.config!, context) {
-            case (_, nil):
+            guard let context else {
                 // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
                 // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
-                guard iova >> UInt64(configuration.stage2!.ias) == 0 || iova >> UInt64(ias) == 0 else {
+                let s2 = stage2!
+                guard iova >> UInt64(s2.ias) == 0 || iova >> UInt64(ias) == 0 else {
                     throw inputFault(.F_ADDR_SIZE, streamID: streamID, iova: iova, access: access, stage: .stage1, level: 0,
                                      origin: .configuration)
                 }
-                return try stage2Walk(configuration.stage2!, root: ste.s2ttb, ipa: iova, access: access, event: input, role: .stage2,
+                return try stage2Walk(s2, root: s2ttb, ipa: iova, access: access, event: input, role: .stage2,
                                       memory: memory, recording: recording, steps: &steps)
-            case (.stage1, let context?):
-                let s1 = context.stage1
-                let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
+            }
+            let s1 = context.stage1
+            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory,
+                                     stage: .stage1)
+            guard nests, let s2 = stage2 else {
                 return try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
                                        updates: s1Updates)
-            case (_, let context?):
-                let s1 = context.stage1, s2 = configuration.stage2!
-                let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory, stage: .stage1)
-                var table = input
-                table.eventClass = .TT
-                let tableWalker = stage2Walker(s2, event: table, role: .stage2OfStage1Table, memory: memory)
-                // The steps of a stage-2 walk before each stage-1 fetch and of the output, in one allocation.
-                if recording { steps.reserveCapacity(steps.count + (s1.levelCount + 1) * s2.levelCount + s1.levelCount) }
-                // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
-                // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
-                let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
-                                            updates: s1Updates, fetchAddress: { entry, steps throws(TranslationFault) in
-                    try tableWalker.walk(root: ste.s2ttb, ipa: entry, access: .read, recording: recording, steps: &steps).output
-                }, permitsUpdate: { entry throws(TranslationFault) in
-                    var unrecorded: [WalkStep] = []
-                    do throws(TranslationFault) {
-                        _ = try tableWalker.walk(root: ste.s2ttb, ipa: entry, access: .write, recording: false, steps: &unrecorded)
-                    } catch {
-                        // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
-                        var fault = error
-                        if case .smmuv3(var event) = fault.record {
-                            event.tableRead = false
-                            fault.record = .smmuv3(event)
-                        }
-                        throw fault
-                    }
-                })
-                let second = try stage2Walk(s2, root: ste.s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
-                                            memory: memory, recording: recording, steps: &steps)
-                return first.combined(withStage2: second)
             }
+            var table = input
+            table.eventClass = .TT
+            let tableWalker = stage2Walker(s2, event: table, role: .stage2OfStage1Table, memory: memory)
+            // The steps of a stage-2 walk before each stage-1 fetch and of the output, in one allocation.
+            if recording { steps.reserveCapacity(steps.count + (s1.levelCount + 1) * s2.levelCount + s1.levelCount) }
+            // Every stage-1 descriptor address is an IPA, translated by stage 2 (CLASS = TT);
+            // an AF/dirty update of a guest descriptor is a write, which stage 2 must permit.
+            let first = try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
+                                        updates: s1Updates, fetchAddress: { entry, steps throws(TranslationFault) in
+                try tableWalker.walk(root: s2ttb, ipa: entry, access: .read, recording: recording, steps: &steps).output
+            }, permitsUpdate: { entry throws(TranslationFault) in
+                var unrecorded: [WalkStep] = []
+                do throws(TranslationFault) {
+                    _ = try tableWalker.walk(root: s2ttb, ipa: entry, access: .write, recording: false, steps: &unrecorded)
+                } catch {
+                    // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
+                    var fault = error
+                    if case .smmuv3(var event) = fault.record {
+                        event.tableRead = false
+                        fault.record = .smmuv3(event)
+                    }
+                    throw fault
+                }
+            })
+            let second = try stage2Walk(s2, root: s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
+                                        memory: memory, recording: recording, steps: &steps)
+            return first.combined(withStage2: second)
         }
 
         /// The IOTLB entry of a walk's `result` for `iova` under `tag`.
         func entry(_ result: StageOutput, iova: UInt64, tag: IOTLB.Tag) -> IOTLB.Entry {
             let size = result.size
             let leaf = context.map { SMMUv3.iotlbLeaf(of: result, granule: $0.stage1.granule, stage: .stage1) }
-                ?? SMMUv3.iotlbLeaf(of: result, granule: configuration.stage2!.granule, stage: .stage2)
+                ?? SMMUv3.iotlbLeaf(of: result, granule: stage2!.granule, stage: .stage2)
             return IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size, output: result.output.alignedDown(to: size),
                                rights: result.rights, leaf: leaf.leaf, global: leaf.global)
         }
