@@ -99,6 +99,14 @@ public struct WordTable<Key: FixedWidthInteger & UnsignedInteger, Value> {
         public subscript(key: Key) -> Value? {
             @inline(__always) get { slot(of: key).map { values[$0].unsafelyUnwrapped } }
         }
+
+        /// `body` of the value of `key` where it lies, without copying it out first; nil
+        /// when the key has no value.
+        @inline(__always)
+        public func withValue<Result>(_ key: Key, _ body: (borrowing Value) -> Result?) -> Result? {
+            guard let slot = slot(of: key) else { return nil }
+            return body(values[slot].unsafelyUnwrapped)
+        }
     }
 
     public var probe: Probe {

@@ -55,13 +55,12 @@ extension IOMMUFD {
                           detail: WalkDetail) throws(Refusal) -> Transaction {
         // An IOTLB hit (or a miss the route walks) under the caches the device's last
         // transaction left: the driver's own answer.
-        let route = caches.looksUp ? routes[deviceID] : nil
-        if let route {
-            var steps: [WalkStep] = []
-            if let answer = route.answer(iova, pasid: pasid, access: access, caches: caches, memory: machine.physical,
-                                         recording: detail == .steps, steps: &steps) {
-                return .routed(answer, steps: steps)
-            }
+        var steps: [WalkStep] = []
+        if caches.looksUp, let answer = routes.probe.withValue(deviceID, { route in
+            route.answer(iova, pasid: pasid, access: access, caches: caches, memory: machine.physical, recording: detail == .steps,
+                         steps: &steps)
+        }) {
+            return .routed(answer, steps: steps)
         }
         // The kind, not a cast: this runs for every transaction a trace replays.
         guard case .device(let device) = try kind(deviceID) else { throw .noSuchObject(deviceID, wrongType: try object(deviceID)) }
@@ -72,7 +71,7 @@ extension IOMMUFD {
         // A hardware Access/Dirty update rewrote a descriptor: views keyed on the generation redraw.
         if memory.writeCount != writes { beginMutation() }
         // The route the next transaction takes, read again once the caches moved on.
-        if caches.looksUp, !(route?.serves(pasid: pasid) ?? false) {
+        if caches.looksUp, !(routes.probe.withValue(deviceID, { $0.serves(pasid: pasid) }) ?? false) {
             routes[deviceID] = platform.iommu.route(for: platform, pasid: pasid)
         }
         return .walked(result)
