@@ -15,7 +15,9 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     private let storedIAS: Int8, storedOAS: Int8, storedStartLevel: Int8, storedPGDBits: Int8
     private let storedConcatenatedTables: Int8, storedPageShift: Int8
 
-    public var granule: UInt64 { 1 << UInt64(storedPageShift) }
+    public var granule: UInt64 {
+        @inline(__always) get { 1 << UInt64(storedPageShift) }
+    }
     /// Input and output address sizes after Linux's clamping (48 bits, 52 with 64K).
     public var ias: Int { Int(storedIAS) }
     public var oas: Int { Int(storedOAS) }
@@ -100,6 +102,10 @@ public struct ArmLPAE: PageTableFormat, Equatable {
 
     @inline(__always)
     public func entrySpan(level: Int) -> UInt64 { 1 << UInt64(truncatingIfNeeded: shift(level: level)) }
+
+    /// A leaf maps its level's span (the protocol's rule, here where the walk inlines it).
+    @inline(__always)
+    public func leafSize(of descriptor: UInt64, level: Int) -> UInt64 { entrySpan(level: level) }
 
     public func leafSizes(level: Int) -> [UInt64] {
         guard level >= startLevel else { return [] }
