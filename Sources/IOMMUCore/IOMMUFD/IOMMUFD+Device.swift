@@ -56,9 +56,12 @@ extension IOMMUFD {
         // An IOTLB hit (or a miss the route walks) under the caches the device's last
         // transaction left: the driver's own answer.
         var steps: [WalkStep] = []
-        if caches.looksUp, let answer = routes.probe.withValue(deviceID, { route in
-            route.answer(iova, pasid: pasid, access: access, caches: caches, memory: machine.physical, recording: detail == .steps,
-                         steps: &steps)
+        // The memory lives as long as the machine this file holds: passed on unretained.
+        if caches.looksUp, let answer = Unmanaged.passUnretained(machine.physical)._withUnsafeGuaranteedRef({ memory in
+            routes.probe.withValue(deviceID) { route in
+                route.answer(iova, pasid: pasid, access: access, caches: caches, memory: memory, recording: detail == .steps,
+                             steps: &steps)
+            }
         }) {
             return .routed(answer, steps: steps)
         }

@@ -422,15 +422,20 @@ private struct FiledEntries {
 
     /// Adds `entry`, or replaces the one with its input and size; true when it was new.
     mutating func insert(_ entry: IOTLB.Entry) -> Bool {
-        if let at = slot(entry.input, size: entry.size) {
+        // One probe finds the entry or, past the end of its run, the slot a new one takes.
+        let (found, vacant) = probe(entry.input, size: entry.size)
+        if let at = found {
             let position = Int(slots[at].position) - 1
             entries[position] = entry
             slots[at] = Slot(entry, position: position)
             return false
         }
-        if (entries.count + 1) * 2 > slots.count { reindex(slots: slots.count * 2) }
         entries.append(entry)
-        slots[vacantSlot(for: entry)] = Slot(entry, position: entries.count - 1)
+        if entries.count * 2 > slots.count {
+            reindex(slots: slots.count * 2)
+        } else {
+            slots[vacant] = Slot(entry, position: entries.count - 1)
+        }
         return true
     }
 
@@ -505,16 +510,21 @@ private struct FiledEntries {
 
     /// The slot of the entry for `input` of `size`.
     @inline(__always)
-    private func slot(_ input: UInt64, size: UInt64) -> Int? {
+    private func slot(_ input: UInt64, size: UInt64) -> Int? { probe(input, size: size).found }
+
+    /// The slot of the entry for `input` of `size`, if there is one, and the empty slot that
+    /// ends the probe (where a new entry for them goes).
+    @inline(__always)
+    private func probe(_ input: UInt64, size: UInt64) -> (found: Int?, vacant: Int) {
         let sizeShift = UInt8(truncatingIfNeeded: size.trailingZeroBitCount)
         return slots.withUnsafeBufferPointer { slots in
             let mask = slots.count &- 1
             var at = home(input, sizeShift: sizeShift)
             while slots[at].position != 0 {
-                if slots[at].holds(input, sizeShift: sizeShift) { return at }
+                if slots[at].holds(input, sizeShift: sizeShift) { return (at, at) }
                 at = (at &+ 1) & mask
             }
-            return nil
+            return (nil, at)
         }
     }
 
