@@ -80,7 +80,9 @@ public struct WordTable<Key: FixedWidthInteger & UnsignedInteger, Value> {
         /// The first slot to probe for `key`.
         @inline(__always)
         fileprivate func home(_ key: Key) -> Int {
-            Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: key) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 &- bits))
+            // A masking shift: `bits` is at least 3, so the amount is below 64 (a checked shift
+            // would compare and select on every probe).
+            Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: key) &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 &- bits))
         }
 
         /// The slot of `key`. Probes stay inside the slots: `home` and the mask are below

@@ -97,7 +97,10 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     @inline(__always)
     public func index(of address: UInt64, level: Int) -> Int {
         let bits = level == startLevel ? pgdBits : bitsPerLevel
-        return Int(truncatingIfNeeded: (address >> UInt64(truncatingIfNeeded: shift(level: level))) & ((1 << UInt64(truncatingIfNeeded: bits)) &- 1))
+        // Masking shifts: a level of the walk (start level to 3) starts at bit 48 at most, and
+        // takes 16 bits at most (a concatenated root).
+        return Int(truncatingIfNeeded: (address &>> UInt64(truncatingIfNeeded: shift(level: level)))
+            & ((1 &<< UInt64(truncatingIfNeeded: bits)) &- 1))
     }
 
     @inline(__always)

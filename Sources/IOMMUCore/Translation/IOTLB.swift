@@ -500,7 +500,8 @@ private struct FiledEntries {
     /// Where `input` of a size of `sizeShift` hashes to first.
     @inline(__always)
     private func home(_ input: UInt64, sizeShift: UInt8) -> Int {
-        Int(truncatingIfNeeded: ((input ^ UInt64(sizeShift)) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        // A masking shift: `shift` is 64 less log2 of at least 8 slots.
+        Int(truncatingIfNeeded: ((input ^ UInt64(sizeShift)) &* 0x9E37_79B9_7F4A_7C15) &>> shift)
     }
 
     @inline(__always)
