@@ -530,12 +530,7 @@ extension SMMUv3 {
                     _ = try tableWalker.walk(root: s2ttb, ipa: entry, access: .write, recording: false, steps: &unrecorded)
                 } catch {
                     // TTRnW = 0: the fault is on the HTTU write of the descriptor, not its fetch.
-                    var fault = error
-                    if case .smmuv3(var event) = fault.record {
-                        event.tableRead = false
-                        fault.record = .smmuv3(event)
-                    }
-                    throw fault
+                    throw error.changingSMMUv3Event { $0.tableRead = false }
                 }
             })
             let second = try stage2Walk(s2, root: s2ttb, ipa: first.output, access: access, event: input, role: .stage2OfOutput,
@@ -579,12 +574,18 @@ extension StageWalker where Format == ArmLPAE, Rules == SMMUv3WalkRules {
         do {
             return try walk(root: root, input: ipa, access: access, steps: &steps, recording: recording)
         } catch {
-            var fault = error
-            if case .smmuv3(var event) = fault.record {
-                event.ipa = ipa
-                fault.record = .smmuv3(event)
-            }
-            throw fault
+            throw error.changingSMMUv3Event { $0.ipa = ipa }
         }
+    }
+}
+
+extension TranslationFault {
+    /// The fault with its SMMUv3 event changed by `change`.
+    func changingSMMUv3Event(_ change: (inout SMMUv3Event) -> Void) -> TranslationFault {
+        guard case .smmuv3(var event) = record else { return self }
+        var fault = self
+        change(&event)
+        fault.record = .smmuv3(event)
+        return fault
     }
 }
