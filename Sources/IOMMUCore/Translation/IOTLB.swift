@@ -537,13 +537,6 @@ private struct FiledEntries {
         return at
     }
 
-    /// The first empty slot of `entry`'s probe sequence.
-    private func vacantSlot(for entry: IOTLB.Entry) -> Int {
-        let mask = slots.count - 1
-        var at = home(entry.input, size: entry.size)
-        while slots[at].position != 0 { at = (at + 1) & mask }
-        return at
-    }
 
     /// Removes `entries[position]`: its slot is emptied, the entries probed past it shift
     /// back, and the last entry moves into its place.
@@ -573,7 +566,8 @@ private struct FiledEntries {
     private mutating func reindex(slots count: Int) {
         slots = [Slot](repeating: .empty, count: count)
         shift = UInt64(64 - count.trailingZeroBitCount)
-        for (at, entry) in entries.enumerated() { slots[vacantSlot(for: entry)] = Slot(entry, position: at) }
+        // Each entry is new to the rebuilt index: its probe ends at the slot it takes.
+        for (at, entry) in entries.enumerated() { slots[probe(entry.input, size: entry.size).vacant] = Slot(entry, position: at) }
     }
 }
 

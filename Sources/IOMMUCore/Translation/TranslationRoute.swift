@@ -91,7 +91,6 @@ public struct TranslationRoute {
                 recording: Bool, steps: inout [WalkStep]) -> TranslationAnswer? {
         guard serves(pasid: pasid), rights.isSuperset(of: access), !(decidedFirst?.contains(iova) ?? false),
               updates.mayUseIOTLB(for: access) else { return nil }
-        let iotlb = iotlb
         if let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }) {
             // A hit without the rights is a permission fault the driver reports.
             return hit.rights.isSuperset(of: access) ? TranslationAnswer(iova: iova, hit: hit) : nil

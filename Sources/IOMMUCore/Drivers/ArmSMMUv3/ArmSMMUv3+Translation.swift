@@ -228,19 +228,19 @@ extension ArmSMMUv3 {
             try walk(device, iova: iova, substream: pasid, access: access, caches: caches, memory: memory, recording: record.recordsSteps,
                      steps: &record.steps, fetches: &record.fetches, stalls: &stalls)
         }, adjustingFault: { fault in
-            // Every event of a transaction with a substream records SSV and the SubstreamID.
-            guard case .smmuv3(var event) = fault.record else { return }
-            event.substreamID = pasid
-            // IHI0070 3.12.2: under a CD with S = 1 (and no S1STALLD), a stage-1 translation,
-            // address size, access or permission fault stalls the transaction: the event has
-            // Stall = 1 and a STAG that CMD_RESUME names. Stage 2 never stalls here: Linux
-            // leaves STE.S2S clear (the host's stage 2 is pinned).
-            if stalls, !event.stage2, [.F_TRANSLATION, .F_ADDR_SIZE, .F_ACCESS, .F_PERMISSION].contains(event.id) {
-                event.stag = nextStallTag
-                // A view shows the tag the SMMU would give, without taking it.
-                if caches.fills { nextStallTag &+= 1 }
+            fault = fault.changingSMMUv3Event { event in
+                // Every event of a transaction with a substream records SSV and the SubstreamID.
+                event.substreamID = pasid
+                // IHI0070 3.12.2: under a CD with S = 1 (and no S1STALLD), a stage-1 translation,
+                // address size, access or permission fault stalls the transaction: the event has
+                // Stall = 1 and a STAG that CMD_RESUME names. Stage 2 never stalls here: Linux
+                // leaves STE.S2S clear (the host's stage 2 is pinned).
+                if stalls, !event.stage2, [.F_TRANSLATION, .F_ADDR_SIZE, .F_ACCESS, .F_PERMISSION].contains(event.id) {
+                    event.stag = nextStallTag
+                    // A view shows the tag the SMMU would give, without taking it.
+                    if caches.fills { nextStallTag &+= 1 }
+                }
             }
-            fault.record = .smmuv3(event)
         })
     }
 
@@ -316,24 +316,30 @@ extension ArmSMMUv3 {
     public func route(for device: PlatformDevice, pasid: UInt32?) -> TranslationRoute? {
         guard let configuration = configurationCache[device.streamID] else { return nil }
         let ste = configuration.ste
-        let context: SMMUv3.CachedContext?
+        let index: UInt32?, context: SMMUv3.CachedContext?
         do throws(TranslationFault) {
-            if let index = try contextIndex(device, iova: 0, substream: pasid, ste: ste) {
-                guard let cached = contextCache[SMMUv3.contextKey(device.streamID, substream: index)] else { return nil }
-                context = cached
-            } else {
-                context = nil
-            }
+            index = try contextIndex(device, iova: 0, substream: pasid, ste: ste)
         } catch {
             return nil
         }
+        if let index {
+            guard let cached = contextCache[SMMUv3.contextKey(device.streamID, substream: index)] else { return nil }
+            context = cached
+        } else {
+            context = nil
+        }
         guard let tag = iotlbTag(ste, context) else { return nil }
         let updates = stage1Updates(context)
-        // A miss walked with HTTU may write descriptors: the driver walks those.
-        let walk = SMMUv3.ConfiguredWalk(configuration, context, ias: self.configuration.ias, streamID: device.streamID)
-        let key = UInt64(device.streamID) << 32 | (pasid.map { UInt64($0) + 1 } ?? 0)
+        // The walk depends on the STE and the CD serving the transaction, so the routes of
+        // PASIDs served by one CD share it (a CD index is below 2^SSIDSIZE: UInt32.max files
+        // the walk with stage 1 bypassed). A miss walked with HTTU may write descriptors: the
+        // driver walks those.
+        let key = SMMUv3.contextKey(device.streamID, substream: index ?? .max)
         return TranslationRoute(pasid: pasid, iotlb: iotlb, tag: tag, updates: updates, generation: cacheGeneration,
-                                missWalk: updates.isEmpty ? (key, { SMMUv3.RouteMissWalk(walk) }) : nil)
+                                missWalk: updates.isEmpty ? (key, { [self] in
+                                    SMMUv3.RouteMissWalk(SMMUv3.ConfiguredWalk(configuration, context, ias: self.configuration.ias,
+                                                                               streamID: device.streamID))
+                                }) : nil)
     }
 
     /// The StreamID's STE, from the configuration cache or fetched from the stream table and
@@ -404,8 +410,8 @@ extension ArmSMMUv3 {
         event.eventClass = .CD
         func hostAddress(_ address: UInt64) throws(TranslationFault) -> UInt64 {
             guard ste.config == .nested, let stage2 else { return address }
-            return try SMMUv3.stage2Walk(stage2, root: ste.s2ttb, ipa: address, access: .read, event: event, role: .stage2OfConfiguration,
-                                  memory: memory, recording: recording, steps: &steps).output
+            return try SMMUv3.stage2Walk(stage2, root: ste.s2ttb, ipa: address, access: .read, event: event,
+                                         role: .stage2OfConfiguration, memory: memory, recording: recording, steps: &steps).output
         }
         var cdAddress = ste.contextPointer + UInt64(index) * SMMUv3.cdSize
         if ste.s1cdmax > 0, let split = ste.contextTableFormat?.split {
