@@ -35,6 +35,8 @@ public struct AMDv1: RadixLevels, Equatable {
     /// The Linux level (`PM_LEVEL_*`, generic_pt) of a spec level.
     public static func linuxLevel(_ level: Int) -> Int { level - 1 }
 
+    public var known: KnownFormat { .amdV1(self) }
+
     public var name: String { "amd-v1 mode=\(mode)" + (forceCoherent ? "" : " no-fc") }
 
     public var levels: [Int] { Array((1...mode).reversed()) }

@@ -67,6 +67,8 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     /// Intermediate physical addresses (VMSAv8-64).
     public var intermediateAddressName: String { "IPA" }
 
+    public var known: KnownFormat { .armLPAE(self) }
+
     public var name: String {
         "arm-lpae-s\(stage.rawValue) \(granule / 1024)K ias=\(ias) oas=\(oas)"
     }

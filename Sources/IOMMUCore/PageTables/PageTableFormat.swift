@@ -78,6 +78,8 @@ public struct AccessRights: OptionSet, Sendable, Hashable {
 /// Levels use the architecture's own numbers, listed in walk order (`levels.first` holds the
 /// root): Arm lookup levels 0-3, VT-d 5/4-1, AMD-Vi 6-1.
 public protocol PageTableFormat: Sendable {
+    /// This format as one of the core's formats, held by value.
+    var known: KnownFormat { get }
     /// A short name for display (`arm-lpae-s2 4K ias=40 oas=40`).
     var name: String { get }
     /// The levels, root first.
@@ -140,6 +142,25 @@ public protocol PageTableFormat: Sendable {
     /// The walker evaluates rights and faults on it and writes it back when it differs.
     func updated(_ descriptor: UInt64, level: Int, kind: DescriptorKind, access: AccessRights,
                  updates: HardwareUpdates) -> UInt64
+}
+
+/// One of the core's page-table formats, held by value: what a walk step records, so that a
+/// step is plain data, copied and dropped without reference counting or witness calls (a
+/// nested walk records 24 of them).
+public enum KnownFormat: Sendable, Equatable {
+    case armLPAE(ArmLPAE)
+    case vtdSecondStage(VTdSecondStage)
+    case x86FirstStage(X86FirstStage)
+    case amdV1(AMDv1)
+
+    public var format: any PageTableFormat {
+        switch self {
+        case .armLPAE(let format): format
+        case .vtdSecondStage(let format): format
+        case .x86FirstStage(let format): format
+        case .amdV1(let format): format
+        }
+    }
 }
 
 extension PageTableFormat {

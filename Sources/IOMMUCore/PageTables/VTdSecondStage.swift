@@ -49,6 +49,8 @@ public struct VTdSecondStage: RadixLevels, Equatable {
     /// The context / PASID-entry AW field: levels − 2 (1 = 39-bit, 2 = 48-bit, 3 = 57-bit).
     public var aw: Int { levelCount - 2 }
 
+    public var known: KnownFormat { .vtdSecondStage(self) }
+
     public var name: String {
         "vtd-ss \(levelCount)-level aw=\(addressWidth)" + (snoop ? " snp" : "")
     }

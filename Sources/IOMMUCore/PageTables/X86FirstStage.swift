@@ -42,6 +42,8 @@ public struct X86FirstStage: RadixLevels, Equatable {
         self.init(levels: (addressWidth - 12) / 9, gigabytePages: gigabytePages, encoding: encoding)
     }
 
+    public var known: KnownFormat { .x86FirstStage(self) }
+
     public var name: String {
         "x86-64 \(levelCount)-level" + (encoding == .amdIOPgtableV2 ? " amd-v2" : "") + (gigabytePages ? "" : " no-1G")
     }

@@ -21,7 +21,8 @@ public struct WalkStep: Sendable, Equatable {
     public var role: Role
     /// The format of the table read: how to decode the descriptor, and what its input
     /// addresses are called.
-    public var format: any PageTableFormat
+    public var knownFormat: KnownFormat
+    public var format: any PageTableFormat { knownFormat.format }
     /// The address this stage's walk translates: the IOVA for stage 1 (and stage 2 alone), the
     /// IPA/GPA for stage 2 serving a nested walk.
     public var input: UInt64
@@ -35,11 +36,11 @@ public struct WalkStep: Sendable, Equatable {
     public var descriptor: UInt64
     public var kind: DescriptorKind
 
-    public init(stage: TranslationStage, role: Role? = nil, format: any PageTableFormat, input: UInt64, level: Int, table: UInt64,
-                index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
+    public init<Format: PageTableFormat>(stage: TranslationStage, role: Role? = nil, format: Format, input: UInt64, level: Int,
+                                         table: UInt64, index: Int, entryAddress: UInt64, descriptor: UInt64, kind: DescriptorKind) {
         self.stage = stage
         self.role = role ?? .alone(stage)
-        self.format = format
+        knownFormat = format.known
         self.input = input
         self.level = level
         self.table = table
@@ -279,8 +280,7 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
-            // The step carries the concrete format, boxed where it is stored: a plain store (the
-            // formats fit an existential's inline buffer), not a copy through value witnesses.
+            // The step holds the concrete format by value: plain data, stored and dropped as such.
             recorder.record(into: &steps) {
                 WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
                          entryAddress: entry, descriptor: descriptor, kind: kind)
