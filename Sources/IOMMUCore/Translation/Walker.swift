@@ -245,20 +245,36 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
         guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
             throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
         }
+        // Only a walk with updates enabled evaluates them.
+        if updates.updates.isEmpty {
+            return try walk(root: root, input: input, access: access, steps: &steps, recording: recording, updates: updates,
+                            fetch: fetch, mode: WithoutUpdates.self, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+        }
+        return try walk(root: root, input: input, access: access, steps: &steps, recording: recording, updates: updates,
+                        fetch: fetch, mode: WithUpdates.self, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+    }
+
+    /// `walk` with its entries read as `fetch` says and updates evaluated as `mode` says.
+    @inline(__always)
+    private func walk<Fetch: EntryFetch, Mode: UpdateMode>(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
+                                                           recording: Bool, updates: HardwareUpdatePolicy, fetch: Fetch.Type, mode: Mode.Type,
+                                                           fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
+                                                           permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
         // Only a walk that records builds steps.
         if recording {
-            return try walk(root: root, input: input, access: access, steps: &steps, recorder: StepList(),
-                            updates: updates, fetch: fetch, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+            return try walk(root: root, input: input, access: access, steps: &steps, recorder: StepList(), updates: updates,
+                            fetch: fetch, mode: mode, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
         }
         return try walk(root: root, input: input, access: access, steps: &steps, recorder: NoSteps(), updates: updates, fetch: fetch,
-                        fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+                        mode: mode, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
     }
 
     /// `walk` with its steps going to `recorder`.
-    private func walk<Recorder: StepRecorder, Fetch: EntryFetch>(root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep],
-                                                                 recorder: Recorder, updates: HardwareUpdatePolicy, fetch: Fetch.Type,
-                                                                 fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
-                                                                 permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
+    private func walk<Recorder: StepRecorder, Fetch: EntryFetch, Mode: UpdateMode>(
+        root: UInt64, input: UInt64, access: AccessRights, steps: inout [WalkStep], recorder: Recorder, updates: HardwareUpdatePolicy,
+        fetch: Fetch.Type, mode: Mode.Type, fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
+        permitsUpdate: (UInt64) throws(TranslationFault) -> Void
+    ) throws(TranslationFault) -> StageOutput {
         // The frame map as the walk reads it, remade whenever a fetch wrote memory (a nested
         // walk's stage 2 setting Access flags): this walk's own writes come last.
         var reader = memory.reader, writes = memory.writeCount
@@ -285,9 +301,9 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 WalkStep(stage: stage, role: role, format: format, input: input, level: level, table: table, index: index,
                          entryAddress: entry, descriptor: descriptor, kind: kind)
             }
-            let used = updates.updates.isEmpty || kind == .invalid
+            let used = !Mode.evaluates || kind == .invalid
                 ? descriptor : format.updated(descriptor, level: level, kind: kind, access: access, updates: updates.updates)
-            if used != descriptor { changed.append((entry, physical, used)) }
+            if Mode.evaluates, used != descriptor { changed.append((entry, physical, used)) }
             switch kind {
             case .invalid:
                 throw rules.fault(.translation, stage: stage, level: level, access: access)
@@ -310,7 +326,7 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 guard rights.isSuperset(of: access) else {
                     throw rules.fault(.permission, stage: stage, level: level, access: access)
                 }
-                if updates.writesDescriptors {
+                if Mode.evaluates, updates.writesDescriptors {
                     for update in changed {
                         if Fetch.translates { try permitsUpdate(update.entry) }
                         do { try memory.write64(update.physical, update.descriptor) } catch {
@@ -340,6 +356,22 @@ private enum DirectFetch: EntryFetch {
 /// Each entry's address translated by `fetchAddress`, each update checked by `permitsUpdate`.
 private enum TranslatedFetch: EntryFetch {
     static var translates: Bool { true }
+}
+
+/// Whether a walk evaluates hardware Access/Dirty updates, decided by type: a walk without
+/// them keeps no list of descriptors to write back.
+private protocol UpdateMode {
+    static var evaluates: Bool { get }
+}
+
+/// No updates enabled: every descriptor is used as read.
+private enum WithoutUpdates: UpdateMode {
+    static var evaluates: Bool { false }
+}
+
+/// Updates enabled: each descriptor is used as the hardware leaves it, and written back.
+private enum WithUpdates: UpdateMode {
+    static var evaluates: Bool { true }
 }
 
 /// What a walk does with the descriptors it reads, decided by type: a walk without steps
