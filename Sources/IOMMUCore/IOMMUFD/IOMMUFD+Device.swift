@@ -26,45 +26,45 @@ extension IOMMUFD {
     /// that leaves the IOMMU's caches as they were; `detail: .answer` builds no steps.
     public func translate(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy = .use,
                           detail: WalkDetail = .steps) throws(Refusal) -> Result<Translation, TranslationFault>? {
-        switch try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: detail) {
-        case .routed(let answer, let steps): .success(Translation(answer, steps: steps))
-        case .walked(let result): result
+        var steps: [WalkStep] = []
+        if let answer = routed(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, recording: detail == .steps,
+                               steps: &steps) {
+            return .success(Translation(answer, steps: steps))
         }
+        return try walked(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: detail)
     }
 
     /// `translate` with `detail: .answer`, answering with the translation's answer alone
     /// (a fault is reported whole): what a caller replaying many transactions asks for.
     public func answer(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights,
                        caches: CachePolicy = .use) throws(Refusal) -> Result<TranslationAnswer, TranslationFault>? {
-        switch try transact(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: .answer) {
-        case .routed(let answer, _): .success(answer)
-        case .walked(let result): result.map { $0.map(\.answer) }
+        var unrecorded: [WalkStep] = []
+        if let answer = routed(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, recording: false,
+                               steps: &unrecorded) {
+            return .success(answer)
         }
+        return try walked(deviceID: deviceID, iova: iova, pasid: pasid, access: access, caches: caches, detail: .answer)
+            .map { $0.map(\.answer) }
     }
 
-    /// How a transaction was answered: by the route (an IOTLB hit, or its walk of a miss with
-    /// the steps it recorded), or by the driver.
-    private enum Transaction {
-        case routed(TranslationAnswer, steps: [WalkStep])
-        case walked(Result<Translation, TranslationFault>?)
-    }
-
-    /// One transaction: the route's answer, else the driver's walk (and the route refreshed).
+    /// A transaction's answer from the route the device's last transaction left: an IOTLB
+    /// hit, or a miss the route walks (its steps appended to `steps` when `recording`), as the
+    /// driver itself would answer under those caches; nil when the driver must.
     @inline(__always)
-    private func transact(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
-                          detail: WalkDetail) throws(Refusal) -> Transaction {
-        // An IOTLB hit (or a miss the route walks) under the caches the device's last
-        // transaction left: the driver's own answer.
-        var steps: [WalkStep] = []
+    private func routed(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy, recording: Bool,
+                        steps: inout [WalkStep]) -> TranslationAnswer? {
+        guard caches.looksUp else { return nil }
         // The memory lives as long as the machine this file holds: passed on unretained.
-        if caches.looksUp, let answer = Unmanaged.passUnretained(machine.physical)._withUnsafeGuaranteedRef({ memory in
+        return Unmanaged.passUnretained(machine.physical)._withUnsafeGuaranteedRef { memory in
             routes.probe.withValue(deviceID) { route in
-                route.answer(iova, pasid: pasid, access: access, caches: caches, memory: memory, recording: detail == .steps,
-                             steps: &steps)
+                route.answer(iova, pasid: pasid, access: access, caches: caches, memory: memory, recording: recording, steps: &steps)
             }
-        }) {
-            return .routed(answer, steps: steps)
         }
+    }
+
+    /// One transaction walked by the device's driver, and the route refreshed.
+    private func walked(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
+                        detail: WalkDetail) throws(Refusal) -> Result<Translation, TranslationFault>? {
         // The kind, not a cast: this runs for every transaction a trace replays.
         guard case .device(let device) = try kind(deviceID) else { throw .noSuchObject(deviceID, wrongType: try object(deviceID)) }
         let memory = machine.physical, platform = device.platform
@@ -77,7 +77,7 @@ extension IOMMUFD {
         if caches.looksUp, !(routes.probe.withValue(deviceID, { $0.serves(pasid: pasid) }) ?? false) {
             routes[deviceID] = platform.iommu.route(for: platform, pasid: pasid)
         }
-        return .walked(result)
+        return result
     }
 
     /// Unbinds a device (closing the VFIO device file): detaches it everywhere, force-destroys

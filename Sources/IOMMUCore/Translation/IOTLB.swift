@@ -196,6 +196,7 @@ public final class IOTLB {
 
     /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
     /// its domain when the tag names an address space.
+    @inline(__always)
     public func lookup(_ tag: Tag, _ input: UInt64) -> Hit? { storage.lookup(tag, input) }
 
     public func insert(_ entry: Entry) {
@@ -251,6 +252,7 @@ private struct Storage {
 
     /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
     /// its domain when the tag names an address space.
+    @inline(__always)
     func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Hit? {
         let own = position(of: IOTLB.Filing(own: tag))
         let globals = globalCount > 0 && tag.addressSpace != nil ? position(of: IOTLB.Filing(globalsOf: tag.domain)) : nil
@@ -328,6 +330,7 @@ private struct Storage {
     }
 
     /// The position in `filed` of `filing`'s entries, if it has any.
+    @inline(__always)
     private func position(of filing: IOTLB.Filing) -> Int? {
         guard filed.count > Self.linearFilings else {
             // By index, as `lookup`'s loop: no iterator.
