@@ -78,7 +78,8 @@ public struct AccessRights: OptionSet, Sendable, Hashable {
 /// Levels use the architecture's own numbers, listed in walk order (`levels.first` holds the
 /// root): Arm lookup levels 0-3, VT-d 5/4-1, AMD-Vi 6-1.
 public protocol PageTableFormat: Sendable {
-    /// This format as one of the core's formats, held by value.
+    /// This format as one of the core's formats, held by value (what a walk step keeps): the
+    /// formats are the core's own, one `KnownFormat` case each.
     var known: KnownFormat { get }
     /// A short name for display (`arm-lpae-s2 4K ias=40 oas=40`).
     var name: String { get }

@@ -243,7 +243,7 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                                          fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
                                          permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
         guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
-            throw rules.fault(.inputRange, stage: stage, level: format.rootLevel, access: access)
+            throw fault(.inputRange, level: format.rootLevel, access: access)
         }
         // Only a walk with updates enabled evaluates them.
         if updates.updates.isEmpty {
@@ -267,6 +267,14 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
         }
         return try walk(root: root, input: input, access: access, steps: &steps, recorder: NoSteps(), updates: updates, fetch: fetch,
                         mode: mode, fetchAddress: fetchAddress, permitsUpdate: permitsUpdate)
+    }
+
+    /// The fault `kind` at `level` as the architecture reports it. Out of line, so that a
+    /// walk passes itself by reference when it stops instead of carrying the rules' fields to
+    /// every exit.
+    @inline(never)
+    private func fault(_ kind: WalkFaultKind, level: Int, access: AccessRights) -> TranslationFault {
+        rules.fault(kind, stage: stage, level: level, access: access)
     }
 
     /// `walk` with its steps going to `recorder`.
@@ -293,7 +301,7 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
             do {
                 descriptor = try reader.read64(physical)
             } catch {
-                throw rules.fault(.externalAbort(address: physical), stage: stage, level: level, access: access)
+                throw fault(.externalAbort(address: physical), level: level, access: access)
             }
             let kind = format.kind(of: descriptor, level: level)
             // The step holds the concrete format by value: plain data, stored and dropped as such.
@@ -306,9 +314,9 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
             if Mode.evaluates, used != descriptor { changed.append((entry, physical, used)) }
             switch kind {
             case .invalid:
-                throw rules.fault(.translation, stage: stage, level: level, access: access)
+                throw fault(.translation, level: level, access: access)
             case .table:
-                guard level != leafLevel else { throw rules.fault(.translation, stage: stage, level: level, access: access) }
+                guard level != leafLevel else { throw fault(.translation, level: level, access: access) }
                 rights.formIntersection(rules.tableRights(used, level: level))
                 table = format.outputAddress(of: descriptor, level: level)
                 level = format.nextLevel(after: level, descriptor: descriptor)
@@ -317,20 +325,20 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 let base = format.outputAddress(of: descriptor, level: level)
                 // Architecturally an output address-size fault outranks Access flag and permission.
                 if rules.outputBits < 64 && base >> UInt64(rules.outputBits) != 0 {
-                    throw rules.fault(.addressSize, stage: stage, level: level, access: access)
+                    throw fault(.addressSize, level: level, access: access)
                 }
-                if let fault = rules.leafFault(used, level: level) {
-                    throw rules.fault(fault, stage: stage, level: level, access: access)
+                if let leafFault = rules.leafFault(used, level: level) {
+                    throw fault(leafFault, level: level, access: access)
                 }
                 rights.formIntersection(rules.leafRights(used, level: level))
                 guard rights.isSuperset(of: access) else {
-                    throw rules.fault(.permission, stage: stage, level: level, access: access)
+                    throw fault(.permission, level: level, access: access)
                 }
                 if Mode.evaluates, updates.writesDescriptors {
                     for update in changed {
                         if Fetch.translates { try permitsUpdate(update.entry) }
                         do { try memory.write64(update.physical, update.descriptor) } catch {
-                            throw rules.fault(.externalAbort(address: update.physical), stage: stage, level: level, access: access)
+                            throw fault(.externalAbort(address: update.physical), level: level, access: access)
                         }
                     }
                 }
