@@ -334,12 +334,28 @@ public enum SMMUv3 {
 struct SMMUv3WalkRules: WalkRules {
     var stage: TranslationStage
     var outputBits: Int
-    /// The event every fault of this walk starts from: StreamID, input address, the
+    /// What every fault's event of this walk starts from: StreamID, input address, the
     /// transaction's direction (RnW) and CLASS (CD, TT for a stage-1 table fetch, IN for the
-    /// input); a stage-2 walk also sets the IPA.
-    var event: SMMUv3Event
+    /// input); a stage-2 walk also sets the IPA. These fields, not a whole event: a walker is
+    /// made for every walk, and an event is ten fields to copy into it.
+    private var streamID: UInt32
+    private var inputAddress: UInt64
+    private var read: Bool
+    private var eventClass: SMMUv3Event.Class
     /// CD.AFFD: an AF = 0 leaf translates without F_ACCESS (and without setting AF).
     var accessFlagFaultsDisabled = false
+
+    /// The rules of a walk whose faults' events start from `event`'s StreamID, input address,
+    /// RnW and CLASS.
+    init(stage: TranslationStage, outputBits: Int, event: SMMUv3Event, accessFlagFaultsDisabled: Bool = false) {
+        self.stage = stage
+        self.outputBits = outputBits
+        streamID = event.streamID
+        inputAddress = event.inputAddress
+        read = event.read
+        eventClass = event.eventClass
+        self.accessFlagFaultsDisabled = accessFlagFaultsDisabled
+    }
 
     func tableRights(_ descriptor: UInt64, level: Int) -> AccessRights {
         // APTable[1] (bit 62) removes write permission below, in stage 1 only.
@@ -359,7 +375,9 @@ struct SMMUv3WalkRules: WalkRules {
     }
 
     func fault(_ kind: WalkFaultKind, stage: TranslationStage, level: Int, access: AccessRights) -> TranslationFault {
-        var event = self.event
+        var event = SMMUv3Event(.F_TRANSLATION, streamID: streamID, inputAddress: inputAddress)
+        event.read = read
+        event.eventClass = eventClass
         switch kind {
         case .inputRange, .translation: event.id = .F_TRANSLATION
         case .externalAbort(let address):
