@@ -28,8 +28,10 @@ public struct IOASBenchmark {
         try self.init(areaCounts: counts)
     }
 
-    /// Rounds of every figure, the area counts interleaved; the medians are printed.
-    static let rounds = 3
+    /// Rounds of every figure, the area counts interleaved; the medians are printed. Five:
+    /// the machine's noisy phases last seconds, and with three a phase that meets one area
+    /// count's measures in two rounds moved the growth ratio by a quarter.
+    static let rounds = 5
     /// Automatic 8K maps per measure.
     static let probes = 1000
 
