@@ -32,8 +32,10 @@ public struct IOASBenchmark {
     /// the machine's noisy phases last seconds, and with three a phase that meets one area
     /// count's measures in two rounds moved the growth ratio by a quarter.
     static let rounds = 5
-    /// Automatic 8K maps per measure.
-    static let probes = 1000
+    /// Automatic 8K maps per measure: 5000, so that a measure lasts tens of milliseconds
+    /// (1000 took 4-5 ms, short enough for one burst of the machine's noise to move the
+    /// growth ratio by half), and the most areas (250 000) and these fit the aperture.
+    static let probes = 5000
 
     public func run(_ output: BenchmarkOutput) throws {
         for withDomain in [false, true] {
