@@ -10,7 +10,7 @@ import Testing
 /// an array allocates its iterator's accessor frame at -Onone (the test's own loop, the
 /// IOTLB's), and the walk's temporaries are not promoted to the stack. So a debug build
 /// (`swift test`) allows a few per translation (a step list alone is more: one per walk
-/// for its storage, one box per walk's format), and an optimised one (`swift test -c
+/// for its storage), and an optimised one (`swift test -c
 /// release`, `bench translate`'s `allocations_per_op`) must reach zero.
 @Suite struct AllocationCountTests {
     /// The allocations allowed per translation: the -Onone loop frames, or none.

@@ -10,8 +10,8 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     public let s2fwb: Bool
     /// `IO_PGTABLE_QUIRK_ARM_HD`: writable stage-1 leaves carry DBM (dirty tracking).
     public let hardwareDirty: Bool
-    // The geometry in bytes, so the whole format fits an existential's inline buffer: a
-    // walk step carries its format, and boxing it would cost an allocation per walk.
+    // The geometry in bytes, so the format stays small: a walk step holds it by value
+    // (`KnownFormat`), and a nested walk records 24 steps.
     private let storedIAS: Int8, storedOAS: Int8, storedStartLevel: Int8, storedPGDBits: Int8
     private let storedConcatenatedTables: Int8, storedPageShift: Int8
 

@@ -19,9 +19,10 @@ public struct WalkStep: Sendable, Equatable {
 
     public var stage: TranslationStage
     public var role: Role
+    /// The format of the table read, held by value.
+    public var knownFormat: KnownFormat
     /// The format of the table read: how to decode the descriptor, and what its input
     /// addresses are called.
-    public var knownFormat: KnownFormat
     public var format: any PageTableFormat { knownFormat.format }
     /// The address this stage's walk translates: the IOVA for stage 1 (and stage 2 alone), the
     /// IPA/GPA for stage 2 serving a nested walk.

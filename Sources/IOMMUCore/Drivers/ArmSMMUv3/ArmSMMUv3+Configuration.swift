@@ -336,8 +336,9 @@ struct SMMUv3WalkRules: WalkRules {
     var outputBits: Int
     /// What every fault's event of this walk starts from: StreamID, input address, the
     /// transaction's direction (RnW) and CLASS (CD, TT for a stage-1 table fetch, IN for the
-    /// input); a stage-2 walk also sets the IPA. These fields, not a whole event: a walker is
-    /// made for every walk, and an event is ten fields to copy into it.
+    /// input); a stage-2 walk's caller adds the IPA (`StageWalker.walk(root:ipa:...)`), the
+    /// driver the SubstreamID and stall tag. These fields, not a whole event: a walker is made
+    /// for every walk, and an event is thirteen fields to copy into it.
     private var streamID: UInt32
     private var inputAddress: UInt64
     private var read: Bool
@@ -346,7 +347,8 @@ struct SMMUv3WalkRules: WalkRules {
     var accessFlagFaultsDisabled = false
 
     /// The rules of a walk whose faults' events start from `event`'s StreamID, input address,
-    /// RnW and CLASS.
+    /// RnW and CLASS; its other fields are not kept (`fault` sets the event ID, S2, TT_READ
+    /// and the fetch address itself).
     init(stage: TranslationStage, outputBits: Int, event: SMMUv3Event, accessFlagFaultsDisabled: Bool = false) {
         self.stage = stage
         self.outputBits = outputBits
