@@ -540,7 +540,6 @@ private struct FiledEntries {
         return at
     }
 
-
     /// Removes `entries[position]`: its slot is emptied, the entries probed past it shift
     /// back, and the last entry moves into its place.
     private mutating func remove(at position: Int) {
