@@ -62,7 +62,9 @@ extension IOMMUFD {
         }
     }
 
-    /// One transaction walked by the device's driver, and the route refreshed.
+    /// One transaction walked by the device's driver, and the route refreshed. Out of line:
+    /// inlined, it would make every routed answer's frame as large as its own.
+    @inline(never)
     private func walked(deviceID: UInt32, iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy,
                         detail: WalkDetail) throws(Refusal) -> Result<Translation, TranslationFault>? {
         // The kind, not a cast: this runs for every transaction a trace replays.

@@ -16,7 +16,8 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     private let storedConcatenatedTables: Int8, storedPageShift: Int8
 
     public var granule: UInt64 {
-        @inline(__always) get { 1 << UInt64(storedPageShift) }
+        // A masking shift: the page shift is 12, 14 or 16.
+        @inline(__always) get { 1 &<< UInt64(truncatingIfNeeded: storedPageShift) }
     }
     /// Input and output address sizes after Linux's clamping (48 bits, 52 with 64K).
     public var ias: Int { Int(storedIAS) }
@@ -130,12 +131,17 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     /// `iopte_to_paddr`, masked to the leaf's alignment.
     @inline(__always)
     public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+        outputAddress(of: descriptor, level: level, kind: kind(of: descriptor, level: level))
+    }
+
+    @inline(__always)
+    public func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64 {
         var address = descriptor & Self.addressMask
-        if granule == 65536 && oas > 48 {
+        if storedPageShift == 16 && oas > 48 {
             address = (address | (address << 36)) & 0x000F_FFFF_FFFF_0000
         }
-        if kind(of: descriptor, level: level) == .table { return address.alignedDown(to: granule) }
-        return address.alignedDown(to: entrySpan(level: level))
+        // Both alignments are powers of two by construction: masks, without the checks.
+        return address & ~((kind == .table ? granule : entrySpan(level: level)) &- 1)
     }
 
     /// `ARM_LPAE_PTE_ADDR_MASK`: bits 47:12.

@@ -62,7 +62,8 @@ public struct AccessRights: OptionSet, Sendable, Hashable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let read = AccessRights(rawValue: 1)
     public static let write = AccessRights(rawValue: 2)
-    public static let readWrite: AccessRights = [.read, .write]
+    /// Both, as a plain constant: a walk reads it without a lazy global's initialisation check.
+    public static let readWrite = AccessRights(rawValue: 3)
 
     /// "r", "w", "rw" or "-", as translate results print permissions.
     public var shortDescription: String {
@@ -111,6 +112,9 @@ public protocol PageTableFormat: Sendable {
     func kind(of descriptor: UInt64, level: Int) -> DescriptorKind
     /// The address a table descriptor points to, or a leaf's output base.
     func outputAddress(of descriptor: UInt64, level: Int) -> UInt64
+    /// `outputAddress` of a descriptor whose `kind` the caller has decided (a walk), so that
+    /// a format need not decide it again.
+    func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64
     /// The leaf size a descriptor maps (AMD-Vi encodes non-default sizes in the address).
     func leafSize(of descriptor: UInt64, level: Int) -> UInt64
     /// The level of the table a table descriptor points to (AMD-Vi may skip levels).
@@ -181,6 +185,10 @@ extension PageTableFormat {
     public var intermediateAddressName: String { "GPA" }
 
     public func leafSize(of descriptor: UInt64, level: Int) -> UInt64 { entrySpan(level: level) }
+
+    public func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64 {
+        outputAddress(of: descriptor, level: level)
+    }
 
     public var rootLevel: Int { levels[0] }
     public var leafLevel: Int { levels[levels.count - 1] }

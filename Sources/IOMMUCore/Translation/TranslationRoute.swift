@@ -8,7 +8,7 @@ public final class CacheGeneration {
     /// configuration under: a route does not retain its walk (a warm hit must not pay for
     /// reference counting) and uses it only while the count holds, so they live here until
     /// the caches next change.
-    private var missWalks = WordTable<UInt64, any MissWalk>()
+    private var missWalks = WordTable<UInt64, KeptMissWalk>()
 
     public init() { count.initialize(to: 0) }
 
@@ -23,12 +23,20 @@ public final class CacheGeneration {
     }
 
     /// The miss walk kept for `key` at this count, made by `make` the first time.
-    fileprivate func missWalk(for key: UInt64, _ make: () -> any MissWalk) -> any MissWalk {
+    fileprivate func missWalk(for key: UInt64, _ make: () -> any MissWalk) -> KeptMissWalk {
         if let kept = missWalks[key] { return kept }
-        let made = make()
+        let made = KeptMissWalk(make())
         missWalks[key] = made
         return made
     }
+}
+
+/// A miss walk as a generation keeps it: a concrete class, so that a route can call it
+/// through an unretained reference (a walk reached through an unowned existential is
+/// retained and released around every call).
+private final class KeptMissWalk {
+    let walk: any MissWalk
+    init(_ walk: any MissWalk) { self.walk = walk }
 }
 
 /// What a driver's configuration caches decide about one device's transactions at one
@@ -61,7 +69,7 @@ public struct TranslationRoute {
     private let readAt: UInt64
     /// How a miss is walked, when the configuration walks without side effects; kept by the
     /// generation while the route holds.
-    private unowned(unsafe) let missWalk: (any MissWalk)?
+    private let missWalk: Unmanaged<KeptMissWalk>?
 
     public init(pasid: UInt32?, iotlb: IOTLB, tag: IOTLB.Tag, updates: HardwareUpdates, rights: AccessRights = .readWrite,
                 decidedFirst: IOVARange? = nil, generation: CacheGeneration,
@@ -74,7 +82,7 @@ public struct TranslationRoute {
         self.decidedFirst = decidedFirst
         self.generation = generation.count
         readAt = generation.value
-        self.missWalk = missWalk.map { generation.missWalk(for: $0.key, $0.make) }
+        self.missWalk = missWalk.map { .passUnretained(generation.missWalk(for: $0.key, $0.make)) }
     }
 
     /// The caches are as they were when the route was read.
@@ -95,12 +103,14 @@ public struct TranslationRoute {
             // A hit without the rights is a permission fault the driver reports.
             return hit.rights.isSuperset(of: access) ? TranslationAnswer(iova: iova, hit: hit) : nil
         }
-        guard caches.fills, let missWalk,
-              let entry = missWalk.walk(iova, access: access, tag: tag, memory: memory, recording: recording, steps: &steps) else {
+        guard caches.fills, let missWalk, let filled = iotlb._withUnsafeGuaranteedRef({ iotlb in
+            missWalk._withUnsafeGuaranteedRef {
+                $0.walk.fill(iova, access: access, tag: tag, into: iotlb, memory: memory, recording: recording, steps: &steps)
+            }
+        }) else {
             return nil
         }
-        iotlb._withUnsafeGuaranteedRef { $0.insert(entry) }
-        var answer = TranslationAnswer(iova: iova, hit: IOTLB.Hit(entry))
+        var answer = TranslationAnswer(iova: iova, hit: filled)
         answer.iotlbHit = false
         return answer
     }
@@ -110,9 +120,9 @@ public struct TranslationRoute {
 /// the driver: the same walk as the driver's (the same descriptors read, the same steps
 /// recorded), made only where it has no side effect but the fill.
 public protocol MissWalk: AnyObject {
-    /// The IOTLB entry the walk of `iova` for `access` fills under `tag`, its steps appended
-    /// to `steps` when `recording`; nil when the walk faults (the driver walks it again and
-    /// reports the fault whole).
-    func walk(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, memory: PhysicalMemory, recording: Bool,
-              steps: inout [WalkStep]) -> IOTLB.Entry?
+    /// Walks `iova` for `access` and files the entry the walk makes in `iotlb` under `tag`,
+    /// its steps appended to `steps` when `recording`: what a lookup of the entry answers;
+    /// nil when the walk faults (the driver walks it again and reports the fault whole).
+    func fill(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, into iotlb: IOTLB, memory: PhysicalMemory, recording: Bool,
+              steps: inout [WalkStep]) -> IOTLB.Hit?
 }

@@ -319,11 +319,11 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
             case .table:
                 guard level != leafLevel else { throw fault(.translation, level: level, access: access) }
                 rights.formIntersection(rules.tableRights(used, level: level))
-                table = format.outputAddress(of: descriptor, level: level)
+                table = format.outputAddress(of: descriptor, level: level, kind: kind)
                 level = format.nextLevel(after: level, descriptor: descriptor)
             case .block, .page:
                 let size = format.leafSize(of: descriptor, level: level)
-                let base = format.outputAddress(of: descriptor, level: level)
+                let base = format.outputAddress(of: descriptor, level: level, kind: kind)
                 // Architecturally an output address-size fault outranks Access flag and permission.
                 if rules.outputBits < 64 && base >> UInt64(rules.outputBits) != 0 {
                     throw fault(.addressSize, level: level, access: access)

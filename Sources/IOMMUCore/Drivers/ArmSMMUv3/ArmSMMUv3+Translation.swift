@@ -552,6 +552,19 @@ extension SMMUv3 {
             return IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size, output: result.output.alignedDown(to: size),
                                rights: result.rights, leaf: leaf.leaf, global: leaf.global)
         }
+
+        /// `MissWalk.fill`: the walk without updates, and its entry filed.
+        func fill(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, into iotlb: IOTLB, memory: PhysicalMemory, recording: Bool,
+                  steps: inout [WalkStep]) -> IOTLB.Hit? {
+            do throws(TranslationFault) {
+                let entry = entry(try walk(iova, access: access, updates: .none, memory: memory, recording: recording, steps: &steps),
+                                  iova: iova, tag: tag)
+                iotlb.insert(entry)
+                return IOTLB.Hit(entry)
+            } catch {
+                return nil
+            }
+        }
     }
 
     /// A route's walk of a miss under a cached STE and CD without HTTU: the driver's walk,
@@ -561,14 +574,9 @@ extension SMMUv3 {
 
         init(_ configured: ConfiguredWalk) { self.configured = configured }
 
-        func walk(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, memory: PhysicalMemory, recording: Bool,
-                  steps: inout [WalkStep]) -> IOTLB.Entry? {
-            do throws(TranslationFault) {
-                let result = try configured.walk(iova, access: access, updates: .none, memory: memory, recording: recording, steps: &steps)
-                return configured.entry(result, iova: iova, tag: tag)
-            } catch {
-                return nil
-            }
+        func fill(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, into iotlb: IOTLB, memory: PhysicalMemory, recording: Bool,
+                  steps: inout [WalkStep]) -> IOTLB.Hit? {
+            configured.fill(iova, access: access, tag: tag, into: iotlb, memory: memory, recording: recording, steps: &steps)
         }
     }
 }
