@@ -214,4 +214,28 @@ struct IOTLBTests {
         #expect(fork.invalidate { $0.input >= 0x20000 } == 33)
         #expect(fork.count == 24)
     }
+
+    /// A filing hint (what a route keeps) finds its tag's entries while the filings stay
+    /// where they are, and stops being used once one leaves: the filing that moves into its
+    /// place is another tag's.
+    @Test func aFilingHintHoldsUntilAFilingLeaves() {
+        let iotlb = IOTLB()
+        let tags = (1...3).map { IOTLB.Tag(domain: UInt64($0), addressSpace: nil) }
+        for (at, tag) in tags.enumerated() { iotlb.insert(Self.entry(tag, 0x1000, output: UInt64(at + 1) << 32)) }
+        let hints = tags.map { iotlb.filingHint(for: $0) }
+        #expect(iotlb.filingHint(for: IOTLB.Tag(domain: 9, addressSpace: nil)) == nil)
+        for (at, tag) in tags.enumerated() {
+            #expect(iotlb.lookup(tag, 0x1234, hint: hints[at])?.output == UInt64(at + 1) << 32)
+        }
+        // The first tag's filing goes; the last one's takes its place.
+        #expect(iotlb.invalidate(.domain(1)) == 1)
+        #expect(iotlb.lookup(tags[0], 0x1234, hint: hints[0]) == nil)
+        #expect(iotlb.lookup(tags[2], 0x1234, hint: hints[2])?.output == 3 << 32)
+        #expect(iotlb.lookup(tags[1], 0x1234, hint: hints[1])?.output == 2 << 32)
+        // An emptied filing kept by a global invalidation stays where it was.
+        let kept = iotlb.filingHint(for: tags[1])
+        #expect(iotlb.invalidateAll() == 2)
+        iotlb.insert(Self.entry(tags[1], 0x1000, output: 5 << 32))
+        #expect(iotlb.lookup(tags[1], 0x1234, hint: kept)?.output == 5 << 32)
+    }
 }

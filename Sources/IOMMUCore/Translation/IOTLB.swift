@@ -197,7 +197,22 @@ public final class IOTLB {
     /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
     /// its domain when the tag names an address space.
     @inline(__always)
-    public func lookup(_ tag: Tag, _ input: UInt64) -> Hit? { storage.lookup(tag, input) }
+    public func lookup(_ tag: Tag, _ input: UInt64) -> Hit? { storage.lookup(tag, input, hint: nil) }
+
+    /// Where a tag's own entries are filed, for a caller that looks the same tag up again
+    /// and again (a route): good while the filings stay where they are.
+    struct FilingHint {
+        fileprivate let position: Int
+        /// The storage's layout when the hint was made.
+        fileprivate let layout: UInt64
+    }
+
+    /// Where `tag`'s own entries are filed now; nil while it has none.
+    func filingHint(for tag: Tag) -> FilingHint? { storage.filingHint(for: tag) }
+
+    /// `lookup`, finding the tag's own entries where `hint` says while it holds.
+    @inline(__always)
+    func lookup(_ tag: Tag, _ input: UInt64, hint: FilingHint?) -> Hit? { storage.lookup(tag, input, hint: hint) }
 
     public func insert(_ entry: Entry) {
         precondition(entry.size.nonzeroBitCount == 1 && entry.input & (entry.size - 1) == 0,
@@ -249,21 +264,32 @@ private struct Storage {
     private var globalCount = 0
     /// Up to this many filings a linear search finds one faster than hashing a `Filing`.
     private static let linearFilings = 4
+    /// Advanced whenever a filing leaves `filed` (and the ones after it may move): a filing
+    /// hint holds while it stays as it was.
+    private var layout: UInt64 = 0
 
-    /// The entry that covers `input` for `tag`: one of the tag's own, or a global entry of
-    /// its domain when the tag names an address space.
+    /// `IOTLB.filingHint(for:)`.
+    func filingHint(for tag: IOTLB.Tag) -> IOTLB.FilingHint? {
+        position(of: IOTLB.Filing(own: tag)).map { IOTLB.FilingHint(position: $0, layout: layout) }
+    }
+
+    /// The entry that covers `input` for `tag`: one of the tag's own (where `hint` says,
+    /// while it holds), or a global entry of its domain when the tag names an address space.
     @inline(__always)
-    func lookup(_ tag: IOTLB.Tag, _ input: UInt64) -> IOTLB.Hit? {
-        let own = position(of: IOTLB.Filing(own: tag))
-        let globals = globalCount > 0 && tag.addressSpace != nil ? position(of: IOTLB.Filing(globalsOf: tag.domain)) : nil
-        guard own != nil || globals != nil else { return nil }
+    func lookup(_ tag: IOTLB.Tag, _ input: UInt64, hint: IOTLB.FilingHint?) -> IOTLB.Hit? {
+        let own = if let hint, hint.layout == layout { Optional(hint.position) } else { position(of: IOTLB.Filing(own: tag)) }
+        guard globalCount > 0, tag.addressSpace != nil, let globals = position(of: IOTLB.Filing(globalsOf: tag.domain)) else {
+            // The tag's own entries alone: what nearly every lookup probes.
+            guard let own else { return nil }
+            return filed[own].hit(input, sizes: sizes)
+        }
         // By index: a `for` loop's iterator costs an allocation per lookup at -Onone.
         var at = 0
         while at < sizes.count {
             let size = sizes[at], base = input.alignedDown(to: size)
             at += 1
             if let own, let hit = filed[own].hit(base, size: size) { return hit }
-            if let globals, let hit = filed[globals].hit(base, size: size) { return hit }
+            if let hit = filed[globals].hit(base, size: size) { return hit }
         }
         return nil
     }
@@ -291,7 +317,10 @@ private struct Storage {
     /// goes. The sizes' array keeps its room too; a fork's copy gets its own.
     mutating func removeAll() -> Int {
         let dropped = entryCount
-        for at in filed.indices.reversed() where !filed[at].clearKeepingRoom() { filed.remove(at: at) }
+        for at in filed.indices.reversed() where !filed[at].clearKeepingRoom() {
+            filed.remove(at: at)
+            layout &+= 1
+        }
         index()
         sizes.removeAll(keepingCapacity: true)
         entryCount = 0
@@ -352,6 +381,7 @@ private struct Storage {
         if emptied {
             filed.swapAt(at, filed.count - 1)
             filed.removeLast()
+            layout &+= 1
             index()
         }
         return removed
@@ -421,6 +451,20 @@ private struct FiledEntries {
         guard let at = slot(input, size: size) else { return nil }
         let slot = slots[at]
         return IOTLB.Hit(input: slot.input, size: size, output: slot.output, rights: slot.rights)
+    }
+
+    /// The translation of the entry for `input`'s page of the first of `sizes` that has one.
+    @inline(__always)
+    func hit(_ input: UInt64, sizes: [UInt64]) -> IOTLB.Hit? {
+        // By index: a `for` loop's iterator costs an allocation per lookup at -Onone.
+        var at = 0
+        while at < sizes.count {
+            // A mask: every size filed is a power of two (`IOTLB.insert`).
+            let size = sizes[at], base = input & ~(size &- 1)
+            at += 1
+            if let hit = hit(base, size: size) { return hit }
+        }
+        return nil
     }
 
     /// Adds `entry`, or replaces the one with its input and size; true when it was new.

@@ -61,8 +61,11 @@ public struct TranslationRoute {
     let pasid: UInt32?
     private let iotlb: Unmanaged<IOTLB>
     private let tag: IOTLB.Tag
-    private let updates: HardwareUpdatePolicy
-    private let rights: AccessRights
+    /// Where the IOTLB files the tag's entries, when it did as the route was read.
+    private let filing: IOTLB.FilingHint?
+    /// The accesses an IOTLB hit may answer, a bit per `AccessRights` raw value: those the
+    /// configuration's rights grant and its Access/Dirty updates let a hit answer.
+    private let hitAccesses: UInt8
     private let decidedFirst: IOVARange?
     private let generation: UnsafeMutablePointer<UInt64>
     /// The generation the route was read at.
@@ -77,8 +80,11 @@ public struct TranslationRoute {
         self.pasid = pasid
         self.iotlb = Unmanaged.passUnretained(iotlb)
         self.tag = tag
-        self.updates = HardwareUpdatePolicy(updates, caches: .use)
-        self.rights = rights
+        filing = iotlb.filingHint(for: tag)
+        let policy = HardwareUpdatePolicy(updates, caches: .use)
+        hitAccesses = [AccessRights(), .read, .write, .readWrite].reduce(0) { accesses, access in
+            rights.isSuperset(of: access) && policy.mayUseIOTLB(for: access) ? accesses | 1 << access.rawValue : accesses
+        }
         self.decidedFirst = decidedFirst
         self.generation = generation.count
         readAt = generation.value
@@ -97,9 +103,10 @@ public struct TranslationRoute {
     @inline(__always)
     func answer(_ iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
                 recording: Bool, steps: inout [WalkStep]) -> TranslationAnswer? {
-        guard serves(pasid: pasid), rights.isSuperset(of: access), !(decidedFirst?.contains(iova) ?? false),
-              updates.mayUseIOTLB(for: access) else { return nil }
-        if let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova) }) {
+        // A masking shift: a raw value of more than two bits is no access a hit answers.
+        guard serves(pasid: pasid), hitAccesses &>> access.rawValue & 1 != 0, access.rawValue < 4,
+              !(decidedFirst?.contains(iova) ?? false) else { return nil }
+        if let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova, hint: filing) }) {
             // A hit without the rights is a permission fault the driver reports.
             return hit.rights.isSuperset(of: access) ? TranslationAnswer(iova: iova, hit: hit) : nil
         }
