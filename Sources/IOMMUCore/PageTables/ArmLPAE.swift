@@ -14,6 +14,8 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     // (`KnownFormat`), and a nested walk records 24 steps.
     private let storedIAS: Int8, storedOAS: Int8, storedStartLevel: Int8, storedPGDBits: Int8
     private let storedConcatenatedTables: Int8, storedPageShift: Int8
+    /// 52-bit output addresses with the 64K granule: bits 51:48 sit in 15:12 (`OA[51:48]`).
+    private let packsHighAddressBits: Bool
 
     public var granule: UInt64 {
         // A masking shift: the page shift is 12, 14 or 16.
@@ -63,6 +65,7 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         storedStartLevel = Int8(clamping: start)
         storedPGDBits = Int8(clamping: pgd)
         storedConcatenatedTables = Int8(clamping: tables)
+        packsHighAddressBits = granule == 65536 && oas > 48
     }
 
     /// Intermediate physical addresses (VMSAv8-64).
@@ -77,6 +80,10 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     public var levels: [Int] { Array(startLevel...3) }
     public var rootLevel: Int { startLevel }
     public var leafLevel: Int { 3 }
+
+    /// Arm's levels count up to 3, where a walk stops: the next never wraps.
+    @inline(__always)
+    public func nextLevel(after level: Int, descriptor: UInt64) -> Int { level &+ 1 }
     public var inputBits: Int { ias }
 
     public var pageSizes: UInt64 {
@@ -137,7 +144,7 @@ public struct ArmLPAE: PageTableFormat, Equatable {
     @inline(__always)
     public func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64 {
         var address = descriptor & Self.addressMask
-        if storedPageShift == 16 && oas > 48 {
+        if packsHighAddressBits {
             address = (address | (address << 36)) & 0x000F_FFFF_FFFF_0000
         }
         // Both alignments are powers of two by construction: masks, without the checks.
@@ -149,7 +156,7 @@ public struct ArmLPAE: PageTableFormat, Equatable {
 
     /// `paddr_to_iopte`: 52-bit addresses fold bits 51:48 into 15:12.
     func encodeAddress(_ address: UInt64) -> UInt64 {
-        if granule == 65536 && oas > 48 { return (address | (address >> 36)) & Self.addressMask }
+        if packsHighAddressBits { return (address | (address >> 36)) & Self.addressMask }
         return address & Self.addressMask
     }
 
@@ -195,7 +202,7 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         guard kind != .invalid else { return [DescriptorField(F.valid, of: descriptor)] }
         var fields = [DescriptorField(F.valid, of: descriptor), DescriptorField(F.type, of: descriptor)]
         let address = outputAddress(of: descriptor, level: level)
-        let wideAddress = granule == 65536 && oas > 48
+        let wideAddress = packsHighAddressBits
         if kind == .table {
             fields.append(DescriptorField(F.nextLevelTable.at(addressBits(level: level, table: true)), address))
             if wideAddress { fields.append(DescriptorField(F.outputAddressHigh, of: descriptor)) }
