@@ -243,7 +243,8 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                                          updates: HardwareUpdatePolicy, fetch: Fetch.Type,
                                          fetchAddress: (UInt64, inout [WalkStep]) throws(TranslationFault) -> UInt64,
                                          permitsUpdate: (UInt64) throws(TranslationFault) -> Void) throws(TranslationFault) -> StageOutput {
-        guard format.inputBits >= 64 || input >> UInt64(format.inputBits) == 0 else {
+        // Masking shifts, where the widths are below 64: no check of the amount.
+        guard format.inputBits >= 64 || input &>> UInt64(truncatingIfNeeded: format.inputBits) == 0 else {
             throw fault(.inputRange, level: format.rootLevel, access: access)
         }
         // Only a walk with updates enabled evaluates them.
@@ -325,7 +326,7 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                 let size = format.leafSize(of: descriptor, level: level)
                 let base = format.outputAddress(of: descriptor, level: level, kind: kind)
                 // Architecturally an output address-size fault outranks Access flag and permission.
-                if rules.outputBits < 64 && base >> UInt64(rules.outputBits) != 0 {
+                if rules.outputBits < 64 && base &>> UInt64(truncatingIfNeeded: rules.outputBits) != 0 {
                     throw fault(.addressSize, level: level, access: access)
                 }
                 if let leafFault = rules.leafFault(used, level: level) {
@@ -343,7 +344,9 @@ public struct StageWalker<Format: PageTableFormat, Rules: WalkRules> {
                         }
                     }
                 }
-                return StageOutput(output: base + (input & (size - 1)), size: size, rights: rights, leafLevel: level, leafDescriptor: descriptor)
+                // A leaf maps a power of two from an address below 2^64 - size: no overflow.
+                return StageOutput(output: base &+ (input & (size &- 1)), size: size, rights: rights, leafLevel: level,
+                                   leafDescriptor: descriptor)
             }
         }
     }

@@ -506,7 +506,8 @@ extension SMMUv3 {
                 // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
                 // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
                 let s2 = stage2!
-                guard iova >> UInt64(s2.ias) == 0 || iova >> UInt64(ias) == 0 else {
+                // Masking shifts: both sizes are below 64 bits.
+                guard iova &>> UInt64(truncatingIfNeeded: s2.ias) == 0 || iova &>> UInt64(truncatingIfNeeded: ias) == 0 else {
                     throw inputFault(.F_ADDR_SIZE, streamID: streamID, iova: iova, access: access, stage: .stage1, level: 0,
                                      origin: .configuration)
                 }
@@ -549,8 +550,10 @@ extension SMMUv3 {
             let size = result.size
             let leaf = context.map { SMMUv3.iotlbLeaf(of: result, granule: $0.stage1.granule, stage: .stage1) }
                 ?? SMMUv3.iotlbLeaf(of: result, granule: stage2!.granule, stage: .stage2)
-            return IOTLB.Entry(tag: tag, input: iova.alignedDown(to: size), size: size, output: result.output.alignedDown(to: size),
-                               rights: result.rights, leaf: leaf.leaf, global: leaf.global)
+            // A mask: a leaf's size is a power of two.
+            let offset = size &- 1
+            return IOTLB.Entry(tag: tag, input: iova & ~offset, size: size, output: result.output & ~offset, rights: result.rights,
+                               leaf: leaf.leaf, global: leaf.global)
         }
 
         /// `MissWalk.fill`: the walk without updates, and its entry filed.
