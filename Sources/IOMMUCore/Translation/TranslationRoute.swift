@@ -110,10 +110,8 @@ public struct TranslationRoute {
             // A hit without the rights is a permission fault the driver reports.
             return hit.rights.isSuperset(of: access) ? TranslationAnswer(iova: iova, hit: hit) : nil
         }
-        guard caches.fills, let missWalk, let filled = iotlb._withUnsafeGuaranteedRef({ iotlb in
-            missWalk._withUnsafeGuaranteedRef {
-                $0.walk.fill(iova, access: access, tag: tag, into: iotlb, memory: memory, recording: recording, steps: &steps)
-            }
+        guard caches.fills, let missWalk, let filled = missWalk._withUnsafeGuaranteedRef({
+            $0.walk.fill(iova, access: access, memory: memory, recording: recording, steps: &steps)
         }) else {
             return nil
         }
@@ -127,9 +125,9 @@ public struct TranslationRoute {
 /// the driver: the same walk as the driver's (the same descriptors read, the same steps
 /// recorded), made only where it has no side effect but the fill.
 public protocol MissWalk: AnyObject {
-    /// Walks `iova` for `access` and files the entry the walk makes in `iotlb` under `tag`,
-    /// its steps appended to `steps` when `recording`: what a lookup of the entry answers;
-    /// nil when the walk faults (the driver walks it again and reports the fault whole).
-    func fill(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, into iotlb: IOTLB, memory: PhysicalMemory, recording: Bool,
-              steps: inout [WalkStep]) -> IOTLB.Hit?
+    /// Walks `iova` for `access` and files the entry the walk makes in the IOTLB the route
+    /// looks up, under the route's tag (both the configuration's), its steps appended to
+    /// `steps` when `recording`: what a lookup of the entry answers; nil when the walk faults
+    /// (the driver walks it again and reports the fault whole).
+    func fill(_ iova: UInt64, access: AccessRights, memory: PhysicalMemory, recording: Bool, steps: inout [WalkStep]) -> IOTLB.Hit?
 }

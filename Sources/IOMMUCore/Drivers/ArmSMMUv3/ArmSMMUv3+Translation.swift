@@ -338,7 +338,7 @@ extension ArmSMMUv3 {
         return TranslationRoute(pasid: pasid, iotlb: iotlb, tag: tag, updates: updates, generation: cacheGeneration,
                                 missWalk: updates.isEmpty ? (key, { [self] in
                                     SMMUv3.RouteMissWalk(SMMUv3.ConfiguredWalk(configuration, context, ias: self.configuration.ias,
-                                                                               streamID: device.streamID))
+                                                                               streamID: device.streamID), iotlb: iotlb, tag: tag)
                                 }) : nil)
     }
 
@@ -574,11 +574,17 @@ extension SMMUv3 {
     /// whose only effect is the IOTLB fill the route makes.
     final class RouteMissWalk: MissWalk {
         let configured: ConfiguredWalk
+        /// The SMMU's IOTLB and the tag the configuration gives its entries.
+        let iotlb: IOTLB
+        let tag: IOTLB.Tag
 
-        init(_ configured: ConfiguredWalk) { self.configured = configured }
+        init(_ configured: ConfiguredWalk, iotlb: IOTLB, tag: IOTLB.Tag) {
+            self.configured = configured
+            self.iotlb = iotlb
+            self.tag = tag
+        }
 
-        func fill(_ iova: UInt64, access: AccessRights, tag: IOTLB.Tag, into iotlb: IOTLB, memory: PhysicalMemory, recording: Bool,
-                  steps: inout [WalkStep]) -> IOTLB.Hit? {
+        func fill(_ iova: UInt64, access: AccessRights, memory: PhysicalMemory, recording: Bool, steps: inout [WalkStep]) -> IOTLB.Hit? {
             configured.fill(iova, access: access, tag: tag, into: iotlb, memory: memory, recording: recording, steps: &steps)
         }
     }
