@@ -103,8 +103,9 @@ public struct TranslationRoute {
     @inline(__always)
     func answer(_ iova: UInt64, pasid: UInt32?, access: AccessRights, caches: CachePolicy, memory: PhysicalMemory,
                 recording: Bool, steps: inout [WalkStep]) -> TranslationAnswer? {
-        // A masking shift: a raw value of more than two bits is no access a hit answers.
-        guard serves(pasid: pasid), hitAccesses &>> access.rawValue & 1 != 0, access.rawValue < 4,
+        // A raw value of more than two bits is no access a hit answers; below 4, the shift
+        // needs no check.
+        guard serves(pasid: pasid), access.rawValue < 4, hitAccesses &>> access.rawValue & 1 != 0,
               !(decidedFirst?.contains(iova) ?? false) else { return nil }
         if let hit = iotlb._withUnsafeGuaranteedRef({ $0.lookup(tag, iova, hint: filing) }) {
             // A hit without the rights is a permission fault the driver reports.
