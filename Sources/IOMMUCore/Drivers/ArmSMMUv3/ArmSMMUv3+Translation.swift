@@ -500,8 +500,7 @@ extension SMMUv3 {
         /// Walks `iova` for `access`, stage 1 with `updates` (a nested stage 2 never updates).
         func walk(_ iova: UInt64, access: AccessRights, updates s1Updates: HardwareUpdatePolicy, memory: PhysicalMemory,
                   recording: Bool, steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
-            var input = SMMUv3Event(.F_TRANSLATION, streamID: streamID, inputAddress: iova)
-            input.read = !access.contains(.write)
+            let input = event(of: iova, access: access)
             guard let context else {
                 // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
                 // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
@@ -514,13 +513,37 @@ extension SMMUv3 {
                 return try stage2Walk(s2, root: s2ttb, ipa: iova, access: access, event: input, role: .stage2,
                                       memory: memory, recording: recording, steps: &steps)
             }
-            let s1 = context.stage1
-            let walker = StageWalker(format: s1, rules: SMMUv3WalkRules(stage1Under: context.cd, s1, event: input), memory: memory,
-                                     stage: .stage1)
-            guard nests, let s2 = stage2 else {
-                return try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
-                                       updates: s1Updates)
+            guard nests, stage2 != nil else {
+                return try stage1Walker(context, event: input, memory: memory).walk(root: context.cd.ttb0, input: iova, access: access,
+                                                                                    steps: &steps, recording: recording,
+                                                                                    updates: s1Updates)
             }
+            return try nestedWalk(iova, access: access, updates: s1Updates, memory: memory, recording: recording, steps: &steps)
+        }
+
+        /// What every fault's event of a walk of `iova` for `access` starts from.
+        private func event(of iova: UInt64, access: AccessRights) -> SMMUv3Event {
+            var event = SMMUv3Event(.F_TRANSLATION, streamID: streamID, inputAddress: iova)
+            event.read = !access.contains(.write)
+            return event
+        }
+
+        /// The walker of the CD's stage 1.
+        private func stage1Walker(_ context: CachedContext, event: SMMUv3Event,
+                                  memory: PhysicalMemory) -> StageWalker<ArmLPAE, SMMUv3WalkRules> {
+            StageWalker(format: context.stage1, rules: SMMUv3WalkRules(stage1Under: context.cd, context.stage1, event: event),
+                        memory: memory, stage: .stage1)
+        }
+
+        /// `walk` of the CD's stage 1 nested in stage 2. Out of line, so that a single stage's
+        /// walk keeps a small frame.
+        @inline(never)
+        private func nestedWalk(_ iova: UInt64, access: AccessRights, updates s1Updates: HardwareUpdatePolicy, memory: PhysicalMemory,
+                                recording: Bool, steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
+            // `walk` calls it for a CD nested in stage 2.
+            let context = context!, s1 = context.stage1, s2 = stage2!
+            let input = event(of: iova, access: access)
+            let walker = stage1Walker(context, event: input, memory: memory)
             var table = input
             table.eventClass = .TT
             let tableWalker = stage2Walker(s2, event: table, role: .stage2OfStage1Table, memory: memory)
