@@ -514,9 +514,9 @@ extension SMMUv3 {
                                       memory: memory, recording: recording, steps: &steps)
             }
             guard nests, stage2 != nil else {
-                return try stage1Walker(context, event: input, memory: memory).walk(root: context.cd.ttb0, input: iova, access: access,
-                                                                                    steps: &steps, recording: recording,
-                                                                                    updates: s1Updates)
+                let walker = stage1Walker(context, event: input, memory: memory)
+                return try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
+                                       updates: s1Updates)
             }
             return try nestedWalk(iova, access: access, updates: s1Updates, memory: memory, recording: recording, steps: &steps)
         }
