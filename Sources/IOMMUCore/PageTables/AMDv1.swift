@@ -110,9 +110,9 @@ public struct AMDv1: RadixLevels, Equatable {
     }
 
     /// A table's address, or a leaf's base with the size encoding cleared.
-    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+    public func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64 {
         let address = descriptor & Self.addressMask
-        switch kind(of: descriptor, level: level) {
+        switch kind {
         case .block, .page: return address & ~(leafSize(of: descriptor, level: level) - 1)
         case .table, .invalid: return address
         }
@@ -142,7 +142,7 @@ public struct AMDv1: RadixLevels, Equatable {
         typealias F = Field
         let kind = kind(of: descriptor, level: level)
         var fields = [DescriptorField(F.pr, of: descriptor)]
-        let address = outputAddress(of: descriptor, level: level)
+        let address = outputAddress(of: descriptor, level: level, kind: kind)
         switch kind {
         case .invalid:
             return fields

@@ -137,11 +137,6 @@ public struct ArmLPAE: PageTableFormat, Equatable {
 
     /// `iopte_to_paddr`, masked to the leaf's alignment.
     @inline(__always)
-    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
-        outputAddress(of: descriptor, level: level, kind: kind(of: descriptor, level: level))
-    }
-
-    @inline(__always)
     public func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64 {
         var address = descriptor & Self.addressMask
         if packsHighAddressBits {
@@ -201,7 +196,7 @@ public struct ArmLPAE: PageTableFormat, Equatable {
         let kind = kind(of: descriptor, level: level)
         guard kind != .invalid else { return [DescriptorField(F.valid, of: descriptor)] }
         var fields = [DescriptorField(F.valid, of: descriptor), DescriptorField(F.type, of: descriptor)]
-        let address = outputAddress(of: descriptor, level: level)
+        let address = outputAddress(of: descriptor, level: level, kind: kind)
         let wideAddress = packsHighAddressBits
         if kind == .table {
             fields.append(DescriptorField(F.nextLevelTable.at(addressBits(level: level, table: true)), address))

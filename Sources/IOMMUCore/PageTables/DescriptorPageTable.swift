@@ -314,7 +314,7 @@ extension PageTableFormat {
             covers = IOVARange(start: start, last: start + (span - 1))
             switch kind(of: descriptor, level: level) {
             case .table:
-                current = outputAddress(of: descriptor, level: level)
+                current = outputAddress(of: descriptor, level: level, kind: .table)
                 level = nextLevel(after: level, descriptor: descriptor)
             case .invalid where descriptor == 0:
                 let newTable = try table.newTable()

@@ -110,10 +110,8 @@ public protocol PageTableFormat: Sendable {
     func leafSizes(level: Int) -> [UInt64]
 
     func kind(of descriptor: UInt64, level: Int) -> DescriptorKind
-    /// The address a table descriptor points to, or a leaf's output base.
-    func outputAddress(of descriptor: UInt64, level: Int) -> UInt64
-    /// `outputAddress` of a descriptor whose `kind` the caller has decided (a walk), so that
-    /// a format need not decide it again.
+    /// The address a table descriptor of `kind` points to, or a leaf's output base: the
+    /// caller has decided the kind (a walk decides it once per descriptor).
     func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64
     /// The leaf size a descriptor maps (AMD-Vi encodes non-default sizes in the address).
     func leafSize(of descriptor: UInt64, level: Int) -> UInt64
@@ -186,8 +184,10 @@ extension PageTableFormat {
 
     public func leafSize(of descriptor: UInt64, level: Int) -> UInt64 { entrySpan(level: level) }
 
-    public func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64 {
-        outputAddress(of: descriptor, level: level)
+    /// The address a table descriptor points to, or a leaf's output base.
+    @inline(__always)
+    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+        outputAddress(of: descriptor, level: level, kind: kind(of: descriptor, level: level))
     }
 
     public var rootLevel: Int { levels[0] }

@@ -20,9 +20,9 @@ extension RadixLevels {
     public var leafLevel: Int { 1 }
 
     /// Bits 51:12 hold the next table or the page; a leaf's base is aligned to its size.
-    public func outputAddress(of descriptor: UInt64, level: Int) -> UInt64 {
+    public func outputAddress(of descriptor: UInt64, level: Int, kind: DescriptorKind) -> UInt64 {
         let address = descriptor & 0x000F_FFFF_FFFF_F000
-        switch kind(of: descriptor, level: level) {
+        switch kind {
         case .block, .page: return address.alignedDown(to: entrySpan(level: level))
         case .table, .invalid: return address
         }

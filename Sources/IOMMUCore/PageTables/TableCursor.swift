@@ -78,7 +78,7 @@ public struct TableCursor {
             let kind = format.kind(of: descriptor, level: level)
             visit(Descent(table: table, level: level, index: index, descriptor: descriptor, kind: kind))
             guard kind == .table, level != format.leafLevel else { return }
-            table = format.outputAddress(of: descriptor, level: level)
+            table = format.outputAddress(of: descriptor, level: level, kind: kind)
             level = format.nextLevel(after: level, descriptor: descriptor)
         }
     }

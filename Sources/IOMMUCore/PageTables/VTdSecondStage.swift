@@ -116,7 +116,7 @@ public struct VTdSecondStage: RadixLevels, Equatable {
         typealias F = Field
         let kind = kind(of: descriptor, level: level)
         var fields = [F.r, F.w].map { DescriptorField($0, of: descriptor) }
-        let address = outputAddress(of: descriptor, level: level)
+        let address = outputAddress(of: descriptor, level: level, kind: kind)
         switch kind {
         case .invalid:
             return fields

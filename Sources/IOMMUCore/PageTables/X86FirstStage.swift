@@ -135,7 +135,7 @@ public struct X86FirstStage: RadixLevels, Equatable {
         var fields = [catalogue.p, catalogue.rw, catalogue.us, catalogue.pwt, catalogue.pcd, catalogue.a].map {
             DescriptorField($0, of: descriptor)
         }
-        let address = outputAddress(of: descriptor, level: level)
+        let address = outputAddress(of: descriptor, level: level, kind: kind)
         switch kind {
         case .table:
             if encoding == .amdIOPgtableV2 { fields.append(DescriptorField(catalogue.tableD, of: descriptor)) }

@@ -500,7 +500,6 @@ extension SMMUv3 {
         /// Walks `iova` for `access`, stage 1 with `updates` (a nested stage 2 never updates).
         func walk(_ iova: UInt64, access: AccessRights, updates s1Updates: HardwareUpdatePolicy, memory: PhysicalMemory,
                   recording: Bool, steps: inout [WalkStep]) throws(TranslationFault) -> StageOutput {
-            let input = event(of: iova, access: access)
             guard let context else {
                 // With stage 1 bypassed the input is an IPA of IAS bits: beyond the SMMU's IAS is a
                 // stage-1 address-size fault; beyond S2T0SZ (but within IAS) a stage-2 translation fault.
@@ -510,11 +509,11 @@ extension SMMUv3 {
                     throw inputFault(.F_ADDR_SIZE, streamID: streamID, iova: iova, access: access, stage: .stage1, level: 0,
                                      origin: .configuration)
                 }
-                return try stage2Walk(s2, root: s2ttb, ipa: iova, access: access, event: input, role: .stage2,
-                                      memory: memory, recording: recording, steps: &steps)
+                return try stage2Walk(s2, root: s2ttb, ipa: iova, access: access, event: event(of: iova, access: access),
+                                      role: .stage2, memory: memory, recording: recording, steps: &steps)
             }
             guard nests, stage2 != nil else {
-                let walker = stage1Walker(context, event: input, memory: memory)
+                let walker = stage1Walker(context, event: event(of: iova, access: access), memory: memory)
                 return try walker.walk(root: context.cd.ttb0, input: iova, access: access, steps: &steps, recording: recording,
                                        updates: s1Updates)
             }
